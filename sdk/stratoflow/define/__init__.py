@@ -1,0 +1,25 @@
+"""The definition layer: ``@task``, ``@workflow``, ``map_task``, ``Resources``; no AWS imports."""
+
+from stratoflow.define._interface import Interface
+from stratoflow.define._map import MapTaskDef, dynamic, map_task
+from stratoflow.define._resources import Resources
+from stratoflow.define._task import TaskDef, resolve_task, task
+from stratoflow.define._trace import Call, Promise, constant_to_json
+from stratoflow.define._workflow import WorkflowDef, set_local_runner, workflow
+
+__all__ = [
+    "Call",
+    "Interface",
+    "MapTaskDef",
+    "Promise",
+    "Resources",
+    "TaskDef",
+    "WorkflowDef",
+    "constant_to_json",
+    "dynamic",
+    "map_task",
+    "resolve_task",
+    "set_local_runner",
+    "task",
+    "workflow",
+]

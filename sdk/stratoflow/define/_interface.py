@@ -1,0 +1,100 @@
+"""Interface extraction: a function's type hints -> typed inputs and outputs, problems collected."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from stratoflow import ir, values
+from stratoflow.define._location import parameter_location
+from stratoflow.define._trace import constant_to_json
+from stratoflow.errors import Problem
+
+__all__ = ["Interface", "extract_interface", "is_namedtuple"]
+
+OutputStyle = Literal["none", "single", "tuple", "namedtuple"]
+
+
+@dataclass(frozen=True)
+class Interface:
+    inputs: tuple[ir.Variable, ...]
+    outputs: tuple[ir.Variable, ...]
+    output_style: OutputStyle
+    output_class: Any = None  # the NamedTuple class, when output_style == "namedtuple"
+
+
+def is_namedtuple(annotation: object) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, tuple) and hasattr(annotation, "_fields")
+
+
+def _problem(fn: Callable[..., Any], name: str | None, message: str) -> Problem:
+    loc = parameter_location(fn, name)
+    return Problem(message=message, path=loc.path, line=loc.line, col=loc.col)
+
+
+def _outputs(
+    fn: Callable[..., Any], what: str, hints: dict[str, Any], problems: list[Problem]
+) -> tuple[tuple[ir.Variable, ...], OutputStyle, Any]:
+    if "return" not in hints:
+        problems.append(_problem(fn, None, f"{what} has no return annotation (use '-> None' if it returns nothing)"))
+        return (), "none", None
+    annotation = hints["return"]
+    if annotation is None or annotation is type(None):
+        return (), "none", None
+    if is_namedtuple(annotation):
+        field_hints = typing.get_type_hints(annotation)
+        pairs = [(name, field_hints.get(name)) for name in annotation._fields]
+        style: OutputStyle = "namedtuple"
+    elif typing.get_origin(annotation) is tuple:
+        args = typing.get_args(annotation)
+        if not args or args[-1] is Ellipsis:
+            problems.append(_problem(fn, None, f"{what} returns a tuple of unknown length; annotate each item"))
+            return (), "none", None
+        pairs = [(f"o{i}", arg) for i, arg in enumerate(args)]
+        style = "tuple"
+    else:
+        pairs = [("o0", annotation)]
+        style = "single"
+    outputs = []
+    for name, hint in pairs:
+        try:
+            outputs.append(ir.Variable(name=name, type=values.typeref_of(hint)))
+        except values.UnsupportedTypeError as exc:
+            problems.append(_problem(fn, None, f"{what} output '{name}': {exc}"))
+    return tuple(outputs), style, annotation if style == "namedtuple" else None
+
+
+def extract_interface(fn: Callable[..., Any], what: str, problems: list[Problem]) -> Interface:
+    """Read inputs and outputs from ``fn``'s signature; append any problem to ``problems``."""
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception as exc:  # noqa: BLE001 - a bad annotation is the user's problem, reported
+        problems.append(_problem(fn, None, f"{what} has annotations that cannot be resolved: {exc}"))
+        return Interface((), (), "none")
+    inputs: list[ir.Variable] = []
+    for param in inspect.signature(fn).parameters.values():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            problems.append(_problem(fn, param.name, f"{what} may not take *args or **kwargs ('{param.name}')"))
+            continue
+        if param.name not in hints:
+            problems.append(_problem(fn, param.name, f"{what} input '{param.name}' has no type annotation"))
+            continue
+        try:
+            t = values.typeref_of(hints[param.name])
+        except values.UnsupportedTypeError as exc:
+            problems.append(_problem(fn, param.name, f"{what} input '{param.name}': {exc}"))
+            continue
+        if param.default is inspect.Parameter.empty:
+            inputs.append(ir.Variable(name=param.name, type=t))
+            continue
+        try:
+            default = constant_to_json(param.default, t)
+        except values.ValueTypeError as exc:
+            problems.append(_problem(fn, param.name, f"{what} input '{param.name}' default: {exc}"))
+            continue
+        inputs.append(ir.Variable(name=param.name, type=t, has_default=True, default=default))
+    outputs, style, output_class = _outputs(fn, what, hints, problems)
+    return Interface(tuple(inputs), outputs, style, output_class)

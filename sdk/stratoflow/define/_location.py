@@ -1,0 +1,100 @@
+"""Where in the user's code something happened: caller frames and annotation positions."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import os
+import sys
+import textwrap
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from stratoflow import ir
+
+__all__ = [
+    "PACKAGE_DIR","caller_location", "display_path", "function_location", "parameter_location"]
+
+PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
+
+
+def display_path(filename: str) -> str:
+    """Path relative to the working directory when inside it (what editors link best)."""
+    try:
+        rel = os.path.relpath(filename)
+    except ValueError:
+        return filename
+    return filename if rel.startswith("..") else rel
+
+
+def _frame_location(frame: FrameType) -> ir.SourceLocation:
+    code = frame.f_code
+    line, col = frame.f_lineno, 0
+    positions = list(code.co_positions())
+    index = frame.f_lasti // 2
+    if 0 <= index < len(positions):
+        start_line, _, start_col, _ = positions[index]
+        if start_line is not None:
+            line = start_line
+        if start_col is not None:
+            col = start_col + 1
+    return ir.SourceLocation(path=display_path(code.co_filename), line=line, col=col)
+
+
+def caller_location() -> ir.SourceLocation:
+    """Location of the innermost frame outside the stratoflow package (the user's line)."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return ir.SourceLocation(path="<unknown>", line=0)
+    return _frame_location(frame)
+
+
+def function_location(fn: Callable[..., Any]) -> ir.SourceLocation:
+    """Location of a function's ``def`` line."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return ir.SourceLocation(path="<unknown>", line=0)
+    return ir.SourceLocation(path=display_path(code.co_filename), line=code.co_firstlineno, col=1)
+
+
+@cache
+def _parsed(fn: Callable[..., Any]) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, int, int] | None:
+    try:
+        lines, first_line = inspect.getsourcelines(fn)
+    except (OSError, TypeError):
+        return None
+    source = "".join(lines)
+    dedented = textwrap.dedent(source)
+    indent = len(lines[0]) - len(lines[0].lstrip()) if lines else 0
+    try:
+        tree = ast.parse(dedented)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            return node, first_line - 1, indent
+    return None
+
+
+def parameter_location(fn: Callable[..., Any], name: str | None) -> ir.SourceLocation:
+    """Location of a parameter's annotation (``name=None``: the return annotation), else the def."""
+    fallback = function_location(fn)
+    parsed = _parsed(fn)
+    if parsed is None:
+        return fallback
+    node, line_offset, indent = parsed
+    target: ast.AST | None = node.returns if name is None else None
+    if name is not None:
+        for arg in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs):
+            if arg.arg == name:
+                target = arg.annotation or arg
+    if target is None:
+        return ir.SourceLocation(path=fallback.path, line=node.lineno + line_offset, col=indent + 1)
+    return ir.SourceLocation(
+        path=fallback.path, line=target.lineno + line_offset, col=target.col_offset + indent + 1
+    )

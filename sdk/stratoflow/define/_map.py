@@ -1,0 +1,153 @@
+"""``map_task`` (fan a task out over lists) and ``dynamic`` (sub-graphs built at run time)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from stratoflow import ir
+from stratoflow.define._location import caller_location
+from stratoflow.define._task import TaskDef
+from stratoflow.define._trace import Call, Promise, active_trace, bind_inputs, constant_to_json
+from stratoflow.errors import DefinitionError, Problem
+from stratoflow.values import ValueTypeError
+
+__all__ = ["MapTaskDef", "dynamic", "map_task"]
+
+
+def _list_of(t: ir.TypeRef) -> ir.TypeRef:
+    return ir.TypeRef(kind="list", args=(t,))
+
+
+class MapTaskDef:
+    """A task mapped over list inputs. Several mapped inputs zip; other inputs are broadcast."""
+
+    def __init__(
+        self,
+        target: TaskDef[Any, Any],
+        bound: dict[str, object],
+        *,
+        concurrency: int | None,
+        min_success_ratio: float,
+        batch_size: int | None,
+    ) -> None:
+        self.task = target
+        self.bound = bound
+        self.concurrency = concurrency
+        self.min_success_ratio = min_success_ratio
+        self.batch_size = batch_size
+        item = target.spec.outputs[0].type if target.spec.outputs else ir.TypeRef(kind="none")
+        if min_success_ratio < 1.0 and item.kind != "optional":
+            item = ir.TypeRef(kind="optional", args=(item,))
+        self.output = ir.Variable(name="o0", type=_list_of(item))
+
+    def __call__(self, *args: object, **kwargs: object) -> Any:
+        trace = active_trace()
+        if trace is None:
+            return self._run_plain(kwargs)
+        location = caller_location()
+        spec = self.task.spec
+        what = f"map_task({spec.name})"
+        inputs = {**self.bound, **kwargs}
+        mapped = tuple(
+            v.name
+            for v in spec.inputs
+            if v.name in kwargs and v.name not in self.bound and _is_list_for(kwargs[v.name], v.type)
+        )
+        if not mapped:
+            trace.problem(f"{what} needs at least one list input to map over", location)
+        overrides = {name: _list_of({v.name: v.type for v in spec.inputs}[name]) for name in mapped} if mapped else {}
+        bindings = bind_inputs(
+            trace, target=what, interface=spec.inputs, args=args, kwargs=inputs, location=location,
+            overrides=overrides,
+        )  # fmt: skip
+        node_id = trace.new_node_id(f"map_{spec.name}")
+        trace.calls.append(
+            Call(
+                node_id=node_id, kind="map", target=self.task, inputs=bindings, location=location, mapped=mapped,
+                map_options={
+                    "concurrency": self.concurrency, "min_success_ratio": self.min_success_ratio,
+                    "batch_size": self.batch_size,
+                },
+            )  # fmt: skip
+        )
+        return Promise(trace, ir.PromiseBinding(node=node_id, output="o0"), self.output.type, f"output of {what}")
+
+    def _run_plain(self, kwargs: dict[str, object]) -> list[Any]:
+        lists = {k: v for k, v in kwargs.items() if isinstance(v, list)}
+        lengths = {len(v) for v in lists.values()}
+        if len(lengths) > 1:
+            raise ValueError(f"mapped inputs have different lengths: { {k: len(v) for k, v in lists.items()} }")
+        count = lengths.pop() if lengths else 0
+        fixed = {**self.bound, **{k: v for k, v in kwargs.items() if k not in lists}}
+        return [self.task.fn(**fixed, **{k: v[i] for k, v in lists.items()}) for i in range(count)]
+
+
+def _is_list_for(value: object, item_type: ir.TypeRef) -> bool:
+    """Whether ``value`` is a list of ``item_type`` items (so the input is mapped, not broadcast)."""
+    if isinstance(value, Promise):
+        return value.type.kind == "list" and (item_type.kind != "list" or value.type.args[0].kind == "list")
+    if not isinstance(value, list):
+        return False
+    return item_type.kind != "list" or all(isinstance(item, list) for item in value)
+
+
+def map_task(
+    target: TaskDef[Any, Any] | functools.partial[Any],
+    *,
+    concurrency: int | None = None,
+    min_success_ratio: float = 1.0,
+    batch_size: int | None = None,
+) -> MapTaskDef:
+    """Run a task once per item of its list input(s), in parallel (a Distributed Map on AWS).
+
+    Example:
+        >>> scores = map_task(score, concurrency=50)(chunk=chunks)  # doctest: +SKIP
+    """
+    location = caller_location()
+    bound: dict[str, object] = {}
+    if isinstance(target, functools.partial):
+        bound = dict(target.keywords)
+        target = target.func
+    problems: list[Problem] = []
+
+    def fail(message: str) -> None:
+        problems.append(Problem(message, location.path, location.line, location.col))
+
+    if not isinstance(target, TaskDef):
+        fail(f"map_task needs a @task (or functools.partial of one), got {target!r}")
+        raise DefinitionError(problems)
+    if len(target.spec.outputs) > 1:
+        fail(f"map_task({target.name}): a mapped task may have at most one output")
+    if target.spec.kind == "dynamic":
+        fail(f"map_task({target.name}): a @dynamic task cannot be mapped")
+    if concurrency is not None and not 1 <= concurrency <= 10_000:
+        fail(f"map_task({target.name}): concurrency must be between 1 and 10000, got {concurrency}")
+    if not 0.0 <= min_success_ratio <= 1.0:
+        fail(f"map_task({target.name}): min_success_ratio must be between 0 and 1, got {min_success_ratio}")
+    if batch_size is not None and batch_size < 1:
+        fail(f"map_task({target.name}): batch_size must be >= 1, got {batch_size}")
+    for name, value in bound.items():
+        variable = next((v for v in target.spec.inputs if v.name == name), None)
+        if variable is None:
+            fail(f"map_task({target.name}): partial binds unknown input '{name}'")
+        elif not isinstance(value, Promise):
+            try:
+                constant_to_json(value, variable.type)
+            except ValueTypeError as exc:
+                fail(f"map_task({target.name}): bound input '{name}': {exc}")
+    if problems:
+        raise DefinitionError(problems)
+    return MapTaskDef(
+        target, bound, concurrency=concurrency, min_success_ratio=min_success_ratio, batch_size=batch_size
+    )
+
+
+def dynamic(fn: Callable[..., Any] | None = None, /, **_options: Any) -> Any:
+    """``@dynamic`` (a task that builds a sub-workflow at run time) is not implemented yet."""
+    raise NotImplementedError(
+        "@dynamic is not implemented yet in stratoflow; use map_task for fan-out over run-time lists"
+    )
+
+

@@ -1,0 +1,258 @@
+"""Tracing: while a workflow body runs, task calls record nodes and return promises.
+
+The active trace lives in a ContextVar. With no trace, a task call just calls the
+function. Misusing a promise as a Python value records a problem and returns a harmless
+placeholder, so one trace reports every mistake at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+from stratoflow import ir, values
+from stratoflow.define._location import caller_location
+from stratoflow.errors import Problem
+
+__all__ = ["Call", "Promise", "Trace", "active_trace", "bind_inputs", "constant_to_json"]
+
+_ACTIVE: ContextVar[Trace | None] = ContextVar("stratoflow_trace", default=None)
+
+
+def active_trace() -> Trace | None:
+    """The trace being recorded, if a workflow body is running."""
+    return _ACTIVE.get()
+
+
+@dataclass
+class Call:
+    """One recorded call in a workflow body: a task, a map over a task, or a sub-workflow."""
+
+    node_id: str
+    kind: str  # "task" | "map" | "workflow"
+    target: Any  # TaskDef | WorkflowDef; lowering reads its spec
+    inputs: dict[str, ir.Binding]
+    location: ir.SourceLocation
+    mapped: tuple[str, ...] = ()
+    map_options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Trace:
+    """The graph recorded from one run of a workflow body."""
+
+    workflow: str
+    calls: list[Call] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    _ids: set[str] = field(default_factory=set)
+
+    def __enter__(self) -> Trace:
+        self._token = _ACTIVE.set(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _ACTIVE.reset(self._token)
+
+    def problem(self, message: str, location: ir.SourceLocation, hint: str | None = None) -> None:
+        self.problems.append(
+            Problem(message=message, path=location.path, line=location.line, col=location.col, hint=hint)
+        )
+
+    def new_node_id(self, name: str) -> str:
+        base = re.sub(r"[^A-Za-z0-9_-]", "_", name)[:60] or "node"
+        candidate, n = base, 1
+        while candidate in self._ids:
+            n += 1
+            candidate = f"{base}_{n}"
+        self._ids.add(candidate)
+        return candidate
+
+
+class Promise:
+    """A value that will exist when the workflow runs; it cannot be used as a Python value."""
+
+    __slots__ = ("_binding", "_trace", "_type", "_what")
+
+    def __init__(self, trace: Trace, binding: ir.Binding, type_: ir.TypeRef, what: str) -> None:
+        self._trace, self._binding, self._type, self._what = trace, binding, type_, what
+
+    @property
+    def binding(self) -> ir.Binding:
+        return self._binding
+
+    @property
+    def type(self) -> ir.TypeRef:
+        return self._type
+
+    def __repr__(self) -> str:
+        return f"Promise({self._what}: {self._type.render()})"
+
+    def _misuse(self, action: str) -> None:
+        self._trace.problem(
+            f"{self._what} is a promise and cannot be used as a Python value ({action}) in workflow "
+            f"'{self._trace.workflow}'",
+            caller_location(),
+            hint="pass it to a task; use @dynamic or map_task for data-dependent logic",
+        )
+
+    def __bool__(self) -> bool:
+        self._misuse("truth test, e.g. 'if' or 'and'")
+        return False
+
+    def __iter__(self) -> Any:
+        self._misuse("iteration")
+        return iter(())
+
+    def __len__(self) -> int:
+        self._misuse("len()")
+        return 0
+
+    def __index__(self) -> int:
+        self._misuse("used as an index")
+        return 0
+
+    def __int__(self) -> int:
+        self._misuse("int()")
+        return 0
+
+    def __float__(self) -> float:
+        self._misuse("float()")
+        return 0.0
+
+    def __format__(self, spec: str) -> str:
+        self._misuse("string formatting")
+        return ""
+
+    def __getitem__(self, key: object) -> Promise:
+        self._misuse("indexing")
+        return self
+
+    def _arith(self, *_: object) -> Promise:
+        self._misuse("arithmetic or comparison")
+        return self
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _arith
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = _arith
+    __pow__ = __rpow__ = __neg__ = __pos__ = __abs__ = _arith
+    __lt__ = __le__ = __gt__ = __ge__ = _arith  # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> bool:  # type: ignore[override]
+        self._misuse("comparison")
+        return False
+
+    def __ne__(self, other: object) -> bool:  # type: ignore[override]
+        self._misuse("comparison")
+        return True
+
+    __hash__ = object.__hash__  # type: ignore[assignment]
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in Promise.__slots__:
+            object.__setattr__(self, name, value)
+            return
+        self._misuse("attribute assignment")
+
+    def __getattr__(self, name: str) -> NoReturn:
+        raise AttributeError(
+            f"{self._what} is a promise; its attribute {name!r} does not exist until the workflow runs"
+        )
+
+
+def constant_to_json(value: object, t: ir.TypeRef) -> Any:
+    """Encode a constant from a workflow body (or a default) to JSON; files by path."""
+    if t.kind in ("file", "directory") or (t.kind == "optional" and t.args[0].kind in ("file", "directory")):
+        if value is None and t.kind == "optional":
+            return None
+        if isinstance(value, values.File | values.Directory):
+            return value.uri
+        if isinstance(value, str):
+            return value
+        raise values.ValueTypeError(t, value)
+    values.check_value(value, t)
+    return values.encode(value, t, _NoBlobs()).value
+
+
+class _NoBlobs:
+    """Constants are small; a blob store that refuses keeps big constants out of the IR."""
+
+    def put_bytes(self, data: bytes, *, digest: str) -> str:
+        raise values.ValueTypeError(ir.TypeRef(kind="none"), f"<{len(data)} bytes: too large for a constant>")
+
+    put_file = exists = get_bytes = download = download_tree = put_bytes  # type: ignore[assignment]
+
+
+def _describe(binding: ir.Binding) -> str:
+    if isinstance(binding, ir.PromiseBinding):
+        return f"output '{binding.output}' of node '{binding.node}'"
+    if isinstance(binding, ir.InputBinding):
+        return f"workflow input '{binding.name}'"
+    return "value"
+
+
+def _bind_one(
+    trace: Trace, value: object, t: ir.TypeRef, label: str, location: ir.SourceLocation
+) -> ir.Binding | None:
+    if isinstance(value, Promise):
+        if not values.is_assignable(value.type, t):
+            trace.problem(
+                f"{label} expects {t.render()}, but {_describe(value.binding)} is {value.type.render()}",
+                location,
+            )
+        return value.binding
+    if isinstance(value, list | tuple) and any(isinstance(v, Promise) for v in value):
+        if t.kind != "list":
+            trace.problem(f"{label} expects {t.render()}, got a list", location)
+            return None
+        items = [_bind_one(trace, v, t.args[0], f"{label} item", location) for v in value]
+        return ir.ListBinding(items=tuple(i for i in items if i is not None))
+    try:
+        return ir.LiteralBinding(value=constant_to_json(value, t))
+    except values.ValueTypeError as exc:
+        trace.problem(f"{label}: {exc}", location)
+        return None
+
+
+def bind_inputs(
+    trace: Trace,
+    *,
+    target: str,
+    interface: tuple[ir.Variable, ...],
+    args: tuple[object, ...],
+    kwargs: Mapping[str, object],
+    location: ir.SourceLocation,
+    overrides: Mapping[str, ir.TypeRef] | None = None,
+) -> dict[str, ir.Binding]:
+    """Check a call's arguments against an interface and turn them into bindings."""
+    if args:
+        trace.problem(
+            f"{target} was called with {len(args)} positional argument(s) in workflow '{trace.workflow}'; "
+            "inside a workflow, pass inputs by keyword",
+            location,
+        )
+    known = {v.name: v for v in interface}
+    bindings: dict[str, ir.Binding] = {}
+    for name, value in kwargs.items():
+        if name not in known:
+            close = difflib.get_close_matches(name, list(known), n=1)
+            trace.problem(
+                f"{target} got unexpected argument '{name}' in workflow '{trace.workflow}'",
+                location,
+                hint=f"did you mean '{close[0]}'?" if close else f"its inputs are: {', '.join(known) or 'none'}",
+            )
+            continue
+        t = (overrides or {}).get(name, known[name].type)
+        binding = _bind_one(trace, value, t, f"input '{name}' of {target}", location)
+        if binding is not None:
+            bindings[name] = binding
+    for variable in interface:
+        if variable.name not in kwargs and not variable.has_default:
+            trace.problem(
+                f"{target} is missing required input '{variable.name}' ({variable.type.render()}) "
+                f"in workflow '{trace.workflow}'",
+                location,
+            )
+    return bindings

@@ -1,0 +1,164 @@
+"""``@workflow``: the body runs once, at definition time, to record a graph of task calls."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from typing import Any, Generic, ParamSpec, TypeVar, overload
+
+from stratoflow import ir
+from stratoflow.define._interface import Interface, extract_interface
+from stratoflow.define._location import PACKAGE_DIR, caller_location, display_path, function_location
+from stratoflow.define._task import outputs_for_call
+from stratoflow.define._trace import Call, Promise, Trace, active_trace, bind_inputs, constant_to_json
+from stratoflow.errors import DefinitionError, Problem
+from stratoflow.values import ValueTypeError, is_assignable
+
+__all__ = ["WorkflowDef", "set_local_runner", "workflow"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Set by the top-level package: calling a workflow outside a trace runs it with the local
+# executor, which the definition layer must not import (dependencies point one way).
+_local_runner: Callable[[WorkflowDef[Any, Any], dict[str, Any]], Any] | None = None
+
+
+def set_local_runner(runner: Callable[[WorkflowDef[Any, Any], dict[str, Any]], Any]) -> None:
+    global _local_runner  # noqa: PLW0603 - one process-wide hook, set once at import
+    _local_runner = runner
+
+
+class WorkflowDef(Generic[P, R]):
+    """A traced workflow: its interface and the calls recorded from its body."""
+
+    def __init__(
+        self,
+        fn: Callable[P, R],
+        *,
+        name: str,
+        interface: Interface,
+        calls: tuple[Call, ...],
+        output_bindings: dict[str, ir.Binding],
+    ) -> None:
+        self.fn = fn
+        self.name = name
+        self.interface = interface
+        self.calls = calls
+        self.output_bindings = output_bindings
+        self.ref = f"{fn.__module__}:{fn.__qualname__}"
+        self.location = function_location(fn)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        trace = active_trace()
+        if trace is None:
+            if args:
+                raise TypeError(f"workflow '{self.name}' takes keyword arguments only")
+            if _local_runner is None:
+                raise RuntimeError("no local runner registered; import stratoflow first")
+            result: R = _local_runner(self, dict(kwargs))
+            return result
+        location = caller_location()
+        node_id = trace.new_node_id(self.name)
+        what = f"workflow '{self.name}'"
+        bindings = bind_inputs(
+            trace, target=what, interface=self.interface.inputs, args=args, kwargs=kwargs, location=location
+        )
+        trace.calls.append(Call(node_id=node_id, kind="workflow", target=self, inputs=bindings, location=location))
+        outputs: R = outputs_for_call(trace, node_id, f"sub-workflow node '{node_id}'", self.interface)
+        return outputs
+
+    def __repr__(self) -> str:
+        return f"WorkflowDef({self.ref})"
+
+
+def _exception_location(exc: BaseException) -> ir.SourceLocation:
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if not frame.filename.startswith(PACKAGE_DIR):
+            return ir.SourceLocation(path=display_path(frame.filename), line=frame.lineno or 0, col=1)
+    return ir.SourceLocation(path="<unknown>", line=0)
+
+
+def _bind_outputs(trace: Trace, result: object, interface: Interface, where: ir.SourceLocation) -> dict[str, ir.Binding]:
+    outputs = interface.outputs
+    if interface.output_style == "none":
+        if result is not None:
+            trace.problem(f"workflow '{trace.workflow}' returns a value but is annotated '-> None'", where)
+        return {}
+    if interface.output_style == "single":
+        returned: tuple[object, ...] = (result,)
+    elif isinstance(result, tuple) and len(result) == len(outputs):
+        returned = tuple(result)
+    else:
+        trace.problem(f"workflow '{trace.workflow}' must return {len(outputs)} values", where)
+        return {}
+    bindings: dict[str, ir.Binding] = {}
+    for variable, value in zip(outputs, returned, strict=True):
+        label = f"output '{variable.name}' of workflow '{trace.workflow}'"
+        if isinstance(value, Promise):
+            if not is_assignable(value.type, variable.type):
+                trace.problem(f"{label} is {variable.type.render()}, but the value returned is {value.type.render()}", where)
+            bindings[variable.name] = value.binding
+            continue
+        try:
+            bindings[variable.name] = ir.LiteralBinding(value=constant_to_json(value, variable.type))
+        except ValueTypeError as exc:
+            trace.problem(f"{label}: {exc}", where)
+    return bindings
+
+
+def _trace_workflow(fn: Callable[..., Any], name: str) -> WorkflowDef[Any, Any]:
+    problems: list[Problem] = []
+    interface = extract_interface(fn, f"workflow '{name}'", problems)
+    if problems:
+        raise DefinitionError(problems)
+    trace = Trace(workflow=name)
+    inputs = {
+        v.name: Promise(trace, ir.InputBinding(name=v.name), v.type, f"workflow input '{v.name}'")
+        for v in interface.inputs
+    }
+    returns_at = function_location(fn)
+    with trace:
+        try:
+            result = fn(**inputs)
+        except DefinitionError as exc:
+            trace.problems.extend(exc.problems)
+            result = None
+        except Exception as exc:  # noqa: BLE001 - user code failed while tracing: report where
+            where = _exception_location(exc)
+            trace.problem(f"workflow '{name}' body raised {type(exc).__name__}: {exc}", where)
+            result = None
+    if not trace.problems:
+        output_bindings = _bind_outputs(trace, result, interface, returns_at)
+    if trace.problems:
+        raise DefinitionError(trace.problems)
+    return WorkflowDef(fn, name=name, interface=interface, calls=tuple(trace.calls), output_bindings=output_bindings)
+
+
+@overload
+def workflow(fn: Callable[P, R], /) -> WorkflowDef[P, R]: ...
+
+
+@overload
+def workflow(*, name: str | None = None) -> Callable[[Callable[P, R]], WorkflowDef[P, R]]: ...
+
+
+def workflow(
+    fn: Callable[P, R] | None = None, /, *, name: str | None = None
+) -> WorkflowDef[P, R] | Callable[[Callable[P, R]], WorkflowDef[P, R]]:
+    """Declare a workflow. Its body runs once, now, to record which tasks feed which.
+
+    Example:
+        >>> @workflow
+        ... def pipeline(x: int) -> int:
+        ...     return double(x=double(x=x))  # doctest: +SKIP
+    """
+    if fn is not None:
+        return _trace_workflow(fn, name or fn.__name__)
+
+    def decorate(inner: Callable[P, R]) -> WorkflowDef[P, R]:
+        return _trace_workflow(inner, name or inner.__name__)
+
+    return decorate
+
+

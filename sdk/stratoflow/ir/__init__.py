@@ -1,0 +1,43 @@
+"""The typed intermediate representation every backend consumes (pydantic, JSON, versioned)."""
+
+from stratoflow.ir._models import (
+    SCHEMA_VERSION,
+    Binding,
+    CachePolicy,
+    InputBinding,
+    JsonValue,
+    ListBinding,
+    LiteralBinding,
+    MapNode,
+    Node,
+    PromiseBinding,
+    ResourcesSpec,
+    SourceLocation,
+    TaskNode,
+    TaskSpec,
+    TriggerSpec,
+    TypeRef,
+    Variable,
+    WorkflowSpec,
+)
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Binding",
+    "CachePolicy",
+    "InputBinding",
+    "JsonValue",
+    "ListBinding",
+    "LiteralBinding",
+    "MapNode",
+    "Node",
+    "PromiseBinding",
+    "ResourcesSpec",
+    "SourceLocation",
+    "TaskNode",
+    "TaskSpec",
+    "TriggerSpec",
+    "TypeRef",
+    "Variable",
+    "WorkflowSpec",
+]

@@ -1,0 +1,38 @@
+"""Values: supported types, the codec (value <-> literal reference), File/Directory, blob stores."""
+
+from stratoflow.values._blobs import BlobStore, LocalBlobStore
+from stratoflow.values._codec import (
+    INLINE_LIMIT_BYTES,
+    LiteralRef,
+    ValueTypeError,
+    canonical_json,
+    check_value,
+    coerce_input,
+    decode,
+    encode,
+    sha256_hex,
+)
+from stratoflow.values._files import Directory, File, hash_directory, hash_file
+from stratoflow.values._typeref import UnsupportedTypeError, is_assignable, resolve_class, typeref_of
+
+__all__ = [
+    "INLINE_LIMIT_BYTES",
+    "BlobStore",
+    "Directory",
+    "File",
+    "LiteralRef",
+    "LocalBlobStore",
+    "UnsupportedTypeError",
+    "ValueTypeError",
+    "canonical_json",
+    "check_value",
+    "coerce_input",
+    "decode",
+    "encode",
+    "hash_directory",
+    "hash_file",
+    "is_assignable",
+    "resolve_class",
+    "sha256_hex",
+    "typeref_of",
+]

@@ -1,0 +1,98 @@
+"""Blob stores: where values too large to travel inline live (a directory locally, S3 on AWS).
+
+Blobs are content-addressed (``blobs/<sha256>``), written atomically, and never
+overwritten in place, so a reader never sees half a blob.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+__all__ = ["BlobStore", "LocalBlobStore"]
+
+
+class BlobStore(Protocol):
+    """What the codec and the runner need from a place to keep bytes."""
+
+    def put_bytes(self, data: bytes, *, digest: str) -> str:
+        """Store ``data`` (whose sha256 is ``digest``) and return its URI."""
+        ...
+
+    def put_file(self, path: Path, *, digest: str) -> str:
+        """Store a local file's contents and return its URI."""
+        ...
+
+    def get_bytes(self, uri: str) -> bytes:
+        """Read a blob back."""
+        ...
+
+    def exists(self, uri: str) -> bool:
+        """Whether a blob is (still) there."""
+        ...
+
+    def download(self, uri: str, dest: Path) -> None:
+        """Copy a blob to a local file."""
+        ...
+
+    def download_tree(self, uri: str, dest: Path) -> None:
+        """Materialise a stored directory (its manifest URI) under ``dest``."""
+        ...
+
+
+class LocalBlobStore:
+    """Content-addressed blobs in a local directory (the local executor's store)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        (root / "blobs").mkdir(parents=True, exist_ok=True)
+
+    def _path(self, digest: str) -> Path:
+        return self.root / "blobs" / digest[:2] / digest
+
+    def _atomic_write(self, target: Path, write: object) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                write(handle)  # type: ignore[operator]
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def put_bytes(self, data: bytes, *, digest: str) -> str:
+        target = self._path(digest)
+        if not target.exists():
+            self._atomic_write(target, lambda handle: handle.write(data))
+        return str(target)
+
+    def put_file(self, path: Path, *, digest: str) -> str:
+        target = self._path(digest)
+        if not target.exists():
+
+            def copy(handle: object) -> None:
+                with open(path, "rb") as source:
+                    shutil.copyfileobj(source, handle)  # type: ignore[misc]
+
+            self._atomic_write(target, copy)
+        return str(target)
+
+    def get_bytes(self, uri: str) -> bytes:
+        return Path(uri).read_bytes()
+
+    def exists(self, uri: str) -> bool:
+        return Path(uri).is_file()
+
+    def download(self, uri: str, dest: Path) -> None:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(uri, dest)
+
+    def download_tree(self, uri: str, dest: Path) -> None:
+        manifest = json.loads(self.get_bytes(uri))
+        for rel, file_uri, _size in manifest["files"]:
+            self.download(file_uri, dest / rel)

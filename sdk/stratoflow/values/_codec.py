@@ -1,0 +1,273 @@
+"""The one value codec: Python value <-> literal reference, with a content hash on every literal.
+
+A literal is inline JSON when small and a content-addressed blob otherwise. Its hash is
+the sha256 of the canonical JSON of the value's *identity*: the value itself, except that
+files and directories count by their contents, never by their path or URI. Pickle is
+never used.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import typing
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import JsonValue
+
+from stratoflow import ir
+from stratoflow.values._blobs import BlobStore
+from stratoflow.values._files import Directory, File, hash_directory, hash_file
+from stratoflow.values._typeref import resolve_class, typeref_of
+
+__all__ = [
+    "INLINE_LIMIT_BYTES",
+    "LiteralRef",
+    "ValueTypeError",
+    "canonical_json",
+    "check_value",
+    "coerce_input",
+    "decode",
+    "encode",
+    "sha256_hex",
+]
+
+# Values whose canonical JSON is larger than this go to the blob store; state payloads
+# and cache items then carry only {uri, hash, size}.
+INLINE_LIMIT_BYTES = 16 * 1024
+
+
+class ValueTypeError(TypeError):
+    """A value that does not match its declared type; ``path`` locates it inside the value."""
+
+    def __init__(self, expected: ir.TypeRef, got: object, path: str = "") -> None:
+        self.expected, self.got, self.path = expected, got, path
+        where = f" at {path}" if path else ""
+        shown = repr(got)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        super().__init__(f"expected {expected.render()}{where}, got {type(got).__name__} {shown}")
+
+
+def canonical_json(value: JsonValue) -> bytes:
+    """Deterministic JSON bytes (sorted keys, no spaces, UTF-8)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class LiteralRef:
+    """An encoded value: inline JSON (``value``) or a blob (``uri``, ``size``), plus its hash."""
+
+    hash: str
+    value: JsonValue = None
+    uri: str | None = None
+    size: int = 0
+
+    def to_json(self) -> dict[str, JsonValue]:
+        if self.uri is None:
+            return {"h": self.hash, "v": self.value}
+        return {"h": self.hash, "uri": self.uri, "size": self.size}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LiteralRef:
+        if "uri" in data:
+            return cls(hash=data["h"], uri=data["uri"], size=int(data["size"]))
+        return cls(hash=data["h"], value=data["v"])
+
+
+@cache
+def _has_files(t: ir.TypeRef) -> bool:
+    if t.kind in ("file", "directory", "dataclass"):
+        return True  # dataclass fields may hold files; the identity walk checks
+    return any(_has_files(a) for a in t.args)
+
+
+@cache
+def _dataclass_fields(ref: str) -> tuple[type, tuple[tuple[str, ir.TypeRef], ...]]:
+    cls = resolve_class(ref)
+    hints = typing.get_type_hints(cls)
+    return cls, tuple((f.name, typeref_of(hints[f.name])) for f in dataclasses.fields(cls))
+
+
+def encode(value: object, t: ir.TypeRef, store: BlobStore) -> LiteralRef:
+    """Encode a Python value of type ``t``; files are uploaded to ``store``."""
+    json_value = _to_json(value, t, store, "")
+    data = canonical_json(json_value)
+    identity = canonical_json(_identity(json_value, t)) if _has_files(t) else data
+    digest = sha256_hex(identity)
+    if len(data) > INLINE_LIMIT_BYTES:
+        uri = store.put_bytes(data, digest=sha256_hex(data))
+        return LiteralRef(hash=digest, uri=uri, size=len(data))
+    return LiteralRef(hash=digest, value=json_value)
+
+
+def decode(literal: LiteralRef, t: ir.TypeRef, store: BlobStore) -> Any:
+    """Decode a literal back to a Python value of type ``t``."""
+    json_value = literal.value if literal.uri is None else json.loads(store.get_bytes(literal.uri))
+    return _from_json(json_value, t, store)
+
+
+def check_value(value: object, t: ir.TypeRef) -> None:
+    """Raise ValueTypeError if ``value`` is not a valid ``t`` (files are checked, not stored)."""
+    _to_json(value, t, None, "")
+
+
+def coerce_input(value: object, t: ir.TypeRef) -> Any:
+    """Turn a JSON-ish value (CLI, ``--inputs``) or a Python value into a Python value of ``t``."""
+    if t.kind == "file" and isinstance(value, str | os.PathLike):
+        return File(value)
+    if t.kind == "directory" and isinstance(value, str | os.PathLike):
+        return Directory(value)
+    if t.kind == "float" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if t.kind == "optional":
+        return None if value is None else coerce_input(value, t.args[0])
+    if t.kind == "list" and isinstance(value, list):
+        return [coerce_input(item, t.args[0]) for item in value]
+    if t.kind == "dict" and isinstance(value, dict):
+        return {k: coerce_input(v, t.args[1]) for k, v in value.items()}
+    if t.kind == "bytes" and isinstance(value, str):
+        return value.encode()
+    if t.kind in ("dataclass", "pydantic") and isinstance(value, dict):
+        try:
+            return _from_json(value, t, None)
+        except (TypeError, ValueError, KeyError) as exc:
+            raise ValueTypeError(t, value) from exc
+    check_value(value, t)
+    return value
+
+
+def _to_json(value: object, t: ir.TypeRef, store: BlobStore | None, path: str) -> JsonValue:  # noqa: C901, PLR0911, PLR0912
+    kind = t.kind
+    if kind == "int":
+        if type(value) is int:
+            return value
+    elif kind == "float":
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if math.isfinite(value):
+                return float(value)
+    elif kind == "str":
+        if isinstance(value, str):
+            return value
+    elif kind == "bool":
+        if isinstance(value, bool):
+            return value
+    elif kind == "none":
+        if value is None:
+            return None
+    elif kind == "bytes":
+        if isinstance(value, bytes):
+            return base64.b64encode(value).decode("ascii")
+    elif kind == "optional":
+        return None if value is None else _to_json(value, t.args[0], store, path)
+    elif kind == "list":
+        if isinstance(value, list | tuple):
+            return [_to_json(item, t.args[0], store, f"{path}[{i}]") for i, item in enumerate(value)]
+    elif kind == "dict":
+        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+            return {k: _to_json(v, t.args[1], store, f"{path}[{k!r}]") for k, v in value.items()}
+    elif kind == "dataclass":
+        cls, fields = _dataclass_fields(t.ref or "")
+        if isinstance(value, cls):
+            return {name: _to_json(getattr(value, name), ft, store, f"{path}.{name}") for name, ft in fields}
+    elif kind == "pydantic":
+        cls = resolve_class(t.ref or "")
+        if isinstance(value, cls):
+            dumped: JsonValue = value.model_dump(mode="json")
+            return dumped
+    elif kind == "file":
+        if isinstance(value, File | str | os.PathLike) and not isinstance(value, Directory):
+            return _file_to_json(value if isinstance(value, File) else File(value), store, t, path)
+    elif kind == "directory":
+        if isinstance(value, Directory | str | os.PathLike) and not isinstance(value, File):
+            return _dir_to_json(value if isinstance(value, Directory) else Directory(value), store, t, path)
+    raise ValueTypeError(t, value, path)
+
+
+def _file_to_json(file: File, store: BlobStore | None, t: ir.TypeRef, path: str) -> JsonValue:
+    if file._store is not None and file._sha256 is not None and file._size is not None:
+        return {"uri": file.uri, "name": file.name, "sha256": file._sha256, "size": file._size}
+    local = file._local
+    if local is None or not os.path.isfile(local):
+        raise ValueTypeError(t, file, path or "") from FileNotFoundError(file.uri)
+    if store is None:
+        return None
+    digest, size = hash_file(local)
+    uri = store.put_file(Path(local), digest=digest)
+    return {"uri": uri, "name": file.name, "sha256": digest, "size": size}
+
+
+def _dir_to_json(directory: Directory, store: BlobStore | None, t: ir.TypeRef, path: str) -> JsonValue:
+    if directory._store is not None and directory._sha256 is not None:
+        return {"uri": directory.uri, "name": directory.name, "sha256": directory._sha256}
+    local = directory._local
+    if local is None or not os.path.isdir(local):
+        raise ValueTypeError(t, directory, path or "") from FileNotFoundError(directory.uri)
+    if store is None:
+        return None
+    tree_hash, manifest = hash_directory(local)
+    files: list[JsonValue] = []
+    for rel, digest, size in manifest:
+        files.append([rel, store.put_file(Path(local) / rel, digest=digest), size])
+    data = canonical_json({"files": files})
+    uri = store.put_bytes(data, digest=sha256_hex(data))
+    return {"uri": uri, "name": directory.name, "sha256": tree_hash}
+
+
+def _identity(value: JsonValue, t: ir.TypeRef) -> JsonValue:
+    """The value as the cache sees it: files and directories by content hash only."""
+    if value is None:
+        return None
+    if t.kind in ("file", "directory"):
+        assert isinstance(value, dict)  # noqa: S101 - produced by _to_json
+        return {"sha256": value["sha256"]}
+    if t.kind == "optional":
+        return _identity(value, t.args[0])
+    if t.kind == "list" and isinstance(value, list):
+        return [_identity(item, t.args[0]) for item in value]
+    if t.kind == "dict" and isinstance(value, dict):
+        return {k: _identity(v, t.args[1]) for k, v in value.items()}
+    if t.kind == "dataclass" and isinstance(value, dict):
+        _, fields = _dataclass_fields(t.ref or "")
+        return {name: _identity(value[name], ft) for name, ft in fields}
+    return value
+
+
+def _from_json(value: Any, t: ir.TypeRef, store: BlobStore | None) -> Any:  # noqa: PLR0911
+    kind = t.kind
+    if value is None:
+        return None
+    if kind == "float":
+        return float(value)
+    if kind == "bytes":
+        return base64.b64decode(value)
+    if kind == "list":
+        return [_from_json(item, t.args[0], store) for item in value]
+    if kind == "dict":
+        return {k: _from_json(v, t.args[1], store) for k, v in value.items()}
+    if kind == "optional":
+        return _from_json(value, t.args[0], store)
+    if kind == "dataclass":
+        cls, fields = _dataclass_fields(t.ref or "")
+        return cls(**{name: _from_json(value.get(name), ft, store) for name, ft in fields})
+    if kind == "pydantic":
+        return resolve_class(t.ref or "").model_validate(value)
+    if kind == "file":
+        if store is None:
+            return File(value["uri"])
+        return File._stored(value["uri"], name=value["name"], sha256=value["sha256"], size=value["size"], store=store)
+    if kind == "directory":
+        if store is None:
+            return Directory(value["uri"])
+        return Directory._stored(value["uri"], name=value["name"], sha256=value["sha256"], store=store)
+    return value

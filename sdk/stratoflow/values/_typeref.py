@@ -1,0 +1,104 @@
+"""Python annotations <-> :class:`stratoflow.ir.TypeRef`, and type compatibility."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import sys
+import types
+import typing
+from functools import cache
+from typing import Any, Union
+
+from stratoflow import ir
+from stratoflow.values._files import Directory, File
+
+__all__ = ["UnsupportedTypeError", "is_assignable", "resolve_class", "typeref_of"]
+
+_SCALARS: dict[Any, ir.TypeRef] = {
+    int: ir.TypeRef(kind="int"),
+    float: ir.TypeRef(kind="float"),
+    str: ir.TypeRef(kind="str"),
+    bool: ir.TypeRef(kind="bool"),
+    bytes: ir.TypeRef(kind="bytes"),
+    type(None): ir.TypeRef(kind="none"),
+    None: ir.TypeRef(kind="none"),
+    File: ir.TypeRef(kind="file"),
+    Directory: ir.TypeRef(kind="directory"),
+}
+
+SUPPORTED = (
+    "int, float, str, bool, None, bytes, list[T], dict[str, T], Optional[T], "
+    "dataclasses, pydantic models, File, Directory"
+)
+
+
+class UnsupportedTypeError(TypeError):
+    """An annotation stratoflow cannot carry between tasks (message says which and why)."""
+
+
+def _class_ref(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def _is_pydantic_model(annotation: Any) -> bool:
+    module = sys.modules.get("pydantic")
+    return (
+        module is not None and isinstance(annotation, type) and issubclass(annotation, module.BaseModel)
+    )
+
+
+def typeref_of(annotation: Any) -> ir.TypeRef:
+    """Map a Python annotation to a TypeRef, or raise UnsupportedTypeError saying why."""
+    if annotation in _SCALARS:
+        return _SCALARS[annotation]
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is list:
+        if len(args) != 1:
+            raise UnsupportedTypeError("bare 'list' needs an item type, e.g. list[int]")
+        return ir.TypeRef(kind="list", args=(typeref_of(args[0]),))
+    if origin is dict:
+        if len(args) != 2 or args[0] is not str:
+            raise UnsupportedTypeError("dict keys must be str, e.g. dict[str, float]")
+        return ir.TypeRef(kind="dict", args=(_SCALARS[str], typeref_of(args[1])))
+    if origin in (Union, types.UnionType):
+        others = [a for a in args if a is not type(None)]
+        if len(others) == 1 and len(args) == 2:
+            return ir.TypeRef(kind="optional", args=(typeref_of(others[0]),))
+        raise UnsupportedTypeError(f"unions other than Optional[T] are not supported: {annotation!r}")
+    if annotation is list or annotation is dict:
+        raise UnsupportedTypeError(f"bare '{annotation.__name__}' needs type arguments")
+    if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
+        for field_type in typing.get_type_hints(annotation).values():
+            typeref_of(field_type)
+        return ir.TypeRef(kind="dataclass", ref=_class_ref(annotation))
+    if _is_pydantic_model(annotation):
+        return ir.TypeRef(kind="pydantic", ref=_class_ref(annotation))
+    name = getattr(annotation, "__name__", None) or repr(annotation)
+    raise UnsupportedTypeError(f"type '{name}' is not supported (supported: {SUPPORTED})")
+
+
+@cache
+def resolve_class(ref: str) -> Any:
+    """Import ``module:qualname`` and return the object."""
+    module_name, _, qualname = ref.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def is_assignable(source: ir.TypeRef, target: ir.TypeRef) -> bool:
+    """Whether a value of type ``source`` may feed an input of type ``target``."""
+    if source == target:
+        return True
+    if target.kind == "optional":
+        return source.kind == "none" or is_assignable(
+            source.args[0] if source.kind == "optional" else source, target.args[0]
+        )
+    if source.kind == "int" and target.kind == "float":
+        return True
+    if source.kind == target.kind and source.kind in ("list", "dict"):
+        return all(is_assignable(s, t) for s, t in zip(source.args, target.args, strict=True))
+    return False
