@@ -1,0 +1,74 @@
+"""Emulated-AWS test fixtures: moto 5.2.5 that really runs Step Functions, offline.
+
+Importing this package imports moto and boto3, so nothing in ``stratoflow`` imports it;
+tests do.
+
+Example:
+    >>> from stratoflow.testing import EmulatedAws
+    >>> with EmulatedAws() as aws:
+    ...     machine = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    ...     arn = aws.create_state_machine("sm", machine)
+    ...     aws.start_and_wait(arn, {"a": 1}).output
+    {'a': 1}
+"""
+
+from __future__ import annotations
+
+from stratoflow.testing._harness import MOTO_CONFIG, EmulatedAws, ExecutionResult, max_payload_bytes
+from stratoflow.testing._moto_patches import (
+    install_all,
+    install_client_cache,
+    install_definition_rewrites,
+    install_ecs,
+    install_ecs_inprocess,
+    install_ecs_sync_failure,
+    install_fast_timers,
+    install_integration_normalisation,
+    install_jsonata,
+    install_jsonpath_fix,
+    install_lambda_inprocess,
+    install_map_tolerance,
+    install_retry_sync_fix,
+    install_runtime_error_capture,
+    install_sfn_fixes,
+    installed_patches,
+    is_installed,
+    prune_tmp_threads,
+    uninstall_all,
+)
+from stratoflow.testing._patches_ecs import EcsEntrypoint, SpotInterruption
+from stratoflow.testing._patches_lambda import FakeLambdaContext, LambdaHandler
+from stratoflow.testing._patches_sfn import RuntimeErrorRecord
+from stratoflow.testing._patching import Undo
+
+__all__ = [
+    "MOTO_CONFIG",
+    "EcsEntrypoint",
+    "EmulatedAws",
+    "ExecutionResult",
+    "FakeLambdaContext",
+    "LambdaHandler",
+    "RuntimeErrorRecord",
+    "SpotInterruption",
+    "Undo",
+    "install_all",
+    "install_client_cache",
+    "install_definition_rewrites",
+    "install_ecs",
+    "install_ecs_inprocess",
+    "install_ecs_sync_failure",
+    "install_fast_timers",
+    "install_integration_normalisation",
+    "install_jsonata",
+    "install_jsonpath_fix",
+    "install_lambda_inprocess",
+    "install_map_tolerance",
+    "install_retry_sync_fix",
+    "install_runtime_error_capture",
+    "install_sfn_fixes",
+    "installed_patches",
+    "is_installed",
+    "max_payload_bytes",
+    "prune_tmp_threads",
+    "uninstall_all",
+]

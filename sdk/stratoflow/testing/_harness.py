@@ -1,0 +1,450 @@
+"""``EmulatedAws``: moto's executing Step Functions plus in-process Lambda and ECS code."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import time
+import zipfile
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, Self, overload
+
+import boto3  # type: ignore[import-untyped]  # only the per-service mypy_boto3 stubs are installed
+
+from stratoflow import errors
+from stratoflow.testing import _patches_ecs, _patches_lambda, _patches_sfn
+from stratoflow.testing._moto_patches import install_all
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_stepfunctions import SFNClient
+
+MOTO_CONFIG: dict[str, Any] = {
+    "stepfunctions": {"execute_state_machine": True},
+    "lambda": {"use_docker": False},
+}
+"""What ``mock_aws`` is given: run state machines, and never start Docker for Lambda."""
+
+_FAKE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+}
+# Anything that could point boto3 at a real account or another endpoint is removed.
+_UNSET_ENV_PREFIXES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ROLE_ARN")
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_.:-]+)\}")
+_PAYLOAD_FIELDS = ("input", "output", "parameters")
+_ASSUME_ROLE_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {
+                    "Service": ["lambda.amazonaws.com", "states.amazonaws.com", "ecs-tasks.amazonaws.com"]
+                },
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    """How one execution ended, read back through the Step Functions API.
+
+    Attributes:
+        execution_arn: the execution's ARN.
+        status: SUCCEEDED, FAILED, TIMED_OUT or ABORTED.
+        output: the parsed execution output (``None`` unless SUCCEEDED).
+        error: the Error name of a failed execution.
+        cause: the Cause of a failed execution.
+        events: the raw ``GetExecutionHistory`` events, oldest first.
+        max_payload_bytes: the largest input/output/parameters string in any event, in
+            UTF-8 bytes (compare with the 256 KiB Step Functions limit).
+    """
+
+    execution_arn: str
+    status: str
+    output: Any
+    error: str | None
+    cause: str | None
+    events: list[dict[str, Any]] = field(repr=False)
+    max_payload_bytes: int
+
+    @property
+    def succeeded(self) -> bool:
+        """Whether the execution SUCCEEDED."""
+        return self.status == "SUCCEEDED"
+
+    def events_of_type(self, event_type: str) -> list[dict[str, Any]]:
+        """The history events whose ``type`` is ``event_type`` (e.g. ``"TaskFailed"``)."""
+        return [e for e in self.events if e["type"] == event_type]
+
+
+def max_payload_bytes(events: list[dict[str, Any]]) -> int:
+    """The largest input/output/parameters string found in any ``*EventDetails`` of ``events``."""
+    largest = 0
+    for event in events:
+        for key, details in event.items():
+            if key.endswith("EventDetails") and isinstance(details, dict):
+                for name in _PAYLOAD_FIELDS:
+                    value = details.get(name)
+                    if isinstance(value, str):
+                        largest = max(largest, len(value.encode()))
+    return largest
+
+
+def fill_placeholders(definition: str, substitutions: Mapping[str, str]) -> str:
+    """Replace ``${Name}`` with ``substitutions[Name]``, as CDK's definitionSubstitutions do.
+
+    Raises:
+        errors.ConfigError: a placeholder has no substitution.
+    """
+    missing = sorted({m for m in _PLACEHOLDER.findall(definition) if m not in substitutions})
+    if missing:
+        raise errors.ConfigError(f"state machine definition has no substitution for: {', '.join(missing)}")
+    return _PLACEHOLDER.sub(lambda m: substitutions[m.group(1)], definition)
+
+
+def _dummy_zip() -> bytes:
+    # moto stores the package but never runs it: the in-process handler replaces it.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return event\n")
+    return buffer.getvalue()
+
+
+class EmulatedAws:
+    """An offline AWS account (moto) that really runs Step Functions state machines.
+
+    Lambda handlers and ECS container entrypoints run in-process as Python callables, so
+    they see the same mocked S3/DynamoDB as the test. Resource creation is one method per
+    resource, so a later tier can deploy a synthesized template instead.
+
+    Example:
+        >>> with EmulatedAws() as aws:
+        ...     fn = aws.register_lambda("double", lambda event, ctx: {"x": event["x"] * 2})
+        ...     arn = aws.create_state_machine("sm", {
+        ...         "StartAt": "T", "States": {"T": {
+        ...             "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        ...             "Parameters": {"FunctionName": "${Fn}", "Payload.$": "$"},
+        ...             "OutputPath": "$.Payload", "End": True}}}, {"Fn": fn})
+        ...     aws.start_and_wait(arn, {"x": 21}).output
+        {'x': 42}
+    """
+
+    def __init__(self, *, region: str = "us-east-1", timer_scale: float = 0.001) -> None:
+        """Configure the harness; nothing starts until ``__enter__``.
+
+        Args:
+            region: the region every client and resource uses.
+            timer_scale: factor for Retry backoff, Wait states and ``.sync`` polling.
+        """
+        self.region = region
+        self.timer_scale = timer_scale
+        self._stack: ExitStack | None = None
+        self._session: boto3.Session | None = None
+        self._clients: dict[str, Any] = {}
+        self._role_arn: str | None = None
+        self._lambda_names: list[str] = []
+        self._ecs_families: list[str] = []
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        from moto import mock_aws
+
+        stack = ExitStack()
+        try:
+            stack.enter_context(_fake_aws_env(self.region))
+            install_all(timer_scale=self.timer_scale)
+            _patches_sfn.clear_runtime_errors()
+            stack.enter_context(mock_aws(config=MOTO_CONFIG))  # type: ignore[call-overload]
+            stack.callback(self._cleanup)
+        except BaseException:
+            stack.close()
+            raise
+        self._stack = stack
+        self._session = boto3.Session(region_name=self.region)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            stack.close()
+
+    def _cleanup(self) -> None:
+        # Runs while the mock is still active: executions are daemon threads that would
+        # otherwise keep calling a mock that no longer exists.
+        self._stop_running_executions()
+        for name in self._lambda_names:
+            _patches_lambda.unregister_lambda_handler(name)
+        for family in self._ecs_families:
+            _patches_ecs.unregister_ecs_entrypoint(family)
+        self._clients.clear()
+        self._session = None
+
+    def _stop_running_executions(self, grace_seconds: float = 5.0) -> None:
+        sfn = self.client("stepfunctions")
+        for machine in sfn.list_state_machines()["stateMachines"]:
+            running = sfn.list_executions(stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING")
+            for execution in running["executions"]:
+                sfn.stop_execution(executionArn=execution["executionArn"], cause="EmulatedAws exit")
+        deadline = time.monotonic() + grace_seconds
+        while _patches_sfn.prune_tmp_threads() and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    # --- clients ---------------------------------------------------------------------------
+
+    @property
+    def session(self) -> boto3.Session:
+        """A boto3 session bound to the mock (fake credentials, the harness region)."""
+        if self._session is None:
+            raise errors.ConfigError("EmulatedAws is not active: use it as a context manager")
+        return self._session
+
+    @overload
+    def client(self, service: Literal["s3"]) -> S3Client: ...
+    @overload
+    def client(self, service: Literal["dynamodb"]) -> DynamoDBClient: ...
+    @overload
+    def client(self, service: Literal["stepfunctions"]) -> SFNClient: ...
+    @overload
+    def client(self, service: str) -> Any: ...
+    def client(self, service: str) -> Any:
+        """A cached boto3 client for ``service``, bound to the mock."""
+        if service not in self._clients:
+            self._clients[service] = self.session.client(service)
+        return self._clients[service]
+
+    @property
+    def role_arn(self) -> str:
+        """An IAM role (created on first use) for functions, state machines and tasks."""
+        if self._role_arn is None:
+            iam = self.client("iam")
+            role = iam.create_role(
+                RoleName="stratoflow-emulated", AssumeRolePolicyDocument=_ASSUME_ROLE_POLICY
+            )
+            self._role_arn = str(role["Role"]["Arn"])
+        return self._role_arn
+
+    # --- resources -------------------------------------------------------------------------
+
+    def register_lambda(
+        self,
+        function_name: str,
+        handler: _patches_lambda.LambdaHandler,
+        *,
+        timeout: int = 900,
+        memory_size: int = 1024,
+        environment: Mapping[str, str] | None = None,
+    ) -> str:
+        """Create Lambda ``function_name`` in moto and run ``handler`` in-process when invoked.
+
+        Returns:
+            The function ARN (what ``${TaskRunnerFn}``-style placeholders are filled with).
+        """
+        response = self.client("lambda").create_function(
+            FunctionName=function_name,
+            Runtime="python3.12",
+            Role=self.role_arn,
+            Handler="index.handler",
+            Code={"ZipFile": _dummy_zip()},
+            Timeout=timeout,
+            MemorySize=memory_size,
+            Environment={"Variables": dict(environment or {})},
+        )
+        self.register_lambda_handler(function_name, handler)
+        return str(response["FunctionArn"])
+
+    def register_lambda_handler(self, function_name: str, handler: _patches_lambda.LambdaHandler) -> None:
+        """Route an existing function (e.g. one deployed by a template) to ``handler``."""
+        _patches_lambda.register_lambda_handler(function_name, handler)
+        self._lambda_names.append(function_name)
+
+    def register_ecs_entrypoint(self, family: str, entrypoint: _patches_ecs.EcsEntrypoint) -> None:
+        """Run ``entrypoint(env, command) -> exit code`` in-process for tasks of ``family``."""
+        _patches_ecs.register_ecs_entrypoint(family, entrypoint)
+        self._ecs_families.append(family)
+
+    def create_bucket(self, name: str) -> None:
+        """Create S3 bucket ``name`` in the harness region."""
+        s3 = self.client("s3")
+        if self.region == "us-east-1":
+            s3.create_bucket(Bucket=name)
+        else:
+            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": self.region})  # type: ignore[typeddict-item]
+
+    def create_cache_table(self, name: str) -> None:
+        """Create a PAY_PER_REQUEST DynamoDB table keyed by the string attribute ``pk``."""
+        self.client("dynamodb").create_table(
+            TableName=name,
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+
+    def create_ecs_cluster(self, name: str = "default") -> str:
+        """Create an ECS cluster with the FARGATE and FARGATE_SPOT providers; return its ARN."""
+        response = self.client("ecs").create_cluster(
+            clusterName=name, capacityProviders=["FARGATE", "FARGATE_SPOT"]
+        )
+        return str(response["cluster"]["clusterArn"])
+
+    def create_task_definition(
+        self,
+        family: str,
+        *,
+        container_name: str = "main",
+        image: str = "stratoflow/runner:emulated",
+        cpu: str = "256",
+        memory: str = "512",
+        environment: Mapping[str, str] | None = None,
+        command: list[str] | None = None,
+    ) -> str:
+        """Register a one-container Fargate task definition (task-level memory only)."""
+        container: dict[str, Any] = {
+            "name": container_name,
+            "image": image,
+            "essential": True,
+            "environment": [{"name": k, "value": v} for k, v in (environment or {}).items()],
+        }
+        if command is not None:
+            container["command"] = command
+        response = self.client("ecs").register_task_definition(
+            family=family,
+            networkMode="awsvpc",
+            requiresCompatibilities=["FARGATE"],
+            cpu=cpu,
+            memory=memory,
+            executionRoleArn=self.role_arn,
+            taskRoleArn=self.role_arn,
+            containerDefinitions=[container],
+        )
+        return str(response["taskDefinition"]["taskDefinitionArn"])
+
+    def create_subnet(self, cidr: str = "10.0.0.0/24") -> str:
+        """Create a VPC (10.0.0.0/16, no DNS hostnames) with one subnet; return the subnet id."""
+        ec2 = self.client("ec2")
+        vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        return str(ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr)["Subnet"]["SubnetId"])
+
+    def create_state_machine(
+        self,
+        name: str,
+        definition: str | Mapping[str, Any],
+        substitutions: Mapping[str, str] | None = None,
+    ) -> str:
+        """Create a STANDARD state machine, filling ``${Name}`` placeholders; return its ARN.
+
+        Raises:
+            errors.ConfigError: a placeholder has no substitution.
+        """
+        text = definition if isinstance(definition, str) else json.dumps(definition)
+        text = fill_placeholders(text, substitutions or {})
+        response = self.client("stepfunctions").create_state_machine(
+            name=name, definition=text, roleArn=self.role_arn
+        )
+        return response["stateMachineArn"]
+
+    # --- executions ------------------------------------------------------------------------
+
+    def start_execution(self, state_machine_arn: str, input: Any, name: str | None = None) -> str:
+        """Start an execution without waiting; return its ARN."""
+        kwargs: dict[str, Any] = {"stateMachineArn": state_machine_arn, "input": json.dumps(input)}
+        if name is not None:
+            kwargs["name"] = name
+        return self.client("stepfunctions").start_execution(**kwargs)["executionArn"]
+
+    def wait(self, execution_arn: str, timeout: float = 60) -> ExecutionResult:
+        """Poll until ``execution_arn`` leaves RUNNING and read its result and history.
+
+        Raises:
+            TimeoutError: still RUNNING after ``timeout`` seconds (the execution is stopped).
+        """
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        described = sfn.describe_execution(executionArn=execution_arn)
+        while described["status"] == "RUNNING":
+            if time.monotonic() > deadline:
+                sfn.stop_execution(executionArn=execution_arn, cause="EmulatedAws.wait timeout")
+                raise TimeoutError(f"execution {execution_arn} still RUNNING after {timeout} s")
+            time.sleep(0.005)
+            described = sfn.describe_execution(executionArn=execution_arn)
+        events = list(self._history(execution_arn))
+        output = described.get("output")
+        error, cause = described.get("error"), described.get("cause")
+        for event in events:
+            details = event.get("executionFailedEventDetails")
+            if details:
+                error, cause = error or details.get("error"), cause or details.get("cause")
+        return ExecutionResult(
+            execution_arn=execution_arn,
+            status=described["status"],
+            output=json.loads(output) if output is not None else None,
+            error=error,
+            cause=cause,
+            events=events,
+            max_payload_bytes=max_payload_bytes(events),
+        )
+
+    def start_and_wait(
+        self,
+        state_machine_arn: str,
+        input: Any,
+        name: str | None = None,
+        timeout: float = 60,
+    ) -> ExecutionResult:
+        """Start an execution with ``input`` (JSON-able) and wait for it to finish."""
+        return self.wait(self.start_execution(state_machine_arn, input, name), timeout)
+
+    def _history(self, execution_arn: str) -> Iterator[dict[str, Any]]:
+        sfn = self.client("stepfunctions")
+        kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+        while True:
+            page = sfn.get_execution_history(**kwargs)
+            yield from page["events"]  # type: ignore[misc]
+            if not page.get("nextToken"):
+                return
+            kwargs["nextToken"] = page["nextToken"]
+
+    def runtime_errors(self) -> list[_patches_sfn.RuntimeErrorRecord]:
+        """Every States.Runtime error since ``__enter__`` (AWS never lets States.ALL catch these)."""
+        return _patches_sfn.runtime_errors()
+
+
+class _fake_aws_env:
+    """Set fake credentials and the region; restore the caller's environment on exit."""
+
+    def __init__(self, region: str) -> None:
+        self._values = {**_FAKE_ENV, "AWS_DEFAULT_REGION": region, "AWS_REGION": region}
+        self._saved: dict[str, str | None] = {}
+
+    def __enter__(self) -> None:
+        unset = [k for k in os.environ if k.startswith(_UNSET_ENV_PREFIXES)]
+        for key in [*self._values, *unset]:
+            self._saved[key] = os.environ.get(key)
+        for key in unset:
+            del os.environ[key]
+        os.environ.update(self._values)
+
+    def __exit__(self, *exc: object) -> None:
+        for key, value in self._saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -1,0 +1,93 @@
+"""Every moto 5.2.5 patch the emulated-AWS tier needs, and ``install_all`` to apply them.
+
+One function per moto gap (see docs of each and /work/shared/research/moto-findings.md).
+Every ``install_*`` is idempotent and returns an undo callable; undo in reverse install
+order when patches wrap the same method (``uninstall_all`` does). The patches reach into
+private interpreter internals, which is why moto is pinned exactly and every patch has a
+canary test in tests/emulated/test_moto_canaries.py that fails once moto fixes the gap.
+"""
+
+from __future__ import annotations
+
+from stratoflow.testing._patches_ecs import (
+    install_ecs,
+    install_ecs_inprocess,
+    install_ecs_sync_failure,
+)
+from stratoflow.testing._patches_integrations import (
+    install_client_cache,
+    install_integration_normalisation,
+    install_retry_sync_fix,
+)
+from stratoflow.testing._patches_lambda import install_lambda_inprocess
+from stratoflow.testing._patches_sfn import (
+    install_definition_rewrites,
+    install_fast_timers,
+    install_jsonata,
+    install_jsonpath_fix,
+    install_map_tolerance,
+    install_runtime_error_capture,
+    install_sfn_fixes,
+    prune_tmp_threads,
+)
+from stratoflow.testing._patching import Undo, installed_patches, is_installed, uninstall_all
+
+__all__ = [
+    "install_all",
+    "install_client_cache",
+    "install_definition_rewrites",
+    "install_ecs",
+    "install_ecs_inprocess",
+    "install_ecs_sync_failure",
+    "install_fast_timers",
+    "install_integration_normalisation",
+    "install_jsonata",
+    "install_jsonpath_fix",
+    "install_lambda_inprocess",
+    "install_map_tolerance",
+    "install_retry_sync_fix",
+    "install_runtime_error_capture",
+    "install_sfn_fixes",
+    "installed_patches",
+    "is_installed",
+    "prune_tmp_threads",
+    "uninstall_all",
+]
+
+
+def install_all(*, timer_scale: float = 0.001) -> Undo:
+    """Install every patch (idempotent); the returned callable removes them all.
+
+    Args:
+        timer_scale: factor applied to Retry backoff, Wait states and ``.sync`` polling.
+
+    Example:
+        >>> undo = install_all()
+        >>> is_installed("install_lambda_inprocess")
+        True
+        >>> undo()
+    """
+    # Order matters only where two patches wrap one method: batching (definition rewrites)
+    # must run inside the tolerance check so that both count the same jobs.
+    undos = [
+        install_lambda_inprocess(),
+        install_fast_timers(timer_scale),
+        install_jsonpath_fix(),
+        install_definition_rewrites(),
+        install_map_tolerance(),
+        install_integration_normalisation(),
+        install_retry_sync_fix(),
+        install_sfn_fixes(),
+        install_client_cache(),
+        install_jsonata(),
+        install_runtime_error_capture(),
+        install_ecs(),
+        install_ecs_inprocess(),
+        install_ecs_sync_failure(),
+    ]
+
+    def undo_all() -> None:
+        for undo in reversed(undos):
+            undo()
+
+    return undo_all

@@ -1,0 +1,107 @@
+"""The bookkeeping behind every moto patch: idempotent install, exact undo.
+
+Each patch is a named function that replaces a few attributes of moto's classes or
+modules. Patches are process-global (moto is), so installing one twice must be a no-op,
+and canary tests must be able to take one out again to show moto's own behaviour.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+Undo = Callable[[], None]
+"""Calling it removes the patch it came from; calling it again does nothing."""
+
+_MISSING = object()
+_LOCK = threading.RLock()
+_INSTALLED: dict[str, Undo] = {}
+
+
+class Patcher:
+    """Records attribute replacements so they can be reverted exactly.
+
+    The saved value is read from the target's own ``__dict__``, not through ``getattr``:
+    that keeps staticmethod/classmethod wrappers intact on undo and deletes attributes
+    that were only inherited before the patch.
+    """
+
+    def __init__(self) -> None:
+        self._saved: list[tuple[object, str, object]] = []
+
+    def setattr(self, target: object, name: str, value: object) -> None:
+        """Replace ``target.name`` with ``value``, remembering the old binding."""
+        self._saved.append((target, name, vars(target).get(name, _MISSING)))
+        setattr(target, name, value)
+
+    def on_undo(self, action: Callable[[], None]) -> None:
+        """Run ``action`` when the patch is removed (for in-place edits of moto data)."""
+        self._saved.append((action, "", _MISSING))
+
+    def restore(self) -> None:
+        """Undo every replacement, newest first."""
+        while self._saved:
+            target, name, old = self._saved.pop()
+            if not name:
+                target_action: Callable[[], None] = target  # type: ignore[assignment]
+                target_action()
+            elif old is _MISSING:
+                delattr(target, name)
+            else:
+                setattr(target, name, old)
+
+
+def install_patch(name: str, apply: Callable[[Patcher], None]) -> Undo:
+    """Install the patch ``name`` once; return the callable that removes it.
+
+    Args:
+        name: unique patch name (the public install function's name).
+        apply: performs the replacements through the given :class:`Patcher`.
+
+    Returns:
+        An idempotent undo callable. Installing an installed patch returns the same one.
+    """
+    with _LOCK:
+        existing = _INSTALLED.get(name)
+        if existing is not None:
+            return existing
+        patcher = Patcher()
+        try:
+            apply(patcher)
+        except BaseException:
+            patcher.restore()
+            raise
+
+        def undo() -> None:
+            with _LOCK:
+                if _INSTALLED.get(name) is undo:
+                    del _INSTALLED[name]
+                    patcher.restore()
+
+        _INSTALLED[name] = undo
+        return undo
+
+
+def is_installed(name: str) -> bool:
+    """Whether the patch called ``name`` is currently installed."""
+    with _LOCK:
+        return name in _INSTALLED
+
+
+def installed_patches() -> list[str]:
+    """Names of the installed patches, in install order."""
+    with _LOCK:
+        return list(_INSTALLED)
+
+
+def uninstall_all() -> None:
+    """Remove every installed patch, newest first, restoring moto as shipped."""
+    with _LOCK:
+        for undo in reversed(list(_INSTALLED.values())):
+            undo()
+
+
+def original(func: Any) -> Any:
+    """The function a stratoflow wrapper replaced (for wrappers that set ``__wrapped__``)."""
+    return getattr(func, "__wrapped__", func)
