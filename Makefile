@@ -1,0 +1,41 @@
+# The README's two commands: `make run` (the main job) and `make test` (the whole suite).
+# Both set everything up on a fresh machine: a virtualenv with the project and its
+# dev extras, and the npm ASL validators.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.stratoflow-installed
+
+.PHONY: run test check lint typecheck tests bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+tools/asl/node_modules/.installed: tools/asl/package.json tools/asl/package-lock.json
+	npm ci --prefix tools/asl --no-audit --no-fund --loglevel=error
+	touch $@
+
+run: $(STAMP)
+	STRATOFLOW_HOME=$${STRATOFLOW_HOME:-.stratoflow} $(BIN)/stratoflow run examples/etl.py sales_report --data examples/data/sales.csv
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+tests: $(STAMP) tools/asl/node_modules/.installed
+	$(BIN)/python -m pytest -n auto -q
+
+check test: lint typecheck tests
+
+bench: $(STAMP)
+	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) tools/asl/node_modules .stratoflow .pytest_cache .mypy_cache .ruff_cache

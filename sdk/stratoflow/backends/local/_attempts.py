@@ -1,0 +1,75 @@
+"""Retries (any exception, exponential backoff with full jitter) and timeouts, as on AWS.
+
+Step Functions retries a failed state with ``IntervalSeconds=1, BackoffRate=2,
+JitterStrategy=FULL`` and stops it at ``TimeoutSeconds``; this module does the same for
+local runs so a workflow behaves alike in both places.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TypeVar
+
+from stratoflow.errors import TaskFailedError, TaskTimeoutError
+from stratoflow.runtime import NodeContext
+
+__all__ = ["with_retries"]
+
+T = TypeVar("T")
+
+
+def _with_timeout(
+    ctx: NodeContext, attempt_fn: Callable[[NodeContext], T], timeout: int | None, label: str, attempt: int
+) -> T:
+    if timeout is None:
+        return attempt_fn(ctx)
+    # Python cannot kill a thread: a timed-out attempt is abandoned and told (via its own
+    # cancelled event) to write no outputs and no cache entry if it ever finishes.
+    attempt_ctx = replace(ctx, cancelled=threading.Event())
+    box: dict[str, T | BaseException] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = attempt_fn(attempt_ctx)
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, name=f"stratoflow-{label}", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        attempt_ctx.cancelled.set()
+        raise TaskTimeoutError(
+            f"node '{label}' timed out after {timeout}s (attempt {attempt})",
+            node=label,
+            attempt=attempt,
+            error_type="States.Timeout",
+        )
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["result"]  # type: ignore[return-value]
+
+
+def with_retries(
+    ctx: NodeContext,
+    attempt_fn: Callable[[NodeContext, int], T],
+    *,
+    retries: int,
+    timeout: int | None,
+    label: str,
+    base_seconds: float,
+) -> T:
+    """Run ``attempt_fn`` up to ``retries + 1`` times."""
+    attempt = 1
+    while True:
+        try:
+            return _with_timeout(ctx, lambda c: attempt_fn(c, attempt), timeout, label, attempt)
+        except TaskFailedError:
+            if attempt > retries:
+                raise
+            time.sleep(random.uniform(0, base_seconds * 2 ** (attempt - 1)))  # noqa: S311 - jitter, not crypto
+            attempt += 1

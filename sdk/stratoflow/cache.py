@@ -1,0 +1,147 @@
+"""The one cache-key function and the cache stores (SQLite locally; DynamoDB in ``stratoflow.aws``).
+
+Key = sha256 of the canonical JSON of: task identity, cache version, interface signature
+(input/output names and types) and the input literal hashes minus ignored inputs. The
+local executor and the AWS runner both call :func:`cache_key`, so they cannot drift.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from stratoflow import ir
+from stratoflow.errors import CacheError
+from stratoflow.values import LiteralRef, canonical_json, sha256_hex
+
+__all__ = ["CacheEntry", "CacheStore", "SqliteCacheStore", "cache_key", "default_home"]
+
+_INTERFACE_JSON: dict[int, tuple[ir.TaskSpec, Any]] = {}
+
+
+def default_home() -> Path:
+    """``$STRATOFLOW_HOME``, or ``~/.stratoflow``."""
+    return Path(os.environ.get("STRATOFLOW_HOME") or Path.home() / ".stratoflow")
+
+
+def _interface(task: ir.TaskSpec) -> Any:
+    cached = _INTERFACE_JSON.get(id(task))
+    if cached is not None and cached[0] is task:
+        return cached[1]
+    value = {
+        "inputs": [[v.name, v.type.model_dump(mode="json")] for v in task.inputs],
+        "outputs": [[v.name, v.type.model_dump(mode="json")] for v in task.outputs],
+    }
+    _INTERFACE_JSON[id(task)] = (task, value)
+    return value
+
+
+def cache_key(task: ir.TaskSpec, input_hashes: Mapping[str, str]) -> str:
+    """The cache key of one run of ``task`` on inputs with these literal hashes.
+
+    Example:
+        >>> cache_key(spec, {"x": literal.hash})  # doctest: +SKIP
+        '3f1c...'
+    """
+    ignored = set(task.cache.ignore_inputs)
+    payload = {
+        "task": task.ref,
+        "version": task.cache.version,
+        "interface": _interface(task),
+        "inputs": {name: h for name, h in sorted(input_hashes.items()) if name not in ignored},
+    }
+    return sha256_hex(canonical_json(payload))
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """A successful run's outputs (literal references), stored under its cache key."""
+
+    task: str
+    version: str
+    outputs: dict[str, LiteralRef]
+    created: float = field(default_factory=time.time)
+
+    def outputs_json(self) -> str:
+        return json.dumps({k: v.to_json() for k, v in self.outputs.items()}, sort_keys=True)
+
+    @staticmethod
+    def parse_outputs(text: str) -> dict[str, LiteralRef]:
+        return {k: LiteralRef.from_json(v) for k, v in json.loads(text).items()}
+
+
+class CacheStore(Protocol):
+    """Where cache entries live. ``put`` is conditional: the first writer of a key wins."""
+
+    def get(self, key: str) -> CacheEntry | None: ...
+
+    def put(self, key: str, entry: CacheEntry) -> bool: ...
+
+    def delete(self, key: str) -> None: ...
+
+
+class SqliteCacheStore:
+    """The local cache: one SQLite file, safe for concurrent threads and processes (WAL)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._connect() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, task TEXT NOT NULL, "
+                "version TEXT NOT NULL, outputs TEXT NOT NULL, created REAL NOT NULL)"
+            )
+
+    def _connect(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+            except sqlite3.Error as exc:
+                raise CacheError(f"cannot open the cache at {self.path}: {exc}") from exc
+            self._local.conn = conn
+        return conn
+
+    def get(self, key: str) -> CacheEntry | None:
+        row = self._connect().execute(
+            "SELECT task, version, outputs, created FROM cache WHERE key = ?", (key,)
+        ).fetchone()
+        if row is None:
+            return None
+        return CacheEntry(task=row[0], version=row[1], outputs=CacheEntry.parse_outputs(row[2]), created=row[3])
+
+    def put(self, key: str, entry: CacheEntry) -> bool:
+        cursor = self._connect().execute(
+            "INSERT OR IGNORE INTO cache (key, task, version, outputs, created) VALUES (?, ?, ?, ?, ?)",
+            (key, entry.task, entry.version, entry.outputs_json(), entry.created),
+        )
+        return cursor.rowcount == 1
+
+    def delete(self, key: str) -> None:
+        self._connect().execute("DELETE FROM cache WHERE key = ?", (key,))
+
+    def entries(self) -> Iterator[tuple[str, CacheEntry]]:
+        """Every entry, newest first (for ``stratoflow cache ls``)."""
+        rows = self._connect().execute(
+            "SELECT key, task, version, outputs, created FROM cache ORDER BY created DESC"
+        ).fetchall()
+        for key, task, version, outputs, created in rows:
+            yield key, CacheEntry(task=task, version=version, outputs=CacheEntry.parse_outputs(outputs), created=created)
+
+    def clear(self, task: str | None = None) -> int:
+        """Delete every entry (or those of one task); returns how many."""
+        if task is None:
+            cursor = self._connect().execute("DELETE FROM cache")
+        else:
+            cursor = self._connect().execute("DELETE FROM cache WHERE task = ? OR task LIKE ?", (task, f"%:{task}"))
+        return cursor.rowcount

@@ -1,0 +1,54 @@
+"""Find a workflow by file path or module name, as ``pyflyte run`` does."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from stratoflow.define import WorkflowDef
+from stratoflow.errors import ConfigError
+
+__all__ = ["load_workflow"]
+
+
+def _load_module(target: str) -> ModuleType:
+    path = Path(target)
+    if target.endswith(".py") or path.exists():
+        if not path.is_file():
+            raise ConfigError(f"no such file: {target}")
+        # The file's folder goes on sys.path and the module keeps its plain name, so task
+        # refs ('etl:extract') import the same way in a Lambda bundle.
+        folder = str(path.resolve().parent)
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+        name = path.stem
+        existing = sys.modules.get(name)
+        if existing is not None and Path(getattr(existing, "__file__", "") or "").resolve() == path.resolve():
+            return existing
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ConfigError(f"cannot import {target}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module
+    try:
+        return importlib.import_module(target)
+    except ModuleNotFoundError as exc:
+        raise ConfigError(f"no file or module named {target!r}") from exc
+
+
+def load_workflow(target: str, name: str) -> WorkflowDef[Any, Any]:
+    """The ``@workflow`` called ``name`` in a file or module (definition errors propagate)."""
+    module = _load_module(target)
+    found = getattr(module, name, None)
+    if isinstance(found, WorkflowDef):
+        return found
+    available = sorted(k for k, v in vars(module).items() if isinstance(v, WorkflowDef))
+    raise ConfigError(
+        f"{target} has no workflow named {name!r} (workflows there: {', '.join(available) or 'none'})"
+    )

@@ -1,0 +1,170 @@
+"""The task runner: execute one node anywhere (local threads, Lambda, a Fargate container).
+
+resolve input references -> cache key -> cache lookup -> import and call the user
+function -> encode and store outputs -> write the cache. Only successful runs are
+cached, and a cache entry whose blobs are gone is a miss, never a failure.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from stratoflow import ir, values
+from stratoflow.cache import CacheEntry, CacheStore, cache_key
+from stratoflow.define import resolve_task
+from stratoflow.errors import TaskFailedError
+from stratoflow.runtime._boundary import call_user
+from stratoflow.runtime._outputs import OutputStore
+from stratoflow.values import BlobStore, LiteralRef
+
+__all__ = [
+    "NodeContext",
+    "NodeResult",
+    "encode_outputs",
+    "literal_from_constant",
+    "node_inputs",
+    "resolve_binding",
+    "run_node",
+    "run_task",
+]
+
+
+@dataclass
+class NodeContext:
+    """What the runner needs to run nodes of one execution."""
+
+    run_id: str
+    spec: ir.WorkflowSpec
+    blobs: BlobStore
+    outputs: OutputStore
+    cache: CacheStore | None = None
+    use_cache: bool = True
+    # Set when an attempt is abandoned (timeout): it must then write nothing.
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    """What happened when a node ran."""
+
+    node: str
+    cache_hit: bool
+    cache_key: str | None
+    outputs: dict[str, LiteralRef]
+    called: bool
+
+
+def literal_from_constant(value: ir.JsonValue, t: ir.TypeRef, blobs: BlobStore) -> LiteralRef:
+    """A literal for a constant from the IR (workflow body constants and defaults)."""
+    if t.kind in ("file", "directory") or (t.kind == "optional" and value is not None and t.args[0].kind in ("file", "directory")):
+        return values.encode(values.coerce_input(value, t), t, blobs)
+    data = values.canonical_json(value)
+    return LiteralRef(hash=values.sha256_hex(data), value=value)
+
+
+def resolve_binding(ctx: NodeContext, binding: ir.Binding, t: ir.TypeRef) -> LiteralRef:
+    """The literal a binding refers to."""
+    if isinstance(binding, ir.PromiseBinding):
+        return ctx.outputs.read_outputs(binding.node)[binding.output]
+    if isinstance(binding, ir.InputBinding):
+        return ctx.outputs.read_inputs()[binding.name]
+    if isinstance(binding, ir.LiteralBinding):
+        return literal_from_constant(binding.value, t, ctx.blobs)
+    item_type = t.args[0]
+    items = [values.decode(resolve_binding(ctx, item, item_type), item_type, ctx.blobs) for item in binding.items]
+    return values.encode(items, t, ctx.blobs)
+
+
+def node_inputs(ctx: NodeContext, node: ir.TaskNode | ir.MapNode, task: ir.TaskSpec) -> dict[str, LiteralRef]:
+    """Resolve every input of a node (defaults included)."""
+    resolved: dict[str, LiteralRef] = {}
+    mapped = set(node.mapped) if isinstance(node, ir.MapNode) else set()
+    for variable in task.inputs:
+        t = ir.TypeRef(kind="list", args=(variable.type,)) if variable.name in mapped else variable.type
+        binding = node.inputs.get(variable.name)
+        if binding is not None:
+            resolved[variable.name] = resolve_binding(ctx, binding, t)
+        elif variable.has_default:
+            resolved[variable.name] = literal_from_constant(variable.default, t, ctx.blobs)
+    return resolved
+
+
+def encode_outputs(task: ir.TaskSpec, result: object, blobs: BlobStore, *, node: str) -> dict[str, LiteralRef]:
+    """Encode a task's return value into one literal per declared output."""
+    if task.output_style == "none":
+        return {}
+    returned: tuple[object, ...]
+    if task.output_style == "single":
+        returned = (result,)
+    elif isinstance(result, tuple) and len(result) == len(task.outputs):
+        returned = tuple(result)
+    else:
+        raise TaskFailedError(
+            f"task '{task.name}' in node '{node}' must return {len(task.outputs)} values, got {result!r:.80}",
+            node=node,
+            error_type="TypeError",
+        )
+    encoded: dict[str, LiteralRef] = {}
+    for variable, value in zip(task.outputs, returned, strict=True):
+        try:
+            encoded[variable.name] = values.encode(value, variable.type, blobs)
+        except values.ValueTypeError as exc:
+            raise TaskFailedError(
+                f"task '{task.name}' in node '{node}' returned a bad value for output '{variable.name}': {exc}",
+                node=node,
+                error_type="TypeError",
+            ) from exc
+    return encoded
+
+
+def _blobs_present(outputs: Mapping[str, LiteralRef], blobs: BlobStore) -> bool:
+    return all(lit.uri is None or blobs.exists(lit.uri) for lit in outputs.values())
+
+
+def _decode_inputs(task: ir.TaskSpec, inputs: Mapping[str, LiteralRef], blobs: BlobStore) -> dict[str, Any]:
+    types = {v.name: v.type for v in task.inputs}
+    return {name: values.decode(lit, types[name], blobs) for name, lit in inputs.items()}
+
+
+def run_task(
+    ctx: NodeContext,
+    task: ir.TaskSpec,
+    inputs: dict[str, LiteralRef],
+    *,
+    label: str,
+    attempt: int = 1,
+) -> tuple[dict[str, LiteralRef], bool, str | None]:
+    """Run ``task`` on resolved inputs (cache first). Returns (outputs, cache_hit, key)."""
+    key = None
+    if task.cache.enabled and ctx.use_cache and ctx.cache is not None:
+        key = cache_key(task, {name: lit.hash for name, lit in inputs.items()})
+        entry = ctx.cache.get(key)
+        if entry is not None:
+            if _blobs_present(entry.outputs, ctx.blobs):
+                return entry.outputs, True, key
+            ctx.cache.delete(key)  # its blobs are gone: recompute and replace it
+    kwargs = _decode_inputs(task, inputs, ctx.blobs)
+    result = call_user(resolve_task(task.ref), kwargs, node=label, attempt=attempt)
+    if ctx.cancelled.is_set():
+        raise TaskFailedError(f"node '{label}' was abandoned", node=label, attempt=attempt, error_type="Abandoned")
+    outputs = encode_outputs(task, result, ctx.blobs, node=label)
+    if key is not None and ctx.cache is not None and not ctx.cancelled.is_set():
+        ctx.cache.put(key, CacheEntry(task=task.ref, version=task.cache.version, outputs=outputs, created=time.time()))
+    return outputs, False, key
+
+
+def run_node(ctx: NodeContext, node_id: str, *, attempt: int = 1) -> NodeResult:
+    """Run one task node of ``ctx.spec`` and store its outputs."""
+    node = ctx.spec.node(node_id)
+    if not isinstance(node, ir.TaskNode):
+        raise TypeError(f"run_node runs task nodes; '{node_id}' is a {node.kind} node")
+    task = ctx.spec.tasks[node.task]
+    inputs = node_inputs(ctx, node, task)
+    outputs, hit, key = run_task(ctx, task, inputs, label=node_id, attempt=attempt)
+    if not ctx.cancelled.is_set():
+        ctx.outputs.write_outputs(node_id, outputs)
+    return NodeResult(node=node_id, cache_hit=hit, cache_key=key, outputs=outputs, called=not hit)
