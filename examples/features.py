@@ -3,7 +3,7 @@
           load_events
            /       \
    user_stats    session_stats      (run in parallel)
-           \       /
+           \\       /
          join_features
 
 Run it twice: the second run is served from the cache (no task body runs).
@@ -21,9 +21,13 @@ from stratoflow import task, workflow
 @task(cache=True)
 def load_events(days: int, seed: int) -> list[dict[str, float]]:
     """Synthetic clickstream events (deterministic for a given seed)."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
     return [
-        {"user": float(rng.randint(1, 50)), "session": float(rng.randint(1, 400)), "seconds": rng.expovariate(1 / 40)}
+        {
+            "user": float(rng.randint(1, 50)),
+            "session": float(rng.randint(1, 400)),
+            "seconds": rng.expovariate(1 / 40),
+        }
         for _ in range(days * 200)
     ]
 
@@ -44,7 +48,10 @@ def session_stats(events: list[dict[str, float]]) -> dict[str, float]:
     for event in events:
         counts[event["session"]] = counts.get(event["session"], 0) + 1
     values = sorted(counts.values())
-    return {"sessions": float(len(values)), "median_events": float(values[len(values) // 2]) if values else 0.0}
+    return {
+        "sessions": float(len(values)),
+        "median_events": float(values[len(values) // 2]) if values else 0.0,
+    }
 
 
 @task(cache=True, cache_ignore_input_vars=("run_label",))
@@ -60,4 +67,6 @@ def join_features(users: dict[str, float], sessions: dict[str, float], run_label
 @workflow
 def features(days: int = 7, seed: int = 42, run_label: str = "nightly") -> dict[str, float]:
     events = load_events(days=days, seed=seed)
-    return join_features(users=user_stats(events=events), sessions=session_stats(events=events), run_label=run_label)
+    return join_features(
+        users=user_stats(events=events), sessions=session_stats(events=events), run_label=run_label
+    )

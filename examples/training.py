@@ -50,7 +50,9 @@ def evaluate(model: dict[str, float], threshold: float) -> bool:
 
 
 @workflow
-def training(samples: int = 1000, parts: int = 8, learning_rate: float = 0.1) -> tuple[dict[str, float], bool]:
+def training(
+    samples: int = 1000, parts: int = 8, learning_rate: float = 0.1
+) -> tuple[dict[str, float], bool]:
     chunks = split(samples=samples, parts=parts)
     scores = map_task(score, concurrency=50)(chunk=chunks)
     model = train(scores=scores, learning_rate=learning_rate)

@@ -113,12 +113,16 @@ class SqliteCacheStore:
         return conn
 
     def get(self, key: str) -> CacheEntry | None:
-        row = self._connect().execute(
-            "SELECT task, version, outputs, created FROM cache WHERE key = ?", (key,)
-        ).fetchone()
+        row = (
+            self._connect()
+            .execute("SELECT task, version, outputs, created FROM cache WHERE key = ?", (key,))
+            .fetchone()
+        )
         if row is None:
             return None
-        return CacheEntry(task=row[0], version=row[1], outputs=CacheEntry.parse_outputs(row[2]), created=row[3])
+        return CacheEntry(
+            task=row[0], version=row[1], outputs=CacheEntry.parse_outputs(row[2]), created=row[3]
+        )
 
     def put(self, key: str, entry: CacheEntry) -> bool:
         cursor = self._connect().execute(
@@ -132,16 +136,25 @@ class SqliteCacheStore:
 
     def entries(self) -> Iterator[tuple[str, CacheEntry]]:
         """Every entry, newest first (for ``stratoflow cache ls``)."""
-        rows = self._connect().execute(
-            "SELECT key, task, version, outputs, created FROM cache ORDER BY created DESC"
-        ).fetchall()
+        rows = (
+            self._connect()
+            .execute("SELECT key, task, version, outputs, created FROM cache ORDER BY created DESC")
+            .fetchall()
+        )
         for key, task, version, outputs, created in rows:
-            yield key, CacheEntry(task=task, version=version, outputs=CacheEntry.parse_outputs(outputs), created=created)
+            yield (
+                key,
+                CacheEntry(
+                    task=task, version=version, outputs=CacheEntry.parse_outputs(outputs), created=created
+                ),
+            )
 
     def clear(self, task: str | None = None) -> int:
         """Delete every entry (or those of one task); returns how many."""
         if task is None:
             cursor = self._connect().execute("DELETE FROM cache")
         else:
-            cursor = self._connect().execute("DELETE FROM cache WHERE task = ? OR task LIKE ?", (task, f"%:{task}"))
+            cursor = self._connect().execute(
+                "DELETE FROM cache WHERE task = ? OR task LIKE ?", (task, f"%:{task}")
+            )
         return cursor.rowcount

@@ -37,7 +37,11 @@ def parse_inputs(spec: ir.WorkflowSpec, inputs_json: str | None, pairs: list[str
     """Merge ``--inputs`` (JSON text or a .json file) with ``--name value`` flags (flags win)."""
     inputs: dict[str, Any] = {}
     if inputs_json:
-        text = Path(inputs_json).read_text() if inputs_json.endswith(".json") and Path(inputs_json).is_file() else inputs_json
+        text = (
+            Path(inputs_json).read_text()
+            if inputs_json.endswith(".json") and Path(inputs_json).is_file()
+            else inputs_json
+        )
         try:
             loaded = json.loads(text)
         except json.JSONDecodeError as exc:

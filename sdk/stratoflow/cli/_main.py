@@ -10,7 +10,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from stratoflow import ir
-from stratoflow.errors import ConfigError, DefinitionError, ExecutionError, InputError, SdkError, TaskFailedError
+from stratoflow.errors import (
+    ConfigError,
+    DefinitionError,
+    ExecutionError,
+    InputError,
+    SdkError,
+    TaskFailedError,
+)
 from stratoflow.values import Directory, File
 
 __all__ = ["main"]
@@ -50,7 +57,9 @@ def _cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     if args.mode == "local":
         from stratoflow.backends.local import RunOptions, run_local  # noqa: PLC0415
 
-        options = RunOptions(max_workers=args.workers, use_cache=not args.no_cache, progress=None if not args.json else False)
+        options = RunOptions(
+            max_workers=args.workers, use_cache=not args.no_cache, progress=None if not args.json else False
+        )
         outputs = run_local(spec, inputs, options).outputs
     elif args.mode == "sandbox":
         from stratoflow.cli._sandbox import run_sandbox  # noqa: PLC0415
@@ -108,13 +117,19 @@ def _cmd_cache(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="stratoflow", description="Typed Python workflows on AWS Step Functions.")
+    parser = argparse.ArgumentParser(
+        prog="stratoflow", description="Typed Python workflows on AWS Step Functions."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run a workflow (locally by default)")
     mode = run.add_mutually_exclusive_group()
     mode.add_argument("--local", dest="mode", action="store_const", const="local", help="run here (default)")
-    mode.add_argument("--sandbox", dest="mode", action="store_const", const="sandbox", help="run in emulated AWS")
-    mode.add_argument("--remote", dest="mode", action="store_const", const="remote", help="run on the deployed stack")
+    mode.add_argument(
+        "--sandbox", dest="mode", action="store_const", const="sandbox", help="run in emulated AWS"
+    )
+    mode.add_argument(
+        "--remote", dest="mode", action="store_const", const="remote", help="run on the deployed stack"
+    )
     run.set_defaults(mode="local")
     run.add_argument("target", metavar="FILE_OR_MODULE")
     run.add_argument("workflow", metavar="WORKFLOW")
@@ -129,7 +144,9 @@ def _parser() -> argparse.ArgumentParser:
     compile_.add_argument("target", metavar="FILE_OR_MODULE")
     compile_.add_argument("workflow", metavar="WORKFLOW")
     compile_.add_argument("-o", "--output", help="write the ASL to this file")
-    compile_.add_argument("--explain", action="store_true", help="say where synchronisation points were added")
+    compile_.add_argument(
+        "--explain", action="store_true", help="say where synchronisation points were added"
+    )
     cache = commands.add_parser("cache", help="list or clear the local cache")
     cache.add_argument("action", choices=["ls", "clear"])
     cache.add_argument("--task", help="with clear: only this task's entries")

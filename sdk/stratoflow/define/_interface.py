@@ -39,7 +39,9 @@ def _outputs(
     fn: Callable[..., Any], what: str, hints: dict[str, Any], problems: list[Problem]
 ) -> tuple[tuple[ir.Variable, ...], OutputStyle, Any]:
     if "return" not in hints:
-        problems.append(_problem(fn, None, f"{what} has no return annotation (use '-> None' if it returns nothing)"))
+        problems.append(
+            _problem(fn, None, f"{what} has no return annotation (use '-> None' if it returns nothing)")
+        )
         return (), "none", None
     annotation = hints["return"]
     if annotation is None or annotation is type(None):
@@ -51,7 +53,9 @@ def _outputs(
     elif typing.get_origin(annotation) is tuple:
         args = typing.get_args(annotation)
         if not args or args[-1] is Ellipsis:
-            problems.append(_problem(fn, None, f"{what} returns a tuple of unknown length; annotate each item"))
+            problems.append(
+                _problem(fn, None, f"{what} returns a tuple of unknown length; annotate each item")
+            )
             return (), "none", None
         pairs = [(f"o{i}", arg) for i, arg in enumerate(args)]
         style = "tuple"
@@ -77,7 +81,9 @@ def extract_interface(fn: Callable[..., Any], what: str, problems: list[Problem]
     inputs: list[ir.Variable] = []
     for param in inspect.signature(fn).parameters.values():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            problems.append(_problem(fn, param.name, f"{what} may not take *args or **kwargs ('{param.name}')"))
+            problems.append(
+                _problem(fn, param.name, f"{what} may not take *args or **kwargs ('{param.name}')")
+            )
             continue
         if param.name not in hints:
             problems.append(_problem(fn, param.name, f"{what} input '{param.name}' has no type annotation"))

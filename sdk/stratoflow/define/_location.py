@@ -15,8 +15,7 @@ from typing import Any
 
 from stratoflow import ir
 
-__all__ = [
-    "PACKAGE_DIR","caller_location", "display_path", "function_location", "parameter_location"]
+__all__ = ["PACKAGE_DIR", "caller_location", "display_path", "function_location", "parameter_location"]
 
 PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
 
@@ -88,7 +87,7 @@ def parameter_location(fn: Callable[..., Any], name: str | None) -> ir.SourceLoc
     if parsed is None:
         return fallback
     node, line_offset, indent = parsed
-    target: ast.AST | None = node.returns if name is None else None
+    target: ast.expr | ast.arg | None = node.returns if name is None else None
     if name is not None:
         for arg in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs):
             if arg.arg == name:

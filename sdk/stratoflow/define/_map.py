@@ -57,28 +57,45 @@ class MapTaskDef:
         )
         if not mapped:
             trace.problem(f"{what} needs at least one list input to map over", location)
-        overrides = {name: _list_of({v.name: v.type for v in spec.inputs}[name]) for name in mapped} if mapped else {}
+        overrides = (
+            {name: _list_of({v.name: v.type for v in spec.inputs}[name]) for name in mapped} if mapped else {}
+        )
         bindings = bind_inputs(
-            trace, target=what, interface=spec.inputs, args=args, kwargs=inputs, location=location,
+            trace,
+            target=what,
+            interface=spec.inputs,
+            args=args,
+            kwargs=inputs,
+            location=location,
             overrides=overrides,
-        )  # fmt: skip
+        )
         node_id = trace.new_node_id(f"map_{spec.name}")
         trace.calls.append(
             Call(
-                node_id=node_id, kind="map", target=self.task, inputs=bindings, location=location, mapped=mapped,
+                node_id=node_id,
+                kind="map",
+                target=self.task,
+                inputs=bindings,
+                location=location,
+                mapped=mapped,
                 map_options={
-                    "concurrency": self.concurrency, "min_success_ratio": self.min_success_ratio,
+                    "concurrency": self.concurrency,
+                    "min_success_ratio": self.min_success_ratio,
                     "batch_size": self.batch_size,
                 },
-            )  # fmt: skip
+            )
         )
-        return Promise(trace, ir.PromiseBinding(node=node_id, output="o0"), self.output.type, f"output of {what}")
+        return Promise(
+            trace, ir.PromiseBinding(node=node_id, output="o0"), self.output.type, f"output of {what}"
+        )
 
     def _run_plain(self, kwargs: dict[str, object]) -> list[Any]:
         lists = {k: v for k, v in kwargs.items() if isinstance(v, list)}
         lengths = {len(v) for v in lists.values()}
         if len(lengths) > 1:
-            raise ValueError(f"mapped inputs have different lengths: { {k: len(v) for k, v in lists.items()} }")
+            raise ValueError(
+                f"mapped inputs have different lengths: { {k: len(v) for k, v in lists.items()} }"
+            )
         count = lengths.pop() if lengths else 0
         fixed = {**self.bound, **{k: v for k, v in kwargs.items() if k not in lists}}
         return [self.task.fn(**fixed, **{k: v[i] for k, v in lists.items()}) for i in range(count)]
@@ -93,31 +110,15 @@ def _is_list_for(value: object, item_type: ir.TypeRef) -> bool:
     return item_type.kind != "list" or all(isinstance(item, list) for item in value)
 
 
-def map_task(
-    target: TaskDef[Any, Any] | functools.partial[Any],
+def _check_map_options(
+    target: TaskDef[Any, Any],
+    bound: dict[str, object],
     *,
-    concurrency: int | None = None,
-    min_success_ratio: float = 1.0,
-    batch_size: int | None = None,
-) -> MapTaskDef:
-    """Run a task once per item of its list input(s), in parallel (a Distributed Map on AWS).
-
-    Example:
-        >>> scores = map_task(score, concurrency=50)(chunk=chunks)  # doctest: +SKIP
-    """
-    location = caller_location()
-    bound: dict[str, object] = {}
-    if isinstance(target, functools.partial):
-        bound = dict(target.keywords)
-        target = target.func
-    problems: list[Problem] = []
-
-    def fail(message: str) -> None:
-        problems.append(Problem(message, location.path, location.line, location.col))
-
-    if not isinstance(target, TaskDef):
-        fail(f"map_task needs a @task (or functools.partial of one), got {target!r}")
-        raise DefinitionError(problems)
+    concurrency: int | None,
+    min_success_ratio: float,
+    batch_size: int | None,
+    fail: Callable[[str], None],
+) -> None:
     if len(target.spec.outputs) > 1:
         fail(f"map_task({target.name}): a mapped task may have at most one output")
     if target.spec.kind == "dynamic":
@@ -137,10 +138,46 @@ def map_task(
                 constant_to_json(value, variable.type)
             except ValueTypeError as exc:
                 fail(f"map_task({target.name}): bound input '{name}': {exc}")
+
+
+def map_task(
+    target: TaskDef[Any, Any] | functools.partial[Any],
+    *,
+    concurrency: int | None = None,
+    min_success_ratio: float = 1.0,
+    batch_size: int | None = None,
+) -> MapTaskDef:
+    """Run a task once per item of its list input(s), in parallel (a Distributed Map on AWS).
+
+    Example:
+        >>> scores = map_task(score, concurrency=50)(chunk=chunks)  # doctest: +SKIP
+    """
+    location = caller_location()
+    bound: dict[str, object] = {}
+    base: object = target
+    if isinstance(target, functools.partial):
+        bound = dict(target.keywords)
+        base = target.func
+    problems: list[Problem] = []
+
+    def fail(message: str) -> None:
+        problems.append(Problem(message, location.path, location.line, location.col))
+
+    if not isinstance(base, TaskDef):
+        fail(f"map_task needs a @task (or functools.partial of one), got {base!r}")
+        raise DefinitionError(problems)
+    _check_map_options(
+        base,
+        bound,
+        concurrency=concurrency,
+        min_success_ratio=min_success_ratio,
+        batch_size=batch_size,
+        fail=fail,
+    )
     if problems:
         raise DefinitionError(problems)
     return MapTaskDef(
-        target, bound, concurrency=concurrency, min_success_ratio=min_success_ratio, batch_size=batch_size
+        base, bound, concurrency=concurrency, min_success_ratio=min_success_ratio, batch_size=batch_size
     )
 
 
@@ -149,5 +186,3 @@ def dynamic(fn: Callable[..., Any] | None = None, /, **_options: Any) -> Any:
     raise NotImplementedError(
         "@dynamic is not implemented yet in stratoflow; use map_task for fan-out over run-time lists"
     )
-
-

@@ -86,7 +86,9 @@ class TaskDef(Generic[P, R]):
         bindings = bind_inputs(
             trace, target=what, interface=self.spec.inputs, args=args, kwargs=kwargs, location=location
         )
-        trace.calls.append(Call(node_id=node_id, kind="task", target=self, inputs=bindings, location=location))
+        trace.calls.append(
+            Call(node_id=node_id, kind="task", target=self, inputs=bindings, location=location)
+        )
         result: R = outputs_for_call(trace, node_id, f"node '{node_id}'", self.interface)
         return result
 
@@ -103,7 +105,9 @@ def _timeout_seconds(timeout: timedelta | float | None) -> int | None:
     return max(1, round(seconds))
 
 
-def _build(fn: Callable[..., Any], options: dict[str, Any], decorated_at: ir.SourceLocation) -> TaskDef[Any, Any]:
+def _build(
+    fn: Callable[..., Any], options: dict[str, Any], decorated_at: ir.SourceLocation
+) -> TaskDef[Any, Any]:
     name = options["name"] or fn.__name__
     what = f"task '{name}'"
     problems: list[Problem] = []
@@ -130,7 +134,10 @@ def _build(fn: Callable[..., Any], options: dict[str, Any], decorated_at: ir.Sou
     else:
         try:
             routing.route(
-                requests, interruptible=options["interruptible"], timeout_seconds=timeout, compute=options["compute"]
+                requests,
+                interruptible=options["interruptible"],
+                timeout_seconds=timeout,
+                compute=options["compute"],
             )
         except routing.RoutingError as exc:
             fail(f"{what} requests resources no compute target can meet: {exc}")

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NoReturn
 
 from stratoflow import ir, values
@@ -138,17 +139,17 @@ class Promise:
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _arith
     __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = _arith
     __pow__ = __rpow__ = __neg__ = __pos__ = __abs__ = _arith
-    __lt__ = __le__ = __gt__ = __ge__ = _arith  # type: ignore[assignment]
+    __lt__ = __le__ = __gt__ = __ge__ = _arith
 
-    def __eq__(self, other: object) -> bool:  # type: ignore[override]
+    def __eq__(self, other: object) -> bool:
         self._misuse("comparison")
         return False
 
-    def __ne__(self, other: object) -> bool:  # type: ignore[override]
+    def __ne__(self, other: object) -> bool:
         self._misuse("comparison")
         return True
 
-    __hash__ = object.__hash__  # type: ignore[assignment]
+    __hash__ = object.__hash__
 
     def __setattr__(self, name: str, value: object) -> None:
         if name in Promise.__slots__:
@@ -182,7 +183,20 @@ class _NoBlobs:
     def put_bytes(self, data: bytes, *, digest: str) -> str:
         raise values.ValueTypeError(ir.TypeRef(kind="none"), f"<{len(data)} bytes: too large for a constant>")
 
-    put_file = exists = get_bytes = download = download_tree = put_bytes  # type: ignore[assignment]
+    def put_file(self, path: Path, *, digest: str) -> str:
+        raise values.ValueTypeError(ir.TypeRef(kind="none"), f"<file {path}: make it a workflow input>")
+
+    def get_bytes(self, uri: str) -> bytes:
+        raise NotImplementedError
+
+    def exists(self, uri: str) -> bool:
+        return False
+
+    def download(self, uri: str, dest: Path) -> None:
+        raise NotImplementedError
+
+    def download_tree(self, uri: str, dest: Path) -> None:
+        raise NotImplementedError
 
 
 def _describe(binding: ir.Binding) -> str:
@@ -241,7 +255,9 @@ def bind_inputs(
             trace.problem(
                 f"{target} got unexpected argument '{name}' in workflow '{trace.workflow}'",
                 location,
-                hint=f"did you mean '{close[0]}'?" if close else f"its inputs are: {', '.join(known) or 'none'}",
+                hint=f"did you mean '{close[0]}'?"
+                if close
+                else f"its inputs are: {', '.join(known) or 'none'}",
             )
             continue
         t = (overrides or {}).get(name, known[name].type)

@@ -64,7 +64,9 @@ class WorkflowDef(Generic[P, R]):
         bindings = bind_inputs(
             trace, target=what, interface=self.interface.inputs, args=args, kwargs=kwargs, location=location
         )
-        trace.calls.append(Call(node_id=node_id, kind="workflow", target=self, inputs=bindings, location=location))
+        trace.calls.append(
+            Call(node_id=node_id, kind="workflow", target=self, inputs=bindings, location=location)
+        )
         outputs: R = outputs_for_call(trace, node_id, f"sub-workflow node '{node_id}'", self.interface)
         return outputs
 
@@ -79,7 +81,9 @@ def _exception_location(exc: BaseException) -> ir.SourceLocation:
     return ir.SourceLocation(path="<unknown>", line=0)
 
 
-def _bind_outputs(trace: Trace, result: object, interface: Interface, where: ir.SourceLocation) -> dict[str, ir.Binding]:
+def _bind_outputs(
+    trace: Trace, result: object, interface: Interface, where: ir.SourceLocation
+) -> dict[str, ir.Binding]:
     outputs = interface.outputs
     if interface.output_style == "none":
         if result is not None:
@@ -97,7 +101,10 @@ def _bind_outputs(trace: Trace, result: object, interface: Interface, where: ir.
         label = f"output '{variable.name}' of workflow '{trace.workflow}'"
         if isinstance(value, Promise):
             if not is_assignable(value.type, variable.type):
-                trace.problem(f"{label} is {variable.type.render()}, but the value returned is {value.type.render()}", where)
+                trace.problem(
+                    f"{label} is {variable.type.render()}, but the value returned is {value.type.render()}",
+                    where,
+                )
             bindings[variable.name] = value.binding
             continue
         try:
@@ -132,7 +139,9 @@ def _trace_workflow(fn: Callable[..., Any], name: str) -> WorkflowDef[Any, Any]:
         output_bindings = _bind_outputs(trace, result, interface, returns_at)
     if trace.problems:
         raise DefinitionError(trace.problems)
-    return WorkflowDef(fn, name=name, interface=interface, calls=tuple(trace.calls), output_bindings=output_bindings)
+    return WorkflowDef(
+        fn, name=name, interface=interface, calls=tuple(trace.calls), output_bindings=output_bindings
+    )
 
 
 @overload
@@ -160,5 +169,3 @@ def workflow(
         return _trace_workflow(inner, name or inner.__name__)
 
     return decorate
-
-

@@ -33,6 +33,7 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -150,9 +151,7 @@ class ListBinding(_Model):
     items: tuple[Binding, ...]
 
 
-Binding = Annotated[
-    PromiseBinding | InputBinding | LiteralBinding | ListBinding, Field(discriminator="kind")
-]
+Binding = Annotated[PromiseBinding | InputBinding | LiteralBinding | ListBinding, Field(discriminator="kind")]
 
 
 class TaskNode(_Model):

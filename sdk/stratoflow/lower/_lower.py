@@ -60,13 +60,19 @@ class _Builder:
             elif call.kind == "map":
                 self.nodes.append(
                     ir.MapNode(
-                        id=node_id, task=self.task_key(call.target), inputs=bound, mapped=call.mapped,
-                        location=call.location, **call.map_options,
-                    )  # fmt: skip
+                        id=node_id,
+                        task=self.task_key(call.target),
+                        inputs=bound,
+                        mapped=call.mapped,
+                        location=call.location,
+                        **call.map_options,
+                    )
                 )
             else:
                 self.nodes.append(
-                    ir.TaskNode(id=node_id, task=self.task_key(call.target), inputs=bound, location=call.location)
+                    ir.TaskNode(
+                        id=node_id, task=self.task_key(call.target), inputs=bound, location=call.location
+                    )
                 )
         return {name: remap(b) for name, b in wf.output_bindings.items()}
 

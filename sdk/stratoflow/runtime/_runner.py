@@ -60,7 +60,9 @@ class NodeResult:
 
 def literal_from_constant(value: ir.JsonValue, t: ir.TypeRef, blobs: BlobStore) -> LiteralRef:
     """A literal for a constant from the IR (workflow body constants and defaults)."""
-    if t.kind in ("file", "directory") or (t.kind == "optional" and value is not None and t.args[0].kind in ("file", "directory")):
+    if t.kind in ("file", "directory") or (
+        t.kind == "optional" and value is not None and t.args[0].kind in ("file", "directory")
+    ):
         return values.encode(values.coerce_input(value, t), t, blobs)
     data = values.canonical_json(value)
     return LiteralRef(hash=values.sha256_hex(data), value=value)
@@ -75,7 +77,9 @@ def resolve_binding(ctx: NodeContext, binding: ir.Binding, t: ir.TypeRef) -> Lit
     if isinstance(binding, ir.LiteralBinding):
         return literal_from_constant(binding.value, t, ctx.blobs)
     item_type = t.args[0]
-    items = [values.decode(resolve_binding(ctx, item, item_type), item_type, ctx.blobs) for item in binding.items]
+    items = [
+        values.decode(resolve_binding(ctx, item, item_type), item_type, ctx.blobs) for item in binding.items
+    ]
     return values.encode(items, t, ctx.blobs)
 
 
@@ -93,7 +97,9 @@ def node_inputs(ctx: NodeContext, node: ir.TaskNode | ir.MapNode, task: ir.TaskS
     return resolved
 
 
-def encode_outputs(task: ir.TaskSpec, result: object, blobs: BlobStore, *, node: str) -> dict[str, LiteralRef]:
+def encode_outputs(
+    task: ir.TaskSpec, result: object, blobs: BlobStore, *, node: str
+) -> dict[str, LiteralRef]:
     """Encode a task's return value into one literal per declared output."""
     if task.output_style == "none":
         return {}
@@ -114,7 +120,8 @@ def encode_outputs(task: ir.TaskSpec, result: object, blobs: BlobStore, *, node:
             encoded[variable.name] = values.encode(value, variable.type, blobs)
         except values.ValueTypeError as exc:
             raise TaskFailedError(
-                f"task '{task.name}' in node '{node}' returned a bad value for output '{variable.name}': {exc}",
+                f"task '{task.name}' in node '{node}' returned a bad value for output "
+                f"'{variable.name}': {exc}",
                 node=node,
                 error_type="TypeError",
             ) from exc
@@ -150,10 +157,14 @@ def run_task(
     kwargs = _decode_inputs(task, inputs, ctx.blobs)
     result = call_user(resolve_task(task.ref), kwargs, node=label, attempt=attempt)
     if ctx.cancelled.is_set():
-        raise TaskFailedError(f"node '{label}' was abandoned", node=label, attempt=attempt, error_type="Abandoned")
+        raise TaskFailedError(
+            f"node '{label}' was abandoned", node=label, attempt=attempt, error_type="Abandoned"
+        )
     outputs = encode_outputs(task, result, ctx.blobs, node=label)
     if key is not None and ctx.cache is not None and not ctx.cancelled.is_set():
-        ctx.cache.put(key, CacheEntry(task=task.ref, version=task.cache.version, outputs=outputs, created=time.time()))
+        ctx.cache.put(
+            key, CacheEntry(task=task.ref, version=task.cache.version, outputs=outputs, created=time.time())
+        )
     return outputs, False, key
 
 

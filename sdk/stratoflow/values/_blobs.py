@@ -10,8 +10,9 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 __all__ = ["BlobStore", "LocalBlobStore"]
 
@@ -54,13 +55,13 @@ class LocalBlobStore:
     def _path(self, digest: str) -> Path:
         return self.root / "blobs" / digest[:2] / digest
 
-    def _atomic_write(self, target: Path, write: object) -> None:
+    def _atomic_write(self, target: Path, write: Callable[[BinaryIO], object]) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as handle:
-                write(handle)  # type: ignore[operator]
-            os.replace(tmp, target)
+                write(handle)
+            Path(tmp).replace(target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -75,9 +76,9 @@ class LocalBlobStore:
         target = self._path(digest)
         if not target.exists():
 
-            def copy(handle: object) -> None:
+            def copy(handle: BinaryIO) -> None:
                 with open(path, "rb") as source:
-                    shutil.copyfileobj(source, handle)  # type: ignore[misc]
+                    shutil.copyfileobj(source, handle)
 
             self._atomic_write(target, copy)
         return str(target)

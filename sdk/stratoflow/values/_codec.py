@@ -57,7 +57,9 @@ class ValueTypeError(TypeError):
 
 def canonical_json(value: JsonValue) -> bytes:
     """Deterministic JSON bytes (sorted keys, no spaces, UTF-8)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
 
 
 def sha256_hex(data: bytes) -> str:
@@ -147,50 +149,42 @@ def coerce_input(value: object, t: ir.TypeRef) -> Any:
     return value
 
 
-def _to_json(value: object, t: ir.TypeRef, store: BlobStore | None, path: str) -> JsonValue:  # noqa: C901, PLR0911, PLR0912
+_SCALARS: dict[str, Any] = {
+    "int": lambda v: type(v) is int,
+    "float": lambda v: isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v),
+    "str": lambda v: isinstance(v, str),
+    "bool": lambda v: isinstance(v, bool),
+    "none": lambda v: v is None,
+}
+
+
+def _to_json(value: object, t: ir.TypeRef, store: BlobStore | None, path: str) -> JsonValue:
     kind = t.kind
-    if kind == "int":
-        if type(value) is int:
-            return value
-    elif kind == "float":
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            if math.isfinite(value):
-                return float(value)
-    elif kind == "str":
-        if isinstance(value, str):
-            return value
-    elif kind == "bool":
-        if isinstance(value, bool):
-            return value
-    elif kind == "none":
-        if value is None:
-            return None
-    elif kind == "bytes":
-        if isinstance(value, bytes):
-            return base64.b64encode(value).decode("ascii")
+    if kind in _SCALARS:
+        if _SCALARS[kind](value):
+            return float(value) if kind == "float" else value  # type: ignore[arg-type,return-value]
+    elif kind == "bytes" and isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
     elif kind == "optional":
         return None if value is None else _to_json(value, t.args[0], store, path)
-    elif kind == "list":
-        if isinstance(value, list | tuple):
-            return [_to_json(item, t.args[0], store, f"{path}[{i}]") for i, item in enumerate(value)]
-    elif kind == "dict":
-        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-            return {k: _to_json(v, t.args[1], store, f"{path}[{k!r}]") for k, v in value.items()}
-    elif kind == "dataclass":
-        cls, fields = _dataclass_fields(t.ref or "")
-        if isinstance(value, cls):
-            return {name: _to_json(getattr(value, name), ft, store, f"{path}.{name}") for name, ft in fields}
-    elif kind == "pydantic":
-        cls = resolve_class(t.ref or "")
-        if isinstance(value, cls):
-            dumped: JsonValue = value.model_dump(mode="json")
-            return dumped
-    elif kind == "file":
-        if isinstance(value, File | str | os.PathLike) and not isinstance(value, Directory):
-            return _file_to_json(value if isinstance(value, File) else File(value), store, t, path)
-    elif kind == "directory":
-        if isinstance(value, Directory | str | os.PathLike) and not isinstance(value, File):
-            return _dir_to_json(value if isinstance(value, Directory) else Directory(value), store, t, path)
+    elif kind == "list" and isinstance(value, list | tuple):
+        return [_to_json(item, t.args[0], store, f"{path}[{i}]") for i, item in enumerate(value)]
+    elif kind == "dict" and isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: _to_json(v, t.args[1], store, f"{path}[{k!r}]") for k, v in value.items()}
+    elif kind == "dataclass" and isinstance(value, _dataclass_fields(t.ref or "")[0]):
+        fields = _dataclass_fields(t.ref or "")[1]
+        return {name: _to_json(getattr(value, name), ft, store, f"{path}.{name}") for name, ft in fields}
+    elif kind == "pydantic" and isinstance(value, resolve_class(t.ref or "")):
+        dumped: JsonValue = value.model_dump(mode="json")
+        return dumped
+    elif kind == "file" and isinstance(value, File | str | os.PathLike) and not isinstance(value, Directory):
+        return _file_to_json(value if isinstance(value, File) else File(value), store, t, path)
+    elif (
+        kind == "directory"
+        and isinstance(value, Directory | str | os.PathLike)
+        and not isinstance(value, File)
+    ):
+        return _dir_to_json(value if isinstance(value, Directory) else Directory(value), store, t, path)
     raise ValueTypeError(t, value, path)
 
 
@@ -198,7 +192,7 @@ def _file_to_json(file: File, store: BlobStore | None, t: ir.TypeRef, path: str)
     if file._store is not None and file._sha256 is not None and file._size is not None:
         return {"uri": file.uri, "name": file.name, "sha256": file._sha256, "size": file._size}
     local = file._local
-    if local is None or not os.path.isfile(local):
+    if local is None or not Path(local).is_file():
         raise ValueTypeError(t, file, path or "") from FileNotFoundError(file.uri)
     if store is None:
         return None
@@ -211,7 +205,7 @@ def _dir_to_json(directory: Directory, store: BlobStore | None, t: ir.TypeRef, p
     if directory._store is not None and directory._sha256 is not None:
         return {"uri": directory.uri, "name": directory.name, "sha256": directory._sha256}
     local = directory._local
-    if local is None or not os.path.isdir(local):
+    if local is None or not Path(local).is_dir():
         raise ValueTypeError(t, directory, path or "") from FileNotFoundError(directory.uri)
     if store is None:
         return None
@@ -243,7 +237,7 @@ def _identity(value: JsonValue, t: ir.TypeRef) -> JsonValue:
     return value
 
 
-def _from_json(value: Any, t: ir.TypeRef, store: BlobStore | None) -> Any:  # noqa: PLR0911
+def _from_json(value: Any, t: ir.TypeRef, store: BlobStore | None) -> Any:  # noqa: C901 - a branch per type
     kind = t.kind
     if value is None:
         return None
@@ -265,7 +259,9 @@ def _from_json(value: Any, t: ir.TypeRef, store: BlobStore | None) -> Any:  # no
     if kind == "file":
         if store is None:
             return File(value["uri"])
-        return File._stored(value["uri"], name=value["name"], sha256=value["sha256"], size=value["size"], store=store)
+        return File._stored(
+            value["uri"], name=value["name"], sha256=value["sha256"], size=value["size"], store=store
+        )
     if kind == "directory":
         if store is None:
             return Directory(value["uri"])

@@ -96,7 +96,7 @@ class File:
 
     def open(self, mode: str = "r", **kwargs: Any) -> IO[Any]:
         """Open the file (read-only modes only, like Flyte)."""
-        return open(self.download(), mode, **kwargs)  # noqa: SIM115 - the caller owns the handle
+        return open(self.download(), mode, **kwargs)
 
     def content_hash(self) -> tuple[str, int]:
         """sha256 of the contents and the size in bytes (computed once)."""

@@ -43,9 +43,7 @@ def _class_ref(cls: type) -> str:
 
 def _is_pydantic_model(annotation: Any) -> bool:
     module = sys.modules.get("pydantic")
-    return (
-        module is not None and isinstance(annotation, type) and issubclass(annotation, module.BaseModel)
-    )
+    return module is not None and isinstance(annotation, type) and issubclass(annotation, module.BaseModel)
 
 
 def typeref_of(annotation: Any) -> ir.TypeRef:

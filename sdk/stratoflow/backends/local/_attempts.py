@@ -7,6 +7,7 @@ local runs so a workflow behaves alike in both places.
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 import time
@@ -54,6 +55,10 @@ def _with_timeout(
     return box["result"]  # type: ignore[return-value]
 
 
+def _call_attempt(attempt_fn: Callable[[NodeContext, int], T], attempt: int, ctx: NodeContext) -> T:
+    return attempt_fn(ctx, attempt)
+
+
 def with_retries(
     ctx: NodeContext,
     attempt_fn: Callable[[NodeContext, int], T],
@@ -67,7 +72,9 @@ def with_retries(
     attempt = 1
     while True:
         try:
-            return _with_timeout(ctx, lambda c: attempt_fn(c, attempt), timeout, label, attempt)
+            return _with_timeout(
+                ctx, functools.partial(_call_attempt, attempt_fn, attempt), timeout, label, attempt
+            )
         except TaskFailedError:
             if attempt > retries:
                 raise

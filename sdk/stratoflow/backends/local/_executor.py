@@ -7,6 +7,7 @@ with an error naming the node and the task's exception (its traceback kept).
 
 from __future__ import annotations
 
+import functools
 import os
 import queue
 import sys
@@ -48,6 +49,10 @@ class LocalRun:
     literals: dict[str, LiteralRef]
     cache_hits: set[str] = field(default_factory=set)
     executed: set[str] = field(default_factory=set)
+
+
+def _report(done: queue.SimpleQueue[tuple[str, Future[None]]], node_id: str, future: Future[None]) -> None:
+    done.put((node_id, future))
 
 
 def _default_workers() -> int:
@@ -96,7 +101,7 @@ class _Scheduler:
                 nonlocal running
                 running += 1
                 future = pool.submit(self._execute, nodes[node_id])
-                future.add_done_callback(lambda f, n=node_id: done.put((n, f)))
+                future.add_done_callback(functools.partial(_report, done, node_id))
 
             for node_id, count in waiting.items():
                 if count == 0:
@@ -118,7 +123,9 @@ class _Scheduler:
             raise failure
 
 
-def _progress(spec: ir.WorkflowSpec, enabled: bool | None) -> tuple[Callable[[str], None], Callable[[], None]]:
+def _progress(
+    spec: ir.WorkflowSpec, enabled: bool | None
+) -> tuple[Callable[[str], None], Callable[[], None]]:
     if not (sys.stderr.isatty() if enabled is None else enabled) or not spec.nodes:
         return (lambda _node: None), (lambda: None)
     from rich.progress import Progress  # noqa: PLC0415 - rich is only paid for on a terminal
@@ -129,7 +136,9 @@ def _progress(spec: ir.WorkflowSpec, enabled: bool | None) -> tuple[Callable[[st
     return (lambda _node: bar.advance(task_id)), bar.stop
 
 
-def run_local(spec: ir.WorkflowSpec, inputs: Mapping[str, Any], options: RunOptions | None = None) -> LocalRun:
+def run_local(
+    spec: ir.WorkflowSpec, inputs: Mapping[str, Any], options: RunOptions | None = None
+) -> LocalRun:
     """Run a workflow's IR on this machine and return its outputs as Python values.
 
     Inputs are validated against the interface before anything runs (InputError names

@@ -20,7 +20,11 @@ def validate_inputs(spec: ir.WorkflowSpec, inputs: Mapping[str, Any]) -> dict[st
     for name in inputs:
         if name not in known:
             close = difflib.get_close_matches(name, list(known), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else f" (its inputs are: {', '.join(known) or 'none'})"
+            hint = (
+                f" (did you mean '{close[0]}'?)"
+                if close
+                else f" (its inputs are: {', '.join(known) or 'none'})"
+            )
             raise InputError(f"workflow '{spec.name}' has no input '{name}'{hint}", input_name=name)
     coerced: dict[str, Any] = {}
     for variable in spec.inputs:
@@ -35,11 +39,15 @@ def validate_inputs(spec: ir.WorkflowSpec, inputs: Mapping[str, Any]) -> dict[st
             coerced[variable.name] = values.coerce_input(inputs[variable.name], variable.type)
             values.check_value(coerced[variable.name], variable.type)
         except values.ValueTypeError as exc:
-            raise InputError(f"input '{variable.name}' of workflow '{spec.name}': {exc}", input_name=variable.name) from exc
+            raise InputError(
+                f"input '{variable.name}' of workflow '{spec.name}': {exc}", input_name=variable.name
+            ) from exc
     return coerced
 
 
-def encode_inputs(spec: ir.WorkflowSpec, coerced: Mapping[str, Any], blobs: BlobStore) -> dict[str, LiteralRef]:
+def encode_inputs(
+    spec: ir.WorkflowSpec, coerced: Mapping[str, Any], blobs: BlobStore
+) -> dict[str, LiteralRef]:
     """Literals for every workflow input (defaults filled in)."""
     literals: dict[str, LiteralRef] = {}
     for variable in spec.inputs:

@@ -14,9 +14,7 @@ from stratoflow.values import LiteralRef
 __all__ = ["run_map_node"]
 
 
-def _item_inputs(
-    ctx: NodeContext, node: ir.MapNode, task: ir.TaskSpec
-) -> list[dict[str, LiteralRef]]:
+def _item_inputs(ctx: NodeContext, node: ir.MapNode, task: ir.TaskSpec) -> list[dict[str, LiteralRef]]:
     inputs = node_inputs(ctx, node, task)
     types = {v.name: v.type for v in task.inputs}
     lists = {
@@ -26,17 +24,24 @@ def _item_inputs(
     lengths = {name: len(items) for name, items in lists.items()}
     if len(set(lengths.values())) > 1:
         raise TaskFailedError(
-            f"map node '{node.id}': mapped inputs have different lengths {lengths}", node=node.id, error_type="ValueError"
+            f"map node '{node.id}': mapped inputs have different lengths {lengths}",
+            node=node.id,
+            error_type="ValueError",
         )
     count = next(iter(lengths.values()), 0)
     broadcast = {name: lit for name, lit in inputs.items() if name not in lists}
     return [
-        {**broadcast, **{name: values.encode(items[i], types[name], ctx.blobs) for name, items in lists.items()}}
+        {
+            **broadcast,
+            **{name: values.encode(items[i], types[name], ctx.blobs) for name, items in lists.items()},
+        }
         for i in range(count)
     ]
 
 
-def run_map_node(ctx: NodeContext, node: ir.MapNode, *, max_workers: int, retry_base_seconds: float) -> tuple[int, int]:
+def run_map_node(
+    ctx: NodeContext, node: ir.MapNode, *, max_workers: int, retry_base_seconds: float
+) -> tuple[int, int]:
     """Run every item of a map node and store its list output. Returns (items run, cache hits)."""
     task = ctx.spec.tasks[node.task]
     items = _item_inputs(ctx, node, task)
@@ -74,7 +79,9 @@ def run_map_node(ctx: NodeContext, node: ir.MapNode, *, max_workers: int, retry_
     decoded: list[Any] = []
     for outputs, hit, _ in results:
         hits += hit
-        decoded.append(None if outputs is None or not outputs else values.decode(outputs["o0"], item_type, ctx.blobs))
+        decoded.append(
+            None if outputs is None or not outputs else values.decode(outputs["o0"], item_type, ctx.blobs)
+        )
     if node.min_success_ratio < 1.0 and item_type.kind != "optional":
         item_type = ir.TypeRef(kind="optional", args=(item_type,))
     list_type = ir.TypeRef(kind="list", args=(item_type,))
