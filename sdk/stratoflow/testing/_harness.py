@@ -15,10 +15,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self, overload
 
 import boto3  # type: ignore[import-untyped]  # only the per-service mypy_boto3 stubs are installed
+from moto import mock_aws
 
 from stratoflow import errors
 from stratoflow.testing import _patches_ecs, _patches_lambda, _patches_sfn
-from stratoflow.testing._moto_patches import install_all
+from stratoflow.testing._moto_patches import install_all, uninstall_all
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -142,15 +143,20 @@ class EmulatedAws:
         {'x': 42}
     """
 
-    def __init__(self, *, region: str = "us-east-1", timer_scale: float = 0.001) -> None:
+    def __init__(
+        self, *, region: str = "us-east-1", timer_scale: float = 0.001, patched: bool = True
+    ) -> None:
         """Configure the harness; nothing starts until ``__enter__``.
 
         Args:
             region: the region every client and resource uses.
             timer_scale: factor for Retry backoff, Wait states and ``.sync`` polling.
+            patched: ``False`` removes every patch instead, giving moto as shipped (for the
+                canary tests that prove a patch is still needed).
         """
         self.region = region
         self.timer_scale = timer_scale
+        self.patched = patched
         self._stack: ExitStack | None = None
         self._session: boto3.Session | None = None
         self._clients: dict[str, Any] = {}
@@ -161,12 +167,13 @@ class EmulatedAws:
     # --- lifecycle -------------------------------------------------------------------------
 
     def __enter__(self) -> Self:
-        from moto import mock_aws
-
         stack = ExitStack()
         try:
             stack.enter_context(_fake_aws_env(self.region))
-            install_all(timer_scale=self.timer_scale)
+            if self.patched:
+                install_all(timer_scale=self.timer_scale)
+            else:
+                uninstall_all()
             _patches_sfn.clear_runtime_errors()
             stack.enter_context(mock_aws(config=MOTO_CONFIG))  # type: ignore[call-overload]
             stack.callback(self._cleanup)

@@ -8,6 +8,28 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
+from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+from moto.ec2.utils import generate_dns_from_ip
+from moto.ecs.models import EC2ContainerServiceBackend, Task
+from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+    FailureEvent,
+    FailureEventException,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+    StatesErrorName,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+    StatesErrorNameType,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_ecs as sfn_ecs,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_ecs import (
+    StateTaskServiceEcs,
+)
+from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+
 from stratoflow.testing._patching import Patcher, Undo, install_patch
 
 EcsEntrypoint = Callable[[dict[str, str], list[str]], int]
@@ -54,12 +76,6 @@ def install_ecs() -> Undo:
     * the Step Functions ecs integration's parameter whitelist silently drops
       ``CapacityProviderStrategy``, so moto tries EC2 placement ("No instances found").
     """
-    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
-    from moto.ec2.utils import generate_dns_from_ip
-    from moto.ecs.models import EC2ContainerServiceBackend, Task
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-        state_task_service_ecs as sfn_ecs,
-    )
 
     orig_requirements = EC2ContainerServiceBackend._calculate_task_resource_requirements
     orig_task_init = Task.__init__
@@ -128,7 +144,7 @@ def _run_entrypoint(
         exit_code = int(entrypoint(env, command))
     except SpotInterruption:
         return SPOT_EXIT_CODE, "SpotInterruption", "Your Spot Task was interrupted."
-    except Exception:  # a crash of the container's main is exit code 1, as in a real container
+    except Exception:  # noqa: BLE001 - a crash of the container's main is exit code 1, as in a real container
         _LOG.exception("in-process ECS entrypoint raised")
         exit_code = 1
     return exit_code, "EssentialContainerExited", "Essential container in task exited"
@@ -142,7 +158,6 @@ def install_ecs_inprocess() -> Undo:
     overrides), then marks the task STOPPED with the container's exit code, ``stopCode`` and
     ``stoppedReason``. Families without an entrypoint keep moto's behaviour.
     """
-    from moto.ecs.models import EC2ContainerServiceBackend
 
     orig = EC2ContainerServiceBackend.run_task
 
@@ -178,21 +193,6 @@ def install_ecs_sync_failure() -> Undo:
     succeeds. The Cause is the DescribeTasks task JSON (PascalCase), like AWS, which lets a
     workflow tell a Spot reclaim (``StopCode``) from an application failure.
     """
-    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
-    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
-        FailureEvent,
-        FailureEventException,
-    )
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
-        StatesErrorName,
-    )
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
-        StatesErrorNameType,
-    )
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_ecs import (
-        StateTaskServiceEcs,
-    )
-    from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
     orig = StateTaskServiceEcs._build_sync_resolver
     failed = StatesErrorNameType.StatesTaskFailed

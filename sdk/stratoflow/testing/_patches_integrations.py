@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import datetime
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import botocore.session  # type: ignore[import-untyped]
+from botocore.exceptions import UnknownServiceError  # type: ignore[import-untyped]
+from botocore.model import OperationModel, ServiceModel  # type: ignore[import-untyped]
+from moto.core.models import botocore_stubber
+from moto.settings import moto_server_port
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
+    ResourceCondition,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+    StateTaskService,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (  # noqa: E501
+    StateTaskServiceCallback,
+)
+from moto.stepfunctions.parser.asl.utils import boto_client
+from moto.stepfunctions.parser.utils import camel_to_snake_case
 
 from stratoflow.testing._patches_sfn import rebind_everywhere
 from stratoflow.testing._patching import Patcher, Undo, install_patch
-
-if TYPE_CHECKING:
-    from botocore.model import OperationModel, ServiceModel  # type: ignore[import-untyped]
 
 _MODELS: dict[str, ServiceModel | None] = {}
 _OPERATIONS: dict[tuple[str, str], OperationModel | None] = {}
@@ -22,9 +37,6 @@ def _operation_model(service: str, action: str) -> OperationModel | None:
     with _MODELS_LOCK:
         if key in _OPERATIONS:
             return _OPERATIONS[key]
-        import botocore.session  # type: ignore[import-untyped]
-        from botocore.exceptions import UnknownServiceError  # type: ignore[import-untyped]
-        from moto.stepfunctions.parser.utils import camel_to_snake_case
 
         if service not in _MODELS:
             try:
@@ -41,6 +53,20 @@ def _operation_model(service: str, action: str) -> OperationModel | None:
         return operation
 
 
+def _timestamps_to_epoch_millis(value: Any) -> None:
+    """Replace datetimes in place by epoch milliseconds, the form integrations return on AWS.
+
+    boto3 parses timestamps into datetimes, which moto's execution output cannot serialise
+    (``describe_execution`` then raises ``TypeError: Object of type datetime``).
+    """
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in list(items):
+        if isinstance(item, datetime.datetime):
+            value[key] = int(item.timestamp() * 1000)
+        else:
+            _timestamps_to_epoch_millis(item)
+
+
 def install_integration_normalisation() -> Undo:
     """Restore request/response normalisation for service integrations from the botocore model.
 
@@ -50,9 +76,6 @@ def install_integration_normalisation() -> Undo:
     States.Runtime ``'StateMachineArn'`` and ``ecs:runTask.sync`` with ``'Cluster'``, and
     responses are not turned back into the PascalCase Step Functions returns.
     """
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
-        StateTaskService,
-    )
 
     def normalise_parameters(
         self: StateTaskService,
@@ -77,6 +100,7 @@ def install_integration_normalisation() -> Undo:
         )
         if operation is not None and operation.output_shape is not None:
             self._from_boto_response(response, operation.output_shape)
+        _timestamps_to_epoch_millis(response)
 
     def apply(p: Patcher) -> None:
         p.setattr(StateTaskService, "_normalise_parameters", normalise_parameters)
@@ -92,12 +116,6 @@ def install_retry_sync_fix() -> Undo:
     endpoint when it ends. A retried attempt then waits on the interrupted endpoint and
     fails at once with ``States.Timeout`` instead of running again.
     """
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
-        ResourceCondition,
-    )
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (  # noqa: E501
-        StateTaskServiceCallback,
-    )
 
     orig = StateTaskServiceCallback._eval_execution
 
@@ -129,9 +147,6 @@ def install_client_cache() -> Undo:
     every Task state and every ``.sync`` poll: about two thirds of a Lambda task's cost.
     Clients are thread-safe once built; building them is not, hence the lock.
     """
-    from moto.core.models import botocore_stubber
-    from moto.settings import moto_server_port
-    from moto.stepfunctions.parser.asl.utils import boto_client
 
     orig = boto_client.boto_client_for
 

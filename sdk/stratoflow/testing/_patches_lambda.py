@@ -11,6 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from moto.awslambda.models import LambdaBackend, LambdaFunction
+from moto.awslambda_simple.models import LambdaSimpleBackend
+
 from stratoflow.testing._patching import Patcher, Undo, install_patch
 
 LambdaHandler = Callable[[dict[str, Any], "FakeLambdaContext"], Any]
@@ -77,7 +80,7 @@ def _run_handler(fn: Any, handler: LambdaHandler, body: str | bytes | None, resp
     )
     try:
         result = handler(event, context)
-    except Exception as exc:  # every handler failure becomes a Lambda function error, as on AWS
+    except Exception as exc:  # noqa: BLE001 - every handler failure becomes a Lambda function error, as on AWS
         _LOG.debug("in-process Lambda %s raised", fn.function_name, exc_info=True)
         # "Unhandled" + {errorType, errorMessage} is what the Python runtime returns; Step
         # Functions takes errorType as the Error name, so Retry/Catch on the class name work.
@@ -96,8 +99,6 @@ def install_lambda_inprocess() -> Undo:
     ``LambdaSimpleBackend.invoke`` is widened just enough to reach it for registered names.
     Unregistered functions keep moto's behaviour.
     """
-    from moto.awslambda.models import LambdaBackend, LambdaFunction
-    from moto.awslambda_simple.models import LambdaSimpleBackend
 
     def apply(p: Patcher) -> None:
         orig_fn_invoke = LambdaFunction.invoke
@@ -112,7 +113,7 @@ def install_lambda_inprocess() -> Undo:
                 return b""
             return payload
 
-        def simple_invoke(
+        def simple_invoke(  # noqa: PLR0917 - moto's positional signature
             self: LambdaSimpleBackend,
             function_name: str,
             qualifier: str | None,

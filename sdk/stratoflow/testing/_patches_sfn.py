@@ -13,9 +13,39 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+import jsonata
+from jsonpath_ng.ext.parser import parse
+from moto.stepfunctions.parser import utils
+from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+    FailureEvent,
+    FailureEventException,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+    StatesErrorName,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+    StatesErrorNameType,
+)
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (  # noqa: E501
+    DistributedIterationComponent,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_callback as callback_mod,
+)
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
+    WaitFunction,
+)
+from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+from moto.stepfunctions.parser.asl.jsonata import jsonata as jsonata_mod
+from moto.stepfunctions.parser.asl.jsonata.jsonata import JSONataException
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.utils import json_path
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
 from stratoflow.testing._patching import Patcher, Undo, install_patch
 
-_P = "moto.stepfunctions.parser.asl.component"
 _BATCHER_KEY = "stratoflow.ItemBatcher:"
 
 
@@ -55,13 +85,6 @@ def install_fast_timers(scale: float = 0.001) -> Undo:
     minute, and every ``.sync`` poll sleeps 0.5 s), which makes retry tests unbearably slow.
     TimeoutSeconds/HeartbeatSeconds are not scaled. Reinstalling changes the scale.
     """
-    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-        state_task_service_callback as callback_mod,
-    )
-    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
-        WaitFunction,
-    )
 
     _TIMER_SCALE[0] = scale
 
@@ -97,8 +120,6 @@ def install_jsonpath_fix() -> Undo:
     reached through an index, so a Choice on ``$.Containers[0].ExitCode`` never matches.
     AWS returns a single value for every definite path.
     """
-    from jsonpath_ng.ext.parser import parse
-    from moto.stepfunctions.parser.asl.utils import json_path
 
     orig = json_path.extract_json
 
@@ -208,10 +229,6 @@ def install_definition_rewrites() -> Undo:
     batches its items. Limits: only a literal BatchInput; batching happens before the
     ItemSelector (AWS selects first); EXPRESS children run with STANDARD semantics.
     """
-    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (  # noqa: E501
-        DistributedIterationComponent,
-    )
-    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
     orig_parse = AmazonStateLanguageParser.parse
     orig_map_run = DistributedIterationComponent._map_run
@@ -248,20 +265,6 @@ def install_map_tolerance() -> Undo:
     as ``null`` and the map run always succeeds. With batching, a failed batch counts as
     one failed item (AWS counts every item in it).
     """
-    from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails
-    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
-        FailureEvent,
-        FailureEventException,
-    )
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
-        StatesErrorName,
-    )
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
-        StatesErrorNameType,
-    )
-    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (  # noqa: E501
-        DistributedIterationComponent,
-    )
 
     error_type = StatesErrorNameType.StatesExceedToleratedFailureThreshold
     inner = DistributedIterationComponent._map_run
@@ -304,8 +307,6 @@ def install_map_tolerance() -> Undo:
 
 def eval_jsonata(expression: str) -> Any:
     """Evaluate a JSONata expression with jsonata-python, returning plain JSON values."""
-    import jsonata
-    from moto.stepfunctions.parser.asl.jsonata.jsonata import JSONataException
 
     try:
         result = jsonata.Jsonata(expression).evaluate(None)
@@ -321,7 +322,6 @@ def install_jsonata() -> Undo:
     moto stubs the JVM bridge LocalStack uses, so every JSONata state (and JSONPath
     ``Assign``) fails with ``States.Runtime TypeError('NoneType' object is not callable)``.
     """
-    from moto.stepfunctions.parser.asl.jsonata import jsonata as jsonata_mod
 
     def apply(p: Patcher) -> None:
         p.setattr(jsonata_mod, "_eval_jsonata", eval_jsonata)
@@ -338,7 +338,6 @@ def install_sfn_fixes() -> Undo:
     moto's executing backend formats the ARN with ``None`` (``...:execution:sm:None``), so a
     second unnamed start collides with the first.
     """
-    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     orig = StepFunctionsParserBackend.start_execution
 
@@ -389,7 +388,6 @@ def install_runtime_error_capture() -> Undo:
     Events inside Distributed Map children never reach the execution history, which is why
     this hooks the event manager rather than reading histories.
     """
-    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 
     orig = EventManager.add_event
 
@@ -414,7 +412,6 @@ def prune_tmp_threads() -> int:
     Returns:
         How many threads are still alive.
     """
-    from moto.stepfunctions.parser import utils
 
     alive: list[threading.Thread] = [t for t in utils.TMP_THREADS if t.is_alive()]
     utils.TMP_THREADS[:] = alive  # in place: modules hold their own reference to the list
