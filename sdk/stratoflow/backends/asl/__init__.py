@@ -1,0 +1,37 @@
+"""IR -> Amazon States Language: one Standard state machine per workflow.
+
+Example:
+    >>> from stratoflow.backends import asl
+    >>> compiled = asl.compile_workflow(spec)  # doctest: +SKIP
+    >>> print(compiled.definition_json())  # doctest: +SKIP
+"""
+
+from stratoflow.backends.asl._checks import MAX_DEFINITION_BYTES, check_definition
+from stratoflow.backends.asl._compiler import CompiledWorkflow, compile_workflow, spec_json_bytes
+from stratoflow.backends.asl._errors import (
+    LAMBDA_TRANSIENT_ERRORS,
+    SPOT_INTERRUPTION_STOP_CODE,
+    STATES_ALL,
+    STATES_TASK_FAILED,
+    TASK_FAILED,
+)
+from stratoflow.backends.asl._graph import SyncPoint, decompose
+from stratoflow.backends.asl._names import sanitize
+from stratoflow.backends.asl._states import task_definition_placeholder
+
+__all__ = [
+    "LAMBDA_TRANSIENT_ERRORS",
+    "MAX_DEFINITION_BYTES",
+    "SPOT_INTERRUPTION_STOP_CODE",
+    "STATES_ALL",
+    "STATES_TASK_FAILED",
+    "TASK_FAILED",
+    "CompiledWorkflow",
+    "SyncPoint",
+    "check_definition",
+    "compile_workflow",
+    "decompose",
+    "sanitize",
+    "spec_json_bytes",
+    "task_definition_placeholder",
+]

@@ -1,0 +1,238 @@
+"""``compile_workflow``: a :class:`~stratoflow.ir.WorkflowSpec` to Amazon States Language.
+
+A pure, deterministic function: equal IR gives byte-equal ASL. The DAG becomes nested
+chains and ``Parallel`` states (``_graph``), each node the states of its compute target
+(``_states``), and the result is checked (``_checks``) before it is returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from stratoflow import ir, routing
+from stratoflow.backends.asl import _checks, _graph
+from stratoflow.backends.asl._names import StateNames
+from stratoflow.backends.asl._states import Fragment, NodeContext, node_fragment
+from stratoflow.errors import CompileError, Problem
+
+__all__ = ["CompiledWorkflow", "compile_workflow", "spec_json_bytes"]
+
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+
+
+@dataclass(frozen=True)
+class CompiledWorkflow:
+    """A workflow compiled to ASL, plus what the deployer needs to install it.
+
+    Attributes:
+        name: The workflow's name.
+        definition: The ASL definition (JSONPath), with ``${...}`` placeholders.
+        spec_key: S3 key under which the deployer stores ``spec_json``; the task runner
+            reads the IR from there (``specs/<name>/<sha256[:16]>.json``).
+        spec_json: Canonical JSON of the WorkflowSpec (sorted keys, compact).
+        placeholders: Names the deployer must substitute (``definition_substitutions``),
+            sorted, without ``${}``.
+        sync_points: Notes on the synchronisation points added to a non-series-parallel
+            DAG (for ``--explain``); empty when all parallelism is kept.
+    """
+
+    name: str
+    definition: dict[str, Any]
+    spec_key: str
+    spec_json: bytes
+    placeholders: tuple[str, ...]
+    sync_points: tuple[str, ...]
+
+    def definition_json(self) -> str:
+        """The definition as deployed: sorted keys, two-space indent, trailing newline.
+
+        Example:
+            >>> compiled.definition_json().startswith("{")  # doctest: +SKIP
+            True
+        """
+        return json.dumps(self.definition, indent=2, sort_keys=True) + "\n"
+
+
+def spec_json_bytes(spec: ir.WorkflowSpec) -> bytes:
+    """Canonical JSON of a workflow spec, the bytes whose hash names its S3 key.
+
+    Example:
+        >>> spec_json_bytes(spec)[:1]  # doctest: +SKIP
+        b'{'
+    """
+    return json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":")).encode()
+
+
+def compile_workflow(spec: ir.WorkflowSpec) -> CompiledWorkflow:
+    """Compile a workflow to one Standard state machine definition.
+
+    Every task node becomes the states of its compute target (``stratoflow.routing``):
+    one Lambda ``Task`` invoking the runner, or a cache check plus ``ecs:runTask.sync``
+    on Fargate / Fargate Spot. Independent nodes run in ``Parallel`` branches.
+
+    A definition over Step Functions' 1 MB limit raises rather than being split into
+    nested state machines: the message tells the user to split the workflow.
+
+    Args:
+        spec: The lowered workflow.
+
+    Returns:
+        The definition and what the deployer needs alongside it.
+
+    Raises:
+        CompileError: The workflow uses something not compiled to ASL yet (``map_task``,
+            ``@dynamic``), a task cannot be routed, or the definition is too large.
+
+    Example:
+        >>> from stratoflow.lower import lower
+        >>> compiled = compile_workflow(lower(my_workflow))  # doctest: +SKIP
+        >>> compiled.definition["StartAt"]  # doctest: +SKIP
+        'extract'
+    """
+    routes = _routes(spec)
+    spec_json = spec_json_bytes(spec)
+    spec_key = f"specs/{spec.name}/{hashlib.sha256(spec_json).hexdigest()[:16]}.json"
+    plan = _graph.decompose([n.id for n in spec.nodes], {n.id: n.upstream() for n in spec.nodes})
+    builder = _Builder(spec, routes, spec_key)
+    if plan.root is None:
+        body = {
+            "StartAt": "no_tasks",
+            "States": {"no_tasks": {"Type": "Pass", "Next": "succeeded"}, "succeeded": {"Type": "Succeed"}},
+        }
+    else:
+        body = _machine(builder.fragment(plan.root))
+    definition = {"Comment": f"stratoflow workflow {spec.name} ({spec.ref}); spec {spec_key}", **body}
+    text = json.dumps(definition, indent=2, sort_keys=True) + "\n"
+    too_big = _checks.definition_size_problem(spec.name, len(text.encode()))
+    if too_big:
+        raise CompileError(_problem(too_big, spec.location))
+    internal = _checks.check_definition(definition)
+    if internal:
+        raise CompileError(
+            [
+                _problem(f"internal compiler error: {problem} (please report this bug)", spec.location)
+                for problem in internal
+            ]
+        )
+    return CompiledWorkflow(
+        name=spec.name,
+        definition=definition,
+        spec_key=spec_key,
+        spec_json=spec_json,
+        placeholders=tuple(sorted(set(_PLACEHOLDER.findall(text)))),
+        sync_points=tuple(p.describe() for p in plan.sync_points),
+    )
+
+
+def _problem(message: str, location: ir.SourceLocation, hint: str | None = None) -> Problem:
+    return Problem(message, path=location.path, line=location.line, col=location.col, hint=hint)
+
+
+def _routes(spec: ir.WorkflowSpec) -> dict[str, routing.Route]:
+    """Route every node's task; collect every unsupported construct and raise once."""
+    problems: list[Problem] = []
+    routes: dict[str, routing.Route] = {}
+    known: set[str] = set()
+    for node in spec.nodes:
+        task = spec.tasks.get(node.task)
+        if isinstance(node, ir.MapNode):
+            problems.append(
+                _problem(
+                    f"map_task node '{node.id}' in workflow '{spec.name}' is not compiled to ASL yet",
+                    node.location,
+                    hint="run it with the local backend for now",
+                )
+            )
+        elif task is None:
+            problems.append(_problem(f"node '{node.id}' calls unknown task '{node.task}'", node.location))
+        elif task.kind == "dynamic":
+            problems.append(
+                _problem(
+                    f"@dynamic task '{task.name}' (node '{node.id}') in workflow '{spec.name}' "
+                    "is not compiled to ASL yet",
+                    node.location,
+                    hint="run it with the local backend for now",
+                )
+            )
+        else:
+            try:
+                routes[node.id] = routing.route(
+                    task.requests,
+                    interruptible=task.interruptible,
+                    timeout_seconds=task.timeout_seconds,
+                    compute=task.compute,
+                )
+            except routing.RoutingError as exc:
+                problems.append(_problem(f"task '{task.name}' cannot run on AWS: {exc}", task.location))
+        missing = [dep for dep in node.upstream() if dep not in known]
+        if missing:
+            problems.append(
+                _problem(f"node '{node.id}' reads {missing} before they are defined", node.location)
+            )
+        known.add(node.id)
+    if problems:
+        raise CompileError(problems)
+    return routes
+
+
+def _machine(fragment: Fragment) -> dict[str, Any]:
+    """A ``{StartAt, States}`` scope whose exits end it."""
+    for name in fragment.exits:
+        fragment.states[name]["End"] = True
+    return {"StartAt": fragment.entry, "States": fragment.states}
+
+
+def _link(fragments: Sequence[Fragment]) -> Fragment:
+    states: dict[str, Any] = {}
+    for current, following in itertools.pairwise(fragments):
+        for name in current.exits:
+            current.states[name]["Next"] = following.entry
+    for fragment in fragments:
+        states.update(fragment.states)
+    return Fragment(fragments[0].entry, states, fragments[-1].exits)
+
+
+class _Builder:
+    """Turns plan blocks into fragments, claiming state names in a fixed order."""
+
+    def __init__(self, spec: ir.WorkflowSpec, routes: dict[str, routing.Route], spec_key: str) -> None:
+        self.spec = spec
+        self.routes = routes
+        self.spec_key = spec_key
+        self.order = {node.id: i for i, node in enumerate(spec.nodes)}
+        # Map nodes were rejected by _routes, so every node is a TaskNode here.
+        self.task_nodes = {node.id: node for node in spec.nodes if isinstance(node, ir.TaskNode)}
+        self.names = StateNames()
+        # Node states are named first, so each gets its own id whenever that is a valid name.
+        self.node_names = {node.id: self.names.claim(node.id) for node in spec.nodes}
+
+    def fragment(self, block: _graph.Block) -> Fragment:
+        if isinstance(block, _graph.Leaf):
+            node = self.task_nodes[block.node]
+            ctx = NodeContext(
+                node=node,
+                task=self.spec.tasks[node.task],
+                route=self.routes[node.id],
+                spec_key=self.spec_key,
+                state_name=self.node_names[node.id],
+            )
+            return node_fragment(ctx, self.names)
+        if isinstance(block, _graph.Series):
+            return _link([self.fragment(part) for part in block.parts])
+        first = min(self._leaves(block), key=self.order.__getitem__)
+        name = self.names.claim(f"par_{first}", suffix=f"_{len(block.branches)}")
+        branches = [_machine(self.fragment(branch)) for branch in block.branches]
+        state = {"Type": "Parallel", "Branches": branches, "ResultPath": None}
+        return Fragment(name, {name: state}, [name])
+
+    def _leaves(self, block: _graph.Block) -> list[str]:
+        if isinstance(block, _graph.Leaf):
+            return [block.node]
+        children = block.parts if isinstance(block, _graph.Series) else block.branches
+        return [leaf for child in children for leaf in self._leaves(child)]

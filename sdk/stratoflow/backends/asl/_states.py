@@ -1,0 +1,281 @@
+"""ASL states for one workflow node: the contract with the task runner, as plain JSON dicts.
+
+Every state leaves its input untouched (``"ResultPath": null``), so the payload flowing
+through the machine is always the small execution input; outputs live in S3, written by
+the runner. States that must look at a result (the cache check, a Spot failure) park it
+under one fixed key and a final ``Pass`` restores the execution input, so payloads never
+grow with the number of nodes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from stratoflow import ir, routing
+from stratoflow.backends.asl import _errors
+from stratoflow.backends.asl._names import StateNames
+
+__all__ = [
+    "CLUSTER",
+    "CONTAINER_NAME",
+    "LAMBDA_INVOKE",
+    "RUN_TASK_SYNC",
+    "SECURITY_GROUP",
+    "SUBNETS",
+    "TASK_RUNNER",
+    "Fragment",
+    "NodeContext",
+    "node_fragment",
+    "task_definition_placeholder",
+]
+
+State = dict[str, Any]
+
+LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+RUN_TASK_SYNC = "arn:aws:states:::ecs:runTask.sync"
+TASK_RUNNER = "${TaskRunnerFunctionArn}"
+CLUSTER = "${ClusterArn}"
+# One placeholder per value (not one for a list), because CDK's definition_substitutions
+# replaces strings with strings: a JSON list cannot be substituted into one.
+SUBNETS = ("${PrivateSubnet1}", "${PrivateSubnet2}")
+SECURITY_GROUP = "${TaskSecurityGroup}"
+CONTAINER_NAME = "task"
+_DEFAULT_FARGATE_DISK_MIB = 21 * 1024
+
+
+@dataclass
+class Fragment:
+    """A piece of a state machine: where it starts, its states, and which states continue.
+
+    ``exits`` are the states that go on to whatever follows the fragment; the chain builder
+    gives them ``Next`` (or ``End``). ``Fail`` states are never exits.
+    """
+
+    entry: str
+    states: dict[str, State]
+    exits: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NodeContext:
+    """Everything needed to emit one node's states."""
+
+    node: ir.TaskNode
+    task: ir.TaskSpec
+    route: routing.Route
+    spec_key: str
+    state_name: str
+
+
+def task_definition_placeholder(route: routing.Route) -> str:
+    """The ``${TaskDef_<shape>}`` placeholder of a Fargate route, e.g. ``${TaskDef_cpu4_mem16384}``.
+
+    The shape is ``cpu<vCPUs>_mem<MiB>``, plus ``_disk<GiB>`` above Fargate's default
+    ephemeral storage; a ``.`` in the vCPUs becomes ``_`` (``cpu0_25``).
+
+    Example:
+        >>> task_definition_placeholder(routing.Route(target="fargate", memory_mib=16384, cpu=4.0))
+        '${TaskDef_cpu4_mem16384}'
+    """
+    cpu = f"{route.cpu or 0.25:g}".replace(".", "_")
+    shape = f"cpu{cpu}_mem{route.memory_mib}"
+    disk = route.ephemeral_storage_mib or 0
+    if disk > _DEFAULT_FARGATE_DISK_MIB:
+        shape += f"_disk{-(-disk // 1024)}"
+    return f"${{TaskDef_{shape}}}"
+
+
+def _retry_task(retries: int) -> list[State]:
+    if retries <= 0:
+        return []
+    return [
+        {
+            "ErrorEquals": [_errors.STATES_ALL],
+            "MaxAttempts": retries,
+            "IntervalSeconds": 1,
+            "BackoffRate": 2.0,
+            "JitterStrategy": "FULL",
+        }
+    ]
+
+
+def _retry_lambda_service() -> State:
+    return {
+        "ErrorEquals": list(_errors.LAMBDA_TRANSIENT_ERRORS),
+        "IntervalSeconds": 1,
+        "MaxAttempts": 6,
+        "BackoffRate": 2,
+        "JitterStrategy": "FULL",
+    }
+
+
+def _payload(ctx: NodeContext, **extra: str) -> State:
+    return {"run.$": "$$.Execution.Name", "spec": ctx.spec_key, "node": ctx.node.id, **extra}
+
+
+def _with_timeout(state: State, task: ir.TaskSpec) -> State:
+    if task.timeout_seconds is not None:
+        state["TimeoutSeconds"] = task.timeout_seconds
+    return state
+
+
+def _lambda_run(ctx: NodeContext) -> State:
+    return _with_timeout(
+        {
+            "Type": "Task",
+            "Resource": LAMBDA_INVOKE,
+            "Parameters": {"FunctionName": TASK_RUNNER, "Payload": _payload(ctx)},
+            "ResultPath": None,
+            "Retry": [_retry_lambda_service(), *_retry_task(ctx.task.retries)],
+        },
+        ctx.task,
+    )
+
+
+def _ecs_run(ctx: NodeContext, *, spot: bool, retries: int) -> State:
+    parameters: State = {
+        "Cluster": CLUSTER,
+        "TaskDefinition": task_definition_placeholder(ctx.route),
+        "NetworkConfiguration": {
+            "AwsvpcConfiguration": {
+                "Subnets": list(SUBNETS),
+                "SecurityGroups": [SECURITY_GROUP],
+                "AssignPublicIp": "DISABLED",
+            }
+        },
+        "Overrides": {
+            "ContainerOverrides": [
+                {
+                    "Name": CONTAINER_NAME,
+                    "Environment": [
+                        {"Name": "STRATOFLOW_RUN", "Value.$": "$$.Execution.Name"},
+                        {"Name": "STRATOFLOW_SPEC", "Value": ctx.spec_key},
+                        {"Name": "STRATOFLOW_NODE", "Value": ctx.node.id},
+                    ],
+                }
+            ]
+        },
+    }
+    if spot:
+        # CapacityProviderStrategy and LaunchType are mutually exclusive in RunTask.
+        parameters["CapacityProviderStrategy"] = [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}]
+    else:
+        parameters["LaunchType"] = "FARGATE"
+    state: State = {"Type": "Task", "Resource": RUN_TASK_SYNC, "Parameters": parameters, "ResultPath": None}
+    retry = _retry_task(retries)
+    if retry:
+        state["Retry"] = retry
+    return _with_timeout(state, ctx.task)
+
+
+def _restore_input() -> State:
+    # Every state keeps the execution input as its payload, so the execution input is
+    # exactly what the payload was before this node parked a result in it.
+    return {
+        "Type": "Pass",
+        "Parameters": {"input.$": "$$.Execution.Input"},
+        "OutputPath": "$.input",
+    }
+
+
+def node_fragment(ctx: NodeContext, names: StateNames) -> Fragment:
+    """The states that run one task node, routed to Lambda, Fargate or Fargate Spot.
+
+    Args:
+        ctx: The node, its task, route and the spec key.
+        names: The definition-wide name registry (derived state names are claimed here).
+
+    Returns:
+        The node's fragment; its entry is ``ctx.state_name`` unless a cache check comes first.
+    """
+    if ctx.route.target == "lambda":
+        return Fragment(ctx.state_name, {ctx.state_name: _lambda_run(ctx)}, [ctx.state_name])
+    base = ctx.state_name
+    states: dict[str, State] = {}
+    spot = ctx.route.target == "fargate_spot"
+    if spot:
+        exits = _spot_attempts(ctx, names, states)
+    else:
+        states[base] = _ecs_run(ctx, spot=False, retries=ctx.task.retries)
+        exits = [base]
+    if not (spot or ctx.task.cache.enabled):
+        return Fragment(base, states, exits)
+    done = names.claim(base, suffix="__done")
+    entry = base
+    if ctx.task.cache.enabled:
+        entry = _cache_check(ctx, names, states, run_state=base, done=done)
+    for name in exits:
+        states[name]["Next"] = done
+    states[done] = _restore_input()
+    return Fragment(entry, states, [done])
+
+
+def _cache_check(
+    ctx: NodeContext, names: StateNames, states: dict[str, State], *, run_state: str, done: str
+) -> str:
+    """Add the runner's cache lookup and a Choice that skips ``run_state`` on a hit; return the entry."""
+    check = names.claim(ctx.state_name, suffix="__cache_check")
+    choice = names.claim(ctx.state_name, suffix="__cached")
+    states[check] = {
+        "Type": "Task",
+        "Resource": LAMBDA_INVOKE,
+        "Parameters": {"FunctionName": TASK_RUNNER, "Payload": _payload(ctx, mode="cache_check")},
+        "ResultSelector": {"hit.$": "$.Payload.hit"},
+        "ResultPath": "$.cache",
+        "Retry": [_retry_lambda_service()],
+        "Next": choice,
+    }
+    states[choice] = {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.cache.hit", "BooleanEquals": True, "Next": done}],
+        "Default": run_state,
+    }
+    return check
+
+
+def _spot_attempts(ctx: NodeContext, names: StateNames, states: dict[str, State]) -> list[str]:
+    """Spot attempt (retried per ``retries``), then on-demand once if the last one was interrupted.
+
+    Any failure of the Spot state is retried on Spot by its ``Retry`` while attempts
+    remain. When they run out, the ``Catch`` parses the ECS task in the error ``Cause``:
+    a ``SpotInterruption`` stop code runs one last attempt on on-demand Fargate, anything
+    else fails the execution with the original error. Returns the fragment's exits.
+    """
+    spot = ctx.state_name
+    parse = names.claim(spot, suffix="__spot_failed")
+    choice = names.claim(spot, suffix="__interrupted")
+    on_demand = names.claim(spot, suffix="__on_demand")
+    failed = names.claim(spot, suffix="__failed")
+    stop_code = "$.error.ecs_task.StopCode"
+    states[spot] = _ecs_run(ctx, spot=True, retries=ctx.task.retries)
+    states[spot]["Catch"] = [
+        {"ErrorEquals": [_errors.STATES_TASK_FAILED], "ResultPath": "$.error", "Next": parse}
+    ]
+    states[parse] = {
+        "Type": "Pass",
+        "Parameters": {
+            "Error.$": "$.error.Error",
+            "Cause.$": "$.error.Cause",
+            "ecs_task.$": "States.StringToJson($.error.Cause)",
+        },
+        "ResultPath": "$.error",
+        "Next": choice,
+    }
+    states[choice] = {
+        "Type": "Choice",
+        # Rules are tried in order, so the comparison never sees a missing StopCode.
+        "Choices": [
+            {"Not": {"Variable": stop_code, "IsPresent": True}, "Next": failed},
+            {
+                "Variable": stop_code,
+                "StringEquals": _errors.SPOT_INTERRUPTION_STOP_CODE,
+                "Next": on_demand,
+            },
+        ],
+        "Default": failed,
+    }
+    # The last attempt: on-demand capacity and no more retries.
+    states[on_demand] = _ecs_run(ctx, spot=False, retries=0)
+    states[failed] = {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"}
+    return [spot, on_demand]
