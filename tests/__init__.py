@@ -1,0 +1,1 @@
+"""stratoflow's test suite (a package, so test modules and task helpers import as ``tests.<dir>.<name>``)."""

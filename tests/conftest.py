@@ -1,0 +1,50 @@
+"""Fixtures shared by every test tier.
+
+Every test gets its own ``STRATOFLOW_HOME`` (cache and blobs), so no test reads or
+writes ``~/.stratoflow`` and tests never see each other's cache entries.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples"
+
+
+@pytest.fixture(autouse=True)
+def stratoflow_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty, per-test ``STRATOFLOW_HOME``."""
+    home = tmp_path_factory.mktemp("stratoflow-home")
+    monkeypatch.setenv("STRATOFLOW_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def fast_options() -> Iterator[object]:
+    """Run options that keep retries fast and never draw a progress bar."""
+    from stratoflow.backends.local import RunOptions
+
+    yield RunOptions(retry_base_seconds=0.01, progress=False)
+
+
+@pytest.fixture
+def subprocess_env(stratoflow_home: Path) -> dict[str, str]:
+    """Environment for a child Python: same home, the repo importable (``tests.*`` task modules)."""
+    env = dict(os.environ)
+    env["STRATOFLOW_HOME"] = str(stratoflow_home)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    env.pop("COVERAGE_PROCESS_START", None)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+@pytest.fixture
+def python() -> str:
+    """The interpreter running the tests (the project venv's)."""
+    return sys.executable

@@ -1,0 +1,60 @@
+"""``import stratoflow`` stays cheap: no AWS SDK, CDK, powertools, moto or rich (in a fresh process)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("boto3", "botocore", "aws_cdk", "aws_lambda_powertools", "moto", "rich")
+
+_PROBE = """
+import json, sys
+{body}
+heavy = {heavy!r}
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in heavy)
+print(json.dumps(loaded))
+"""
+
+
+def _loaded_after(body: str, env: dict[str, str]) -> list[str]:
+    code = _PROBE.format(body=body, heavy=HEAVY)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False, env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    loaded: list[str] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+def test_probe_detects_a_heavy_import(subprocess_env: dict[str, str]) -> None:
+    # Guards the probe itself: if it could not see an import, the tests below would prove nothing.
+    pytest.importorskip("rich")
+    assert "rich" in _loaded_after("import rich", subprocess_env)
+
+
+def test_import_stratoflow_loads_no_heavy_module(subprocess_env: dict[str, str]) -> None:
+    assert _loaded_after("import stratoflow", subprocess_env) == []
+
+
+def test_defining_and_lowering_loads_no_heavy_module(subprocess_env: dict[str, str]) -> None:
+    body = """
+import stratoflow
+from stratoflow.lower import lower
+from tests.local import _tasks
+lower(_tasks.diamond)
+"""
+    assert _loaded_after(body, subprocess_env) == []
+
+
+def test_a_local_run_without_a_terminal_loads_no_heavy_module(subprocess_env: dict[str, str]) -> None:
+    body = """
+from stratoflow.backends.local import RunOptions, run_local
+from stratoflow.lower import lower
+from tests.local import _tasks
+run = run_local(lower(_tasks.diamond), {"x": 2}, RunOptions(progress=False))
+assert run.outputs == {"o0": 10}, run.outputs
+"""
+    assert _loaded_after(body, subprocess_env) == []
