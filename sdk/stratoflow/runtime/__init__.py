@@ -1,12 +1,21 @@
 """The task runner shared by every backend: run one node, anywhere."""
 
+from stratoflow.runtime._aws import (
+    AwsRunnerEnv,
+    NodeEvent,
+    RunnerSettings,
+    run_node_event,
+    step_functions_error,
+)
 from stratoflow.runtime._boundary import call_user
+from stratoflow.runtime._inputs import encode_inputs, validate_inputs
 from stratoflow.runtime._outputs import InMemoryOutputStore, OutputStore
 from stratoflow.runtime._runner import (
     NodeContext,
     NodeResult,
     encode_outputs,
     literal_from_constant,
+    lookup_node_cache,
     node_inputs,
     resolve_binding,
     run_node,
@@ -14,15 +23,23 @@ from stratoflow.runtime._runner import (
 )
 
 __all__ = [
+    "AwsRunnerEnv",
     "InMemoryOutputStore",
     "NodeContext",
+    "NodeEvent",
     "NodeResult",
     "OutputStore",
+    "RunnerSettings",
     "call_user",
+    "encode_inputs",
     "encode_outputs",
     "literal_from_constant",
+    "lookup_node_cache",
     "node_inputs",
     "resolve_binding",
     "run_node",
+    "run_node_event",
     "run_task",
+    "step_functions_error",
+    "validate_inputs",
 ]

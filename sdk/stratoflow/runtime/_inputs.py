@@ -8,7 +8,7 @@ from typing import Any
 
 from stratoflow import ir, values
 from stratoflow.errors import InputError
-from stratoflow.runtime import literal_from_constant
+from stratoflow.runtime._runner import literal_from_constant
 from stratoflow.values import BlobStore, LiteralRef
 
 __all__ = ["encode_inputs", "validate_inputs"]

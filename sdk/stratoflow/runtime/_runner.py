@@ -26,6 +26,7 @@ __all__ = [
     "NodeResult",
     "encode_outputs",
     "literal_from_constant",
+    "lookup_node_cache",
     "node_inputs",
     "resolve_binding",
     "run_node",
@@ -166,6 +167,24 @@ def run_task(
             key, CacheEntry(task=task.ref, version=task.cache.version, outputs=outputs, created=time.time())
         )
     return outputs, False, key
+
+
+def lookup_node_cache(ctx: NodeContext, node_id: str) -> bool:
+    """Whether a node's result is cached (with its blobs present); on a hit, store its outputs.
+
+    Used before a Fargate node: a hit skips starting a container at all.
+    """
+    node = ctx.spec.node(node_id)
+    task = ctx.spec.tasks[node.task]
+    if not (task.cache.enabled and ctx.use_cache and ctx.cache is not None) or isinstance(node, ir.MapNode):
+        return False
+    inputs = node_inputs(ctx, node, task)
+    key = cache_key(task, {name: lit.hash for name, lit in inputs.items()})
+    entry = ctx.cache.get(key)
+    if entry is None or not _blobs_present(entry.outputs, ctx.blobs):
+        return False
+    ctx.outputs.write_outputs(node_id, entry.outputs)
+    return True
 
 
 def run_node(ctx: NodeContext, node_id: str, *, attempt: int = 1) -> NodeResult:

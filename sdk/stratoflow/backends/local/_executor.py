@@ -20,10 +20,16 @@ from typing import Any
 
 from stratoflow import ir, values
 from stratoflow.backends.local._attempts import with_retries
-from stratoflow.backends.local._inputs import encode_inputs, validate_inputs
 from stratoflow.backends.local._map import run_map_node
 from stratoflow.cache import SqliteCacheStore, default_home
-from stratoflow.runtime import InMemoryOutputStore, NodeContext, resolve_binding, run_node
+from stratoflow.runtime import (
+    InMemoryOutputStore,
+    NodeContext,
+    encode_inputs,
+    resolve_binding,
+    run_node,
+    validate_inputs,
+)
 from stratoflow.values import LiteralRef, LocalBlobStore
 
 __all__ = ["LocalRun", "RunOptions", "run_local"]

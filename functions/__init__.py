@@ -1,0 +1,1 @@
+"""Thin AWS entry points (Lambda handlers, the Fargate container entrypoint) over stratoflow.runtime."""

@@ -1,0 +1,50 @@
+"""The Fargate container entrypoint: run the node named by STRATOFLOW_RUN/SPEC/NODE, exit 0 or 1.
+
+A non-zero exit makes ``ecs:runTask.sync`` fail the state with ``States.TaskFailed``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+
+import boto3  # type: ignore[import-untyped]
+
+from stratoflow.errors import SdkError, TaskFailedError
+from stratoflow.runtime import AwsRunnerEnv, NodeEvent, RunnerSettings, run_node_event
+
+
+def run(environ: Mapping[str, str]) -> int:
+    """Run one node with settings from ``environ``; returns the process exit code."""
+    try:
+        event = NodeEvent(
+            run=environ["STRATOFLOW_RUN"], spec=environ["STRATOFLOW_SPEC"], node=environ["STRATOFLOW_NODE"]
+        )
+        settings = RunnerSettings.from_env(dict(environ))
+    except KeyError as exc:
+        print(json.dumps({"error": "ConfigError", "message": f"missing {exc.args[0]}"}), file=sys.stderr)
+        return 2
+    except SdkError as exc:
+        print(json.dumps({"error": type(exc).__name__, "message": str(exc)}), file=sys.stderr)
+        return 2
+    env = AwsRunnerEnv(s3=boto3.client("s3"), dynamodb=boto3.client("dynamodb"), settings=settings)
+    try:
+        result = run_node_event(event, env)
+    except TaskFailedError as exc:
+        cause = {"error": exc.error_type, "message": str(exc), "node": exc.node}
+        print(json.dumps(cause), file=sys.stderr)
+        if exc.traceback_text:
+            print(exc.traceback_text, file=sys.stderr)
+        return 1
+    print(json.dumps(result), file=sys.stderr)
+    return 0
+
+
+def main() -> None:
+    sys.exit(run(os.environ))
+
+
+if __name__ == "__main__":
+    main()

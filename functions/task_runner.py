@@ -1,0 +1,56 @@
+"""The task-runner Lambda: one invocation runs one workflow node (or checks its cache).
+
+A thin shell: powertools for logs, traces and metrics; a pydantic-parsed event;
+everything else is ``stratoflow.runtime``. Settings and clients are created inside the
+handler (cached per container), never at import time.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from functools import cache
+from typing import Any
+
+import boto3  # type: ignore[import-untyped]
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from stratoflow.errors import TaskFailedError
+from stratoflow.runtime import AwsRunnerEnv, NodeEvent, RunnerSettings, run_node_event, step_functions_error
+
+logger = Logger(service="stratoflow-task-runner", stream=sys.stderr)
+tracer = Tracer(service="stratoflow-task-runner")
+metrics = Metrics(namespace="stratoflow", service="task-runner")
+
+
+@cache
+def _env(bucket: str, table: str, ttl: int | None) -> AwsRunnerEnv:
+    settings = RunnerSettings(bucket=bucket, cache_table=table, cache_ttl_seconds=ttl)
+    return AwsRunnerEnv(s3=boto3.client("s3"), dynamodb=boto3.client("dynamodb"), settings=settings)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Run the node named in ``event``; raise the user's exception name on failure."""
+    node_event = NodeEvent.model_validate(event)
+    logger.append_keys(execution=node_event.run, node=node_event.node, mode=node_event.mode)
+    settings = RunnerSettings.from_env()
+    env = _env(settings.bucket, settings.cache_table, settings.cache_ttl_seconds)
+    started = time.perf_counter()
+    try:
+        result = run_node_event(node_event, env)
+    except TaskFailedError as exc:
+        logger.warning("task failed", extra={"error_type": exc.error_type, "attempt": exc.attempt})
+        metrics.add_metric(name="TaskFailed", unit=MetricUnit.Count, value=1)
+        raise step_functions_error(exc) from exc
+    hit = bool(result.get("cache_hit") or result.get("hit"))
+    metrics.add_metric(name="CacheHit" if hit else "CacheMiss", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(
+        name="TaskDuration", unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1000
+    )
+    logger.info("node finished", extra={"cache_hit": hit})
+    return result

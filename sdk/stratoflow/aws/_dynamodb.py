@@ -1,0 +1,83 @@
+"""The DynamoDB cache store: conditional put (first writer wins), TTL filtered at read time."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from stratoflow.cache import CacheEntry
+from stratoflow.errors import CacheError
+from stratoflow.values import BlobStore, sha256_hex
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+__all__ = ["DynamoCacheStore"]
+
+# DynamoDB items are at most 400 KB; output references bigger than this go to S3.
+_MAX_INLINE_OUTPUTS = 64 * 1024
+
+
+class DynamoCacheStore:
+    """Cache entries in a table keyed on ``pk`` (the cache key), with an epoch ``ttl`` attribute."""
+
+    def __init__(
+        self, client: DynamoDBClient, table: str, *, blobs: BlobStore, ttl_seconds: int | None = None
+    ) -> None:
+        self.client = client
+        self.table = table
+        self.blobs = blobs
+        self.ttl_seconds = ttl_seconds
+
+    def get(self, key: str) -> CacheEntry | None:
+        try:
+            item = self.client.get_item(
+                TableName=self.table, Key={"pk": {"S": key}}, ConsistentRead=True
+            ).get("Item")
+        except self.client.exceptions.ClientError as exc:
+            raise CacheError(f"cannot read cache table {self.table}: {exc}") from exc
+        if item is None:
+            return None
+        # DynamoDB deletes expired items lazily (up to days later): treat them as gone now.
+        if "ttl" in item and int(item["ttl"]["N"]) <= int(time.time()):
+            return None
+        if "outputs_uri" in item:
+            outputs_text = self.blobs.get_bytes(item["outputs_uri"]["S"]).decode()
+        else:
+            outputs_text = item["outputs"]["S"]
+        return CacheEntry(
+            task=item["task"]["S"],
+            version=item["version"]["S"],
+            outputs=CacheEntry.parse_outputs(outputs_text),
+            created=float(item["created"]["N"]),
+        )
+
+    def put(self, key: str, entry: CacheEntry) -> bool:
+        outputs_text = entry.outputs_json()
+        item: dict[str, dict[str, str]] = {
+            "pk": {"S": key},
+            "task": {"S": entry.task},
+            "version": {"S": entry.version},
+            "created": {"N": repr(entry.created)},
+        }
+        if len(outputs_text) > _MAX_INLINE_OUTPUTS:
+            data = outputs_text.encode()
+            item["outputs_uri"] = {"S": self.blobs.put_bytes(data, digest=sha256_hex(data))}
+        else:
+            item["outputs"] = {"S": outputs_text}
+        if self.ttl_seconds:
+            item["ttl"] = {"N": str(int(entry.created) + self.ttl_seconds)}
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item=item,
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        except self.client.exceptions.ClientError as exc:
+            raise CacheError(f"cannot write cache table {self.table}: {exc}") from exc
+        return True
+
+    def delete(self, key: str) -> None:
+        self.client.delete_item(TableName=self.table, Key={"pk": {"S": key}})

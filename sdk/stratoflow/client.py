@@ -1,0 +1,140 @@
+"""Submit executions to deployed (or emulated) state machines and read typed results.
+
+Inputs are validated against the workflow's interface and stored before the execution
+starts, so a rejected submit never leaves a started execution behind.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from stratoflow import ir, values
+from stratoflow.aws import S3BlobStore, S3OutputStore
+from stratoflow.define import WorkflowDef
+from stratoflow.errors import ConfigError, ExecutionError, TaskFailedError
+from stratoflow.lower import lower
+from stratoflow.runtime import NodeContext, encode_inputs, resolve_binding, validate_inputs
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_stepfunctions import SFNClient
+
+__all__ = ["Client", "Execution"]
+
+_TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
+@dataclass
+class Execution:
+    """One submitted execution."""
+
+    client: Client
+    spec: ir.WorkflowSpec
+    run_id: str
+    arn: str
+
+    def status(self) -> str:
+        return self.client.sfn.describe_execution(executionArn=self.arn)["status"]
+
+    def wait(
+        self,
+        timeout: float | None = None,
+        poll_seconds: float = 0.05,
+        on_status: Callable[[str], None] | None = None,
+    ) -> Execution:
+        """Block until the execution ends; raise ExecutionError/TaskFailedError if it did not succeed."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        last = ""
+        while True:
+            described = self.client.sfn.describe_execution(executionArn=self.arn)
+            status = described["status"]
+            if status != last and on_status is not None:
+                on_status(status)
+            last = status
+            if status in _TERMINAL:
+                break
+            if deadline is not None and time.monotonic() > deadline:
+                raise ExecutionError(f"execution {self.run_id} still {status} after {timeout}s")
+            time.sleep(poll_seconds)
+        if status != "SUCCEEDED":
+            raise _failure(self.run_id, status, described.get("error"), described.get("cause"))
+        return self
+
+    def outputs(self) -> dict[str, Any]:
+        """The workflow outputs as Python values (read from S3 by the output bindings)."""
+        blobs = S3BlobStore(self.client.s3, self.client.bucket)
+        ctx = NodeContext(
+            run_id=self.run_id,
+            spec=self.spec,
+            blobs=blobs,
+            outputs=S3OutputStore(self.client.s3, self.client.bucket, self.run_id),
+        )
+        result: dict[str, Any] = {}
+        for variable in self.spec.outputs:
+            literal = resolve_binding(ctx, self.spec.output_bindings[variable.name], variable.type)
+            result[variable.name] = values.decode(literal, variable.type, blobs)
+        return result
+
+
+def _failure(run_id: str, status: str, error: str | None, cause: str | None) -> ExecutionError:
+    try:
+        parsed = json.loads(cause or "")
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict) and "errorMessage" in parsed:  # Lambda's error envelope
+        try:
+            parsed = json.loads(parsed["errorMessage"])
+        except ValueError:
+            parsed = {"message": parsed["errorMessage"]}
+    if isinstance(parsed, dict) and "node" in parsed:
+        return TaskFailedError(
+            f"execution {run_id} {status}: {parsed.get('message', error)}",
+            node=str(parsed["node"]),
+            attempt=int(parsed.get("attempt", 1)),
+            error_type=error or str(parsed.get("error", "Exception")),
+        )
+    return ExecutionError(
+        f"execution {run_id} {status}: {error or 'unknown error'}: {cause or ''}".rstrip(": ")
+    )
+
+
+class Client:
+    """Runs workflows on a stratoflow stack: one bucket, and a state machine per workflow.
+
+    Example:
+        >>> client = Client(s3=s3, sfn=sfn, bucket="data", state_machines={"pipeline": arn})  # doctest: +SKIP
+        >>> client.run(pipeline, parts=10).wait().outputs()  # doctest: +SKIP
+    """
+
+    def __init__(
+        self, *, s3: S3Client, sfn: SFNClient, bucket: str, state_machines: Mapping[str, str]
+    ) -> None:
+        self.s3 = s3
+        self.sfn = sfn
+        self.bucket = bucket
+        self.state_machines = dict(state_machines)
+
+    def submit(
+        self, spec: ir.WorkflowSpec, inputs: Mapping[str, Any], *, run_id: str | None = None
+    ) -> Execution:
+        """Validate and store inputs, then start the execution."""
+        arn = self.state_machines.get(spec.name)
+        if arn is None:
+            raise ConfigError(
+                f"workflow '{spec.name}' is not deployed (deployed: {', '.join(self.state_machines)})"
+            )
+        coerced = validate_inputs(spec, inputs)
+        run_id = run_id or f"{spec.name[:40]}-{uuid.uuid4().hex[:12]}"
+        literals = encode_inputs(spec, coerced, S3BlobStore(self.s3, self.bucket))
+        S3OutputStore(self.s3, self.bucket, run_id).write_inputs(literals)
+        started = self.sfn.start_execution(stateMachineArn=arn, name=run_id, input="{}")
+        return Execution(client=self, spec=spec, run_id=run_id, arn=started["executionArn"])
+
+    def run(self, wf: WorkflowDef[Any, Any], /, **inputs: Any) -> Execution:
+        """Submit an execution of ``wf`` with keyword inputs."""
+        return self.submit(lower(wf), inputs)

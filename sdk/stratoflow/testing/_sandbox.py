@@ -1,0 +1,129 @@
+"""A whole stratoflow stack in emulated AWS: deploy compiled workflows, run them, read outputs.
+
+The same path a real deployment takes, minus CloudFormation: the compiled ASL is created
+as a state machine with its ``${...}`` placeholders filled, the IR is stored in the
+bucket under the compiled ``spec_key``, and the real Lambda handler
+(``functions.task_runner``) and container entrypoint run in-process.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Self
+
+from stratoflow import ir
+from stratoflow.backends import asl
+from stratoflow.client import Client, Execution
+from stratoflow.testing._harness import EmulatedAws
+
+__all__ = ["Sandbox"]
+
+_SETTINGS = {
+    "STRATOFLOW_BUCKET": "stratoflow-sandbox-data",
+    "STRATOFLOW_CACHE_TABLE": "stratoflow-sandbox-cache",
+    # The EMF metrics flush prints to stdout; a sandbox run's stdout belongs to the user.
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+RUNNER_FUNCTION = "stratoflow-task-runner"
+CONTAINER_FAMILY_PREFIX = "stratoflow-"
+
+
+def _container_entrypoint(env: dict[str, str], command: list[str]) -> int:
+    from functions import container_entrypoint  # noqa: PLC0415 - only when a Fargate node runs
+
+    return container_entrypoint.run({**os.environ, **env})
+
+
+class Sandbox:
+    """An emulated stratoflow stack (bucket, cache table, runner Lambda, ECS cluster).
+
+    Example:
+        >>> with Sandbox() as sandbox:  # doctest: +SKIP
+        ...     outputs = sandbox.run(lower(pipeline), {"parts": 4}).outputs()
+    """
+
+    def __init__(self, aws: EmulatedAws | None = None) -> None:
+        self._own_aws = aws is None
+        self.aws = aws or EmulatedAws()
+        self.bucket = _SETTINGS["STRATOFLOW_BUCKET"]
+        self.table = _SETTINGS["STRATOFLOW_CACHE_TABLE"]
+        self._saved_env: dict[str, str | None] = {}
+        self._deployed: dict[str, tuple[str, asl.CompiledWorkflow]] = {}
+        self._fixed: dict[str, str] = {}
+        self.client: Client | None = None
+
+    def __enter__(self) -> Self:
+        if self._own_aws:
+            self.aws.__enter__()
+        for name, value in _SETTINGS.items():
+            self._saved_env[name] = os.environ.get(name)
+            os.environ[name] = value
+        from functions import task_runner  # noqa: PLC0415 - needs the fake credentials set up
+
+        self.aws.create_bucket(self.bucket)
+        self.aws.create_cache_table(self.table)
+        self._fixed["TaskRunnerFunctionArn"] = self.aws.register_lambda(
+            RUNNER_FUNCTION, task_runner.handler, environment=_SETTINGS
+        )
+        self.client = Client(
+            s3=self.aws.client("s3"),
+            sfn=self.aws.client("stepfunctions"),
+            bucket=self.bucket,
+            state_machines={},
+        )
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        if self._own_aws:
+            self.aws.__exit__(exc_type, exc, tb)
+
+    def _substitution(self, placeholder: str) -> str:
+        """A value for one ``${...}`` placeholder of compiled ASL, creating resources on demand."""
+        if placeholder in self._fixed:
+            return self._fixed[placeholder]
+        if placeholder == "ClusterArn":
+            value = self.aws.create_ecs_cluster("stratoflow")
+        elif placeholder.startswith("TaskDef_"):
+            family = CONTAINER_FAMILY_PREFIX + placeholder.removeprefix("TaskDef_").replace("_", "-")
+            value = self.aws.create_task_definition(family, container_name="task", environment=_SETTINGS)
+            self.aws.register_ecs_entrypoint(family, _container_entrypoint)
+        elif "Subnet" in placeholder:
+            value = self.aws.create_subnet()
+        elif "SecurityGroup" in placeholder:
+            value = "sg-emulated"
+        else:
+            raise KeyError(f"the sandbox cannot fill placeholder ${{{placeholder}}}")
+        self._fixed[placeholder] = value
+        return value
+
+    def deploy(self, spec: ir.WorkflowSpec) -> asl.CompiledWorkflow:
+        """Compile ``spec`` and create its state machine (once per distinct IR)."""
+        if self.client is None:
+            raise RuntimeError("use Sandbox as a context manager")
+        compiled = asl.compile_workflow(spec)
+        deployed = self._deployed.get(spec.name)
+        if deployed is not None and deployed[1].spec_key == compiled.spec_key:
+            return compiled
+        self.aws.client("s3").put_object(Bucket=self.bucket, Key=compiled.spec_key, Body=compiled.spec_json)
+        substitutions = {name: self._substitution(name) for name in compiled.placeholders}
+        machine_name = f"{spec.name[:60]}-{compiled.spec_key.rsplit('/', 1)[-1][:12]}"
+        arn = self.aws.create_state_machine(machine_name, compiled.definition_json(), substitutions)
+        self._deployed[spec.name] = (arn, compiled)
+        self.client.state_machines[spec.name] = arn
+        return compiled
+
+    def run(self, spec: ir.WorkflowSpec, inputs: Mapping[str, Any], *, timeout: float = 120) -> Execution:
+        """Deploy (if needed), submit, and wait for one execution; raises if it failed."""
+        self.deploy(spec)
+        assert self.client is not None  # noqa: S101 - set by deploy's guard
+        return self.client.submit(spec, inputs).wait(timeout=timeout)
