@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 from functools import cache
 from pathlib import Path
@@ -20,7 +19,7 @@ CASE_NAMES = sorted(p.stem for p in CASES_DIR.glob("*.py") if not p.name.startsw
 
 
 def _repo_relative(path: str) -> str:
-    absolute = Path(os.path.abspath(path))
+    absolute = Path(path).resolve()
     try:
         return absolute.relative_to(REPO_ROOT).as_posix()
     except ValueError:
@@ -68,9 +67,7 @@ def _task(name: str, **options: Any) -> ir.TaskSpec:
     )
 
 
-def dag_spec(
-    edges: dict[str, list[str]], *, name: str = "generated", **task_options: Any
-) -> ir.WorkflowSpec:
+def dag_spec(edges: dict[str, list[str]], *, name: str = "generated", **task_options: Any) -> ir.WorkflowSpec:
     """A workflow whose nodes (in the dict's order, topological) read their listed upstream nodes."""
     nodes = tuple(
         ir.TaskNode(

@@ -36,8 +36,8 @@ def definition_size_problem(name: str, size: int) -> str | None:
     if size <= MAX_DEFINITION_BYTES:
         return None
     return (
-        f"workflow {name} compiles to {size} bytes of ASL, over Step Functions' 1 MB limit "
-        f"({MAX_DEFINITION_BYTES} bytes); split it into sub-workflows"
+        f"workflow {name} compiles to {size} bytes of ASL, over Step Functions' 1 MB limit; "
+        "split it into sub-workflows"
     )
 
 

@@ -1,0 +1,1 @@
+"""ASL compiler tests: golden files, validators, limits."""

@@ -1,0 +1,1 @@
+"""Workflows the ASL compiler must reject (with their source line)."""
