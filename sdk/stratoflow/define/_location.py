@@ -89,7 +89,8 @@ def parameter_location(fn: Callable[..., Any], name: str | None) -> ir.SourceLoc
     node, line_offset, indent = parsed
     target: ast.expr | ast.arg | None = node.returns if name is None else None
     if name is not None:
-        for arg in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs):
+        variadic = (a for a in (node.args.vararg, node.args.kwarg) if a is not None)
+        for arg in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs, *variadic):
             if arg.arg == name:
                 target = arg.annotation or arg
     if target is None:
