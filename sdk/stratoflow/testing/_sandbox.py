@@ -17,6 +17,7 @@ from stratoflow import ir
 from stratoflow.backends import asl
 from stratoflow.client import Client, Execution
 from stratoflow.testing._harness import EmulatedAws
+from stratoflow.testing._patches_ecs import SpotInterruption
 
 __all__ = ["Sandbox"]
 
@@ -29,12 +30,6 @@ _SETTINGS = {
 }
 RUNNER_FUNCTION = "stratoflow-task-runner"
 CONTAINER_FAMILY_PREFIX = "stratoflow-"
-
-
-def _container_entrypoint(env: dict[str, str], command: list[str]) -> int:
-    from functions import container_entrypoint  # noqa: PLC0415 - only when a Fargate node runs
-
-    return container_entrypoint.run({**os.environ, **env})
 
 
 class Sandbox:
@@ -54,6 +49,8 @@ class Sandbox:
         self._deployed: dict[str, tuple[str, asl.CompiledWorkflow]] = {}
         self._fixed: dict[str, str] = {}
         self.client: Client | None = None
+        # Node id -> how many more container starts of that node a Spot reclaim interrupts.
+        self.spot_interruptions: dict[str, int] = {}
 
     def __enter__(self) -> Self:
         if self._own_aws:
@@ -87,6 +84,15 @@ class Sandbox:
         if self._own_aws:
             self.aws.__exit__(exc_type, exc, tb)
 
+    def _container_entrypoint(self, env: dict[str, str], command: list[str]) -> int:
+        from functions import container_entrypoint  # noqa: PLC0415 - only when a Fargate node runs
+
+        node = env.get("STRATOFLOW_NODE", "")
+        if self.spot_interruptions.get(node, 0) > 0:
+            self.spot_interruptions[node] -= 1
+            raise SpotInterruption(f"Your Spot Task was interrupted (node {node}).")
+        return container_entrypoint.run({**os.environ, **env})
+
     def _substitution(self, placeholder: str) -> str:
         """A value for one ``${...}`` placeholder of compiled ASL, creating resources on demand."""
         if placeholder in self._fixed:
@@ -96,7 +102,7 @@ class Sandbox:
         elif placeholder.startswith("TaskDef_"):
             family = CONTAINER_FAMILY_PREFIX + placeholder.removeprefix("TaskDef_").replace("_", "-")
             value = self.aws.create_task_definition(family, container_name="task", environment=_SETTINGS)
-            self.aws.register_ecs_entrypoint(family, _container_entrypoint)
+            self.aws.register_ecs_entrypoint(family, self._container_entrypoint)
         elif "Subnet" in placeholder:
             value = self.aws.create_subnet()
         elif "SecurityGroup" in placeholder:
