@@ -15,6 +15,7 @@ from typing import Any
 
 import jsonata
 from jsonpath_ng.ext.parser import parse
+from moto.core.responses import ActionResult
 from moto.stepfunctions.parser import utils
 from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
@@ -42,7 +43,10 @@ from moto.stepfunctions.parser.asl.jsonata import jsonata as jsonata_mod
 from moto.stepfunctions.parser.asl.jsonata.jsonata import JSONataException
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import json_path
+from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+from moto.stepfunctions.parser.backend.execution import Execution
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+from moto.stepfunctions.responses import StepFunctionResponse
 
 from stratoflow.testing._patching import Patcher, Undo, install_patch
 
@@ -333,13 +337,16 @@ def install_jsonata() -> Undo:
 
 
 def install_sfn_fixes() -> Undo:
-    """Give StartExecution without a ``name`` a uuid name, as AWS does.
+    """Name unnamed executions, and JSON-encode string outputs in DescribeExecution.
 
-    moto's executing backend formats the ARN with ``None`` (``...:execution:sm:None``), so a
-    second unnamed start collides with the first.
+    * moto's executing backend formats the ARN of a StartExecution without ``name`` with
+      ``None`` (``...:execution:sm:None``), so a second unnamed start collides with it.
+    * DescribeExecution passes a ``str`` output through unencoded (``hit`` instead of
+      ``"hit"``): that suits the non-executing backend, which stores JSON text, but the
+      interpreter stores Python values, so a workflow returning a string breaks clients.
     """
-
-    orig = StepFunctionsParserBackend.start_execution
+    orig_start = StepFunctionsParserBackend.start_execution
+    orig_describe = StepFunctionResponse.describe_execution
 
     def start_execution(
         self: StepFunctionsParserBackend,
@@ -348,10 +355,19 @@ def install_sfn_fixes() -> Undo:
         execution_input: Any = None,
         trace_header: Any = None,
     ) -> Any:
-        return orig(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
+        return orig_start(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
+
+    def describe_execution(self: StepFunctionResponse) -> ActionResult:
+        result = orig_describe(self)
+        response = result.result
+        execution = self.stepfunction_backend.describe_execution(self._get_param("executionArn"))
+        if isinstance(response, dict) and isinstance(execution, Execution) and "output" in response:
+            response["output"] = to_json_str(execution.output, separators=(",", ":"))
+        return result
 
     def apply(p: Patcher) -> None:
         p.setattr(StepFunctionsParserBackend, "start_execution", start_execution)
+        p.setattr(StepFunctionResponse, "describe_execution", describe_execution)
 
     return install_patch("install_sfn_fixes", apply)
 
