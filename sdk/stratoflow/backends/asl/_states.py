@@ -277,5 +277,7 @@ def _spot_attempts(ctx: NodeContext, names: StateNames, states: dict[str, State]
     }
     # The last attempt: on-demand capacity and no more retries.
     states[on_demand] = _ecs_run(ctx, spot=False, retries=0)
-    states[failed] = {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"}
+    # The caught error is always States.TaskFailed, and a Fail state may not raise a
+    # States.* name, so the failure surfaces as the SDK's own, with the ECS task as Cause.
+    states[failed] = {"Type": "Fail", "Error": _errors.TASK_FAILED, "CausePath": "$.error.Cause"}
     return [spot, on_demand]
