@@ -14,12 +14,8 @@ import pytest
 
 from stratoflow import errors
 from stratoflow.testing import EmulatedAws, FakeLambdaContext, SpotInterruption, prune_tmp_threads
-from stratoflow.testing._patches_sfn import (
-    batch_items,
-    is_definite_path,
-    rewrite_definition,
-    tolerance_exceeded,
-)
+from stratoflow.testing._patches_map import batch_items, rewrite_definition, tolerance_exceeded
+from stratoflow.testing._patches_sfn import is_definite_path
 
 pytestmark = pytest.mark.emulated
 

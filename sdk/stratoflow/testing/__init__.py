@@ -14,7 +14,8 @@ Example:
 
 from __future__ import annotations
 
-from stratoflow.testing._harness import MOTO_CONFIG, EmulatedAws, ExecutionResult, max_payload_bytes
+from stratoflow.testing._execution import ExecutionResult, max_payload_bytes
+from stratoflow.testing._harness import MOTO_CONFIG, EmulatedAws
 from stratoflow.testing._moto_patches import (
     install_all,
     install_client_cache,

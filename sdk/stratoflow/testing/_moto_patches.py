@@ -20,12 +20,11 @@ from stratoflow.testing._patches_integrations import (
     install_retry_sync_fix,
 )
 from stratoflow.testing._patches_lambda import install_lambda_inprocess
+from stratoflow.testing._patches_map import install_definition_rewrites, install_map_tolerance
 from stratoflow.testing._patches_sfn import (
-    install_definition_rewrites,
     install_fast_timers,
     install_jsonata,
     install_jsonpath_fix,
-    install_map_tolerance,
     install_runtime_error_capture,
     install_sfn_fixes,
     prune_tmp_threads,

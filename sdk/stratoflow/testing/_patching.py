@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
 
 Undo = Callable[[], None]
 """Calling it removes the patch it came from; calling it again does nothing."""
@@ -100,8 +99,3 @@ def uninstall_all() -> None:
     with _LOCK:
         for undo in reversed(list(_INSTALLED.values())):
             undo()
-
-
-def original(func: Any) -> Any:
-    """The function a stratoflow wrapper replaced (for wrappers that set ``__wrapped__``)."""
-    return getattr(func, "__wrapped__", func)
