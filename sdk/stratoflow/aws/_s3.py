@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from stratoflow.values import LiteralRef
+from stratoflow.values import ItemResult, LiteralRef
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-__all__ = ["S3BlobStore", "S3OutputStore", "parse_s3_uri", "run_prefix"]
+MAP_CHUNK = 1000  # item inputs per S3 object: a batch reads one or two of them
+
+__all__ = ["MAP_CHUNK", "S3BlobStore", "S3OutputStore", "parse_s3_uri", "run_prefix"]
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
@@ -116,3 +119,71 @@ class S3OutputStore:
 
     def write_outputs(self, node_id: str, outputs: dict[str, LiteralRef]) -> None:
         self._write(f"nodes/{node_id}.json", outputs)
+
+    # --- map nodes: items.json (what ItemReader reads), chunked item inputs, per-batch results
+
+    def _put_json(self, key: str, value: Any) -> None:
+        body = json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+        self.client.put_object(
+            Bucket=self.bucket, Key=self.prefix + key, Body=body, ContentType="application/json"
+        )
+
+    def _get_json(self, key: str) -> Any:
+        return json.loads(self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)["Body"].read())
+
+    def map_items_key(self, node_id: str) -> str:
+        """The key of the item index list a Distributed Map's ItemReader reads."""
+        return f"{self.prefix}maps/{node_id}/items.json"
+
+    def write_map_inputs(self, node_id: str, items: Sequence[dict[str, LiteralRef]]) -> None:
+        base = f"maps/{node_id}/"
+        for start in range(0, len(items), MAP_CHUNK):
+            chunk = [{k: v.to_json() for k, v in item.items()} for item in items[start : start + MAP_CHUNK]]
+            self._put_json(f"{base}in/{start // MAP_CHUNK}.json", chunk)
+        self._put_json(f"{base}meta.json", {"count": len(items), "chunk": MAP_CHUNK})
+        # Items are bare indices: a batch of them is a few hundred bytes whatever the data.
+        self._put_json(f"{base}items.json", list(range(len(items))))
+
+    def read_map_inputs(self, node_id: str, indices: Sequence[int]) -> dict[int, dict[str, LiteralRef]]:
+        chunks: dict[int, list[dict[str, Any]]] = {}
+        result: dict[int, dict[str, LiteralRef]] = {}
+        for index in indices:
+            number = index // MAP_CHUNK
+            if number not in chunks:
+                chunks[number] = self._get_json(f"maps/{node_id}/in/{number}.json")
+            raw = chunks[number][index - number * MAP_CHUNK]
+            result[index] = {k: LiteralRef.from_json(v) for k, v in raw.items()}
+        return result
+
+    def write_map_results(self, node_id: str, results: dict[int, ItemResult]) -> None:
+        if not results:
+            return
+        encoded = {
+            str(i): {
+                "o": None if r.output is None else r.output.to_json(),
+                "error": r.error,
+                "error_type": r.error_type,
+                "hit": r.cache_hit,
+            }
+            for i, r in results.items()
+        }
+        self._put_json(f"maps/{node_id}/out/{min(results)}.json", encoded)
+
+    def read_map_results(self, node_id: str, count: int) -> dict[int, ItemResult]:
+        results: dict[int, ItemResult] = {}
+        paginator = self.client.get_paginator("list_objects_v2")
+        prefix = f"{self.prefix}maps/{node_id}/out/"
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for entry in page.get("Contents", []):
+                batch = self._get_json(entry["Key"].removeprefix(self.prefix))
+                for index, raw in batch.items():
+                    results[int(index)] = ItemResult(
+                        output=None if raw["o"] is None else LiteralRef.from_json(raw["o"]),
+                        error=raw["error"],
+                        error_type=raw["error_type"],
+                        cache_hit=raw["hit"],
+                    )
+        return results
+
+    def map_count(self, node_id: str) -> int:
+        return int(self._get_json(f"maps/{node_id}/meta.json")["count"])

@@ -9,6 +9,14 @@ from stratoflow.runtime._aws import (
 )
 from stratoflow.runtime._boundary import call_user
 from stratoflow.runtime._inputs import encode_inputs, validate_inputs
+from stratoflow.runtime._map import (
+    ItemResult,
+    MapStore,
+    gather_map,
+    map_output_type,
+    prepare_map,
+    run_map_items,
+)
 from stratoflow.runtime._outputs import InMemoryOutputStore, OutputStore
 from stratoflow.runtime._runner import (
     NodeContext,
@@ -25,6 +33,8 @@ from stratoflow.runtime._runner import (
 __all__ = [
     "AwsRunnerEnv",
     "InMemoryOutputStore",
+    "ItemResult",
+    "MapStore",
     "NodeContext",
     "NodeEvent",
     "NodeResult",
@@ -33,10 +43,14 @@ __all__ = [
     "call_user",
     "encode_inputs",
     "encode_outputs",
+    "gather_map",
     "literal_from_constant",
     "lookup_node_cache",
+    "map_output_type",
     "node_inputs",
+    "prepare_map",
     "resolve_binding",
+    "run_map_items",
     "run_node",
     "run_node_event",
     "run_task",

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from stratoflow import ir
 from stratoflow.aws import DynamoCacheStore, S3BlobStore, S3OutputStore
 from stratoflow.errors import ConfigError, TaskFailedError
+from stratoflow.runtime._map import gather_map, prepare_map, run_map_items
 from stratoflow.runtime._runner import NodeContext, lookup_node_cache, run_node
 
 if TYPE_CHECKING:
@@ -34,7 +35,8 @@ class NodeEvent(BaseModel):
     run: str
     spec: str
     node: str
-    mode: Literal["run", "cache_check"] = "run"
+    mode: Literal["run", "cache_check", "map_prepare", "map_items", "map_gather"] = "run"
+    items: list[int] | None = None  # map_items: the batch of item indices (ItemBatcher's Items)
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,14 @@ def run_node_event(event: NodeEvent, env: AwsRunnerEnv) -> dict[str, Any]:
     ctx = node_context(env, event.run, spec)
     if event.mode == "cache_check":
         return {"node": event.node, "hit": lookup_node_cache(ctx, event.node)}
+    if event.mode == "map_prepare":
+        return {"node": event.node, "count": prepare_map(ctx, event.node)}
+    if event.mode == "map_items":
+        results = run_map_items(ctx, event.node, event.items or [])
+        return {"node": event.node, "items": len(results), "failed": sum(r.error is not None for r in results.values())}
+    if event.mode == "map_gather":
+        gather_map(ctx, event.node)
+        return {"node": event.node}
     result = run_node(ctx, event.node)
     return {"node": event.node, "cache_hit": result.cache_hit}
 

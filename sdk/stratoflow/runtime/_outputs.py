@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Protocol
 
-from stratoflow.values import LiteralRef
+from stratoflow.values import ItemResult, LiteralRef
 
 __all__ = ["InMemoryOutputStore", "OutputStore"]
 
@@ -21,12 +22,34 @@ class OutputStore(Protocol):
 
 
 class InMemoryOutputStore:
-    """The local executor's store: a dict guarded by a lock."""
+    """The local executor's store: dicts guarded by a lock (map items included)."""
 
     def __init__(self, inputs: dict[str, LiteralRef]) -> None:
         self._inputs = inputs
         self._outputs: dict[str, dict[str, LiteralRef]] = {}
+        self._map_inputs: dict[str, Sequence[dict[str, LiteralRef]]] = {}
+        self._map_results: dict[str, dict[int, ItemResult]] = {}
         self._lock = threading.Lock()
+
+    def write_map_inputs(self, node_id: str, items: Sequence[dict[str, LiteralRef]]) -> None:
+        with self._lock:
+            self._map_inputs[node_id] = items
+            self._map_results[node_id] = {}
+
+    def read_map_inputs(self, node_id: str, indices: Sequence[int]) -> dict[int, dict[str, LiteralRef]]:
+        items = self._map_inputs[node_id]
+        return {i: items[i] for i in indices}
+
+    def write_map_results(self, node_id: str, results: dict[int, ItemResult]) -> None:
+        with self._lock:
+            self._map_results[node_id].update(results)
+
+    def read_map_results(self, node_id: str, count: int) -> dict[int, ItemResult]:
+        with self._lock:
+            return dict(self._map_results[node_id])
+
+    def map_count(self, node_id: str) -> int:
+        return len(self._map_inputs[node_id])
 
     def read_inputs(self) -> dict[str, LiteralRef]:
         return self._inputs

@@ -13,6 +13,7 @@ from stratoflow.values._codec import (
     sha256_hex,
 )
 from stratoflow.values._files import Directory, File, hash_directory, hash_file
+from stratoflow.values._results import ItemResult
 from stratoflow.values._typeref import UnsupportedTypeError, is_assignable, resolve_class, typeref_of
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "BlobStore",
     "Directory",
     "File",
+    "ItemResult",
     "LiteralRef",
     "LocalBlobStore",
     "UnsupportedTypeError",
