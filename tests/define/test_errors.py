@@ -597,11 +597,11 @@ def train(x: int) -> int:
 from stratoflow import Resources, task
 
 
-@task(requests=Resources(cpu="-2"))
+@task(requests=Resources(cpu="two"))
 def train(x: int) -> int:
     return x
 """,
-        ((4, "task 'train': cpu must be a positive number of vCPUs, got '-2'", None),),
+        ((4, "task 'train': cpu must be a positive number of vCPUs, got 'two'", None),),
     ),
     Case(
         "bad-task-options",

@@ -36,11 +36,14 @@ class Resources:
 
 def parse_cpu(value: int | float | str) -> float:
     """``2``, ``0.5`` or ``"500m"`` -> vCPUs."""
-    if isinstance(value, str):
-        text = value.strip()
-        number = float(text[:-1]) / 1000 if text.endswith("m") else float(text)
-    else:
-        number = float(value)
+    try:
+        if isinstance(value, str):
+            text = value.strip()
+            number = float(text[:-1]) / 1000 if text.endswith("m") else float(text)
+        else:
+            number = float(value)
+    except ValueError:
+        number = math.nan  # reported below, with the accepted spellings
     if not math.isfinite(number) or number <= 0:
         raise ValueError(f"cpu must be a positive number of vCPUs, got {value!r}")
     return number
