@@ -91,6 +91,8 @@ def _failure(run_id: str, status: str, error: str | None, cause: str | None) -> 
             parsed = json.loads(parsed["errorMessage"])
         except ValueError:
             parsed = {"message": parsed["errorMessage"]}
+    if isinstance(parsed, dict) and "Containers" in parsed:  # an ECS task that did not exit 0
+        return _ecs_failure(run_id, status, error, parsed)
     if isinstance(parsed, dict) and "node" in parsed:
         return TaskFailedError(
             f"execution {run_id} {status}: {parsed.get('message', error)}",
@@ -101,6 +103,24 @@ def _failure(run_id: str, status: str, error: str | None, cause: str | None) -> 
     return ExecutionError(
         f"execution {run_id} {status}: {error or 'unknown error'}: {cause or ''}".rstrip(": ")
     )
+
+
+def _ecs_failure(run_id: str, status: str, error: str | None, task: dict[str, Any]) -> ExecutionError:
+    environment = {
+        entry.get("Name"): entry.get("Value")
+        for override in task.get("Overrides", {}).get("ContainerOverrides", [])
+        for entry in override.get("Environment", [])
+    }
+    container = (task.get("Containers") or [{}])[0]
+    where = task.get("CapacityProviderName") or task.get("LaunchType") or "Fargate"
+    message = (
+        f"execution {run_id} {status}: container on {where} exited with code {container.get('ExitCode')} "
+        f"({task.get('StopCode')}: {task.get('StoppedReason')})"
+    )
+    node = environment.get("STRATOFLOW_NODE")
+    if node is None:
+        return ExecutionError(message)
+    return TaskFailedError(message, node=str(node), error_type=error or "States.TaskFailed")
 
 
 class Client:

@@ -10,7 +10,7 @@ import pytest
 
 from stratoflow.backends.local import RunOptions, run_local
 from stratoflow.cache import SqliteCacheStore
-from stratoflow.errors import ExecutionError, TaskFailedError
+from stratoflow.errors import TaskFailedError
 from stratoflow.lower import lower
 from stratoflow.testing._sandbox import Sandbox
 from tests.emulated import flows
@@ -170,7 +170,9 @@ def test_app_failure_on_spot_is_retried_on_spot_and_never_moved_to_on_demand(san
     sandbox.deploy(spec)
     assert sandbox.client is not None
     execution = sandbox.client.submit(spec, {"x": 1})
-    with pytest.raises(ExecutionError) as info:
+    with pytest.raises(TaskFailedError) as info:
         execution.wait(timeout=60)
-    assert "States.TaskFailed" in str(info.value)
+    assert info.value.node == "spot_fails"
+    assert "exited with code 1" in str(info.value)
+    assert "FARGATE_SPOT" in str(info.value)
     assert _launches(sandbox, execution.arn) == ["FARGATE_SPOT", "FARGATE_SPOT"]
