@@ -8,6 +8,7 @@ handler (cached per container), never at import time.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from functools import cache
 from typing import Any
@@ -25,10 +26,15 @@ tracer = Tracer(service="stratoflow-task-runner")
 metrics = Metrics(namespace="stratoflow", service="task-runner")
 
 
+_CLIENTS_LOCK = threading.Lock()
+
+
 @cache
 def _env(bucket: str, table: str, ttl: int | None) -> AwsRunnerEnv:
     settings = RunnerSettings(bucket=bucket, cache_table=table, cache_ttl_seconds=ttl)
-    return AwsRunnerEnv(s3=boto3.client("s3"), dynamodb=boto3.client("dynamodb"), settings=settings)
+    # boto3's default session is not thread-safe while it builds clients.
+    with _CLIENTS_LOCK:
+        return AwsRunnerEnv(s3=boto3.client("s3"), dynamodb=boto3.client("dynamodb"), settings=settings)
 
 
 @logger.inject_lambda_context(clear_state=True)
