@@ -1,0 +1,89 @@
+"""The task-runner Lambda handler, called directly with a fake context against emulated AWS."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from stratoflow.backends import asl
+from stratoflow.lower import lower
+from stratoflow.testing import FakeLambdaContext
+from stratoflow.testing._sandbox import Sandbox
+from tests.emulated import flows
+
+pytestmark = pytest.mark.emulated
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox() as stack:
+        yield stack
+
+
+def _context() -> FakeLambdaContext:
+    return FakeLambdaContext(function_name="stratoflow-task-runner")
+
+
+def _prepare(sandbox: Sandbox, workflow: object, run: str, inputs: dict[str, object]) -> asl.CompiledWorkflow:
+    spec = lower(workflow)  # type: ignore[arg-type]
+    compiled = sandbox.deploy(spec)
+    assert sandbox.client is not None
+    from stratoflow.aws import S3BlobStore, S3OutputStore
+    from stratoflow.runtime import encode_inputs, validate_inputs
+
+    s3 = sandbox.aws.client("s3")
+    literals = encode_inputs(spec, validate_inputs(spec, inputs), S3BlobStore(s3, sandbox.bucket))
+    S3OutputStore(s3, sandbox.bucket, run).write_inputs(literals)
+    return compiled
+
+
+def test_handler_runs_a_node_and_then_hits_the_cache(sandbox: Sandbox) -> None:
+    from functions import task_runner
+
+    compiled = _prepare(sandbox, flows.diamond, "run-a", {"x": 31})
+    event = {"run": "run-a", "spec": compiled.spec_key, "node": "double"}
+    assert task_runner.handler(event, _context()) == {"node": "double", "cache_hit": False}
+    assert task_runner.handler(event, _context()) == {"node": "double", "cache_hit": True}
+    body = sandbox.aws.client("s3").get_object(Bucket=sandbox.bucket, Key="runs/run-a/nodes/double.json")[
+        "Body"
+    ]
+    assert json.loads(body.read())["o0"]["v"] == 62
+
+
+def test_handler_raises_the_users_exception_name_with_a_json_cause(sandbox: Sandbox) -> None:
+    from functions import task_runner
+
+    compiled = _prepare(sandbox, flows.failing_flow, "run-b", {"x": 9})
+    with pytest.raises(Exception) as info:
+        task_runner.handler({"run": "run-b", "spec": compiled.spec_key, "node": "always_fails"}, _context())
+    assert type(info.value).__name__ == "BrokenPipelineError"
+    cause = json.loads(str(info.value))
+    assert cause["node"] == "always_fails"
+    assert cause["error"] == "BrokenPipelineError"
+    assert "cannot handle 9" in cause["message"]
+
+
+def test_handler_rejects_a_malformed_event(sandbox: Sandbox) -> None:
+    from pydantic import ValidationError
+
+    from functions import task_runner
+
+    with pytest.raises(ValidationError):
+        task_runner.handler({"spec": "x"}, _context())
+
+
+def test_container_entrypoint_exit_codes(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    from functions import container_entrypoint
+
+    compiled = _prepare(sandbox, flows.failing_flow, "run-c", {"x": 1})
+    env = {
+        "STRATOFLOW_RUN": "run-c",
+        "STRATOFLOW_SPEC": compiled.spec_key,
+        "STRATOFLOW_NODE": "always_fails",
+        "STRATOFLOW_BUCKET": sandbox.bucket,
+        "STRATOFLOW_CACHE_TABLE": sandbox.table,
+    }
+    assert container_entrypoint.run(env) == 1
+    assert container_entrypoint.run({k: v for k, v in env.items() if k != "STRATOFLOW_NODE"}) == 2
