@@ -112,7 +112,11 @@ def run_node_event(event: NodeEvent, env: AwsRunnerEnv) -> dict[str, Any]:
         return {"node": event.node, "count": prepare_map(ctx, event.node)}
     if event.mode == "map_items":
         results = run_map_items(ctx, event.node, event.items or [])
-        return {"node": event.node, "items": len(results), "failed": sum(r.error is not None for r in results.values())}
+        return {
+            "node": event.node,
+            "items": len(results),
+            "failed": sum(r.error is not None for r in results.values()),
+        }
     if event.mode == "map_gather":
         gather_map(ctx, event.node)
         return {"node": event.node}

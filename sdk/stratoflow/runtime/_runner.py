@@ -147,14 +147,53 @@ def run_task(
     attempt: int = 1,
 ) -> tuple[dict[str, LiteralRef], bool, str | None]:
     """Run ``task`` on resolved inputs (cache first). Returns (outputs, cache_hit, key)."""
-    key = None
-    if task.cache.enabled and ctx.use_cache and ctx.cache is not None:
-        key = cache_key(task, {name: lit.hash for name, lit in inputs.items()})
-        entry = ctx.cache.get(key)
-        if entry is not None:
-            if _blobs_present(entry.outputs, ctx.blobs):
-                return entry.outputs, True, key
-            ctx.cache.delete(key)  # its blobs are gone: recompute and replace it
+    if not (task.cache.enabled and ctx.use_cache and ctx.cache is not None):
+        return _compute(ctx, task, inputs, None, label=label, attempt=attempt), False, None
+    key = cache_key(task, {name: lit.hash for name, lit in inputs.items()})
+    hit = _cached_outputs(ctx, key)
+    if hit is not None:
+        return hit, True, key
+    if not task.cache.serialize:
+        return _compute(ctx, task, inputs, key, label=label, attempt=attempt), False, key
+    # cache_serialize: one caller computes a key while the others wait, then hit the cache.
+    # (In-process here; across processes the first writer still wins the conditional put.)
+    with _serial_lock(key):
+        hit = _cached_outputs(ctx, key)
+        if hit is not None:
+            return hit, True, key
+        return _compute(ctx, task, inputs, key, label=label, attempt=attempt), False, key
+
+
+def _cached_outputs(ctx: NodeContext, key: str) -> dict[str, LiteralRef] | None:
+    if ctx.cache is None:
+        return None
+    entry = ctx.cache.get(key)
+    if entry is None:
+        return None
+    if _blobs_present(entry.outputs, ctx.blobs):
+        return entry.outputs
+    ctx.cache.delete(key)  # its blobs are gone: recompute and replace it
+    return None
+
+
+_SERIAL_LOCKS: dict[str, threading.Lock] = {}
+_SERIAL_GUARD = threading.Lock()
+
+
+def _serial_lock(key: str) -> threading.Lock:
+    with _SERIAL_GUARD:
+        return _SERIAL_LOCKS.setdefault(key, threading.Lock())
+
+
+def _compute(
+    ctx: NodeContext,
+    task: ir.TaskSpec,
+    inputs: dict[str, LiteralRef],
+    key: str | None,
+    *,
+    label: str,
+    attempt: int,
+) -> dict[str, LiteralRef]:
     kwargs = _decode_inputs(task, inputs, ctx.blobs)
     result = call_user(resolve_task(task.ref), kwargs, node=label, attempt=attempt)
     if ctx.cancelled.is_set():
@@ -162,11 +201,12 @@ def run_task(
             f"node '{label}' was abandoned", node=label, attempt=attempt, error_type="Abandoned"
         )
     outputs = encode_outputs(task, result, ctx.blobs, node=label)
+    # Only successful results reach the cache, and never from an abandoned (timed-out) attempt.
     if key is not None and ctx.cache is not None and not ctx.cancelled.is_set():
         ctx.cache.put(
             key, CacheEntry(task=task.ref, version=task.cache.version, outputs=outputs, created=time.time())
         )
-    return outputs, False, key
+    return outputs
 
 
 def lookup_node_cache(ctx: NodeContext, node_id: str) -> bool:
