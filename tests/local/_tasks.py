@@ -7,9 +7,12 @@ import os
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
-from stratoflow import File, map_task, task, workflow
+import pydantic
+
+from stratoflow import Directory, File, map_task, task, workflow
 
 # Two sibling tasks wait here for each other: the run only succeeds if both are running at once.
 BARRIER = threading.Barrier(2, timeout=10)
@@ -237,3 +240,102 @@ def file_chain(text: str) -> tuple[str, File]:
 @workflow
 def read_input_file(data: File) -> str:
     return read_text(f=data)
+
+
+# --- richer values between tasks ------------------------------------------------------------------
+
+
+@dataclass
+class Bundle:
+    title: str
+    attachment: File
+    sizes: dict[str, int]
+
+
+class Invoice(pydantic.BaseModel):
+    customer: str
+    lines: list[float]
+    paid: bool = False
+
+
+@task
+def make_tree(names: list[str]) -> Directory:
+    root = scratch_dir() / "tree"
+    (root / "nested").mkdir(parents=True)
+    for name in names:
+        (root / "nested" / f"{name}.txt").write_text(name * 2, encoding="utf-8")
+    return Directory(root)
+
+
+@task
+def list_tree(tree: Directory) -> dict[str, str]:
+    root = Path(tree.download())
+    return {
+        p.relative_to(root).as_posix(): p.read_text(encoding="utf-8") for p in sorted(root.rglob("*.txt"))
+    }
+
+
+@workflow
+def tree_chain(names: list[str]) -> dict[str, str]:
+    return list_tree(tree=make_tree(names=names))
+
+
+@task
+def bundle(text: str) -> Bundle:
+    path = scratch_dir() / "attached.txt"
+    path.write_text(text, encoding="utf-8")
+    return Bundle(title=text[:3], attachment=File(path), sizes={"chars": len(text)})
+
+
+@task
+def unbundle(b: Bundle) -> str:
+    with b.attachment.open(encoding="utf-8") as handle:
+        return f"{b.title}|{handle.read()}|{b.sizes['chars']}"
+
+
+@workflow
+def bundle_chain(text: str) -> str:
+    return unbundle(b=bundle(text=text))
+
+
+@task
+def bill(customer: str, lines: list[float]) -> Invoice:
+    return Invoice(customer=customer, lines=lines)
+
+
+@task
+def settle(invoice: Invoice) -> Invoice:
+    return invoice.model_copy(update={"paid": True})
+
+
+@workflow
+def billing(customer: str, lines: list[float]) -> Invoice:
+    return settle(invoice=bill(customer=customer, lines=lines))
+
+
+# --- map items in parallel; a timed-out attempt that later finishes ----------------------------------
+
+ITEM_BARRIER = threading.Barrier(2, timeout=10)
+
+
+@task
+def meet_item(i: int) -> int:
+    ITEM_BARRIER.wait()
+    return i
+
+
+@workflow
+def mapped_meeting(xs: list[int]) -> list[int]:
+    return map_task(meet_item, concurrency=2)(i=xs)
+
+
+@task(cache=True, timeout=1, cache_ignore_input_vars=("marker",))
+def slow_cached(x: int, marker: str, seconds: float) -> int:
+    time.sleep(seconds)
+    bump(marker)  # reached only after the run has given up on this attempt
+    return x
+
+
+@workflow
+def slow_cached_wf(x: int, marker: str, seconds: float) -> int:
+    return slow_cached(x=x, marker=marker, seconds=seconds)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -194,3 +195,54 @@ def test_a_missing_input_file_is_an_input_error(tmp_path: Path, fast_options: Ru
     with pytest.raises(InputError) as info:
         run(_tasks.read_input_file, fast_options, data=str(tmp_path / "nope.txt"))
     assert info.value.input_name == "data"
+
+
+def test_directories_pass_between_tasks(fast_options: RunOptions) -> None:
+    result = run(_tasks.tree_chain, fast_options, names=["a", "b"])
+    assert result.outputs == {"o0": {"nested/a.txt": "aa", "nested/b.txt": "bb"}}
+
+
+def test_a_dataclass_holding_a_file_passes_between_tasks(fast_options: RunOptions) -> None:
+    assert run(_tasks.bundle_chain, fast_options, text="hello world").outputs == {"o0": "hel|hello world|11"}
+
+
+def test_pydantic_models_pass_between_tasks(fast_options: RunOptions) -> None:
+    result = run(_tasks.billing, fast_options, customer="acme", lines=[1.5, 2])
+    assert result.outputs == {"o0": _tasks.Invoice(customer="acme", lines=[1.5, 2.0], paid=True)}
+
+
+def test_map_items_run_in_parallel(monkeypatch: pytest.MonkeyPatch, fast_options: RunOptions) -> None:
+    # Two items meet at a Barrier(2): only possible if they run at the same time.
+    monkeypatch.setattr(_tasks, "ITEM_BARRIER", threading.Barrier(2, timeout=10))
+    assert run(_tasks.mapped_meeting, fast_options, xs=[0, 1]).outputs == {"o0": [0, 1]}
+
+
+def test_run_options_home_overrides_the_environment(tmp_path: Path, stratoflow_home: Path) -> None:
+    home = tmp_path / "explicit-home"
+    options = RunOptions(home=home, retry_base_seconds=0.01, progress=False)
+    run(_tasks.file_chain, options, text="x")
+    assert (home / "blobs").is_dir()
+    assert not (stratoflow_home / "blobs").exists()
+
+
+def test_a_timed_out_attempt_that_finishes_later_writes_no_cache_entry(
+    tmp_path: Path, fast_options: RunOptions, stratoflow_home: Path
+) -> None:
+    from stratoflow.cache import SqliteCacheStore
+
+    marker = tmp_path / "finished"
+    with pytest.raises(TaskTimeoutError):
+        run(_tasks.slow_cached_wf, fast_options, x=1, marker=str(marker), seconds=1.5)
+    # Python cannot kill the abandoned thread: wait for it to finish its body, then check it stored nothing.
+    for thread in threading.enumerate():
+        if "slow_cached" in thread.name:
+            thread.join(30)
+    deadline = time.monotonic() + 30
+    while _tasks.count(marker) == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _tasks.count(marker) == 1
+    assert list(SqliteCacheStore(stratoflow_home / "cache.sqlite").entries()) == []
+    # ...so a later run computes again (here quickly enough to succeed) instead of hitting.
+    result = run(_tasks.slow_cached_wf, fast_options, x=1, marker=str(marker), seconds=0.0)
+    assert result.executed == {"slow_cached"}
+    assert _tasks.count(marker) == 2
