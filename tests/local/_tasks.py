@@ -339,3 +339,31 @@ def slow_cached(x: int, marker: str, seconds: float) -> int:
 @workflow
 def slow_cached_wf(x: int, marker: str, seconds: float) -> int:
     return slow_cached(x=x, marker=marker, seconds=seconds)
+
+
+# --- nested lists of promises, lists of files, optional files -----------------------------------------
+
+
+@task
+def nested_total(rows: list[list[int]]) -> int:
+    return sum(sum(row) for row in rows)
+
+
+@workflow
+def nested_fan_in(x: int) -> int:
+    return nested_total(rows=[[inc(x=x)], [double(x=x), 3], []])
+
+
+@task
+def file_size(f: File) -> int:
+    return Path(f.download()).stat().st_size
+
+
+@task
+def maybe_size(f: File | None) -> int:
+    return -1 if f is None else Path(f.download()).stat().st_size
+
+
+@workflow
+def file_sizes(files: list[File], extra: File | None = None) -> tuple[list[int], int]:
+    return map_task(file_size)(f=files), maybe_size(f=extra)

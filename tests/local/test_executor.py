@@ -246,3 +246,17 @@ def test_a_timed_out_attempt_that_finishes_later_writes_no_cache_entry(
     result = run(_tasks.slow_cached_wf, fast_options, x=1, marker=str(marker), seconds=0.0)
     assert result.executed == {"slow_cached"}
     assert _tasks.count(marker) == 2
+
+
+def test_nested_lists_built_from_promises(fast_options: RunOptions) -> None:
+    # [[x + 1], [2x, 3], []] with x = 4
+    assert run(_tasks.nested_fan_in, fast_options, x=4).outputs == {"o0": 5 + 8 + 3}
+
+
+def test_map_over_files_and_an_optional_file(tmp_path: Path, fast_options: RunOptions) -> None:
+    (tmp_path / "a").write_bytes(b"aaa")
+    (tmp_path / "b").write_bytes(b"b")
+    files = [str(tmp_path / "a"), str(tmp_path / "b")]
+    assert run(_tasks.file_sizes, fast_options, files=files).outputs == {"o0": [3, 1], "o1": -1}
+    result = run(_tasks.file_sizes, fast_options, files=[], extra=str(tmp_path / "a"))
+    assert result.outputs == {"o0": [], "o1": 3}

@@ -207,6 +207,11 @@ def _describe(binding: ir.Binding) -> str:
     return "value"
 
 
+def _holds_promise(value: object) -> bool:
+    """Whether a list (at any depth of nesting) built in a workflow body holds a promise."""
+    return isinstance(value, list | tuple) and any(isinstance(v, Promise) or _holds_promise(v) for v in value)
+
+
 def _bind_one(
     trace: Trace, value: object, t: ir.TypeRef, label: str, location: ir.SourceLocation
 ) -> ir.Binding | None:
@@ -217,7 +222,7 @@ def _bind_one(
                 location,
             )
         return value.binding
-    if isinstance(value, list | tuple) and any(isinstance(v, Promise) for v in value):
+    if _holds_promise(value):
         if t.kind != "list":
             trace.problem(f"{label} expects {t.render()}, got a list", location)
             return None
