@@ -154,7 +154,9 @@ class SqliteCacheStore:
         if task is None:
             cursor = self._connect().execute("DELETE FROM cache")
         else:
+            # By ref ('module:qualname') or by name; '_' and '%' in a name are literal, not wildcards.
+            escaped = task.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             cursor = self._connect().execute(
-                "DELETE FROM cache WHERE task = ? OR task LIKE ?", (task, f"%:{task}")
+                "DELETE FROM cache WHERE task = ? OR task LIKE ? ESCAPE '\\'", (task, f"%:{escaped}")
             )
         return cursor.rowcount

@@ -386,3 +386,19 @@ def test_cache_ls_and_clear(
     assert capsys.readouterr().out == ""
     # Cleared means recomputed.
     assert run(ct.doubled, fast_options, x=1, marker=str(marker)).executed == {"cached_double", "cached_inc"}
+
+
+def test_clear_by_task_name_matches_names_literally(tmp_path: Path) -> None:
+    store = SqliteCacheStore(tmp_path / "c.sqlite")
+    for key, task in [
+        ("1", "m:cached_double"),
+        ("2", "m:cachedXdouble"),
+        ("3", "other:cached_double"),
+        ("4", "m:x"),
+    ]:
+        store.put(key, CacheEntry(task=task, version="1", outputs={}))
+    assert store.clear("cached_double") == 2  # '_' is not a wildcard: cachedXdouble stays
+    assert sorted(entry.task for _, entry in store.entries()) == ["m:cachedXdouble", "m:x"]
+    assert store.clear("m:x") == 1  # a full ref works too
+    assert store.clear("%") == 0
+    assert [entry.task for _, entry in store.entries()] == ["m:cachedXdouble"]
