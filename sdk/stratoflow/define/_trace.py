@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeGuard
 
 from stratoflow import ir, values
 from stratoflow.define._location import caller_location
@@ -207,7 +207,7 @@ def _describe(binding: ir.Binding) -> str:
     return "value"
 
 
-def _holds_promise(value: object) -> bool:
+def _holds_promise(value: object) -> TypeGuard[list[object] | tuple[object, ...]]:
     """Whether a list (at any depth of nesting) built in a workflow body holds a promise."""
     return isinstance(value, list | tuple) and any(isinstance(v, Promise) or _holds_promise(v) for v in value)
 
