@@ -245,7 +245,6 @@ def wf(x: int) -> int:
                 "inside a workflow, pass inputs by keyword",
                 None,
             ),
-            (15, "task 'inc' is missing required input 'x' (int) in workflow 'wf'", None),
         ),
     ),
     Case(
@@ -323,7 +322,7 @@ def wf(x: int) -> int:
             ),
         ),
     ),
-    # --- what a workflow returns (reported at the workflow's definition) ------------------------
+    # --- what a workflow returns (reported at its return annotation) ----------------------------
     Case(
         "workflow-returns-wrong-type",
         TASKS
@@ -332,7 +331,7 @@ def wf(x: int) -> int:
 def wf(x: int) -> str:
     return inc(x=x)
 """,
-        ((13, "output 'o0' of workflow 'wf' is str, but the value returned is int", None),),
+        ((14, "output 'o0' of workflow 'wf' is str, but the value returned is int", None),),
     ),
     Case(
         "workflow-returns-value-but-none",
@@ -342,7 +341,7 @@ def wf(x: int) -> str:
 def wf(x: int) -> None:
     return inc(x=x)
 """,
-        ((13, "workflow 'wf' returns a value but is annotated '-> None'", None),),
+        ((14, "workflow 'wf' returns a value but is annotated '-> None'", None),),
     ),
     Case(
         "workflow-returns-too-few",
@@ -352,7 +351,7 @@ def wf(x: int) -> None:
 def wf(x: int) -> tuple[int, str]:
     return inc(x=x)
 """,
-        ((13, "workflow 'wf' must return 2 values", None),),
+        ((14, "workflow 'wf' must return 2 values", None),),
     ),
     Case(
         "workflow-body-raises",

@@ -270,7 +270,9 @@ def bind_inputs(
         if binding is not None:
             bindings[name] = binding
     for variable in interface:
-        if variable.name not in kwargs and not variable.has_default:
+        # With positional arguments the inputs are probably all there, just unnamed:
+        # the positional problem above already says what to change.
+        if variable.name not in kwargs and not variable.has_default and not args:
             trace.problem(
                 f"{target} is missing required input '{variable.name}' ({variable.type.render()}) "
                 f"in workflow '{trace.workflow}'",

@@ -8,7 +8,7 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from stratoflow import ir
 from stratoflow.define._interface import Interface, extract_interface
-from stratoflow.define._location import PACKAGE_DIR, caller_location, display_path, function_location
+from stratoflow.define._location import PACKAGE_DIR, caller_location, display_path, function_location, parameter_location
 from stratoflow.define._task import outputs_for_call
 from stratoflow.define._trace import Call, Promise, Trace, active_trace, bind_inputs, constant_to_json
 from stratoflow.errors import DefinitionError, Problem
@@ -124,7 +124,7 @@ def _trace_workflow(fn: Callable[..., Any], name: str) -> WorkflowDef[Any, Any]:
         v.name: Promise(trace, ir.InputBinding(name=v.name), v.type, f"workflow input '{v.name}'")
         for v in interface.inputs
     }
-    returns_at = function_location(fn)
+    returns_at = parameter_location(fn, None)  # the return annotation the value must match
     with trace:
         try:
             result = fn(**inputs)

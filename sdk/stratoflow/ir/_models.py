@@ -218,11 +218,17 @@ class WorkflowSpec(_Model):
     location: SourceLocation
 
     def node(self, node_id: str) -> TaskNode | MapNode:
-        """The node with id ``node_id``."""
-        for candidate in self.nodes:
-            if candidate.id == node_id:
-                return candidate
-        raise KeyError(node_id)
+        """The node with id ``node_id`` (runners look nodes up once per task: keep it O(1))."""
+        cached = _NODE_INDEX.get(id(self))
+        if cached is None or cached[0] is not self:
+            cached = (self, {candidate.id: candidate for candidate in self.nodes})
+            _NODE_INDEX[id(self)] = cached
+        return cached[1][node_id]
+
+
+# id(spec) -> (spec, index). Kept outside the model so indexing never changes equality;
+# holding the spec keeps its id from being reused. Processes see a handful of specs.
+_NODE_INDEX: dict[int, tuple[WorkflowSpec, dict[str, TaskNode | MapNode]]] = {}
 
 
 def _upstream(bindings: object) -> list[str]:
