@@ -5,7 +5,8 @@ It finds each workflow node's Task states through the runner contract (the Lambd
 decides ordering from the ASL structure alone: inside one scope (the machine or a
 Parallel branch) a state runs before another when the other is reachable from it; states
 in different branches of one Parallel run concurrently; everything inside a Parallel
-runs before whatever the Parallel state reaches.
+runs before whatever the Parallel state reaches. A Map's ``ItemProcessor`` is a scope
+nested in the Map state, like a one-branch Parallel.
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ class AslOrder:
                 self.tasks.setdefault(node, []).append(position)
             for branch in state.get("Branches", ()):
                 self._walk(branch, position)
+            # A Map's item processor runs inside the Map state: one nested scope.
+            if "ItemProcessor" in state:
+                self._walk(state["ItemProcessor"], position)
 
     def _reachable(self, scope: int, start: str, removed: str | None = None) -> set[str]:
         edges = self.scopes[scope].edges

@@ -139,19 +139,160 @@ def test_long_and_odd_node_ids_become_valid_unique_state_names() -> None:
     assert all(len(name) <= 80 for name in states)
 
 
-def test_map_task_is_not_compiled_yet() -> None:
+def test_map_task_over_a_fargate_task_is_a_compile_error_at_the_map_line() -> None:
     from stratoflow.lower import lower
-    from tests.compile.error_cases.map_workflow import map_workflow
+    from tests.compile.error_cases.map_fargate import map_fargate
 
-    path = ERROR_CASES / "map_workflow.py"
+    path = ERROR_CASES / "map_fargate.py"
     with pytest.raises(CompileError) as info:
-        asl.compile_workflow(lower(map_workflow))
+        asl.compile_workflow(lower(map_fargate))
     (problem,) = info.value.problems
-    assert problem.line == _line_of(path, "map_task(double)")
+    assert problem.line == _line_of(path, "map_task(train)")
     assert Path(problem.path).resolve() == path
-    assert (
-        problem.message == "map_task node 'map_double' in workflow 'map_workflow' is not compiled to ASL yet"
+    assert problem.message.startswith("map_task over a task that needs Fargate is not supported yet")
+    assert "node 'map_train'" in problem.message
+
+
+def test_map_node_is_prepare_then_distributed_map_then_gather() -> None:
+    compiled = asl.compile_workflow(load_case("map_lambda"))
+    definition = compiled.definition
+    states = definition["States"]
+    assert definition["StartAt"] == "map_double__prepare"
+    assert list(states) == ["map_double__prepare", "map_double", "map_double__gather"]
+    prepare, map_state, gather = states.values()
+
+    def payload(mode: str) -> dict[str, object]:
+        return {"run.$": "$$.Execution.Name", "spec": compiled.spec_key, "node": "map_double", "mode": mode}
+
+    for state, mode in ((prepare, "map_prepare"), (gather, "map_gather")):
+        assert state["Resource"] == "arn:aws:states:::lambda:invoke"
+        assert state["Parameters"] == {"FunctionName": "${TaskRunnerFunctionArn}", "Payload": payload(mode)}
+        assert state["ResultPath"] is None
+        # Only Lambda's own errors are retried: a gather over too many failed items is final.
+        assert [r["ErrorEquals"] for r in state["Retry"]] == [list(asl.LAMBDA_TRANSIENT_ERRORS)]
+    assert prepare["Next"] == "map_double"
+    assert map_state["Next"] == "map_double__gather"
+    assert gather["End"] is True
+
+    assert map_state["Type"] == "Map"
+    assert map_state["ResultPath"] is None
+    assert map_state["Label"] == "map_double"
+    assert map_state["ItemReader"] == {
+        "Resource": "arn:aws:states:::s3:getObject",
+        "ReaderConfig": {"InputType": "JSON"},
+        "Parameters": {
+            "Bucket": "${DataBucket}",
+            "Key.$": "States.Format('runs/{}/maps/map_double/items.json', $$.Execution.Name)",
+        },
+    }
+    assert map_state["ItemBatcher"] == {"MaxItemsPerBatch": 100, "BatchInput": {"run.$": "$$.Execution.Name"}}
+    assert "MaxConcurrency" not in map_state
+    assert "ToleratedFailurePercentage" not in map_state
+    processor = map_state["ItemProcessor"]
+    assert processor["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}
+    items = processor["States"][processor["StartAt"]]
+    assert items["Parameters"]["Payload"] == {
+        "run.$": "$.BatchInput.run",  # in a child, $$.Execution.Name is the child's own name
+        "spec": compiled.spec_key,
+        "node": "map_double",
+        "mode": "map_items",
+        "items.$": "$.Items",
+    }
+    assert [r["ErrorEquals"] for r in items["Retry"]] == [list(asl.LAMBDA_TRANSIENT_ERRORS)]
+    assert items["OutputPath"] is None  # each child's output, all the Map collects, is {}
+    assert items["End"] is True
+    assert compiled.placeholders == ("DataBucket", "TaskRunnerFunctionArn")
+
+
+def test_map_options_become_concurrency_tolerance_and_batch_size() -> None:
+    states = asl.compile_workflow(load_case("map_options")).definition["States"]
+    branch = next(b for b in states["par_load_2"]["Branches"] if b["StartAt"] == "load")["States"]
+    map_state = branch["map_score"]
+    assert map_state["MaxConcurrency"] == 50
+    assert map_state["ToleratedFailurePercentage"] == 5
+    assert map_state["ItemBatcher"]["MaxItemsPerBatch"] == 7
+    # The task's retries=2 apply per item inside the runner, never to the gather.
+    assert all(r["ErrorEquals"] != ["States.ALL"] for r in branch["map_score__gather"]["Retry"])
+    assert branch["load"]["Next"] == "map_score__prepare"
+    assert states["par_load_2"]["Next"] == "summarise"
+
+
+@pytest.mark.parametrize(
+    ("ratio", "percentage"), [(1.0, 0), (0.99, 1), (0.95, 5), (0.9, 10), (0.955, 4), (0.5, 50), (0.0, 100)]
+)
+def test_tolerated_failure_percentage_is_never_more_tolerant_than_asked(
+    ratio: float, percentage: int
+) -> None:
+    assert asl.tolerated_failure_percentage(ratio) == percentage
+    assert percentage <= 100 * (1 - ratio) + 1e-9
+
+
+def _map_spec(item: ir.TypeRef, **options: object) -> tuple[ir.MapNode, ir.TaskSpec]:
+    here = ir.SourceLocation(path="generated.py", line=1, col=1)
+    task = ir.TaskSpec(
+        name="t",
+        ref="generated:t",
+        code_hash="0" * 16,
+        inputs=(ir.Variable(name="x", type=item), ir.Variable(name="k", type=ir.TypeRef(kind="int"))),
+        outputs=(ir.Variable(name="o0", type=ir.TypeRef(kind="int")),),
+        location=here,
+        **{k: v for k, v in options.items() if k in ("timeout_seconds", "retries")},  # type: ignore[arg-type]
     )
+    node = ir.MapNode(
+        id="m",
+        task="t",
+        inputs={},
+        mapped=("x",),
+        batch_size=options.get("batch_size"),  # type: ignore[arg-type]
+        location=here,
+    )
+    return node, task
+
+
+@pytest.mark.parametrize(
+    ("item", "size"),
+    [
+        (ir.TypeRef(kind="int"), 100),
+        (ir.TypeRef(kind="optional", args=(ir.TypeRef(kind="float"),)), 100),
+        (ir.TypeRef(kind="str"), 25),
+        (ir.TypeRef(kind="list", args=(ir.TypeRef(kind="int"),)), 25),
+        (ir.TypeRef(kind="file"), 10),
+        (ir.TypeRef(kind="pydantic", ref="m:Model"), 10),
+    ],
+)
+def test_default_batch_size_follows_the_item_type(item: ir.TypeRef, size: int) -> None:
+    assert asl.default_batch_size(*_map_spec(item)) == size
+
+
+def test_batch_size_is_capped_by_the_express_limit_unless_explicit() -> None:
+    assert asl.default_batch_size(*_map_spec(ir.TypeRef(kind="int"), timeout_seconds=10, retries=2)) == 10
+    assert asl.default_batch_size(*_map_spec(ir.TypeRef(kind="int"), timeout_seconds=600)) == 1
+    assert (
+        asl.default_batch_size(*_map_spec(ir.TypeRef(kind="int"), timeout_seconds=600, batch_size=40)) == 40
+    )
+
+
+def test_items_key_is_where_the_runner_writes_items_json() -> None:
+    from stratoflow.aws import S3OutputStore
+
+    store = S3OutputStore(client=None, bucket="b", run_id="RUN")  # type: ignore[arg-type]
+    expected = store.map_items_key("a.b[0]")
+    template = asl.items_key_format("a.b[0]")
+    assert template == f"States.Format('{expected.replace('RUN', '{}')}', $$.Execution.Name)"
+    odd = asl.items_key_format("it's {x}")
+    assert odd == r"States.Format('runs/{}/maps/it\'s \{x\}/items.json', $$.Execution.Name)"
+
+
+def test_long_map_node_ids_get_a_valid_label() -> None:
+    spec = load_case("map_lambda")
+    long_id = "m" * 70
+    node = spec.nodes[0].model_copy(update={"id": long_id})
+    spec = spec.model_copy(
+        update={"nodes": (node,), "output_bindings": {"o0": ir.PromiseBinding(node=long_id, output="o0")}}
+    )
+    label = asl.compile_workflow(spec).definition["States"][long_id]["Label"]
+    assert len(label) <= 40
+    assert label.replace("_", "").replace("-", "").isalnum()
 
 
 def test_dynamic_task_is_not_compiled_yet() -> None:

@@ -46,6 +46,17 @@ TARGETS: dict[str, dict[str, Any]] = {
 }
 
 
+def _as_maps(spec: ir.WorkflowSpec, every: int = 1) -> ir.WorkflowSpec:
+    """Every ``every``-th node becomes a map_task over its list input (prepare, Map, gather)."""
+    nodes = tuple(
+        ir.MapNode(id=n.id, task=n.task, inputs=n.inputs, mapped=("x",), location=n.location)
+        if i % every == 0
+        else n
+        for i, n in enumerate(spec.nodes)
+    )
+    return spec.model_copy(update={"nodes": nodes})
+
+
 def _ancestors(edges: dict[str, list[str]]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for node, deps in edges.items():
@@ -59,6 +70,33 @@ def test_every_node_runs_after_its_upstream_nodes(shape: str, target: str) -> No
     edges = SHAPES[shape]
     compiled = asl.compile_workflow(dag_spec(edges, **TARGETS[target]))
     assert order_violations(compiled.definition, edges) == []
+
+
+@pytest.mark.parametrize("every", [1, 2])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_map_nodes_are_one_chain_that_runs_after_its_upstream_nodes(shape: str, every: int) -> None:
+    edges = SHAPES[shape]
+    compiled = asl.compile_workflow(_as_maps(dag_spec(edges), every))
+    assert order_violations(compiled.definition, edges) == []
+    order = AslOrder(compiled.definition)
+    for i, node in enumerate(edges):
+        if i % every == 0:
+            prepare, items, gather = order.tasks[node]  # the item task sits in the Map's processor
+            assert len(items) == len(prepare) + 1 == len(gather) + 1
+            assert order.before(prepare, items)
+            assert order.before(items, gather)
+
+
+@pytest.mark.parametrize("shape", SERIES_PARALLEL)
+def test_series_parallel_shapes_keep_all_parallelism_with_map_nodes(shape: str) -> None:
+    edges = SHAPES[shape]
+    compiled = asl.compile_workflow(_as_maps(dag_spec(edges)))
+    order = AslOrder(compiled.definition)
+    ancestors = _ancestors(edges)
+    for x, y in itertools.combinations(edges, 2):
+        if x not in ancestors[y] and y not in ancestors[x]:
+            assert order.concurrent(x, y), f"{x} and {y} are independent but do not run in parallel"
+    assert compiled.sync_points == ()
 
 
 @pytest.mark.parametrize("shape", SERIES_PARALLEL)

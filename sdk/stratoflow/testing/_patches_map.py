@@ -17,10 +17,11 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
     StatesErrorNameType,
 )
-from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (  # noqa: E501
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (
     DistributedIterationComponent,
 )
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.utils import json_path
 
 from stratoflow.testing._patching import Patcher, Undo, install_patch
 
@@ -79,11 +80,37 @@ def _batcher_of(component: Any) -> dict[str, Any] | None:
     return batcher if isinstance(batcher, dict) else None
 
 
+def resolve_batch_input(template: Any, state_input: Any, context: Any) -> Any:
+    """Evaluate a JSONPath ``BatchInput`` template the way AWS does for a Map state.
+
+    A key ending in ``.$`` takes the value at its path: ``$$...`` in the context object
+    (the *parent* execution's, e.g. ``$$.Execution.Name``), ``$...`` in the Map state's
+    input. Intrinsic functions are not supported here.
+    """
+    if isinstance(template, list):
+        return [resolve_batch_input(v, state_input, context) for v in template]
+    if not isinstance(template, dict):
+        return template
+    out: dict[str, Any] = {}
+    for key, value in template.items():
+        if key.endswith(".$") and isinstance(value, str):
+            if value.startswith("$$"):
+                out[key[:-2]] = json_path.extract_json("$" + value[2:], context)
+            elif value.startswith("$"):
+                out[key[:-2]] = json_path.extract_json(value, state_input)
+            else:
+                raise NotImplementedError(f"BatchInput {key!r}: only JSONPaths are emulated, not {value!r}")
+        else:
+            out[key] = resolve_batch_input(value, state_input, context)
+    return out
+
+
 def batch_items(items: list[Any], batcher: dict[str, Any]) -> list[dict[str, Any]]:
     """Group ``items`` the way Distributed Map's ItemBatcher does.
 
-    Honours MaxItemsPerBatch and MaxInputBytesPerBatch (whichever fills first) and a literal
-    BatchInput. Each batch is ``{"Items": [...], "BatchInput": ...}``.
+    Honours MaxItemsPerBatch and MaxInputBytesPerBatch (whichever fills first) and a
+    BatchInput (already resolved, see :func:`resolve_batch_input`). Each batch is
+    ``{"Items": [...], "BatchInput": ...}``.
     """
     max_items = int(batcher.get("MaxItemsPerBatch") or 0) or len(items) or 1
     max_bytes = int(batcher.get("MaxInputBytesPerBatch") or 0)
@@ -114,8 +141,10 @@ def install_definition_rewrites() -> Undo:
     moto's ANTLR grammar rejects all three (``mismatched input '"ItemBatcher"'``, ``no viable
     alternative at input '"ToleratedFailurePercentage":50'``, ``expecting '"STANDARD"'``).
     The definition is rewritten before every parse (create and start), and the map run
-    batches its items. Limits: only a literal BatchInput; batching happens before the
-    ItemSelector (AWS selects first); EXPRESS children run with STANDARD semantics.
+    batches its items. BatchInput may be literal or hold JSONPaths (``"run.$":
+    "$$.Execution.Name"``, resolved against the parent execution). Limits: no intrinsic
+    functions in BatchInput; batching happens before the ItemSelector (AWS selects first);
+    EXPRESS children run with STANDARD semantics.
     """
 
     orig_parse = AmazonStateLanguageParser.parse
@@ -127,6 +156,11 @@ def install_definition_rewrites() -> Undo:
     def map_run(self: DistributedIterationComponent, env: Any, eval_input: Any) -> None:
         batcher = _batcher_of(self)
         if batcher is not None:
+            if "BatchInput" in batcher:
+                context = env.states.context_object.context_object_data
+                batcher["BatchInput"] = resolve_batch_input(
+                    batcher["BatchInput"], env.states.get_input(), context
+                )
             env.stack.append(batch_items(env.stack.pop(), batcher))
         orig_map_run(self, env, eval_input)
 

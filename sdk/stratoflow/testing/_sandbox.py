@@ -97,7 +97,9 @@ class Sandbox:
         """A value for one ``${...}`` placeholder of compiled ASL, creating resources on demand."""
         if placeholder in self._fixed:
             return self._fixed[placeholder]
-        if placeholder == "ClusterArn":
+        if placeholder == "DataBucket":  # where map_prepare writes items.json for the ItemReader
+            value = self.bucket
+        elif placeholder == "ClusterArn":
             value = self.aws.create_ecs_cluster("stratoflow")
         elif placeholder.startswith("TaskDef_"):
             family = CONTAINER_FAMILY_PREFIX + placeholder.removeprefix("TaskDef_").replace("_", "-")

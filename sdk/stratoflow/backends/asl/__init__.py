@@ -16,6 +16,7 @@ from stratoflow.backends.asl._errors import (
     TASK_FAILED,
 )
 from stratoflow.backends.asl._graph import SyncPoint, decompose
+from stratoflow.backends.asl._map import default_batch_size, items_key_format, tolerated_failure_percentage
 from stratoflow.backends.asl._names import sanitize
 from stratoflow.backends.asl._states import task_definition_placeholder
 
@@ -31,7 +32,10 @@ __all__ = [
     "check_definition",
     "compile_workflow",
     "decompose",
+    "default_batch_size",
+    "items_key_format",
     "sanitize",
     "spec_json_bytes",
     "task_definition_placeholder",
+    "tolerated_failure_percentage",
 ]

@@ -17,6 +17,7 @@ from typing import Any
 
 from stratoflow import ir, routing
 from stratoflow.backends.asl import _checks, _graph
+from stratoflow.backends.asl._map import map_states
 from stratoflow.backends.asl._names import StateNames
 from stratoflow.backends.asl._states import Fragment, NodeContext, node_fragment
 from stratoflow.errors import CompileError, Problem
@@ -74,7 +75,9 @@ def compile_workflow(spec: ir.WorkflowSpec) -> CompiledWorkflow:
 
     Every task node becomes the states of its compute target (``stratoflow.routing``):
     one Lambda ``Task`` invoking the runner, or a cache check plus ``ecs:runTask.sync``
-    on Fargate / Fargate Spot. Independent nodes run in ``Parallel`` branches.
+    on Fargate / Fargate Spot. A ``map_task`` node becomes prepare, a Distributed Map
+    over item indices read from S3, and gather (``_map``); it is one node to the planner.
+    Independent nodes run in ``Parallel`` branches.
 
     A definition over Step Functions' 1 MB limit raises rather than being split into
     nested state machines: the message tells the user to split the workflow.
@@ -86,8 +89,9 @@ def compile_workflow(spec: ir.WorkflowSpec) -> CompiledWorkflow:
         The definition and what the deployer needs alongside it.
 
     Raises:
-        CompileError: The workflow uses something not compiled to ASL yet (``map_task``,
-            ``@dynamic``), a task cannot be routed, or the definition is too large.
+        CompileError: The workflow uses something not compiled to ASL yet (``@dynamic``,
+            ``map_task`` over a Fargate task), a task cannot be routed, or the definition
+            is too large.
 
     Example:
         >>> from stratoflow.lower import lower
@@ -141,15 +145,7 @@ def _routes(spec: ir.WorkflowSpec) -> dict[str, routing.Route]:
     known: set[str] = set()
     for node in spec.nodes:
         task = spec.tasks.get(node.task)
-        if isinstance(node, ir.MapNode):
-            problems.append(
-                _problem(
-                    f"map_task node '{node.id}' in workflow '{spec.name}' is not compiled to ASL yet",
-                    node.location,
-                    hint="run it with the local backend for now",
-                )
-            )
-        elif task is None:
+        if task is None:
             problems.append(_problem(f"node '{node.id}' calls unknown task '{node.task}'", node.location))
         elif task.kind == "dynamic":
             problems.append(
@@ -170,6 +166,17 @@ def _routes(spec: ir.WorkflowSpec) -> dict[str, routing.Route]:
                 )
             except routing.RoutingError as exc:
                 problems.append(_problem(f"task '{task.name}' cannot run on AWS: {exc}", task.location))
+            else:
+                if isinstance(node, ir.MapNode) and routes[node.id].target != "lambda":
+                    # Items run inside EXPRESS child executions, which cannot wait on ecs:runTask.sync.
+                    problems.append(
+                        _problem(
+                            f"map_task over a task that needs Fargate is not supported yet "
+                            f"(node '{node.id}', task '{task.name}': {routes[node.id].reason})",
+                            node.location,
+                            hint="lower the task's requests/timeout so it fits Lambda, or run it locally",
+                        )
+                    )
         missing = [dep for dep in node.upstream() if dep not in known]
         if missing:
             problems.append(
@@ -206,15 +213,23 @@ class _Builder:
         self.routes = routes
         self.spec_key = spec_key
         self.order = {node.id: i for i, node in enumerate(spec.nodes)}
-        # Map nodes were rejected by _routes, so every node is a TaskNode here.
-        self.task_nodes = {node.id: node for node in spec.nodes if isinstance(node, ir.TaskNode)}
+        self.nodes = {node.id: node for node in spec.nodes}
         self.names = StateNames()
         # Node states are named first, so each gets its own id whenever that is a valid name.
         self.node_names = {node.id: self.names.claim(node.id) for node in spec.nodes}
 
     def fragment(self, block: _graph.Block) -> Fragment:
         if isinstance(block, _graph.Leaf):
-            node = self.task_nodes[block.node]
+            node = self.nodes[block.node]
+            if isinstance(node, ir.MapNode):
+                entry, states, exit_ = map_states(
+                    node,
+                    self.spec.tasks[node.task],
+                    spec_key=self.spec_key,
+                    state_name=self.node_names[node.id],
+                    names=self.names,
+                )
+                return Fragment(entry, states, [exit_])
             ctx = NodeContext(
                 node=node,
                 task=self.spec.tasks[node.task],

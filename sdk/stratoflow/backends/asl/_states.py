@@ -27,6 +27,7 @@ __all__ = [
     "Fragment",
     "NodeContext",
     "node_fragment",
+    "retry_lambda_service",
     "task_definition_placeholder",
 ]
 
@@ -100,7 +101,8 @@ def _retry_task(retries: int) -> list[State]:
     ]
 
 
-def _retry_lambda_service() -> State:
+def retry_lambda_service() -> State:
+    """Retry Lambda's own service errors (throttling, 5xx): they say nothing about the task."""
     return {
         "ErrorEquals": list(_errors.LAMBDA_TRANSIENT_ERRORS),
         "IntervalSeconds": 1,
@@ -127,7 +129,7 @@ def _lambda_run(ctx: NodeContext) -> State:
             "Resource": LAMBDA_INVOKE,
             "Parameters": {"FunctionName": TASK_RUNNER, "Payload": _payload(ctx)},
             "ResultPath": None,
-            "Retry": [_retry_lambda_service(), *_retry_task(ctx.task.retries)],
+            "Retry": [retry_lambda_service(), *_retry_task(ctx.task.retries)],
         },
         ctx.task,
     )
@@ -223,7 +225,7 @@ def _cache_check(
         "Parameters": {"FunctionName": TASK_RUNNER, "Payload": _payload(ctx, mode="cache_check")},
         "ResultSelector": {"hit.$": "$.Payload.hit"},
         "ResultPath": "$.cache",
-        "Retry": [_retry_lambda_service()],
+        "Retry": [retry_lambda_service()],
         "Next": choice,
     }
     states[choice] = {

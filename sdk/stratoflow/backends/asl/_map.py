@@ -1,0 +1,216 @@
+"""ASL states for a ``map_task`` node: prepare, a Distributed Map over item indices, gather.
+
+The runner contract (``stratoflow.runtime._map``) splits a map node in three Lambda calls:
+
+1. ``<node>__prepare`` (``map_prepare``) resolves the node's inputs, stores one input set
+   per item, and writes ``runs/<run>/maps/<node>/items.json``: the bare indices ``[0..n-1]``.
+2. ``<node>`` is a Distributed Map whose ``ItemReader`` reads that file from S3 and whose
+   ``ItemBatcher`` hands each EXPRESS child execution ``{"BatchInput": {"run": <run>},
+   "Items": [i, ...]}``. The child's one Task (``map_items``) runs those items, stores
+   their results under the node's prefix and returns; its output is dropped
+   (``OutputPath: null``), so what the Map collects is ``{}`` per batch, whatever the data.
+3. ``<node>__gather`` (``map_gather``) assembles the list output in item order and
+   enforces ``min_success_ratio`` over *items*.
+
+So no item and no item result ever passes through a state payload: the largest payload
+is the same for 10 items and for a million. Item failures are recorded by the runner and
+never fail a batch, so ``ToleratedFailurePercentage`` only guards batches that crashed
+(a Lambda timeout, an out-of-memory kill); the gather step is the real threshold.
+
+The Map's child input carries the run id in ``BatchInput`` because inside a child,
+``$$.Execution.Name`` is the *child's* name, not the run's.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Final
+
+from stratoflow import ir
+from stratoflow.backends.asl._names import StateNames, sanitize
+from stratoflow.backends.asl._states import LAMBDA_INVOKE, TASK_RUNNER, retry_lambda_service
+
+__all__ = [
+    "DATA_BUCKET",
+    "EXPRESS_MAX_SECONDS",
+    "MAX_LABEL",
+    "S3_GET_OBJECT",
+    "default_batch_size",
+    "items_key_format",
+    "map_states",
+    "tolerated_failure_percentage",
+]
+
+State = dict[str, Any]
+
+S3_GET_OBJECT: Final = "arn:aws:states:::s3:getObject"
+DATA_BUCKET: Final = "${DataBucket}"
+"""The stack's data bucket, where the runner writes ``items.json`` (a deploy-time placeholder)."""
+
+MAX_LABEL: Final = 40
+"""Longest Map ``Label`` (the Map Run's name suffix); CDK enforces 40 characters."""
+
+EXPRESS_MAX_SECONDS: Final = 300
+"""An EXPRESS child execution (one batch) is stopped after 5 minutes."""
+
+# Items per child execution, by the mapped item's type. A child costs an Express request,
+# a Lambda request and two S3 round trips (read the inputs, write the results) whatever its
+# size, so batching amortises that overhead; bigger items take longer each, so fewer per
+# batch keep a batch well inside the 5-minute Express limit and keep the map parallel.
+_SCALAR_BATCH: Final = 100
+_CONTAINER_BATCH: Final = 25
+_OBJECT_BATCH: Final = 10
+_BATCH_BY_KIND: Final[dict[str, int]] = {
+    "int": _SCALAR_BATCH,
+    "float": _SCALAR_BATCH,
+    "bool": _SCALAR_BATCH,
+    "none": _SCALAR_BATCH,
+    "str": _CONTAINER_BATCH,
+    "bytes": _CONTAINER_BATCH,
+    "list": _CONTAINER_BATCH,
+    "dict": _CONTAINER_BATCH,
+}
+
+
+def _item_batch(item: ir.TypeRef) -> int:
+    while item.kind == "optional" and item.args:
+        item = item.args[0]
+    # file, directory, dataclass, pydantic: real objects whose items do real work.
+    return _BATCH_BY_KIND.get(item.kind, _OBJECT_BATCH)
+
+
+def default_batch_size(node: ir.MapNode, task: ir.TaskSpec) -> int:
+    """Items per child execution: ``batch_size`` if set, else a default from the item type.
+
+    The rule, per mapped input (zipped inputs take the smallest):
+
+    - ``int``/``float``/``bool``/``None`` items: 100 per batch;
+    - ``str``/``bytes``/``list``/``dict`` items: 25;
+    - ``File``/``Directory``/dataclass/pydantic items: 10.
+
+    When the task declares a ``timeout``, the default is also capped so that a batch's worst
+    case (every item timing out on every attempt, ``timeout * (retries + 1)`` each) fits in
+    the 5-minute EXPRESS limit. An explicit ``batch_size`` is taken as is.
+
+    Example:
+        >>> default_batch_size(node, task)  # doctest: +SKIP
+        100
+    """
+    if node.batch_size is not None:
+        return node.batch_size
+    types = {v.name: v.type for v in task.inputs}
+    size = min((_item_batch(types[name]) for name in node.mapped if name in types), default=_SCALAR_BATCH)
+    if task.timeout_seconds:
+        worst_item = task.timeout_seconds * (task.retries + 1)
+        size = min(size, max(1, EXPRESS_MAX_SECONDS // worst_item))
+    return size
+
+
+def tolerated_failure_percentage(min_success_ratio: float) -> int:
+    """``100 * (1 - min_success_ratio)`` rounded down (never more tolerant than asked).
+
+    Float noise is rounded away first, so 0.9 gives 10, not 9.
+
+    Example:
+        >>> tolerated_failure_percentage(0.9), tolerated_failure_percentage(0.955)
+        (10, 4)
+    """
+    return max(0, min(100, math.floor(round(100 * (1 - min_success_ratio), 6))))
+
+
+def _format_literal(text: str) -> str:
+    """Escape ``text`` for the literal part of a ``States.Format`` template."""
+    out = text
+    for char in ("\\", "'", "{", "}"):
+        out = out.replace(char, "\\" + char)
+    return out
+
+
+def items_key_format(node_id: str) -> str:
+    """The ``States.Format`` expression for ``runs/<run>/maps/<node>/items.json``.
+
+    Must match ``S3OutputStore.map_items_key`` (the runner writes the file; tested).
+
+    Example:
+        >>> items_key_format("map_double")
+        "States.Format('runs/{}/maps/map_double/items.json', $$.Execution.Name)"
+    """
+    return f"States.Format('runs/{{}}/maps/{_format_literal(node_id)}/items.json', $$.Execution.Name)"
+
+
+def _invoke(payload: State, retry: list[State]) -> State:
+    return {
+        "Type": "Task",
+        "Resource": LAMBDA_INVOKE,
+        "Parameters": {"FunctionName": TASK_RUNNER, "Payload": payload},
+        "ResultPath": None,
+        "Retry": retry,
+    }
+
+
+def map_states(
+    node: ir.MapNode, task: ir.TaskSpec, *, spec_key: str, state_name: str, names: StateNames
+) -> tuple[str, dict[str, State], str]:
+    """The three chained states of a map node: returns (entry, states, exit).
+
+    Only the Lambda transient errors are retried here: the task's ``retries`` apply per
+    item inside the runner, and a gather that fails because too many items failed is
+    final (retrying it would fail the same way).
+
+    Args:
+        node: The map node (its task routes to Lambda; the caller checked).
+        task: The mapped task.
+        spec_key: S3 key of the workflow IR.
+        state_name: The Map state's name (claimed by the caller: the node's own id).
+        names: The definition-wide name registry.
+    """
+    prepare = names.claim(state_name, suffix="__prepare")
+    items = names.claim(state_name, suffix="__items")
+    gather = names.claim(state_name, suffix="__gather")
+
+    def payload(mode: str, **extra: str) -> State:
+        return {"run.$": "$$.Execution.Name", "spec": spec_key, "node": node.id, "mode": mode, **extra}
+
+    item_state = _invoke(
+        {
+            "run.$": "$.BatchInput.run",
+            "spec": spec_key,
+            "node": node.id,
+            "mode": "map_items",
+            "items.$": "$.Items",
+        },
+        [retry_lambda_service()],
+    )
+    # The child's output is what the Map collects per batch: keep it at `{}`.
+    item_state["OutputPath"] = None
+    item_state["End"] = True
+    map_state: State = {
+        "Type": "Map",
+        "Label": sanitize(state_name, max_len=MAX_LABEL),
+        "ItemReader": {
+            "Resource": S3_GET_OBJECT,
+            "ReaderConfig": {"InputType": "JSON"},
+            "Parameters": {"Bucket": DATA_BUCKET, "Key.$": items_key_format(node.id)},
+        },
+        "ItemBatcher": {
+            "MaxItemsPerBatch": default_batch_size(node, task),
+            "BatchInput": {"run.$": "$$.Execution.Name"},
+        },
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+            "StartAt": items,
+            "States": {items: item_state},
+        },
+        "ResultPath": None,
+        "Next": gather,
+    }
+    if node.concurrency:
+        map_state["MaxConcurrency"] = node.concurrency
+    tolerated = tolerated_failure_percentage(node.min_success_ratio)
+    if tolerated:
+        map_state["ToleratedFailurePercentage"] = tolerated
+    prepare_state = _invoke(payload("map_prepare"), [retry_lambda_service()])
+    prepare_state["Next"] = state_name
+    gather_state = _invoke(payload("map_gather"), [retry_lambda_service()])
+    states = {prepare: prepare_state, state_name: map_state, gather: gather_state}
+    return prepare, states, gather
