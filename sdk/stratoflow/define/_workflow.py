@@ -8,7 +8,13 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from stratoflow import ir
 from stratoflow.define._interface import Interface, extract_interface
-from stratoflow.define._location import PACKAGE_DIR, caller_location, display_path, function_location, parameter_location
+from stratoflow.define._location import (
+    PACKAGE_DIR,
+    caller_location,
+    display_path,
+    function_location,
+    parameter_location,
+)
 from stratoflow.define._task import outputs_for_call
 from stratoflow.define._trace import Call, Promise, Trace, active_trace, bind_inputs, constant_to_json
 from stratoflow.errors import DefinitionError, Problem
