@@ -185,7 +185,7 @@ def test_map_node_is_prepare_then_distributed_map_then_gather() -> None:
             "Key.$": "States.Format('runs/{}/maps/map_double/items.json', $$.Execution.Name)",
         },
     }
-    assert map_state["ItemBatcher"] == {"MaxItemsPerBatch": 100, "BatchInput": {"run.$": "$$.Execution.Name"}}
+    assert map_state["ItemBatcher"] == {"MaxItemsPerBatch": 300, "BatchInput": {"run.$": "$$.Execution.Name"}}
     assert "MaxConcurrency" not in map_state
     assert "ToleratedFailurePercentage" not in map_state
     processor = map_state["ItemProcessor"]
@@ -252,8 +252,8 @@ def _map_spec(item: ir.TypeRef, **options: object) -> tuple[ir.MapNode, ir.TaskS
 @pytest.mark.parametrize(
     ("item", "size"),
     [
-        (ir.TypeRef(kind="int"), 100),
-        (ir.TypeRef(kind="optional", args=(ir.TypeRef(kind="float"),)), 100),
+        (ir.TypeRef(kind="int"), 300),
+        (ir.TypeRef(kind="optional", args=(ir.TypeRef(kind="float"),)), 300),
         (ir.TypeRef(kind="str"), 25),
         (ir.TypeRef(kind="list", args=(ir.TypeRef(kind="int"),)), 25),
         (ir.TypeRef(kind="file"), 10),

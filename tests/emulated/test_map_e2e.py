@@ -142,17 +142,17 @@ def test_largest_state_payload_does_not_grow_with_the_map(sandbox: Sandbox) -> N
 
 
 def test_batches_are_what_the_compiled_item_batcher_says(sandbox: Sandbox) -> None:
-    """2,501 items in batches of 100 are 26 child executions, each storing one result object."""
+    """2,501 items in batches of 300 are 9 child executions, each storing one result object."""
     spec = lower(map_flows.negations)
     compiled = sandbox.deploy(spec)
-    assert compiled.definition["States"]["map_negate"]["ItemBatcher"]["MaxItemsPerBatch"] == 100
+    assert compiled.definition["States"]["map_negate"]["ItemBatcher"]["MaxItemsPerBatch"] == 300
     execution = sandbox.run(spec, {"xs": list(range(2501))})
     assert execution.outputs() == {"o0": [-x for x in range(2501)]}
     listed = sandbox.aws.client("s3").list_objects_v2(
         Bucket=sandbox.bucket, Prefix=f"runs/{execution.run_id}/maps/map_negate/out/"
     )
     keys = sorted(int(o["Key"].rsplit("/", 1)[-1].removesuffix(".json")) for o in listed["Contents"])
-    assert keys == list(range(0, 2501, 100))
+    assert keys == list(range(0, 2501, 300))
 
 
 def test_sandbox_fills_the_data_bucket_placeholder(sandbox: Sandbox) -> None:

@@ -17,11 +17,20 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from stratoflow import ir, values
+from stratoflow.cache import cache_key
 from stratoflow.errors import TaskFailedError
-from stratoflow.runtime._runner import NodeContext, node_inputs, run_task
+from stratoflow.runtime._runner import NodeContext, _cached_outputs, node_inputs, run_task
 from stratoflow.values import ItemResult, LiteralRef
 
-__all__ = ["ItemResult", "MapStore", "gather_map", "map_output_type", "prepare_map", "run_map_items"]
+__all__ = [
+    "ItemResult",
+    "MapStore",
+    "cached_map_items",
+    "gather_map",
+    "map_output_type",
+    "prepare_map",
+    "run_map_items",
+]
 
 
 class MapStore(Protocol):
@@ -115,6 +124,39 @@ def run_map_items(
     if not ctx.cancelled.is_set():
         store.write_map_results(node_id, results)
     return results
+
+
+_PROBE_MISSES = 32
+
+
+def cached_map_items(ctx: NodeContext, node_id: str, indices: Sequence[int]) -> dict[int, ItemResult]:
+    """Look items up in the cache, without running any; store and return the hits.
+
+    A hit is a few microseconds of Python. Served from one thread, a fully cached map of
+    10,000 items takes two thirds of the time it takes spread over a thread pool, where
+    every cache read hands the GIL to another thread. The misses are left to
+    :func:`run_map_items`, which looks them up once more, so a mostly cold cache stops the
+    look-ups early (after ``_PROBE_MISSES`` misses outnumbering the hits): the extra reads
+    stay bounded instead of doubling a cold map's cache traffic.
+    """
+    _, task = _map_node(ctx, node_id)
+    if not (task.cache.enabled and ctx.use_cache and ctx.cache is not None):
+        return {}
+    store = _store(ctx)
+    inputs = store.read_map_inputs(node_id, indices)
+    hits: dict[int, ItemResult] = {}
+    misses = 0
+    for i in indices:
+        outputs = _cached_outputs(ctx, cache_key(task, {name: lit.hash for name, lit in inputs[i].items()}))
+        if outputs is not None:
+            hits[i] = ItemResult(output=outputs.get("o0"), cache_hit=True)
+            continue
+        misses += 1
+        if misses >= _PROBE_MISSES and misses > len(hits):
+            break
+    if hits and not ctx.cancelled.is_set():
+        store.write_map_results(node_id, hits)
+    return hits
 
 
 def _failed(result: ItemResult | None) -> bool:

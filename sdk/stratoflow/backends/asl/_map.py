@@ -53,11 +53,16 @@ MAX_LABEL: Final = 40
 EXPRESS_MAX_SECONDS: Final = 300
 """An EXPRESS child execution (one batch) is stopped after 5 minutes."""
 
-# Items per child execution, by the mapped item's type. A child costs an Express request,
-# a Lambda request and two S3 round trips (read the inputs, write the results) whatever its
-# size, so batching amortises that overhead; bigger items take longer each, so fewer per
-# batch keep a batch well inside the 5-minute Express limit and keep the map parallel.
-_SCALAR_BATCH: Final = 100
+# Items per child execution, by the mapped item's type. Every child costs the same
+# orchestration fee whatever its size: one Standard state transition in the parent (AWS
+# bills one per child execution a Distributed Map starts), an Express request, at least
+# 100 ms of 64 MB Express duration and a Lambda request, about $26 per million children;
+# it also costs two S3 round trips (read the item inputs, write the results). Batching
+# amortises that: 300 scalar items per child is under $0.09 per million items. Bigger
+# items take longer each, so fewer per batch keep a batch inside the 5-minute Express
+# limit (300 s / batch size is the per-item time budget: 1 s for scalars, 12 s for
+# containers, 30 s for objects) and keep a small map spread over several children.
+_SCALAR_BATCH: Final = 300
 _CONTAINER_BATCH: Final = 25
 _OBJECT_BATCH: Final = 10
 _BATCH_BY_KIND: Final[dict[str, int]] = {
@@ -84,17 +89,20 @@ def default_batch_size(node: ir.MapNode, task: ir.TaskSpec) -> int:
 
     The rule, per mapped input (zipped inputs take the smallest):
 
-    - ``int``/``float``/``bool``/``None`` items: 100 per batch;
+    - ``int``/``float``/``bool``/``None`` items: 300 per batch (keeps the orchestration
+      fee under $0.10 per million items; items must take under ~1 s each);
     - ``str``/``bytes``/``list``/``dict`` items: 25;
     - ``File``/``Directory``/dataclass/pydantic items: 10.
 
-    When the task declares a ``timeout``, the default is also capped so that a batch's worst
-    case (every item timing out on every attempt, ``timeout * (retries + 1)`` each) fits in
-    the 5-minute EXPRESS limit. An explicit ``batch_size`` is taken as is.
+    A batch runs its items one after the other in one Lambda call inside an EXPRESS child,
+    which is stopped after 5 minutes. So when the task declares a ``timeout``, the default
+    is also capped so that a batch's worst case (every item timing out on every attempt,
+    ``timeout * (retries + 1)`` each) fits in those 5 minutes: declare a ``timeout`` (or a
+    ``batch_size``) on slow mapped tasks. An explicit ``batch_size`` is taken as is.
 
     Example:
         >>> default_batch_size(node, task)  # doctest: +SKIP
-        100
+        300
     """
     if node.batch_size is not None:
         return node.batch_size
