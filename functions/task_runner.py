@@ -14,8 +14,8 @@ from functools import cache
 from typing import Any
 
 import boto3  # type: ignore[import-untyped]
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from stratoflow.errors import TaskFailedError
@@ -23,7 +23,6 @@ from stratoflow.runtime import AwsRunnerEnv, NodeEvent, RunnerSettings, run_node
 
 logger = Logger(service="stratoflow-task-runner", stream=sys.stderr)
 tracer = Tracer(service="stratoflow-task-runner")
-metrics = Metrics(namespace="stratoflow", service="task-runner")
 
 
 _CLIENTS_LOCK = threading.Lock()
@@ -39,9 +38,14 @@ def _env(bucket: str, table: str, ttl: int | None) -> AwsRunnerEnv:
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Run the node named in ``event``; raise the user's exception name on failure."""
+    # Metrics live per invocation: a shared Metrics object is flushed by whichever
+    # invocation ends first when several share a process (as map batches do when emulated).
+    return _run(event, EphemeralMetrics(namespace="stratoflow", service="task-runner"))
+
+
+def _run(event: dict[str, Any], metrics: EphemeralMetrics) -> dict[str, Any]:
     node_event = NodeEvent.model_validate(event)
     logger.append_keys(execution=node_event.run, node=node_event.node, mode=node_event.mode)
     settings = RunnerSettings.from_env()
@@ -52,11 +56,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     except TaskFailedError as exc:
         logger.warning("task failed", extra={"error_type": exc.error_type, "attempt": exc.attempt})
         metrics.add_metric(name="TaskFailed", unit=MetricUnit.Count, value=1)
+        metrics.flush_metrics()
         raise step_functions_error(exc) from exc
     hit = bool(result.get("cache_hit") or result.get("hit"))
     metrics.add_metric(name="CacheHit" if hit else "CacheMiss", unit=MetricUnit.Count, value=1)
     metrics.add_metric(
         name="TaskDuration", unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1000
     )
+    metrics.flush_metrics()
     logger.info("node finished", extra={"cache_hit": hit})
     return result

@@ -21,14 +21,7 @@ from stratoflow.lower import lower
 from stratoflow.testing._sandbox import Sandbox
 from tests.emulated import map_flows
 
-pytestmark = [
-    pytest.mark.emulated,
-    # The runner handler's module-level powertools Metrics is shared by the map batches that
-    # moto runs concurrently in threads of this one process (real Lambda runs one invocation
-    # per container at a time): one batch's flush can empty another's metrics, and the second
-    # flush then warns. Harmless here; pytest's "error" filter would fail the batch over it.
-    pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning"),
-]
+pytestmark = pytest.mark.emulated
 
 
 @pytest.fixture(scope="module")
