@@ -1,0 +1,7 @@
+"""The examples/features.py workflow, as shipped: its compiled ASL is pinned too."""
+
+from pathlib import Path
+
+from stratoflow.cli._load import load_workflow
+
+WORKFLOW = load_workflow(str(Path(__file__).resolve().parents[3] / "examples" / "features.py"), "features")
