@@ -125,7 +125,7 @@ class Sandbox:
         self.aws.client("s3").put_object(Bucket=self.bucket, Key=compiled.spec_key, Body=compiled.spec_json)
         substitutions = {name: self._substitution(name) for name in compiled.placeholders}
         machine_name = f"{spec.name[:60]}-{compiled.spec_key.rsplit('/', 1)[-1][:12]}"
-        arn = self.aws.create_state_machine(machine_name, compiled.definition_json(), substitutions)
+        arn = self.aws.create_state_machine(machine_name, compiled.deployed_json(), substitutions)
         self._deployed[spec.name] = (arn, compiled)
         self.client.state_machines[spec.name] = arn
         return compiled

@@ -50,8 +50,17 @@ class CompiledWorkflow:
     placeholders: tuple[str, ...]
     sync_points: tuple[str, ...]
 
+    def deployed_json(self) -> str:
+        """The definition exactly as deployed: sorted keys, compact (what the 1 MB limit counts).
+
+        Example:
+            >>> compiled.deployed_json().startswith('{"Comment"')  # doctest: +SKIP
+            True
+        """
+        return json.dumps(self.definition, sort_keys=True, separators=(",", ":"))
+
     def definition_json(self) -> str:
-        """The definition as deployed: sorted keys, two-space indent, trailing newline.
+        """The same definition for people: sorted keys, two-space indent, trailing newline.
 
         Example:
             >>> compiled.definition_json().startswith("{")  # doctest: +SKIP
@@ -112,7 +121,8 @@ def compile_workflow(spec: ir.WorkflowSpec) -> CompiledWorkflow:
     else:
         body = _machine(builder.fragment(plan.root))
     definition = {"Comment": f"stratoflow workflow {spec.name} ({spec.ref}); spec {spec_key}", **body}
-    text = json.dumps(definition, indent=2, sort_keys=True) + "\n"
+    # The limit applies to what is deployed: the compact form (see CompiledWorkflow.deployed_json).
+    text = json.dumps(definition, sort_keys=True, separators=(",", ":"))
     too_big = _checks.definition_size_problem(spec.name, len(text.encode()))
     if too_big:
         raise CompileError(_problem(too_big, spec.location))
