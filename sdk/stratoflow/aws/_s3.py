@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from stratoflow.values import ItemResult, LiteralRef
+from stratoflow.values import ItemResult, LiteralRef, RemoteFileError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -75,6 +77,26 @@ class S3BlobStore:
     def exists(self, uri: str) -> bool:
         bucket, key = parse_s3_uri(uri)
         return self._exists(key, bucket)
+
+    def describe_remote(self, uri: str) -> tuple[str, int]:
+        """sha256 and size of an object given by URI: S3's full-object SHA-256 checksum when
+        it has one, else the contents streamed through hashlib (never the ETag: it is not a
+        content hash for multipart uploads)."""
+        bucket, key = parse_s3_uri(uri)
+        try:
+            head = self.client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+        except self.client.exceptions.ClientError as exc:
+            if _is_missing(exc):
+                raise RemoteFileError(f"{uri} does not exist") from exc
+            raise
+        checksum = head.get("ChecksumSHA256")
+        if checksum and head.get("ChecksumType", "FULL_OBJECT") == "FULL_OBJECT" and "-" not in checksum:
+            return base64.b64decode(checksum).hex(), int(head["ContentLength"])
+        digest = hashlib.sha256()
+        body = self.client.get_object(Bucket=bucket, Key=key)["Body"]
+        for chunk in iter(lambda: body.read(1 << 20), b""):
+            digest.update(chunk)
+        return digest.hexdigest(), int(head["ContentLength"])
 
     def download(self, uri: str, dest: Path) -> None:
         bucket, key = parse_s3_uri(uri)

@@ -52,7 +52,12 @@ def encode_inputs(
     literals: dict[str, LiteralRef] = {}
     for variable in spec.inputs:
         if variable.name in coerced:
-            literals[variable.name] = values.encode(coerced[variable.name], variable.type, blobs)
+            try:
+                literals[variable.name] = values.encode(coerced[variable.name], variable.type, blobs)
+            except (values.ValueTypeError, values.RemoteFileError) as exc:
+                raise InputError(
+                    f"input '{variable.name}' of workflow '{spec.name}': {exc}", input_name=variable.name
+                ) from exc
         else:
             literals[variable.name] = literal_from_constant(variable.default, variable.type, blobs)
     return literals

@@ -4,6 +4,7 @@ from stratoflow.values._blobs import BlobStore, LocalBlobStore
 from stratoflow.values._codec import (
     INLINE_LIMIT_BYTES,
     LiteralRef,
+    RemoteFileError,
     ValueTypeError,
     canonical_json,
     check_value,
@@ -24,6 +25,7 @@ __all__ = [
     "ItemResult",
     "LiteralRef",
     "LocalBlobStore",
+    "RemoteFileError",
     "UnsupportedTypeError",
     "ValueTypeError",
     "canonical_json",

@@ -30,6 +30,7 @@ from stratoflow.values._typeref import resolve_class, typeref_of
 __all__ = [
     "INLINE_LIMIT_BYTES",
     "LiteralRef",
+    "RemoteFileError",
     "ValueTypeError",
     "canonical_json",
     "check_value",
@@ -192,13 +193,32 @@ def _file_to_json(file: File, store: BlobStore | None, t: ir.TypeRef, path: str)
     if file._store is not None and file._sha256 is not None and file._size is not None:
         return {"uri": file.uri, "name": file.name, "sha256": file._sha256, "size": file._size}
     local = file._local
-    if local is None or not Path(local).is_file():
+    if local is None:
+        return _remote_file_to_json(file, store, t, path)
+    if not Path(local).is_file():
         raise ValueTypeError(t, file, path or "") from FileNotFoundError(file.uri)
     if store is None:
         return None
     digest, size = hash_file(local)
     uri = store.put_file(Path(local), digest=digest)
     return {"uri": uri, "name": file.name, "sha256": digest, "size": size}
+
+
+def _remote_file_to_json(file: File, store: BlobStore | None, t: ir.TypeRef, path: str) -> JsonValue:
+    """A File given by URI (``s3://...``): referenced where it is, identified by its contents."""
+    if not file.uri.startswith("s3://"):
+        raise ValueTypeError(t, file, path) from ValueError(f"unsupported URI scheme in {file.uri!r}")
+    if store is None:
+        return None  # validation only: whether it exists is for the store to say
+    describe = getattr(store, "describe_remote", None)
+    if describe is None:
+        raise RemoteFileError(f"{file.uri} is a remote file; this backend reads local paths only")
+    digest, size = describe(file.uri)
+    return {"uri": file.uri, "name": file.name, "sha256": digest, "size": size}
+
+
+class RemoteFileError(ValueError):
+    """A File URI the current blob store cannot read (e.g. ``s3://`` in a local run)."""
 
 
 def _dir_to_json(directory: Directory, store: BlobStore | None, t: ir.TypeRef, path: str) -> JsonValue:
