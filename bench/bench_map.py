@@ -3,6 +3,8 @@
 Run with ``.venv/bin/python bench/bench_map.py``. Targets (2-core machine): local per-item
 overhead under 50 µs uncached and under 30 µs fully cached for 10,000 trivial items, and
 orchestration fees of at most $0.10 per million items for the compiled Distributed Map.
+A CPU-bound map (pure-Python loops, which hold the GIL) is timed on threads and on worker
+processes (``map_task(processes=True)``): processes should approach a cores-fold speed-up.
 
 The fees are computed from the compiled definition (its ``ItemBatcher.MaxItemsPerBatch``
 and child ``ExecutionType``), at us-east-1 list prices, compute excluded:
@@ -18,6 +20,7 @@ and child ``ExecutionType``), at us-east-1 list prices, compute excluded:
 from __future__ import annotations
 
 import math
+import os
 import sys
 import tempfile
 import time
@@ -35,6 +38,8 @@ from stratoflow.backends.local import RunOptions, run_local
 from stratoflow.lower import lower
 
 LOCAL_ITEMS = 10_000
+CPU_ITEMS = 8
+CPU_LOOP = 3_000_000  # iterations per item: a few tenths of a second of pure Python
 EMULATED_ITEMS = 1_000
 MILLION = 1_000_000
 
@@ -73,6 +78,27 @@ def bump_one_per_child(xs: list[int]) -> list[int]:
     return out
 
 
+@task
+def spin(n: int) -> int:
+    """Pure-Python CPU work: holds the GIL for its whole run."""
+    acc = 0
+    for i in range(n):
+        acc = (acc + i * i) % 1_000_003
+    return acc
+
+
+@workflow
+def spin_on_threads(ns: list[int]) -> list[int]:
+    out: list[int] = map_task(spin)(n=ns)
+    return out
+
+
+@workflow
+def spin_on_processes(ns: list[int]) -> list[int]:
+    out: list[int] = map_task(spin, processes=True)(n=ns)
+    return out
+
+
 def _timed_local(spec: Any, xs: list[int], home: Path) -> float:
     started = time.perf_counter()
     outputs = run_local(spec, {"xs": xs}, RunOptions(home=home, progress=False)).outputs
@@ -100,6 +126,30 @@ def local_overhead() -> None:
         per_item = best / LOCAL_ITEMS * 1e6
         verdict = "OK" if per_item < target else "MISSED"
         print(f"  {label:<13} {per_item:7.1f} µs/item   (target < {target} µs: {verdict})")
+
+
+def cpu_bound_threads_vs_processes() -> None:
+    ns = [CPU_LOOP] * CPU_ITEMS
+    cores = os.cpu_count() or 1
+    print(
+        f"local: {CPU_ITEMS} CPU-bound items ({CPU_LOOP:,} pure-Python loop steps each), {cores} cores, best of 3"
+    )
+    walls: dict[str, float] = {}
+    for label, flow in (("threads", spin_on_threads), ("processes", spin_on_processes)):
+        spec = lower(flow)
+        best = math.inf
+        for _ in range(3):
+            with tempfile.TemporaryDirectory() as home:
+                options = RunOptions(home=Path(home), progress=False, use_cache=False)
+                started = time.perf_counter()
+                outputs = run_local(spec, {"ns": ns}, options).outputs
+                best = min(best, time.perf_counter() - started)
+            assert len(outputs["o0"]) == CPU_ITEMS  # noqa: S101 - sanity
+        walls[label] = best
+        print(f"  {label:<10} {best:6.2f} s")
+    print(
+        f"  processes are {walls['threads'] / walls['processes']:.2f}x faster (ideal on {cores} cores: {cores}x)"
+    )
 
 
 def emulated_wall_times() -> None:
@@ -169,6 +219,7 @@ def aws_fees() -> None:
 
 def main() -> None:
     local_overhead()
+    cpu_bound_threads_vs_processes()
     emulated_wall_times()
     aws_fees()
 

@@ -14,6 +14,7 @@ from stratoflow.backends.local import RunOptions, run_local
 from stratoflow.errors import InputError, TaskTimeoutError
 from stratoflow.lower import lower
 from tests.local import _tasks
+from tests.local._map_modes import run_in
 
 
 def run(wf: Any, options: RunOptions, **inputs: Any) -> Any:
@@ -111,44 +112,50 @@ def test_a_list_built_from_promises_feeds_one_task(fast_options: RunOptions) -> 
     assert run(_tasks.fan_in, fast_options, x=5).outputs == {"o0": 6 + 10 + 5}
 
 
-# --- map_task ----------------------------------------------------------------------------------
+# --- map_task (each test on threads and on worker processes) ---------------------------------
 
 
-def test_map_keeps_item_order(fast_options: RunOptions) -> None:
+def test_map_keeps_item_order(fast_options: RunOptions, map_mode: str) -> None:
     xs = list(range(20))
-    assert run(_tasks.squares, fast_options, xs=xs).outputs == {"o0": [x * x for x in xs]}
+    assert run_in(map_mode, _tasks.squares, fast_options, xs=xs).outputs == {"o0": [x * x for x in xs]}
 
 
-def test_map_over_an_upstream_output(fast_options: RunOptions) -> None:
-    assert run(_tasks.squares_total, fast_options, n=12).outputs == {"o0": sum(i * i for i in range(12))}
+def test_map_over_an_upstream_output(fast_options: RunOptions, map_mode: str) -> None:
+    assert run_in(map_mode, _tasks.squares_total, fast_options, n=12).outputs == {
+        "o0": sum(i * i for i in range(12))
+    }
 
 
-def test_map_zips_several_list_inputs(fast_options: RunOptions) -> None:
-    result = run(_tasks.zipped, fast_options, a=[1, 2, 3], b=[10, 20, 30])
+def test_map_zips_several_list_inputs(fast_options: RunOptions, map_mode: str) -> None:
+    result = run_in(map_mode, _tasks.zipped, fast_options, a=[1, 2, 3], b=[10, 20, 30])
     assert result.outputs == {"o0": [11, 22, 33]}
 
 
-def test_map_rejects_lists_of_different_lengths(fast_options: RunOptions) -> None:
+def test_map_rejects_lists_of_different_lengths(fast_options: RunOptions, map_mode: str) -> None:
     with pytest.raises(TaskFailedError, match="different lengths"):
-        run(_tasks.zipped, fast_options, a=[1, 2, 3], b=[10, 20])
+        run_in(map_mode, _tasks.zipped, fast_options, a=[1, 2, 3], b=[10, 20])
 
 
-def test_map_with_a_partial_binds_an_input(fast_options: RunOptions) -> None:
-    assert run(_tasks.tripled, fast_options, xs=[1, 2, 5]).outputs == {"o0": [3, 6, 15]}
+def test_map_with_a_partial_binds_an_input(fast_options: RunOptions, map_mode: str) -> None:
+    assert run_in(map_mode, _tasks.tripled, fast_options, xs=[1, 2, 5]).outputs == {"o0": [3, 6, 15]}
 
 
-def test_map_broadcasts_a_scalar_input(fast_options: RunOptions) -> None:
-    assert run(_tasks.broadcast, fast_options, xs=[1, 2, 5], factor=7).outputs == {"o0": [7, 14, 35]}
+def test_map_broadcasts_a_scalar_input(fast_options: RunOptions, map_mode: str) -> None:
+    assert run_in(map_mode, _tasks.broadcast, fast_options, xs=[1, 2, 5], factor=7).outputs == {
+        "o0": [7, 14, 35]
+    }
 
 
-def test_map_tolerates_failures_down_to_min_success_ratio(fast_options: RunOptions) -> None:
-    result = run(_tasks.tolerant, fast_options, xs=[1, -2, 3, 4])
+def test_map_tolerates_failures_down_to_min_success_ratio(fast_options: RunOptions, map_mode: str) -> None:
+    result = run_in(map_mode, _tasks.tolerant, fast_options, xs=[1, -2, 3, 4])
     assert result.outputs == {"o0": [10, None, 30, 40]}
 
 
-def test_map_fails_below_min_success_ratio_with_a_clear_message(fast_options: RunOptions) -> None:
+def test_map_fails_below_min_success_ratio_with_a_clear_message(
+    fast_options: RunOptions, map_mode: str
+) -> None:
     with pytest.raises(TaskFailedError) as info:
-        run(_tasks.strict, fast_options, xs=[1, -2, -3, 4])
+        run_in(map_mode, _tasks.strict, fast_options, xs=[1, -2, -3, 4])
     message = str(info.value)
     assert info.value.node == "map_fragile"
     assert "2 of 4 items failed" in message
@@ -157,13 +164,13 @@ def test_map_fails_below_min_success_ratio_with_a_clear_message(fast_options: Ru
     assert isinstance(info.value.__cause__, TaskFailedError)
 
 
-def test_map_with_default_ratio_fails_on_any_item(fast_options: RunOptions) -> None:
+def test_map_with_default_ratio_fails_on_any_item(fast_options: RunOptions, map_mode: str) -> None:
     with pytest.raises(TaskFailedError, match="1 of 3 items failed"):
-        run(_tasks.all_or_nothing, fast_options, xs=[1, -1, 2])
+        run_in(map_mode, _tasks.all_or_nothing, fast_options, xs=[1, -1, 2])
 
 
-def test_map_over_an_empty_list(fast_options: RunOptions) -> None:
-    assert run(_tasks.squares, fast_options, xs=[]).outputs == {"o0": []}
+def test_map_over_an_empty_list(fast_options: RunOptions, map_mode: str) -> None:
+    assert run_in(map_mode, _tasks.squares, fast_options, xs=[]).outputs == {"o0": []}
 
 
 def test_map_task_outside_a_workflow_is_plain_python() -> None:
@@ -253,10 +260,10 @@ def test_nested_lists_built_from_promises(fast_options: RunOptions) -> None:
     assert run(_tasks.nested_fan_in, fast_options, x=4).outputs == {"o0": 5 + 8 + 3}
 
 
-def test_map_over_files_and_an_optional_file(tmp_path: Path, fast_options: RunOptions) -> None:
+def test_map_over_files_and_an_optional_file(tmp_path: Path, fast_options: RunOptions, map_mode: str) -> None:
     (tmp_path / "a").write_bytes(b"aaa")
     (tmp_path / "b").write_bytes(b"b")
     files = [str(tmp_path / "a"), str(tmp_path / "b")]
-    assert run(_tasks.file_sizes, fast_options, files=files).outputs == {"o0": [3, 1], "o1": -1}
-    result = run(_tasks.file_sizes, fast_options, files=[], extra=str(tmp_path / "a"))
+    assert run_in(map_mode, _tasks.file_sizes, fast_options, files=files).outputs == {"o0": [3, 1], "o1": -1}
+    result = run_in(map_mode, _tasks.file_sizes, fast_options, files=[], extra=str(tmp_path / "a"))
     assert result.outputs == {"o0": [], "o1": 3}

@@ -31,12 +31,14 @@ class MapTaskDef:
         concurrency: int | None,
         min_success_ratio: float,
         batch_size: int | None,
+        processes: bool = False,
     ) -> None:
         self.task = target
         self.bound = bound
         self.concurrency = concurrency
         self.min_success_ratio = min_success_ratio
         self.batch_size = batch_size
+        self.processes = processes
         item = target.spec.outputs[0].type if target.spec.outputs else ir.TypeRef(kind="none")
         if min_success_ratio < 1.0 and item.kind != "optional":
             item = ir.TypeRef(kind="optional", args=(item,))
@@ -82,6 +84,7 @@ class MapTaskDef:
                     "concurrency": self.concurrency,
                     "min_success_ratio": self.min_success_ratio,
                     "batch_size": self.batch_size,
+                    "processes": self.processes,
                 },
             )
         )
@@ -146,11 +149,23 @@ def map_task(
     concurrency: int | None = None,
     min_success_ratio: float = 1.0,
     batch_size: int | None = None,
+    processes: bool = False,
 ) -> MapTaskDef:
     """Run a task once per item of its list input(s), in parallel (a Distributed Map on AWS).
 
+    Args:
+        target: The ``@task`` to map (or a ``functools.partial`` of one binding some inputs).
+        concurrency: At most this many items run at once.
+        min_success_ratio: Below 1, items may fail (they become ``None``, so the output is
+            ``list[Optional[T]]``) as long as this fraction of them succeeds.
+        batch_size: Items per child execution on AWS.
+        processes: Run the items of a local run in worker processes instead of threads, for
+            CPU-bound pure-Python tasks that threads cannot speed up (the GIL). On AWS every
+            item runs in its own Lambda anyway, so this only changes local runs.
+
     Example:
         >>> scores = map_task(score, concurrency=50)(chunk=chunks)  # doctest: +SKIP
+        >>> hashes = map_task(crunch, processes=True)(block=blocks)  # doctest: +SKIP
     """
     location = caller_location()
     bound: dict[str, object] = {}
@@ -177,7 +192,12 @@ def map_task(
     if problems:
         raise DefinitionError(problems)
     return MapTaskDef(
-        base, bound, concurrency=concurrency, min_success_ratio=min_success_ratio, batch_size=batch_size
+        base,
+        bound,
+        concurrency=concurrency,
+        min_success_ratio=min_success_ratio,
+        batch_size=batch_size,
+        processes=processes,
     )
 
 

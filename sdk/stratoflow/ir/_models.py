@@ -179,6 +179,8 @@ class MapNode(_Model):
     concurrency: int | None = None
     min_success_ratio: float = 1.0
     batch_size: int | None = None
+    # Local runs only: items in worker processes (CPU-bound tasks); AWS runs each in a Lambda anyway.
+    processes: bool = False
     location: SourceLocation
 
     def upstream(self) -> list[str]:

@@ -29,6 +29,7 @@ __all__ = [
     "gather_map",
     "map_output_type",
     "prepare_map",
+    "run_map_item",
     "run_map_items",
 ]
 
@@ -97,9 +98,14 @@ def prepare_map(ctx: NodeContext, node_id: str) -> int:
     return count
 
 
-def _run_item(
+def run_map_item(
     ctx: NodeContext, task: ir.TaskSpec, inputs: dict[str, LiteralRef], label: str, retry_base_seconds: float
 ) -> ItemResult:
+    """Run one item with the task's retries; its failure is returned, not raised.
+
+    Public so that a worker process of the local backend runs items with exactly these
+    semantics (cache first, retries with full jitter) without a copy drifting from it.
+    """
     attempt = 1
     while True:
         try:
@@ -120,7 +126,7 @@ def run_map_items(
     _, task = _map_node(ctx, node_id)
     store = _store(ctx)
     inputs = store.read_map_inputs(node_id, indices)
-    results = {i: _run_item(ctx, task, inputs[i], f"{node_id}[{i}]", retry_base_seconds) for i in indices}
+    results = {i: run_map_item(ctx, task, inputs[i], f"{node_id}[{i}]", retry_base_seconds) for i in indices}
     if not ctx.cancelled.is_set():
         store.write_map_results(node_id, results)
     return results

@@ -10,17 +10,17 @@ from __future__ import annotations
 import functools
 import os
 import queue
-import sys
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stratoflow import ir, values
 from stratoflow.backends.local._attempts import with_retries
 from stratoflow.backends.local._map import run_map_node
+from stratoflow.backends.local._progress import RunProgress, start_progress
 from stratoflow.cache import SqliteCacheStore, default_home
 from stratoflow.runtime import (
     InMemoryOutputStore,
@@ -32,6 +32,9 @@ from stratoflow.runtime import (
 )
 from stratoflow.values import LiteralRef, LocalBlobStore
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 __all__ = ["LocalRun", "RunOptions", "run_local"]
 
 
@@ -42,8 +45,10 @@ class RunOptions:
     max_workers: int | None = None
     use_cache: bool = True
     home: Path | None = None
-    progress: bool | None = None  # None: show a progress bar only on a terminal
+    progress: bool | None = None  # None: show progress bars only on a terminal
     retry_base_seconds: float = 1.0
+    # Where the progress bars are drawn (default: rich's stderr console); tests pass their own.
+    progress_console: Console | None = None
 
 
 @dataclass
@@ -66,17 +71,23 @@ def _default_workers() -> int:
 
 
 class _Scheduler:
-    def __init__(self, ctx: NodeContext, options: RunOptions, on_done: Callable[[str], None]) -> None:
+    def __init__(self, ctx: NodeContext, options: RunOptions, home: Path, progress: RunProgress) -> None:
         self.ctx = ctx
         self.options = options
-        self.on_done = on_done
+        self.home = home
+        self.progress = progress
         self.workers = options.max_workers or _default_workers()
         self.run = LocalRun(run_id=ctx.run_id, outputs={}, literals={})
 
     def _execute(self, node: ir.TaskNode | ir.MapNode) -> None:
         if isinstance(node, ir.MapNode):
             _, _ = run_map_node(
-                self.ctx, node, max_workers=self.workers, retry_base_seconds=self.options.retry_base_seconds
+                self.ctx,
+                node,
+                max_workers=self.workers,
+                retry_base_seconds=self.options.retry_base_seconds,
+                home=self.home,
+                progress=self.progress,
             )
             self.run.executed.add(node.id)
             return
@@ -119,7 +130,7 @@ class _Scheduler:
                 if error is not None:
                     failure = failure or error
                     continue  # start nothing new; let running siblings finish
-                self.on_done(node_id)
+                self.progress.node_done(node_id)
                 if failure is None:
                     for child in dependents[node_id]:
                         waiting[child] -= 1
@@ -127,19 +138,6 @@ class _Scheduler:
                             submit(child)
         if failure is not None:
             raise failure
-
-
-def _progress(
-    spec: ir.WorkflowSpec, enabled: bool | None
-) -> tuple[Callable[[str], None], Callable[[], None]]:
-    if not (sys.stderr.isatty() if enabled is None else enabled) or not spec.nodes:
-        return (lambda _node: None), (lambda: None)
-    from rich.progress import Progress  # noqa: PLC0415 - rich is only paid for on a terminal
-
-    bar = Progress(transient=True)
-    bar.start()
-    task_id = bar.add_task(f"{spec.name}", total=len(spec.nodes))
-    return (lambda _node: bar.advance(task_id)), bar.stop
 
 
 def run_local(
@@ -167,12 +165,12 @@ def run_local(
         cache=SqliteCacheStore(home / "cache.sqlite") if options.use_cache else None,
         use_cache=options.use_cache,
     )
-    advance, stop = _progress(spec, options.progress)
-    scheduler = _Scheduler(ctx, options, advance)
+    progress = start_progress(spec, options.progress, options.progress_console)
+    scheduler = _Scheduler(ctx, options, home, progress)
     try:
         scheduler.execute_all()
     finally:
-        stop()
+        progress.stop()
     run = scheduler.run
     for variable in spec.outputs:
         literal = resolve_binding(ctx, spec.output_bindings[variable.name], variable.type)

@@ -1,45 +1,112 @@
-"""Map nodes locally: the runtime's prepare / run items / gather, items spread over threads."""
+"""Map nodes locally: the runtime's prepare / run items / gather, items spread over threads or processes."""
 
 from __future__ import annotations
 
+import logging
+import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from stratoflow import ir
+from stratoflow.backends.local._map_processes import fork_context, run_chunks_in_processes
+from stratoflow.backends.local._progress import NoProgress, RunProgress
 from stratoflow.runtime import NodeContext, gather_map, prepare_map, run_map_items
 from stratoflow.runtime._map import cached_map_items
+from stratoflow.values import ItemResult
 
 __all__ = ["run_map_node"]
 
-# Items go to threads in chunks: one task submission per item would cost more than a
-# trivial item itself, and a chunk per worker keeps every thread busy.
+_LOG = logging.getLogger("stratoflow.local")
+
+# Items go to workers in chunks: one submission per item would cost more than a trivial
+# item itself, and a few chunks per worker keep every worker busy (and the bar moving).
 _CHUNKS_PER_WORKER = 4
 
 
+def _chunks(todo: Sequence[int], workers: int) -> list[Sequence[int]]:
+    size = max(1, -(-len(todo) // (workers * _CHUNKS_PER_WORKER)))
+    return [todo[start : start + size] for start in range(0, len(todo), size)]
+
+
+def _on_threads(
+    ctx: NodeContext,
+    node: ir.MapNode,
+    todo: Sequence[int],
+    *,
+    workers: int,
+    retry_base_seconds: float,
+    progress: RunProgress,
+) -> list[dict[int, ItemResult]]:
+    workers = max(1, min(workers, len(todo) or 1))
+
+    def run_chunk(chunk: Sequence[int]) -> dict[int, ItemResult]:
+        results = run_map_items(ctx, node.id, chunk, retry_base_seconds=retry_base_seconds)
+        progress.map_advanced(node.id, len(chunk))
+        return results
+
+    chunks = _chunks(todo, workers)
+    if workers == 1 or len(chunks) <= 1:
+        return [run_chunk(chunk) for chunk in chunks]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"map-{node.id}") as pool:
+        return list(pool.map(run_chunk, chunks))
+
+
+def _process_workers(node: ir.MapNode, max_workers: int, todo: int) -> int:
+    # More processes than cores only adds start-up and switching for CPU-bound items.
+    cores = os.cpu_count() or 1
+    return max(1, min(node.concurrency or cores, cores, max_workers, todo))
+
+
 def run_map_node(
-    ctx: NodeContext, node: ir.MapNode, *, max_workers: int, retry_base_seconds: float
+    ctx: NodeContext,
+    node: ir.MapNode,
+    *,
+    max_workers: int,
+    retry_base_seconds: float,
+    home: Path,
+    progress: RunProgress | None = None,
 ) -> tuple[int, int]:
     """Run every item of a map node and store its list output. Returns (items, cache hits).
 
     Cache hits are served first, in this thread (see ``cached_map_items``); only the
-    items left to compute go to the thread pool.
+    items left to compute go to the workers: threads, or (``map_task(processes=True)``)
+    worker processes sharing the run's ``home`` for blobs and cache.
     """
+    progress = progress or NoProgress()
     count = prepare_map(ctx, node.id)
-    hits = cached_map_items(ctx, node.id, range(count))
-    todo = [i for i in range(count) if i not in hits] if hits else list(range(count))
-    workers = max(1, min(node.concurrency or max_workers, max_workers, len(todo) or 1))
-    size = max(1, -(-len(todo) // (workers * _CHUNKS_PER_WORKER)))
-    chunks = [todo[start : start + size] for start in range(0, len(todo), size)]
-    if workers == 1 or len(chunks) <= 1:
-        results = [
-            run_map_items(ctx, node.id, chunk, retry_base_seconds=retry_base_seconds) for chunk in chunks
-        ]
-    else:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"map-{node.id}") as pool:
-            results = list(
-                pool.map(
-                    lambda chunk: run_map_items(ctx, node.id, chunk, retry_base_seconds=retry_base_seconds),
-                    chunks,
-                )
+    progress.map_started(node.id, count)
+    try:
+        hits = cached_map_items(ctx, node.id, range(count))
+        progress.map_advanced(node.id, len(hits))
+        todo = [i for i in range(count) if i not in hits] if hits else list(range(count))
+        workers = max(1, min(node.concurrency or max_workers, max_workers))
+        context = fork_context() if node.processes and todo else None
+        if node.processes and todo and context is None:
+            _LOG.warning(
+                "map node '%s' asked for processes, but this platform cannot fork them safely; "
+                "its items run on threads instead",
+                node.id,
             )
-    gather_map(ctx, node.id)
-    return count, len(hits) + sum(r.cache_hit for batch in results for r in batch.values())
+        if context is not None:
+            workers = _process_workers(node, max_workers, len(todo))
+            done = [
+                run_chunks_in_processes(
+                    ctx,
+                    node,
+                    _chunks(todo, workers),
+                    context=context,
+                    workers=workers,
+                    home=home,
+                    retry_base_seconds=retry_base_seconds,
+                    on_chunk=lambda n: progress.map_advanced(node.id, n),
+                )
+            ]
+        else:
+            done = _on_threads(
+                ctx, node, todo, workers=workers, retry_base_seconds=retry_base_seconds, progress=progress
+            )
+        gather_map(ctx, node.id)
+    finally:
+        progress.map_finished(node.id)
+    return count, len(hits) + sum(r.cache_hit for batch in done for r in batch.values())
