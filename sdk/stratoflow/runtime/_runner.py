@@ -7,6 +7,7 @@ cached, and a cache entry whose blobs are gone is a miss, never a failure.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Mapping
@@ -178,6 +179,16 @@ def _cached_outputs(ctx: NodeContext, key: str) -> dict[str, LiteralRef] | None:
 
 _SERIAL_LOCKS: dict[str, threading.Lock] = {}
 _SERIAL_GUARD = threading.Lock()
+
+
+def _reset_serial_locks_after_fork() -> None:
+    # A forked map worker must not inherit a lock some parent thread held at fork time.
+    global _SERIAL_GUARD  # noqa: PLW0603 - module state rebuilt once per forked child
+    _SERIAL_LOCKS.clear()
+    _SERIAL_GUARD = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_reset_serial_locks_after_fork)
 
 
 def _serial_lock(key: str) -> threading.Lock:
