@@ -1,0 +1,60 @@
+"""The runner's data-plane permissions, shared by the Lambda role and the Fargate task role.
+
+Written as explicit statements instead of ``bucket.grant_read_write``: those grants add
+wildcard actions (``s3:GetObject*``, ``s3:DeleteObject*``, ``s3:Abort*``) and every
+object in the bucket. The runner only ever does what ``stratoflow.aws`` does:
+
+- get/put objects under ``blobs/`` (values, files) and ``runs/`` (node outputs, map
+  items); get the IR under ``specs/`` (written by the deployment, never by a task);
+- list the bucket, because HeadObject on a missing key answers 404 (the runner's
+  "blob is gone, recompute") only to a caller allowed to list, and 403 otherwise;
+- get/put/delete one cache item by key (conditional put; never a scan or a query).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+
+from infra.constructs._nag import acknowledge, nag_resource
+
+__all__ = ["READ_WRITE_PREFIXES", "SPECS_PREFIX", "grant_runner_data", "runner_data_statements"]
+
+READ_WRITE_PREFIXES = ("blobs/", "runs/")
+SPECS_PREFIX = "specs/"
+
+
+def runner_data_statements(bucket: s3.IBucket, table: dynamodb.ITable) -> list[iam.PolicyStatement]:
+    """Least-privilege statements for code running ``stratoflow.runtime`` against ``bucket`` and ``table``."""
+    objects = [bucket.arn_for_objects(f"{prefix}*") for prefix in READ_WRITE_PREFIXES]
+    return [
+        iam.PolicyStatement(
+            sid="ReadWriteRunData", actions=["s3:GetObject", "s3:PutObject"], resources=objects
+        ),
+        iam.PolicyStatement(
+            sid="ReadSpecs", actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{SPECS_PREFIX}*")]
+        ),
+        iam.PolicyStatement(
+            sid="ListForMissingKeys", actions=["s3:ListBucket"], resources=[bucket.bucket_arn]
+        ),
+        iam.PolicyStatement(
+            sid="CacheItems",
+            actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+            resources=[table.table_arn],
+        ),
+    ]
+
+
+def grant_runner_data(role: iam.IRole, bucket: s3.IBucket, table: dynamodb.ITable) -> None:
+    """Add :func:`runner_data_statements` to ``role`` and acknowledge their prefix wildcards."""
+    for statement in runner_data_statements(bucket, table):
+        role.add_to_principal_policy(statement)
+    for prefix in (*READ_WRITE_PREFIXES, SPECS_PREFIX):
+        acknowledge(
+            role,
+            "IAM5",
+            f"objects under {prefix} are named at run time (content hashes, run ids); "
+            "the grant is limited to that prefix of the stack's own bucket",
+            finding=f"Resource::{nag_resource(role, bucket.arn_for_objects(prefix + '*'))}",
+        )

@@ -1,0 +1,82 @@
+"""Every default the constructs use, in one place (STYLE §8): change a default here, not in a construct."""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+from aws_cdk import aws_logs as logs
+
+Architecture = Literal["arm64", "x86_64"]
+
+# -- Lambda (the task runner) -------------------------------------------------------------
+PYTHON_VERSION: Final = "3.12"
+"""The runner's Python: DESIGN fixes 3.12, the version the IR and wheels are tested with."""
+
+LAMBDA_ARCHITECTURE: Final[Architecture] = "arm64"
+"""Graviton: about 20% cheaper per GB-second for the same work; every dependency ships arm64 wheels."""
+
+PIP_PLATFORMS: Final[dict[Architecture, str]] = {
+    "arm64": "manylinux2014_aarch64",
+    "x86_64": "manylinux2014_x86_64",
+}
+"""pip ``--platform`` per Lambda architecture (Amazon Linux 2023 is manylinux2014-compatible)."""
+
+RUNNER_REQUIREMENTS: Final[tuple[str, ...]] = (
+    # Pinned to what the test suite runs against, so the Lambda runs what was tested.
+    "pydantic==2.14.4",
+    "aws-lambda-powertools[tracer]==3.37.0",
+    # Bundled rather than taken from the Lambda runtime: the tracer extra brings its own
+    # botocore, and a runtime boto3 paired with a newer botocore is an untested mix.
+    "boto3==1.44.8",
+)
+"""What the runner imports beyond the standard library and the bundled sources."""
+
+CONTAINER_REQUIREMENTS: Final[tuple[str, ...]] = ("pydantic==2.14.4", "boto3==1.44.8")
+"""The container entrypoint needs no powertools (it logs JSON lines to stderr itself)."""
+
+RUNNER_HANDLER: Final = "functions.task_runner.handler"
+RUNNER_MEMORY_MIB: Final = 1024
+"""Floor of the runner's memory; the stack raises it to the largest Lambda-routed task's request."""
+RUNNER_TIMEOUT_SECONDS: Final = 900
+"""Lambda's maximum: routing sends a task to Lambda only when its timeout fits in 15 minutes."""
+
+CACHE_TTL_DAYS: Final = 30
+"""How long a cache entry lives (the runner writes ``ttl``; DynamoDB deletes it afterwards)."""
+
+# -- S3 -------------------------------------------------------------------------------------
+RUNS_PREFIX: Final = "runs/"
+RUNS_EXPIRE_DAYS: Final = 30
+"""Per-run intermediates (node outputs, map items) are only needed while a run is inspected."""
+NONCURRENT_VERSIONS_EXPIRE_DAYS: Final = 7
+"""Versioning guards against overwrites; old versions only need to outlive a mistake."""
+ACCESS_LOGS_EXPIRE_DAYS: Final = 90
+
+# -- Logs -----------------------------------------------------------------------------------
+LOG_RETENTION: Final = logs.RetentionDays.ONE_MONTH
+
+# -- Fargate --------------------------------------------------------------------------------
+MAX_AZS: Final = 2
+"""The compiled ASL names two subnets (``${PrivateSubnet1}``, ``${PrivateSubnet2}``)."""
+NAT_GATEWAYS: Final = 1
+"""One NAT gateway (not one per AZ): tasks are batch jobs that Step Functions retries."""
+CONTAINER_NAME: Final = "task"
+"""The container the compiled ``ContainerOverrides`` name (``stratoflow.backends.asl``)."""
+CONTAINER_COMMAND: Final[tuple[str, ...]] = ("python", "-m", "functions.container_entrypoint")
+CONTAINER_BASE_IMAGE: Final = "python:3.12-slim"
+"""Base of the generated container build context (a Docker Hub short name, overridable)."""
+DEFAULT_FARGATE_EPHEMERAL_GIB: Final = 21
+
+# -- Step Functions -------------------------------------------------------------------------
+FAILED_EXECUTIONS_ALARM_THRESHOLD: Final = 1
+
+# -- Context keys (cdk.json) ------------------------------------------------------------------
+CONTEXT_WORKFLOWS: Final = "stratoflow:workflows"
+CONTEXT_STACK_NAME: Final = "stratoflow:stackName"
+CONTEXT_LAMBDA_ARCHITECTURE: Final = "stratoflow:lambdaArchitecture"
+CONTEXT_CONTAINER_IMAGE: Final = "stratoflow:containerImage"
+CONTEXT_RUNNER_DEPENDENCIES: Final = "stratoflow:runnerDependencies"
+CONTEXT_BUNDLE_CACHE_DIR: Final = "stratoflow:bundleCacheDir"
+CONTEXT_CACHE_TTL_DAYS: Final = "stratoflow:cacheTtlDays"
+STACK_NAME: Final = "Stratoflow"
+BUNDLE_CACHE_DIR: Final = ".stratoflow/cdk-cache"
+"""Relative to the working directory (``cdk`` runs at the repo root, where it is gitignored)."""

@@ -1,0 +1,215 @@
+"""``FargateCompute``: the VPC, ECS cluster and task definitions for nodes routed to Fargate / Fargate Spot."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.constructs import defaults
+from infra.constructs._nag import acknowledge
+from infra.constructs._props import raise_if_problems
+from stratoflow import routing
+
+__all__ = ["FargateCompute", "FargateShape"]
+
+_VALID_PAIRS = frozenset((int(cpu * 1024), memory) for cpu, memory in routing.FARGATE_SHAPES)
+_MAX_EPHEMERAL_GIB = 200
+
+
+@dataclass(frozen=True)
+class FargateShape:
+    """One task definition's size, named by its ASL placeholder (``TaskDef_cpu8_mem32768``).
+
+    Attributes:
+        placeholder: The ``${...}`` name the compiled ASL uses for this task definition.
+        cpu_units: Fargate CPU units (1024 per vCPU).
+        memory_mib: Task memory.
+        ephemeral_storage_gib: Task disk; ``None`` keeps Fargate's default 21 GiB.
+    """
+
+    placeholder: str
+    cpu_units: int
+    memory_mib: int
+    ephemeral_storage_gib: int | None = None
+
+
+class FargateCompute(Construct):
+    """A VPC, an ECS cluster with FARGATE and FARGATE_SPOT capacity providers, and one task definition per shape.
+
+    Networking: two AZs (the compiled ASL passes two private subnets), tasks in private
+    subnets without public IPs, and one NAT gateway for egress. The alternative, an
+    isolated VPC with interface endpoints, needs at least ECR API, ECR Docker and
+    CloudWatch Logs endpoints in each AZ (six endpoint-hours against one NAT gateway-hour)
+    and still cuts user code off from package indexes and third-party APIs, which
+    batch tasks commonly call. The bulk traffic, S3 and DynamoDB, goes through free
+    gateway endpoints and never through the NAT gateway.
+
+    Tasks run on x86_64 (Fargate Spot has no Arm capacity). Every task definition has one
+    container named ``task`` (the name the compiled ``ContainerOverrides`` use) running
+    ``functions.container_entrypoint``; all share one task role, to which the stack adds
+    the data-plane grants, and one execution role (image pull, logs).
+
+    Attributes:
+        vpc: The VPC.
+        cluster: The ECS cluster.
+        security_group: The tasks' security group (no ingress).
+        task_role: Role of the running tasks.
+        execution_role: Role ECS uses to pull the image and write logs.
+        task_definitions: Task definition per placeholder name (``TaskDef_cpu8_mem32768``).
+
+    Example:
+        >>> compute = FargateCompute(stack, "Compute", image=ecs.ContainerImage.from_registry("me/img:1"),
+        ...     shapes=[FargateShape("TaskDef_cpu8_mem32768", 8192, 32768)], environment={})  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        shapes: list[FargateShape],
+        image: ecs.ContainerImage,
+        environment: Mapping[str, str],
+        max_azs: int = defaults.MAX_AZS,
+        nat_gateways: int = defaults.NAT_GATEWAYS,
+        log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
+    ) -> None:
+        problems = []
+        if max_azs < defaults.MAX_AZS:
+            problems.append(
+                f"max_azs must be at least {defaults.MAX_AZS} (the ASL names two subnets), got {max_azs}"
+            )
+        if nat_gateways < 1:
+            problems.append(
+                f"nat_gateways must be at least 1 (tasks pull images over it), got {nat_gateways}"
+            )
+        for shape in shapes:
+            if not shape.placeholder.startswith("TaskDef_"):
+                problems.append(f"shape placeholder {shape.placeholder!r} must start with 'TaskDef_'")
+            if (shape.cpu_units, shape.memory_mib) not in _VALID_PAIRS:
+                problems.append(
+                    f"{shape.placeholder}: {shape.cpu_units} CPU units with {shape.memory_mib} MiB "
+                    "is not a valid Fargate size"
+                )
+            gib = shape.ephemeral_storage_gib
+            if gib is not None and not defaults.DEFAULT_FARGATE_EPHEMERAL_GIB <= gib <= _MAX_EPHEMERAL_GIB:
+                problems.append(
+                    f"{shape.placeholder}: ephemeral_storage_gib must be within 21..200, got {gib}"
+                )
+        duplicates = sorted(
+            {s.placeholder for s in shapes if [t.placeholder for t in shapes].count(s.placeholder) > 1}
+        )
+        if duplicates:
+            problems.append(f"duplicate shapes: {', '.join(duplicates)}")
+        raise_if_problems("FargateCompute", problems)
+        super().__init__(scope, construct_id)
+
+        self.vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            max_azs=max_azs,
+            nat_gateways=nat_gateways,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24),
+                ec2.SubnetConfiguration(
+                    name="tasks", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=20
+                ),
+            ],
+            gateway_endpoints={
+                "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3),
+                "DynamoDB": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.DYNAMODB),
+            },
+        )
+        flow_logs = logs.LogGroup(
+            self, "FlowLogs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
+        )
+        self.vpc.add_flow_log(
+            "FlowLog",
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs),
+            traffic_type=ec2.FlowLogTrafficType.REJECT,
+        )
+        self.cluster = ecs.Cluster(
+            self,
+            "Cluster",
+            vpc=self.vpc,
+            enable_fargate_capacity_providers=True,
+            container_insights_v2=ecs.ContainerInsights.ENABLED,
+        )
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "TaskSecurityGroup",
+            vpc=self.vpc,
+            description="stratoflow Fargate tasks: no ingress, egress to AWS APIs and the internet via NAT",
+            allow_all_outbound=True,
+        )
+        self.log_group = logs.LogGroup(
+            self, "TaskLogs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
+        )
+        self.task_role = iam.Role(
+            self,
+            "TaskRole",
+            assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+            description="stratoflow Fargate tasks; data-plane grants added by the stack",
+        )
+        self.execution_role = iam.Role(
+            self,
+            "ExecutionRole",
+            assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+            description="ECS agent for stratoflow tasks: image pull and logs",
+        )
+        self.task_definitions: dict[str, ecs.FargateTaskDefinition] = {}
+        for shape in sorted(shapes, key=lambda s: s.placeholder):
+            task_definition = ecs.FargateTaskDefinition(
+                self,
+                shape.placeholder,
+                cpu=shape.cpu_units,
+                memory_limit_mib=shape.memory_mib,
+                ephemeral_storage_gib=shape.ephemeral_storage_gib,
+                runtime_platform=ecs.RuntimePlatform(
+                    cpu_architecture=ecs.CpuArchitecture.X86_64,
+                    operating_system_family=ecs.OperatingSystemFamily.LINUX,
+                ),
+                task_role=self.task_role,
+                execution_role=self.execution_role,
+            )
+            task_definition.add_container(
+                defaults.CONTAINER_NAME,
+                container_name=defaults.CONTAINER_NAME,
+                image=image,
+                command=list(defaults.CONTAINER_COMMAND),
+                environment=dict(environment),
+                logging=ecs.LogDrivers.aws_logs(stream_prefix=shape.placeholder, log_group=self.log_group),
+                essential=True,
+            )
+            self.task_definitions[shape.placeholder] = task_definition
+            acknowledge(
+                task_definition,
+                "ECS2",
+                "the environment holds only resource names (bucket, table, cache TTL), no secrets; "
+                "per-node values come from the state machine's ContainerOverrides",
+            )
+        acknowledge(
+            self.execution_role,
+            "IAM5",
+            "ecr:GetAuthorizationToken supports no resource-level permissions; image pulls are "
+            "limited to the image's repository",
+            finding="Resource::*",
+        )
+
+    def substitutions(self) -> dict[str, str]:
+        """Values for the Fargate placeholders of compiled ASL (cluster, subnets, security group, task definitions)."""
+        subnets = self.vpc.private_subnets
+        values = {
+            "ClusterArn": self.cluster.cluster_arn,
+            "TaskSecurityGroup": self.security_group.security_group_id,
+            **{f"PrivateSubnet{i}": subnet.subnet_id for i, subnet in enumerate(subnets[:2], 1)},
+        }
+        values.update({name: td.task_definition_arn for name, td in self.task_definitions.items()})
+        return values

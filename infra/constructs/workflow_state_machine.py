@@ -1,0 +1,340 @@
+"""``WorkflowStateMachine``: one compiled workflow as a Standard state machine, its IR in S3, least-privilege IAM.
+
+The IR upload is an ``AwsCustomResource`` calling ``s3:PutObject`` with the spec JSON as
+the body, rather than an ``s3_deployment.BucketDeployment`` or a copy inside the runner
+bundle:
+
+- ``BucketDeployment`` stages a zip per source plus a ~20 MB AWS CLI layer in every
+  synth, and its handler needs ``s3:DeleteObject*``/``s3:PutObject*`` on the bucket and
+  the asset bucket; the custom resource here gets exactly ``s3:PutObject`` on the one
+  content-addressed key, and the spec is visible (and diffable) in the template;
+- a copy in the runner bundle would need a runtime change (``stratoflow.runtime`` reads
+  specs from S3 only) and would leave Fargate containers, built from another artifact,
+  reading a different copy.
+
+Keys are content addressed (``specs/<name>/<sha256>.json``), so an update writes a new
+key and never changes an object a running execution reads; nothing is deleted with the
+stack, for the same reason. The state machine depends on the upload, so no execution can
+start before its IR exists.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+from infra.constructs import defaults
+from infra.constructs._nag import acknowledge, nag_resource
+from infra.constructs._props import raise_if_problems
+from infra.constructs.fargate_compute import FargateCompute
+from stratoflow.backends import asl
+
+__all__ = ["ECS_EVENTS_RULE", "WorkflowStateMachine", "pascal_case"]
+
+ECS_EVENTS_RULE = "StepFunctionsGetEventsForECSTaskRule"
+"""The managed EventBridge rule through which Step Functions learns that an ECS task stopped (``.sync``)."""
+
+_FIXED = ("TaskRunnerFunctionArn", "DataBucket")
+
+
+def pascal_case(name: str) -> str:
+    """``sales_report`` -> ``SalesReport`` (CloudFormation logical ids are alphanumeric)."""
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", name))
+
+
+def _walk(value: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(value, dict):
+        yield value
+        for child in value.values():
+            yield from _walk(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _walk(child)
+
+
+def _uses_distributed_map(definition: dict[str, Any]) -> bool:
+    return any(
+        node.get("ProcessorConfig", {}).get("Mode") == "DISTRIBUTED"
+        for node in _walk(definition)
+        if isinstance(node.get("ProcessorConfig"), dict)
+    )
+
+
+class WorkflowStateMachine(Construct):
+    """A compiled workflow deployed as it was compiled, with logging ALL, X-Ray, an alarm and its IR.
+
+    The definition goes in as the compiled string (``DefinitionBody.from_string``) with
+    ``definition_substitutions`` for every ``${...}`` placeholder, so the template holds
+    the exact compiled ASL and cfn-lint validates it. The role gets only what the
+    definition uses: invoke the runner; for a Distributed Map, read its item lists under
+    ``runs/`` and start/describe/stop its own child executions; for Fargate nodes, run
+    exactly its task definitions in the cluster, pass their two roles to ECS, stop and
+    describe the cluster's tasks, and manage the EventBridge rule ``.sync`` relies on.
+
+    Attributes:
+        state_machine: The state machine.
+        role: Its execution role.
+        log_group: Where its execution history is logged (level ALL).
+        failed_alarm: Alarm on failed executions (no action: subscribe one as needed).
+        spec_upload: The custom resource that writes the IR to S3.
+
+    Example:
+        >>> WorkflowStateMachine(stack, "Training", compiled=asl.compile_workflow(spec),
+        ...     runner=runner.function, bucket=payload.bucket, compute=compute)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        compiled: asl.CompiledWorkflow,
+        runner: lambda_.IFunction,
+        bucket: s3.IBucket,
+        compute: FargateCompute | None = None,
+        log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
+        failed_executions_threshold: int = defaults.FAILED_EXECUTIONS_ALARM_THRESHOLD,
+    ) -> None:
+        available = set(_FIXED) | (set(compute.substitutions()) if compute else set())
+        problems = []
+        unfilled = [name for name in compiled.placeholders if name not in available]
+        if unfilled:
+            hint = "" if compute else " (Fargate nodes need compute=FargateCompute(...))"
+            problems.append(
+                f"workflow {compiled.name!r} uses placeholders nothing here can fill: {', '.join(unfilled)}{hint}"
+            )
+        if failed_executions_threshold < 1:
+            problems.append(
+                f"failed_executions_threshold must be at least 1, got {failed_executions_threshold}"
+            )
+        raise_if_problems("WorkflowStateMachine", problems)
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        values = {"TaskRunnerFunctionArn": runner.function_arn, "DataBucket": bucket.bucket_name}
+        if compute is not None:
+            values.update(compute.substitutions())
+        substitutions = {name: values[name] for name in compiled.placeholders}
+
+        self.spec_upload = cr.AwsCustomResource(
+            self,
+            "SpecUpload",
+            on_create=self._put_spec(compiled, bucket),
+            on_update=self._put_spec(compiled, bucket),
+            policy=cr.AwsCustomResourcePolicy.from_statements(
+                [
+                    iam.PolicyStatement(
+                        actions=["s3:PutObject"], resources=[bucket.arn_for_objects(compiled.spec_key)]
+                    )
+                ]
+            ),
+            install_latest_aws_sdk=False,
+        )
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            # /aws/vendedlogs/ keeps CloudWatch's resource policy from growing per state machine.
+            log_group_name=f"/aws/vendedlogs/states/{stack.stack_name}-{compiled.name}",
+            retention=log_retention,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+            description=f"stratoflow workflow {compiled.name}: only what its compiled definition calls",
+        )
+        for statement in self._static_statements(compiled, runner, bucket, compute):
+            self.role.add_to_policy(statement)
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            definition_body=sfn.DefinitionBody.from_string(compiled.definition_json()),
+            definition_substitutions=substitutions,
+            role=self.role,
+            logs=sfn.LogOptions(
+                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True
+            ),
+            tracing_enabled=True,
+            comment=f"stratoflow workflow {compiled.name}",
+        )
+        self.state_machine.node.add_dependency(self.spec_upload)
+        self._acknowledge_findings(stack, compiled, bucket, compute)
+        if _uses_distributed_map(compiled.definition):
+            # A separate policy: statements naming the machine's own ARN inside the role's
+            # default policy would make the machine depend on itself.
+            self.child_executions_policy = iam.Policy(
+                self,
+                "ChildExecutions",
+                statements=self._child_execution_statements(stack),
+                roles=[self.role],
+            )
+        self.failed_alarm = cloudwatch.Alarm(
+            self,
+            "FailedExecutions",
+            metric=self.state_machine.metric_failed(period=Duration.minutes(5), statistic="Sum"),
+            threshold=failed_executions_threshold,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=f"stratoflow workflow {compiled.name}: executions failed",
+        )
+
+    def _acknowledge_findings(
+        self, stack: Stack, compiled: asl.CompiledWorkflow, bucket: s3.IBucket, compute: FargateCompute | None
+    ) -> None:
+        acknowledge(
+            self.role,
+            "IAM5",
+            "CloudWatch Logs delivery (Create/Get/Update/Delete/ListLogDeliveries, resource policies) and "
+            "X-Ray tracing support no resource-level permissions; Step Functions needs them for "
+            "logging level ALL and tracing",
+            finding="Resource::*",
+        )
+        if "DataBucket" in compiled.placeholders:
+            acknowledge(
+                self.role,
+                "IAM5",
+                "the Distributed Map's ItemReader reads runs/<execution>/maps/<node>/items.json, "
+                "named at run time; only that prefix of the stack's bucket",
+                finding=f"Resource::{nag_resource(self, bucket.arn_for_objects(defaults.RUNS_PREFIX + '*'))}",
+            )
+        if compute is not None and any(p.startswith("TaskDef_") for p in compiled.placeholders):
+            acknowledge(
+                self.role,
+                "IAM5",
+                "ECS task ids are assigned at run time; .sync stops and describes only tasks of this cluster",
+                finding=f"Resource::{nag_resource(self, _cluster_tasks_arn(compute))}",
+            )
+        # The AwsCustomResource provider is one CDK singleton function per stack.
+        provider = stack.node.try_find_child(
+            "AWS" + cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace("-", "")
+        )
+        if provider is not None:
+            acknowledge(
+                provider,
+                "IAM4",
+                "CDK's AwsCustomResource provider uses AWSLambdaBasicExecutionRole (create its log group "
+                "and write its logs); its S3 rights are per-key policies written by this construct",
+                finding="Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+            )
+
+    @staticmethod
+    def _put_spec(compiled: asl.CompiledWorkflow, bucket: s3.IBucket) -> cr.AwsSdkCall:
+        return cr.AwsSdkCall(
+            service="S3",
+            action="PutObject",
+            parameters={
+                "Bucket": bucket.bucket_name,
+                "Key": compiled.spec_key,
+                "Body": compiled.spec_json.decode(),
+                "ContentType": "application/json",
+            },
+            physical_resource_id=cr.PhysicalResourceId.of(compiled.spec_key),
+        )
+
+    @staticmethod
+    def _static_statements(
+        compiled: asl.CompiledWorkflow,
+        runner: lambda_.IFunction,
+        bucket: s3.IBucket,
+        compute: FargateCompute | None,
+    ) -> list[iam.PolicyStatement]:
+        statements = []
+        if "TaskRunnerFunctionArn" in compiled.placeholders:
+            # Only the unqualified ARN, which is what the definition invokes.
+            statements.append(
+                iam.PolicyStatement(
+                    sid="InvokeRunner", actions=["lambda:InvokeFunction"], resources=[runner.function_arn]
+                )
+            )
+        if "DataBucket" in compiled.placeholders:
+            statements.append(
+                iam.PolicyStatement(
+                    sid="ReadMapItems",
+                    actions=["s3:GetObject"],
+                    resources=[bucket.arn_for_objects(f"{defaults.RUNS_PREFIX}*")],
+                )
+            )
+        task_definitions = [name for name in compiled.placeholders if name.startswith("TaskDef_")]
+        if compute is not None and task_definitions:
+            statements.extend(_ecs_statements(compute, task_definitions))
+        return statements
+
+    def _child_execution_statements(self, stack: Stack) -> list[iam.PolicyStatement]:
+        name = self.state_machine.state_machine_name
+        executions = stack.format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{name}/*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        acknowledge(
+            self,
+            "IAM5",
+            "Distributed Map child executions are named by the Map Run at run time; "
+            "only executions of this state machine",
+            finding=f"Resource::{nag_resource(self, executions)}",
+        )
+        return [
+            iam.PolicyStatement(
+                sid="StartMapChildren",
+                actions=["states:StartExecution"],
+                resources=[self.state_machine.state_machine_arn],
+            ),
+            iam.PolicyStatement(
+                sid="ManageMapChildren",
+                actions=["states:DescribeExecution", "states:StopExecution"],
+                resources=[executions],
+            ),
+        ]
+
+
+def _cluster_tasks_arn(compute: FargateCompute) -> str:
+    return Stack.of(compute).format_arn(
+        service="ecs",
+        resource="task",
+        resource_name=f"{compute.cluster.cluster_name}/*",
+        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+    )
+
+
+def _ecs_statements(compute: FargateCompute, task_definitions: list[str]) -> list[iam.PolicyStatement]:
+    stack = Stack.of(compute)
+    cluster_tasks = _cluster_tasks_arn(compute)
+    events_rule = stack.format_arn(service="events", resource="rule", resource_name=ECS_EVENTS_RULE)
+    return [
+        iam.PolicyStatement(
+            sid="RunTaskDefinitions",
+            actions=["ecs:RunTask"],
+            resources=[compute.task_definitions[name].task_definition_arn for name in task_definitions],
+            conditions={"ArnEquals": {"ecs:cluster": compute.cluster.cluster_arn}},
+        ),
+        iam.PolicyStatement(
+            sid="PassTaskRoles",
+            actions=["iam:PassRole"],
+            resources=[compute.task_role.role_arn, compute.execution_role.role_arn],
+            conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+        ),
+        iam.PolicyStatement(
+            sid="WatchClusterTasks",
+            actions=["ecs:StopTask", "ecs:DescribeTasks"],
+            resources=[cluster_tasks],
+        ),
+        iam.PolicyStatement(
+            sid="SyncEventsRule",
+            actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+            resources=[events_rule],
+        ),
+    ]

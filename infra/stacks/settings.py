@@ -1,0 +1,131 @@
+"""``StackSettings``: the stack's options, read and validated from ``cdk.json`` context in one go.
+
+Workflows are named as ``FILE_OR_MODULE:WORKFLOW`` (the ``stratoflow run`` convention),
+loaded, and lowered to IR here; the stack consumes only the IR.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+from infra.constructs import defaults
+from infra.constructs._bundle import DependencyBundling
+from infra.constructs._props import raise_if_problems
+from stratoflow import ir
+from stratoflow.cli._load import load_workflow
+from stratoflow.errors import SdkError
+from stratoflow.lower import lower
+
+__all__ = ["StackSettings", "WorkflowSource"]
+
+
+@dataclass(frozen=True)
+class WorkflowSource:
+    """A workflow's IR and the module file the runner must import to run its tasks."""
+
+    target: str
+    module_file: Path
+    spec: ir.WorkflowSpec
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """Everything the stack needs from context (see ``cdk.json``)."""
+
+    stack_name: str
+    workflows: tuple[WorkflowSource, ...]
+    lambda_architecture: defaults.Architecture = defaults.LAMBDA_ARCHITECTURE
+    container_image: str | None = None
+    runner_dependencies: DependencyBundling = DependencyBundling.PIP
+    bundle_cache_dir: Path = field(default_factory=lambda: Path(defaults.BUNDLE_CACHE_DIR))
+    cache_ttl_days: float = defaults.CACHE_TTL_DAYS
+
+    @classmethod
+    def from_context(cls, context: Mapping[str, Any] | Any) -> StackSettings:
+        """Read settings from a ``Mapping`` or a construct ``node`` (``app.node``); every problem at once.
+
+        Example:
+            >>> StackSettings.from_context(app.node).workflows[0].spec.name  # doctest: +SKIP
+            'sales_report'
+        """
+
+        def get(key: str) -> Any:
+            if isinstance(context, Mapping):
+                return context.get(key)
+            return context.try_get_context(key)
+
+        problems: list[str] = []
+        targets = get(defaults.CONTEXT_WORKFLOWS)
+        if not isinstance(targets, list) or not targets or not all(isinstance(t, str) for t in targets):
+            problems.append(
+                f"context {defaults.CONTEXT_WORKFLOWS!r} must be a non-empty list of 'FILE:WORKFLOW'"
+            )
+            targets = []
+        workflows = []
+        for target in targets:
+            try:
+                workflows.append(_load(target))
+            except (SdkError, ValueError) as exc:
+                problems.append(f"workflow {target!r}: {exc}")
+        names = [w.spec.name for w in workflows]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            problems.append(f"workflow names must be unique, repeated: {', '.join(duplicates)}")
+        architecture = get(defaults.CONTEXT_LAMBDA_ARCHITECTURE) or defaults.LAMBDA_ARCHITECTURE
+        if architecture not in defaults.PIP_PLATFORMS:
+            problems.append(
+                f"context {defaults.CONTEXT_LAMBDA_ARCHITECTURE!r} must be one of "
+                f"{sorted(defaults.PIP_PLATFORMS)}, got {architecture!r}"
+            )
+        mode = get(defaults.CONTEXT_RUNNER_DEPENDENCIES) or DependencyBundling.PIP.value
+        modes = {m.value: m for m in DependencyBundling}
+        if mode not in modes:
+            problems.append(
+                f"context {defaults.CONTEXT_RUNNER_DEPENDENCIES!r} must be one of {sorted(modes)}"
+            )
+        image = get(defaults.CONTEXT_CONTAINER_IMAGE)
+        if image is not None and (not isinstance(image, str) or not image.strip()):
+            problems.append(f"context {defaults.CONTEXT_CONTAINER_IMAGE!r} must be an image reference")
+        ttl = get(defaults.CONTEXT_CACHE_TTL_DAYS)
+        ttl = defaults.CACHE_TTL_DAYS if ttl is None else ttl
+        if not isinstance(ttl, int | float) or ttl <= 0:
+            problems.append(f"context {defaults.CONTEXT_CACHE_TTL_DAYS!r} must be a positive number of days")
+        raise_if_problems("StratoflowStack (cdk.json context)", problems)
+        return cls(
+            stack_name=str(get(defaults.CONTEXT_STACK_NAME) or defaults.STACK_NAME),
+            workflows=tuple(workflows),
+            lambda_architecture=cast("defaults.Architecture", architecture),
+            container_image=image,
+            runner_dependencies=modes[mode],
+            bundle_cache_dir=Path(get(defaults.CONTEXT_BUNDLE_CACHE_DIR) or defaults.BUNDLE_CACHE_DIR),
+            cache_ttl_days=float(ttl),
+        )
+
+    @property
+    def specs(self) -> Sequence[ir.WorkflowSpec]:
+        return [w.spec for w in self.workflows]
+
+
+def _load(target: str) -> WorkflowSource:
+    where, sep, name = target.rpartition(":")
+    if not sep or not where or not name:
+        raise ValueError("expected 'FILE_OR_MODULE:WORKFLOW'")
+    spec = lower(load_workflow(where, name))
+    return WorkflowSource(target=target, module_file=_module_file(where), spec=spec)
+
+
+def _module_file(where: str) -> Path:
+    path = Path(where)
+    if where.endswith(".py") or path.exists():
+        return path.resolve()
+    found = importlib.util.find_spec(where)
+    if found is None or found.origin is None or found.submodule_search_locations:
+        # A package would have to be bundled whole, under its top-level name.
+        raise ValueError(f"{where!r} must be a .py file or a top-level module")
+    if "." in where:
+        raise ValueError(f"{where!r}: only top-level modules are bundled; name the file instead")
+    return Path(found.origin)

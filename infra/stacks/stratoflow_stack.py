@@ -1,0 +1,165 @@
+"""``StratoflowStack``: the shared data plane plus one state machine per workflow named in context."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_ecs as ecs
+from constructs import Construct
+
+from infra.constructs import defaults
+from infra.constructs._bundle import build_container_context, runtime_sources
+from infra.constructs._grants import grant_runner_data
+from infra.constructs.cache_table import CacheTable
+from infra.constructs.fargate_compute import FargateCompute, FargateShape
+from infra.constructs.payload_bucket import PayloadBucket
+from infra.constructs.task_function import TaskFunction
+from infra.constructs.workflow_state_machine import WorkflowStateMachine, pascal_case
+from infra.stacks.settings import StackSettings
+from stratoflow import ir, routing
+from stratoflow.backends import asl
+
+__all__ = ["StratoflowStack", "node_routes"]
+
+
+def node_routes(specs: Sequence[ir.WorkflowSpec]) -> list[routing.Route]:
+    """The compute route of every node of every workflow (the compiler's own routing rule)."""
+    routes = []
+    for spec in specs:
+        for node in spec.nodes:
+            task = spec.tasks[node.task]
+            routes.append(
+                routing.route(
+                    task.requests,
+                    interruptible=task.interruptible,
+                    timeout_seconds=task.timeout_seconds,
+                    compute=task.compute,
+                )
+            )
+    return routes
+
+
+def _fargate_shapes(routes: Sequence[routing.Route]) -> list[FargateShape]:
+    shapes: dict[str, FargateShape] = {}
+    for route in routes:
+        if route.target == "lambda":
+            continue
+        placeholder = asl.task_definition_placeholder(route).removeprefix("${").removesuffix("}")
+        disk_gib = -(-(route.ephemeral_storage_mib or 0) // 1024)
+        shapes[placeholder] = FargateShape(
+            placeholder=placeholder,
+            cpu_units=int((route.cpu or 0.25) * 1024),
+            memory_mib=route.memory_mib,
+            ephemeral_storage_gib=disk_gib if disk_gib > defaults.DEFAULT_FARGATE_EPHEMERAL_GIB else None,
+        )
+    return list(shapes.values())
+
+
+class StratoflowStack(Stack):
+    """Bucket, cache table, runner Lambda, Fargate compute (when a node needs it) and the workflows.
+
+    Every workflow compiles here (``stratoflow.backends.asl``); one runner function
+    serves all of them, sized for the largest Lambda-routed task; task definitions exist
+    only for the Fargate shapes some node uses. Outputs: ``StateMachine<Workflow>`` per
+    workflow, ``StateMachines`` (JSON name -> ARN), ``BucketName`` and ``CacheTableName``.
+
+    Attributes:
+        payload: The data bucket construct.
+        cache: The cache table construct.
+        runner: The task-runner function construct.
+        compute: The Fargate construct, or ``None`` when every node fits Lambda.
+        workflows: State machine construct per workflow name.
+
+    Example:
+        >>> app = cdk.App()  # doctest: +SKIP
+        >>> StratoflowStack(app, "Stratoflow", settings=StackSettings.from_context(app.node))  # doctest: +SKIP
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, settings: StackSettings) -> None:
+        super().__init__(
+            scope, construct_id, description="stratoflow: typed Python workflows on Step Functions"
+        )
+        compiled = [asl.compile_workflow(spec) for spec in settings.specs]
+        routes = node_routes(settings.specs)
+        lambda_routes = [r for r in routes if r.target == "lambda"]
+        module_files = sorted({w.module_file for w in settings.workflows})
+
+        self.payload = PayloadBucket(self, "Payload")
+        self.cache = CacheTable(self, "Cache")
+        bucket, table = self.payload.bucket, self.cache.table
+        environment = {
+            "STRATOFLOW_BUCKET": bucket.bucket_name,
+            "STRATOFLOW_CACHE_TABLE": table.table_name,
+            "STRATOFLOW_CACHE_TTL_DAYS": f"{settings.cache_ttl_days:g}",
+        }
+        self.runner = TaskFunction(
+            self,
+            "Runner",
+            workflow_modules=module_files,
+            environment=environment,
+            architecture=settings.lambda_architecture,
+            memory_mib=max([defaults.RUNNER_MEMORY_MIB, *(r.memory_mib for r in lambda_routes)]),
+            ephemeral_storage_mib=max([512, *(r.ephemeral_storage_mib or 0 for r in lambda_routes)]),
+            dependencies=settings.runner_dependencies,
+            cache_dir=settings.bundle_cache_dir,
+        )
+        grant_runner_data(self.runner.role, bucket, table)
+
+        self.compute: FargateCompute | None = None
+        shapes = _fargate_shapes(routes)
+        if shapes:
+            self.compute = FargateCompute(
+                self,
+                "Compute",
+                shapes=shapes,
+                image=self._container_image(settings, module_files),
+                environment=environment,
+            )
+            grant_runner_data(self.compute.task_role, bucket, table)
+
+        self.workflows: dict[str, WorkflowStateMachine] = {}
+        for workflow in compiled:
+            construct = WorkflowStateMachine(
+                self,
+                f"Workflow{pascal_case(workflow.name)}",
+                compiled=workflow,
+                runner=self.runner.function,
+                bucket=bucket,
+                compute=self.compute,
+            )
+            self.workflows[workflow.name] = construct
+            CfnOutput(
+                self,
+                f"StateMachine{pascal_case(workflow.name)}",
+                value=construct.state_machine.state_machine_arn,
+                description=f"State machine of workflow {workflow.name}",
+            )
+        CfnOutput(
+            self,
+            "StateMachines",
+            value=self.to_json_string(
+                {name: w.state_machine.state_machine_arn for name, w in sorted(self.workflows.items())}
+            ),
+            description="Workflow name -> state machine ARN (JSON), for Client.from_stack",
+        )
+        CfnOutput(self, "BucketName", value=bucket.bucket_name, description="stratoflow data bucket")
+        CfnOutput(self, "CacheTableName", value=table.table_name, description="stratoflow cache table")
+
+    def _container_image(self, settings: StackSettings, module_files: Sequence[object]) -> ecs.ContainerImage:
+        """The image named in context, else one built by ``cdk deploy`` from a generated build context."""
+        if settings.container_image:
+            return ecs.ContainerImage.from_registry(settings.container_image)
+        context = build_container_context(
+            sources=runtime_sources([w.module_file for w in settings.workflows]),
+            requirements=defaults.CONTAINER_REQUIREMENTS,
+            base_image=defaults.CONTAINER_BASE_IMAGE,
+            command=defaults.CONTAINER_COMMAND,
+            cache_dir=settings.bundle_cache_dir,
+        )
+        return ecs.ContainerImage.from_asset(
+            str(context.path),
+            platform=ecr_assets.Platform.LINUX_AMD64,
+            asset_name="stratoflow-task",
+        )

@@ -1,0 +1,72 @@
+"""Synthesize the real app once per session; every infra test reads that one cloud assembly.
+
+The runner is bundled with ``fake-for-tests`` dependencies (no pip, no network) into a
+session cache directory; ``test_bundle.py`` covers the pip path on its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+# jsii prints a banner on every Node 20 start unless the major version is listed here.
+_JSII_SILENCE = "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"
+
+
+def cdk_json_context() -> dict[str, Any]:
+    context: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())["context"]
+    return context
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _quiet_jsii() -> Iterator[None]:
+    saved = os.environ.get(_JSII_SILENCE)
+    os.environ[_JSII_SILENCE] = ",".join(filter(None, [saved, "20"]))
+    yield
+    if saved is None:
+        os.environ.pop(_JSII_SILENCE, None)
+    else:
+        os.environ[_JSII_SILENCE] = saved
+
+
+@pytest.fixture(scope="session")
+def bundle_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cdk-cache")
+
+
+@dataclass(frozen=True)
+class Synth:
+    """The synthesized app: its output directory, the stack template and the construct."""
+
+    outdir: Path
+    template: dict[str, Any]
+    template_path: Path
+    stack: Any
+
+    def resources(self, type_: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.template["Resources"].items() if v["Type"] == type_}
+
+
+@pytest.fixture(scope="session")
+def synth(tmp_path_factory: pytest.TempPathFactory, bundle_cache: Path, _quiet_jsii: None) -> Synth:
+    import aws_cdk as cdk
+    from infra.app import build_app
+
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    context = {
+        **cdk_json_context(),
+        "stratoflow:runnerDependencies": "fake-for-tests",
+        "stratoflow:bundleCacheDir": str(bundle_cache),
+    }
+    app = build_app(cdk.App(context=context, outdir=str(outdir)))
+    app.synth()  # raises if cdk-nag reports an unacknowledged finding
+    stack = app.node.find_child("Stratoflow")
+    path = outdir / "Stratoflow.template.json"
+    return Synth(outdir=outdir, template=json.loads(path.read_text()), template_path=path, stack=stack)
