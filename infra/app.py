@@ -7,10 +7,15 @@ offline and the template deploys to any account and region (AZs come from
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: make the repo root importable for ``infra.*``
+if __package__ in (None, ""):
+    # Run as a script, Python puts infra/ first on sys.path, where infra/constructs/ would
+    # shadow the ``constructs`` package CDK imports: put the repo root there instead.
+    _here = str(Path(__file__).resolve().parent)
+    sys.path[:] = [p for p in sys.path if p and str(Path(p).resolve()) != _here]
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import aws_cdk as cdk
@@ -34,5 +39,16 @@ def build_app(app: cdk.App | None = None) -> cdk.App:
     return app
 
 
+def _cdk_json_context() -> dict[str, object]:
+    """``cdk.json``'s context, so ``python infra/app.py`` also works without the CDK CLI.
+
+    Passed as the App's ``context`` prop, which context from the CLI (``cdk.json``,
+    ``cdk.context.json``, ``-c``) overrides.
+    """
+    path = Path(__file__).resolve().parents[1] / "cdk.json"
+    context: dict[str, object] = json.loads(path.read_text()).get("context", {}) if path.is_file() else {}
+    return context
+
+
 if __name__ == "__main__":
-    build_app().synth()
+    build_app(cdk.App(context=_cdk_json_context())).synth()

@@ -15,6 +15,9 @@ from typing import Any
 
 import pytest
 
+# Until the dev extra includes stratoflow[cdk] and cfn-lint (see the report), say why these are skipped.
+pytest.importorskip("aws_cdk", reason="the infra tests need the cdk extra: pip install -e '.[cdk]' cfn-lint")
+
 REPO = Path(__file__).resolve().parents[2]
 # jsii prints a banner on every Node 20 start unless the major version is listed here.
 _JSII_SILENCE = "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"
