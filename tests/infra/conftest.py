@@ -8,35 +8,26 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+# jsii prints an end-of-life banner whenever it starts Node 20, unless the major version is
+# listed here; set before the first aws_cdk import starts the jsii runtime.
+_JSII_SILENCE = "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"
+os.environ[_JSII_SILENCE] = ",".join(filter(None, [os.environ.get(_JSII_SILENCE), "20"]))
+
 # Until the dev extra includes stratoflow[cdk] and cfn-lint (see the report), say why these are skipped.
 pytest.importorskip("aws_cdk", reason="the infra tests need the cdk extra: pip install -e '.[cdk]' cfn-lint")
 
 REPO = Path(__file__).resolve().parents[2]
-# jsii prints a banner on every Node 20 start unless the major version is listed here.
-_JSII_SILENCE = "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"
 
 
 def cdk_json_context() -> dict[str, Any]:
     context: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())["context"]
     return context
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _quiet_jsii() -> Iterator[None]:
-    saved = os.environ.get(_JSII_SILENCE)
-    os.environ[_JSII_SILENCE] = ",".join(filter(None, [saved, "20"]))
-    yield
-    if saved is None:
-        os.environ.pop(_JSII_SILENCE, None)
-    else:
-        os.environ[_JSII_SILENCE] = saved
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +49,7 @@ class Synth:
 
 
 @pytest.fixture(scope="session")
-def synth(tmp_path_factory: pytest.TempPathFactory, bundle_cache: Path, _quiet_jsii: None) -> Synth:
+def synth(tmp_path_factory: pytest.TempPathFactory, bundle_cache: Path) -> Synth:
     import aws_cdk as cdk
     from infra.app import build_app
 
