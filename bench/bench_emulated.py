@@ -19,11 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.emulated import flows  # noqa: E402
-
 from stratoflow import task, workflow  # noqa: E402
 from stratoflow.lower import lower  # noqa: E402
 from stratoflow.testing._sandbox import Sandbox  # noqa: E402
+from tests.emulated import flows  # noqa: E402
 
 
 def _transitions(events: list[dict[str, object]]) -> int:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stratoflow.cli._load import load_workflow
-from stratoflow.define import WorkflowDef
+from stratoflow.define import WorkflowDef, load_workflow
 from tests.conftest import EXAMPLES
 
 # (file, workflow) of every example the README documents.

@@ -160,7 +160,7 @@ class WorkflowStateMachine(Construct):
             self,
             "StateMachine",
             state_machine_type=sfn.StateMachineType.STANDARD,
-            definition_body=sfn.DefinitionBody.from_string(compiled.definition_json()),
+            definition_body=sfn.DefinitionBody.from_string(compiled.deployed_json()),
             definition_substitutions=substitutions,
             role=self.role,
             logs=sfn.LogOptions(

@@ -16,7 +16,7 @@ from infra.constructs import defaults
 from infra.constructs._bundle import DependencyBundling
 from infra.constructs._props import raise_if_problems
 from stratoflow import ir
-from stratoflow.cli._load import load_workflow
+from stratoflow.define import load_workflow
 from stratoflow.errors import SdkError
 from stratoflow.lower import lower
 

@@ -124,7 +124,7 @@ def test_fargate_task_runs_in_the_container_entrypoint_and_is_cached(sandbox: Sa
 def test_examples_match_local_runs(
     sandbox: Sandbox, tmp_path: Path, example: str, workflow: str, inputs: dict[str, object]
 ) -> None:
-    from stratoflow.cli._load import load_workflow
+    from stratoflow.define import load_workflow
 
     spec = lower(load_workflow(str(EXAMPLES / example), workflow))
     local = run_local(spec, inputs, RunOptions(home=tmp_path, progress=False)).outputs

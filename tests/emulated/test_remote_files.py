@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from stratoflow.backends.local import RunOptions, run_local
-from stratoflow.cli._load import load_workflow
+from stratoflow.define import load_workflow
 from stratoflow.errors import InputError
 from stratoflow.lower import lower
 from stratoflow.testing._sandbox import Sandbox

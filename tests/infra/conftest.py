@@ -51,6 +51,7 @@ class Synth:
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory: pytest.TempPathFactory, bundle_cache: Path) -> Synth:
     import aws_cdk as cdk
+
     from infra.app import build_app
 
     outdir = tmp_path_factory.mktemp("cdk.out")

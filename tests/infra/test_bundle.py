@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+
 from infra.constructs._bundle import (
     FAKE_DEPENDENCIES_MARKER,
     BundlingError,

@@ -9,6 +9,7 @@ import pytest
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Annotations, Match, Template
+
 from infra.constructs import (
     CacheTable,
     DependencyBundling,
@@ -19,9 +20,8 @@ from infra.constructs import (
     TaskFunction,
     WorkflowStateMachine,
 )
-
 from stratoflow.backends import asl
-from stratoflow.cli._load import load_workflow
+from stratoflow.define import load_workflow
 from stratoflow.lower import lower
 
 REPO = Path(__file__).resolve().parents[2]
@@ -191,7 +191,7 @@ def test_workflow_state_machine_lambda_only(bundle_cache: Path) -> None:
     template.has_resource_properties(
         "AWS::StepFunctions::StateMachine",
         {
-            "DefinitionString": compiled.definition_json(),
+            "DefinitionString": compiled.deployed_json(),
             "DefinitionSubstitutions": {"TaskRunnerFunctionArn": Match.any_value()},
             "LoggingConfiguration": Match.object_like({"Level": "ALL", "IncludeExecutionData": True}),
             "TracingConfiguration": {"Enabled": True},

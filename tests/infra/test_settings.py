@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from infra.constructs import DependencyBundling, PropsError
 from infra.stacks import StackSettings
-
 from tests.infra.conftest import cdk_json_context
 
 

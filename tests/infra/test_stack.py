@@ -13,7 +13,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from stratoflow.backends import asl
-from stratoflow.cli._load import load_workflow
+from stratoflow.define import load_workflow
 from stratoflow.lower import lower
 from tests.infra.conftest import Synth
 
@@ -281,7 +281,7 @@ def test_definition_is_the_compiled_asl(
 ) -> None:
     _, machine = _state_machine(synth, workflow)
     props = machine["Properties"]
-    assert props["DefinitionString"] == compiled[workflow].definition_json()
+    assert props["DefinitionString"] == compiled[workflow].deployed_json()
     assert sorted(props["DefinitionSubstitutions"]) == list(compiled[workflow].placeholders)
     assert props["StateMachineType"] == "STANDARD"
     assert props["LoggingConfiguration"]["Level"] == "ALL"

@@ -49,7 +49,7 @@ def _outputs_json(spec: ir.WorkflowSpec, outputs: dict[str, Any]) -> Any:
 
 def _cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     from stratoflow.cli._args import parse_inputs  # noqa: PLC0415 - keep `--help` fast
-    from stratoflow.cli._load import load_workflow  # noqa: PLC0415
+    from stratoflow.define import load_workflow  # noqa: PLC0415
     from stratoflow.lower import lower  # noqa: PLC0415
 
     spec = lower(load_workflow(args.target, args.workflow))
@@ -79,7 +79,7 @@ def _cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
 
 def _cmd_graph(args: argparse.Namespace) -> int:
     from stratoflow.backends.graph import to_mermaid  # noqa: PLC0415
-    from stratoflow.cli._load import load_workflow  # noqa: PLC0415
+    from stratoflow.define import load_workflow  # noqa: PLC0415
     from stratoflow.lower import lower  # noqa: PLC0415
 
     print(to_mermaid(lower(load_workflow(args.target, args.workflow))), end="")
@@ -88,7 +88,7 @@ def _cmd_graph(args: argparse.Namespace) -> int:
 
 def _cmd_compile(args: argparse.Namespace) -> int:
     from stratoflow.backends import asl  # noqa: PLC0415
-    from stratoflow.cli._load import load_workflow  # noqa: PLC0415
+    from stratoflow.define import load_workflow  # noqa: PLC0415
     from stratoflow.lower import lower  # noqa: PLC0415
 
     compiled = asl.compile_workflow(lower(load_workflow(args.target, args.workflow)))

@@ -1,6 +1,7 @@
 """The definition layer: ``@task``, ``@workflow``, ``map_task``, ``Resources``; no AWS imports."""
 
 from stratoflow.define._interface import Interface
+from stratoflow.define._load import load_workflow
 from stratoflow.define._map import MapTaskDef, dynamic, map_task
 from stratoflow.define._resources import Resources
 from stratoflow.define._task import TaskDef, resolve_task, task
@@ -17,6 +18,7 @@ __all__ = [
     "WorkflowDef",
     "constant_to_json",
     "dynamic",
+    "load_workflow",
     "map_task",
     "resolve_task",
     "set_local_runner",

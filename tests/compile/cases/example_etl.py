@@ -2,6 +2,6 @@
 
 from pathlib import Path
 
-from stratoflow.cli._load import load_workflow
+from stratoflow.define import load_workflow
 
 WORKFLOW = load_workflow(str(Path(__file__).resolve().parents[3] / "examples" / "etl.py"), "sales_report")

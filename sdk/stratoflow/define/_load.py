@@ -9,7 +9,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from stratoflow.define import WorkflowDef
+from stratoflow.define._workflow import WorkflowDef
 from stratoflow.errors import ConfigError
 
 __all__ = ["load_workflow"]
