@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["Client", "Execution"]
 
 _TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+DEFAULT_STACK_NAME = "Stratoflow"  # infra/constructs/defaults.py STACK_NAME
 
 
 @dataclass
@@ -138,6 +139,38 @@ class Client:
         self.sfn = sfn
         self.bucket = bucket
         self.state_machines = dict(state_machines)
+
+    @classmethod
+    def from_stack(cls, stack_name: str = DEFAULT_STACK_NAME, *, session: Any = None) -> Client:
+        """A client for a deployed stratoflow stack, found through its CloudFormation outputs.
+
+        Reads ``BucketName`` and ``StateMachines`` (a JSON map of workflow name to ARN).
+        ``session`` is a ``boto3.Session`` (default: a new one from the environment).
+
+        Example:
+            >>> Client.from_stack("Stratoflow").run(pipeline, parts=10).wait().outputs()  # doctest: +SKIP
+        """
+        if session is None:
+            import boto3  # type: ignore[import-untyped]  # noqa: PLC0415 - only for remote runs
+
+            session = boto3.Session()
+        cloudformation = session.client("cloudformation")
+        try:
+            stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
+        except cloudformation.exceptions.ClientError as exc:
+            raise ConfigError(f"cannot read stack {stack_name!r}: {exc}") from exc
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+        missing = [name for name in ("BucketName", "StateMachines") if name not in outputs]
+        if missing:
+            raise ConfigError(
+                f"stack {stack_name!r} is not a stratoflow stack (no output {', '.join(missing)})"
+            )
+        return cls(
+            s3=session.client("s3"),
+            sfn=session.client("stepfunctions"),
+            bucket=outputs["BucketName"],
+            state_machines=json.loads(outputs["StateMachines"]),
+        )
 
     def submit(
         self, spec: ir.WorkflowSpec, inputs: Mapping[str, Any], *, run_id: str | None = None

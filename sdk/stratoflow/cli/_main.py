@@ -66,7 +66,11 @@ def _cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
 
         outputs = run_sandbox(spec, inputs)
     else:
-        raise ConfigError("--remote needs a deployed stack; deployment is not available in this version yet")
+        from stratoflow.client import Client  # noqa: PLC0415 - boto3 only for remote runs
+
+        execution = Client.from_stack(args.stack).submit(spec, inputs)
+        print(f"started {execution.run_id} ({execution.arn})", file=sys.stderr)
+        outputs = execution.wait(on_status=lambda status: print(f"  {status}", file=sys.stderr)).outputs()
     rendered = _outputs_json(spec, outputs)
     if args.json:
         print(json.dumps(rendered, sort_keys=True))
@@ -137,6 +141,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print only the outputs, as JSON")
     run.add_argument("--workers", type=int, default=None, help="parallel tasks (local runs)")
     run.add_argument("--no-cache", action="store_true", help="ignore and do not write the cache")
+    run.add_argument("--stack", default="Stratoflow", help="with --remote: the deployed stack's name")
     graph = commands.add_parser("graph", help="print the workflow's DAG as Mermaid")
     graph.add_argument("target", metavar="FILE_OR_MODULE")
     graph.add_argument("workflow", metavar="WORKFLOW")
