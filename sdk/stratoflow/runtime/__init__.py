@@ -18,6 +18,7 @@ from stratoflow.runtime._map import (
     run_map_items,
 )
 from stratoflow.runtime._outputs import InMemoryOutputStore, OutputStore
+from stratoflow.runtime._retry import backoff_seconds
 from stratoflow.runtime._runner import (
     NodeContext,
     NodeResult,
@@ -40,6 +41,7 @@ __all__ = [
     "NodeResult",
     "OutputStore",
     "RunnerSettings",
+    "backoff_seconds",
     "call_user",
     "encode_inputs",
     "encode_outputs",

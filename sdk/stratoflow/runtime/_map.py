@@ -11,7 +11,6 @@ gather: assemble the typed output list in item order (failed items are ``None``)
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -19,6 +18,7 @@ from typing import Any, Protocol
 from stratoflow import ir, values
 from stratoflow.cache import cache_key
 from stratoflow.errors import TaskFailedError
+from stratoflow.runtime._retry import backoff_seconds
 from stratoflow.runtime._runner import NodeContext, _cached_outputs, node_inputs, run_task
 from stratoflow.values import ItemResult, LiteralRef
 
@@ -113,7 +113,7 @@ def run_map_item(
         except TaskFailedError as exc:
             if attempt > task.retries:
                 return ItemResult(error=str(exc), error_type=exc.error_type, exception=exc)
-            time.sleep(random.uniform(0, retry_base_seconds * 2 ** (attempt - 1)))  # noqa: S311 - jitter
+            time.sleep(backoff_seconds(attempt, retry_base_seconds))
             attempt += 1
             continue
         return ItemResult(output=outputs.get("o0"), cache_hit=hit)

@@ -8,7 +8,6 @@ local runs so a workflow behaves alike in both places.
 from __future__ import annotations
 
 import functools
-import random
 import threading
 import time
 from collections.abc import Callable
@@ -16,7 +15,7 @@ from dataclasses import replace
 from typing import TypeVar
 
 from stratoflow.errors import TaskFailedError, TaskTimeoutError
-from stratoflow.runtime import NodeContext
+from stratoflow.runtime import NodeContext, backoff_seconds
 
 __all__ = ["with_retries"]
 
@@ -78,5 +77,5 @@ def with_retries(
         except TaskFailedError:
             if attempt > retries:
                 raise
-            time.sleep(random.uniform(0, base_seconds * 2 ** (attempt - 1)))  # noqa: S311 - jitter, not crypto
+            time.sleep(backoff_seconds(attempt, base_seconds))
             attempt += 1
