@@ -18,6 +18,10 @@ from stratoflow.testing._execution import ExecutionResult, max_payload_bytes
 from stratoflow.testing._harness import MOTO_CONFIG, EmulatedAws
 from stratoflow.testing._moto_patches import (
     install_all,
+    install_cfn_custom_resources,
+    install_cfn_definition_substitutions,
+    install_cfn_sfn_parser_backend,
+    install_cfn_skip_unsupported,
     install_client_cache,
     install_definition_rewrites,
     install_ecs,
@@ -37,13 +41,21 @@ from stratoflow.testing._moto_patches import (
     prune_tmp_threads,
     uninstall_all,
 )
+from stratoflow.testing._patches_cfn import (
+    CustomResourceFailedError,
+    CustomResourceHandler,
+    register_custom_resource_handler,
+)
 from stratoflow.testing._patches_ecs import EcsEntrypoint, SpotInterruption
 from stratoflow.testing._patches_lambda import FakeLambdaContext, LambdaHandler
 from stratoflow.testing._patches_sfn import RuntimeErrorRecord
 from stratoflow.testing._patching import Undo
+from stratoflow.testing._stack import StackDeployError, StackDeployment, StackSandbox, deploy_stack, synth_app
 
 __all__ = [
     "MOTO_CONFIG",
+    "CustomResourceFailedError",
+    "CustomResourceHandler",
     "EcsEntrypoint",
     "EmulatedAws",
     "ExecutionResult",
@@ -51,8 +63,16 @@ __all__ = [
     "LambdaHandler",
     "RuntimeErrorRecord",
     "SpotInterruption",
+    "StackDeployError",
+    "StackDeployment",
+    "StackSandbox",
     "Undo",
+    "deploy_stack",
     "install_all",
+    "install_cfn_custom_resources",
+    "install_cfn_definition_substitutions",
+    "install_cfn_sfn_parser_backend",
+    "install_cfn_skip_unsupported",
     "install_client_cache",
     "install_definition_rewrites",
     "install_ecs",
@@ -71,5 +91,7 @@ __all__ = [
     "is_installed",
     "max_payload_bytes",
     "prune_tmp_threads",
+    "register_custom_resource_handler",
+    "synth_app",
     "uninstall_all",
 ]

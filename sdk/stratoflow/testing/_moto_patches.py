@@ -4,11 +4,18 @@ One function per moto gap (see docs of each and /work/shared/research/moto-findi
 Every ``install_*`` is idempotent and returns an undo callable; undo in reverse install
 order when patches wrap the same method (``uninstall_all`` does). The patches reach into
 private interpreter internals, which is why moto is pinned exactly and every patch has a
-canary test in tests/emulated/test_moto_canaries.py that fails once moto fixes the gap.
+canary test in tests/emulated/test_moto_canaries.py (CloudFormation ones in
+test_cfn_canaries.py) that fails once moto fixes the gap.
 """
 
 from __future__ import annotations
 
+from stratoflow.testing._patches_cfn import (
+    install_cfn_custom_resources,
+    install_cfn_definition_substitutions,
+    install_cfn_sfn_parser_backend,
+    install_cfn_skip_unsupported,
+)
 from stratoflow.testing._patches_ecs import (
     install_ecs,
     install_ecs_inprocess,
@@ -33,6 +40,10 @@ from stratoflow.testing._patching import Undo, installed_patches, is_installed, 
 
 __all__ = [
     "install_all",
+    "install_cfn_custom_resources",
+    "install_cfn_definition_substitutions",
+    "install_cfn_sfn_parser_backend",
+    "install_cfn_skip_unsupported",
     "install_client_cache",
     "install_definition_rewrites",
     "install_ecs",
@@ -83,6 +94,11 @@ def install_all(*, timer_scale: float = 0.001) -> Undo:
         install_ecs(),
         install_ecs_inprocess(),
         install_ecs_sync_failure(),
+        # CloudFormation only: no other path reaches these methods, so they are safe everywhere.
+        install_cfn_sfn_parser_backend(),
+        install_cfn_definition_substitutions(),
+        install_cfn_custom_resources(),
+        install_cfn_skip_unsupported(),
     ]
 
     def undo_all() -> None:
