@@ -75,7 +75,9 @@ def test_expired_cache_items_are_misses_before_dynamodb_deletes_them(aws: Emulat
     old = CacheEntry(task="m:t", version="1", outputs={}, created=time.time() - 120)
     cache.put("old", old)
     item = aws.client("dynamodb").get_item(TableName=TABLE, Key={"pk": {"S": "old"}})["Item"]
-    assert int(item["ttl"]["N"]) == int(old.created) + 60  # expired, yet still stored: DynamoDB deletes lazily
+    assert (
+        int(item["ttl"]["N"]) == int(old.created) + 60
+    )  # expired, yet still stored: DynamoDB deletes lazily
     assert cache.get("old") is None
 
 
