@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,6 +43,17 @@ def subprocess_env(stratoflow_home: Path) -> dict[str, str]:
     env.pop("COVERAGE_PROCESS_START", None)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
+
+
+@pytest.fixture(scope="session")
+def cdk_assembly(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The cdk.json app, synthesized once per test session and shared by the infra tests and
+    the tests that deploy it into emulated CloudFormation. pytest-xdist workers of one
+    session share the parent of their base temp dirs, so they share one synthesis."""
+    from tests.infra.synth import synthesize_once
+
+    base = tmp_path_factory.getbasetemp()
+    return synthesize_once(base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base)
 
 
 @pytest.fixture

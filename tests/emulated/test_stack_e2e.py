@@ -45,9 +45,9 @@ def spec_of(workflow: str) -> ir.WorkflowSpec:
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[StackSandbox]:
-    """The cdk.json app, synthesized once per process and deployed once for this module."""
-    with StackSandbox(project_dir=REPO) as deployed:
+def stack(cdk_assembly: Any) -> Iterator[StackSandbox]:
+    """The session's synthesized cdk.json app, deployed once for this module."""
+    with StackSandbox(project_dir=REPO, template_dir=cdk_assembly.outdir) as deployed:
         yield deployed
 
 

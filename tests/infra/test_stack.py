@@ -15,7 +15,7 @@ from aws_cdk.assertions import Match, Template
 from stratoflow.backends import asl
 from stratoflow.define import load_workflow
 from stratoflow.lower import lower
-from tests.infra.conftest import Synth
+from tests.infra.synth import Synth
 
 WORKFLOWS = {
     "sales_report": ("examples/etl.py", "SalesReport"),
@@ -166,7 +166,7 @@ def test_runner_function(template: Template) -> None:
 
 
 def test_runner_bundle_holds_sources_and_workflow_modules(synth: Synth) -> None:
-    bundle = synth.stack.runner.bundle_path
+    bundle = synth.runner_asset()
     for relative in (
         "stratoflow/__init__.py",
         "stratoflow/runtime/__init__.py",

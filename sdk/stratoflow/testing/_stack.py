@@ -365,7 +365,11 @@ class StackSandbox:
         context: Mapping[str, Any] = TEST_CONTEXT,
         stack_name: str = "Stratoflow",
         aws: EmulatedAws | None = None,
+        template_dir: Path | None = None,
     ) -> None:
+        """Configure; ``template_dir`` is an already synthesized cloud assembly to deploy
+        instead of synthesizing one (a test session synthesizes the app once and shares it)."""
+        self.template_dir = template_dir
         self.project_dir = project_dir or Path.cwd()
         self.context = dict(context)
         self.stack_name = stack_name
@@ -386,7 +390,7 @@ class StackSandbox:
         return self.deployment.client
 
     def __enter__(self) -> Self:
-        template_dir = synth_app(self.project_dir, self.context)
+        template_dir = self.template_dir or synth_app(self.project_dir, self.context)
         if self._own_aws:
             self.aws.__enter__()
         try:

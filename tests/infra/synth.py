@@ -1,0 +1,83 @@
+"""Synthesize the real app (cdk.json) in-process with test-only runner dependencies.
+
+The runner is bundled with ``fake-for-tests`` dependencies (no pip, no network) into a
+cache directory; ``test_bundle.py`` covers the pip path on its own.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# jsii prints an end-of-life banner whenever it starts Node 20, unless the major version is
+# listed here; set before the first aws_cdk import starts the jsii runtime.
+_JSII_SILENCE = "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"
+os.environ[_JSII_SILENCE] = ",".join(filter(None, [os.environ.get(_JSII_SILENCE), "20"]))
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def cdk_json_context() -> dict[str, Any]:
+    context: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())["context"]
+    return context
+
+
+@dataclass(frozen=True)
+class Synth:
+    """The synthesized app: its output directory (cloud assembly) and the stack template."""
+
+    outdir: Path
+    template: dict[str, Any]
+    template_path: Path
+
+    def resources(self, type_: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.template["Resources"].items() if v["Type"] == type_}
+
+    def runner_asset(self) -> Path:
+        """The staged runner Lambda bundle (the asset holding the handler that is not a Docker context)."""
+        found = [
+            d
+            for d in self.outdir.glob("asset.*")
+            if (d / "functions" / "task_runner.py").is_file() and not (d / "Dockerfile").is_file()
+        ]
+        if len(found) != 1:
+            raise LookupError(f"expected one runner asset in {self.outdir}, found {found}")
+        return found[0]
+
+
+def load(outdir: Path) -> Synth:
+    path = outdir / "Stratoflow.template.json"
+    return Synth(outdir=outdir, template=json.loads(path.read_text()), template_path=path)
+
+
+def synthesize_once(base: Path) -> Synth:
+    """Synthesize into ``base/cdk-assembly`` unless another pytest-xdist worker of this
+    session already did: the first worker to take the lock synthesizes, the others wait
+    for it and read the same cloud assembly."""
+    outdir = base / "cdk-assembly"
+    with open(base / "cdk-assembly.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (outdir / ".complete").is_file():
+            synthesize(outdir, base / "cdk-bundle-cache")
+            (outdir / ".complete").touch()
+    return load(outdir)
+
+
+def synthesize(outdir: Path, bundle_cache: Path) -> Synth:
+    """Build and synthesize the app; raises if cdk-nag reports an unacknowledged finding."""
+    import aws_cdk as cdk
+
+    from infra.app import build_app
+
+    context = {
+        **cdk_json_context(),
+        "stratoflow:runnerDependencies": "fake-for-tests",
+        "stratoflow:bundleCacheDir": str(bundle_cache),
+    }
+    app = build_app(cdk.App(context=context, outdir=str(outdir)))
+    app.synth()
+    return load(outdir)
