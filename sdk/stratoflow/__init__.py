@@ -17,7 +17,16 @@ from __future__ import annotations
 from typing import Any
 
 from stratoflow import errors
-from stratoflow.define import Resources, WorkflowDef, dynamic, map_task, set_local_runner, task, workflow
+from stratoflow.define import (
+    Resources,
+    S3Trigger,
+    WorkflowDef,
+    dynamic,
+    map_task,
+    set_local_runner,
+    task,
+    workflow,
+)
 from stratoflow.errors import (
     CompileError,
     DefinitionError,
@@ -36,6 +45,7 @@ __all__ = [
     "File",
     "InputError",
     "Resources",
+    "S3Trigger",
     "SdkError",
     "TaskFailedError",
     "WorkflowDef",

@@ -13,6 +13,7 @@ EXPECTED_ALL = [
     "File",
     "InputError",
     "Resources",
+    "S3Trigger",
     "SdkError",
     "TaskFailedError",
     "WorkflowDef",

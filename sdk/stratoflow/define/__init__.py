@@ -6,14 +6,17 @@ from stratoflow.define._map import MapTaskDef, dynamic, map_task
 from stratoflow.define._resources import Resources
 from stratoflow.define._task import TaskDef, resolve_task, task
 from stratoflow.define._trace import Call, Promise, constant_to_json
+from stratoflow.define._triggers import RESERVED_PREFIXES, S3Trigger
 from stratoflow.define._workflow import WorkflowDef, set_local_runner, workflow
 
 __all__ = [
+    "RESERVED_PREFIXES",
     "Call",
     "Interface",
     "MapTaskDef",
     "Promise",
     "Resources",
+    "S3Trigger",
     "TaskDef",
     "WorkflowDef",
     "constant_to_json",

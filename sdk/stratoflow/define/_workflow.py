@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from stratoflow import ir
@@ -17,6 +17,7 @@ from stratoflow.define._location import (
 )
 from stratoflow.define._task import outputs_for_call
 from stratoflow.define._trace import Call, Promise, Trace, active_trace, bind_inputs, constant_to_json
+from stratoflow.define._triggers import S3Trigger, check_triggers
 from stratoflow.errors import DefinitionError, Problem
 from stratoflow.values import ValueTypeError, is_assignable
 
@@ -46,8 +47,10 @@ class WorkflowDef(Generic[P, R]):
         interface: Interface,
         calls: tuple[Call, ...],
         output_bindings: dict[str, ir.Binding],
+        triggers: tuple[ir.TriggerSpec, ...] = (),
     ) -> None:
         self.fn = fn
+        self.triggers = triggers
         self.name = name
         self.interface = interface
         self.calls = calls
@@ -120,12 +123,23 @@ def _bind_outputs(
     return bindings
 
 
-def _trace_workflow(fn: Callable[..., Any], name: str) -> WorkflowDef[Any, Any]:
+def _trace_workflow(
+    fn: Callable[..., Any],
+    name: str,
+    triggers: Sequence[S3Trigger] = (),
+    decorated_at: ir.SourceLocation | None = None,
+) -> WorkflowDef[Any, Any]:
     problems: list[Problem] = []
     interface = extract_interface(fn, f"workflow '{name}'", problems)
     if problems:
         raise DefinitionError(problems)
+    # Trigger problems (at the decorator) are reported with the body's, in one error.
+    trigger_problems: list[Problem] = []
+    trigger_specs = check_triggers(
+        triggers, interface, name, decorated_at or function_location(fn), trigger_problems
+    )
     trace = Trace(workflow=name)
+    trace.problems.extend(trigger_problems)
     inputs = {
         v.name: Promise(trace, ir.InputBinding(name=v.name), v.type, f"workflow input '{v.name}'")
         for v in interface.inputs
@@ -146,7 +160,12 @@ def _trace_workflow(fn: Callable[..., Any], name: str) -> WorkflowDef[Any, Any]:
     if trace.problems:
         raise DefinitionError(trace.problems)
     return WorkflowDef(
-        fn, name=name, interface=interface, calls=tuple(trace.calls), output_bindings=output_bindings
+        fn,
+        name=name,
+        interface=interface,
+        calls=tuple(trace.calls),
+        output_bindings=output_bindings,
+        triggers=trigger_specs,
     )
 
 
@@ -155,23 +174,33 @@ def workflow(fn: Callable[P, R], /) -> WorkflowDef[P, R]: ...
 
 
 @overload
-def workflow(*, name: str | None = None) -> Callable[[Callable[P, R]], WorkflowDef[P, R]]: ...
+def workflow(
+    *, name: str | None = None, triggers: Sequence[S3Trigger] = ()
+) -> Callable[[Callable[P, R]], WorkflowDef[P, R]]: ...
 
 
 def workflow(
-    fn: Callable[P, R] | None = None, /, *, name: str | None = None
+    fn: Callable[P, R] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    triggers: Sequence[S3Trigger] = (),
 ) -> WorkflowDef[P, R] | Callable[[Callable[P, R]], WorkflowDef[P, R]]:
     """Declare a workflow. Its body runs once, now, to record which tasks feed which.
+
+    ``triggers`` start it on AWS when a matching object lands in the stack's bucket
+    (:class:`~stratoflow.S3Trigger`); problems with them point at the decorator's line.
 
     Example:
         >>> @workflow
         ... def pipeline(x: int) -> int:
         ...     return double(x=double(x=x))  # doctest: +SKIP
     """
+    decorated_at = caller_location()
     if fn is not None:
-        return _trace_workflow(fn, name or fn.__name__)
+        return _trace_workflow(fn, name or fn.__name__, triggers, decorated_at)
 
     def decorate(inner: Callable[P, R]) -> WorkflowDef[P, R]:
-        return _trace_workflow(inner, name or inner.__name__)
+        return _trace_workflow(inner, name or inner.__name__, triggers, decorated_at)
 
     return decorate

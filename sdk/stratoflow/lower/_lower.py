@@ -94,6 +94,7 @@ def lower(wf: WorkflowDef[Any, Any]) -> ir.WorkflowSpec:
         output_bindings=outputs,
         nodes=tuple(builder.nodes),
         tasks=builder.tasks,
+        triggers=wf.triggers,
         location=wf.location,
     )
     _CACHE[wf] = spec
