@@ -30,6 +30,16 @@ from stratoflow.runtime._runner import (
     run_node,
     run_task,
 )
+from stratoflow.runtime._triggers import (
+    S3ObjectEvent,
+    TriggerOutcome,
+    TriggerSettings,
+    TriggerTarget,
+    execution_name,
+    key_matches,
+    start_triggered_runs,
+    targets_json,
+)
 
 __all__ = [
     "AwsRunnerEnv",
@@ -41,11 +51,17 @@ __all__ = [
     "NodeResult",
     "OutputStore",
     "RunnerSettings",
+    "S3ObjectEvent",
+    "TriggerOutcome",
+    "TriggerSettings",
+    "TriggerTarget",
     "backoff_seconds",
     "call_user",
     "encode_inputs",
     "encode_outputs",
+    "execution_name",
     "gather_map",
+    "key_matches",
     "literal_from_constant",
     "lookup_node_cache",
     "map_output_type",
@@ -56,6 +72,8 @@ __all__ = [
     "run_node",
     "run_node_event",
     "run_task",
+    "start_triggered_runs",
     "step_functions_error",
+    "targets_json",
     "validate_inputs",
 ]
