@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from stratoflow import File, Resources, task, workflow
+from stratoflow import File, Resources, S3Trigger, task, workflow
 
 
 @dataclass
@@ -75,7 +75,7 @@ def write_report(summary: Summary) -> File:
     return File(path)
 
 
-@workflow
+@workflow(triggers=[S3Trigger(prefix="incoming/", suffix=".csv", input="data")])
 def sales_report(data: File) -> tuple[Summary, File]:
     raw = extract(data=data)
     summary = summarise(raw=raw, sales=clean(rows=raw))

@@ -12,6 +12,7 @@ from infra.constructs.cache_table import CacheTable
 from infra.constructs.fargate_compute import FargateCompute, FargateShape
 from infra.constructs.payload_bucket import PayloadBucket
 from infra.constructs.task_function import TaskFunction
+from infra.constructs.trigger_starter import TriggeredWorkflow, TriggerStarter
 from infra.constructs.workflow_state_machine import WorkflowStateMachine, pascal_case
 
 __all__ = [
@@ -24,6 +25,8 @@ __all__ = [
     "PayloadBucket",
     "PropsError",
     "TaskFunction",
+    "TriggerStarter",
+    "TriggeredWorkflow",
     "WorkflowStateMachine",
     "pascal_case",
     "runner_data_statements",

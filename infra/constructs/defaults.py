@@ -40,6 +40,12 @@ RUNNER_MEMORY_MIB: Final = 1024
 RUNNER_TIMEOUT_SECONDS: Final = 900
 """Lambda's maximum: routing sends a task to Lambda only when its timeout fits in 15 minutes."""
 
+TRIGGER_STARTER_HANDLER: Final = "functions.trigger_starter.handler"
+TRIGGER_STARTER_MEMORY_MIB: Final = 256
+"""The starter copies objects server-side and hashes by S3 checksum: it needs little memory."""
+TRIGGER_STARTER_TIMEOUT_SECONDS: Final = 300
+"""Room for a multipart server-side copy of a large object (and a streamed hash) before starting."""
+
 CACHE_TTL_DAYS: Final = 30
 """How long a cache entry lives (the runner writes ``ttl``; DynamoDB deletes it afterwards)."""
 

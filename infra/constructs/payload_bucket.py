@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.constructs import defaults
+from infra.constructs._nag import acknowledge
 from infra.constructs._props import raise_if_problems
 
 __all__ = ["PayloadBucket"]
+
+_NOTIFICATIONS_HANDLER = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"
+"""CDK's singleton function (one per stack) that writes a bucket's notification configuration."""
 
 
 class PayloadBucket(Construct):
@@ -38,6 +42,7 @@ class PayloadBucket(Construct):
         noncurrent_versions_expire_days: int = defaults.NONCURRENT_VERSIONS_EXPIRE_DAYS,
         access_logs_expire_days: int = defaults.ACCESS_LOGS_EXPIRE_DAYS,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        event_bridge_enabled: bool = False,
     ) -> None:
         problems = [
             f"{name} must be at least 1 day, got {value}"
@@ -73,6 +78,8 @@ class PayloadBucket(Construct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="data/",
+            # S3 triggers: every object event goes to the default bus, where rules pick theirs.
+            event_bridge_enabled=event_bridge_enabled,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="expire-runs",
@@ -88,3 +95,12 @@ class PayloadBucket(Construct):
             ],
             removal_policy=removal_policy,
         )
+        handler = Stack.of(self).node.try_find_child(_NOTIFICATIONS_HANDLER) if event_bridge_enabled else None
+        if handler is not None:
+            acknowledge(
+                handler,
+                "IAM4",
+                "CDK's bucket-notifications handler uses AWSLambdaBasicExecutionRole (create its log group "
+                "and write its logs); its S3 right is s3:PutBucketNotification, written by CDK",
+                finding="Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+            )

@@ -35,6 +35,7 @@ class TaskFunction(Construct):
     Attributes:
         function: The Lambda function.
         role: Its execution role.
+        code: The code asset (shared by other functions of the stack, e.g. the trigger starter).
         bundle_path: The staged code directory (for inspection and tests).
 
     Example:
@@ -114,15 +115,16 @@ class TaskFunction(Construct):
                 resources=[self.log_group.log_group_arn],
             )
         )
+        self.code = lambda_.Code.from_asset(
+            str(bundle.path), asset_hash=bundle.content_hash, asset_hash_type=AssetHashType.CUSTOM
+        )
         self.function = lambda_.Function(
             self,
             "Function",
             runtime=lambda_.Runtime.PYTHON_3_12,
             architecture=_ARCHITECTURES[architecture],
             handler=defaults.RUNNER_HANDLER,
-            code=lambda_.Code.from_asset(
-                str(bundle.path), asset_hash=bundle.content_hash, asset_hash_type=AssetHashType.CUSTOM
-            ),
+            code=self.code,
             memory_size=memory_mib,
             ephemeral_storage_size=Size.mebibytes(ephemeral_storage_mib),
             timeout=Duration.seconds(timeout_seconds),

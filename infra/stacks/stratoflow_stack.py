@@ -16,6 +16,7 @@ from infra.constructs.cache_table import CacheTable
 from infra.constructs.fargate_compute import FargateCompute, FargateShape
 from infra.constructs.payload_bucket import PayloadBucket
 from infra.constructs.task_function import TaskFunction
+from infra.constructs.trigger_starter import TriggeredWorkflow, TriggerStarter
 from infra.constructs.workflow_state_machine import WorkflowStateMachine, pascal_case
 from infra.stacks.settings import StackSettings
 from stratoflow import ir, routing
@@ -58,7 +59,8 @@ def _fargate_shapes(routes: Sequence[routing.Route]) -> list[FargateShape]:
 
 
 class StratoflowStack(Stack):
-    """Bucket, cache table, runner Lambda, Fargate compute (when a node needs it) and the workflows.
+    """Bucket, cache table, runner Lambda, Fargate compute (when a node needs it), the workflows and
+    their S3 triggers (when a workflow declares one).
 
     Every workflow compiles here (``stratoflow.backends.asl``); one runner function
     serves all of them, sized for the largest Lambda-routed task; task definitions exist
@@ -71,6 +73,7 @@ class StratoflowStack(Stack):
         runner: The task-runner function construct.
         compute: The Fargate construct, or ``None`` when every node fits Lambda.
         workflows: State machine construct per workflow name.
+        triggers: The S3 trigger starter and rules, or ``None`` when no workflow has a trigger.
 
     Example:
         >>> app = cdk.App()  # doctest: +SKIP
@@ -86,7 +89,8 @@ class StratoflowStack(Stack):
         lambda_routes = [r for r in routes if r.target == "lambda"]
         module_files = sorted({w.module_file for w in settings.workflows})
 
-        self.payload = PayloadBucket(self, "Payload")
+        triggered = {spec.name for spec in settings.specs if spec.triggers}
+        self.payload = PayloadBucket(self, "Payload", event_bridge_enabled=bool(triggered))
         self.cache = CacheTable(self, "Cache")
         bucket, table = self.payload.bucket, self.cache.table
         environment = {
@@ -135,6 +139,25 @@ class StratoflowStack(Stack):
                 f"StateMachine{pascal_case(workflow.name)}",
                 value=construct.state_machine.state_machine_arn,
                 description=f"State machine of workflow {workflow.name}",
+            )
+        self.triggers: TriggerStarter | None = None
+        if triggered:
+            self.triggers = TriggerStarter(
+                self,
+                "Triggers",
+                code=self.runner.code,
+                bucket=bucket,
+                architecture=settings.lambda_architecture,
+                workflows=[
+                    TriggeredWorkflow(
+                        name=workflow.name,
+                        state_machine=self.workflows[workflow.name].state_machine,
+                        spec_key=workflow.spec_key,
+                        triggers=spec.triggers,
+                    )
+                    for workflow, spec in zip(compiled, settings.specs, strict=True)
+                    if spec.triggers
+                ],
             )
         CfnOutput(
             self,

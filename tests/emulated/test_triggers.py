@@ -3,6 +3,7 @@ and an upload to the deployed stack's bucket that runs ``sales_report`` end to e
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ from stratoflow.runtime import (
     key_matches,
     targets_json,
 )
-from stratoflow.testing import FakeLambdaContext
+from stratoflow.testing import EmulatedAws, FakeLambdaContext, StackSandbox
 from stratoflow.testing._sandbox import Sandbox
 
 pytestmark = pytest.mark.emulated
@@ -273,3 +274,87 @@ def test_the_file_input_is_the_uploaded_object(starter: Starter) -> None:
             ].read()
         )
     )
+
+
+def test_the_example_declares_its_trigger() -> None:
+    assert sales_spec().triggers == (ir.TriggerSpec(prefix="incoming/", suffix=".csv", input="data"),)
+
+
+# --- install_events_to_lambda: moto's EventBridge cannot invoke a Lambda target --------------------
+
+
+def _rule_to_function(aws: EmulatedAws, handler: Any = None) -> None:
+    events = aws.client("events")
+    events.put_rule(Name="r", EventPattern=json.dumps({"source": ["canary"]}))
+    if handler is None:
+        arn = aws.client("lambda").create_function(
+            FunctionName="target",
+            Runtime="python3.12",
+            Role=aws.role_arn,
+            Handler="index.handler",
+            Code={"ZipFile": _zip()},
+        )["FunctionArn"]
+    else:
+        arn = aws.register_lambda("target", handler)
+    events.put_targets(Rule="r", Targets=[{"Id": "t", "Arn": arn}])
+
+
+def _zip() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return event\n")
+    return buffer.getvalue()
+
+
+def _put_event(aws: EmulatedAws) -> None:
+    aws.client("events").put_events(Entries=[{"Source": "canary", "DetailType": "t", "Detail": '{"k": 1}'}])
+
+
+def test_raw_eventbridge_cannot_deliver_to_a_lambda_target(raw_aws: EmulatedAws) -> None:
+    _rule_to_function(raw_aws)
+    with pytest.raises(NotImplementedError, match="Expr not defined"):
+        _put_event(raw_aws)
+
+
+def test_patched_eventbridge_invokes_the_lambda_target_with_the_event(aws: EmulatedAws) -> None:
+    received: list[dict[str, Any]] = []
+    _rule_to_function(aws, lambda event, context: received.append(event))
+    _put_event(aws)
+    assert [(e["source"], e["detail"]) for e in received] == [("canary", {"k": 1})]
+    aws.client("events").put_events(Entries=[{"Source": "other", "DetailType": "t", "Detail": "{}"}])
+    assert len(received) == 1  # the pattern still filters
+
+
+# --- the deployed stack: an upload runs sales_report ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stack(cdk_assembly: Any) -> Iterator[StackSandbox]:
+    if importlib.util.find_spec("aws_cdk") is None:
+        pytest.skip("synthesizing the app needs the cdk extra: pip install -e '.[cdk]'")
+    with StackSandbox(project_dir=REPO, template_dir=cdk_assembly.outdir) as deployed:
+        yield deployed
+
+
+def _sales_executions(stack: StackSandbox) -> list[dict[str, Any]]:
+    arn = stack.client.state_machines["sales_report"]
+    return list(stack.aws.client("stepfunctions").list_executions(stateMachineArn=arn)["executions"])
+
+
+def test_an_upload_to_the_stack_bucket_runs_sales_report(stack: StackSandbox, tmp_path: Path) -> None:
+    assert stack.deployment.trigger_function is not None
+    before = {e["name"] for e in _sales_executions(stack)}
+    s3 = stack.aws.client("s3")
+    s3.put_object(Bucket=stack.client.bucket, Key="incoming/x.csv", Body=SALES.read_bytes())
+    started = [e for e in _sales_executions(stack) if e["name"] not in before]
+    assert len(started) == 1
+    spec = sales_spec()
+    execution = Execution(stack.client, spec, started[0]["name"], started[0]["executionArn"]).wait(timeout=60)
+    local = run_local(spec, {"data": str(SALES)}, RunOptions(home=tmp_path, progress=False)).outputs
+    assert execution.outputs()["o0"] == local["o0"]
+    s3.put_object(Bucket=stack.client.bucket, Key="incoming/x.txt", Body=b"not a csv")
+    s3.put_object(Bucket=stack.client.bucket, Key="elsewhere/x.csv", Body=SALES.read_bytes())
+    assert len(_sales_executions(stack)) == len(before) + 1

@@ -21,6 +21,7 @@ from stratoflow.testing._patches_ecs import (
     install_ecs_inprocess,
     install_ecs_sync_failure,
 )
+from stratoflow.testing._patches_events import install_events_to_lambda
 from stratoflow.testing._patches_integrations import (
     install_client_cache,
     install_integration_normalisation,
@@ -49,6 +50,7 @@ __all__ = [
     "install_ecs",
     "install_ecs_inprocess",
     "install_ecs_sync_failure",
+    "install_events_to_lambda",
     "install_fast_timers",
     "install_integration_normalisation",
     "install_jsonata",
@@ -94,6 +96,7 @@ def install_all(*, timer_scale: float = 0.001) -> Undo:
         install_ecs(),
         install_ecs_inprocess(),
         install_ecs_sync_failure(),
+        install_events_to_lambda(),
         # CloudFormation only: no other path reaches these methods, so they are safe everywhere.
         install_cfn_sfn_parser_backend(),
         install_cfn_definition_substitutions(),

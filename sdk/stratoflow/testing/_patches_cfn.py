@@ -232,7 +232,22 @@ def _aws_custom_resource(properties: dict[str, Any], region: str) -> tuple[str |
     return (None if physical_id is None else str(physical_id)), data
 
 
-_HANDLERS: dict[str, CustomResourceHandler] = {"Custom::AWS": _aws_custom_resource}
+def _bucket_notifications(properties: dict[str, Any], region: str) -> tuple[str | None, dict[str, Any]]:
+    """What CDK's bucket-notifications handler (``Custom::S3BucketNotifications``) does on Create
+    for a bucket whose notifications CDK manages: put the whole configuration (here: EventBridge)."""
+    client = boto3.session.Session(region_name=region).client("s3")
+    client.put_bucket_notification_configuration(
+        Bucket=properties["BucketName"],
+        NotificationConfiguration=properties.get("NotificationConfiguration") or {},
+        SkipDestinationValidation=str(properties.get("SkipDestinationValidation", "false")).lower() == "true",
+    )
+    return None, {}
+
+
+_HANDLERS: dict[str, CustomResourceHandler] = {
+    "Custom::AWS": _aws_custom_resource,
+    "Custom::S3BucketNotifications": _bucket_notifications,
+}
 
 
 def register_custom_resource_handler(resource_type: str, handler: CustomResourceHandler) -> None:
@@ -267,8 +282,9 @@ def install_cfn_custom_resources() -> Undo:
     moto fix: ``CustomModel`` invokes the provider Lambda on a thread (Docker for a
     Node.js provider) and waits for a reply to a ResponseURL, so the stack never leaves
     ``CREATE_IN_PROGRESS``; a reply from another thread would race moto's create loop.
-    For a registered type (``Custom::AWS`` built in) the patch runs the handler before
-    returning the resource, so it is complete when moto checks. A handler failure leaves
+    For a registered type (``Custom::AWS`` and ``Custom::S3BucketNotifications`` built in)
+    the patch runs the handler before returning the resource, so it is complete when moto
+    checks. A handler failure leaves
     the resource incomplete and records a ``CREATE_FAILED`` stack event with the reason
     (moto has no rollback). Unregistered types keep moto's behaviour.
     """

@@ -40,6 +40,7 @@ from stratoflow import errors, ir
 from stratoflow.client import Client, Execution
 from stratoflow.testing._harness import EmulatedAws
 from stratoflow.testing._patches_lambda import FakeLambdaContext
+from stratoflow.testing._stack_triggers import route_trigger_starter
 
 __all__ = ["StackDeployError", "StackDeployment", "StackSandbox", "deploy_stack", "synth_app"]
 
@@ -67,6 +68,7 @@ class StackDeployment:
         runner_function: Physical name of the runner Lambda (routed in-process).
         task_families: ECS task-definition families (routed to the in-process entrypoint).
         skipped_resource_types: Types moto's CloudFormation does not create.
+        trigger_function: Physical name of the S3 trigger starter (routed in-process), if any.
     """
 
     stack_name: str
@@ -75,6 +77,7 @@ class StackDeployment:
     runner_function: str
     task_families: tuple[str, ...]
     skipped_resource_types: tuple[str, ...]
+    trigger_function: str | None = None
 
 
 class _ProcessEnvironment:
@@ -344,6 +347,9 @@ def deploy_stack(
         runner_function=_route_runner(aws, stack_name),
         task_families=_route_task_definitions(aws, stack_name),
         skipped_resource_types=_skipped_types(aws, stack_name),
+        trigger_function=route_trigger_starter(
+            aws, _stack_resources(aws, stack_name, "AWS::Lambda::Function")
+        ),
     )
 
 

@@ -1,0 +1,43 @@
+"""Route a deployed stack's S3 trigger starter to the in-process ``functions.trigger_starter``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from stratoflow.testing._harness import EmulatedAws
+from stratoflow.testing._patches_lambda import FakeLambdaContext
+
+__all__ = ["TRIGGER_STARTER_HANDLER", "route_trigger_starter"]
+
+TRIGGER_STARTER_HANDLER = "functions.trigger_starter.handler"
+
+
+def route_trigger_starter(aws: EmulatedAws, function_names: Sequence[str]) -> str | None:
+    """Route the stack's trigger starter (the function among ``function_names`` with its handler).
+
+    The starter gets the deployed function's environment passed in rather than overlaid on
+    ``os.environ``: it runs inside the uploading ``PutObject``, while the execution it starts
+    may already be invoking the runner, whose environment owns the overlay.
+
+    Returns:
+        The starter's function name, or ``None`` when the stack has no triggers.
+    """
+    from functions import trigger_starter  # noqa: PLC0415 - needs the fake credentials set up
+
+    lambda_client = aws.client("lambda")
+    names = [
+        name
+        for name in function_names
+        if lambda_client.get_function_configuration(FunctionName=name)["Handler"] == TRIGGER_STARTER_HANDLER
+    ]
+    if not names:
+        return None
+
+    def handler(event: dict[str, Any], context: FakeLambdaContext) -> Any:
+        # Read at every invocation, as a new Lambda sandbox would.
+        configuration = lambda_client.get_function_configuration(FunctionName=names[0])
+        return trigger_starter.start(event, configuration.get("Environment", {}).get("Variables", {}))
+
+    aws.register_lambda_handler(names[0], handler)
+    return names[0]
