@@ -146,9 +146,11 @@ class S3ObjectEvent(BaseModel):
 class TriggerOutcome:
     """What one matching trigger did for one event.
 
-    ``started``: this call started the execution; ``duplicate``: an execution of that name
-    exists (a redelivered event); ``missing``: the object is gone, nothing to run.
-    ``inputs_existed`` says the inputs had been written by an earlier delivery.
+    ``started``: ``StartExecution`` succeeded (for a redelivery while the run is still going,
+    Step Functions answers with the existing execution, and ``inputs_existed`` is true);
+    ``duplicate``: ``ExecutionAlreadyExists`` (a redelivery after the run); ``missing``: the
+    object version is gone, nothing to run. ``inputs_existed``: an earlier delivery wrote
+    the run's inputs.
     """
 
     workflow: str
