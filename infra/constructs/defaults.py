@@ -51,6 +51,7 @@ CACHE_TTL_DAYS: Final = 30
 
 # -- S3 -------------------------------------------------------------------------------------
 RUNS_PREFIX: Final = "runs/"
+BLOBS_PREFIX: Final = "blobs/"
 RUNS_EXPIRE_DAYS: Final = 30
 """Per-run intermediates (node outputs, map items) are only needed while a run is inspected."""
 NONCURRENT_VERSIONS_EXPIRE_DAYS: Final = 7

@@ -200,6 +200,13 @@ class TriggerStarter(Construct):
                 sid="PinAndWriteRunInputs", actions=["s3:GetObject", "s3:PutObject"], resources=[runs]
             ),
             iam.PolicyStatement(
+                # Encoding the File input adopts the pinned copy into the content-addressed
+                # blobs/ (HeadObject needs GetObject; the copy needs PutObject).
+                sid="AdoptIntoBlobs",
+                actions=["s3:GetObject", "s3:PutObject"],
+                resources=[bucket.arn_for_objects(f"{defaults.BLOBS_PREFIX}*")],
+            ),
+            iam.PolicyStatement(
                 sid="ReadSpecs",
                 actions=["s3:GetObject"],
                 resources=sorted({bucket.arn_for_objects(w.spec_key) for w in workflows}),
@@ -224,6 +231,13 @@ class TriggerStarter(Construct):
             "the starter copies the new object to runs/<execution>/trigger/ and writes runs/<execution>/"
             "inputs.json, named at run time; only that prefix of the stack's bucket",
             finding=f"Resource::{nag_resource(self, bucket.arn_for_objects(defaults.RUNS_PREFIX + '*'))}",
+        )
+        acknowledge(
+            self.role,
+            "IAM5",
+            "the File input is adopted into blobs/<sha256>, a content-addressed key known only at run "
+            "time; only that prefix of the stack's bucket",
+            finding=f"Resource::{nag_resource(self, bucket.arn_for_objects(defaults.BLOBS_PREFIX + '*'))}",
         )
         for prefix in self._read_prefixes(workflows):
             acknowledge(

@@ -71,3 +71,20 @@ def test_a_local_run_rejects_an_s3_uri_naming_the_input(etl_spec, tmp_path: Path
         run_local(etl_spec, {"data": "s3://bucket/key.csv"}, RunOptions(home=tmp_path, progress=False))
     assert info.value.input_name == "data"
     assert "remote file" in str(info.value)
+
+
+def test_an_s3_input_is_pinned_so_overwriting_the_source_cannot_change_a_run(sandbox: Sandbox) -> None:
+    from stratoflow import ir, values
+    from stratoflow.aws import S3BlobStore
+
+    s3 = sandbox.aws.client("s3")
+    s3.put_object(Bucket=sandbox.bucket, Key="incoming/pinned.txt", Body=b"first")
+    blobs = S3BlobStore(s3, sandbox.bucket)
+    file_type = ir.TypeRef(kind="file")
+    literal = values.encode(values.File(f"s3://{sandbox.bucket}/incoming/pinned.txt"), file_type, blobs)
+    s3.put_object(Bucket=sandbox.bucket, Key="incoming/pinned.txt", Body=b"second")
+    decoded = values.decode(literal, file_type, blobs)
+    assert decoded.uri.startswith(f"s3://{sandbox.bucket}/blobs/")
+    assert decoded.name == "pinned.txt"
+    with decoded.open("rb") as handle:
+        assert handle.read() == b"first"

@@ -118,6 +118,7 @@ def test_starter_role_is_least_privilege(synth: Synth) -> None:
         ),
         "ListForMissingKeys": ("s3:ListBucket", arn),
         "PinAndWriteRunInputs": (["s3:GetObject", "s3:PutObject"], {"Fn::Join": ["", [arn, "/runs/*"]]}),
+        "AdoptIntoBlobs": (["s3:GetObject", "s3:PutObject"], {"Fn::Join": ["", [arn, "/blobs/*"]]}),
         "ReadSpecs": ("s3:GetObject", {"Fn::Join": ["", [arn, "/" + _spec_key()]]}),
         "StartTriggeredWorkflows": ("states:StartExecution", {"Ref": sales_machine}),
         "xray": (["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "*"),

@@ -78,10 +78,16 @@ class S3BlobStore:
         bucket, key = parse_s3_uri(uri)
         return self._exists(key, bucket)
 
-    def describe_remote(self, uri: str) -> tuple[str, int]:
-        """sha256 and size of an object given by URI: S3's full-object SHA-256 checksum when
-        it has one, else the contents streamed through hashlib (never the ETag: it is not a
-        content hash for multipart uploads)."""
+    def adopt_remote(self, uri: str) -> tuple[str, str, int]:
+        """Pin an object given by URI: (blob URI, sha256, size).
+
+        The contents are identified by S3's full-object SHA-256 checksum when the object has
+        one, else streamed through hashlib (never the ETag: not a content hash for multipart
+        uploads), then copied server-side to the content-addressed ``blobs/`` key. Both the
+        read and the copy are conditional on the ETag seen first, so a run always reads
+        exactly the bytes its cache key was computed from, even if the source key is
+        overwritten before the run reads it.
+        """
         bucket, key = parse_s3_uri(uri)
         try:
             head = self.client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
@@ -89,14 +95,25 @@ class S3BlobStore:
             if _is_missing(exc):
                 raise RemoteFileError(f"{uri} does not exist") from exc
             raise
+        etag, size = head["ETag"], int(head["ContentLength"])
         checksum = head.get("ChecksumSHA256")
         if checksum and head.get("ChecksumType", "FULL_OBJECT") == "FULL_OBJECT" and "-" not in checksum:
-            return base64.b64decode(checksum).hex(), int(head["ContentLength"])
-        digest = hashlib.sha256()
-        body = self.client.get_object(Bucket=bucket, Key=key)["Body"]
-        for chunk in iter(lambda: body.read(1 << 20), b""):
-            digest.update(chunk)
-        return digest.hexdigest(), int(head["ContentLength"])
+            digest = base64.b64decode(checksum).hex()
+        else:
+            hasher = hashlib.sha256()
+            body = self.client.get_object(Bucket=bucket, Key=key, IfMatch=etag)["Body"]
+            for chunk in iter(lambda: body.read(1 << 20), b""):
+                hasher.update(chunk)
+            digest = hasher.hexdigest()
+        blob_key = self._key(digest)
+        if not self._exists(blob_key):
+            self.client.copy(
+                {"Bucket": bucket, "Key": key},
+                self.bucket,
+                blob_key,
+                ExtraArgs={"CopySourceIfMatch": etag},
+            )
+        return f"s3://{self.bucket}/{blob_key}", digest, size
 
     def download(self, uri: str, dest: Path) -> None:
         bucket, key = parse_s3_uri(uri)

@@ -205,16 +205,16 @@ def _file_to_json(file: File, store: BlobStore | None, t: ir.TypeRef, path: str)
 
 
 def _remote_file_to_json(file: File, store: BlobStore | None, t: ir.TypeRef, path: str) -> JsonValue:
-    """A File given by URI (``s3://...``): referenced where it is, identified by its contents."""
+    """A File given by URI (``s3://...``): pinned into the blob store, identified by its contents."""
     if not file.uri.startswith("s3://"):
         raise ValueTypeError(t, file, path) from ValueError(f"unsupported URI scheme in {file.uri!r}")
     if store is None:
         return None  # validation only: whether it exists is for the store to say
-    describe = getattr(store, "describe_remote", None)
-    if describe is None:
+    adopt = getattr(store, "adopt_remote", None)
+    if adopt is None:
         raise RemoteFileError(f"{file.uri} is a remote file; this backend reads local paths only")
-    digest, size = describe(file.uri)
-    return {"uri": file.uri, "name": file.name, "sha256": digest, "size": size}
+    uri, digest, size = adopt(file.uri)
+    return {"uri": uri, "name": file.name, "sha256": digest, "size": size}
 
 
 class RemoteFileError(ValueError):
