@@ -141,7 +141,11 @@ class _Scheduler:
 
 
 def run_local(
-    spec: ir.WorkflowSpec, inputs: Mapping[str, Any], options: RunOptions | None = None
+    spec: ir.WorkflowSpec,
+    inputs: Mapping[str, Any],
+    options: RunOptions | None = None,
+    *,
+    run_id: str | None = None,
 ) -> LocalRun:
     """Run a workflow's IR on this machine and return its outputs as Python values.
 
@@ -158,7 +162,7 @@ def run_local(
     blobs = LocalBlobStore(home)
     literals = encode_inputs(spec, coerced, blobs)
     ctx = NodeContext(
-        run_id=uuid.uuid4().hex,
+        run_id=run_id or uuid.uuid4().hex,
         spec=spec,
         blobs=blobs,
         outputs=InMemoryOutputStore(literals),
