@@ -75,10 +75,10 @@ def shape_outputs(wf: WorkflowDef[Any, Any], outputs: dict[str, Any]) -> Any:
 
 def _run_locally(wf: WorkflowDef[Any, Any], inputs: dict[str, Any]) -> Any:
     # Imported here so `import stratoflow` stays light and define never imports a backend.
-    from stratoflow.backends.local import run_local  # noqa: PLC0415
+    from stratoflow.backends.local import run_recorded  # noqa: PLC0415
     from stratoflow.lower import lower  # noqa: PLC0415
 
-    return shape_outputs(wf, run_local(lower(wf), inputs).outputs)
+    return shape_outputs(wf, run_recorded(lower(wf), inputs).outputs)
 
 
 set_local_runner(_run_locally)

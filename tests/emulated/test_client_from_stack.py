@@ -76,3 +76,19 @@ def test_run_remote_rejects_a_bad_input_before_starting_anything(
     assert code == 2
     assert "input 'x' expects int" in capsys.readouterr().err
     assert len(sfn.list_executions(stateMachineArn=arn)["executions"]) == before
+
+
+def test_executions_ls_and_show_remote(deployed: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    client = Client.from_stack("Stratoflow", session=deployed.aws.session)
+    execution = client.run(flows.diamond, x=6).wait(timeout=60)
+    capsys.readouterr()
+    assert main(["executions", "ls", "--remote", "--stack", "Stratoflow"]) == 0
+    listing = capsys.readouterr().out
+    assert execution.run_id in listing
+    assert "SUCCEEDED" in listing
+    assert main(["executions", "show", execution.run_id, "--remote"]) == 0
+    shown = capsys.readouterr().out
+    assert "status    SUCCEEDED" in shown
+    assert 'outputs   {"o0": "13+24"}' in shown
+    assert main(["executions", "show", "no-such-run", "--remote"]) == 2
+    assert "no execution named 'no-such-run'" in capsys.readouterr().err

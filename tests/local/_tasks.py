@@ -367,3 +367,13 @@ def maybe_size(f: File | None) -> int:
 @workflow
 def file_sizes(files: list[File], extra: File | None = None) -> tuple[list[int], int]:
     return map_task(file_size)(f=files), maybe_size(f=extra)
+
+
+@task
+def refuse_for_history(x: int) -> int:
+    raise ValueError(f"history says no to {x}")
+
+
+@workflow
+def failing_flow_for_history(x: int) -> int:
+    return refuse_for_history(x=x)

@@ -55,12 +55,12 @@ def _cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     spec = lower(load_workflow(args.target, args.workflow))
     inputs = parse_inputs(spec, args.inputs, extra)
     if args.mode == "local":
-        from stratoflow.backends.local import RunOptions, run_local  # noqa: PLC0415
+        from stratoflow.backends.local import RunOptions, run_recorded  # noqa: PLC0415
 
         options = RunOptions(
             max_workers=args.workers, use_cache=not args.no_cache, progress=None if not args.json else False
         )
-        outputs = run_local(spec, inputs, options).outputs
+        outputs = run_recorded(spec, inputs, options, display=lambda outs: _outputs_json(spec, outs)).outputs
     elif args.mode == "sandbox":
         from stratoflow.cli._sandbox import run_sandbox  # noqa: PLC0415
 
@@ -152,6 +152,14 @@ def _parser() -> argparse.ArgumentParser:
     compile_.add_argument(
         "--explain", action="store_true", help="say where synchronisation points were added"
     )
+    executions = commands.add_parser("executions", help="list recent runs or show one")
+    executions.add_argument("action", choices=["ls", "show"])
+    executions.add_argument(
+        "run_id", nargs="?", help="with show: the run id (a unique prefix is enough locally)"
+    )
+    executions.add_argument("--remote", action="store_true", help="the deployed stack's executions")
+    executions.add_argument("--stack", default="Stratoflow", help="with --remote: the stack's name")
+    executions.add_argument("--limit", type=int, default=20, help="with ls: how many")
     cache = commands.add_parser("cache", help="list or clear the local cache")
     cache.add_argument("action", choices=["ls", "clear"])
     cache.add_argument("--task", help="with clear: only this task's entries")
@@ -171,6 +179,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_graph(args)
         if args.command == "compile":
             return _cmd_compile(args)
+        if args.command == "executions":
+            from stratoflow.cli._executions import cmd_executions  # noqa: PLC0415
+
+            return cmd_executions(args)
         return _cmd_cache(args)
     except TaskFailedError as exc:
         print(f"error: {exc}", file=sys.stderr)

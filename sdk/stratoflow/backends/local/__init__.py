@@ -1,6 +1,16 @@
 """The local backend: run a workflow's IR in this process (threads, SQLite cache, local blobs)."""
 
 from stratoflow.backends.local._executor import LocalRun, RunOptions, run_local
+from stratoflow.backends.local._history import RunHistory, RunRecord, run_recorded
 from stratoflow.runtime import encode_inputs, validate_inputs
 
-__all__ = ["LocalRun", "RunOptions", "encode_inputs", "run_local", "validate_inputs"]
+__all__ = [
+    "LocalRun",
+    "RunHistory",
+    "RunOptions",
+    "RunRecord",
+    "encode_inputs",
+    "run_local",
+    "run_recorded",
+    "validate_inputs",
+]

@@ -1,0 +1,128 @@
+"""The local run history behind ``stratoflow executions ls | show``.
+
+Every local run (from the CLI or a plain ``workflow(...)`` call) is recorded in
+``$STRATOFLOW_HOME/runs.sqlite``: when it started and ended, its status, and its outputs
+(as displayable JSON) or its error. Recording is best-effort bookkeeping around a run;
+it never changes the run's result.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stratoflow import ir
+from stratoflow.backends.local._executor import LocalRun, RunOptions, run_local
+from stratoflow.cache import default_home
+from stratoflow.errors import SdkError
+from stratoflow.runtime import validate_inputs
+
+__all__ = ["RunHistory", "RunRecord", "run_recorded"]
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One recorded local run."""
+
+    run_id: str
+    workflow: str
+    ref: str
+    status: str
+    started: float
+    finished: float | None
+    outputs: Any
+    error: str | None
+
+
+class RunHistory:
+    """Local runs in one SQLite file (WAL: safe with concurrent runs)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, workflow TEXT NOT NULL, "
+                "ref TEXT NOT NULL, status TEXT NOT NULL, started REAL NOT NULL, finished REAL, "
+                "outputs TEXT, error TEXT)"
+            )
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        return conn
+
+    def start(self, run_id: str, spec: ir.WorkflowSpec) -> None:
+        with self._connect() as conn:
+            conn.execute(
+                "INSERT INTO runs (run_id, workflow, ref, status, started) VALUES (?, ?, ?, 'RUNNING', ?)",
+                (run_id, spec.name, spec.ref, time.time()),
+            )
+
+    def finish(self, run_id: str, status: str, *, outputs: Any = None, error: str | None = None) -> None:
+        with self._connect() as conn:
+            conn.execute(
+                "UPDATE runs SET status = ?, finished = ?, outputs = ?, error = ? WHERE run_id = ?",
+                (
+                    status,
+                    time.time(),
+                    None if outputs is None else json.dumps(outputs, default=str),
+                    error,
+                    run_id,
+                ),
+            )
+
+    def _record(self, row: tuple[Any, ...]) -> RunRecord:
+        run_id, workflow, ref, status, started, finished, outputs, error = row
+        return RunRecord(
+            run_id, workflow, ref, status, started, finished, json.loads(outputs) if outputs else None, error
+        )
+
+    def list(self, limit: int = 20) -> Iterator[RunRecord]:
+        """The newest runs first."""
+        with self._connect() as conn:
+            rows = conn.execute("SELECT * FROM runs ORDER BY started DESC LIMIT ?", (limit,)).fetchall()
+        yield from (self._record(row) for row in rows)
+
+    def get(self, run_id: str) -> RunRecord | None:
+        """A run by id, or by a unique prefix of its id."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT * FROM runs WHERE run_id LIKE ? || '%' ESCAPE '\\'", (_escape(run_id),)
+            ).fetchall()
+        return self._record(rows[0]) if len(rows) == 1 else None
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def run_recorded(
+    spec: ir.WorkflowSpec,
+    inputs: Mapping[str, Any],
+    options: RunOptions | None = None,
+    *,
+    display: Callable[[dict[str, Any]], Any] = lambda outputs: outputs,
+) -> LocalRun:
+    """``run_local`` plus a record in the run history (``stratoflow executions``)."""
+    options = options or RunOptions()
+    validate_inputs(spec, inputs)  # rejected inputs are not runs: nothing is recorded
+    history = RunHistory((options.home or default_home()) / "runs.sqlite")
+    run_id = uuid.uuid4().hex
+    history.start(run_id, spec)
+    try:
+        run = run_local(spec, inputs, options, run_id=run_id)
+    except SdkError as exc:
+        history.finish(run_id, "FAILED", error=str(exc))
+        raise
+    except BaseException as exc:
+        history.finish(run_id, "FAILED", error=f"{type(exc).__name__}: {exc}")
+        raise
+    history.finish(run_id, "SUCCEEDED", outputs=display(run.outputs))
+    return run

@@ -1,0 +1,61 @@
+"""`stratoflow executions ls | show` over the local run history."""
+
+from __future__ import annotations
+
+import pytest
+
+from stratoflow.backends.local import RunHistory, RunOptions, run_recorded
+from stratoflow.cache import default_home
+from stratoflow.cli import main
+from stratoflow.errors import InputError, TaskFailedError
+from stratoflow.lower import lower
+from tests.conftest import EXAMPLES
+from tests.local import serialize_flows
+from tests.local._tasks import failing_flow_for_history
+
+
+def _history() -> RunHistory:
+    return RunHistory(default_home() / "runs.sqlite")
+
+
+def test_a_cli_run_is_listed_and_shown_with_its_outputs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(EXAMPLES / "features.py"), "features", "--days", "1", "--json"]) == 0
+    capsys.readouterr()
+    assert main(["executions", "ls"]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert len(listing) == 1
+    assert "features" in listing[0]
+    assert "SUCCEEDED" in listing[0]
+    run_prefix = listing[0].split()[0]
+    assert main(["executions", "show", run_prefix]) == 0
+    shown = capsys.readouterr().out
+    assert "status    SUCCEEDED" in shown
+    assert '"users": ' in shown
+
+
+def test_a_failed_run_is_recorded_with_its_error(fast_options: RunOptions) -> None:
+    with pytest.raises(TaskFailedError):
+        run_recorded(lower(failing_flow_for_history), {"x": 3}, fast_options)
+    (record,) = list(_history().list())
+    assert record.status == "FAILED"
+    assert record.error is not None
+    assert "history says no to 3" in record.error
+    assert record.finished is not None
+
+
+def test_rejected_inputs_are_not_runs(fast_options: RunOptions) -> None:
+    with pytest.raises(InputError):
+        run_recorded(lower(serialize_flows.four_at_once), {"x": "six"}, fast_options)
+    assert list(_history().list()) == []
+
+
+def test_a_plain_workflow_call_is_recorded_too() -> None:
+    serialize_flows.CALLS.clear()
+    assert serialize_flows.four_at_once(x=2) == 16
+    (record,) = list(_history().list())
+    assert (record.workflow, record.status, record.outputs) == ("four_at_once", "SUCCEEDED", {"o0": 16})
+
+
+def test_show_of_an_unknown_run_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["executions", "show", "nope"]) == 2
+    assert "no single local run matches 'nope'" in capsys.readouterr().err
