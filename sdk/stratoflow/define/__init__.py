@@ -1,8 +1,9 @@
-"""The definition layer: ``@task``, ``@workflow``, ``map_task``, ``Resources``; no AWS imports."""
+"""The definition layer: ``@task``, ``@dynamic``, ``@workflow``, ``map_task``, ``Resources``; no AWS imports."""
 
+from stratoflow.define._dynamic import dynamic, trace_dynamic
 from stratoflow.define._interface import Interface
 from stratoflow.define._load import load_workflow
-from stratoflow.define._map import MapTaskDef, dynamic, map_task
+from stratoflow.define._map import MapTaskDef, map_task
 from stratoflow.define._resources import Resources
 from stratoflow.define._task import TaskDef, resolve_task, task
 from stratoflow.define._trace import Call, Promise, constant_to_json
@@ -26,5 +27,6 @@ __all__ = [
     "resolve_task",
     "set_local_runner",
     "task",
+    "trace_dynamic",
     "workflow",
 ]

@@ -1,4 +1,4 @@
-"""``map_task`` (fan a task out over lists) and ``dynamic`` (sub-graphs built at run time)."""
+"""``map_task``: fan a task out over lists."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from stratoflow.define._trace import Call, Promise, active_trace, bind_inputs, c
 from stratoflow.errors import DefinitionError, Problem
 from stratoflow.values import ValueTypeError
 
-__all__ = ["MapTaskDef", "dynamic", "map_task"]
+__all__ = ["MapTaskDef", "map_task"]
 
 
 def _list_of(t: ir.TypeRef) -> ir.TypeRef:
@@ -198,11 +198,4 @@ def map_task(
         min_success_ratio=min_success_ratio,
         batch_size=batch_size,
         processes=processes,
-    )
-
-
-def dynamic(fn: Callable[..., Any] | None = None, /, **_options: Any) -> Any:
-    """``@dynamic`` (a task that builds a sub-workflow at run time) is not implemented yet."""
-    raise NotImplementedError(
-        "@dynamic is not implemented yet in stratoflow; use map_task for fan-out over run-time lists"
     )

@@ -8,6 +8,7 @@ from stratoflow.runtime._aws import (
     step_functions_error,
 )
 from stratoflow.runtime._boundary import call_user
+from stratoflow.runtime._dynamic import DynamicPlan, finish_dynamic, plan_dynamic, prefix_spec, sub_run_id
 from stratoflow.runtime._inputs import encode_inputs, validate_inputs
 from stratoflow.runtime._map import (
     ItemResult,
@@ -43,6 +44,7 @@ from stratoflow.runtime._triggers import (
 
 __all__ = [
     "AwsRunnerEnv",
+    "DynamicPlan",
     "InMemoryOutputStore",
     "ItemResult",
     "MapStore",
@@ -60,12 +62,15 @@ __all__ = [
     "encode_inputs",
     "encode_outputs",
     "execution_name",
+    "finish_dynamic",
     "gather_map",
     "key_matches",
     "literal_from_constant",
     "lookup_node_cache",
     "map_output_type",
     "node_inputs",
+    "plan_dynamic",
+    "prefix_spec",
     "prepare_map",
     "resolve_binding",
     "run_map_items",
@@ -74,6 +79,7 @@ __all__ = [
     "run_task",
     "start_triggered_runs",
     "step_functions_error",
+    "sub_run_id",
     "targets_json",
     "validate_inputs",
 ]

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from stratoflow import ir, values
 from stratoflow.backends.local._attempts import with_retries
+from stratoflow.backends.local._dynamic import SubProgress, run_dynamic_node
 from stratoflow.backends.local._map import run_map_node
 from stratoflow.backends.local._progress import RunProgress, start_progress
 from stratoflow.cache import SqliteCacheStore, default_home
@@ -92,6 +93,17 @@ class _Scheduler:
             self.run.executed.add(node.id)
             return
         task = self.ctx.spec.tasks[node.task]
+        if task.kind == "dynamic":  # trace the body, run its sub-workflow on a nested scheduler
+            hit = with_retries(
+                self.ctx,
+                lambda c, attempt: run_dynamic_node(c, node, self._run_sub, attempt=attempt),
+                retries=task.retries,
+                timeout=task.timeout_seconds,
+                label=node.id,
+                base_seconds=self.options.retry_base_seconds,
+            )
+            (self.run.cache_hits if hit else self.run.executed).add(node.id)
+            return
         result = with_retries(
             self.ctx,
             lambda c, attempt: run_node(c, node.id, attempt=attempt),
@@ -101,6 +113,14 @@ class _Scheduler:
             base_seconds=self.options.retry_base_seconds,
         )
         (self.run.cache_hits if result.cache_hit else self.run.executed).add(node.id)
+
+    def _run_sub(self, sub: NodeContext) -> None:
+        nested = _Scheduler(sub, self.options, self.home, SubProgress(self.progress))
+        try:
+            nested.execute_all()
+        finally:
+            self.run.executed |= nested.run.executed
+            self.run.cache_hits |= nested.run.cache_hits
 
     def execute_all(self) -> None:
         nodes = {n.id: n for n in self.ctx.spec.nodes}

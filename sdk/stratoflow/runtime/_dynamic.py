@@ -1,0 +1,132 @@
+"""Running a ``@dynamic`` node: trace its body on real inputs into a sub-workflow, then, once
+the backend has run that sub-workflow, store its outputs as the node's outputs.
+
+Both halves are shared by the backends: locally the executor runs the sub-workflow in
+between on its own scheduler; on AWS a generic interpreter state machine does.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from stratoflow import ir
+from stratoflow.cache import CacheEntry, cache_key
+from stratoflow.define import resolve_task, trace_dynamic
+from stratoflow.errors import DefinitionError, TaskFailedError
+from stratoflow.lower import lower
+from stratoflow.runtime._boundary import call_user
+from stratoflow.runtime._runner import (
+    NodeContext,
+    _cached_outputs,
+    _decode_inputs,
+    node_inputs,
+    resolve_binding,
+)
+from stratoflow.values import LiteralRef
+
+__all__ = ["DynamicPlan", "finish_dynamic", "plan_dynamic", "prefix_spec", "sub_run_id"]
+
+
+@dataclass(frozen=True)
+class DynamicPlan:
+    """What a dynamic node's body produced: a cache hit (``cached``) or a sub-workflow to run."""
+
+    node: str
+    inputs: dict[str, LiteralRef]
+    key: str | None
+    spec: ir.WorkflowSpec | None = None
+    cached: dict[str, LiteralRef] | None = None
+
+
+def sub_run_id(run_id: str, node_id: str) -> str:
+    """The run id of a dynamic node's sub-workflow (its outputs never meet the parent's)."""
+    return f"{run_id}.{node_id}"
+
+
+def _remap(binding: ir.Binding, prefix: str) -> ir.Binding:
+    if isinstance(binding, ir.PromiseBinding):
+        return ir.PromiseBinding(node=prefix + binding.node, output=binding.output)
+    if isinstance(binding, ir.ListBinding):
+        return ir.ListBinding(items=tuple(_remap(item, prefix) for item in binding.items))
+    return binding
+
+
+def prefix_spec(spec: ir.WorkflowSpec, prefix: str) -> ir.WorkflowSpec:
+    """``spec`` with every node id prefixed (``dyn__add``), so errors name the dynamic node."""
+    nodes = [
+        node.model_copy(
+            update={
+                "id": prefix + node.id,
+                "inputs": {name: _remap(b, prefix) for name, b in node.inputs.items()},
+            }
+        )
+        for node in spec.nodes
+    ]
+    data = spec.model_copy(
+        update={
+            "nodes": tuple(nodes),
+            "output_bindings": {name: _remap(b, prefix) for name, b in spec.output_bindings.items()},
+        }
+    ).model_dump(mode="json")
+    return ir.WorkflowSpec.model_validate(data)
+
+
+def _dynamic_task(ctx: NodeContext, node_id: str) -> tuple[ir.TaskNode, ir.TaskSpec]:
+    node = ctx.spec.node(node_id)
+    task = ctx.spec.tasks[node.task]
+    if not isinstance(node, ir.TaskNode) or task.kind != "dynamic":
+        raise TypeError(f"node '{node_id}' is not a @dynamic task node")
+    return node, task
+
+
+def plan_dynamic(ctx: NodeContext, node_id: str, *, attempt: int = 1) -> DynamicPlan:
+    """Look the node up in the cache; on a miss, run its body on the real inputs (traced).
+
+    The sub-workflow's inputs are the node's inputs; its node ids are prefixed with
+    ``<node_id>__``. A body that raises, or records an invalid graph, fails the node.
+    """
+    node, task = _dynamic_task(ctx, node_id)
+    inputs = node_inputs(ctx, node, task)
+    key = None
+    if task.cache.enabled and ctx.use_cache and ctx.cache is not None:
+        key = cache_key(task, {name: lit.hash for name, lit in inputs.items()})
+        cached = _cached_outputs(ctx, key)
+        if cached is not None:
+            return DynamicPlan(node=node_id, inputs=inputs, key=key, cached=cached)
+    kwargs = _decode_inputs(task, inputs, ctx.blobs)
+
+    def invoke(fn: Any, values: dict[str, Any]) -> Any:
+        return call_user(fn, values, node=node_id, attempt=attempt)
+
+    try:
+        wf = trace_dynamic(resolve_task(task.ref), task, kwargs, invoke=invoke)
+    except DefinitionError as exc:
+        raise TaskFailedError(
+            f"@dynamic task '{task.name}' in node '{node_id}' built an invalid sub-workflow: {exc}",
+            node=node_id,
+            attempt=attempt,
+            error_type="DefinitionError",
+        ) from exc
+    spec = prefix_spec(lower(wf), f"{node_id}__")
+    return DynamicPlan(node=node_id, inputs=inputs, key=key, spec=spec)
+
+
+def finish_dynamic(
+    ctx: NodeContext, node_id: str, sub: NodeContext, *, key: str | None
+) -> dict[str, LiteralRef]:
+    """Store the finished sub-workflow's outputs as the dynamic node's (and cache them)."""
+    _, task = _dynamic_task(ctx, node_id)
+    outputs = {
+        variable.name: resolve_binding(sub, sub.spec.output_bindings[variable.name], variable.type)
+        for variable in sub.spec.outputs
+    }
+    if not ctx.cancelled.is_set():
+        ctx.outputs.write_outputs(node_id, outputs)
+        if key is not None and ctx.cache is not None:
+            ctx.cache.put(
+                key,
+                CacheEntry(task=task.ref, version=task.cache.version, outputs=outputs, created=time.time()),
+            )
+    return outputs

@@ -1,0 +1,164 @@
+"""``@dynamic`` flows shared by the local and emulated tests (tasks must be importable by ref).
+
+Tasks that count their calls append to ``marker`` (an input the cache ignores).
+"""
+
+from __future__ import annotations
+
+import os
+
+from stratoflow import dynamic, map_task, task, workflow
+
+
+def ran(marker: str) -> None:
+    if marker:
+        with open(marker, "a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()}\n")
+
+
+@task
+def square(x: int) -> int:
+    return x * x
+
+
+@task
+def add(a: int, b: int) -> int:
+    return a + b
+
+
+@task
+def total(values: list[int]) -> int:
+    return sum(values)
+
+
+@task
+def label(x: int, text: str) -> str:
+    return f"{text}:{x}"
+
+
+@dynamic
+def sum_of_squares(xs: list[int]) -> int:
+    """A loop over a run-time list: one task per element, then a sum."""
+    return total(values=[square(x=x) for x in xs])
+
+
+@workflow
+def squares(xs: list[int]) -> int:
+    return sum_of_squares(xs=xs)
+
+
+@dynamic
+def classify(x: int) -> str:
+    """An ``if`` on a run-time value picks which tasks run."""
+    if x > 10:
+        return label(x=square(x=x), text="big")
+    return label(x=add(a=x, b=1), text="small")
+
+
+@workflow
+def classified(x: int) -> str:
+    return classify(x=x)
+
+
+@workflow
+def doubled_then_classified(x: int) -> str:
+    return classify(x=add(a=x, b=x))
+
+
+@dynamic
+def mapped_chunks(n: int) -> list[int]:
+    """A map_task inside a dynamic body, over a list built from the run-time value."""
+    return map_task(square)(x=list(range(n)))
+
+
+@workflow
+def mapped(n: int) -> list[int]:
+    return mapped_chunks(n=n)
+
+
+@task(cache=True, cache_ignore_input_vars=("marker",))
+def cached_square(x: int, marker: str) -> int:
+    ran(marker)
+    return x * x
+
+
+@dynamic(cache=True, cache_ignore_input_vars=("marker",))
+def cached_fanout(xs: list[int], marker: str) -> int:
+    ran(marker + ".body")
+    return total(values=[cached_square(x=x, marker=marker) for x in xs])
+
+
+@workflow
+def cached_flow(xs: list[int], marker: str) -> int:
+    return cached_fanout(xs=xs, marker=marker)
+
+
+@dynamic
+def broken_body(x: int) -> int:
+    if x > 0:
+        raise ValueError(f"no positive values, got {x}")
+    return square(x=x)
+
+
+@workflow
+def broken(x: int) -> int:
+    return broken_body(x=x)
+
+
+@task
+def fails(x: int) -> int:
+    raise RuntimeError(f"inner task failed on {x}")
+
+
+@dynamic
+def failing_inside(x: int) -> int:
+    return fails(x=square(x=x))
+
+
+@workflow
+def broken_inside(x: int) -> int:
+    return failing_inside(x=x)
+
+
+@dynamic
+def misuses_promise(x: int) -> int:
+    y = square(x=x)
+    if y > 3:  # a promise: its value does not exist while the body runs
+        return y
+    return x
+
+
+@workflow
+def misused(x: int) -> int:
+    return misuses_promise(x=x)
+
+
+@workflow
+def inner(xs: list[int]) -> int:
+    return add(a=sum_of_squares(xs=xs), b=1)
+
+
+@workflow
+def outer(xs: list[int]) -> int:
+    return inner(xs=xs)
+
+
+@dynamic
+def nested_dynamic(xs: list[int]) -> int:
+    """A dynamic calling a dynamic (and a sub-workflow) with a value computed from its inputs."""
+    return add(a=sum_of_squares(xs=xs), b=inner(xs=[len(xs)]))
+
+
+@workflow
+def nested(xs: list[int]) -> int:
+    return nested_dynamic(xs=xs)
+
+
+@dynamic
+def pair(x: int) -> tuple[int, str]:
+    return square(x=x), "constant"
+
+
+@workflow
+def paired(x: int) -> tuple[int, str]:
+    return pair(x=x)
