@@ -292,18 +292,26 @@ def test_long_map_node_ids_get_a_valid_label() -> None:
     assert label.replace("_", "").replace("-", "").isalnum()
 
 
-def test_dynamic_task_is_not_compiled_yet() -> None:
+def test_a_dynamic_task_must_fit_lambda() -> None:
     spec = dag_spec({"a": [], "b": ["a"]})
+    big = ir.ResourcesSpec(memory_mib=30 * 1024)
     dynamic = spec.model_copy(
-        update={"tasks": {"step": spec.tasks["step"].model_copy(update={"kind": "dynamic"})}}
+        update={"tasks": {"step": spec.tasks["step"].model_copy(update={"kind": "dynamic", "requests": big})}}
     )
     with pytest.raises(CompileError) as info:
         asl.compile_workflow(dynamic)
-    assert [(p.line, p.message) for p in info.value.problems] == [
-        (2, "@dynamic task 'step' (node 'a') in workflow 'generated' is not compiled to ASL yet"),
-        (3, "@dynamic task 'step' (node 'b') in workflow 'generated' is not compiled to ASL yet"),
-    ]
-    assert str(info.value).startswith("2 problems found:\n  1. generated.py:2:5: error: @dynamic task")
+    assert [p.line for p in info.value.problems] == [2, 3]
+    assert info.value.problems[0].message.startswith(
+        "@dynamic task 'step' (node 'a') must fit Lambda: its body runs in the task runner"
+    )
+
+
+def test_a_dynamic_node_starts_the_interpreter() -> None:
+    compiled = asl.compile_workflow(load_case("dynamic"))
+    assert compiled.placeholders == ("DynamicInterpreterArn", "TaskRunnerFunctionArn")
+    start = compiled.definition["States"]["squares"]
+    assert start["Resource"] == "arn:aws:states:::states:startExecution.sync:2"
+    assert start["Parameters"]["Name.$"] == "$.dynamic.run"
 
 
 def test_internal_checks_flag_states_all_not_alone_or_last() -> None:

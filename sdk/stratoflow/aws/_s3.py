@@ -159,6 +159,18 @@ class S3OutputStore:
     def write_outputs(self, node_id: str, outputs: dict[str, LiteralRef]) -> None:
         self._write(f"nodes/{node_id}.json", outputs)
 
+    def completed_nodes(self) -> set[str]:
+        """Ids of the nodes whose outputs are stored (one listing, for a dynamic graph's interpreter)."""
+        done: set[str] = set()
+        paginator = self.client.get_paginator("list_objects_v2")
+        prefix = f"{self.prefix}nodes/"
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for entry in page.get("Contents", []):
+                name = entry["Key"].removeprefix(prefix)
+                if name.endswith(".json") and "/" not in name:
+                    done.add(name.removesuffix(".json"))
+        return done
+
     # --- map nodes: items.json (what ItemReader reads), chunked item inputs, per-batch results
 
     def _put_json(self, key: str, value: Any) -> None:

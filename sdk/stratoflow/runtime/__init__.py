@@ -8,7 +8,14 @@ from stratoflow.runtime._aws import (
     step_functions_error,
 )
 from stratoflow.runtime._boundary import call_user
-from stratoflow.runtime._dynamic import DynamicPlan, finish_dynamic, plan_dynamic, prefix_spec, sub_run_id
+from stratoflow.runtime._dynamic import (
+    DAG_BATCH,
+    DynamicPlan,
+    finish_dynamic,
+    plan_dynamic,
+    prefix_spec,
+    sub_run_id,
+)
 from stratoflow.runtime._inputs import encode_inputs, validate_inputs
 from stratoflow.runtime._map import (
     ItemResult,
@@ -43,6 +50,7 @@ from stratoflow.runtime._triggers import (
 )
 
 __all__ = [
+    "DAG_BATCH",
     "AwsRunnerEnv",
     "DynamicPlan",
     "InMemoryOutputStore",

@@ -6,9 +6,11 @@ The Lambda handler and the Fargate container entrypoint are thin shells around
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -17,6 +19,16 @@ from pydantic import BaseModel, ConfigDict
 from stratoflow import ir
 from stratoflow.aws import DynamoCacheStore, S3BlobStore, S3OutputStore
 from stratoflow.errors import ConfigError, TaskFailedError
+from stratoflow.runtime._dynamic import (
+    DAG_BATCH,
+    check_remote_graph,
+    dynamic_cache_key,
+    finish_dynamic,
+    plan_dynamic,
+    ready_nodes,
+    run_graph_node,
+    sub_run_id,
+)
 from stratoflow.runtime._map import gather_map, prepare_map, run_map_items
 from stratoflow.runtime._runner import NodeContext, lookup_node_cache, run_node
 
@@ -35,8 +47,20 @@ class NodeEvent(BaseModel):
     run: str
     spec: str
     node: str
-    mode: Literal["run", "cache_check", "map_prepare", "map_items", "map_gather"] = "run"
+    mode: Literal[
+        "run",
+        "cache_check",
+        "map_prepare",
+        "map_items",
+        "map_gather",
+        "dynamic_plan",
+        "dynamic_finish",
+        "dag_next",
+        "dag_run",
+    ] = "run"
     items: list[int] | None = None  # map_items: the batch of item indices (ItemBatcher's Items)
+    sub_run: str | None = None  # dynamic_finish: the sub-workflow's run id (from dynamic_plan)
+    sub_spec: str | None = None  # dynamic_finish: the sub-workflow's IR key (from dynamic_plan)
 
 
 @dataclass(frozen=True)
@@ -120,8 +144,51 @@ def run_node_event(event: NodeEvent, env: AwsRunnerEnv) -> dict[str, Any]:
     if event.mode == "map_gather":
         gather_map(ctx, event.node)
         return {"node": event.node}
+    if event.mode in _DYNAMIC_MODES:
+        return _DYNAMIC_MODES[event.mode](event, env, ctx)
     result = run_node(ctx, event.node)
     return {"node": event.node, "cache_hit": result.cache_hit}
+
+
+def _dynamic_plan(event: NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> dict[str, Any]:
+    plan = plan_dynamic(ctx, event.node)
+    sub = sub_run_id(event.run, event.node)
+    if plan.cached is not None:
+        ctx.outputs.write_outputs(event.node, plan.cached)
+        return {"node": event.node, "hit": True, "run": sub, "spec": ""}
+    assert plan.spec is not None  # noqa: S101 - a miss always carries the sub-workflow
+    check_remote_graph(plan.spec, event.node)
+    body = json.dumps(plan.spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":")).encode()
+    key = f"specs/dynamic/{plan.spec.name}/{hashlib.sha256(body).hexdigest()[:16]}.json"
+    env.s3.put_object(Bucket=env.settings.bucket, Key=key, Body=body, ContentType="application/json")
+    S3OutputStore(env.s3, env.settings.bucket, sub).write_inputs(plan.inputs)
+    return {"node": event.node, "hit": False, "run": sub, "spec": key}
+
+
+def _dynamic_finish(event: NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> dict[str, Any]:
+    if not (event.sub_run and event.sub_spec):
+        raise ConfigError("dynamic_finish needs sub_run and sub_spec (from dynamic_plan)")
+    sub = node_context(env, event.sub_run, load_spec(env, event.sub_spec))
+    finish_dynamic(ctx, event.node, sub, key=dynamic_cache_key(ctx, event.node))
+    return {"node": event.node}
+
+
+def _dag_next(event: NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> dict[str, Any]:
+    done = S3OutputStore(env.s3, env.settings.bucket, event.run).completed_nodes()
+    nodes, finished = ready_nodes(ctx.spec, done, limit=DAG_BATCH)
+    return {"node": "", "nodes": nodes, "done": finished}
+
+
+def _dag_run(event: NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> dict[str, Any]:
+    return {"node": event.node, "cache_hit": run_graph_node(ctx, event.node)}
+
+
+_DYNAMIC_MODES: dict[str, Callable[[NodeEvent, AwsRunnerEnv, NodeContext], dict[str, Any]]] = {
+    "dynamic_plan": _dynamic_plan,
+    "dynamic_finish": _dynamic_finish,
+    "dag_next": _dag_next,
+    "dag_run": _dag_run,
+}
 
 
 def step_functions_error(exc: TaskFailedError) -> Exception:

@@ -7,26 +7,41 @@ between on its own scheduler; on AWS a generic interpreter state machine does.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from stratoflow import ir
+from stratoflow import ir, routing
 from stratoflow.cache import CacheEntry, cache_key
 from stratoflow.define import resolve_task, trace_dynamic
 from stratoflow.errors import DefinitionError, TaskFailedError
 from stratoflow.lower import lower
 from stratoflow.runtime._boundary import call_user
+from stratoflow.runtime._map import gather_map, prepare_map, run_map_items
+from stratoflow.runtime._retry import backoff_seconds
 from stratoflow.runtime._runner import (
     NodeContext,
     _cached_outputs,
     _decode_inputs,
     node_inputs,
     resolve_binding,
+    run_node,
 )
 from stratoflow.values import LiteralRef
 
-__all__ = ["DynamicPlan", "finish_dynamic", "plan_dynamic", "prefix_spec", "sub_run_id"]
+__all__ = [
+    "DAG_BATCH",
+    "DynamicPlan",
+    "check_remote_graph",
+    "dynamic_cache_key",
+    "finish_dynamic",
+    "plan_dynamic",
+    "prefix_spec",
+    "ready_nodes",
+    "run_graph_node",
+    "sub_run_id",
+]
 
 
 @dataclass(frozen=True)
@@ -40,9 +55,94 @@ class DynamicPlan:
     cached: dict[str, LiteralRef] | None = None
 
 
+DAG_BATCH = 200
+"""At most this many node ids per interpreter round (``dag_next``): payloads stay under ~20 KB."""
+
+_MAX_RUN_ID = 80  # a Step Functions execution name
+
+
 def sub_run_id(run_id: str, node_id: str) -> str:
-    """The run id of a dynamic node's sub-workflow (its outputs never meet the parent's)."""
-    return f"{run_id}.{node_id}"
+    """The run id of a dynamic node's sub-workflow (its outputs never meet the parent's).
+
+    On AWS it names the interpreter execution, so it is at most 80 characters: a long one
+    keeps its start and ends with a hash of the whole.
+    """
+    run = f"{run_id}.{node_id}"
+    if len(run) <= _MAX_RUN_ID:
+        return run
+    digest = hashlib.sha256(run.encode()).hexdigest()[:24]
+    return f"{run[: _MAX_RUN_ID - len(digest) - 1]}-{digest}"
+
+
+def dynamic_cache_key(ctx: NodeContext, node_id: str) -> str | None:
+    """The dynamic node's cache key, or None when it is not cached (as :func:`plan_dynamic`)."""
+    node, task = _dynamic_task(ctx, node_id)
+    if not (task.cache.enabled and ctx.use_cache and ctx.cache is not None):
+        return None
+    inputs = node_inputs(ctx, node, task)
+    return cache_key(task, {name: lit.hash for name, lit in inputs.items()})
+
+
+def ready_nodes(spec: ir.WorkflowSpec, done: set[str], *, limit: int) -> tuple[list[str], bool]:
+    """The nodes that can run now (all upstream done, not done themselves), at most ``limit``,
+    in spec order; and whether every node is done."""
+    if all(node.id in done for node in spec.nodes):
+        return [], True
+    ready = [
+        node.id for node in spec.nodes if node.id not in done and all(up in done for up in node.upstream())
+    ]
+    if not ready:
+        raise RuntimeError(f"dynamic graph '{spec.name}' is stuck: no node can run (is it a DAG?)")
+    return ready[:limit], False
+
+
+def check_remote_graph(spec: ir.WorkflowSpec, node_id: str) -> None:
+    """Fail the dynamic node unless every task of its graph can run in the AWS interpreter."""
+    problems: list[str] = []
+    for node in spec.nodes:
+        task = spec.tasks[node.task]
+        if task.kind == "dynamic":
+            problems.append(f"node '{node.id}' calls @dynamic task '{task.name}' (nested @dynamic)")
+            continue
+        try:
+            route = routing.route(
+                task.requests,
+                interruptible=task.interruptible,
+                timeout_seconds=task.timeout_seconds,
+                compute=task.compute,
+            )
+        except routing.RoutingError as exc:
+            problems.append(f"node '{node.id}': task '{task.name}' cannot run on AWS: {exc}")
+            continue
+        if route.target != "lambda":
+            problems.append(f"node '{node.id}': task '{task.name}' needs Fargate ({route.reason})")
+    if problems:
+        raise TaskFailedError(
+            f"@dynamic node '{node_id}' built a graph the AWS interpreter cannot run yet (inside a "
+            f"dynamic graph, tasks run on Lambda and @dynamic does not nest): {'; '.join(problems)}",
+            node=node_id,
+            error_type="UnsupportedDynamicGraph",
+        )
+
+
+def run_graph_node(ctx: NodeContext, node_id: str) -> bool:
+    """Run one node of a dynamic graph in this process (the interpreter's ``dag_run``): a task
+    with its retries, or a whole map node (every item, in order). Returns whether it was a hit."""
+    node = ctx.spec.node(node_id)
+    task = ctx.spec.tasks[node.task]
+    if isinstance(node, ir.MapNode):
+        count = prepare_map(ctx, node_id)
+        run_map_items(ctx, node_id, list(range(count)))
+        gather_map(ctx, node_id)
+        return False
+    for attempt in range(1, task.retries + 2):
+        try:
+            return run_node(ctx, node_id, attempt=attempt).cache_hit
+        except TaskFailedError:
+            if attempt > task.retries:
+                raise
+            time.sleep(backoff_seconds(attempt))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _remap(binding: ir.Binding, prefix: str) -> ir.Binding:

@@ -8,6 +8,7 @@ bucket under the compiled ``spec_key``, and the real Lambda handler
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from types import TracebackType
@@ -30,6 +31,7 @@ _SETTINGS = {
 }
 RUNNER_FUNCTION = "stratoflow-task-runner"
 CONTAINER_FAMILY_PREFIX = "stratoflow-"
+INTERPRETER_MACHINE = "stratoflow-dynamic-interpreter"
 
 
 class Sandbox:
@@ -105,6 +107,13 @@ class Sandbox:
             family = CONTAINER_FAMILY_PREFIX + placeholder.removeprefix("TaskDef_").replace("_", "-")
             value = self.aws.create_task_definition(family, container_name="task", environment=_SETTINGS)
             self.aws.register_ecs_entrypoint(family, self._container_entrypoint)
+        elif placeholder == "DynamicInterpreterArn":  # one interpreter runs every dynamic sub-graph
+            interpreter = json.dumps(asl.interpreter_definition(), sort_keys=True, separators=(",", ":"))
+            value = self.aws.create_state_machine(
+                INTERPRETER_MACHINE,
+                interpreter,
+                {"TaskRunnerFunctionArn": self._substitution("TaskRunnerFunctionArn")},
+            )
         elif "Subnet" in placeholder:
             value = self.aws.create_subnet()
         elif "SecurityGroup" in placeholder:

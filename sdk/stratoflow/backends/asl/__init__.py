@@ -8,6 +8,7 @@ Example:
 
 from stratoflow.backends.asl._checks import MAX_DEFINITION_BYTES, check_definition
 from stratoflow.backends.asl._compiler import CompiledWorkflow, compile_workflow, spec_json_bytes
+from stratoflow.backends.asl._dynamic import DAG_CONCURRENCY, interpreter_definition
 from stratoflow.backends.asl._errors import (
     LAMBDA_TRANSIENT_ERRORS,
     SPOT_INTERRUPTION_STOP_CODE,
@@ -21,6 +22,7 @@ from stratoflow.backends.asl._names import sanitize
 from stratoflow.backends.asl._states import task_definition_placeholder
 
 __all__ = [
+    "DAG_CONCURRENCY",
     "LAMBDA_TRANSIENT_ERRORS",
     "MAX_DEFINITION_BYTES",
     "SPOT_INTERRUPTION_STOP_CODE",
@@ -33,6 +35,7 @@ __all__ = [
     "compile_workflow",
     "decompose",
     "default_batch_size",
+    "interpreter_definition",
     "items_key_format",
     "sanitize",
     "spec_json_bytes",

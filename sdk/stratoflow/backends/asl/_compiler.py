@@ -17,6 +17,7 @@ from typing import Any
 
 from stratoflow import ir, routing
 from stratoflow.backends.asl import _checks, _graph
+from stratoflow.backends.asl._dynamic import dynamic_states
 from stratoflow.backends.asl._map import map_states
 from stratoflow.backends.asl._names import StateNames
 from stratoflow.backends.asl._states import Fragment, NodeContext, node_fragment
@@ -85,7 +86,9 @@ def compile_workflow(spec: ir.WorkflowSpec) -> CompiledWorkflow:
     Every task node becomes the states of its compute target (``stratoflow.routing``):
     one Lambda ``Task`` invoking the runner, or a cache check plus ``ecs:runTask.sync``
     on Fargate / Fargate Spot. A ``map_task`` node becomes prepare, a Distributed Map
-    over item indices read from S3, and gather (``_map``); it is one node to the planner.
+    over item indices read from S3, and gather (``_map``); a ``@dynamic`` node becomes plan,
+    ``startExecution.sync`` of the generic interpreter, and finish (``_dynamic``). Each is
+    one node to the planner.
     Independent nodes run in ``Parallel`` branches.
 
     A definition over Step Functions' 1 MB limit raises rather than being split into
@@ -98,9 +101,9 @@ def compile_workflow(spec: ir.WorkflowSpec) -> CompiledWorkflow:
         The definition and what the deployer needs alongside it.
 
     Raises:
-        CompileError: The workflow uses something not compiled to ASL yet (``@dynamic``,
-            ``map_task`` over a Fargate task), a task cannot be routed, or the definition
-            is too large.
+        CompileError: The workflow uses something not compiled to ASL yet (``map_task``
+            over a Fargate task, a ``@dynamic`` task too big for Lambda), a task cannot be
+            routed, or the definition is too large.
 
     Example:
         >>> from stratoflow.lower import lower
@@ -157,15 +160,6 @@ def _routes(spec: ir.WorkflowSpec) -> dict[str, routing.Route]:
         task = spec.tasks.get(node.task)
         if task is None:
             problems.append(_problem(f"node '{node.id}' calls unknown task '{node.task}'", node.location))
-        elif task.kind == "dynamic":
-            problems.append(
-                _problem(
-                    f"@dynamic task '{task.name}' (node '{node.id}') in workflow '{spec.name}' "
-                    "is not compiled to ASL yet",
-                    node.location,
-                    hint="run it with the local backend for now",
-                )
-            )
         else:
             try:
                 routes[node.id] = routing.route(
@@ -177,6 +171,16 @@ def _routes(spec: ir.WorkflowSpec) -> dict[str, routing.Route]:
             except routing.RoutingError as exc:
                 problems.append(_problem(f"task '{task.name}' cannot run on AWS: {exc}", task.location))
             else:
+                if task.kind == "dynamic" and routes[node.id].target != "lambda":
+                    # The body runs (traced) in the runner Lambda; its tasks run in the interpreter.
+                    problems.append(
+                        _problem(
+                            f"@dynamic task '{task.name}' (node '{node.id}') must fit Lambda: its body "
+                            f"runs in the task runner ({routes[node.id].reason})",
+                            node.location,
+                            hint="lower the dynamic task's requests/timeout; its tasks declare their own",
+                        )
+                    )
                 if isinstance(node, ir.MapNode) and routes[node.id].target != "lambda":
                     # Items run inside EXPRESS child executions, which cannot wait on ecs:runTask.sync.
                     problems.append(
@@ -235,6 +239,16 @@ class _Builder:
                 entry, states, exit_ = map_states(
                     node,
                     self.spec.tasks[node.task],
+                    spec_key=self.spec_key,
+                    state_name=self.node_names[node.id],
+                    names=self.names,
+                )
+                return Fragment(entry, states, [exit_])
+            task = self.spec.tasks[node.task]
+            if task.kind == "dynamic":
+                entry, states, exit_ = dynamic_states(
+                    node,
+                    task,
                     spec_key=self.spec_key,
                     state_name=self.node_names[node.id],
                     names=self.names,

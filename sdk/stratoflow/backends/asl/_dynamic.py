@@ -1,0 +1,212 @@
+"""ASL for ``@dynamic`` nodes and the one generic state machine that runs their sub-workflows.
+
+A dynamic node becomes four states (plus two to surface a failure):
+
+1. ``<node>__plan`` (runner mode ``dynamic_plan``) looks the node up in the cache; on a miss
+   it runs the body on the real inputs, stores the sub-workflow's IR content-addressed
+   under ``specs/dynamic/`` and its inputs under ``runs/<sub run>/``, and returns
+   ``{"hit", "run", "spec"}`` (parked at ``$.dynamic``).
+2. ``<node>__cached`` skips to ``<node>__done`` on a hit.
+3. ``<node>`` starts the interpreter (``${DynamicInterpreterArn}``) with
+   ``states:startExecution.sync:2``, the execution named after the sub run (so a retried
+   start finds the same execution), and waits for it.
+4. ``<node>__finish`` (``dynamic_finish``) copies the sub-workflow's outputs to the node's
+   and caches them; ``<node>__done`` restores the execution input.
+
+The interpreter (:func:`interpreter_definition`) is a loop: the runner's ``dag_next``
+returns the ids of nodes whose upstream nodes have outputs and which have none themselves
+(at most ``stratoflow.runtime.DAG_BATCH`` per round, and ``done`` when every node has outputs); an
+inline ``Map`` runs them (``dag_run``, at most :data:`DAG_CONCURRENCY` at once); then back
+to ``dag_next``. Payloads only ever hold node ids. Inside a dynamic graph every task runs
+on Lambda (a map node runs all its items in one invocation); a task that needs Fargate,
+or a nested ``@dynamic``, fails the dynamic node at plan time with a clear error.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from stratoflow import ir
+from stratoflow.backends.asl import _errors
+from stratoflow.backends.asl._names import StateNames
+from stratoflow.backends.asl._states import LAMBDA_INVOKE, TASK_RUNNER, retry_lambda_service
+
+__all__ = [
+    "DAG_CONCURRENCY",
+    "INTERPRETER",
+    "START_EXECUTION_SYNC",
+    "dynamic_states",
+    "interpreter_definition",
+]
+
+State = dict[str, Any]
+
+START_EXECUTION_SYNC: Final = "arn:aws:states:::states:startExecution.sync:2"
+INTERPRETER: Final = "${DynamicInterpreterArn}"
+"""The generic DAG-interpreter state machine (a deploy-time placeholder)."""
+
+DAG_CONCURRENCY: Final = 10
+"""Nodes of a dynamic graph running at once."""
+
+
+def _invoke(payload: State, *, retry: list[State] | None = None) -> State:
+    return {
+        "Type": "Task",
+        "Resource": LAMBDA_INVOKE,
+        "Parameters": {"FunctionName": TASK_RUNNER, "Payload": payload},
+        "ResultPath": None,
+        "Retry": retry if retry is not None else [retry_lambda_service()],
+    }
+
+
+def _task_retry(task: ir.TaskSpec) -> list[State]:
+    retry = [retry_lambda_service()]
+    if task.retries > 0:
+        retry.append(
+            {
+                "ErrorEquals": [_errors.STATES_ALL],
+                "MaxAttempts": task.retries,
+                "IntervalSeconds": 1,
+                "BackoffRate": 2.0,
+                "JitterStrategy": "FULL",
+            }
+        )
+    return retry
+
+
+def dynamic_states(
+    node: ir.TaskNode, task: ir.TaskSpec, *, spec_key: str, state_name: str, names: StateNames
+) -> tuple[str, dict[str, State], str]:
+    """The states of one dynamic node: returns (entry, states, exit).
+
+    Args:
+        node: The dynamic node (its task routes to Lambda; the caller checked).
+        task: The dynamic task.
+        spec_key: S3 key of the workflow IR.
+        state_name: The start-execution state's name (the node's own id, claimed by the caller).
+        names: The definition-wide name registry.
+    """
+    plan = names.claim(state_name, suffix="__plan")
+    cached = names.claim(state_name, suffix="__cached")
+    finish = names.claim(state_name, suffix="__finish")
+    done = names.claim(state_name, suffix="__done")
+    failed = names.claim(state_name, suffix="__failed")
+    parse = names.claim(state_name, suffix="__sub_failed")
+
+    def payload(mode: str) -> State:
+        return {"run.$": "$$.Execution.Name", "spec": spec_key, "node": node.id, "mode": mode}
+
+    plan_state = _invoke(payload("dynamic_plan"), retry=_task_retry(task))
+    plan_state.update(
+        {
+            "ResultSelector": {
+                "hit.$": "$.Payload.hit",
+                "run.$": "$.Payload.run",
+                "spec.$": "$.Payload.spec",
+            },
+            "ResultPath": "$.dynamic",
+            "Next": cached,
+        }
+    )
+    choice: State = {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.dynamic.hit", "BooleanEquals": True, "Next": done}],
+        "Default": state_name,
+    }
+    start: State = {
+        "Type": "Task",
+        "Resource": START_EXECUTION_SYNC,
+        "Parameters": {
+            "StateMachineArn": INTERPRETER,
+            "Name.$": "$.dynamic.run",
+            "Input": {
+                "spec.$": "$.dynamic.spec",
+                "run.$": "$.dynamic.run",
+                "parent.$": "$$.Execution.Name",
+                "node": node.id,
+                "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id",
+            },
+        },
+        "ResultPath": None,
+        # The sub-workflow failed: fail with its error and cause (they name the sub-node).
+        "Catch": [{"ErrorEquals": [_errors.STATES_TASK_FAILED], "ResultPath": "$.error", "Next": parse}],
+        "Next": finish,
+    }
+    if task.timeout_seconds is not None:
+        start["TimeoutSeconds"] = task.timeout_seconds
+    parse_state: State = {
+        "Type": "Pass",
+        "Parameters": {"sub.$": "States.StringToJson($.error.Cause)", "cause.$": "$.error.Cause"},
+        "ResultPath": "$.error",
+        "Next": failed,
+    }
+    fail_state: State = {"Type": "Fail", "ErrorPath": "$.error.sub.Error", "CausePath": "$.error.sub.Cause"}
+    finish_state = _invoke(
+        {**payload("dynamic_finish"), "sub_run.$": "$.dynamic.run", "sub_spec.$": "$.dynamic.spec"}
+    )
+    finish_state["Next"] = done
+    done_state: State = {
+        "Type": "Pass",
+        "Parameters": {"input.$": "$$.Execution.Input"},
+        "OutputPath": "$.input",
+    }
+    states = {
+        plan: plan_state,
+        cached: choice,
+        state_name: start,
+        parse: parse_state,
+        failed: fail_state,
+        finish: finish_state,
+        done: done_state,
+    }
+    return plan, states, done
+
+
+def interpreter_definition() -> dict[str, Any]:
+    """The generic state machine that runs one dynamic node's sub-workflow.
+
+    Input: ``{"spec": <sub-workflow IR key>, "run": <sub run id>, "parent": <parent run>,
+    "node": <dynamic node id>}``; the execution is named after the sub run. Its only
+    placeholder is ``${TaskRunnerFunctionArn}``.
+
+    Example:
+        >>> interpreter_definition()["StartAt"]
+        'next'
+    """
+    next_state = _invoke({"run.$": "$.run", "spec.$": "$.spec", "node": "", "mode": "dag_next"})
+    next_state.update(
+        {
+            "ResultSelector": {"nodes.$": "$.Payload.nodes", "done.$": "$.Payload.done"},
+            "ResultPath": "$.next",
+            "Next": "finished",
+        }
+    )
+    item = _invoke({"run.$": "$.run", "spec.$": "$.spec", "node.$": "$.node", "mode": "dag_run"})
+    item["OutputPath"] = None  # what the Map collects per node: `{}`, whatever the node did
+    item["End"] = True
+    return {
+        "Comment": "stratoflow @dynamic interpreter: runs one dynamic node's sub-workflow from its IR",
+        "StartAt": "next",
+        "States": {
+            "next": next_state,
+            "finished": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.next.done", "BooleanEquals": True, "Next": "succeeded"}],
+                "Default": "run_nodes",
+            },
+            "run_nodes": {
+                "Type": "Map",
+                "ItemsPath": "$.next.nodes",
+                "ItemSelector": {"node.$": "$$.Map.Item.Value", "run.$": "$.run", "spec.$": "$.spec"},
+                "MaxConcurrency": DAG_CONCURRENCY,
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "INLINE"},
+                    "StartAt": "run_node",
+                    "States": {"run_node": item},
+                },
+                "ResultPath": None,
+                "Next": "next",
+            },
+            "succeeded": {"Type": "Succeed"},
+        },
+    }
