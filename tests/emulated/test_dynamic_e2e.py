@@ -36,6 +36,8 @@ def test_the_loop_matches_the_local_run(sandbox: Sandbox, tmp_path: Path) -> Non
     assert emulated == local == {"o0": 30}
     machines = sandbox.aws.client("stepfunctions").list_state_machines()["stateMachines"]
     assert INTERPRETER_MACHINE in {m["name"] for m in machines}
+    stored = sandbox.aws.client("s3").list_objects_v2(Bucket=sandbox.bucket, Prefix="dynamic-specs/")
+    assert [o["Key"].split("/")[1] for o in stored.get("Contents", [])] == ["sum_of_squares"]
 
 
 def test_the_if_matches_the_local_run(sandbox: Sandbox, tmp_path: Path) -> None:

@@ -159,7 +159,7 @@ def _dynamic_plan(event: NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> dict
     assert plan.spec is not None  # noqa: S101 - a miss always carries the sub-workflow
     check_remote_graph(plan.spec, event.node)
     body = json.dumps(plan.spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":")).encode()
-    key = f"specs/dynamic/{plan.spec.name}/{hashlib.sha256(body).hexdigest()[:16]}.json"
+    key = f"dynamic-specs/{plan.spec.name}/{hashlib.sha256(body).hexdigest()[:16]}.json"
     env.s3.put_object(Bucket=env.settings.bucket, Key=key, Body=body, ContentType="application/json")
     S3OutputStore(env.s3, env.settings.bucket, sub).write_inputs(plan.inputs)
     return {"node": event.node, "hit": False, "run": sub, "spec": key}

@@ -4,7 +4,7 @@ A dynamic node becomes four states (plus two to surface a failure):
 
 1. ``<node>__plan`` (runner mode ``dynamic_plan``) looks the node up in the cache; on a miss
    it runs the body on the real inputs, stores the sub-workflow's IR content-addressed
-   under ``specs/dynamic/`` and its inputs under ``runs/<sub run>/``, and returns
+   under ``dynamic-specs/`` and its inputs under ``runs/<sub run>/``, and returns
    ``{"hit", "run", "spec"}`` (parked at ``$.dynamic``).
 2. ``<node>__cached`` skips to ``<node>__done`` on a hit.
 3. ``<node>`` starts the interpreter (``${DynamicInterpreterArn}``) with
