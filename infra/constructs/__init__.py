@@ -9,6 +9,7 @@ from infra.constructs._bundle import Bundle, BundlingError, DependencyBundling
 from infra.constructs._grants import runner_data_statements
 from infra.constructs._props import PropsError
 from infra.constructs.cache_table import CacheTable
+from infra.constructs.dynamic_interpreter import DynamicInterpreter
 from infra.constructs.fargate_compute import FargateCompute, FargateShape
 from infra.constructs.payload_bucket import PayloadBucket
 from infra.constructs.task_function import TaskFunction
@@ -20,6 +21,7 @@ __all__ = [
     "BundlingError",
     "CacheTable",
     "DependencyBundling",
+    "DynamicInterpreter",
     "FargateCompute",
     "FargateShape",
     "PayloadBucket",

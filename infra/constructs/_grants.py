@@ -9,6 +9,9 @@ object in the bucket. The runner only ever does what ``stratoflow.aws`` does:
 - list the bucket, because HeadObject on a missing key answers 404 (the runner's
   "blob is gone, recompute") only to a caller allowed to list, and 403 otherwise;
 - get/put/delete one cache item by key (conditional put; never a scan or a query).
+
+A stack with ``@dynamic`` nodes also lets the runner Lambda (only it: dynamic graphs run
+on Lambda) get/put sub-workflow IRs under ``dynamic-specs/`` (:func:`grant_dynamic_specs`).
 """
 
 from __future__ import annotations
@@ -19,10 +22,18 @@ from aws_cdk import aws_s3 as s3
 
 from infra.constructs._nag import acknowledge, nag_resource
 
-__all__ = ["READ_WRITE_PREFIXES", "SPECS_PREFIX", "grant_runner_data", "runner_data_statements"]
+__all__ = [
+    "DYNAMIC_SPECS_PREFIX",
+    "READ_WRITE_PREFIXES",
+    "SPECS_PREFIX",
+    "grant_dynamic_specs",
+    "grant_runner_data",
+    "runner_data_statements",
+]
 
 READ_WRITE_PREFIXES = ("blobs/", "runs/")
 SPECS_PREFIX = "specs/"
+DYNAMIC_SPECS_PREFIX = "dynamic-specs/"
 
 
 def runner_data_statements(bucket: s3.IBucket, table: dynamodb.ITable) -> list[iam.PolicyStatement]:
@@ -58,3 +69,21 @@ def grant_runner_data(role: iam.IRole, bucket: s3.IBucket, table: dynamodb.ITabl
             "the grant is limited to that prefix of the stack's own bucket",
             finding=f"Resource::{nag_resource(role, bucket.arn_for_objects(prefix + '*'))}",
         )
+
+
+def grant_dynamic_specs(role: iam.IRole, bucket: s3.IBucket) -> None:
+    """Let ``role`` write (``dynamic_plan``) and read (``dag_next``, ``dag_run``, ``dynamic_finish``)
+    the sub-workflow IRs of ``@dynamic`` nodes, and acknowledge the prefix wildcard."""
+    objects = bucket.arn_for_objects(f"{DYNAMIC_SPECS_PREFIX}*")
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            sid="ReadWriteDynamicSpecs", actions=["s3:GetObject", "s3:PutObject"], resources=[objects]
+        )
+    )
+    acknowledge(
+        role,
+        "IAM5",
+        f"@dynamic sub-workflow IRs under {DYNAMIC_SPECS_PREFIX} are content addressed at run time; "
+        "the grant is limited to that prefix of the stack's own bucket",
+        finding=f"Resource::{nag_resource(role, objects)}",
+    )

@@ -37,13 +37,17 @@ from constructs import Construct
 from infra.constructs import defaults
 from infra.constructs._nag import acknowledge, nag_resource
 from infra.constructs._props import raise_if_problems
+from infra.constructs.dynamic_interpreter import INTERPRETER_PLACEHOLDER, DynamicInterpreter
 from infra.constructs.fargate_compute import FargateCompute
 from stratoflow.backends import asl
 
-__all__ = ["ECS_EVENTS_RULE", "WorkflowStateMachine", "pascal_case"]
+__all__ = ["ECS_EVENTS_RULE", "EXECUTION_EVENTS_RULE", "WorkflowStateMachine", "pascal_case"]
 
 ECS_EVENTS_RULE = "StepFunctionsGetEventsForECSTaskRule"
 """The managed EventBridge rule through which Step Functions learns that an ECS task stopped (``.sync``)."""
+EXECUTION_EVENTS_RULE = "StepFunctionsGetEventsForStepFunctionsExecutionRule"
+"""The managed EventBridge rule through which Step Functions learns that a started execution ended
+(``startExecution.sync:2``)."""
 
 _FIXED = ("TaskRunnerFunctionArn", "DataBucket")
 
@@ -80,7 +84,9 @@ class WorkflowStateMachine(Construct):
     definition uses: invoke the runner; for a Distributed Map, read its item lists under
     ``runs/`` and start/describe/stop its own child executions; for Fargate nodes, run
     exactly its task definitions in the cluster, pass their two roles to ECS, stop and
-    describe the cluster's tasks, and manage the EventBridge rule ``.sync`` relies on.
+    describe the cluster's tasks, and manage the EventBridge rule ``.sync`` relies on; for
+    ``@dynamic`` nodes, start the shared interpreter, describe and stop its executions, and
+    manage the EventBridge rule ``startExecution.sync:2`` relies on.
 
     Attributes:
         state_machine: The state machine.
@@ -103,14 +109,22 @@ class WorkflowStateMachine(Construct):
         runner: lambda_.IFunction,
         bucket: s3.IBucket,
         compute: FargateCompute | None = None,
+        interpreter: DynamicInterpreter | None = None,
         log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
         failed_executions_threshold: int = defaults.FAILED_EXECUTIONS_ALARM_THRESHOLD,
     ) -> None:
         available = set(_FIXED) | (set(compute.substitutions()) if compute else set())
+        if interpreter is not None:
+            available.add(INTERPRETER_PLACEHOLDER)
         problems = []
         unfilled = [name for name in compiled.placeholders if name not in available]
         if unfilled:
-            hint = "" if compute else " (Fargate nodes need compute=FargateCompute(...))"
+            hints = []
+            if compute is None and any(name != INTERPRETER_PLACEHOLDER for name in unfilled):
+                hints.append("Fargate nodes need compute=FargateCompute(...)")
+            if INTERPRETER_PLACEHOLDER in unfilled:
+                hints.append("@dynamic nodes need interpreter=DynamicInterpreter(...)")
+            hint = f" ({'; '.join(hints)})" if hints else ""
             problems.append(
                 f"workflow {compiled.name!r} uses placeholders nothing here can fill: {', '.join(unfilled)}{hint}"
             )
@@ -124,6 +138,8 @@ class WorkflowStateMachine(Construct):
         values = {"TaskRunnerFunctionArn": runner.function_arn, "DataBucket": bucket.bucket_name}
         if compute is not None:
             values.update(compute.substitutions())
+        if interpreter is not None:
+            values[INTERPRETER_PLACEHOLDER] = interpreter.state_machine.state_machine_arn
         substitutions = {name: values[name] for name in compiled.placeholders}
 
         self.spec_upload = cr.AwsCustomResource(
@@ -156,6 +172,9 @@ class WorkflowStateMachine(Construct):
         )
         for statement in self._static_statements(compiled, runner, bucket, compute):
             self.role.add_to_policy(statement)
+        if interpreter is not None and INTERPRETER_PLACEHOLDER in compiled.placeholders:
+            for statement in self._interpreter_statements(stack, interpreter):
+                self.role.add_to_policy(statement)
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
@@ -271,6 +290,42 @@ class WorkflowStateMachine(Construct):
         if compute is not None and task_definitions:
             statements.extend(_ecs_statements(compute, task_definitions))
         return statements
+
+    def _interpreter_statements(
+        self, stack: Stack, interpreter: DynamicInterpreter
+    ) -> list[iam.PolicyStatement]:
+        executions = stack.format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{interpreter.state_machine.state_machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        acknowledge(
+            self.role,
+            "IAM5",
+            "@dynamic sub-workflow executions are named after the sub run at run time; "
+            "only executions of the stack's interpreter state machine",
+            finding=f"Resource::{nag_resource(self, executions)}",
+        )
+        return [
+            iam.PolicyStatement(
+                sid="StartInterpreter",
+                actions=["states:StartExecution"],
+                resources=[interpreter.state_machine.state_machine_arn],
+            ),
+            iam.PolicyStatement(
+                sid="ManageInterpreterExecutions",
+                actions=["states:DescribeExecution", "states:StopExecution"],
+                resources=[executions],
+            ),
+            iam.PolicyStatement(
+                sid="SyncExecutionEventsRule",
+                actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+                resources=[
+                    stack.format_arn(service="events", resource="rule", resource_name=EXECUTION_EVENTS_RULE)
+                ],
+            ),
+        ]
 
     def _child_execution_statements(self, stack: Stack) -> list[iam.PolicyStatement]:
         name = self.state_machine.state_machine_name

@@ -11,8 +11,9 @@ from constructs import Construct
 
 from infra.constructs import defaults
 from infra.constructs._bundle import build_container_context, runtime_sources
-from infra.constructs._grants import grant_runner_data
+from infra.constructs._grants import grant_dynamic_specs, grant_runner_data
 from infra.constructs.cache_table import CacheTable
+from infra.constructs.dynamic_interpreter import INTERPRETER_PLACEHOLDER, DynamicInterpreter
 from infra.constructs.fargate_compute import FargateCompute, FargateShape
 from infra.constructs.payload_bucket import PayloadBucket
 from infra.constructs.task_function import TaskFunction
@@ -59,8 +60,9 @@ def _fargate_shapes(routes: Sequence[routing.Route]) -> list[FargateShape]:
 
 
 class StratoflowStack(Stack):
-    """Bucket, cache table, runner Lambda, Fargate compute (when a node needs it), the workflows and
-    their S3 triggers (when a workflow declares one).
+    """Bucket, cache table, runner Lambda, Fargate compute (when a node needs it), the ``@dynamic``
+    interpreter (when a node is dynamic), the workflows and their S3 triggers (when a workflow
+    declares one).
 
     Every workflow compiles here (``stratoflow.backends.asl``); one runner function
     serves all of them, sized for the largest Lambda-routed task; task definitions exist
@@ -72,6 +74,7 @@ class StratoflowStack(Stack):
         cache: The cache table construct.
         runner: The task-runner function construct.
         compute: The Fargate construct, or ``None`` when every node fits Lambda.
+        interpreter: The ``@dynamic`` interpreter, or ``None`` when no workflow has a dynamic node.
         workflows: State machine construct per workflow name.
         triggers: The S3 trigger starter and rules, or ``None`` when no workflow has a trigger.
 
@@ -123,6 +126,11 @@ class StratoflowStack(Stack):
             )
             grant_runner_data(self.compute.task_role, bucket, table)
 
+        self.interpreter: DynamicInterpreter | None = None
+        if any(INTERPRETER_PLACEHOLDER in workflow.placeholders for workflow in compiled):
+            self.interpreter = DynamicInterpreter(self, "DynamicInterpreter", runner=self.runner.function)
+            grant_dynamic_specs(self.runner.role, bucket)
+
         self.workflows: dict[str, WorkflowStateMachine] = {}
         for workflow in compiled:
             construct = WorkflowStateMachine(
@@ -132,6 +140,7 @@ class StratoflowStack(Stack):
                 runner=self.runner.function,
                 bucket=bucket,
                 compute=self.compute,
+                interpreter=self.interpreter,
             )
             self.workflows[workflow.name] = construct
             CfnOutput(

@@ -93,6 +93,12 @@ def test_resource_counts(template: Template) -> None:
     template.resource_count_is("AWS::CloudWatch::Alarm", 3)
 
 
+def test_no_example_uses_dynamic_so_no_interpreter(synth: Synth) -> None:
+    assert not any(k.startswith("DynamicInterpreter") for k in synth.template["Resources"])
+    assert "DynamicInterpreterArn" not in json.dumps(synth.template)
+    assert "dynamic-specs/" not in json.dumps(synth.template)
+
+
 def test_data_bucket_is_encrypted_private_versioned_logged_and_expires_runs(template: Template) -> None:
     template.has_resource_properties(
         "AWS::S3::Bucket",
