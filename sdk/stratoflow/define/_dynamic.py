@@ -14,9 +14,8 @@ from typing import Any, Literal, ParamSpec, TypeVar, overload
 
 from stratoflow import ir
 from stratoflow.define._interface import Interface
-from stratoflow.define._location import caller_location
 from stratoflow.define._resources import Resources
-from stratoflow.define._task import TaskDef, _build
+from stratoflow.define._task import TaskDef, declare
 from stratoflow.define._trace import Trace
 from stratoflow.define._workflow import WorkflowDef, _bind_outputs
 from stratoflow.errors import DefinitionError
@@ -73,20 +72,9 @@ def dynamic(
         ...     parts = [double(x=x) for x in xs if x > 0]  # a loop over real values
         ...     return add_all(values=parts)  # doctest: +SKIP
     """
-    options = {
-        "requests": requests, "limits": limits, "interruptible": interruptible, "cache": cache,
-        "cache_version": cache_version, "cache_serialize": cache_serialize,
-        "cache_ignore_input_vars": cache_ignore_input_vars, "retries": retries, "timeout": timeout,
-        "compute": compute, "name": name, "kind": "dynamic",
-    }  # fmt: skip
-    decorated_at = caller_location()
-    if fn is not None:
-        return _build(fn, options, decorated_at)
-
-    def decorate(inner: Callable[P, R]) -> TaskDef[P, R]:
-        return _build(inner, options, decorated_at)
-
-    return decorate
+    # The overloads repeat @task's options so type checkers see them; the logic is shared.
+    options = {key: value for key, value in locals().items() if key != "fn"}
+    return declare(fn, options, kind="dynamic")
 
 
 def _interface_of(task: ir.TaskSpec, fn: Callable[..., Any]) -> Interface:

@@ -222,12 +222,16 @@ def task(
         >>> double(x=3)
         6
     """
-    options = {
-        "requests": requests, "limits": limits, "interruptible": interruptible, "cache": cache,
-        "cache_version": cache_version, "cache_serialize": cache_serialize,
-        "cache_ignore_input_vars": cache_ignore_input_vars, "retries": retries, "timeout": timeout,
-        "compute": compute, "name": name,
-    }  # fmt: skip
+    # Every parameter but ``fn`` is an option; the signature above is the single list of them.
+    options = {key: value for key, value in locals().items() if key != "fn"}
+    return declare(fn, options, kind="task")
+
+
+def declare(
+    fn: Callable[P, R] | None, options: dict[str, Any], *, kind: Literal["task", "dynamic"]
+) -> TaskDef[P, R] | Callable[[Callable[P, R]], TaskDef[P, R]]:
+    """What ``@task`` / ``@dynamic`` (bare or with options) return, for either kind."""
+    options = {**options, "kind": kind}
     decorated_at = caller_location()
     if fn is not None:
         return _build(fn, options, decorated_at)
