@@ -91,6 +91,9 @@ class ResourcesSpec(_Model):
     memory_mib: int | None = None
     gpu: int = 0
     ephemeral_storage_mib: int | None = None
+    accelerator: str | None = Field(
+        default=None, description="Flyte accelerator device name (e.g. 'nvidia-tesla-t4'); None: any GPU"
+    )
 
 
 class CachePolicy(_Model):
@@ -118,7 +121,7 @@ class TaskSpec(_Model):
     cache: CachePolicy = CachePolicy()
     retries: int = 0
     timeout_seconds: int | None = None
-    compute: Literal["auto", "lambda", "fargate"] = "auto"
+    compute: Literal["auto", "lambda", "fargate", "batch"] = "auto"
     location: SourceLocation
 
 
