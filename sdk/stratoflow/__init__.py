@@ -14,7 +14,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stratoflow import errors
 from stratoflow.define import (
@@ -37,7 +37,11 @@ from stratoflow.errors import (
 )
 from stratoflow.values import Directory, File
 
+if TYPE_CHECKING:
+    from stratoflow.client import Client
+
 __all__ = [
+    "Client",
     "CompileError",
     "DefinitionError",
     "Directory",
@@ -52,7 +56,6 @@ __all__ = [
     "dynamic",
     "errors",
     "map_task",
-    "shape_outputs",
     "task",
     "workflow",
 ]
@@ -60,17 +63,13 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def shape_outputs(wf: WorkflowDef[Any, Any], outputs: dict[str, Any]) -> Any:
-    """Workflow outputs as the workflow's function returns them (value, tuple or NamedTuple)."""
-    interface = wf.interface
-    ordered = [outputs[v.name] for v in interface.outputs]
-    if interface.output_style == "none":
-        return None
-    if interface.output_style == "single":
-        return ordered[0]
-    if interface.output_style == "namedtuple":
-        return interface.output_class(*ordered)
-    return tuple(ordered)
+def __getattr__(name: str) -> Any:
+    # The client needs boto3: import it on first use so `import stratoflow` stays light.
+    if name == "Client":
+        from stratoflow.client import Client  # noqa: PLC0415
+
+        return Client
+    raise AttributeError(f"module 'stratoflow' has no attribute {name!r}")
 
 
 def _run_locally(wf: WorkflowDef[Any, Any], inputs: dict[str, Any]) -> Any:
@@ -78,7 +77,8 @@ def _run_locally(wf: WorkflowDef[Any, Any], inputs: dict[str, Any]) -> Any:
     from stratoflow.backends.local import run_recorded  # noqa: PLC0415
     from stratoflow.lower import lower  # noqa: PLC0415
 
-    return shape_outputs(wf, run_recorded(lower(wf), inputs).outputs)
+    outputs = run_recorded(lower(wf), inputs).outputs
+    return wf.interface.shape([outputs[v.name] for v in wf.interface.outputs])
 
 
 set_local_runner(_run_locally)

@@ -615,7 +615,7 @@ def train(x: int) -> int:
         (
             (4, "task 'train': timeout must be positive, got -5", None),
             (4, "task 'train': retries must be >= 0, got -1", None),
-            (4, "task 'train': compute must be 'auto', 'lambda' or 'fargate', got 'gpu-cluster'", None),
+            (4, "task 'train': compute must be 'auto', 'lambda', 'fargate' or 'batch', got 'gpu-cluster'", None),
             (4, "task 'train': cache_ignore_input_vars names 'y', which is not an input", None),
         ),
     ),

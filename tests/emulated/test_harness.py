@@ -13,7 +13,8 @@ import boto3
 import pytest
 
 from stratoflow import errors
-from stratoflow.testing import EmulatedAws, FakeLambdaContext, SpotInterruption, prune_tmp_threads
+from stratoflow.testing import EmulatedAws, FakeLambdaContext, SpotInterruption
+from stratoflow.testing._moto_patches import prune_tmp_threads
 from stratoflow.testing._patches_map import batch_items, rewrite_definition, tolerance_exceeded
 from stratoflow.testing._patches_sfn import is_definite_path
 

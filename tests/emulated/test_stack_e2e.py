@@ -21,7 +21,8 @@ from stratoflow.backends import asl
 from stratoflow.backends.local import RunOptions, run_local
 from stratoflow.define import load_workflow
 from stratoflow.lower import lower
-from stratoflow.testing import EmulatedAws, StackDeployError, StackSandbox, deploy_stack
+from stratoflow.testing import EmulatedAws, StackDeployError, StackSandbox
+from stratoflow.testing._stack import deploy_stack
 
 pytestmark = [
     pytest.mark.emulated,

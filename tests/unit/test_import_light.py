@@ -58,3 +58,12 @@ run = run_local(lower(_tasks.diamond), {"x": 2}, RunOptions(progress=False))
 assert run.outputs == {"o0": 10}, run.outputs
 """
     assert _loaded_after(body, subprocess_env) == []
+
+
+def test_accelerators_and_the_lazy_client_name_load_no_heavy_module(subprocess_env: dict[str, str]) -> None:
+    body = """
+import stratoflow
+from stratoflow import accelerators
+assert "Client" in stratoflow.__all__
+"""
+    assert _loaded_after(body, subprocess_env) == []

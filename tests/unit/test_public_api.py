@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 import stratoflow
 from stratoflow import errors
 
 EXPECTED_ALL = [
+    "Client",
     "CompileError",
     "DefinitionError",
     "Directory",
@@ -20,9 +23,41 @@ EXPECTED_ALL = [
     "dynamic",
     "errors",
     "map_task",
-    "shape_outputs",
     "task",
     "workflow",
+]
+
+# What users of stratoflow.testing need; the rest of the package is private.
+EXPECTED_TESTING = [
+    "EmulatedAws",
+    "ExecutionResult",
+    "FakeLambdaContext",
+    "Sandbox",
+    "SpotInterruption",
+    "StackDeployError",
+    "StackSandbox",
+    "Undo",
+    "install_all",
+    "install_cfn_custom_resources",
+    "install_cfn_definition_substitutions",
+    "install_cfn_sfn_parser_backend",
+    "install_cfn_skip_unsupported",
+    "install_client_cache",
+    "install_definition_rewrites",
+    "install_ecs",
+    "install_ecs_inprocess",
+    "install_ecs_sync_failure",
+    "install_events_to_lambda",
+    "install_fast_timers",
+    "install_integration_normalisation",
+    "install_jsonata",
+    "install_jsonpath_fix",
+    "install_lambda_inprocess",
+    "install_map_tolerance",
+    "install_retry_sync_fix",
+    "install_runtime_error_capture",
+    "install_sfn_fixes",
+    "uninstall_all",
 ]
 
 EXPECTED_ERRORS = [
@@ -78,3 +113,28 @@ def test_public_names_are_the_same_objects_as_in_their_modules() -> None:
     assert stratoflow.DefinitionError is errors.DefinitionError
     assert stratoflow.TaskFailedError is errors.TaskFailedError
     assert stratoflow.errors is errors
+
+
+def test_client_is_exported_lazily_and_is_the_client_class() -> None:
+    from stratoflow.client import Client  # noqa: PLC0415 - the module under test imports it lazily
+
+    assert stratoflow.Client is Client
+    assert "Client" not in vars(stratoflow)  # served by the module __getattr__, not bound at import
+
+
+def test_an_unknown_attribute_is_still_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
+        _ = stratoflow.Nope  # type: ignore[attr-defined]
+
+
+def test_shape_outputs_is_not_public() -> None:
+    assert not hasattr(stratoflow, "shape_outputs")
+
+
+def test_testing_exports_are_pinned() -> None:
+    testing = pytest.importorskip("stratoflow.testing")
+    assert list(testing.__all__) == EXPECTED_TESTING
+    assert sorted(set(testing.__all__)) == list(testing.__all__)
+    assert all(hasattr(testing, name) for name in testing.__all__)
+    public = {name for name in vars(testing) if not name.startswith("_")} - {"annotations"}
+    assert public == set(EXPECTED_TESTING), "a name leaked into stratoflow.testing's namespace"

@@ -37,6 +37,9 @@ def to_mermaid(spec: ir.WorkflowSpec) -> str:
         elif isinstance(binding, ir.ListBinding):
             for item in binding.items:
                 edges(item, target)
+        elif isinstance(binding, ir.DictBinding):
+            for entry in binding.entries.values():
+                edges(entry, target)
 
     for node in spec.nodes:
         for binding in node.inputs.values():

@@ -9,12 +9,12 @@ running. The recorded graph is lowered and run as a sub-workflow on the same bac
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import timedelta
-from typing import Any, Literal, ParamSpec, TypeVar, overload
+from typing import Any, ParamSpec, TypeVar, Unpack, overload
 
 from stratoflow import ir
 from stratoflow.define._interface import Interface
-from stratoflow.define._resources import Resources
+from stratoflow.define._location import return_location
+from stratoflow.define._options import TaskKwargs
 from stratoflow.define._task import TaskDef, declare
 from stratoflow.define._trace import Trace
 from stratoflow.define._workflow import WorkflowDef, _bind_outputs
@@ -31,37 +31,11 @@ def dynamic(fn: Callable[P, R], /) -> TaskDef[P, R]: ...
 
 
 @overload
-def dynamic(
-    *,
-    requests: Resources | None = None,
-    limits: Resources | None = None,
-    interruptible: bool = False,
-    cache: bool = False,
-    cache_version: str | None = None,
-    cache_serialize: bool = False,
-    cache_ignore_input_vars: tuple[str, ...] = (),
-    retries: int = 0,
-    timeout: timedelta | float | None = None,
-    compute: Literal["auto", "lambda", "fargate"] = "auto",
-    name: str | None = None,
-) -> Callable[[Callable[P, R]], TaskDef[P, R]]: ...
+def dynamic(**options: Unpack[TaskKwargs]) -> Callable[[Callable[P, R]], TaskDef[P, R]]: ...
 
 
 def dynamic(
-    fn: Callable[P, R] | None = None,
-    /,
-    *,
-    requests: Resources | None = None,
-    limits: Resources | None = None,
-    interruptible: bool = False,
-    cache: bool = False,
-    cache_version: str | None = None,
-    cache_serialize: bool = False,
-    cache_ignore_input_vars: tuple[str, ...] = (),
-    retries: int = 0,
-    timeout: timedelta | float | None = None,
-    compute: Literal["auto", "lambda", "fargate"] = "auto",
-    name: str | None = None,
+    fn: Callable[P, R] | None = None, /, **options: Unpack[TaskKwargs]
 ) -> TaskDef[P, R] | Callable[[Callable[P, R]], TaskDef[P, R]]:
     """Declare a dynamic task: its body runs at run time, on real input values, and the tasks
     it calls form a sub-workflow that runs as this one node (options as for ``@task``).
@@ -72,8 +46,6 @@ def dynamic(
         ...     parts = [double(x=x) for x in xs if x > 0]  # a loop over real values
         ...     return add_all(values=parts)  # doctest: +SKIP
     """
-    # The overloads repeat @task's options so type checkers see them; the logic is shared.
-    options = {key: value for key, value in locals().items() if key != "fn"}
     return declare(fn, options, kind="dynamic")
 
 
@@ -108,8 +80,8 @@ def trace_dynamic(
             trace.problems.extend(exc.problems)
             result = None
     if not trace.problems:
-        where = task.location or ir.SourceLocation(path="<unknown>", line=0)
-        output_bindings = _bind_outputs(trace, result, interface, where)
+        # Mistakes in what the body returns point at its return statement, not the decorator.
+        output_bindings = _bind_outputs(trace, result, interface, return_location(fn))
     if trace.problems:
         raise DefinitionError(trace.problems)
     return WorkflowDef(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -24,6 +24,28 @@ class Interface:
     outputs: tuple[ir.Variable, ...]
     output_style: OutputStyle
     output_class: Any = None  # the NamedTuple class, when output_style == "namedtuple"
+
+    # The one place the output style is dispatched on: shape() builds what the function
+    # returns from one value per output, unshape() takes it apart again.
+    def shape(self, values: Sequence[Any]) -> Any:
+        """One value per output -> the return value (None, the value, a tuple or a NamedTuple)."""
+        if self.output_style == "none":
+            return None
+        if self.output_style == "single":
+            return values[0] if values else None
+        if self.output_style == "namedtuple":
+            return self.output_class(*values)
+        return tuple(values)
+
+    def unshape(self, result: object) -> tuple[object, ...] | None:
+        """A return value -> one value per output; None if it has the wrong number of items."""
+        if self.output_style == "none":
+            return ()
+        if self.output_style == "single":
+            return (result,)
+        if isinstance(result, tuple) and len(result) == len(self.outputs):
+            return tuple(result)
+        return None
 
 
 def is_namedtuple(annotation: object) -> bool:

@@ -15,7 +15,14 @@ from typing import Any
 
 from stratoflow import ir
 
-__all__ = ["PACKAGE_DIR", "caller_location", "display_path", "function_location", "parameter_location"]
+__all__ = [
+    "PACKAGE_DIR",
+    "caller_location",
+    "display_path",
+    "function_location",
+    "parameter_location",
+    "return_location",
+]
 
 PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
 
@@ -97,4 +104,32 @@ def parameter_location(fn: Callable[..., Any], name: str | None) -> ir.SourceLoc
         return ir.SourceLocation(path=fallback.path, line=node.lineno + line_offset, col=indent + 1)
     return ir.SourceLocation(
         path=fallback.path, line=target.lineno + line_offset, col=target.col_offset + indent + 1
+    )
+
+
+def _own_returns(node: ast.AST) -> list[ast.Return]:
+    """The ``return`` statements of a function body, not of functions nested in it."""
+    found: list[ast.Return] = []
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            continue
+        if isinstance(child, ast.Return):
+            found.append(child)
+        found.extend(_own_returns(child))
+    return found
+
+
+def return_location(fn: Callable[..., Any]) -> ir.SourceLocation:
+    """Where a body's returned value is written: its one ``return``, else the return annotation."""
+    parsed = _parsed(fn)
+    if parsed is None:
+        return function_location(fn)
+    node, line_offset, indent = parsed
+    returns = _own_returns(node)
+    if len(returns) != 1:
+        return parameter_location(fn, None)
+    return ir.SourceLocation(
+        path=function_location(fn).path,
+        line=returns[0].lineno + line_offset,
+        col=returns[0].col_offset + indent + 1,
     )

@@ -4,24 +4,33 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, Literal, TypeVar, overload
 
 from stratoflow import ir
 from stratoflow.define._location import caller_location
 from stratoflow.define._task import TaskDef
-from stratoflow.define._trace import Call, Promise, active_trace, bind_inputs, constant_to_json
+from stratoflow.define._trace import MapCall, MapOptions, Promise, active_trace, bind_inputs, constant_to_json
 from stratoflow.errors import DefinitionError, Problem
 from stratoflow.values import ValueTypeError
 
 __all__ = ["MapTaskDef", "map_task"]
+
+R = TypeVar("R")
+# Covariant: a map whose items cannot fail (list[R]) is usable where one that may is expected.
+Item_co = TypeVar("Item_co", covariant=True)
 
 
 def _list_of(t: ir.TypeRef) -> ir.TypeRef:
     return ir.TypeRef(kind="list", args=(t,))
 
 
-class MapTaskDef:
-    """A task mapped over list inputs. Several mapped inputs zip; other inputs are broadcast."""
+class MapTaskDef(Generic[Item_co]):
+    """A task mapped over list inputs. Several mapped inputs zip; other inputs are broadcast.
+
+    Calling it returns ``list[R]`` for a task returning ``R`` (``list[R | None]`` when items
+    may fail). The mapped inputs are lists of the task's inputs, which no signature can
+    spell, so arguments are checked when the workflow is traced rather than by type checkers.
+    """
 
     def __init__(
         self,
@@ -44,7 +53,7 @@ class MapTaskDef:
             item = ir.TypeRef(kind="optional", args=(item,))
         self.output = ir.Variable(name="o0", type=_list_of(item))
 
-    def __call__(self, *args: object, **kwargs: object) -> Any:
+    def __call__(self, *args: object, **kwargs: object) -> list[Item_co]:
         trace = active_trace()
         if trace is None:
             return self._run_plain(kwargs)
@@ -73,24 +82,24 @@ class MapTaskDef:
         )
         node_id = trace.new_node_id(f"map_{spec.name}")
         trace.calls.append(
-            Call(
+            MapCall(
                 node_id=node_id,
-                kind="map",
                 target=self.task,
                 inputs=bindings,
                 location=location,
                 mapped=mapped,
-                map_options={
-                    "concurrency": self.concurrency,
-                    "min_success_ratio": self.min_success_ratio,
-                    "batch_size": self.batch_size,
-                    "processes": self.processes,
-                },
+                options=MapOptions(
+                    concurrency=self.concurrency,
+                    min_success_ratio=self.min_success_ratio,
+                    batch_size=self.batch_size,
+                    processes=self.processes,
+                ),
             )
         )
-        return Promise(
+        promise: Any = Promise(
             trace, ir.PromiseBinding(node=node_id, output="o0"), self.output.type, f"output of {what}"
         )
+        return promise  # stands for the list while tracing
 
     def _run_plain(self, kwargs: dict[str, object]) -> list[Any]:
         lists = {k: v for k, v in kwargs.items() if isinstance(v, list)}
@@ -143,21 +152,45 @@ def _check_map_options(
                 fail(f"map_task({target.name}): bound input '{name}': {exc}")
 
 
+@overload
 def map_task(
-    target: TaskDef[Any, Any] | functools.partial[Any],
+    target: TaskDef[..., R] | functools.partial[R],
     *,
     concurrency: int | None = None,
-    min_success_ratio: float = 1.0,
+    min_success_ratio: Literal[1] = 1,
     batch_size: int | None = None,
     processes: bool = False,
-) -> MapTaskDef:
+) -> MapTaskDef[R]: ...
+
+
+@overload
+def map_task(
+    target: TaskDef[..., R] | functools.partial[R],
+    *,
+    concurrency: int | None = None,
+    min_success_ratio: float,
+    batch_size: int | None = None,
+    processes: bool = False,
+) -> MapTaskDef[R | None]: ...
+
+
+def map_task(
+    target: TaskDef[..., R] | functools.partial[R],
+    *,
+    concurrency: int | None = None,
+    min_success_ratio: float = 1,
+    batch_size: int | None = None,
+    processes: bool = False,
+) -> MapTaskDef[R] | MapTaskDef[R | None]:
     """Run a task once per item of its list input(s), in parallel (a Distributed Map on AWS).
 
     Args:
         target: The ``@task`` to map (or a ``functools.partial`` of one binding some inputs).
         concurrency: At most this many items run at once.
         min_success_ratio: Below 1, items may fail (they become ``None``, so the output is
-            ``list[Optional[T]]``) as long as this fraction of them succeeds.
+            ``list[T | None]``, for type checkers too) as long as this fraction of them
+            succeeds. Any float (even ``1.0``) types the result as ``list[T | None]``;
+            leave it out, or pass the int ``1``, for ``list[T]``.
         batch_size: Items per child execution on AWS.
         processes: Run the items of a local run in worker processes instead of threads, for
             CPU-bound pure-Python tasks that threads cannot speed up (the GIL). On AWS every
@@ -191,7 +224,7 @@ def map_task(
     )
     if problems:
         raise DefinitionError(problems)
-    return MapTaskDef(
+    mapped: MapTaskDef[Any] = MapTaskDef(
         base,
         bound,
         concurrency=concurrency,
@@ -199,3 +232,4 @@ def map_task(
         batch_size=batch_size,
         processes=processes,
     )
+    return mapped

@@ -6,14 +6,13 @@ import hashlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any, Generic, Literal, ParamSpec, TypeVar, overload
+from typing import Any, Generic, Literal, ParamSpec, TypeVar, Unpack, overload
 
-from stratoflow import ir, routing
+from stratoflow import ir
 from stratoflow.define._interface import Interface, extract_interface
 from stratoflow.define._location import caller_location, function_location
-from stratoflow.define._resources import Resources, to_spec
-from stratoflow.define._trace import Call, Promise, Trace, active_trace, bind_inputs
+from stratoflow.define._options import OptionsError, TaskKwargs, TaskOptions
+from stratoflow.define._trace import Promise, TaskCall, Trace, active_trace, bind_inputs
 from stratoflow.errors import DefinitionError, Problem
 
 __all__ = ["TaskDef", "outputs_for_call", "register", "resolve_task", "task"]
@@ -55,13 +54,7 @@ def outputs_for_call(trace: Trace, node_id: str, what: str, interface: Interface
         Promise(trace, ir.PromiseBinding(node=node_id, output=v.name), v.type, f"output '{v.name}' of {what}")
         for v in interface.outputs
     ]
-    if interface.output_style == "none":
-        return None
-    if interface.output_style == "single":
-        return promises[0] if promises else None
-    if interface.output_style == "namedtuple":
-        return interface.output_class(*promises)
-    return tuple(promises)
+    return interface.shape(promises)
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,6 +64,7 @@ class TaskDef(Generic[P, R]):
     fn: Callable[P, R]
     spec: ir.TaskSpec
     interface: Interface
+    options: TaskOptions
 
     @property
     def name(self) -> str:
@@ -86,9 +80,7 @@ class TaskDef(Generic[P, R]):
         bindings = bind_inputs(
             trace, target=what, interface=self.spec.inputs, args=args, kwargs=kwargs, location=location
         )
-        trace.calls.append(
-            Call(node_id=node_id, kind="task", target=self, inputs=bindings, location=location)
-        )
+        trace.calls.append(TaskCall(node_id=node_id, target=self, inputs=bindings, location=location))
         result: R = outputs_for_call(trace, node_id, f"node '{node_id}'", self.interface)
         return result
 
@@ -96,19 +88,13 @@ class TaskDef(Generic[P, R]):
         return f"TaskDef({self.spec.ref})"
 
 
-def _timeout_seconds(timeout: timedelta | float | None) -> int | None:
-    if timeout is None:
-        return None
-    seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
-    if seconds <= 0:
-        raise ValueError(f"timeout must be positive, got {timeout!r}")
-    return max(1, round(seconds))
-
-
 def _build(
-    fn: Callable[..., Any], options: dict[str, Any], decorated_at: ir.SourceLocation
+    fn: Callable[..., Any],
+    kwargs: TaskKwargs,
+    kind: Literal["task", "dynamic"],
+    decorated_at: ir.SourceLocation,
 ) -> TaskDef[Any, Any]:
-    name = options["name"] or fn.__name__
+    name = kwargs.get("name") or fn.__name__
     what = f"task '{name}'"
     problems: list[Problem] = []
 
@@ -116,64 +102,45 @@ def _build(
         problems.append(Problem(message, decorated_at.path, decorated_at.line, decorated_at.col))
 
     interface = extract_interface(fn, what, problems)
-    requests = limits = ir.ResourcesSpec()
+    options: TaskOptions | None = None
     try:
-        requests = to_spec(options["requests"])
-        limits = to_spec(options["limits"])
-    except ValueError as exc:
-        fail(f"{what}: {exc}")
-    timeout = None
-    try:
-        timeout = _timeout_seconds(options["timeout"])
-    except ValueError as exc:
-        fail(f"{what}: {exc}")
-    if options["retries"] < 0:
-        fail(f"{what}: retries must be >= 0, got {options['retries']}")
-    if options["compute"] not in ("auto", "lambda", "fargate"):
-        fail(f"{what}: compute must be 'auto', 'lambda' or 'fargate', got {options['compute']!r}")
-    else:
-        try:
-            routing.route(
-                requests,
-                interruptible=options["interruptible"],
-                timeout_seconds=timeout,
-                compute=options["compute"],
-            )
-        except routing.RoutingError as exc:
-            fail(f"{what} requests resources no compute target can meet: {exc}")
+        options = TaskOptions.of(kwargs)
+    except OptionsError as exc:
+        for message in exc.messages(what):
+            fail(message)
     input_names = {v.name for v in interface.inputs}
-    for ignored in options["cache_ignore_input_vars"]:
+    for ignored in kwargs.get("cache_ignore_input_vars", ()):
         if ignored not in input_names:
             fail(f"{what}: cache_ignore_input_vars names '{ignored}', which is not an input")
-    if problems:
+    if problems or options is None:
         raise DefinitionError(problems)
     code_hash = source_hash(fn)
-    version = options["cache_version"] or f"src:{code_hash[:16]}"
+    version = options.cache_version or f"src:{code_hash[:16]}"
     ref = f"{fn.__module__}:{fn.__qualname__}"
     spec = ir.TaskSpec(
         name=name,
         ref=ref,
         code_hash=code_hash,
-        kind=options.get("kind", "task"),
+        kind=kind,
         inputs=interface.inputs,
         outputs=interface.outputs,
         output_style=interface.output_style,
-        requests=requests,
-        limits=limits,
-        interruptible=options["interruptible"],
+        requests=options.requests_spec,
+        limits=options.limits_spec,
+        interruptible=options.interruptible,
         cache=ir.CachePolicy(
-            enabled=options["cache"],
+            enabled=options.cache,
             version=version,
-            serialize=options["cache_serialize"],
-            ignore_inputs=tuple(options["cache_ignore_input_vars"]),
+            serialize=options.cache_serialize,
+            ignore_inputs=tuple(options.cache_ignore_input_vars),
         ),
-        retries=options["retries"],
-        timeout_seconds=timeout,
-        compute=options["compute"],
+        retries=options.retries,
+        timeout_seconds=options.timeout_seconds,
+        compute=options.compute,
         location=function_location(fn),
     )
     register(ref, fn)
-    return TaskDef(fn=fn, spec=spec, interface=interface)
+    return TaskDef(fn=fn, spec=spec, interface=interface, options=options)
 
 
 @overload
@@ -181,39 +148,17 @@ def task(fn: Callable[P, R], /) -> TaskDef[P, R]: ...
 
 
 @overload
-def task(
-    *,
-    requests: Resources | None = None,
-    limits: Resources | None = None,
-    interruptible: bool = False,
-    cache: bool = False,
-    cache_version: str | None = None,
-    cache_serialize: bool = False,
-    cache_ignore_input_vars: tuple[str, ...] = (),
-    retries: int = 0,
-    timeout: timedelta | float | None = None,
-    compute: Literal["auto", "lambda", "fargate"] = "auto",
-    name: str | None = None,
-) -> Callable[[Callable[P, R]], TaskDef[P, R]]: ...
+def task(**options: Unpack[TaskKwargs]) -> Callable[[Callable[P, R]], TaskDef[P, R]]: ...
 
 
 def task(
-    fn: Callable[P, R] | None = None,
-    /,
-    *,
-    requests: Resources | None = None,
-    limits: Resources | None = None,
-    interruptible: bool = False,
-    cache: bool = False,
-    cache_version: str | None = None,
-    cache_serialize: bool = False,
-    cache_ignore_input_vars: tuple[str, ...] = (),
-    retries: int = 0,
-    timeout: timedelta | float | None = None,
-    compute: Literal["auto", "lambda", "fargate"] = "auto",
-    name: str | None = None,
+    fn: Callable[P, R] | None = None, /, **options: Unpack[TaskKwargs]
 ) -> TaskDef[P, R] | Callable[[Callable[P, R]], TaskDef[P, R]]:
-    """Declare a task: a typed function that runs as one node (on Lambda or Fargate on AWS).
+    """Declare a task: a typed function that runs as one node (on Lambda, Fargate or AWS Batch).
+
+    The options are :class:`~stratoflow.define.TaskOptions`' fields: ``requests``, ``limits``,
+    ``accelerator``, ``interruptible``, ``cache``, ``cache_version``, ``cache_serialize``,
+    ``cache_ignore_input_vars``, ``retries``, ``timeout``, ``compute`` and ``name``.
 
     Example:
         >>> @task(retries=2, cache=True)
@@ -222,21 +167,18 @@ def task(
         >>> double(x=3)
         6
     """
-    # Every parameter but ``fn`` is an option; the signature above is the single list of them.
-    options = {key: value for key, value in locals().items() if key != "fn"}
     return declare(fn, options, kind="task")
 
 
 def declare(
-    fn: Callable[P, R] | None, options: dict[str, Any], *, kind: Literal["task", "dynamic"]
+    fn: Callable[P, R] | None, options: TaskKwargs, *, kind: Literal["task", "dynamic"]
 ) -> TaskDef[P, R] | Callable[[Callable[P, R]], TaskDef[P, R]]:
     """What ``@task`` / ``@dynamic`` (bare or with options) return, for either kind."""
-    options = {**options, "kind": kind}
     decorated_at = caller_location()
     if fn is not None:
-        return _build(fn, options, decorated_at)
+        return _build(fn, options, kind, decorated_at)
 
     def decorate(inner: Callable[P, R]) -> TaskDef[P, R]:
-        return _build(inner, options, decorated_at)
+        return _build(inner, options, kind, decorated_at)
 
     return decorate

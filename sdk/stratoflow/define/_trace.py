@@ -13,13 +13,29 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn, TypeGuard
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 from stratoflow import ir, values
 from stratoflow.define._location import caller_location
 from stratoflow.errors import Problem
 
-__all__ = ["Call", "Promise", "Trace", "active_trace", "bind_inputs", "constant_to_json"]
+if TYPE_CHECKING:
+    from stratoflow.define._task import TaskDef
+    from stratoflow.define._workflow import WorkflowDef
+
+__all__ = [
+    "Call",
+    "MapCall",
+    "MapOptions",
+    "Promise",
+    "TaskCall",
+    "Trace",
+    "WorkflowCall",
+    "active_trace",
+    "bind_inputs",
+    "bind_value",
+    "constant_to_json",
+]
 
 _ACTIVE: ContextVar[Trace | None] = ContextVar("stratoflow_trace", default=None)
 
@@ -29,17 +45,53 @@ def active_trace() -> Trace | None:
     return _ACTIVE.get()
 
 
-@dataclass
-class Call:
-    """One recorded call in a workflow body: a task, a map over a task, or a sub-workflow."""
+@dataclass(frozen=True)
+class TaskCall:
+    """A task called in a workflow body: one node."""
 
     node_id: str
-    kind: str  # "task" | "map" | "workflow"
-    target: Any  # TaskDef | WorkflowDef; lowering reads its spec
+    target: TaskDef[Any, Any]
     inputs: dict[str, ir.Binding]
     location: ir.SourceLocation
-    mapped: tuple[str, ...] = ()
-    map_options: dict[str, Any] = field(default_factory=dict)
+    kind: Literal["task"] = "task"
+
+
+@dataclass(frozen=True)
+class MapOptions:
+    """How a map fans out (the MapNode fields of the same names)."""
+
+    concurrency: int | None = None
+    min_success_ratio: float = 1.0
+    batch_size: int | None = None
+    processes: bool = False
+
+
+@dataclass(frozen=True)
+class MapCall:
+    """A task mapped over the list inputs named in ``mapped``."""
+
+    node_id: str
+    target: TaskDef[Any, Any]
+    inputs: dict[str, ir.Binding]
+    location: ir.SourceLocation
+    mapped: tuple[str, ...]
+    options: MapOptions
+    kind: Literal["map"] = "map"
+
+
+@dataclass(frozen=True)
+class WorkflowCall:
+    """A sub-workflow called in a workflow body (inlined when lowering)."""
+
+    node_id: str
+    target: WorkflowDef[Any, Any]
+    inputs: dict[str, ir.Binding]
+    location: ir.SourceLocation
+    kind: Literal["workflow"] = "workflow"
+
+
+# One recorded call; ``kind`` tells them apart (match on the class, or narrow on ``kind``).
+Call = TaskCall | MapCall | WorkflowCall
 
 
 @dataclass
@@ -207,14 +259,19 @@ def _describe(binding: ir.Binding) -> str:
     return "value"
 
 
-def _holds_promise(value: object) -> TypeGuard[list[object] | tuple[object, ...]]:
-    """Whether a list (at any depth of nesting) built in a workflow body holds a promise."""
-    return isinstance(value, list | tuple) and any(isinstance(v, Promise) or _holds_promise(v) for v in value)
+def _holds_promise(value: object) -> bool:
+    """Whether a list, tuple or dict (at any depth of nesting) built in a body holds a promise."""
+    if isinstance(value, list | tuple):
+        return any(isinstance(v, Promise) or _holds_promise(v) for v in value)
+    if isinstance(value, dict):
+        return any(isinstance(v, Promise) or _holds_promise(v) for v in value.values())
+    return False
 
 
-def _bind_one(
+def bind_value(
     trace: Trace, value: object, t: ir.TypeRef, label: str, location: ir.SourceLocation
 ) -> ir.Binding | None:
+    """The binding for a value passed to (or returned from) a body: promise, container or constant."""
     if isinstance(value, Promise):
         if not values.is_assignable(value.type, t):
             trace.problem(
@@ -223,11 +280,23 @@ def _bind_one(
             )
         return value.binding
     if _holds_promise(value):
-        if t.kind != "list":
-            trace.problem(f"{label} expects {t.render()}, got a list", location)
-            return None
-        items = [_bind_one(trace, v, t.args[0], f"{label} item", location) for v in value]
-        return ir.ListBinding(items=tuple(i for i in items if i is not None))
+        container = t.args[0] if t.kind == "optional" else t
+        if isinstance(value, list | tuple) and container.kind == "list":
+            items = [bind_value(trace, v, container.args[0], f"{label} item", location) for v in value]
+            return ir.ListBinding(items=tuple(i for i in items if i is not None))
+        if isinstance(value, dict) and container.kind == "dict":
+            entries: dict[str, ir.Binding] = {}
+            for key, v in value.items():
+                if not isinstance(key, str):
+                    trace.problem(f"{label} keys must be str, got {type(key).__name__} {key!r}", location)
+                    continue
+                entry = bind_value(trace, v, container.args[1], f"{label} entry {key!r}", location)
+                if entry is not None:
+                    entries[key] = entry
+            return ir.DictBinding(entries=entries)
+        shape = "a dict" if isinstance(value, dict) else "a list"
+        trace.problem(f"{label} expects {t.render()}, got {shape}", location)
+        return None
     try:
         return ir.LiteralBinding(value=constant_to_json(value, t))
     except values.ValueTypeError as exc:
@@ -266,7 +335,7 @@ def bind_inputs(
             )
             continue
         t = (overrides or {}).get(name, known[name].type)
-        binding = _bind_one(trace, value, t, f"input '{name}' of {target}", location)
+        binding = bind_value(trace, value, t, f"input '{name}' of {target}", location)
         if binding is not None:
             bindings[name] = binding
     for variable in interface:

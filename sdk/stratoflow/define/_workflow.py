@@ -16,10 +16,10 @@ from stratoflow.define._location import (
     parameter_location,
 )
 from stratoflow.define._task import outputs_for_call
-from stratoflow.define._trace import Call, Promise, Trace, active_trace, bind_inputs, constant_to_json
+from stratoflow.define._trace import Call, Promise, Trace, WorkflowCall, active_trace, bind_inputs, bind_value
 from stratoflow.define._triggers import S3Trigger, check_triggers
 from stratoflow.errors import DefinitionError, Problem
-from stratoflow.values import ValueTypeError, is_assignable
+from stratoflow.values import is_assignable
 
 __all__ = ["WorkflowDef", "set_local_runner", "workflow"]
 
@@ -73,9 +73,7 @@ class WorkflowDef(Generic[P, R]):
         bindings = bind_inputs(
             trace, target=what, interface=self.interface.inputs, args=args, kwargs=kwargs, location=location
         )
-        trace.calls.append(
-            Call(node_id=node_id, kind="workflow", target=self, inputs=bindings, location=location)
-        )
+        trace.calls.append(WorkflowCall(node_id=node_id, target=self, inputs=bindings, location=location))
         outputs: R = outputs_for_call(trace, node_id, f"sub-workflow node '{node_id}'", self.interface)
         return outputs
 
@@ -93,33 +91,26 @@ def _exception_location(exc: BaseException) -> ir.SourceLocation:
 def _bind_outputs(
     trace: Trace, result: object, interface: Interface, where: ir.SourceLocation
 ) -> dict[str, ir.Binding]:
-    outputs = interface.outputs
-    if interface.output_style == "none":
-        if result is not None:
-            trace.problem(f"workflow '{trace.workflow}' returns a value but is annotated '-> None'", where)
+    """Bindings for what a body returned: promises, constants, or lists / dicts holding promises."""
+    if interface.output_style == "none" and result is not None:
+        trace.problem(f"workflow '{trace.workflow}' returns a value but is annotated '-> None'", where)
         return {}
-    if interface.output_style == "single":
-        returned: tuple[object, ...] = (result,)
-    elif isinstance(result, tuple) and len(result) == len(outputs):
-        returned = tuple(result)
-    else:
-        trace.problem(f"workflow '{trace.workflow}' must return {len(outputs)} values", where)
+    returned = interface.unshape(result)
+    if returned is None:
+        trace.problem(f"workflow '{trace.workflow}' must return {len(interface.outputs)} values", where)
         return {}
     bindings: dict[str, ir.Binding] = {}
-    for variable, value in zip(outputs, returned, strict=True):
+    for variable, value in zip(interface.outputs, returned, strict=True):
         label = f"output '{variable.name}' of workflow '{trace.workflow}'"
-        if isinstance(value, Promise):
-            if not is_assignable(value.type, variable.type):
-                trace.problem(
-                    f"{label} is {variable.type.render()}, but the value returned is {value.type.render()}",
-                    where,
-                )
-            bindings[variable.name] = value.binding
+        if isinstance(value, Promise) and not is_assignable(value.type, variable.type):
+            trace.problem(
+                f"{label} is {variable.type.render()}, but the value returned is {value.type.render()}",
+                where,
+            )
             continue
-        try:
-            bindings[variable.name] = ir.LiteralBinding(value=constant_to_json(value, variable.type))
-        except ValueTypeError as exc:
-            trace.problem(f"{label}: {exc}", where)
+        binding = bind_value(trace, value, variable.type, label, where)
+        if binding is not None:
+            bindings[variable.name] = binding
     return bindings
 
 

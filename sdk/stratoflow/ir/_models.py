@@ -14,6 +14,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "Binding",
     "CachePolicy",
+    "DictBinding",
     "InputBinding",
     "JsonValue",
     "ListBinding",
@@ -154,7 +155,16 @@ class ListBinding(_Model):
     items: tuple[Binding, ...]
 
 
-Binding = Annotated[PromiseBinding | InputBinding | LiteralBinding | ListBinding, Field(discriminator="kind")]
+class DictBinding(_Model):
+    """A ``dict[str, T]`` built in the workflow body from promises and constants."""
+
+    kind: Literal["dict"] = "dict"
+    entries: dict[str, Binding]
+
+
+Binding = Annotated[
+    PromiseBinding | InputBinding | LiteralBinding | ListBinding | DictBinding, Field(discriminator="kind")
+]
 
 
 class TaskNode(_Model):
@@ -245,8 +255,11 @@ def _upstream(bindings: object) -> list[str]:
             seen.setdefault(binding.node)
         elif isinstance(binding, ListBinding):
             stack[0:0] = list(binding.items)
+        elif isinstance(binding, DictBinding):
+            stack[0:0] = list(binding.entries.values())
     return list(seen)
 
 
 ListBinding.model_rebuild()
+DictBinding.model_rebuild()
 TypeRef.model_rebuild()

@@ -11,7 +11,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from stratoflow import ir
-from stratoflow.define import TaskDef, WorkflowDef
+from stratoflow.define import MapCall, TaskDef, WorkflowCall, WorkflowDef
 
 __all__ = ["lower"]
 
@@ -45,19 +45,21 @@ class _Builder:
                 return inputs[binding.name]
             if isinstance(binding, ir.ListBinding):
                 return ir.ListBinding(items=tuple(remap(item) for item in binding.items))
+            if isinstance(binding, ir.DictBinding):
+                return ir.DictBinding(entries={k: remap(v) for k, v in binding.entries.items()})
             return binding
 
         for call in wf.calls:
             bound = {name: remap(b) for name, b in call.inputs.items()}
             node_id = prefix + call.node_id
-            if call.kind == "workflow":
-                sub: WorkflowDef[Any, Any] = call.target
+            if isinstance(call, WorkflowCall):
                 sub_inputs = dict(bound)
-                for variable in sub.interface.inputs:
+                for variable in call.target.interface.inputs:
                     if variable.name not in sub_inputs:
                         sub_inputs[variable.name] = ir.LiteralBinding(value=variable.default)
-                sub_outputs[call.node_id] = self.inline(sub, node_id + "__", sub_inputs)
-            elif call.kind == "map":
+                sub_outputs[call.node_id] = self.inline(call.target, node_id + "__", sub_inputs)
+            elif isinstance(call, MapCall):
+                options = call.options
                 self.nodes.append(
                     ir.MapNode(
                         id=node_id,
@@ -65,7 +67,10 @@ class _Builder:
                         inputs=bound,
                         mapped=call.mapped,
                         location=call.location,
-                        **call.map_options,
+                        concurrency=options.concurrency,
+                        min_success_ratio=options.min_success_ratio,
+                        batch_size=options.batch_size,
+                        processes=options.processes,
                     )
                 )
             else:

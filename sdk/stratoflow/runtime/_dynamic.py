@@ -150,6 +150,8 @@ def _remap(binding: ir.Binding, prefix: str) -> ir.Binding:
         return ir.PromiseBinding(node=prefix + binding.node, output=binding.output)
     if isinstance(binding, ir.ListBinding):
         return ir.ListBinding(items=tuple(_remap(item, prefix) for item in binding.items))
+    if isinstance(binding, ir.DictBinding):
+        return ir.DictBinding(entries={k: _remap(v, prefix) for k, v in binding.entries.items()})
     return binding
 
 

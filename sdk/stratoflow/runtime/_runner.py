@@ -78,6 +78,13 @@ def resolve_binding(ctx: NodeContext, binding: ir.Binding, t: ir.TypeRef) -> Lit
         return ctx.outputs.read_inputs()[binding.name]
     if isinstance(binding, ir.LiteralBinding):
         return literal_from_constant(binding.value, t, ctx.blobs)
+    if isinstance(binding, ir.DictBinding):
+        value_type = t.args[1]
+        entries = {
+            key: values.decode(resolve_binding(ctx, entry, value_type), value_type, ctx.blobs)
+            for key, entry in binding.entries.items()
+        }
+        return values.encode(entries, t, ctx.blobs)
     item_type = t.args[0]
     items = [
         values.decode(resolve_binding(ctx, item, item_type), item_type, ctx.blobs) for item in binding.items

@@ -1,7 +1,10 @@
 """Emulated-AWS test fixtures: moto 5.2.5 that really runs Step Functions, offline.
 
 Importing this package imports moto and boto3, so nothing in ``stratoflow`` imports it;
-tests do.
+tests do. The names below are the supported surface (pinned by a test): the sandboxes,
+the emulator, a fake Lambda context, the results and errors they hand back (a Spot
+reclaim the sandbox injects raises ``SpotInterruption``), and the
+patches to install or uninstall. Everything else lives in private modules and may change.
 
 Example:
     >>> from stratoflow.testing import EmulatedAws
@@ -14,8 +17,8 @@ Example:
 
 from __future__ import annotations
 
-from stratoflow.testing._execution import ExecutionResult, max_payload_bytes
-from stratoflow.testing._harness import MOTO_CONFIG, EmulatedAws
+from stratoflow.testing._execution import ExecutionResult
+from stratoflow.testing._harness import EmulatedAws
 from stratoflow.testing._moto_patches import (
     install_all,
     install_cfn_custom_resources,
@@ -37,38 +40,23 @@ from stratoflow.testing._moto_patches import (
     install_retry_sync_fix,
     install_runtime_error_capture,
     install_sfn_fixes,
-    installed_patches,
-    is_installed,
-    prune_tmp_threads,
     uninstall_all,
 )
-from stratoflow.testing._patches_cfn import (
-    CustomResourceFailedError,
-    CustomResourceHandler,
-    register_custom_resource_handler,
-)
-from stratoflow.testing._patches_ecs import EcsEntrypoint, SpotInterruption
-from stratoflow.testing._patches_lambda import FakeLambdaContext, LambdaHandler
-from stratoflow.testing._patches_sfn import RuntimeErrorRecord
+from stratoflow.testing._patches_ecs import SpotInterruption
+from stratoflow.testing._patches_lambda import FakeLambdaContext
 from stratoflow.testing._patching import Undo
-from stratoflow.testing._stack import StackDeployError, StackDeployment, StackSandbox, deploy_stack, synth_app
+from stratoflow.testing._sandbox import Sandbox
+from stratoflow.testing._stack import StackDeployError, StackSandbox
 
 __all__ = [
-    "MOTO_CONFIG",
-    "CustomResourceFailedError",
-    "CustomResourceHandler",
-    "EcsEntrypoint",
     "EmulatedAws",
     "ExecutionResult",
     "FakeLambdaContext",
-    "LambdaHandler",
-    "RuntimeErrorRecord",
+    "Sandbox",
     "SpotInterruption",
     "StackDeployError",
-    "StackDeployment",
     "StackSandbox",
     "Undo",
-    "deploy_stack",
     "install_all",
     "install_cfn_custom_resources",
     "install_cfn_definition_substitutions",
@@ -89,11 +77,5 @@ __all__ = [
     "install_retry_sync_fix",
     "install_runtime_error_capture",
     "install_sfn_fixes",
-    "installed_patches",
-    "is_installed",
-    "max_payload_bytes",
-    "prune_tmp_threads",
-    "register_custom_resource_handler",
-    "synth_app",
     "uninstall_all",
 ]

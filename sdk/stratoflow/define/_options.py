@@ -1,0 +1,142 @@
+"""``TaskOptions``: the options of ``@task`` / ``@dynamic``, frozen and validated once.
+
+The keyword arguments are typed by :class:`TaskKwargs` (``**options: Unpack[TaskKwargs]``),
+so type checkers see every option; :class:`TaskOptions` holds them with their defaults and
+checks them on construction. A test pins the two field lists equal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Literal, TypedDict, cast, get_args
+
+from stratoflow import accelerators, ir, routing
+from stratoflow.define._resources import Resources, to_spec
+
+__all__ = ["Compute", "OptionsError", "TaskKwargs", "TaskOptions"]
+
+Compute = Literal["auto", "lambda", "fargate", "batch"]
+
+
+class TaskKwargs(TypedDict, total=False):
+    """The keyword options of ``@task`` and ``@dynamic`` (see :class:`TaskOptions`)."""
+
+    requests: Resources | None
+    limits: Resources | None
+    accelerator: accelerators.GPUAccelerator | str | None
+    interruptible: bool
+    cache: bool
+    cache_version: str | None
+    cache_serialize: bool
+    cache_ignore_input_vars: tuple[str, ...]
+    retries: int
+    timeout: timedelta | float | None
+    compute: Compute
+    name: str | None
+
+
+class OptionsError(ValueError):
+    """Invalid task options; :meth:`messages` words every problem for the task ``what``."""
+
+    def __init__(self, phrases: list[str]) -> None:
+        super().__init__("; ".join(phrases))
+        self.phrases = phrases
+
+    def messages(self, what: str) -> list[str]:
+        # "task 'x' requests resources ..." reads as a sentence; the rest are "task 'x': ...".
+        return [f"{what} {p}" if p.startswith("requests ") else f"{what}: {p}" for p in self.phrases]
+
+
+def _timeout_seconds(timeout: timedelta | float | None) -> int | None:
+    if timeout is None:
+        return None
+    seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
+    if seconds <= 0:
+        raise ValueError(f"timeout must be positive, got {timeout!r}")
+    return max(1, round(seconds))
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskOptions:
+    """A task's options, checked when built (:class:`OptionsError` lists every problem).
+
+    ``requests_spec``, ``limits_spec`` and ``timeout_seconds`` are the normalised forms the
+    IR stores; an accelerator with no GPU count requests one GPU.
+
+    Example:
+        >>> TaskOptions(retries=2, requests=Resources(mem="1Gi")).requests_spec.memory_mib
+        1024
+    """
+
+    requests: Resources | None = None
+    limits: Resources | None = None
+    accelerator: accelerators.GPUAccelerator | str | None = None
+    interruptible: bool = False
+    cache: bool = False
+    cache_version: str | None = None
+    cache_serialize: bool = False
+    cache_ignore_input_vars: tuple[str, ...] = ()
+    retries: int = 0
+    timeout: timedelta | float | None = None
+    compute: Compute = "auto"
+    name: str | None = None
+    requests_spec: ir.ResourcesSpec = field(init=False, repr=False, compare=False)
+    limits_spec: ir.ResourcesSpec = field(init=False, repr=False, compare=False)
+    timeout_seconds: int | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        requests = limits = ir.ResourcesSpec()
+        try:
+            requests = to_spec(self.requests)
+            limits = to_spec(self.limits)
+        except ValueError as exc:
+            problems.append(str(exc))
+        if self.accelerator is not None:
+            try:
+                device = accelerators.resolve(self.accelerator)
+                requests = requests.model_copy(update={"accelerator": device, "gpu": requests.gpu or 1})
+            except ValueError as exc:
+                problems.append(str(exc))
+        timeout = None
+        try:
+            timeout = _timeout_seconds(self.timeout)
+        except ValueError as exc:
+            problems.append(str(exc))
+        if self.retries < 0:
+            problems.append(f"retries must be >= 0, got {self.retries}")
+        if self.compute not in get_args(Compute):
+            *rest, last = (repr(c) for c in get_args(Compute))
+            choices = f"{', '.join(rest)} or {last}"
+            problems.append(f"compute must be {choices}, got {self.compute!r}")
+        elif not problems:
+            try:
+                # routing gains compute='batch' with AWS Batch; cast keeps this call valid before and after.
+                routing.route(
+                    requests,
+                    interruptible=self.interruptible,
+                    timeout_seconds=timeout,
+                    compute=cast(Literal["auto", "lambda", "fargate"], self.compute),
+                )
+            except routing.RoutingError as exc:
+                problems.append(f"requests resources no compute target can meet: {exc}")
+        if problems:
+            raise OptionsError(problems)
+        object.__setattr__(self, "requests_spec", requests)
+        object.__setattr__(self, "limits_spec", limits)
+        object.__setattr__(self, "timeout_seconds", timeout)
+
+    @classmethod
+    def of(cls, kwargs: TaskKwargs) -> TaskOptions:
+        """Options from decorator keywords; an unknown keyword is an :class:`OptionsError`."""
+        known = {f.name for f in dataclasses.fields(cls) if f.init}
+        unknown = sorted(set(kwargs) - known)
+        if unknown:
+            raise OptionsError([f"unknown option(s) {', '.join(unknown)}; options are: {', '.join(sorted(known))}"])
+        return cls(**kwargs)
+
+    def replace(self, **changes: object) -> TaskOptions:
+        """A copy with some options changed, validated again (for overrides)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
