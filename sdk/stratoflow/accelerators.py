@@ -14,6 +14,10 @@ Example:
 
 from __future__ import annotations
 
+import os
+import shutil
+import threading
+import warnings
 from dataclasses import dataclass
 
 __all__ = [
@@ -32,7 +36,10 @@ __all__ = [
     "T4",
     "V100",
     "GPUAccelerator",
+    "NoGpuWarning",
+    "gpu_visible",
     "resolve",
+    "warn_if_no_gpu",
 ]
 
 
@@ -71,7 +78,35 @@ def resolve(accelerator: GPUAccelerator | str) -> str:
     """The device string of a constant or a device string; ValueError naming the known ones."""
     device = accelerator.device if isinstance(accelerator, GPUAccelerator) else accelerator
     if not isinstance(device, str) or device not in KNOWN_DEVICES:
-        raise ValueError(
-            f"unknown accelerator {accelerator!r}; known devices: {', '.join(KNOWN_DEVICES)}"
-        )
+        raise ValueError(f"unknown accelerator {accelerator!r}; known devices: {', '.join(KNOWN_DEVICES)}")
     return device
+
+
+class NoGpuWarning(RuntimeWarning):
+    """A task that requests a GPU runs locally on a machine where none is visible (on the CPU)."""
+
+
+_warned = threading.Event()
+
+
+def gpu_visible() -> bool:
+    """Whether this machine shows an NVIDIA GPU: ``nvidia-smi`` on PATH or devices in
+    ``CUDA_VISIBLE_DEVICES`` (cheap: no CUDA library is loaded)."""
+    devices = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if devices is not None:
+        return devices.strip() not in ("", "-1")
+    return shutil.which("nvidia-smi") is not None
+
+
+def warn_if_no_gpu(task_name: str, gpus: int) -> None:
+    """Warn once per process when a local run starts a GPU task with no GPU to give it."""
+    if gpus <= 0 or _warned.is_set() or gpu_visible():
+        return
+    _warned.set()
+    warnings.warn(
+        f"task '{task_name}' requests {gpus} GPU(s) but none is visible here "
+        "(no nvidia-smi on PATH, CUDA_VISIBLE_DEVICES unset or empty); it runs on the CPU. "
+        "On AWS it runs on a GPU instance.",
+        NoGpuWarning,
+        stacklevel=2,
+    )

@@ -503,25 +503,6 @@ def double(x: "Missing") -> int:  # noqa: F821
     ),
     # --- task options (reported at the decorator) -----------------------------------------------
     Case(
-        "gpu-requested",
-        """\
-from stratoflow import Resources, task
-
-
-@task(requests=Resources(gpu=1))
-def train(x: int) -> int:
-    return x
-""",
-        (
-            (
-                4,
-                "task 'train' requests resources no compute target can meet: "
-                "gpu=1 requested, but neither Lambda nor Fargate offers GPUs",
-                None,
-            ),
-        ),
-    ),
-    Case(
         "too-many-cpus",
         """\
 from stratoflow import Resources, task
@@ -615,7 +596,11 @@ def train(x: int) -> int:
         (
             (4, "task 'train': timeout must be positive, got -5", None),
             (4, "task 'train': retries must be >= 0, got -1", None),
-            (4, "task 'train': compute must be 'auto', 'lambda', 'fargate' or 'batch', got 'gpu-cluster'", None),
+            (
+                4,
+                "task 'train': compute must be 'auto', 'lambda', 'fargate' or 'batch', got 'gpu-cluster'",
+                None,
+            ),
             (4, "task 'train': cache_ignore_input_vars names 'y', which is not an input", None),
         ),
     ),

@@ -7,9 +7,11 @@ stops being needed (the mistake type-checks) fails the check.
 
 from __future__ import annotations
 
+import functools
 from typing import assert_type
 
-from stratoflow import File, Resources, map_task, task, workflow
+from stratoflow import File, Resources, dynamic, map_task, task, workflow
+from stratoflow.accelerators import T4
 from stratoflow.define import MapTaskDef, TaskDef, WorkflowDef
 
 
@@ -23,20 +25,48 @@ def split(data: File, parts: int) -> list[str]:
     return [data.name] * parts
 
 
+@task(accelerator=T4, compute="batch")
+def train(epochs: int) -> str:
+    return f"model-{epochs}"
+
+
+@task
+def weigh(chunk: str, weight: float) -> float:
+    return weight * len(chunk)
+
+
 @workflow
 def pipeline(data: File, parts: int = 4) -> list[float]:
     chunks = split(data=data, parts=parts)
     assert_type(chunks, list[str])
-    scores: list[float] = map_task(score, concurrency=10)(chunk=chunks)
+    scores = map_task(score, concurrency=10)(chunk=chunks)
+    assert_type(scores, list[float])
+    tolerant = map_task(score, min_success_ratio=0.9)(chunk=chunks)
+    assert_type(tolerant, list[float | None])
+    weighted = map_task(functools.partial(weigh, weight=2.0))(chunk=chunks)
+    assert_type(weighted, list[float])
     return scores
+
+
+@dynamic
+def fan_out(n: int) -> list[float]:
+    return [score(chunk=str(i)) for i in range(n)]
 
 
 assert isinstance(score, TaskDef)
 assert isinstance(pipeline, WorkflowDef)
 assert_type(score(chunk="abc"), float)
+assert_type(train(epochs=1), str)
+assert_type(fan_out(n=2), list[float])
 assert_type(pipeline(data=File("x.csv")), list[float])
-assert_type(map_task(score), MapTaskDef)
+assert_type(map_task(score), MapTaskDef[float])
+assert_type(map_task(score, min_success_ratio=1), MapTaskDef[float])
+assert_type(map_task(score, min_success_ratio=0.5), MapTaskDef[float | None])
 
 score(chunk=3)  # type: ignore[arg-type]
 score(chnk="x")  # type: ignore[call-arg]
 pipeline(data=File("x.csv"), parts="four")  # type: ignore[arg-type]
+task(retries="2")  # type: ignore[call-overload]
+task(compute="gpu-cluster")  # type: ignore[call-overload]
+task(nope=True)  # type: ignore[call-overload]
+dynamic(accelerator=3)  # type: ignore[call-overload]

@@ -116,7 +116,7 @@ def test_public_names_are_the_same_objects_as_in_their_modules() -> None:
 
 
 def test_client_is_exported_lazily_and_is_the_client_class() -> None:
-    from stratoflow.client import Client  # noqa: PLC0415 - the module under test imports it lazily
+    from stratoflow.client import Client
 
     assert stratoflow.Client is Client
     assert "Client" not in vars(stratoflow)  # served by the module __getattr__, not bound at import

@@ -11,6 +11,19 @@ def _label(text: str) -> str:
     return text.replace('"', "'")
 
 
+def _sources(binding: ir.Binding) -> list[str]:
+    """The graph ids a binding reads from (nodes and inputs), through lists and dicts."""
+    if isinstance(binding, ir.PromiseBinding):
+        return [binding.node]
+    if isinstance(binding, ir.InputBinding):
+        return [f"in_{binding.name}"]
+    if isinstance(binding, ir.ListBinding):
+        return [source for item in binding.items for source in _sources(item)]
+    if isinstance(binding, ir.DictBinding):
+        return [source for entry in binding.entries.values() for source in _sources(entry)]
+    return []
+
+
 def to_mermaid(spec: ir.WorkflowSpec) -> str:
     """Mermaid ``flowchart`` of the DAG: inputs, nodes (maps as subroutines), outputs.
 
@@ -30,16 +43,7 @@ def to_mermaid(spec: ir.WorkflowSpec) -> str:
             lines.append(f'  {node.id}["{_label(task.name)}"]')
 
     def edges(binding: ir.Binding, target: str) -> None:
-        if isinstance(binding, ir.PromiseBinding):
-            lines.append(f"  {binding.node} --> {target}")
-        elif isinstance(binding, ir.InputBinding):
-            lines.append(f"  in_{binding.name} --> {target}")
-        elif isinstance(binding, ir.ListBinding):
-            for item in binding.items:
-                edges(item, target)
-        elif isinstance(binding, ir.DictBinding):
-            for entry in binding.entries.values():
-                edges(entry, target)
+        lines.extend(f"  {source} --> {target}" for source in _sources(binding))
 
     for node in spec.nodes:
         for binding in node.inputs.values():

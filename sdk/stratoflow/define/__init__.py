@@ -4,10 +4,18 @@ from stratoflow.define._dynamic import dynamic, trace_dynamic
 from stratoflow.define._interface import Interface
 from stratoflow.define._load import load_workflow
 from stratoflow.define._map import MapTaskDef, map_task
+from stratoflow.define._options import TaskKwargs, TaskOptions
 from stratoflow.define._resources import Resources
 from stratoflow.define._task import TaskDef, resolve_task, task
-from stratoflow.define._options import TaskKwargs, TaskOptions
-from stratoflow.define._trace import Call, MapCall, MapOptions, Promise, TaskCall, WorkflowCall, constant_to_json
+from stratoflow.define._trace import (
+    Call,
+    MapCall,
+    MapOptions,
+    Promise,
+    TaskCall,
+    WorkflowCall,
+    constant_to_json,
+)
 from stratoflow.define._triggers import RESERVED_PREFIXES, S3Trigger
 from stratoflow.define._workflow import WorkflowDef, set_local_runner, workflow
 

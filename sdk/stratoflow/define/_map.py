@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, Generic, Literal, TypeVar, overload
+from typing import Any, Generic, Literal, TypeVar, cast, overload
 
 from stratoflow import ir
 from stratoflow.define._location import caller_location
@@ -96,10 +96,10 @@ class MapTaskDef(Generic[Item_co]):
                 ),
             )
         )
-        promise: Any = Promise(
+        promise = Promise(
             trace, ir.PromiseBinding(node=node_id, output="o0"), self.output.type, f"output of {what}"
         )
-        return promise  # stands for the list while tracing
+        return cast(list[Item_co], promise)  # stands for the list while tracing
 
     def _run_plain(self, kwargs: dict[str, object]) -> list[Any]:
         lists = {k: v for k, v in kwargs.items() if isinstance(v, list)}

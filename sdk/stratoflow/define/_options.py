@@ -134,7 +134,9 @@ class TaskOptions:
         known = {f.name for f in dataclasses.fields(cls) if f.init}
         unknown = sorted(set(kwargs) - known)
         if unknown:
-            raise OptionsError([f"unknown option(s) {', '.join(unknown)}; options are: {', '.join(sorted(known))}"])
+            raise OptionsError(
+                [f"unknown option(s) {', '.join(unknown)}; options are: {', '.join(sorted(known))}"]
+            )
         return cls(**kwargs)
 
     def replace(self, **changes: object) -> TaskOptions:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stratoflow import ir, values
+from stratoflow.accelerators import warn_if_no_gpu
 from stratoflow.backends.local._attempts import with_retries
 from stratoflow.backends.local._dynamic import SubProgress, run_dynamic_node
 from stratoflow.backends.local._map import run_map_node
@@ -81,6 +82,8 @@ class _Scheduler:
         self.run = LocalRun(run_id=ctx.run_id, outputs={}, literals={})
 
     def _execute(self, node: ir.TaskNode | ir.MapNode) -> None:
+        spec = self.ctx.spec.tasks[node.task]
+        warn_if_no_gpu(spec.name, spec.requests.gpu)  # a GPU task runs anyway, on the CPU
         if isinstance(node, ir.MapNode):
             _, _ = run_map_node(
                 self.ctx,
