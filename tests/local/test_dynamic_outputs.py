@@ -8,6 +8,7 @@ from typing import Any
 
 from stratoflow import ir
 from stratoflow.backends.local import RunOptions, run_local
+from stratoflow.define._dynamic import _interface_of
 from stratoflow.lower import lower
 from tests.local import _dynamic_outputs as flows
 
@@ -64,3 +65,9 @@ def test_a_workflow_returns_a_dict_of_promises_as_a_dict_binding(tmp_path: Path)
     assert ir.WorkflowSpec.model_validate_json(spec.model_dump_json()) == spec  # round-trips as JSON
     assert run(flows.keyed, tmp_path, a=1).outputs == {"o0": {"one": 2, "two": 3}}
     assert flows.keyed(a=1) == {"one": 2, "two": 3}
+
+
+def test_a_dynamic_namedtuple_return_is_shaped_from_the_resolved_annotation() -> None:
+    interface = _interface_of(flows.bounds.spec, flows.bounds.fn)
+    assert interface.output_class is flows.Stats  # the module uses `from __future__ import annotations`
+    assert interface.shape([1, 2]) == flows.Stats(low=1, high=2)

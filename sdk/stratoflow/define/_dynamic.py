@@ -8,6 +8,7 @@ running. The recorded graph is lowered and run as a sub-workflow on the same bac
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Mapping
 from typing import Any, ParamSpec, TypeVar, Unpack, overload
 
@@ -52,7 +53,8 @@ def dynamic(
 def _interface_of(task: ir.TaskSpec, fn: Callable[..., Any]) -> Interface:
     output_class = None
     if task.output_style == "namedtuple":
-        output_class = getattr(fn, "__annotations__", {}).get("return")
+        # Resolved, not read raw: under `from __future__ import annotations` it is a string.
+        output_class = typing.get_type_hints(fn).get("return")
     return Interface(
         inputs=task.inputs, outputs=task.outputs, output_style=task.output_style, output_class=output_class
     )
