@@ -11,6 +11,7 @@ import pytest
 from stratoflow import DefinitionError, Resources, accelerators, dynamic, ir, routing, task
 from stratoflow.define import TaskKwargs, TaskOptions
 from stratoflow.define._options import OptionsError
+from stratoflow.define._resources import to_spec
 from tests.define._cases import definition_error
 
 
@@ -161,3 +162,16 @@ def test_definition_error_is_raised_for_bad_options_not_a_type_error() -> None:
         @task(timeout=-1)
         def f(x: int) -> int:
             return x
+
+
+def test_gpu_counts_may_be_spelled_as_in_flyte_and_are_checked() -> None:
+    assert to_spec(Resources(gpu="2")).gpu == 2
+    with pytest.raises(ValueError, match=r"gpu must be >= 0 \(a whole number of GPUs\), got 'one'"):
+        to_spec(Resources(gpu="one"))
+
+
+@needs_gpu_routing
+def test_a_gpu_limit_alone_requests_that_many_gpus() -> None:
+    options = TaskOptions(limits=Resources(gpu="1"), accelerator=accelerators.V100)  # Flyte's spelling
+    assert options.requests_spec == ir.ResourcesSpec(gpu=1, accelerator="nvidia-tesla-v100")
+    assert options.limits_spec.gpu == 1

@@ -63,7 +63,8 @@ class TaskOptions:
     """A task's options, checked when built (:class:`OptionsError` lists every problem).
 
     ``requests_spec``, ``limits_spec`` and ``timeout_seconds`` are the normalised forms the
-    IR stores; an accelerator with no GPU count requests one GPU.
+    IR stores. GPUs follow Kubernetes: a GPU limit alone requests that many, and an
+    accelerator with no GPU count requests one.
 
     Example:
         >>> TaskOptions(retries=2, requests=Resources(mem="1Gi")).requests_spec.memory_mib
@@ -94,6 +95,9 @@ class TaskOptions:
             limits = to_spec(self.limits)
         except ValueError as exc:
             problems.append(str(exc))
+        if limits.gpu > requests.gpu:
+            # As in Kubernetes (and so Flyte), a GPU limit alone requests that many GPUs.
+            requests = requests.model_copy(update={"gpu": limits.gpu})
         if self.accelerator is not None:
             try:
                 device = accelerators.resolve(self.accelerator)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from stratoflow import ir
 
-__all__ = ["Resources", "parse_cpu", "parse_memory_mib", "to_spec"]
+__all__ = ["Resources", "parse_cpu", "parse_gpu", "parse_memory_mib", "to_spec"]
 
 _MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(Ki|Mi|Gi|Ti|K|M|G|T|k)?B?\s*$")
 _FACTORS_MIB = {
@@ -30,7 +30,7 @@ class Resources:
 
     cpu: int | float | str | None = None
     mem: str | int | None = None
-    gpu: int = 0
+    gpu: int | str = 0  # Flyte spells it "1"
     ephemeral_storage: str | int | None = None
 
 
@@ -63,16 +63,25 @@ def parse_memory_mib(value: str | int) -> int:
     return math.ceil(mib)
 
 
+def parse_gpu(value: int | str) -> int:
+    """``1`` or ``"1"`` -> a whole number of GPUs (>= 0)."""
+    try:
+        count = int(value)
+    except (TypeError, ValueError):
+        count = -1
+    if count < 0 or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError(f"gpu must be >= 0 (a whole number of GPUs), got {value!r}")
+    return count
+
+
 def to_spec(resources: Resources | None) -> ir.ResourcesSpec:
     """Normalise a Resources to vCPUs and MiB (raises ValueError on a bad spelling)."""
     if resources is None:
         return ir.ResourcesSpec()
-    if resources.gpu < 0:
-        raise ValueError(f"gpu must be >= 0, got {resources.gpu}")
     return ir.ResourcesSpec(
         cpu=None if resources.cpu is None else parse_cpu(resources.cpu),
         memory_mib=None if resources.mem is None else parse_memory_mib(resources.mem),
-        gpu=resources.gpu,
+        gpu=parse_gpu(resources.gpu),
         ephemeral_storage_mib=(
             None if resources.ephemeral_storage is None else parse_memory_mib(resources.ephemeral_storage)
         ),
