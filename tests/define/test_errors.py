@@ -302,6 +302,44 @@ def wf(x: int) -> int:
         ((16, "input 'x' of task 'inc' expects int, got a list", None),),
     ),
     Case(
+        "dict-for-a-scalar-input",
+        TASKS
+        + """
+@workflow
+def wf(x: int) -> int:
+    y = inc(x=x)
+    return inc(x={"y": y})
+""",
+        ((16, "input 'x' of task 'inc' expects int, got a dict", None),),
+    ),
+    Case(
+        "dict-of-promises-with-a-non-str-key",
+        TASKS
+        + """
+@workflow
+def wf(x: int) -> dict[str, int]:
+    y = inc(x=x)
+    return {1: y}
+""",
+        ((14, "output 'o0' of workflow 'wf' keys must be str, got int 1", None),),  # the return annotation
+    ),
+    Case(
+        "dict-of-promises-with-a-wrong-value",
+        TASKS
+        + """
+@workflow
+def wf(x: int) -> dict[str, int]:
+    return {"n": inc(x=x), "s": to_text(x=x)}
+""",
+        (
+            (
+                14,
+                "output 'o0' of workflow 'wf' entry 's' expects int, but output 'o0' of node 'to_text' is str",
+                None,
+            ),
+        ),
+    ),
+    Case(
         "sub-workflow-output-mismatch",
         TASKS
         + """

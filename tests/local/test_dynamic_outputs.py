@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from stratoflow import ir
+from stratoflow import ir, task, workflow
 from stratoflow.backends.local import RunOptions, run_local
 from stratoflow.define._dynamic import _interface_of
 from stratoflow.lower import lower
@@ -27,7 +27,7 @@ def test_a_dynamic_returning_a_list_of_1000_promises(tmp_path: Path) -> None:
 
 
 def test_a_dynamic_returning_a_dict_of_promises(tmp_path: Path) -> None:
-    @flows.workflow
+    @workflow
     def wf(n: int) -> dict[str, str]:
         return flows.labelled(n=n)
 
@@ -35,7 +35,7 @@ def test_a_dynamic_returning_a_dict_of_promises(tmp_path: Path) -> None:
 
 
 def test_a_dynamic_returning_a_namedtuple_of_promises(tmp_path: Path) -> None:
-    @flows.workflow
+    @workflow
     def wf(n: int) -> flows.Stats:
         return flows.bounds(n=n)
 
@@ -44,7 +44,7 @@ def test_a_dynamic_returning_a_namedtuple_of_promises(tmp_path: Path) -> None:
 
 
 def test_containers_nest(tmp_path: Path) -> None:
-    @flows.workflow
+    @workflow
     def wf(n: int) -> dict[str, list[int]]:
         return flows.nested(n=n)
 
@@ -71,3 +71,15 @@ def test_a_dynamic_namedtuple_return_is_shaped_from_the_resolved_annotation() ->
     interface = _interface_of(flows.bounds.spec, flows.bounds.fn)
     assert interface.output_class is flows.Stats  # the module uses `from __future__ import annotations`
     assert interface.shape([1, 2]) == flows.Stats(low=1, high=2)
+
+
+def test_a_dict_of_promises_feeds_a_task_input(tmp_path: Path) -> None:
+    @task
+    def total(parts: dict[str, int]) -> int:
+        return sum(parts.values())
+
+    @workflow
+    def wf(a: int) -> int:
+        return total(parts={"x": flows.inc(x=a), "y": 10})
+
+    assert run(wf, tmp_path, a=1).outputs == {"o0": 12}
