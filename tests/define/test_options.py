@@ -175,3 +175,9 @@ def test_a_gpu_limit_alone_requests_that_many_gpus() -> None:
     options = TaskOptions(limits=Resources(gpu="1"), accelerator=accelerators.V100)  # Flyte's spelling
     assert options.requests_spec == ir.ResourcesSpec(gpu=1, accelerator="nvidia-tesla-v100")
     assert options.limits_spec.gpu == 1
+
+
+@pytest.mark.parametrize("bad", ["one", "1.5", 1.5, True, -1])
+def test_a_gpu_count_must_be_whole(bad: object) -> None:
+    with pytest.raises(ValueError, match=r"gpu must be >= 0 \(a whole number of GPUs\)"):
+        to_spec(Resources(gpu=bad))  # type: ignore[arg-type]

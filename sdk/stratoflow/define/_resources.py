@@ -65,11 +65,10 @@ def parse_memory_mib(value: str | int) -> int:
 
 def parse_gpu(value: int | str) -> int:
     """``1`` or ``"1"`` -> a whole number of GPUs (>= 0)."""
-    try:
-        count = int(value)
-    except (TypeError, ValueError):
-        count = -1
-    if count < 0 or (isinstance(value, float) and not value.is_integer()):
+    # bool is an int, and int("1.5") fails: only whole counts, as ints or digit strings, pass.
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    count = int(value) if whole or (isinstance(value, str) and value.strip().isdigit()) else -1
+    if count < 0:
         raise ValueError(f"gpu must be >= 0 (a whole number of GPUs), got {value!r}")
     return count
 
