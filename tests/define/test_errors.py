@@ -541,12 +541,12 @@ def double(x: "Missing") -> int:  # noqa: F821
     ),
     # --- task options (reported at the decorator) -----------------------------------------------
     Case(
-        "too-many-cpus",
+        "too-many-gpus",
         """\
 from stratoflow import Resources, task
 
 
-@task(requests=Resources(cpu=64))
+@task(requests=Resources(gpu=9))
 def train(x: int) -> int:
     return x
 """,
@@ -554,7 +554,26 @@ def train(x: int) -> int:
             (
                 4,
                 "task 'train' requests resources no compute target can meet: "
-                "cpu=64, memory=512 MiB exceeds the largest Fargate task (16 vCPU, 120 GiB)",
+                "gpu=9 exceeds 8 GPUs, the most any EC2 instance has",
+                None,
+            ),
+        ),
+    ),
+    Case(
+        "too-many-cpus",
+        """\
+from stratoflow import Resources, task
+
+
+@task(requests=Resources(cpu=200))
+def train(x: int) -> int:
+    return x
+""",
+        (
+            (
+                4,
+                "task 'train' requests resources no compute target can meet: "
+                "cpu=200 exceeds 192 vCPUs, the largest EC2 instance",
                 None,
             ),
         ),
@@ -565,7 +584,7 @@ def train(x: int) -> int:
 from stratoflow import Resources, task
 
 
-@task(requests=Resources(cpu=4, mem="200Gi"))
+@task(requests=Resources(cpu=4, mem="5Ti"))
 def train(x: int) -> int:
     return x
 """,
@@ -573,7 +592,7 @@ def train(x: int) -> int:
             (
                 4,
                 "task 'train' requests resources no compute target can meet: "
-                "cpu=4, memory=204800 MiB exceeds the largest Fargate task (16 vCPU, 120 GiB)",
+                "memory=5242880 MiB exceeds 3984588 MiB, the most a job gets on the largest EC2 instance",
                 None,
             ),
         ),

@@ -9,9 +9,15 @@ from stratoflow.routing import FARGATE_SHAPES, RoutingError, route
 
 
 def req(
-    cpu: float | None = None, mem: int | None = None, gpu: int = 0, disk: int | None = None
+    cpu: float | None = None,
+    mem: int | None = None,
+    gpu: int = 0,
+    disk: int | None = None,
+    accelerator: str | None = None,
 ) -> ir.ResourcesSpec:
-    return ir.ResourcesSpec(cpu=cpu, memory_mib=mem, gpu=gpu, ephemeral_storage_mib=disk)
+    return ir.ResourcesSpec(
+        cpu=cpu, memory_mib=mem, gpu=gpu, ephemeral_storage_mib=disk, accelerator=accelerator
+    )
 
 
 # --- Lambda --------------------------------------------------------------------------------------
@@ -118,16 +124,87 @@ def test_the_chosen_shape_is_the_smallest_that_fits() -> None:
             assert same_cpu_less_memory == []
 
 
+# --- AWS Batch: GPUs and anything over Fargate's largest task ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("requests", "shape", "why"),
+    [
+        (req(1, 512, gpu=1), (1, 512, 1, ("g4dn", "g5", "g6")), "Fargate has no GPUs"),
+        (req(gpu=1), (1, 2048, 1, ("g4dn", "g5", "g6")), "Fargate has no GPUs"),
+        (req(8, 64 * 1024, gpu=4), (8, 64 * 1024, 4, ("g4dn", "g5", "g6")), "Fargate has no GPUs"),
+        (req(4, 16 * 1024, accelerator="nvidia-tesla-t4"), (4, 16 * 1024, 1, ("g4dn",)), None),
+        (req(accelerator="nvidia-a10g"), (1, 2048, 1, ("g5",)), None),
+        (req(accelerator="nvidia-l4"), (1, 2048, 1, ("g6",)), None),
+        (req(gpu=8, accelerator="nvidia-tesla-a100"), (1, 2048, 8, ("p4d",)), None),
+        (req(accelerator="nvidia-a100-80gb"), (1, 2048, 1, ("p4de",)), None),
+        (req(accelerator="nvidia-h100"), (1, 2048, 1, ("p5",)), None),
+        (req(accelerator="nvidia-tesla-v100"), (1, 2048, 1, ("p3",)), None),
+        # More than Fargate's 16 vCPU / 120 GiB: the smallest families that hold it.
+        (
+            req(17, 1024),
+            (17, 1024, 0, ("m6i", "c6i", "r6i", "m7i", "c7i", "r7i", "x2iedn")),
+            "cpu=17, memory=1024 MiB exceeds the largest Fargate task (16 vCPU, 120 GiB)",
+        ),
+        (req(64), (64, 64 * 2048, 0, ("m6i", "c6i", "r6i", "m7i", "c7i", "r7i", "x2iedn")), None),
+        (req(4, 300 * 1024), (4, 300 * 1024, 0, ("m6i", "r6i", "m7i", "c7i", "r7i", "x2iedn")), None),
+        (req(160, 1024 * 1024), (160, 1024 * 1024, 0, ("r7i",)), None),
+        (req(64, 2048 * 1024), (64, 2048 * 1024, 0, ("x2iedn",)), None),
+    ],
+)
+def test_gpu_and_oversize_requests_run_on_batch(
+    requests: ir.ResourcesSpec, shape: tuple[int, int, int, tuple[str, ...]], why: str | None
+) -> None:
+    r = route(requests)
+    assert r.target == "batch"
+    assert (r.vcpus, r.memory_mib, r.gpus, r.instance_families) == shape
+    if why is not None:
+        assert r.reason == why
+
+
+def test_interruptible_batch_goes_to_batch_spot() -> None:
+    r = route(req(gpu=1), interruptible=True)
+    assert (r.target, r.gpus) == ("batch_spot", 1)
+
+
+def test_a_gpu_task_ignores_lambda_timeouts_and_sizes() -> None:
+    assert route(req(0.5, 256, gpu=1), timeout_seconds=60).target == "batch"
+
+
+def test_batch_vcpus_are_whole() -> None:
+    assert route(req(16.5, 1024)).vcpus == 17
+
+
+def test_every_accelerator_maps_to_a_gpu_family() -> None:
+    for accelerator, families in routing.ACCELERATOR_FAMILIES.items():
+        r = route(req(accelerator=accelerator))
+        assert r.instance_families == families
+        assert all(f.max_gpus > 0 for f in routing.INSTANCE_FAMILIES if f.name in families), accelerator
+
+
+def test_documented_largest_instances_bound_batch() -> None:
+    assert routing.MAX_BATCH_VCPUS == 192  # m7i/c7i/r7i/g5/g6/p5 .48xlarge
+    assert routing.MAX_BATCH_GPUS == 8
+    assert routing.MAX_BATCH_MEMORY_MIB == 4096 * 1024 * 95 // 100  # x2iedn.32xlarge, less agent share
+
+
 # --- requests no target can meet ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("requests", "message"),
     [
-        (req(1, 512, gpu=1), "gpu=1 requested, but neither Lambda nor Fargate offers GPUs"),
-        (req(17, 1024), "cpu=17, memory=1024 MiB exceeds the largest Fargate task (16 vCPU, 120 GiB)"),
-        (req(64), "cpu=64, memory=512 MiB exceeds the largest Fargate task (16 vCPU, 120 GiB)"),
-        (req(4, 121 * 1024), "memory=123904 MiB exceeds the largest Fargate task (16 vCPU, 120 GiB)"),
+        (req(gpu=9), "gpu=9 exceeds 8 GPUs, the most any EC2 instance has"),
+        (req(193), "cpu=193 exceeds 192 vCPUs, the largest EC2 instance"),
+        (
+            req(4, 5 * 1024 * 1024),
+            "memory=5242880 MiB exceeds 3984588 MiB, the most a job gets on the largest EC2 instance",
+        ),
+        (req(accelerator="nvidia-tesla-k80"), "no EC2 instance family has accelerator 'nvidia-tesla-k80'"),
+        (
+            req(128, 1024, accelerator="nvidia-tesla-t4"),
+            "cpu=128, memory=1024 MiB, gpu=1 fits no instance of the eligible families (g4dn: 96 vCPU",
+        ),
         (req(disk=300 * 1024), "ephemeral storage over Fargate's 200 GiB"),
     ],
 )
@@ -145,6 +222,25 @@ def test_compute_fargate_overrides_a_lambda_fit() -> None:
     assert (r.target, r.cpu, r.memory_mib) == ("fargate", 0.5, 3 * 1024)
     assert r.reason == "compute='fargate'"
     assert route(req(0.5, 3 * 1024), compute="fargate", interruptible=True).target == "fargate_spot"
+
+
+def test_compute_batch_forces_batch() -> None:
+    r = route(req(1, 512), compute="batch")
+    assert (r.target, r.vcpus, r.memory_mib, r.gpus) == ("batch", 1, 512, 0)
+    assert r.reason == "compute='batch'"
+    assert route(req(1, 512), compute="batch", interruptible=True).target == "batch_spot"
+
+
+@pytest.mark.parametrize(
+    ("requests", "message"),
+    [
+        (req(gpu=1), "compute='fargate' but Fargate has no GPUs"),
+        (req(17, 1024), "compute='fargate' but cpu=17, memory=1024 MiB exceeds the largest Fargate task"),
+    ],
+)
+def test_compute_fargate_that_cannot_fit_says_why(requests: ir.ResourcesSpec, message: str) -> None:
+    with pytest.raises(RoutingError, match=message):
+        route(requests, compute="fargate")
 
 
 def test_compute_lambda_is_honoured_when_it_fits() -> None:
