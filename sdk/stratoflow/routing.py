@@ -73,6 +73,10 @@ class Route:
     gpus: int = 0
     instance_families: tuple[str, ...] = ()
     """EC2 instance families a Batch job may run on (empty for Lambda and Fargate)."""
+    pool: str = ""
+    """The Batch compute pool (``cpu``, ``gpu``, or the families of one accelerator, ``p4d``):
+    each pool has its own compute environments and queues, because Batch places a job on
+    any instance of its environment that fits, whatever the family."""
 
     @property
     def vcpus(self) -> int:
@@ -186,6 +190,12 @@ def _candidate_families(requests: ir.ResourcesSpec, gpus: int) -> tuple[Instance
     return _CPU_FAMILIES
 
 
+def _pool(requests: ir.ResourcesSpec, gpus: int) -> str:
+    if requests.accelerator is not None:
+        return "_".join(ACCELERATOR_FAMILIES[requests.accelerator])
+    return "gpu" if gpus else "cpu"
+
+
 def batch_shape(requests: ir.ResourcesSpec) -> tuple[int, int, int, tuple[str, ...]]:
     """The AWS Batch job size of a request: (vCPUs, memory MiB, GPUs, instance families).
 
@@ -288,5 +298,6 @@ def route(
         cpu=float(vcpus),
         gpus=gpus,
         instance_families=families,
+        pool=_pool(requests, gpus),
         reason="compute='batch'" if compute == "batch" else (why_not_fargate or ""),
     )

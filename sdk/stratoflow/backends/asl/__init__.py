@@ -6,6 +6,7 @@ Example:
     >>> print(compiled.definition_json())  # doctest: +SKIP
 """
 
+from stratoflow.backends.asl._batch import batch_job_definition_placeholder, batch_queue_placeholder
 from stratoflow.backends.asl._checks import MAX_DEFINITION_BYTES, check_definition
 from stratoflow.backends.asl._compiler import CompiledWorkflow, compile_workflow, spec_json_bytes
 from stratoflow.backends.asl._dynamic import DAG_CONCURRENCY, interpreter_definition
@@ -31,6 +32,8 @@ __all__ = [
     "TASK_FAILED",
     "CompiledWorkflow",
     "SyncPoint",
+    "batch_job_definition_placeholder",
+    "batch_queue_placeholder",
     "check_definition",
     "compile_workflow",
     "decompose",

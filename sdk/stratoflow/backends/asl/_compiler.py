@@ -151,6 +151,10 @@ def _problem(message: str, location: ir.SourceLocation, hint: str | None = None)
     return Problem(message, path=location.path, line=location.line, col=location.col, hint=hint)
 
 
+def _container_service(route: routing.Route) -> str:
+    return "AWS Batch" if route.target in ("batch", "batch_spot") else "Fargate"
+
+
 def _routes(spec: ir.WorkflowSpec) -> dict[str, routing.Route]:
     """Route every node's task; collect every unsupported construct and raise once."""
     problems: list[Problem] = []
@@ -185,7 +189,8 @@ def _routes(spec: ir.WorkflowSpec) -> dict[str, routing.Route]:
                     # Items run inside EXPRESS child executions, which cannot wait on ecs:runTask.sync.
                     problems.append(
                         _problem(
-                            f"map_task over a task that needs Fargate is not supported yet "
+                            f"map_task over a task that needs {_container_service(routes[node.id])} "
+                            "is not supported yet "
                             f"(node '{node.id}', task '{task.name}': {routes[node.id].reason})",
                             node.location,
                             hint="lower the task's requests/timeout so it fits Lambda, or run it locally",

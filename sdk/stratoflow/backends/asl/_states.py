@@ -182,7 +182,7 @@ def _restore_input() -> State:
 
 
 def node_fragment(ctx: NodeContext, names: StateNames) -> Fragment:
-    """The states that run one task node, routed to Lambda, Fargate or Fargate Spot.
+    """The states that run one task node, routed to Lambda, Fargate (Spot) or AWS Batch (Spot).
 
     Args:
         ctx: The node, its task, route and the spec key.
@@ -193,13 +193,17 @@ def node_fragment(ctx: NodeContext, names: StateNames) -> Fragment:
     """
     if ctx.route.target == "lambda":
         return Fragment(ctx.state_name, {ctx.state_name: _lambda_run(ctx)}, [ctx.state_name])
+    from stratoflow.backends.asl import _batch  # noqa: PLC0415 - _batch builds on this module
+
     base = ctx.state_name
     states: dict[str, State] = {}
-    spot = ctx.route.target == "fargate_spot"
+    batch = ctx.route.target in _batch.BATCH_TARGETS
+    spot = ctx.route.target in ("fargate_spot", "batch_spot")
     if spot:
-        exits = _spot_attempts(ctx, names, states)
+        exits = (_batch.spot_attempts if batch else _spot_attempts)(ctx, names, states)
     else:
-        states[base] = _ecs_run(ctx, spot=False, retries=ctx.task.retries)
+        run = _batch.submit_job if batch else _ecs_run
+        states[base] = run(ctx, spot=False, retries=ctx.task.retries)
         exits = [base]
     if not (spot or ctx.task.cache.enabled):
         return Fragment(base, states, exits)

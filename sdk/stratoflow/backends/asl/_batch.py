@@ -1,0 +1,127 @@
+"""ASL states for a task node routed to AWS Batch (``batch:submitJob.sync``).
+
+A Batch node mirrors a Fargate node: an optional cache check, the job, and for an
+interruptible task a Spot attempt (retried on Spot per ``retries``) followed by one last
+attempt on on-demand capacity when the Spot attempts ended in a reclaim. The job runs the
+same container entrypoint with the same ``STRATOFLOW_*`` environment as the ECS task.
+
+A reclaimed Spot instance fails the job with a ``StatusReason`` of
+``Host EC2 (instance i-...) terminated.`` (the pattern AWS Batch's own retry strategies
+match with ``onStatusReason: "Host EC2*"``); ``submitJob.sync`` raises
+``States.TaskFailed`` with the DescribeJobs job, as JSON, in ``Cause``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from stratoflow import routing
+from stratoflow.backends.asl import _errors, _states
+from stratoflow.backends.asl._names import StateNames
+
+__all__ = [
+    "BATCH_TARGETS",
+    "SPOT_RECLAIM_STATUS_REASON",
+    "SUBMIT_JOB_SYNC",
+    "batch_job_definition_placeholder",
+    "batch_queue_placeholder",
+    "spot_attempts",
+    "submit_job",
+]
+
+State = dict[str, Any]
+
+SUBMIT_JOB_SYNC: Final = "arn:aws:states:::batch:submitJob.sync"
+BATCH_TARGETS: Final = ("batch", "batch_spot")
+SPOT_RECLAIM_STATUS_REASON: Final = "Host EC2*"
+"""``StringMatches`` pattern of the job ``StatusReason`` AWS Batch reports for a reclaimed host."""
+_MAX_JOB_NAME = 128
+
+
+def batch_queue_placeholder(route: routing.Route, *, spot: bool) -> str:
+    """The ``${BatchQueue_<pool>_<capacity>}`` placeholder of a Batch route's job queue.
+
+    Example:
+        >>> r = routing.route(routing.ir.ResourcesSpec(gpu=1))
+        >>> batch_queue_placeholder(r, spot=True)
+        '${BatchQueue_gpu_spot}'
+    """
+    return f"${{BatchQueue_{route.pool}_{'spot' if spot else 'ondemand'}}}"
+
+
+def batch_job_definition_placeholder(route: routing.Route) -> str:
+    """The ``${BatchJobDef_<shape>}`` placeholder of a Batch route: ``vcpu<N>_mem<MiB>[_gpu<N>]``.
+
+    Example:
+        >>> r = routing.route(routing.ir.ResourcesSpec(cpu=4, memory_mib=16384, gpu=1))
+        >>> batch_job_definition_placeholder(r)
+        '${BatchJobDef_vcpu4_mem16384_gpu1}'
+    """
+    shape = f"vcpu{route.vcpus}_mem{route.memory_mib}"
+    if route.gpus:
+        shape += f"_gpu{route.gpus}"
+    return f"${{BatchJobDef_{shape}}}"
+
+
+def submit_job(ctx: _states.NodeContext, *, spot: bool, retries: int) -> State:
+    """One ``submitJob.sync`` state on the Spot or on-demand queue of the node's pool."""
+    parameters: State = {
+        # A job name allows letters, digits, '-' and '_': node ids are sanitized identifiers.
+        "JobName": ctx.node.id[:_MAX_JOB_NAME],
+        "JobQueue": batch_queue_placeholder(ctx.route, spot=spot),
+        "JobDefinition": batch_job_definition_placeholder(ctx.route),
+        "ContainerOverrides": {
+            "Environment": [
+                {"Name": "STRATOFLOW_RUN", "Value.$": "$$.Execution.Name"},
+                {"Name": "STRATOFLOW_SPEC", "Value": ctx.spec_key},
+                {"Name": "STRATOFLOW_NODE", "Value": ctx.node.id},
+            ]
+        },
+    }
+    state: State = {"Type": "Task", "Resource": SUBMIT_JOB_SYNC, "Parameters": parameters, "ResultPath": None}
+    retry = _states._retry_task(retries)
+    if retry:
+        state["Retry"] = retry
+    return _states._with_timeout(state, ctx.task)
+
+
+def spot_attempts(ctx: _states.NodeContext, names: StateNames, states: dict[str, State]) -> list[str]:
+    """Spot job (retried per ``retries``), then on-demand once if the last one lost its host.
+
+    When the Spot attempts run out, the ``Catch`` parses the Batch job in the error
+    ``Cause``; a ``StatusReason`` matching ``Host EC2*`` (a reclaimed Spot instance) runs
+    one last job on the on-demand queue, anything else fails with the original cause.
+    Returns the fragment's exits.
+    """
+    spot = ctx.state_name
+    parse = names.claim(spot, suffix="__spot_failed")
+    choice = names.claim(spot, suffix="__reclaimed")
+    on_demand = names.claim(spot, suffix="__on_demand")
+    failed = names.claim(spot, suffix="__failed")
+    reason = "$.error.batch_job.StatusReason"
+    states[spot] = submit_job(ctx, spot=True, retries=ctx.task.retries)
+    states[spot]["Catch"] = [
+        {"ErrorEquals": [_errors.STATES_TASK_FAILED], "ResultPath": "$.error", "Next": parse}
+    ]
+    states[parse] = {
+        "Type": "Pass",
+        "Parameters": {
+            "Error.$": "$.error.Error",
+            "Cause.$": "$.error.Cause",
+            "batch_job.$": "States.StringToJson($.error.Cause)",
+        },
+        "ResultPath": "$.error",
+        "Next": choice,
+    }
+    states[choice] = {
+        "Type": "Choice",
+        # Rules are tried in order, so the match never sees a missing StatusReason.
+        "Choices": [
+            {"Not": {"Variable": reason, "IsPresent": True}, "Next": failed},
+            {"Variable": reason, "StringMatches": SPOT_RECLAIM_STATUS_REASON, "Next": on_demand},
+        ],
+        "Default": failed,
+    }
+    states[on_demand] = submit_job(ctx, spot=False, retries=0)
+    states[failed] = {"Type": "Fail", "Error": _errors.TASK_FAILED, "CausePath": "$.error.Cause"}
+    return [spot, on_demand]
