@@ -21,6 +21,7 @@ from stratoflow.testing._execution import ExecutionResult
 from stratoflow.testing._harness import EmulatedAws
 from stratoflow.testing._moto_patches import (
     install_all,
+    install_batch_inprocess,
     install_cfn_custom_resources,
     install_cfn_definition_substitutions,
     install_cfn_sfn_parser_backend,
@@ -58,6 +59,7 @@ __all__ = [
     "StackSandbox",
     "Undo",
     "install_all",
+    "install_batch_inprocess",
     "install_cfn_custom_resources",
     "install_cfn_definition_substitutions",
     "install_cfn_sfn_parser_backend",

@@ -16,7 +16,7 @@ import boto3  # type: ignore[import-untyped]  # only the per-service mypy_boto3 
 from moto import mock_aws
 
 from stratoflow import errors
-from stratoflow.testing import _patches_ecs, _patches_lambda, _patches_sfn
+from stratoflow.testing import _patches_batch, _patches_ecs, _patches_lambda, _patches_sfn
 from stratoflow.testing._execution import ExecutionResult, fill_placeholders, max_payload_bytes
 from stratoflow.testing._moto_patches import install_all, uninstall_all
 
@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 MOTO_CONFIG: dict[str, Any] = {
     "stepfunctions": {"execute_state_machine": True},
     "lambda": {"use_docker": False},
+    "batch": {"use_docker": False},
 }
-"""What ``mock_aws`` is given: run state machines, and never start Docker for Lambda."""
+"""What ``mock_aws`` is given: run state machines, and never start Docker for Lambda or Batch."""
 
 _FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -102,6 +103,7 @@ class EmulatedAws:
         self._role_arn: str | None = None
         self._lambda_names: list[str] = []
         self._ecs_families: list[str] = []
+        self._batch_job_definitions: list[str] = []
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -141,6 +143,8 @@ class EmulatedAws:
             _patches_lambda.unregister_lambda_handler(name)
         for family in self._ecs_families:
             _patches_ecs.unregister_ecs_entrypoint(family)
+        for name in self._batch_job_definitions:
+            _patches_batch.unregister_batch_entrypoint(name)
         self._clients.clear()
         self._session = None
 
@@ -282,6 +286,53 @@ class EmulatedAws:
             containerDefinitions=[container],
         )
         return str(response["taskDefinition"]["taskDefinitionArn"])
+
+    def register_batch_entrypoint(self, job_definition: str, entrypoint: _patches_ecs.EcsEntrypoint) -> None:
+        """Run ``entrypoint(env, command)`` in-process for every job of ``job_definition`` (a name)."""
+        _patches_batch.register_batch_entrypoint(job_definition, entrypoint)
+        self._batch_job_definitions.append(job_definition)
+
+    def create_batch_queue(self, name: str) -> str:
+        """Create a job queue over its own (unmanaged, hence instance-less) compute environment; return its ARN."""
+        batch = self.client("batch")
+        environment = batch.create_compute_environment(
+            computeEnvironmentName=f"{name}-env", type="UNMANAGED", serviceRole=self.role_arn
+        )["computeEnvironmentArn"]
+        response = batch.create_job_queue(
+            jobQueueName=name,
+            state="ENABLED",
+            priority=1,
+            computeEnvironmentOrder=[{"order": 1, "computeEnvironment": environment}],
+        )
+        return str(response["jobQueueArn"])
+
+    def create_job_definition(
+        self,
+        name: str,
+        *,
+        vcpus: int = 1,
+        memory_mib: int = 2048,
+        gpus: int = 0,
+        image: str = "stratoflow/runner:emulated",
+        environment: Mapping[str, str] | None = None,
+        command: list[str] | None = None,
+    ) -> str:
+        """Register a container job definition (VCPU/MEMORY/GPU resource requirements); return its ARN."""
+        requirements = [{"type": "VCPU", "value": str(vcpus)}, {"type": "MEMORY", "value": str(memory_mib)}]
+        if gpus:
+            requirements.append({"type": "GPU", "value": str(gpus)})
+        properties: dict[str, Any] = {
+            "image": image,
+            "resourceRequirements": requirements,
+            "environment": [{"name": k, "value": v} for k, v in (environment or {}).items()],
+            "jobRoleArn": self.role_arn,
+        }
+        if command is not None:
+            properties["command"] = command
+        response = self.client("batch").register_job_definition(
+            jobDefinitionName=name, type="container", containerProperties=properties
+        )
+        return str(response["jobDefinitionArn"])
 
     def create_subnet(self, cidr: str = "10.0.0.0/24") -> str:
         """Create a VPC (10.0.0.0/16, no DNS hostnames) with one subnet; return the subnet id."""

@@ -10,6 +10,7 @@ test_cfn_canaries.py) that fails once moto fixes the gap.
 
 from __future__ import annotations
 
+from stratoflow.testing._patches_batch import install_batch_inprocess
 from stratoflow.testing._patches_cfn import (
     install_cfn_custom_resources,
     install_cfn_definition_substitutions,
@@ -41,6 +42,7 @@ from stratoflow.testing._patching import Undo, installed_patches, is_installed, 
 
 __all__ = [
     "install_all",
+    "install_batch_inprocess",
     "install_cfn_custom_resources",
     "install_cfn_definition_substitutions",
     "install_cfn_sfn_parser_backend",
@@ -96,6 +98,7 @@ def install_all(*, timer_scale: float = 0.001) -> Undo:
         install_ecs(),
         install_ecs_inprocess(),
         install_ecs_sync_failure(),
+        install_batch_inprocess(),
         install_events_to_lambda(),
         # CloudFormation only: no other path reaches these methods, so they are safe everywhere.
         install_cfn_sfn_parser_backend(),
