@@ -36,10 +36,18 @@ def _batch_machine(aws: EmulatedAws) -> str:
     return aws.create_state_machine("batch", {"StartAt": "J", "States": {"J": task}})
 
 
+def _recorder(calls: list[dict[str, str]], exit_code: int) -> Any:
+    def entrypoint(env: dict[str, str], command: list[str]) -> int:
+        calls.append(env)
+        return exit_code
+
+    return entrypoint
+
+
 def test_raw_batch_without_docker_runs_nothing_and_succeeds(aws: EmulatedAws) -> None:
     install_batch_inprocess()()  # just this patch out: the integration needs normalisation
     calls: list[dict[str, str]] = []
-    aws.register_batch_entrypoint("runner", lambda env, command: calls.append(env) or 3)
+    aws.register_batch_entrypoint("runner", _recorder(calls, 3))
     result = aws.start_and_wait(_batch_machine(aws), {})
     assert result.status == "SUCCEEDED"
     assert calls == []
@@ -47,7 +55,7 @@ def test_raw_batch_without_docker_runs_nothing_and_succeeds(aws: EmulatedAws) ->
 
 def test_batch_inprocess_runs_the_entrypoint_with_the_job_environment(aws: EmulatedAws) -> None:
     calls: list[dict[str, str]] = []
-    aws.register_batch_entrypoint("runner", lambda env, command: calls.append(env) or 0)
+    aws.register_batch_entrypoint("runner", _recorder(calls, 0))
     result = aws.start_and_wait(_batch_machine(aws), {}, name="run-1")
     assert result.status == "SUCCEEDED"
     assert result.output["Status"] == "SUCCEEDED"
