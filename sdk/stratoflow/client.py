@@ -94,6 +94,8 @@ def _failure(run_id: str, status: str, error: str | None, cause: str | None) -> 
             parsed = {"message": parsed["errorMessage"]}
     if isinstance(parsed, dict) and "Containers" in parsed:  # an ECS task that did not exit 0
         return _ecs_failure(run_id, status, error, parsed)
+    if isinstance(parsed, dict) and "JobQueue" in parsed and "Attempts" in parsed:  # a failed Batch job
+        return _batch_failure(run_id, status, error, parsed)
     if isinstance(parsed, dict) and "node" in parsed:
         return TaskFailedError(
             f"execution {run_id} {status}: {parsed.get('message', error)}",
@@ -117,6 +119,22 @@ def _ecs_failure(run_id: str, status: str, error: str | None, task: dict[str, An
     message = (
         f"execution {run_id} {status}: container on {where} exited with code {container.get('ExitCode')} "
         f"({task.get('StopCode')}: {task.get('StoppedReason')})"
+    )
+    node = environment.get("STRATOFLOW_NODE")
+    if node is None:
+        return ExecutionError(message)
+    return TaskFailedError(message, node=str(node), error_type=error or "States.TaskFailed")
+
+
+def _batch_failure(run_id: str, status: str, error: str | None, job: dict[str, Any]) -> ExecutionError:
+    container = job.get("Container") or {}
+    environment = {entry.get("Name"): entry.get("Value") for entry in container.get("Environment", [])}
+    attempts = job.get("Attempts") or [{}]
+    exit_code = (attempts[-1].get("Container") or {}).get("ExitCode")
+    queue = str(job.get("JobQueue", "")).rsplit("/", 1)[-1]
+    message = (
+        f"execution {run_id} {status}: AWS Batch job {job.get('JobName')} on queue {queue} failed "
+        f"after {len(attempts)} attempt(s): {job.get('StatusReason')} (exit code {exit_code})"
     )
     node = environment.get("STRATOFLOW_NODE")
     if node is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Self
@@ -32,10 +33,11 @@ _SETTINGS = {
 RUNNER_FUNCTION = "stratoflow-task-runner"
 CONTAINER_FAMILY_PREFIX = "stratoflow-"
 INTERPRETER_MACHINE = "stratoflow-dynamic-interpreter"
+_JOB_SHAPE = re.compile(r"vcpu(?P<vcpus>\d+)_mem(?P<memory>\d+)(?:_gpu(?P<gpus>\d+))?")
 
 
 class Sandbox:
-    """An emulated stratoflow stack (bucket, cache table, runner Lambda, ECS cluster).
+    """An emulated stratoflow stack (bucket, cache table, runner Lambda, ECS cluster, Batch queues).
 
     Example:
         >>> with Sandbox() as sandbox:  # doctest: +SKIP
@@ -107,6 +109,12 @@ class Sandbox:
             family = CONTAINER_FAMILY_PREFIX + placeholder.removeprefix("TaskDef_").replace("_", "-")
             value = self.aws.create_task_definition(family, container_name="task", environment=_SETTINGS)
             self.aws.register_ecs_entrypoint(family, self._container_entrypoint)
+        elif placeholder.startswith("BatchQueue_"):
+            value = self.aws.create_batch_queue(
+                CONTAINER_FAMILY_PREFIX + placeholder.removeprefix("BatchQueue_").replace("_", "-")
+            )
+        elif placeholder.startswith("BatchJobDef_"):
+            value = self._job_definition(placeholder.removeprefix("BatchJobDef_"))
         elif placeholder == "DynamicInterpreterArn":  # one interpreter runs every dynamic sub-graph
             interpreter = json.dumps(asl.interpreter_definition(), sort_keys=True, separators=(",", ":"))
             value = self.aws.create_state_machine(
@@ -122,6 +130,22 @@ class Sandbox:
             raise KeyError(f"the sandbox cannot fill placeholder ${{{placeholder}}}")
         self._fixed[placeholder] = value
         return value
+
+    def _job_definition(self, shape: str) -> str:
+        """Register the job definition of a ``vcpu<N>_mem<MiB>[_gpu<N>]`` shape, run in-process."""
+        match = _JOB_SHAPE.fullmatch(shape)
+        if match is None:
+            raise KeyError(f"the sandbox cannot read Batch job shape {shape!r}")
+        name = CONTAINER_FAMILY_PREFIX + shape.replace("_", "-")
+        arn = self.aws.create_job_definition(
+            name,
+            vcpus=int(match["vcpus"]),
+            memory_mib=int(match["memory"]),
+            gpus=int(match["gpus"] or 0),
+            environment=_SETTINGS,
+        )
+        self.aws.register_batch_entrypoint(name, self._container_entrypoint)
+        return arn
 
     def deploy(self, spec: ir.WorkflowSpec) -> asl.CompiledWorkflow:
         """Compile ``spec`` and create its state machine (once per distinct IR)."""

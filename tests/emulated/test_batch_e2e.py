@@ -1,0 +1,112 @@
+"""AWS Batch nodes (GPU, Spot with on-demand fallback, oversize) compiled and run on emulated AWS;
+outputs equal the local run's. The real container entrypoint runs in-process for each job."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stratoflow import routing
+from stratoflow.backends.local import RunOptions, run_local
+from stratoflow.errors import TaskFailedError
+from stratoflow.lower import lower
+from stratoflow.testing._sandbox import Sandbox
+from tests.emulated import batch_flows
+
+pytestmark = pytest.mark.emulated
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox() as stack:
+        yield stack
+
+
+def _local(spec: Any, inputs: dict[str, Any], home: Path) -> dict[str, Any]:
+    return run_local(spec, inputs, RunOptions(home=home, progress=False)).outputs
+
+
+def _queues(sandbox: Sandbox, arn: str) -> list[str]:
+    """The job queue of every Batch job the execution submitted, in order."""
+    queues = []
+    for event in sandbox.aws.wait(arn, timeout=60).events:
+        details = event.get("taskScheduledEventDetails")
+        if event["type"] == "TaskScheduled" and "submitJob" in details["resource"]:
+            queues.append(json.loads(details["parameters"])["JobQueue"].rsplit("/", 1)[-1])
+    return queues
+
+
+def test_the_flows_route_to_batch() -> None:
+    targets = {
+        name: routing.route(t.spec.requests, interruptible=t.spec.interruptible).target
+        for name, t in [
+            ("gpu_embed", batch_flows.gpu_embed),
+            ("gpu_finetune", batch_flows.gpu_finetune),
+            ("big_join", batch_flows.big_join),
+        ]
+    }
+    assert targets == {"gpu_embed": "batch", "gpu_finetune": "batch_spot", "big_join": "batch"}
+
+
+def test_gpu_task_matches_local_run(sandbox: Sandbox, tmp_path: Path) -> None:
+    spec = lower(batch_flows.gpu_flow)
+    inputs = {"texts": ["a", "bb", "cccc"]}
+    local = _local(spec, inputs, tmp_path)
+    before = batch_flows.CALLS["gpu_embed"]
+    execution = sandbox.run(spec, inputs)
+    assert execution.outputs() == local == {"o0": 7}
+    assert batch_flows.CALLS["gpu_embed"] == before + 1
+    assert _queues(sandbox, execution.arn) == ["stratoflow-gpu-ondemand"]
+
+
+def test_oversize_task_matches_local_run(sandbox: Sandbox, tmp_path: Path) -> None:
+    spec = lower(batch_flows.oversize_flow)
+    execution = sandbox.run(spec, {"x": 41})
+    assert execution.outputs() == _local(spec, {"x": 41}, tmp_path) == {"o0": 42}
+    assert _queues(sandbox, execution.arn) == ["stratoflow-cpu-ondemand"]
+
+
+def test_spot_reclaim_in_the_first_attempt_finishes_on_demand(sandbox: Sandbox, tmp_path: Path) -> None:
+    spec = lower(batch_flows.gpu_spot_flow)
+    local = _local(spec, {"x": 6}, tmp_path)
+    sandbox.spot_interruptions["gpu_finetune"] = 1
+    before = batch_flows.CALLS["gpu_finetune"]
+    execution = sandbox.run(spec, {"x": 6})
+    assert execution.outputs() == local == {"o0": 42}
+    assert _queues(sandbox, execution.arn) == ["stratoflow-gpu-spot", "stratoflow-gpu-ondemand"]
+    assert sandbox.spot_interruptions["gpu_finetune"] == 0
+    # The reclaimed attempt never reached the user function (the host went first).
+    assert batch_flows.CALLS["gpu_finetune"] == before + 1
+
+
+def test_spot_reclaims_retry_on_spot_while_attempts_remain(sandbox: Sandbox) -> None:
+    sandbox.spot_interruptions["gpu_finetune_retried"] = 3  # retries=2: all three Spot attempts
+    execution = sandbox.run(lower(batch_flows.gpu_spot_retried_flow), {"x": 2})
+    assert execution.outputs() == {"o0": 22}
+    assert _queues(sandbox, execution.arn) == ["stratoflow-gpu-spot"] * 3 + ["stratoflow-gpu-ondemand"]
+
+
+def test_a_reclaim_then_success_on_spot_stays_on_spot(sandbox: Sandbox) -> None:
+    sandbox.spot_interruptions["gpu_finetune_retried"] = 1
+    execution = sandbox.run(lower(batch_flows.gpu_spot_retried_flow), {"x": 3})
+    assert execution.outputs() == {"o0": 33}
+    assert _queues(sandbox, execution.arn) == ["stratoflow-gpu-spot"] * 2
+
+
+def test_app_failure_on_spot_is_retried_on_spot_and_never_moved_to_on_demand(sandbox: Sandbox) -> None:
+    spec = lower(batch_flows.gpu_failing_flow)
+    sandbox.deploy(spec)
+    assert sandbox.client is not None
+    before = batch_flows.CALLS["gpu_diverges"]
+    execution = sandbox.client.submit(spec, {"x": 1})
+    with pytest.raises(TaskFailedError) as info:
+        execution.wait(timeout=60)
+    assert info.value.node == "gpu_diverges"
+    assert "AWS Batch job gpu_diverges on queue stratoflow-gpu-spot failed" in str(info.value)
+    assert "Essential container in task exited (exit code 1)" in str(info.value)
+    assert _queues(sandbox, execution.arn) == ["stratoflow-gpu-spot"] * 2
+    assert batch_flows.CALLS["gpu_diverges"] == before + 2
