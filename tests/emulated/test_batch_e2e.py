@@ -41,15 +41,9 @@ def _queues(sandbox: Sandbox, arn: str) -> list[str]:
 
 
 def test_the_flows_route_to_batch() -> None:
-    targets = {
-        name: routing.route(t.spec.requests, interruptible=t.spec.interruptible).target
-        for name, t in [
-            ("gpu_embed", batch_flows.gpu_embed),
-            ("gpu_finetune", batch_flows.gpu_finetune),
-            ("big_join", batch_flows.big_join),
-        ]
-    }
-    assert targets == {"gpu_embed": "batch", "gpu_finetune": "batch_spot", "big_join": "batch"}
+    specs = [batch_flows.gpu_embed.spec, batch_flows.gpu_finetune.spec, batch_flows.big_join.spec]
+    targets = [routing.route(s.requests, interruptible=s.interruptible).target for s in specs]
+    assert targets == ["batch", "batch_spot", "batch"]
 
 
 def test_gpu_task_matches_local_run(sandbox: Sandbox, tmp_path: Path) -> None:
