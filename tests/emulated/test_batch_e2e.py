@@ -34,7 +34,7 @@ def _queues(sandbox: Sandbox, arn: str) -> list[str]:
     """The job queue of every Batch job the execution submitted, in order."""
     queues = []
     for event in sandbox.aws.wait(arn, timeout=60).events:
-        details = event.get("taskScheduledEventDetails")
+        details = event.get("taskScheduledEventDetails") or {}
         if event["type"] == "TaskScheduled" and "submitJob" in details["resource"]:
             queues.append(json.loads(details["parameters"])["JobQueue"].rsplit("/", 1)[-1])
     return queues
