@@ -8,6 +8,7 @@ Example:
 from infra.constructs._bundle import Bundle, BundlingError, DependencyBundling
 from infra.constructs._grants import runner_data_statements
 from infra.constructs._props import PropsError
+from infra.constructs.batch_compute import BatchCompute, BatchPool, BatchShape
 from infra.constructs.cache_table import CacheTable
 from infra.constructs.dynamic_interpreter import DynamicInterpreter
 from infra.constructs.fargate_compute import FargateCompute, FargateShape
@@ -17,6 +18,9 @@ from infra.constructs.trigger_starter import TriggeredWorkflow, TriggerStarter
 from infra.constructs.workflow_state_machine import WorkflowStateMachine, pascal_case
 
 __all__ = [
+    "BatchCompute",
+    "BatchPool",
+    "BatchShape",
     "Bundle",
     "BundlingError",
     "CacheTable",

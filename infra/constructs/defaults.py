@@ -72,6 +72,8 @@ CONTAINER_COMMAND: Final[tuple[str, ...]] = ("python", "-m", "functions.containe
 CONTAINER_BASE_IMAGE: Final = "python:3.12-slim"
 """Base of the generated container build context (a Docker Hub short name, overridable)."""
 DEFAULT_FARGATE_EPHEMERAL_GIB: Final = 21
+BATCH_MAX_VCPUS: Final = 256
+"""Ceiling of each Batch compute environment: a spend guard, and room for the largest (192 vCPU) instance."""
 
 # -- Step Functions -------------------------------------------------------------------------
 FAILED_EXECUTIONS_ALARM_THRESHOLD: Final = 1

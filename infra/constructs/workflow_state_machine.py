@@ -37,11 +37,17 @@ from constructs import Construct
 from infra.constructs import defaults
 from infra.constructs._nag import acknowledge, nag_resource
 from infra.constructs._props import raise_if_problems
+from infra.constructs.batch_compute import BatchCompute, batch_jobs_arn
 from infra.constructs.dynamic_interpreter import INTERPRETER_PLACEHOLDER, DynamicInterpreter
 from infra.constructs.fargate_compute import FargateCompute
 from stratoflow.backends import asl
 
-__all__ = ["ECS_EVENTS_RULE", "EXECUTION_EVENTS_RULE", "WorkflowStateMachine", "pascal_case"]
+__all__ = [
+    "ECS_EVENTS_RULE",
+    "EXECUTION_EVENTS_RULE",
+    "WorkflowStateMachine",
+    "pascal_case",
+]
 
 ECS_EVENTS_RULE = "StepFunctionsGetEventsForECSTaskRule"
 """The managed EventBridge rule through which Step Functions learns that an ECS task stopped (``.sync``)."""
@@ -109,25 +115,12 @@ class WorkflowStateMachine(Construct):
         runner: lambda_.IFunction,
         bucket: s3.IBucket,
         compute: FargateCompute | None = None,
+        batch: BatchCompute | None = None,
         interpreter: DynamicInterpreter | None = None,
         log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
         failed_executions_threshold: int = defaults.FAILED_EXECUTIONS_ALARM_THRESHOLD,
     ) -> None:
-        available = set(_FIXED) | (set(compute.substitutions()) if compute else set())
-        if interpreter is not None:
-            available.add(INTERPRETER_PLACEHOLDER)
-        problems = []
-        unfilled = [name for name in compiled.placeholders if name not in available]
-        if unfilled:
-            hints = []
-            if compute is None and any(name != INTERPRETER_PLACEHOLDER for name in unfilled):
-                hints.append("Fargate nodes need compute=FargateCompute(...)")
-            if INTERPRETER_PLACEHOLDER in unfilled:
-                hints.append("@dynamic nodes need interpreter=DynamicInterpreter(...)")
-            hint = f" ({'; '.join(hints)})" if hints else ""
-            problems.append(
-                f"workflow {compiled.name!r} uses placeholders nothing here can fill: {', '.join(unfilled)}{hint}"
-            )
+        problems = _unfilled_placeholders(compiled, compute, batch, interpreter)
         if failed_executions_threshold < 1:
             problems.append(
                 f"failed_executions_threshold must be at least 1, got {failed_executions_threshold}"
@@ -138,6 +131,8 @@ class WorkflowStateMachine(Construct):
         values = {"TaskRunnerFunctionArn": runner.function_arn, "DataBucket": bucket.bucket_name}
         if compute is not None:
             values.update(compute.substitutions())
+        if batch is not None:
+            values.update(batch.substitutions())
         if interpreter is not None:
             values[INTERPRETER_PLACEHOLDER] = interpreter.state_machine.state_machine_arn
         substitutions = {name: values[name] for name in compiled.placeholders}
@@ -172,6 +167,9 @@ class WorkflowStateMachine(Construct):
         )
         for statement in self._static_statements(compiled, runner, bucket, compute):
             self.role.add_to_policy(statement)
+        if batch is not None and any(name.startswith("BatchJobDef_") for name in compiled.placeholders):
+            for statement in self._batch_statements(stack, compiled, batch):
+                self.role.add_to_policy(statement)
         if interpreter is not None and INTERPRETER_PLACEHOLDER in compiled.placeholders:
             for statement in self._interpreter_statements(stack, interpreter):
                 self.role.add_to_policy(statement)
@@ -291,6 +289,18 @@ class WorkflowStateMachine(Construct):
             statements.extend(_ecs_statements(compute, task_definitions))
         return statements
 
+    def _batch_statements(
+        self, stack: Stack, compiled: asl.CompiledWorkflow, batch: BatchCompute
+    ) -> list[iam.PolicyStatement]:
+        acknowledge(
+            self.role,
+            "IAM5",
+            "Batch job ids are assigned at submission; .sync terminates only jobs (of this account and "
+            "region) when an execution stops, and batch:DescribeJobs supports no resource-level permissions",
+            finding=f"Resource::{nag_resource(self, batch_jobs_arn(stack))}",
+        )
+        return batch.state_machine_statements(compiled.placeholders)
+
     def _interpreter_statements(
         self, stack: Stack, interpreter: DynamicInterpreter
     ) -> list[iam.PolicyStatement]:
@@ -354,6 +364,34 @@ class WorkflowStateMachine(Construct):
                 resources=[executions],
             ),
         ]
+
+
+def _unfilled_placeholders(
+    compiled: asl.CompiledWorkflow,
+    compute: FargateCompute | None,
+    batch: BatchCompute | None,
+    interpreter: DynamicInterpreter | None,
+) -> list[str]:
+    """The problem (at most one) of placeholders no given construct fills, with what to pass."""
+    available = set(_FIXED) | (set(compute.substitutions()) if compute else set())
+    available |= set(batch.substitutions()) if batch else set()
+    if interpreter is not None:
+        available.add(INTERPRETER_PLACEHOLDER)
+    unfilled = [name for name in compiled.placeholders if name not in available]
+    if not unfilled:
+        return []
+    hints = []
+    fargate = [n for n in unfilled if n != INTERPRETER_PLACEHOLDER and not n.startswith("Batch")]
+    if compute is None and fargate:
+        hints.append("Fargate nodes need compute=FargateCompute(...)")
+    if batch is None and any(name.startswith("Batch") for name in unfilled):
+        hints.append("AWS Batch nodes need batch=BatchCompute(...)")
+    if INTERPRETER_PLACEHOLDER in unfilled:
+        hints.append("@dynamic nodes need interpreter=DynamicInterpreter(...)")
+    hint = f" ({'; '.join(hints)})" if hints else ""
+    return [
+        f"workflow {compiled.name!r} uses placeholders nothing here can fill: {', '.join(unfilled)}{hint}"
+    ]
 
 
 def _cluster_tasks_arn(compute: FargateCompute) -> str:

@@ -12,6 +12,7 @@ from constructs import Construct
 from infra.constructs import defaults
 from infra.constructs._bundle import build_container_context, runtime_sources
 from infra.constructs._grants import grant_dynamic_specs, grant_runner_data
+from infra.constructs.batch_compute import BatchCompute, BatchPool, BatchShape
 from infra.constructs.cache_table import CacheTable
 from infra.constructs.dynamic_interpreter import INTERPRETER_PLACEHOLDER, DynamicInterpreter
 from infra.constructs.fargate_compute import FargateCompute, FargateShape
@@ -43,10 +44,13 @@ def node_routes(specs: Sequence[ir.WorkflowSpec]) -> list[routing.Route]:
     return routes
 
 
+_BATCH_TARGETS = ("batch", "batch_spot")
+
+
 def _fargate_shapes(routes: Sequence[routing.Route]) -> list[FargateShape]:
     shapes: dict[str, FargateShape] = {}
     for route in routes:
-        if route.target == "lambda":
+        if route.target not in ("fargate", "fargate_spot"):
             continue
         placeholder = asl.task_definition_placeholder(route).removeprefix("${").removesuffix("}")
         disk_gib = -(-(route.ephemeral_storage_mib or 0) // 1024)
@@ -57,6 +61,30 @@ def _fargate_shapes(routes: Sequence[routing.Route]) -> list[FargateShape]:
             ephemeral_storage_gib=disk_gib if disk_gib > defaults.DEFAULT_FARGATE_EPHEMERAL_GIB else None,
         )
     return list(shapes.values())
+
+
+def _batch_shapes(routes: Sequence[routing.Route]) -> list[BatchShape]:
+    shapes: dict[str, BatchShape] = {}
+    for route in routes:
+        if route.target in _BATCH_TARGETS:
+            name = asl.batch_job_definition_placeholder(route).removeprefix("${").removesuffix("}")
+            shapes[name] = BatchShape(name, vcpus=route.vcpus, memory_mib=route.memory_mib, gpus=route.gpus)
+    return list(shapes.values())
+
+
+def _batch_pools(routes: Sequence[routing.Route]) -> list[BatchPool]:
+    """One pool per route pool: the union of its routes' families; Spot when an interruptible node uses it."""
+    families: dict[str, set[str]] = {}
+    spot: dict[str, bool] = {}
+    for route in routes:
+        if route.target in _BATCH_TARGETS:
+            families.setdefault(route.pool, set()).update(route.instance_families)
+            spot[route.pool] = spot.get(route.pool, False) or route.target == "batch_spot"
+    order = {f.name: i for i, f in enumerate(routing.INSTANCE_FAMILIES)}
+    return [
+        BatchPool(name, tuple(sorted(names, key=order.__getitem__)), spot=spot[name])
+        for name, names in sorted(families.items())
+    ]
 
 
 class StratoflowStack(Stack):
@@ -73,7 +101,8 @@ class StratoflowStack(Stack):
         payload: The data bucket construct.
         cache: The cache table construct.
         runner: The task-runner function construct.
-        compute: The Fargate construct, or ``None`` when every node fits Lambda.
+        compute: The Fargate construct (VPC, cluster), or ``None`` when every node fits Lambda.
+        batch: The AWS Batch construct, or ``None`` when no node is routed to Batch.
         interpreter: The ``@dynamic`` interpreter, or ``None`` when no workflow has a dynamic node.
         workflows: State machine construct per workflow name.
         triggers: The S3 trigger starter and rules, or ``None`` when no workflow has a trigger.
@@ -115,16 +144,29 @@ class StratoflowStack(Stack):
         grant_runner_data(self.runner.role, bucket, table)
 
         self.compute: FargateCompute | None = None
+        self.batch: BatchCompute | None = None
         shapes = _fargate_shapes(routes)
-        if shapes:
+        batch_shapes = _batch_shapes(routes)
+        if shapes or batch_shapes:
+            image = self._container_image(settings, module_files)
+            # Batch jobs share the Fargate VPC, security group and task role.
             self.compute = FargateCompute(
-                self,
-                "Compute",
-                shapes=shapes,
-                image=self._container_image(settings, module_files),
-                environment=environment,
+                self, "Compute", shapes=shapes, image=image, environment=environment
             )
             grant_runner_data(self.compute.task_role, bucket, table)
+            if batch_shapes:
+                self.batch = BatchCompute(
+                    self,
+                    "Batch",
+                    pools=_batch_pools(routes),
+                    shapes=batch_shapes,
+                    vpc=self.compute.vpc,
+                    security_group=self.compute.security_group,
+                    image=image,
+                    environment=environment,
+                    job_role=self.compute.task_role,
+                    execution_role=self.compute.execution_role,
+                )
 
         self.interpreter: DynamicInterpreter | None = None
         if any(INTERPRETER_PLACEHOLDER in workflow.placeholders for workflow in compiled):
@@ -140,6 +182,7 @@ class StratoflowStack(Stack):
                 runner=self.runner.function,
                 bucket=bucket,
                 compute=self.compute,
+                batch=self.batch,
                 interpreter=self.interpreter,
             )
             self.workflows[workflow.name] = construct
