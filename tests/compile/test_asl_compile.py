@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from stratoflow import ir
+from stratoflow import ir, routing
 from stratoflow.backends import asl
 from stratoflow.errors import CompileError
 from tests.compile.asl_cases import CASE_NAMES, HERE, chain_edges, dag_spec, fan_out_edges, load_case
@@ -148,6 +148,35 @@ def test_map_task_over_a_fargate_task_is_a_compile_error_at_the_map_line() -> No
     assert Path(problem.path).resolve() == path
     assert problem.message.startswith("map_task over a task that needs Fargate is not supported yet")
     assert "node 'map_train'" in problem.message
+
+
+def test_map_task_over_a_gpu_task_is_a_compile_error_naming_aws_batch() -> None:
+    from stratoflow.lower import lower
+    from tests.compile.error_cases.map_batch import map_batch
+
+    path = ERROR_CASES / "map_batch.py"
+    with pytest.raises(CompileError) as info:
+        asl.compile_workflow(lower(map_batch))
+    (problem,) = info.value.problems
+    assert problem.line == _line_of(path, "map_task(embed)")
+    assert problem.message == (
+        "map_task over a task that needs AWS Batch is not supported yet "
+        "(node 'map_embed', task 'embed': Fargate has no GPUs)"
+    )
+
+
+def test_batch_nodes_compile_to_submit_job_sync() -> None:
+    states = asl.compile_workflow(load_case("batch")).definition
+    text = json.dumps(states)
+    assert text.count('"arn:aws:states:::batch:submitJob.sync"') == 4  # embed, join, finetune twice
+    assert "ecs:runTask" not in text
+
+
+def test_batch_placeholders_name_the_pool_and_the_shape() -> None:
+    r = routing.route(ir.ResourcesSpec(cpu=8, memory_mib=65536, gpu=2, accelerator="nvidia-tesla-a100"))
+    assert asl.batch_queue_placeholder(r, spot=False) == "${BatchQueue_p4d_ondemand}"
+    assert asl.batch_queue_placeholder(r, spot=True) == "${BatchQueue_p4d_spot}"
+    assert asl.batch_job_definition_placeholder(r) == "${BatchJobDef_vcpu8_mem65536_gpu2}"
 
 
 def test_map_node_is_prepare_then_distributed_map_then_gather() -> None:

@@ -268,3 +268,23 @@ def test_the_training_example_trains_on_fargate_spot() -> None:
     assert (r.target, r.cpu, r.memory_mib) == ("fargate_spot", 8.0, 32 * 1024)
     score = training.score.spec
     assert route(score.requests, timeout_seconds=score.timeout_seconds).target == "lambda"
+
+
+@pytest.mark.parametrize(
+    ("requests", "pool"),
+    [
+        (req(17, 1024), "cpu"),
+        (req(gpu=2), "gpu"),
+        (req(accelerator="nvidia-tesla-a100"), "p4d"),
+        (req(accelerator="nvidia-l4"), "g6"),
+    ],
+)
+def test_batch_pools_keep_accelerators_on_their_own_families(requests: ir.ResourcesSpec, pool: str) -> None:
+    # Batch places a job on any instance of its environment that fits, so an A100 job
+    # must not share an environment with T4 instances.
+    assert route(requests).pool == pool
+
+
+def test_non_batch_routes_have_no_batch_shape() -> None:
+    r = route(req(8, 32 * 1024))
+    assert (r.gpus, r.instance_families, r.pool) == (0, (), "")
