@@ -17,6 +17,7 @@ from stratoflow import ir
 
 __all__ = [
     "ACCELERATOR_FAMILIES",
+    "BATCH_MAX_EPHEMERAL_MIB",
     "FARGATE_SHAPES",
     "INSTANCE_FAMILIES",
     "LAMBDA_LIMITS",
@@ -171,6 +172,8 @@ ACCELERATOR_FAMILIES: dict[str, tuple[str, ...]] = {
 _ANY_GPU_FAMILIES = ("g4dn", "g5", "g6")
 # 2 GiB per vCPU (the compute-optimised ratio) when only cpu is requested, so every family fits.
 _BATCH_MIB_PER_VCPU = 2048
+# The ECS-optimised Amazon Linux 2 AMI has one 30 GiB volume, shared by the OS, Docker and jobs.
+BATCH_MAX_EPHEMERAL_MIB = 30 * 1024
 MAX_BATCH_VCPUS = max(f.max_vcpus for f in INSTANCE_FAMILIES)
 MAX_BATCH_GPUS = max(f.max_gpus for f in INSTANCE_FAMILIES)
 MAX_BATCH_MEMORY_MIB = max(f.usable_memory_mib() for f in INSTANCE_FAMILIES)
@@ -267,7 +270,7 @@ def route(
         'batch_spot'
     """
     if (requests.ephemeral_storage_mib or 0) > FARGATE_MAX_EPHEMERAL_MIB:
-        # Batch jobs get the instance's root volume, which is smaller still.
+        # Batch jobs get the instance's root volume, which is smaller still (see below).
         raise RoutingError("ephemeral storage over Fargate's 200 GiB (AWS Batch jobs get no more)")
     why_not_lambda = _why_not_lambda(requests, timeout_seconds)
     if compute == "lambda" and why_not_lambda:
@@ -290,6 +293,11 @@ def route(
             cpu=cpu,
             ephemeral_storage_mib=max(21 * 1024, requests.ephemeral_storage_mib or 0),
             reason="compute='fargate'" if compute == "fargate" else (why_not_lambda or ""),
+        )
+    if (requests.ephemeral_storage_mib or 0) > BATCH_MAX_EPHEMERAL_MIB:
+        raise RoutingError(
+            f"ephemeral storage over {BATCH_MAX_EPHEMERAL_MIB // 1024} GiB, the root volume of the "
+            "ECS-optimised AMI that AWS Batch instances boot (the stack sets no larger volume)"
         )
     vcpus, memory, gpus, families = batch_shape(requests)
     return Route(

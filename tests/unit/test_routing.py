@@ -206,6 +206,10 @@ def test_documented_largest_instances_bound_batch() -> None:
             "cpu=128, memory=1024 MiB, gpu=1 fits no instance of the eligible families (g4dn: 96 vCPU",
         ),
         (req(disk=300 * 1024), "ephemeral storage over Fargate's 200 GiB"),
+        (
+            req(gpu=1, disk=64 * 1024),
+            "ephemeral storage over 30 GiB, the root volume of the ECS-optimised AMI that AWS Batch",
+        ),
     ],
 )
 def test_impossible_requests_say_why(requests: ir.ResourcesSpec, message: str) -> None:
