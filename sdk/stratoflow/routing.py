@@ -163,10 +163,14 @@ _GPU_FAMILIES = (
 )
 INSTANCE_FAMILIES: tuple[InstanceFamily, ...] = (*_CPU_FAMILIES, *_GPU_FAMILIES)
 # Flyte's accelerator device strings -> the families that carry that GPU.
+# K80 (p2), M60 (g3), P4 and P100 have no current-generation family, so they route nowhere.
 ACCELERATOR_FAMILIES: dict[str, tuple[str, ...]] = {
-    f.accelerator: tuple(g.name for g in _GPU_FAMILIES if g.accelerator == f.accelerator)
-    for f in _GPU_FAMILIES
-    if f.accelerator is not None
+    **{
+        f.accelerator: tuple(g.name for g in _GPU_FAMILIES if g.accelerator == f.accelerator)
+        for f in _GPU_FAMILIES
+        if f.accelerator is not None
+    },
+    "nvidia-l4-vws": ("g6",),  # the L4's virtual-workstation profile: the same g6 hardware
 }
 # ``Resources(gpu=N)`` without an accelerator: the inexpensive inference/training GPUs.
 _ANY_GPU_FAMILIES = ("g4dn", "g5", "g6")

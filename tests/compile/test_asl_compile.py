@@ -168,7 +168,7 @@ def test_map_task_over_a_gpu_task_is_a_compile_error_naming_aws_batch() -> None:
 def test_batch_nodes_compile_to_submit_job_sync() -> None:
     states = asl.compile_workflow(load_case("batch")).definition
     text = json.dumps(states)
-    assert text.count('"arn:aws:states:::batch:submitJob.sync"') == 4  # embed, join, finetune twice
+    assert text.count('"arn:aws:states:::batch:submitJob.sync"') == 5  # embed, pretrain, join, finetune twice
     assert "ecs:runTask" not in text
 
 

@@ -3,7 +3,7 @@ definitions for exactly the shapes in use, least-privilege IAM, cdk-nag and cfn-
 
 Synthesized once per module, in a bare App through ``build_app`` (so cdk-nag runs), from the
 golden case ``tests/compile/cases/batch.py`` (a cached GPU task, an interruptible GPU task, an
-oversize CPU task). The cdk.json app, which routes nothing to Batch, has no Batch resources.
+A100 task, an oversize CPU task). The cdk.json app, which routes nothing to Batch, has no Batch resources.
 """
 
 from __future__ import annotations
@@ -68,10 +68,10 @@ def test_compute_environments_scale_to_zero_one_on_demand_one_spot_per_pool(batc
         (tuple(p["ComputeResources"]["InstanceTypes"]), p["ComputeResources"]["Type"]): p["ComputeResources"]
         for p in _by_suffix(environments).values()
     }
-    # GPU pool (both capacities: finetune is interruptible) and the CPU pool (on-demand only).
-    # join's 256 GiB leaves out c6i (256 GiB nominal, less the agent's share).
+    # GPU pool (both capacities: finetune is interruptible), the A100 pool and the CPU pool
+    # (on-demand only). join's 256 GiB leaves out c6i (256 GiB nominal, less the agent's share).
     gpu, cpu = ("g4dn", "g5", "g6"), ("m6i", "r6i", "m7i", "c7i", "r7i", "x2iedn")
-    assert set(resources) == {(gpu, "EC2"), (gpu, "SPOT"), (cpu, "EC2")}
+    assert set(resources) == {(gpu, "EC2"), (gpu, "SPOT"), (("p4d",), "EC2"), (cpu, "EC2")}
     for (families, capacity), props in resources.items():
         assert props["MinvCpus"] == 0
         assert props["MaxvCpus"] == 256
@@ -79,12 +79,12 @@ def test_compute_environments_scale_to_zero_one_on_demand_one_spot_per_pool(batc
             "SPOT_PRICE_CAPACITY_OPTIMIZED" if capacity == "SPOT" else "BEST_FIT_PROGRESSIVE"
         )
         image_types = [c["ImageType"] for c in props["Ec2Configuration"]]
-        assert image_types == (["ECS_AL2_NVIDIA"] if families == gpu else ["ECS_AL2"])
+        assert image_types == (["ECS_AL2"] if families == cpu else ["ECS_AL2_NVIDIA"])
         assert len(props["Subnets"]) == 2
         assert len(props["SecurityGroupIds"]) == 1
     for props in _by_suffix(environments).values():
         assert props["Type"] == "managed"
-    assert len(batch_synth.resources("AWS::Batch::JobQueue")) == 3
+    assert len(batch_synth.resources("AWS::Batch::JobQueue")) == 4
 
 
 def test_one_job_definition_per_shape_with_the_fargate_image_and_task_role(batch_synth: Synth) -> None:
@@ -102,7 +102,12 @@ def test_one_job_definition_per_shape_with_the_fargate_image_and_task_role(batch
             "STRATOFLOW_CACHE_TABLE",
         }
         assert not props.get("RetryStrategy")  # the state machine retries
-    assert set(shapes) == {("4", "16384", "1"), ("1", "2048", "1"), ("32", "262144", None)}
+    assert set(shapes) == {
+        ("4", "16384", "1"),
+        ("1", "2048", "1"),
+        ("8", "65536", "2"),
+        ("32", "262144", None),
+    }
     task_definitions = batch_synth.resources("AWS::ECS::TaskDefinition")
     assert task_definitions == {}  # no Fargate node: the VPC and task role serve Batch alone
     images = {json.dumps(c["Image"], sort_keys=True) for c in shapes.values()}
@@ -117,6 +122,8 @@ def test_substitutions_fill_every_placeholder(batch_synth: Synth, compiled: asl.
         "BatchQueue_gpu_ondemand",
         "BatchQueue_gpu_spot",
         "BatchQueue_cpu_ondemand",
+        "BatchQueue_p4d_ondemand",
+        "BatchJobDef_vcpu8_mem65536_gpu2",
         "BatchJobDef_vcpu4_mem16384_gpu1",
         "BatchJobDef_vcpu1_mem2048_gpu1",
         "BatchJobDef_vcpu32_mem262144",
@@ -138,9 +145,9 @@ def test_state_machine_submits_only_to_its_queues_and_definitions(batch_synth: S
     submit = statements["SubmitBatchJobs"]
     assert _as_list(submit["Action"]) == ["batch:SubmitJob"]
     resources = sorted(json.dumps(r) for r in submit["Resource"])
-    assert len(resources) == 6  # three queues, three job definitions
-    assert sum('"BatchQueue' in r for r in resources) == 3, resources
-    assert sum('"BatchBatchJobDef' in r for r in resources) == 3, resources
+    assert len(resources) == 8  # four queues, four job definitions
+    assert sum('"BatchQueue' in r for r in resources) == 4, resources
+    assert sum('"BatchBatchJobDef' in r for r in resources) == 4, resources
     assert _as_list(statements["TerminateBatchJobs"]["Action"]) == ["batch:TerminateJob"]
     assert _as_list(statements["DescribeBatchJobs"]["Action"]) == ["batch:DescribeJobs"]
     rule = json.dumps(statements["SyncBatchEventsRule"]["Resource"])
@@ -161,7 +168,7 @@ def test_instance_roles_use_the_ecs_instance_policy_only(batch_synth: Synth) -> 
         for k, v in batch_synth.resources("AWS::IAM::Role").items()
         if k.startswith("Batch") and v["Properties"].get("ManagedPolicyArns")
     }
-    assert len(managed) == 3  # one per compute environment
+    assert len(managed) == 4  # one per compute environment
     for arns in managed.values():
         assert "AmazonEC2ContainerServiceforEC2Role" in json.dumps(arns)
         assert len(arns) == 1

@@ -38,6 +38,7 @@ EXPECTED_TESTING = [
     "StackSandbox",
     "Undo",
     "install_all",
+    "install_batch_inprocess",
     "install_cfn_custom_resources",
     "install_cfn_definition_substitutions",
     "install_cfn_sfn_parser_backend",

@@ -292,3 +292,18 @@ def test_batch_pools_keep_accelerators_on_their_own_families(requests: ir.Resour
 def test_non_batch_routes_have_no_batch_shape() -> None:
     r = route(req(8, 32 * 1024))
     assert (r.gpus, r.instance_families, r.pool) == (0, (), "")
+
+
+def test_every_flyte_accelerator_routes_or_says_it_has_no_family() -> None:
+    from stratoflow import accelerators
+
+    unsupported = set()
+    for device in accelerators.KNOWN_DEVICES:
+        if device in routing.ACCELERATOR_FAMILIES:
+            assert route(req(accelerator=device)).target == "batch"
+        else:
+            with pytest.raises(RoutingError, match=f"no EC2 instance family has accelerator '{device}'"):
+                route(req(accelerator=device))
+            unsupported.add(device)
+    assert unsupported == {"nvidia-tesla-k80", "nvidia-tesla-m60", "nvidia-tesla-p4", "nvidia-tesla-p100"}
+    assert route(req(accelerator="nvidia-l4-vws")).instance_families == ("g6",)
