@@ -10,7 +10,9 @@ import pytest
 
 from stratoflow import ir, routing
 from stratoflow.backends import asl
+from stratoflow.backends.asl import _checks, _map
 from stratoflow.errors import CompileError
+from stratoflow.ir import protocol
 from tests.compile.asl_cases import CASE_NAMES, HERE, chain_edges, dag_spec, fan_out_edges, load_case
 
 ERROR_CASES = HERE / "error_cases"
@@ -47,7 +49,7 @@ def test_lambda_task_state_follows_the_runner_contract() -> None:
     assert state["ResultPath"] is None
     assert state["TimeoutSeconds"] == 300
     service, task = state["Retry"]
-    assert service["ErrorEquals"] == list(asl.LAMBDA_TRANSIENT_ERRORS)
+    assert service["ErrorEquals"] == list(protocol.LAMBDA_TRANSIENT_ERRORS)
     assert task == {
         "ErrorEquals": ["States.ALL"],
         "MaxAttempts": 3,
@@ -102,7 +104,7 @@ def test_fargate_spot_falls_back_to_on_demand_after_an_interruption() -> None:
     assert "Retry" not in on_demand
     failed = states[choice["Default"]]
     # A Fail state may not raise a States.* name, so the SDK's own error carries the ECS cause.
-    assert failed == {"Type": "Fail", "Error": asl.TASK_FAILED, "CausePath": "$.error.Cause"}
+    assert failed == {"Type": "Fail", "Error": protocol.TASK_FAILED, "CausePath": "$.error.Cause"}
 
 
 def test_empty_workflow_is_a_pass_and_success() -> None:
@@ -115,7 +117,7 @@ def test_a_thousand_nodes_compile_under_the_limit(make_edges: object) -> None:
     assert callable(make_edges)
     compiled = asl.compile_workflow(dag_spec(make_edges(1000), name="big"))
     # The limit counts the deployed (compact) text; the indented form is for people.
-    assert len(compiled.deployed_json().encode()) <= asl.MAX_DEFINITION_BYTES
+    assert len(compiled.deployed_json().encode()) <= _checks.MAX_DEFINITION_BYTES
     assert json.loads(compiled.deployed_json()) == compiled.definition
 
 
@@ -195,7 +197,7 @@ def test_map_node_is_prepare_then_distributed_map_then_gather() -> None:
         assert state["Parameters"] == {"FunctionName": "${TaskRunnerFunctionArn}", "Payload": payload(mode)}
         assert state["ResultPath"] is None
         # Only Lambda's own errors are retried: a gather over too many failed items is final.
-        assert [r["ErrorEquals"] for r in state["Retry"]] == [list(asl.LAMBDA_TRANSIENT_ERRORS)]
+        assert [r["ErrorEquals"] for r in state["Retry"]] == [list(protocol.LAMBDA_TRANSIENT_ERRORS)]
     assert prepare["Next"] == "map_double"
     assert map_state["Next"] == "map_double__gather"
     assert gather["End"] is True
@@ -224,7 +226,7 @@ def test_map_node_is_prepare_then_distributed_map_then_gather() -> None:
         "mode": "map_items",
         "items.$": "$.Items",
     }
-    assert [r["ErrorEquals"] for r in items["Retry"]] == [list(asl.LAMBDA_TRANSIENT_ERRORS)]
+    assert [r["ErrorEquals"] for r in items["Retry"]] == [list(protocol.LAMBDA_TRANSIENT_ERRORS)]
     assert items["OutputPath"] is None  # each child's output, all the Map collects, is {}
     assert items["End"] is True
     assert compiled.placeholders == ("DataBucket", "TaskRunnerFunctionArn")
@@ -249,7 +251,7 @@ def test_map_options_become_concurrency_tolerance_and_batch_size() -> None:
 def test_tolerated_failure_percentage_is_never_more_tolerant_than_asked(
     ratio: float, percentage: int
 ) -> None:
-    assert asl.tolerated_failure_percentage(ratio) == percentage
+    assert _map.tolerated_failure_percentage(ratio) == percentage
     assert percentage <= 100 * (1 - ratio) + 1e-9
 
 
@@ -287,14 +289,14 @@ def _map_spec(item: ir.TypeRef, **options: object) -> tuple[ir.MapNode, ir.TaskS
     ],
 )
 def test_default_batch_size_follows_the_item_type(item: ir.TypeRef, size: int) -> None:
-    assert asl.default_batch_size(*_map_spec(item)) == size
+    assert _map.default_batch_size(*_map_spec(item)) == size
 
 
 def test_batch_size_is_capped_by_the_express_limit_unless_explicit() -> None:
-    assert asl.default_batch_size(*_map_spec(ir.TypeRef(kind="int"), timeout_seconds=10, retries=2)) == 10
-    assert asl.default_batch_size(*_map_spec(ir.TypeRef(kind="int"), timeout_seconds=600)) == 1
+    assert _map.default_batch_size(*_map_spec(ir.TypeRef(kind="int"), timeout_seconds=10, retries=2)) == 10
+    assert _map.default_batch_size(*_map_spec(ir.TypeRef(kind="int"), timeout_seconds=600)) == 1
     assert (
-        asl.default_batch_size(*_map_spec(ir.TypeRef(kind="int"), timeout_seconds=600, batch_size=40)) == 40
+        _map.default_batch_size(*_map_spec(ir.TypeRef(kind="int"), timeout_seconds=600, batch_size=40)) == 40
     )
 
 
@@ -303,9 +305,9 @@ def test_items_key_is_where_the_runner_writes_items_json() -> None:
 
     store = S3OutputStore(client=None, bucket="b", run_id="RUN")  # type: ignore[arg-type]
     expected = store.map_items_key("a.b[0]")
-    template = asl.items_key_format("a.b[0]")
+    template = _map.items_key_format("a.b[0]")
     assert template == f"States.Format('{expected.replace('RUN', '{}')}', $$.Execution.Name)"
-    odd = asl.items_key_format("it's {x}")
+    odd = _map.items_key_format("it's {x}")
     assert odd == r"States.Format('runs/{}/maps/it\'s \{x\}/items.json', $$.Execution.Name)"
 
 
@@ -348,6 +350,6 @@ def test_internal_checks_flag_states_all_not_alone_or_last() -> None:
     retry = definition["States"]["flaky"]["Retry"]
     retry.reverse()
     retry[0]["ErrorEquals"].append("Sdk.TaskFailed")
-    assert asl.check_definition(definition) == [
+    assert _checks.check_definition(definition) == [
         "state 'flaky': Retry[0] uses States.ALL, which must be alone and last",
     ]

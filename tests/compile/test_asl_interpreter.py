@@ -11,16 +11,17 @@ from pathlib import Path
 import pytest
 
 from stratoflow.backends import asl
+from stratoflow.backends.asl import _checks, _dynamic
 from tests.compile.test_asl_validators import TOOLS, _node_modules
 
 
 def test_the_interpreter_loops_dag_next_and_an_inline_map() -> None:
     definition = asl.interpreter_definition()
-    assert asl.check_definition(definition) == []
+    assert _checks.check_definition(definition) == []
     states = definition["States"]
     assert states["run_nodes"]["Next"] == "next"
     assert states["run_nodes"]["ItemProcessor"]["ProcessorConfig"] == {"Mode": "INLINE"}
-    assert states["run_nodes"]["MaxConcurrency"] == asl.DAG_CONCURRENCY
+    assert states["run_nodes"]["MaxConcurrency"] == _dynamic.DAG_CONCURRENCY
     text = json.dumps(definition)
     assert "${TaskRunnerFunctionArn}" in text and text.count("${") == 2  # the only placeholder, twice
     assert asl.interpreter_definition() == definition

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from stratoflow.backends import asl
+from stratoflow.backends.asl import _checks
 from stratoflow.backends.local import RunOptions, run_local
 from stratoflow.errors import TaskFailedError
 from stratoflow.lower import lower
@@ -93,4 +94,4 @@ def test_a_nested_dynamic_fails_with_a_clear_error(sandbox: Sandbox) -> None:
 
 
 def test_the_interpreter_definition_is_sound() -> None:
-    assert asl.check_definition(asl.interpreter_definition()) == []
+    assert _checks.check_definition(asl.interpreter_definition()) == []

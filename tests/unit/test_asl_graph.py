@@ -15,6 +15,7 @@ import pytest
 
 from stratoflow import ir
 from stratoflow.backends import asl
+from stratoflow.backends.asl import _graph
 from stratoflow.backends.asl._graph import Leaf, Parallel, Series
 from tests.compile.asl_cases import chain_edges, dag_spec, fan_out_edges
 from tests.compile.asl_order import AslOrder, order_violations
@@ -120,7 +121,7 @@ def test_n_shape_adds_one_sync_point_and_keeps_the_rest_parallel() -> None:
 
 
 def test_cross_edge_between_chains_costs_one_wait() -> None:
-    plan = asl.decompose(list(SHAPES["chains_with_cross_edge"]), SHAPES["chains_with_cross_edge"])
+    plan = _graph.decompose(list(SHAPES["chains_with_cross_edge"]), SHAPES["chains_with_cross_edge"])
     assert [p.describe() for p in plan.sync_points] == [
         "node 'b0' waits for 'a0' as well (N-shaped dependency)"
     ]
@@ -138,11 +139,11 @@ def test_cross_edge_between_chains_costs_one_wait() -> None:
 
 
 def test_decompose_shapes() -> None:
-    assert asl.decompose([], {}).root is None
-    assert asl.decompose(["a"], {}).root == Leaf("a")
-    diamond = asl.decompose(list(SHAPES["diamond"]), SHAPES["diamond"])
+    assert _graph.decompose([], {}).root is None
+    assert _graph.decompose(["a"], {}).root == Leaf("a")
+    diamond = _graph.decompose(list(SHAPES["diamond"]), SHAPES["diamond"])
     assert diamond.root == Series((Leaf("a"), Parallel((Leaf("b"), Leaf("c"))), Leaf("d")))
-    two = asl.decompose(list(SHAPES["two_components"]), SHAPES["two_components"])
+    two = _graph.decompose(list(SHAPES["two_components"]), SHAPES["two_components"])
     assert two.root == Parallel(
         (Series((Leaf("a"), Leaf("b"))), Series((Leaf("x"), Parallel((Leaf("y"), Leaf("z"))))))
     )

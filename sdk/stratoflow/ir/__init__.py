@@ -1,4 +1,9 @@
-"""The typed intermediate representation every backend consumes (pydantic, JSON, versioned)."""
+"""The typed intermediate representation every backend consumes (pydantic, JSON, versioned).
+
+``protocol`` is the wire contract around it: events, results, S3 layout, placeholders.
+"""
+
+from stratoflow.ir import _protocol as protocol
 
 from stratoflow.ir._models import (
     SCHEMA_VERSION,
@@ -42,4 +47,5 @@ __all__ = [
     "TypeRef",
     "Variable",
     "WorkflowSpec",
+    "protocol",
 ]

@@ -3,7 +3,7 @@
 A Batch node mirrors a Fargate node: an optional cache check, the job, and for an
 interruptible task a Spot attempt (retried on Spot per ``retries``) followed by one last
 attempt on on-demand capacity when the Spot attempts ended in a reclaim. The job runs the
-same container entrypoint with the same ``STRATOFLOW_*`` environment as the ECS task.
+same container entrypoint with the same environment (``protocol.container_environment``) as the ECS task.
 
 A reclaimed Spot instance fails the job with a ``StatusReason`` of
 ``Host EC2 (instance i-...) terminated.`` (the pattern AWS Batch's own retry strategies
@@ -16,7 +16,8 @@ from __future__ import annotations
 from typing import Any, Final
 
 from stratoflow import routing
-from stratoflow.backends.asl import _errors, _states
+from stratoflow.backends.asl import _states
+from stratoflow.ir import protocol
 from stratoflow.backends.asl._names import StateNames
 
 __all__ = [
@@ -33,34 +34,33 @@ State = dict[str, Any]
 
 SUBMIT_JOB_SYNC: Final = "arn:aws:states:::batch:submitJob.sync"
 BATCH_TARGETS: Final = ("batch", "batch_spot")
-SPOT_RECLAIM_STATUS_REASON: Final = "Host EC2*"
-"""``StringMatches`` pattern of the job ``StatusReason`` AWS Batch reports for a reclaimed host."""
+SPOT_RECLAIM_STATUS_REASON: Final = protocol.SPOT_RECLAIM_STATUS_REASON
 _MAX_JOB_NAME = 128
 
 
 def batch_queue_placeholder(route: routing.Route, *, spot: bool) -> str:
-    """The ``${BatchQueue_<pool>_<capacity>}`` placeholder of a Batch route's job queue.
+    """The job-queue placeholder of a Batch route (:func:`protocol.batch_queue`).
 
     Example:
         >>> r = routing.route(routing.ir.ResourcesSpec(gpu=1))
-        >>> batch_queue_placeholder(r, spot=True)
-        '${BatchQueue_gpu_spot}'
+        >>> batch_queue_placeholder(r, spot=True) == protocol.ref("BatchQueue_gpu_spot")
+        True
     """
-    return f"${{BatchQueue_{route.pool}_{'spot' if spot else 'ondemand'}}}"
+    return protocol.ref(protocol.batch_queue(route.pool, spot=spot))
 
 
 def batch_job_definition_placeholder(route: routing.Route) -> str:
-    """The ``${BatchJobDef_<shape>}`` placeholder of a Batch route: ``vcpu<N>_mem<MiB>[_gpu<N>]``.
+    """The job-definition placeholder of a Batch route, by shape ``vcpu<N>_mem<MiB>[_gpu<N>]``.
 
     Example:
         >>> r = routing.route(routing.ir.ResourcesSpec(cpu=4, memory_mib=16384, gpu=1))
-        >>> batch_job_definition_placeholder(r)
-        '${BatchJobDef_vcpu4_mem16384_gpu1}'
+        >>> batch_job_definition_placeholder(r) == protocol.ref("BatchJobDef_vcpu4_mem16384_gpu1")
+        True
     """
     shape = f"vcpu{route.vcpus}_mem{route.memory_mib}"
     if route.gpus:
         shape += f"_gpu{route.gpus}"
-    return f"${{BatchJobDef_{shape}}}"
+    return protocol.ref(protocol.batch_job_definition(shape))
 
 
 def submit_job(ctx: _states.NodeContext, *, spot: bool, retries: int) -> State:
@@ -71,11 +71,9 @@ def submit_job(ctx: _states.NodeContext, *, spot: bool, retries: int) -> State:
         "JobQueue": batch_queue_placeholder(ctx.route, spot=spot),
         "JobDefinition": batch_job_definition_placeholder(ctx.route),
         "ContainerOverrides": {
-            "Environment": [
-                {"Name": "STRATOFLOW_RUN", "Value.$": "$$.Execution.Name"},
-                {"Name": "STRATOFLOW_SPEC", "Value": ctx.spec_key},
-                {"Name": "STRATOFLOW_NODE", "Value": ctx.node.id},
-            ]
+            "Environment": protocol.container_environment(
+                run=protocol.EXECUTION_NAME, spec=ctx.spec_key, node=ctx.node.id
+            )
         },
     }
     state: State = {"Type": "Task", "Resource": SUBMIT_JOB_SYNC, "Parameters": parameters, "ResultPath": None}
@@ -101,7 +99,7 @@ def spot_attempts(ctx: _states.NodeContext, names: StateNames, states: dict[str,
     reason = "$.error.batch_job.StatusReason"
     states[spot] = submit_job(ctx, spot=True, retries=ctx.task.retries)
     states[spot]["Catch"] = [
-        {"ErrorEquals": [_errors.STATES_TASK_FAILED], "ResultPath": "$.error", "Next": parse}
+        {"ErrorEquals": [protocol.STATES_TASK_FAILED], "ResultPath": "$.error", "Next": parse}
     ]
     states[parse] = {
         "Type": "Pass",
@@ -123,5 +121,5 @@ def spot_attempts(ctx: _states.NodeContext, names: StateNames, states: dict[str,
         "Default": failed,
     }
     states[on_demand] = submit_job(ctx, spot=False, retries=0)
-    states[failed] = {"Type": "Fail", "Error": _errors.TASK_FAILED, "CausePath": "$.error.Cause"}
+    states[failed] = {"Type": "Fail", "Error": protocol.TASK_FAILED, "CausePath": "$.error.Cause"}
     return [spot, on_demand]

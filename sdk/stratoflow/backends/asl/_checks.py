@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from stratoflow.backends.asl import _errors
+from stratoflow.ir import protocol
 from stratoflow.backends.asl._names import MAX_STATE_NAME
 
 __all__ = ["MAX_DEFINITION_BYTES", "check_definition", "definition_size_problem"]
@@ -70,7 +70,7 @@ def _check_error_lists(name: str, state: dict[str, Any]) -> Iterator[str]:
             errors = entry.get("ErrorEquals", [])
             if not errors:
                 yield f"state {name!r}: {field}[{i}] has an empty ErrorEquals"
-            if _errors.STATES_ALL in errors and (len(errors) > 1 or i != len(entries) - 1):
+            if protocol.STATES_ALL in errors and (len(errors) > 1 or i != len(entries) - 1):
                 yield f"state {name!r}: {field}[{i}] uses States.ALL, which must be alone and last"
     for i, retrier in enumerate(state.get("Retry", ())):
         if retrier.get("BackoffRate", 2.0) < 1.0:

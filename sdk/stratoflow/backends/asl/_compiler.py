@@ -7,15 +7,14 @@ chains and ``Parallel`` states (``_graph``), each node the states of its compute
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from stratoflow import ir, routing
+from stratoflow.ir import protocol
 from stratoflow.backends.asl import _checks, _graph
 from stratoflow.backends.asl._dynamic import dynamic_states
 from stratoflow.backends.asl._map import map_states
@@ -23,9 +22,7 @@ from stratoflow.backends.asl._names import StateNames
 from stratoflow.backends.asl._states import Fragment, NodeContext, node_fragment
 from stratoflow.errors import CompileError, Problem
 
-__all__ = ["CompiledWorkflow", "compile_workflow", "spec_json_bytes"]
-
-_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+__all__ = ["CompiledWorkflow", "compile_workflow"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +33,7 @@ class CompiledWorkflow:
         name: The workflow's name.
         definition: The ASL definition (JSONPath), with ``${...}`` placeholders.
         spec_key: S3 key under which the deployer stores ``spec_json``; the task runner
-            reads the IR from there (``specs/<name>/<sha256[:16]>.json``).
+            reads the IR from there (:func:`protocol.spec_key`).
         spec_json: Canonical JSON of the WorkflowSpec (sorted keys, compact).
         placeholders: Names the deployer must substitute (``definition_substitutions``),
             sorted, without ``${}``.
@@ -68,16 +65,6 @@ class CompiledWorkflow:
             True
         """
         return json.dumps(self.definition, indent=2, sort_keys=True) + "\n"
-
-
-def spec_json_bytes(spec: ir.WorkflowSpec) -> bytes:
-    """Canonical JSON of a workflow spec, the bytes whose hash names its S3 key.
-
-    Example:
-        >>> spec_json_bytes(spec)[:1]  # doctest: +SKIP
-        b'{'
-    """
-    return json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":")).encode()
 
 
 def compile_workflow(spec: ir.WorkflowSpec) -> CompiledWorkflow:
@@ -112,8 +99,8 @@ def compile_workflow(spec: ir.WorkflowSpec) -> CompiledWorkflow:
         'extract'
     """
     routes = _routes(spec)
-    spec_json = spec_json_bytes(spec)
-    spec_key = f"specs/{spec.name}/{hashlib.sha256(spec_json).hexdigest()[:16]}.json"
+    spec_json = protocol.spec_json_bytes(spec)
+    spec_key = protocol.spec_key(spec.name, spec_json)
     plan = _graph.decompose([n.id for n in spec.nodes], {n.id: n.upstream() for n in spec.nodes})
     builder = _Builder(spec, routes, spec_key)
     if plan.root is None:
@@ -142,7 +129,7 @@ def compile_workflow(spec: ir.WorkflowSpec) -> CompiledWorkflow:
         definition=definition,
         spec_key=spec_key,
         spec_json=spec_json,
-        placeholders=tuple(sorted(set(_PLACEHOLDER.findall(text)))),
+        placeholders=tuple(sorted(protocol.placeholders_in(text))),
         sync_points=tuple(p.describe() for p in plan.sync_points),
     )
 

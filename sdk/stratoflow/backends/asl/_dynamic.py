@@ -2,22 +2,22 @@
 
 A dynamic node becomes four states (plus two to surface a failure):
 
-1. ``<node>__plan`` (runner mode ``dynamic_plan``) looks the node up in the cache; on a miss
+1. ``<node>__plan`` (``Mode.DYNAMIC_PLAN``) looks the node up in the cache; on a miss
    it runs the body on the real inputs, stores the sub-workflow's IR content-addressed
-   under ``dynamic-specs/`` and its inputs under ``runs/<sub run>/``, and returns
-   ``{"hit", "run", "spec"}`` (parked at ``$.dynamic``).
+   (``protocol.dynamic_spec_key``) and its inputs under the sub run's prefix, and returns
+   a ``protocol.DynamicPlanResult`` (parked at ``$.dynamic``).
 2. ``<node>__cached`` skips to ``<node>__done`` on a hit.
-3. ``<node>`` starts the interpreter (``${DynamicInterpreterArn}``) with
+3. ``<node>`` starts the interpreter (``Placeholder.DYNAMIC_INTERPRETER_ARN``) with
    ``states:startExecution.sync:2``, the execution named after the sub run (so a retried
    start finds the same execution), and waits for it.
-4. ``<node>__finish`` (``dynamic_finish``) copies the sub-workflow's outputs to the node's
+4. ``<node>__finish`` (``Mode.DYNAMIC_FINISH``) copies the sub-workflow's outputs to the node's
    and caches them; ``<node>__done`` restores the execution input.
 
-The interpreter (:func:`interpreter_definition`) is a loop: the runner's ``dag_next``
+The interpreter (:func:`interpreter_definition`) is a loop: the runner's ``Mode.DAG_NEXT``
 returns the ids of nodes whose upstream nodes have outputs and which have none themselves
 (at most ``stratoflow.runtime.DAG_BATCH`` per round, and ``done`` when every node has outputs); an
-inline ``Map`` runs them (``dag_run``, at most :data:`DAG_CONCURRENCY` at once); then back
-to ``dag_next``. Payloads only ever hold node ids. Inside a dynamic graph every task runs
+inline ``Map`` runs them (``Mode.DAG_RUN``, at most :data:`DAG_CONCURRENCY` at once); then back
+to the next round. Payloads only ever hold node ids. Inside a dynamic graph every task runs
 on Lambda (a map node runs all its items in one invocation); a task that needs Fargate,
 or a nested ``@dynamic``, fails the dynamic node at plan time with a clear error.
 """
@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from stratoflow import ir
-from stratoflow.backends.asl import _errors
+from stratoflow.ir import protocol
 from stratoflow.backends.asl._names import StateNames
 from stratoflow.backends.asl._states import LAMBDA_INVOKE, TASK_RUNNER, retry_lambda_service
 
@@ -42,7 +42,7 @@ __all__ = [
 State = dict[str, Any]
 
 START_EXECUTION_SYNC: Final = "arn:aws:states:::states:startExecution.sync:2"
-INTERPRETER: Final = "${DynamicInterpreterArn}"
+INTERPRETER: Final = protocol.ref(protocol.Placeholder.DYNAMIC_INTERPRETER_ARN)
 """The generic DAG-interpreter state machine (a deploy-time placeholder)."""
 
 DAG_CONCURRENCY: Final = 10
@@ -64,7 +64,7 @@ def _task_retry(task: ir.TaskSpec) -> list[State]:
     if task.retries > 0:
         retry.append(
             {
-                "ErrorEquals": [_errors.STATES_ALL],
+                "ErrorEquals": [protocol.STATES_ALL],
                 "MaxAttempts": task.retries,
                 "IntervalSeconds": 1,
                 "BackoffRate": 2.0,
@@ -93,17 +93,15 @@ def dynamic_states(
     failed = names.claim(state_name, suffix="__failed")
     parse = names.claim(state_name, suffix="__sub_failed")
 
-    def payload(mode: str) -> State:
-        return {"run.$": "$$.Execution.Name", "spec": spec_key, "node": node.id, "mode": mode}
+    def payload(mode: protocol.Mode, **paths: protocol.Path) -> State:
+        return protocol.event_parameters(
+            run=protocol.EXECUTION_NAME, spec=spec_key, node=node.id, mode=mode, **paths
+        )
 
-    plan_state = _invoke(payload("dynamic_plan"), retry=_task_retry(task))
+    plan_state = _invoke(payload(protocol.Mode.DYNAMIC_PLAN), retry=_task_retry(task))
     plan_state.update(
         {
-            "ResultSelector": {
-                "hit.$": "$.Payload.hit",
-                "run.$": "$.Payload.run",
-                "spec.$": "$.Payload.spec",
-            },
+            "ResultSelector": protocol.result_selector(protocol.Mode.DYNAMIC_PLAN, "hit", "run", "spec"),
             "ResultPath": "$.dynamic",
             "Next": cached,
         }
@@ -129,7 +127,7 @@ def dynamic_states(
         },
         "ResultPath": None,
         # The sub-workflow failed: fail with its error and cause (they name the sub-node).
-        "Catch": [{"ErrorEquals": [_errors.STATES_TASK_FAILED], "ResultPath": "$.error", "Next": parse}],
+        "Catch": [{"ErrorEquals": [protocol.STATES_TASK_FAILED], "ResultPath": "$.error", "Next": parse}],
         "Next": finish,
     }
     if task.timeout_seconds is not None:
@@ -142,7 +140,11 @@ def dynamic_states(
     }
     fail_state: State = {"Type": "Fail", "ErrorPath": "$.error.sub.Error", "CausePath": "$.error.sub.Cause"}
     finish_state = _invoke(
-        {**payload("dynamic_finish"), "sub_run.$": "$.dynamic.run", "sub_spec.$": "$.dynamic.spec"}
+        payload(
+            protocol.Mode.DYNAMIC_FINISH,
+            sub_run=protocol.Path("$.dynamic.run"),
+            sub_spec=protocol.Path("$.dynamic.spec"),
+        )
     )
     finish_state["Next"] = done
     done_state: State = {
@@ -167,21 +169,26 @@ def interpreter_definition() -> dict[str, Any]:
 
     Input: ``{"spec": <sub-workflow IR key>, "run": <sub run id>, "parent": <parent run>,
     "node": <dynamic node id>}``; the execution is named after the sub run. Its only
-    placeholder is ``${TaskRunnerFunctionArn}``.
+    placeholder is ``Placeholder.TASK_RUNNER_FUNCTION_ARN``.
 
     Example:
         >>> interpreter_definition()["StartAt"]
         'next'
     """
-    next_state = _invoke({"run.$": "$.run", "spec.$": "$.spec", "node": "", "mode": "dag_next"})
+    run, spec = protocol.Path("$.run"), protocol.Path("$.spec")
+    next_state = _invoke(protocol.event_parameters(run=run, spec=spec, node="", mode=protocol.Mode.DAG_NEXT))
     next_state.update(
         {
-            "ResultSelector": {"nodes.$": "$.Payload.nodes", "done.$": "$.Payload.done"},
+            "ResultSelector": protocol.result_selector(protocol.Mode.DAG_NEXT, "nodes", "done"),
             "ResultPath": "$.next",
             "Next": "finished",
         }
     )
-    item = _invoke({"run.$": "$.run", "spec.$": "$.spec", "node.$": "$.node", "mode": "dag_run"})
+    item = _invoke(
+        protocol.event_parameters(
+            run=run, spec=spec, node=protocol.Path("$.node"), mode=protocol.Mode.DAG_RUN
+        )
+    )
     item["OutputPath"] = None  # what the Map collects per node: `{}`, whatever the node did
     item["End"] = True
     return {

@@ -2,14 +2,14 @@
 
 The runner contract (``stratoflow.runtime._map``) splits a map node in three Lambda calls:
 
-1. ``<node>__prepare`` (``map_prepare``) resolves the node's inputs, stores one input set
-   per item, and writes ``runs/<run>/maps/<node>/items.json``: the bare indices ``[0..n-1]``.
+1. ``<node>__prepare`` (``Mode.MAP_PREPARE``) resolves the node's inputs, stores one input set
+   per item, and writes ``protocol.map_items_key``: the bare indices ``[0..n-1]``.
 2. ``<node>`` is a Distributed Map whose ``ItemReader`` reads that file from S3 and whose
    ``ItemBatcher`` hands each EXPRESS child execution ``{"BatchInput": {"run": <run>},
-   "Items": [i, ...]}``. The child's one Task (``map_items``) runs those items, stores
+   "Items": [i, ...]}``. The child's one Task (``Mode.MAP_ITEMS``) runs those items, stores
    their results under the node's prefix and returns; its output is dropped
    (``OutputPath: null``), so what the Map collects is ``{}`` per batch, whatever the data.
-3. ``<node>__gather`` (``map_gather``) assembles the list output in item order and
+3. ``<node>__gather`` (``Mode.MAP_GATHER``) assembles the list output in item order and
    enforces ``min_success_ratio`` over *items*.
 
 So no item and no item result ever passes through a state payload: the largest payload
@@ -27,11 +27,11 @@ import math
 from typing import Any, Final
 
 from stratoflow import ir
+from stratoflow.ir import protocol
 from stratoflow.backends.asl._names import StateNames, sanitize
 from stratoflow.backends.asl._states import LAMBDA_INVOKE, TASK_RUNNER, retry_lambda_service
 
 __all__ = [
-    "DATA_BUCKET",
     "EXPRESS_MAX_SECONDS",
     "MAX_LABEL",
     "S3_GET_OBJECT",
@@ -44,8 +44,6 @@ __all__ = [
 State = dict[str, Any]
 
 S3_GET_OBJECT: Final = "arn:aws:states:::s3:getObject"
-DATA_BUCKET: Final = "${DataBucket}"
-"""The stack's data bucket, where the runner writes ``items.json`` (a deploy-time placeholder)."""
 
 MAX_LABEL: Final = 40
 """Longest Map ``Label`` (the Map Run's name suffix); CDK enforces 40 characters."""
@@ -135,15 +133,15 @@ def _format_literal(text: str) -> str:
 
 
 def items_key_format(node_id: str) -> str:
-    """The ``States.Format`` expression for ``runs/<run>/maps/<node>/items.json``.
-
-    Must match ``S3OutputStore.map_items_key`` (the runner writes the file; tested).
+    """The ``States.Format`` expression for :func:`protocol.map_items_key` of this run and node.
 
     Example:
         >>> items_key_format("map_double")
         "States.Format('runs/{}/maps/map_double/items.json', $$.Execution.Name)"
     """
-    return f"States.Format('runs/{{}}/maps/{_format_literal(node_id)}/items.json', $$.Execution.Name)"
+    # The layout's own literal parts hold no States.Format specials; the node id may.
+    key = protocol.map_items_key("{}", _format_literal(node_id))
+    return f"States.Format('{key}', $$.Execution.Name)"
 
 
 def _invoke(payload: State, retry: list[State]) -> State:
@@ -176,17 +174,17 @@ def map_states(
     items = names.claim(state_name, suffix="__items")
     gather = names.claim(state_name, suffix="__gather")
 
-    def payload(mode: str, **extra: str) -> State:
-        return {"run.$": "$$.Execution.Name", "spec": spec_key, "node": node.id, "mode": mode, **extra}
+    def payload(mode: protocol.Mode) -> State:
+        return protocol.event_parameters(run=protocol.EXECUTION_NAME, spec=spec_key, node=node.id, mode=mode)
 
     item_state = _invoke(
-        {
-            "run.$": "$.BatchInput.run",
-            "spec": spec_key,
-            "node": node.id,
-            "mode": "map_items",
-            "items.$": "$.Items",
-        },
+        protocol.event_parameters(
+            run=protocol.Path("$.BatchInput.run"),
+            spec=spec_key,
+            node=node.id,
+            mode=protocol.Mode.MAP_ITEMS,
+            items=protocol.Path("$.Items"),
+        ),
         [retry_lambda_service()],
     )
     # The child's output is what the Map collects per batch: keep it at `{}`.
@@ -198,7 +196,10 @@ def map_states(
         "ItemReader": {
             "Resource": S3_GET_OBJECT,
             "ReaderConfig": {"InputType": "JSON"},
-            "Parameters": {"Bucket": DATA_BUCKET, "Key.$": items_key_format(node.id)},
+            "Parameters": {
+                "Bucket": protocol.ref(protocol.Placeholder.DATA_BUCKET),
+                "Key.$": items_key_format(node.id),
+            },
         },
         "ItemBatcher": {
             "MaxItemsPerBatch": default_batch_size(node, task),
@@ -217,8 +218,8 @@ def map_states(
     tolerated = tolerated_failure_percentage(node.min_success_ratio)
     if tolerated:
         map_state["ToleratedFailurePercentage"] = tolerated
-    prepare_state = _invoke(payload("map_prepare"), [retry_lambda_service()])
+    prepare_state = _invoke(payload(protocol.Mode.MAP_PREPARE), [retry_lambda_service()])
     prepare_state["Next"] = state_name
-    gather_state = _invoke(payload("map_gather"), [retry_lambda_service()])
+    gather_state = _invoke(payload(protocol.Mode.MAP_GATHER), [retry_lambda_service()])
     states = {prepare: prepare_state, state_name: map_state, gather: gather_state}
     return prepare, states, gather

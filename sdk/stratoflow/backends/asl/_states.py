@@ -13,35 +13,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stratoflow import ir, routing
-from stratoflow.backends.asl import _errors
+from stratoflow.ir import protocol
 from stratoflow.backends.asl._names import StateNames
 
 __all__ = [
-    "CLUSTER",
-    "CONTAINER_NAME",
     "LAMBDA_INVOKE",
     "RUN_TASK_SYNC",
-    "SECURITY_GROUP",
-    "SUBNETS",
     "TASK_RUNNER",
     "Fragment",
     "NodeContext",
     "node_fragment",
     "retry_lambda_service",
-    "task_definition_placeholder",
+    "task_definition_name",
 ]
 
 State = dict[str, Any]
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 RUN_TASK_SYNC = "arn:aws:states:::ecs:runTask.sync"
-TASK_RUNNER = "${TaskRunnerFunctionArn}"
-CLUSTER = "${ClusterArn}"
-# One placeholder per value (not one for a list), because CDK's definition_substitutions
-# replaces strings with strings: a JSON list cannot be substituted into one.
-SUBNETS = ("${PrivateSubnet1}", "${PrivateSubnet2}")
-SECURITY_GROUP = "${TaskSecurityGroup}"
-CONTAINER_NAME = "task"
+TASK_RUNNER = protocol.ref(protocol.Placeholder.TASK_RUNNER_FUNCTION_ARN)
 _DEFAULT_FARGATE_DISK_MIB = 21 * 1024
 
 
@@ -69,22 +59,23 @@ class NodeContext:
     state_name: str
 
 
-def task_definition_placeholder(route: routing.Route) -> str:
-    """The ``${TaskDef_<shape>}`` placeholder of a Fargate route, e.g. ``${TaskDef_cpu4_mem16384}``.
+def task_definition_name(route: routing.Route) -> str:
+    """The task-definition placeholder name of a Fargate route (:func:`protocol.task_definition`).
 
     The shape is ``cpu<vCPUs>_mem<MiB>``, plus ``_disk<GiB>`` above Fargate's default
     ephemeral storage; a ``.`` in the vCPUs becomes ``_`` (``cpu0_25``).
 
     Example:
-        >>> task_definition_placeholder(routing.Route(target="fargate", memory_mib=16384, cpu=4.0))
-        '${TaskDef_cpu4_mem16384}'
+        >>> route = routing.Route(target="fargate", memory_mib=16384, cpu=4.0)
+        >>> task_definition_name(route)
+        'TaskDef_cpu4_mem16384'
     """
     cpu = f"{route.cpu or 0.25:g}".replace(".", "_")
     shape = f"cpu{cpu}_mem{route.memory_mib}"
     disk = route.ephemeral_storage_mib or 0
     if disk > _DEFAULT_FARGATE_DISK_MIB:
         shape += f"_disk{-(-disk // 1024)}"
-    return f"${{TaskDef_{shape}}}"
+    return protocol.task_definition(shape)
 
 
 def _retry_task(retries: int) -> list[State]:
@@ -92,7 +83,7 @@ def _retry_task(retries: int) -> list[State]:
         return []
     return [
         {
-            "ErrorEquals": [_errors.STATES_ALL],
+            "ErrorEquals": [protocol.STATES_ALL],
             "MaxAttempts": retries,
             "IntervalSeconds": 1,
             "BackoffRate": 2.0,
@@ -104,7 +95,7 @@ def _retry_task(retries: int) -> list[State]:
 def retry_lambda_service() -> State:
     """Retry Lambda's own service errors (throttling, 5xx): they say nothing about the task."""
     return {
-        "ErrorEquals": list(_errors.LAMBDA_TRANSIENT_ERRORS),
+        "ErrorEquals": list(protocol.LAMBDA_TRANSIENT_ERRORS),
         "IntervalSeconds": 1,
         "MaxAttempts": 6,
         "BackoffRate": 2,
@@ -112,8 +103,10 @@ def retry_lambda_service() -> State:
     }
 
 
-def _payload(ctx: NodeContext, **extra: str) -> State:
-    return {"run.$": "$$.Execution.Name", "spec": ctx.spec_key, "node": ctx.node.id, **extra}
+def _payload(ctx: NodeContext, mode: protocol.Mode | None = None) -> State:
+    return protocol.event_parameters(
+        run=protocol.EXECUTION_NAME, spec=ctx.spec_key, node=ctx.node.id, mode=mode
+    )
 
 
 def _with_timeout(state: State, task: ir.TaskSpec) -> State:
@@ -137,24 +130,22 @@ def _lambda_run(ctx: NodeContext) -> State:
 
 def _ecs_run(ctx: NodeContext, *, spot: bool, retries: int) -> State:
     parameters: State = {
-        "Cluster": CLUSTER,
-        "TaskDefinition": task_definition_placeholder(ctx.route),
+        "Cluster": protocol.ref(protocol.Placeholder.CLUSTER_ARN),
+        "TaskDefinition": protocol.ref(task_definition_name(ctx.route)),
         "NetworkConfiguration": {
             "AwsvpcConfiguration": {
-                "Subnets": list(SUBNETS),
-                "SecurityGroups": [SECURITY_GROUP],
+                "Subnets": [protocol.ref(subnet) for subnet in protocol.SUBNETS],
+                "SecurityGroups": [protocol.ref(protocol.Placeholder.TASK_SECURITY_GROUP)],
                 "AssignPublicIp": "DISABLED",
             }
         },
         "Overrides": {
             "ContainerOverrides": [
                 {
-                    "Name": CONTAINER_NAME,
-                    "Environment": [
-                        {"Name": "STRATOFLOW_RUN", "Value.$": "$$.Execution.Name"},
-                        {"Name": "STRATOFLOW_SPEC", "Value": ctx.spec_key},
-                        {"Name": "STRATOFLOW_NODE", "Value": ctx.node.id},
-                    ],
+                    "Name": protocol.CONTAINER_NAME,
+                    "Environment": protocol.container_environment(
+                        run=protocol.EXECUTION_NAME, spec=ctx.spec_key, node=ctx.node.id
+                    ),
                 }
             ]
         },
@@ -221,13 +212,13 @@ def _cache_check(
     ctx: NodeContext, names: StateNames, states: dict[str, State], *, run_state: str, done: str
 ) -> str:
     """Add the runner's cache lookup and a Choice that skips ``run_state`` on a hit; return the entry."""
-    check = names.claim(ctx.state_name, suffix="__cache_check")
+    check = names.claim(ctx.state_name, suffix=f"__{protocol.Mode.CACHE_CHECK}")
     choice = names.claim(ctx.state_name, suffix="__cached")
     states[check] = {
         "Type": "Task",
         "Resource": LAMBDA_INVOKE,
-        "Parameters": {"FunctionName": TASK_RUNNER, "Payload": _payload(ctx, mode="cache_check")},
-        "ResultSelector": {"hit.$": "$.Payload.hit"},
+        "Parameters": {"FunctionName": TASK_RUNNER, "Payload": _payload(ctx, protocol.Mode.CACHE_CHECK)},
+        "ResultSelector": protocol.result_selector(protocol.Mode.CACHE_CHECK, "hit"),
         "ResultPath": "$.cache",
         "Retry": [retry_lambda_service()],
         "Next": choice,
@@ -256,7 +247,7 @@ def _spot_attempts(ctx: NodeContext, names: StateNames, states: dict[str, State]
     stop_code = "$.error.ecs_task.StopCode"
     states[spot] = _ecs_run(ctx, spot=True, retries=ctx.task.retries)
     states[spot]["Catch"] = [
-        {"ErrorEquals": [_errors.STATES_TASK_FAILED], "ResultPath": "$.error", "Next": parse}
+        {"ErrorEquals": [protocol.STATES_TASK_FAILED], "ResultPath": "$.error", "Next": parse}
     ]
     states[parse] = {
         "Type": "Pass",
@@ -275,7 +266,7 @@ def _spot_attempts(ctx: NodeContext, names: StateNames, states: dict[str, State]
             {"Not": {"Variable": stop_code, "IsPresent": True}, "Next": failed},
             {
                 "Variable": stop_code,
-                "StringEquals": _errors.SPOT_INTERRUPTION_STOP_CODE,
+                "StringEquals": protocol.SPOT_INTERRUPTION_STOP_CODE,
                 "Next": on_demand,
             },
         ],
@@ -285,5 +276,5 @@ def _spot_attempts(ctx: NodeContext, names: StateNames, states: dict[str, State]
     states[on_demand] = _ecs_run(ctx, spot=False, retries=0)
     # The caught error is always States.TaskFailed, and a Fail state may not raise a
     # States.* name, so the failure surfaces as the SDK's own, with the ECS task as Cause.
-    states[failed] = {"Type": "Fail", "Error": _errors.TASK_FAILED, "CausePath": "$.error.Cause"}
+    states[failed] = {"Type": "Fail", "Error": protocol.TASK_FAILED, "CausePath": "$.error.Cause"}
     return [spot, on_demand]

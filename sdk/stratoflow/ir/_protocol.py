@@ -1,0 +1,420 @@
+"""The wire contract between the compiled state machine, the runner, the stack and the emulator.
+
+One module spells every name that crosses a process boundary: the event a state sends the
+runner (and its :class:`Mode`), the result each mode returns, the S3 layout, the ``${...}``
+placeholders, the ASL error names, the container's environment and the spec's bytes and
+key. The compiler emits from here, the runner parses with it, ``infra/`` and the sandbox
+fill placeholders from it, so none of them can drift from the others.
+
+Pure data and functions: the IR may import only ``stratoflow.errors`` (import-linter layers).
+
+Example:
+    >>> from stratoflow.ir import protocol
+    >>> protocol.NodeEvent.model_validate({"run": "r", "spec": "specs/w/0.json", "node": "a"}).mode
+    <Mode.RUN: 'run'>
+    >>> protocol.map_items_key("r", "a")
+    'runs/r/maps/a/items.json'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final
+
+from pydantic import BaseModel, ConfigDict
+
+from stratoflow.ir._models import WorkflowSpec
+
+# --- the event: what a state machine sends the runner ------------------------------------
+
+
+class Mode(StrEnum):
+    """What the runner does with one event (the payload's ``mode``)."""
+
+    RUN = "run"
+    CACHE_CHECK = "cache_check"
+    MAP_PREPARE = "map_prepare"
+    MAP_ITEMS = "map_items"
+    MAP_GATHER = "map_gather"
+    DYNAMIC_PLAN = "dynamic_plan"
+    DYNAMIC_FINISH = "dynamic_finish"
+    DAG_NEXT = "dag_next"
+    DAG_RUN = "dag_run"
+
+
+class NodeEvent(BaseModel):
+    """What a state machine sends the runner: which execution, which IR, which node, which mode."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    run: str
+    spec: str
+    node: str
+    mode: Mode = Mode.RUN
+    items: list[int] | None = None  # map_items: the batch of item indices (ItemBatcher's Items)
+    sub_run: str | None = None  # dynamic_finish: the sub-workflow's run id (from dynamic_plan)
+    sub_spec: str | None = None  # dynamic_finish: the sub-workflow's IR key (from dynamic_plan)
+
+
+@dataclass(frozen=True)
+class Path:
+    """A JSONPath the state fills in at run time (emitted as ``"<field>.$"``)."""
+
+    expr: str
+
+
+EXECUTION_NAME: Final = Path("$$.Execution.Name")
+"""The execution's name: the run id of every top-level event."""
+
+
+def event_parameters(*, mode: Mode | None = None, **fields: str | Path) -> dict[str, Any]:
+    """A state's ``Payload`` for the runner: literal fields as written, :class:`Path` ones as ``.$``.
+
+    ``mode`` is left out for :attr:`Mode.RUN` events sent without one (the event's default).
+
+    Example:
+        >>> event_parameters(run=EXECUTION_NAME, spec="specs/w/0.json", node="a", mode=Mode.CACHE_CHECK)
+        {'run.$': '$$.Execution.Name', 'spec': 'specs/w/0.json', 'node': 'a', 'mode': 'cache_check'}
+    """
+    unknown = set(fields) - set(NodeEvent.model_fields)
+    if unknown:
+        raise ValueError(f"not a NodeEvent field: {', '.join(sorted(unknown))}")
+    payload: dict[str, Any] = {}
+    for name, value in fields.items():
+        if isinstance(value, Path):
+            payload[f"{name}.$"] = value.expr
+        else:
+            payload[name] = value
+    if mode is not None:
+        payload["mode"] = mode.value
+    return payload
+
+
+# --- results: what each mode returns (the state's ``$.Payload``) -------------------------
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    node: str
+
+
+class RunResult(_Result):
+    """``run`` and ``dag_run``: the node ran (or was served from the cache)."""
+
+    hit: bool
+
+
+class CacheCheckResult(_Result):
+    """``cache_check``: whether the node's cached outputs were copied to the run."""
+
+    hit: bool
+
+
+class MapPrepareResult(_Result):
+    """``map_prepare``: how many items the Distributed Map will read."""
+
+    count: int
+
+
+class MapItemsResult(_Result):
+    """``map_items``: how many items of the batch ran and how many failed."""
+
+    items: int
+    failed: int
+
+
+class DoneResult(_Result):
+    """``map_gather`` and ``dynamic_finish``: nothing to report but completion."""
+
+
+class DynamicPlanResult(_Result):
+    """``dynamic_plan``: a cache hit, or the sub-run to start and its IR key."""
+
+    hit: bool
+    run: str
+    spec: str
+
+
+class DagNextResult(_Result):
+    """``dag_next``: the next ready nodes of a dynamic graph, and whether it is finished."""
+
+    nodes: list[str]
+    done: bool
+
+
+RESULTS: Final[dict[Mode, type[_Result]]] = {
+    Mode.RUN: RunResult,
+    Mode.CACHE_CHECK: CacheCheckResult,
+    Mode.MAP_PREPARE: MapPrepareResult,
+    Mode.MAP_ITEMS: MapItemsResult,
+    Mode.MAP_GATHER: DoneResult,
+    Mode.DYNAMIC_PLAN: DynamicPlanResult,
+    Mode.DYNAMIC_FINISH: DoneResult,
+    Mode.DAG_NEXT: DagNextResult,
+    Mode.DAG_RUN: RunResult,
+}
+"""The result model of every mode."""
+
+
+def result_selector(mode: Mode, *names: str) -> dict[str, str]:
+    """An ASL ``ResultSelector`` keeping ``names`` of ``mode``'s result (checked against its model).
+
+    Example:
+        >>> result_selector(Mode.CACHE_CHECK, "hit")
+        {'hit.$': '$.Payload.hit'}
+    """
+    fields = RESULTS[mode].model_fields
+    unknown = [name for name in names if name not in fields]
+    if unknown:
+        raise ValueError(f"{mode.value} results have no field {', '.join(unknown)}")
+    return {f"{name}.$": f"$.Payload.{name}" for name in names}
+
+
+# --- storage: the data bucket's layout ---------------------------------------------------
+
+SPECS_PREFIX: Final = "specs/"
+"""Workflow IRs, written by the deployment (content addressed)."""
+DYNAMIC_SPECS_PREFIX: Final = "dynamic-specs/"
+"""``@dynamic`` sub-workflow IRs, written by the runner at run time (content addressed)."""
+RUNS_PREFIX: Final = "runs/"
+"""Per-run inputs, node outputs, map items and trigger copies."""
+BLOBS_PREFIX: Final = "blobs/"
+"""Content-addressed values and files."""
+
+RESERVED_PREFIXES: Final = (RUNS_PREFIX, BLOBS_PREFIX, SPECS_PREFIX, DYNAMIC_SPECS_PREFIX)
+"""Every prefix stratoflow itself writes: an S3 trigger on one would start runs in a loop."""
+
+
+def spec_json_bytes(spec: WorkflowSpec) -> bytes:
+    """Canonical JSON of a workflow spec (sorted keys, compact): the bytes whose hash names its key."""
+    return json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":")).encode()
+
+
+def _content_key(prefix: str, name: str, body: bytes) -> str:
+    return f"{prefix}{name}/{hashlib.sha256(body).hexdigest()[:16]}.json"
+
+
+def spec_key(name: str, body: bytes) -> str:
+    """Where a deployed workflow's IR ``body`` lives: ``specs/<name>/<sha256[:16]>.json``."""
+    return _content_key(SPECS_PREFIX, name, body)
+
+
+def dynamic_spec_key(name: str, body: bytes) -> str:
+    """Where a ``@dynamic`` sub-workflow's IR lives: ``dynamic-specs/<name>/<sha256[:16]>.json``."""
+    return _content_key(DYNAMIC_SPECS_PREFIX, name, body)
+
+
+def blob_key(digest: str, prefix: str = BLOBS_PREFIX) -> str:
+    """Where the blob with SHA-256 ``digest`` lives (fanned out by its first two hex digits)."""
+    return f"{prefix}{digest[:2]}/{digest}"
+
+
+def run_prefix(run_id: str) -> str:
+    """Where one execution keeps its inputs and node outputs."""
+    return f"{RUNS_PREFIX}{run_id}/"
+
+
+def inputs_key(run_id: str) -> str:
+    """The run's workflow inputs."""
+    return f"{run_prefix(run_id)}inputs.json"
+
+
+def node_outputs_prefix(run_id: str) -> str:
+    """Where the run's node outputs are (one object per completed node)."""
+    return f"{run_prefix(run_id)}nodes/"
+
+
+def node_outputs_key(run_id: str, node_id: str) -> str:
+    """One node's outputs in one run."""
+    return f"{node_outputs_prefix(run_id)}{node_id}.json"
+
+
+def trigger_prefix(run_id: str) -> str:
+    """Where a triggered run's pinned copy of the triggering object is."""
+    return f"{run_prefix(run_id)}trigger/"
+
+
+def map_prefix(run_id: str, node_id: str) -> str:
+    """Everything one map node keeps in one run."""
+    return f"{run_prefix(run_id)}maps/{node_id}/"
+
+
+def map_items_key(run_id: str, node_id: str) -> str:
+    """The item index list a Distributed Map's ItemReader reads (``map_prepare`` writes it)."""
+    return f"{map_prefix(run_id, node_id)}items.json"
+
+
+def map_meta_key(run_id: str, node_id: str) -> str:
+    """A map node's item count and chunk size."""
+    return f"{map_prefix(run_id, node_id)}meta.json"
+
+
+def map_inputs_key(run_id: str, node_id: str, chunk: int) -> str:
+    """One chunk of a map node's per-item inputs."""
+    return f"{map_prefix(run_id, node_id)}in/{chunk}.json"
+
+
+def map_results_prefix(run_id: str, node_id: str) -> str:
+    """Where a map node's per-batch results are."""
+    return f"{map_prefix(run_id, node_id)}out/"
+
+
+def map_results_key(run_id: str, node_id: str, first_index: int) -> str:
+    """One batch's results, named by its first item index."""
+    return f"{map_results_prefix(run_id, node_id)}{first_index}.json"
+
+
+# --- placeholders: what the deployment (or the sandbox) substitutes into the ASL ---------
+
+
+class Placeholder(StrEnum):
+    """Fixed ``${...}`` names of compiled ASL (``TaskDef_<shape>`` names are :func:`task_definition`)."""
+
+    TASK_RUNNER_FUNCTION_ARN = "TaskRunnerFunctionArn"
+    CLUSTER_ARN = "ClusterArn"
+    # One placeholder per subnet (not one for a list): CDK's definition_substitutions
+    # replaces strings with strings, and a JSON list cannot be substituted into one.
+    PRIVATE_SUBNET_1 = "PrivateSubnet1"
+    PRIVATE_SUBNET_2 = "PrivateSubnet2"
+    TASK_SECURITY_GROUP = "TaskSecurityGroup"
+    DATA_BUCKET = "DataBucket"
+    DYNAMIC_INTERPRETER_ARN = "DynamicInterpreterArn"
+
+
+SUBNETS: Final = (Placeholder.PRIVATE_SUBNET_1, Placeholder.PRIVATE_SUBNET_2)
+"""The private subnets a Fargate task runs in, in order."""
+
+TASK_DEFINITION_PREFIX: Final = "TaskDef_"
+
+
+def task_definition(shape: str) -> str:
+    """The placeholder name of the Fargate task definition of one shape (``cpu4_mem16384``)."""
+    return f"{TASK_DEFINITION_PREFIX}{shape}"
+
+
+def is_task_definition(name: str) -> bool:
+    """Whether a placeholder name is a Fargate task definition's."""
+    return name.startswith(TASK_DEFINITION_PREFIX) and len(name) > len(TASK_DEFINITION_PREFIX)
+
+
+def task_definition_shape(name: str) -> str:
+    """The shape a task-definition placeholder names (``TaskDef_cpu4_mem16384`` -> ``cpu4_mem16384``)."""
+    if not is_task_definition(name):
+        raise ValueError(f"not a task definition placeholder: {name!r}")
+    return name.removeprefix(TASK_DEFINITION_PREFIX)
+
+
+BATCH_QUEUE_PREFIX: Final = "BatchQueue_"
+BATCH_JOB_DEFINITION_PREFIX: Final = "BatchJobDef_"
+
+
+def batch_queue(pool: str, *, spot: bool) -> str:
+    """The placeholder name of one Batch pool's on-demand or Spot job queue."""
+    return f"{BATCH_QUEUE_PREFIX}{pool}_{'spot' if spot else 'ondemand'}"
+
+
+def batch_job_definition(shape: str) -> str:
+    """The placeholder name of the Batch job definition of one shape (``vcpu4_mem16384_gpu1``)."""
+    return f"{BATCH_JOB_DEFINITION_PREFIX}{shape}"
+
+
+def is_batch_queue(name: str) -> bool:
+    return name.startswith(BATCH_QUEUE_PREFIX) and len(name) > len(BATCH_QUEUE_PREFIX)
+
+
+def is_batch_job_definition(name: str) -> bool:
+    return name.startswith(BATCH_JOB_DEFINITION_PREFIX) and len(name) > len(BATCH_JOB_DEFINITION_PREFIX)
+
+
+def is_placeholder(name: str) -> bool:
+    """Whether ``name`` is one the compiler may emit (and so one infra and the sandbox must fill)."""
+    return (
+        name in set(Placeholder)
+        or is_task_definition(name)
+        or is_batch_queue(name)
+        or is_batch_job_definition(name)
+    )
+
+
+def ref(name: str) -> str:
+    """A placeholder as written in the definition: ``${name}``."""
+    return f"${{{name}}}"
+
+
+PLACEHOLDER_PATTERN: Final = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+"""A ``${Name}`` in definition text (CDK's ``definitionSubstitutions`` syntax)."""
+
+
+def placeholders_in(text: str) -> set[str]:
+    """The placeholder names written in ``text``."""
+    return set(PLACEHOLDER_PATTERN.findall(text))
+
+
+# --- errors: the ASL ``Error`` names the runner raises and the compiler matches ----------
+
+TASK_FAILED: Final = "Sdk.TaskFailed"
+"""Error name for a failed task whose exception class name could not be used as the Error."""
+
+STATES_ALL: Final = "States.ALL"
+"""Matches every error except ``States.DataLimitExceeded`` and ``States.Runtime``; alone and last."""
+
+STATES_TASK_FAILED: Final = "States.TaskFailed"
+"""What ``ecs:runTask.sync`` raises for any stopped-with-failure task, Spot interruptions included."""
+
+LAMBDA_TRANSIENT_ERRORS: Final = (
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+    "Lambda.ClientExecutionTimeoutException",
+)
+"""Lambda service-side errors that say nothing about the task itself, so they are always retried."""
+
+SPOT_INTERRUPTION_STOP_CODE: Final = "SpotInterruption"
+"""ECS ``stopCode`` of a Fargate Spot task reclaimed by AWS (in the failed state's JSON ``Cause``)."""
+
+SPOT_RECLAIM_STATUS_REASON: Final = "Host EC2*"
+"""``StringMatches`` pattern of the job ``StatusReason`` AWS Batch reports for a reclaimed host."""
+
+
+def error_name(error_type: str) -> str:
+    """The ASL ``Error`` for a task failure: the exception's name, or :data:`TASK_FAILED`."""
+    return error_type if error_type.isidentifier() else TASK_FAILED
+
+
+# --- the container: its name and the environment it runs with ----------------------------
+
+CONTAINER_NAME: Final = "task"
+"""The container the compiled ``ContainerOverrides`` name (and the task definitions define)."""
+
+ENV_RUN: Final = "STRATOFLOW_RUN"
+ENV_SPEC: Final = "STRATOFLOW_SPEC"
+ENV_NODE: Final = "STRATOFLOW_NODE"
+"""The event of a Fargate task, passed as container environment overrides."""
+
+ENV_BUCKET: Final = "STRATOFLOW_BUCKET"
+ENV_CACHE_TABLE: Final = "STRATOFLOW_CACHE_TABLE"
+ENV_CACHE_TTL_DAYS: Final = "STRATOFLOW_CACHE_TTL_DAYS"
+ENV_TRIGGERS: Final = "STRATOFLOW_TRIGGERS"
+"""Settings of the runner and the trigger starter (set by the stack, or the sandbox)."""
+
+
+def container_environment(*, run: str | Path, spec: str | Path, node: str | Path) -> list[dict[str, str]]:
+    """The ``Environment`` override carrying one event to a container (:class:`Path` values as ``.$``)."""
+    entries: list[dict[str, str]] = []
+    for name, value in ((ENV_RUN, run), (ENV_SPEC, spec), (ENV_NODE, node)):
+        if isinstance(value, Path):
+            entries.append({"Name": name, "Value.$": value.expr})
+        else:
+            entries.append({"Name": name, "Value": value})
+    return entries
+
+
+def container_event(environ: dict[str, str] | Any) -> NodeEvent:
+    """The event a container was started with (raises ``KeyError`` naming a missing variable)."""
+    return NodeEvent(run=environ[ENV_RUN], spec=environ[ENV_SPEC], node=environ[ENV_NODE])
