@@ -76,7 +76,8 @@ def transitions(sandbox: Sandbox) -> None:
 def handler_import_ms(runs: int = 7) -> None:
     samples = []
     code = (
-        "import time; t = time.perf_counter(); import functions.task_runner; print(time.perf_counter() - t)"
+        "import time; t = time.perf_counter(); import stratoflow_functions.task_runner; "
+        "print(time.perf_counter() - t)"
     )
     for _ in range(runs):
         out = subprocess.run(

@@ -80,7 +80,7 @@ def runtime_sources(workflow_modules: Sequence[Path]) -> tuple[Path, ...]:
     them by their plain module name (``training:split``), as ``stratoflow run FILE`` does.
     """
     packages = []
-    for name in ("stratoflow", "functions"):
+    for name in ("stratoflow", "stratoflow_functions"):
         spec = importlib.util.find_spec(name)
         if spec is None or not spec.submodule_search_locations:
             raise BundlingError(f"cannot find the {name!r} package to bundle (is the project installed?)")

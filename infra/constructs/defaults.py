@@ -34,13 +34,13 @@ RUNNER_REQUIREMENTS: Final[tuple[str, ...]] = (
 CONTAINER_REQUIREMENTS: Final[tuple[str, ...]] = ("pydantic==2.14.4", "boto3==1.44.8")
 """The container entrypoint needs no powertools (it logs JSON lines to stderr itself)."""
 
-RUNNER_HANDLER: Final = "functions.task_runner.handler"
+RUNNER_HANDLER: Final = "stratoflow_functions.task_runner.handler"
 RUNNER_MEMORY_MIB: Final = 1024
 """Floor of the runner's memory; the stack raises it to the largest Lambda-routed task's request."""
 RUNNER_TIMEOUT_SECONDS: Final = 900
 """Lambda's maximum: routing sends a task to Lambda only when its timeout fits in 15 minutes."""
 
-TRIGGER_STARTER_HANDLER: Final = "functions.trigger_starter.handler"
+TRIGGER_STARTER_HANDLER: Final = "stratoflow_functions.trigger_starter.handler"
 TRIGGER_STARTER_MEMORY_MIB: Final = 256
 """The starter copies objects server-side and hashes by S3 checksum: it needs little memory."""
 TRIGGER_STARTER_TIMEOUT_SECONDS: Final = 300
@@ -68,7 +68,7 @@ NAT_GATEWAYS: Final = 1
 """One NAT gateway (not one per AZ): tasks are batch jobs that Step Functions retries."""
 CONTAINER_NAME: Final = "task"
 """The container the compiled ``ContainerOverrides`` name (``stratoflow.backends.asl``)."""
-CONTAINER_COMMAND: Final[tuple[str, ...]] = ("python", "-m", "functions.container_entrypoint")
+CONTAINER_COMMAND: Final[tuple[str, ...]] = ("python", "-m", "stratoflow_functions.container_entrypoint")
 CONTAINER_BASE_IMAGE: Final = "python:3.12-slim"
 """Base of the generated container build context (a Docker Hub short name, overridable)."""
 DEFAULT_FARGATE_EPHEMERAL_GIB: Final = 21

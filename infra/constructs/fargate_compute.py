@@ -53,7 +53,7 @@ class FargateCompute(Construct):
 
     Tasks run on x86_64 (Fargate Spot has no Arm capacity). Every task definition has one
     container named ``task`` (the name the compiled ``ContainerOverrides`` use) running
-    ``functions.container_entrypoint``; all share one task role, to which the stack adds
+    ``stratoflow_functions.container_entrypoint``; all share one task role, to which the stack adds
     the data-plane grants, and one execution role (image pull, logs).
 
     Attributes:

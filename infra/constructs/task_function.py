@@ -25,9 +25,9 @@ _MIN_EPHEMERAL_MIB = 512
 
 
 class TaskFunction(Construct):
-    """The runner Lambda (``functions.task_runner.handler``) on Python 3.12, with X-Ray and its own log group.
+    """The runner Lambda (``stratoflow_functions.task_runner.handler``): Python 3.12, X-Ray, its own log group.
 
-    Code is built locally (no Docker): ``stratoflow``, ``functions`` and the workflow
+    Code is built locally (no Docker): ``stratoflow``, ``stratoflow_functions`` and the workflow
     modules, plus the runner's requirements installed by pip for the function's platform
     and cached by content hash (``infra.constructs._bundle``). Its role starts with only
     the right to write its own log group; the stack adds the data-plane grants.

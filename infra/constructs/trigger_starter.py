@@ -3,7 +3,7 @@
 S3 → EventBridge → this Lambda → ``StartExecution``, rather than a rule targeting the state
 machine directly: an EventBridge target cannot name the execution, so a duplicated event
 (S3 delivers at least once) would start a second run. The function
-(``functions.trigger_starter.handler``) names each execution after the bucket, key and
+(``stratoflow_functions.trigger_starter.handler``) names each execution after the bucket, key and
 object version, so a duplicate finds its execution already there.
 
 One rule per trigger, matching the stack bucket's name and the key (``prefix``,

@@ -52,7 +52,7 @@ def _fargate_shapes(routes: Sequence[routing.Route]) -> list[FargateShape]:
     for route in routes:
         if route.target not in ("fargate", "fargate_spot"):
             continue
-        placeholder = asl.task_definition_placeholder(route).removeprefix("${").removesuffix("}")
+        placeholder = asl.task_definition_name(route)
         disk_gib = -(-(route.ephemeral_storage_mib or 0) // 1024)
         shapes[placeholder] = FargateShape(
             placeholder=placeholder,

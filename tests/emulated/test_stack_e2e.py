@@ -122,7 +122,7 @@ def test_second_run_is_all_cache_hits(stack: StackSandbox) -> None:
         if e["type"] == "TaskSucceeded"
     ]
     assert len(results) == len(spec.nodes)
-    assert all(result["cache_hit"] for result in results), results
+    assert all(result["hit"] for result in results), results
 
 
 def test_runner_environment_comes_from_the_deployed_function(stack: StackSandbox) -> None:

@@ -14,11 +14,8 @@ import pytest
 
 from stratoflow import File, ir
 from stratoflow.backends.local import RunOptions, run_local
-from stratoflow.client import Execution
-from stratoflow.define import load_workflow
-from stratoflow.errors import ConfigError
-from stratoflow.lower import lower
-from stratoflow.runtime import (
+from stratoflow.client import (
+    Execution,
     S3ObjectEvent,
     TriggerSettings,
     TriggerTarget,
@@ -26,6 +23,9 @@ from stratoflow.runtime import (
     key_matches,
     targets_json,
 )
+from stratoflow.define import load_workflow
+from stratoflow.errors import ConfigError
+from stratoflow.lower import lower
 from stratoflow.testing import EmulatedAws, FakeLambdaContext, StackSandbox
 from stratoflow.testing._sandbox import Sandbox
 
@@ -159,7 +159,7 @@ class Starter:
         return object_created(self.sandbox.bucket, key, version_id=version)
 
     def deliver(self, event: dict[str, Any]) -> list[dict[str, Any]]:
-        from functions import trigger_starter
+        from stratoflow_functions import trigger_starter
 
         result = trigger_starter.handler(event, FakeLambdaContext(function_name="stratoflow-trigger-starter"))
         runs: list[dict[str, Any]] = result["runs"]

@@ -40,12 +40,12 @@ def _prepare(sandbox: Sandbox, workflow: object, run: str, inputs: dict[str, obj
 
 
 def test_handler_runs_a_node_and_then_hits_the_cache(sandbox: Sandbox) -> None:
-    from functions import task_runner
+    from stratoflow_functions import task_runner
 
     compiled = _prepare(sandbox, flows.diamond, "run-a", {"x": 31})
     event = {"run": "run-a", "spec": compiled.spec_key, "node": "double"}
-    assert task_runner.handler(event, _context()) == {"node": "double", "cache_hit": False}
-    assert task_runner.handler(event, _context()) == {"node": "double", "cache_hit": True}
+    assert task_runner.handler(event, _context()) == {"node": "double", "hit": False}
+    assert task_runner.handler(event, _context()) == {"node": "double", "hit": True}
     body = sandbox.aws.client("s3").get_object(Bucket=sandbox.bucket, Key="runs/run-a/nodes/double.json")[
         "Body"
     ]
@@ -53,7 +53,7 @@ def test_handler_runs_a_node_and_then_hits_the_cache(sandbox: Sandbox) -> None:
 
 
 def test_handler_raises_the_users_exception_name_with_a_json_cause(sandbox: Sandbox) -> None:
-    from functions import task_runner
+    from stratoflow_functions import task_runner
 
     compiled = _prepare(sandbox, flows.failing_flow, "run-b", {"x": 9})
     with pytest.raises(Exception) as info:
@@ -68,14 +68,14 @@ def test_handler_raises_the_users_exception_name_with_a_json_cause(sandbox: Sand
 def test_handler_rejects_a_malformed_event(sandbox: Sandbox) -> None:
     from pydantic import ValidationError
 
-    from functions import task_runner
+    from stratoflow_functions import task_runner
 
     with pytest.raises(ValidationError):
         task_runner.handler({"spec": "x"}, _context())
 
 
 def test_container_entrypoint_exit_codes(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    from functions import container_entrypoint
+    from stratoflow_functions import container_entrypoint
 
     compiled = _prepare(sandbox, flows.failing_flow, "run-c", {"x": 1})
     env = {

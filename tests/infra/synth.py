@@ -42,7 +42,7 @@ class Synth:
         found = [
             d
             for d in self.outdir.glob("asset.*")
-            if (d / "functions" / "task_runner.py").is_file() and not (d / "Dockerfile").is_file()
+            if (d / "stratoflow_functions" / "task_runner.py").is_file() and not (d / "Dockerfile").is_file()
         ]
         if len(found) != 1:
             raise LookupError(f"expected one runner asset in {self.outdir}, found {found}")

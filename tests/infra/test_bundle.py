@@ -124,12 +124,12 @@ def test_container_context_has_dockerfile_and_sources(tmp_path: Path, sources: l
         sources=sources,
         requirements=REQUIREMENTS,
         base_image="python:3.12-slim",
-        command=["python", "-m", "functions.container_entrypoint"],
+        command=["python", "-m", "stratoflow_functions.container_entrypoint"],
         cache_dir=tmp_path,
     )
     dockerfile = (context.path / "Dockerfile").read_text()
     assert "ARG BASE_IMAGE=python:3.12-slim" in dockerfile
-    assert 'CMD ["python", "-m", "functions.container_entrypoint"]' in dockerfile
+    assert 'CMD ["python", "-m", "stratoflow_functions.container_entrypoint"]' in dockerfile
     assert (context.path / "requirements.txt").read_text() == "pydantic==2.14.4\n"
     assert (context.path / "flow.py").is_file()
 

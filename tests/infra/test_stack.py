@@ -155,7 +155,7 @@ def test_runner_function(template: Template) -> None:
         {
             "Runtime": "python3.12",
             "Architectures": ["arm64"],
-            "Handler": "functions.task_runner.handler",
+            "Handler": "stratoflow_functions.task_runner.handler",
             "Timeout": 900,
             # Sized for the largest Lambda-routed request: cpu=1 -> 1,769 MB (Lambda's MB per vCPU).
             "MemorySize": 1769,
@@ -178,7 +178,7 @@ def test_runner_bundle_holds_sources_and_workflow_modules(synth: Synth) -> None:
     for relative in (
         "stratoflow/__init__.py",
         "stratoflow/runtime/__init__.py",
-        "functions/task_runner.py",
+        "stratoflow_functions/task_runner.py",
         "etl.py",
         "features.py",
         "training.py",
@@ -211,7 +211,7 @@ def test_task_definition_for_the_training_shape(template: Template) -> None:
                 Match.object_like(
                     {
                         "Name": "task",
-                        "Command": ["python", "-m", "functions.container_entrypoint"],
+                        "Command": ["python", "-m", "stratoflow_functions.container_entrypoint"],
                         "Environment": Match.array_with(
                             [{"Name": "STRATOFLOW_CACHE_TTL_DAYS", "Value": "30"}]
                         ),

@@ -14,9 +14,9 @@ from infra.constructs import PayloadBucket, PropsError, TriggeredWorkflow, Trigg
 from infra.constructs.trigger_starter import key_filter
 from stratoflow import ir
 from stratoflow.backends import asl
+from stratoflow.client import TriggerSettings
 from stratoflow.define import load_workflow
 from stratoflow.lower import lower
-from stratoflow.runtime import TriggerSettings
 from tests.infra.synth import REPO, Synth
 
 BUCKET = {"Ref": Match.string_like_regexp("^PayloadBucket")}
@@ -77,7 +77,7 @@ def test_starter_function_shares_the_runner_bundle_and_names_its_triggers(synth:
     _, starter = _one(synth, "AWS::Lambda::Function", "TriggersFunction")
     _, runner = _one(synth, "AWS::Lambda::Function", "RunnerFunction")
     props = starter["Properties"]
-    assert props["Handler"] == "functions.trigger_starter.handler"
+    assert props["Handler"] == "stratoflow_functions.trigger_starter.handler"
     assert props["Code"] == runner["Properties"]["Code"]
     assert props["Architectures"] == runner["Properties"]["Architectures"]
     assert props["TracingConfig"] == {"Mode": "Active"}

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from stratoflow.ir import protocol
 from stratoflow.values import ItemResult, LiteralRef, RemoteFileError
 
 if TYPE_CHECKING:
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 MAP_CHUNK = 1000  # item inputs per S3 object: a batch reads one or two of them
 
-__all__ = ["MAP_CHUNK", "S3BlobStore", "S3OutputStore", "parse_s3_uri", "run_prefix"]
+__all__ = ["MAP_CHUNK", "S3BlobStore", "S3OutputStore", "error_code", "object_exists", "parse_s3_uri"]
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
@@ -27,26 +28,40 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
-def run_prefix(run_id: str) -> str:
-    """Where one execution keeps its inputs and node outputs."""
-    return f"runs/{run_id}/"
+def error_code(error: Exception) -> str:
+    """The S3 error code of a botocore ``ClientError`` (``""`` for anything else)."""
+    response: dict[str, Any] = getattr(error, "response", {}) or {}
+    return str(response.get("Error", {}).get("Code", ""))
 
 
 def _is_missing(error: Exception) -> bool:
-    response: dict[str, Any] = getattr(error, "response", {}) or {}
-    return str(response.get("Error", {}).get("Code")) in ("404", "NoSuchKey", "NotFound")
+    return error_code(error) in ("404", "NoSuchKey", "NotFound", "NoSuchVersion")
+
+
+def object_exists(client: S3Client, bucket: str, key: str, version: str | None = None) -> bool:
+    """Whether the object (that version of it) exists; a 404 is answered only to callers that may list."""
+    try:
+        if version is None:
+            client.head_object(Bucket=bucket, Key=key)
+        else:
+            client.head_object(Bucket=bucket, Key=key, VersionId=version)
+    except client.exceptions.ClientError as exc:
+        if _is_missing(exc):
+            return False
+        raise
+    return True
 
 
 class S3BlobStore:
-    """Content-addressed blobs under ``blobs/`` in one (encrypted) bucket."""
+    """Content-addressed blobs (``protocol.blob_key``) in one (encrypted) bucket."""
 
-    def __init__(self, client: S3Client, bucket: str, prefix: str = "blobs/") -> None:
+    def __init__(self, client: S3Client, bucket: str, prefix: str = protocol.BLOBS_PREFIX) -> None:
         self.client = client
         self.bucket = bucket
         self.prefix = prefix
 
     def _key(self, digest: str) -> str:
-        return f"{self.prefix}{digest[:2]}/{digest}"
+        return protocol.blob_key(digest, self.prefix)
 
     def put_bytes(self, data: bytes, *, digest: str) -> str:
         key = self._key(digest)
@@ -66,13 +81,7 @@ class S3BlobStore:
         return data
 
     def _exists(self, key: str, bucket: str | None = None) -> bool:
-        try:
-            self.client.head_object(Bucket=bucket or self.bucket, Key=key)
-        except self.client.exceptions.ClientError as exc:
-            if _is_missing(exc):
-                return False
-            raise
-        return True
+        return object_exists(self.client, bucket or self.bucket, key)
 
     def exists(self, uri: str) -> bool:
         bucket, key = parse_s3_uri(uri)
@@ -83,7 +92,7 @@ class S3BlobStore:
 
         The contents are identified by S3's full-object SHA-256 checksum when the object has
         one, else streamed through hashlib (never the ETag: not a content hash for multipart
-        uploads), then copied server-side to the content-addressed ``blobs/`` key. Both the
+        uploads), then copied server-side to the content-addressed blob key. Both the
         read and the copy are conditional on the ETag seen first, so a run always reads
         exactly the bytes its cache key was computed from, even if the source key is
         overwritten before the run reads it.
@@ -127,7 +136,7 @@ class S3BlobStore:
 
 
 class S3OutputStore:
-    """A run's workflow inputs and node outputs as small JSON objects under ``runs/<run>/``.
+    """A run's workflow inputs and node outputs as small JSON objects (``protocol.run_prefix``).
 
     Every object is written whole by one PutObject, so a reader never sees half of one.
     """
@@ -135,35 +144,56 @@ class S3OutputStore:
     def __init__(self, client: S3Client, bucket: str, run_id: str) -> None:
         self.client = client
         self.bucket = bucket
-        self.prefix = run_prefix(run_id)
+        self.run_id = run_id
+        self.prefix = protocol.run_prefix(run_id)
 
     def _read(self, key: str) -> dict[str, LiteralRef]:
-        body = self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)["Body"].read()
+        body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         return {name: LiteralRef.from_json(value) for name, value in json.loads(body).items()}
 
-    def _write(self, key: str, literals: dict[str, LiteralRef]) -> None:
+    def _write(self, key: str, literals: dict[str, LiteralRef], *, once: bool = False) -> bool:
         body = json.dumps({name: lit.to_json() for name, lit in literals.items()}, sort_keys=True)
-        self.client.put_object(
-            Bucket=self.bucket, Key=self.prefix + key, Body=body.encode(), ContentType="application/json"
-        )
+        if not once:
+            self.client.put_object(
+                Bucket=self.bucket, Key=key, Body=body.encode(), ContentType="application/json"
+            )
+            return False
+        try:
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=body.encode(),
+                ContentType="application/json",
+                IfNoneMatch="*",
+            )
+        except self.client.exceptions.ClientError as exc:
+            if error_code(exc) in ("PreconditionFailed", "412"):
+                return True
+            raise
+        return False
 
     def read_inputs(self) -> dict[str, LiteralRef]:
-        return self._read("inputs.json")
+        return self._read(protocol.inputs_key(self.run_id))
 
-    def write_inputs(self, inputs: dict[str, LiteralRef]) -> None:
-        self._write("inputs.json", inputs)
+    def write_inputs(self, inputs: dict[str, LiteralRef], *, once: bool = False) -> bool:
+        """Store the run's inputs. ``once``: only if absent (``If-None-Match: *``); returns whether
+        they existed already. A 409 (a concurrent conditional write) is raised, to be retried."""
+        return self._write(protocol.inputs_key(self.run_id), inputs, once=once)
+
+    def inputs_exist(self) -> bool:
+        return object_exists(self.client, self.bucket, protocol.inputs_key(self.run_id))
 
     def read_outputs(self, node_id: str) -> dict[str, LiteralRef]:
-        return self._read(f"nodes/{node_id}.json")
+        return self._read(protocol.node_outputs_key(self.run_id, node_id))
 
     def write_outputs(self, node_id: str, outputs: dict[str, LiteralRef]) -> None:
-        self._write(f"nodes/{node_id}.json", outputs)
+        self._write(protocol.node_outputs_key(self.run_id, node_id), outputs)
 
     def completed_nodes(self) -> set[str]:
         """Ids of the nodes whose outputs are stored (one listing, for a dynamic graph's interpreter)."""
         done: set[str] = set()
         paginator = self.client.get_paginator("list_objects_v2")
-        prefix = f"{self.prefix}nodes/"
+        prefix = protocol.node_outputs_prefix(self.run_id)
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
             for entry in page.get("Contents", []):
                 name = entry["Key"].removeprefix(prefix)
@@ -175,25 +205,22 @@ class S3OutputStore:
 
     def _put_json(self, key: str, value: Any) -> None:
         body = json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
-        self.client.put_object(
-            Bucket=self.bucket, Key=self.prefix + key, Body=body, ContentType="application/json"
-        )
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
 
     def _get_json(self, key: str) -> Any:
-        return json.loads(self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)["Body"].read())
+        return json.loads(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
 
     def map_items_key(self, node_id: str) -> str:
         """The key of the item index list a Distributed Map's ItemReader reads."""
-        return f"{self.prefix}maps/{node_id}/items.json"
+        return protocol.map_items_key(self.run_id, node_id)
 
     def write_map_inputs(self, node_id: str, items: Sequence[dict[str, LiteralRef]]) -> None:
-        base = f"maps/{node_id}/"
         for start in range(0, len(items), MAP_CHUNK):
             chunk = [{k: v.to_json() for k, v in item.items()} for item in items[start : start + MAP_CHUNK]]
-            self._put_json(f"{base}in/{start // MAP_CHUNK}.json", chunk)
-        self._put_json(f"{base}meta.json", {"count": len(items), "chunk": MAP_CHUNK})
+            self._put_json(protocol.map_inputs_key(self.run_id, node_id, start // MAP_CHUNK), chunk)
+        self._put_json(protocol.map_meta_key(self.run_id, node_id), {"count": len(items), "chunk": MAP_CHUNK})
         # Items are bare indices: a batch of them is a few hundred bytes whatever the data.
-        self._put_json(f"{base}items.json", list(range(len(items))))
+        self._put_json(self.map_items_key(node_id), list(range(len(items))))
 
     def read_map_inputs(self, node_id: str, indices: Sequence[int]) -> dict[int, dict[str, LiteralRef]]:
         chunks: dict[int, list[dict[str, Any]]] = {}
@@ -201,7 +228,7 @@ class S3OutputStore:
         for index in indices:
             number = index // MAP_CHUNK
             if number not in chunks:
-                chunks[number] = self._get_json(f"maps/{node_id}/in/{number}.json")
+                chunks[number] = self._get_json(protocol.map_inputs_key(self.run_id, node_id, number))
             raw = chunks[number][index - number * MAP_CHUNK]
             result[index] = {k: LiteralRef.from_json(v) for k, v in raw.items()}
         return result
@@ -218,15 +245,15 @@ class S3OutputStore:
             }
             for i, r in results.items()
         }
-        self._put_json(f"maps/{node_id}/out/{min(results)}.json", encoded)
+        self._put_json(protocol.map_results_key(self.run_id, node_id, min(results)), encoded)
 
     def read_map_results(self, node_id: str, count: int) -> dict[int, ItemResult]:
         results: dict[int, ItemResult] = {}
         paginator = self.client.get_paginator("list_objects_v2")
-        prefix = f"{self.prefix}maps/{node_id}/out/"
+        prefix = protocol.map_results_prefix(self.run_id, node_id)
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
             for entry in page.get("Contents", []):
-                batch = self._get_json(entry["Key"].removeprefix(self.prefix))
+                batch = self._get_json(entry["Key"])
                 for index, raw in batch.items():
                     results[int(index)] = ItemResult(
                         output=None if raw["o"] is None else LiteralRef.from_json(raw["o"]),
@@ -237,4 +264,4 @@ class S3OutputStore:
         return results
 
     def map_count(self, node_id: str) -> int:
-        return int(self._get_json(f"maps/{node_id}/meta.json")["count"])
+        return int(self._get_json(protocol.map_meta_key(self.run_id, node_id))["count"])

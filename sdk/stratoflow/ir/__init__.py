@@ -4,7 +4,6 @@
 """
 
 from stratoflow.ir import _protocol as protocol
-
 from stratoflow.ir._models import (
     SCHEMA_VERSION,
     Binding,

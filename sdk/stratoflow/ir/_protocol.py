@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
@@ -97,42 +98,44 @@ def event_parameters(*, mode: Mode | None = None, **fields: str | Path) -> dict[
 # --- results: what each mode returns (the state's ``$.Payload``) -------------------------
 
 
-class _Result(BaseModel):
+class Result(BaseModel):
+    """What the runner returns for one event (``$.Payload`` of the state that sent it)."""
+
     model_config = ConfigDict(frozen=True)
 
     node: str
 
 
-class RunResult(_Result):
+class RunResult(Result):
     """``run`` and ``dag_run``: the node ran (or was served from the cache)."""
 
     hit: bool
 
 
-class CacheCheckResult(_Result):
+class CacheCheckResult(Result):
     """``cache_check``: whether the node's cached outputs were copied to the run."""
 
     hit: bool
 
 
-class MapPrepareResult(_Result):
+class MapPrepareResult(Result):
     """``map_prepare``: how many items the Distributed Map will read."""
 
     count: int
 
 
-class MapItemsResult(_Result):
+class MapItemsResult(Result):
     """``map_items``: how many items of the batch ran and how many failed."""
 
     items: int
     failed: int
 
 
-class DoneResult(_Result):
+class DoneResult(Result):
     """``map_gather`` and ``dynamic_finish``: nothing to report but completion."""
 
 
-class DynamicPlanResult(_Result):
+class DynamicPlanResult(Result):
     """``dynamic_plan``: a cache hit, or the sub-run to start and its IR key."""
 
     hit: bool
@@ -140,14 +143,14 @@ class DynamicPlanResult(_Result):
     spec: str
 
 
-class DagNextResult(_Result):
+class DagNextResult(Result):
     """``dag_next``: the next ready nodes of a dynamic graph, and whether it is finished."""
 
     nodes: list[str]
     done: bool
 
 
-RESULTS: Final[dict[Mode, type[_Result]]] = {
+RESULTS: Final[dict[Mode, type[Result]]] = {
     Mode.RUN: RunResult,
     Mode.CACHE_CHECK: CacheCheckResult,
     Mode.MAP_PREPARE: MapPrepareResult,
@@ -382,6 +385,27 @@ SPOT_RECLAIM_STATUS_REASON: Final = "Host EC2*"
 """``StringMatches`` pattern of the job ``StatusReason`` AWS Batch reports for a reclaimed host."""
 
 
+class FailureCause(BaseModel):
+    """The JSON ``Cause`` of a failed task (the message of the error the runner raises)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    node: str
+    error: str | None = None
+    message: str | None = None
+    attempt: int | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(exclude_none=True), sort_keys=True)
+
+    @classmethod
+    def parse(cls, value: object) -> FailureCause | None:
+        """The cause in already-parsed JSON, or ``None`` unless it is an object naming a node."""
+        if not isinstance(value, dict) or "node" not in value:
+            return None
+        return cls.model_validate({**value, "node": str(value["node"])})
+
+
 def error_name(error_type: str) -> str:
     """The ASL ``Error`` for a task failure: the exception's name, or :data:`TASK_FAILED`."""
     return error_type if error_type.isidentifier() else TASK_FAILED
@@ -415,6 +439,6 @@ def container_environment(*, run: str | Path, spec: str | Path, node: str | Path
     return entries
 
 
-def container_event(environ: dict[str, str] | Any) -> NodeEvent:
+def container_event(environ: Mapping[str, str]) -> NodeEvent:
     """The event a container was started with (raises ``KeyError`` naming a missing variable)."""
     return NodeEvent(run=environ[ENV_RUN], spec=environ[ENV_SPEC], node=environ[ENV_NODE])

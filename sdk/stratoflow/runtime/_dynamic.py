@@ -8,21 +8,18 @@ between on its own scheduler; on AWS a generic interpreter state machine does.
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from stratoflow import ir, routing
-from stratoflow.cache import CacheEntry, cache_key
 from stratoflow.define import resolve_task, trace_dynamic
 from stratoflow.errors import DefinitionError, TaskFailedError
 from stratoflow.lower import lower
 from stratoflow.runtime._boundary import call_user
 from stratoflow.runtime._map import gather_map, prepare_map, run_map_items
-from stratoflow.runtime._retry import backoff_seconds
+from stratoflow.runtime._retry import with_attempts
 from stratoflow.runtime._runner import (
     NodeContext,
-    _cached_outputs,
     _decode_inputs,
     node_inputs,
     resolve_binding,
@@ -77,10 +74,8 @@ def sub_run_id(run_id: str, node_id: str) -> str:
 def dynamic_cache_key(ctx: NodeContext, node_id: str) -> str | None:
     """The dynamic node's cache key, or None when it is not cached (as :func:`plan_dynamic`)."""
     node, task = _dynamic_task(ctx, node_id)
-    if not (task.cache.enabled and ctx.use_cache and ctx.cache is not None):
-        return None
-    inputs = node_inputs(ctx, node, task)
-    return cache_key(task, {name: lit.hash for name, lit in inputs.items()})
+    cache = ctx.node_cache(task)
+    return cache.key(node_inputs(ctx, node, task)) if cache.enabled else None
 
 
 def ready_nodes(spec: ir.WorkflowSpec, done: set[str], *, limit: int) -> tuple[list[str], bool]:
@@ -135,14 +130,9 @@ def run_graph_node(ctx: NodeContext, node_id: str) -> bool:
         run_map_items(ctx, node_id, list(range(count)))
         gather_map(ctx, node_id)
         return False
-    for attempt in range(1, task.retries + 2):
-        try:
-            return run_node(ctx, node_id, attempt=attempt).cache_hit
-        except TaskFailedError:
-            if attempt > task.retries:
-                raise
-            time.sleep(backoff_seconds(attempt))
-    raise AssertionError("unreachable")  # pragma: no cover
+    return with_attempts(
+        lambda attempt: run_node(ctx, node_id, attempt=attempt).cache_hit, retries=task.retries
+    )
 
 
 def _remap(binding: ir.Binding, prefix: str) -> ir.Binding:
@@ -191,12 +181,11 @@ def plan_dynamic(ctx: NodeContext, node_id: str, *, attempt: int = 1) -> Dynamic
     """
     node, task = _dynamic_task(ctx, node_id)
     inputs = node_inputs(ctx, node, task)
-    key = None
-    if task.cache.enabled and ctx.use_cache and ctx.cache is not None:
-        key = cache_key(task, {name: lit.hash for name, lit in inputs.items()})
-        cached = _cached_outputs(ctx, key)
-        if cached is not None:
-            return DynamicPlan(node=node_id, inputs=inputs, key=key, cached=cached)
+    cache = ctx.node_cache(task)
+    key = cache.key(inputs)
+    cached = cache.lookup(key)
+    if cached is not None:
+        return DynamicPlan(node=node_id, inputs=inputs, key=key, cached=cached)
     kwargs = _decode_inputs(task, inputs, ctx.blobs)
 
     def invoke(fn: Any, values: dict[str, Any]) -> Any:
@@ -226,9 +215,6 @@ def finish_dynamic(
     }
     if not ctx.cancelled.is_set():
         ctx.outputs.write_outputs(node_id, outputs)
-        if key is not None and ctx.cache is not None:
-            ctx.cache.put(
-                key,
-                CacheEntry(task=task.ref, version=task.cache.version, outputs=outputs, created=time.time()),
-            )
+        # The key was taken at plan time, when the run's cache settings were the same.
+        ctx.node_cache(task).remember(key, outputs)
     return outputs

@@ -11,15 +11,13 @@ gather: assemble the typed output list in item order (failed items are ``None``)
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 from stratoflow import ir, values
-from stratoflow.cache import cache_key
 from stratoflow.errors import TaskFailedError
-from stratoflow.runtime._retry import backoff_seconds
-from stratoflow.runtime._runner import NodeContext, _cached_outputs, node_inputs, run_task
+from stratoflow.runtime._retry import with_attempts
+from stratoflow.runtime._runner import NodeContext, node_inputs, run_task
 from stratoflow.values import ItemResult, LiteralRef
 
 __all__ = [
@@ -106,17 +104,15 @@ def run_map_item(
     Public so that a worker process of the local backend runs items with exactly these
     semantics (cache first, retries with full jitter) without a copy drifting from it.
     """
-    attempt = 1
-    while True:
-        try:
-            outputs, hit, _ = run_task(ctx, task, inputs, label=label, attempt=attempt)
-        except TaskFailedError as exc:
-            if attempt > task.retries:
-                return ItemResult(error=str(exc), error_type=exc.error_type, exception=exc)
-            time.sleep(backoff_seconds(attempt, retry_base_seconds))
-            attempt += 1
-            continue
-        return ItemResult(output=outputs.get("o0"), cache_hit=hit)
+    try:
+        outputs, hit, _ = with_attempts(
+            lambda attempt: run_task(ctx, task, inputs, label=label, attempt=attempt),
+            retries=task.retries,
+            base_seconds=retry_base_seconds,
+        )
+    except TaskFailedError as exc:
+        return ItemResult(error=str(exc), error_type=exc.error_type, exception=exc)
+    return ItemResult(output=outputs.get("o0"), cache_hit=hit)
 
 
 def run_map_items(
@@ -146,14 +142,15 @@ def cached_map_items(ctx: NodeContext, node_id: str, indices: Sequence[int]) -> 
     stay bounded instead of doubling a cold map's cache traffic.
     """
     _, task = _map_node(ctx, node_id)
-    if not (task.cache.enabled and ctx.use_cache and ctx.cache is not None):
+    cache = ctx.node_cache(task)
+    if not cache.enabled:
         return {}
     store = _store(ctx)
     inputs = store.read_map_inputs(node_id, indices)
     hits: dict[int, ItemResult] = {}
     misses = 0
     for i in indices:
-        outputs = _cached_outputs(ctx, cache_key(task, {name: lit.hash for name, lit in inputs[i].items()}))
+        outputs = cache.lookup(cache.key(inputs[i]))
         if outputs is not None:
             hits[i] = ItemResult(output=outputs.get("o0"), cache_hit=True)
             continue

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from stratoflow import ir, values
-from stratoflow.cache import CacheEntry, CacheStore, cache_key
 from stratoflow.define import resolve_task
 from stratoflow.errors import TaskFailedError
 from stratoflow.runtime._boundary import call_user
-from stratoflow.runtime._outputs import OutputStore
+from stratoflow.runtime._context import NodeCache, NodeContext
 from stratoflow.values import BlobStore, LiteralRef
 
 __all__ = [
@@ -33,20 +31,6 @@ __all__ = [
     "run_node",
     "run_task",
 ]
-
-
-@dataclass
-class NodeContext:
-    """What the runner needs to run nodes of one execution."""
-
-    run_id: str
-    spec: ir.WorkflowSpec
-    blobs: BlobStore
-    outputs: OutputStore
-    cache: CacheStore | None = None
-    use_cache: bool = True
-    # Set when an attempt is abandoned (timeout): it must then write nothing.
-    cancelled: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass(frozen=True)
@@ -137,10 +121,6 @@ def encode_outputs(
     return encoded
 
 
-def _blobs_present(outputs: Mapping[str, LiteralRef], blobs: BlobStore) -> bool:
-    return all(lit.uri is None or blobs.exists(lit.uri) for lit in outputs.values())
-
-
 def _decode_inputs(task: ir.TaskSpec, inputs: Mapping[str, LiteralRef], blobs: BlobStore) -> dict[str, Any]:
     types = {v.name: v.type for v in task.inputs}
     return {name: values.decode(lit, types[name], blobs) for name, lit in inputs.items()}
@@ -155,33 +135,22 @@ def run_task(
     attempt: int = 1,
 ) -> tuple[dict[str, LiteralRef], bool, str | None]:
     """Run ``task`` on resolved inputs (cache first). Returns (outputs, cache_hit, key)."""
-    if not (task.cache.enabled and ctx.use_cache and ctx.cache is not None):
-        return _compute(ctx, task, inputs, None, label=label, attempt=attempt), False, None
-    key = cache_key(task, {name: lit.hash for name, lit in inputs.items()})
-    hit = _cached_outputs(ctx, key)
+    cache = ctx.node_cache(task)
+    key = cache.key(inputs)
+    if key is None:
+        return _compute(ctx, task, inputs, cache, None, label=label, attempt=attempt), False, None
+    hit = cache.lookup(key)
     if hit is not None:
         return hit, True, key
     if not task.cache.serialize:
-        return _compute(ctx, task, inputs, key, label=label, attempt=attempt), False, key
+        return _compute(ctx, task, inputs, cache, key, label=label, attempt=attempt), False, key
     # cache_serialize: one caller computes a key while the others wait, then hit the cache.
     # (In-process here; across processes the first writer still wins the conditional put.)
     with _serial_lock(key):
-        hit = _cached_outputs(ctx, key)
+        hit = cache.lookup(key)
         if hit is not None:
             return hit, True, key
-        return _compute(ctx, task, inputs, key, label=label, attempt=attempt), False, key
-
-
-def _cached_outputs(ctx: NodeContext, key: str) -> dict[str, LiteralRef] | None:
-    if ctx.cache is None:
-        return None
-    entry = ctx.cache.get(key)
-    if entry is None:
-        return None
-    if _blobs_present(entry.outputs, ctx.blobs):
-        return entry.outputs
-    ctx.cache.delete(key)  # its blobs are gone: recompute and replace it
-    return None
+        return _compute(ctx, task, inputs, cache, key, label=label, attempt=attempt), False, key
 
 
 _SERIAL_LOCKS: dict[str, threading.Lock] = {}
@@ -207,6 +176,7 @@ def _compute(
     ctx: NodeContext,
     task: ir.TaskSpec,
     inputs: dict[str, LiteralRef],
+    cache: NodeCache,
     key: str | None,
     *,
     label: str,
@@ -219,11 +189,7 @@ def _compute(
             f"node '{label}' was abandoned", node=label, attempt=attempt, error_type="Abandoned"
         )
     outputs = encode_outputs(task, result, ctx.blobs, node=label)
-    # Only successful results reach the cache, and never from an abandoned (timed-out) attempt.
-    if key is not None and ctx.cache is not None and not ctx.cancelled.is_set():
-        ctx.cache.put(
-            key, CacheEntry(task=task.ref, version=task.cache.version, outputs=outputs, created=time.time())
-        )
+    cache.remember(key, outputs)  # only successful results, never an abandoned attempt's
     return outputs
 
 
@@ -233,15 +199,13 @@ def lookup_node_cache(ctx: NodeContext, node_id: str) -> bool:
     Used before a Fargate node: a hit skips starting a container at all.
     """
     node = ctx.spec.node(node_id)
-    task = ctx.spec.tasks[node.task]
-    if not (task.cache.enabled and ctx.use_cache and ctx.cache is not None) or isinstance(node, ir.MapNode):
+    cache = ctx.node_cache(ctx.spec.tasks[node.task])
+    if not cache.enabled or isinstance(node, ir.MapNode):
         return False
-    inputs = node_inputs(ctx, node, task)
-    key = cache_key(task, {name: lit.hash for name, lit in inputs.items()})
-    entry = ctx.cache.get(key)
-    if entry is None or not _blobs_present(entry.outputs, ctx.blobs):
+    outputs = cache.lookup(cache.key(node_inputs(ctx, node, cache.task)))
+    if outputs is None:
         return False
-    ctx.outputs.write_outputs(node_id, entry.outputs)
+    ctx.outputs.write_outputs(node_id, outputs)
     return True
 
 

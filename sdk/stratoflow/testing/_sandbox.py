@@ -3,7 +3,7 @@
 The same path a real deployment takes, minus CloudFormation: the compiled ASL is created
 as a state machine with its ``${...}`` placeholders filled, the IR is stored in the
 bucket under the compiled ``spec_key``, and the real Lambda handler
-(``functions.task_runner``) and container entrypoint run in-process.
+(``stratoflow_functions.task_runner``) and container entrypoint run in-process.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class Sandbox:
         for name, value in _SETTINGS.items():
             self._saved_env[name] = os.environ.get(name)
             os.environ[name] = value
-        from functions import task_runner  # noqa: PLC0415 - needs the fake credentials set up
+        from stratoflow_functions import task_runner  # noqa: PLC0415 - needs the fake credentials set up
 
         self.aws.create_bucket(self.bucket)
         self.aws.create_cache_table(self.table)
@@ -89,7 +89,7 @@ class Sandbox:
             self.aws.__exit__(exc_type, exc, tb)
 
     def _container_entrypoint(self, env: dict[str, str], command: list[str]) -> int:
-        from functions import container_entrypoint  # noqa: PLC0415 - only when a Fargate node runs
+        from stratoflow_functions import container_entrypoint  # noqa: PLC0415 - only when a Fargate node runs
 
         node = env.get("STRATOFLOW_NODE", "")
         if self.spot_interruptions.get(node, 0) > 0:

@@ -7,7 +7,7 @@ outputs. Emulated runs then exercise the stack's wiring (definition substitution
 function and task-definition environments, the IR upload custom resource, outputs).
 
 What stays emulated: the runner Lambda and the Fargate containers run this process's
-``functions.task_runner.handler`` and ``functions.container_entrypoint`` (not the code in
+``stratoflow_functions.task_runner.handler`` and ``stratoflow_functions.container_entrypoint`` (not the code in
 the uploaded zip, nor an image, which is never built); resource types moto's
 CloudFormation lacks (alarms, bucket policies, capacity provider associations) are
 skipped and listed in ``StackDeployment.skipped_resource_types``.
@@ -44,7 +44,7 @@ from stratoflow.testing._stack_triggers import route_trigger_starter
 
 __all__ = ["StackDeployError", "StackDeployment", "StackSandbox", "deploy_stack", "synth_app"]
 
-RUNNER_HANDLER = "functions.task_runner.handler"
+RUNNER_HANDLER = "stratoflow_functions.task_runner.handler"
 TEST_CONTEXT: Mapping[str, Any] = {"stratoflow:runnerDependencies": "fake-for-tests"}
 """Context ``StackSandbox`` synthesizes with: no pip download (the code never runs from the zip)."""
 
@@ -270,7 +270,7 @@ def _stack_resources(aws: EmulatedAws, stack_name: str, resource_type: str) -> l
 
 def _route_runner(aws: EmulatedAws, stack_name: str) -> str:
     """Map the stack's runner function to the in-process handler, under its deployed environment."""
-    from functions import task_runner  # noqa: PLC0415 - needs the fake credentials set up
+    from stratoflow_functions import task_runner  # noqa: PLC0415 - needs the fake credentials set up
 
     lambda_client = aws.client("lambda")
     names = [
@@ -294,7 +294,7 @@ def _route_runner(aws: EmulatedAws, stack_name: str) -> str:
 
 def _container_entrypoint(env: dict[str, str], command: list[str]) -> int:
     """The container's main on the task definition's environment plus the emulator's credentials."""
-    from functions import container_entrypoint  # noqa: PLC0415 - only when a Fargate node runs
+    from stratoflow_functions import container_entrypoint  # noqa: PLC0415 - only when a Fargate node runs
 
     aws_settings = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
     return container_entrypoint.run({**aws_settings, **env})

@@ -1,4 +1,4 @@
-"""Route a deployed stack's S3 trigger starter to the in-process ``functions.trigger_starter``."""
+"""Route a deployed stack's S3 trigger starter to the in-process ``stratoflow_functions.trigger_starter``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from stratoflow.testing._patches_lambda import FakeLambdaContext
 
 __all__ = ["TRIGGER_STARTER_HANDLER", "route_trigger_starter"]
 
-TRIGGER_STARTER_HANDLER = "functions.trigger_starter.handler"
+TRIGGER_STARTER_HANDLER = "stratoflow_functions.trigger_starter.handler"
 
 
 def route_trigger_starter(aws: EmulatedAws, function_names: Sequence[str]) -> str | None:
@@ -23,7 +23,7 @@ def route_trigger_starter(aws: EmulatedAws, function_names: Sequence[str]) -> st
     Returns:
         The starter's function name, or ``None`` when the stack has no triggers.
     """
-    from functions import trigger_starter  # noqa: PLC0415 - needs the fake credentials set up
+    from stratoflow_functions import trigger_starter  # noqa: PLC0415 - needs the fake credentials set up
 
     lambda_client = aws.client("lambda")
     names = [

@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from stratoflow.ir import protocol
 from stratoflow.backends.asl._names import MAX_STATE_NAME
+from stratoflow.ir import protocol
 
 __all__ = ["MAX_DEFINITION_BYTES", "check_definition", "definition_size_problem"]
 

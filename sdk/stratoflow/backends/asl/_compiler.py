@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from stratoflow import ir, routing
-from stratoflow.ir import protocol
 from stratoflow.backends.asl import _checks, _graph
 from stratoflow.backends.asl._dynamic import dynamic_states
 from stratoflow.backends.asl._map import map_states
 from stratoflow.backends.asl._names import StateNames
 from stratoflow.backends.asl._states import Fragment, NodeContext, node_fragment
 from stratoflow.errors import CompileError, Problem
+from stratoflow.ir import protocol
 
 __all__ = ["CompiledWorkflow", "compile_workflow"]
 

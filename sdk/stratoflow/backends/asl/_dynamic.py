@@ -27,9 +27,9 @@ from __future__ import annotations
 from typing import Any, Final
 
 from stratoflow import ir
-from stratoflow.ir import protocol
 from stratoflow.backends.asl._names import StateNames
 from stratoflow.backends.asl._states import LAMBDA_INVOKE, TASK_RUNNER, retry_lambda_service
+from stratoflow.ir import protocol
 
 __all__ = [
     "DAG_CONCURRENCY",

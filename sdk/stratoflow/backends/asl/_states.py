@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stratoflow import ir, routing
-from stratoflow.ir import protocol
 from stratoflow.backends.asl._names import StateNames
+from stratoflow.ir import protocol
 
 __all__ = [
     "LAMBDA_INVOKE",

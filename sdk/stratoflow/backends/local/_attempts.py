@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import functools
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
 
-from stratoflow.errors import TaskFailedError, TaskTimeoutError
-from stratoflow.runtime import NodeContext, backoff_seconds
+from stratoflow.errors import TaskTimeoutError
+from stratoflow.runtime import NodeContext, with_attempts
 
 __all__ = ["with_retries"]
 
@@ -68,14 +67,10 @@ def with_retries(
     base_seconds: float,
 ) -> T:
     """Run ``attempt_fn`` up to ``retries + 1`` times."""
-    attempt = 1
-    while True:
-        try:
-            return _with_timeout(
-                ctx, functools.partial(_call_attempt, attempt_fn, attempt), timeout, label, attempt
-            )
-        except TaskFailedError:
-            if attempt > retries:
-                raise
-            time.sleep(backoff_seconds(attempt, base_seconds))
-            attempt += 1
+    return with_attempts(
+        lambda attempt: _with_timeout(
+            ctx, functools.partial(_call_attempt, attempt_fn, attempt), timeout, label, attempt
+        ),
+        retries=retries,
+        base_seconds=base_seconds,
+    )

@@ -6,8 +6,7 @@ version (the sequencer when the bucket is unversioned) and input name, so a rede
 event asks Step Functions for an execution that already exists, and no second run starts
 (Standard execution names stay taken for 90 days after the run closes).
 
-The run's inputs are written first, as ``Client.submit`` does (the client itself cannot be
-used here: the runtime sits below it), with two differences. The object version the event
+The run starts as ``Client.submit``'s do (``start_run``), with two differences. The object version the event
 names is copied under the run's prefix and that copy is the ``File`` input, so a later
 upload to the same key is never read by this run. And the inputs are written only if
 absent (``If-None-Match: *``): a redelivery never rewrites the inputs of a run that may
@@ -22,16 +21,16 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote_plus
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from stratoflow import ir, values
-from stratoflow.aws import S3BlobStore, run_prefix
-from stratoflow.define import RESERVED_PREFIXES
+from stratoflow import ir
+from stratoflow.aws import object_exists
+from stratoflow.client._start import start_run
 from stratoflow.errors import ConfigError
-from stratoflow.runtime._inputs import encode_inputs, validate_inputs
+from stratoflow.ir import protocol
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -73,15 +72,15 @@ class TriggerSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> TriggerSettings:
-        missing = [name for name in ("STRATOFLOW_BUCKET", "STRATOFLOW_TRIGGERS") if not environ.get(name)]
+        missing = [name for name in (protocol.ENV_BUCKET, protocol.ENV_TRIGGERS) if not environ.get(name)]
         if missing:
             raise ConfigError(f"trigger starter settings missing from the environment: {', '.join(missing)}")
         try:
-            raw = json.loads(environ["STRATOFLOW_TRIGGERS"])
+            raw = json.loads(environ[protocol.ENV_TRIGGERS])
             targets = tuple(TriggerTarget.model_validate(item) for item in raw)
         except (ValueError, TypeError) as exc:
-            raise ConfigError(f"STRATOFLOW_TRIGGERS is not a JSON list of triggers: {exc}") from exc
-        return cls(bucket=environ["STRATOFLOW_BUCKET"], targets=targets)
+            raise ConfigError(f"{protocol.ENV_TRIGGERS} is not a JSON list of triggers: {exc}") from exc
+        return cls(bucket=environ[protocol.ENV_BUCKET], targets=targets)
 
 
 class _Bucket(BaseModel):
@@ -163,7 +162,7 @@ class TriggerOutcome:
 def key_matches(key: str, prefix: str, suffix: str) -> bool:
     """Whether ``key`` matches a trigger, as the rule's EventBridge pattern does (``prefix*suffix``:
     prefix and suffix may not overlap), and is not one of stratoflow's own objects."""
-    if key.startswith(RESERVED_PREFIXES):
+    if key.startswith(protocol.RESERVED_PREFIXES):
         return False
     return len(key) >= len(prefix) + len(suffix) and key.startswith(prefix) and key.endswith(suffix)
 
@@ -190,38 +189,19 @@ def _load_spec(s3: S3Client, bucket: str, key: str) -> ir.WorkflowSpec:
     return spec
 
 
-def _error_code(exc: Exception) -> str:
-    response: dict[str, Any] = getattr(exc, "response", {}) or {}
-    return str(response.get("Error", {}).get("Code", ""))
-
-
-def _head(s3: S3Client, bucket: str, key: str, version: str | None = None) -> bool:
-    """Whether the object (that version of it) exists; 404s are answered only to callers that may list."""
-    try:
-        if version is None:
-            s3.head_object(Bucket=bucket, Key=key)
-        else:
-            s3.head_object(Bucket=bucket, Key=key, VersionId=version)
-    except s3.exceptions.ClientError as exc:
-        if _error_code(exc) in ("404", "NoSuchKey", "NotFound", "NoSuchVersion"):
-            return False
-        raise
-    return True
-
-
 def _resolve_key(s3: S3Client, event: S3ObjectEvent) -> str | None:
     """The object's real key: as received, else URL-decoded; ``None`` when neither exists."""
     version = event.version_id
-    if _head(s3, event.bucket, event.key, version):
+    if object_exists(s3, event.bucket, event.key, version):
         return event.key
     decoded = unquote_plus(event.key)
-    if decoded != event.key and _head(s3, event.bucket, decoded, version):
+    if decoded != event.key and object_exists(s3, event.bucket, decoded, version):
         return decoded
     return None
 
 
 def _pin_object(s3: S3Client, event: S3ObjectEvent, key: str, bucket: str, run_id: str) -> str:
-    """Copy the event's version of the object to ``runs/<run>/trigger/<name>`` and return its URI.
+    """Copy the event's version of the object under ``protocol.trigger_prefix`` and return its URI.
 
     A ``File`` given by URI is read where it is when a task runs, so a later upload to the
     same key would be read instead, under the hash taken now (and cached under it). The
@@ -232,33 +212,9 @@ def _pin_object(s3: S3Client, event: S3ObjectEvent, key: str, bucket: str, run_i
     if event.version_id is not None:
         source["VersionId"] = event.version_id
     name = key.rsplit("/", 1)[-1] or "object"
-    destination = f"{run_prefix(run_id)}trigger/{name}"
+    destination = f"{protocol.trigger_prefix(run_id)}{name}"
     s3.copy(source, bucket, destination, ExtraArgs={"ChecksumAlgorithm": "SHA256"})  # type: ignore[arg-type]
     return f"s3://{bucket}/{destination}"
-
-
-def _write_inputs_once(
-    s3: S3Client, bucket: str, run_id: str, literals: dict[str, values.LiteralRef]
-) -> bool:
-    """Write ``runs/<run>/inputs.json`` unless it exists; return whether it existed already.
-
-    Same format as ``S3OutputStore.write_inputs``. A 409 (a concurrent conditional write of
-    the same key) is raised: the event is retried, and by then the object exists.
-    """
-    body = json.dumps({name: lit.to_json() for name, lit in literals.items()}, sort_keys=True)
-    try:
-        s3.put_object(
-            Bucket=bucket,
-            Key=run_prefix(run_id) + "inputs.json",
-            Body=body.encode(),
-            ContentType="application/json",
-            IfNoneMatch="*",
-        )
-    except s3.exceptions.ClientError as exc:
-        if _error_code(exc) in ("PreconditionFailed", "412"):
-            return True
-        raise
-    return False
 
 
 def _run_id(event: S3ObjectEvent, target: TriggerTarget) -> str:
@@ -276,19 +232,24 @@ def _start_one(
 ) -> TriggerOutcome:
     run_id = _run_id(event, target)
     # A redelivery finds the inputs of its run written: neither copy nor rewrite them.
-    existed = _head(s3, settings.bucket, run_prefix(run_id) + "inputs.json")
-    if not existed:
-        spec = _load_spec(s3, settings.bucket, target.spec_key)
-        pinned = _pin_object(s3, event, key, settings.bucket, run_id)
-        coerced = validate_inputs(spec, {target.input: pinned})
-        literals = encode_inputs(spec, coerced, S3BlobStore(s3, settings.bucket))
-        existed = _write_inputs_once(s3, settings.bucket, run_id, literals)
-    try:
-        started = sfn.start_execution(stateMachineArn=target.state_machine_arn, name=run_id, input="{}")
-    except sfn.exceptions.ExecutionAlreadyExists:
-        return TriggerOutcome(target.workflow, run_id, "duplicate", inputs_existed=existed)
+    started = start_run(
+        s3=s3,
+        sfn=sfn,
+        bucket=settings.bucket,
+        state_machine_arn=target.state_machine_arn,
+        run_id=run_id,
+        spec=lambda: _load_spec(s3, settings.bucket, target.spec_key),
+        inputs=lambda: {target.input: _pin_object(s3, event, key, settings.bucket, run_id)},
+        once=True,
+    )
+    if started.execution_arn is None:
+        return TriggerOutcome(target.workflow, run_id, "duplicate", inputs_existed=started.inputs_existed)
     return TriggerOutcome(
-        target.workflow, run_id, "started", inputs_existed=existed, execution_arn=started["executionArn"]
+        target.workflow,
+        run_id,
+        "started",
+        inputs_existed=started.inputs_existed,
+        execution_arn=started.execution_arn,
     )
 
 
@@ -314,5 +275,5 @@ def start_triggered_runs(
 
 
 def targets_json(targets: Sequence[TriggerTarget]) -> str:
-    """``STRATOFLOW_TRIGGERS`` for a list of targets (compact: Lambda environments are small)."""
+    """The starter's ``protocol.ENV_TRIGGERS`` for a list of targets (compact: Lambda environments are small)."""
     return json.dumps([t.model_dump() for t in targets], separators=(",", ":"))

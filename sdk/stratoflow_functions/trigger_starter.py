@@ -2,7 +2,7 @@
 executions of the workflows whose triggers match the object, once per object version.
 
 A thin shell, like ``task_runner``: powertools for logs and traces, the event parsed by
-pydantic, everything else in ``stratoflow.runtime`` (``start_triggered_runs``). A
+pydantic, everything else in ``stratoflow.client`` (``start_triggered_runs``). A
 duplicated event is logged and ignored; any other failure raises, so EventBridge and
 Lambda's asynchronous retries deliver the event again (and a retry starts nothing twice).
 """
@@ -21,7 +21,7 @@ import boto3  # type: ignore[import-untyped]
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from stratoflow.runtime import S3ObjectEvent, TriggerSettings, start_triggered_runs
+from stratoflow.client import S3ObjectEvent, TriggerSettings, start_triggered_runs
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

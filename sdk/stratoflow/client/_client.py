@@ -1,7 +1,7 @@
-"""Submit executions to deployed (or emulated) state machines and read typed results.
+"""The client: submit executions to deployed (or emulated) state machines, read typed results.
 
 Inputs are validated against the workflow's interface and stored before the execution
-starts, so a rejected submit never leaves a started execution behind.
+starts (``start_run``), so a rejected submit never leaves a started execution behind.
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from stratoflow import ir, values
 from stratoflow.aws import S3BlobStore, S3OutputStore
+from stratoflow.client._start import start_run
 from stratoflow.define import WorkflowDef
 from stratoflow.errors import ConfigError, ExecutionError, TaskFailedError
+from stratoflow.ir import protocol
 from stratoflow.lower import lower
-from stratoflow.runtime import NodeContext, encode_inputs, resolve_binding, validate_inputs
+from stratoflow.runtime import NodeContext, resolve_binding
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -96,12 +98,14 @@ def _failure(run_id: str, status: str, error: str | None, cause: str | None) -> 
         return _ecs_failure(run_id, status, error, parsed)
     if isinstance(parsed, dict) and "JobQueue" in parsed and "Attempts" in parsed:  # a failed Batch job
         return _batch_failure(run_id, status, error, parsed)
-    if isinstance(parsed, dict) and "node" in parsed:
+    task_cause = protocol.FailureCause.parse(parsed)
+    if task_cause is not None:
+        message = task_cause.message if task_cause.message is not None else error
         return TaskFailedError(
-            f"execution {run_id} {status}: {parsed.get('message', error)}",
-            node=str(parsed["node"]),
-            attempt=int(parsed.get("attempt", 1)),
-            error_type=error or str(parsed.get("error", "Exception")),
+            f"execution {run_id} {status}: {message}",
+            node=task_cause.node,
+            attempt=task_cause.attempt if task_cause.attempt is not None else 1,
+            error_type=error or task_cause.error or "Exception",
         )
     return ExecutionError(
         f"execution {run_id} {status}: {error or 'unknown error'}: {cause or ''}".rstrip(": ")
@@ -120,10 +124,10 @@ def _ecs_failure(run_id: str, status: str, error: str | None, task: dict[str, An
         f"execution {run_id} {status}: container on {where} exited with code {container.get('ExitCode')} "
         f"({task.get('StopCode')}: {task.get('StoppedReason')})"
     )
-    node = environment.get("STRATOFLOW_NODE")
+    node = environment.get(protocol.ENV_NODE)
     if node is None:
         return ExecutionError(message)
-    return TaskFailedError(message, node=str(node), error_type=error or "States.TaskFailed")
+    return TaskFailedError(message, node=str(node), error_type=error or protocol.STATES_TASK_FAILED)
 
 
 def _batch_failure(run_id: str, status: str, error: str | None, job: dict[str, Any]) -> ExecutionError:
@@ -136,10 +140,10 @@ def _batch_failure(run_id: str, status: str, error: str | None, job: dict[str, A
         f"execution {run_id} {status}: AWS Batch job {job.get('JobName')} on queue {queue} failed "
         f"after {len(attempts)} attempt(s): {job.get('StatusReason')} (exit code {exit_code})"
     )
-    node = environment.get("STRATOFLOW_NODE")
+    node = environment.get(protocol.ENV_NODE)
     if node is None:
         return ExecutionError(message)
-    return TaskFailedError(message, node=str(node), error_type=error or "States.TaskFailed")
+    return TaskFailedError(message, node=str(node), error_type=error or protocol.STATES_TASK_FAILED)
 
 
 class Client:
@@ -199,12 +203,17 @@ class Client:
             raise ConfigError(
                 f"workflow '{spec.name}' is not deployed (deployed: {', '.join(self.state_machines)})"
             )
-        coerced = validate_inputs(spec, inputs)
-        run_id = run_id or f"{spec.name[:40]}-{uuid.uuid4().hex[:12]}"
-        literals = encode_inputs(spec, coerced, S3BlobStore(self.s3, self.bucket))
-        S3OutputStore(self.s3, self.bucket, run_id).write_inputs(literals)
-        started = self.sfn.start_execution(stateMachineArn=arn, name=run_id, input="{}")
-        return Execution(client=self, spec=spec, run_id=run_id, arn=started["executionArn"])
+        started = start_run(
+            s3=self.s3,
+            sfn=self.sfn,
+            bucket=self.bucket,
+            state_machine_arn=arn,
+            run_id=run_id or f"{spec.name[:40]}-{uuid.uuid4().hex[:12]}",
+            spec=spec,
+            inputs=inputs,
+        )
+        assert started.execution_arn is not None  # noqa: S101 - only a start with once=True finds one
+        return Execution(client=self, spec=spec, run_id=started.run_id, arn=started.execution_arn)
 
     def run(self, wf: WorkflowDef[Any, Any], /, **inputs: Any) -> Execution:
         """Submit an execution of ``wf`` with keyword inputs."""

@@ -1,7 +1,7 @@
 """The task-runner Lambda: one invocation runs one workflow node (or checks its cache).
 
 A thin shell: powertools for logs, traces and metrics; a pydantic-parsed event;
-everything else is ``stratoflow.runtime``. Settings and clients are created inside the
+everything else is ``stratoflow.runtime.aws``. Settings and clients are created inside the
 handler (cached per container), never at import time.
 """
 
@@ -19,7 +19,8 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from stratoflow.errors import TaskFailedError
-from stratoflow.runtime import AwsRunnerEnv, NodeEvent, RunnerSettings, run_node_event, step_functions_error
+from stratoflow.ir import protocol
+from stratoflow.runtime.aws import AwsRunnerEnv, RunnerSettings, run_node_event, step_functions_error
 
 logger = Logger(service="stratoflow-task-runner", stream=sys.stderr)
 tracer = Tracer(service="stratoflow-task-runner")
@@ -38,15 +39,15 @@ def _env(bucket: str, table: str, ttl: int | None) -> AwsRunnerEnv:
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
     """Run the node named in ``event``; raise the user's exception name on failure."""
     # Metrics live per invocation: a shared Metrics object is flushed by whichever
     # invocation ends first when several share a process (as map batches do when emulated).
     return _run(event, EphemeralMetrics(namespace="stratoflow", service="task-runner"))
 
 
-def _run(event: dict[str, Any], metrics: EphemeralMetrics) -> dict[str, Any]:
-    node_event = NodeEvent.model_validate(event)
+def _run(event: dict[str, Any], metrics: EphemeralMetrics) -> dict[str, object]:
+    node_event = protocol.NodeEvent.model_validate(event)
     logger.append_keys(execution=node_event.run, node=node_event.node, mode=node_event.mode)
     settings = RunnerSettings.from_env()
     env = _env(settings.bucket, settings.cache_table, settings.cache_ttl_seconds)
@@ -58,11 +59,11 @@ def _run(event: dict[str, Any], metrics: EphemeralMetrics) -> dict[str, Any]:
         metrics.add_metric(name="TaskFailed", unit=MetricUnit.Count, value=1)
         metrics.flush_metrics()
         raise step_functions_error(exc) from exc
-    hit = bool(result.get("cache_hit") or result.get("hit"))
+    hit = bool(result.get("hit"))  # RunResult / CacheCheckResult / DynamicPlanResult
     metrics.add_metric(name="CacheHit" if hit else "CacheMiss", unit=MetricUnit.Count, value=1)
     metrics.add_metric(
         name="TaskDuration", unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1000
     )
     metrics.flush_metrics()
-    logger.info("node finished", extra={"cache_hit": hit})
+    logger.info("node finished", extra={"hit": hit})
     return result

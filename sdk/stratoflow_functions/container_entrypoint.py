@@ -1,4 +1,4 @@
-"""The Fargate container entrypoint: run the node named by STRATOFLOW_RUN/SPEC/NODE, exit 0 or 1.
+"""The Fargate container entrypoint: run the node its environment names (``protocol.container_event``).
 
 A non-zero exit makes ``ecs:runTask.sync`` fail the state with ``States.TaskFailed``.
 """
@@ -13,15 +13,14 @@ from collections.abc import Mapping
 import boto3  # type: ignore[import-untyped]
 
 from stratoflow.errors import SdkError, TaskFailedError
-from stratoflow.runtime import AwsRunnerEnv, NodeEvent, RunnerSettings, run_node_event
+from stratoflow.ir import protocol
+from stratoflow.runtime.aws import AwsRunnerEnv, RunnerSettings, run_node_event
 
 
 def run(environ: Mapping[str, str]) -> int:
     """Run one node with settings from ``environ``; returns the process exit code."""
     try:
-        event = NodeEvent(
-            run=environ["STRATOFLOW_RUN"], spec=environ["STRATOFLOW_SPEC"], node=environ["STRATOFLOW_NODE"]
-        )
+        event = protocol.container_event(environ)
         settings = RunnerSettings.from_env(dict(environ))
     except KeyError as exc:
         print(json.dumps({"error": "ConfigError", "message": f"missing {exc.args[0]}"}), file=sys.stderr)
@@ -33,8 +32,8 @@ def run(environ: Mapping[str, str]) -> int:
     try:
         result = run_node_event(event, env)
     except TaskFailedError as exc:
-        cause = {"error": exc.error_type, "message": str(exc), "node": exc.node}
-        print(json.dumps(cause), file=sys.stderr)
+        cause = protocol.FailureCause(error=exc.error_type, message=str(exc), node=exc.node)
+        print(cause.to_json(), file=sys.stderr)
         if exc.traceback_text:
             print(exc.traceback_text, file=sys.stderr)
         return 1

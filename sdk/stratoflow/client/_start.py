@@ -1,0 +1,65 @@
+"""Starting an execution: store its inputs, then start it. The one way every run begins.
+
+``Client.submit`` and the S3 trigger starter both come here, so a run started either way
+finds its inputs where the runner reads them, in the same format, before its first state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from stratoflow import ir
+from stratoflow.aws import S3BlobStore, S3OutputStore
+from stratoflow.runtime import encode_inputs, validate_inputs
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_stepfunctions import SFNClient
+
+__all__ = ["RunStart", "start_run"]
+
+
+@dataclass(frozen=True)
+class RunStart:
+    """What :func:`start_run` did: ``execution_arn`` is ``None`` when the execution already existed
+    (only with ``once``); ``inputs_existed``: an earlier start wrote the run's inputs."""
+
+    run_id: str
+    execution_arn: str | None
+    inputs_existed: bool = False
+
+
+def start_run(
+    *,
+    s3: S3Client,
+    sfn: SFNClient,
+    bucket: str,
+    state_machine_arn: str,
+    run_id: str,
+    spec: Callable[[], ir.WorkflowSpec] | ir.WorkflowSpec,
+    inputs: Callable[[], Mapping[str, Any]] | Mapping[str, Any],
+    once: bool = False,
+) -> RunStart:
+    """Validate and store a run's inputs, then start its execution (named ``run_id``).
+
+    ``once`` makes a repeated start harmless (an at-least-once event source): inputs that
+    exist are neither computed (``spec`` and ``inputs`` may be callables, so nothing is read
+    or copied) nor rewritten, and an execution that exists already is not an error.
+    Without it, the inputs are (over)written and ``ExecutionAlreadyExists`` is raised.
+    """
+    store = S3OutputStore(s3, bucket, run_id)
+    existed = once and store.inputs_exist()
+    if not existed:
+        workflow = spec() if callable(spec) else spec
+        coerced = validate_inputs(workflow, inputs() if callable(inputs) else inputs)
+        literals = encode_inputs(workflow, coerced, S3BlobStore(s3, bucket))
+        existed = store.write_inputs(literals, once=once)
+    try:
+        started = sfn.start_execution(stateMachineArn=state_machine_arn, name=run_id, input="{}")
+    except sfn.exceptions.ExecutionAlreadyExists:
+        if not once:
+            raise
+        return RunStart(run_id, None, inputs_existed=existed)
+    return RunStart(run_id, started["executionArn"], inputs_existed=existed)

@@ -1,0 +1,81 @@
+"""What the runner runs nodes against: the execution's stores, and one task's cache policy.
+
+:class:`NodeCache` is the one place that says whether a task is cached in a context, what
+its key is, what counts as a hit (an entry whose blobs are all still there) and when a
+result is remembered (only a finished, not abandoned, attempt); every cache site uses it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from stratoflow import ir
+from stratoflow.cache import CacheEntry, CacheStore, cache_key
+from stratoflow.runtime._outputs import OutputStore
+from stratoflow.values import BlobStore, LiteralRef
+
+__all__ = ["NodeCache", "NodeContext"]
+
+
+@dataclass
+class NodeContext:
+    """What the runner needs to run nodes of one execution."""
+
+    run_id: str
+    spec: ir.WorkflowSpec
+    blobs: BlobStore
+    outputs: OutputStore
+    cache: CacheStore | None = None
+    use_cache: bool = True
+    # Set when an attempt is abandoned (timeout): it must then write nothing.
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+    def node_cache(self, task: ir.TaskSpec) -> NodeCache:
+        """``task``'s cache in this context (disabled when the task, the run or the store says so)."""
+        store = self.cache if task.cache.enabled and self.use_cache else None
+        return NodeCache(task=task, store=store, blobs=self.blobs, cancelled=self.cancelled)
+
+
+@dataclass(frozen=True)
+class NodeCache:
+    """One task's cache in one context: its key, lookup, and remember."""
+
+    task: ir.TaskSpec
+    store: CacheStore | None
+    blobs: BlobStore
+    cancelled: threading.Event
+
+    @property
+    def enabled(self) -> bool:
+        return self.store is not None
+
+    def key(self, inputs: Mapping[str, LiteralRef]) -> str | None:
+        """The cache key of a run on ``inputs``; ``None`` when caching is off."""
+        if self.store is None:
+            return None
+        return cache_key(self.task, {name: lit.hash for name, lit in inputs.items()})
+
+    def lookup(self, key: str | None) -> dict[str, LiteralRef] | None:
+        """The cached outputs under ``key``, or ``None``. An entry whose blobs are gone is a miss,
+        and is deleted so that the recomputed result replaces it."""
+        if key is None or self.store is None:
+            return None
+        entry = self.store.get(key)
+        if entry is None:
+            return None
+        if all(lit.uri is None or self.blobs.exists(lit.uri) for lit in entry.outputs.values()):
+            return entry.outputs
+        self.store.delete(key)
+        return None
+
+    def remember(self, key: str | None, outputs: dict[str, LiteralRef]) -> None:
+        """Cache a successful result (never one of an abandoned, timed-out attempt)."""
+        if key is None or self.store is None or self.cancelled.is_set():
+            return
+        entry = CacheEntry(
+            task=self.task.ref, version=self.task.cache.version, outputs=outputs, created=time.time()
+        )
+        self.store.put(key, entry)

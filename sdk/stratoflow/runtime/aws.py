@@ -1,0 +1,192 @@
+"""Running a node on AWS: one :class:`protocol.NodeEvent` against the S3 and DynamoDB stores.
+
+The Lambda handler and the Fargate container entrypoint (``stratoflow_functions``) are thin
+shells around :func:`run_node_event`; all behaviour lives in the shared runner. Not
+re-exported by ``stratoflow.runtime``: only the AWS entry points import it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from stratoflow import ir
+from stratoflow.aws import DynamoCacheStore, S3BlobStore, S3OutputStore
+from stratoflow.errors import ConfigError, TaskFailedError
+from stratoflow.ir import protocol
+from stratoflow.runtime._dynamic import (
+    DAG_BATCH,
+    check_remote_graph,
+    dynamic_cache_key,
+    finish_dynamic,
+    plan_dynamic,
+    ready_nodes,
+    run_graph_node,
+    sub_run_id,
+)
+from stratoflow.runtime._map import gather_map, prepare_map, run_map_items
+from stratoflow.runtime._runner import NodeContext, lookup_node_cache, run_node
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+
+__all__ = ["AwsRunnerEnv", "RunnerSettings", "run_node_event", "step_functions_error"]
+
+
+@dataclass(frozen=True)
+class RunnerSettings:
+    """Runner settings from the environment (read per invocation, never at import time)."""
+
+    bucket: str
+    cache_table: str
+    cache_ttl_seconds: int | None
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> RunnerSettings:
+        env = dict(os.environ if environ is None else environ)
+        missing = [name for name in (protocol.ENV_BUCKET, protocol.ENV_CACHE_TABLE) if not env.get(name)]
+        if missing:
+            raise ConfigError(f"runner settings missing from the environment: {', '.join(missing)}")
+        ttl_days = env.get(protocol.ENV_CACHE_TTL_DAYS, "")
+        try:
+            ttl = int(float(ttl_days) * 86_400) if ttl_days else None
+        except ValueError as exc:
+            raise ConfigError(f"{protocol.ENV_CACHE_TTL_DAYS} must be a number, got {ttl_days!r}") from exc
+        return cls(
+            bucket=env[protocol.ENV_BUCKET],
+            cache_table=env[protocol.ENV_CACHE_TABLE],
+            cache_ttl_seconds=ttl,
+        )
+
+
+@dataclass(frozen=True)
+class AwsRunnerEnv:
+    """The clients and settings a node runs with."""
+
+    s3: S3Client
+    dynamodb: DynamoDBClient
+    settings: RunnerSettings
+
+
+_SPECS: dict[tuple[str, str], ir.WorkflowSpec] = {}
+_SPECS_LOCK = threading.Lock()
+
+
+def load_spec(env: AwsRunnerEnv, key: str) -> ir.WorkflowSpec:
+    """The IR stored at ``key`` (content-addressed, so it is cached for the process lifetime)."""
+    cache_key = (env.settings.bucket, key)
+    with _SPECS_LOCK:
+        spec = _SPECS.get(cache_key)
+    if spec is None:
+        body = env.s3.get_object(Bucket=env.settings.bucket, Key=key)["Body"].read()
+        spec = ir.WorkflowSpec.model_validate_json(body)
+        with _SPECS_LOCK:
+            _SPECS[cache_key] = spec
+    return spec
+
+
+def node_context(env: AwsRunnerEnv, run_id: str, spec: ir.WorkflowSpec) -> NodeContext:
+    blobs = S3BlobStore(env.s3, env.settings.bucket)
+    return NodeContext(
+        run_id=run_id,
+        spec=spec,
+        blobs=blobs,
+        outputs=S3OutputStore(env.s3, env.settings.bucket, run_id),
+        cache=DynamoCacheStore(
+            env.dynamodb, env.settings.cache_table, blobs=blobs, ttl_seconds=env.settings.cache_ttl_seconds
+        ),
+    )
+
+
+Handler = Callable[[protocol.NodeEvent, AwsRunnerEnv, NodeContext], protocol.Result]
+
+
+def run_node_event(event: protocol.NodeEvent, env: AwsRunnerEnv) -> dict[str, object]:
+    """Run one event (in ``CACHE_CHECK`` mode, only look the node up); the small result a state keeps."""
+    spec = load_spec(env, event.spec)
+    ctx = node_context(env, event.run, spec)
+    return _HANDLERS[event.mode](event, env, ctx).model_dump(mode="json")
+
+
+def _run(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
+    return protocol.RunResult(node=event.node, hit=run_node(ctx, event.node).cache_hit)
+
+
+def _cache_check(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
+    return protocol.CacheCheckResult(node=event.node, hit=lookup_node_cache(ctx, event.node))
+
+
+def _map_prepare(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
+    return protocol.MapPrepareResult(node=event.node, count=prepare_map(ctx, event.node))
+
+
+def _map_items(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
+    results = run_map_items(ctx, event.node, event.items or [])
+    failed = sum(r.error is not None for r in results.values())
+    return protocol.MapItemsResult(node=event.node, items=len(results), failed=failed)
+
+
+def _map_gather(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
+    gather_map(ctx, event.node)
+    return protocol.DoneResult(node=event.node)
+
+
+def _dynamic_plan(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
+    plan = plan_dynamic(ctx, event.node)
+    sub = sub_run_id(event.run, event.node)
+    if plan.cached is not None:
+        ctx.outputs.write_outputs(event.node, plan.cached)
+        return protocol.DynamicPlanResult(node=event.node, hit=True, run=sub, spec="")
+    assert plan.spec is not None  # noqa: S101 - a miss always carries the sub-workflow
+    check_remote_graph(plan.spec, event.node)
+    body = protocol.spec_json_bytes(plan.spec)
+    key = protocol.dynamic_spec_key(plan.spec.name, body)
+    env.s3.put_object(Bucket=env.settings.bucket, Key=key, Body=body, ContentType="application/json")
+    S3OutputStore(env.s3, env.settings.bucket, sub).write_inputs(plan.inputs)
+    return protocol.DynamicPlanResult(node=event.node, hit=False, run=sub, spec=key)
+
+
+def _dynamic_finish(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
+    if not (event.sub_run and event.sub_spec):
+        raise ConfigError(f"{event.mode} needs sub_run and sub_spec (from {protocol.Mode.DYNAMIC_PLAN})")
+    sub = node_context(env, event.sub_run, load_spec(env, event.sub_spec))
+    finish_dynamic(ctx, event.node, sub, key=dynamic_cache_key(ctx, event.node))
+    return protocol.DoneResult(node=event.node)
+
+
+def _dag_next(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
+    done = S3OutputStore(env.s3, env.settings.bucket, event.run).completed_nodes()
+    nodes, finished = ready_nodes(ctx.spec, done, limit=DAG_BATCH)
+    return protocol.DagNextResult(node="", nodes=nodes, done=finished)
+
+
+def _dag_run(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
+    return protocol.RunResult(node=event.node, hit=run_graph_node(ctx, event.node))
+
+
+_HANDLERS: dict[protocol.Mode, Handler] = {
+    protocol.Mode.RUN: _run,
+    protocol.Mode.CACHE_CHECK: _cache_check,
+    protocol.Mode.MAP_PREPARE: _map_prepare,
+    protocol.Mode.MAP_ITEMS: _map_items,
+    protocol.Mode.MAP_GATHER: _map_gather,
+    protocol.Mode.DYNAMIC_PLAN: _dynamic_plan,
+    protocol.Mode.DYNAMIC_FINISH: _dynamic_finish,
+    protocol.Mode.DAG_NEXT: _dag_next,
+    protocol.Mode.DAG_RUN: _dag_run,
+}
+
+
+def step_functions_error(exc: TaskFailedError) -> Exception:
+    """An exception whose class name is the user's exception name, so Step Functions' ``Error``
+    (Lambda's ``errorType``) names it, and whose message is a JSON cause with the node id."""
+    # An Error that cannot be a class name is the documented fallback (``Sdk.TaskFailed``).
+    name = protocol.error_name(exc.error_type)
+    error_class = type(name, (Exception,), {"__module__": "stratoflow.user"})
+    cause = protocol.FailureCause(error=exc.error_type, message=str(exc), node=exc.node, attempt=exc.attempt)
+    error: Exception = error_class(cause.to_json())
+    return error
