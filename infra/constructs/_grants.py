@@ -4,14 +4,15 @@ Written as explicit statements instead of ``bucket.grant_read_write``: those gra
 wildcard actions (``s3:GetObject*``, ``s3:DeleteObject*``, ``s3:Abort*``) and every
 object in the bucket. The runner only ever does what ``stratoflow.aws`` does:
 
-- get/put objects under ``blobs/`` (values, files) and ``runs/`` (node outputs, map
-  items); get the IR under ``specs/`` (written by the deployment, never by a task);
+- get/put objects under the blob prefix (values, files) and the run prefix (node outputs,
+  map items); get the IR under the spec prefix (written by the deployment, never by a task);
 - list the bucket, because HeadObject on a missing key answers 404 (the runner's
   "blob is gone, recompute") only to a caller allowed to list, and 403 otherwise;
 - get/put/delete one cache item by key (conditional put; never a scan or a query).
 
 A stack with ``@dynamic`` nodes also lets the runner Lambda (only it: dynamic graphs run
-on Lambda) get/put sub-workflow IRs under ``dynamic-specs/`` (:func:`grant_dynamic_specs`).
+on Lambda) get/put sub-workflow IRs under their own prefix (:func:`grant_dynamic_specs`).
+Every prefix is ``stratoflow.ir.protocol``'s.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
 from infra.constructs._nag import acknowledge, nag_resource
+from stratoflow.ir import protocol
 
 __all__ = [
     "DYNAMIC_SPECS_PREFIX",
@@ -31,9 +33,9 @@ __all__ = [
     "runner_data_statements",
 ]
 
-READ_WRITE_PREFIXES = ("blobs/", "runs/")
-SPECS_PREFIX = "specs/"
-DYNAMIC_SPECS_PREFIX = "dynamic-specs/"
+READ_WRITE_PREFIXES = (protocol.BLOBS_PREFIX, protocol.RUNS_PREFIX)
+SPECS_PREFIX = protocol.SPECS_PREFIX
+DYNAMIC_SPECS_PREFIX = protocol.DYNAMIC_SPECS_PREFIX
 
 
 def runner_data_statements(bucket: s3.IBucket, table: dynamodb.ITable) -> list[iam.PolicyStatement]:
@@ -72,7 +74,7 @@ def grant_runner_data(role: iam.IRole, bucket: s3.IBucket, table: dynamodb.ITabl
 
 
 def grant_dynamic_specs(role: iam.IRole, bucket: s3.IBucket) -> None:
-    """Let ``role`` write (``dynamic_plan``) and read (``dag_next``, ``dag_run``, ``dynamic_finish``)
+    """Let ``role`` write (``Mode.DYNAMIC_PLAN``) and read (the interpreter's modes and ``Mode.DYNAMIC_FINISH``)
     the sub-workflow IRs of ``@dynamic`` nodes, and acknowledge the prefix wildcard."""
     objects = bucket.arn_for_objects(f"{DYNAMIC_SPECS_PREFIX}*")
     role.add_to_principal_policy(

@@ -6,6 +6,8 @@ from typing import Final, Literal
 
 from aws_cdk import aws_logs as logs
 
+from stratoflow.ir import protocol
+
 Architecture = Literal["arm64", "x86_64"]
 
 # -- Lambda (the task runner) -------------------------------------------------------------
@@ -50,8 +52,6 @@ CACHE_TTL_DAYS: Final = 30
 """How long a cache entry lives (the runner writes ``ttl``; DynamoDB deletes it afterwards)."""
 
 # -- S3 -------------------------------------------------------------------------------------
-RUNS_PREFIX: Final = "runs/"
-BLOBS_PREFIX: Final = "blobs/"
 RUNS_EXPIRE_DAYS: Final = 30
 """Per-run intermediates (node outputs, map items) are only needed while a run is inspected."""
 NONCURRENT_VERSIONS_EXPIRE_DAYS: Final = 7
@@ -62,12 +62,10 @@ ACCESS_LOGS_EXPIRE_DAYS: Final = 90
 LOG_RETENTION: Final = logs.RetentionDays.ONE_MONTH
 
 # -- Fargate --------------------------------------------------------------------------------
-MAX_AZS: Final = 2
-"""The compiled ASL names two subnets (``${PrivateSubnet1}``, ``${PrivateSubnet2}``)."""
+MAX_AZS: Final = len(protocol.SUBNETS)
+"""The compiled ASL names one subnet per AZ (``protocol.SUBNETS``)."""
 NAT_GATEWAYS: Final = 1
 """One NAT gateway (not one per AZ): tasks are batch jobs that Step Functions retries."""
-CONTAINER_NAME: Final = "task"
-"""The container the compiled ``ContainerOverrides`` name (``stratoflow.backends.asl``)."""
 CONTAINER_COMMAND: Final[tuple[str, ...]] = ("python", "-m", "stratoflow_functions.container_entrypoint")
 CONTAINER_BASE_IMAGE: Final = "python:3.12-slim"
 """Base of the generated container build context (a Docker Hub short name, overridable)."""

@@ -1,8 +1,8 @@
 """``DynamicInterpreter``: the one generic state machine that runs every ``@dynamic`` sub-workflow.
 
-A compiled workflow with a dynamic node starts this machine (``${DynamicInterpreterArn}``)
-with ``states:startExecution.sync:2``; it loops the runner's ``dag_next`` and an inline
-``Map`` of ``dag_run`` (``stratoflow.backends.asl.interpreter_definition``). The stack
+A compiled workflow with a dynamic node starts this machine (``Placeholder.DYNAMIC_INTERPRETER_ARN``)
+with ``states:startExecution.sync:2``; it loops the runner's ``Mode.DAG_NEXT`` and an inline
+``Map`` of ``Mode.DAG_RUN`` (``stratoflow.backends.asl.interpreter_definition``). The stack
 creates it once, only when some compiled workflow names the placeholder, and every such
 workflow shares it. Its role may only invoke the runner (plus the logging and X-Ray
 permissions Step Functions needs); the sub-workflow's data is the runner's business.
@@ -22,10 +22,11 @@ from constructs import Construct
 from infra.constructs import defaults
 from infra.constructs._nag import acknowledge
 from stratoflow.backends import asl
+from stratoflow.ir import protocol
 
 __all__ = ["INTERPRETER_PLACEHOLDER", "DynamicInterpreter", "interpreter_json"]
 
-INTERPRETER_PLACEHOLDER = "DynamicInterpreterArn"
+INTERPRETER_PLACEHOLDER = protocol.Placeholder.DYNAMIC_INTERPRETER_ARN
 """The placeholder compiled workflows use for this machine's ARN."""
 
 
@@ -79,7 +80,7 @@ class DynamicInterpreter(Construct):
             "StateMachine",
             state_machine_type=sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_string(interpreter_json()),
-            definition_substitutions={"TaskRunnerFunctionArn": runner.function_arn},
+            definition_substitutions={protocol.Placeholder.TASK_RUNNER_FUNCTION_ARN: runner.function_arn},
             role=self.role,
             logs=sfn.LogOptions(
                 destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True

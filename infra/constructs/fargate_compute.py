@@ -16,6 +16,7 @@ from infra.constructs import defaults
 from infra.constructs._nag import acknowledge
 from infra.constructs._props import raise_if_problems
 from stratoflow import routing
+from stratoflow.ir import protocol
 
 __all__ = ["FargateCompute", "FargateShape"]
 
@@ -91,8 +92,10 @@ class FargateCompute(Construct):
                 f"nat_gateways must be at least 1 (tasks pull images over it), got {nat_gateways}"
             )
         for shape in shapes:
-            if not shape.placeholder.startswith("TaskDef_"):
-                problems.append(f"shape placeholder {shape.placeholder!r} must start with 'TaskDef_'")
+            if not protocol.is_task_definition(shape.placeholder):
+                problems.append(
+                    f"shape placeholder {shape.placeholder!r} must start with {protocol.TASK_DEFINITION_PREFIX!r}"
+                )
             if (shape.cpu_units, shape.memory_mib) not in _VALID_PAIRS:
                 problems.append(
                     f"{shape.placeholder}: {shape.cpu_units} CPU units with {shape.memory_mib} MiB "
@@ -180,8 +183,8 @@ class FargateCompute(Construct):
                 execution_role=self.execution_role,
             )
             task_definition.add_container(
-                defaults.CONTAINER_NAME,
-                container_name=defaults.CONTAINER_NAME,
+                protocol.CONTAINER_NAME,
+                container_name=protocol.CONTAINER_NAME,
                 image=image,
                 command=list(defaults.CONTAINER_COMMAND),
                 environment=dict(environment),
@@ -206,10 +209,10 @@ class FargateCompute(Construct):
     def substitutions(self) -> dict[str, str]:
         """Values for the Fargate placeholders of compiled ASL (cluster, subnets, security group, task definitions)."""
         subnets = self.vpc.private_subnets
-        values = {
-            "ClusterArn": self.cluster.cluster_arn,
-            "TaskSecurityGroup": self.security_group.security_group_id,
-            **{f"PrivateSubnet{i}": subnet.subnet_id for i, subnet in enumerate(subnets[:2], 1)},
+        values: dict[str, str] = {
+            protocol.Placeholder.CLUSTER_ARN: self.cluster.cluster_arn,
+            protocol.Placeholder.TASK_SECURITY_GROUP: self.security_group.security_group_id,
+            **{name: subnet.subnet_id for name, subnet in zip(protocol.SUBNETS, subnets, strict=False)},
         }
         values.update({name: td.task_definition_arn for name, td in self.task_definitions.items()})
         return values

@@ -9,6 +9,7 @@ from constructs import Construct
 from infra.constructs import defaults
 from infra.constructs._nag import acknowledge
 from infra.constructs._props import raise_if_problems
+from stratoflow.ir import protocol
 
 __all__ = ["PayloadBucket"]
 
@@ -83,7 +84,7 @@ class PayloadBucket(Construct):
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="expire-runs",
-                    prefix=defaults.RUNS_PREFIX,
+                    prefix=protocol.RUNS_PREFIX,
                     expiration=Duration.days(runs_expire_days),
                 ),
                 s3.LifecycleRule(

@@ -40,7 +40,7 @@ class TaskFunction(Construct):
 
     Example:
         >>> runner = TaskFunction(stack, "Runner", workflow_modules=[Path("examples/etl.py")],
-        ...     environment={"STRATOFLOW_BUCKET": bucket.bucket_name})  # doctest: +SKIP
+        ...     environment={protocol.ENV_BUCKET: bucket.bucket_name})  # doctest: +SKIP
     """
 
     def __init__(

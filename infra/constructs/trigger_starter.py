@@ -34,6 +34,7 @@ from infra.constructs._nag import acknowledge, nag_resource
 from infra.constructs._props import raise_if_problems
 from infra.constructs.workflow_state_machine import pascal_case
 from stratoflow import ir
+from stratoflow.ir import protocol
 
 __all__ = ["TriggerStarter", "TriggeredWorkflow", "key_filter"]
 
@@ -147,8 +148,8 @@ class TriggerStarter(Construct):
             log_group=self.log_group,
             environment={
                 "POWERTOOLS_SERVICE_NAME": "stratoflow-trigger-starter",
-                "STRATOFLOW_BUCKET": bucket.bucket_name,
-                "STRATOFLOW_TRIGGERS": stack.to_json_string(entries),
+                protocol.ENV_BUCKET: bucket.bucket_name,
+                protocol.ENV_TRIGGERS: stack.to_json_string(entries),
             },
             description="stratoflow trigger starter: starts workflows when objects land in S3",
         )
@@ -181,7 +182,7 @@ class TriggerStarter(Construct):
     def _statements(
         self, bucket: s3.IBucket, workflows: Sequence[TriggeredWorkflow]
     ) -> list[iam.PolicyStatement]:
-        runs = bucket.arn_for_objects(f"{defaults.RUNS_PREFIX}*")
+        runs = bucket.arn_for_objects(f"{protocol.RUNS_PREFIX}*")
         return [
             iam.PolicyStatement(
                 sid="WriteOwnLogs",
@@ -204,7 +205,7 @@ class TriggerStarter(Construct):
                 # blobs/ (HeadObject needs GetObject; the copy needs PutObject).
                 sid="AdoptIntoBlobs",
                 actions=["s3:GetObject", "s3:PutObject"],
-                resources=[bucket.arn_for_objects(f"{defaults.BLOBS_PREFIX}*")],
+                resources=[bucket.arn_for_objects(f"{protocol.BLOBS_PREFIX}*")],
             ),
             iam.PolicyStatement(
                 sid="ReadSpecs",
@@ -230,14 +231,14 @@ class TriggerStarter(Construct):
             "IAM5",
             "the starter copies the new object to runs/<execution>/trigger/ and writes runs/<execution>/"
             "inputs.json, named at run time; only that prefix of the stack's bucket",
-            finding=f"Resource::{nag_resource(self, bucket.arn_for_objects(defaults.RUNS_PREFIX + '*'))}",
+            finding=f"Resource::{nag_resource(self, bucket.arn_for_objects(protocol.RUNS_PREFIX + '*'))}",
         )
         acknowledge(
             self.role,
             "IAM5",
             "the File input is adopted into blobs/<sha256>, a content-addressed key known only at run "
             "time; only that prefix of the stack's bucket",
-            finding=f"Resource::{nag_resource(self, bucket.arn_for_objects(defaults.BLOBS_PREFIX + '*'))}",
+            finding=f"Resource::{nag_resource(self, bucket.arn_for_objects(protocol.BLOBS_PREFIX + '*'))}",
         )
         for prefix in self._read_prefixes(workflows):
             acknowledge(

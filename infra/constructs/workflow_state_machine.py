@@ -41,6 +41,7 @@ from infra.constructs.batch_compute import BatchCompute, batch_jobs_arn
 from infra.constructs.dynamic_interpreter import INTERPRETER_PLACEHOLDER, DynamicInterpreter
 from infra.constructs.fargate_compute import FargateCompute
 from stratoflow.backends import asl
+from stratoflow.ir import protocol
 
 __all__ = [
     "ECS_EVENTS_RULE",
@@ -55,7 +56,7 @@ EXECUTION_EVENTS_RULE = "StepFunctionsGetEventsForStepFunctionsExecutionRule"
 """The managed EventBridge rule through which Step Functions learns that a started execution ended
 (``startExecution.sync:2``)."""
 
-_FIXED = ("TaskRunnerFunctionArn", "DataBucket")
+_FIXED = (protocol.Placeholder.TASK_RUNNER_FUNCTION_ARN, protocol.Placeholder.DATA_BUCKET)
 
 
 def pascal_case(name: str) -> str:
@@ -128,7 +129,10 @@ class WorkflowStateMachine(Construct):
         raise_if_problems("WorkflowStateMachine", problems)
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        values = {"TaskRunnerFunctionArn": runner.function_arn, "DataBucket": bucket.bucket_name}
+        values: dict[str, str] = {
+            protocol.Placeholder.TASK_RUNNER_FUNCTION_ARN: runner.function_arn,
+            protocol.Placeholder.DATA_BUCKET: bucket.bucket_name,
+        }
         if compute is not None:
             values.update(compute.substitutions())
         if batch is not None:
@@ -219,15 +223,15 @@ class WorkflowStateMachine(Construct):
             "logging level ALL and tracing",
             finding="Resource::*",
         )
-        if "DataBucket" in compiled.placeholders:
+        if protocol.Placeholder.DATA_BUCKET in compiled.placeholders:
             acknowledge(
                 self.role,
                 "IAM5",
-                "the Distributed Map's ItemReader reads runs/<execution>/maps/<node>/items.json, "
+                f"the Distributed Map's ItemReader reads {protocol.map_items_key('<execution>', '<node>')}, "
                 "named at run time; only that prefix of the stack's bucket",
-                finding=f"Resource::{nag_resource(self, bucket.arn_for_objects(defaults.RUNS_PREFIX + '*'))}",
+                finding=f"Resource::{nag_resource(self, bucket.arn_for_objects(protocol.RUNS_PREFIX + '*'))}",
             )
-        if compute is not None and any(p.startswith("TaskDef_") for p in compiled.placeholders):
+        if compute is not None and any(protocol.is_task_definition(p) for p in compiled.placeholders):
             acknowledge(
                 self.role,
                 "IAM5",
@@ -269,22 +273,22 @@ class WorkflowStateMachine(Construct):
         compute: FargateCompute | None,
     ) -> list[iam.PolicyStatement]:
         statements = []
-        if "TaskRunnerFunctionArn" in compiled.placeholders:
+        if protocol.Placeholder.TASK_RUNNER_FUNCTION_ARN in compiled.placeholders:
             # Only the unqualified ARN, which is what the definition invokes.
             statements.append(
                 iam.PolicyStatement(
                     sid="InvokeRunner", actions=["lambda:InvokeFunction"], resources=[runner.function_arn]
                 )
             )
-        if "DataBucket" in compiled.placeholders:
+        if protocol.Placeholder.DATA_BUCKET in compiled.placeholders:
             statements.append(
                 iam.PolicyStatement(
                     sid="ReadMapItems",
                     actions=["s3:GetObject"],
-                    resources=[bucket.arn_for_objects(f"{defaults.RUNS_PREFIX}*")],
+                    resources=[bucket.arn_for_objects(f"{protocol.RUNS_PREFIX}*")],
                 )
             )
-        task_definitions = [name for name in compiled.placeholders if name.startswith("TaskDef_")]
+        task_definitions = [name for name in compiled.placeholders if protocol.is_task_definition(name)]
         if compute is not None and task_definitions:
             statements.extend(_ecs_statements(compute, task_definitions))
         return statements

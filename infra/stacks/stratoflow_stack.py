@@ -23,6 +23,7 @@ from infra.constructs.workflow_state_machine import WorkflowStateMachine, pascal
 from infra.stacks.settings import StackSettings
 from stratoflow import ir, routing
 from stratoflow.backends import asl
+from stratoflow.ir import protocol
 
 __all__ = ["StratoflowStack", "node_routes"]
 
@@ -126,9 +127,9 @@ class StratoflowStack(Stack):
         self.cache = CacheTable(self, "Cache")
         bucket, table = self.payload.bucket, self.cache.table
         environment = {
-            "STRATOFLOW_BUCKET": bucket.bucket_name,
-            "STRATOFLOW_CACHE_TABLE": table.table_name,
-            "STRATOFLOW_CACHE_TTL_DAYS": f"{settings.cache_ttl_days:g}",
+            protocol.ENV_BUCKET: bucket.bucket_name,
+            protocol.ENV_CACHE_TABLE: table.table_name,
+            protocol.ENV_CACHE_TTL_DAYS: f"{settings.cache_ttl_days:g}",
         }
         self.runner = TaskFunction(
             self,

@@ -92,7 +92,7 @@ def wf(data: File) -> int:
             (
                 9,
                 "S3 trigger of workflow 'wf' watches prefix 'runs/in/', where stratoflow writes its own "
-                "objects (runs/, blobs/, specs/)",
+                "objects (runs/, blobs/, specs/, dynamic-specs/)",
                 "use another prefix, e.g. 'incoming/'",
             ),
         ),

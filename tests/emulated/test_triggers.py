@@ -80,6 +80,7 @@ def object_created(
         ("runs/r1/inputs.json", "", "", False),  # stratoflow's own objects never trigger
         ("blobs/ab/abcdef", "", "", False),
         ("specs/wf/1.json", "", ".json", False),
+        ("dynamic-specs/wf/0123456789abcdef.json", "", ".json", False),  # sub-specs the runner writes
     ],
 )
 def test_key_matches_like_the_rule_pattern(key: str, prefix: str, suffix: str, expected: bool) -> None:

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from stratoflow import ir
 from stratoflow.define._interface import Interface
 from stratoflow.errors import Problem
+from stratoflow.ir import protocol
 
 __all__ = ["RESERVED_PREFIXES", "S3Trigger", "check_triggers"]
 
-RESERVED_PREFIXES = ("runs/", "blobs/", "specs/")
+RESERVED_PREFIXES = protocol.RESERVED_PREFIXES
 """Where stratoflow writes its own objects in the data bucket. A trigger there would start
 runs from stratoflow's own writes (a loop), so it is a definition error, and the starter
 ignores such keys whatever the trigger says."""

@@ -1,7 +1,7 @@
 """A whole stratoflow stack in emulated AWS: deploy compiled workflows, run them, read outputs.
 
 The same path a real deployment takes, minus CloudFormation: the compiled ASL is created
-as a state machine with its ``${...}`` placeholders filled, the IR is stored in the
+as a state machine with its placeholders filled (``FILLERS``), the IR is stored in the
 bucket under the compiled ``spec_key``, and the real Lambda handler
 (``stratoflow_functions.task_runner``) and container entrypoint run in-process.
 """
@@ -11,21 +11,22 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Self
 
 from stratoflow import ir
 from stratoflow.backends import asl
 from stratoflow.client import Client, Execution
+from stratoflow.ir import protocol
 from stratoflow.testing._harness import EmulatedAws
 from stratoflow.testing._patches_ecs import SpotInterruption
 
 __all__ = ["Sandbox"]
 
 _SETTINGS = {
-    "STRATOFLOW_BUCKET": "stratoflow-sandbox-data",
-    "STRATOFLOW_CACHE_TABLE": "stratoflow-sandbox-cache",
+    protocol.ENV_BUCKET: "stratoflow-sandbox-data",
+    protocol.ENV_CACHE_TABLE: "stratoflow-sandbox-cache",
     # The EMF metrics flush prints to stdout; a sandbox run's stdout belongs to the user.
     "POWERTOOLS_METRICS_DISABLED": "true",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
@@ -47,8 +48,8 @@ class Sandbox:
     def __init__(self, aws: EmulatedAws | None = None) -> None:
         self._own_aws = aws is None
         self.aws = aws or EmulatedAws()
-        self.bucket = _SETTINGS["STRATOFLOW_BUCKET"]
-        self.table = _SETTINGS["STRATOFLOW_CACHE_TABLE"]
+        self.bucket = _SETTINGS[protocol.ENV_BUCKET]
+        self.table = _SETTINGS[protocol.ENV_CACHE_TABLE]
         self._saved_env: dict[str, str | None] = {}
         self._deployed: dict[str, tuple[str, asl.CompiledWorkflow]] = {}
         self._fixed: dict[str, str] = {}
@@ -66,7 +67,7 @@ class Sandbox:
 
         self.aws.create_bucket(self.bucket)
         self.aws.create_cache_table(self.table)
-        self._fixed["TaskRunnerFunctionArn"] = self.aws.register_lambda(
+        self._fixed[protocol.Placeholder.TASK_RUNNER_FUNCTION_ARN] = self.aws.register_lambda(
             RUNNER_FUNCTION, task_runner.handler, environment=_SETTINGS
         )
         self.client = Client(
@@ -91,43 +92,32 @@ class Sandbox:
     def _container_entrypoint(self, env: dict[str, str], command: list[str]) -> int:
         from stratoflow_functions import container_entrypoint  # noqa: PLC0415 - only when a Fargate node runs
 
-        node = env.get("STRATOFLOW_NODE", "")
+        node = env.get(protocol.ENV_NODE, "")
         if self.spot_interruptions.get(node, 0) > 0:
             self.spot_interruptions[node] -= 1
             raise SpotInterruption(f"Your Spot Task was interrupted (node {node}).")
         return container_entrypoint.run({**os.environ, **env})
 
     def _substitution(self, placeholder: str) -> str:
-        """A value for one ``${...}`` placeholder of compiled ASL, creating resources on demand."""
+        """A value for one placeholder of compiled ASL, creating resources on demand."""
         if placeholder in self._fixed:
             return self._fixed[placeholder]
-        if placeholder == "DataBucket":  # where map_prepare writes items.json for the ItemReader
-            value = self.bucket
-        elif placeholder == "ClusterArn":
-            value = self.aws.create_ecs_cluster("stratoflow")
-        elif placeholder.startswith("TaskDef_"):
-            family = CONTAINER_FAMILY_PREFIX + placeholder.removeprefix("TaskDef_").replace("_", "-")
-            value = self.aws.create_task_definition(family, container_name="task", environment=_SETTINGS)
+        if protocol.is_task_definition(placeholder):
+            shape = protocol.task_definition_shape(placeholder)
+            family = CONTAINER_FAMILY_PREFIX + shape.replace("_", "-")
+            value = self.aws.create_task_definition(
+                family, container_name=protocol.CONTAINER_NAME, environment=_SETTINGS
+            )
             self.aws.register_ecs_entrypoint(family, self._container_entrypoint)
-        elif placeholder.startswith("BatchQueue_"):
-            value = self.aws.create_batch_queue(
-                CONTAINER_FAMILY_PREFIX + placeholder.removeprefix("BatchQueue_").replace("_", "-")
-            )
-        elif placeholder.startswith("BatchJobDef_"):
-            value = self._job_definition(placeholder.removeprefix("BatchJobDef_"))
-        elif placeholder == "DynamicInterpreterArn":  # one interpreter runs every dynamic sub-graph
-            interpreter = json.dumps(asl.interpreter_definition(), sort_keys=True, separators=(",", ":"))
-            value = self.aws.create_state_machine(
-                INTERPRETER_MACHINE,
-                interpreter,
-                {"TaskRunnerFunctionArn": self._substitution("TaskRunnerFunctionArn")},
-            )
-        elif "Subnet" in placeholder:
-            value = self.aws.create_subnet()
-        elif "SecurityGroup" in placeholder:
-            value = "sg-emulated"
+        elif protocol.is_batch_queue(placeholder):
+            pool = placeholder.removeprefix(protocol.BATCH_QUEUE_PREFIX)
+            value = self.aws.create_batch_queue(CONTAINER_FAMILY_PREFIX + pool.replace("_", "-"))
+        elif protocol.is_batch_job_definition(placeholder):
+            value = self._job_definition(placeholder.removeprefix(protocol.BATCH_JOB_DEFINITION_PREFIX))
+        elif placeholder in FILLERS:
+            value = FILLERS[protocol.Placeholder(placeholder)](self)
         else:
-            raise KeyError(f"the sandbox cannot fill placeholder ${{{placeholder}}}")
+            raise KeyError(f"the sandbox cannot fill placeholder {protocol.ref(placeholder)}")
         self._fixed[placeholder] = value
         return value
 
@@ -146,6 +136,14 @@ class Sandbox:
         )
         self.aws.register_batch_entrypoint(name, self._container_entrypoint)
         return arn
+
+    def _interpreter(self) -> str:
+        """One interpreter state machine runs every dynamic sub-graph."""
+        interpreter = json.dumps(asl.interpreter_definition(), sort_keys=True, separators=(",", ":"))
+        runner = protocol.Placeholder.TASK_RUNNER_FUNCTION_ARN
+        return self.aws.create_state_machine(
+            INTERPRETER_MACHINE, interpreter, {runner: self._substitution(runner)}
+        )
 
     def deploy(self, spec: ir.WorkflowSpec) -> asl.CompiledWorkflow:
         """Compile ``spec`` and create its state machine (once per distinct IR)."""
@@ -168,3 +166,20 @@ class Sandbox:
         self.deploy(spec)
         assert self.client is not None  # noqa: S101 - set by deploy's guard
         return self.client.submit(spec, inputs).wait(timeout=timeout)
+
+
+def _runner_arn(sandbox: Sandbox) -> str:
+    raise RuntimeError("the sandbox registers the runner when it starts; use it as a context manager")
+
+
+FILLERS: dict[protocol.Placeholder, Callable[[Sandbox], str]] = {
+    protocol.Placeholder.TASK_RUNNER_FUNCTION_ARN: _runner_arn,
+    # Where the runner writes items.json for the Distributed Map's ItemReader.
+    protocol.Placeholder.DATA_BUCKET: lambda sandbox: sandbox.bucket,
+    protocol.Placeholder.CLUSTER_ARN: lambda sandbox: sandbox.aws.create_ecs_cluster("stratoflow"),
+    protocol.Placeholder.PRIVATE_SUBNET_1: lambda sandbox: sandbox.aws.create_subnet(),
+    protocol.Placeholder.PRIVATE_SUBNET_2: lambda sandbox: sandbox.aws.create_subnet(),
+    protocol.Placeholder.TASK_SECURITY_GROUP: lambda sandbox: "sg-emulated",
+    protocol.Placeholder.DYNAMIC_INTERPRETER_ARN: lambda sandbox: sandbox._interpreter(),
+}
+"""How the sandbox fills each fixed placeholder (task definitions are made per shape)."""

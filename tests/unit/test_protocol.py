@@ -1,0 +1,227 @@
+"""The wire contract: everything the compiler emits is a name the runner, the stack and the sandbox know.
+
+Every compile case, every example workflow and the dynamic interpreter are compiled; their
+ASL is scanned for what crosses a boundary (runner payloads and their modes, result
+selectors, ``${...}`` placeholders, error names, S3 keys, container environment), and each
+is checked against ``stratoflow.ir.protocol`` alone. The runner, ``infra/`` and the sandbox
+take those names from the same module, so a name it knows is one they know.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stratoflow import S3Trigger, ir
+from stratoflow.backends import asl
+from stratoflow.client import key_matches
+from stratoflow.define import Interface, load_workflow
+from stratoflow.define._triggers import check_triggers
+from stratoflow.errors import Problem, TaskFailedError
+from stratoflow.ir import protocol
+from stratoflow.lower import lower
+from stratoflow.runtime import aws
+from stratoflow.testing import _sandbox
+from tests.compile.asl_cases import CASE_NAMES, load_case
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = json.loads((REPO / "cdk.json").read_text())["context"]["stratoflow:workflows"]
+KNOWN_ERRORS = {  # what the compiler may match or raise
+    protocol.STATES_ALL,
+    protocol.STATES_TASK_FAILED,
+    protocol.TASK_FAILED,
+    *protocol.LAMBDA_TRANSIENT_ERRORS,
+}
+
+
+def _compiled() -> Iterator[tuple[str, dict[str, Any], str | None]]:
+    """(label, definition, spec key) of every definition the compiler produces in the tests."""
+    for name in CASE_NAMES:
+        compiled = asl.compile_workflow(load_case(name))
+        yield name, compiled.definition, compiled.spec_key
+    for target in EXAMPLES:
+        path, _, workflow = target.partition(":")
+        compiled = asl.compile_workflow(lower(load_workflow(str(REPO / path), workflow)))
+        yield target, compiled.definition, compiled.spec_key
+    yield "interpreter", asl.interpreter_definition(), None
+
+
+DEFINITIONS = list(_compiled())
+
+
+def _dicts(value: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(value, dict):
+        yield value
+        for child in value.values():
+            yield from _dicts(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _dicts(child)
+
+
+def _payloads(definition: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for state in _dicts(definition):
+        if state.get("Resource") == "arn:aws:states:::lambda:invoke":
+            yield state["Parameters"]["Payload"]
+
+
+def _event(payload: dict[str, Any]) -> dict[str, Any]:
+    """The event the runner receives: every ``.$`` path filled as the state would fill it."""
+    event: dict[str, Any] = {}
+    for key, value in payload.items():
+        if key.endswith(".$"):
+            event[key.removesuffix(".$")] = [0, 1] if key == "items.$" else f"from {value}"
+        else:
+            event[key] = value
+    return event
+
+
+@pytest.mark.parametrize(("label", "definition", "spec_key"), DEFINITIONS, ids=[d[0] for d in DEFINITIONS])
+def test_every_runner_payload_parses_as_an_event_of_a_known_mode(
+    label: str, definition: dict[str, Any], spec_key: str | None
+) -> None:
+    payloads = list(_payloads(definition))
+    for payload in payloads:
+        unknown = {key.removesuffix(".$") for key in payload} - set(protocol.NodeEvent.model_fields)
+        assert not unknown, (label, payload)
+        event = protocol.NodeEvent.model_validate(_event(payload))
+        assert event.mode in protocol.RESULTS
+        if spec_key is not None:
+            assert event.spec == spec_key
+            assert event.spec.startswith(protocol.SPECS_PREFIX)
+
+
+def test_every_mode_is_emitted_and_handled_by_the_runner() -> None:
+    emitted = {
+        protocol.NodeEvent.model_validate(_event(p)).mode for _, d, _ in DEFINITIONS for p in _payloads(d)
+    }
+    assert emitted == set(protocol.Mode)
+    assert set(protocol.RESULTS) == set(protocol.Mode)
+    assert set(aws._HANDLERS) == set(protocol.Mode)
+
+
+@pytest.mark.parametrize(("label", "definition", "spec_key"), DEFINITIONS, ids=[d[0] for d in DEFINITIONS])
+def test_result_selectors_read_fields_of_the_mode_result(
+    label: str, definition: dict[str, Any], spec_key: str | None
+) -> None:
+    for state in _dicts(definition):
+        selector = state.get("ResultSelector")
+        if selector is None or "Payload" not in state.get("Parameters", {}):
+            continue
+        mode = protocol.NodeEvent.model_validate(_event(state["Parameters"]["Payload"])).mode
+        for path in selector.values():
+            field = path.removeprefix("$.Payload.")
+            assert field in protocol.RESULTS[mode].model_fields, (label, mode, path)
+
+
+@pytest.mark.parametrize(("label", "definition", "spec_key"), DEFINITIONS, ids=[d[0] for d in DEFINITIONS])
+def test_placeholders_errors_keys_and_environment_are_the_protocol_s(
+    label: str, definition: dict[str, Any], spec_key: str | None
+) -> None:
+    text = json.dumps(definition)
+    for name in protocol.placeholders_in(text):
+        assert protocol.is_placeholder(name), (label, name)
+        # The sandbox fills each one (task definitions per shape, the rest from its table).
+        per_shape = (protocol.is_task_definition, protocol.is_batch_queue, protocol.is_batch_job_definition)
+        assert any(f(name) for f in per_shape) or name in _sandbox.FILLERS, (label, name)
+    for state in _dicts(definition):
+        for error in state.get("ErrorEquals", []):
+            assert error in KNOWN_ERRORS, (label, error)
+        if state.get("Type") == "Fail" and "Error" in state:
+            assert state["Error"] in KNOWN_ERRORS, (label, state)
+        reader = state.get("ItemReader")
+        if reader is not None:
+            template = re.fullmatch(
+                r"States\.Format\('(.*)', \$\$\.Execution\.Name\)", reader["Parameters"]["Key.$"]
+            )
+            assert template is not None
+            assert template.group(1).startswith(protocol.run_prefix("{}")), (label, template.group(1))
+        overrides = state.get("ContainerOverrides", [])
+        # ECS names the container (a list of overrides); a Batch job has one (a single object).
+        for override in overrides if isinstance(overrides, list) else [overrides]:
+            if isinstance(overrides, list):
+                assert override["Name"] == protocol.CONTAINER_NAME
+            names = {entry["Name"] for entry in override["Environment"]}
+            assert names == {protocol.ENV_RUN, protocol.ENV_SPEC, protocol.ENV_NODE}
+
+
+def test_the_sandbox_fills_every_fixed_placeholder() -> None:
+    assert set(_sandbox.FILLERS) == set(protocol.Placeholder)
+
+
+def test_the_container_reads_the_event_the_compiler_passes() -> None:
+    fargate = next(d for label, d, _ in DEFINITIONS if label == "fargate")
+    overrides = next(s for s in _dicts(fargate) if "ContainerOverrides" in s)["ContainerOverrides"][0]
+    environ = {e["Name"]: e.get("Value", "execution-name") for e in overrides["Environment"]}
+    event = protocol.container_event(environ)
+    assert event.mode is protocol.Mode.RUN and event.run == "execution-name"
+
+
+def test_map_items_key_is_what_the_item_reader_formats() -> None:
+    template = next(
+        s["ItemReader"]["Parameters"]["Key.$"]
+        for _, d, _ in DEFINITIONS
+        for s in _dicts(d)
+        if "ItemReader" in s
+    )
+    key = re.fullmatch(r"States\.Format\('(.*)', \$\$\.Execution\.Name\)", template)
+    assert key is not None
+    node = key.group(1).split("/")[3]
+    assert key.group(1).replace("{}", "RUN", 1) == protocol.map_items_key("RUN", node)
+
+
+def test_reserved_prefixes_cover_every_prefix_stratoflow_writes() -> None:
+    layout = {
+        protocol.SPECS_PREFIX,
+        protocol.DYNAMIC_SPECS_PREFIX,
+        protocol.RUNS_PREFIX,
+        protocol.BLOBS_PREFIX,
+    }
+    assert set(protocol.RESERVED_PREFIXES) == layout
+    assert protocol.spec_key("w", b"{}").startswith(protocol.SPECS_PREFIX)
+    assert protocol.dynamic_spec_key("w", b"{}").startswith(protocol.DYNAMIC_SPECS_PREFIX)
+    assert protocol.node_outputs_key("r", "n").startswith(protocol.RUNS_PREFIX)
+    assert protocol.blob_key("ab" * 32).startswith(protocol.BLOBS_PREFIX)
+
+
+def test_a_suffix_trigger_never_starts_runs_for_the_sub_specs_the_runner_writes() -> None:
+    # The bug: dynamic-specs/ was not reserved, so S3Trigger(suffix=".json") started a run
+    # for every @dynamic sub-workflow IR the runner stores.
+    sub_spec = protocol.dynamic_spec_key("wf", b"{}")
+    trigger = S3Trigger(suffix=".json", input="data")
+    assert not key_matches(sub_spec, trigger.prefix, trigger.suffix)
+    assert key_matches("incoming/x.json", trigger.prefix, trigger.suffix)
+
+
+def test_a_trigger_on_the_sub_spec_prefix_is_a_definition_error() -> None:
+    interface = Interface(
+        inputs=(ir.Variable(name="data", type=ir.TypeRef(kind="file")),), outputs=(), output_style="none"
+    )
+    where = ir.SourceLocation(path="wf.py", line=1, col=0)
+    problems: list[Problem] = []
+    check_triggers(
+        [S3Trigger(prefix=protocol.DYNAMIC_SPECS_PREFIX, input="data")], interface, "wf", where, problems
+    )
+    assert len(problems) == 1
+    assert "where stratoflow writes its own objects" in problems[0].message
+
+
+def test_an_error_name_that_is_no_identifier_falls_back_to_the_documented_one() -> None:
+    error = aws.step_functions_error(TaskFailedError("boom", node="a", error_type="not an identifier"))
+    assert type(error).__name__ == protocol.TASK_FAILED == "Sdk.TaskFailed"
+    cause = protocol.FailureCause.parse(json.loads(str(error)))
+    assert cause is not None and cause.node == "a" and cause.error == "not an identifier"
+    named = aws.step_functions_error(TaskFailedError("boom", node="a", error_type="ValueError"))
+    assert type(named).__name__ == "ValueError"
+
+
+def test_event_parameters_reject_fields_the_runner_does_not_read() -> None:
+    with pytest.raises(ValueError, match="not a NodeEvent field: nodes"):
+        protocol.event_parameters(run="r", spec="s", node="n", nodes="x")
+    with pytest.raises(ValueError, match="no field count"):
+        protocol.result_selector(protocol.Mode.CACHE_CHECK, "count")
