@@ -12,7 +12,7 @@ bundle:
   specs from S3 only) and would leave Fargate containers, built from another artifact,
   reading a different copy.
 
-Keys are content addressed (``specs/<name>/<sha256>.json``), so an update writes a new
+Keys are content addressed (``protocol.spec_key``), so an update writes a new
 key and never changes an object a running execution reads; nothing is deleted with the
 stack, for the same reason. The state machine depends on the upload, so no execution can
 start before its IR exists.

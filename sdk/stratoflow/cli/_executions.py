@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import time
 from typing import Any
 
@@ -41,9 +40,6 @@ def _local(args: argparse.Namespace) -> int:
     return 0
 
 
-_SPEC_KEY = re.compile(r"; spec (specs/\S+\.json)")
-
-
 def _remote(args: argparse.Namespace) -> int:
     from stratoflow import ir  # noqa: PLC0415
     from stratoflow.client import Client, Execution  # noqa: PLC0415
@@ -73,9 +69,9 @@ def _remote(args: argparse.Namespace) -> int:
         if described["status"] == "SUCCEEDED":
             # The deployed definition names the IR it was compiled from; outputs are read through it.
             definition = client.sfn.describe_state_machine(stateMachineArn=machine_arn)["definition"]
-            match = _SPEC_KEY.search(json.loads(definition).get("Comment", ""))
-            if match:
-                body = client.s3.get_object(Bucket=client.bucket, Key=match.group(1))["Body"].read()
+            spec_key = ir.protocol.spec_key_in_comment(json.loads(definition).get("Comment", ""))
+            if spec_key:
+                body = client.s3.get_object(Bucket=client.bucket, Key=spec_key)["Body"].read()
                 spec = ir.WorkflowSpec.model_validate_json(body)
                 outputs = Execution(client=client, spec=spec, run_id=args.run_id, arn=arn).outputs()
                 print(f"outputs   {json.dumps(outputs, default=str, sort_keys=True)}")

@@ -18,7 +18,6 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -28,7 +27,100 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict
 
-from stratoflow.ir._models import WorkflowSpec
+# The bucket layout and the spec key are part of the contract: spelled protocol.<name>.
+from stratoflow.ir._storage import (
+    BLOBS_PREFIX,
+    DYNAMIC_SPECS_PREFIX,
+    RESERVED_PREFIXES,
+    RUNS_PREFIX,
+    SPECS_PREFIX,
+    blob_key,
+    definition_comment,
+    dynamic_spec_key,
+    inputs_key,
+    map_inputs_key,
+    map_items_key,
+    map_meta_key,
+    map_prefix,
+    map_results_key,
+    map_results_prefix,
+    node_outputs_key,
+    node_outputs_prefix,
+    run_prefix,
+    spec_json_bytes,
+    spec_key,
+    spec_key_in_comment,
+    trigger_prefix,
+)
+
+__all__ = [
+    "BLOBS_PREFIX",
+    "CONTAINER_NAME",
+    "DYNAMIC_SPECS_PREFIX",
+    "ENV_BUCKET",
+    "ENV_CACHE_TABLE",
+    "ENV_CACHE_TTL_DAYS",
+    "ENV_NODE",
+    "ENV_RUN",
+    "ENV_SPEC",
+    "ENV_TRIGGERS",
+    "EXECUTION_NAME",
+    "LAMBDA_TRANSIENT_ERRORS",
+    "PLACEHOLDER_PATTERN",
+    "RESERVED_PREFIXES",
+    "RESULTS",
+    "RUNS_PREFIX",
+    "SPECS_PREFIX",
+    "SPOT_INTERRUPTION_STOP_CODE",
+    "STATES_ALL",
+    "STATES_TASK_FAILED",
+    "SUBNETS",
+    "TASK_DEFINITION_PREFIX",
+    "TASK_FAILED",
+    "CacheCheckResult",
+    "DagNextResult",
+    "DoneResult",
+    "DynamicPlanResult",
+    "FailureCause",
+    "InterpreterInput",
+    "MapItemsResult",
+    "MapPrepareResult",
+    "Mode",
+    "NodeEvent",
+    "Path",
+    "Placeholder",
+    "Result",
+    "RunResult",
+    "blob_key",
+    "container_environment",
+    "container_event",
+    "definition_comment",
+    "dynamic_spec_key",
+    "error_name",
+    "event_parameters",
+    "inputs_key",
+    "interpreter_input",
+    "is_placeholder",
+    "is_task_definition",
+    "map_inputs_key",
+    "map_items_key",
+    "map_meta_key",
+    "map_prefix",
+    "map_results_key",
+    "map_results_prefix",
+    "node_outputs_key",
+    "node_outputs_prefix",
+    "placeholders_in",
+    "ref",
+    "result_selector",
+    "run_prefix",
+    "spec_json_bytes",
+    "spec_key",
+    "spec_key_in_comment",
+    "task_definition",
+    "task_definition_shape",
+    "trigger_prefix",
+]
 
 # --- the event: what a state machine sends the runner ------------------------------------
 
@@ -81,18 +173,36 @@ def event_parameters(*, mode: Mode | None = None, **fields: str | Path) -> dict[
         >>> event_parameters(run=EXECUTION_NAME, spec="specs/w/0.json", node="a", mode=Mode.CACHE_CHECK)
         {'run.$': '$$.Execution.Name', 'spec': 'specs/w/0.json', 'node': 'a', 'mode': 'cache_check'}
     """
-    unknown = set(fields) - set(NodeEvent.model_fields)
-    if unknown:
-        raise ValueError(f"not a NodeEvent field: {', '.join(sorted(unknown))}")
-    payload: dict[str, Any] = {}
-    for name, value in fields.items():
-        if isinstance(value, Path):
-            payload[f"{name}.$"] = value.expr
-        else:
-            payload[name] = value
+    payload = _parameters(NodeEvent, fields)
     if mode is not None:
         payload["mode"] = mode.value
     return payload
+
+
+class InterpreterInput(BaseModel):
+    """What a dynamic node's state starts the interpreter with (the sub-run's execution input)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    spec: str  # the sub-workflow's IR key (``DynamicPlanResult.spec``)
+    run: str  # the sub-run's id, also the interpreter execution's name
+    parent: str  # the parent run
+    node: str  # the dynamic node
+
+
+def interpreter_input(**fields: str | Path) -> dict[str, Any]:
+    """The interpreter's ``Input`` parameters (:class:`Path` fields as ``.$``), checked against its model."""
+    return _parameters(InterpreterInput, fields)
+
+
+def _parameters(model: type[BaseModel], fields: Mapping[str, str | Path]) -> dict[str, Any]:
+    unknown = set(fields) - set(model.model_fields)
+    if unknown:
+        raise ValueError(f"not a {model.__name__} field: {', '.join(sorted(unknown))}")
+    return {
+        f"{name}.$" if isinstance(v, Path) else name: v.expr if isinstance(v, Path) else v
+        for name, v in fields.items()
+    }
 
 
 # --- results: what each mode returns (the state's ``$.Payload``) -------------------------
@@ -176,100 +286,6 @@ def result_selector(mode: Mode, *names: str) -> dict[str, str]:
     if unknown:
         raise ValueError(f"{mode.value} results have no field {', '.join(unknown)}")
     return {f"{name}.$": f"$.Payload.{name}" for name in names}
-
-
-# --- storage: the data bucket's layout ---------------------------------------------------
-
-SPECS_PREFIX: Final = "specs/"
-"""Workflow IRs, written by the deployment (content addressed)."""
-DYNAMIC_SPECS_PREFIX: Final = "dynamic-specs/"
-"""``@dynamic`` sub-workflow IRs, written by the runner at run time (content addressed)."""
-RUNS_PREFIX: Final = "runs/"
-"""Per-run inputs, node outputs, map items and trigger copies."""
-BLOBS_PREFIX: Final = "blobs/"
-"""Content-addressed values and files."""
-
-RESERVED_PREFIXES: Final = (RUNS_PREFIX, BLOBS_PREFIX, SPECS_PREFIX, DYNAMIC_SPECS_PREFIX)
-"""Every prefix stratoflow itself writes: an S3 trigger on one would start runs in a loop."""
-
-
-def spec_json_bytes(spec: WorkflowSpec) -> bytes:
-    """Canonical JSON of a workflow spec (sorted keys, compact): the bytes whose hash names its key."""
-    return json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":")).encode()
-
-
-def _content_key(prefix: str, name: str, body: bytes) -> str:
-    return f"{prefix}{name}/{hashlib.sha256(body).hexdigest()[:16]}.json"
-
-
-def spec_key(name: str, body: bytes) -> str:
-    """Where a deployed workflow's IR ``body`` lives: ``specs/<name>/<sha256[:16]>.json``."""
-    return _content_key(SPECS_PREFIX, name, body)
-
-
-def dynamic_spec_key(name: str, body: bytes) -> str:
-    """Where a ``@dynamic`` sub-workflow's IR lives: ``dynamic-specs/<name>/<sha256[:16]>.json``."""
-    return _content_key(DYNAMIC_SPECS_PREFIX, name, body)
-
-
-def blob_key(digest: str, prefix: str = BLOBS_PREFIX) -> str:
-    """Where the blob with SHA-256 ``digest`` lives (fanned out by its first two hex digits)."""
-    return f"{prefix}{digest[:2]}/{digest}"
-
-
-def run_prefix(run_id: str) -> str:
-    """Where one execution keeps its inputs and node outputs."""
-    return f"{RUNS_PREFIX}{run_id}/"
-
-
-def inputs_key(run_id: str) -> str:
-    """The run's workflow inputs."""
-    return f"{run_prefix(run_id)}inputs.json"
-
-
-def node_outputs_prefix(run_id: str) -> str:
-    """Where the run's node outputs are (one object per completed node)."""
-    return f"{run_prefix(run_id)}nodes/"
-
-
-def node_outputs_key(run_id: str, node_id: str) -> str:
-    """One node's outputs in one run."""
-    return f"{node_outputs_prefix(run_id)}{node_id}.json"
-
-
-def trigger_prefix(run_id: str) -> str:
-    """Where a triggered run's pinned copy of the triggering object is."""
-    return f"{run_prefix(run_id)}trigger/"
-
-
-def map_prefix(run_id: str, node_id: str) -> str:
-    """Everything one map node keeps in one run."""
-    return f"{run_prefix(run_id)}maps/{node_id}/"
-
-
-def map_items_key(run_id: str, node_id: str) -> str:
-    """The item index list a Distributed Map's ItemReader reads (``map_prepare`` writes it)."""
-    return f"{map_prefix(run_id, node_id)}items.json"
-
-
-def map_meta_key(run_id: str, node_id: str) -> str:
-    """A map node's item count and chunk size."""
-    return f"{map_prefix(run_id, node_id)}meta.json"
-
-
-def map_inputs_key(run_id: str, node_id: str, chunk: int) -> str:
-    """One chunk of a map node's per-item inputs."""
-    return f"{map_prefix(run_id, node_id)}in/{chunk}.json"
-
-
-def map_results_prefix(run_id: str, node_id: str) -> str:
-    """Where a map node's per-batch results are."""
-    return f"{map_prefix(run_id, node_id)}out/"
-
-
-def map_results_key(run_id: str, node_id: str, first_index: int) -> str:
-    """One batch's results, named by its first item index."""
-    return f"{map_results_prefix(run_id, node_id)}{first_index}.json"
 
 
 # --- placeholders: what the deployment (or the sandbox) substitutes into the ASL ---------

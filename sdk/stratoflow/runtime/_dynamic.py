@@ -53,7 +53,7 @@ class DynamicPlan:
 
 
 DAG_BATCH = 200
-"""At most this many node ids per interpreter round (``dag_next``): payloads stay under ~20 KB."""
+"""At most this many node ids per interpreter round (``Mode.DAG_NEXT``): payloads stay under ~20 KB."""
 
 _MAX_RUN_ID = 80  # a Step Functions execution name
 
@@ -121,7 +121,7 @@ def check_remote_graph(spec: ir.WorkflowSpec, node_id: str) -> None:
 
 
 def run_graph_node(ctx: NodeContext, node_id: str) -> bool:
-    """Run one node of a dynamic graph in this process (the interpreter's ``dag_run``): a task
+    """Run one node of a dynamic graph in this process (the interpreter's ``Mode.DAG_RUN``): a task
     with its retries, or a whole map node (every item, in order). Returns whether it was a hit."""
     node = ctx.spec.node(node_id)
     task = ctx.spec.tasks[node.task]

@@ -109,8 +109,8 @@ def install_cfn_definition_substitutions() -> Undo:
     """Apply a state machine's ``DefinitionSubstitutions`` to its ``DefinitionString``.
 
     moto fix: moto ignores ``DefinitionSubstitutions`` (which CDK's
-    ``definition_substitutions`` emits), so the deployed definition still says
-    ``${TaskRunnerFunctionArn}`` and the first Task fails with
+    ``definition_substitutions`` emits), so the deployed definition still names the
+    runner's placeholder and the first Task fails with
     ``Lambda.ResourceNotFoundException``. As on AWS, each ``${Key}`` with a mapping is
     replaced by the (already resolved) value; placeholders without one stay as written.
     """

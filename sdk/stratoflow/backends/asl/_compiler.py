@@ -110,7 +110,7 @@ def compile_workflow(spec: ir.WorkflowSpec) -> CompiledWorkflow:
         }
     else:
         body = _machine(builder.fragment(plan.root))
-    definition = {"Comment": f"stratoflow workflow {spec.name} ({spec.ref}); spec {spec_key}", **body}
+    definition = {"Comment": protocol.definition_comment(spec.name, spec.ref, spec_key), **body}
     # The limit applies to what is deployed: the compact form (see CompiledWorkflow.deployed_json).
     text = json.dumps(definition, sort_keys=True, separators=(",", ":"))
     too_big = _checks.definition_size_problem(spec.name, len(text.encode()))

@@ -118,10 +118,12 @@ def dynamic_states(
             "StateMachineArn": INTERPRETER,
             "Name.$": "$.dynamic.run",
             "Input": {
-                "spec.$": "$.dynamic.spec",
-                "run.$": "$.dynamic.run",
-                "parent.$": "$$.Execution.Name",
-                "node": node.id,
+                **protocol.interpreter_input(
+                    spec=protocol.Path("$.dynamic.spec"),
+                    run=protocol.Path("$.dynamic.run"),
+                    parent=protocol.EXECUTION_NAME,
+                    node=node.id,
+                ),
                 "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id",
             },
         },
@@ -167,8 +169,7 @@ def dynamic_states(
 def interpreter_definition() -> dict[str, Any]:
     """The generic state machine that runs one dynamic node's sub-workflow.
 
-    Input: ``{"spec": <sub-workflow IR key>, "run": <sub run id>, "parent": <parent run>,
-    "node": <dynamic node id>}``; the execution is named after the sub run. Its only
+    Input: a ``protocol.InterpreterInput``; the execution is named after the sub run. Its only
     placeholder is ``Placeholder.TASK_RUNNER_FUNCTION_ARN``.
 
     Example:

@@ -5,8 +5,8 @@ The runner contract (``stratoflow.runtime._map``) splits a map node in three Lam
 1. ``<node>__prepare`` (``Mode.MAP_PREPARE``) resolves the node's inputs, stores one input set
    per item, and writes ``protocol.map_items_key``: the bare indices ``[0..n-1]``.
 2. ``<node>`` is a Distributed Map whose ``ItemReader`` reads that file from S3 and whose
-   ``ItemBatcher`` hands each EXPRESS child execution ``{"BatchInput": {"run": <run>},
-   "Items": [i, ...]}``. The child's one Task (``Mode.MAP_ITEMS``) runs those items, stores
+   ``ItemBatcher`` hands each EXPRESS child execution the run id in ``BatchInput`` and
+   the batch of indices in ``Items``. The child's one Task (``Mode.MAP_ITEMS``) runs those items, stores
    their results under the node's prefix and returns; its output is dropped
    (``OutputPath: null``), so what the Map collects is ``{}`` per batch, whatever the data.
 3. ``<node>__gather`` (``Mode.MAP_GATHER``) assembles the list output in item order and
