@@ -20,7 +20,7 @@ from stratoflow.define import WorkflowDef
 from stratoflow.errors import ConfigError, ExecutionError, TaskFailedError
 from stratoflow.ir import protocol
 from stratoflow.lower import lower
-from stratoflow.runtime import NodeContext, resolve_binding
+from stratoflow.runtime import NodeContext, workflow_outputs
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -77,11 +77,8 @@ class Execution:
             blobs=blobs,
             outputs=S3OutputStore(self.client.s3, self.client.bucket, self.run_id),
         )
-        result: dict[str, Any] = {}
-        for variable in self.spec.outputs:
-            literal = resolve_binding(ctx, self.spec.output_bindings[variable.name], variable.type)
-            result[variable.name] = values.decode(literal, variable.type, blobs)
-        return result
+        literals = workflow_outputs(ctx)
+        return {v.name: values.decode(literals[v.name], v.type, blobs) for v in self.spec.outputs}
 
 
 def _failure(run_id: str, status: str, error: str | None, cause: str | None) -> ExecutionError:

@@ -10,7 +10,7 @@ from stratoflow.runtime._inputs import encode_inputs, validate_inputs
 from stratoflow.runtime._map import gather_map, prepare_map, run_map_items
 from stratoflow.runtime._outputs import InMemoryOutputStore, OutputStore
 from stratoflow.runtime._retry import with_attempts
-from stratoflow.runtime._runner import resolve_binding, run_node
+from stratoflow.runtime._runner import run_node, workflow_outputs
 
 __all__ = [
     "InMemoryOutputStore",
@@ -22,10 +22,10 @@ __all__ = [
     "gather_map",
     "plan_dynamic",
     "prepare_map",
-    "resolve_binding",
     "run_map_items",
     "run_node",
     "sub_run_id",
     "validate_inputs",
     "with_attempts",
+    "workflow_outputs",
 ]

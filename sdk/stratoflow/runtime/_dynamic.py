@@ -22,8 +22,8 @@ from stratoflow.runtime._runner import (
     NodeContext,
     _decode_inputs,
     node_inputs,
-    resolve_binding,
     run_node,
+    workflow_outputs,
 )
 from stratoflow.values import LiteralRef
 
@@ -209,10 +209,7 @@ def finish_dynamic(
 ) -> dict[str, LiteralRef]:
     """Store the finished sub-workflow's outputs as the dynamic node's (and cache them)."""
     _, task = _dynamic_task(ctx, node_id)
-    outputs = {
-        variable.name: resolve_binding(sub, sub.spec.output_bindings[variable.name], variable.type)
-        for variable in sub.spec.outputs
-    }
+    outputs = workflow_outputs(sub)
     if not ctx.cancelled.is_set():
         ctx.outputs.write_outputs(node_id, outputs)
         # The key was taken at plan time, when the run's cache settings were the same.

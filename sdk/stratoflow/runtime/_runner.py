@@ -30,6 +30,7 @@ __all__ = [
     "resolve_binding",
     "run_node",
     "run_task",
+    "workflow_outputs",
 ]
 
 
@@ -74,6 +75,12 @@ def resolve_binding(ctx: NodeContext, binding: ir.Binding, t: ir.TypeRef) -> Lit
         values.decode(resolve_binding(ctx, item, item_type), item_type, ctx.blobs) for item in binding.items
     ]
     return values.encode(items, t, ctx.blobs)
+
+
+def workflow_outputs(ctx: NodeContext) -> dict[str, LiteralRef]:
+    """The finished workflow's outputs, read through its output bindings."""
+    spec = ctx.spec
+    return {v.name: resolve_binding(ctx, spec.output_bindings[v.name], v.type) for v in spec.outputs}
 
 
 def node_inputs(ctx: NodeContext, node: ir.TaskNode | ir.MapNode, task: ir.TaskSpec) -> dict[str, LiteralRef]:

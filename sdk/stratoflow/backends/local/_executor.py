@@ -28,9 +28,9 @@ from stratoflow.runtime import (
     InMemoryOutputStore,
     NodeContext,
     encode_inputs,
-    resolve_binding,
     run_node,
     validate_inputs,
+    workflow_outputs,
 )
 from stratoflow.values import LiteralRef, LocalBlobStore
 
@@ -199,8 +199,7 @@ def run_local(
     finally:
         progress.stop()
     run = scheduler.run
+    run.literals.update(workflow_outputs(ctx))
     for variable in spec.outputs:
-        literal = resolve_binding(ctx, spec.output_bindings[variable.name], variable.type)
-        run.literals[variable.name] = literal
-        run.outputs[variable.name] = values.decode(literal, variable.type, blobs)
+        run.outputs[variable.name] = values.decode(run.literals[variable.name], variable.type, blobs)
     return run
