@@ -37,7 +37,7 @@ def run(environ: Mapping[str, str]) -> int:
         if exc.traceback_text:
             print(exc.traceback_text, file=sys.stderr)
         return 1
-    print(json.dumps(result), file=sys.stderr)
+    print(json.dumps(result.model_dump(mode="json")), file=sys.stderr)
     return 0
 
 

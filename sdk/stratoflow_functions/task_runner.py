@@ -59,11 +59,11 @@ def _run(event: dict[str, Any], metrics: EphemeralMetrics) -> dict[str, object]:
         metrics.add_metric(name="TaskFailed", unit=MetricUnit.Count, value=1)
         metrics.flush_metrics()
         raise step_functions_error(exc) from exc
-    hit = bool(result.get("hit"))  # RunResult / CacheCheckResult / DynamicPlanResult
+    hit = result.served_from_cache()
     metrics.add_metric(name="CacheHit" if hit else "CacheMiss", unit=MetricUnit.Count, value=1)
     metrics.add_metric(
         name="TaskDuration", unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1000
     )
     metrics.flush_metrics()
-    logger.info("node finished", extra={"hit": hit})
-    return result
+    logger.info("node finished", extra={"cache_hit": hit})
+    return result.model_dump(mode="json")

@@ -215,6 +215,10 @@ class Result(BaseModel):
 
     node: str
 
+    def served_from_cache(self) -> bool:
+        """Whether the node's cached outputs were used (what the runner's hit/miss metric counts)."""
+        return bool(getattr(self, "hit", False))
+
 
 class RunResult(Result):
     """``run`` and ``dag_run``: the node ran (or was served from the cache)."""

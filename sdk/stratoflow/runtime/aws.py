@@ -105,11 +105,11 @@ def node_context(env: AwsRunnerEnv, run_id: str, spec: ir.WorkflowSpec) -> NodeC
 Handler = Callable[[protocol.NodeEvent, AwsRunnerEnv, NodeContext], protocol.Result]
 
 
-def run_node_event(event: protocol.NodeEvent, env: AwsRunnerEnv) -> dict[str, object]:
+def run_node_event(event: protocol.NodeEvent, env: AwsRunnerEnv) -> protocol.Result:
     """Run one event (in ``CACHE_CHECK`` mode, only look the node up); the small result a state keeps."""
     spec = load_spec(env, event.spec)
     ctx = node_context(env, event.run, spec)
-    return _HANDLERS[event.mode](event, env, ctx).model_dump(mode="json")
+    return _HANDLERS[event.mode](event, env, ctx)
 
 
 def _run(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
