@@ -18,6 +18,7 @@ from infra.constructs import defaults
 from infra.constructs._nag import acknowledge
 from infra.constructs._props import raise_if_problems
 from stratoflow import routing
+from stratoflow.ir import protocol
 
 __all__ = ["BATCH_EVENTS_RULE", "BatchCompute", "BatchPool", "BatchShape", "batch_jobs_arn"]
 
@@ -182,7 +183,7 @@ class BatchCompute(Construct):
                 finding="Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role",
             )
         self.compute_environments[key] = environment
-        self.job_queues[f"BatchQueue_{key}"] = batch.JobQueue(
+        self.job_queues[protocol.batch_queue(pool.name, spot=spot)] = batch.JobQueue(
             self,
             f"Queue_{key}",
             compute_environments=[batch.OrderedComputeEnvironment(compute_environment=environment, order=1)],
@@ -241,8 +242,9 @@ def _problems(pools: Sequence[BatchPool], shapes: Sequence[BatchShape], max_vcpu
         if unknown or not pool.instance_families:
             problems.append(f"pool {pool.name!r}: unknown or no instance families {unknown}")
     for shape in shapes:
-        if not shape.placeholder.startswith("BatchJobDef_"):
-            problems.append(f"shape placeholder {shape.placeholder!r} must start with 'BatchJobDef_'")
+        if not protocol.is_batch_job_definition(shape.placeholder):
+            prefix = protocol.BATCH_JOB_DEFINITION_PREFIX
+            problems.append(f"shape placeholder {shape.placeholder!r} must start with {prefix!r}")
         if shape.vcpus < 1 or shape.memory_mib < 1 or shape.gpus < 0:
             problems.append(f"{shape.placeholder}: vcpus and memory_mib must be positive, gpus >= 0")
         if shape.vcpus > max_vcpus:

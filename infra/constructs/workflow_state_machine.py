@@ -171,7 +171,9 @@ class WorkflowStateMachine(Construct):
         )
         for statement in self._static_statements(compiled, runner, bucket, compute):
             self.role.add_to_policy(statement)
-        if batch is not None and any(name.startswith("BatchJobDef_") for name in compiled.placeholders):
+        if batch is not None and any(
+            protocol.is_batch_job_definition(name) for name in compiled.placeholders
+        ):
             for statement in self._batch_statements(stack, compiled, batch):
                 self.role.add_to_policy(statement)
         if interpreter is not None and INTERPRETER_PLACEHOLDER in compiled.placeholders:
@@ -385,10 +387,11 @@ def _unfilled_placeholders(
     if not unfilled:
         return []
     hints = []
-    fargate = [n for n in unfilled if n != INTERPRETER_PLACEHOLDER and not n.startswith("Batch")]
+    batch_names = [n for n in unfilled if protocol.is_batch_queue(n) or protocol.is_batch_job_definition(n)]
+    fargate = [n for n in unfilled if n != INTERPRETER_PLACEHOLDER and n not in batch_names]
     if compute is None and fargate:
         hints.append("Fargate nodes need compute=FargateCompute(...)")
-    if batch is None and any(name.startswith("Batch") for name in unfilled):
+    if batch is None and batch_names:
         hints.append("AWS Batch nodes need batch=BatchCompute(...)")
     if INTERPRETER_PLACEHOLDER in unfilled:
         hints.append("@dynamic nodes need interpreter=DynamicInterpreter(...)")

@@ -68,7 +68,7 @@ def _batch_shapes(routes: Sequence[routing.Route]) -> list[BatchShape]:
     shapes: dict[str, BatchShape] = {}
     for route in routes:
         if route.target in _BATCH_TARGETS:
-            name = asl.batch_job_definition_placeholder(route).removeprefix("${").removesuffix("}")
+            name = asl.batch_job_definition_name(route)
             shapes[name] = BatchShape(name, vcpus=route.vcpus, memory_mib=route.memory_mib, gpus=route.gpus)
     return list(shapes.values())
 

@@ -10,7 +10,7 @@ import pytest
 
 from stratoflow import ir, routing
 from stratoflow.backends import asl
-from stratoflow.backends.asl import _checks, _map
+from stratoflow.backends.asl import _batch, _checks, _map
 from stratoflow.errors import CompileError
 from stratoflow.ir import protocol
 from tests.compile.asl_cases import CASE_NAMES, HERE, chain_edges, dag_spec, fan_out_edges, load_case
@@ -176,9 +176,9 @@ def test_batch_nodes_compile_to_submit_job_sync() -> None:
 
 def test_batch_placeholders_name_the_pool_and_the_shape() -> None:
     r = routing.route(ir.ResourcesSpec(cpu=8, memory_mib=65536, gpu=2, accelerator="nvidia-tesla-a100"))
-    assert asl.batch_queue_placeholder(r, spot=False) == "${BatchQueue_p4d_ondemand}"
-    assert asl.batch_queue_placeholder(r, spot=True) == "${BatchQueue_p4d_spot}"
-    assert asl.batch_job_definition_placeholder(r) == "${BatchJobDef_vcpu8_mem65536_gpu2}"
+    assert _batch.batch_queue_placeholder(r, spot=False) == "${BatchQueue_p4d_ondemand}"
+    assert _batch.batch_queue_placeholder(r, spot=True) == "${BatchQueue_p4d_spot}"
+    assert _batch.batch_job_definition_placeholder(r) == "${BatchJobDef_vcpu8_mem65536_gpu2}"
 
 
 def test_map_node_is_prepare_then_distributed_map_then_gather() -> None:

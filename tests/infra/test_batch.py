@@ -95,7 +95,7 @@ def test_one_job_definition_per_shape_with_the_fargate_image_and_task_role(batch
         requirements = {r["Type"]: r["Value"] for r in container["ResourceRequirements"]}
         shapes[(requirements["VCPU"], requirements["MEMORY"], requirements.get("GPU"))] = container
         assert props["Type"] == "container"
-        assert container["Command"] == ["python", "-m", "functions.container_entrypoint"]
+        assert container["Command"] == ["python", "-m", "stratoflow_functions.container_entrypoint"]
         assert container["JobRoleArn"]["Fn::GetAtt"][0].startswith("ComputeTaskRole")
         assert {e["Name"] for e in container["Environment"]} >= {
             "STRATOFLOW_BUCKET",

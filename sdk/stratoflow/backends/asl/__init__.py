@@ -9,15 +9,14 @@ Example:
     >>> print(compiled.definition_json())  # doctest: +SKIP
 """
 
-from stratoflow.backends.asl._batch import batch_job_definition_placeholder, batch_queue_placeholder
+from stratoflow.backends.asl._batch import batch_job_definition_name
 from stratoflow.backends.asl._compiler import CompiledWorkflow, compile_workflow
 from stratoflow.backends.asl._dynamic import interpreter_definition
 from stratoflow.backends.asl._states import task_definition_name
 
 __all__ = [
     "CompiledWorkflow",
-    "batch_job_definition_placeholder",
-    "batch_queue_placeholder",
+    "batch_job_definition_name",
     "compile_workflow",
     "interpreter_definition",
     "task_definition_name",

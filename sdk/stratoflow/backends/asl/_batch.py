@@ -17,13 +17,14 @@ from typing import Any, Final
 
 from stratoflow import routing
 from stratoflow.backends.asl import _states
-from stratoflow.ir import protocol
 from stratoflow.backends.asl._names import StateNames
+from stratoflow.ir import protocol
 
 __all__ = [
     "BATCH_TARGETS",
     "SPOT_RECLAIM_STATUS_REASON",
     "SUBMIT_JOB_SYNC",
+    "batch_job_definition_name",
     "batch_job_definition_placeholder",
     "batch_queue_placeholder",
     "spot_attempts",
@@ -49,6 +50,14 @@ def batch_queue_placeholder(route: routing.Route, *, spot: bool) -> str:
     return protocol.ref(protocol.batch_queue(route.pool, spot=spot))
 
 
+def batch_job_definition_name(route: routing.Route) -> str:
+    """The job-definition placeholder name of a Batch route: shape ``vcpu<N>_mem<MiB>[_gpu<N>]``."""
+    shape = f"vcpu{route.vcpus}_mem{route.memory_mib}"
+    if route.gpus:
+        shape += f"_gpu{route.gpus}"
+    return protocol.batch_job_definition(shape)
+
+
 def batch_job_definition_placeholder(route: routing.Route) -> str:
     """The job-definition placeholder of a Batch route, by shape ``vcpu<N>_mem<MiB>[_gpu<N>]``.
 
@@ -57,10 +66,7 @@ def batch_job_definition_placeholder(route: routing.Route) -> str:
         >>> batch_job_definition_placeholder(r) == protocol.ref("BatchJobDef_vcpu4_mem16384_gpu1")
         True
     """
-    shape = f"vcpu{route.vcpus}_mem{route.memory_mib}"
-    if route.gpus:
-        shape += f"_gpu{route.gpus}"
-    return protocol.ref(protocol.batch_job_definition(shape))
+    return protocol.ref(batch_job_definition_name(route))
 
 
 def submit_job(ctx: _states.NodeContext, *, spot: bool, retries: int) -> State:
