@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.stratoflow-installed
+# The main job needs only the core package (pydantic, rich): no CDK, moto or linters.
+RUN_STAMP := $(VENV)/.stratoflow-core
 
 .PHONY: run test check lint typecheck tests bench clean
 
@@ -14,11 +16,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+$(RUN_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUN_STAMP)
+
 tools/asl/node_modules/.installed: tools/asl/package.json tools/asl/package-lock.json
 	npm ci --prefix tools/asl --no-audit --no-fund --loglevel=error
 	touch $@
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	STRATOFLOW_HOME=$${STRATOFLOW_HOME:-.stratoflow} $(BIN)/stratoflow run examples/etl.py sales_report --data examples/data/sales.csv
 
 lint: $(STAMP)
