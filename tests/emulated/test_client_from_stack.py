@@ -59,7 +59,7 @@ def test_run_remote_submits_to_the_stack_and_prints_outputs(
     deployed: Sandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
     target = flows.__file__
-    code = main(["run", "--remote", "--stack", "Stratoflow", target, "diamond", "--x", "4", "--json"])
+    code = main(["run", "--remote", "--stack", "Stratoflow", "--json", target, "diamond", "--x", "4"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert json.loads(captured.out) == {"o0": "9+16"}

@@ -34,18 +34,18 @@ def store_of(home: Path) -> SqliteCacheStore:
 
 
 def cli_run_fresh_process(env: dict[str, str], target: Path, workflow: str, **inputs: Any) -> Any:
-    """``stratoflow run TARGET WORKFLOW --inputs ... --json`` in a new Python process; its outputs."""
+    """``stratoflow run --inputs ... --json TARGET WORKFLOW`` in a new Python process; its outputs."""
     proc = subprocess.run(
         [
             sys.executable,
             "-m",
             "stratoflow.cli",
             "run",
-            str(target),
-            workflow,
             "--inputs",
             json.dumps(inputs),
             "--json",
+            str(target),
+            workflow,
         ],
         capture_output=True,
         text=True,

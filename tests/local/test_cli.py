@@ -44,7 +44,7 @@ def test_run_etl_example(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_run_features_example(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = stratoflow(capsys, "run", FEATURES, "features", "--days", "2", "--json")
+    code, out, err = stratoflow(capsys, "run", "--json", FEATURES, "features", "--days", "2")
     assert code == 0, err
     outputs = json.loads(out)
     assert set(outputs) == {"o0"}
@@ -52,7 +52,7 @@ def test_run_features_example(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_run_training_example(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = stratoflow(capsys, "run", TRAINING, "training", "--parts", "4", "--json")
+    code, out, err = stratoflow(capsys, "run", "--json", TRAINING, "training", "--parts", "4")
     assert code == 0, err
     model, good = json.loads(out)["o0"], json.loads(out)["o1"]
     assert model["chunks"] == 4.0
@@ -60,7 +60,7 @@ def test_run_training_example(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_json_prints_only_json_on_stdout(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = stratoflow(capsys, "run", ETL, "sales_report", "--data", str(SALES_CSV), "--json")
+    code, out, err = stratoflow(capsys, "run", "--json", ETL, "sales_report", "--data", str(SALES_CSV))
     assert code == 0, err
     assert out.endswith("\n")
     assert len(out.splitlines()) == 1
@@ -73,7 +73,7 @@ def test_real_entry_point_in_a_subprocess(subprocess_env: dict[str, str], strato
     exe = Path(sys.executable).with_name("stratoflow")
     assert exe.is_file()
     proc = subprocess.run(
-        [str(exe), "run", FEATURES, "features", "--inputs", '{"days": 1}', "--json"],
+        [str(exe), "run", "--json", "--inputs", '{"days": 1}', FEATURES, "features"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -106,17 +106,17 @@ def test_python_dash_m_entry_point(subprocess_env: dict[str, str]) -> None:
 
 def test_inputs_json_and_flags(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     _, by_json, _ = stratoflow(
-        capsys, "run", FEATURES, "features", "--inputs", '{"days": 1, "seed": 7}', "--json"
+        capsys, "run", "--json", "--inputs", '{"days": 1, "seed": 7}', FEATURES, "features"
     )
-    _, by_flags, _ = stratoflow(capsys, "run", FEATURES, "features", "--days", "1", "--seed=7", "--json")
-    _, default_seed, _ = stratoflow(capsys, "run", FEATURES, "features", "--days", "1", "--json")
+    _, by_flags, _ = stratoflow(capsys, "run", "--json", FEATURES, "features", "--days", "1", "--seed=7")
+    _, default_seed, _ = stratoflow(capsys, "run", "--json", FEATURES, "features", "--days", "1")
     assert json.loads(by_json) == json.loads(by_flags)
     assert json.loads(by_json) != json.loads(default_seed)
     # --inputs may name a .json file, and flags win over it.
     inputs = tmp_path / "inputs.json"
     inputs.write_text('{"days": 1, "seed": 99}', encoding="utf-8")
     _, from_file, _ = stratoflow(
-        capsys, "run", FEATURES, "features", "--inputs", str(inputs), "--seed", "7", "--json"
+        capsys, "run", "--json", "--inputs", str(inputs), FEATURES, "features", "--seed", "7"
     )
     assert json.loads(from_file) == json.loads(by_json)
 
@@ -138,7 +138,7 @@ def test_wrong_input_type_names_the_input_and_runs_nothing(
 def test_wrong_input_type_in_inputs_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     marker = tmp_path / "marker"
     inputs = json.dumps({"x": "abc", "marker": str(marker)})
-    code, _, err = stratoflow(capsys, "run", CACHE_TASKS_FILE, "doubled", "--inputs", inputs)
+    code, _, err = stratoflow(capsys, "run", "--inputs", inputs, CACHE_TASKS_FILE, "doubled")
     assert code == 2
     assert err.strip() == "error: input 'x' of workflow 'doubled': expected int, got str 'abc'"
     assert count(marker) == 0
@@ -154,7 +154,7 @@ def test_missing_input(capsys: pytest.CaptureFixture[str]) -> None:
 def test_missing_input_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = stratoflow(capsys, "run", ETL, "sales_report", "--data", str(tmp_path / "nope.csv"))
     assert code == 2
-    assert err.startswith("error: input 'data' of workflow 'sales_report': expected File")
+    assert err == f"error: input 'data': file '{tmp_path / 'nope.csv'}' does not exist\n"  # issue 14
 
 
 def test_unknown_input_suggests_the_closest(capsys: pytest.CaptureFixture[str]) -> None:
@@ -164,10 +164,10 @@ def test_unknown_input_suggests_the_closest(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_bad_inputs_json(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = stratoflow(capsys, "run", FEATURES, "features", "--inputs", "{days: 3}")
+    code, _, err = stratoflow(capsys, "run", "--inputs", "{days: 3}", FEATURES, "features")
     assert code == 2
     assert err.startswith("error: --inputs is not valid JSON")
-    code, _, err = stratoflow(capsys, "run", FEATURES, "features", "--inputs", "[1, 2]")
+    code, _, err = stratoflow(capsys, "run", "--inputs", "[1, 2]", FEATURES, "features")
     assert code == 2
     assert err.strip() == "error: --inputs must be a JSON object of input names to values"
 
@@ -239,7 +239,7 @@ def test_failed_run_exits_1_with_the_error_on_stderr(
 ) -> None:
     marker = tmp_path / "marker"
     code, out, err = stratoflow(
-        capsys, "run", TASKS_FILE, "failing", "--x", "7", "--marker", str(marker), "--json"
+        capsys, "run", "--json", TASKS_FILE, "failing", "--x", "7", "--marker", str(marker)
     )
     assert code == 1
     assert out == ""

@@ -19,7 +19,7 @@ def _history() -> RunHistory:
 
 
 def test_a_cli_run_is_listed_and_shown_with_its_outputs(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["run", str(EXAMPLES / "features.py"), "features", "--days", "1", "--json"]) == 0
+    assert main(["run", "--json", str(EXAMPLES / "features.py"), "features", "--days", "1"]) == 0
     capsys.readouterr()
     assert main(["executions", "ls"]) == 0
     listing = capsys.readouterr().out.splitlines()

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 import sys
 from collections.abc import Sequence
-from typing import Any
 
-from stratoflow import ir
 from stratoflow.errors import (
     ConfigError,
     DefinitionError,
@@ -18,67 +14,11 @@ from stratoflow.errors import (
     SdkError,
     TaskFailedError,
 )
-from stratoflow.values import Directory, File
 
 __all__ = ["main"]
 
 EXIT_FAILED_RUN = 1
 EXIT_BAD_INPUT = 2
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, File | Directory):
-        return value.download()
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    dump = getattr(value, "model_dump", None)
-    if callable(dump):
-        return dump(mode="json")
-    return value
-
-
-def _outputs_json(spec: ir.WorkflowSpec, outputs: dict[str, Any]) -> Any:
-    return {v.name: _jsonable(outputs[v.name]) for v in spec.outputs}
-
-
-def _cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
-    from stratoflow.cli._args import parse_inputs  # noqa: PLC0415 - keep `--help` fast
-    from stratoflow.define import load_workflow  # noqa: PLC0415
-    from stratoflow.lower import lower  # noqa: PLC0415
-
-    spec = lower(load_workflow(args.target, args.workflow))
-    inputs = parse_inputs(spec, args.inputs, extra)
-    if args.mode == "local":
-        from stratoflow.backends.local import RunOptions, run_recorded  # noqa: PLC0415
-
-        options = RunOptions(
-            max_workers=args.workers, use_cache=not args.no_cache, progress=None if not args.json else False
-        )
-        outputs = run_recorded(spec, inputs, options, display=lambda outs: _outputs_json(spec, outs)).outputs
-    elif args.mode == "sandbox":
-        from stratoflow.cli._sandbox import run_sandbox  # noqa: PLC0415
-
-        outputs = run_sandbox(spec, inputs)
-    else:
-        from stratoflow.client import Client  # noqa: PLC0415 - boto3 only for remote runs
-
-        execution = Client.from_stack(args.stack).submit(spec, inputs)
-        print(f"started {execution.run_id} ({execution.arn})", file=sys.stderr)
-        outputs = execution.wait(on_status=lambda status: print(f"  {status}", file=sys.stderr)).outputs()
-    rendered = _outputs_json(spec, outputs)
-    if args.json:
-        print(json.dumps(rendered, sort_keys=True))
-    else:
-        print(f"workflow '{spec.name}' succeeded")
-        for name, value in rendered.items():
-            print(f"  {name} = {json.dumps(value)}")
-    return 0
 
 
 def _cmd_graph(args: argparse.Namespace) -> int:
@@ -121,11 +61,19 @@ def _cmd_cache(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    # No abbreviations anywhere: a prefix match would take a workflow input such as `--n 3`
+    # for `--no-cache` and silently run with the wrong value.
     parser = argparse.ArgumentParser(
-        prog="stratoflow", description="Typed Python workflows on AWS Step Functions."
+        prog="stratoflow", description="Typed Python workflows on AWS Step Functions.", allow_abbrev=False
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run a workflow (locally by default)")
+    run = commands.add_parser(
+        "run",
+        help="run a workflow (locally by default)",
+        usage="stratoflow run [OPTIONS] FILE_OR_MODULE WORKFLOW [--INPUT VALUE ...]",
+        description="Options come before FILE_OR_MODULE; everything after WORKFLOW is a workflow input.",
+        allow_abbrev=False,
+    )
     mode = run.add_mutually_exclusive_group()
     mode.add_argument("--local", dest="mode", action="store_const", const="local", help="run here (default)")
     mode.add_argument(
@@ -135,24 +83,25 @@ def _parser() -> argparse.ArgumentParser:
         "--remote", dest="mode", action="store_const", const="remote", help="run on the deployed stack"
     )
     run.set_defaults(mode="local")
-    run.add_argument("target", metavar="FILE_OR_MODULE")
-    run.add_argument("workflow", metavar="WORKFLOW")
-    run.add_argument("--inputs", help="inputs as a JSON object (or a .json file)")
+    run.add_argument("--inputs", help="inputs as a JSON object, or @FILE.json")
     run.add_argument("--json", action="store_true", help="print only the outputs, as JSON")
     run.add_argument("--workers", type=int, default=None, help="parallel tasks (local runs)")
     run.add_argument("--no-cache", action="store_true", help="ignore and do not write the cache")
     run.add_argument("--stack", default="Stratoflow", help="with --remote: the deployed stack's name")
-    graph = commands.add_parser("graph", help="print the workflow's DAG as Mermaid")
+    run.add_argument("target", metavar="FILE_OR_MODULE")
+    # REMAINDER: option parsing stops at the file, so `--json 1` after it is an input.
+    run.add_argument("rest", nargs=argparse.REMAINDER, metavar="WORKFLOW [--INPUT VALUE ...]")
+    graph = commands.add_parser("graph", allow_abbrev=False, help="print the workflow's DAG as Mermaid")
     graph.add_argument("target", metavar="FILE_OR_MODULE")
     graph.add_argument("workflow", metavar="WORKFLOW")
-    compile_ = commands.add_parser("compile", help="print the Amazon States Language definition")
+    compile_ = commands.add_parser("compile", allow_abbrev=False, help="print the Amazon States Language definition")
     compile_.add_argument("target", metavar="FILE_OR_MODULE")
     compile_.add_argument("workflow", metavar="WORKFLOW")
     compile_.add_argument("-o", "--output", help="write the ASL to this file")
     compile_.add_argument(
         "--explain", action="store_true", help="say where synchronisation points were added"
     )
-    executions = commands.add_parser("executions", help="list recent runs or show one")
+    executions = commands.add_parser("executions", allow_abbrev=False, help="list recent runs or show one")
     executions.add_argument("action", choices=["ls", "show"])
     executions.add_argument(
         "run_id", nargs="?", help="with show: the run id (a unique prefix is enough locally)"
@@ -160,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     executions.add_argument("--remote", action="store_true", help="the deployed stack's executions")
     executions.add_argument("--stack", default="Stratoflow", help="with --remote: the stack's name")
     executions.add_argument("--limit", type=int, default=20, help="with ls: how many")
-    cache = commands.add_parser("cache", help="list or clear the local cache")
+    cache = commands.add_parser("cache", allow_abbrev=False, help="list or clear the local cache")
     cache.add_argument("action", choices=["ls", "clear"])
     cache.add_argument("--task", help="with clear: only this task's entries")
     return parser
@@ -168,13 +117,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``stratoflow`` command."""
-    parser = _parser()
-    args, extra = parser.parse_known_args(argv)
-    if extra and args.command != "run":
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args = _parser().parse_args(argv)
     try:
         if args.command == "run":
-            return _cmd_run(args, extra)
+            from stratoflow.cli._run import cmd_run  # noqa: PLC0415
+
+            return cmd_run(args)
         if args.command == "graph":
             return _cmd_graph(args)
         if args.command == "compile":

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 from stratoflow import ir
-from stratoflow.values import Directory, File
+from stratoflow.cache import default_home
+from stratoflow.values import materialise_files
 
 __all__ = ["run_sandbox"]
 
@@ -17,20 +17,8 @@ def run_sandbox(spec: ir.WorkflowSpec, inputs: Mapping[str, Any]) -> dict[str, A
     from stratoflow.testing._sandbox import Sandbox  # noqa: PLC0415 - moto is only paid for on --sandbox
 
     with Sandbox() as sandbox:
-        outputs = sandbox.run(spec, inputs).outputs()
-        _materialise(outputs)  # files must be downloaded before the emulated bucket goes away
+        execution = sandbox.run(spec, inputs)
+        outputs = execution.outputs()
+        # Files must be copied out before the emulated bucket goes away; they keep their names.
+        materialise_files(outputs, default_home() / "outputs" / execution.run_id)
         return outputs
-
-
-def _materialise(value: Any) -> None:
-    if isinstance(value, File | Directory):
-        value.download()
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _materialise(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            _materialise(item)
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for field in dataclasses.fields(value):
-            _materialise(getattr(value, field.name))

@@ -36,6 +36,11 @@ def _load_module(target: str) -> ModuleType:
         sys.modules[name] = module
         spec.loader.exec_module(module)
         return module
+    # The current folder first, as `python -m` has it: the `stratoflow` script's own
+    # sys.path starts at its bin folder, where `stratoflow run mymod wf` would never look.
+    cwd = str(Path.cwd())
+    if "" not in sys.path and cwd not in sys.path:
+        sys.path.insert(0, cwd)
     try:
         return importlib.import_module(target)
     except ModuleNotFoundError as exc:

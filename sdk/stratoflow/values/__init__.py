@@ -13,7 +13,7 @@ from stratoflow.values._codec import (
     encode,
     sha256_hex,
 )
-from stratoflow.values._files import Directory, File, hash_directory, hash_file
+from stratoflow.values._files import Directory, File, hash_directory, hash_file, materialise_files
 from stratoflow.values._results import ItemResult
 from stratoflow.values._typeref import UnsupportedTypeError, is_assignable, resolve_class, typeref_of
 
@@ -36,6 +36,7 @@ __all__ = [
     "hash_directory",
     "hash_file",
     "is_assignable",
+    "materialise_files",
     "resolve_class",
     "sha256_hex",
     "typeref_of",

@@ -97,3 +97,25 @@ class LocalBlobStore:
         manifest = json.loads(self.get_bytes(uri))
         for rel, file_uri, _size in manifest["files"]:
             self.download(file_uri, dest / rel)
+
+    def local_copy(self, uri: str, name: str, *, tree: bool = False) -> Path:
+        """A copy of blob ``uri`` named ``name``, under ``<root>/files/<digest>/`` (made once).
+
+        A task reading a ``File`` sees its real name, and nothing lands in the system temp
+        directory. A copy, not a link: a task that writes to it must not corrupt the blob.
+        """
+        dest = self.root / "files" / Path(uri).name / name
+        if not dest.exists():
+            # Built beside its final place and renamed in, so concurrent readers see all or nothing.
+            staging = Path(tempfile.mkdtemp(dir=self.root / "blobs", prefix=".tmp-"))
+            try:
+                (self.download_tree if tree else self.download)(uri, staging / name)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    (staging / name).rename(dest)
+                except OSError:
+                    if not dest.exists():  # not a lost race with another reader: a real failure
+                        raise
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+        return dest

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
+import dataclasses
+import functools
 import hashlib
 import os
 import shutil
@@ -14,9 +17,26 @@ from stratoflow.errors import ConfigError
 if TYPE_CHECKING:
     from stratoflow.values._blobs import BlobStore
 
-__all__ = ["Directory", "File", "hash_directory", "hash_file"]
+__all__ = ["Directory", "File", "hash_directory", "hash_file", "materialise_files"]
 
 _CHUNK = 1 << 20
+
+
+@functools.cache
+def _download_root() -> Path:
+    """One temp folder per process for stores without local copies (S3), removed at exit."""
+    root = Path(tempfile.mkdtemp(prefix="stratoflow-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return root
+
+
+def _fetch(store: BlobStore, uri: str, name: str, *, tree: bool) -> str:
+    local_copy = getattr(store, "local_copy", None)
+    if local_copy is not None:
+        return str(local_copy(uri, name, tree=tree))
+    dest = Path(tempfile.mkdtemp(dir=_download_root())) / name
+    (store.download_tree if tree else store.download)(uri, dest)
+    return str(dest)
 
 
 def hash_file(path: str | os.PathLike[str]) -> tuple[str, int]:
@@ -89,9 +109,7 @@ class File:
         if self._local is None:
             if self._store is None:
                 raise ConfigError(f"cannot download {self.uri!r} outside a stratoflow run (no blob store)")
-            dest = Path(tempfile.mkdtemp(prefix="stratoflow-")) / (self._name or "file")
-            self._store.download(self.uri, dest)
-            self._local = str(dest)
+            self._local = _fetch(self._store, self.uri, self._name or "file", tree=False)
         return self._local
 
     def open(self, mode: str = "r", **kwargs: Any) -> IO[Any]:
@@ -153,9 +171,7 @@ class Directory:
         if self._local is None:
             if self._store is None:
                 raise ConfigError(f"cannot download {self.uri!r} outside a stratoflow run (no blob store)")
-            dest = Path(tempfile.mkdtemp(prefix="stratoflow-")) / (self._name or "dir")
-            self._store.download_tree(self.uri, dest)
-            self._local = str(dest)
+            self._local = _fetch(self._store, self.uri, self._name or "dir", tree=True)
         return self._local
 
     def content_hash(self) -> str:
@@ -182,3 +198,47 @@ class Directory:
 def copy_tree(src: Path, dest: Path) -> None:
     """Copy a directory tree (helper for blob stores)."""
     shutil.copytree(src, dest, dirs_exist_ok=True)
+
+
+def materialise_files(value: Any, root: Path) -> None:
+    """Copy every stored ``File``/``Directory`` in ``value`` to ``root/<its name>``; they then point there.
+
+    A run's outputs keep their names (``outputs/<run>/report.json``, not a blob digest);
+    two outputs with the same name go to ``root/2/<name>``, ``root/3/<name>``, ...
+    """
+    used: set[str] = set()
+
+    def place(name: str) -> Path:
+        rel, n = name, 1
+        while rel in used:
+            n += 1
+            rel = f"{n}/{name}"
+        used.add(rel)
+        return root / rel
+
+    def walk(item: Any) -> None:
+        if isinstance(item, File | Directory):
+            if item._store is not None:
+                is_file = isinstance(item, File)
+                dest = place(item.name or ("file" if is_file else "dir"))
+                (item._store.download if is_file else item._store.download_tree)(item.uri, dest)
+                item.uri = item._local = str(dest)
+                item._store = None
+        else:
+            for element in _children(item):
+                walk(element)
+
+    walk(value)
+
+
+def _children(item: Any) -> list[Any]:
+    """The values inside a decoded container (list, tuple, dict, dataclass, pydantic model)."""
+    if isinstance(item, list | tuple):
+        return list(item)
+    if isinstance(item, dict):
+        return list(item.values())
+    if dataclasses.is_dataclass(item) and not isinstance(item, type):
+        return [getattr(item, field.name) for field in dataclasses.fields(item)]
+    if hasattr(type(item), "model_fields"):  # a pydantic model
+        return [getattr(item, name) for name in type(item).model_fields]
+    return []

@@ -202,4 +202,6 @@ def run_local(
     run.literals.update(workflow_outputs(ctx))
     for variable in spec.outputs:
         run.outputs[variable.name] = values.decode(run.literals[variable.name], variable.type, blobs)
+    # Output files keep their names, in a folder of this run, not as blob digests.
+    values.materialise_files(run.outputs, home / "outputs" / run.run_id)
     return run

@@ -1,0 +1,119 @@
+"""``stratoflow run [OPTIONS] FILE_OR_MODULE WORKFLOW [--INPUT VALUE ...]``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from stratoflow import ir
+from stratoflow.errors import ConfigError
+from stratoflow.values import Directory, File
+
+__all__ = ["cmd_run"]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, File | Directory):
+        return value.download()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        return dump(mode="json")
+    return value
+
+
+def _outputs_json(spec: ir.WorkflowSpec, outputs: dict[str, Any]) -> Any:
+    return {v.name: _jsonable(outputs[v.name]) for v in spec.outputs}
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """While tasks run, their output (``print``, and subprocesses writing to fd 1) goes to stderr.
+
+    With ``--json`` stdout must hold the outputs only, so that ``| jq`` works.
+    """
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no fd 1 (an embedding host): redirecting sys.stdout is all there is
+        saved = None
+    if saved is not None:
+        os.dup2(2, 1)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stderr.flush()
+        if saved is not None:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
+def _split(args: argparse.Namespace) -> tuple[str, list[str]]:
+    if not args.rest:
+        raise ConfigError("run needs a WORKFLOW after FILE_OR_MODULE (stratoflow run FILE WORKFLOW ...)")
+    workflow, *pairs = args.rest
+    if workflow.startswith("-"):
+        raise ConfigError(
+            f"{workflow} after FILE_OR_MODULE: stratoflow run's options go before it "
+            "(stratoflow run [OPTIONS] FILE_OR_MODULE WORKFLOW [--INPUT VALUE ...])"
+        )
+    return workflow, pairs
+
+
+def _execute(args: argparse.Namespace, spec: ir.WorkflowSpec, inputs: dict[str, Any]) -> dict[str, Any]:
+    from stratoflow.cache import default_home  # noqa: PLC0415
+    from stratoflow.values import materialise_files  # noqa: PLC0415
+
+    if args.mode == "local":
+        from stratoflow.backends.local import RunOptions, run_recorded  # noqa: PLC0415
+
+        options = RunOptions(
+            max_workers=args.workers, use_cache=not args.no_cache, progress=None if not args.json else False
+        )
+        return run_recorded(spec, inputs, options, display=lambda outs: _outputs_json(spec, outs)).outputs
+    if args.mode == "sandbox":
+        from stratoflow.cli._sandbox import run_sandbox  # noqa: PLC0415
+
+        return run_sandbox(spec, inputs)
+    from stratoflow.client import Client  # noqa: PLC0415 - boto3 only for remote runs
+
+    execution = Client.from_stack(args.stack).submit(spec, inputs)
+    print(f"started {execution.run_id} ({execution.arn})", file=sys.stderr)
+    outputs = execution.wait(on_status=lambda status: print(f"  {status}", file=sys.stderr)).outputs()
+    materialise_files(outputs, default_home() / "outputs" / execution.run_id)  # keep names, off /tmp
+    return outputs
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Load, lower, check the inputs, run; print the outputs (only them, as JSON, with ``--json``)."""
+    from stratoflow.cli._args import parse_inputs  # noqa: PLC0415 - keep `--help` fast
+    from stratoflow.define import load_workflow  # noqa: PLC0415
+    from stratoflow.lower import lower  # noqa: PLC0415
+
+    workflow, pairs = _split(args)
+    spec = lower(load_workflow(args.target, workflow))
+    inputs = parse_inputs(spec, args.inputs, pairs)
+    with _stdout_to_stderr() if args.json else contextlib.nullcontext():
+        outputs = _execute(args, spec, inputs)
+        rendered = _outputs_json(spec, outputs)
+    if args.json:
+        print(json.dumps(rendered, sort_keys=True))
+    else:
+        print(f"workflow '{spec.name}' succeeded")
+        for name, value in rendered.items():
+            print(f"  {name} = {json.dumps(value)}")
+    return 0
