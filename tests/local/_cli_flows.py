@@ -61,3 +61,30 @@ def count_lines(data: File) -> int:
 def report(data: File, rows: int) -> tuple[File, int]:
     made = write_report(rows=rows)
     return made, count_lines(data=data)
+
+
+@task
+def seen_name(data: File) -> str:
+    """Where a task finds its input file: the path's last part is the file's own name."""
+    return data.path
+
+
+@workflow
+def input_path(data: File) -> str:
+    return seen_name(data=data)
+
+
+@task
+def twins(rows: int) -> list[File]:
+    out = []
+    for i in range(2):
+        folder = Path(os.environ["REPORT_DIR"]) / f"part{i}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "report.txt").write_text(f"part {i}\n" * rows, encoding="utf-8")
+        out.append(File(folder / "report.txt"))
+    return out
+
+
+@workflow
+def same_names(rows: int) -> list[File]:
+    return twins(rows=rows)

@@ -10,7 +10,7 @@ from stratoflow import ir
 from stratoflow.define._location import caller_location
 from stratoflow.define._task import TaskDef
 from stratoflow.define._trace import MapCall, MapOptions, Promise, active_trace, bind_inputs, constant_to_json
-from stratoflow.errors import DefinitionError, Problem
+from stratoflow.errors import DefinitionError, Problem, TaskFailedError
 from stratoflow.values import ValueTypeError
 
 __all__ = ["MapTaskDef", "map_task"]
@@ -102,6 +102,13 @@ class MapTaskDef(Generic[Item_co]):
         return cast(list[Item_co], promise)  # stands for the list while tracing
 
     def _run_plain(self, kwargs: dict[str, object]) -> list[Any]:
+        """A call outside a workflow: the items in order, with the task's retries and the ratio.
+
+        Retries are immediate (no backoff: this is a plain Python call, typically a unit test).
+        With ``min_success_ratio`` below 1 a failed item becomes ``None`` and too many failures
+        raise ``TaskFailedError`` (from the first item's exception), as in a workflow run; at 1
+        the first failed item's exception propagates unchanged, as a loop would.
+        """
         lists = {k: v for k, v in kwargs.items() if isinstance(v, list)}
         lengths = {len(v) for v in lists.values()}
         if len(lengths) > 1:
@@ -110,7 +117,35 @@ class MapTaskDef(Generic[Item_co]):
             )
         count = lengths.pop() if lengths else 0
         fixed = {**self.bound, **{k: v for k, v in kwargs.items() if k not in lists}}
-        return [self.task.fn(**fixed, **{k: v[i] for k, v in lists.items()}) for i in range(count)]
+        results: list[Any] = []
+        failures: list[tuple[int, Exception]] = []
+        for i in range(count):
+            try:
+                results.append(self._attempts(fixed, {k: v[i] for k, v in lists.items()}))
+            except Exception as exc:
+                if self.min_success_ratio >= 1:
+                    raise
+                failures.append((i, exc))
+                results.append(None)
+        if count and (count - len(failures)) / count < self.min_success_ratio:
+            shown = "; ".join(f"[{i}] {type(e).__name__}: {e}" for i, e in failures[:3])
+            raise TaskFailedError(
+                f"map_task({self.task.name}): {len(failures)} of {count} items failed, more than "
+                f"min_success_ratio={self.min_success_ratio:g} allows; first errors: {shown}",
+                node=f"map_{self.task.name}",
+                error_type=type(failures[0][1]).__name__,
+            ) from failures[0][1]
+        return results
+
+    def _attempts(self, fixed: dict[str, object], item: dict[str, object]) -> Any:
+        attempt = 0
+        while True:
+            try:
+                return self.task.fn(**fixed, **item)
+            except Exception:
+                attempt += 1
+                if attempt > self.task.spec.retries:
+                    raise
 
 
 def _is_list_for(value: object, item_type: ir.TypeRef) -> bool:
