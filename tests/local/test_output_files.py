@@ -4,7 +4,6 @@ and the module form of `stratoflow run` finds a module in the current folder."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -97,7 +96,7 @@ def test_runs_leave_nothing_in_the_temp_directory(
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False, env=env)
         assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "3\n"
-    assert sorted(os.listdir(temp)) == []
+    assert sorted(temp.iterdir()) == []
 
 
 MODULE = """\

@@ -94,7 +94,9 @@ def _parser() -> argparse.ArgumentParser:
     graph = commands.add_parser("graph", allow_abbrev=False, help="print the workflow's DAG as Mermaid")
     graph.add_argument("target", metavar="FILE_OR_MODULE")
     graph.add_argument("workflow", metavar="WORKFLOW")
-    compile_ = commands.add_parser("compile", allow_abbrev=False, help="print the Amazon States Language definition")
+    compile_ = commands.add_parser(
+        "compile", allow_abbrev=False, help="print the Amazon States Language definition"
+    )
     compile_.add_argument("target", metavar="FILE_OR_MODULE")
     compile_.add_argument("workflow", metavar="WORKFLOW")
     compile_.add_argument("-o", "--output", help="write the ASL to this file")

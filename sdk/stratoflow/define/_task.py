@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, ParamSpec, TypeVar, Unpack, overload
 
 from stratoflow import ir
+from stratoflow.define._code_hash import code_hash as task_code_hash
 from stratoflow.define._interface import Interface, extract_interface
 from stratoflow.define._location import caller_location, function_location
 from stratoflow.define._options import OptionsError, TaskKwargs, TaskOptions
@@ -37,15 +36,6 @@ def resolve_task(ref: str) -> Callable[..., Any]:
         obj = resolve_class(ref)
         fn = getattr(obj, "fn", obj)
     return fn
-
-
-def source_hash(fn: Callable[..., Any]) -> str:
-    """sha256 of the function's source text (bytecode if the source is unavailable)."""
-    try:
-        text = inspect.getsource(fn).encode()
-    except (OSError, TypeError):
-        text = fn.__code__.co_code
-    return hashlib.sha256(text).hexdigest()
 
 
 def outputs_for_call(trace: Trace, node_id: str, what: str, interface: Interface) -> Any:
@@ -114,7 +104,7 @@ def _build(
             fail(f"{what}: cache_ignore_input_vars names '{ignored}', which is not an input")
     if problems or options is None:
         raise DefinitionError(problems)
-    code_hash = source_hash(fn)
+    code_hash = task_code_hash(fn)  # its source and the user code it calls
     version = options.cache_version or f"src:{code_hash[:16]}"
     ref = f"{fn.__module__}:{fn.__qualname__}"
     spec = ir.TaskSpec(
