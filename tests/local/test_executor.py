@@ -188,8 +188,9 @@ def test_files_pass_between_tasks(fast_options: RunOptions, stratoflow_home: Pat
     assert text == "HELLO FILES"
     with loud.open(encoding="utf-8") as handle:
         assert handle.read() == "HELLO FILES"
-    # The output File is stored in the run's blob store, not left at the task's scratch path.
-    assert Path(loud.uri).resolve().is_relative_to(stratoflow_home.resolve() / "blobs")
+    # The output File is a copy in the run's outputs folder, not left at the task's scratch
+    # path (issue 14: under its own name, not the blob store's digest).
+    assert Path(loud.uri).resolve().parent == stratoflow_home.resolve() / "outputs" / result.run_id
 
 
 def test_a_file_input_is_read_by_a_task(tmp_path: Path, fast_options: RunOptions) -> None:

@@ -112,7 +112,9 @@ def _source(obj: Any) -> bytes:
         return inspect.getsource(obj).encode()
     except (OSError, TypeError):
         code = getattr(obj, "__code__", None)
-        return code.co_code if code is not None else obj.__qualname__.encode()
+        if isinstance(code, types.CodeType):
+            return code.co_code
+        return str(getattr(obj, "__qualname__", obj)).encode()
 
 
 def code_hash(fn: Callable[..., Any]) -> str:

@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from stratoflow import ir
 from stratoflow.define._interface import Interface
 from stratoflow.errors import Problem
-from stratoflow.ir import protocol
+
+# RESERVED_PREFIXES: where stratoflow writes its own objects in the data bucket. A trigger
+# there would start runs from stratoflow's own writes (a loop), so it is a definition error,
+# and the starter ignores such keys whatever the trigger says. Taken from the storage layout
+# itself, not ir.protocol, which loads pydantic (`import stratoflow` stays light).
+from stratoflow.ir._storage import RESERVED_PREFIXES
 
 __all__ = ["RESERVED_PREFIXES", "S3Trigger", "check_triggers"]
 
-RESERVED_PREFIXES = protocol.RESERVED_PREFIXES
-"""Where stratoflow writes its own objects in the data bucket. A trigger there would start
-runs from stratoflow's own writes (a loop), so it is a definition error, and the starter
-ignores such keys whatever the trigger says."""
 
 # S3 URL-encodes keys in some event formats (space -> '+', ':' -> '%3A'); with only these
 # characters a prefix or suffix reads the same encoded or not, and needs no escaping in an

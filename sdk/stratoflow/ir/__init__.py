@@ -1,30 +1,38 @@
 """The typed intermediate representation every backend consumes (pydantic, JSON, versioned).
 
 ``protocol`` is the wire contract around it: events, results, S3 layout, placeholders.
+
+The models (and ``protocol``) load on first attribute access (``ir.TaskSpec``), not on ``from stratoflow import
+ir``: pydantic's import and model classes are most of ``import stratoflow``'s time, and a
+program that only imports stratoflow (a CLI's ``--help``, a module defining nothing yet)
+should not pay for them.
 """
 
-from stratoflow.ir import _protocol as protocol
-from stratoflow.ir._models import (
-    SCHEMA_VERSION,
-    Binding,
-    CachePolicy,
-    DictBinding,
-    InputBinding,
-    JsonValue,
-    ListBinding,
-    LiteralBinding,
-    MapNode,
-    Node,
-    PromiseBinding,
-    ResourcesSpec,
-    SourceLocation,
-    TaskNode,
-    TaskSpec,
-    TriggerSpec,
-    TypeRef,
-    Variable,
-    WorkflowSpec,
-)
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from stratoflow.ir import _protocol as protocol
+    from stratoflow.ir._models import (
+        SCHEMA_VERSION,
+        Binding,
+        CachePolicy,
+        DictBinding,
+        InputBinding,
+        JsonValue,
+        ListBinding,
+        LiteralBinding,
+        MapNode,
+        Node,
+        PromiseBinding,
+        ResourcesSpec,
+        SourceLocation,
+        TaskNode,
+        TaskSpec,
+        TriggerSpec,
+        TypeRef,
+        Variable,
+        WorkflowSpec,
+    )
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -48,3 +56,18 @@ __all__ = [
     "WorkflowSpec",
     "protocol",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "protocol":
+        from stratoflow.ir import _protocol  # noqa: PLC0415 - loads pydantic, so on first use
+
+        globals()["protocol"] = _protocol
+        return _protocol
+    if name in __all__:
+        from stratoflow.ir import _models  # noqa: PLC0415 - the point of this module
+
+        value = getattr(_models, name)
+        globals()[name] = value  # later lookups are plain attribute reads
+        return value
+    raise AttributeError(f"module 'stratoflow.ir' has no attribute {name!r}")

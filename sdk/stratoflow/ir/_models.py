@@ -36,7 +36,8 @@ SCHEMA_VERSION = 1
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: schemas are built on first use, not at `import stratoflow` (most of its time).
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class SourceLocation(_Model):
@@ -260,6 +261,5 @@ def _upstream(bindings: object) -> list[str]:
     return list(seen)
 
 
-ListBinding.model_rebuild()
-DictBinding.model_rebuild()
-TypeRef.model_rebuild()
+# No model_rebuild() here: with defer_build the self-references (TypeRef.args, the nested
+# bindings) are resolved from this module's namespace when a model is first used.

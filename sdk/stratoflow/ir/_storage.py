@@ -8,9 +8,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from stratoflow.ir._models import WorkflowSpec
+if TYPE_CHECKING:  # an annotation only: importing this module must not load pydantic
+    from stratoflow.ir._models import WorkflowSpec
 
 __all__ = [
     "BLOBS_PREFIX",

@@ -18,14 +18,15 @@ import typing
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-from pydantic import JsonValue
+from typing import TYPE_CHECKING, Any
 
 from stratoflow import ir
 from stratoflow.values._blobs import BlobStore
 from stratoflow.values._files import Directory, File, hash_directory, hash_file
 from stratoflow.values._typeref import resolve_class, typeref_of
+
+if TYPE_CHECKING:  # only an annotation here: pydantic is not imported for it
+    from pydantic import JsonValue
 
 __all__ = [
     "INLINE_LIMIT_BYTES",

@@ -15,17 +15,24 @@ from stratoflow.values._files import Directory, File
 
 __all__ = ["UnsupportedTypeError", "is_assignable", "resolve_class", "typeref_of"]
 
-_SCALARS: dict[Any, ir.TypeRef] = {
-    int: ir.TypeRef(kind="int"),
-    float: ir.TypeRef(kind="float"),
-    str: ir.TypeRef(kind="str"),
-    bool: ir.TypeRef(kind="bool"),
-    bytes: ir.TypeRef(kind="bytes"),
-    type(None): ir.TypeRef(kind="none"),
-    None: ir.TypeRef(kind="none"),
-    File: ir.TypeRef(kind="file"),
-    Directory: ir.TypeRef(kind="directory"),
+# Kinds, not TypeRefs: building a model here would load pydantic on `import stratoflow`.
+_SCALARS: dict[Any, str] = {
+    int: "int",
+    float: "float",
+    str: "str",
+    bool: "bool",
+    bytes: "bytes",
+    type(None): "none",
+    None: "none",
+    File: "file",
+    Directory: "directory",
 }
+
+
+@cache
+def _scalar(kind: str) -> ir.TypeRef:
+    return ir.TypeRef(kind=kind)
+
 
 SUPPORTED = (
     "int, float, str, bool, None, bytes, list[T], dict[str, T], Optional[T], "
@@ -49,7 +56,7 @@ def _is_pydantic_model(annotation: Any) -> bool:
 def typeref_of(annotation: Any) -> ir.TypeRef:
     """Map a Python annotation to a TypeRef, or raise UnsupportedTypeError saying why."""
     if annotation in _SCALARS:
-        return _SCALARS[annotation]
+        return _scalar(_SCALARS[annotation])
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is list:
@@ -59,7 +66,7 @@ def typeref_of(annotation: Any) -> ir.TypeRef:
     if origin is dict:
         if len(args) != 2 or args[0] is not str:
             raise UnsupportedTypeError("dict keys must be str, e.g. dict[str, float]")
-        return ir.TypeRef(kind="dict", args=(_SCALARS[str], typeref_of(args[1])))
+        return ir.TypeRef(kind="dict", args=(_scalar("str"), typeref_of(args[1])))
     if origin in (Union, types.UnionType):
         others = [a for a in args if a is not type(None)]
         if len(others) == 1 and len(args) == 2:
