@@ -67,3 +67,28 @@ from stratoflow import accelerators
 assert "Client" in stratoflow.__all__
 """
     assert _loaded_after(body, subprocess_env) == []
+
+
+_LOADED = "import sys\n{body}\nprint(sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic'))"
+
+
+def test_import_stratoflow_does_not_load_pydantic(subprocess_env: dict[str, str]) -> None:
+    # pydantic and building the IR models were most of `import stratoflow`'s time (issue 14);
+    # the models load when first used (by the first @task), which the second probe proves.
+    probes = [
+        _LOADED.format(body="import stratoflow"),
+        _LOADED.format(body="import stratoflow.ir\nstratoflow.ir.TaskSpec"),
+    ]
+    outs = [
+        subprocess.run(
+            [sys.executable, "-c", probe],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+            env=subprocess_env,
+        ).stdout.strip()
+        for probe in probes
+    ]
+    assert outs[0] == "[]"
+    assert "'pydantic'" in outs[1]
