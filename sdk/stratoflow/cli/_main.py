@@ -20,6 +20,28 @@ __all__ = ["main"]
 EXIT_FAILED_RUN = 1
 EXIT_BAD_INPUT = 2
 
+# botocore's "you have not set AWS up" errors, by class name (botocore is only imported by
+# --remote): what is missing, in one line, instead of a traceback.
+_AWS_SETUP_ERRORS = {
+    "NoRegionError": "no AWS region is configured (set AWS_DEFAULT_REGION, or a region in ~/.aws/config)",
+    "NoCredentialsError": (
+        "no AWS credentials found (run `aws configure`, or set AWS_PROFILE, "
+        "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+    ),
+}
+
+
+def _aws_setup_error(exc: Exception) -> str | None:
+    """The one-line message for a missing AWS region/credentials/profile, or None if it is not that."""
+    if not type(exc).__module__.startswith("botocore"):
+        return None
+    name = type(exc).__name__
+    if name in _AWS_SETUP_ERRORS:
+        return _AWS_SETUP_ERRORS[name]
+    if name in ("ProfileNotFound", "PartialCredentialsError"):
+        return str(exc)
+    return None
+
 
 def _cmd_graph(args: argparse.Namespace) -> int:
     from stratoflow.backends.graph import to_mermaid  # noqa: PLC0415
@@ -147,4 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except SdkError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Exception as exc:
+        missing = _aws_setup_error(exc)
+        if missing is None:
+            raise
+        print(f"error: --remote: {missing}", file=sys.stderr)
         return EXIT_BAD_INPUT
