@@ -179,3 +179,22 @@ def test_without_json_task_output_stays_on_stdout(capsys: pytest.CaptureFixture[
     assert code == 0
     assert out.splitlines()[0] == "hello from the task"
     assert out.splitlines()[-2:] == ["workflow 'talks' succeeded", "  o0 = 2"]
+
+
+# --- --help after the workflow: its inputs ---------------------------------------------------------
+
+
+def test_help_after_the_workflow_lists_its_inputs(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = stratoflow(capsys, "run", FLOWS, "named_like_options", "--help")
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        f"usage: stratoflow run [OPTIONS] {FLOWS} named_like_options --n int [--w int] [--stack str] "
+        "[--s str] [--json int]",
+        "",
+        "inputs of workflow 'named_like_options':",
+        "  --n int  (required)",
+        "  --w int  (default 1)",
+        '  --stack str  (default "-")',
+        '  --s str  (default "-")',
+        "  --json int  (default 0)",
+    ]

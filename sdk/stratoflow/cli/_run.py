@@ -98,6 +98,21 @@ def _execute(args: argparse.Namespace, spec: ir.WorkflowSpec, inputs: dict[str, 
     return outputs
 
 
+def _print_inputs(spec: ir.WorkflowSpec, target: str) -> None:
+    """``stratoflow run FILE WORKFLOW --help``: the workflow's inputs, as flags."""
+    flags = " ".join(
+        f"[--{v.name} {v.type.render()}]" if v.has_default else f"--{v.name} {v.type.render()}"
+        for v in spec.inputs
+    )
+    print(f"usage: stratoflow run [OPTIONS] {target} {spec.name} {flags}".rstrip())
+    print(f"\ninputs of workflow '{spec.name}':")
+    for v in spec.inputs:
+        default = f"default {json.dumps(v.default)}" if v.has_default else "required"
+        print(f"  --{v.name} {v.type.render()}  ({default})")
+    if not spec.inputs:
+        print("  (none)")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Load, lower, check the inputs, run; print the outputs (only them, as JSON, with ``--json``)."""
     from stratoflow.cli._args import parse_inputs  # noqa: PLC0415 - keep `--help` fast
@@ -106,6 +121,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     workflow, pairs = _split(args)
     spec = lower(load_workflow(args.target, workflow))
+    if pairs in (["--help"], ["-h"]) and "help" not in {v.name for v in spec.inputs}:
+        _print_inputs(spec, args.target)
+        return 0
     inputs = parse_inputs(spec, args.inputs, pairs)
     with _stdout_to_stderr() if args.json else contextlib.nullcontext():
         outputs = _execute(args, spec, inputs)
