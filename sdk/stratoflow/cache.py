@@ -21,7 +21,11 @@ from stratoflow import ir
 from stratoflow.errors import CacheError
 from stratoflow.values import LiteralRef, canonical_json, sha256_hex
 
-__all__ = ["CacheEntry", "CacheStore", "SqliteCacheStore", "cache_key", "default_home"]
+__all__ = ["CacheEntry", "CacheEntryError", "CacheStore", "SqliteCacheStore", "cache_key", "default_home"]
+
+
+class CacheEntryError(CacheError):
+    """A stored cache entry that cannot be decoded or has the wrong shape: a miss, to be replaced."""
 
 _INTERFACE_JSON: dict[int, tuple[ir.TaskSpec, Any]] = {}
 
@@ -74,7 +78,18 @@ class CacheEntry:
 
     @staticmethod
     def parse_outputs(text: str) -> dict[str, LiteralRef]:
-        return {k: LiteralRef.from_json(v) for k, v in json.loads(text).items()}
+        """Decode stored outputs; anything but ``{name: literal}`` raises :class:`CacheEntryError`."""
+        try:
+            raw = json.loads(text)
+            if not isinstance(raw, dict):
+                raise TypeError(f"outputs are a {type(raw).__name__}, not an object")
+            outputs = {str(k): LiteralRef.from_json(v) for k, v in raw.items()}
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise CacheEntryError(f"undecodable outputs ({type(exc).__name__}: {exc})") from exc
+        for name, literal in outputs.items():
+            if not isinstance(literal.hash, str) or not (literal.uri is None or isinstance(literal.uri, str)):
+                raise CacheEntryError(f"output {name!r} is not a literal reference")
+        return outputs
 
 
 class CacheStore(Protocol):
@@ -120,8 +135,10 @@ class SqliteCacheStore:
         )
         if row is None:
             return None
+        if not all(isinstance(column, str) for column in row[:3]):
+            raise CacheEntryError("a column of the entry is not text")
         return CacheEntry(
-            task=row[0], version=row[1], outputs=CacheEntry.parse_outputs(row[2]), created=row[3]
+            task=row[0], version=row[1], outputs=CacheEntry.parse_outputs(row[2]), created=float(row[3])
         )
 
     def put(self, key: str, entry: CacheEntry) -> bool:
@@ -142,12 +159,11 @@ class SqliteCacheStore:
             .fetchall()
         )
         for key, task, version, outputs, created in rows:
-            yield (
-                key,
-                CacheEntry(
-                    task=task, version=version, outputs=CacheEntry.parse_outputs(outputs), created=created
-                ),
-            )
+            try:
+                parsed = CacheEntry.parse_outputs(outputs)
+            except CacheEntryError:
+                continue  # unusable: the next lookup of its key replaces it
+            yield key, CacheEntry(task=task, version=version, outputs=parsed, created=created)
 
     def clear(self, task: str | None = None) -> int:
         """Delete every entry (or those of one task); returns how many."""

@@ -16,6 +16,7 @@ __all__ = [
     "DefinitionError",
     "ExecutionError",
     "InputError",
+    "IntegrityError",
     "Problem",
     "SdkError",
     "TaskFailedError",
@@ -108,6 +109,15 @@ class TaskTimeoutError(TaskFailedError):
 
 class CacheError(ExecutionError):
     """The cache store could not be read or written."""
+
+
+class IntegrityError(ExecutionError):
+    """Stored bytes that are not what their name says: a blob whose sha256 is not its address, or a
+    spec key the runner refuses (outside the spec prefixes, not hash-named, or naming a non-task)."""
+
+    def __init__(self, message: str, *, uri: str) -> None:
+        self.uri = uri
+        super().__init__(message)
 
 
 class ConfigError(SdkError):

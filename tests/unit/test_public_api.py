@@ -68,6 +68,7 @@ EXPECTED_ERRORS = [
     "DefinitionError",
     "ExecutionError",
     "InputError",
+    "IntegrityError",
     "Problem",
     "SdkError",
     "TaskFailedError",

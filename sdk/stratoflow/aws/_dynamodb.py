@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from stratoflow.cache import CacheEntry
+from stratoflow.cache import CacheEntry, CacheEntryError
 from stratoflow.errors import CacheError
 from stratoflow.values import BlobStore, sha256_hex
 
@@ -39,17 +39,20 @@ class DynamoCacheStore:
         if item is None:
             return None
         # DynamoDB deletes expired items lazily (up to days later): treat them as gone now.
-        if "ttl" in item and int(item["ttl"]["N"]) <= int(time.time()):
-            return None
-        if "outputs_uri" in item:
-            outputs_text = self.blobs.get_bytes(item["outputs_uri"]["S"]).decode()
-        else:
-            outputs_text = item["outputs"]["S"]
+        try:
+            if "ttl" in item and int(item["ttl"]["N"]) <= int(time.time()):
+                return None
+            if "outputs_uri" in item:
+                outputs_text = self.blobs.get_bytes(item["outputs_uri"]["S"]).decode()
+            else:
+                outputs_text = item["outputs"]["S"]
+            task, version, created = item["task"]["S"], item["version"]["S"], float(item["created"]["N"])
+        except CacheEntryError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a missing attribute, a bad blob (IntegrityError, a 404)
+            raise CacheEntryError(f"unreadable item ({type(exc).__name__}: {exc})") from exc
         return CacheEntry(
-            task=item["task"]["S"],
-            version=item["version"]["S"],
-            outputs=CacheEntry.parse_outputs(outputs_text),
-            created=float(item["created"]["N"]),
+            task=task, version=version, outputs=CacheEntry.parse_outputs(outputs_text), created=created
         )
 
     def put(self, key: str, entry: CacheEntry) -> bool:

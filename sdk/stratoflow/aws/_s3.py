@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from stratoflow.errors import IntegrityError
 from stratoflow.ir import protocol
-from stratoflow.values import ItemResult, LiteralRef, RemoteFileError
+from stratoflow.values import ItemResult, LiteralRef, RemoteFileError, verify_stream
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -53,7 +54,11 @@ def object_exists(client: S3Client, bucket: str, key: str, version: str | None =
 
 
 class S3BlobStore:
-    """Content-addressed blobs (``protocol.blob_key``) in one (encrypted) bucket."""
+    """Content-addressed blobs (``protocol.blob_key``) in one (encrypted) bucket.
+
+    Reads are verified while they stream (``verify_stream``). Writes carry the SHA-256, so S3
+    rejects an upload whose bytes are not the blob, and replace a blob that fails verification.
+    """
 
     def __init__(self, client: S3Client, bucket: str, prefix: str = protocol.BLOBS_PREFIX) -> None:
         self.client = client
@@ -65,27 +70,49 @@ class S3BlobStore:
 
     def put_bytes(self, data: bytes, *, digest: str) -> str:
         key = self._key(digest)
-        if not self._exists(key):
-            self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
-        return f"s3://{self.bucket}/{key}"
+        uri = f"s3://{self.bucket}/{key}"
+        if not self.exists(uri):
+            checksum = base64.b64encode(bytes.fromhex(digest)).decode()
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ChecksumSHA256=checksum)
+        return uri
 
     def put_file(self, path: Path, *, digest: str) -> str:
         key = self._key(digest)
-        if not self._exists(key):
-            self.client.upload_file(str(path), self.bucket, key)
-        return f"s3://{self.bucket}/{key}"
+        uri = f"s3://{self.bucket}/{key}"
+        if not self.exists(uri):
+            # S3 keeps the SHA-256 it computed, so the next exists() is one HEAD, not a read.
+            self.client.upload_file(str(path), self.bucket, key, ExtraArgs={"ChecksumAlgorithm": "SHA256"})
+        return uri
+
+    def _chunks(self, bucket: str, key: str) -> Any:
+        body = self.client.get_object(Bucket=bucket, Key=key)["Body"]
+        return iter(lambda: body.read(1 << 20), b"")
 
     def get_bytes(self, uri: str) -> bytes:
         bucket, key = parse_s3_uri(uri)
-        data: bytes = self.client.get_object(Bucket=bucket, Key=key)["Body"].read()
-        return data
+        return verify_stream(self._chunks(bucket, key), uri)
 
     def _exists(self, key: str, bucket: str | None = None) -> bool:
         return object_exists(self.client, bucket or self.bucket, key)
 
     def exists(self, uri: str) -> bool:
+        """Whether the blob is there and intact: S3's own full-object SHA-256 when it matches the
+        address (one HEAD), else the bytes streamed through hashlib."""
         bucket, key = parse_s3_uri(uri)
-        return self._exists(key, bucket)
+        expected = protocol.blob_digest(key)
+        try:
+            head = self.client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+        except self.client.exceptions.ClientError as exc:
+            if _is_missing(exc):
+                return False
+            raise
+        if expected is None or _full_object_sha256(head) == expected:
+            return True
+        try:
+            verify_stream(self._chunks(bucket, key), uri, sink=lambda _chunk: None)
+        except IntegrityError:
+            return False
+        return True
 
     def adopt_remote(self, uri: str) -> tuple[str, str, int]:
         """Pin an object given by URI: (blob URI, sha256, size).
@@ -105,17 +132,15 @@ class S3BlobStore:
                 raise RemoteFileError(f"{uri} does not exist") from exc
             raise
         etag, size = head["ETag"], int(head["ContentLength"])
-        checksum = head.get("ChecksumSHA256")
-        if checksum and head.get("ChecksumType", "FULL_OBJECT") == "FULL_OBJECT" and "-" not in checksum:
-            digest = base64.b64decode(checksum).hex()
-        else:
+        digest = _full_object_sha256(head)
+        if digest is None:
             hasher = hashlib.sha256()
             body = self.client.get_object(Bucket=bucket, Key=key, IfMatch=etag)["Body"]
             for chunk in iter(lambda: body.read(1 << 20), b""):
                 hasher.update(chunk)
             digest = hasher.hexdigest()
         blob_key = self._key(digest)
-        if not self._exists(blob_key):
+        if not self.exists(f"s3://{self.bucket}/{blob_key}"):
             self.client.copy(
                 {"Bucket": bucket, "Key": key},
                 self.bucket,
@@ -125,14 +150,29 @@ class S3BlobStore:
         return f"s3://{self.bucket}/{blob_key}", digest, size
 
     def download(self, uri: str, dest: Path) -> None:
+        """Stream the blob to ``dest`` (via a temporary file: a bad blob leaves nothing behind)."""
         bucket, key = parse_s3_uri(uri)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        self.client.download_file(bucket, key, str(dest))
+        tmp = dest.with_name(f".{dest.name}.part")
+        try:
+            with open(tmp, "wb") as handle:
+                verify_stream(self._chunks(bucket, key), uri, sink=handle.write)
+            tmp.replace(dest)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def download_tree(self, uri: str, dest: Path) -> None:
         manifest = json.loads(self.get_bytes(uri))
         for rel, file_uri, _size in manifest["files"]:
             self.download(file_uri, dest / rel)
+
+
+def _full_object_sha256(head: Any) -> str | None:
+    """The hex SHA-256 S3 keeps for a whole object, if it has one (not a multipart composite)."""
+    checksum = head.get("ChecksumSHA256")
+    if checksum and head.get("ChecksumType", "FULL_OBJECT") == "FULL_OBJECT" and "-" not in checksum:
+        return base64.b64decode(checksum).hex()
+    return None
 
 
 class S3OutputStore:

@@ -19,8 +19,11 @@ __all__ = [
     "RESERVED_PREFIXES",
     "RUNS_PREFIX",
     "SPECS_PREFIX",
+    "RUN_ID_MAX",
+    "blob_digest",
     "blob_key",
     "definition_comment",
+    "dynamic_run_key",
     "dynamic_spec_key",
     "inputs_key",
     "map_inputs_key",
@@ -31,10 +34,13 @@ __all__ = [
     "map_results_prefix",
     "node_outputs_key",
     "node_outputs_prefix",
+    "run_id_problem",
     "run_prefix",
+    "spec_digest_ok",
     "spec_json_bytes",
     "spec_key",
     "spec_key_in_comment",
+    "spec_key_prefix",
     "trigger_prefix",
 ]
 
@@ -59,8 +65,30 @@ def spec_json_bytes(spec: WorkflowSpec) -> bytes:
     return json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":")).encode()
 
 
+_SPEC_DIGEST_CHARS: Final = 16
+
+
 def _content_key(prefix: str, name: str, body: bytes) -> str:
-    return f"{prefix}{name}/{hashlib.sha256(body).hexdigest()[:16]}.json"
+    return f"{prefix}{name}/{hashlib.sha256(body).hexdigest()[:_SPEC_DIGEST_CHARS]}.json"
+
+
+_SPEC_KEY: Final = re.compile(
+    rf"^({re.escape(SPECS_PREFIX)}|{re.escape(DYNAMIC_SPECS_PREFIX)})"
+    rf"[A-Za-z0-9_][A-Za-z0-9_.-]*/([0-9a-f]{{{_SPEC_DIGEST_CHARS}}})\.json$"
+)
+
+
+def spec_key_prefix(key: str) -> str | None:
+    """The prefix (``SPECS_PREFIX`` or ``DYNAMIC_SPECS_PREFIX``) of a well-formed, hash-named spec key;
+    ``None`` for any other key (the runner reads nothing else)."""
+    found = _SPEC_KEY.match(key)
+    return found.group(1) if found and ".." not in key else None
+
+
+def spec_digest_ok(key: str, body: bytes) -> bool:
+    """Whether ``body`` is the spec its hash-named ``key`` names (its sha256 prefix matches)."""
+    found = _SPEC_KEY.match(key)
+    return found is not None and hashlib.sha256(body).hexdigest()[:_SPEC_DIGEST_CHARS] == found.group(2)
 
 
 _SPEC_IN_COMMENT: Final = re.compile(rf"; spec ({re.escape(SPECS_PREFIX)}\S+\.json)")
@@ -92,6 +120,35 @@ def blob_key(digest: str, prefix: str = BLOBS_PREFIX) -> str:
     return f"{prefix}{digest[:2]}/{digest}"
 
 
+_BLOB_NAME: Final = re.compile(r"(?:^|/)([0-9a-f]{2})/([0-9a-f]{64})$")
+
+
+def blob_digest(uri: str) -> str | None:
+    """The SHA-256 a content-addressed blob's URI, key or path names (``.../<d[:2]>/<d>``), else ``None``.
+
+    Every reader checks the bytes it gets against it, so a changed blob is never served.
+    """
+    found = _BLOB_NAME.search(uri)
+    if found is None or found.group(2)[:2] != found.group(1):
+        return None
+    return found.group(2)
+
+
+RUN_ID_MAX: Final = 80
+"""Step Functions' limit on an execution name, which is a run's id."""
+_RUN_ID: Final = re.compile(rf"^[A-Za-z0-9_-]{{1,{RUN_ID_MAX}}}$")
+
+
+def run_id_problem(run_id: str) -> str | None:
+    """What is wrong with a caller-chosen run id (an execution name and an S3 key segment), or ``None``."""
+    if _RUN_ID.match(run_id):
+        return None
+    return (
+        f"run_id {run_id!r:.100} must be 1-{RUN_ID_MAX} characters of letters, digits, '-' and '_' "
+        f"(a Step Functions execution name and a key under {RUNS_PREFIX})"
+    )
+
+
 def run_prefix(run_id: str) -> str:
     """Where one execution keeps its inputs and node outputs."""
     return f"{RUNS_PREFIX}{run_id}/"
@@ -110,6 +167,12 @@ def node_outputs_prefix(run_id: str) -> str:
 def node_outputs_key(run_id: str, node_id: str) -> str:
     """One node's outputs in one run."""
     return f"{node_outputs_prefix(run_id)}{node_id}.json"
+
+
+def dynamic_run_key(run_id: str) -> str:
+    """A ``@dynamic`` sub-run's record (parent, node, spec key), written by the runner that planned it:
+    the interpreter's events are accepted only for a sub-run and sub-spec so recorded."""
+    return f"{run_prefix(run_id)}dynamic.json"
 
 
 def trigger_prefix(run_id: str) -> str:

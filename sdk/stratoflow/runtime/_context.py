@@ -7,17 +7,20 @@ result is remembered (only a finished, not abandoned, attempt); every cache site
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from stratoflow import ir
-from stratoflow.cache import CacheEntry, CacheStore, cache_key
+from stratoflow.cache import CacheEntry, CacheEntryError, CacheStore, cache_key
 from stratoflow.runtime._outputs import OutputStore
-from stratoflow.values import BlobStore, LiteralRef
+from stratoflow.values import BlobStore, LiteralRef, literal_problem
 
 __all__ = ["NodeCache", "NodeContext"]
+
+logger = logging.getLogger("stratoflow.cache")
 
 
 @dataclass
@@ -59,16 +62,38 @@ class NodeCache:
         return cache_key(self.task, {name: lit.hash for name, lit in inputs.items()})
 
     def lookup(self, key: str | None) -> dict[str, LiteralRef] | None:
-        """The cached outputs under ``key``, or ``None``. An entry whose blobs are gone is a miss,
-        and is deleted so that the recomputed result replaces it."""
+        """The cached outputs under ``key``, or ``None``.
+
+        An entry that cannot be decoded, has the wrong shape, was written for another task or
+        version, holds a value whose hash does not match, or names a missing or corrupted blob is a
+        miss: it is logged once and deleted, so the recomputed result replaces it.
+        """
         if key is None or self.store is None:
             return None
-        entry = self.store.get(key)
-        if entry is None:
-            return None
-        if all(lit.uri is None or self.blobs.exists(lit.uri) for lit in entry.outputs.values()):
-            return entry.outputs
+        try:
+            entry = self.store.get(key)
+        except CacheEntryError as exc:
+            problem: str | None = str(exc)
+        else:
+            if entry is None:
+                return None
+            problem = self._problem(entry)
+            if problem is None:
+                return entry.outputs
+        logger.warning("cache entry %s of task '%s' is unusable, recomputing: %s", key, self.task.name, problem)
         self.store.delete(key)
+        return None
+
+    def _problem(self, entry: CacheEntry) -> str | None:
+        if (entry.task, entry.version) != (self.task.ref, self.task.cache.version):
+            return f"written for {entry.task} version {entry.version!r}"
+        names = [v.name for v in self.task.outputs]
+        if sorted(entry.outputs) != sorted(names):
+            return f"its outputs are {sorted(entry.outputs)}, not {sorted(names)}"
+        for variable in self.task.outputs:
+            problem = literal_problem(entry.outputs[variable.name], variable.type, self.blobs)
+            if problem is not None:
+                return f"output '{variable.name}': {problem}"
         return None
 
     def remember(self, key: str | None, outputs: dict[str, LiteralRef]) -> None:

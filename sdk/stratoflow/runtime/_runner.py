@@ -15,7 +15,7 @@ from typing import Any
 
 from stratoflow import ir, values
 from stratoflow.define import resolve_task
-from stratoflow.errors import TaskFailedError
+from stratoflow.errors import IntegrityError, TaskFailedError
 from stratoflow.runtime._boundary import call_user
 from stratoflow.runtime._context import NodeCache, NodeContext
 from stratoflow.values import BlobStore, LiteralRef
@@ -90,11 +90,19 @@ def node_inputs(ctx: NodeContext, node: ir.TaskNode | ir.MapNode, task: ir.TaskS
     for variable in task.inputs:
         t = ir.TypeRef(kind="list", args=(variable.type,)) if variable.name in mapped else variable.type
         binding = node.inputs.get(variable.name)
-        if binding is not None:
-            resolved[variable.name] = resolve_binding(ctx, binding, t)
-        elif variable.has_default:
-            resolved[variable.name] = literal_from_constant(variable.default, t, ctx.blobs)
+        try:
+            if binding is not None:
+                resolved[variable.name] = resolve_binding(ctx, binding, t)
+            elif variable.has_default:
+                resolved[variable.name] = literal_from_constant(variable.default, t, ctx.blobs)
+        except IntegrityError as exc:
+            raise _bad_input(exc, node.id, variable.name) from exc
     return resolved
+
+
+def _bad_input(exc: IntegrityError, node: str, name: str) -> TaskFailedError:
+    # A real input's bytes are wrong: fail the node (never run it on wrong bytes), naming the input.
+    return TaskFailedError(f"node '{node}' input '{name}': {exc}", node=node, error_type="IntegrityError")
 
 
 def encode_outputs(
@@ -128,9 +136,17 @@ def encode_outputs(
     return encoded
 
 
-def _decode_inputs(task: ir.TaskSpec, inputs: Mapping[str, LiteralRef], blobs: BlobStore) -> dict[str, Any]:
+def _decode_inputs(
+    task: ir.TaskSpec, inputs: Mapping[str, LiteralRef], blobs: BlobStore, *, label: str | None = None
+) -> dict[str, Any]:
     types = {v.name: v.type for v in task.inputs}
-    return {name: values.decode(lit, types[name], blobs) for name, lit in inputs.items()}
+    decoded: dict[str, Any] = {}
+    for name, lit in inputs.items():
+        try:
+            decoded[name] = values.decode(lit, types[name], blobs)
+        except IntegrityError as exc:
+            raise _bad_input(exc, label or task.name, name) from exc
+    return decoded
 
 
 def run_task(
@@ -189,7 +205,7 @@ def _compute(
     label: str,
     attempt: int,
 ) -> dict[str, LiteralRef]:
-    kwargs = _decode_inputs(task, inputs, ctx.blobs)
+    kwargs = _decode_inputs(task, inputs, ctx.blobs, label=label)
     result = call_user(resolve_task(task.ref), kwargs, node=label, attempt=attempt)
     if ctx.cancelled.is_set():
         raise TaskFailedError(

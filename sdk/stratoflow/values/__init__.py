@@ -1,6 +1,6 @@
 """Values: supported types, the codec (value <-> literal reference), File/Directory, blob stores."""
 
-from stratoflow.values._blobs import BlobStore, LocalBlobStore
+from stratoflow.values._blobs import BlobStore, LocalBlobStore, verify_stream
 from stratoflow.values._codec import (
     INLINE_LIMIT_BYTES,
     LiteralRef,
@@ -14,6 +14,7 @@ from stratoflow.values._codec import (
     sha256_hex,
 )
 from stratoflow.values._files import Directory, File, hash_directory, hash_file, materialise_files
+from stratoflow.values._integrity import literal_problem
 from stratoflow.values._results import ItemResult
 from stratoflow.values._typeref import UnsupportedTypeError, is_assignable, resolve_class, typeref_of
 
@@ -36,8 +37,10 @@ __all__ = [
     "hash_directory",
     "hash_file",
     "is_assignable",
+    "literal_problem",
     "materialise_files",
     "resolve_class",
     "sha256_hex",
     "typeref_of",
+    "verify_stream",
 ]

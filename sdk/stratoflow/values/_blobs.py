@@ -1,20 +1,52 @@
 """Blob stores: where values too large to travel inline live (a directory locally, S3 on AWS).
 
-Blobs are content-addressed (``blobs/<sha256>``), written atomically, and never
-overwritten in place, so a reader never sees half a blob.
+Blobs are content-addressed (``blobs/<sha256>``) and written atomically, so a reader never
+sees half a blob. Every read checks the bytes against the address while streaming them
+(:func:`verify_stream`): a changed or truncated blob raises :class:`IntegrityError` and is
+never served. A write skips only a blob that is there *and* intact, and replaces any other.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-__all__ = ["BlobStore", "LocalBlobStore"]
+from stratoflow.errors import IntegrityError
+from stratoflow.ir import protocol
+
+__all__ = ["BlobStore", "LocalBlobStore", "verify_stream"]
+
+_CHUNK = 1 << 20
+
+
+def verify_stream(chunks: Iterable[bytes], uri: str, sink: Callable[[bytes], object] | None = None) -> bytes:
+    """Hash ``chunks`` as they pass (to ``sink``, else collected and returned) and raise
+    :class:`IntegrityError` unless their sha256 is the digest ``uri`` is named by.
+
+    A URI that is not content-addressed (``protocol.blob_digest`` is ``None``) is passed through.
+    """
+    expected = protocol.blob_digest(uri)
+    hasher = hashlib.sha256()
+    kept: list[bytes] = []
+    for chunk in chunks:
+        hasher.update(chunk)
+        if sink is None:
+            kept.append(chunk)
+        else:
+            sink(chunk)
+    if expected is not None and hasher.hexdigest() != expected:
+        raise IntegrityError(
+            f"blob {uri} is corrupted: its sha256 is {hasher.hexdigest()[:16]}..., "
+            f"not the {expected[:16]}... it is named by",
+            uri=uri,
+        )
+    return b"".join(kept)
 
 
 class BlobStore(Protocol):
@@ -33,7 +65,7 @@ class BlobStore(Protocol):
         ...
 
     def exists(self, uri: str) -> bool:
-        """Whether a blob is (still) there."""
+        """Whether a blob is (still) there and intact (its bytes hash to its address)."""
         ...
 
     def download(self, uri: str, dest: Path) -> None:
@@ -68,13 +100,13 @@ class LocalBlobStore:
 
     def put_bytes(self, data: bytes, *, digest: str) -> str:
         target = self._path(digest)
-        if not target.exists():
+        if not self.exists(str(target)):
             self._atomic_write(target, lambda handle: handle.write(data))
         return str(target)
 
     def put_file(self, path: Path, *, digest: str) -> str:
         target = self._path(digest)
-        if not target.exists():
+        if not self.exists(str(target)):
 
             def copy(handle: BinaryIO) -> None:
                 with open(path, "rb") as source:
@@ -83,15 +115,28 @@ class LocalBlobStore:
             self._atomic_write(target, copy)
         return str(target)
 
+    @staticmethod
+    def _chunks(handle: BinaryIO) -> Iterable[bytes]:
+        return iter(lambda: handle.read(_CHUNK), b"")
+
     def get_bytes(self, uri: str) -> bytes:
-        return Path(uri).read_bytes()
+        with open(uri, "rb") as handle:
+            return verify_stream(self._chunks(handle), uri)
 
     def exists(self, uri: str) -> bool:
-        return Path(uri).is_file()
+        try:
+            with open(uri, "rb") as handle:
+                verify_stream(self._chunks(handle), uri, sink=lambda _chunk: None)
+        except (OSError, IntegrityError):
+            return False
+        return True
 
     def download(self, uri: str, dest: Path) -> None:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(uri, dest)
+        def copy(handle: BinaryIO) -> None:
+            with open(uri, "rb") as source:
+                verify_stream(self._chunks(source), uri, sink=handle.write)
+
+        self._atomic_write(dest, copy)
 
     def download_tree(self, uri: str, dest: Path) -> None:
         manifest = json.loads(self.get_bytes(uri))
