@@ -12,7 +12,7 @@ from stratoflow.define._interface import Interface, extract_interface
 from stratoflow.define._location import caller_location, function_location
 from stratoflow.define._options import OptionsError, TaskKwargs, TaskOptions
 from stratoflow.define._trace import Promise, TaskCall, Trace, active_trace, bind_inputs
-from stratoflow.errors import DefinitionError, Problem
+from stratoflow.errors import DefinitionError, IntegrityError, Problem
 
 __all__ = ["TaskDef", "outputs_for_call", "register", "resolve_task", "task"]
 
@@ -34,7 +34,11 @@ def resolve_task(ref: str) -> Callable[..., Any]:
         from stratoflow.values import resolve_class  # noqa: PLC0415 - only off the fast path
 
         obj = resolve_class(ref)
-        fn = getattr(obj, "fn", obj)
+        # Only a decorated task runs: a spec naming any other callable (``subprocess:getoutput``)
+        # must not make the runner call it.
+        if not isinstance(obj, TaskDef):
+            raise IntegrityError(f"task ref {ref!r} does not name a stratoflow task: refused", uri=ref)
+        fn = obj.fn
     return fn
 
 

@@ -88,6 +88,7 @@ __all__ = [
     "DagNextResult",
     "DoneResult",
     "DynamicPlanResult",
+    "DynamicRunRecord",
     "FailureCause",
     "InterpreterInput",
     "MapItemsResult",
@@ -200,6 +201,17 @@ class InterpreterInput(BaseModel):
     run: str  # the sub-run's id, also the interpreter execution's name
     parent: str  # the parent run
     node: str  # the dynamic node
+
+
+class DynamicRunRecord(BaseModel):
+    """What the runner writes at ``dynamic_run_key(sub_run)`` when it plans a ``@dynamic`` node: the
+    interpreter's events are accepted only for a sub-run and sub-spec recorded so."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    parent: str
+    node: str
+    spec: str
 
 
 def interpreter_input(**fields: str | Path) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from stratoflow import ir
 from stratoflow.aws import DynamoCacheStore, S3BlobStore, S3OutputStore
-from stratoflow.errors import ConfigError, TaskFailedError
+from stratoflow.errors import ConfigError, IntegrityError, TaskFailedError
 from stratoflow.ir import protocol
 from stratoflow.runtime._dynamic import (
     DAG_BATCH,
@@ -77,16 +77,46 @@ _SPECS_LOCK = threading.Lock()
 
 
 def load_spec(env: AwsRunnerEnv, key: str) -> ir.WorkflowSpec:
-    """The IR stored at ``key`` (content-addressed, so it is cached for the process lifetime)."""
+    """The IR stored at ``key`` (content-addressed, so it is cached for the process lifetime).
+
+    Only what was deployed (or planned by this runner) is loaded: a key outside the spec
+    prefixes or not hash-named is refused unread, and bytes whose sha256 is not the one the
+    key names are refused unparsed.
+    """
+    if protocol.spec_key_prefix(key) is None:
+        raise IntegrityError(
+            f"spec key {key!r:.120} is not a hash-named key under {protocol.SPECS_PREFIX} or "
+            f"{protocol.DYNAMIC_SPECS_PREFIX}: refused",
+            uri=key,
+        )
     cache_key = (env.settings.bucket, key)
     with _SPECS_LOCK:
         spec = _SPECS.get(cache_key)
     if spec is None:
         body = env.s3.get_object(Bucket=env.settings.bucket, Key=key)["Body"].read()
+        if not protocol.spec_digest_ok(key, body):
+            raise IntegrityError(f"spec {key} does not hash to its name: refused", uri=key)
         spec = ir.WorkflowSpec.model_validate_json(body)
         with _SPECS_LOCK:
             _SPECS[cache_key] = spec
     return spec
+
+
+def _check_interpreter_event(event: protocol.NodeEvent, env: AwsRunnerEnv) -> None:
+    """The ``@dynamic`` interpreter's events name their sub-spec and sub-run from its execution input:
+    accept only a sub-run this runner planned (its record), with the sub-spec it planned."""
+    key = protocol.dynamic_run_key(event.run)
+    problem = f"{event.mode} event for run {event.run!r:.100} with spec {event.spec!r:.120}"
+    if protocol.spec_key_prefix(event.spec) != protocol.DYNAMIC_SPECS_PREFIX:
+        raise IntegrityError(f"{problem}: not a {protocol.DYNAMIC_SPECS_PREFIX} key: refused", uri=event.spec)
+    try:
+        record = protocol.DynamicRunRecord.model_validate_json(
+            env.s3.get_object(Bucket=env.settings.bucket, Key=key)["Body"].read()
+        )
+    except env.s3.exceptions.NoSuchKey as exc:
+        raise IntegrityError(f"{problem}: no dynamic sub-run was planned under that id: refused", uri=key) from exc
+    if record.spec != event.spec or sub_run_id(record.parent, record.node) != event.run:
+        raise IntegrityError(f"{problem}: not the sub-run and spec that were planned: refused", uri=key)
 
 
 def node_context(env: AwsRunnerEnv, run_id: str, spec: ir.WorkflowSpec) -> NodeContext:
@@ -107,6 +137,8 @@ Handler = Callable[[protocol.NodeEvent, AwsRunnerEnv, NodeContext], protocol.Res
 
 def run_node_event(event: protocol.NodeEvent, env: AwsRunnerEnv) -> protocol.Result:
     """Run one event (in ``CACHE_CHECK`` mode, only look the node up); the small result a state keeps."""
+    if event.mode in (protocol.Mode.DAG_NEXT, protocol.Mode.DAG_RUN):
+        _check_interpreter_event(event, env)
     spec = load_spec(env, event.spec)
     ctx = node_context(env, event.run, spec)
     return _HANDLERS[event.mode](event, env, ctx)
@@ -147,6 +179,13 @@ def _dynamic_plan(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext
     key = protocol.dynamic_spec_key(plan.spec.name, body)
     env.s3.put_object(Bucket=env.settings.bucket, Key=key, Body=body, ContentType="application/json")
     S3OutputStore(env.s3, env.settings.bucket, sub).write_inputs(plan.inputs)
+    record = protocol.DynamicRunRecord(parent=event.run, node=event.node, spec=key)
+    env.s3.put_object(
+        Bucket=env.settings.bucket,
+        Key=protocol.dynamic_run_key(sub),
+        Body=record.model_dump_json().encode(),
+        ContentType="application/json",
+    )
     return protocol.DynamicPlanResult(node=event.node, hit=False, run=sub, spec=key)
 
 
