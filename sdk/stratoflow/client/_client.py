@@ -205,7 +205,7 @@ class Client:
             sfn=self.sfn,
             bucket=self.bucket,
             state_machine_arn=arn,
-            run_id=run_id or f"{spec.name[:40]}-{uuid.uuid4().hex[:12]}",
+            run_id=f"{spec.name[:40]}-{uuid.uuid4().hex[:12]}" if run_id is None else run_id,
             spec=spec,
             inputs=inputs,
         )

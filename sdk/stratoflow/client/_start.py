@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from stratoflow import ir
 from stratoflow.aws import S3BlobStore, S3OutputStore
+from stratoflow.errors import InputError
+from stratoflow.ir import protocol
 from stratoflow.runtime import encode_inputs, validate_inputs
 
 if TYPE_CHECKING:
@@ -47,15 +49,22 @@ def start_run(
     ``once`` makes a repeated start harmless (an at-least-once event source): inputs that
     exist are neither computed (``spec`` and ``inputs`` may be callables, so nothing is read
     or copied) nor rewritten, and an execution that exists already is not an error.
-    Without it, the inputs are (over)written and ``ExecutionAlreadyExists`` is raised.
+    Without it, a taken ``run_id`` is an :class:`InputError` and the existing run's inputs are
+    left as they were (the write is conditional, ``If-None-Match: *``). A ``run_id`` that is not
+    a valid execution name is an :class:`InputError` before anything is written.
     """
+    problem = protocol.run_id_problem(run_id)
+    if problem is not None:
+        raise InputError(problem, input_name="run_id")
     store = S3OutputStore(s3, bucket, run_id)
     existed = once and store.inputs_exist()
     if not existed:
         workflow = spec() if callable(spec) else spec
         coerced = validate_inputs(workflow, inputs() if callable(inputs) else inputs)
         literals = encode_inputs(workflow, coerced, S3BlobStore(s3, bucket))
-        existed = store.write_inputs(literals, once=once)
+        existed = store.write_inputs(literals, once=True)
+        if existed and not once:
+            raise InputError(f"run_id {run_id!r} is taken: a run with that id exists", input_name="run_id")
     try:
         started = sfn.start_execution(stateMachineArn=state_machine_arn, name=run_id, input="{}")
     except sfn.exceptions.ExecutionAlreadyExists:
