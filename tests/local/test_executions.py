@@ -59,3 +59,40 @@ def test_a_plain_workflow_call_is_recorded_too() -> None:
 def test_show_of_an_unknown_run_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["executions", "show", "nope"]) == 2
     assert "no single local run matches 'nope'" in capsys.readouterr().err
+
+
+def test_a_sigkilled_run_is_shown_abandoned_not_running(
+    subprocess_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import subprocess
+    import sys
+    import textwrap
+
+    # A real local run whose process is SIGKILLed in the middle of its first task.
+    child = textwrap.dedent(
+        """
+        import os, signal
+        from stratoflow import task, workflow
+        from stratoflow.backends.local import RunOptions, run_recorded
+        from stratoflow.lower import lower
+
+        @task
+        def die(x: int) -> int:
+            os.kill(os.getpid(), signal.SIGKILL)
+            return x
+
+        @workflow
+        def killed(x: int) -> int:
+            return die(x=x)
+
+        run_recorded(lower(killed), {"x": 1}, RunOptions(progress=False))
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", child], env=subprocess_env, timeout=120, check=False)
+    assert proc.returncode == -9
+    (record,) = list(_history().list())
+    assert record.workflow == "killed"
+    assert record.status == "ABANDONED"
+    assert main(["executions", "ls"]) == 0
+    listing = capsys.readouterr().out
+    assert "ABANDONED" in listing and "RUNNING" not in listing

@@ -9,6 +9,8 @@ it never changes the run's result.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import time
 import uuid
@@ -52,6 +54,10 @@ class RunHistory:
                 "ref TEXT NOT NULL, status TEXT NOT NULL, started REAL NOT NULL, finished REAL, "
                 "outputs TEXT, error TEXT)"
             )
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+            for column, kind in (("pid", "INTEGER"), ("host", "TEXT")):
+                if column not in columns:  # a history written before runs recorded their process
+                    conn.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
@@ -61,8 +67,9 @@ class RunHistory:
     def start(self, run_id: str, spec: ir.WorkflowSpec) -> None:
         with self._connect() as conn:
             conn.execute(
-                "INSERT INTO runs (run_id, workflow, ref, status, started) VALUES (?, ?, ?, 'RUNNING', ?)",
-                (run_id, spec.name, spec.ref, time.time()),
+                "INSERT INTO runs (run_id, workflow, ref, status, started, pid, host) "
+                "VALUES (?, ?, ?, 'RUNNING', ?, ?, ?)",
+                (run_id, spec.name, spec.ref, time.time(), os.getpid(), socket.gethostname()),
             )
 
     def finish(self, run_id: str, status: str, *, outputs: Any = None, error: str | None = None) -> None:
@@ -79,7 +86,11 @@ class RunHistory:
             )
 
     def _record(self, row: tuple[Any, ...]) -> RunRecord:
-        run_id, workflow, ref, status, started, finished, outputs, error = row
+        run_id, workflow, ref, status, started, finished, outputs, error, pid, host = row
+        if status == "RUNNING" and _gone(pid, host):
+            # Its process was killed (SIGKILL, OOM, power): it can never finish, so it is not running.
+            status = "ABANDONED"
+            error = error or f"process {pid} on {host} ended without recording an outcome"
         return RunRecord(
             run_id, workflow, ref, status, started, finished, json.loads(outputs) if outputs else None, error
         )
@@ -87,16 +98,33 @@ class RunHistory:
     def list(self, limit: int = 20) -> Iterator[RunRecord]:
         """The newest runs first."""
         with self._connect() as conn:
-            rows = conn.execute("SELECT * FROM runs ORDER BY started DESC LIMIT ?", (limit,)).fetchall()
+            query = f"SELECT {_COLUMNS} FROM runs ORDER BY started DESC LIMIT ?"  # noqa: S608 - constant columns
+            rows = conn.execute(query, (limit,)).fetchall()
         yield from (self._record(row) for row in rows)
 
     def get(self, run_id: str) -> RunRecord | None:
         """A run by id, or by a unique prefix of its id."""
         with self._connect() as conn:
             rows = conn.execute(
-                "SELECT * FROM runs WHERE run_id LIKE ? || '%' ESCAPE '\\'", (_escape(run_id),)
+                f"SELECT {_COLUMNS} FROM runs WHERE run_id LIKE ? || '%' ESCAPE '\\'", (_escape(run_id),)
             ).fetchall()
         return self._record(rows[0]) if len(rows) == 1 else None
+
+
+_COLUMNS = "run_id, workflow, ref, status, started, finished, outputs, error, pid, host"
+
+
+def _gone(pid: int | None, host: str | None) -> bool:
+    """Whether a run's recorded process is known to have ended (only answerable on its own host)."""
+    if pid is None or host != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, someone else's
+    return False
 
 
 def _escape(text: str) -> str:
