@@ -43,17 +43,18 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
     """Run the node named in ``event``; raise the user's exception name on failure."""
     # Metrics live per invocation: a shared Metrics object is flushed by whichever
     # invocation ends first when several share a process (as map batches do when emulated).
-    return _run(event, EphemeralMetrics(namespace="stratoflow", service="task-runner"))
+    remaining = context.get_remaining_time_in_millis() / 1000
+    return _run(event, EphemeralMetrics(namespace="stratoflow", service="task-runner"), remaining)
 
 
-def _run(event: dict[str, Any], metrics: EphemeralMetrics) -> dict[str, object]:
+def _run(event: dict[str, Any], metrics: EphemeralMetrics, remaining: float | None = None) -> dict[str, object]:
     node_event = protocol.NodeEvent.model_validate(event)
     logger.append_keys(execution=node_event.run, node=node_event.node, mode=node_event.mode)
     settings = RunnerSettings.from_env()
     env = _env(settings.bucket, settings.cache_table, settings.cache_ttl_seconds)
     started = time.perf_counter()
     try:
-        result = run_node_event(node_event, env)
+        result = run_node_event(node_event, env, remaining_seconds=remaining)
     except TaskFailedError as exc:
         logger.warning("task failed", extra={"error_type": exc.error_type, "attempt": exc.attempt})
         metrics.add_metric(name="TaskFailed", unit=MetricUnit.Count, value=1)

@@ -135,13 +135,43 @@ def node_context(env: AwsRunnerEnv, run_id: str, spec: ir.WorkflowSpec) -> NodeC
 Handler = Callable[[protocol.NodeEvent, AwsRunnerEnv, NodeContext], protocol.Result]
 
 
-def run_node_event(event: protocol.NodeEvent, env: AwsRunnerEnv) -> protocol.Result:
-    """Run one event (in ``CACHE_CHECK`` mode, only look the node up); the small result a state keeps."""
+# Step Functions starts a state's timer before the runner starts: stop this much earlier.
+_DEADLINE_MARGIN_SECONDS = 0.5
+
+
+def run_node_event(
+    event: protocol.NodeEvent, env: AwsRunnerEnv, *, remaining_seconds: float | None = None
+) -> protocol.Result:
+    """Run one event (in ``CACHE_CHECK`` mode, only look the node up); the small result a state keeps.
+
+    ``remaining_seconds``: the invocation's time left (Lambda's context). A ``RUN`` attempt past its
+    deadline (this or the task's ``timeout``, after which the state has failed) writes nothing.
+    """
     if event.mode in (protocol.Mode.DAG_NEXT, protocol.Mode.DAG_RUN):
         _check_interpreter_event(event, env)
     spec = load_spec(env, event.spec)
     ctx = node_context(env, event.run, spec)
-    return _HANDLERS[event.mode](event, env, ctx)
+    seconds = _seconds_left(event, spec, remaining_seconds)
+    if seconds is None:
+        return _HANDLERS[event.mode](event, env, ctx)
+    # Past the deadline the execution has moved on (States.Timeout): like an abandoned local
+    # attempt, this one must then write neither its outputs nor a cache entry.
+    timer = threading.Timer(max(seconds, 0.0), ctx.cancelled.set)
+    timer.daemon = True
+    timer.start()
+    try:
+        return _HANDLERS[event.mode](event, env, ctx)
+    finally:
+        timer.cancel()
+
+
+def _seconds_left(event: protocol.NodeEvent, spec: ir.WorkflowSpec, remaining: float | None) -> float | None:
+    if event.mode != protocol.Mode.RUN:
+        return None
+    node = spec.node(event.node)
+    timeout = spec.tasks[node.task].timeout_seconds if isinstance(node, ir.TaskNode) else None
+    limits = [t - _DEADLINE_MARGIN_SECONDS for t in (timeout, remaining) if t is not None]
+    return min(limits) if limits else None
 
 
 def _run(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
