@@ -27,6 +27,7 @@ __all__ = ["CacheEntry", "CacheEntryError", "CacheStore", "SqliteCacheStore", "c
 class CacheEntryError(CacheError):
     """A stored cache entry that cannot be decoded or has the wrong shape: a miss, to be replaced."""
 
+
 _INTERFACE_JSON: dict[int, tuple[ir.TaskSpec, Any]] = {}
 
 

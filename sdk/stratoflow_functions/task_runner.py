@@ -47,7 +47,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
     return _run(event, EphemeralMetrics(namespace="stratoflow", service="task-runner"), remaining)
 
 
-def _run(event: dict[str, Any], metrics: EphemeralMetrics, remaining: float | None = None) -> dict[str, object]:
+def _run(
+    event: dict[str, Any], metrics: EphemeralMetrics, remaining: float | None = None
+) -> dict[str, object]:
     node_event = protocol.NodeEvent.model_validate(event)
     logger.append_keys(execution=node_event.run, node=node_event.node, mode=node_event.mode)
     settings = RunnerSettings.from_env()

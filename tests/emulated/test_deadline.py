@@ -28,5 +28,7 @@ def test_timed_out_cached_task_leaves_no_cache_entry_and_no_outputs() -> None:
         time.sleep(1.0)  # what the runner would write after the body returns
         items = sandbox.aws.client("dynamodb").scan(TableName=sandbox.table)["Items"]
         assert items == []
-        listed = sandbox.aws.client("s3").list_objects_v2(Bucket=sandbox.bucket, Prefix="runs/slow-run/nodes/")
+        listed = sandbox.aws.client("s3").list_objects_v2(
+            Bucket=sandbox.bucket, Prefix="runs/slow-run/nodes/"
+        )
         assert listed.get("KeyCount", 0) == 0

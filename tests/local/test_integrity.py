@@ -175,4 +175,7 @@ def test_malformed_sqlite_entry_is_a_logged_miss_that_is_replaced(
     assert "cached_double" in result.executed
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "unusable" in r.getMessage()]
     assert len(warnings) == 1
-    assert run(ct.doubled, fast_options, x=1, marker=str(marker)).cache_hits == {"cached_double", "cached_inc"}
+    assert run(ct.doubled, fast_options, x=1, marker=str(marker)).cache_hits == {
+        "cached_double",
+        "cached_inc",
+    }

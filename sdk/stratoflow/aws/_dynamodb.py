@@ -49,7 +49,7 @@ class DynamoCacheStore:
             task, version, created = item["task"]["S"], item["version"]["S"], float(item["created"]["N"])
         except CacheEntryError:
             raise
-        except Exception as exc:  # noqa: BLE001 - a missing attribute, a bad blob (IntegrityError, a 404)
+        except Exception as exc:
             raise CacheEntryError(f"unreadable item ({type(exc).__name__}: {exc})") from exc
         return CacheEntry(
             task=task, version=version, outputs=CacheEntry.parse_outputs(outputs_text), created=created

@@ -80,7 +80,9 @@ class NodeCache:
             problem = self._problem(entry)
             if problem is None:
                 return entry.outputs
-        logger.warning("cache entry %s of task '%s' is unusable, recomputing: %s", key, self.task.name, problem)
+        logger.warning(
+            "cache entry %s of task '%s' is unusable, recomputing: %s", key, self.task.name, problem
+        )
         self.store.delete(key)
         return None
 

@@ -114,7 +114,9 @@ def _check_interpreter_event(event: protocol.NodeEvent, env: AwsRunnerEnv) -> No
             env.s3.get_object(Bucket=env.settings.bucket, Key=key)["Body"].read()
         )
     except env.s3.exceptions.NoSuchKey as exc:
-        raise IntegrityError(f"{problem}: no dynamic sub-run was planned under that id: refused", uri=key) from exc
+        raise IntegrityError(
+            f"{problem}: no dynamic sub-run was planned under that id: refused", uri=key
+        ) from exc
     if record.spec != event.spec or sub_run_id(record.parent, record.node) != event.run:
         raise IntegrityError(f"{problem}: not the sub-run and spec that were planned: refused", uri=key)
 

@@ -106,7 +106,8 @@ class RunHistory:
         """A run by id, or by a unique prefix of its id."""
         with self._connect() as conn:
             rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM runs WHERE run_id LIKE ? || '%' ESCAPE '\\'", (_escape(run_id),)
+                f"SELECT {_COLUMNS} FROM runs WHERE run_id LIKE ? || '%' ESCAPE '\\'",  # noqa: S608 - constant
+                (_escape(run_id),),
             ).fetchall()
         return self._record(rows[0]) if len(rows) == 1 else None
 
