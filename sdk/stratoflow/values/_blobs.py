@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from stratoflow.errors import IntegrityError
-from stratoflow.ir import protocol
 
 __all__ = ["BlobStore", "LocalBlobStore", "verify_stream"]
 
@@ -31,6 +30,8 @@ def verify_stream(chunks: Iterable[bytes], uri: str, sink: Callable[[bytes], obj
 
     A URI that is not content-addressed (``protocol.blob_digest`` is ``None``) is passed through.
     """
+    from stratoflow.ir import protocol  # noqa: PLC0415 - keeps `import stratoflow` free of pydantic
+
     expected = protocol.blob_digest(uri)
     hasher = hashlib.sha256()
     kept: list[bytes] = []

@@ -12,7 +12,6 @@ from typing import Any
 
 from stratoflow import ir
 from stratoflow.errors import IntegrityError
-from stratoflow.ir import protocol
 from stratoflow.values._blobs import BlobStore
 from stratoflow.values._codec import (
     LiteralRef,
@@ -48,6 +47,8 @@ def _files_problem(value: Any, t: ir.TypeRef, store: BlobStore) -> str | None:  
         return None
     kind = t.kind
     if kind == "file":
+        from stratoflow.ir import protocol  # noqa: PLC0415 - keeps `import stratoflow` free of pydantic
+
         if protocol.blob_digest(value["uri"]) not in (None, value["sha256"]) or not store.exists(
             value["uri"]
         ):
