@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,13 +13,7 @@ from stratoflow.backends import asl
 from stratoflow.backends.asl import _batch, _checks, _map
 from stratoflow.errors import CompileError
 from stratoflow.ir import protocol
-from tests.compile.asl_cases import CASE_NAMES, HERE, chain_edges, dag_spec, fan_out_edges, load_case
-
-ERROR_CASES = HERE / "error_cases"
-
-
-def _line_of(path: Path, marker: str) -> int:
-    return next(i for i, line in enumerate(path.read_text().splitlines(), start=1) if marker in line)
+from tests.compile.asl_cases import CASE_NAMES, chain_edges, dag_spec, fan_out_edges, load_case
 
 
 @pytest.mark.parametrize("case", CASE_NAMES)
@@ -138,32 +132,87 @@ def test_long_and_odd_node_ids_become_valid_unique_state_names() -> None:
     assert all(len(name) <= 80 for name in states)
 
 
-def test_map_task_over_a_fargate_task_is_a_compile_error_at_the_map_line() -> None:
-    from stratoflow.lower import lower
-    from tests.compile.error_cases.map_fargate import map_fargate
+def _map_child(case: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    compiled = asl.compile_workflow(load_case(case))
+    states = compiled.definition["States"]
+    node = next(name for name, s in states.items() if s["Type"] == "Map")
+    return states, states[node]
 
-    path = ERROR_CASES / "map_fargate.py"
+
+def test_a_map_over_a_fargate_task_runs_one_batch_per_container_in_standard_children() -> None:
+    states, map_state = _map_child("map_fargate")
+    assert map_state["ItemProcessor"]["ProcessorConfig"] == {
+        "Mode": "DISTRIBUTED",
+        "ExecutionType": "STANDARD",
+    }
+    # The batch size is map_prepare's (run time), parked in the payload and restored after gather.
+    assert map_state["ItemBatcher"] == {
+        "MaxItemsPerBatchPath": "$.map.batch_size",
+        "BatchInput": {"run.$": "$$.Execution.Name"},
+    }
+    prepare = states[map_state["Label"] + "__prepare"]
+    assert prepare["ResultPath"] == "$.map"
+    assert prepare["ResultSelector"] == {
+        "batch_size.$": "$.Payload.batch_size",
+        "batch_timeout.$": "$.Payload.batch_timeout",
+    }
+    assert states[states["map_train__gather"]["Next"]]["OutputPath"] == "$.input"
+    (batch,) = map_state["ItemProcessor"]["States"].values()
+    assert batch["Resource"] == "arn:aws:states:::ecs:runTask.sync"
+    assert batch["OutputPath"] is None and batch["End"] is True
+    assert "TimeoutSeconds" not in batch and "TimeoutSecondsPath" not in batch
+    env = {e["Name"]: e for e in batch["Parameters"]["Overrides"]["ContainerOverrides"][0]["Environment"]}
+    assert env[protocol.ENV_RUN] == {"Name": protocol.ENV_RUN, "Value.$": "$.BatchInput.run"}
+    assert env[protocol.ENV_MODE]["Value"] == protocol.Mode.MAP_ITEMS.value
+    assert env[protocol.ENV_ITEMS]["Value.$"] == "States.JsonToString($.Items)"
+
+
+def test_an_interruptible_container_map_retries_batches_on_spot_then_on_demand() -> None:
+    _, map_state = _map_child("map_fargate_spot")
+    assert map_state["MaxConcurrency"] == 20
+    assert map_state["ToleratedFailurePercentage"] == 10
+    assert map_state["ItemBatcher"]["BatchInput"] == {
+        "run.$": "$$.Execution.Name",
+        "timeout.$": "$.map.batch_timeout",
+    }
+    child = map_state["ItemProcessor"]["States"]
+    spot, on_demand = child["map_predict__batch"], child["map_predict__batch__on_demand"]
+    assert spot["Parameters"]["CapacityProviderStrategy"] == [
+        {"CapacityProvider": "FARGATE_SPOT", "Weight": 1}
+    ]
+    assert spot["Retry"][0]["MaxAttempts"] == 1
+    assert on_demand["Parameters"]["LaunchType"] == "FARGATE" and "Retry" not in on_demand
+    assert spot["TimeoutSecondsPath"] == on_demand["TimeoutSecondsPath"] == "$.BatchInput.timeout"
+    assert spot["OutputPath"] is None and on_demand["OutputPath"] is None
+    choice = child["map_predict__batch__interrupted"]
+    assert choice["Choices"][1]["Next"] == "map_predict__batch__on_demand"
+
+
+def test_a_map_over_a_gpu_task_submits_one_batch_job_per_batch() -> None:
+    _, map_state = _map_child("map_batch")
+    (job,) = map_state["ItemProcessor"]["States"].values()
+    assert job["Resource"] == "arn:aws:states:::batch:submitJob.sync"
+    names = {e["Name"] for e in job["Parameters"]["ContainerOverrides"]["Environment"]}
+    assert names == {
+        protocol.ENV_RUN,
+        protocol.ENV_SPEC,
+        protocol.ENV_NODE,
+        protocol.ENV_MODE,
+        protocol.ENV_ITEMS,
+    }
+
+
+def test_a_container_batch_larger_than_the_overrides_limit_allows_is_a_compile_error() -> None:
+    spec = load_case("map_fargate")
+    (node,) = spec.nodes
+    assert isinstance(node, ir.MapNode)
+    too_big = spec.model_copy(update={"nodes": [node.model_copy(update={"batch_size": 501})]})
     with pytest.raises(CompileError) as info:
-        asl.compile_workflow(lower(map_fargate))
+        asl.compile_workflow(too_big)
     (problem,) = info.value.problems
-    assert problem.line == _line_of(path, "map_task(train)")
-    assert Path(problem.path).resolve() == path
-    assert problem.message.startswith("map_task over a task that needs Fargate is not supported yet")
-    assert "node 'map_train'" in problem.message
-
-
-def test_map_task_over_a_gpu_task_is_a_compile_error_naming_aws_batch() -> None:
-    from stratoflow.lower import lower
-    from tests.compile.error_cases.map_batch import map_batch
-
-    path = ERROR_CASES / "map_batch.py"
-    with pytest.raises(CompileError) as info:
-        asl.compile_workflow(lower(map_batch))
-    (problem,) = info.value.problems
-    assert problem.line == _line_of(path, "map_task(embed)")
     assert problem.message == (
-        "map_task over a task that needs AWS Batch is not supported yet "
-        "(node 'map_embed', task 'embed': Fargate has no GPUs)"
+        "map node 'map_train': batch_size=501 is more than a container batch takes (500: its "
+        "indices travel in the container's environment, which ECS caps at 8 KiB)"
     )
 
 

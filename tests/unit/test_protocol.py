@@ -146,8 +146,12 @@ def test_placeholders_errors_keys_and_environment_are_the_protocol_s(
         for override in overrides if isinstance(overrides, list) else [overrides]:
             if isinstance(overrides, list):
                 assert override["Name"] == protocol.CONTAINER_NAME
-            names = {entry["Name"] for entry in override["Environment"]}
-            assert names == {protocol.ENV_RUN, protocol.ENV_SPEC, protocol.ENV_NODE}
+            entries = {entry["Name"]: entry for entry in override["Environment"]}
+            event = {protocol.ENV_RUN, protocol.ENV_SPEC, protocol.ENV_NODE}
+            if protocol.ENV_MODE in entries:  # a container map's batch: the map_items event
+                assert entries[protocol.ENV_MODE]["Value"] == protocol.Mode.MAP_ITEMS.value
+                event |= {protocol.ENV_MODE, protocol.ENV_ITEMS}
+            assert set(entries) == event, label
 
 
 def test_the_sandbox_fills_every_fixed_placeholder() -> None:
@@ -160,6 +164,34 @@ def test_the_container_reads_the_event_the_compiler_passes() -> None:
     environ = {e["Name"]: e.get("Value", "execution-name") for e in overrides["Environment"]}
     event = protocol.container_event(environ)
     assert event.mode is protocol.Mode.RUN and event.run == "execution-name"
+
+
+def test_a_container_batch_reads_the_map_items_event_the_compiler_passes() -> None:
+    definition = next(d for label, d, _ in DEFINITIONS if label == "map_fargate")
+    overrides = next(s for s in _dicts(definition) if "ContainerOverrides" in s)["ContainerOverrides"][0]
+    # What the batch state fills in: the run from BatchInput, the indices as a JSON string.
+    filled = {"$.BatchInput.run": "the-run", "States.JsonToString($.Items)": "[20,21,22]"}
+    environ = {e["Name"]: e.get("Value") or filled[e["Value.$"]] for e in overrides["Environment"]}
+    event = protocol.container_event(environ)
+    assert (event.mode, event.run, event.items) == (protocol.Mode.MAP_ITEMS, "the-run", [20, 21, 22])
+    assert event.node == "map_train"
+
+
+def test_the_largest_container_batch_fits_the_ecs_overrides_limit() -> None:
+    definition = next(d for label, d, _ in DEFINITIONS if label == "map_fargate")
+    overrides = next(s for s in _dicts(definition) if "ContainerOverrides" in s)["ContainerOverrides"][0]
+    worst = json.dumps(
+        list(range(9_999_999 - protocol.MAX_CONTAINER_BATCH, 9_999_999)), separators=(",", ":")
+    )
+    environment = [
+        {
+            "name": e["Name"],
+            "value": e.get("Value") or (worst if e["Name"] == protocol.ENV_ITEMS else "r" * 80),
+        }
+        for e in overrides["Environment"]
+    ]
+    body = json.dumps({"containerOverrides": [{"name": overrides["Name"], "environment": environment}]})
+    assert len(body.encode()) < 8192
 
 
 def test_map_items_key_is_what_the_item_reader_formats() -> None:

@@ -295,13 +295,30 @@ class S3OutputStore:
             for entry in page.get("Contents", []):
                 batch = self._get_json(entry["Key"])
                 for index, raw in batch.items():
-                    results[int(index)] = ItemResult(
-                        output=None if raw["o"] is None else LiteralRef.from_json(raw["o"]),
-                        error=raw["error"],
-                        error_type=raw["error_type"],
-                        cache_hit=raw["hit"],
-                    )
+                    results[int(index)] = _item_result(raw)
         return results
+
+    def read_map_batch(self, node_id: str, indices: Sequence[int]) -> dict[int, ItemResult]:
+        """What an earlier run of this batch stored (a batch's object is named after its first index)."""
+        if not indices:
+            return {}
+        try:
+            raw = self._get_json(protocol.map_results_key(self.run_id, node_id, min(indices)))
+        except self.client.exceptions.ClientError as exc:
+            if _is_missing(exc):
+                return {}
+            raise
+        wanted = set(indices)
+        return {int(i): _item_result(r) for i, r in raw.items() if int(i) in wanted}
 
     def map_count(self, node_id: str) -> int:
         return int(self._get_json(protocol.map_meta_key(self.run_id, node_id))["count"])
+
+
+def _item_result(raw: dict[str, Any]) -> ItemResult:
+    return ItemResult(
+        output=None if raw["o"] is None else LiteralRef.from_json(raw["o"]),
+        error=raw["error"],
+        error_type=raw["error_type"],
+        cache_hit=raw["hit"],
+    )

@@ -66,12 +66,15 @@ __all__ = [
     "ENV_BUCKET",
     "ENV_CACHE_TABLE",
     "ENV_CACHE_TTL_DAYS",
+    "ENV_ITEMS",
+    "ENV_MODE",
     "ENV_NODE",
     "ENV_RUN",
     "ENV_SPEC",
     "ENV_TRIGGERS",
     "EXECUTION_NAME",
     "LAMBDA_TRANSIENT_ERRORS",
+    "MAX_CONTAINER_BATCH",
     "PLACEHOLDER_PATTERN",
     "RESERVED_PREFIXES",
     "RESULTS",
@@ -257,9 +260,16 @@ class CacheCheckResult(Result):
 
 
 class MapPrepareResult(Result):
-    """``map_prepare``: how many items the Distributed Map will read."""
+    """``map_prepare``: how many items the Distributed Map will read, and how to batch them.
+
+    ``batch_size`` is the container-map batch (``ItemBatcher.MaxItemsPerBatchPath``) and
+    ``batch_timeout`` the seconds one such batch may take (``TimeoutSecondsPath``; 0 when
+    the task declares no timeout); a Lambda map's batcher is literal and ignores both.
+    """
 
     count: int
+    batch_size: int = 1
+    batch_timeout: int = 0
 
 
 class MapItemsResult(Result):
@@ -463,7 +473,14 @@ CONTAINER_NAME: Final = "task"
 ENV_RUN: Final = "STRATOFLOW_RUN"
 ENV_SPEC: Final = "STRATOFLOW_SPEC"
 ENV_NODE: Final = "STRATOFLOW_NODE"
-"""The event of a Fargate task, passed as container environment overrides."""
+ENV_MODE: Final = "STRATOFLOW_MODE"
+ENV_ITEMS: Final = "STRATOFLOW_ITEMS"
+"""The event of a container task, passed as container environment overrides (mode and items
+only for a container map's batch: ``map_items`` and the JSON list of the batch's indices)."""
+
+MAX_CONTAINER_BATCH: Final = 500
+"""Most items one container batch takes. The indices travel as JSON in ``ENV_ITEMS``, and ECS
+caps a RunTask's ``overrides`` at 8 KiB: 500 indices below 10,000,000 are under 4.5 KB."""
 
 ENV_BUCKET: Final = "STRATOFLOW_BUCKET"
 ENV_CACHE_TABLE: Final = "STRATOFLOW_CACHE_TABLE"
@@ -472,10 +489,26 @@ ENV_TRIGGERS: Final = "STRATOFLOW_TRIGGERS"
 """Settings of the runner and the trigger starter (set by the stack, or the sandbox)."""
 
 
-def container_environment(*, run: str | Path, spec: str | Path, node: str | Path) -> list[dict[str, str]]:
-    """The ``Environment`` override carrying one event to a container (:class:`Path` values as ``.$``)."""
+def container_environment(
+    *,
+    run: str | Path,
+    spec: str | Path,
+    node: str | Path,
+    mode: Mode | None = None,
+    items: Path | None = None,
+) -> list[dict[str, str]]:
+    """The ``Environment`` override carrying one event to a container (:class:`Path` values as ``.$``).
+
+    ``items`` must evaluate to a JSON *string* (``States.JsonToString($.Items)``): container
+    environment values are strings.
+    """
+    fields: list[tuple[str, str | Path]] = [(ENV_RUN, run), (ENV_SPEC, spec), (ENV_NODE, node)]
+    if mode is not None:
+        fields.append((ENV_MODE, mode.value))
+    if items is not None:
+        fields.append((ENV_ITEMS, items))
     entries: list[dict[str, str]] = []
-    for name, value in ((ENV_RUN, run), (ENV_SPEC, spec), (ENV_NODE, node)):
+    for name, value in fields:
         if isinstance(value, Path):
             entries.append({"Name": name, "Value.$": value.expr})
         else:
@@ -484,5 +517,20 @@ def container_environment(*, run: str | Path, spec: str | Path, node: str | Path
 
 
 def container_event(environ: Mapping[str, str]) -> NodeEvent:
-    """The event a container was started with (raises ``KeyError`` naming a missing variable)."""
-    return NodeEvent(run=environ[ENV_RUN], spec=environ[ENV_SPEC], node=environ[ENV_NODE])
+    """The event a container was started with (raises ``KeyError`` naming a missing variable).
+
+    Raises ``ValueError`` (pydantic's) when ``ENV_MODE`` or ``ENV_ITEMS`` holds something else
+    than a mode and a JSON list of indices.
+    """
+    mode = environ.get(ENV_MODE) or Mode.RUN
+    raw_items = environ.get(ENV_ITEMS)
+    items = None if raw_items is None else json.loads(raw_items)
+    return NodeEvent.model_validate(
+        {
+            "run": environ[ENV_RUN],
+            "spec": environ[ENV_SPEC],
+            "node": environ[ENV_NODE],
+            "mode": mode,
+            "items": items,
+        }
+    )

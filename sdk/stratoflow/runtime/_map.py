@@ -7,24 +7,37 @@ run items: run the task on some indices, each item cached on its own, each with 
     fails its whole batch.
 gather: assemble the typed output list in item order (failed items are ``None``) and
     fail the node if fewer than ``min_success_ratio`` of the items succeeded.
+
+A batch of a task that runs in a container on AWS (Fargate, Batch, their Spot forms)
+checkpoints: it stores its results after every item, and a re-run of the same batch (a Spot
+retry, the on-demand fallback) starts by reading them and skips the items already finished,
+so an interrupted container's finished items are not called again, cached or not.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
-from stratoflow import ir, values
+from stratoflow import ir, routing, values
 from stratoflow.errors import TaskFailedError
+from stratoflow.ir import protocol
 from stratoflow.runtime._retry import with_attempts
 from stratoflow.runtime._runner import NodeContext, node_inputs, run_task
 from stratoflow.values import ItemResult, LiteralRef
 
 __all__ = [
+    "CONTAINER_START_ALLOWANCE",
+    "DEFAULT_CONTAINER_WIDTH",
+    "MAX_BATCH_SECONDS",
+    "MIN_CONTAINER_BATCH",
     "ItemResult",
     "MapStore",
     "cached_map_items",
+    "container_batching",
     "gather_map",
+    "map_batching",
     "map_output_type",
     "prepare_map",
     "run_map_item",
@@ -42,6 +55,10 @@ class MapStore(Protocol):
     def write_map_results(self, node_id: str, results: dict[int, ItemResult]) -> None: ...
 
     def read_map_results(self, node_id: str, count: int) -> dict[int, ItemResult]: ...
+
+    def read_map_batch(self, node_id: str, indices: Sequence[int]) -> dict[int, ItemResult]:
+        """The results a previous run of this batch (same indices) stored."""
+        ...
 
     def map_count(self, node_id: str) -> int: ...
 
@@ -115,17 +132,96 @@ def run_map_item(
     return ItemResult(output=outputs.get("o0"), cache_hit=hit)
 
 
+def runs_in_container(task: ir.TaskSpec) -> bool:
+    """Whether ``task`` runs in a container on AWS (a task no target fits runs only locally)."""
+    try:
+        target = routing.route(
+            task.requests,
+            interruptible=task.interruptible,
+            timeout_seconds=task.timeout_seconds,
+            compute=task.compute,
+        ).target
+    except routing.RoutingError:
+        return False
+    return target != "lambda"
+
+
 def run_map_items(
     ctx: NodeContext, node_id: str, indices: Sequence[int], *, retry_base_seconds: float = 1.0
 ) -> dict[int, ItemResult]:
-    """Run the items at ``indices`` (a batch) and store their results; never raises for an item."""
+    """Run the items at ``indices`` (a batch) and store their results; never raises for an item.
+
+    A container task's batch checkpoints after every item and skips the items an earlier
+    run of the same batch finished (module docstring). A Lambda batch stores once at the
+    end: its items are quick, and one write per item would cost more than it saves.
+    """
     _, task = _map_node(ctx, node_id)
     store = _store(ctx)
-    inputs = store.read_map_inputs(node_id, indices)
-    results = {i: run_map_item(ctx, task, inputs[i], f"{node_id}[{i}]", retry_base_seconds) for i in indices}
-    if not ctx.cancelled.is_set():
+    order = sorted(indices)  # the batch's results object is named after its first index
+    checkpoint = runs_in_container(task)
+    results = store.read_map_batch(node_id, order) if checkpoint else {}
+    todo = [i for i in order if i not in results]
+    inputs = store.read_map_inputs(node_id, todo)
+    for i in todo:
+        results[i] = run_map_item(ctx, task, inputs[i], f"{node_id}[{i}]", retry_base_seconds)
+        if checkpoint and not ctx.cancelled.is_set():
+            store.write_map_results(node_id, {j: results[j] for j in order if j in results})
+    if not checkpoint and not ctx.cancelled.is_set():
         store.write_map_results(node_id, results)
     return results
+
+
+CONTAINER_START_ALLOWANCE: Final = 600
+"""Seconds a container batch's limit allows for start-up (capacity, image pull, boot)."""
+
+DEFAULT_CONTAINER_WIDTH: Final = 100
+"""Containers a container map runs at once when ``concurrency`` is not set."""
+
+MIN_CONTAINER_BATCH: Final = 10
+"""Fewest items per container batch by default: start-up (tens of seconds) is amortised."""
+
+MAX_BATCH_SECONDS: Final = 8 * 3600
+"""Longest worst case of one container batch the default accepts (a declared ``timeout``)."""
+
+
+def container_batching(count: int, node: ir.MapNode, task: ir.TaskSpec) -> tuple[int, int]:
+    """(items per batch, the batch's limit in seconds or 0) of a map over a container task.
+
+    The rule (``batch_size=`` overrides the size; the limit still follows it):
+
+    1. spread the items over ``concurrency`` containers (100 when unset) in one wave:
+       ``ceil(count / width)`` items each;
+    2. but at least 10 items per container, so that start-up (tens of seconds on Fargate,
+       minutes on a cold Batch compute environment) is amortised;
+    3. with a declared ``timeout``, at most ``8 h / (timeout * (retries + 1))`` items, so
+       a batch's worst case (every item timing out on every attempt) stays within 8 hours;
+    4. at most ``protocol.MAX_CONTAINER_BATCH`` (500; the indices travel in the container's
+       environment, and ECS caps a task's overrides at 8 KiB), and at most ``count``.
+
+    ``timeout`` stays a per-item bound: the batch state's ``TimeoutSeconds`` is the batch's
+    size times ``timeout * (retries + 1)``, plus 600 s of start-up; 0 (no limit) without one.
+
+    Example:
+        >>> container_batching(100, node, task)  # doctest: +SKIP
+        (10, 0)
+    """
+    worst_item = (task.timeout_seconds or 0) * (task.retries + 1)
+    if node.batch_size is not None:
+        size = node.batch_size
+    else:
+        width = node.concurrency or DEFAULT_CONTAINER_WIDTH
+        size = max(MIN_CONTAINER_BATCH, math.ceil(count / width))
+        if worst_item:
+            size = min(size, max(1, MAX_BATCH_SECONDS // worst_item))
+        size = min(size, protocol.MAX_CONTAINER_BATCH, max(count, 1))
+    limit = size * worst_item + CONTAINER_START_ALLOWANCE if worst_item else 0
+    return size, limit
+
+
+def map_batching(ctx: NodeContext, node_id: str, count: int) -> tuple[int, int]:
+    """:func:`container_batching` of a node of ``ctx``'s workflow (what ``map_prepare`` returns)."""
+    node, task = _map_node(ctx, node_id)
+    return container_batching(count, node, task)
 
 
 _PROBE_MISSES = 32

@@ -48,6 +48,11 @@ class InMemoryOutputStore:
         with self._lock:
             return dict(self._map_results[node_id])
 
+    def read_map_batch(self, node_id: str, indices: Sequence[int]) -> dict[int, ItemResult]:
+        with self._lock:
+            stored = self._map_results[node_id]
+            return {i: stored[i] for i in indices if i in stored}
+
     def map_count(self, node_id: str) -> int:
         return len(self._map_inputs[node_id])
 

@@ -27,7 +27,7 @@ from stratoflow.runtime._dynamic import (
     run_graph_node,
     sub_run_id,
 )
-from stratoflow.runtime._map import gather_map, prepare_map, run_map_items
+from stratoflow.runtime._map import gather_map, map_batching, prepare_map, run_map_items
 from stratoflow.runtime._runner import NodeContext, lookup_node_cache, run_node
 
 if TYPE_CHECKING:
@@ -185,7 +185,9 @@ def _cache_check(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext)
 
 
 def _map_prepare(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
-    return protocol.MapPrepareResult(node=event.node, count=prepare_map(ctx, event.node))
+    count = prepare_map(ctx, event.node)
+    size, limit = map_batching(ctx, event.node, count)
+    return protocol.MapPrepareResult(node=event.node, count=count, batch_size=size, batch_timeout=limit)
 
 
 def _map_items(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:

@@ -76,17 +76,13 @@ def submit_job(ctx: _states.NodeContext, *, spot: bool, retries: int) -> State:
         "JobName": ctx.node.id[:_MAX_JOB_NAME],
         "JobQueue": batch_queue_placeholder(ctx.route, spot=spot),
         "JobDefinition": batch_job_definition_placeholder(ctx.route),
-        "ContainerOverrides": {
-            "Environment": protocol.container_environment(
-                run=protocol.EXECUTION_NAME, spec=ctx.spec_key, node=ctx.node.id
-            )
-        },
+        "ContainerOverrides": {"Environment": _states.container_environment(ctx)},
     }
     state: State = {"Type": "Task", "Resource": SUBMIT_JOB_SYNC, "Parameters": parameters, "ResultPath": None}
     retry = _states._retry_task(retries)
     if retry:
         state["Retry"] = retry
-    return _states._with_timeout(state, ctx.task)
+    return _states._with_timeout(state, ctx.task, ctx.timeout_path)
 
 
 def spot_attempts(ctx: _states.NodeContext, names: StateNames, states: dict[str, State]) -> list[str]:

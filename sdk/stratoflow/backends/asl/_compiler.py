@@ -72,8 +72,10 @@ def compile_workflow(spec: ir.WorkflowSpec) -> CompiledWorkflow:
 
     Every task node becomes the states of its compute target (``stratoflow.routing``):
     one Lambda ``Task`` invoking the runner, or a cache check plus ``ecs:runTask.sync``
-    on Fargate / Fargate Spot. A ``map_task`` node becomes prepare, a Distributed Map
-    over item indices read from S3, and gather (``_map``); a ``@dynamic`` node becomes plan,
+    on Fargate / Fargate Spot (``batch:submitJob.sync`` on AWS Batch). A ``map_task`` node
+    becomes prepare, a Distributed Map over item indices read from S3 (EXPRESS children
+    for a Lambda task, STANDARD children running one batch per container otherwise), and
+    gather (``_map``); a ``@dynamic`` node becomes plan,
     ``startExecution.sync`` of the generic interpreter, and finish (``_dynamic``). Each is
     one node to the planner.
     Independent nodes run in ``Parallel`` branches.
@@ -88,9 +90,8 @@ def compile_workflow(spec: ir.WorkflowSpec) -> CompiledWorkflow:
         The definition and what the deployer needs alongside it.
 
     Raises:
-        CompileError: The workflow uses something not compiled to ASL yet (``map_task``
-            over a Fargate task, a ``@dynamic`` task too big for Lambda), a task cannot be
-            routed, or the definition is too large.
+        CompileError: The workflow uses something not compiled to ASL yet (a ``@dynamic``
+            task too big for Lambda), a task cannot be routed, or the definition is too large.
 
     Example:
         >>> from stratoflow.lower import lower
@@ -138,10 +139,6 @@ def _problem(message: str, location: ir.SourceLocation, hint: str | None = None)
     return Problem(message, path=location.path, line=location.line, col=location.col, hint=hint)
 
 
-def _container_service(route: routing.Route) -> str:
-    return "AWS Batch" if route.target in ("batch", "batch_spot") else "Fargate"
-
-
 def _routes(spec: ir.WorkflowSpec) -> dict[str, routing.Route]:
     """Route every node's task; collect every unsupported construct and raise once."""
     problems: list[Problem] = []
@@ -172,17 +169,20 @@ def _routes(spec: ir.WorkflowSpec) -> dict[str, routing.Route]:
                             hint="lower the dynamic task's requests/timeout; its tasks declare their own",
                         )
                     )
-                if isinstance(node, ir.MapNode) and routes[node.id].target != "lambda":
-                    # Items run inside EXPRESS child executions, which cannot wait on ecs:runTask.sync.
-                    problems.append(
-                        _problem(
-                            f"map_task over a task that needs {_container_service(routes[node.id])} "
-                            "is not supported yet "
-                            f"(node '{node.id}', task '{task.name}': {routes[node.id].reason})",
-                            node.location,
-                            hint="lower the task's requests/timeout so it fits Lambda, or run it locally",
-                        )
+            if (
+                isinstance(node, ir.MapNode)
+                and node.id in routes
+                and routes[node.id].target != "lambda"
+                and (node.batch_size or 0) > protocol.MAX_CONTAINER_BATCH
+            ):
+                problems.append(
+                    _problem(
+                        f"map node '{node.id}': batch_size={node.batch_size} is more than a container batch "
+                        f"takes ({protocol.MAX_CONTAINER_BATCH}: its indices travel in the container's "
+                        "environment, which ECS caps at 8 KiB)",
+                        node.location,
                     )
+                )
         missing = [dep for dep in node.upstream() if dep not in known]
         if missing:
             problems.append(
@@ -234,6 +234,7 @@ class _Builder:
                     spec_key=self.spec_key,
                     state_name=self.node_names[node.id],
                     names=self.names,
+                    route=self.routes[node.id],
                 )
                 return Fragment(entry, states, [exit_])
             task = self.spec.tasks[node.task]

@@ -19,6 +19,15 @@ never fail a batch, so ``ToleratedFailurePercentage`` only guards batches that c
 
 The Map's child input carries the run id in ``BatchInput`` because inside a child,
 ``$$.Execution.Name`` is the *child's* name, not the run's.
+
+A mapped task routed to a container (Fargate, Fargate Spot, AWS Batch, Batch Spot) keeps the
+three steps, with STANDARD children (EXPRESS ones cannot wait on ``.sync``) that each run ONE
+batch in ONE container (:func:`container_item_processor`): the single-task container states
+(``_states.container_attempts``, the Spot/on-demand pattern included) with the batch's event
+in the container environment. Container start-up takes tens of seconds, so the batch size is
+chosen at run time by ``map_prepare`` from the item count (``runtime.container_batch_size``,
+the rule is there), read by ``ItemBatcher.MaxItemsPerBatchPath``; the batch's
+``TimeoutSecondsPath`` is its size times the task's per-item worst case.
 """
 
 from __future__ import annotations
@@ -26,15 +35,25 @@ from __future__ import annotations
 import math
 from typing import Any, Final
 
-from stratoflow import ir
+from stratoflow import ir, routing
 from stratoflow.backends.asl._names import StateNames, sanitize
-from stratoflow.backends.asl._states import LAMBDA_INVOKE, TASK_RUNNER, retry_lambda_service
+from stratoflow.backends.asl._states import (
+    LAMBDA_INVOKE,
+    TASK_RUNNER,
+    NodeContext,
+    container_attempts,
+    restore_input,
+    retry_lambda_service,
+)
 from stratoflow.ir import protocol
 
 __all__ = [
+    "BATCH_RUN",
+    "BATCH_TIMEOUT",
     "EXPRESS_MAX_SECONDS",
     "MAX_LABEL",
     "S3_GET_OBJECT",
+    "container_item_processor",
     "default_batch_size",
     "items_key_format",
     "map_states",
@@ -132,7 +151,7 @@ def _format_literal(text: str) -> str:
     return out
 
 
-def items_key_format(node_id: str) -> str:
+def items_key_format(node_id: str, run: protocol.Path = protocol.EXECUTION_NAME) -> str:
     """The ``States.Format`` expression for :func:`protocol.map_items_key` of this run and node.
 
     Example:
@@ -141,7 +160,66 @@ def items_key_format(node_id: str) -> str:
     """
     # The layout's own literal parts hold no States.Format specials; the node id may.
     key = protocol.map_items_key("{}", _format_literal(node_id))
-    return f"States.Format('{key}', $$.Execution.Name)"
+    return f"States.Format('{key}', {run.expr})"
+
+
+BATCH_RUN: Final = protocol.Path("$.BatchInput.run")
+"""Inside a map child: the run id the Map's ``BatchInput`` carries."""
+
+BATCH_TIMEOUT: Final = "$.BatchInput.timeout"
+"""Inside a container-map child: the batch's time limit (``TimeoutSecondsPath``)."""
+
+_BATCH_ITEMS: Final = protocol.Path("States.JsonToString($.Items)")
+_PREPARED: Final = "$.map"  # where a container map's prepare parks its MapPrepareResult
+
+
+def container_item_processor(
+    node: ir.MapNode,
+    task: ir.TaskSpec,
+    *,
+    route: routing.Route,
+    spec: str | protocol.Path,
+    state_name: str,
+    names: StateNames,
+) -> State:
+    """The ``ItemProcessor`` of a container map: one batch of items in one container.
+
+    The child's input is ``{"Items": [indices], "BatchInput": {"run", "timeout"?}}``
+    (what the Map's ``ItemBatcher`` builds), so the run id comes from :data:`BATCH_RUN`
+    and, when the task declares a timeout, the batch's limit from :data:`BATCH_TIMEOUT`.
+    The container runs ``map_items`` over ``$.Items`` (JSON in ``protocol.ENV_ITEMS``).
+    The task's ``retries`` apply per item inside the container and also to the batch
+    (an interrupted or crashed container); interruptible routes retry on Spot and run the
+    last attempt on on-demand, as a single container task does.
+
+    Args:
+        node: The map node.
+        task: The mapped task (routed to a container).
+        route: Its route (``fargate``, ``fargate_spot``, ``batch``, ``batch_spot``).
+        spec: The workflow IR's S3 key, or the path it is read from at run time.
+        state_name: The batch state's name, claimed by the caller.
+        names: The definition-wide name registry.
+    """
+    ctx = NodeContext(
+        node=node,
+        task=task,
+        route=route,
+        spec_key=spec,
+        state_name=state_name,
+        run=BATCH_RUN,
+        items=_BATCH_ITEMS,
+        timeout_path=BATCH_TIMEOUT if task.timeout_seconds else None,
+    )
+    states: dict[str, State] = {}
+    for exit_ in container_attempts(ctx, names, states):
+        # What the Map collects per batch: keep it at `{}` (the container's result is in S3).
+        states[exit_]["OutputPath"] = None
+        states[exit_]["End"] = True
+    return {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": state_name,
+        "States": states,
+    }
 
 
 def _invoke(payload: State, retry: list[State]) -> State:
@@ -154,33 +232,11 @@ def _invoke(payload: State, retry: list[State]) -> State:
     }
 
 
-def map_states(
-    node: ir.MapNode, task: ir.TaskSpec, *, spec_key: str, state_name: str, names: StateNames
-) -> tuple[str, dict[str, State], str]:
-    """The three chained states of a map node: returns (entry, states, exit).
-
-    Only the Lambda transient errors are retried here: the task's ``retries`` apply per
-    item inside the runner, and a gather that fails because too many items failed is
-    final (retrying it would fail the same way).
-
-    Args:
-        node: The map node (its task routes to Lambda; the caller checked).
-        task: The mapped task.
-        spec_key: S3 key of the workflow IR.
-        state_name: The Map state's name (claimed by the caller: the node's own id).
-        names: The definition-wide name registry.
-    """
-    prepare = names.claim(state_name, suffix="__prepare")
-    items = names.claim(state_name, suffix="__items")
-    gather = names.claim(state_name, suffix="__gather")
-
-    def payload(mode: protocol.Mode) -> State:
-        return protocol.event_parameters(run=protocol.EXECUTION_NAME, spec=spec_key, node=node.id, mode=mode)
-
+def _lambda_item_processor(node: ir.MapNode, spec: str | protocol.Path, items: str) -> State:
     item_state = _invoke(
         protocol.event_parameters(
-            run=protocol.Path("$.BatchInput.run"),
-            spec=spec_key,
+            run=BATCH_RUN,
+            spec=spec,
             node=node.id,
             mode=protocol.Mode.MAP_ITEMS,
             items=protocol.Path("$.Items"),
@@ -190,6 +246,60 @@ def map_states(
     # The child's output is what the Map collects per batch: keep it at `{}`.
     item_state["OutputPath"] = None
     item_state["End"] = True
+    return {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+        "StartAt": items,
+        "States": {items: item_state},
+    }
+
+
+def map_states(
+    node: ir.MapNode,
+    task: ir.TaskSpec,
+    *,
+    spec_key: str | protocol.Path,
+    state_name: str,
+    names: StateNames,
+    route: routing.Route | None = None,
+    run: protocol.Path = protocol.EXECUTION_NAME,
+) -> tuple[str, dict[str, State], str]:
+    """The chained states of a map node: returns (entry, states, exit).
+
+    Only the Lambda transient errors are retried around prepare and gather: the task's
+    ``retries`` apply per item inside the runner, and a gather that fails because too many
+    items failed is final (retrying it would fail the same way).
+
+    Args:
+        node: The map node.
+        task: The mapped task.
+        spec_key: S3 key of the workflow IR, or the path it is read from at run time (a
+            dynamic sub-graph's interpreter reads it from its input).
+        state_name: The Map state's name (claimed by the caller: the node's own id).
+        names: The definition-wide name registry.
+        route: The mapped task's route; ``None`` or ``lambda`` gives EXPRESS children running
+            batches in the runner Lambda, a container route STANDARD children running each
+            batch in one container (:func:`container_item_processor`).
+        run: Where the run id comes from (the execution's name at top level).
+    """
+    container = route is not None and route.target != "lambda"
+    prepare = names.claim(state_name, suffix="__prepare")
+    items = names.claim(state_name, suffix="__batch" if container else "__items")
+    gather = names.claim(state_name, suffix="__gather")
+
+    def payload(mode: protocol.Mode) -> State:
+        return protocol.event_parameters(run=run, spec=spec_key, node=node.id, mode=mode)
+
+    if route is not None and container:
+        processor = container_item_processor(
+            node, task, route=route, spec=spec_key, state_name=items, names=names
+        )
+        batch_input = {"run.$": run.expr}
+        if task.timeout_seconds:
+            batch_input["timeout.$"] = f"{_PREPARED}.batch_timeout"
+        batcher: State = {"MaxItemsPerBatchPath": f"{_PREPARED}.batch_size", "BatchInput": batch_input}
+    else:
+        processor = _lambda_item_processor(node, spec_key, items)
+        batcher = {"MaxItemsPerBatch": default_batch_size(node, task), "BatchInput": {"run.$": run.expr}}
     map_state: State = {
         "Type": "Map",
         "Label": sanitize(state_name, max_len=MAX_LABEL),
@@ -198,18 +308,11 @@ def map_states(
             "ReaderConfig": {"InputType": "JSON"},
             "Parameters": {
                 "Bucket": protocol.ref(protocol.Placeholder.DATA_BUCKET),
-                "Key.$": items_key_format(node.id),
+                "Key.$": items_key_format(node.id, run),
             },
         },
-        "ItemBatcher": {
-            "MaxItemsPerBatch": default_batch_size(node, task),
-            "BatchInput": {"run.$": "$$.Execution.Name"},
-        },
-        "ItemProcessor": {
-            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
-            "StartAt": items,
-            "States": {items: item_state},
-        },
+        "ItemBatcher": batcher,
+        "ItemProcessor": processor,
         "ResultPath": None,
         "Next": gather,
     }
@@ -222,4 +325,15 @@ def map_states(
     prepare_state["Next"] = state_name
     gather_state = _invoke(payload(protocol.Mode.MAP_GATHER), [retry_lambda_service()])
     states = {prepare: prepare_state, state_name: map_state, gather: gather_state}
-    return prepare, states, gather
+    if not container:
+        return prepare, states, gather
+    # The batch size is known once prepare has counted the items: it parks it in the
+    # payload for the ItemBatcher, and a Pass restores the execution input after gather.
+    prepare_state["ResultSelector"] = protocol.result_selector(
+        protocol.Mode.MAP_PREPARE, "batch_size", "batch_timeout"
+    )
+    prepare_state["ResultPath"] = _PREPARED
+    done = names.claim(state_name, suffix="__done")
+    gather_state["Next"] = done
+    states[done] = restore_input()
+    return prepare, states, done

@@ -22,7 +22,10 @@ __all__ = [
     "TASK_RUNNER",
     "Fragment",
     "NodeContext",
+    "container_attempts",
+    "container_environment",
     "node_fragment",
+    "restore_input",
     "retry_lambda_service",
     "task_definition_name",
 ]
@@ -50,13 +53,23 @@ class Fragment:
 
 @dataclass(frozen=True)
 class NodeContext:
-    """Everything needed to emit one node's states."""
+    """Everything needed to emit one node's states.
 
-    node: ir.TaskNode
+    ``run`` is where the run id comes from (the execution's name, or the run a map child's
+    ``BatchInput`` carries). ``items``, set only for a container map's batch, is the path of
+    the batch's indices as a JSON string: the container then runs ``map_items`` on them.
+    ``timeout_path`` replaces the task's literal ``TimeoutSeconds`` by ``TimeoutSecondsPath``
+    (a container batch's limit depends on its size, known at run time).
+    """
+
+    node: ir.TaskNode | ir.MapNode
     task: ir.TaskSpec
     route: routing.Route
-    spec_key: str
+    spec_key: str | protocol.Path
     state_name: str
+    run: protocol.Path = protocol.EXECUTION_NAME
+    items: protocol.Path | None = None
+    timeout_path: str | None = None
 
 
 def task_definition_name(route: routing.Route) -> str:
@@ -104,15 +117,24 @@ def retry_lambda_service() -> State:
 
 
 def _payload(ctx: NodeContext, mode: protocol.Mode | None = None) -> State:
-    return protocol.event_parameters(
-        run=protocol.EXECUTION_NAME, spec=ctx.spec_key, node=ctx.node.id, mode=mode
-    )
+    return protocol.event_parameters(run=ctx.run, spec=ctx.spec_key, node=ctx.node.id, mode=mode)
 
 
-def _with_timeout(state: State, task: ir.TaskSpec) -> State:
-    if task.timeout_seconds is not None:
+def _with_timeout(state: State, task: ir.TaskSpec, timeout_path: str | None = None) -> State:
+    if timeout_path is not None:
+        state["TimeoutSecondsPath"] = timeout_path
+    elif task.timeout_seconds is not None:
         state["TimeoutSeconds"] = task.timeout_seconds
     return state
+
+
+def container_environment(ctx: NodeContext) -> list[dict[str, str]]:
+    """The container's ``Environment`` override: the node's event (a map batch's when ``ctx.items``)."""
+    if ctx.items is None:
+        return protocol.container_environment(run=ctx.run, spec=ctx.spec_key, node=ctx.node.id)
+    return protocol.container_environment(
+        run=ctx.run, spec=ctx.spec_key, node=ctx.node.id, mode=protocol.Mode.MAP_ITEMS, items=ctx.items
+    )
 
 
 def _lambda_run(ctx: NodeContext) -> State:
@@ -143,9 +165,7 @@ def _ecs_run(ctx: NodeContext, *, spot: bool, retries: int) -> State:
             "ContainerOverrides": [
                 {
                     "Name": protocol.CONTAINER_NAME,
-                    "Environment": protocol.container_environment(
-                        run=protocol.EXECUTION_NAME, spec=ctx.spec_key, node=ctx.node.id
-                    ),
+                    "Environment": container_environment(ctx),
                 }
             ]
         },
@@ -159,10 +179,10 @@ def _ecs_run(ctx: NodeContext, *, spot: bool, retries: int) -> State:
     retry = _retry_task(retries)
     if retry:
         state["Retry"] = retry
-    return _with_timeout(state, ctx.task)
+    return _with_timeout(state, ctx.task, ctx.timeout_path)
 
 
-def _restore_input() -> State:
+def restore_input() -> State:
     # Every state keeps the execution input as its payload, so the execution input is
     # exactly what the payload was before this node parked a result in it.
     return {
@@ -184,18 +204,10 @@ def node_fragment(ctx: NodeContext, names: StateNames) -> Fragment:
     """
     if ctx.route.target == "lambda":
         return Fragment(ctx.state_name, {ctx.state_name: _lambda_run(ctx)}, [ctx.state_name])
-    from stratoflow.backends.asl import _batch  # noqa: PLC0415 - _batch builds on this module
-
     base = ctx.state_name
     states: dict[str, State] = {}
-    batch = ctx.route.target in _batch.BATCH_TARGETS
-    spot = ctx.route.target in ("fargate_spot", "batch_spot")
-    if spot:
-        exits = (_batch.spot_attempts if batch else _spot_attempts)(ctx, names, states)
-    else:
-        run = _batch.submit_job if batch else _ecs_run
-        states[base] = run(ctx, spot=False, retries=ctx.task.retries)
-        exits = [base]
+    exits = container_attempts(ctx, names, states)
+    spot = ctx.route.target in _SPOT_TARGETS
     if not (spot or ctx.task.cache.enabled):
         return Fragment(base, states, exits)
     done = names.claim(base, suffix="__done")
@@ -204,8 +216,31 @@ def node_fragment(ctx: NodeContext, names: StateNames) -> Fragment:
         entry = _cache_check(ctx, names, states, run_state=base, done=done)
     for name in exits:
         states[name]["Next"] = done
-    states[done] = _restore_input()
+    states[done] = restore_input()
     return Fragment(entry, states, [done])
+
+
+_SPOT_TARGETS = ("fargate_spot", "batch_spot")
+
+
+def container_attempts(ctx: NodeContext, names: StateNames, states: dict[str, State]) -> list[str]:
+    """Add the states that run ``ctx`` in one container (Fargate or Batch, Spot pattern if
+    interruptible), entered at ``ctx.state_name``; returns the exits (no cache check here).
+
+    Args:
+        ctx: The node, its container route, and where its event's run id (and a map batch's
+            items) come from.
+        names: The definition-wide name registry (derived names are claimed from ``ctx.state_name``).
+        states: Where the states go (the scope ``ctx.state_name`` is entered in).
+    """
+    from stratoflow.backends.asl import _batch  # noqa: PLC0415 - _batch builds on this module
+
+    batch = ctx.route.target in _batch.BATCH_TARGETS
+    if ctx.route.target in _SPOT_TARGETS:
+        return (_batch.spot_attempts if batch else _spot_attempts)(ctx, names, states)
+    run = _batch.submit_job if batch else _ecs_run
+    states[ctx.state_name] = run(ctx, spot=False, retries=ctx.task.retries)
+    return [ctx.state_name]
 
 
 def _cache_check(

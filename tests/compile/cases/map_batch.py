@@ -1,4 +1,4 @@
-"""A map_task over a GPU task: its items would need batch:submitJob.sync in EXPRESS children."""
+"""A map_task over a GPU task: STANDARD children, one batch per batch:submitJob.sync."""
 
 from stratoflow.define import Resources, map_task, task, workflow
 
@@ -12,3 +12,6 @@ def embed(x: int) -> int:
 def map_batch(xs: list[int]) -> list[int]:
     embedded: list[int] = map_task(embed)(x=xs)
     return embedded
+
+
+WORKFLOW = map_batch

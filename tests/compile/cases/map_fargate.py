@@ -1,4 +1,7 @@
-"""A map_task over a task too big for Lambda: its items would need ecs:runTask.sync in EXPRESS children."""
+"""A map_task over a task too big for Lambda: STANDARD children, one batch per ecs:runTask.sync.
+
+No batch_size: map_prepare chooses it at run time (ItemBatcher.MaxItemsPerBatchPath).
+"""
 
 from stratoflow.define import Resources, map_task, task, workflow
 
@@ -12,3 +15,6 @@ def train(x: int) -> int:
 def map_fargate(xs: list[int]) -> list[int]:
     trained: list[int] = map_task(train)(x=xs)
     return trained
+
+
+WORKFLOW = map_fargate

@@ -1,1 +1,0 @@
-"""Workflows the ASL compiler must reject (with their source line)."""
