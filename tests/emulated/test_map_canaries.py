@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from stratoflow.testing import EmulatedAws
-from stratoflow.testing._patches_map import resolve_batch_input
+from stratoflow.testing._patches_map import max_items_from_path, resolve_batch_input
 
 pytestmark = pytest.mark.emulated
 
@@ -71,3 +71,39 @@ def test_resolve_batch_input_rejects_intrinsics_it_cannot_emulate() -> None:
     assert resolve_batch_input({"a.$": "$$.Execution.Name", "b": [1]}, {}, context) == {"a": "run", "b": [1]}
     with pytest.raises(NotImplementedError, match="only JSONPaths"):
         resolve_batch_input({"a.$": "States.UUID()"}, {}, context)
+
+
+def _path_machine() -> dict[str, Any]:
+    """A container map's shape: batch size and batch time limit read from the Map's input."""
+    machine = _machine("STANDARD")
+    machine["States"]["M"]["ItemBatcher"] = {
+        "MaxItemsPerBatchPath": "$.map.batch_size",
+        "BatchInput": {"timeout.$": "$.map.batch_timeout"},
+    }
+    machine["States"]["M"]["ItemProcessor"]["States"] = {
+        "Echo": {
+            "Type": "Pass",
+            "Parameters": {"n.$": "States.ArrayLength($.Items)", "timeout.$": "$.BatchInput.timeout"},
+            "End": True,
+        }
+    }
+    return machine
+
+
+def test_raw_grammar_rejects_max_items_per_batch_path(raw_aws: EmulatedAws) -> None:
+    with pytest.raises(ClientError, match="ASLParserException"):
+        raw_aws.create_state_machine("m", _path_machine())
+
+
+def test_max_items_per_batch_path_is_read_from_the_map_input(aws: EmulatedAws) -> None:
+    arn = aws.create_state_machine("m", _path_machine())
+    result = aws.start_and_wait(arn, {"items": list(range(7)), "map": {"batch_size": 3, "batch_timeout": 90}})
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert result.output == [{"n": 3, "timeout": 90}, {"n": 3, "timeout": 90}, {"n": 1, "timeout": 90}]
+
+
+def test_max_items_per_batch_path_must_be_a_positive_integer() -> None:
+    assert max_items_from_path("$.map.n", {"map": {"n": 4}}) == 4
+    for bad in (0, "4", True, None):
+        with pytest.raises(ValueError, match=r"MaxItemsPerBatchPath \$\.map\.n is .* not a positive integer"):
+            max_items_from_path("$.map.n", {"map": {"n": bad}})

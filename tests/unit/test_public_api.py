@@ -29,6 +29,7 @@ EXPECTED_ALL = [
 
 # What users of stratoflow.testing need; the rest of the package is private.
 EXPECTED_TESTING = [
+    "ContainerReclaimed",
     "EmulatedAws",
     "ExecutionResult",
     "FakeLambdaContext",

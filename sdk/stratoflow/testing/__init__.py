@@ -3,7 +3,8 @@
 Importing this package imports moto and boto3, so nothing in ``stratoflow`` imports it;
 tests do. The names below are the supported surface (pinned by a test): the sandboxes,
 the emulator, a fake Lambda context, the results and errors they hand back (a Spot
-reclaim the sandbox injects raises ``SpotInterruption``), and the
+reclaim the sandbox injects raises ``SpotInterruption``; user code raises
+``ContainerReclaimed`` to reclaim its container mid-batch), and the
 patches to install or uninstall. Everything else lives in private modules and may change.
 
 Example:
@@ -43,13 +44,14 @@ from stratoflow.testing._moto_patches import (
     install_sfn_fixes,
     uninstall_all,
 )
-from stratoflow.testing._patches_ecs import SpotInterruption
+from stratoflow.testing._patches_ecs import ContainerReclaimed, SpotInterruption
 from stratoflow.testing._patches_lambda import FakeLambdaContext
 from stratoflow.testing._patching import Undo
 from stratoflow.testing._sandbox import Sandbox
 from stratoflow.testing._stack import StackDeployError, StackSandbox
 
 __all__ = [
+    "ContainerReclaimed",
     "EmulatedAws",
     "ExecutionResult",
     "FakeLambdaContext",

@@ -53,6 +53,15 @@ class SpotInterruption(Exception):
     """
 
 
+class ContainerReclaimed(BaseException):
+    """Raise from user code in an emulated container to reclaim the container mid-task.
+
+    A ``BaseException``, so the runner's user-error boundary does not record it as the
+    task's failure: like the SIGKILL after a Spot warning, it ends the whole container (the
+    Sandbox turns it into a :class:`SpotInterruption`), whatever items its batch had left.
+    """
+
+
 def register_ecs_entrypoint(family: str, entrypoint: EcsEntrypoint) -> None:
     """Run ``entrypoint`` for every task of task-definition ``family`` (see install_ecs_inprocess)."""
     with _ENTRYPOINTS_LOCK:

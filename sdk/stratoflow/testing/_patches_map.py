@@ -105,6 +105,17 @@ def resolve_batch_input(template: Any, state_input: Any, context: Any) -> Any:
     return out
 
 
+def max_items_from_path(path: str, state_input: Any) -> int:
+    """``ItemBatcher.MaxItemsPerBatchPath``: a positive integer at ``path`` in the Map's input.
+
+    Raises ``ValueError`` naming the path otherwise (AWS fails the Map with States.Runtime).
+    """
+    value = json_path.extract_json(path, state_input)
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"ItemBatcher MaxItemsPerBatchPath {path} is {value!r}, not a positive integer")
+    return value
+
+
 def batch_items(items: list[Any], batcher: dict[str, Any]) -> list[dict[str, Any]]:
     """Group ``items`` the way Distributed Map's ItemBatcher does.
 
@@ -141,7 +152,8 @@ def install_definition_rewrites() -> Undo:
     moto's ANTLR grammar rejects all three (``mismatched input '"ItemBatcher"'``, ``no viable
     alternative at input '"ToleratedFailurePercentage":50'``, ``expecting '"STANDARD"'``).
     The definition is rewritten before every parse (create and start), and the map run
-    batches its items. BatchInput may be literal or hold JSONPaths (``"run.$":
+    batches its items, by MaxItemsPerBatch or MaxItemsPerBatchPath (read from the Map's
+    input). BatchInput may be literal or hold JSONPaths (``"run.$":
     "$$.Execution.Name"``, resolved against the parent execution). Limits: no intrinsic
     functions in BatchInput; batching happens before the ItemSelector (AWS selects first);
     EXPRESS children run with STANDARD semantics.
@@ -156,6 +168,10 @@ def install_definition_rewrites() -> Undo:
     def map_run(self: DistributedIterationComponent, env: Any, eval_input: Any) -> None:
         batcher = _batcher_of(self)
         if batcher is not None:
+            if "MaxItemsPerBatchPath" in batcher:
+                batcher["MaxItemsPerBatch"] = max_items_from_path(
+                    batcher.pop("MaxItemsPerBatchPath"), env.states.get_input()
+                )
             if "BatchInput" in batcher:
                 context = env.states.context_object.context_object_data
                 batcher["BatchInput"] = resolve_batch_input(

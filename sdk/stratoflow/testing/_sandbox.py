@@ -20,7 +20,7 @@ from stratoflow.backends import asl
 from stratoflow.client import Client, Execution
 from stratoflow.ir import protocol
 from stratoflow.testing._harness import EmulatedAws
-from stratoflow.testing._patches_ecs import SpotInterruption
+from stratoflow.testing._patches_ecs import ContainerReclaimed, SpotInterruption
 
 __all__ = ["Sandbox"]
 
@@ -96,7 +96,10 @@ class Sandbox:
         if self.spot_interruptions.get(node, 0) > 0:
             self.spot_interruptions[node] -= 1
             raise SpotInterruption(f"Your Spot Task was interrupted (node {node}).")
-        return container_entrypoint.run({**os.environ, **env})
+        try:
+            return container_entrypoint.run({**os.environ, **env})
+        except ContainerReclaimed as exc:  # user code asked for a reclaim mid-task
+            raise SpotInterruption(f"Your Spot Task was interrupted (node {node}): {exc}") from exc
 
     def _substitution(self, placeholder: str) -> str:
         """A value for one placeholder of compiled ASL, creating resources on demand."""
