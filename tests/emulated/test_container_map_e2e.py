@@ -113,3 +113,19 @@ def test_a_map_over_a_gpu_task_runs_batches_as_aws_batch_jobs(sandbox: Sandbox, 
         list(range(10, 20)),
         list(range(20, 30)),
     ]
+
+
+def test_the_golden_spot_map_with_a_timeout_runs_its_batches_under_their_time_limit(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """The compiled case's batch states read ``TimeoutSecondsPath`` from the BatchInput (a path
+    that resolved to nothing would fail the batch with States.Runtime)."""
+    from tests.compile.asl_cases import load_case
+
+    spec = load_case("map_fargate_spot")
+    xs = list(range(25))
+    local = _local(spec, {"xs": xs}, tmp_path)
+    execution = sandbox.run(spec, {"xs": xs})
+    assert execution.outputs() == local == {"o0": [x + 1 for x in xs]}
+    tasks = _ecs_tasks(sandbox, execution.run_id)
+    assert sorted(t["items"] for t in tasks) == [list(range(0, 10)), list(range(10, 20)), list(range(20, 25))]
