@@ -162,3 +162,16 @@ def pair(x: int) -> tuple[int, str]:
 @workflow
 def paired(x: int) -> tuple[int, str]:
     return pair(x=x)
+
+
+@dynamic
+def fib(n: int = 8) -> int:
+    """A recursive @dynamic: each call builds a graph holding two smaller calls of itself."""
+    if n < 2:
+        return add(a=n, b=0)
+    return add(a=fib(n=n - 1), b=fib(n=n - 2))
+
+
+@workflow
+def fibonacci(n: int = 8) -> int:
+    return fib(n=n)

@@ -66,6 +66,7 @@ __all__ = [
     "ENV_BUCKET",
     "ENV_CACHE_TABLE",
     "ENV_CACHE_TTL_DAYS",
+    "ENV_DYNAMIC_COMPUTE",
     "ENV_ITEMS",
     "ENV_MODE",
     "ENV_NODE",
@@ -89,7 +90,10 @@ __all__ = [
     "TASK_FAILED",
     "CacheCheckResult",
     "DagNextResult",
+    "DagNode",
+    "Dispatch",
     "DoneResult",
+    "DynamicCompute",
     "DynamicPlanResult",
     "DynamicRunRecord",
     "FailureCause",
@@ -291,10 +295,41 @@ class DynamicPlanResult(Result):
     spec: str
 
 
+class Dispatch(StrEnum):
+    """How the interpreter runs one node of a dynamic graph (``DagNode.kind``, its item's Choice)."""
+
+    LAMBDA = "lambda"  # ``dag_run`` in the runner (a task with its retries, or a whole map node)
+    FARGATE = "fargate"
+    FARGATE_SPOT = "fargate_spot"
+    BATCH = "batch"
+    BATCH_SPOT = "batch_spot"
+    DYNAMIC = "dynamic"  # plan, start the interpreter itself, finish
+
+
+class DagNode(BaseModel):
+    """One ready node of a dynamic graph and what its container (if any) needs.
+
+    Fargate: ``cpu`` (CPU units) and ``memory`` (MiB) as the strings RunTask's ``Overrides`` take,
+    ``disk`` in GiB (at least Fargate's 21). Batch: ``queue`` (the job queue's ARN) and
+    ``resources`` (``ContainerOverrides.ResourceRequirements``).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    node: str
+    kind: Dispatch
+    cpu: str = ""
+    memory: str = ""
+    disk: int = 21
+    queue: str = ""
+    on_demand_queue: str = ""
+    resources: list[dict[str, str]] = []
+
+
 class DagNextResult(Result):
     """``dag_next``: the next ready nodes of a dynamic graph, and whether it is finished."""
 
-    nodes: list[str]
+    nodes: list[DagNode]
     done: bool
 
 
@@ -341,6 +376,10 @@ class Placeholder(StrEnum):
     TASK_SECURITY_GROUP = "TaskSecurityGroup"
     DATA_BUCKET = "DataBucket"
     DYNAMIC_INTERPRETER_ARN = "DynamicInterpreterArn"
+    DYNAMIC_TASK_DEFINITION = "TaskDef_dynamic"
+    """The generic Fargate task definition of dynamic graphs (cpu/memory overridden per node)."""
+    DYNAMIC_JOB_DEFINITION = "BatchJobDef_dynamic"
+    """The generic Batch job definition of dynamic graphs (resources overridden per node)."""
 
 
 SUBNETS: Final = (Placeholder.PRIVATE_SUBNET_1, Placeholder.PRIVATE_SUBNET_2)
@@ -486,7 +525,22 @@ ENV_BUCKET: Final = "STRATOFLOW_BUCKET"
 ENV_CACHE_TABLE: Final = "STRATOFLOW_CACHE_TABLE"
 ENV_CACHE_TTL_DAYS: Final = "STRATOFLOW_CACHE_TTL_DAYS"
 ENV_TRIGGERS: Final = "STRATOFLOW_TRIGGERS"
+ENV_DYNAMIC_COMPUTE: Final = "STRATOFLOW_DYNAMIC_COMPUTE"
+"""JSON :class:`DynamicCompute`: the container compute the stack deployed for dynamic graphs."""
 """Settings of the runner and the trigger starter (set by the stack, or the sandbox)."""
+
+
+class DynamicCompute(BaseModel):
+    """What container compute dynamic graphs may use (:data:`ENV_DYNAMIC_COMPUTE` on the runner).
+
+    The stack decides at synth: see ``infra.stacks.dynamic_compute``. ``batch_queues`` maps a
+    :func:`batch_queue` placeholder name to the queue's ARN.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    fargate: bool = False
+    batch_queues: dict[str, str] = {}
 
 
 def container_environment(

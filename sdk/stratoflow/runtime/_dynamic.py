@@ -14,6 +14,7 @@ from typing import Any
 from stratoflow import ir, routing
 from stratoflow.define import resolve_task, trace_dynamic
 from stratoflow.errors import DefinitionError, TaskFailedError
+from stratoflow.ir import protocol
 from stratoflow.lower import lower
 from stratoflow.runtime._boundary import call_user
 from stratoflow.runtime._map import gather_map, prepare_map, run_map_items
@@ -31,6 +32,7 @@ __all__ = [
     "DAG_BATCH",
     "DynamicPlan",
     "check_remote_graph",
+    "dispatch",
     "dynamic_cache_key",
     "finish_dynamic",
     "plan_dynamic",
@@ -91,30 +93,96 @@ def ready_nodes(spec: ir.WorkflowSpec, done: set[str], *, limit: int) -> tuple[l
     return ready[:limit], False
 
 
-def check_remote_graph(spec: ir.WorkflowSpec, node_id: str) -> None:
-    """Fail the dynamic node unless every task of its graph can run in the AWS interpreter."""
+def _route(task: ir.TaskSpec) -> routing.Route:
+    return routing.route(
+        task.requests,
+        interruptible=task.interruptible,
+        timeout_seconds=task.timeout_seconds,
+        compute=task.compute,
+    )
+
+
+def dispatch(spec: ir.WorkflowSpec, node_id: str, compute: protocol.DynamicCompute) -> protocol.DagNode:
+    """How the interpreter runs one node of a dynamic graph (its item's Choice takes ``kind``).
+
+    A map node runs in the runner whatever its task (:func:`run_graph_node`); a task node runs
+    where the routing rule sends it, on the stack's generic dynamic compute (``compute``).
+    """
+    node = spec.node(node_id)
+    task = spec.tasks[node.task]
+    if task.kind == "dynamic":
+        return protocol.DagNode(node=node_id, kind=protocol.Dispatch.DYNAMIC)
+    if isinstance(node, ir.MapNode):
+        return protocol.DagNode(node=node_id, kind=protocol.Dispatch.LAMBDA)
+    route = _route(task)
+    kind = protocol.Dispatch(route.target)
+    if route.target in ("fargate", "fargate_spot"):
+        return protocol.DagNode(
+            node=node_id,
+            kind=kind,
+            cpu=str(int((route.cpu or 0.25) * 1024)),
+            memory=str(route.memory_mib),
+            disk=max(_FARGATE_MIN_DISK_GIB, -(-(route.ephemeral_storage_mib or 0) // 1024)),
+        )
+    if route.target in ("batch", "batch_spot"):
+        resources = [
+            {"Type": "VCPU", "Value": str(route.vcpus)},
+            {"Type": "MEMORY", "Value": str(route.memory_mib)},
+        ]
+        if route.gpus:
+            resources.append({"Type": "GPU", "Value": str(route.gpus)})
+        queues = compute.batch_queues
+        return protocol.DagNode(
+            node=node_id,
+            kind=kind,
+            queue=queues[protocol.batch_queue(route.pool, spot=route.target == "batch_spot")],
+            on_demand_queue=queues[protocol.batch_queue(route.pool, spot=False)],
+            resources=resources,
+        )
+    return protocol.DagNode(node=node_id, kind=kind)
+
+
+_FARGATE_MIN_DISK_GIB = 21
+
+
+def _missing_compute(task: ir.TaskSpec, compute: protocol.DynamicCompute) -> str | None:
+    """Why the stack cannot run ``task`` inside a dynamic graph, or None when it can."""
+    if task.kind == "dynamic":
+        return None
+    try:
+        route = _route(task)
+    except routing.RoutingError as exc:
+        return f"cannot run on AWS: {exc}"
+    if route.target in ("fargate", "fargate_spot") and not compute.fargate:
+        return f"needs Fargate ({route.reason}) and the stack deployed no Fargate compute for dynamic graphs"
+    if route.target in ("batch", "batch_spot"):
+        wanted = [
+            protocol.batch_queue(route.pool, spot=spot) for spot in {route.target == "batch_spot", False}
+        ]
+        if any(queue not in compute.batch_queues for queue in wanted):
+            return (
+                f"needs AWS Batch pool '{route.pool}' ({route.reason}) and the stack deployed no "
+                "such queue for dynamic graphs"
+            )
+    return None
+
+
+def check_remote_graph(spec: ir.WorkflowSpec, node_id: str, compute: protocol.DynamicCompute) -> None:
+    """Fail the dynamic node unless the stack has the compute every task of its graph needs.
+
+    The stack deploys container compute for dynamic graphs only for the shapes of the tasks in
+    its workflows' modules (scanned at synth), so a body calling a task from elsewhere that
+    needs Fargate or Batch fails here, at plan time, rather than in a state that cannot start.
+    """
     problems: list[str] = []
     for node in spec.nodes:
         task = spec.tasks[node.task]
-        if task.kind == "dynamic":
-            problems.append(f"node '{node.id}' calls @dynamic task '{task.name}' (nested @dynamic)")
-            continue
-        try:
-            route = routing.route(
-                task.requests,
-                interruptible=task.interruptible,
-                timeout_seconds=task.timeout_seconds,
-                compute=task.compute,
-            )
-        except routing.RoutingError as exc:
-            problems.append(f"node '{node.id}': task '{task.name}' cannot run on AWS: {exc}")
-            continue
-        if route.target != "lambda":
-            problems.append(f"node '{node.id}': task '{task.name}' needs Fargate ({route.reason})")
+        why = _missing_compute(task, compute)
+        if why is not None:
+            problems.append(f"node '{node.id}': task '{task.name}' {why}")
     if problems:
         raise TaskFailedError(
-            f"@dynamic node '{node_id}' built a graph the AWS interpreter cannot run yet (inside a "
-            f"dynamic graph, tasks run on Lambda and @dynamic does not nest): {'; '.join(problems)}",
+            f"@dynamic node '{node_id}' built a graph this stack cannot run: {'; '.join(problems)}",
             node=node_id,
             error_type="UnsupportedDynamicGraph",
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from stratoflow import ir
@@ -20,6 +20,7 @@ from stratoflow.ir import protocol
 from stratoflow.runtime._dynamic import (
     DAG_BATCH,
     check_remote_graph,
+    dispatch,
     dynamic_cache_key,
     finish_dynamic,
     plan_dynamic,
@@ -44,6 +45,7 @@ class RunnerSettings:
     bucket: str
     cache_table: str
     cache_ttl_seconds: int | None
+    dynamic_compute: protocol.DynamicCompute = field(default_factory=protocol.DynamicCompute)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> RunnerSettings:
@@ -56,10 +58,16 @@ class RunnerSettings:
             ttl = int(float(ttl_days) * 86_400) if ttl_days else None
         except ValueError as exc:
             raise ConfigError(f"{protocol.ENV_CACHE_TTL_DAYS} must be a number, got {ttl_days!r}") from exc
+        compute = env.get(protocol.ENV_DYNAMIC_COMPUTE, "")
+        try:
+            dynamic = protocol.DynamicCompute.model_validate_json(compute) if compute else None
+        except ValueError as exc:
+            raise ConfigError(f"{protocol.ENV_DYNAMIC_COMPUTE} is not valid JSON compute: {exc}") from exc
         return cls(
             bucket=env[protocol.ENV_BUCKET],
             cache_table=env[protocol.ENV_CACHE_TABLE],
             cache_ttl_seconds=ttl,
+            dynamic_compute=dynamic or protocol.DynamicCompute(),
         )
 
 
@@ -208,7 +216,7 @@ def _dynamic_plan(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext
         ctx.outputs.write_outputs(event.node, plan.cached)
         return protocol.DynamicPlanResult(node=event.node, hit=True, run=sub, spec="")
     assert plan.spec is not None  # noqa: S101 - a miss always carries the sub-workflow
-    check_remote_graph(plan.spec, event.node)
+    check_remote_graph(plan.spec, event.node, env.settings.dynamic_compute)
     body = protocol.spec_json_bytes(plan.spec)
     key = protocol.dynamic_spec_key(plan.spec.name, body)
     env.s3.put_object(Bucket=env.settings.bucket, Key=key, Body=body, ContentType="application/json")
@@ -234,7 +242,10 @@ def _dynamic_finish(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeConte
 def _dag_next(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
     done = S3OutputStore(env.s3, env.settings.bucket, event.run).completed_nodes()
     nodes, finished = ready_nodes(ctx.spec, done, limit=DAG_BATCH)
-    return protocol.DagNextResult(node="", nodes=nodes, done=finished)
+    compute = env.settings.dynamic_compute
+    return protocol.DagNextResult(
+        node="", nodes=[dispatch(ctx.spec, node, compute) for node in nodes], done=finished
+    )
 
 
 def _dag_run(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:

@@ -34,6 +34,7 @@ _SETTINGS = {
 RUNNER_FUNCTION = "stratoflow-task-runner"
 CONTAINER_FAMILY_PREFIX = "stratoflow-"
 INTERPRETER_MACHINE = "stratoflow-dynamic-interpreter"
+_DYNAMIC_BATCH_POOLS = ("cpu", "gpu")
 _JOB_SHAPE = re.compile(r"vcpu(?P<vcpus>\d+)_mem(?P<memory>\d+)(?:_gpu(?P<gpus>\d+))?")
 
 
@@ -61,8 +62,7 @@ class Sandbox:
         if self._own_aws:
             self.aws.__enter__()
         for name, value in _SETTINGS.items():
-            self._saved_env[name] = os.environ.get(name)
-            os.environ[name] = value
+            self._set_env(name, value)
         from stratoflow_functions import task_runner  # noqa: PLC0415 - needs the fake credentials set up
 
         self.aws.create_bucket(self.bucket)
@@ -126,7 +126,11 @@ class Sandbox:
 
     def _job_definition(self, shape: str) -> str:
         """Register the job definition of a ``vcpu<N>_mem<MiB>[_gpu<N>]`` shape, run in-process."""
-        match = _JOB_SHAPE.fullmatch(shape)
+        if protocol.batch_job_definition(shape) == protocol.Placeholder.DYNAMIC_JOB_DEFINITION:
+            # Sized per job by the interpreter's ResourceRequirements overrides.
+            match = _JOB_SHAPE.fullmatch("vcpu1_mem2048")
+        else:
+            match = _JOB_SHAPE.fullmatch(shape)
         if match is None:
             raise KeyError(f"the sandbox cannot read Batch job shape {shape!r}")
         name = CONTAINER_FAMILY_PREFIX + shape.replace("_", "-")
@@ -141,12 +145,24 @@ class Sandbox:
         return arn
 
     def _interpreter(self) -> str:
-        """One interpreter state machine runs every dynamic sub-graph."""
+        """One interpreter state machine runs every dynamic sub-graph, with all the dynamic compute
+        a stack can have: the generic task and job definitions and the cpu and gpu Batch pools."""
         interpreter = json.dumps(asl.interpreter_definition(), sort_keys=True, separators=(",", ":"))
-        runner = protocol.Placeholder.TASK_RUNNER_FUNCTION_ARN
-        return self.aws.create_state_machine(
-            INTERPRETER_MACHINE, interpreter, {runner: self._substitution(runner)}
+        queues = {
+            protocol.batch_queue(pool, spot=spot): ""
+            for pool in _DYNAMIC_BATCH_POOLS
+            for spot in (False, True)
+        }
+        compute = protocol.DynamicCompute(
+            fargate=True, batch_queues={name: self._substitution(name) for name in queues}
         )
+        self._set_env(protocol.ENV_DYNAMIC_COMPUTE, compute.model_dump_json())
+        substitutions = {name: self._substitution(name) for name in protocol.placeholders_in(interpreter)}
+        return self.aws.create_state_machine(INTERPRETER_MACHINE, interpreter, substitutions)
+
+    def _set_env(self, name: str, value: str) -> None:
+        self._saved_env.setdefault(name, os.environ.get(name))
+        os.environ[name] = value
 
     def deploy(self, spec: ir.WorkflowSpec) -> asl.CompiledWorkflow:
         """Compile ``spec`` and create its state machine (once per distinct IR)."""

@@ -11,7 +11,7 @@ Example:
 
 from stratoflow.backends.asl._batch import batch_job_definition_name
 from stratoflow.backends.asl._compiler import CompiledWorkflow, compile_workflow
-from stratoflow.backends.asl._dynamic import interpreter_definition
+from stratoflow.backends.asl._interpreter import interpreter_definition
 from stratoflow.backends.asl._states import task_definition_name
 
 __all__ = [

@@ -13,13 +13,7 @@ A dynamic node becomes four states (plus two to surface a failure):
 4. ``<node>__finish`` (``Mode.DYNAMIC_FINISH``) copies the sub-workflow's outputs to the node's
    and caches them; ``<node>__done`` restores the execution input.
 
-The interpreter (:func:`interpreter_definition`) is a loop: the runner's ``Mode.DAG_NEXT``
-returns the ids of nodes whose upstream nodes have outputs and which have none themselves
-(at most ``stratoflow.runtime.DAG_BATCH`` per round, and ``done`` when every node has outputs); an
-inline ``Map`` runs them (``Mode.DAG_RUN``, at most :data:`DAG_CONCURRENCY` at once); then back
-to the next round. Payloads only ever hold node ids. Inside a dynamic graph every task runs
-on Lambda (a map node runs all its items in one invocation); a task that needs Fargate,
-or a nested ``@dynamic``, fails the dynamic node at plan time with a clear error.
+The interpreter that runs the sub-workflow is ``_interpreter.interpreter_definition``.
 """
 
 from __future__ import annotations
@@ -32,11 +26,9 @@ from stratoflow.backends.asl._states import LAMBDA_INVOKE, TASK_RUNNER, retry_la
 from stratoflow.ir import protocol
 
 __all__ = [
-    "DAG_CONCURRENCY",
     "INTERPRETER",
     "START_EXECUTION_SYNC",
     "dynamic_states",
-    "interpreter_definition",
 ]
 
 State = dict[str, Any]
@@ -44,9 +36,6 @@ State = dict[str, Any]
 START_EXECUTION_SYNC: Final = "arn:aws:states:::states:startExecution.sync:2"
 INTERPRETER: Final = protocol.ref(protocol.Placeholder.DYNAMIC_INTERPRETER_ARN)
 """The generic DAG-interpreter state machine (a deploy-time placeholder)."""
-
-DAG_CONCURRENCY: Final = 10
-"""Nodes of a dynamic graph running at once."""
 
 
 def _invoke(payload: State, *, retry: list[State] | None = None) -> State:
@@ -164,57 +153,3 @@ def dynamic_states(
         done: done_state,
     }
     return plan, states, done
-
-
-def interpreter_definition() -> dict[str, Any]:
-    """The generic state machine that runs one dynamic node's sub-workflow.
-
-    Input: a ``protocol.InterpreterInput``; the execution is named after the sub run. Its only
-    placeholder is ``Placeholder.TASK_RUNNER_FUNCTION_ARN``.
-
-    Example:
-        >>> interpreter_definition()["StartAt"]
-        'next'
-    """
-    run, spec = protocol.Path("$.run"), protocol.Path("$.spec")
-    next_state = _invoke(protocol.event_parameters(run=run, spec=spec, node="", mode=protocol.Mode.DAG_NEXT))
-    next_state.update(
-        {
-            "ResultSelector": protocol.result_selector(protocol.Mode.DAG_NEXT, "nodes", "done"),
-            "ResultPath": "$.next",
-            "Next": "finished",
-        }
-    )
-    item = _invoke(
-        protocol.event_parameters(
-            run=run, spec=spec, node=protocol.Path("$.node"), mode=protocol.Mode.DAG_RUN
-        )
-    )
-    item["OutputPath"] = None  # what the Map collects per node: `{}`, whatever the node did
-    item["End"] = True
-    return {
-        "Comment": "stratoflow @dynamic interpreter: runs one dynamic node's sub-workflow from its IR",
-        "StartAt": "next",
-        "States": {
-            "next": next_state,
-            "finished": {
-                "Type": "Choice",
-                "Choices": [{"Variable": "$.next.done", "BooleanEquals": True, "Next": "succeeded"}],
-                "Default": "run_nodes",
-            },
-            "run_nodes": {
-                "Type": "Map",
-                "ItemsPath": "$.next.nodes",
-                "ItemSelector": {"node.$": "$$.Map.Item.Value", "run.$": "$.run", "spec.$": "$.spec"},
-                "MaxConcurrency": DAG_CONCURRENCY,
-                "ItemProcessor": {
-                    "ProcessorConfig": {"Mode": "INLINE"},
-                    "StartAt": "run_node",
-                    "States": {"run_node": item},
-                },
-                "ResultPath": None,
-                "Next": "next",
-            },
-            "succeeded": {"Type": "Succeed"},
-        },
-    }

@@ -1,0 +1,276 @@
+"""The one generic state machine that runs every ``@dynamic`` sub-workflow (the interpreter).
+
+It is a loop: the runner's ``Mode.DAG_NEXT`` returns the nodes whose upstream nodes have
+outputs and which have none themselves (at most ``stratoflow.runtime.DAG_BATCH`` per round, and
+``done`` when every node has outputs), each as a ``protocol.DagNode`` saying how to run it; an
+inline ``Map`` runs them (at most :data:`DAG_CONCURRENCY` at once); then back to the next round.
+Each item starts with a ``Choice`` on ``DagNode.kind``:
+
+- ``lambda``: ``Mode.DAG_RUN`` in the runner (a task with its retries; a map node, all its items).
+- ``fargate`` / ``fargate_spot``: ``ecs:runTask.sync`` of the generic task definition
+  (``Placeholder.DYNAMIC_TASK_DEFINITION``) with the node's task-level cpu, memory and ephemeral
+  storage as ``Overrides``; the container runs ``Mode.DAG_RUN`` too, so the task's retries happen
+  in the container. A Spot task reclaimed by AWS runs once more on on-demand Fargate.
+- ``batch`` / ``batch_spot``: ``batch:submitJob.sync`` of the generic job definition
+  (``Placeholder.DYNAMIC_JOB_DEFINITION``) on the queue ``dag_next`` names, with the node's
+  ``ResourceRequirements``; a reclaimed Spot job runs once more on the on-demand queue.
+- ``dynamic`` (nested, or recursive): plan, ``states:startExecution.sync:2`` of the interpreter
+  itself (``$$.StateMachine.Id``, so the definition names no ARN of its own), finish.
+
+Payloads only ever hold node ids and the few fields of their ``DagNode``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from stratoflow.backends.asl._batch import SUBMIT_JOB_SYNC
+from stratoflow.backends.asl._dynamic import START_EXECUTION_SYNC, _invoke
+from stratoflow.backends.asl._states import RUN_TASK_SYNC
+from stratoflow.ir import protocol
+
+__all__ = ["DAG_CONCURRENCY", "interpreter_definition"]
+
+State = dict[str, Any]
+
+DAG_CONCURRENCY: Final = 10
+"""Nodes of a dynamic graph running at once (per interpreter execution)."""
+
+_RUN, _SPEC, _NODE = protocol.Path("$.run"), protocol.Path("$.spec"), protocol.Path("$.task.node")
+_FAILED: Final = "container_failed"
+
+
+def _event(mode: protocol.Mode, **paths: protocol.Path) -> State:
+    return protocol.event_parameters(run=_RUN, spec=_SPEC, node=_NODE, mode=mode, **paths)
+
+
+def _environment() -> list[dict[str, str]]:
+    return protocol.container_environment(run=_RUN, spec=_SPEC, node=_NODE, mode=protocol.Mode.DAG_RUN)
+
+
+def _end(state: State) -> State:
+    # What the Map collects per node: `{}`, whatever the node did.
+    return {**state, "ResultPath": None, "OutputPath": None, "End": True}
+
+
+def _fargate(*, spot: bool) -> State:
+    parameters: State = {
+        "Cluster": protocol.ref(protocol.Placeholder.CLUSTER_ARN),
+        "TaskDefinition": protocol.ref(protocol.Placeholder.DYNAMIC_TASK_DEFINITION),
+        "NetworkConfiguration": {
+            "AwsvpcConfiguration": {
+                "Subnets": [protocol.ref(subnet) for subnet in protocol.SUBNETS],
+                "SecurityGroups": [protocol.ref(protocol.Placeholder.TASK_SECURITY_GROUP)],
+                "AssignPublicIp": "DISABLED",
+            }
+        },
+        "Overrides": {
+            # Task-level sizes: RunTask takes them as strings (CPU units, MiB); dag_next gives
+            # only valid Fargate pairs, from the routing rule.
+            "Cpu.$": "$.task.cpu",
+            "Memory.$": "$.task.memory",
+            "EphemeralStorage": {"SizeInGiB.$": "$.task.disk"},
+            "ContainerOverrides": [{"Name": protocol.CONTAINER_NAME, "Environment": _environment()}],
+        },
+    }
+    if spot:
+        parameters["CapacityProviderStrategy"] = [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}]
+    else:
+        parameters["LaunchType"] = "FARGATE"
+    return {"Type": "Task", "Resource": RUN_TASK_SYNC, "Parameters": parameters}
+
+
+def _batch(queue: str) -> State:
+    parameters: State = {
+        "JobName.$": "$.task.node",
+        "JobQueue.$": queue,
+        "JobDefinition": protocol.ref(protocol.Placeholder.DYNAMIC_JOB_DEFINITION),
+        "ContainerOverrides": {"Environment": _environment(), "ResourceRequirements.$": "$.task.resources"},
+    }
+    return {"Type": "Task", "Resource": SUBMIT_JOB_SYNC, "Parameters": parameters}
+
+
+def _spot_fallback(name: str, field: str, matches: State, on_demand: str) -> dict[str, State]:
+    """Parse a failed Spot attempt's ``Cause``; a reclaim goes to ``on_demand``, anything else fails."""
+    parse, choice = f"{name}_failed", f"{name}_reclaimed"
+    return {
+        parse: {
+            "Type": "Pass",
+            "Parameters": {"Cause.$": "$.error.Cause", "job.$": "States.StringToJson($.error.Cause)"},
+            "ResultPath": "$.error",
+            "Next": choice,
+        },
+        choice: {
+            "Type": "Choice",
+            # Rules are tried in order, so the comparison never sees a missing field.
+            "Choices": [
+                {"Not": {"Variable": f"$.error.job.{field}", "IsPresent": True}, "Next": _FAILED},
+                {"Variable": f"$.error.job.{field}", **matches, "Next": on_demand},
+            ],
+            "Default": _FAILED,
+        },
+    }
+
+
+def _catch(next_state: str) -> list[State]:
+    return [{"ErrorEquals": [protocol.STATES_TASK_FAILED], "ResultPath": "$.error", "Next": next_state}]
+
+
+def _dynamic_node() -> dict[str, State]:
+    plan = _invoke(_event(protocol.Mode.DYNAMIC_PLAN))
+    plan.update(
+        {
+            "ResultSelector": protocol.result_selector(protocol.Mode.DYNAMIC_PLAN, "hit", "run", "spec"),
+            "ResultPath": "$.dynamic",
+            "Next": "dynamic_cached",
+        }
+    )
+    start: State = {
+        "Type": "Task",
+        "Resource": START_EXECUTION_SYNC,
+        "Parameters": {
+            # Itself: a nested or recursive @dynamic runs in another execution of this machine.
+            "StateMachineArn.$": "$$.StateMachine.Id",
+            "Name.$": "$.dynamic.run",
+            "Input": {
+                **protocol.interpreter_input(
+                    spec=protocol.Path("$.dynamic.spec"),
+                    run=protocol.Path("$.dynamic.run"),
+                    parent=_RUN,
+                    node=_NODE,
+                ),
+                "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id",
+            },
+        },
+        "ResultPath": None,
+        # The sub-workflow failed: fail with its error and cause (they name the sub-node).
+        "Catch": _catch("dynamic_sub_failed"),
+        "Next": "dynamic_finish",
+    }
+    finish = _invoke(
+        _event(
+            protocol.Mode.DYNAMIC_FINISH,
+            sub_run=protocol.Path("$.dynamic.run"),
+            sub_spec=protocol.Path("$.dynamic.spec"),
+        )
+    )
+    return {
+        "dynamic_plan": plan,
+        "dynamic_cached": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.dynamic.hit", "BooleanEquals": True, "Next": "node_done"}],
+            "Default": "dynamic_start",
+        },
+        "dynamic_start": start,
+        "dynamic_sub_failed": {
+            "Type": "Pass",
+            "Parameters": {"sub.$": "States.StringToJson($.error.Cause)"},
+            "ResultPath": "$.error",
+            "Next": "dynamic_failed",
+        },
+        "dynamic_failed": {
+            "Type": "Fail",
+            "ErrorPath": "$.error.sub.Error",
+            "CausePath": "$.error.sub.Cause",
+        },
+        "dynamic_finish": _end(finish),
+    }
+
+
+def _item_states() -> dict[str, State]:
+    kinds = {
+        protocol.Dispatch.DYNAMIC: "dynamic_plan",
+        protocol.Dispatch.FARGATE: "fargate",
+        protocol.Dispatch.FARGATE_SPOT: "fargate_spot",
+        protocol.Dispatch.BATCH: "batch",
+        protocol.Dispatch.BATCH_SPOT: "batch_spot",
+    }
+    run = _invoke(_event(protocol.Mode.DAG_RUN))
+    fargate_spot = {
+        **_fargate(spot=True),
+        "ResultPath": None,
+        "Catch": _catch("fargate_spot_failed"),
+        "End": True,
+    }
+    fargate_spot["OutputPath"] = None
+    batch_spot = {
+        **_batch("$.task.queue"),
+        "ResultPath": None,
+        "Catch": _catch("batch_spot_failed"),
+        "End": True,
+    }
+    batch_spot["OutputPath"] = None
+    return {
+        "dispatch": {
+            "Type": "Choice",
+            "Choices": [
+                {"Variable": "$.task.kind", "StringEquals": kind.value, "Next": state}
+                for kind, state in kinds.items()
+            ],
+            "Default": "run_node",
+        },
+        "run_node": _end(run),
+        **_dynamic_node(),
+        "fargate": _end(_fargate(spot=False)),
+        "fargate_spot": fargate_spot,
+        **_spot_fallback(
+            "fargate_spot", "StopCode", {"StringEquals": protocol.SPOT_INTERRUPTION_STOP_CODE}, "fargate"
+        ),
+        "batch": _end(_batch("$.task.on_demand_queue")),
+        "batch_spot": batch_spot,
+        **_spot_fallback(
+            "batch_spot", "StatusReason", {"StringMatches": protocol.SPOT_RECLAIM_STATUS_REASON}, "batch"
+        ),
+        # A Fail state may not raise a States.* name: the SDK's own, with the ECS task or Batch job as Cause.
+        _FAILED: {"Type": "Fail", "Error": protocol.TASK_FAILED, "CausePath": "$.error.Cause"},
+        "node_done": {"Type": "Succeed"},
+    }
+
+
+def interpreter_definition() -> dict[str, Any]:
+    """The generic state machine that runs one dynamic node's sub-workflow.
+
+    Input: a ``protocol.InterpreterInput``; the execution is named after the sub run. Its
+    placeholders are the runner's ARN and, for container nodes, the cluster, subnets, security
+    group and the generic task and job definitions (the stack fills only those it deploys).
+
+    Example:
+        >>> interpreter_definition()["StartAt"]
+        'next'
+    """
+    next_state = _invoke(
+        protocol.event_parameters(run=_RUN, spec=_SPEC, node="", mode=protocol.Mode.DAG_NEXT)
+    )
+    next_state.update(
+        {
+            "ResultSelector": protocol.result_selector(protocol.Mode.DAG_NEXT, "nodes", "done"),
+            "ResultPath": "$.next",
+            "Next": "finished",
+        }
+    )
+    return {
+        "Comment": "stratoflow @dynamic interpreter: runs one dynamic node's sub-workflow from its IR",
+        "StartAt": "next",
+        "States": {
+            "next": next_state,
+            "finished": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.next.done", "BooleanEquals": True, "Next": "succeeded"}],
+                "Default": "run_nodes",
+            },
+            "run_nodes": {
+                "Type": "Map",
+                "ItemsPath": "$.next.nodes",
+                "ItemSelector": {"task.$": "$$.Map.Item.Value", "run.$": "$.run", "spec.$": "$.spec"},
+                "MaxConcurrency": DAG_CONCURRENCY,
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "INLINE"},
+                    "StartAt": "dispatch",
+                    "States": _item_states(),
+                },
+                "ResultPath": None,
+                "Next": "next",
+            },
+            "succeeded": {"Type": "Succeed"},
+        },
+    }
