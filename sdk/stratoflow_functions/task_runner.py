@@ -30,11 +30,16 @@ _CLIENTS_LOCK = threading.Lock()
 
 
 @cache
-def _env(bucket: str, table: str, ttl: int | None) -> AwsRunnerEnv:
-    settings = RunnerSettings(bucket=bucket, cache_table=table, cache_ttl_seconds=ttl)
+def _clients(bucket: str, table: str) -> tuple[Any, Any]:
+    # One pair per data plane (the key keeps a sandbox's clients apart from another's);
     # boto3's default session is not thread-safe while it builds clients.
     with _CLIENTS_LOCK:
-        return AwsRunnerEnv(s3=boto3.client("s3"), dynamodb=boto3.client("dynamodb"), settings=settings)
+        return boto3.client("s3"), boto3.client("dynamodb")
+
+
+def _env(settings: RunnerSettings) -> AwsRunnerEnv:
+    s3, dynamodb = _clients(settings.bucket, settings.cache_table)
+    return AwsRunnerEnv(s3=s3, dynamodb=dynamodb, settings=settings)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -53,7 +58,7 @@ def _run(
     node_event = protocol.NodeEvent.model_validate(event)
     logger.append_keys(execution=node_event.run, node=node_event.node, mode=node_event.mode)
     settings = RunnerSettings.from_env()
-    env = _env(settings.bucket, settings.cache_table, settings.cache_ttl_seconds)
+    env = _env(settings)
     started = time.perf_counter()
     try:
         result = run_node_event(node_event, env, remaining_seconds=remaining)

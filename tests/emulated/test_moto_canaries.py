@@ -9,6 +9,7 @@ harness installs them again.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -450,3 +451,32 @@ def test_normalisation_is_what_ecs_needs_first(raw_aws: EmulatedAws) -> None:
         install_integration_normalisation()()
     assert result.error == "States.Runtime"
     assert "unsupported operand" in (result.cause or "")
+
+
+# --- install_early_stop_fix -----------------------------------------------------------------
+
+
+def _worker_still_parsing() -> Any:
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker  # noqa: PLC0415
+
+    worker = ExecutionWorker.__new__(ExecutionWorker)
+    worker.env = None  # what __init__ leaves until the execution's thread has parsed the definition
+    return worker
+
+
+def test_raw_stopping_an_execution_before_its_environment_crashes(raw_aws: EmulatedAws) -> None:
+    with pytest.raises(AttributeError, match="set_stop"):
+        _worker_still_parsing().stop(stop_date=None, error=None, cause=None)
+
+
+def test_early_stop_fix_keeps_the_stop_and_the_execution_aborts(aws: EmulatedAws) -> None:
+    assert _worker_still_parsing().stop(stop_date=None, error=None, cause=None) is None
+    wait = {"Type": "Wait", "Seconds": 60, "End": True}
+    arn = aws.create_state_machine("stopped-early", machine("W", W=wait))
+    sfn = aws.client("stepfunctions")
+    execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    sfn.stop_execution(executionArn=execution)  # usually while the definition is still parsing
+    deadline = time.monotonic() + 5
+    while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sfn.describe_execution(executionArn=execution)["status"] == "ABORTED"

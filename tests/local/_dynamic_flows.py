@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from stratoflow import dynamic, map_task, task, workflow
+from stratoflow import Resources, dynamic, map_task, task, workflow
 
 
 def ran(marker: str) -> None:
@@ -175,3 +175,36 @@ def fib(n: int = 8) -> int:
 @workflow
 def fibonacci(n: int = 8) -> int:
     return fib(n=n)
+
+
+@task(requests=Resources(mem="12Gi"))
+def big_square(x: int) -> int:
+    """Routed to Fargate (over Lambda's 10 GB)."""
+    return x * x
+
+
+@task(requests=Resources(mem="12Gi"), interruptible=True)
+def spot_square(x: int) -> int:
+    """Routed to Fargate Spot."""
+    return x * x
+
+
+@task(requests=Resources(gpu=1))
+def gpu_square(x: int) -> int:
+    """Routed to AWS Batch (a GPU)."""
+    return x * x
+
+
+@dynamic
+def heavy(n: int) -> int:
+    """Fargate, Fargate Spot and Batch tasks and a map inside one dynamic graph."""
+    mapped = map_task(square)(x=list(range(n)))
+    return add(
+        a=add(a=big_square(x=n), b=spot_square(x=n)),
+        b=add(a=gpu_square(x=n), b=total(values=mapped)),
+    )
+
+
+@workflow
+def heavy_flow(n: int) -> int:
+    return heavy(n=n)

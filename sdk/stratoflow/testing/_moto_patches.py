@@ -31,6 +31,7 @@ from stratoflow.testing._patches_integrations import (
 from stratoflow.testing._patches_lambda import install_lambda_inprocess
 from stratoflow.testing._patches_map import install_definition_rewrites, install_map_tolerance
 from stratoflow.testing._patches_sfn import (
+    install_early_stop_fix,
     install_fast_timers,
     install_jsonata,
     install_jsonpath_fix,
@@ -48,6 +49,7 @@ __all__ = [
     "install_cfn_sfn_parser_backend",
     "install_cfn_skip_unsupported",
     "install_client_cache",
+    "install_early_stop_fix",
     "install_definition_rewrites",
     "install_ecs",
     "install_ecs_inprocess",
@@ -92,6 +94,7 @@ def install_all(*, timer_scale: float = 0.001) -> Undo:
         install_integration_normalisation(),
         install_retry_sync_fix(),
         install_sfn_fixes(),
+        install_early_stop_fix(),
         install_client_cache(),
         install_jsonata(),
         install_runtime_error_capture(),

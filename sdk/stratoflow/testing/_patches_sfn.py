@@ -29,6 +29,7 @@ from moto.stepfunctions.parser.asl.jsonata.jsonata import JSONataException
 from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 from moto.stepfunctions.parser.backend.execution import Execution
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
@@ -186,6 +187,45 @@ def install_sfn_fixes() -> Undo:
         p.setattr(StepFunctionResponse, "describe_execution", describe_execution)
 
     return install_patch("install_sfn_fixes", apply)
+
+
+def install_early_stop_fix() -> Undo:
+    """Let an execution be stopped before its worker thread has built its environment.
+
+    moto's ``ExecutionWorker.stop`` calls ``self.env.set_stop`` while ``env`` is still ``None``
+    for the first milliseconds of an execution (its thread is parsing the definition), so a
+    StopExecution in that window raises ``AttributeError: 'NoneType' object has no attribute
+    'set_stop'``. A ``startExecution.sync:2`` state that is cancelled (its Map branch failed,
+    its parent stopped) stops the child it has just started, which is what a recursive
+    ``@dynamic`` does many times at once. The fix keeps the stop and applies it as soon as the
+    environment exists, so the execution ends ABORTED as on AWS.
+    """
+    orig_stop = ExecutionWorker.stop
+    orig_env = ExecutionWorker._get_evaluation_environment
+    lock = threading.Lock()
+
+    def stop(self: ExecutionWorker, stop_date: Any, error: str | None, cause: str | None) -> None:
+        with lock:
+            if self.env is None:
+                self._stratoflow_pending_stop = (stop_date, error, cause)  # type: ignore[attr-defined]
+                return
+        orig_stop(self, stop_date, error, cause)
+
+    def get_environment(self: ExecutionWorker) -> Any:
+        env = orig_env(self)
+        with lock:
+            self.env = env
+            pending = getattr(self, "_stratoflow_pending_stop", None)
+        if pending is not None:
+            stop_date, error, cause = pending
+            env.set_stop(stop_date=stop_date, cause=cause, error=error)
+        return env
+
+    def apply(p: Patcher) -> None:
+        p.setattr(ExecutionWorker, "stop", stop)
+        p.setattr(ExecutionWorker, "_get_evaluation_environment", get_environment)
+
+    return install_patch("install_early_stop_fix", apply)
 
 
 @dataclass(frozen=True)
