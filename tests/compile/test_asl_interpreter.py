@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from stratoflow.backends import asl
-from stratoflow.backends.asl import _checks, _dynamic
+from stratoflow.backends.asl import _checks, _interpreter
+from stratoflow.ir import protocol
 from tests.compile.test_asl_validators import TOOLS, _node_modules
 
 
@@ -21,10 +22,34 @@ def test_the_interpreter_loops_dag_next_and_an_inline_map() -> None:
     states = definition["States"]
     assert states["run_nodes"]["Next"] == "next"
     assert states["run_nodes"]["ItemProcessor"]["ProcessorConfig"] == {"Mode": "INLINE"}
-    assert states["run_nodes"]["MaxConcurrency"] == _dynamic.DAG_CONCURRENCY
-    text = json.dumps(definition)
-    assert "${TaskRunnerFunctionArn}" in text and text.count("${") == 2  # the only placeholder, twice
+    assert states["run_nodes"]["MaxConcurrency"] == _interpreter.DAG_CONCURRENCY
+    # The runner and the generic dynamic compute; no ARN of the interpreter itself.
+    assert protocol.placeholders_in(json.dumps(definition)) == {
+        protocol.Placeholder.TASK_RUNNER_FUNCTION_ARN,
+        protocol.Placeholder.CLUSTER_ARN,
+        *protocol.SUBNETS,
+        protocol.Placeholder.TASK_SECURITY_GROUP,
+        protocol.Placeholder.DYNAMIC_TASK_DEFINITION,
+        protocol.Placeholder.DYNAMIC_JOB_DEFINITION,
+    }
     assert asl.interpreter_definition() == definition
+
+
+def test_each_item_dispatches_on_its_kind_and_a_dynamic_node_starts_the_interpreter_itself() -> None:
+    items = asl.interpreter_definition()["States"]["run_nodes"]["ItemProcessor"]
+    assert items["StartAt"] == "dispatch"
+    choices = items["States"]["dispatch"]["Choices"]
+    assert {c["StringEquals"] for c in choices} == {k.value for k in protocol.Dispatch} - {"lambda"}
+    assert items["States"]["dispatch"]["Default"] == "run_node"
+    start = items["States"]["dynamic_start"]["Parameters"]
+    assert start["StateMachineArn.$"] == "$$.StateMachine.Id" and start["Name.$"] == "$.dynamic.run"
+    overrides = items["States"]["fargate"]["Parameters"]["Overrides"]
+    assert (overrides["Cpu.$"], overrides["Memory.$"]) == ("$.task.cpu", "$.task.memory")
+    env = overrides["ContainerOverrides"][0]["Environment"]
+    assert {"Name": protocol.ENV_MODE, "Value": protocol.Mode.DAG_RUN.value} in env
+    # A reclaimed Spot attempt runs once more on on-demand capacity.
+    assert items["States"]["fargate_spot_reclaimed"]["Choices"][1]["Next"] == "fargate"
+    assert items["States"]["batch_spot_reclaimed"]["Choices"][1]["Next"] == "batch"
 
 
 def test_the_interpreter_passes_the_npm_validators(tmp_path: Path) -> None:

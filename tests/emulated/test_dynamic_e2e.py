@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from stratoflow.accelerators import NoGpuWarning
 from stratoflow.backends import asl
 from stratoflow.backends.asl import _checks
 from stratoflow.backends.local import RunOptions, run_local
@@ -86,11 +87,54 @@ def test_a_failure_in_the_body_names_the_dynamic_node(sandbox: Sandbox) -> None:
     assert info.value.node == "broken_body"
 
 
-def test_a_nested_dynamic_fails_with_a_clear_error(sandbox: Sandbox) -> None:
-    with pytest.raises(TaskFailedError) as info:
-        sandbox.run(lower(df.nested), {"xs": [1]})
-    assert info.value.error_type == "UnsupportedDynamicGraph"
-    assert "nested @dynamic" in str(info.value)
+def test_a_nested_dynamic_matches_the_local_run(sandbox: Sandbox, tmp_path: Path) -> None:
+    local, emulated = both(sandbox, tmp_path, df.nested, xs=[1, 2])
+    assert emulated == local == {"o0": 10}
+
+
+def test_recursive_fibonacci_of_8_matches_the_local_run(sandbox: Sandbox, tmp_path: Path) -> None:
+    # The default input: the case that crashed inside moto (install_early_stop_fix).
+    local, emulated = both(sandbox, tmp_path, df.fibonacci)
+    assert emulated == local == {"o0": 21}
+    assert sandbox.aws.runtime_errors() == []
+    machines = sandbox.aws.client("stepfunctions").list_state_machines()["stateMachines"]
+    interpreter = next(m["stateMachineArn"] for m in machines if m["name"] == INTERPRETER_MACHINE)
+    executions = sandbox.aws.client("stepfunctions").list_executions(stateMachineArn=interpreter)[
+        "executions"
+    ]
+    # fib(8) calls fib 67 times, each in its own interpreter execution of the same machine.
+    assert sum(e["name"].count("fib") > 0 for e in executions) >= 67
+    assert all(len(e["name"]) <= 80 for e in executions)
+
+
+def test_containers_and_a_map_inside_a_dynamic_graph(sandbox: Sandbox, tmp_path: Path) -> None:
+    sandbox.spot_interruptions["heavy__spot_square"] = 1
+    with pytest.warns(NoGpuWarning):  # the GPU task runs locally, on the CPU
+        local, emulated = both(sandbox, tmp_path, df.heavy_flow, n=5)
+    assert emulated == local == {"o0": 105}
+    assert sandbox.spot_interruptions["heavy__spot_square"] == 0  # reclaimed once, then on-demand
+    ecs = sandbox.aws.client("ecs")
+    arns = ecs.list_tasks(cluster="stratoflow", desiredStatus="STOPPED")["taskArns"]
+    tasks = ecs.describe_tasks(cluster="stratoflow", tasks=arns)["tasks"]
+    big = [
+        t
+        for t in tasks
+        if any(
+            e["value"] == "heavy__big_square"
+            for c in t["overrides"]["containerOverrides"]
+            for e in c.get("environment", [])
+        )
+    ]
+    assert big and big[0]["overrides"]["memory"] == "12288" and big[0]["overrides"]["cpu"] == "2048"
+    jobs = sandbox.aws.client("batch").list_jobs(jobQueue=_gpu_queue(sandbox), jobStatus="SUCCEEDED")[
+        "jobSummaryList"
+    ]
+    assert [j["jobName"] for j in jobs] == ["heavy__gpu_square"]
+
+
+def _gpu_queue(sandbox: Sandbox) -> str:
+    queues = sandbox.aws.client("batch").describe_job_queues()["jobQueues"]
+    return next(q["jobQueueArn"] for q in queues if q["jobQueueName"].endswith("gpu-ondemand"))
 
 
 def test_the_interpreter_definition_is_sound() -> None:

@@ -457,7 +457,7 @@ def test_normalisation_is_what_ecs_needs_first(raw_aws: EmulatedAws) -> None:
 
 
 def _worker_still_parsing() -> Any:
-    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker  # noqa: PLC0415
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
     worker = ExecutionWorker.__new__(ExecutionWorker)
     worker.env = None  # what __init__ leaves until the execution's thread has parsed the definition
@@ -477,6 +477,8 @@ def test_early_stop_fix_keeps_the_stop_and_the_execution_aborts(aws: EmulatedAws
     execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
     sfn.stop_execution(executionArn=execution)  # usually while the definition is still parsing
     deadline = time.monotonic() + 5
-    while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING" and time.monotonic() < deadline:
+    while (
+        sfn.describe_execution(executionArn=execution)["status"] == "RUNNING" and time.monotonic() < deadline
+    ):
         time.sleep(0.01)
     assert sfn.describe_execution(executionArn=execution)["status"] == "ABORTED"

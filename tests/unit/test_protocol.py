@@ -148,9 +148,12 @@ def test_placeholders_errors_keys_and_environment_are_the_protocol_s(
                 assert override["Name"] == protocol.CONTAINER_NAME
             entries = {entry["Name"]: entry for entry in override["Environment"]}
             event = {protocol.ENV_RUN, protocol.ENV_SPEC, protocol.ENV_NODE}
-            if protocol.ENV_MODE in entries:  # a container map's batch: the map_items event
+            if protocol.ENV_ITEMS in entries:  # a container map's batch: the map_items event
                 assert entries[protocol.ENV_MODE]["Value"] == protocol.Mode.MAP_ITEMS.value
                 event |= {protocol.ENV_MODE, protocol.ENV_ITEMS}
+            elif protocol.ENV_MODE in entries:  # a container node of a dynamic graph
+                assert entries[protocol.ENV_MODE]["Value"] == protocol.Mode.DAG_RUN.value
+                event |= {protocol.ENV_MODE}
             assert set(entries) == event, label
 
 
@@ -192,6 +195,13 @@ def test_the_largest_container_batch_fits_the_ecs_overrides_limit() -> None:
     ]
     body = json.dumps({"containerOverrides": [{"name": overrides["Name"], "environment": environment}]})
     assert len(body.encode()) < 8192
+
+
+def test_an_interpreter_container_runs_the_dag_run_mode() -> None:
+    interpreter = next(d for label, d, _ in DEFINITIONS if label == "interpreter")
+    overrides = next(s for s in _dicts(interpreter) if "ContainerOverrides" in s)["ContainerOverrides"][0]
+    environ = {e["Name"]: e.get("Value", "x") for e in overrides["Environment"]}
+    assert protocol.container_event(environ).mode is protocol.Mode.DAG_RUN
 
 
 def test_map_items_key_is_what_the_item_reader_formats() -> None:

@@ -46,6 +46,7 @@ EXPECTED_TESTING = [
     "install_cfn_skip_unsupported",
     "install_client_cache",
     "install_definition_rewrites",
+    "install_early_stop_fix",
     "install_ecs",
     "install_ecs_inprocess",
     "install_ecs_sync_failure",

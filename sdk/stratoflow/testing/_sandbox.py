@@ -200,5 +200,12 @@ FILLERS: dict[protocol.Placeholder, Callable[[Sandbox], str]] = {
     protocol.Placeholder.PRIVATE_SUBNET_2: lambda sandbox: sandbox.aws.create_subnet(),
     protocol.Placeholder.TASK_SECURITY_GROUP: lambda sandbox: "sg-emulated",
     protocol.Placeholder.DYNAMIC_INTERPRETER_ARN: lambda sandbox: sandbox._interpreter(),
+    # Also TaskDef_/BatchJobDef_ names, so _substitution makes them like any shape.
+    protocol.Placeholder.DYNAMIC_TASK_DEFINITION: lambda sandbox: sandbox._substitution(
+        protocol.Placeholder.DYNAMIC_TASK_DEFINITION
+    ),
+    protocol.Placeholder.DYNAMIC_JOB_DEFINITION: lambda sandbox: sandbox._substitution(
+        protocol.Placeholder.DYNAMIC_JOB_DEFINITION
+    ),
 }
 """How the sandbox fills each fixed placeholder (task definitions are made per shape)."""
