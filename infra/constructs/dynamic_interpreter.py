@@ -2,17 +2,19 @@
 
 A compiled workflow with a dynamic node starts this machine (``Placeholder.DYNAMIC_INTERPRETER_ARN``)
 with ``states:startExecution.sync:2``; it loops the runner's ``Mode.DAG_NEXT`` and an inline
-``Map`` of ``Mode.DAG_RUN`` (``stratoflow.backends.asl.interpreter_definition``). The stack
-creates it once, only when some compiled workflow names the placeholder, and every such
-workflow shares it. Its role may only invoke the runner (plus the logging and X-Ray
-permissions Step Functions needs); the sub-workflow's data is the runner's business.
+``Map`` dispatching each node by kind (``stratoflow.backends.asl.interpreter_definition``). The
+stack creates it once, only when some compiled workflow names the placeholder, and every such
+workflow shares it. Its role may invoke the runner, start and watch executions of itself (nested
+``@dynamic``), and run the generic Fargate task / Batch job definitions the stack deployed for
+dynamic graphs (plus the logging and X-Ray permissions Step Functions needs); the sub-workflow's
+data is the runner's business.
 """
 
 from __future__ import annotations
 
 import json
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -20,19 +22,23 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.constructs import defaults
-from infra.constructs._nag import acknowledge
+from infra.constructs._nag import acknowledge, nag_resource
+from infra.constructs.batch_compute import BatchCompute, batch_jobs_arn
+from infra.constructs.fargate_compute import FargateCompute
 from stratoflow.backends import asl
 from stratoflow.ir import protocol
 
 __all__ = ["INTERPRETER_PLACEHOLDER", "DynamicInterpreter", "interpreter_json"]
 
+_EXECUTION_EVENTS_RULE = "StepFunctionsGetEventsForStepFunctionsExecutionRule"
 INTERPRETER_PLACEHOLDER = protocol.Placeholder.DYNAMIC_INTERPRETER_ARN
 """The placeholder compiled workflows use for this machine's ARN."""
 
 
-def interpreter_json() -> str:
+def interpreter_json(*, fargate: bool = False, batch: bool = False) -> str:
     """The interpreter's definition exactly as deployed: sorted keys, compact (as the sandbox does)."""
-    return json.dumps(asl.interpreter_definition(), sort_keys=True, separators=(",", ":"))
+    definition = asl.interpreter_definition(fargate=fargate, batch=batch)
+    return json.dumps(definition, sort_keys=True, separators=(",", ":"))
 
 
 class DynamicInterpreter(Construct):
@@ -53,10 +59,24 @@ class DynamicInterpreter(Construct):
         construct_id: str,
         *,
         runner: lambda_.IFunction,
+        compute: FargateCompute | None = None,
+        batch: BatchCompute | None = None,
         log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
+        # A fixed name lets the role name the machine's own ARN (a nested @dynamic starts the
+        # interpreter itself) without a reference from the role to the machine and back.
+        self.state_machine_name = f"{stack.stack_name}-dynamic-interpreter"[:80]
+        has_fargate = (
+            compute is not None and protocol.Placeholder.DYNAMIC_TASK_DEFINITION in compute.substitutions()
+        )
+        has_batch = batch is not None and protocol.Placeholder.DYNAMIC_JOB_DEFINITION in batch.substitutions()
+        definition = interpreter_json(fargate=has_fargate, batch=has_batch)
+        values = {protocol.Placeholder.TASK_RUNNER_FUNCTION_ARN: runner.function_arn}
+        values.update(compute.substitutions() if compute is not None else {})
+        values.update(batch.substitutions() if batch is not None else {})
+        substitutions = {name: values[name] for name in sorted(protocol.placeholders_in(definition))}
         self.log_group = logs.LogGroup(
             self,
             "Logs",
@@ -68,19 +88,48 @@ class DynamicInterpreter(Construct):
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
-            description="stratoflow @dynamic interpreter: invokes the task runner only",
+            description="stratoflow @dynamic interpreter: the runner, itself and the dynamic compute",
         )
         self.role.add_to_policy(
             iam.PolicyStatement(
                 sid="InvokeRunner", actions=["lambda:InvokeFunction"], resources=[runner.function_arn]
             )
         )
+        for statement in self._self_statements(stack):
+            self.role.add_to_policy(statement)
+        if has_fargate and compute is not None:
+            from infra.constructs.workflow_state_machine import (  # noqa: PLC0415 - it imports us
+                _cluster_tasks_arn,
+                _ecs_statements,
+            )
+
+            acknowledge(
+                self.role,
+                "IAM5",
+                "ECS task ids are assigned at RunTask; .sync stops and describes only tasks of the "
+                "stack's cluster",
+                finding=f"Resource::{nag_resource(self, _cluster_tasks_arn(compute))}",
+            )
+            for statement in _ecs_statements(compute, [protocol.Placeholder.DYNAMIC_TASK_DEFINITION]):
+                self.role.add_to_policy(statement)
+        if has_batch and batch is not None:
+            acknowledge(
+                self.role,
+                "IAM5",
+                "Batch job ids are assigned at submission; .sync terminates only jobs (of this account "
+                "and region) when an execution stops, and batch:DescribeJobs supports no resource-level "
+                "permissions",
+                finding=f"Resource::{nag_resource(self, batch_jobs_arn(stack))}",
+            )
+            for statement in batch.state_machine_statements(sorted(batch.substitutions())):
+                self.role.add_to_policy(statement)
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
+            state_machine_name=self.state_machine_name,
             state_machine_type=sfn.StateMachineType.STANDARD,
-            definition_body=sfn.DefinitionBody.from_string(interpreter_json()),
-            definition_substitutions={protocol.Placeholder.TASK_RUNNER_FUNCTION_ARN: runner.function_arn},
+            definition_body=sfn.DefinitionBody.from_string(definition),
+            definition_substitutions=substitutions,
             role=self.role,
             logs=sfn.LogOptions(
                 destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True
@@ -96,3 +145,39 @@ class DynamicInterpreter(Construct):
             "logging level ALL and tracing",
             finding="Resource::*",
         )
+
+    def _self_statements(self, stack: Stack) -> list[iam.PolicyStatement]:
+        """Start, describe and stop executions of itself: a nested or recursive ``@dynamic``."""
+        arn = stack.format_arn(
+            service="states",
+            resource="stateMachine",
+            resource_name=self.state_machine_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        executions = stack.format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{self.state_machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        acknowledge(
+            self.role,
+            "IAM5",
+            "nested @dynamic executions are named after the sub run at run time; only executions of "
+            "this interpreter state machine",
+            finding=f"Resource::{nag_resource(self, executions)}",
+        )
+        rule = stack.format_arn(service="events", resource="rule", resource_name=_EXECUTION_EVENTS_RULE)
+        return [
+            iam.PolicyStatement(sid="StartItself", actions=["states:StartExecution"], resources=[arn]),
+            iam.PolicyStatement(
+                sid="ManageOwnExecutions",
+                actions=["states:DescribeExecution", "states:StopExecution"],
+                resources=[executions],
+            ),
+            iam.PolicyStatement(
+                sid="SyncExecutionEventsRule",
+                actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+                resources=[rule],
+            ),
+        ]

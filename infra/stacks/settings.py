@@ -7,6 +7,7 @@ loaded, and lowered to IR here; the stack consumes only the IR.
 from __future__ import annotations
 
 import importlib.util
+import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from infra.constructs import defaults
 from infra.constructs._bundle import DependencyBundling
 from infra.constructs._props import raise_if_problems
 from stratoflow import ir
-from stratoflow.define import load_workflow
+from stratoflow.define import TaskDef, load_workflow
 from stratoflow.errors import SdkError
 from stratoflow.lower import lower
 
@@ -30,6 +31,9 @@ class WorkflowSource:
     target: str
     module_file: Path
     spec: ir.WorkflowSpec
+    module_tasks: tuple[ir.TaskSpec, ...] = ()
+    """Every task defined or imported at the top of the workflow's module: what a ``@dynamic``
+    body there can call, so the stack sizes the dynamic graphs' container compute from it."""
 
 
 @dataclass(frozen=True)
@@ -114,8 +118,15 @@ def _load(target: str) -> WorkflowSource:
     where, sep, name = target.rpartition(":")
     if not sep or not where or not name:
         raise ValueError("expected 'FILE_OR_MODULE:WORKFLOW'")
-    spec = lower(load_workflow(where, name))
-    return WorkflowSource(target=target, module_file=_module_file(where), spec=spec)
+    wf = load_workflow(where, name)
+    module = inspect.getmodule(wf.fn)
+    tasks = {v.spec.ref: v.spec for v in vars(module).values() if isinstance(v, TaskDef)} if module else {}
+    return WorkflowSource(
+        target=target,
+        module_file=_module_file(where),
+        spec=lower(wf),
+        module_tasks=tuple(tasks[ref] for ref in sorted(tasks)),
+    )
 
 
 def _module_file(where: str) -> Path:

@@ -20,6 +20,12 @@ from infra.constructs.payload_bucket import PayloadBucket
 from infra.constructs.task_function import TaskFunction
 from infra.constructs.trigger_starter import TriggeredWorkflow, TriggerStarter
 from infra.constructs.workflow_state_machine import WorkflowStateMachine, pascal_case
+from infra.stacks.dynamic_compute import (
+    DYNAMIC_JOB_MEMORY_MIB,
+    DYNAMIC_TASK_CPU_UNITS,
+    DYNAMIC_TASK_MEMORY_MIB,
+    dynamic_routes,
+)
 from infra.stacks.settings import StackSettings
 from stratoflow import ir, routing
 from stratoflow.backends import asl
@@ -146,8 +152,23 @@ class StratoflowStack(Stack):
 
         self.compute: FargateCompute | None = None
         self.batch: BatchCompute | None = None
+        dynamic = dynamic_routes(settings.workflows)
         shapes = _fargate_shapes(routes)
         batch_shapes = _batch_shapes(routes)
+        if any(r.target in ("fargate", "fargate_spot") for r in dynamic):
+            shapes.append(
+                FargateShape(
+                    placeholder=protocol.Placeholder.DYNAMIC_TASK_DEFINITION,
+                    cpu_units=DYNAMIC_TASK_CPU_UNITS,
+                    memory_mib=DYNAMIC_TASK_MEMORY_MIB,
+                )
+            )
+        if any(r.target in _BATCH_TARGETS for r in dynamic):
+            batch_shapes.append(
+                BatchShape(
+                    protocol.Placeholder.DYNAMIC_JOB_DEFINITION, vcpus=1, memory_mib=DYNAMIC_JOB_MEMORY_MIB
+                )
+            )
         if shapes or batch_shapes:
             image = self._container_image(settings, module_files)
             # Batch jobs share the Fargate VPC, security group and task role.
@@ -159,7 +180,7 @@ class StratoflowStack(Stack):
                 self.batch = BatchCompute(
                     self,
                     "Batch",
-                    pools=_batch_pools(routes),
+                    pools=_batch_pools([*routes, *dynamic]),
                     shapes=batch_shapes,
                     vpc=self.compute.vpc,
                     security_group=self.compute.security_group,
@@ -171,8 +192,23 @@ class StratoflowStack(Stack):
 
         self.interpreter: DynamicInterpreter | None = None
         if any(INTERPRETER_PLACEHOLDER in workflow.placeholders for workflow in compiled):
-            self.interpreter = DynamicInterpreter(self, "DynamicInterpreter", runner=self.runner.function)
+            self.interpreter = DynamicInterpreter(
+                self,
+                "DynamicInterpreter",
+                runner=self.runner.function,
+                compute=self.compute,
+                batch=self.batch,
+            )
             grant_dynamic_specs(self.runner.role, bucket)
+            queues = self.batch.job_queues if self.batch is not None else {}
+            setting = protocol.DynamicCompute(
+                fargate=protocol.Placeholder.DYNAMIC_TASK_DEFINITION in {s.placeholder for s in shapes},
+                batch_queues={name: queue.job_queue_arn for name, queue in sorted(queues.items())},
+            )
+            # Queue ARNs are tokens: CloudFormation joins them into the JSON at deploy.
+            self.runner.function.add_environment(
+                protocol.ENV_DYNAMIC_COMPUTE, self.to_json_string(setting.model_dump(mode="json"))
+            )
 
         self.workflows: dict[str, WorkflowStateMachine] = {}
         for workflow in compiled:

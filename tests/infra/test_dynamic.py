@@ -74,8 +74,13 @@ def test_one_interpreter_with_the_compiled_definition(synth: Synth) -> None:
     assert len(synth.resources("AWS::StepFunctions::StateMachine")) == 2  # the workflow + the interpreter
     _, machine = _one_machine(synth, "DynamicInterpreterStateMachine")
     props = machine["Properties"]
-    expected = json.dumps(asl.interpreter_definition(), sort_keys=True, separators=(",", ":"))
+    # Lambda-only tasks in the module: no container states, so no VPC for dynamic graphs.
+    expected = json.dumps(
+        asl.interpreter_definition(fargate=False, batch=False), sort_keys=True, separators=(",", ":")
+    )
     assert props["DefinitionString"] == expected == interpreter_json()
+    assert props["StateMachineName"] == f"{STACK}-dynamic-interpreter"
+    assert not synth.resources("AWS::ECS::TaskDefinition")
     assert props["DefinitionSubstitutions"] == {"TaskRunnerFunctionArn": _runner_arn(synth)}
     assert props["StateMachineType"] == "STANDARD"
     assert props["LoggingConfiguration"]["Level"] == "ALL"
@@ -83,19 +88,19 @@ def test_one_interpreter_with_the_compiled_definition(synth: Synth) -> None:
     assert props["TracingConfiguration"] == {"Enabled": True}
 
 
-def test_interpreter_role_only_invokes_the_runner(synth: Synth) -> None:
+def test_interpreter_role_invokes_the_runner_and_starts_itself(synth: Synth) -> None:
     _, machine = _one_machine(synth, "DynamicInterpreterStateMachine")
     assert machine["Properties"]["RoleArn"]["Fn::GetAtt"][0].startswith("DynamicInterpreterRole")
     statements = _role_statements(synth, "DynamicInterpreterRole")
-    scoped = [s for s in statements if s["Resource"] != "*"]
-    assert scoped == [
-        {
-            "Sid": "InvokeRunner",
-            "Effect": "Allow",
-            "Action": "lambda:InvokeFunction",
-            "Resource": _runner_arn(synth),
-        }
-    ]
+    by_sid = {s["Sid"]: s for s in statements if s["Resource"] != "*"}
+    assert sorted(by_sid) == ["InvokeRunner", "ManageOwnExecutions", "StartItself", "SyncExecutionEventsRule"]
+    assert by_sid["InvokeRunner"]["Resource"] == _runner_arn(synth)
+    # Its own ARN from the fixed name, not a Ref to the machine (which would be a cycle).
+    start = json.dumps(by_sid["StartItself"]["Resource"])
+    assert f":stateMachine:{STACK}-dynamic-interpreter" in start and 'Ref": "DynamicInterpreter' not in start
+    assert f":execution:{STACK}-dynamic-interpreter:*" in json.dumps(
+        by_sid["ManageOwnExecutions"]["Resource"]
+    )
     for statement in statements:
         if statement["Resource"] == "*":
             assert set(_as_list(statement["Action"])) <= RESOURCE_STAR_ACTIONS

@@ -177,29 +177,18 @@ def _dynamic_node() -> dict[str, State]:
     }
 
 
-def _item_states() -> dict[str, State]:
-    kinds = {
-        protocol.Dispatch.DYNAMIC: "dynamic_plan",
-        protocol.Dispatch.FARGATE: "fargate",
-        protocol.Dispatch.FARGATE_SPOT: "fargate_spot",
-        protocol.Dispatch.BATCH: "batch",
-        protocol.Dispatch.BATCH_SPOT: "batch_spot",
-    }
-    run = _invoke(_event(protocol.Mode.DAG_RUN))
-    fargate_spot = {
-        **_fargate(spot=True),
-        "ResultPath": None,
-        "Catch": _catch("fargate_spot_failed"),
-        "End": True,
-    }
-    fargate_spot["OutputPath"] = None
-    batch_spot = {
-        **_batch("$.task.queue"),
-        "ResultPath": None,
-        "Catch": _catch("batch_spot_failed"),
-        "End": True,
-    }
-    batch_spot["OutputPath"] = None
+def _item_states(*, fargate: bool, batch: bool) -> dict[str, State]:
+    kinds = {protocol.Dispatch.DYNAMIC: "dynamic_plan"}
+    states: dict[str, State] = {}
+    if fargate:
+        kinds.update({protocol.Dispatch.FARGATE: "fargate", protocol.Dispatch.FARGATE_SPOT: "fargate_spot"})
+        states.update(_fargate_states())
+    if batch:
+        kinds.update({protocol.Dispatch.BATCH: "batch", protocol.Dispatch.BATCH_SPOT: "batch_spot"})
+        states.update(_batch_states())
+    if fargate or batch:
+        # A Fail state may not raise a States.* name: the SDK's own, with the ECS task or Batch job as Cause.
+        states[_FAILED] = {"Type": "Fail", "Error": protocol.TASK_FAILED, "CausePath": "$.error.Cause"}
     return {
         "dispatch": {
             "Type": "Choice",
@@ -209,30 +198,43 @@ def _item_states() -> dict[str, State]:
             ],
             "Default": "run_node",
         },
-        "run_node": _end(run),
+        "run_node": _end(_invoke(_event(protocol.Mode.DAG_RUN))),
         **_dynamic_node(),
-        "fargate": _end(_fargate(spot=False)),
-        "fargate_spot": fargate_spot,
-        **_spot_fallback(
-            "fargate_spot", "StopCode", {"StringEquals": protocol.SPOT_INTERRUPTION_STOP_CODE}, "fargate"
-        ),
-        "batch": _end(_batch("$.task.on_demand_queue")),
-        "batch_spot": batch_spot,
-        **_spot_fallback(
-            "batch_spot", "StatusReason", {"StringMatches": protocol.SPOT_RECLAIM_STATUS_REASON}, "batch"
-        ),
-        # A Fail state may not raise a States.* name: the SDK's own, with the ECS task or Batch job as Cause.
-        _FAILED: {"Type": "Fail", "Error": protocol.TASK_FAILED, "CausePath": "$.error.Cause"},
+        **states,
         "node_done": {"Type": "Succeed"},
     }
 
 
-def interpreter_definition() -> dict[str, Any]:
+def _fargate_states() -> dict[str, State]:
+    spot = {**_fargate(spot=True), "ResultPath": None, "OutputPath": None, "End": True}
+    spot["Catch"] = _catch("fargate_spot_failed")
+    reclaimed = {"StringEquals": protocol.SPOT_INTERRUPTION_STOP_CODE}
+    return {
+        "fargate": _end(_fargate(spot=False)),
+        "fargate_spot": spot,
+        **_spot_fallback("fargate_spot", "StopCode", reclaimed, "fargate"),
+    }
+
+
+def _batch_states() -> dict[str, State]:
+    spot = {**_batch("$.task.queue"), "ResultPath": None, "OutputPath": None, "End": True}
+    spot["Catch"] = _catch("batch_spot_failed")
+    reclaimed = {"StringMatches": protocol.SPOT_RECLAIM_STATUS_REASON}
+    return {
+        "batch": _end(_batch("$.task.on_demand_queue")),
+        "batch_spot": spot,
+        **_spot_fallback("batch_spot", "StatusReason", reclaimed, "batch"),
+    }
+
+
+def interpreter_definition(*, fargate: bool = True, batch: bool = True) -> dict[str, Any]:
     """The generic state machine that runs one dynamic node's sub-workflow.
 
     Input: a ``protocol.InterpreterInput``; the execution is named after the sub run. Its
-    placeholders are the runner's ARN and, for container nodes, the cluster, subnets, security
-    group and the generic task and job definitions (the stack fills only those it deploys).
+    placeholders are the runner's ARN and, with ``fargate``, the cluster, subnets, security group
+    and the generic task definition; with ``batch``, the generic job definition. A stack without
+    that compute leaves those states out (``dag_next`` never dispatches to them: the plan fails
+    first, ``runtime.check_remote_graph``).
 
     Example:
         >>> interpreter_definition()["StartAt"]
@@ -266,7 +268,7 @@ def interpreter_definition() -> dict[str, Any]:
                 "ItemProcessor": {
                     "ProcessorConfig": {"Mode": "INLINE"},
                     "StartAt": "dispatch",
-                    "States": _item_states(),
+                    "States": _item_states(fargate=fargate, batch=batch),
                 },
                 "ResultPath": None,
                 "Next": "next",

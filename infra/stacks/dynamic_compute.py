@@ -1,0 +1,53 @@
+"""What container compute a stack deploys for ``@dynamic`` graphs, decided at synth.
+
+A dynamic body builds its graph at run time, so the stack cannot know its nodes. It knows what
+the body can call: the tasks of the modules its workflows come from (``WorkflowSource.module_tasks``).
+The rule, for a stack with at least one ``@dynamic`` node:
+
+- Fargate: the generic task definition (``Placeholder.DYNAMIC_TASK_DEFINITION``, sized per node by
+  RunTask overrides) exists when one of those tasks routes to Fargate or Fargate Spot. A task
+  definition costs nothing idle, but the VPC's NAT gateway does, so a stack of Lambda-only tasks
+  gets no VPC for its dynamic graphs.
+- AWS Batch: the generic job definition (``Placeholder.DYNAMIC_JOB_DEFINITION``, sized per job by
+  ``ResourceRequirements`` overrides) and the pools (compute environments and queues) of the
+  routes of those tasks that go to Batch; compute environments scale to zero.
+
+The runner learns what was deployed (``protocol.ENV_DYNAMIC_COMPUTE``); a graph needing compute
+the stack lacks (a task from another module) fails its dynamic node at plan time, saying which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from infra.stacks.settings import WorkflowSource
+from stratoflow import routing
+
+__all__ = ["DYNAMIC_JOB_MEMORY_MIB", "DYNAMIC_TASK_CPU_UNITS", "DYNAMIC_TASK_MEMORY_MIB", "dynamic_routes"]
+
+DYNAMIC_TASK_CPU_UNITS = 256
+DYNAMIC_TASK_MEMORY_MIB = 512
+"""The generic task definition's own size (always overridden per node)."""
+DYNAMIC_JOB_MEMORY_MIB = 2048
+"""The generic job definition's own memory (1 vCPU; always overridden per job)."""
+
+
+def dynamic_routes(workflows: Sequence[WorkflowSource]) -> list[routing.Route]:
+    """The routes of every task a ``@dynamic`` body of these workflows can call (none without one)."""
+    routes: list[routing.Route] = []
+    for workflow in workflows:
+        spec = workflow.spec
+        if not any(spec.tasks[node.task].kind == "dynamic" for node in spec.nodes):
+            continue
+        for task in workflow.module_tasks:
+            if task.kind == "dynamic":
+                continue
+            routes.append(
+                routing.route(
+                    task.requests,
+                    interruptible=task.interruptible,
+                    timeout_seconds=task.timeout_seconds,
+                    compute=task.compute,
+                )
+            )
+    return routes
