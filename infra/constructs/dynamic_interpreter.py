@@ -73,7 +73,7 @@ class DynamicInterpreter(Construct):
         )
         has_batch = batch is not None and protocol.Placeholder.DYNAMIC_JOB_DEFINITION in batch.substitutions()
         definition = interpreter_json(fargate=has_fargate, batch=has_batch)
-        values = {protocol.Placeholder.TASK_RUNNER_FUNCTION_ARN: runner.function_arn}
+        values: dict[str, str] = {protocol.Placeholder.TASK_RUNNER_FUNCTION_ARN: runner.function_arn}
         values.update(compute.substitutions() if compute is not None else {})
         values.update(batch.substitutions() if batch is not None else {})
         substitutions = {name: values[name] for name in sorted(protocol.placeholders_in(definition))}
