@@ -178,6 +178,9 @@ def check_remote_graph(spec: ir.WorkflowSpec, node_id: str, compute: protocol.Dy
     for node in spec.nodes:
         task = spec.tasks[node.task]
         why = _missing_compute(task, compute)
+        if why is None and isinstance(node, ir.MapNode) and _route(task).target != "lambda":
+            # The runner runs a dynamic graph's map node in one call (run_graph_node).
+            why = f"is mapped, and a map_task inside a dynamic graph runs on Lambda only ({_route(task).reason})"
         if why is not None:
             problems.append(f"node '{node.id}': task '{task.name}' {why}")
     if problems:

@@ -1,0 +1,84 @@
+"""How the interpreter runs each node of a dynamic graph (``runtime.dispatch``), and the plan-time
+check that the stack has the compute a graph needs (``runtime.check_remote_graph``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from stratoflow import routing
+from stratoflow.errors import TaskFailedError
+from stratoflow.ir import protocol
+from stratoflow.lower import lower
+from stratoflow.runtime._dynamic import check_remote_graph, dispatch
+from tests.local import _dynamic_flows as df
+
+ALL = protocol.DynamicCompute(
+    fargate=True,
+    batch_queues={
+        protocol.batch_queue(p, spot=s): f"arn:{p}:{s}" for p in ("cpu", "gpu") for s in (False, True)
+    },
+)
+
+
+def test_each_kind_of_node_gets_what_its_state_needs() -> None:
+    spec = lower(df.fibonacci)
+    assert dispatch(spec, "fib", ALL) == protocol.DagNode(node="fib", kind=protocol.Dispatch.DYNAMIC)
+
+
+def test_a_map_node_runs_in_the_runner_and_only_over_a_lambda_task() -> None:
+    @df.workflow
+    def mapped(xs: list[int]) -> list[int]:
+        return df.map_task(df.square)(x=xs)
+
+    @df.workflow
+    def mapped_big(xs: list[int]) -> list[int]:
+        return df.map_task(df.big_square)(x=xs)
+
+    spec = lower(mapped)
+    assert dispatch(spec, spec.nodes[0].id, ALL).kind is protocol.Dispatch.LAMBDA
+    check_remote_graph(spec, "dyn", ALL)
+    with pytest.raises(TaskFailedError, match="a map_task inside a dynamic graph runs on Lambda only"):
+        check_remote_graph(lower(mapped_big), "dyn", ALL)
+
+
+@pytest.mark.parametrize(
+    ("task", "kind"),
+    [
+        (df.big_square, protocol.Dispatch.FARGATE),
+        (df.spot_square, protocol.Dispatch.FARGATE_SPOT),
+        (df.gpu_square, protocol.Dispatch.BATCH),
+        (df.square, protocol.Dispatch.LAMBDA),
+    ],
+)
+def test_task_nodes_follow_the_routing_rule(task: object, kind: protocol.Dispatch) -> None:
+    spec = _single(task)
+    node = dispatch(spec, spec.nodes[0].id, ALL)
+    assert node.kind is kind
+    route = routing.route(task.spec.requests, interruptible=task.spec.interruptible)  # type: ignore[attr-defined]
+    if kind in (protocol.Dispatch.FARGATE, protocol.Dispatch.FARGATE_SPOT):
+        # RunTask overrides: strings, a valid Fargate pair from the routing rule.
+        assert (node.cpu, node.memory) == (str(int((route.cpu or 0.25) * 1024)), str(route.memory_mib))
+        assert node.memory == "12288" and node.disk == 21
+    if kind is protocol.Dispatch.BATCH:
+        assert node.queue == node.on_demand_queue == "arn:gpu:False"
+        assert {"Type": "GPU", "Value": "1"} in node.resources
+
+
+def _single(task: object) -> object:
+    @df.workflow
+    def one(x: int) -> int:
+        return task(x=x)  # type: ignore[operator]
+
+    return lower(one)
+
+
+def test_a_graph_needing_compute_the_stack_lacks_fails_at_plan_time() -> None:
+    spec = _single(df.big_square)
+    check_remote_graph(spec, "dyn", ALL)  # every target deployed: fine
+    with pytest.raises(TaskFailedError) as caught:
+        check_remote_graph(spec, "dyn", protocol.DynamicCompute())
+    assert caught.value.error_type == "UnsupportedDynamicGraph"
+    assert "task 'big_square' needs Fargate" in str(caught.value)
+    assert "deployed no Fargate compute for dynamic graphs" in str(caught.value)
+    with pytest.raises(TaskFailedError, match="needs AWS Batch pool 'gpu'"):
+        check_remote_graph(_single(df.gpu_square), "dyn", protocol.DynamicCompute(fargate=True))
