@@ -62,6 +62,7 @@ def test_task_nodes_follow_the_routing_rule(task: object, kind: protocol.Dispatc
     if kind is protocol.Dispatch.BATCH:
         assert node.queue == node.on_demand_queue == "arn:gpu:False"
         assert {"Type": "GPU", "Value": "1"} in node.resources
+        assert node.job_name == spec.nodes[0].id
 
 
 def _single(task: object) -> object:

@@ -310,8 +310,8 @@ class DagNode(BaseModel):
     """One ready node of a dynamic graph and what its container (if any) needs.
 
     Fargate: ``cpu`` (CPU units) and ``memory`` (MiB) as the strings RunTask's ``Overrides`` take,
-    ``disk`` in GiB (at least Fargate's 21). Batch: ``queue`` (the job queue's ARN) and
-    ``resources`` (``ContainerOverrides.ResourceRequirements``).
+    ``disk`` in GiB (at least Fargate's 21). Batch: ``queue`` (the job queue's ARN; the on-demand
+    one in ``on_demand_queue``), ``job_name`` and ``resources`` (``ContainerOverrides.ResourceRequirements``).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -323,6 +323,7 @@ class DagNode(BaseModel):
     disk: int = 21
     queue: str = ""
     on_demand_queue: str = ""
+    job_name: str = ""  # the node id cut to Batch's 128 characters (nested ids grow per level)
     resources: list[dict[str, str]] = []
 
 

@@ -137,12 +137,14 @@ def dispatch(spec: ir.WorkflowSpec, node_id: str, compute: protocol.DynamicCompu
             kind=kind,
             queue=queues[protocol.batch_queue(route.pool, spot=route.target == "batch_spot")],
             on_demand_queue=queues[protocol.batch_queue(route.pool, spot=False)],
+            job_name=node_id[:_MAX_JOB_NAME],
             resources=resources,
         )
     return protocol.DagNode(node=node_id, kind=kind)
 
 
 _FARGATE_MIN_DISK_GIB = 21
+_MAX_JOB_NAME = 128  # node ids are sanitized identifiers: letters, digits and '_', as Batch allows
 
 
 def _missing_compute(task: ir.TaskSpec, compute: protocol.DynamicCompute) -> str | None:

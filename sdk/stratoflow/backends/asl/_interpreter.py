@@ -82,7 +82,7 @@ def _fargate(*, spot: bool) -> State:
 
 def _batch(queue: str) -> State:
     parameters: State = {
-        "JobName.$": "$.task.node",
+        "JobName.$": "$.task.job_name",
         "JobQueue.$": queue,
         "JobDefinition": protocol.ref(protocol.Placeholder.DYNAMIC_JOB_DEFINITION),
         "ContainerOverrides": {"Environment": _environment(), "ResourceRequirements.$": "$.task.resources"},
