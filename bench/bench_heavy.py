@@ -9,8 +9,9 @@ compute (Lambda GB-seconds, Fargate vCPU/GB-hours) excluded:
 - ``ecs:runTask.sync`` waits through an EventBridge rule on ECS's own events (free).
 - S3: $0.005 per 1,000 PUTs, $0.0004 per 1,000 GETs. A container batch reads its inputs
   (one GET per 1,000-item chunk it touches), checks for an earlier attempt's results (one
-  GET) and rewrites its results object after every item (one PUT per item: the checkpoint
-  that keeps a reclaimed batch's finished items).
+  GET) and rewrites its results object at most every ``CHECKPOINT_SECONDS`` while it runs
+  and once when it stops (the checkpoint that keeps a reclaimed batch's finished items), so
+  the PUTs depend on how long an item takes: printed for 0.1 s, 1 s and 10 s per item.
 - The Lambda map's fees are bench_map's (EXPRESS children, one runner call per batch).
 
 The default container batch comes from the run-time rule (``runtime._map.container_batching``:
@@ -35,7 +36,7 @@ from bench_map import MILLION, STANDARD_PER_TRANSITION, bump_all, fees_per_milli
 from stratoflow import Resources, ir, map_task, task, workflow
 from stratoflow.backends import asl
 from stratoflow.lower import lower
-from stratoflow.runtime._map import container_batching
+from stratoflow.runtime._map import CHECKPOINT_SECONDS, container_batching
 
 S3_PER_PUT = 0.005 / 1_000
 S3_PER_GET = 0.0004 / 1_000
@@ -57,7 +58,16 @@ def _map_state(definition: dict[str, Any]) -> dict[str, Any]:
     return next(s for s in definition["States"].values() if s["Type"] == "Map")
 
 
-def container_fees(definition: dict[str, Any], spec: ir.WorkflowSpec, items: int) -> dict[str, float]:
+def checkpoint_puts(items: int, size: int, item_seconds: float) -> int:
+    """S3 PUTs of a container map's checkpoints: one per CHECKPOINT_SECONDS of a batch, plus its last."""
+    batches = math.ceil(items / size)
+    per_batch = min(size, 1 + math.floor(size * item_seconds / CHECKPOINT_SECONDS))
+    return batches * per_batch
+
+
+def container_fees(
+    definition: dict[str, Any], spec: ir.WorkflowSpec, items: int, item_seconds: float = 1.0
+) -> dict[str, float]:
     """Orchestration fees of one run over ``items`` items of the compiled container map."""
     map_state = _map_state(definition)
     assert map_state["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] == "STANDARD"  # noqa: S101
@@ -73,7 +83,7 @@ def container_fees(definition: dict[str, Any], spec: ir.WorkflowSpec, items: int
         "parent transitions": (parent_states - 1 + children) * STANDARD_PER_TRANSITION,
         "child transitions": children * happy_states * STANDARD_PER_TRANSITION,
         "lambda requests": 2 * 0.20 / MILLION,  # prepare and gather
-        "s3 checkpoint puts": items * S3_PER_PUT,
+        "s3 checkpoint puts": checkpoint_puts(items, size, item_seconds) * S3_PER_PUT,
         "s3 gets": children * (chunks_per_batch + 1) * S3_PER_GET,
     }
 
@@ -93,6 +103,9 @@ def main() -> None:
     without_s3 = sum(v for k, v in fargate.items() if not k.startswith("s3"))
     print(f"  fargate {'(without S3 requests)':<20} ${without_s3:9.4f}")
     print(f"  lambda  {'total':<20} ${sum(lambda_fees.values()):9.4f}")
+    for item_seconds in (0.1, 1.0, 10.0):
+        puts = checkpoint_puts(MILLION, size, item_seconds)
+        print(f"  checkpoint PUTs at {item_seconds:g} s per item: {puts:,} (${puts * S3_PER_PUT:.4f})")
     print("container starts per 1,000 items at the default batch size (concurrency unset / 10)")
     for items in (100, 1_000, 10_000, 100_000, MILLION):
         row = []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from collections.abc import Mapping
 
@@ -41,7 +42,14 @@ def run(environ: Mapping[str, str]) -> int:
     return 0
 
 
+def _stop(signum: int, frame: object) -> None:
+    # ECS sends SIGTERM before it stops a task (two minutes ahead for a Spot reclaim). As
+    # SystemExit, it unwinds through the runner, which stores a map batch's finished items.
+    sys.exit(128 + signum)
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _stop)
     sys.exit(run(os.environ))
 
 

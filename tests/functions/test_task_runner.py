@@ -87,3 +87,15 @@ def test_container_entrypoint_exit_codes(sandbox: Sandbox, monkeypatch: pytest.M
     }
     assert container_entrypoint.run(env) == 1
     assert container_entrypoint.run({k: v for k, v in env.items() if k != "STRATOFLOW_NODE"}) == 2
+
+
+def test_the_container_entrypoint_turns_sigterm_into_system_exit_so_a_batch_stores_its_items() -> None:
+    # ECS stops a task with SIGTERM (two minutes ahead for a Spot reclaim); as SystemExit it
+    # unwinds through run_map_items, whose `finally` stores the items finished so far.
+    import signal
+
+    from stratoflow_functions import container_entrypoint
+
+    with pytest.raises(SystemExit) as info:
+        container_entrypoint._stop(signal.SIGTERM, None)
+    assert info.value.code == 128 + signal.SIGTERM
