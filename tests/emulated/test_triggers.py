@@ -265,6 +265,32 @@ def test_an_url_encoded_key_is_decoded_when_only_the_decoded_key_exists(starter:
     assert starter.wait(runs[0]).outputs()["o0"].rows_in > 0
 
 
+def test_an_url_encoded_key_that_decodes_to_a_reserved_prefix_starts_nothing(
+    starter: Starter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``runs%2F...`` passes the reserved-prefix check as received; decoded it is a run's own object."""
+    target = TriggerTarget(
+        workflow="sales_report",
+        state_machine_arn=starter.arn,
+        spec_key=starter.sandbox.deploy(starter.spec).spec_key,
+        suffix=".csv",
+        input="data",
+    )
+    monkeypatch.setenv("STRATOFLOW_TRIGGERS", targets_json([target]))
+    own = starter.put("runs/some-run/pinned/sales.csv", SALES.read_bytes())
+    for key in ("runs%2Fsome-run%2Fpinned%2Fsales.csv", "runs%2fsome-run%2fpinned%2fsales.csv"):
+        event = object_created(starter.sandbox.bucket, key, version_id=own["detail"]["object"]["version-id"])
+        assert key_matches(key, target.prefix, target.suffix)  # what the fallback used to rely on
+        assert starter.deliver(event) == []
+    # The same trigger does start a run for a user's encoded key, so the refusal is the prefix.
+    uploaded = starter.put("q1 sales.csv", SALES.read_bytes())
+    event = object_created(
+        starter.sandbox.bucket, "q1+sales.csv", version_id=uploaded["detail"]["object"]["version-id"]
+    )
+    assert [r["status"] for r in starter.deliver(event)] == ["started"]
+    assert len(starter.executions()) == 1
+
+
 def test_the_file_input_is_the_uploaded_object(starter: Starter) -> None:
     runs = starter.deliver(starter.put("incoming/sales.csv", SALES.read_bytes()))
     starter.wait(runs[0])

@@ -271,6 +271,10 @@ def start_triggered_runs(
     key = _resolve_key(s3, event)
     if key is None:  # that version was deleted before this delivery: nothing to run
         return [TriggerOutcome(t.workflow, _run_id(event, t), "missing") for t in candidates]
+    if key != event.key:
+        # The decoded key is the object that would be read: it must match too, and may not be
+        # one of stratoflow's own (``runs%2F...`` decodes to ``runs/...``).
+        candidates = [t for t in candidates if key_matches(key, t.prefix, t.suffix)]
     return [_start_one(event, key, target, settings=settings, s3=s3, sfn=sfn) for target in candidates]
 
 
