@@ -129,7 +129,17 @@ class BatchCompute(Construct):
                     memory=Size.mebibytes(shape.memory_mib),
                     gpu=shape.gpus or None,
                     command=list(defaults.CONTAINER_COMMAND),
-                    environment=dict(environment),
+                    environment={**environment, **defaults.CONTAINER_SCRATCH_ENVIRONMENT},
+                    # Non-root on a read-only root filesystem, as on Fargate; the scratch volume
+                    # (no host path: a Docker volume that ends with the job) is the writable path.
+                    user=defaults.CONTAINER_USER,
+                    readonly_root_filesystem=True,
+                    volumes=[
+                        batch.EcsVolume.host(
+                            name=defaults.CONTAINER_SCRATCH_VOLUME,
+                            container_path=defaults.CONTAINER_SCRATCH_DIR,
+                        )
+                    ],
                     job_role=job_role,
                     execution_role=execution_role,
                     logging=ecs.LogDrivers.aws_logs(

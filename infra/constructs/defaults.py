@@ -47,6 +47,10 @@ TRIGGER_STARTER_MEMORY_MIB: Final = 256
 """The starter copies objects server-side and hashes by S3 checksum: it needs little memory."""
 TRIGGER_STARTER_TIMEOUT_SECONDS: Final = 300
 """Room for a multipart server-side copy of a large object (and a streamed hash) before starting."""
+TRIGGER_STARTER_RETRY_ATTEMPTS: Final = 2
+"""Lambda's own retries of an asynchronous (EventBridge) invocation before the event goes to the DLQ."""
+TRIGGER_DLQ_RETENTION_DAYS: Final = 14
+"""SQS's maximum: time to see a failed trigger event and redrive it."""
 
 CACHE_TTL_DAYS: Final = 30
 """How long a cache entry lives (the runner writes ``ttl``; DynamoDB deletes it afterwards)."""
@@ -70,6 +74,16 @@ CONTAINER_COMMAND: Final[tuple[str, ...]] = ("python", "-m", "stratoflow_functio
 CONTAINER_BASE_IMAGE: Final = "python:3.12-slim"
 """Base of the generated container build context (a Docker Hub short name, overridable)."""
 DEFAULT_FARGATE_EPHEMERAL_GIB: Final = 21
+CONTAINER_USER: Final = "1000:1000"
+"""Non-root, as the generated Dockerfile's ``USER``; set on the task and job definitions too, so an
+image named in context (``stratoflow:containerImage``) runs unprivileged as well."""
+CONTAINER_SCRATCH_VOLUME: Final = "scratch"
+CONTAINER_SCRATCH_DIR: Final = "/scratch"
+"""The one writable path of the container (its root filesystem is read-only)."""
+CONTAINER_SCRATCH_ENVIRONMENT: Final = {"TMPDIR": CONTAINER_SCRATCH_DIR}
+"""``tempfile`` (downloaded ``File``/``Directory`` inputs, staged outputs) honours ``TMPDIR``."""
+HTTPS_PORT: Final = 443
+"""The tasks' only egress port: AWS APIs and package indexes are all HTTPS."""
 BATCH_MAX_VCPUS: Final = 256
 """Ceiling of each Batch compute environment: a spend guard, and room for the largest (192 vCPU) instance."""
 
@@ -84,6 +98,12 @@ CONTEXT_CONTAINER_IMAGE: Final = "stratoflow:containerImage"
 CONTEXT_RUNNER_DEPENDENCIES: Final = "stratoflow:runnerDependencies"
 CONTEXT_BUNDLE_CACHE_DIR: Final = "stratoflow:bundleCacheDir"
 CONTEXT_CACHE_TTL_DAYS: Final = "stratoflow:cacheTtlDays"
+CONTEXT_KMS: Final = "stratoflow:kms"
+"""``true``: one customer-managed KMS key (rotated) encrypts the bucket, the cache table, the log groups
+and the starter's dead-letter queue, instead of AWS-owned/managed keys."""
+CONTEXT_RUNNER_RESERVED_CONCURRENCY: Final = "stratoflow:runnerReservedConcurrency"
+"""A positive integer: the runner's reserved concurrency (a cap on parallel tasks and a floor kept free
+for them); unset: the runner shares the account's unreserved pool."""
 STACK_NAME: Final = "Stratoflow"
 BUNDLE_CACHE_DIR: Final = ".stratoflow/cdk-cache"
 """Relative to the working directory (``cdk`` runs at the repo root, where it is gitignored)."""

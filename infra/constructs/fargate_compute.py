@@ -149,8 +149,14 @@ class FargateCompute(Construct):
             self,
             "TaskSecurityGroup",
             vpc=self.vpc,
-            description="stratoflow Fargate tasks: no ingress, egress to AWS APIs and the internet via NAT",
-            allow_all_outbound=True,
+            description="stratoflow tasks: no ingress, HTTPS egress only (AWS APIs, package indexes via NAT)",
+            allow_all_outbound=False,
+        )
+        # Every AWS API the runner calls (S3 and DynamoDB through the gateway endpoints, ECR,
+        # logs) and the package indexes user code may reach are HTTPS; DNS goes to the VPC
+        # resolver, which security groups never filter.
+        self.security_group.add_egress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(defaults.HTTPS_PORT), "HTTPS to AWS APIs and the internet"
         )
         self.log_group = logs.LogGroup(
             self, "TaskLogs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
@@ -182,14 +188,26 @@ class FargateCompute(Construct):
                 task_role=self.task_role,
                 execution_role=self.execution_role,
             )
-            task_definition.add_container(
+            # A task-scoped (ephemeral storage) volume: the only writable path of a container
+            # whose root filesystem is read-only; TMPDIR points the runtime's temp files at it.
+            task_definition.add_volume(name=defaults.CONTAINER_SCRATCH_VOLUME)
+            container = task_definition.add_container(
                 protocol.CONTAINER_NAME,
                 container_name=protocol.CONTAINER_NAME,
                 image=image,
                 command=list(defaults.CONTAINER_COMMAND),
-                environment=dict(environment),
+                environment={**environment, **defaults.CONTAINER_SCRATCH_ENVIRONMENT},
                 logging=ecs.LogDrivers.aws_logs(stream_prefix=shape.placeholder, log_group=self.log_group),
                 essential=True,
+                user=defaults.CONTAINER_USER,
+                readonly_root_filesystem=True,
+            )
+            container.add_mount_points(
+                ecs.MountPoint(
+                    container_path=defaults.CONTAINER_SCRATCH_DIR,
+                    source_volume=defaults.CONTAINER_SCRATCH_VOLUME,
+                    read_only=False,
+                )
             )
             self.task_definitions[shape.placeholder] = task_definition
             acknowledge(

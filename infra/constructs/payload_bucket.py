@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -20,10 +21,11 @@ _NOTIFICATIONS_HANDLER = "BucketNotificationsHandler050a0587b7544547bf325f094a3d
 class PayloadBucket(Construct):
     """Encrypted, private, versioned data bucket with server access logs and a ``runs/`` lifecycle.
 
-    SSE-S3 rather than KMS: every reader (runner, containers, Step Functions' ItemReader)
-    then needs only S3 permissions, and there is no per-request KMS charge on the
-    millions of small objects a large map writes. Versioning protects data against an
-    overwrite; old versions and per-run intermediates expire, so it costs little.
+    SSE-S3 by default rather than KMS (``encryption_key`` opts in): every reader (runner,
+    containers, Step Functions' ItemReader) then needs only S3 permissions, and there is no
+    per-request KMS charge on the millions of small objects a large map writes. Versioning protects data against an
+    overwrite; old versions and per-run intermediates expire, so it costs little. The access-log
+    bucket stays SSE-S3 whatever the key: S3 server access logging delivers only to SSE-S3 buckets.
 
     Attributes:
         bucket: The data bucket.
@@ -44,6 +46,7 @@ class PayloadBucket(Construct):
         access_logs_expire_days: int = defaults.ACCESS_LOGS_EXPIRE_DAYS,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         event_bridge_enabled: bool = False,
+        encryption_key: kms.IKey | None = None,
     ) -> None:
         problems = [
             f"{name} must be at least 1 day, got {value}"
@@ -72,7 +75,11 @@ class PayloadBucket(Construct):
         self.bucket = s3.Bucket(
             self,
             "Bucket",
-            encryption=s3.BucketEncryption.S3_MANAGED,
+            # Opt-in customer-managed key (context stratoflow:kms); the S3 bucket key keeps the
+            # KMS requests (and their charge) to a few per object prefix rather than one per object.
+            encryption=s3.BucketEncryption.KMS if encryption_key else s3.BucketEncryption.S3_MANAGED,
+            encryption_key=encryption_key,
+            bucket_key_enabled=True if encryption_key else None,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             versioned=True,

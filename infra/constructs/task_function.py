@@ -58,8 +58,11 @@ class TaskFunction(Construct):
         dependencies: DependencyBundling = DependencyBundling.PIP,
         cache_dir: Path = Path(defaults.BUNDLE_CACHE_DIR),
         log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
+        reserved_concurrency: int | None = None,
     ) -> None:
         problems = []
+        if reserved_concurrency is not None and reserved_concurrency < 1:
+            problems.append(f"reserved_concurrency must be at least 1, got {reserved_concurrency}")
         if architecture not in _ARCHITECTURES:
             problems.append(f"architecture must be one of {sorted(_ARCHITECTURES)}, got {architecture!r}")
         if not 128 <= memory_mib <= _MAX_MEMORY_MIB:
@@ -137,6 +140,9 @@ class TaskFunction(Construct):
                 **environment,
             },
             description="stratoflow task runner: runs one workflow node per invocation",
+            # Opt-in: a throttled invocation is a Lambda.TooManyRequestsException that the
+            # compiled ASL's task retries absorb.
+            reserved_concurrent_executions=reserved_concurrency,
         )
         acknowledge(
             self.function,

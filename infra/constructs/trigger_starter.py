@@ -23,9 +23,11 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -79,6 +81,7 @@ class TriggerStarter(Construct):
         function: The starter Lambda.
         role: Its execution role.
         rules: The EventBridge rules, in trigger order.
+        dead_letter_queue: Encrypted SQS queue of events the starter failed on after its retries.
 
     Example:
         >>> TriggerStarter(stack, "Triggers", code=runner.code, bucket=payload.bucket,
@@ -95,6 +98,7 @@ class TriggerStarter(Construct):
         workflows: Sequence[TriggeredWorkflow],
         architecture: defaults.Architecture = defaults.LAMBDA_ARCHITECTURE,
         log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
+        encryption_key: kms.IKey | None = None,
     ) -> None:
         problems = []
         if architecture not in _ARCHITECTURES:
@@ -134,6 +138,16 @@ class TriggerStarter(Construct):
         )
         for statement in self._statements(bucket, workflows):
             self.role.add_to_policy(statement)
+        # EventBridge invokes the starter asynchronously: an event whose every attempt failed
+        # (throttled, S3 or Step Functions unavailable) is kept here to redrive, not dropped.
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetters",
+            encryption=sqs.QueueEncryption.KMS if encryption_key else sqs.QueueEncryption.SQS_MANAGED,
+            encryption_master_key=encryption_key,
+            enforce_ssl=True,
+            retention_period=Duration.days(defaults.TRIGGER_DLQ_RETENTION_DAYS),
+        )
         self.function = lambda_.Function(
             self,
             "Function",
@@ -146,6 +160,8 @@ class TriggerStarter(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             role=self.role,
             log_group=self.log_group,
+            dead_letter_queue=self.dead_letter_queue,
+            retry_attempts=defaults.TRIGGER_STARTER_RETRY_ATTEMPTS,
             environment={
                 "POWERTOOLS_SERVICE_NAME": "stratoflow-trigger-starter",
                 protocol.ENV_BUCKET: bucket.bucket_name,
@@ -248,6 +264,11 @@ class TriggerStarter(Construct):
                 "the new object); only that prefix of the stack's bucket",
                 finding=f"Resource::{nag_resource(self, bucket.arn_for_objects(prefix + '*'))}",
             )
+        acknowledge(
+            self.dead_letter_queue,
+            "SQS3",
+            "this queue is the starter's dead-letter queue: a DLQ of its own would have nothing to catch",
+        )
         acknowledge(
             self.function,
             "L1",

@@ -47,6 +47,8 @@ class StackSettings:
     runner_dependencies: DependencyBundling = DependencyBundling.PIP
     bundle_cache_dir: Path = field(default_factory=lambda: Path(defaults.BUNDLE_CACHE_DIR))
     cache_ttl_days: float = defaults.CACHE_TTL_DAYS
+    kms: bool = False
+    runner_reserved_concurrency: int | None = None
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any] | Any) -> StackSettings:
@@ -98,6 +100,9 @@ class StackSettings:
         ttl = defaults.CACHE_TTL_DAYS if ttl is None else ttl
         if not isinstance(ttl, int | float) or ttl <= 0:
             problems.append(f"context {defaults.CONTEXT_CACHE_TTL_DAYS!r} must be a positive number of days")
+        kms, reserved = _hardening(
+            get(defaults.CONTEXT_KMS), get(defaults.CONTEXT_RUNNER_RESERVED_CONCURRENCY), problems
+        )
         raise_if_problems("StratoflowStack (cdk.json context)", problems)
         return cls(
             stack_name=str(get(defaults.CONTEXT_STACK_NAME) or defaults.STACK_NAME),
@@ -107,11 +112,25 @@ class StackSettings:
             runner_dependencies=modes[mode],
             bundle_cache_dir=Path(get(defaults.CONTEXT_BUNDLE_CACHE_DIR) or defaults.BUNDLE_CACHE_DIR),
             cache_ttl_days=float(ttl),
+            kms=kms,
+            runner_reserved_concurrency=reserved,
         )
 
     @property
     def specs(self) -> Sequence[ir.WorkflowSpec]:
         return [w.spec for w in self.workflows]
+
+
+def _hardening(kms: Any, reserved: Any, problems: list[str]) -> tuple[bool, int | None]:
+    """The opt-in hardening flags (``stratoflow:kms``, ``stratoflow:runnerReservedConcurrency``)."""
+    kms = False if kms is None else kms
+    if not isinstance(kms, bool):
+        problems.append(f"context {defaults.CONTEXT_KMS!r} must be true or false, got {kms!r}")
+    if reserved is not None and (isinstance(reserved, bool) or not isinstance(reserved, int) or reserved < 1):
+        problems.append(
+            f"context {defaults.CONTEXT_RUNNER_RESERVED_CONCURRENCY!r} must be a positive integer, got {reserved!r}"
+        )
+    return kms is True, reserved if isinstance(reserved, int) and not isinstance(reserved, bool) else None
 
 
 def _load(target: str) -> WorkflowSource:

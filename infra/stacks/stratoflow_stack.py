@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import Aspects, CfnOutput, Stack
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
 from constructs import Construct
@@ -15,6 +15,7 @@ from infra.constructs._grants import grant_dynamic_specs, grant_runner_data
 from infra.constructs.batch_compute import BatchCompute, BatchPool, BatchShape
 from infra.constructs.cache_table import CacheTable
 from infra.constructs.dynamic_interpreter import INTERPRETER_PLACEHOLDER, DynamicInterpreter
+from infra.constructs.encryption import EncryptLogGroups, StackKey
 from infra.constructs.fargate_compute import FargateCompute, FargateShape
 from infra.constructs.payload_bucket import PayloadBucket
 from infra.constructs.task_function import TaskFunction
@@ -113,6 +114,7 @@ class StratoflowStack(Stack):
         interpreter: The ``@dynamic`` interpreter, or ``None`` when no workflow has a dynamic node.
         workflows: State machine construct per workflow name.
         triggers: The S3 trigger starter and rules, or ``None`` when no workflow has a trigger.
+        key: The customer-managed KMS key (context ``stratoflow:kms``), or ``None``.
 
     Example:
         >>> app = cdk.App()  # doctest: +SKIP
@@ -124,13 +126,20 @@ class StratoflowStack(Stack):
             scope, construct_id, description="stratoflow: typed Python workflows on Step Functions"
         )
         compiled = [asl.compile_workflow(spec) for spec in settings.specs]
+        spec_keys = [workflow.spec_key for workflow in compiled]
         routes = node_routes(settings.specs)
         lambda_routes = [r for r in routes if r.target == "lambda"]
         module_files = sorted({w.module_file for w in settings.workflows})
 
         triggered = {spec.name for spec in settings.specs if spec.triggers}
-        self.payload = PayloadBucket(self, "Payload", event_bridge_enabled=bool(triggered))
-        self.cache = CacheTable(self, "Cache")
+        self.key: StackKey | None = StackKey(self, "Encryption") if settings.kms else None
+        key = self.key.key if self.key else None
+        if key is not None:
+            Aspects.of(self).add(EncryptLogGroups(key))
+        self.payload = PayloadBucket(
+            self, "Payload", event_bridge_enabled=bool(triggered), encryption_key=key
+        )
+        self.cache = CacheTable(self, "Cache", encryption_key=key)
         bucket, table = self.payload.bucket, self.cache.table
         environment = {
             protocol.ENV_BUCKET: bucket.bucket_name,
@@ -147,8 +156,9 @@ class StratoflowStack(Stack):
             ephemeral_storage_mib=max([512, *(r.ephemeral_storage_mib or 0 for r in lambda_routes)]),
             dependencies=settings.runner_dependencies,
             cache_dir=settings.bundle_cache_dir,
+            reserved_concurrency=settings.runner_reserved_concurrency,
         )
-        grant_runner_data(self.runner.role, bucket, table)
+        grant_runner_data(self.runner.role, bucket, table, spec_keys)
 
         self.compute: FargateCompute | None = None
         self.batch: BatchCompute | None = None
@@ -175,7 +185,7 @@ class StratoflowStack(Stack):
             self.compute = FargateCompute(
                 self, "Compute", shapes=shapes, image=image, environment=environment
             )
-            grant_runner_data(self.compute.task_role, bucket, table)
+            grant_runner_data(self.compute.task_role, bucket, table, spec_keys)
             if batch_shapes:
                 self.batch = BatchCompute(
                     self,
@@ -237,6 +247,7 @@ class StratoflowStack(Stack):
                 code=self.runner.code,
                 bucket=bucket,
                 architecture=settings.lambda_architecture,
+                encryption_key=key,
                 workflows=[
                     TriggeredWorkflow(
                         name=workflow.name,
