@@ -1,8 +1,8 @@
 """``StackKey``: the opt-in customer-managed KMS key (context ``stratoflow:kms``) and the aspect that
-encrypts every log group of the stack with it.
+encrypts every log group and Lambda environment of the stack with it.
 
-The key policy mirrors the AWS-managed keys' (``aws/s3``, ``aws/dynamodb``, ``aws/sqs``): any
-principal of this account may use the key, but only through those services
+The key policy mirrors the AWS-managed keys' (``aws/s3``, ``aws/dynamodb``, ``aws/sqs``,
+``aws/lambda``): any principal of this account may use the key, but only through those services
 (``kms:ViaService``, ``kms:CallerAccount``). The bucket, table and queue policies and the roles'
 IAM grants stay the only gate to the data, so no role needs a KMS statement of its own, while
 the customer owns the key: rotation, disabling it, and CloudTrail records of its use. CloudWatch
@@ -15,12 +15,13 @@ import jsii
 from aws_cdk import Aws, IAspect, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
-__all__ = ["EncryptLogGroups", "StackKey"]
+__all__ = ["EncryptWithStackKey", "StackKey"]
 
-_DATA_SERVICES = ("s3", "dynamodb", "sqs")
+_DATA_SERVICES = ("s3", "dynamodb", "sqs", "lambda")
 _USE = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:DescribeKey"]
 
 
@@ -37,7 +38,7 @@ class StackKey(Construct):
         self.key = kms.Key(
             self,
             "Key",
-            description="stratoflow: data bucket, cache table, log groups and trigger DLQ",
+            description="stratoflow: data bucket, cache table, log groups, Lambda environments, trigger DLQ",
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
@@ -75,8 +76,9 @@ class StackKey(Construct):
 
 
 @jsii.implements(IAspect)
-class EncryptLogGroups:
-    """Set ``KmsKeyId`` on every log group it visits (the constructs that create them stay unaware)."""
+class EncryptWithStackKey:
+    """Encrypt every log group, and every Lambda environment, it visits with ``key`` (the constructs
+    that create them, CDK's own included, stay unaware of the key)."""
 
     def __init__(self, key: kms.IKey) -> None:
         self._key = key
@@ -84,3 +86,9 @@ class EncryptLogGroups:
     def visit(self, node: IConstruct) -> None:
         if isinstance(node, logs.CfnLogGroup) and node.kms_key_id is None:
             node.kms_key_id = self._key.key_arn
+        elif (
+            isinstance(node, lambda_.CfnFunction)
+            and node.environment is not None
+            and node.kms_key_arn is None
+        ):
+            node.kms_key_arn = self._key.key_arn

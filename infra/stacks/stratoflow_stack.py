@@ -15,7 +15,7 @@ from infra.constructs._grants import grant_dynamic_specs, grant_runner_data
 from infra.constructs.batch_compute import BatchCompute, BatchPool, BatchShape
 from infra.constructs.cache_table import CacheTable
 from infra.constructs.dynamic_interpreter import INTERPRETER_PLACEHOLDER, DynamicInterpreter
-from infra.constructs.encryption import EncryptLogGroups, StackKey
+from infra.constructs.encryption import EncryptWithStackKey, StackKey
 from infra.constructs.fargate_compute import FargateCompute, FargateShape
 from infra.constructs.payload_bucket import PayloadBucket
 from infra.constructs.task_function import TaskFunction
@@ -135,7 +135,7 @@ class StratoflowStack(Stack):
         self.key: StackKey | None = StackKey(self, "Encryption") if settings.kms else None
         key = self.key.key if self.key else None
         if key is not None:
-            Aspects.of(self).add(EncryptLogGroups(key))
+            Aspects.of(self).add(EncryptWithStackKey(key))
         self.payload = PayloadBucket(
             self, "Payload", event_bridge_enabled=bool(triggered), encryption_key=key
         )

@@ -1,6 +1,12 @@
 """The Fargate container entrypoint: run the node its environment names (``protocol.container_event``).
 
 A non-zero exit makes ``ecs:runTask.sync`` fail the state with ``States.TaskFailed``.
+
+The container's root filesystem is read-only; its one writable path is the scratch volume,
+named by ``TMPDIR`` in the task and job definitions. Every temp file of the run (downloaded
+inputs, staged outputs) goes there, and a ``TMPDIR`` that is not a writable directory is a
+configuration error (exit 2) before anything runs, rather than ``tempfile`` quietly falling back
+to another directory.
 """
 
 from __future__ import annotations
@@ -9,7 +15,10 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 
 import boto3  # type: ignore[import-untyped]
 
@@ -18,8 +27,33 @@ from stratoflow.ir import protocol
 from stratoflow.runtime.aws import AwsRunnerEnv, RunnerSettings, run_node_event
 
 
+@contextmanager
+def _temp_files_under(scratch: str | None) -> Iterator[None]:
+    """``tempfile``'s directory is ``scratch`` while the node runs (restored after: the emulator
+    runs this entrypoint in-process)."""
+    if not scratch:
+        yield
+        return
+    previous = tempfile.tempdir
+    tempfile.tempdir = scratch
+    try:
+        yield
+    finally:
+        tempfile.tempdir = previous
+
+
 def run(environ: Mapping[str, str]) -> int:
     """Run one node with settings from ``environ``; returns the process exit code."""
+    scratch = environ.get("TMPDIR")
+    if scratch and not (Path(scratch).is_dir() and os.access(scratch, os.W_OK | os.X_OK)):
+        message = f"TMPDIR {scratch!r} is not a writable directory: is the scratch volume mounted?"
+        print(json.dumps({"error": "ConfigError", "message": message}), file=sys.stderr)
+        return 2
+    with _temp_files_under(scratch):
+        return _run(environ)
+
+
+def _run(environ: Mapping[str, str]) -> int:
     try:
         event = protocol.container_event(environ)
         settings = RunnerSettings.from_env(dict(environ))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from stratoflow.backends import asl
+from stratoflow.errors import TaskFailedError
 from stratoflow.lower import lower
 from stratoflow.testing import FakeLambdaContext
 from stratoflow.testing._sandbox import Sandbox
@@ -99,3 +101,39 @@ def test_the_container_entrypoint_turns_sigterm_into_system_exit_so_a_batch_stor
     with pytest.raises(SystemExit) as info:
         container_entrypoint._stop(signal.SIGTERM, None)
     assert info.value.code == 128 + signal.SIGTERM
+
+
+def test_container_entrypoint_writes_temp_files_only_under_the_scratch_tmpdir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The container's root filesystem is read-only: TMPDIR (the scratch volume) is where temp files go."""
+    import tempfile
+
+    from stratoflow_functions import container_entrypoint
+
+    seen: list[Path] = []
+
+    def fake_run_node_event(event: object, env: object) -> object:
+        seen.append(Path(tempfile.mkdtemp(prefix="input-")))
+        seen.append(Path(tempfile.gettempdir()))
+        raise TaskFailedError("stop here", node="n", error_type="Stop")
+
+    monkeypatch.setattr(container_entrypoint, "run_node_event", fake_run_node_event)
+    before = tempfile.tempdir
+    env = {
+        "STRATOFLOW_RUN": "r",
+        "STRATOFLOW_SPEC": "specs/x.json",
+        "STRATOFLOW_NODE": "n",
+        "STRATOFLOW_BUCKET": "b",
+        "STRATOFLOW_CACHE_TABLE": "t",
+    }
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # clients are made, never called
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    assert container_entrypoint.run({**env, "TMPDIR": str(scratch)}) == 1
+    assert seen[0].parent == scratch and seen[1] == scratch
+    assert tempfile.tempdir == before  # restored: the emulator runs the entrypoint in-process
+
+    seen.clear()
+    assert container_entrypoint.run({**env, "TMPDIR": str(tmp_path / "not-mounted")}) == 2
+    assert seen == []  # nothing ran

@@ -297,7 +297,11 @@ def _container_entrypoint(env: dict[str, str], command: list[str]) -> int:
     from stratoflow_functions import container_entrypoint  # noqa: PLC0415 - only when a Fargate node runs
 
     aws_settings = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
-    return container_entrypoint.run({**aws_settings, **env})
+    if "TMPDIR" not in env:
+        return container_entrypoint.run({**aws_settings, **env})
+    # The task's scratch volume (TMPDIR, its one writable path): a fresh directory per task, gone with it.
+    with tempfile.TemporaryDirectory(prefix="stratoflow-scratch-") as scratch:
+        return container_entrypoint.run({**aws_settings, **env, "TMPDIR": scratch})
 
 
 def _route_task_definitions(aws: EmulatedAws, stack_name: str) -> tuple[str, ...]:
