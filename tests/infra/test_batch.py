@@ -114,6 +114,29 @@ def test_one_job_definition_per_shape_with_the_fargate_image_and_task_role(batch
     assert len(images) == 1
 
 
+def test_jobs_run_unprivileged_on_a_read_only_root_with_a_scratch_tmpdir(batch_synth: Synth) -> None:
+    definitions = batch_synth.resources("AWS::Batch::JobDefinition")
+    assert definitions
+    for logical_id, resource in definitions.items():
+        container = resource["Properties"]["ContainerProperties"]
+        assert container["User"] == "1000:1000", logical_id
+        assert container["ReadonlyRootFilesystem"] is True, logical_id
+        # An empty Host: Docker picks the host path, and the data volume ends with the job.
+        assert container["Volumes"] == [{"Host": {}, "Name": "scratch"}]
+        (mount,) = container["MountPoints"]  # ReadOnly left out: Batch's default, false
+        assert (mount["ContainerPath"], mount["SourceVolume"], mount.get("ReadOnly", False)) == (
+            "/scratch",
+            "scratch",
+            False,
+        )
+        assert {"Name": "TMPDIR", "Value": "/scratch"} in container["Environment"]
+        assert not container.get("Privileged")
+    (group,) = batch_synth.resources("AWS::EC2::SecurityGroup").values()
+    assert [
+        (r["IpProtocol"], r["FromPort"], r["ToPort"]) for r in group["Properties"]["SecurityGroupEgress"]
+    ] == [("tcp", 443, 443)]
+
+
 def test_substitutions_fill_every_placeholder(batch_synth: Synth, compiled: asl.CompiledWorkflow) -> None:
     (machine,) = batch_synth.resources("AWS::StepFunctions::StateMachine").values()
     substitutions = machine["Properties"]["DefinitionSubstitutions"]
