@@ -67,8 +67,16 @@ class PayloadBucket(Construct):
             enforce_ssl=True,
             # Ownership left to CDK: with @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy (cdk.json)
             # log delivery is granted by bucket policy; in apps without the flag, by the ACL it needs.
+            # Versioned, so a log object overwritten or deleted before it expires can still be read
+            # (the logs are the record of who touched the data); old versions go a day later.
+            versioned=True,
             lifecycle_rules=[
-                s3.LifecycleRule(id="expire-logs", expiration=Duration.days(access_logs_expire_days))
+                s3.LifecycleRule(id="expire-logs", expiration=Duration.days(access_logs_expire_days)),
+                s3.LifecycleRule(
+                    id="expire-old-log-versions",
+                    noncurrent_version_expiration=Duration.days(1),
+                    expired_object_delete_marker=True,
+                ),
             ],
             removal_policy=removal_policy,
         )

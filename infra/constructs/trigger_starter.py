@@ -143,7 +143,10 @@ class TriggerStarter(Construct):
         self.dead_letter_queue = sqs.Queue(
             self,
             "DeadLetters",
-            encryption=sqs.QueueEncryption.KMS if encryption_key else sqs.QueueEncryption.SQS_MANAGED,
+            # The stack key when there is one, else SQS's AWS-managed key (alias/aws/sqs): its key policy
+            # admits this account's principals through SQS, so the function's role needs no KMS grant,
+            # and unlike SSE-SQS every use of the key is in CloudTrail.
+            encryption=sqs.QueueEncryption.KMS if encryption_key else sqs.QueueEncryption.KMS_MANAGED,
             encryption_master_key=encryption_key,
             enforce_ssl=True,
             retention_period=Duration.days(defaults.TRIGGER_DLQ_RETENTION_DAYS),

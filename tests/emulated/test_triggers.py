@@ -287,8 +287,10 @@ def test_an_url_encoded_key_that_decodes_to_a_reserved_prefix_starts_nothing(
     event = object_created(
         starter.sandbox.bucket, "q1+sales.csv", version_id=uploaded["detail"]["object"]["version-id"]
     )
-    assert [r["status"] for r in starter.deliver(event)] == ["started"]
+    runs = starter.deliver(event)
+    assert [r["status"] for r in runs] == ["started"]
     assert len(starter.executions()) == 1
+    assert starter.wait(runs[0]).outputs()["o0"].rows_in > 0
 
 
 def test_the_file_input_is_the_uploaded_object(starter: Starter) -> None:

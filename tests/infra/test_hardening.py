@@ -88,7 +88,7 @@ def test_task_container_is_unprivileged_on_a_read_only_root_with_a_scratch_tmpdi
 
 def test_trigger_starter_sends_failed_events_to_an_encrypted_dead_letter_queue(synth: Synth) -> None:
     queue_id, queue = _one(synth, "AWS::SQS::Queue", "TriggersDeadLetters")
-    assert queue["SqsManagedSseEnabled"] is True
+    assert queue["KmsMasterKeyId"] == "alias/aws/sqs"
     assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
     _, function = _one(synth, "AWS::Lambda::Function", "TriggersFunction")
     assert function["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": [queue_id, "Arn"]}}
@@ -226,3 +226,11 @@ def test_spec_grants_must_name_exact_keys_under_specs() -> None:
     assert len(caught.value.problems) == 2
     with pytest.raises(PropsError, match="at least one deployed spec"):
         runner_data_statements(bucket, table, [])
+
+
+def test_access_log_bucket_is_versioned_and_its_old_versions_expire(synth: Synth) -> None:
+    _, logs_bucket = _one(synth, "AWS::S3::Bucket", "PayloadAccessLogs")
+    assert logs_bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    rules = {r["Id"]: r for r in logs_bucket["LifecycleConfiguration"]["Rules"]}
+    assert rules["expire-old-log-versions"]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
+    assert rules["expire-old-log-versions"]["ExpiredObjectDeleteMarker"] is True
