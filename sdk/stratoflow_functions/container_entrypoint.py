@@ -64,13 +64,26 @@ def _run(environ: Mapping[str, str]) -> int:
         print(json.dumps({"error": type(exc).__name__, "message": str(exc)}), file=sys.stderr)
         return 2
     env = AwsRunnerEnv(s3=boto3.client("s3"), dynamodb=boto3.client("dynamodb"), settings=settings)
+    # ECS and Batch report a failed container by its exit code: the user's error is recorded
+    # where the client reads it (a node's own run only; a map batch's items record theirs).
+    # The record names its attempt, so the client never reports an earlier attempt's error.
+    error_key = (
+        protocol.container_error_key(event.run, event.node) if event.mode is protocol.Mode.RUN else None
+    )
     try:
         result = run_node_event(event, env)
     except TaskFailedError as exc:
-        cause = protocol.FailureCause(error=exc.error_type, message=str(exc), node=exc.node)
-        print(cause.to_json(), file=sys.stderr)
+        cause = protocol.FailureCause.of(exc)
+        print(cause.model_copy(update={"traceback": None}).to_json(), file=sys.stderr)
         if exc.traceback_text:
             print(exc.traceback_text, file=sys.stderr)
+        if error_key is not None:
+            env.s3.put_object(
+                Bucket=settings.bucket,
+                Key=error_key,
+                Body=cause.to_json().encode(),
+                ContentType="application/json",
+            )
         return 1
     print(json.dumps(result.model_dump(mode="json")), file=sys.stderr)
     return 0

@@ -38,7 +38,13 @@ def test_lambda_task_state_follows_the_runner_contract() -> None:
     assert state["Resource"] == "arn:aws:states:::lambda:invoke"
     assert state["Parameters"] == {
         "FunctionName": "${TaskRunnerFunctionArn}",
-        "Payload": {"run.$": "$$.Execution.Name", "spec": compiled.spec_key, "node": "flaky"},
+        "Payload": {
+            "run.$": "$$.Execution.Name",
+            "spec": compiled.spec_key,
+            "node": "flaky",
+            # The runner learns which attempt it runs from the state (as the local executor counts).
+            "attempt.$": "States.MathAdd($$.State.RetryCount, 1)",
+        },
     }
     assert state["ResultPath"] is None
     assert state["TimeoutSeconds"] == 300

@@ -75,7 +75,8 @@ def _event(payload: dict[str, Any]) -> dict[str, Any]:
     event: dict[str, Any] = {}
     for key, value in payload.items():
         if key.endswith(".$"):
-            event[key.removesuffix(".$")] = [0, 1] if key == "items.$" else f"from {value}"
+            filled = {"items.$": [0, 1], "attempt.$": 2}  # what those paths evaluate to: not strings
+            event[key.removesuffix(".$")] = filled.get(key, f"from {value}")
         else:
             event[key] = value
     return event
@@ -154,6 +155,9 @@ def test_placeholders_errors_keys_and_environment_are_the_protocol_s(
             elif protocol.ENV_MODE in entries:  # a container node of a dynamic graph
                 assert entries[protocol.ENV_MODE]["Value"] == protocol.Mode.DAG_RUN.value
                 event |= {protocol.ENV_MODE}
+            else:  # a node's own run: the container reports which attempt it is
+                event |= {protocol.ENV_ATTEMPT}
+                assert entries[protocol.ENV_ATTEMPT]["Value.$"].startswith("States.JsonToString("), label
             assert set(entries) == event, label
 
 
@@ -165,8 +169,10 @@ def test_the_container_reads_the_event_the_compiler_passes() -> None:
     fargate = next(d for label, d, _ in DEFINITIONS if label == "fargate")
     overrides = next(s for s in _dicts(fargate) if "ContainerOverrides" in s)["ContainerOverrides"][0]
     environ = {e["Name"]: e.get("Value", "execution-name") for e in overrides["Environment"]}
+    environ[protocol.ENV_ATTEMPT] = "3"  # what States.JsonToString(States.MathAdd(...)) gives
     event = protocol.container_event(environ)
     assert event.mode is protocol.Mode.RUN and event.run == "execution-name"
+    assert event.attempt == 3
 
 
 def test_a_container_batch_reads_the_map_items_event_the_compiler_passes() -> None:

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from stratoflow import ir, values
 from stratoflow.aws import S3BlobStore, S3OutputStore
+from stratoflow.client._failures import FailedExecution, failure
 from stratoflow.client._start import start_run
 from stratoflow.define import WorkflowDef
-from stratoflow.errors import ConfigError, ExecutionError, TaskFailedError
-from stratoflow.ir import protocol
+from stratoflow.errors import ConfigError, ExecutionError
 from stratoflow.lower import lower
 from stratoflow.runtime import NodeContext, workflow_outputs
 
@@ -65,7 +65,15 @@ class Execution:
                 raise ExecutionError(f"execution {self.run_id} still {status} after {timeout}s")
             time.sleep(poll_seconds)
         if status != "SUCCEEDED":
-            raise _failure(self.run_id, status, described.get("error"), described.get("cause"))
+            failed = FailedExecution(
+                run_id=self.run_id,
+                arn=self.arn,
+                spec=self.spec,
+                s3=self.client.s3,
+                sfn=self.client.sfn,
+                bucket=self.client.bucket,
+            )
+            raise failure(failed, status, described.get("error"), described.get("cause"))
         return self
 
     def outputs(self) -> dict[str, Any]:
@@ -79,68 +87,6 @@ class Execution:
         )
         literals = workflow_outputs(ctx)
         return {v.name: values.decode(literals[v.name], v.type, blobs) for v in self.spec.outputs}
-
-
-def _failure(run_id: str, status: str, error: str | None, cause: str | None) -> ExecutionError:
-    try:
-        parsed = json.loads(cause or "")
-    except ValueError:
-        parsed = None
-    if isinstance(parsed, dict) and "errorMessage" in parsed:  # Lambda's error envelope
-        try:
-            parsed = json.loads(parsed["errorMessage"])
-        except ValueError:
-            parsed = {"message": parsed["errorMessage"]}
-    if isinstance(parsed, dict) and "Containers" in parsed:  # an ECS task that did not exit 0
-        return _ecs_failure(run_id, status, error, parsed)
-    if isinstance(parsed, dict) and "JobQueue" in parsed and "Attempts" in parsed:  # a failed Batch job
-        return _batch_failure(run_id, status, error, parsed)
-    task_cause = protocol.FailureCause.parse(parsed)
-    if task_cause is not None:
-        message = task_cause.message if task_cause.message is not None else error
-        return TaskFailedError(
-            f"execution {run_id} {status}: {message}",
-            node=task_cause.node,
-            attempt=task_cause.attempt if task_cause.attempt is not None else 1,
-            error_type=error or task_cause.error or "Exception",
-        )
-    return ExecutionError(
-        f"execution {run_id} {status}: {error or 'unknown error'}: {cause or ''}".rstrip(": ")
-    )
-
-
-def _ecs_failure(run_id: str, status: str, error: str | None, task: dict[str, Any]) -> ExecutionError:
-    environment = {
-        entry.get("Name"): entry.get("Value")
-        for override in task.get("Overrides", {}).get("ContainerOverrides", [])
-        for entry in override.get("Environment", [])
-    }
-    container = (task.get("Containers") or [{}])[0]
-    where = task.get("CapacityProviderName") or task.get("LaunchType") or "Fargate"
-    message = (
-        f"execution {run_id} {status}: container on {where} exited with code {container.get('ExitCode')} "
-        f"({task.get('StopCode')}: {task.get('StoppedReason')})"
-    )
-    node = environment.get(protocol.ENV_NODE)
-    if node is None:
-        return ExecutionError(message)
-    return TaskFailedError(message, node=str(node), error_type=error or protocol.STATES_TASK_FAILED)
-
-
-def _batch_failure(run_id: str, status: str, error: str | None, job: dict[str, Any]) -> ExecutionError:
-    container = job.get("Container") or {}
-    environment = {entry.get("Name"): entry.get("Value") for entry in container.get("Environment", [])}
-    attempts = job.get("Attempts") or [{}]
-    exit_code = (attempts[-1].get("Container") or {}).get("ExitCode")
-    queue = str(job.get("JobQueue", "")).rsplit("/", 1)[-1]
-    message = (
-        f"execution {run_id} {status}: AWS Batch job {job.get('JobName')} on queue {queue} failed "
-        f"after {len(attempts)} attempt(s): {job.get('StatusReason')} (exit code {exit_code})"
-    )
-    node = environment.get(protocol.ENV_NODE)
-    if node is None:
-        return ExecutionError(message)
-    return TaskFailedError(message, node=str(node), error_type=error or protocol.STATES_TASK_FAILED)
 
 
 class Client:

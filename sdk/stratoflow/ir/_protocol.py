@@ -27,6 +27,8 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict
 
+from stratoflow.errors import TaskFailedError
+
 # The bucket layout and the spec key are part of the contract: spelled protocol.<name>.
 from stratoflow.ir._storage import (
     BLOBS_PREFIX,
@@ -60,9 +62,11 @@ from stratoflow.ir._storage import (
 )
 
 __all__ = [
+    "ATTEMPT",
     "BLOBS_PREFIX",
     "CONTAINER_NAME",
     "DYNAMIC_SPECS_PREFIX",
+    "ENV_ATTEMPT",
     "ENV_BUCKET",
     "ENV_CACHE_TABLE",
     "ENV_CACHE_TTL_DAYS",
@@ -88,6 +92,7 @@ __all__ = [
     "SUBNETS",
     "TASK_DEFINITION_PREFIX",
     "TASK_FAILED",
+    "TRACEBACK_MAX",
     "CacheCheckResult",
     "DagNextResult",
     "DagNode",
@@ -106,9 +111,11 @@ __all__ = [
     "Placeholder",
     "Result",
     "RunResult",
+    "attempt_path",
     "blob_digest",
     "blob_key",
     "container_environment",
+    "container_error_key",
     "container_event",
     "definition_comment",
     "dynamic_run_key",
@@ -171,6 +178,7 @@ class NodeEvent(BaseModel):
     items: list[int] | None = None  # map_items: the batch of item indices (ItemBatcher's Items)
     sub_run: str | None = None  # dynamic_finish: the sub-workflow's run id (from dynamic_plan)
     sub_spec: str | None = None  # dynamic_finish: the sub-workflow's IR key (from dynamic_plan)
+    attempt: int = 1  # run: which attempt of the node this is (1-based, from the state's RetryCount)
 
 
 @dataclass(frozen=True)
@@ -182,6 +190,20 @@ class Path:
 
 EXECUTION_NAME: Final = Path("$$.Execution.Name")
 """The execution's name: the run id of every top-level event."""
+
+
+def attempt_path(first: int = 1) -> Path:
+    """The attempt number of a state's current try, counted from ``first`` (the context object's
+    ``RetryCount`` is 0 on a state's first try and grows with each ``Retry``).
+
+    ``first`` is above 1 for a state that continues another's attempts (the on-demand attempt
+    after Spot ones), so every backend numbers a node's attempts alike.
+    """
+    return Path(f"States.MathAdd($$.State.RetryCount, {first})")
+
+
+ATTEMPT: Final = attempt_path()
+"""The attempt of the running state: 1 on its first try, as the local executor counts."""
 
 
 def event_parameters(*, mode: Mode | None = None, **fields: str | Path) -> dict[str, Any]:
@@ -488,9 +510,22 @@ class FailureCause(BaseModel):
     error: str | None = None
     message: str | None = None
     attempt: int | None = None
+    traceback: str | None = None  # the user's traceback (its tail: a state's Cause holds 32 KiB)
 
     def to_json(self) -> str:
         return json.dumps(self.model_dump(exclude_none=True), sort_keys=True)
+
+    @classmethod
+    def of(cls, exc: TaskFailedError) -> FailureCause:
+        """The cause of a failed task: its exception, message, attempt and traceback's tail."""
+        trace = exc.traceback_text
+        return cls(
+            node=exc.node,
+            error=exc.error_type,
+            message=str(exc),
+            attempt=exc.attempt,
+            traceback=None if trace is None else trace[-TRACEBACK_MAX:],
+        )
 
     @classmethod
     def parse(cls, value: object) -> FailureCause | None:
@@ -498,6 +533,19 @@ class FailureCause(BaseModel):
         if not isinstance(value, dict) or "node" not in value:
             return None
         return cls.model_validate({**value, "node": str(value["node"])})
+
+
+TRACEBACK_MAX: Final = 8000
+"""Most characters of a user traceback a :class:`FailureCause` keeps (its last ones)."""
+
+
+def container_error_key(run_id: str, node: str) -> str:
+    """Where a container records why its node failed (a :class:`FailureCause` as JSON).
+
+    ECS and Batch report a failed container by its exit code only, so the client reads the
+    user's exception from here when it reports the failed execution.
+    """
+    return f"{run_prefix(run_id)}errors/{node}.json"
 
 
 def error_name(error_type: str) -> str:
@@ -515,8 +563,10 @@ ENV_SPEC: Final = "STRATOFLOW_SPEC"
 ENV_NODE: Final = "STRATOFLOW_NODE"
 ENV_MODE: Final = "STRATOFLOW_MODE"
 ENV_ITEMS: Final = "STRATOFLOW_ITEMS"
+ENV_ATTEMPT: Final = "STRATOFLOW_ATTEMPT"
 """The event of a container task, passed as container environment overrides (mode and items
-only for a container map's batch: ``map_items`` and the JSON list of the batch's indices)."""
+only for a container map's batch: ``map_items`` and the JSON list of the batch's indices;
+the attempt only for a node's own run, as a decimal string)."""
 
 MAX_CONTAINER_BATCH: Final = 500
 """Most items one container batch takes. The indices travel as JSON in ``ENV_ITEMS``, and ECS
@@ -551,17 +601,20 @@ def container_environment(
     node: str | Path,
     mode: Mode | None = None,
     items: Path | None = None,
+    attempt: Path | None = None,
 ) -> list[dict[str, str]]:
     """The ``Environment`` override carrying one event to a container (:class:`Path` values as ``.$``).
 
     ``items`` must evaluate to a JSON *string* (``States.JsonToString($.Items)``): container
-    environment values are strings.
+    environment values are strings; so is ``attempt``, sent as ``States.JsonToString`` of its path.
     """
     fields: list[tuple[str, str | Path]] = [(ENV_RUN, run), (ENV_SPEC, spec), (ENV_NODE, node)]
     if mode is not None:
         fields.append((ENV_MODE, mode.value))
     if items is not None:
         fields.append((ENV_ITEMS, items))
+    if attempt is not None:
+        fields.append((ENV_ATTEMPT, Path(f"States.JsonToString({attempt.expr})")))
     entries: list[dict[str, str]] = []
     for name, value in fields:
         if isinstance(value, Path):
@@ -580,6 +633,7 @@ def container_event(environ: Mapping[str, str]) -> NodeEvent:
     mode = environ.get(ENV_MODE) or Mode.RUN
     raw_items = environ.get(ENV_ITEMS)
     items = None if raw_items is None else json.loads(raw_items)
+    attempt = environ.get(ENV_ATTEMPT) or 1
     return NodeEvent.model_validate(
         {
             "run": environ[ENV_RUN],
@@ -587,5 +641,6 @@ def container_event(environ: Mapping[str, str]) -> NodeEvent:
             "node": environ[ENV_NODE],
             "mode": mode,
             "items": items,
+            "attempt": attempt,
         }
     )

@@ -185,7 +185,7 @@ def _seconds_left(event: protocol.NodeEvent, spec: ir.WorkflowSpec, remaining: f
 
 
 def _run(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
-    return protocol.RunResult(node=event.node, hit=run_node(ctx, event.node).cache_hit)
+    return protocol.RunResult(node=event.node, hit=run_node(ctx, event.node, attempt=event.attempt).cache_hit)
 
 
 def _cache_check(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
@@ -271,6 +271,5 @@ def step_functions_error(exc: TaskFailedError) -> Exception:
     # An Error that cannot be a class name is the documented fallback (``Sdk.TaskFailed``).
     name = protocol.error_name(exc.error_type)
     error_class = type(name, (Exception,), {"__module__": "stratoflow.user"})
-    cause = protocol.FailureCause(error=exc.error_type, message=str(exc), node=exc.node, attempt=exc.attempt)
-    error: Exception = error_class(cause.to_json())
+    error: Exception = error_class(protocol.FailureCause.of(exc).to_json())
     return error

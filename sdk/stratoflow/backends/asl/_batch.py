@@ -69,14 +69,16 @@ def batch_job_definition_placeholder(route: routing.Route) -> str:
     return protocol.ref(batch_job_definition_name(route))
 
 
-def submit_job(ctx: _states.NodeContext, *, spot: bool, retries: int) -> State:
+def submit_job(ctx: _states.NodeContext, *, spot: bool, retries: int, first_attempt: int = 1) -> State:
     """One ``submitJob.sync`` state on the Spot or on-demand queue of the node's pool."""
     parameters: State = {
         # A job name allows letters, digits, '-' and '_': node ids are sanitized identifiers.
         "JobName": ctx.node.id[:_MAX_JOB_NAME],
         "JobQueue": batch_queue_placeholder(ctx.route, spot=spot),
         "JobDefinition": batch_job_definition_placeholder(ctx.route),
-        "ContainerOverrides": {"Environment": _states.container_environment(ctx)},
+        "ContainerOverrides": {
+            "Environment": _states.container_environment(ctx, first_attempt=first_attempt)
+        },
     }
     state: State = {"Type": "Task", "Resource": SUBMIT_JOB_SYNC, "Parameters": parameters, "ResultPath": None}
     retry = _states._retry_task(retries)
@@ -122,6 +124,6 @@ def spot_attempts(ctx: _states.NodeContext, names: StateNames, states: dict[str,
         ],
         "Default": failed,
     }
-    states[on_demand] = submit_job(ctx, spot=False, retries=0)
+    states[on_demand] = submit_job(ctx, spot=False, retries=0, first_attempt=ctx.task.retries + 2)
     states[failed] = {"Type": "Fail", "Error": protocol.TASK_FAILED, "CausePath": "$.error.Cause"}
     return [spot, on_demand]

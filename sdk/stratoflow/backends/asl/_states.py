@@ -117,6 +117,10 @@ def retry_lambda_service() -> State:
 
 
 def _payload(ctx: NodeContext, mode: protocol.Mode | None = None) -> State:
+    if mode is None:  # the node's own run: the runner reports which attempt it is, as locally
+        return protocol.event_parameters(
+            run=ctx.run, spec=ctx.spec_key, node=ctx.node.id, attempt=protocol.ATTEMPT
+        )
     return protocol.event_parameters(run=ctx.run, spec=ctx.spec_key, node=ctx.node.id, mode=mode)
 
 
@@ -128,10 +132,19 @@ def _with_timeout(state: State, task: ir.TaskSpec, timeout_path: str | None = No
     return state
 
 
-def container_environment(ctx: NodeContext) -> list[dict[str, str]]:
-    """The container's ``Environment`` override: the node's event (a map batch's when ``ctx.items``)."""
+def container_environment(ctx: NodeContext, *, first_attempt: int = 1) -> list[dict[str, str]]:
+    """The container's ``Environment`` override: the node's event (a map batch's when ``ctx.items``).
+
+    A node's own run carries its attempt, counted from ``first_attempt`` (the on-demand state
+    after Spot ones continues their count).
+    """
     if ctx.items is None:
-        return protocol.container_environment(run=ctx.run, spec=ctx.spec_key, node=ctx.node.id)
+        return protocol.container_environment(
+            run=ctx.run,
+            spec=ctx.spec_key,
+            node=ctx.node.id,
+            attempt=protocol.attempt_path(first_attempt),
+        )
     return protocol.container_environment(
         run=ctx.run, spec=ctx.spec_key, node=ctx.node.id, mode=protocol.Mode.MAP_ITEMS, items=ctx.items
     )
@@ -150,7 +163,7 @@ def _lambda_run(ctx: NodeContext) -> State:
     )
 
 
-def _ecs_run(ctx: NodeContext, *, spot: bool, retries: int) -> State:
+def _ecs_run(ctx: NodeContext, *, spot: bool, retries: int, first_attempt: int = 1) -> State:
     parameters: State = {
         "Cluster": protocol.ref(protocol.Placeholder.CLUSTER_ARN),
         "TaskDefinition": protocol.ref(task_definition_name(ctx.route)),
@@ -165,7 +178,7 @@ def _ecs_run(ctx: NodeContext, *, spot: bool, retries: int) -> State:
             "ContainerOverrides": [
                 {
                     "Name": protocol.CONTAINER_NAME,
-                    "Environment": container_environment(ctx),
+                    "Environment": container_environment(ctx, first_attempt=first_attempt),
                 }
             ]
         },
@@ -308,7 +321,7 @@ def _spot_attempts(ctx: NodeContext, names: StateNames, states: dict[str, State]
         "Default": failed,
     }
     # The last attempt: on-demand capacity and no more retries.
-    states[on_demand] = _ecs_run(ctx, spot=False, retries=0)
+    states[on_demand] = _ecs_run(ctx, spot=False, retries=0, first_attempt=ctx.task.retries + 2)
     # The caught error is always States.TaskFailed, and a Fail state may not raise a
     # States.* name, so the failure surfaces as the SDK's own, with the ECS task as Cause.
     states[failed] = {"Type": "Fail", "Error": protocol.TASK_FAILED, "CausePath": "$.error.Cause"}
