@@ -273,3 +273,29 @@ def test_event_parameters_reject_fields_the_runner_does_not_read() -> None:
         protocol.event_parameters(run="r", spec="s", node="n", nodes="x")
     with pytest.raises(ValueError, match="no field count"):
         protocol.result_selector(protocol.Mode.CACHE_CHECK, "count")
+
+
+def test_attempt_paths_count_from_the_state_s_retry_count() -> None:
+    assert protocol.ATTEMPT.expr == "States.MathAdd($$.State.RetryCount, 1)"
+    assert protocol.attempt_path(4).expr == "States.MathAdd($$.State.RetryCount, 4)"
+    entries = protocol.container_environment(run="r", spec="s", node="n", attempt=protocol.attempt_path(2))
+    assert entries[-1] == {
+        "Name": protocol.ENV_ATTEMPT,
+        "Value.$": "States.JsonToString(States.MathAdd($$.State.RetryCount, 2))",
+    }
+    assert (
+        protocol.container_event(
+            {protocol.ENV_RUN: "r", protocol.ENV_SPEC: "s", protocol.ENV_NODE: "n"}
+        ).attempt
+        == 1
+    )
+
+
+def test_a_failure_cause_keeps_the_tail_of_a_long_traceback() -> None:
+    trace = "x" * protocol.TRACEBACK_MAX + "ValueError: the end\n"
+    error = TaskFailedError("boom", node="n", attempt=2, error_type="ValueError", traceback_text=trace)
+    cause = protocol.FailureCause.of(error)
+    assert (cause.node, cause.error, cause.message, cause.attempt) == ("n", "ValueError", "boom", 2)
+    assert cause.traceback is not None and len(cause.traceback) == protocol.TRACEBACK_MAX
+    assert cause.traceback.endswith("ValueError: the end\n")
+    assert protocol.container_error_key("r", "n") == "runs/r/errors/n.json"
