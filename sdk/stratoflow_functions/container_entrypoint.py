@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 import boto3  # type: ignore[import-untyped]
 
@@ -42,26 +43,30 @@ def _temp_files_under(scratch: str | None) -> Iterator[None]:
         tempfile.tempdir = previous
 
 
-def run(environ: Mapping[str, str]) -> int:
-    """Run one node with settings from ``environ``; returns the process exit code."""
+def run(environ: Mapping[str, str], *, log: TextIO | None = None) -> int:
+    """Run one node with settings from ``environ``; returns the process exit code.
+
+    ``log`` is where the container's own lines go (default: stderr, its log stream on AWS).
+    """
+    log = sys.stderr if log is None else log
     scratch = environ.get("TMPDIR")
     if scratch and not (Path(scratch).is_dir() and os.access(scratch, os.W_OK | os.X_OK)):
         message = f"TMPDIR {scratch!r} is not a writable directory: is the scratch volume mounted?"
-        print(json.dumps({"error": "ConfigError", "message": message}), file=sys.stderr)
+        print(json.dumps({"error": "ConfigError", "message": message}), file=log)
         return 2
     with _temp_files_under(scratch):
-        return _run(environ)
+        return _run(environ, log)
 
 
-def _run(environ: Mapping[str, str]) -> int:
+def _run(environ: Mapping[str, str], log: TextIO) -> int:
     try:
         event = protocol.container_event(environ)
         settings = RunnerSettings.from_env(dict(environ))
     except KeyError as exc:
-        print(json.dumps({"error": "ConfigError", "message": f"missing {exc.args[0]}"}), file=sys.stderr)
+        print(json.dumps({"error": "ConfigError", "message": f"missing {exc.args[0]}"}), file=log)
         return 2
     except SdkError as exc:
-        print(json.dumps({"error": type(exc).__name__, "message": str(exc)}), file=sys.stderr)
+        print(json.dumps({"error": type(exc).__name__, "message": str(exc)}), file=log)
         return 2
     env = AwsRunnerEnv(s3=boto3.client("s3"), dynamodb=boto3.client("dynamodb"), settings=settings)
     # ECS and Batch report a failed container by its exit code: the user's error is recorded
@@ -74,9 +79,9 @@ def _run(environ: Mapping[str, str]) -> int:
         result = run_node_event(event, env)
     except TaskFailedError as exc:
         cause = protocol.FailureCause.of(exc)
-        print(cause.model_copy(update={"traceback": None}).to_json(), file=sys.stderr)
+        print(cause.model_copy(update={"traceback": None}).to_json(), file=log)
         if exc.traceback_text:
-            print(exc.traceback_text, file=sys.stderr)
+            print(exc.traceback_text, file=log)
         if error_key is not None:
             env.s3.put_object(
                 Bucket=settings.bucket,
@@ -85,7 +90,7 @@ def _run(environ: Mapping[str, str]) -> int:
                 ContentType="application/json",
             )
         return 1
-    print(json.dumps(result.model_dump(mode="json")), file=sys.stderr)
+    print(json.dumps(result.model_dump(mode="json")), file=log)
     return 0
 
 

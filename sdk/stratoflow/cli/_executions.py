@@ -24,14 +24,18 @@ def _local(args: argparse.Namespace) -> int:
     if args.action == "ls":
         for record in history.list(args.limit):
             took = "-" if record.finished is None else f"{record.finished - record.started:.2f}s"
+            where = "" if record.backend == "local" else f"  ({record.backend})"
             print(
-                f"{record.run_id[:12]}  {record.workflow:<24} {record.status:<9} {_when(record.started)}  {took}"
+                f"{record.run_id[:12]}  {record.workflow:<24} {record.status:<9} {_when(record.started)}  "
+                f"{took}{where}"
             )
         return 0
     found = history.get(args.run_id)
     if found is None:
         raise ConfigError(f"no single local run matches {args.run_id!r} (see: stratoflow executions ls)")
     print(f"run       {found.run_id}\nworkflow  {found.workflow} ({found.ref})\nstatus    {found.status}")
+    if found.backend != "local":
+        print(f"ran in    {found.backend} (emulated AWS)")
     print(f"started   {_when(found.started)}\nfinished  {_when(found.finished)}")
     if found.error:
         print(f"error     {found.error}")

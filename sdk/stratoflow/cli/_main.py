@@ -73,12 +73,29 @@ def _cmd_compile(args: argparse.Namespace) -> int:
 def _cmd_cache(args: argparse.Namespace) -> int:
     from stratoflow.cache import SqliteCacheStore, default_home  # noqa: PLC0415
 
+    if args.sandbox:
+        return _cmd_sandbox_cache(args)
     store = SqliteCacheStore(default_home() / "cache.sqlite")
     if args.action == "clear":
         print(f"removed {store.clear(args.task)} cache entries")
         return 0
     for key, entry in store.entries():
         print(f"{key[:16]}  {entry.task}  version={entry.version}  outputs={','.join(entry.outputs) or '-'}")
+    return 0
+
+
+def _cmd_sandbox_cache(args: argparse.Namespace) -> int:
+    # The saved folder is plain JSON and files: listing or clearing it never imports moto.
+    from stratoflow.cli._sandbox import sandbox_store_root  # noqa: PLC0415
+    from stratoflow.cli._sandbox_store import SandboxStore  # noqa: PLC0415
+
+    store = SandboxStore(sandbox_store_root())
+    if args.action == "clear":
+        print(f"removed {store.clear(args.task)} sandbox cache entries")
+        return 0
+    for item in store.entries():
+        fields = {name: value.get("S", value.get("N", "")) for name, value in item.items()}
+        print(f"{fields.get('pk', '')[:16]}  {fields.get('task', '')}  version={fields.get('version', '')}")
     return 0
 
 
@@ -110,6 +127,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, default=None, help="parallel tasks (local runs)")
     run.add_argument("--no-cache", action="store_true", help="ignore and do not write the cache")
     run.add_argument("--stack", default="Stratoflow", help="with --remote: the deployed stack's name")
+    run.add_argument(
+        "--verbose", action="store_true", help="with --sandbox: show the emulator's and the runner's logs"
+    )
     run.add_argument("target", metavar="FILE_OR_MODULE")
     # REMAINDER: option parsing stops at the file, so `--json 1` after it is an input.
     run.add_argument("rest", nargs=argparse.REMAINDER, metavar="WORKFLOW [--INPUT VALUE ...]")
@@ -136,6 +156,7 @@ def _parser() -> argparse.ArgumentParser:
     cache = commands.add_parser("cache", allow_abbrev=False, help="list or clear the local cache")
     cache.add_argument("action", choices=["ls", "clear"])
     cache.add_argument("--task", help="with clear: only this task's entries")
+    cache.add_argument("--sandbox", action="store_true", help="the sandbox's cache (run --sandbox)")
     return parser
 
 

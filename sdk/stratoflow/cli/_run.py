@@ -88,7 +88,14 @@ def _execute(args: argparse.Namespace, spec: ir.WorkflowSpec, inputs: dict[str, 
     if args.mode == "sandbox":
         from stratoflow.cli._sandbox import run_sandbox  # noqa: PLC0415
 
-        return run_sandbox(spec, inputs)
+        return run_sandbox(
+            spec,
+            inputs,
+            verbose=args.verbose,
+            use_cache=not args.no_cache,
+            progress=None if not args.json else False,
+            display=lambda outs: _outputs_json(spec, outs),
+        )
     from stratoflow.client import Client  # noqa: PLC0415 - boto3 only for remote runs
 
     execution = Client.from_stack(args.stack).submit(spec, inputs)

@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TextIO
 
 from stratoflow import ir
 from stratoflow.backends import asl
@@ -46,7 +46,9 @@ class Sandbox:
         ...     outputs = sandbox.run(lower(pipeline), {"parts": 4}).outputs()
     """
 
-    def __init__(self, aws: EmulatedAws | None = None) -> None:
+    def __init__(self, aws: EmulatedAws | None = None, *, container_log: TextIO | None = None) -> None:
+        """``container_log``: where the in-process containers' own lines go (default: stderr)."""
+        self.container_log = container_log
         self._own_aws = aws is None
         self.aws = aws or EmulatedAws()
         self.bucket = _SETTINGS[protocol.ENV_BUCKET]
@@ -97,7 +99,7 @@ class Sandbox:
             self.spot_interruptions[node] -= 1
             raise SpotInterruption(f"Your Spot Task was interrupted (node {node}).")
         try:
-            return container_entrypoint.run({**os.environ, **env})
+            return container_entrypoint.run({**os.environ, **env}, log=self.container_log)
         except ContainerReclaimed as exc:  # user code asked for a reclaim mid-task
             raise SpotInterruption(f"Your Spot Task was interrupted (node {node}): {exc}") from exc
 

@@ -2,6 +2,7 @@
 
 from stratoflow.backends.local._executor import LocalRun, RunOptions, run_local
 from stratoflow.backends.local._history import RunHistory, RunRecord, run_recorded
+from stratoflow.backends.local._progress import start_progress
 from stratoflow.runtime import encode_inputs, validate_inputs
 
 __all__ = [
@@ -12,5 +13,6 @@ __all__ = [
     "encode_inputs",
     "run_local",
     "run_recorded",
+    "start_progress",
     "validate_inputs",
 ]

@@ -40,6 +40,7 @@ class RunRecord:
     finished: float | None
     outputs: Any
     error: str | None
+    backend: str = "local"  # "sandbox" for a `stratoflow run --sandbox` run
 
 
 class RunHistory:
@@ -55,8 +56,8 @@ class RunHistory:
                 "outputs TEXT, error TEXT)"
             )
             columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
-            for column, kind in (("pid", "INTEGER"), ("host", "TEXT")):
-                if column not in columns:  # a history written before runs recorded their process
+            for column, kind in (("pid", "INTEGER"), ("host", "TEXT"), ("backend", "TEXT")):
+                if column not in columns:  # a history written before runs recorded these
                     conn.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
 
     def _connect(self) -> sqlite3.Connection:
@@ -64,12 +65,12 @@ class RunHistory:
         conn.execute("PRAGMA journal_mode=WAL")
         return conn
 
-    def start(self, run_id: str, spec: ir.WorkflowSpec) -> None:
+    def start(self, run_id: str, spec: ir.WorkflowSpec, *, backend: str = "local") -> None:
         with self._connect() as conn:
             conn.execute(
-                "INSERT INTO runs (run_id, workflow, ref, status, started, pid, host) "
-                "VALUES (?, ?, ?, 'RUNNING', ?, ?, ?)",
-                (run_id, spec.name, spec.ref, time.time(), os.getpid(), socket.gethostname()),
+                "INSERT INTO runs (run_id, workflow, ref, status, started, pid, host, backend) "
+                "VALUES (?, ?, ?, 'RUNNING', ?, ?, ?, ?)",
+                (run_id, spec.name, spec.ref, time.time(), os.getpid(), socket.gethostname(), backend),
             )
 
     def finish(self, run_id: str, status: str, *, outputs: Any = None, error: str | None = None) -> None:
@@ -86,13 +87,21 @@ class RunHistory:
             )
 
     def _record(self, row: tuple[Any, ...]) -> RunRecord:
-        run_id, workflow, ref, status, started, finished, outputs, error, pid, host = row
+        run_id, workflow, ref, status, started, finished, outputs, error, pid, host, backend = row
         if status == "RUNNING" and _gone(pid, host):
             # Its process was killed (SIGKILL, OOM, power): it can never finish, so it is not running.
             status = "ABANDONED"
             error = error or f"process {pid} on {host} ended without recording an outcome"
         return RunRecord(
-            run_id, workflow, ref, status, started, finished, json.loads(outputs) if outputs else None, error
+            run_id,
+            workflow,
+            ref,
+            status,
+            started,
+            finished,
+            json.loads(outputs) if outputs else None,
+            error,
+            backend or "local",
         )
 
     def list(self, limit: int = 20) -> Iterator[RunRecord]:
@@ -112,7 +121,7 @@ class RunHistory:
         return self._record(rows[0]) if len(rows) == 1 else None
 
 
-_COLUMNS = "run_id, workflow, ref, status, started, finished, outputs, error, pid, host"
+_COLUMNS = "run_id, workflow, ref, status, started, finished, outputs, error, pid, host, backend"
 
 
 def _gone(pid: int | None, host: str | None) -> bool:
