@@ -100,8 +100,8 @@ def run_sandbox(
     ``progress`` as ``RunOptions.progress``; ``display`` renders the outputs for the history.
     """
     from stratoflow.backends.local import RunHistory, validate_inputs  # noqa: PLC0415
-    from stratoflow.testing._sandbox import Sandbox  # noqa: PLC0415 - moto is only paid for on --sandbox
     from stratoflow.cli._sandbox_store import SandboxStore  # noqa: PLC0415
+    from stratoflow.testing._sandbox import Sandbox  # noqa: PLC0415 - moto is only paid for on --sandbox
 
     validate_inputs(spec, inputs)  # rejected inputs are not runs: nothing is recorded
     store = SandboxStore(sandbox_store_root())
