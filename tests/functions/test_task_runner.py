@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -119,6 +120,10 @@ def test_container_entrypoint_writes_temp_files_only_under_the_scratch_tmpdir(
         raise TaskFailedError("stop here", node="n", error_type="Stop")
 
     monkeypatch.setattr(container_entrypoint, "run_node_event", fake_run_node_event)
+    # The failed node records its error in S3 (for the client): a stand-in client keeps it here.
+    records: list[dict[str, object]] = []
+    stub = SimpleNamespace(put_object=lambda **kwargs: records.append(kwargs))
+    monkeypatch.setattr(container_entrypoint, "boto3", SimpleNamespace(client=lambda name: stub))
     before = tempfile.tempdir
     env = {
         "STRATOFLOW_RUN": "r",
@@ -133,6 +138,7 @@ def test_container_entrypoint_writes_temp_files_only_under_the_scratch_tmpdir(
     assert container_entrypoint.run({**env, "TMPDIR": str(scratch)}) == 1
     assert seen[0].parent == scratch and seen[1] == scratch
     assert tempfile.tempdir == before  # restored: the emulator runs the entrypoint in-process
+    assert len(records) == 1  # the failure was recorded for the client
 
     seen.clear()
     assert container_entrypoint.run({**env, "TMPDIR": str(tmp_path / "not-mounted")}) == 2
