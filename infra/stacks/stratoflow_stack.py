@@ -39,7 +39,9 @@ def node_routes(specs: Sequence[ir.WorkflowSpec]) -> list[routing.Route]:
     """The compute route of every node of every workflow (the compiler's own routing rule)."""
     routes = []
     for spec in specs:
-        for node in spec.nodes:
+        for node in spec.all_nodes():  # conditionals' nodes too
+            if isinstance(node, ir.BranchNode):
+                continue
             task = spec.tasks[node.task]
             routes.append(
                 routing.route(

@@ -195,7 +195,7 @@ def inc(x: int) -> int:
 @workflow
 def wf(x: int) -> int:
     y = inc(x=x)
-    if y > 3:
+    if y + 3:
         return y
     return inc(x=y)
 """
@@ -223,7 +223,7 @@ def test_single_definition_problem_is_one_editor_linkable_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     flow = tmp_path / "typo_flow.py"
-    flow.write_text(BAD_FLOW.replace("    if y > 3:\n        return y\n", ""), encoding="utf-8")
+    flow.write_text(BAD_FLOW.replace("    if y + 3:\n        return y\n", ""), encoding="utf-8")
     flow.write_text(flow.read_text(encoding="utf-8").replace("inc(x=y)", "inc(xx=y, x=y)"), encoding="utf-8")
     code, _, err = stratoflow(capsys, "graph", str(flow), "wf")
     assert code == 2

@@ -20,6 +20,7 @@ EXPECTED_ALL = [
     "SdkError",
     "TaskFailedError",
     "WorkflowDef",
+    "conditional",
     "dynamic",
     "errors",
     "map_task",

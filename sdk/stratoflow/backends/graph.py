@@ -35,19 +35,29 @@ def to_mermaid(spec: ir.WorkflowSpec) -> str:
     lines = ["flowchart TD"]
     for variable in spec.inputs:
         lines.append(f'  in_{variable.name}[/"{_label(variable.name)}: {_label(variable.type.render())}"/]')
-    for node in spec.nodes:
-        task = spec.tasks[node.task]
-        if isinstance(node, ir.MapNode):
-            lines.append(f'  {node.id}[["map {_label(task.name)}"]]')
+    every = spec.all_nodes()
+    for node in every:
+        if isinstance(node, ir.BranchNode):
+            lines.append(f'  {node.id}{{"conditional {_label(node.name)}"}}')
+        elif isinstance(node, ir.MapNode):
+            lines.append(f'  {node.id}[["map {_label(spec.tasks[node.task].name)}"]]')
         else:
-            lines.append(f'  {node.id}["{_label(task.name)}"]')
+            lines.append(f'  {node.id}["{_label(spec.tasks[node.task].name)}"]')
 
     def edges(binding: ir.Binding, target: str) -> None:
         lines.extend(f"  {source} --> {target}" for source in _sources(binding))
 
-    for node in spec.nodes:
-        for binding in node.inputs.values():
-            edges(binding, node.id)
+    for node in every:
+        if isinstance(node, ir.BranchNode):
+            # Each case hangs off the conditional (dotted); its values flow into the conditional.
+            for case in node.cases:
+                lines.extend(f"  {node.id} -.-> {inner.id}" for inner in case.nodes)
+                for binding in case.outputs.values():
+                    edges(binding, node.id)
+        else:
+            for binding in node.inputs.values():
+                edges(binding, node.id)
+        lines.extend(f"  {up} --> {node.id}" for up in node.after)
     for variable in spec.outputs:
         lines.append(f'  out_{variable.name}[/"{_label(variable.name)}: {_label(variable.type.render())}"/]')
         edges(spec.output_bindings[variable.name], f"out_{variable.name}")

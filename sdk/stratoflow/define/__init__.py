@@ -1,5 +1,6 @@
 """The definition layer: ``@task``, ``@dynamic``, ``@workflow``, ``map_task``, ``Resources``; no AWS imports."""
 
+from stratoflow.define._condition import ConditionalSection, conditional
 from stratoflow.define._dynamic import dynamic, trace_dynamic
 from stratoflow.define._interface import Interface
 from stratoflow.define._load import load_workflow
@@ -8,6 +9,7 @@ from stratoflow.define._options import TaskKwargs, TaskOptions
 from stratoflow.define._resources import Resources
 from stratoflow.define._task import TaskDef, resolve_task, task
 from stratoflow.define._trace import (
+    BranchCall,
     Call,
     MapCall,
     MapOptions,
@@ -21,7 +23,9 @@ from stratoflow.define._workflow import WorkflowDef, set_local_runner, workflow
 
 __all__ = [
     "RESERVED_PREFIXES",
+    "BranchCall",
     "Call",
+    "ConditionalSection",
     "Interface",
     "MapCall",
     "MapOptions",
@@ -35,6 +39,7 @@ __all__ = [
     "TaskOptions",
     "WorkflowCall",
     "WorkflowDef",
+    "conditional",
     "constant_to_json",
     "dynamic",
     "load_workflow",

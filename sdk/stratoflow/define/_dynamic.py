@@ -17,7 +17,7 @@ from stratoflow.define._interface import Interface
 from stratoflow.define._location import return_location
 from stratoflow.define._options import TaskKwargs
 from stratoflow.define._task import TaskDef, declare
-from stratoflow.define._trace import Trace
+from stratoflow.define._trace import BranchCall, Trace
 from stratoflow.define._workflow import WorkflowDef, _bind_outputs
 from stratoflow.errors import DefinitionError
 
@@ -81,6 +81,13 @@ def trace_dynamic(
         except DefinitionError as exc:
             trace.problems.extend(exc.problems)
             result = None
+    for call in trace.calls:
+        if isinstance(call, BranchCall):
+            trace.problem(
+                f"conditional '{call.name}' in @dynamic task '{task.name}' is not supported: the body "
+                "sees real inputs, so use a Python 'if'",
+                call.location,
+            )
     if not trace.problems:
         # Mistakes in what the body returns point at its return statement, not the decorator.
         output_bindings = _bind_outputs(trace, result, interface, return_location(fn))

@@ -11,11 +11,12 @@ import difflib
 import re
 from collections.abc import Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 from stratoflow import ir, values
+from stratoflow.define._condition import BranchCall, Expr, compare
 from stratoflow.define._location import caller_location
 from stratoflow.errors import Problem
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from stratoflow.define._workflow import WorkflowDef
 
 __all__ = [
+    "BranchCall",
     "Call",
     "MapCall",
     "MapOptions",
@@ -54,6 +56,7 @@ class TaskCall:
     inputs: dict[str, ir.Binding]
     location: ir.SourceLocation
     kind: Literal["task"] = "task"
+    after: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ class MapCall:
     mapped: tuple[str, ...]
     options: MapOptions
     kind: Literal["map"] = "map"
+    after: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,10 +92,11 @@ class WorkflowCall:
     inputs: dict[str, ir.Binding]
     location: ir.SourceLocation
     kind: Literal["workflow"] = "workflow"
+    after: tuple[str, ...] = ()
 
 
 # One recorded call; ``kind`` tells them apart (match on the class, or narrow on ``kind``).
-Call = TaskCall | MapCall | WorkflowCall
+Call = TaskCall | MapCall | WorkflowCall | BranchCall
 
 
 @dataclass
@@ -102,13 +107,38 @@ class Trace:
     calls: list[Call] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     _ids: set[str] = field(default_factory=set)
+    # Conditionals started but not ended with else_(), by id: (name, where).
+    pending: dict[int, tuple[str, ir.SourceLocation]] = field(default_factory=dict)
+    # Conditions built but not (yet) used by if_/elif_, '&' or '|', by id.
+    unused: dict[int, Expr] = field(default_factory=dict)
 
     def __enter__(self) -> Trace:
         self._token = _ACTIVE.set(self)
+        self._top = self.calls
         return self
 
     def __exit__(self, *exc: object) -> None:
         _ACTIVE.reset(self._token)
+        self.calls = self._top  # an unfinished case may still be capturing calls
+        for name, where in self.pending.values():
+            self.problem(
+                f"conditional '{name}' has no else_() in workflow '{self.workflow}'",
+                where,
+                hint='end it with .else_().then(...) or .else_().fail("message")',
+            )
+        self.pending.clear()
+        for expr in self.unused.values():
+            expr.report_unused()
+        self.unused.clear()
+
+    def order(self, upstream: str, downstream: str, location: ir.SourceLocation) -> None:
+        """``upstream >> downstream``: the downstream call (in the current scope) runs after."""
+        for i, call in enumerate(self.calls):
+            if call.node_id == downstream:
+                if upstream not in call.after:
+                    self.calls[i] = replace(call, after=(*call.after, upstream))
+                return
+        self.problem(f"'>>' orders calls of the same scope; node '{downstream}' is not one", location)
 
     def problem(self, message: str, location: ir.SourceLocation, hint: str | None = None) -> None:
         self.problems.append(
@@ -144,11 +174,11 @@ class Promise:
     def __repr__(self) -> str:
         return f"Promise({self._what}: {self._type.render()})"
 
-    def _misuse(self, action: str) -> None:
+    def _misuse(self, action: str, location: ir.SourceLocation | None = None) -> None:
         self._trace.problem(
             f"{self._what} is a promise and cannot be used as a Python value ({action}) in workflow "
             f"'{self._trace.workflow}'",
-            caller_location(),
+            location or caller_location(),
             hint="pass it to a task; use @dynamic or map_task for data-dependent logic",
         )
 
@@ -191,15 +221,39 @@ class Promise:
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _arith
     __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = _arith
     __pow__ = __rpow__ = __neg__ = __pos__ = __abs__ = _arith
-    __lt__ = __le__ = __gt__ = __ge__ = _arith
 
-    def __eq__(self, other: object) -> bool:
-        self._misuse("comparison")
-        return False
+    # Comparisons build conditions for conditional(); used as a bool they report a problem.
+    def __eq__(self, other: object) -> Expr:  # type: ignore[override]
+        return compare(self, "eq", other)
 
-    def __ne__(self, other: object) -> bool:
-        self._misuse("comparison")
-        return True
+    def __ne__(self, other: object) -> Expr:  # type: ignore[override]
+        return compare(self, "ne", other)
+
+    def __lt__(self, other: object) -> Expr:
+        return compare(self, "lt", other)
+
+    def __le__(self, other: object) -> Expr:
+        return compare(self, "le", other)
+
+    def __gt__(self, other: object) -> Expr:
+        return compare(self, "gt", other)
+
+    def __ge__(self, other: object) -> Expr:
+        return compare(self, "ge", other)
+
+    def is_true(self) -> Expr:
+        return compare(self, "is_true")
+
+    def is_false(self) -> Expr:
+        return compare(self, "is_false")
+
+    def is_none(self) -> Expr:
+        return compare(self, "is_none")
+
+    def __rshift__(self, other: object) -> object:
+        """``a >> b``: run ``b``'s node after ``a``'s, without passing data (Flyte's ordering)."""
+        order_nodes(self._trace, self, other, caller_location())
+        return other
 
     __hash__ = object.__hash__
 
@@ -213,6 +267,29 @@ class Promise:
         raise AttributeError(
             f"{self._what} is a promise; its attribute {name!r} does not exist until the workflow runs"
         )
+
+
+def _node_of(value: object) -> str | None:
+    if isinstance(value, Promise) and isinstance(value.binding, ir.PromiseBinding):
+        return value.binding.node
+    node = getattr(value, "node_id", None)
+    return node if isinstance(node, str) else None
+
+
+def order_nodes(trace: Trace, upstream: object, downstream: object, location: ir.SourceLocation) -> None:
+    """Record ``upstream >> downstream`` between two calls' promises (or nodes)."""
+    first = upstream[0] if isinstance(upstream, tuple) and upstream else upstream
+    second = downstream[0] if isinstance(downstream, tuple) and downstream else downstream
+    before, after = _node_of(first), _node_of(second)
+    if before is None or after is None:
+        bad = first if before is None else second
+        trace.problem(
+            f"'>>' orders task or workflow calls, got {bad!r:.60}; workflow inputs and constants "
+            "need no ordering",
+            location,
+        )
+        return
+    trace.order(before, after, location)
 
 
 def constant_to_json(value: object, t: ir.TypeRef) -> Any:

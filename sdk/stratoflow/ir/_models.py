@@ -6,14 +6,19 @@ else, so compiling is a pure function of a :class:`WorkflowSpec`.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, SerializerFunctionWrapHandler, model_serializer
 
 __all__ = [
     "SCHEMA_VERSION",
     "Binding",
+    "BoolOp",
+    "BranchCase",
+    "BranchNode",
     "CachePolicy",
+    "Comparison",
+    "Condition",
     "DictBinding",
     "InputBinding",
     "JsonValue",
@@ -168,7 +173,21 @@ Binding = Annotated[
 ]
 
 
-class TaskNode(_Model):
+class _Ordered(_Model):
+    """A node that may also run after nodes it reads nothing from (``a >> b``)."""
+
+    after: tuple[str, ...] = ()
+
+    @model_serializer(mode="wrap")
+    def _omit_empty_after(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Dropped when empty, so specs without ordering edges keep their bytes (and spec keys).
+        data: dict[str, Any] = handler(self)
+        if not data.get("after"):
+            data.pop("after", None)
+        return data
+
+
+class TaskNode(_Ordered):
     """One call of a task in a workflow."""
 
     kind: Literal["task"] = "task"
@@ -178,11 +197,11 @@ class TaskNode(_Model):
     location: SourceLocation
 
     def upstream(self) -> list[str]:
-        """Ids of the nodes whose outputs this node reads, in binding order, no duplicates."""
-        return _upstream(self.inputs.values())
+        """Ids of the nodes whose outputs this node reads (then its ``after``), no duplicates."""
+        return list(dict.fromkeys([*_upstream(self.inputs.values()), *self.after]))
 
 
-class MapNode(_Model):
+class MapNode(_Ordered):
     """A task mapped over one or more list inputs (zipped), other inputs broadcast."""
 
     kind: Literal["map"] = "map"
@@ -198,11 +217,94 @@ class MapNode(_Model):
     location: SourceLocation
 
     def upstream(self) -> list[str]:
-        """Ids of the nodes whose outputs this node reads."""
-        return _upstream(self.inputs.values())
+        """Ids of the nodes whose outputs this node reads (then its ``after``)."""
+        return list(dict.fromkeys([*_upstream(self.inputs.values()), *self.after]))
 
 
-Node = Annotated[TaskNode | MapNode, Field(discriminator="kind")]
+CompareOp = Literal["eq", "ne", "lt", "le", "gt", "ge", "is_true", "is_false", "is_none"]
+
+
+class Comparison(_Model):
+    """``left <op> right`` (``right`` is None for the unary ``is_true``/``is_false``/``is_none``).
+
+    Each operand carries the type it is decoded with; both are scalars (checked when defining).
+    """
+
+    kind: Literal["compare"] = "compare"
+    op: CompareOp
+    left: Binding
+    left_type: TypeRef
+    right: Binding | None = None
+    right_type: TypeRef | None = None
+
+
+class BoolOp(_Model):
+    """``left & right`` (``and``) or ``left | right`` (``or``)."""
+
+    kind: Literal["and", "or"]
+    left: Condition
+    right: Condition
+
+
+Condition = Annotated[Comparison | BoolOp, Field(discriminator="kind")]
+
+
+class BranchCase(_Model):
+    """One arm of a conditional: its condition (None: ``else_``), its nodes, and what it returns.
+
+    A case with ``fail`` set fails the run with that message when taken (Flyte's ``.fail()``).
+    """
+
+    condition: Condition | None = None
+    nodes: tuple[Node, ...] = ()
+    outputs: dict[str, Binding] = {}
+    fail: str | None = None
+
+
+class BranchNode(_Ordered):
+    """Flyte's ``conditional()``: the first case whose condition holds runs; the others are skipped.
+
+    Its outputs (named like the taken case's ``outputs``) are the taken case's values. Nodes
+    inside cases have ids unique in the whole spec, so runners find them like any other node.
+    """
+
+    kind: Literal["branch"] = "branch"
+    id: str
+    name: str
+    outputs: tuple[Variable, ...] = ()
+    cases: tuple[BranchCase, ...]
+    location: SourceLocation
+
+    def inner_nodes(self) -> list[TaskNode | MapNode | BranchNode]:
+        """Every node inside the cases, nested conditionals' included."""
+        found: list[TaskNode | MapNode | BranchNode] = []
+        for case in self.cases:
+            for node in case.nodes:
+                found.append(node)
+                if isinstance(node, BranchNode):
+                    found.extend(node.inner_nodes())
+        return found
+
+    def upstream(self) -> list[str]:
+        """Nodes outside the conditional that its conditions, cases or outputs read."""
+        inner = {node.id for node in self.inner_nodes()}
+        reads: list[str] = []
+        for case in self.cases:
+            if case.condition is not None:
+                reads.extend(_condition_upstream(case.condition))
+            reads.extend(_upstream(case.outputs.values()))
+            for node in case.nodes:
+                reads.extend(node.upstream())
+        return [n for n in dict.fromkeys([*reads, *self.after]) if n not in inner]
+
+
+def _condition_upstream(condition: Comparison | BoolOp) -> list[str]:
+    if isinstance(condition, BoolOp):
+        return [*_condition_upstream(condition.left), *_condition_upstream(condition.right)]
+    return _upstream([b for b in (condition.left, condition.right) if b is not None])
+
+
+Node = Annotated[TaskNode | MapNode | BranchNode, Field(discriminator="kind")]
 
 
 class TriggerSpec(_Model):
@@ -233,18 +335,44 @@ class WorkflowSpec(_Model):
     triggers: tuple[TriggerSpec, ...] = ()
     location: SourceLocation
 
+    def all_nodes(self) -> list[TaskNode | MapNode | BranchNode]:
+        """Every node, those inside conditionals included (each after its conditional)."""
+        found: list[TaskNode | MapNode | BranchNode] = []
+        for node in self.nodes:
+            found.append(node)
+            if isinstance(node, BranchNode):
+                found.extend(node.inner_nodes())
+        return found
+
+    def task_nodes(self) -> list[TaskNode | MapNode]:
+        """The top-level nodes that call a task (all of them in a spec without conditionals)."""
+        return [node for node in self.nodes if not isinstance(node, BranchNode)]
+
     def node(self, node_id: str) -> TaskNode | MapNode:
-        """The node with id ``node_id`` (runners look nodes up once per task: keep it O(1))."""
+        """The task or map node ``node_id``, also inside conditionals (looked up once per task: O(1))."""
+        found = self._index()[node_id]
+        if isinstance(found, BranchNode):
+            raise KeyError(f"node '{node_id}' is a conditional, not a task node")
+        return found
+
+    def branch(self, node_id: str) -> BranchNode:
+        """The conditional ``node_id``."""
+        found = self._index()[node_id]
+        if not isinstance(found, BranchNode):
+            raise KeyError(f"node '{node_id}' is a {found.kind} node, not a conditional")
+        return found
+
+    def _index(self) -> dict[str, TaskNode | MapNode | BranchNode]:
         cached = _NODE_INDEX.get(id(self))
         if cached is None or cached[0] is not self:
-            cached = (self, {candidate.id: candidate for candidate in self.nodes})
+            cached = (self, {candidate.id: candidate for candidate in self.all_nodes()})
             _NODE_INDEX[id(self)] = cached
-        return cached[1][node_id]
+        return cached[1]
 
 
 # id(spec) -> (spec, index). Kept outside the model so indexing never changes equality;
 # holding the spec keeps its id from being reused. Processes see a handful of specs.
-_NODE_INDEX: dict[int, tuple[WorkflowSpec, dict[str, TaskNode | MapNode]]] = {}
+_NODE_INDEX: dict[int, tuple[WorkflowSpec, dict[str, TaskNode | MapNode | BranchNode]]] = {}
 
 
 def _upstream(bindings: object) -> list[str]:

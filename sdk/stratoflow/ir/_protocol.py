@@ -93,6 +93,7 @@ __all__ = [
     "TASK_DEFINITION_PREFIX",
     "TASK_FAILED",
     "TRACEBACK_MAX",
+    "BranchDecideResult",
     "CacheCheckResult",
     "DagNextResult",
     "DagNode",
@@ -164,6 +165,8 @@ class Mode(StrEnum):
     DYNAMIC_FINISH = "dynamic_finish"
     DAG_NEXT = "dag_next"
     DAG_RUN = "dag_run"
+    BRANCH_DECIDE = "branch_decide"
+    BRANCH_FINISH = "branch_finish"
 
 
 class NodeEvent(BaseModel):
@@ -306,7 +309,7 @@ class MapItemsResult(Result):
 
 
 class DoneResult(Result):
-    """``map_gather`` and ``dynamic_finish``: nothing to report but completion."""
+    """``map_gather``, ``dynamic_finish`` and ``branch_finish``: nothing to report but completion."""
 
 
 class DynamicPlanResult(Result):
@@ -356,6 +359,12 @@ class DagNextResult(Result):
     done: bool
 
 
+class BranchDecideResult(Result):
+    """``branch_decide``: the index of the conditional's case to run (a ``Choice`` reads it)."""
+
+    case: int
+
+
 RESULTS: Final[dict[Mode, type[Result]]] = {
     Mode.RUN: RunResult,
     Mode.CACHE_CHECK: CacheCheckResult,
@@ -366,6 +375,8 @@ RESULTS: Final[dict[Mode, type[Result]]] = {
     Mode.DYNAMIC_FINISH: DoneResult,
     Mode.DAG_NEXT: DagNextResult,
     Mode.DAG_RUN: RunResult,
+    Mode.BRANCH_DECIDE: BranchDecideResult,
+    Mode.BRANCH_FINISH: DoneResult,
 }
 """The result model of every mode."""
 

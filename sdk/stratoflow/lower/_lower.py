@@ -7,11 +7,12 @@ uses of the sub-workflow's outputs point at the inner nodes. Backends see one fl
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from stratoflow import ir
-from stratoflow.define import MapCall, TaskDef, WorkflowCall, WorkflowDef
+from stratoflow.define import BranchCall, Call, MapCall, TaskDef, WorkflowCall, WorkflowDef
 
 __all__ = ["lower"]
 
@@ -20,12 +21,12 @@ _CACHE: WeakKeyDictionary[WorkflowDef[Any, Any], ir.WorkflowSpec] = WeakKeyDicti
 
 class _Builder:
     def __init__(self) -> None:
-        self.nodes: list[ir.TaskNode | ir.MapNode] = []
+        self.nodes: list[ir.TaskNode | ir.MapNode | ir.BranchNode] = []
         self.tasks: dict[str, ir.TaskSpec] = {}
 
     def task_key(self, target: TaskDef[Any, Any]) -> str:
         key, n = target.spec.name, 1
-        while key in self.tasks and self.tasks[key].ref != target.spec.ref:
+        while key in self.tasks and self.tasks[key] != target.spec:
             n += 1
             key = f"{target.spec.name}_{n}"
         self.tasks[key] = target.spec
@@ -34,52 +35,106 @@ class _Builder:
     def inline(
         self, wf: WorkflowDef[Any, Any], prefix: str, inputs: dict[str, ir.Binding]
     ) -> dict[str, ir.Binding]:
-        sub_outputs: dict[str, dict[str, ir.Binding]] = {}
+        scope = _Scope(self, prefix, inputs)
+        self.nodes.extend(scope.lower_calls(wf.calls))
+        return {name: scope.remap(b) for name, b in wf.output_bindings.items()}
 
-        def remap(binding: ir.Binding) -> ir.Binding:
-            if isinstance(binding, ir.PromiseBinding):
-                if binding.node in sub_outputs:
-                    return sub_outputs[binding.node][binding.output]
-                return ir.PromiseBinding(node=prefix + binding.node, output=binding.output)
-            if isinstance(binding, ir.InputBinding):
-                return inputs[binding.name]
-            if isinstance(binding, ir.ListBinding):
-                return ir.ListBinding(items=tuple(remap(item) for item in binding.items))
-            if isinstance(binding, ir.DictBinding):
-                return ir.DictBinding(entries={k: remap(v) for k, v in binding.entries.items()})
-            return binding
 
-        for call in wf.calls:
-            bound = {name: remap(b) for name, b in call.inputs.items()}
-            node_id = prefix + call.node_id
-            if isinstance(call, WorkflowCall):
-                sub_inputs = dict(bound)
-                for variable in call.target.interface.inputs:
-                    if variable.name not in sub_inputs:
-                        sub_inputs[variable.name] = ir.LiteralBinding(value=variable.default)
-                sub_outputs[call.node_id] = self.inline(call.target, node_id + "__", sub_inputs)
-            elif isinstance(call, MapCall):
-                options = call.options
-                self.nodes.append(
-                    ir.MapNode(
-                        id=node_id,
-                        task=self.task_key(call.target),
-                        inputs=bound,
-                        mapped=call.mapped,
-                        location=call.location,
-                        concurrency=options.concurrency,
-                        min_success_ratio=options.min_success_ratio,
-                        batch_size=options.batch_size,
-                        processes=options.processes,
-                    )
+@dataclass
+class _Scope:
+    """One workflow body being inlined: its id prefix, its inputs' bindings, what its calls became."""
+
+    builder: _Builder
+    prefix: str
+    inputs: dict[str, ir.Binding]
+    sub_outputs: dict[str, dict[str, ir.Binding]] = field(default_factory=dict)
+    # The concrete node ids each call became (a sub-workflow: all its inlined nodes), for '>>'.
+    made: dict[str, list[str]] = field(default_factory=dict)
+
+    def remap(self, binding: ir.Binding) -> ir.Binding:
+        if isinstance(binding, ir.PromiseBinding):
+            if binding.node in self.sub_outputs:
+                return self.sub_outputs[binding.node][binding.output]
+            return ir.PromiseBinding(node=self.prefix + binding.node, output=binding.output)
+        if isinstance(binding, ir.InputBinding):
+            return self.inputs[binding.name]
+        if isinstance(binding, ir.ListBinding):
+            return ir.ListBinding(items=tuple(self.remap(item) for item in binding.items))
+        if isinstance(binding, ir.DictBinding):
+            return ir.DictBinding(entries={k: self.remap(v) for k, v in binding.entries.items()})
+        return binding
+
+    def remap_condition(self, condition: ir.Comparison | ir.BoolOp) -> ir.Comparison | ir.BoolOp:
+        if isinstance(condition, ir.BoolOp):
+            left, right = self.remap_condition(condition.left), self.remap_condition(condition.right)
+            return condition.model_copy(update={"left": left, "right": right})
+        right_binding = None if condition.right is None else self.remap(condition.right)
+        return condition.model_copy(update={"left": self.remap(condition.left), "right": right_binding})
+
+    def lower_calls(self, calls: tuple[Call, ...]) -> list[ir.TaskNode | ir.MapNode | ir.BranchNode]:
+        """The nodes ``calls`` become (a conditional's case is lowered into its own list)."""
+        builder = self.builder
+        outer, builder.nodes = builder.nodes, []
+        try:
+            for call in calls:
+                start = len(builder.nodes)
+                self.lower_call(call)
+                self.made[call.node_id] = [node.id for node in builder.nodes[start:]]
+                after = [node_id for up in call.after for node_id in self.made.get(up, [])]
+                if after:  # every node the call became waits (its roots would do; all is simpler)
+                    for i in range(start, len(builder.nodes)):
+                        node = builder.nodes[i]
+                        builder.nodes[i] = node.model_copy(update={"after": (*node.after, *after)})
+            return builder.nodes
+        finally:
+            builder.nodes = outer
+
+    def lower_call(self, call: Call) -> None:
+        builder, node_id = self.builder, self.prefix + call.node_id
+        if isinstance(call, BranchCall):
+            cases = tuple(
+                ir.BranchCase(
+                    condition=None if case.condition is None else self.remap_condition(case.condition),
+                    nodes=tuple(self.lower_calls(case.calls)),
+                    outputs={name: self.remap(b) for name, b in case.outputs.items()},
+                    fail=case.fail,
                 )
-            else:
-                self.nodes.append(
-                    ir.TaskNode(
-                        id=node_id, task=self.task_key(call.target), inputs=bound, location=call.location
-                    )
+                for case in call.cases
+            )
+            builder.nodes.append(
+                ir.BranchNode(
+                    id=node_id, name=call.name, outputs=call.outputs, cases=cases, location=call.location
                 )
-        return {name: remap(b) for name, b in wf.output_bindings.items()}
+            )
+            return
+        bound = {name: self.remap(b) for name, b in call.inputs.items()}
+        if isinstance(call, WorkflowCall):
+            sub_inputs = dict(bound)
+            for variable in call.target.interface.inputs:
+                if variable.name not in sub_inputs:
+                    sub_inputs[variable.name] = ir.LiteralBinding(value=variable.default)
+            self.sub_outputs[call.node_id] = builder.inline(call.target, node_id + "__", sub_inputs)
+        elif isinstance(call, MapCall):
+            options = call.options
+            builder.nodes.append(
+                ir.MapNode(
+                    id=node_id,
+                    task=builder.task_key(call.target),
+                    inputs=bound,
+                    mapped=call.mapped,
+                    location=call.location,
+                    concurrency=options.concurrency,
+                    min_success_ratio=options.min_success_ratio,
+                    batch_size=options.batch_size,
+                    processes=options.processes,
+                )
+            )
+        else:
+            builder.nodes.append(
+                ir.TaskNode(
+                    id=node_id, task=builder.task_key(call.target), inputs=bound, location=call.location
+                )
+            )
 
 
 def lower(wf: WorkflowDef[Any, Any]) -> ir.WorkflowSpec:

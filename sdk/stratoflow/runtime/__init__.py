@@ -4,6 +4,7 @@ Exports what the backends and the client use. The AWS event shell the handlers c
 its own module, ``stratoflow.runtime.aws`` (imported explicitly, never from here).
 """
 
+from stratoflow.runtime._branch import decide_branch, finish_branch, skipped_nodes
 from stratoflow.runtime._context import NodeCache, NodeContext
 from stratoflow.runtime._dynamic import finish_dynamic, plan_dynamic, sub_run_id
 from stratoflow.runtime._inputs import encode_inputs, validate_inputs
@@ -17,13 +18,16 @@ __all__ = [
     "NodeCache",
     "NodeContext",
     "OutputStore",
+    "decide_branch",
     "encode_inputs",
+    "finish_branch",
     "finish_dynamic",
     "gather_map",
     "plan_dynamic",
     "prepare_map",
     "run_map_items",
     "run_node",
+    "skipped_nodes",
     "sub_run_id",
     "validate_inputs",
     "with_attempts",

@@ -177,7 +177,7 @@ def check_remote_graph(spec: ir.WorkflowSpec, node_id: str, compute: protocol.Dy
     needs Fargate or Batch fails here, at plan time, rather than in a state that cannot start.
     """
     problems: list[str] = []
-    for node in spec.nodes:
+    for node in spec.task_nodes():  # a @dynamic body records no conditionals (define/_dynamic.py)
         task = spec.tasks[node.task]
         why = _missing_compute(task, compute)
         if why is None and isinstance(node, ir.MapNode) and _route(task).target != "lambda":
@@ -227,7 +227,7 @@ def prefix_spec(spec: ir.WorkflowSpec, prefix: str) -> ir.WorkflowSpec:
                 "inputs": {name: _remap(b, prefix) for name, b in node.inputs.items()},
             }
         )
-        for node in spec.nodes
+        for node in spec.task_nodes()
     ]
     data = spec.model_copy(
         update={

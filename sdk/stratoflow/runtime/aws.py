@@ -17,6 +17,7 @@ from stratoflow import ir
 from stratoflow.aws import DynamoCacheStore, S3BlobStore, S3OutputStore
 from stratoflow.errors import ConfigError, IntegrityError, TaskFailedError
 from stratoflow.ir import protocol
+from stratoflow.runtime._branch import decide_branch, finish_branch
 from stratoflow.runtime._dynamic import (
     DAG_BATCH,
     check_remote_graph,
@@ -252,6 +253,15 @@ def _dag_run(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> 
     return protocol.RunResult(node=event.node, hit=run_graph_node(ctx, event.node))
 
 
+def _branch_decide(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
+    return protocol.BranchDecideResult(node=event.node, case=decide_branch(ctx, event.node))
+
+
+def _branch_finish(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
+    finish_branch(ctx, event.node)  # decides again: the compared values cannot have changed
+    return protocol.DoneResult(node=event.node)
+
+
 _HANDLERS: dict[protocol.Mode, Handler] = {
     protocol.Mode.RUN: _run,
     protocol.Mode.CACHE_CHECK: _cache_check,
@@ -262,6 +272,8 @@ _HANDLERS: dict[protocol.Mode, Handler] = {
     protocol.Mode.DYNAMIC_FINISH: _dynamic_finish,
     protocol.Mode.DAG_NEXT: _dag_next,
     protocol.Mode.DAG_RUN: _dag_run,
+    protocol.Mode.BRANCH_DECIDE: _branch_decide,
+    protocol.Mode.BRANCH_FINISH: _branch_finish,
 }
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from stratoflow import ir, routing
 from stratoflow.backends.asl import _checks, _graph
+from stratoflow.backends.asl._branch import branch_fragment
 from stratoflow.backends.asl._dynamic import dynamic_states
 from stratoflow.backends.asl._map import map_states
 from stratoflow.backends.asl._names import StateNames
@@ -144,7 +145,10 @@ def _routes(spec: ir.WorkflowSpec) -> dict[str, routing.Route]:
     problems: list[Problem] = []
     routes: dict[str, routing.Route] = {}
     known: set[str] = set()
-    for node in spec.nodes:
+    for node in spec.all_nodes():
+        if isinstance(node, ir.BranchNode):  # no task of its own; its cases' nodes follow it
+            known.add(node.id)
+            continue
         task = spec.tasks.get(node.task)
         if task is None:
             problems.append(_problem(f"node '{node.id}' calls unknown task '{node.task}'", node.location))
@@ -218,15 +222,18 @@ class _Builder:
         self.spec = spec
         self.routes = routes
         self.spec_key = spec_key
-        self.order = {node.id: i for i, node in enumerate(spec.nodes)}
-        self.nodes = {node.id: node for node in spec.nodes}
+        every = spec.all_nodes()  # conditionals' inner nodes too
+        self.order = {node.id: i for i, node in enumerate(every)}
+        self.nodes = {node.id: node for node in every}
         self.names = StateNames()
         # Node states are named first, so each gets its own id whenever that is a valid name.
-        self.node_names = {node.id: self.names.claim(node.id) for node in spec.nodes}
+        self.node_names = {node.id: self.names.claim(node.id) for node in every}
 
     def fragment(self, block: _graph.Block) -> Fragment:
         if isinstance(block, _graph.Leaf):
             node = self.nodes[block.node]
+            if isinstance(node, ir.BranchNode):
+                return branch_fragment(self, node)
             if isinstance(node, ir.MapNode):
                 entry, states, exit_ = map_states(
                     node,

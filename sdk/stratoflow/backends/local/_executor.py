@@ -27,8 +27,11 @@ from stratoflow.cache import SqliteCacheStore, default_home
 from stratoflow.runtime import (
     InMemoryOutputStore,
     NodeContext,
+    decide_branch,
     encode_inputs,
+    finish_branch,
     run_node,
+    skipped_nodes,
     validate_inputs,
     workflow_outputs,
 )
@@ -62,6 +65,8 @@ class LocalRun:
     literals: dict[str, LiteralRef]
     cache_hits: set[str] = field(default_factory=set)
     executed: set[str] = field(default_factory=set)
+    # Nodes in the cases a conditional did not take.
+    skipped: set[str] = field(default_factory=set)
 
 
 def _report(done: queue.SimpleQueue[tuple[str, Future[None]]], node_id: str, future: Future[None]) -> None:
@@ -81,7 +86,14 @@ class _Scheduler:
         self.workers = options.max_workers or _default_workers()
         self.run = LocalRun(run_id=ctx.run_id, outputs={}, literals={})
 
-    def _execute(self, node: ir.TaskNode | ir.MapNode) -> None:
+    def _execute(self, node: ir.TaskNode | ir.MapNode | ir.BranchNode) -> None:
+        if isinstance(node, ir.BranchNode):  # decide, run the taken case's nodes, take its outputs
+            case = decide_branch(self.ctx, node.id)
+            self.run.skipped.update(skipped_nodes(node, case))
+            self._run_nodes(node.cases[case].nodes)
+            finish_branch(self.ctx, node.id, case)
+            self.run.executed.add(node.id)
+            return
         spec = self.ctx.spec.tasks[node.task]
         warn_if_no_gpu(spec.name, spec.requests.gpu)  # a GPU task runs anyway, on the CPU
         if isinstance(node, ir.MapNode):
@@ -118,20 +130,30 @@ class _Scheduler:
         (self.run.cache_hits if result.cache_hit else self.run.executed).add(node.id)
 
     def _run_sub(self, sub: NodeContext) -> None:
-        nested = _Scheduler(sub, self.options, self.home, SubProgress(self.progress))
+        self._nested(sub, sub.spec.nodes)
+
+    def _run_nodes(self, nodes: tuple[ir.Node, ...]) -> None:
+        self._nested(self.ctx, nodes)
+
+    def _nested(self, ctx: NodeContext, nodes: tuple[ir.Node, ...]) -> None:
+        nested = _Scheduler(ctx, self.options, self.home, SubProgress(self.progress))
         try:
-            nested.execute_all()
+            nested.execute_all(nodes)
         finally:
             self.run.executed |= nested.run.executed
             self.run.cache_hits |= nested.run.cache_hits
+            self.run.skipped |= nested.run.skipped
 
-    def execute_all(self) -> None:
-        nodes = {n.id: n for n in self.ctx.spec.nodes}
-        waiting = {n.id: len(n.upstream()) for n in self.ctx.spec.nodes}
+    def execute_all(self, scope: tuple[ir.Node, ...] | None = None) -> None:
+        """Run ``scope`` (default: the spec's nodes); a conditional's case reads outer nodes already done."""
+        listed = self.ctx.spec.nodes if scope is None else scope
+        nodes = {n.id: n for n in listed}
+        upstream = {n.id: [up for up in n.upstream() if up in nodes] for n in listed}
+        waiting = {node_id: len(ups) for node_id, ups in upstream.items()}
         dependents: dict[str, list[str]] = {n: [] for n in nodes}
-        for node in self.ctx.spec.nodes:
-            for up in node.upstream():
-                dependents[up].append(node.id)
+        for node_id, ups in upstream.items():
+            for up in ups:
+                dependents[up].append(node_id)
         done: queue.SimpleQueue[tuple[str, Future[None]]] = queue.SimpleQueue()
         running = 0
         failure: BaseException | None = None

@@ -1,0 +1,103 @@
+"""Workflows for the language constructs (conditionals, ``>>``, overrides), run locally and on
+emulated AWS by tests/emulated/test_lang_e2e.py. Each task records when it started and ended."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Optional
+
+from stratoflow import conditional, task, workflow
+
+EVENTS: list[tuple[str, str, float]] = []
+_LOCK = threading.Lock()
+
+
+def _event(name: str, what: str) -> None:
+    with _LOCK:
+        EVENTS.append((name, what, time.monotonic()))
+
+
+@task
+def double(n: float) -> float:
+    _event("double", "start")
+    return n * 2
+
+
+@task
+def square(n: float) -> float:
+    _event("square", "start")
+    return n * n
+
+
+@task
+def negate(n: float) -> float:
+    _event("negate", "start")
+    return -n
+
+
+@task
+def is_even(n: int) -> bool:
+    return n % 2 == 0
+
+
+@task
+def label(text: str, n: int) -> str:
+    _event(f"label:{text}", "start")
+    return f"{text}:{n}"
+
+
+@task
+def maybe(n: int) -> Optional[int]:  # noqa: UP045 - Flyte users spell it this way
+    return None if n < 0 else n
+
+
+@workflow
+def tripled(n: int) -> str:
+    """A sub-workflow a case calls."""
+    return label(text="sub", n=n)
+
+
+@workflow
+def fractions(x: float) -> float:
+    """Three-way conditional, the middle case a nested conditional, the last a .fail()."""
+    result = (
+        conditional("fractions")
+        .if_((x >= 0.1) & (x <= 1.0))
+        .then(double(n=x))
+        .elif_((x > 1.0) & (x <= 10.0))
+        .then(conditional("small").if_(x < 5.0).then(square(n=x)).else_().then(negate(n=x)))
+        .else_()
+        .fail("The input must be between 0 and 10")
+    )
+    return double(n=result)
+
+
+@workflow
+def parity(n: int) -> str:
+    """A condition on a task's output (is_true), or'ed comparisons, and a case calling a sub-workflow."""
+    even = is_even(n=n)
+    return (
+        conditional("parity")
+        .if_(even.is_true() & (n != 0))
+        .then(label(text="even", n=n))
+        .elif_((n == 1) | (n == 3))
+        .then(tripled(n=n))
+        .else_()
+        .then(label(text="odd", n=n))
+    )
+
+
+@workflow
+def optional_branch(n: int) -> str:
+    """is_none() on an Optional output, then an ordered comparison of a promise with an input."""
+    value = maybe(n=n)
+    return (
+        conditional("optional")
+        .if_(value.is_none())
+        .then(label(text="none", n=n))
+        .elif_(value > 10)
+        .then(label(text="big", n=n))
+        .else_()
+        .then(label(text="small", n=n))
+    )

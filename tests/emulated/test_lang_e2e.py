@@ -1,0 +1,88 @@
+"""Conditionals, ``>>`` ordering and call-site overrides: the same outputs locally and on emulated AWS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stratoflow import ir
+from stratoflow.backends.local import RunOptions, run_local
+from stratoflow.errors import TaskFailedError
+from stratoflow.lower import lower
+from stratoflow.testing._sandbox import Sandbox
+from tests.emulated import lang_flows
+
+pytestmark = pytest.mark.emulated
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox() as stack:
+        yield stack
+
+
+def _entered(sandbox: Sandbox, arn: str) -> set[str]:
+    history = sandbox.aws.wait(arn, timeout=60)
+    return {
+        e["stateEnteredEventDetails"]["name"]
+        for e in history.events
+        if e["type"].endswith("StateEntered") and "stateEnteredEventDetails" in e
+    }
+
+
+def _both(sandbox: Sandbox, spec: ir.WorkflowSpec, inputs: dict[str, Any], home: Path) -> tuple[Any, Any]:
+    local = run_local(spec, inputs, RunOptions(home=home, progress=False))
+    emulated = sandbox.run(spec, inputs)
+    return local, emulated
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        (0.5, 2.0, {"double"}, {"small", "square", "negate"}),
+        (3.0, 18.0, {"small", "square"}, {"double", "negate"}),
+        (7.0, -14.0, {"small", "negate"}, {"double", "square"}),
+    ],
+)
+def test_three_way_conditional_with_a_nested_one_takes_one_case_everywhere(
+    sandbox: Sandbox, tmp_path: Path, case: tuple[float, float, set[str], set[str]]
+) -> None:
+    x, expected, ran, skipped = case
+    spec = lower(lang_flows.fractions)
+    local, emulated = _both(sandbox, spec, {"x": x}, tmp_path)
+    assert local.outputs == emulated.outputs() == {"o0": expected}
+    assert ran <= local.executed and skipped == local.skipped
+    entered = _entered(sandbox, emulated.arn)
+    assert ran <= entered
+    assert not skipped & entered, "a state of an untaken case ran on AWS"
+
+
+def test_a_fail_case_fails_the_run_with_its_message_everywhere(sandbox: Sandbox, tmp_path: Path) -> None:
+    spec = lower(lang_flows.fractions)
+    with pytest.raises(TaskFailedError) as local:
+        run_local(spec, {"x": 20.0}, RunOptions(home=tmp_path, progress=False))
+    with pytest.raises(TaskFailedError) as emulated:
+        sandbox.run(spec, {"x": 20.0})
+    message = "conditional 'fractions' failed: The input must be between 0 and 10"
+    assert str(local.value) == message and message in str(emulated.value)
+    assert local.value.error_type == emulated.value.error_type == "ConditionalFailed"
+    assert local.value.node == emulated.value.node == "fractions"
+
+
+@pytest.mark.parametrize(("n", "expected"), [(4, "even:4"), (0, "odd:0"), (3, "sub:3"), (5, "odd:5")])
+def test_conditions_on_task_outputs_and_a_case_calling_a_sub_workflow(
+    sandbox: Sandbox, tmp_path: Path, n: int, expected: str
+) -> None:
+    local, emulated = _both(sandbox, lower(lang_flows.parity), {"n": n}, tmp_path)
+    assert local.outputs == emulated.outputs() == {"o0": expected}
+
+
+@pytest.mark.parametrize(("n", "expected"), [(-1, "none:-1"), (11, "big:11"), (2, "small:2")])
+def test_is_none_and_comparing_an_optional_output(
+    sandbox: Sandbox, tmp_path: Path, n: int, expected: str
+) -> None:
+    local, emulated = _both(sandbox, lower(lang_flows.optional_branch), {"n": n}, tmp_path)
+    assert local.outputs == emulated.outputs() == {"o0": expected}
