@@ -7,7 +7,7 @@ import threading
 import time
 from typing import Optional
 
-from stratoflow import conditional, task, workflow
+from stratoflow import conditional, create_node, task, workflow
 
 EVENTS: list[tuple[str, str, float]] = []
 _LOCK = threading.Lock()
@@ -101,3 +101,34 @@ def optional_branch(n: int) -> str:
         .else_()
         .then(label(text="small", n=n))
     )
+
+
+@task
+def first(tag: str) -> None:
+    _event(f"first:{tag}", "start")
+    time.sleep(0.3)  # long enough that an unordered second task would start before this ends
+    _event(f"first:{tag}", "end")
+
+
+@task
+def second(tag: str) -> str:
+    _event(f"second:{tag}", "start")
+    return f"second after first: {tag}"
+
+
+@workflow
+def ordered(tag: str) -> str:
+    """``a >> b`` with no data between them."""
+    a = first(tag=tag)
+    b = second(tag=tag)
+    a >> b
+    return b
+
+
+@workflow
+def ordered_nodes(tag: str) -> str:
+    """Flyte's create_node form of the same ordering."""
+    n1 = create_node(first, tag=tag)
+    n2 = create_node(second, tag=tag)
+    n1 >> n2
+    return n2.o0

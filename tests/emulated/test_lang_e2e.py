@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from stratoflow import ir
+from stratoflow.backends import asl
 from stratoflow.backends.local import RunOptions, run_local
 from stratoflow.errors import TaskFailedError
 from stratoflow.lower import lower
@@ -86,3 +87,30 @@ def test_is_none_and_comparing_an_optional_output(
 ) -> None:
     local, emulated = _both(sandbox, lower(lang_flows.optional_branch), {"n": n}, tmp_path)
     assert local.outputs == emulated.outputs() == {"o0": expected}
+
+
+def _times(tag: str) -> dict[str, float]:
+    return {
+        f"{name.split(':')[0]}.{what}": at for name, what, at in lang_flows.EVENTS if name.endswith(f":{tag}")
+    }
+
+
+@pytest.mark.parametrize(
+    "workflow", [lang_flows.ordered, lang_flows.ordered_nodes], ids=["rshift", "create_node"]
+)
+def test_ordering_without_data_starts_the_second_task_after_the_first_ends(
+    sandbox: Sandbox, tmp_path: Path, workflow: Any
+) -> None:
+    spec = lower(workflow)
+    assert [n.upstream() for n in spec.nodes] == [[], [spec.nodes[0].id]]
+    definition = asl.compile_workflow(spec).definition
+    assert all(state["Type"] != "Parallel" for state in definition["States"].values())
+    tag = f"local-{workflow.name}"
+    local = run_local(spec, {"tag": tag}, RunOptions(home=tmp_path, progress=False))
+    times = _times(tag)
+    assert times["second.start"] >= times["first.end"]
+    emulated = sandbox.run(spec, {"tag": tag.replace("local", "aws")})
+    times = _times(tag.replace("local", "aws"))
+    assert times["second.start"] >= times["first.end"]
+    assert local.outputs == {"o0": f"second after first: {tag}"}
+    assert emulated.outputs() == {"o0": f"second after first: {tag.replace('local', 'aws')}"}

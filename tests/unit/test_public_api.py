@@ -21,6 +21,7 @@ EXPECTED_ALL = [
     "TaskFailedError",
     "WorkflowDef",
     "conditional",
+    "create_node",
     "dynamic",
     "errors",
     "map_task",

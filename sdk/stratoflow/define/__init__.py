@@ -5,6 +5,7 @@ from stratoflow.define._dynamic import dynamic, trace_dynamic
 from stratoflow.define._interface import Interface
 from stratoflow.define._load import load_workflow
 from stratoflow.define._map import MapTaskDef, map_task
+from stratoflow.define._nodes import NodeHandle, VoidPromise, create_node
 from stratoflow.define._options import TaskKwargs, TaskOptions
 from stratoflow.define._resources import Resources
 from stratoflow.define._task import TaskDef, resolve_task, task
@@ -30,6 +31,7 @@ __all__ = [
     "MapCall",
     "MapOptions",
     "MapTaskDef",
+    "NodeHandle",
     "Promise",
     "Resources",
     "S3Trigger",
@@ -37,10 +39,12 @@ __all__ = [
     "TaskDef",
     "TaskKwargs",
     "TaskOptions",
+    "VoidPromise",
     "WorkflowCall",
     "WorkflowDef",
     "conditional",
     "constant_to_json",
+    "create_node",
     "dynamic",
     "load_workflow",
     "map_task",

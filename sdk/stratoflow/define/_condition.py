@@ -76,6 +76,7 @@ class Expr:
 
     def _join(self, other: object, kind: Literal["and", "or"]) -> Expr:
         if not isinstance(other, Expr):
+            self.use()  # reported here, not again as an unused condition
             symbol = "&" if kind == "and" else "|"
             self.trace.problem(
                 f"'{symbol}' combines conditions, got {type(other).__name__} {other!r:.40}", caller_location()
@@ -283,7 +284,8 @@ class Case:
             items = ()
         promises: list[Promise] = list(items)
         outputs = {f"o{i}": p.binding for i, p in enumerate(promises)}
-        section._close(outputs, None, tuple(p.type for p in promises))
+        # A bad then() is reported once: its case's (empty) types are not compared with the others'.
+        section._close(outputs, None, None if bad else tuple(p.type for p in promises))
         if self._is_else:
             return section._finish()
         return section

@@ -43,7 +43,14 @@ def resolve_task(ref: str) -> Callable[..., Any]:
 
 
 def outputs_for_call(trace: Trace, node_id: str, what: str, interface: Interface) -> Any:
-    """The promise(s) a recorded call returns, shaped like the function's return value."""
+    """The promise(s) a recorded call returns, shaped like the function's return value.
+
+    A call without outputs returns a VoidPromise, so ``a >> b`` can still order it.
+    """
+    if interface.output_style == "none":
+        from stratoflow.define._nodes import VoidPromise  # noqa: PLC0415 - _nodes imports _trace
+
+        return VoidPromise(trace, node_id)
     promises = [
         Promise(trace, ir.PromiseBinding(node=node_id, output=v.name), v.type, f"output '{v.name}' of {what}")
         for v in interface.outputs

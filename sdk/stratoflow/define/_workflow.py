@@ -15,6 +15,7 @@ from stratoflow.define._location import (
     function_location,
     parameter_location,
 )
+from stratoflow.define._nodes import VoidPromise
 from stratoflow.define._task import outputs_for_call
 from stratoflow.define._trace import Call, Promise, Trace, WorkflowCall, active_trace, bind_inputs, bind_value
 from stratoflow.define._triggers import S3Trigger, check_triggers
@@ -92,7 +93,7 @@ def _bind_outputs(
     trace: Trace, result: object, interface: Interface, where: ir.SourceLocation
 ) -> dict[str, ir.Binding]:
     """Bindings for what a body returned: promises, constants, or lists / dicts holding promises."""
-    if interface.output_style == "none" and result is not None:
+    if interface.output_style == "none" and result is not None and not isinstance(result, VoidPromise):
         trace.problem(f"workflow '{trace.workflow}' returns a value but is annotated '-> None'", where)
         return {}
     returned = interface.unshape(result)

@@ -1,0 +1,81 @@
+"""Ordering without data: ``a >> b`` and Flyte's ``create_node`` / ``runs_before``.
+
+A task with no outputs returns a :class:`VoidPromise` in a workflow body (Flyte's name), so
+it can still be ordered. ``create_node(task, **inputs)`` records the same call as ``task(**inputs)``
+and returns a :class:`NodeHandle`: ``>>`` / ``runs_before`` order it, and its outputs are
+attributes (``node.o0``) or ``node.outputs["o0"]``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from stratoflow.define._location import caller_location
+from stratoflow.define._trace import Promise, Trace, active_trace, order_nodes
+
+if TYPE_CHECKING:
+    from stratoflow.define._task import TaskDef
+    from stratoflow.define._workflow import WorkflowDef
+
+__all__ = ["NodeHandle", "VoidPromise", "create_node"]
+
+
+class VoidPromise:
+    """What calling a task without outputs returns in a workflow body: a node to order, no value."""
+
+    __slots__ = ("node_id", "trace")
+
+    def __init__(self, trace: Trace, node_id: str) -> None:
+        self.trace, self.node_id = trace, node_id
+
+    def __rshift__(self, other: object) -> object:
+        order_nodes(self.trace, self, other, caller_location())
+        return other
+
+    def runs_before(self, other: object) -> object:
+        order_nodes(self.trace, self, other, caller_location())
+        return other
+
+    def __repr__(self) -> str:
+        return f"VoidPromise(node '{self.node_id}')"
+
+
+class NodeHandle:
+    """A recorded call as a node (Flyte's ``create_node``): order it, read its outputs by name."""
+
+    def __init__(self, trace: Trace, node_id: str, outputs: dict[str, Promise]) -> None:
+        self.trace, self.node_id, self.outputs = trace, node_id, outputs
+
+    def __rshift__(self, other: object) -> object:
+        order_nodes(self.trace, self, other, caller_location())
+        return other
+
+    def runs_before(self, other: object) -> object:
+        order_nodes(self.trace, self, other, caller_location())
+        return other
+
+    def __getattr__(self, name: str) -> Promise:
+        outputs = self.__dict__.get("outputs", {})
+        if name in outputs:
+            return outputs[name]  # type: ignore[no-any-return]
+        known = ", ".join(outputs) or "none"
+        raise AttributeError(
+            f"node '{self.__dict__.get('node_id')}' has no output {name!r} (its outputs: {known})"
+        )
+
+    def __repr__(self) -> str:
+        return f"NodeHandle('{self.node_id}')"
+
+
+def create_node(entity: TaskDef[Any, Any] | WorkflowDef[Any, Any], **inputs: Any) -> NodeHandle:
+    """Record ``entity(**inputs)`` as a node and return it (Flyte's ``create_node``)."""
+    trace = active_trace()
+    if trace is None:
+        raise RuntimeError("create_node() can only be used in a workflow body")
+    before = len(trace.calls)
+    result = entity(**inputs)
+    node_id = trace.calls[before].node_id if len(trace.calls) > before else ""
+    names = [v.name for v in entity.interface.outputs]
+    values = entity.interface.unshape(result) if names else ()
+    promises = {name: p for name, p in zip(names, values or (), strict=False) if isinstance(p, Promise)}
+    return NodeHandle(trace, node_id, promises)
