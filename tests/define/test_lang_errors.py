@@ -201,6 +201,53 @@ CASES = [
         ),
         ((26, "'>>' orders calls of the same scope; node 'inc' is not one", None),),
     ),
+    Case(
+        "override-unknown",
+        _wf("return inc(x=x).with_overrides(memory='1Gi')"),
+        (
+            (
+                22,
+                "with_overrides() of node 'inc': unknown override(s) memory; overrides are: accelerator, cache, "
+                "cache_serialize, cache_version, interruptible, limits, name, requests, retries, timeout",
+                None,
+            ),
+        ),
+    ),
+    Case(
+        "override-invalid",
+        _wf("return inc(x=x).with_overrides(retries=-1)"),
+        ((22, "with_overrides() of node 'inc': retries must be >= 0, got -1", None),),
+    ),
+    Case(
+        "override-container-image",
+        _wf("return inc(x=x).with_overrides(container_image='python:3.12')"),
+        (
+            (
+                22,
+                "with_overrides() of node 'inc': container_image is not supported yet (tasks run in the "
+                "shared bundle)",
+                None,
+            ),
+        ),
+    ),
+    Case(
+        "override-an-input",
+        _wf("x.with_overrides(retries=1)", "return inc(x=x)"),
+        ((22, "with_overrides() applies to a task call, got Promise(workflow input 'x': int)", None),),
+    ),
+    Case(
+        "override-a-conditional",
+        _wf(
+            "return conditional('c').if_(x > 1).then(inc(x=x)).else_().then(inc(x=x)).with_overrides(retries=1)"
+        ),
+        (
+            (
+                22,
+                "with_overrides() applies to a task or map_task call of the same scope; node 'c' is not one",
+                None,
+            ),
+        ),
+    ),
 ]
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 from typing import Optional
 
-from stratoflow import conditional, create_node, task, workflow
+from stratoflow import Resources, conditional, create_node, task, workflow
 
 EVENTS: list[tuple[str, str, float]] = []
 _LOCK = threading.Lock()
@@ -132,3 +133,23 @@ def ordered_nodes(tag: str) -> str:
     n2 = create_node(second, tag=tag)
     n1 >> n2
     return n2.o0
+
+
+@task(retries=0)
+def light(x: int) -> int:
+    """Fits Lambda as declared; the override below moves one call of it to Fargate."""
+    _event("light", "start")
+    return x * 10
+
+
+@workflow
+def overridden(x: int) -> int:
+    small = light(x=x)
+    big = light(x=small).with_overrides(
+        requests=Resources(cpu=8, mem="32Gi"),
+        timeout=timedelta(minutes=30),
+        retries=1,
+        cache=True,
+        name="light_big",
+    )
+    return big

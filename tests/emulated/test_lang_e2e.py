@@ -114,3 +114,25 @@ def test_ordering_without_data_starts_the_second_task_after_the_first_ends(
     assert times["second.start"] >= times["first.end"]
     assert local.outputs == {"o0": f"second after first: {tag}"}
     assert emulated.outputs() == {"o0": f"second after first: {tag.replace('local', 'aws')}"}
+
+
+def test_an_override_moves_one_call_from_lambda_to_fargate(sandbox: Sandbox, tmp_path: Path) -> None:
+    spec = lower(lang_flows.overridden)
+    small, big = spec.nodes
+    assert isinstance(small, ir.TaskNode) and isinstance(big, ir.TaskNode)
+    declared, override = spec.tasks[small.task], spec.tasks[big.task]
+    assert (declared.name, declared.requests.memory_mib, declared.cache.enabled) == ("light", None, False)
+    assert (override.name, override.requests.memory_mib, override.requests.cpu) == ("light_big", 32768, 8.0)
+    assert (override.timeout_seconds, override.retries, override.cache.enabled) == (1800, 1, True)
+    states = asl.compile_workflow(spec).definition["States"]
+    assert states[small.id]["Resource"] == "arn:aws:states:::lambda:invoke"
+    assert states[big.id]["Resource"] == "arn:aws:states:::ecs:runTask.sync"
+    local = run_local(spec, {"x": 2}, RunOptions(home=tmp_path, progress=False))
+    emulated = sandbox.run(spec, {"x": 2})
+    assert local.outputs == emulated.outputs() == {"o0": 200}
+    scheduled = [
+        e["taskScheduledEventDetails"]["resource"]
+        for e in sandbox.aws.wait(emulated.arn, timeout=60).events
+        if e["type"] == "TaskScheduled"
+    ]
+    assert "runTask.sync" in scheduled

@@ -8,10 +8,10 @@ attributes (``node.o0``) or ``node.outputs["o0"]``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from stratoflow.define._location import caller_location
-from stratoflow.define._trace import Promise, Trace, active_trace, order_nodes
+from stratoflow.define._trace import Promise, Trace, active_trace, order_nodes, override_node
 
 if TYPE_CHECKING:
     from stratoflow.define._task import TaskDef
@@ -36,6 +36,10 @@ class VoidPromise:
         order_nodes(self.trace, self, other, caller_location())
         return other
 
+    def with_overrides(self, **overrides: Any) -> Self:
+        override_node(self.trace, self, overrides, caller_location())
+        return self
+
     def __repr__(self) -> str:
         return f"VoidPromise(node '{self.node_id}')"
 
@@ -53,6 +57,10 @@ class NodeHandle:
     def runs_before(self, other: object) -> object:
         order_nodes(self.trace, self, other, caller_location())
         return other
+
+    def with_overrides(self, **overrides: Any) -> Self:
+        override_node(self.trace, self, overrides, caller_location())
+        return self
 
     def __getattr__(self, name: str) -> Promise:
         outputs = self.__dict__.get("outputs", {})

@@ -14,7 +14,7 @@ from stratoflow.define._options import OptionsError, TaskKwargs, TaskOptions
 from stratoflow.define._trace import Promise, TaskCall, Trace, active_trace, bind_inputs
 from stratoflow.errors import DefinitionError, IntegrityError, Problem
 
-__all__ = ["TaskDef", "outputs_for_call", "register", "resolve_task", "task"]
+__all__ = ["TaskDef", "outputs_for_call", "register", "resolve_task", "spec_for_options", "task"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -89,6 +89,27 @@ class TaskDef(Generic[P, R]):
         return f"TaskDef({self.spec.ref})"
 
 
+def spec_for_options(base: ir.TaskSpec, options: TaskOptions) -> ir.TaskSpec:
+    """``base`` (interface, ref, code hash) with the execution policy of ``options``."""
+    return base.model_copy(
+        update={
+            "name": options.name or base.name,
+            "requests": options.requests_spec,
+            "limits": options.limits_spec,
+            "interruptible": options.interruptible,
+            "cache": ir.CachePolicy(
+                enabled=options.cache,
+                version=options.cache_version or f"src:{base.code_hash[:16]}",
+                serialize=options.cache_serialize,
+                ignore_inputs=tuple(options.cache_ignore_input_vars),
+            ),
+            "retries": options.retries,
+            "timeout_seconds": options.timeout_seconds,
+            "compute": options.compute,
+        }
+    )
+
+
 def _build(
     fn: Callable[..., Any],
     kwargs: TaskKwargs,
@@ -116,9 +137,8 @@ def _build(
     if problems or options is None:
         raise DefinitionError(problems)
     code_hash = task_code_hash(fn)  # its source and the user code it calls
-    version = options.cache_version or f"src:{code_hash[:16]}"
     ref = f"{fn.__module__}:{fn.__qualname__}"
-    spec = ir.TaskSpec(
+    base = ir.TaskSpec(
         name=name,
         ref=ref,
         code_hash=code_hash,
@@ -126,20 +146,9 @@ def _build(
         inputs=interface.inputs,
         outputs=interface.outputs,
         output_style=interface.output_style,
-        requests=options.requests_spec,
-        limits=options.limits_spec,
-        interruptible=options.interruptible,
-        cache=ir.CachePolicy(
-            enabled=options.cache,
-            version=version,
-            serialize=options.cache_serialize,
-            ignore_inputs=tuple(options.cache_ignore_input_vars),
-        ),
-        retries=options.retries,
-        timeout_seconds=options.timeout_seconds,
-        compute=options.compute,
         location=function_location(fn),
     )
+    spec = spec_for_options(base, options)
     register(ref, fn)
     return TaskDef(fn=fn, spec=spec, interface=interface, options=options)
 

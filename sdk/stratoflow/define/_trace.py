@@ -250,6 +250,11 @@ class Promise:
     def is_none(self) -> Expr:
         return compare(self, "is_none")
 
+    def with_overrides(self, **overrides: Any) -> Promise:
+        """Override the options of the task call that returned this promise (Flyte's form)."""
+        override_node(self._trace, self, overrides, caller_location())
+        return self
+
     def __rshift__(self, other: object) -> object:
         """``a >> b``: run ``b``'s node after ``a``'s, without passing data (Flyte's ordering)."""
         order_nodes(self._trace, self, other, caller_location())
@@ -274,6 +279,19 @@ def _node_of(value: object) -> str | None:
         return value.binding.node
     node = getattr(value, "node_id", None)
     return node if isinstance(node, str) else None
+
+
+def override_node(
+    trace: Trace, value: object, overrides: dict[str, Any], location: ir.SourceLocation
+) -> None:
+    """``value.with_overrides(**overrides)`` for a call's promise (or node)."""
+    from stratoflow.define._overrides import override_call  # noqa: PLC0415 - it imports _task, which imports this
+
+    node = _node_of(value)
+    if node is None:
+        trace.problem(f"with_overrides() applies to a task call, got {value!r:.60}", location)
+        return
+    override_call(trace, node, overrides, location)
 
 
 def order_nodes(trace: Trace, upstream: object, downstream: object, location: ir.SourceLocation) -> None:
