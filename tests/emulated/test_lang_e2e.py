@@ -56,6 +56,7 @@ def test_three_way_conditional_with_a_nested_one_takes_one_case_everywhere(
     local, emulated = _both(sandbox, spec, {"x": x}, tmp_path)
     assert local.outputs == emulated.outputs() == {"o0": expected}
     assert ran <= local.executed and skipped == local.skipped
+    assert emulated.skipped() == sorted(skipped)  # what `executions show --remote` prints
     entered = _entered(sandbox, emulated.arn)
     assert ran <= entered
     assert not skipped & entered, "a state of an untaken case ran on AWS"

@@ -41,6 +41,8 @@ def _local(args: argparse.Namespace) -> int:
         print(f"error     {found.error}")
     if found.outputs is not None:
         print(f"outputs   {json.dumps(found.outputs, sort_keys=True)}")
+    if found.skipped:
+        print(f"skipped   {', '.join(found.skipped)} (cases their conditionals did not take)")
     return 0
 
 
@@ -77,8 +79,11 @@ def _remote(args: argparse.Namespace) -> int:
             if spec_key:
                 body = client.s3.get_object(Bucket=client.bucket, Key=spec_key)["Body"].read()
                 spec = ir.WorkflowSpec.model_validate_json(body)
-                outputs = Execution(client=client, spec=spec, run_id=args.run_id, arn=arn).outputs()
-                print(f"outputs   {json.dumps(outputs, default=str, sort_keys=True)}")
+                finished = Execution(client=client, spec=spec, run_id=args.run_id, arn=arn)
+                print(f"outputs   {json.dumps(finished.outputs(), default=str, sort_keys=True)}")
+                skipped = finished.skipped()
+                if skipped:
+                    print(f"skipped   {', '.join(skipped)} (cases their conditionals did not take)")
         return 0
     raise ConfigError(f"no execution named {args.run_id!r} in stack {args.stack!r}")
 

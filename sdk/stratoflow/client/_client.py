@@ -20,7 +20,7 @@ from stratoflow.client._start import start_run
 from stratoflow.define import WorkflowDef
 from stratoflow.errors import ConfigError, ExecutionError
 from stratoflow.lower import lower
-from stratoflow.runtime import NodeContext, workflow_outputs
+from stratoflow.runtime import NodeContext, untaken_nodes, workflow_outputs
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -87,6 +87,11 @@ class Execution:
         )
         literals = workflow_outputs(ctx)
         return {v.name: values.decode(literals[v.name], v.type, blobs) for v in self.spec.outputs}
+
+    def skipped(self) -> list[str]:
+        """Nodes in the cases its conditionals did not take (of a finished execution), sorted."""
+        done = S3OutputStore(self.client.s3, self.client.bucket, self.run_id).completed_nodes()
+        return untaken_nodes(self.spec, done)
 
 
 class Client:

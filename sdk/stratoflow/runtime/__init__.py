@@ -4,7 +4,7 @@ Exports what the backends and the client use. The AWS event shell the handlers c
 its own module, ``stratoflow.runtime.aws`` (imported explicitly, never from here).
 """
 
-from stratoflow.runtime._branch import decide_branch, finish_branch, skipped_nodes
+from stratoflow.runtime._branch import decide_branch, finish_branch, skipped_nodes, untaken_nodes
 from stratoflow.runtime._context import NodeCache, NodeContext
 from stratoflow.runtime._dynamic import finish_dynamic, plan_dynamic, sub_run_id
 from stratoflow.runtime._inputs import encode_inputs, validate_inputs
@@ -29,6 +29,7 @@ __all__ = [
     "run_node",
     "skipped_nodes",
     "sub_run_id",
+    "untaken_nodes",
     "validate_inputs",
     "with_attempts",
     "workflow_outputs",

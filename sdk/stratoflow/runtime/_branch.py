@@ -16,7 +16,7 @@ from stratoflow.errors import TaskFailedError
 from stratoflow.runtime._context import NodeContext
 from stratoflow.runtime._runner import resolve_binding
 
-__all__ = ["BRANCH_FAILED", "branch_node", "decide_branch", "finish_branch", "skipped_nodes"]
+__all__ = ["BRANCH_FAILED", "branch_node", "decide_branch", "finish_branch", "skipped_nodes", "untaken_nodes"]
 
 BRANCH_FAILED = "ConditionalFailed"
 """The error type of a run that took a ``.fail("...")`` case."""
@@ -96,3 +96,13 @@ def skipped_nodes(node: ir.BranchNode, case: int) -> list[str]:
             if isinstance(inner, ir.BranchNode):
                 skipped.extend(n.id for n in inner.inner_nodes())
     return skipped
+
+
+def untaken_nodes(spec: ir.WorkflowSpec, completed: set[str]) -> list[str]:
+    """The skipped nodes of a finished run, from the nodes whose outputs it stored (remote runs).
+
+    Every node inside a conditional that stored no outputs was in a case not taken (a node
+    that ran and failed would have failed the run).
+    """
+    inner = {node.id for node in spec.all_nodes()} - {node.id for node in spec.nodes}
+    return sorted(inner - completed)

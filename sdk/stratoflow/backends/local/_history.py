@@ -41,6 +41,7 @@ class RunRecord:
     outputs: Any
     error: str | None
     backend: str = "local"  # "sandbox" for a `stratoflow run --sandbox` run
+    skipped: tuple[str, ...] = ()  # nodes in cases a conditional did not take
 
 
 class RunHistory:
@@ -56,7 +57,12 @@ class RunHistory:
                 "outputs TEXT, error TEXT)"
             )
             columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
-            for column, kind in (("pid", "INTEGER"), ("host", "TEXT"), ("backend", "TEXT")):
+            for column, kind in (
+                ("pid", "INTEGER"),
+                ("host", "TEXT"),
+                ("backend", "TEXT"),
+                ("skipped", "TEXT"),
+            ):
                 if column not in columns:  # a history written before runs recorded these
                     conn.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
 
@@ -73,21 +79,30 @@ class RunHistory:
                 (run_id, spec.name, spec.ref, time.time(), os.getpid(), socket.gethostname(), backend),
             )
 
-    def finish(self, run_id: str, status: str, *, outputs: Any = None, error: str | None = None) -> None:
+    def finish(
+        self,
+        run_id: str,
+        status: str,
+        *,
+        outputs: Any = None,
+        error: str | None = None,
+        skipped: tuple[str, ...] = (),
+    ) -> None:
         with self._connect() as conn:
             conn.execute(
-                "UPDATE runs SET status = ?, finished = ?, outputs = ?, error = ? WHERE run_id = ?",
+                "UPDATE runs SET status = ?, finished = ?, outputs = ?, error = ?, skipped = ? WHERE run_id = ?",
                 (
                     status,
                     time.time(),
                     None if outputs is None else json.dumps(outputs, default=str),
                     error,
+                    json.dumps(list(skipped)) if skipped else None,
                     run_id,
                 ),
             )
 
     def _record(self, row: tuple[Any, ...]) -> RunRecord:
-        run_id, workflow, ref, status, started, finished, outputs, error, pid, host, backend = row
+        run_id, workflow, ref, status, started, finished, outputs, error, pid, host, backend, skipped = row
         if status == "RUNNING" and _gone(pid, host):
             # Its process was killed (SIGKILL, OOM, power): it can never finish, so it is not running.
             status = "ABANDONED"
@@ -102,6 +117,7 @@ class RunHistory:
             json.loads(outputs) if outputs else None,
             error,
             backend or "local",
+            tuple(json.loads(skipped)) if skipped else (),
         )
 
     def list(self, limit: int = 20) -> Iterator[RunRecord]:
@@ -121,7 +137,7 @@ class RunHistory:
         return self._record(rows[0]) if len(rows) == 1 else None
 
 
-_COLUMNS = "run_id, workflow, ref, status, started, finished, outputs, error, pid, host, backend"
+_COLUMNS = "run_id, workflow, ref, status, started, finished, outputs, error, pid, host, backend, skipped"
 
 
 def _gone(pid: int | None, host: str | None) -> bool:
@@ -162,5 +178,5 @@ def run_recorded(
     except BaseException as exc:
         history.finish(run_id, "FAILED", error=f"{type(exc).__name__}: {exc}")
         raise
-    history.finish(run_id, "SUCCEEDED", outputs=display(run.outputs))
+    history.finish(run_id, "SUCCEEDED", outputs=display(run.outputs), skipped=tuple(sorted(run.skipped)))
     return run
