@@ -17,7 +17,7 @@ from tests.define._cases import definition_error
 PROMISE_HINT = "pass it to a task; use @dynamic or map_task for data-dependent logic"
 SUPPORTED = (
     "int, float, str, bool, None, bytes, list[T], dict[str, T], Optional[T], "
-    "dataclasses, pydantic models, File, Directory"
+    "dataclasses, pydantic models, File, Directory, datetime, date, timedelta, Decimal, Enum"
 )
 
 # Shared by most workflow cases: lines 1-11. A case body starts at line 12.
@@ -406,19 +406,19 @@ def wf(x: int) -> int:
     Case(
         "unsupported-annotation",
         """\
-import datetime
+import fractions
 
 from stratoflow import task
 
 
 @task
-def days_until(when: datetime.date) -> int:
+def days_until(when: fractions.Fraction) -> int:
     return 0
 """,
         (
             (
                 7,
-                f"task 'days_until' input 'when': type 'date' is not supported (supported: {SUPPORTED})",
+                f"task 'days_until' input 'when': type 'Fraction' is not supported (supported: {SUPPORTED})",
                 None,
             ),
         ),

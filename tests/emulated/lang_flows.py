@@ -3,10 +3,13 @@ emulated AWS by tests/emulated/test_lang_e2e.py. Each task records when it start
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
+import enum
 import threading
 import time
 from datetime import timedelta
-from typing import Optional
+from typing import Annotated, Optional
 
 from stratoflow import Resources, conditional, create_node, task, workflow
 
@@ -153,3 +156,29 @@ def overridden(x: int) -> int:
         name="light_big",
     )
     return big
+
+
+class Color(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@task(cache=True, cache_version="1")
+def shift(  # noqa: PLR0917 - Flyte-style tasks take their inputs by name anyway
+    when: dt.datetime,
+    day: dt.date,
+    by: dt.timedelta,
+    price: decimal.Decimal,
+    color: Color,
+    n: Annotated[int, "count"],
+) -> tuple[dt.datetime, dt.date, dt.timedelta, decimal.Decimal, Color]:
+    _event("shift", "start")
+    other = Color.BLUE if color is Color.RED else Color.RED
+    return when + by, day + dt.timedelta(days=n), by * n, price * n, other
+
+
+@workflow
+def typed(  # noqa: PLR0917 - one input per new type
+    when: dt.datetime, day: dt.date, by: dt.timedelta, price: decimal.Decimal, color: Color, n: int = 2
+) -> tuple[dt.datetime, dt.date, dt.timedelta, decimal.Decimal, Color]:
+    return shift(when=when, day=day, by=by, price=price, color=color, n=n)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ import pytest
 from stratoflow import ir
 from stratoflow.backends import asl
 from stratoflow.backends.local import RunOptions, run_local
+from stratoflow.cache import SqliteCacheStore
 from stratoflow.errors import TaskFailedError
 from stratoflow.lower import lower
 from stratoflow.testing._sandbox import Sandbox
@@ -137,3 +140,27 @@ def test_an_override_moves_one_call_from_lambda_to_fargate(sandbox: Sandbox, tmp
         if e["type"] == "TaskScheduled"
     ]
     assert "runTask.sync" in scheduled
+
+
+def test_new_types_round_trip_with_equal_outputs_and_cache_keys(sandbox: Sandbox, tmp_path: Path) -> None:
+    spec = lower(lang_flows.typed)
+    inputs = {
+        "when": dt.datetime(2024, 1, 31, 12, tzinfo=dt.UTC),
+        "day": dt.date(2024, 2, 28),
+        "by": dt.timedelta(hours=36),
+        "price": decimal.Decimal("2.50"),
+        "color": lang_flows.Color.RED,
+    }
+    local, emulated = _both(sandbox, spec, inputs, tmp_path)
+    expected = {
+        "o0": dt.datetime(2024, 2, 2, 0, tzinfo=dt.UTC),
+        "o1": dt.date(2024, 3, 1),
+        "o2": dt.timedelta(hours=72),
+        "o3": decimal.Decimal("5.00"),
+        "o4": lang_flows.Color.BLUE,
+    }
+    assert local.outputs == emulated.outputs() == expected
+    assert emulated.outputs()["o4"] is lang_flows.Color.BLUE
+    (local_key,) = [key for key, _ in SqliteCacheStore(tmp_path / "cache.sqlite").entries()]
+    items = sandbox.aws.client("dynamodb").scan(TableName=sandbox.table)["Items"]
+    assert local_key in {item["pk"]["S"] for item in items}

@@ -25,12 +25,12 @@ def _from_text(text: str, t: ir.TypeRef, name: str) -> Any:
     kind = t.kind
     if kind == "optional":
         return None if text.lower() in ("none", "null") else _from_text(text, t.args[0], name)
-    if kind in ("str", "file", "directory"):
-        return text
+    if kind in ("str", "file", "directory", "datetime", "date", "decimal", "enum"):
+        return text  # the codec's coercion parses ISO dates, decimals and enum values/names
     try:
         if kind == "int":
             return int(text)
-        if kind == "float":
+        if kind in ("float", "timedelta"):  # a timedelta as seconds
             return float(text)
         if kind == "bool":
             lowered = text.lower()

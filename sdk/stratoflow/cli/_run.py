@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import datetime as dt
+import decimal
+import enum
 import json
 import os
 import sys
@@ -32,6 +35,14 @@ def _jsonable(value: Any) -> Any:
     dump = getattr(value, "model_dump", None)
     if callable(dump):
         return dump(mode="json")
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()  # what --<input> takes for a timedelta
+    if isinstance(value, decimal.Decimal):
+        return str(value)  # exact, as the codec stores it
     return value
 
 

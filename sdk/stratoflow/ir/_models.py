@@ -56,6 +56,7 @@ class SourceLocation(_Model):
 TypeKind = Literal[
     "int", "float", "str", "bool", "none", "list", "dict", "optional",
     "dataclass", "pydantic", "file", "directory", "bytes",
+    "datetime", "date", "timedelta", "decimal", "enum",
 ]  # fmt: skip
 
 
@@ -63,7 +64,7 @@ class TypeRef(_Model):
     """A serialisable reference to a supported Python type.
 
     ``list`` has one arg (the item type), ``dict`` two (``str`` and the value type),
-    ``optional`` one; ``dataclass`` and ``pydantic`` carry the class import path in ``ref``.
+    ``optional`` one; ``dataclass``, ``pydantic`` and ``enum`` carry the class import path in ``ref``.
     """
 
     kind: TypeKind
@@ -72,11 +73,11 @@ class TypeRef(_Model):
 
     def render(self) -> str:
         """Python-like spelling, used in error messages."""
-        if self.kind in ("dataclass", "pydantic"):
+        if self.kind in ("dataclass", "pydantic", "enum"):
             return (self.ref or "?").rpartition(":")[2]
         if self.kind == "optional":
             return f"Optional[{self.args[0].render()}]"
-        names = {"none": "None", "file": "File", "directory": "Directory"}
+        names = {"none": "None", "file": "File", "directory": "Directory", "decimal": "Decimal"}
         if self.args:
             return f"{self.kind}[{', '.join(a.render() for a in self.args)}]"
         return names.get(self.kind, self.kind)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stratoflow import ir
+from stratoflow.values import _moretypes
 from stratoflow.values._blobs import BlobStore
 from stratoflow.values._files import Directory, File, hash_directory, hash_file
 from stratoflow.values._typeref import resolve_class, typeref_of
@@ -142,6 +143,8 @@ def coerce_input(value: object, t: ir.TypeRef) -> Any:
         return {k: coerce_input(v, t.args[1]) for k, v in value.items()}
     if t.kind == "bytes" and isinstance(value, str):
         return value.encode()
+    if t.kind in _moretypes.KINDS:
+        value = _moretypes.coerce(value, t)
     if t.kind in ("dataclass", "pydantic") and isinstance(value, dict):
         try:
             return _from_json(value, t, None)
@@ -160,13 +163,18 @@ _SCALARS: dict[str, Any] = {
 }
 
 
-def _to_json(value: object, t: ir.TypeRef, store: BlobStore | None, path: str) -> JsonValue:
+def _to_json(value: object, t: ir.TypeRef, store: BlobStore | None, path: str) -> JsonValue:  # noqa: C901 - a branch per type
     kind = t.kind
     if kind in _SCALARS:
         if _SCALARS[kind](value):
             return float(value) if kind == "float" else value  # type: ignore[arg-type,return-value]
     elif kind == "bytes" and isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
+    elif kind in _moretypes.KINDS:
+        try:
+            return _moretypes.to_json(value, t)  # type: ignore[no-any-return]
+        except _moretypes.Mismatch:
+            pass
     elif kind == "optional":
         return None if value is None else _to_json(value, t.args[0], store, path)
     elif kind == "list" and isinstance(value, list | tuple):
@@ -264,6 +272,8 @@ def _from_json(value: Any, t: ir.TypeRef, store: BlobStore | None) -> Any:  # no
         return None
     if kind == "float":
         return float(value)
+    if kind in _moretypes.KINDS:
+        return _moretypes.from_json(value, t)
     if kind == "bytes":
         return base64.b64decode(value)
     if kind == "list":

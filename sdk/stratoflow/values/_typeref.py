@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import decimal
+import enum
 import importlib
 import sys
 import types
@@ -26,6 +29,10 @@ _SCALARS: dict[Any, str] = {
     None: "none",
     File: "file",
     Directory: "directory",
+    datetime.datetime: "datetime",
+    datetime.date: "date",
+    datetime.timedelta: "timedelta",
+    decimal.Decimal: "decimal",
 }
 
 
@@ -36,7 +43,7 @@ def _scalar(kind: str) -> ir.TypeRef:
 
 SUPPORTED = (
     "int, float, str, bool, None, bytes, list[T], dict[str, T], Optional[T], "
-    "dataclasses, pydantic models, File, Directory"
+    "dataclasses, pydantic models, File, Directory, datetime, date, timedelta, Decimal, Enum"
 )
 
 
@@ -53,12 +60,14 @@ def _is_pydantic_model(annotation: Any) -> bool:
     return module is not None and isinstance(annotation, type) and issubclass(annotation, module.BaseModel)
 
 
-def typeref_of(annotation: Any) -> ir.TypeRef:
+def typeref_of(annotation: Any) -> ir.TypeRef:  # noqa: C901 - a branch per kind of annotation
     """Map a Python annotation to a TypeRef, or raise UnsupportedTypeError saying why."""
     if annotation in _SCALARS:
         return _scalar(_SCALARS[annotation])
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
+    if origin is typing.Annotated:  # Annotated[T, ...] is T (the metadata is for other tools)
+        return typeref_of(args[0])
     if origin is list:
         if len(args) != 1:
             raise UnsupportedTypeError("bare 'list' needs an item type, e.g. list[int]")
@@ -80,6 +89,13 @@ def typeref_of(annotation: Any) -> ir.TypeRef:
         return ir.TypeRef(kind="dataclass", ref=_class_ref(annotation))
     if _is_pydantic_model(annotation):
         return ir.TypeRef(kind="pydantic", ref=_class_ref(annotation))
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        values = {type(member.value) for member in annotation}
+        if not values or not (values <= {str} or values <= {int}) or bool in values:
+            raise UnsupportedTypeError(
+                f"Enum '{annotation.__name__}' must have all-str or all-int values to be carried as JSON"
+            )
+        return ir.TypeRef(kind="enum", ref=_class_ref(annotation))
     name = getattr(annotation, "__name__", None) or repr(annotation)
     raise UnsupportedTypeError(f"type '{name}' is not supported (supported: {SUPPORTED})")
 
