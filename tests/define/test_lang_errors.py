@@ -56,7 +56,7 @@ CASES = [
             (
                 22,
                 "cannot compare workflow input 'f' (File) in a condition; conditions compare int, float, "
-                "str, bool or None",
+                "str, bool, None, datetime, date, timedelta, Decimal or an Enum",
                 None,
             ),
         ),
@@ -79,7 +79,7 @@ CASES = [
             (
                 22,
                 "cannot compare workflow input 'x' (int) with list [1]; compare with an int, float, str, "
-                "bool, None or another promise",
+                "bool, None, datetime, date, timedelta, Decimal or an Enum constant, or another promise",
                 None,
             ),
         ),
@@ -274,3 +274,14 @@ def test_a_conditional_in_a_dynamic_body_says_to_use_python_if(tmp_path: Path) -
         in str(info.value)
     )
     assert str(info.value).endswith("sees real inputs, so use a Python 'if'")
+
+
+def test_enum_members_have_no_order(tmp_path: Path) -> None:
+    source = TASKS + (
+        "\nimport enum\n\nclass Color(enum.Enum):\n    RED = 'red'\n\n\n@workflow\ndef wf(c: Color) -> int:\n"
+        "    return conditional('c').if_(c < Color.RED).then(inc(x=1)).else_().then(inc(x=2))\n"
+    )
+    _, error = definition_error(tmp_path, source)
+    assert [(p.line, p.message) for p in error.problems] == [
+        (28, "cannot compare workflow input 'c' (Color) < Color.RED (Color) in a condition")
+    ]

@@ -182,3 +182,41 @@ def typed(  # noqa: PLR0917 - one input per new type
     when: dt.datetime, day: dt.date, by: dt.timedelta, price: decimal.Decimal, color: Color, n: int = 2
 ) -> tuple[dt.datetime, dt.date, dt.timedelta, decimal.Decimal, Color]:
     return shift(when=when, day=day, by=by, price=price, color=color, n=n)
+
+
+@task
+def note(season: str, tag: str) -> None:
+    _event(f"note:{season}:{tag}", "start")
+
+
+@task
+def pair(text: str) -> tuple[str, int]:
+    return text, len(text)
+
+
+@workflow
+def dated(day: dt.date, color: Color, tag: str) -> tuple[str, int]:
+    """Conditions on a date and an Enum; cases of tasks without outputs ordered before the next
+    step; a case returning two values."""
+    marked = (
+        conditional("weekend")
+        .if_(day >= dt.date(2024, 6, 1))
+        .then(note(season="summer", tag=tag))
+        .else_()
+        .then(note(season="spring", tag=tag))
+    )
+    result = (
+        conditional("by_color")
+        .if_(color == Color.RED)
+        .then(pair(text="red"))
+        .else_()
+        .then(pair(text="not red"))
+    )
+    marked >> result[0]
+    return result
+
+
+@workflow
+def sub_with_conditional(x: float) -> float:
+    """A sub-workflow whose body holds a conditional (inlined with prefixed ids)."""
+    return fractions(x=x)

@@ -164,3 +164,37 @@ def test_new_types_round_trip_with_equal_outputs_and_cache_keys(sandbox: Sandbox
     (local_key,) = [key for key, _ in SqliteCacheStore(tmp_path / "cache.sqlite").entries()]
     items = sandbox.aws.client("dynamodb").scan(TableName=sandbox.table)["Items"]
     assert local_key in {item["pk"]["S"] for item in items}
+
+
+@pytest.mark.parametrize(
+    ("day", "color", "expected", "noted"),
+    [
+        (dt.date(2024, 7, 1), lang_flows.Color.RED, {"o0": "red", "o1": 3}, "summer"),
+        (dt.date(2024, 3, 1), lang_flows.Color.BLUE, {"o0": "not red", "o1": 7}, "spring"),
+    ],
+)
+def test_conditions_on_dates_and_enums_with_cases_without_outputs(
+    sandbox: Sandbox, tmp_path: Path, day: dt.date, color: Any, expected: dict[str, Any], noted: str
+) -> None:
+    spec = lower(lang_flows.dated)
+    by_color = next(n for n in spec.nodes if n.id == "by_color")
+    assert "weekend" in by_color.upstream()  # marked >> result[0]
+    tag = f"{noted}-{color.value}"
+    local, emulated = _both(sandbox, spec, {"day": day, "color": color, "tag": tag}, tmp_path)
+    assert local.outputs == emulated.outputs() == expected
+    notes = {name for name, _, _ in lang_flows.EVENTS if name.startswith("note:") and name.endswith(tag)}
+    assert notes == {f"note:{noted}:{tag}"}
+
+
+def test_a_sub_workflow_holding_a_conditional_is_inlined_with_prefixed_ids(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    spec = lower(lang_flows.sub_with_conditional)
+    assert {n.id for n in spec.all_nodes()} >= {
+        "fractions__fractions",
+        "fractions__small",
+        "fractions__square",
+    }
+    local, emulated = _both(sandbox, spec, {"x": 3.0}, tmp_path)
+    assert local.outputs == emulated.outputs() == {"o0": 18.0}
+    assert emulated.skipped() == sorted(local.skipped) == ["fractions__double", "fractions__negate"]

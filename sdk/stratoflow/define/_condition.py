@@ -12,10 +12,13 @@ scalars (int, float, str, bool, None and their Optionals), checked where it is w
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
+import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from stratoflow import ir
+from stratoflow import ir, values
 from stratoflow.define._location import caller_location
 
 if TYPE_CHECKING:
@@ -23,7 +26,10 @@ if TYPE_CHECKING:
 
 __all__ = ["BranchCall", "CaseCall", "ConditionalSection", "Expr", "compare", "conditional"]
 
-_SCALARS = frozenset({"int", "float", "str", "bool", "none"})
+_SCALARS = frozenset(
+    {"int", "float", "str", "bool", "none", "datetime", "date", "timedelta", "decimal", "enum"}
+)
+_SCALAR_NAMES = "int, float, str, bool, None, datetime, date, timedelta, Decimal or an Enum"
 _NUMBERS = frozenset({"int", "float"})
 _SYMBOLS = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 
@@ -108,7 +114,14 @@ def _constant_type(value: object) -> ir.TypeRef | None:
     for python_type, kind in ((bool, "bool"), (int, "int"), (float, "float"), (str, "str")):
         if isinstance(value, python_type):
             return ir.TypeRef(kind=kind)
-    return ir.TypeRef(kind="none") if value is None else None
+    if value is None:
+        return ir.TypeRef(kind="none")
+    if isinstance(value, dt.date | dt.timedelta | decimal.Decimal | enum.Enum):
+        try:
+            return values.typeref_of(type(value))
+        except values.UnsupportedTypeError:
+            return None
+    return None
 
 
 def compare(left: Promise, op: ir.CompareOp, right: object = None) -> Expr:
@@ -119,7 +132,7 @@ def compare(left: Promise, op: ir.CompareOp, right: object = None) -> Expr:
     what = f"{left._what} ({left.type.render()})"
     if _base(left.type).kind not in _SCALARS:
         trace.problem(
-            f"cannot compare {what} in a condition; conditions compare int, float, str, bool or None",
+            f"cannot compare {what} in a condition; conditions compare {_SCALAR_NAMES}",
             where,
         )
         return Expr(trace, None)
@@ -135,13 +148,21 @@ def compare(left: Promise, op: ir.CompareOp, right: object = None) -> Expr:
         if constant_type is None:
             trace.problem(
                 f"cannot compare {what} with {type(right).__name__} {right!r:.40}; "
-                "compare with an int, float, str, bool, None or another promise",
+                f"compare with an {_SCALAR_NAMES} constant, or another promise",
                 where,
             )
             return Expr(trace, None)
-        right_binding, right_type, right_what = ir.LiteralBinding(value=right), constant_type, repr(right)
-    kinds = {_base(left.type).kind, _base(right_type).kind}
-    comparable = len(kinds) == 1 or kinds <= _NUMBERS or ("none" in kinds and op in ("eq", "ne"))
+        from stratoflow.define._trace import constant_to_json  # noqa: PLC0415 - _trace imports this module
+
+        literal = ir.LiteralBinding(value=constant_to_json(right, constant_type))
+        shown = f"{type(right).__name__}.{right.name}" if isinstance(right, enum.Enum) else repr(right)
+        right_binding, right_type, right_what = literal, constant_type, shown
+    left_base, right_base = _base(left.type), _base(right_type)
+    kinds = {left_base.kind, right_base.kind}
+    comparable = (len(kinds) == 1 and left_base.ref == right_base.ref) or kinds <= _NUMBERS
+    comparable = comparable or ("none" in kinds and op in ("eq", "ne"))
+    if kinds == {"enum"} and op not in ("eq", "ne"):
+        comparable = False  # Enum members have no order
     if not comparable or _base(right_type).kind not in _SCALARS:
         trace.problem(
             f"cannot compare {what} {_SYMBOLS[op]} {right_what} ({right_type.render()}) in a condition",
@@ -255,8 +276,10 @@ class ConditionalSection:
             )
             for v in outputs
         ]
-        if not promises:
-            return None
+        if not promises:  # cases of tasks without outputs: a node to order with '>>'
+            from stratoflow.define._nodes import VoidPromise  # noqa: PLC0415 - _nodes imports _trace
+
+            return VoidPromise(trace, node_id)
         return promises[0] if len(promises) == 1 else tuple(promises)
 
 
@@ -273,6 +296,10 @@ class Case:
 
         section = self._section
         assert section._trace is not None  # noqa: S101
+        from stratoflow.define._nodes import VoidPromise  # noqa: PLC0415 - _nodes imports _trace
+
+        if isinstance(value, VoidPromise):  # a call of a task without outputs
+            value = None
         items = value if isinstance(value, tuple) else (value,) if value is not None else ()
         bad = [item for item in items if not isinstance(item, Promise)]
         if bad:

@@ -37,7 +37,12 @@ def to_json(value: object, t: ir.TypeRef) -> Any:
         return value // _MICROSECOND
     if kind == "decimal" and isinstance(value, decimal.Decimal) and value.is_finite():
         return str(value)
-    if kind == "enum" and isinstance(value, resolve_class(t.ref or "")):
+    # The member's own class, named like the TypeRef: no import needed (a module being defined).
+    if (
+        kind == "enum"
+        and isinstance(value, enum.Enum)
+        and f"{type(value).__module__}:{type(value).__qualname__}" == t.ref
+    ):
         member: Any = value.value
         if isinstance(member, str | int) and not isinstance(member, bool):
             return member
