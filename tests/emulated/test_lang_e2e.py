@@ -167,15 +167,16 @@ def test_new_types_round_trip_with_equal_outputs_and_cache_keys(sandbox: Sandbox
 
 
 @pytest.mark.parametrize(
-    ("day", "color", "expected", "noted"),
+    "case",
     [
         (dt.date(2024, 7, 1), lang_flows.Color.RED, {"o0": "red", "o1": 3}, "summer"),
         (dt.date(2024, 3, 1), lang_flows.Color.BLUE, {"o0": "not red", "o1": 7}, "spring"),
     ],
 )
 def test_conditions_on_dates_and_enums_with_cases_without_outputs(
-    sandbox: Sandbox, tmp_path: Path, day: dt.date, color: Any, expected: dict[str, Any], noted: str
+    sandbox: Sandbox, tmp_path: Path, case: tuple[dt.date, Any, dict[str, Any], str]
 ) -> None:
+    day, color, expected, noted = case
     spec = lower(lang_flows.dated)
     by_color = next(n for n in spec.nodes if n.id == "by_color")
     assert "weekend" in by_color.upstream()  # marked >> result[0]
