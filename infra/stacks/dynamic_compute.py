@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from infra.stacks.settings import WorkflowSource
-from stratoflow import routing
+from stratoflow import ir, routing
 
 __all__ = ["DYNAMIC_JOB_MEMORY_MIB", "DYNAMIC_TASK_CPU_UNITS", "DYNAMIC_TASK_MEMORY_MIB", "dynamic_routes"]
 
@@ -37,7 +37,8 @@ def dynamic_routes(workflows: Sequence[WorkflowSource]) -> list[routing.Route]:
     routes: list[routing.Route] = []
     for workflow in workflows:
         spec = workflow.spec
-        if not any(spec.tasks[node.task].kind == "dynamic" for node in spec.nodes):
+        tasks = [spec.tasks[n.task] for n in spec.all_nodes() if not isinstance(n, ir.BranchNode)]
+        if not any(task.kind == "dynamic" for task in tasks):  # conditionals' cases included
             continue
         for task in workflow.module_tasks:
             if task.kind == "dynamic":
