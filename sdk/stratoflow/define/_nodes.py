@@ -1,4 +1,5 @@
-"""Ordering without data: ``a >> b`` and Flyte's ``create_node`` / ``runs_before``.
+"""What a call in a body returns, as a node: ``a >> b``, ``create_node`` / ``runs_before``, and
+``with_overrides`` (resolving a promise or node to the call it came from).
 
 A task with no outputs returns a :class:`VoidPromise` in a workflow body (Flyte's name), so
 it can still be ordered. ``create_node(task, **inputs)`` records the same call as ``task(**inputs)``
@@ -10,14 +11,51 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Self
 
+from stratoflow import ir
 from stratoflow.define._location import caller_location
-from stratoflow.define._trace import Promise, Trace, active_trace, order_nodes, override_node
+from stratoflow.define._trace import Promise, Trace, active_trace
 
 if TYPE_CHECKING:
     from stratoflow.define._task import TaskDef
     from stratoflow.define._workflow import WorkflowDef
 
-__all__ = ["NodeHandle", "VoidPromise", "create_node"]
+__all__ = ["NodeHandle", "VoidPromise", "create_node", "order_nodes", "override_node"]
+
+
+def _node_of(value: object) -> str | None:
+    if isinstance(value, Promise) and isinstance(value.binding, ir.PromiseBinding):
+        return value.binding.node
+    node = getattr(value, "node_id", None)
+    return node if isinstance(node, str) else None
+
+
+def override_node(
+    trace: Trace, value: object, overrides: dict[str, Any], location: ir.SourceLocation
+) -> None:
+    """``value.with_overrides(**overrides)`` for a call's promise (or node)."""
+    from stratoflow.define._overrides import override_call  # noqa: PLC0415 - _overrides imports _task
+
+    node = _node_of(value)
+    if node is None:
+        trace.problem(f"with_overrides() applies to a task call, got {value!r:.60}", location)
+        return
+    override_call(trace, node, overrides, location)
+
+
+def order_nodes(trace: Trace, upstream: object, downstream: object, location: ir.SourceLocation) -> None:
+    """Record ``upstream >> downstream`` between two calls' promises (or nodes)."""
+    first = upstream[0] if isinstance(upstream, tuple) and upstream else upstream
+    second = downstream[0] if isinstance(downstream, tuple) and downstream else downstream
+    before, after = _node_of(first), _node_of(second)
+    if before is None or after is None:
+        bad = first if before is None else second
+        trace.problem(
+            f"'>>' orders task or workflow calls, got {bad!r:.60}; workflow inputs and constants "
+            "need no ordering",
+            location,
+        )
+        return
+    trace.order(before, after, location)
 
 
 class VoidPromise:

@@ -252,11 +252,15 @@ class Promise:
 
     def with_overrides(self, **overrides: Any) -> Promise:
         """Override the options of the task call that returned this promise (Flyte's form)."""
+        from stratoflow.define._nodes import override_node  # noqa: PLC0415 - _nodes imports this module
+
         override_node(self._trace, self, overrides, caller_location())
         return self
 
     def __rshift__(self, other: object) -> object:
         """``a >> b``: run ``b``'s node after ``a``'s, without passing data (Flyte's ordering)."""
+        from stratoflow.define._nodes import order_nodes  # noqa: PLC0415 - _nodes imports this module
+
         order_nodes(self._trace, self, other, caller_location())
         return other
 
@@ -272,42 +276,6 @@ class Promise:
         raise AttributeError(
             f"{self._what} is a promise; its attribute {name!r} does not exist until the workflow runs"
         )
-
-
-def _node_of(value: object) -> str | None:
-    if isinstance(value, Promise) and isinstance(value.binding, ir.PromiseBinding):
-        return value.binding.node
-    node = getattr(value, "node_id", None)
-    return node if isinstance(node, str) else None
-
-
-def override_node(
-    trace: Trace, value: object, overrides: dict[str, Any], location: ir.SourceLocation
-) -> None:
-    """``value.with_overrides(**overrides)`` for a call's promise (or node)."""
-    from stratoflow.define._overrides import override_call  # noqa: PLC0415 - it imports _task, which imports this
-
-    node = _node_of(value)
-    if node is None:
-        trace.problem(f"with_overrides() applies to a task call, got {value!r:.60}", location)
-        return
-    override_call(trace, node, overrides, location)
-
-
-def order_nodes(trace: Trace, upstream: object, downstream: object, location: ir.SourceLocation) -> None:
-    """Record ``upstream >> downstream`` between two calls' promises (or nodes)."""
-    first = upstream[0] if isinstance(upstream, tuple) and upstream else upstream
-    second = downstream[0] if isinstance(downstream, tuple) and downstream else downstream
-    before, after = _node_of(first), _node_of(second)
-    if before is None or after is None:
-        bad = first if before is None else second
-        trace.problem(
-            f"'>>' orders task or workflow calls, got {bad!r:.60}; workflow inputs and constants "
-            "need no ordering",
-            location,
-        )
-        return
-    trace.order(before, after, location)
 
 
 def constant_to_json(value: object, t: ir.TypeRef) -> Any:
