@@ -52,6 +52,11 @@ def label(text: str, n: int) -> str:
 
 
 @task
+def maybe_int(n: int) -> int:
+    return n
+
+
+@task
 def maybe(n: int) -> Optional[int]:  # noqa: UP045 - Flyte users spell it this way
     return None if n < 0 else n
 
@@ -220,3 +225,9 @@ def dated(day: dt.date, color: Color, tag: str) -> tuple[str, int]:
 def sub_with_conditional(x: float) -> float:
     """A sub-workflow whose body holds a conditional (inlined with prefixed ids)."""
     return fractions(x=x)
+
+
+@workflow
+def clamp(x: int, limit: int) -> int:
+    """A case that returns a workflow input: it has no nodes of its own."""
+    return conditional("clamp").if_(x > limit).then(limit).else_().then(maybe_int(n=x))

@@ -199,3 +199,12 @@ def test_a_sub_workflow_holding_a_conditional_is_inlined_with_prefixed_ids(
     local, emulated = _both(sandbox, spec, {"x": 3.0}, tmp_path)
     assert local.outputs == emulated.outputs() == {"o0": 18.0}
     assert emulated.skipped() == sorted(local.skipped) == ["fractions__double", "fractions__negate"]
+
+
+@pytest.mark.parametrize(("x", "expected"), [(9, 5), (3, 3)])
+def test_a_case_returning_an_input_runs_no_node(
+    sandbox: Sandbox, tmp_path: Path, x: int, expected: int
+) -> None:
+    local, emulated = _both(sandbox, lower(lang_flows.clamp), {"x": x, "limit": 5}, tmp_path)
+    assert local.outputs == emulated.outputs() == {"o0": expected}
+    assert emulated.skipped() == sorted(local.skipped) == ([] if x <= 5 else ["maybe_int"])

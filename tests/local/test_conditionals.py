@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from stratoflow import ir
+from stratoflow.backends import asl
 from stratoflow.backends.graph import to_mermaid
+from stratoflow.backends.local import RunOptions, run_local
 from stratoflow.cli import main
 from stratoflow.lower import lower
 from tests.emulated import lang_flows
@@ -41,3 +46,17 @@ def test_the_graph_view_draws_conditionals_their_cases_and_ordering_edges() -> N
     assert "  fractions --> double_2" in fractions
     ordered = to_mermaid(lower(lang_flows.ordered)).splitlines()
     assert "  first --> second" in ordered
+
+
+def test_a_case_may_return_a_value_it_does_not_compute(tmp_path: Path) -> None:
+    spec = lower(lang_flows.clamp)
+    (branch,) = spec.nodes
+    assert isinstance(branch, ir.BranchNode) and branch.cases[0].nodes == ()
+    states = asl.compile_workflow(spec).definition["States"]
+    # The empty case goes straight from the Choice to the finish step.
+    assert {"NumericEquals": 0, "Next": "clamp__finish", "Variable": "$.branch.case"} in states[
+        "clamp__case"
+    ]["Choices"]
+    options = RunOptions(home=tmp_path, progress=False)
+    assert run_local(spec, {"x": 9, "limit": 5}, options).outputs == {"o0": 5}
+    assert run_local(spec, {"x": 3, "limit": 5}, options).outputs == {"o0": 3}
