@@ -5,9 +5,10 @@ with ``states:startExecution.sync:2``; it loops the runner's ``Mode.DAG_NEXT`` a
 ``Map`` dispatching each node by kind (``stratoflow.backends.asl.interpreter_definition``). The
 stack creates it once, only when some compiled workflow names the placeholder, and every such
 workflow shares it. Its role may invoke the runner, start and watch executions of itself (nested
-``@dynamic``), and run the generic Fargate task / Batch job definitions the stack deployed for
-dynamic graphs (plus the logging and X-Ray permissions Step Functions needs); the sub-workflow's
-data is the runner's business.
+``@dynamic``, and itself as a map node's runner), start and watch that Distributed Map's child
+executions and read its item lists under ``runs/`` (the ItemReader), and run the generic Fargate
+task / Batch job definitions the stack deployed for dynamic graphs (plus the logging and X-Ray
+permissions Step Functions needs); the rest of the sub-workflow's data is the runner's business.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -59,6 +61,7 @@ class DynamicInterpreter(Construct):
         construct_id: str,
         *,
         runner: lambda_.IFunction,
+        bucket: s3.IBucket,
         compute: FargateCompute | None = None,
         batch: BatchCompute | None = None,
         log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
@@ -73,7 +76,10 @@ class DynamicInterpreter(Construct):
         )
         has_batch = batch is not None and protocol.Placeholder.DYNAMIC_JOB_DEFINITION in batch.substitutions()
         definition = interpreter_json(fargate=has_fargate, batch=has_batch)
-        values: dict[str, str] = {protocol.Placeholder.TASK_RUNNER_FUNCTION_ARN: runner.function_arn}
+        values: dict[str, str] = {
+            protocol.Placeholder.TASK_RUNNER_FUNCTION_ARN: runner.function_arn,
+            protocol.Placeholder.DATA_BUCKET: bucket.bucket_name,
+        }
         values.update(compute.substitutions() if compute is not None else {})
         values.update(batch.substitutions() if batch is not None else {})
         substitutions = {name: values[name] for name in sorted(protocol.placeholders_in(definition))}
@@ -97,6 +103,17 @@ class DynamicInterpreter(Construct):
         )
         for statement in self._self_statements(stack):
             self.role.add_to_policy(statement)
+        items = bucket.arn_for_objects(protocol.RUNS_PREFIX + "*")
+        self.role.add_to_policy(
+            iam.PolicyStatement(sid="ReadMapItems", actions=["s3:GetObject"], resources=[items])
+        )
+        acknowledge(
+            self.role,
+            "IAM5",
+            f"a map node's Distributed Map reads {protocol.map_items_key('<sub run>', '<node>')}, "
+            "named at run time; only that prefix of the stack's bucket",
+            finding=f"Resource::{nag_resource(self, items)}",
+        )
         if has_fargate and compute is not None:
             from infra.constructs.workflow_state_machine import (  # noqa: PLC0415 - it imports us
                 _cluster_tasks_arn,
@@ -147,7 +164,8 @@ class DynamicInterpreter(Construct):
         )
 
     def _self_statements(self, stack: Stack) -> list[iam.PolicyStatement]:
-        """Start, describe and stop executions of itself: a nested or recursive ``@dynamic``."""
+        """Start, describe and stop executions of itself (a nested or recursive ``@dynamic``, a map
+        node's runner) and the child executions of a map runner's Distributed Map."""
         arn = stack.format_arn(
             service="states",
             resource="stateMachine",
@@ -160,6 +178,13 @@ class DynamicInterpreter(Construct):
             resource_name=f"{self.state_machine_name}:*",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
+        # A map runner's Distributed Map children: <machine>/<map run label>:<id>.
+        children = stack.format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{self.state_machine_name}/*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
         acknowledge(
             self.role,
             "IAM5",
@@ -167,13 +192,20 @@ class DynamicInterpreter(Construct):
             "this interpreter state machine",
             finding=f"Resource::{nag_resource(self, executions)}",
         )
+        acknowledge(
+            self.role,
+            "IAM5",
+            "Distributed Map child executions (a dynamic graph's map node) are named by the Map Run at "
+            "run time; only executions of this interpreter state machine",
+            finding=f"Resource::{nag_resource(self, children)}",
+        )
         rule = stack.format_arn(service="events", resource="rule", resource_name=_EXECUTION_EVENTS_RULE)
         return [
             iam.PolicyStatement(sid="StartItself", actions=["states:StartExecution"], resources=[arn]),
             iam.PolicyStatement(
                 sid="ManageOwnExecutions",
                 actions=["states:DescribeExecution", "states:StopExecution"],
-                resources=[executions],
+                resources=[executions, children],
             ),
             iam.PolicyStatement(
                 sid="SyncExecutionEventsRule",

@@ -208,6 +208,7 @@ class StratoflowStack(Stack):
                 self,
                 "DynamicInterpreter",
                 runner=self.runner.function,
+                bucket=bucket,
                 compute=self.compute,
                 batch=self.batch,
             )

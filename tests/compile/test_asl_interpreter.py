@@ -26,6 +26,7 @@ def test_the_interpreter_loops_dag_next_and_an_inline_map() -> None:
     # The runner and the generic dynamic compute; no ARN of the interpreter itself.
     assert protocol.placeholders_in(json.dumps(definition)) == {
         protocol.Placeholder.TASK_RUNNER_FUNCTION_ARN,
+        protocol.Placeholder.DATA_BUCKET,
         protocol.Placeholder.CLUSTER_ARN,
         *protocol.SUBNETS,
         protocol.Placeholder.TASK_SECURITY_GROUP,
@@ -50,6 +51,40 @@ def test_each_item_dispatches_on_its_kind_and_a_dynamic_node_starts_the_interpre
     # A reclaimed Spot attempt runs once more on on-demand capacity.
     assert items["States"]["fargate_spot_reclaimed"]["Choices"][1]["Next"] == "fargate"
     assert items["States"]["batch_spot_reclaimed"]["Choices"][1]["Next"] == "batch"
+
+
+def test_a_map_node_starts_the_interpreter_itself_as_a_distributed_map_runner() -> None:
+    definition = asl.interpreter_definition(fargate=False, batch=False)
+    items = definition["States"]["run_nodes"]["ItemProcessor"]["States"]
+    assert items["map_prepare"]["Next"] == "map_start" and items["map_start"]["Next"] == "map_gather"
+    start = items["map_start"]["Parameters"]
+    assert start["StateMachineArn.$"] == "$$.StateMachine.Id"
+    assert start["Input"]["map"] == {
+        "batch_size.$": "$.map.batch_size",
+        "concurrency.$": "$.task.concurrency",
+        "tolerated.$": "$.task.tolerated",
+    }
+    # A map runner's input has `map`: its execution is the Distributed Map alone, at top level.
+    assert definition["StartAt"] == "start"
+    assert definition["States"]["start"]["Choices"][0] == {
+        "Variable": "$.map",
+        "IsPresent": True,
+        "Next": "map_run",
+    }
+    map_run = definition["States"]["map_run"]
+    assert map_run["End"] is True
+    assert map_run["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}
+    assert map_run["ItemReader"]["Parameters"]["Key.$"] == (
+        "States.Format('runs/{}/maps/{}/items.json', $.run, $.node)"
+    )
+    assert map_run["ItemBatcher"]["MaxItemsPerBatchPath"] == "$.map.batch_size"
+    child = map_run["ItemProcessor"]["States"]["map_items"]["Parameters"]["Payload"]
+    assert (child["run.$"], child["spec.$"], child["node.$"]) == (
+        "$.BatchInput.run",
+        "$.BatchInput.spec",
+        "$.BatchInput.node",
+    )
+    assert _checks.check_definition(definition) == []
 
 
 def test_the_interpreter_passes_the_npm_validators(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ def test_each_kind_of_node_gets_what_its_state_needs() -> None:
     assert dispatch(spec, "fib", ALL) == protocol.DagNode(node="fib", kind=protocol.Dispatch.DYNAMIC)
 
 
-def test_a_map_node_runs_in_the_runner_and_only_over_a_lambda_task() -> None:
+def test_a_map_node_is_a_distributed_map_and_only_over_a_lambda_task() -> None:
     @df.workflow
     def mapped(xs: list[int]) -> list[int]:
         return df.map_task(df.square)(x=xs)
@@ -34,8 +34,17 @@ def test_a_map_node_runs_in_the_runner_and_only_over_a_lambda_task() -> None:
     def mapped_big(xs: list[int]) -> list[int]:
         return df.map_task(df.big_square)(x=xs)
 
+    @df.workflow
+    def mapped_limited(xs: list[int]) -> list[int | None]:
+        return df.map_task(df.square, concurrency=3, min_success_ratio=0.75)(x=xs)
+
     spec = lower(mapped)
-    assert dispatch(spec, spec.nodes[0].id, ALL).kind is protocol.Dispatch.LAMBDA
+    assert dispatch(spec, spec.nodes[0].id, ALL) == protocol.DagNode(
+        node=spec.nodes[0].id, kind=protocol.Dispatch.MAP, concurrency=0, tolerated=0
+    )
+    limited = lower(mapped_limited)
+    node = dispatch(limited, limited.nodes[0].id, ALL)
+    assert (node.kind, node.concurrency, node.tolerated) == (protocol.Dispatch.MAP, 3, 25)
     check_remote_graph(spec, "dyn", ALL)
     with pytest.raises(TaskFailedError, match="a map_task inside a dynamic graph runs on Lambda only"):
         check_remote_graph(lower(mapped_big), "dyn", ALL)

@@ -137,8 +137,10 @@ def test_placeholders_errors_keys_and_environment_are_the_protocol_s(
             assert state["Error"] in KNOWN_ERRORS, (label, state)
         reader = state.get("ItemReader")
         if reader is not None:
+            # The run is the execution's name, or (the interpreter's map runner) read from its input.
             template = re.fullmatch(
-                r"States\.Format\('(.*)', \$\$\.Execution\.Name\)", reader["Parameters"]["Key.$"]
+                r"States\.Format\('(.*)', (\$\$\.Execution\.Name|\$\.run, \$\.node)\)",
+                reader["Parameters"]["Key.$"],
             )
             assert template is not None
             assert template.group(1).startswith(protocol.run_prefix("{}")), (label, template.group(1))

@@ -106,6 +106,7 @@ __all__ = [
     "InterpreterInput",
     "MapItemsResult",
     "MapPrepareResult",
+    "MapRun",
     "Mode",
     "NodeEvent",
     "Path",
@@ -133,6 +134,7 @@ __all__ = [
     "map_prefix",
     "map_results_key",
     "map_results_prefix",
+    "map_run_input",
     "node_outputs_key",
     "node_outputs_prefix",
     "placeholders_in",
@@ -232,7 +234,24 @@ class InterpreterInput(BaseModel):
     spec: str  # the sub-workflow's IR key (``DynamicPlanResult.spec``)
     run: str  # the sub-run's id, also the interpreter execution's name
     parent: str  # the parent run
-    node: str  # the dynamic node
+    node: str  # the dynamic node; with ``map``, the map node of ``run`` to run
+    map: MapRun | None = None  # set: this execution runs one map node's items, not a graph
+
+
+class MapRun(BaseModel):
+    """An interpreter execution that is a dynamic graph's map runner: its one Distributed Map's
+    batching (``map_prepare``'s ``batch_size``) and the node's ``DagNode.concurrency`` and ``tolerated``."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    batch_size: int
+    concurrency: int = 0
+    tolerated: int = 0
+
+
+def map_run_input(**fields: str | Path) -> dict[str, Any]:
+    """The interpreter's ``Input.map`` parameters (:class:`Path` fields as ``.$``), checked against :class:`MapRun`."""
+    return _parameters(MapRun, fields)
 
 
 class DynamicRunRecord(BaseModel):
@@ -329,6 +348,7 @@ class Dispatch(StrEnum):
     BATCH = "batch"
     BATCH_SPOT = "batch_spot"
     DYNAMIC = "dynamic"  # plan, start the interpreter itself, finish
+    MAP = "map"  # map_prepare, the interpreter itself as a Distributed Map (``MapRun``), map_gather
 
 
 class DagNode(BaseModel):
@@ -350,6 +370,8 @@ class DagNode(BaseModel):
     on_demand_queue: str = ""
     job_name: str = ""  # the node id cut to Batch's 128 characters (nested ids grow per level)
     resources: list[dict[str, str]] = []
+    concurrency: int = 0  # map: the Distributed Map's MaxConcurrency (0: no limit)
+    tolerated: int = 0  # map: its ToleratedFailurePercentage (crashed batches only)
 
 
 class DagNextResult(Result):

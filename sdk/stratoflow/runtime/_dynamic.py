@@ -16,6 +16,7 @@ from stratoflow.define import resolve_task, trace_dynamic
 from stratoflow.errors import DefinitionError, TaskFailedError
 from stratoflow.ir import protocol
 from stratoflow.lower import lower
+from stratoflow.runtime._batching import tolerated_failure_percentage
 from stratoflow.runtime._boundary import call_user
 from stratoflow.runtime._map import gather_map, prepare_map, run_map_items
 from stratoflow.runtime._retry import with_attempts
@@ -105,15 +106,21 @@ def _route(task: ir.TaskSpec) -> routing.Route:
 def dispatch(spec: ir.WorkflowSpec, node_id: str, compute: protocol.DynamicCompute) -> protocol.DagNode:
     """How the interpreter runs one node of a dynamic graph (its item's Choice takes ``kind``).
 
-    A map node runs in the runner whatever its task (:func:`run_graph_node`); a task node runs
-    where the routing rule sends it, on the stack's generic dynamic compute (``compute``).
+    A map node (over a Lambda task: :func:`check_remote_graph`) is a Distributed Map, with its
+    ``concurrency`` and tolerated batch failures; a task node runs where the routing rule sends
+    it, on the stack's generic dynamic compute (``compute``).
     """
     node = spec.node(node_id)
     task = spec.tasks[node.task]
     if task.kind == "dynamic":
         return protocol.DagNode(node=node_id, kind=protocol.Dispatch.DYNAMIC)
     if isinstance(node, ir.MapNode):
-        return protocol.DagNode(node=node_id, kind=protocol.Dispatch.LAMBDA)
+        return protocol.DagNode(
+            node=node_id,
+            kind=protocol.Dispatch.MAP,
+            concurrency=node.concurrency or 0,
+            tolerated=tolerated_failure_percentage(node.min_success_ratio),
+        )
     route = _route(task)
     kind = protocol.Dispatch(route.target)
     if route.target in ("fargate", "fargate_spot"):
@@ -181,7 +188,8 @@ def check_remote_graph(spec: ir.WorkflowSpec, node_id: str, compute: protocol.Dy
         task = spec.tasks[node.task]
         why = _missing_compute(task, compute)
         if why is None and isinstance(node, ir.MapNode) and _route(task).target != "lambda":
-            # The runner runs a dynamic graph's map node in one call (run_graph_node).
+            # The interpreter's map runner has EXPRESS children running items in the runner Lambda
+            # (a container map would need per-shape STANDARD children; the stack has none generic).
             why = f"is mapped, and a map_task inside a dynamic graph runs on Lambda only ({_route(task).reason})"
         if why is not None:
             problems.append(f"node '{node.id}': task '{task.name}' {why}")
@@ -194,8 +202,9 @@ def check_remote_graph(spec: ir.WorkflowSpec, node_id: str, compute: protocol.Dy
 
 
 def run_graph_node(ctx: NodeContext, node_id: str) -> bool:
-    """Run one node of a dynamic graph in this process (the interpreter's ``Mode.DAG_RUN``): a task
-    with its retries, or a whole map node (every item, in order). Returns whether it was a hit."""
+    """Run one node of a dynamic graph in this process (``Mode.DAG_RUN``): a task with its retries,
+    or a whole map node (every item, in order; the interpreter runs map nodes as a Distributed Map
+    instead, ``Dispatch.MAP``). Returns whether it was a hit."""
     node = ctx.spec.node(node_id)
     task = ctx.spec.tasks[node.task]
     if isinstance(node, ir.MapNode):

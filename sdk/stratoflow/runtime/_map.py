@@ -25,6 +25,7 @@ from typing import Any, Final, Protocol
 from stratoflow import ir, routing, values
 from stratoflow.errors import TaskFailedError
 from stratoflow.ir import protocol
+from stratoflow.runtime._batching import default_batch_size
 from stratoflow.runtime._retry import with_attempts
 from stratoflow.runtime._runner import NodeContext, node_inputs, run_task
 from stratoflow.values import ItemResult, LiteralRef
@@ -237,8 +238,12 @@ def container_batching(count: int, node: ir.MapNode, task: ir.TaskSpec) -> tuple
 
 
 def map_batching(ctx: NodeContext, node_id: str, count: int) -> tuple[int, int]:
-    """:func:`container_batching` of a node of ``ctx``'s workflow (what ``map_prepare`` returns)."""
+    """What ``map_prepare`` returns: :func:`container_batching` of a node of ``ctx``'s workflow, or
+    for a task on Lambda the compiler's batch rule (``default_batch_size``) and no limit: a
+    dynamic graph's map reads it at run time, a static Lambda map has it literal."""
     node, task = _map_node(ctx, node_id)
+    if not runs_in_container(task):
+        return default_batch_size(node, task), 0
     return container_batching(count, node, task)
 
 

@@ -150,6 +150,10 @@ Handler = Callable[[protocol.NodeEvent, AwsRunnerEnv, NodeContext], protocol.Res
 _DEADLINE_MARGIN_SECONDS = 0.5
 
 
+_INTERPRETER_MODES = frozenset({protocol.Mode.DAG_NEXT, protocol.Mode.DAG_RUN})
+_MAP_MODES = frozenset({protocol.Mode.MAP_PREPARE, protocol.Mode.MAP_ITEMS, protocol.Mode.MAP_GATHER})
+
+
 def run_node_event(
     event: protocol.NodeEvent, env: AwsRunnerEnv, *, remaining_seconds: float | None = None
 ) -> protocol.Result:
@@ -158,7 +162,11 @@ def run_node_event(
     ``remaining_seconds``: the invocation's time left (Lambda's context). A ``RUN`` attempt past its
     deadline (this or the task's ``timeout``, after which the state has failed) writes nothing.
     """
-    if event.mode in (protocol.Mode.DAG_NEXT, protocol.Mode.DAG_RUN):
+    if event.mode in _INTERPRETER_MODES or (
+        event.mode in _MAP_MODES and protocol.spec_key_prefix(event.spec) == protocol.DYNAMIC_SPECS_PREFIX
+    ):
+        # The interpreter's map runner sends map events for a dynamic graph's map node, with
+        # the sub-run and sub-spec read from its input: checked as its other events are.
         _check_interpreter_event(event, env)
     spec = load_spec(env, event.spec)
     ctx = node_context(env, event.run, spec)

@@ -16,6 +16,15 @@ Each item starts with a ``Choice`` on ``DagNode.kind``:
   ``ResourceRequirements``; a reclaimed Spot job runs once more on the on-demand queue.
 - ``dynamic`` (nested, or recursive): plan, ``states:startExecution.sync:2`` of the interpreter
   itself (``$$.StateMachine.Id``, so the definition names no ARN of its own), finish.
+- ``map`` (a ``map_task`` over a Lambda task): ``Mode.MAP_PREPARE``, then the interpreter itself
+  again, as a *map runner* (its input's ``map``, a ``protocol.MapRun``): that execution's one state
+  is a Distributed Map with EXPRESS children running batches in the runner (``_map.runner_map_state``,
+  the static Lambda map's children with run, spec and node read from the input), then
+  ``Mode.MAP_GATHER``. Why another execution and not the Distributed Map in the item: a
+  Distributed Map is a top-level (or Distributed-Map-child) state in every definition AWS
+  documents, never one nested in an Inline Map's ``ItemProcessor``; a separate "map runner"
+  machine would be a second generic definition, role and ARN to wire for nothing the flag cannot do.
+  A map over a container task fails at plan time (``runtime.check_remote_graph``).
 
 Payloads only ever hold node ids and the few fields of their ``DagNode``.
 """
@@ -26,6 +35,7 @@ from typing import Any, Final
 
 from stratoflow.backends.asl._batch import SUBMIT_JOB_SYNC
 from stratoflow.backends.asl._dynamic import START_EXECUTION_SYNC, _invoke
+from stratoflow.backends.asl._map import runner_map_state
 from stratoflow.backends.asl._states import RUN_TASK_SYNC
 from stratoflow.ir import protocol
 
@@ -177,8 +187,46 @@ def _dynamic_node() -> dict[str, State]:
     }
 
 
+def _map_node() -> dict[str, State]:
+    prepare = _invoke(_event(protocol.Mode.MAP_PREPARE))
+    prepare.update(
+        {
+            "ResultSelector": protocol.result_selector(protocol.Mode.MAP_PREPARE, "batch_size"),
+            "ResultPath": "$.map",
+            "Next": "map_start",
+        }
+    )
+    settings = protocol.map_run_input(
+        batch_size=protocol.Path("$.map.batch_size"),
+        concurrency=protocol.Path("$.task.concurrency"),
+        tolerated=protocol.Path("$.task.tolerated"),
+    )
+    start: State = {
+        "Type": "Task",
+        "Resource": START_EXECUTION_SYNC,
+        "Parameters": {
+            # Itself, as the map runner of this node (no Name: a map node runs once per sub-run).
+            "StateMachineArn.$": "$$.StateMachine.Id",
+            "Input": {
+                **protocol.interpreter_input(spec=_SPEC, run=_RUN, parent=_RUN, node=_NODE),
+                "map": settings,
+                "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id",
+            },
+        },
+        "ResultPath": None,
+        # Too many batches crashed (items' own failures are the gather's to count).
+        "Catch": _catch("dynamic_sub_failed"),
+        "Next": "map_gather",
+    }
+    return {
+        "map_prepare": prepare,
+        "map_start": start,
+        "map_gather": _end(_invoke(_event(protocol.Mode.MAP_GATHER))),
+    }
+
+
 def _item_states(*, fargate: bool, batch: bool) -> dict[str, State]:
-    kinds = {protocol.Dispatch.DYNAMIC: "dynamic_plan"}
+    kinds = {protocol.Dispatch.DYNAMIC: "dynamic_plan", protocol.Dispatch.MAP: "map_prepare"}
     states: dict[str, State] = {}
     if fargate:
         kinds.update({protocol.Dispatch.FARGATE: "fargate", protocol.Dispatch.FARGATE_SPOT: "fargate_spot"})
@@ -200,6 +248,7 @@ def _item_states(*, fargate: bool, batch: bool) -> dict[str, State]:
         },
         "run_node": _end(_invoke(_event(protocol.Mode.DAG_RUN))),
         **_dynamic_node(),
+        **_map_node(),
         **states,
         "node_done": {"Type": "Succeed"},
     }
@@ -230,7 +279,8 @@ def _batch_states() -> dict[str, State]:
 def interpreter_definition(*, fargate: bool = True, batch: bool = True) -> dict[str, Any]:
     """The generic state machine that runs one dynamic node's sub-workflow.
 
-    Input: a ``protocol.InterpreterInput``; the execution is named after the sub run. Its
+    Input: a ``protocol.InterpreterInput``; the execution is named after the sub run (a map
+    runner's, with ``map`` set, is not named: it runs one map node of that sub run). Its
     placeholders are the runner's ARN and, with ``fargate``, the cluster, subnets, security group
     and the generic task definition; with ``batch``, the generic job definition. A stack without
     that compute leaves those states out (``dag_next`` never dispatches to them: the plan fails
@@ -238,7 +288,7 @@ def interpreter_definition(*, fargate: bool = True, batch: bool = True) -> dict[
 
     Example:
         >>> interpreter_definition()["StartAt"]
-        'next'
+        'start'
     """
     next_state = _invoke(
         protocol.event_parameters(run=_RUN, spec=_SPEC, node="", mode=protocol.Mode.DAG_NEXT)
@@ -252,8 +302,19 @@ def interpreter_definition(*, fargate: bool = True, batch: bool = True) -> dict[
     )
     return {
         "Comment": "stratoflow @dynamic interpreter: runs one dynamic node's sub-workflow from its IR",
-        "StartAt": "next",
+        "StartAt": "start",
         "States": {
+            "start": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.map", "IsPresent": True, "Next": "map_run"}],
+                "Default": "next",
+            },
+            "map_run": {
+                **runner_map_state(
+                    run=_RUN, spec=_SPEC, node=protocol.Path("$.node"), settings="$.map", label="dynamic_map"
+                ),
+                "End": True,
+            },
             "next": next_state,
             "finished": {
                 "Type": "Choice",

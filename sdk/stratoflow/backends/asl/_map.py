@@ -32,7 +32,6 @@ the rule is there), read by ``ItemBatcher.MaxItemsPerBatchPath``; the batch's
 
 from __future__ import annotations
 
-import math
 from typing import Any, Final
 
 from stratoflow import ir, routing
@@ -46,6 +45,11 @@ from stratoflow.backends.asl._states import (
     retry_lambda_service,
 )
 from stratoflow.ir import protocol
+from stratoflow.runtime._batching import (
+    EXPRESS_MAX_SECONDS,
+    default_batch_size,
+    tolerated_failure_percentage,
+)
 
 __all__ = [
     "BATCH_RUN",
@@ -57,6 +61,7 @@ __all__ = [
     "default_batch_size",
     "items_key_format",
     "map_states",
+    "runner_map_state",
     "tolerated_failure_percentage",
 ]
 
@@ -67,82 +72,6 @@ S3_GET_OBJECT: Final = "arn:aws:states:::s3:getObject"
 MAX_LABEL: Final = 40
 """Longest Map ``Label`` (the Map Run's name suffix); CDK enforces 40 characters."""
 
-EXPRESS_MAX_SECONDS: Final = 300
-"""An EXPRESS child execution (one batch) is stopped after 5 minutes."""
-
-# Items per child execution, by the mapped item's type. Every child costs the same
-# orchestration fee whatever its size: one Standard state transition in the parent (AWS
-# bills one per child execution a Distributed Map starts), an Express request, at least
-# 100 ms of 64 MB Express duration and a Lambda request, about $26 per million children;
-# it also costs two S3 round trips (read the item inputs, write the results). Batching
-# amortises that: 300 scalar items per child is under $0.09 per million items. Bigger
-# items take longer each, so fewer per batch keep a batch inside the 5-minute Express
-# limit (300 s / batch size is the per-item time budget: 1 s for scalars, 12 s for
-# containers, 30 s for objects) and keep a small map spread over several children.
-_SCALAR_BATCH: Final = 300
-_CONTAINER_BATCH: Final = 25
-_OBJECT_BATCH: Final = 10
-_BATCH_BY_KIND: Final[dict[str, int]] = {
-    "int": _SCALAR_BATCH,
-    "float": _SCALAR_BATCH,
-    "bool": _SCALAR_BATCH,
-    "none": _SCALAR_BATCH,
-    "str": _CONTAINER_BATCH,
-    "bytes": _CONTAINER_BATCH,
-    "list": _CONTAINER_BATCH,
-    "dict": _CONTAINER_BATCH,
-}
-
-
-def _item_batch(item: ir.TypeRef) -> int:
-    while item.kind == "optional" and item.args:
-        item = item.args[0]
-    # file, directory, dataclass, pydantic: real objects whose items do real work.
-    return _BATCH_BY_KIND.get(item.kind, _OBJECT_BATCH)
-
-
-def default_batch_size(node: ir.MapNode, task: ir.TaskSpec) -> int:
-    """Items per child execution: ``batch_size`` if set, else a default from the item type.
-
-    The rule, per mapped input (zipped inputs take the smallest):
-
-    - ``int``/``float``/``bool``/``None`` items: 300 per batch (keeps the orchestration
-      fee under $0.10 per million items; items must take under ~1 s each);
-    - ``str``/``bytes``/``list``/``dict`` items: 25;
-    - ``File``/``Directory``/dataclass/pydantic items: 10.
-
-    A batch runs its items one after the other in one Lambda call inside an EXPRESS child,
-    which is stopped after 5 minutes. So when the task declares a ``timeout``, the default
-    is also capped so that a batch's worst case (every item timing out on every attempt,
-    ``timeout * (retries + 1)`` each) fits in those 5 minutes: declare a ``timeout`` (or a
-    ``batch_size``) on slow mapped tasks. An explicit ``batch_size`` is taken as is.
-
-    Example:
-        >>> default_batch_size(node, task)  # doctest: +SKIP
-        300
-    """
-    if node.batch_size is not None:
-        return node.batch_size
-    types = {v.name: v.type for v in task.inputs}
-    size = min((_item_batch(types[name]) for name in node.mapped if name in types), default=_SCALAR_BATCH)
-    if task.timeout_seconds:
-        worst_item = task.timeout_seconds * (task.retries + 1)
-        size = min(size, max(1, EXPRESS_MAX_SECONDS // worst_item))
-    return size
-
-
-def tolerated_failure_percentage(min_success_ratio: float) -> int:
-    """``100 * (1 - min_success_ratio)`` rounded down (never more tolerant than asked).
-
-    Float noise is rounded away first, so 0.9 gives 10, not 9.
-
-    Example:
-        >>> tolerated_failure_percentage(0.9), tolerated_failure_percentage(0.955)
-        (10, 4)
-    """
-    return max(0, min(100, math.floor(round(100 * (1 - min_success_ratio), 6))))
-
-
 def _format_literal(text: str) -> str:
     """Escape ``text`` for the literal part of a ``States.Format`` template."""
     out = text
@@ -151,13 +80,18 @@ def _format_literal(text: str) -> str:
     return out
 
 
-def items_key_format(node_id: str, run: protocol.Path = protocol.EXECUTION_NAME) -> str:
-    """The ``States.Format`` expression for :func:`protocol.map_items_key` of this run and node.
+def items_key_format(node_id: str | protocol.Path, run: protocol.Path = protocol.EXECUTION_NAME) -> str:
+    """The ``States.Format`` expression for :func:`protocol.map_items_key` of this run and node
+    (the node a literal id, or the path it is read from at run time).
 
     Example:
         >>> items_key_format("map_double")
         "States.Format('runs/{}/maps/map_double/items.json', $$.Execution.Name)"
+        >>> items_key_format(protocol.Path("$.node"), protocol.Path("$.run"))
+        "States.Format('runs/{}/maps/{}/items.json', $.run, $.node)"
     """
+    if isinstance(node_id, protocol.Path):
+        return f"States.Format('{protocol.map_items_key('{}', '{}')}', {run.expr}, {node_id.expr})"
     # The layout's own literal parts hold no States.Format specials; the node id may.
     key = protocol.map_items_key("{}", _format_literal(node_id))
     return f"States.Format('{key}', {run.expr})"
@@ -232,12 +166,14 @@ def _invoke(payload: State, retry: list[State]) -> State:
     }
 
 
-def _lambda_item_processor(node: ir.MapNode, spec: str | protocol.Path, items: str) -> State:
+def _lambda_item_processor(
+    node_id: str | protocol.Path, spec: str | protocol.Path, items: str, run: protocol.Path = BATCH_RUN
+) -> State:
     item_state = _invoke(
         protocol.event_parameters(
-            run=BATCH_RUN,
+            run=run,
             spec=spec,
-            node=node.id,
+            node=node_id,
             mode=protocol.Mode.MAP_ITEMS,
             items=protocol.Path("$.Items"),
         ),
@@ -250,6 +186,45 @@ def _lambda_item_processor(node: ir.MapNode, spec: str | protocol.Path, items: s
         "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
         "StartAt": items,
         "States": {items: item_state},
+    }
+
+
+def _item_reader(node_id: str | protocol.Path, run: protocol.Path) -> State:
+    return {
+        "Resource": S3_GET_OBJECT,
+        "ReaderConfig": {"InputType": "JSON"},
+        "Parameters": {
+            "Bucket": protocol.ref(protocol.Placeholder.DATA_BUCKET),
+            "Key.$": items_key_format(node_id, run),
+        },
+    }
+
+
+def runner_map_state(
+    *, run: protocol.Path, spec: protocol.Path, node: protocol.Path, settings: str, label: str
+) -> State:
+    """A Lambda map's Distributed Map whose run, spec and node are all read from the state input
+    (the ``@dynamic`` interpreter as a map runner: ``protocol.MapRun`` at ``settings``).
+
+    The same children as a static Lambda map (EXPRESS, ``Mode.MAP_ITEMS`` over ``$.Items``), but
+    ``BatchInput`` carries spec and node too, and the batch size, ``MaxConcurrency`` and
+    ``ToleratedFailurePercentage`` come from ``settings`` (``map_prepare`` and ``dag_next`` set them
+    from the rules a static map's are compiled from). The caller sets ``Next`` or ``End``.
+    """
+    batch = {"run": BATCH_RUN, "spec": protocol.Path("$.BatchInput.spec"), "node": protocol.Path("$.BatchInput.node")}
+    items = "map_items"
+    return {
+        "Type": "Map",
+        "Label": sanitize(label, max_len=MAX_LABEL),
+        "ItemReader": _item_reader(node, run),
+        "ItemBatcher": {
+            "MaxItemsPerBatchPath": f"{settings}.batch_size",
+            "BatchInput": {"run.$": run.expr, "spec.$": spec.expr, "node.$": node.expr},
+        },
+        "MaxConcurrencyPath": f"{settings}.concurrency",
+        "ToleratedFailurePercentagePath": f"{settings}.tolerated",
+        "ItemProcessor": _lambda_item_processor(batch["node"], batch["spec"], items, batch["run"]),
+        "ResultPath": None,
     }
 
 
@@ -298,19 +273,12 @@ def map_states(
             batch_input["timeout.$"] = f"{_PREPARED}.batch_timeout"
         batcher: State = {"MaxItemsPerBatchPath": f"{_PREPARED}.batch_size", "BatchInput": batch_input}
     else:
-        processor = _lambda_item_processor(node, spec_key, items)
+        processor = _lambda_item_processor(node.id, spec_key, items)
         batcher = {"MaxItemsPerBatch": default_batch_size(node, task), "BatchInput": {"run.$": run.expr}}
     map_state: State = {
         "Type": "Map",
         "Label": sanitize(state_name, max_len=MAX_LABEL),
-        "ItemReader": {
-            "Resource": S3_GET_OBJECT,
-            "ReaderConfig": {"InputType": "JSON"},
-            "Parameters": {
-                "Bucket": protocol.ref(protocol.Placeholder.DATA_BUCKET),
-                "Key.$": items_key_format(node.id, run),
-            },
-        },
+        "ItemReader": _item_reader(node.id, run),
         "ItemBatcher": batcher,
         "ItemProcessor": processor,
         "ResultPath": None,
