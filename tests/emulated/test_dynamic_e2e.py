@@ -3,6 +3,7 @@ interpreter state machine (``startExecution.sync:2``), finish; same outputs as a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from stratoflow.backends import asl
 from stratoflow.backends.asl import _checks
 from stratoflow.backends.local import RunOptions, run_local
 from stratoflow.errors import TaskFailedError
+from stratoflow.ir import protocol
 from stratoflow.lower import lower
 from stratoflow.testing._sandbox import INTERPRETER_MACHINE, Sandbox
 from tests.local import _dynamic_flows as df
@@ -59,6 +61,29 @@ def test_an_empty_graph_and_constant_outputs(sandbox: Sandbox, tmp_path: Path) -
 def test_map_task_inside_a_dynamic_graph(sandbox: Sandbox, tmp_path: Path) -> None:
     local, emulated = both(sandbox, tmp_path, df.mapped, n=4)
     assert emulated == local == {"o0": [0, 1, 4, 9]}
+
+
+def test_a_map_inside_a_dynamic_graph_is_a_distributed_map(sandbox: Sandbox, tmp_path: Path) -> None:
+    local, emulated = both(sandbox, tmp_path, df.mapped_in_batches, n=50)
+    assert emulated == local == {"o0": [i * i for i in range(50)]}
+    sfn = sandbox.aws.client("stepfunctions")
+    machines = sfn.list_state_machines()["stateMachines"]
+    interpreter = next(m["stateMachineArn"] for m in machines if m["name"] == INTERPRETER_MACHINE)
+    runners = [
+        e
+        for e in sfn.list_executions(stateMachineArn=interpreter)["executions"]
+        if "map" in json.loads(sfn.describe_execution(executionArn=e["executionArn"])["input"])
+    ]
+    assert len(runners) == 1
+    history = sfn.get_execution_history(executionArn=runners[0]["executionArn"], maxResults=1000)["events"]
+    types = [event["type"] for event in history]
+    assert types.count("MapRunStarted") == 1 and "MapRunSucceeded" in types
+    # 50 items in batches of 10: five map_items calls, each storing its batch under its first
+    # index (one call over every item, as dag_run did, would store one file: 0).
+    runner = json.loads(sfn.describe_execution(executionArn=runners[0]["executionArn"])["input"])
+    prefix = protocol.map_results_prefix(runner["run"], runner["node"])
+    stored = sandbox.aws.client("s3").list_objects_v2(Bucket=sandbox.bucket, Prefix=prefix)["Contents"]
+    assert sorted(int(o["Key"].removeprefix(prefix).removesuffix(".json")) for o in stored) == [0, 10, 20, 30, 40]
 
 
 def test_the_dynamic_node_is_cached(sandbox: Sandbox, tmp_path: Path) -> None:

@@ -76,6 +76,17 @@ def mapped(n: int) -> list[int]:
     return mapped_chunks(n=n)
 
 
+@dynamic
+def mapped_batches(n: int) -> list[int]:
+    """A map_task inside a dynamic body, in batches of 10 (on AWS: one child execution each)."""
+    return map_task(square, batch_size=10)(x=list(range(n)))
+
+
+@workflow
+def mapped_in_batches(n: int) -> list[int]:
+    return mapped_batches(n=n)
+
+
 @task(cache=True, cache_ignore_input_vars=("marker",))
 def cached_square(x: int, marker: str) -> int:
     ran(marker)
