@@ -21,6 +21,7 @@ from infra.constructs import DependencyBundling, PropsError, TaskFunction, Workf
 from infra.constructs.dynamic_interpreter import interpreter_json
 from stratoflow.backends import asl
 from stratoflow.define import load_workflow
+from stratoflow.ir import protocol
 from stratoflow.lower import lower
 from tests.infra.synth import REPO, Synth, cdk_json_context
 from tests.infra.test_stack import ALLOWED_CFN_LINT, RESOURCE_STAR_ACTIONS, _as_list, _cfn_lint, _statements
@@ -81,7 +82,12 @@ def test_one_interpreter_with_the_compiled_definition(synth: Synth) -> None:
     assert props["DefinitionString"] == expected == interpreter_json()
     assert props["StateMachineName"] == f"{STACK}-dynamic-interpreter"
     assert not synth.resources("AWS::ECS::TaskDefinition")
-    assert props["DefinitionSubstitutions"] == {"TaskRunnerFunctionArn": _runner_arn(synth)}
+    # The data bucket: a map node's Distributed Map reads its item list (ItemReader).
+    bucket = next(b for b in synth.resources("AWS::S3::Bucket") if b.startswith("PayloadBucket"))
+    assert props["DefinitionSubstitutions"] == {
+        "TaskRunnerFunctionArn": _runner_arn(synth),
+        "DataBucket": {"Ref": bucket},
+    }
     assert props["StateMachineType"] == "STANDARD"
     assert props["LoggingConfiguration"]["Level"] == "ALL"
     assert props["LoggingConfiguration"]["IncludeExecutionData"] is True
@@ -93,14 +99,23 @@ def test_interpreter_role_invokes_the_runner_and_starts_itself(synth: Synth) -> 
     assert machine["Properties"]["RoleArn"]["Fn::GetAtt"][0].startswith("DynamicInterpreterRole")
     statements = _role_statements(synth, "DynamicInterpreterRole")
     by_sid = {s["Sid"]: s for s in statements if s["Resource"] != "*"}
-    assert sorted(by_sid) == ["InvokeRunner", "ManageOwnExecutions", "StartItself", "SyncExecutionEventsRule"]
+    assert sorted(by_sid) == [
+        "InvokeRunner",
+        "ManageOwnExecutions",
+        "ReadMapItems",
+        "StartItself",
+        "SyncExecutionEventsRule",
+    ]
+    assert by_sid["ReadMapItems"]["Action"] == "s3:GetObject"
+    assert f"/{protocol.RUNS_PREFIX}*" in json.dumps(by_sid["ReadMapItems"]["Resource"])
     assert by_sid["InvokeRunner"]["Resource"] == _runner_arn(synth)
     # Its own ARN from the fixed name, not a Ref to the machine (which would be a cycle).
     start = json.dumps(by_sid["StartItself"]["Resource"])
     assert f":stateMachine:{STACK}-dynamic-interpreter" in start and 'Ref": "DynamicInterpreter' not in start
-    assert f":execution:{STACK}-dynamic-interpreter:*" in json.dumps(
-        by_sid["ManageOwnExecutions"]["Resource"]
-    )
+    own = json.dumps(by_sid["ManageOwnExecutions"]["Resource"])
+    # Nested @dynamic and map-runner executions, and the map runners' Distributed Map children.
+    assert f":execution:{STACK}-dynamic-interpreter:*" in own
+    assert f":execution:{STACK}-dynamic-interpreter/*" in own
     for statement in statements:
         if statement["Resource"] == "*":
             assert set(_as_list(statement["Action"])) <= RESOURCE_STAR_ACTIONS
