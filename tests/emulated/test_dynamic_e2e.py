@@ -83,7 +83,8 @@ def test_a_map_inside_a_dynamic_graph_is_a_distributed_map(sandbox: Sandbox, tmp
     runner = json.loads(sfn.describe_execution(executionArn=runners[0]["executionArn"])["input"])
     prefix = protocol.map_results_prefix(runner["run"], runner["node"])
     stored = sandbox.aws.client("s3").list_objects_v2(Bucket=sandbox.bucket, Prefix=prefix)["Contents"]
-    assert sorted(int(o["Key"].removeprefix(prefix).removesuffix(".json")) for o in stored) == [0, 10, 20, 30, 40]
+    firsts = sorted(int(o["Key"].removeprefix(prefix).removesuffix(".json")) for o in stored)
+    assert firsts == [0, 10, 20, 30, 40]
 
 
 def test_the_dynamic_node_is_cached(sandbox: Sandbox, tmp_path: Path) -> None:

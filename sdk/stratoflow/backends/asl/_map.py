@@ -72,6 +72,7 @@ S3_GET_OBJECT: Final = "arn:aws:states:::s3:getObject"
 MAX_LABEL: Final = 40
 """Longest Map ``Label`` (the Map Run's name suffix); CDK enforces 40 characters."""
 
+
 def _format_literal(text: str) -> str:
     """Escape ``text`` for the literal part of a ``States.Format`` template."""
     out = text
@@ -211,7 +212,11 @@ def runner_map_state(
     ``ToleratedFailurePercentage`` come from ``settings`` (``map_prepare`` and ``dag_next`` set them
     from the rules a static map's are compiled from). The caller sets ``Next`` or ``End``.
     """
-    batch = {"run": BATCH_RUN, "spec": protocol.Path("$.BatchInput.spec"), "node": protocol.Path("$.BatchInput.node")}
+    batch = {
+        "run": BATCH_RUN,
+        "spec": protocol.Path("$.BatchInput.spec"),
+        "node": protocol.Path("$.BatchInput.node"),
+    }
     items = "map_items"
     return {
         "Type": "Map",
