@@ -69,18 +69,19 @@ def test_a_map_inside_a_dynamic_graph_is_a_distributed_map(sandbox: Sandbox, tmp
     sfn = sandbox.aws.client("stepfunctions")
     machines = sfn.list_state_machines()["stateMachines"]
     interpreter = next(m["stateMachineArn"] for m in machines if m["name"] == INTERPRETER_MACHINE)
-    runners = [
-        e
+    # The map runner of this graph's map node (the module's sandbox holds other runs' too).
+    inputs = {
+        e["executionArn"]: json.loads(sfn.describe_execution(executionArn=e["executionArn"])["input"])
         for e in sfn.list_executions(stateMachineArn=interpreter)["executions"]
-        if "map" in json.loads(sfn.describe_execution(executionArn=e["executionArn"])["input"])
-    ]
+    }
+    runners = {arn: i for arn, i in inputs.items() if "map" in i and i["node"].startswith("mapped_batches__")}
     assert len(runners) == 1
-    history = sfn.get_execution_history(executionArn=runners[0]["executionArn"], maxResults=1000)["events"]
+    (arn, runner), *_ = runners.items()
+    history = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
     types = [event["type"] for event in history]
     assert types.count("MapRunStarted") == 1 and "MapRunSucceeded" in types
     # 50 items in batches of 10: five map_items calls, each storing its batch under its first
     # index (one call over every item, as dag_run did, would store one file: 0).
-    runner = json.loads(sfn.describe_execution(executionArn=runners[0]["executionArn"])["input"])
     prefix = protocol.map_results_prefix(runner["run"], runner["node"])
     stored = sandbox.aws.client("s3").list_objects_v2(Bucket=sandbox.bucket, Prefix=prefix)["Contents"]
     firsts = sorted(int(o["Key"].removeprefix(prefix).removesuffix(".json")) for o in stored)
