@@ -20,10 +20,11 @@ Each item starts with a ``Choice`` on ``DagNode.kind``:
   again, as a *map runner* (its input's ``map``, a ``protocol.MapRun``): that execution's one state
   is a Distributed Map with EXPRESS children running batches in the runner (``_map.runner_map_state``,
   the static Lambda map's children with run, spec and node read from the input), then
-  ``Mode.MAP_GATHER``. Why another execution and not the Distributed Map in the item: a
-  Distributed Map is a top-level (or Distributed-Map-child) state in every definition AWS
-  documents, never one nested in an Inline Map's ``ItemProcessor``; a separate "map runner"
-  machine would be a second generic definition, role and ARN to wire for nothing the flag cannot do.
+  ``Mode.MAP_GATHER``. Why another execution and not the Distributed Map in the item: every
+  Distributed Map AWS documents is top level or inside a Distributed Map's children, none inside
+  an Inline Map's ``ItemProcessor`` (not confirmed either way), so the Map sits where it is known
+  to work; a separate "map runner" machine would be a second generic definition, role and ARN
+  to wire for nothing the input flag cannot do.
   A map over a container task fails at plan time (``runtime.check_remote_graph``).
 
 Payloads only ever hold node ids and the few fields of their ``DagNode``.
