@@ -19,7 +19,6 @@ Example:
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -27,9 +26,51 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict
 
-from stratoflow.errors import TaskFailedError
+from stratoflow.ir._names import (
+    BATCH_JOB_DEFINITION_PREFIX,
+    BATCH_QUEUE_PREFIX,
+    LAMBDA_TRANSIENT_ERRORS,
+    PLACEHOLDER_PATTERN,
+    SPOT_INTERRUPTION_STOP_CODE,
+    SPOT_RECLAIM_STATUS_REASON,
+    STATES_ALL,
+    STATES_TASK_FAILED,
+    SUBNETS,
+    TASK_DEFINITION_PREFIX,
+    TASK_FAILED,
+    TRACEBACK_MAX,
+    FailureCause,
+    Placeholder,
+    batch_job_definition,
+    batch_queue,
+    container_error_key,
+    error_name,
+    is_batch_job_definition,
+    is_batch_queue,
+    is_placeholder,
+    is_task_definition,
+    placeholders_in,
+    ref,
+    task_definition,
+    task_definition_shape,
+)
 
 # The bucket layout and the spec key are part of the contract: spelled protocol.<name>.
+# Placeholders and error names: spelled protocol.<name> too.
+# The result models: spelled protocol.<name> too.
+from stratoflow.ir._results import (
+    BranchDecideResult,
+    CacheCheckResult,
+    DagNextResult,
+    DagNode,
+    Dispatch,
+    DoneResult,
+    DynamicPlanResult,
+    MapItemsResult,
+    MapPrepareResult,
+    Result,
+    RunResult,
+)
 from stratoflow.ir._storage import (
     BLOBS_PREFIX,
     DYNAMIC_SPECS_PREFIX,
@@ -63,6 +104,8 @@ from stratoflow.ir._storage import (
 
 __all__ = [
     "ATTEMPT",
+    "BATCH_JOB_DEFINITION_PREFIX",
+    "BATCH_QUEUE_PREFIX",
     "BLOBS_PREFIX",
     "CONTAINER_NAME",
     "DYNAMIC_SPECS_PREFIX",
@@ -87,6 +130,7 @@ __all__ = [
     "RUN_ID_MAX",
     "SPECS_PREFIX",
     "SPOT_INTERRUPTION_STOP_CODE",
+    "SPOT_RECLAIM_STATUS_REASON",
     "STATES_ALL",
     "STATES_TASK_FAILED",
     "SUBNETS",
@@ -114,6 +158,8 @@ __all__ = [
     "Result",
     "RunResult",
     "attempt_path",
+    "batch_job_definition",
+    "batch_queue",
     "blob_digest",
     "blob_key",
     "container_environment",
@@ -126,6 +172,8 @@ __all__ = [
     "event_parameters",
     "inputs_key",
     "interpreter_input",
+    "is_batch_job_definition",
+    "is_batch_queue",
     "is_placeholder",
     "is_task_definition",
     "map_inputs_key",
@@ -280,113 +328,6 @@ def _parameters(model: type[BaseModel], fields: Mapping[str, str | Path]) -> dic
     }
 
 
-# --- results: what each mode returns (the state's ``$.Payload``) -------------------------
-
-
-class Result(BaseModel):
-    """What the runner returns for one event (``$.Payload`` of the state that sent it)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    node: str
-
-    def served_from_cache(self) -> bool:
-        """Whether the node's cached outputs were used (what the runner's hit/miss metric counts)."""
-        return bool(getattr(self, "hit", False))
-
-
-class RunResult(Result):
-    """``run`` and ``dag_run``: the node ran (or was served from the cache)."""
-
-    hit: bool
-
-
-class CacheCheckResult(Result):
-    """``cache_check``: whether the node's cached outputs were copied to the run."""
-
-    hit: bool
-
-
-class MapPrepareResult(Result):
-    """``map_prepare``: how many items the Distributed Map will read, and how to batch them.
-
-    ``batch_size`` is the container-map batch (``ItemBatcher.MaxItemsPerBatchPath``) and
-    ``batch_timeout`` the seconds one such batch may take (``TimeoutSecondsPath``; 0 when
-    the task declares no timeout); a Lambda map's batcher is literal and ignores both.
-    """
-
-    count: int
-    batch_size: int = 1
-    batch_timeout: int = 0
-
-
-class MapItemsResult(Result):
-    """``map_items``: how many items of the batch ran and how many failed."""
-
-    items: int
-    failed: int
-
-
-class DoneResult(Result):
-    """``map_gather``, ``dynamic_finish`` and ``branch_finish``: nothing to report but completion."""
-
-
-class DynamicPlanResult(Result):
-    """``dynamic_plan``: a cache hit, or the sub-run to start and its IR key."""
-
-    hit: bool
-    run: str
-    spec: str
-
-
-class Dispatch(StrEnum):
-    """How the interpreter runs one node of a dynamic graph (``DagNode.kind``, its item's Choice)."""
-
-    LAMBDA = "lambda"  # ``dag_run`` in the runner (a task with its retries, or a whole map node)
-    FARGATE = "fargate"
-    FARGATE_SPOT = "fargate_spot"
-    BATCH = "batch"
-    BATCH_SPOT = "batch_spot"
-    DYNAMIC = "dynamic"  # plan, start the interpreter itself, finish
-    MAP = "map"  # map_prepare, the interpreter itself as a Distributed Map (``MapRun``), map_gather
-
-
-class DagNode(BaseModel):
-    """One ready node of a dynamic graph and what its container (if any) needs.
-
-    Fargate: ``cpu`` (CPU units) and ``memory`` (MiB) as the strings RunTask's ``Overrides`` take,
-    ``disk`` in GiB (at least Fargate's 21). Batch: ``queue`` (the job queue's ARN; the on-demand
-    one in ``on_demand_queue``), ``job_name`` and ``resources`` (``ContainerOverrides.ResourceRequirements``).
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    node: str
-    kind: Dispatch
-    cpu: str = ""
-    memory: str = ""
-    disk: int = 21
-    queue: str = ""
-    on_demand_queue: str = ""
-    job_name: str = ""  # the node id cut to Batch's 128 characters (nested ids grow per level)
-    resources: list[dict[str, str]] = []
-    concurrency: int = 0  # map: the Distributed Map's MaxConcurrency (0: no limit)
-    tolerated: int = 0  # map: its ToleratedFailurePercentage (crashed batches only)
-
-
-class DagNextResult(Result):
-    """``dag_next``: the next ready nodes of a dynamic graph, and whether it is finished."""
-
-    nodes: list[DagNode]
-    done: bool
-
-
-class BranchDecideResult(Result):
-    """``branch_decide``: the index of the conditional's case to run (a ``Choice`` reads it)."""
-
-    case: int
-
-
 RESULTS: Final[dict[Mode, type[Result]]] = {
     Mode.RUN: RunResult,
     Mode.CACHE_CHECK: CacheCheckResult,
@@ -415,175 +356,6 @@ def result_selector(mode: Mode, *names: str) -> dict[str, str]:
     if unknown:
         raise ValueError(f"{mode.value} results have no field {', '.join(unknown)}")
     return {f"{name}.$": f"$.Payload.{name}" for name in names}
-
-
-# --- placeholders: what the deployment (or the sandbox) substitutes into the ASL ---------
-
-
-class Placeholder(StrEnum):
-    """Fixed ``${...}`` names of compiled ASL (``TaskDef_<shape>`` names are :func:`task_definition`)."""
-
-    TASK_RUNNER_FUNCTION_ARN = "TaskRunnerFunctionArn"
-    CLUSTER_ARN = "ClusterArn"
-    # One placeholder per subnet (not one for a list): CDK's definition_substitutions
-    # replaces strings with strings, and a JSON list cannot be substituted into one.
-    PRIVATE_SUBNET_1 = "PrivateSubnet1"
-    PRIVATE_SUBNET_2 = "PrivateSubnet2"
-    TASK_SECURITY_GROUP = "TaskSecurityGroup"
-    DATA_BUCKET = "DataBucket"
-    DYNAMIC_INTERPRETER_ARN = "DynamicInterpreterArn"
-    DYNAMIC_TASK_DEFINITION = "TaskDef_dynamic"
-    """The generic Fargate task definition of dynamic graphs (cpu/memory overridden per node)."""
-    DYNAMIC_JOB_DEFINITION = "BatchJobDef_dynamic"
-    """The generic Batch job definition of dynamic graphs (resources overridden per node)."""
-
-
-SUBNETS: Final = (Placeholder.PRIVATE_SUBNET_1, Placeholder.PRIVATE_SUBNET_2)
-"""The private subnets a Fargate task runs in, in order."""
-
-TASK_DEFINITION_PREFIX: Final = "TaskDef_"
-
-
-def task_definition(shape: str) -> str:
-    """The placeholder name of the Fargate task definition of one shape (``cpu4_mem16384``)."""
-    return f"{TASK_DEFINITION_PREFIX}{shape}"
-
-
-def is_task_definition(name: str) -> bool:
-    """Whether a placeholder name is a Fargate task definition's."""
-    return name.startswith(TASK_DEFINITION_PREFIX) and len(name) > len(TASK_DEFINITION_PREFIX)
-
-
-def task_definition_shape(name: str) -> str:
-    """The shape a task-definition placeholder names (``TaskDef_cpu4_mem16384`` -> ``cpu4_mem16384``)."""
-    if not is_task_definition(name):
-        raise ValueError(f"not a task definition placeholder: {name!r}")
-    return name.removeprefix(TASK_DEFINITION_PREFIX)
-
-
-BATCH_QUEUE_PREFIX: Final = "BatchQueue_"
-BATCH_JOB_DEFINITION_PREFIX: Final = "BatchJobDef_"
-
-
-def batch_queue(pool: str, *, spot: bool) -> str:
-    """The placeholder name of one Batch pool's on-demand or Spot job queue."""
-    return f"{BATCH_QUEUE_PREFIX}{pool}_{'spot' if spot else 'ondemand'}"
-
-
-def batch_job_definition(shape: str) -> str:
-    """The placeholder name of the Batch job definition of one shape (``vcpu4_mem16384_gpu1``)."""
-    return f"{BATCH_JOB_DEFINITION_PREFIX}{shape}"
-
-
-def is_batch_queue(name: str) -> bool:
-    return name.startswith(BATCH_QUEUE_PREFIX) and len(name) > len(BATCH_QUEUE_PREFIX)
-
-
-def is_batch_job_definition(name: str) -> bool:
-    return name.startswith(BATCH_JOB_DEFINITION_PREFIX) and len(name) > len(BATCH_JOB_DEFINITION_PREFIX)
-
-
-def is_placeholder(name: str) -> bool:
-    """Whether ``name`` is one the compiler may emit (and so one infra and the sandbox must fill)."""
-    return (
-        name in set(Placeholder)
-        or is_task_definition(name)
-        or is_batch_queue(name)
-        or is_batch_job_definition(name)
-    )
-
-
-def ref(name: str) -> str:
-    """A placeholder as written in the definition: ``${name}``."""
-    return f"${{{name}}}"
-
-
-PLACEHOLDER_PATTERN: Final = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
-"""A ``${Name}`` in definition text (CDK's ``definitionSubstitutions`` syntax)."""
-
-
-def placeholders_in(text: str) -> set[str]:
-    """The placeholder names written in ``text``."""
-    return set(PLACEHOLDER_PATTERN.findall(text))
-
-
-# --- errors: the ASL ``Error`` names the runner raises and the compiler matches ----------
-
-TASK_FAILED: Final = "Sdk.TaskFailed"
-"""Error name for a failed task whose exception class name could not be used as the Error."""
-
-STATES_ALL: Final = "States.ALL"
-"""Matches every error except ``States.DataLimitExceeded`` and ``States.Runtime``; alone and last."""
-
-STATES_TASK_FAILED: Final = "States.TaskFailed"
-"""What ``ecs:runTask.sync`` raises for any stopped-with-failure task, Spot interruptions included."""
-
-LAMBDA_TRANSIENT_ERRORS: Final = (
-    "Lambda.ServiceException",
-    "Lambda.AWSLambdaException",
-    "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
-    "Lambda.ClientExecutionTimeoutException",
-)
-"""Lambda service-side errors that say nothing about the task itself, so they are always retried."""
-
-SPOT_INTERRUPTION_STOP_CODE: Final = "SpotInterruption"
-"""ECS ``stopCode`` of a Fargate Spot task reclaimed by AWS (in the failed state's JSON ``Cause``)."""
-
-SPOT_RECLAIM_STATUS_REASON: Final = "Host EC2*"
-"""``StringMatches`` pattern of the job ``StatusReason`` AWS Batch reports for a reclaimed host."""
-
-
-class FailureCause(BaseModel):
-    """The JSON ``Cause`` of a failed task (the message of the error the runner raises)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    node: str
-    error: str | None = None
-    message: str | None = None
-    attempt: int | None = None
-    traceback: str | None = None  # the user's traceback (its tail: a state's Cause holds 32 KiB)
-
-    def to_json(self) -> str:
-        return json.dumps(self.model_dump(exclude_none=True), sort_keys=True)
-
-    @classmethod
-    def of(cls, exc: TaskFailedError) -> FailureCause:
-        """The cause of a failed task: its exception, message, attempt and traceback's tail."""
-        trace = exc.traceback_text
-        return cls(
-            node=exc.node,
-            error=exc.error_type,
-            message=str(exc),
-            attempt=exc.attempt,
-            traceback=None if trace is None else trace[-TRACEBACK_MAX:],
-        )
-
-    @classmethod
-    def parse(cls, value: object) -> FailureCause | None:
-        """The cause in already-parsed JSON, or ``None`` unless it is an object naming a node."""
-        if not isinstance(value, dict) or "node" not in value:
-            return None
-        return cls.model_validate({**value, "node": str(value["node"])})
-
-
-TRACEBACK_MAX: Final = 8000
-"""Most characters of a user traceback a :class:`FailureCause` keeps (its last ones)."""
-
-
-def container_error_key(run_id: str, node: str) -> str:
-    """Where a container records why its node failed (a :class:`FailureCause` as JSON).
-
-    ECS and Batch report a failed container by its exit code only, so the client reads the
-    user's exception from here when it reports the failed execution.
-    """
-    return f"{run_prefix(run_id)}errors/{node}.json"
-
-
-def error_name(error_type: str) -> str:
-    """The ASL ``Error`` for a task failure: the exception's name, or :data:`TASK_FAILED`."""
-    return error_type if error_type.isidentifier() else TASK_FAILED
 
 
 # --- the container: its name and the environment it runs with ----------------------------

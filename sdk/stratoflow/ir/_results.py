@@ -1,0 +1,132 @@
+"""What each runner mode returns (a state's ``$.Payload``): one typed model per mode.
+
+Part of the wire contract, spelled ``protocol.<name>`` (re-exported by ``ir._protocol``,
+which maps each ``Mode`` to its model in ``RESULTS``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = [
+    "BranchDecideResult",
+    "CacheCheckResult",
+    "DagNextResult",
+    "DagNode",
+    "Dispatch",
+    "DoneResult",
+    "DynamicPlanResult",
+    "MapItemsResult",
+    "MapPrepareResult",
+    "Result",
+    "RunResult",
+]
+
+
+# --- results: what each mode returns (the state's ``$.Payload``) -------------------------
+
+
+class Result(BaseModel):
+    """What the runner returns for one event (``$.Payload`` of the state that sent it)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    node: str
+
+    def served_from_cache(self) -> bool:
+        """Whether the node's cached outputs were used (what the runner's hit/miss metric counts)."""
+        return bool(getattr(self, "hit", False))
+
+
+class RunResult(Result):
+    """``run`` and ``dag_run``: the node ran (or was served from the cache)."""
+
+    hit: bool
+
+
+class CacheCheckResult(Result):
+    """``cache_check``: whether the node's cached outputs were copied to the run."""
+
+    hit: bool
+
+
+class MapPrepareResult(Result):
+    """``map_prepare``: how many items the Distributed Map will read, and how to batch them.
+
+    ``batch_size`` is the container-map batch (``ItemBatcher.MaxItemsPerBatchPath``) and
+    ``batch_timeout`` the seconds one such batch may take (``TimeoutSecondsPath``; 0 when
+    the task declares no timeout); a Lambda map's batcher is literal and ignores both.
+    """
+
+    count: int
+    batch_size: int = 1
+    batch_timeout: int = 0
+
+
+class MapItemsResult(Result):
+    """``map_items``: how many items of the batch ran and how many failed."""
+
+    items: int
+    failed: int
+
+
+class DoneResult(Result):
+    """``map_gather``, ``dynamic_finish`` and ``branch_finish``: nothing to report but completion."""
+
+
+class DynamicPlanResult(Result):
+    """``dynamic_plan``: a cache hit, or the sub-run to start and its IR key."""
+
+    hit: bool
+    run: str
+    spec: str
+
+
+class Dispatch(StrEnum):
+    """How the interpreter runs one node of a dynamic graph (``DagNode.kind``, its item's Choice)."""
+
+    LAMBDA = "lambda"  # ``dag_run`` in the runner (a task with its retries, or a whole map node)
+    FARGATE = "fargate"
+    FARGATE_SPOT = "fargate_spot"
+    BATCH = "batch"
+    BATCH_SPOT = "batch_spot"
+    DYNAMIC = "dynamic"  # plan, start the interpreter itself, finish
+    MAP = "map"  # map_prepare, the interpreter itself as a Distributed Map (``MapRun``), map_gather
+
+
+class DagNode(BaseModel):
+    """One ready node of a dynamic graph and what its container (if any) needs.
+
+    Fargate: ``cpu`` (CPU units) and ``memory`` (MiB) as the strings RunTask's ``Overrides`` take,
+    ``disk`` in GiB (at least Fargate's 21). Batch: ``queue`` (the job queue's ARN; the on-demand
+    one in ``on_demand_queue``), ``job_name`` and ``resources`` (``ContainerOverrides.ResourceRequirements``).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    node: str
+    kind: Dispatch
+    cpu: str = ""
+    memory: str = ""
+    disk: int = 21
+    queue: str = ""
+    on_demand_queue: str = ""
+    job_name: str = ""  # the node id cut to Batch's 128 characters (nested ids grow per level)
+    resources: list[dict[str, str]] = []
+    concurrency: int = 0  # map: the Distributed Map's MaxConcurrency (0: no limit)
+    tolerated: int = 0  # map: its ToleratedFailurePercentage (crashed batches only)
+
+
+class DagNextResult(Result):
+    """``dag_next``: the next ready nodes of a dynamic graph, and whether it is finished."""
+
+    nodes: list[DagNode]
+    done: bool
+
+
+class BranchDecideResult(Result):
+    """``branch_decide``: the index of the conditional's case to run (a ``Choice`` reads it)."""
+
+    case: int
