@@ -17,17 +17,16 @@ from typing import Any, Final
 
 from stratoflow import routing
 from stratoflow.backends.asl import _states
-from stratoflow.backends.asl._names import StateNames
 from stratoflow.ir import protocol
 
 __all__ = [
     "BATCH_TARGETS",
+    "SPOT_FALLBACK",
     "SPOT_RECLAIM_STATUS_REASON",
     "SUBMIT_JOB_SYNC",
     "batch_job_definition_name",
     "batch_job_definition_placeholder",
     "batch_queue_placeholder",
-    "spot_attempts",
     "submit_job",
 ]
 
@@ -87,43 +86,12 @@ def submit_job(ctx: _states.NodeContext, *, spot: bool, retries: int, first_atte
     return _states._with_timeout(state, ctx.task, ctx.timeout_path)
 
 
-def spot_attempts(ctx: _states.NodeContext, names: StateNames, states: dict[str, State]) -> list[str]:
-    """Spot job (retried per ``retries``), then on-demand once if the last one lost its host.
-
-    When the Spot attempts run out, the ``Catch`` parses the Batch job in the error
-    ``Cause``; a ``StatusReason`` matching ``Host EC2*`` (a reclaimed Spot instance) runs
-    one last job on the on-demand queue, anything else fails with the original cause.
-    Returns the fragment's exits.
-    """
-    spot = ctx.state_name
-    parse = names.claim(spot, suffix="__spot_failed")
-    choice = names.claim(spot, suffix="__reclaimed")
-    on_demand = names.claim(spot, suffix="__on_demand")
-    failed = names.claim(spot, suffix="__failed")
-    reason = "$.error.batch_job.StatusReason"
-    states[spot] = submit_job(ctx, spot=True, retries=ctx.task.retries)
-    states[spot]["Catch"] = [
-        {"ErrorEquals": [protocol.STATES_TASK_FAILED], "ResultPath": "$.error", "Next": parse}
-    ]
-    states[parse] = {
-        "Type": "Pass",
-        "Parameters": {
-            "Error.$": "$.error.Error",
-            "Cause.$": "$.error.Cause",
-            "batch_job.$": "States.StringToJson($.error.Cause)",
-        },
-        "ResultPath": "$.error",
-        "Next": choice,
-    }
-    states[choice] = {
-        "Type": "Choice",
-        # Rules are tried in order, so the match never sees a missing StatusReason.
-        "Choices": [
-            {"Not": {"Variable": reason, "IsPresent": True}, "Next": failed},
-            {"Variable": reason, "StringMatches": SPOT_RECLAIM_STATUS_REASON, "Next": on_demand},
-        ],
-        "Default": failed,
-    }
-    states[on_demand] = submit_job(ctx, spot=False, retries=0, first_attempt=ctx.task.retries + 2)
-    states[failed] = {"Type": "Fail", "Error": protocol.TASK_FAILED, "CausePath": "$.error.Cause"}
-    return [spot, on_demand]
+SPOT_FALLBACK: Final = _states.SpotFallback(
+    run=submit_job,
+    parsed="batch_job",
+    field="StatusReason",
+    # A reclaimed Spot instance: the job's StatusReason is "Host EC2 (instance i-...) terminated."
+    rule={"StringMatches": SPOT_RECLAIM_STATUS_REASON},
+    choice_suffix="__reclaimed",
+)
+"""Batch reports a reclaimed Spot host in the job's ``StatusReason`` (see ``_states.spot_attempts``)."""

@@ -9,6 +9,7 @@ grow with the number of nodes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,11 +23,13 @@ __all__ = [
     "TASK_RUNNER",
     "Fragment",
     "NodeContext",
+    "SpotFallback",
     "container_attempts",
     "container_environment",
     "node_fragment",
     "restore_input",
     "retry_lambda_service",
+    "spot_attempts",
     "task_definition_name",
 ]
 
@@ -250,7 +253,7 @@ def container_attempts(ctx: NodeContext, names: StateNames, states: dict[str, St
 
     batch = ctx.route.target in _batch.BATCH_TARGETS
     if ctx.route.target in _SPOT_TARGETS:
-        return (_batch.spot_attempts if batch else _spot_attempts)(ctx, names, states)
+        return spot_attempts(ctx, names, states, _batch.SPOT_FALLBACK if batch else _ecs_fallback())
     run = _batch.submit_job if batch else _ecs_run
     states[ctx.state_name] = run(ctx, spot=False, retries=ctx.task.retries)
     return [ctx.state_name]
@@ -279,21 +282,43 @@ def _cache_check(
     return check
 
 
-def _spot_attempts(ctx: NodeContext, names: StateNames, states: dict[str, State]) -> list[str]:
-    """Spot attempt (retried per ``retries``), then on-demand once if the last one was interrupted.
+@dataclass(frozen=True)
+class SpotFallback:
+    """How one container service reports a reclaimed Spot attempt, for :func:`spot_attempts`.
+
+    Attributes:
+        run: Builds the service's state: ``run(ctx, spot=, retries=, first_attempt=)``.
+        parsed: Where the parsed ``Cause`` (the ECS task or the Batch job) is kept under ``$.error``.
+        field: The field of ``parsed`` that says why the attempt stopped.
+        rule: The Choice comparison on ``field`` that means "reclaimed" (e.g. ``StringEquals``).
+        choice_suffix: The suffix of the Choice state's name.
+    """
+
+    run: Callable[..., State]
+    parsed: str
+    field: str
+    rule: State
+    choice_suffix: str
+
+
+def spot_attempts(
+    ctx: NodeContext, names: StateNames, states: dict[str, State], fallback: SpotFallback
+) -> list[str]:
+    """Spot attempt (retried per ``retries``), then on-demand once if the last one was reclaimed.
 
     Any failure of the Spot state is retried on Spot by its ``Retry`` while attempts
-    remain. When they run out, the ``Catch`` parses the ECS task in the error ``Cause``:
-    a ``SpotInterruption`` stop code runs one last attempt on on-demand Fargate, anything
-    else fails the execution with the original error. Returns the fragment's exits.
+    remain. When they run out, the ``Catch`` parses the ECS task or Batch job in the error
+    ``Cause``: a reclaim (``fallback.rule`` on ``fallback.field``) runs one last attempt on
+    on-demand capacity, anything else fails the execution with the original error. Returns
+    the fragment's exits.
     """
     spot = ctx.state_name
     parse = names.claim(spot, suffix="__spot_failed")
-    choice = names.claim(spot, suffix="__interrupted")
+    choice = names.claim(spot, suffix=fallback.choice_suffix)
     on_demand = names.claim(spot, suffix="__on_demand")
     failed = names.claim(spot, suffix="__failed")
-    stop_code = "$.error.ecs_task.StopCode"
-    states[spot] = _ecs_run(ctx, spot=True, retries=ctx.task.retries)
+    reason = f"$.error.{fallback.parsed}.{fallback.field}"
+    states[spot] = fallback.run(ctx, spot=True, retries=ctx.task.retries)
     states[spot]["Catch"] = [
         {"ErrorEquals": [protocol.STATES_TASK_FAILED], "ResultPath": "$.error", "Next": parse}
     ]
@@ -302,27 +327,33 @@ def _spot_attempts(ctx: NodeContext, names: StateNames, states: dict[str, State]
         "Parameters": {
             "Error.$": "$.error.Error",
             "Cause.$": "$.error.Cause",
-            "ecs_task.$": "States.StringToJson($.error.Cause)",
+            f"{fallback.parsed}.$": "States.StringToJson($.error.Cause)",
         },
         "ResultPath": "$.error",
         "Next": choice,
     }
     states[choice] = {
         "Type": "Choice",
-        # Rules are tried in order, so the comparison never sees a missing StopCode.
+        # Rules are tried in order, so the comparison never sees a missing field.
         "Choices": [
-            {"Not": {"Variable": stop_code, "IsPresent": True}, "Next": failed},
-            {
-                "Variable": stop_code,
-                "StringEquals": protocol.SPOT_INTERRUPTION_STOP_CODE,
-                "Next": on_demand,
-            },
+            {"Not": {"Variable": reason, "IsPresent": True}, "Next": failed},
+            {"Variable": reason, **fallback.rule, "Next": on_demand},
         ],
         "Default": failed,
     }
     # The last attempt: on-demand capacity and no more retries.
-    states[on_demand] = _ecs_run(ctx, spot=False, retries=0, first_attempt=ctx.task.retries + 2)
+    states[on_demand] = fallback.run(ctx, spot=False, retries=0, first_attempt=ctx.task.retries + 2)
     # The caught error is always States.TaskFailed, and a Fail state may not raise a
     # States.* name, so the failure surfaces as the SDK's own, with the ECS task as Cause.
     states[failed] = {"Type": "Fail", "Error": protocol.TASK_FAILED, "CausePath": "$.error.Cause"}
     return [spot, on_demand]
+
+
+def _ecs_fallback() -> SpotFallback:
+    return SpotFallback(
+        run=_ecs_run,
+        parsed="ecs_task",
+        field="StopCode",
+        rule={"StringEquals": protocol.SPOT_INTERRUPTION_STOP_CODE},
+        choice_suffix="__interrupted",
+    )
