@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +17,9 @@ def run(wf: Any, home: Path, **inputs: Any) -> Any:
 
 
 def test_a_dynamic_returning_a_list_of_1000_promises(tmp_path: Path) -> None:
-    started = time.perf_counter()
     result = run(flows.fan, tmp_path, n=1000)
-    elapsed = time.perf_counter() - started
     assert result.outputs == {"o0": list(range(1, 1001))}
     assert len([n for n in result.executed if n.startswith("incs__inc")]) == 1000
-    assert elapsed < 60, f"1,000 promises took {elapsed:.1f}s"
 
 
 def test_a_dynamic_returning_a_dict_of_promises(tmp_path: Path) -> None:
