@@ -20,7 +20,7 @@ from stratoflow.errors import Problem
 # there would start runs from stratoflow's own writes (a loop), so it is a definition error,
 # and the starter ignores such keys whatever the trigger says. Taken from the storage layout
 # itself, not ir.protocol, which loads pydantic (`import stratoflow` stays light).
-from stratoflow.ir._storage import RESERVED_PREFIXES
+from stratoflow.ir._names import RESERVED_PREFIXES
 
 __all__ = ["RESERVED_PREFIXES", "S3Trigger", "check_triggers"]
 

@@ -2,28 +2,40 @@
 placeholders the stack (or the sandbox) substitutes, and the ``Error`` names and ``Cause``
 the runner raises and the compiler matches.
 
-Part of the wire contract, spelled ``protocol.<name>`` (re-exported by ``ir._protocol``).
+It also spells the bucket's prefixes and the container's environment: every literal name of
+the wire contract is here, and ``ir._storage`` (keys) and ``ir._protocol`` (models) build on
+them. Spelled ``protocol.<name>`` (re-exported by ``ir._protocol``).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from enum import StrEnum
-from typing import TYPE_CHECKING, Final
-
-from pydantic import BaseModel, ConfigDict
-
-from stratoflow.ir._storage import run_prefix
-
-if TYPE_CHECKING:
-    from stratoflow.errors import TaskFailedError
+from typing import Final
 
 __all__ = [
     "BATCH_JOB_DEFINITION_PREFIX",
     "BATCH_QUEUE_PREFIX",
+    "BLOBS_PREFIX",
+    "CONTAINER_NAME",
+    "DYNAMIC_SPECS_PREFIX",
+    "ENV_ATTEMPT",
+    "ENV_BUCKET",
+    "ENV_CACHE_TABLE",
+    "ENV_CACHE_TTL_DAYS",
+    "ENV_DYNAMIC_COMPUTE",
+    "ENV_ITEMS",
+    "ENV_MODE",
+    "ENV_NODE",
+    "ENV_RUN",
+    "ENV_SPEC",
+    "ENV_TRIGGERS",
     "LAMBDA_TRANSIENT_ERRORS",
+    "MAX_CONTAINER_BATCH",
     "PLACEHOLDER_PATTERN",
+    "RESERVED_PREFIXES",
+    "RUNS_PREFIX",
+    "SPECS_PREFIX",
     "SPOT_INTERRUPTION_STOP_CODE",
     "SPOT_RECLAIM_STATUS_REASON",
     "STATES_ALL",
@@ -32,11 +44,9 @@ __all__ = [
     "TASK_DEFINITION_PREFIX",
     "TASK_FAILED",
     "TRACEBACK_MAX",
-    "FailureCause",
     "Placeholder",
     "batch_job_definition",
     "batch_queue",
-    "container_error_key",
     "error_name",
     "is_batch_job_definition",
     "is_batch_queue",
@@ -166,53 +176,53 @@ SPOT_RECLAIM_STATUS_REASON: Final = "Host EC2*"
 """``StringMatches`` pattern of the job ``StatusReason`` AWS Batch reports for a reclaimed host."""
 
 
-class FailureCause(BaseModel):
-    """The JSON ``Cause`` of a failed task (the message of the error the runner raises)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    node: str
-    error: str | None = None
-    message: str | None = None
-    attempt: int | None = None
-    traceback: str | None = None  # the user's traceback (its tail: a state's Cause holds 32 KiB)
-
-    def to_json(self) -> str:
-        return json.dumps(self.model_dump(exclude_none=True), sort_keys=True)
-
-    @classmethod
-    def of(cls, exc: TaskFailedError) -> FailureCause:
-        """The cause of a failed task: its exception, message, attempt and traceback's tail."""
-        trace = exc.traceback_text
-        return cls(
-            node=exc.node,
-            error=exc.error_type,
-            message=str(exc),
-            attempt=exc.attempt,
-            traceback=None if trace is None else trace[-TRACEBACK_MAX:],
-        )
-
-    @classmethod
-    def parse(cls, value: object) -> FailureCause | None:
-        """The cause in already-parsed JSON, or ``None`` unless it is an object naming a node."""
-        if not isinstance(value, dict) or "node" not in value:
-            return None
-        return cls.model_validate({**value, "node": str(value["node"])})
-
-
 TRACEBACK_MAX: Final = 8000
 """Most characters of a user traceback a :class:`FailureCause` keeps (its last ones)."""
-
-
-def container_error_key(run_id: str, node: str) -> str:
-    """Where a container records why its node failed (a :class:`FailureCause` as JSON).
-
-    ECS and Batch report a failed container by its exit code only, so the client reads the
-    user's exception from here when it reports the failed execution.
-    """
-    return f"{run_prefix(run_id)}errors/{node}.json"
 
 
 def error_name(error_type: str) -> str:
     """The ASL ``Error`` for a task failure: the exception's name, or :data:`TASK_FAILED`."""
     return error_type if error_type.isidentifier() else TASK_FAILED
+
+
+# --- storage: the data bucket's prefixes (keys are built in ``ir._storage``) -------------
+
+SPECS_PREFIX: Final = "specs/"
+"""Workflow IRs, written by the deployment (content addressed)."""
+DYNAMIC_SPECS_PREFIX: Final = "dynamic-specs/"
+"""``@dynamic`` sub-workflow IRs, written by the runner at run time (content addressed)."""
+RUNS_PREFIX: Final = "runs/"
+"""Per-run inputs, node outputs, map items and trigger copies."""
+BLOBS_PREFIX: Final = "blobs/"
+"""Content-addressed values and files."""
+
+RESERVED_PREFIXES: Final = (RUNS_PREFIX, BLOBS_PREFIX, SPECS_PREFIX, DYNAMIC_SPECS_PREFIX)
+"""Every prefix stratoflow itself writes: an S3 trigger on one would start runs in a loop."""
+
+
+# --- the container: its name and the environment it runs with ----------------------------
+
+CONTAINER_NAME: Final = "task"
+"""The container the compiled ``ContainerOverrides`` name (and the task definitions define)."""
+
+ENV_RUN: Final = "STRATOFLOW_RUN"
+ENV_SPEC: Final = "STRATOFLOW_SPEC"
+ENV_NODE: Final = "STRATOFLOW_NODE"
+ENV_MODE: Final = "STRATOFLOW_MODE"
+ENV_ITEMS: Final = "STRATOFLOW_ITEMS"
+ENV_ATTEMPT: Final = "STRATOFLOW_ATTEMPT"
+"""The event of a container task, passed as container environment overrides (mode and items
+only for a container map's batch: ``map_items`` and the JSON list of the batch's indices;
+the attempt only for a node's own run, as a decimal string)."""
+
+MAX_CONTAINER_BATCH: Final = 500
+"""Most items one container batch takes. The indices travel as JSON in ``ENV_ITEMS``, and ECS
+caps a RunTask's ``overrides`` at 8 KiB: 500 indices below 10,000,000 are under 4.5 KB."""
+
+ENV_BUCKET: Final = "STRATOFLOW_BUCKET"
+ENV_CACHE_TABLE: Final = "STRATOFLOW_CACHE_TABLE"
+ENV_CACHE_TTL_DAYS: Final = "STRATOFLOW_CACHE_TTL_DAYS"
+ENV_TRIGGERS: Final = "STRATOFLOW_TRIGGERS"
+ENV_DYNAMIC_COMPUTE: Final = "STRATOFLOW_DYNAMIC_COMPUTE"
+"""JSON ``protocol.DynamicCompute``: the container compute the stack deployed for dynamic graphs."""
+"""Settings of the runner and the trigger starter (set by the stack, or the sandbox)."""

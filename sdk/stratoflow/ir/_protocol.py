@@ -1,10 +1,11 @@
 """The wire contract between the compiled state machine, the runner, the stack and the emulator.
 
-One module spells every name that crosses a process boundary: the event a state sends the
-runner (and its :class:`Mode`), the result each mode returns, the S3 layout, the ``${...}``
-placeholders, the ASL error names, the container's environment and the spec's bytes and
-key. The compiler emits from here, the runner parses with it, ``infra/`` and the sandbox
-fill placeholders from it, so none of them can drift from the others.
+One import, ``protocol``, for every name that crosses a process boundary: the event a state
+sends the runner (and its :class:`Mode`, here), the result each mode returns (``_results``),
+the S3 keys and the spec's bytes (``_storage``), and the literal names: bucket prefixes,
+``${...}`` placeholders, ASL error names, the container's environment (``_names``, the one
+module that spells them). The compiler emits from here, the runner parses with it, ``infra/``
+and the sandbox fill placeholders from it, so none of them can drift from the others.
 
 Pure data and functions: the IR may import only ``stratoflow.errors`` (import-linter layers).
 
@@ -29,8 +30,26 @@ from pydantic import BaseModel, ConfigDict
 from stratoflow.ir._names import (
     BATCH_JOB_DEFINITION_PREFIX,
     BATCH_QUEUE_PREFIX,
+    BLOBS_PREFIX,
+    CONTAINER_NAME,
+    DYNAMIC_SPECS_PREFIX,
+    ENV_ATTEMPT,
+    ENV_BUCKET,
+    ENV_CACHE_TABLE,
+    ENV_CACHE_TTL_DAYS,
+    ENV_DYNAMIC_COMPUTE,
+    ENV_ITEMS,
+    ENV_MODE,
+    ENV_NODE,
+    ENV_RUN,
+    ENV_SPEC,
+    ENV_TRIGGERS,
     LAMBDA_TRANSIENT_ERRORS,
+    MAX_CONTAINER_BATCH,
     PLACEHOLDER_PATTERN,
+    RESERVED_PREFIXES,
+    RUNS_PREFIX,
+    SPECS_PREFIX,
     SPOT_INTERRUPTION_STOP_CODE,
     SPOT_RECLAIM_STATUS_REASON,
     STATES_ALL,
@@ -39,11 +58,9 @@ from stratoflow.ir._names import (
     TASK_DEFINITION_PREFIX,
     TASK_FAILED,
     TRACEBACK_MAX,
-    FailureCause,
     Placeholder,
     batch_job_definition,
     batch_queue,
-    container_error_key,
     error_name,
     is_batch_job_definition,
     is_batch_queue,
@@ -66,20 +83,17 @@ from stratoflow.ir._results import (
     Dispatch,
     DoneResult,
     DynamicPlanResult,
+    FailureCause,
     MapItemsResult,
     MapPrepareResult,
     Result,
     RunResult,
 )
 from stratoflow.ir._storage import (
-    BLOBS_PREFIX,
-    DYNAMIC_SPECS_PREFIX,
-    RESERVED_PREFIXES,
     RUN_ID_MAX,
-    RUNS_PREFIX,
-    SPECS_PREFIX,
     blob_digest,
     blob_key,
+    container_error_key,
     definition_comment,
     dynamic_run_key,
     dynamic_spec_key,
@@ -356,34 +370,6 @@ def result_selector(mode: Mode, *names: str) -> dict[str, str]:
     if unknown:
         raise ValueError(f"{mode.value} results have no field {', '.join(unknown)}")
     return {f"{name}.$": f"$.Payload.{name}" for name in names}
-
-
-# --- the container: its name and the environment it runs with ----------------------------
-
-CONTAINER_NAME: Final = "task"
-"""The container the compiled ``ContainerOverrides`` name (and the task definitions define)."""
-
-ENV_RUN: Final = "STRATOFLOW_RUN"
-ENV_SPEC: Final = "STRATOFLOW_SPEC"
-ENV_NODE: Final = "STRATOFLOW_NODE"
-ENV_MODE: Final = "STRATOFLOW_MODE"
-ENV_ITEMS: Final = "STRATOFLOW_ITEMS"
-ENV_ATTEMPT: Final = "STRATOFLOW_ATTEMPT"
-"""The event of a container task, passed as container environment overrides (mode and items
-only for a container map's batch: ``map_items`` and the JSON list of the batch's indices;
-the attempt only for a node's own run, as a decimal string)."""
-
-MAX_CONTAINER_BATCH: Final = 500
-"""Most items one container batch takes. The indices travel as JSON in ``ENV_ITEMS``, and ECS
-caps a RunTask's ``overrides`` at 8 KiB: 500 indices below 10,000,000 are under 4.5 KB."""
-
-ENV_BUCKET: Final = "STRATOFLOW_BUCKET"
-ENV_CACHE_TABLE: Final = "STRATOFLOW_CACHE_TABLE"
-ENV_CACHE_TTL_DAYS: Final = "STRATOFLOW_CACHE_TTL_DAYS"
-ENV_TRIGGERS: Final = "STRATOFLOW_TRIGGERS"
-ENV_DYNAMIC_COMPUTE: Final = "STRATOFLOW_DYNAMIC_COMPUTE"
-"""JSON :class:`DynamicCompute`: the container compute the stack deployed for dynamic graphs."""
-"""Settings of the runner and the trigger starter (set by the stack, or the sandbox)."""
 
 
 class DynamicCompute(BaseModel):

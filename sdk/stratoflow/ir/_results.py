@@ -1,4 +1,5 @@
-"""What each runner mode returns (a state's ``$.Payload``): one typed model per mode.
+"""What each runner mode returns (a state's ``$.Payload``): one typed model per mode, and the
+JSON ``Cause`` of a failed task.
 
 Part of the wire contract, spelled ``protocol.<name>`` (re-exported by ``ir._protocol``,
 which maps each ``Mode`` to its model in ``RESULTS``).
@@ -6,9 +7,16 @@ which maps each ``Mode`` to its model in ``RESULTS``).
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
+
+from stratoflow.ir._names import TRACEBACK_MAX
+
+if TYPE_CHECKING:
+    from stratoflow.errors import TaskFailedError
 
 __all__ = [
     "BranchDecideResult",
@@ -18,6 +26,7 @@ __all__ = [
     "Dispatch",
     "DoneResult",
     "DynamicPlanResult",
+    "FailureCause",
     "MapItemsResult",
     "MapPrepareResult",
     "Result",
@@ -130,3 +139,37 @@ class BranchDecideResult(Result):
     """``branch_decide``: the index of the conditional's case to run (a ``Choice`` reads it)."""
 
     case: int
+
+
+class FailureCause(BaseModel):
+    """The JSON ``Cause`` of a failed task (the message of the error the runner raises)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    node: str
+    error: str | None = None
+    message: str | None = None
+    attempt: int | None = None
+    traceback: str | None = None  # the user's traceback (its tail: a state's Cause holds 32 KiB)
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(exclude_none=True), sort_keys=True)
+
+    @classmethod
+    def of(cls, exc: TaskFailedError) -> FailureCause:
+        """The cause of a failed task: its exception, message, attempt and traceback's tail."""
+        trace = exc.traceback_text
+        return cls(
+            node=exc.node,
+            error=exc.error_type,
+            message=str(exc),
+            attempt=exc.attempt,
+            traceback=None if trace is None else trace[-TRACEBACK_MAX:],
+        )
+
+    @classmethod
+    def parse(cls, value: object) -> FailureCause | None:
+        """The cause in already-parsed JSON, or ``None`` unless it is an object naming a node."""
+        if not isinstance(value, dict) or "node" not in value:
+            return None
+        return cls.model_validate({**value, "node": str(value["node"])})

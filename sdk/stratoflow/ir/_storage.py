@@ -10,18 +10,21 @@ import json
 import re
 from typing import TYPE_CHECKING, Final
 
+from stratoflow.ir._names import (
+    BLOBS_PREFIX,
+    DYNAMIC_SPECS_PREFIX,
+    RUNS_PREFIX,
+    SPECS_PREFIX,
+)
+
 if TYPE_CHECKING:  # an annotation only: importing this module must not load pydantic
     from stratoflow.ir._models import WorkflowSpec
 
 __all__ = [
-    "BLOBS_PREFIX",
-    "DYNAMIC_SPECS_PREFIX",
-    "RESERVED_PREFIXES",
-    "RUNS_PREFIX",
     "RUN_ID_MAX",
-    "SPECS_PREFIX",
     "blob_digest",
     "blob_key",
+    "container_error_key",
     "definition_comment",
     "dynamic_run_key",
     "dynamic_spec_key",
@@ -46,18 +49,6 @@ __all__ = [
 
 
 # --- storage: the data bucket's layout ---------------------------------------------------
-
-SPECS_PREFIX: Final = "specs/"
-"""Workflow IRs, written by the deployment (content addressed)."""
-DYNAMIC_SPECS_PREFIX: Final = "dynamic-specs/"
-"""``@dynamic`` sub-workflow IRs, written by the runner at run time (content addressed)."""
-RUNS_PREFIX: Final = "runs/"
-"""Per-run inputs, node outputs, map items and trigger copies."""
-BLOBS_PREFIX: Final = "blobs/"
-"""Content-addressed values and files."""
-
-RESERVED_PREFIXES: Final = (RUNS_PREFIX, BLOBS_PREFIX, SPECS_PREFIX, DYNAMIC_SPECS_PREFIX)
-"""Every prefix stratoflow itself writes: an S3 trigger on one would start runs in a loop."""
 
 
 def spec_json_bytes(spec: WorkflowSpec) -> bytes:
@@ -208,3 +199,12 @@ def map_results_prefix(run_id: str, node_id: str) -> str:
 def map_results_key(run_id: str, node_id: str, first_index: int) -> str:
     """One batch's results, named by its first item index."""
     return f"{map_results_prefix(run_id, node_id)}{first_index}.json"
+
+
+def container_error_key(run_id: str, node: str) -> str:
+    """Where a container records why its node failed (a :class:`FailureCause` as JSON).
+
+    ECS and Batch report a failed container by its exit code only, so the client reads the
+    user's exception from here when it reports the failed execution.
+    """
+    return f"{run_prefix(run_id)}errors/{node}.json"
