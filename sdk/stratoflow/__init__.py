@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from stratoflow import errors
 from stratoflow.define import (
+    ActorEnvironment,
     Resources,
     S3Trigger,
     WorkflowDef,
+    actor_cache,
     conditional,
     create_node,
     dynamic,
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     from stratoflow.client import Client
 
 __all__ = [
+    "ActorEnvironment",
     "Client",
     "CompileError",
     "DefinitionError",
@@ -55,6 +58,7 @@ __all__ = [
     "SdkError",
     "TaskFailedError",
     "WorkflowDef",
+    "actor_cache",
     "conditional",
     "create_node",
     "dynamic",

@@ -8,6 +8,7 @@ import stratoflow
 from stratoflow import errors
 
 EXPECTED_ALL = [
+    "ActorEnvironment",
     "Client",
     "CompileError",
     "DefinitionError",
@@ -20,6 +21,7 @@ EXPECTED_ALL = [
     "SdkError",
     "TaskFailedError",
     "WorkflowDef",
+    "actor_cache",
     "conditional",
     "create_node",
     "dynamic",

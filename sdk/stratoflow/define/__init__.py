@@ -1,5 +1,6 @@
 """The definition layer: ``@task``, ``@dynamic``, ``@workflow``, ``map_task``, ``Resources``; no AWS imports."""
 
+from stratoflow.define._actors import ActorEnvironment, actor_cache
 from stratoflow.define._condition import ConditionalSection, conditional
 from stratoflow.define._dynamic import dynamic, trace_dynamic
 from stratoflow.define._interface import Interface
@@ -24,6 +25,7 @@ from stratoflow.define._workflow import WorkflowDef, set_local_runner, workflow
 
 __all__ = [
     "RESERVED_PREFIXES",
+    "ActorEnvironment",
     "BranchCall",
     "Call",
     "ConditionalSection",
@@ -42,6 +44,7 @@ __all__ = [
     "VoidPromise",
     "WorkflowCall",
     "WorkflowDef",
+    "actor_cache",
     "conditional",
     "constant_to_json",
     "create_node",

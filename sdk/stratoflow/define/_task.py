@@ -115,6 +115,7 @@ def _build(
     kwargs: TaskKwargs,
     kind: Literal["task", "dynamic"],
     decorated_at: ir.SourceLocation,
+    actor: ir.ActorRef | None = None,
 ) -> TaskDef[Any, Any]:
     name = kwargs.get("name") or fn.__name__
     what = f"task '{name}'"
@@ -147,6 +148,7 @@ def _build(
         outputs=interface.outputs,
         output_style=interface.output_style,
         location=function_location(fn),
+        actor=actor,
     )
     spec = spec_for_options(base, options)
     register(ref, fn)
@@ -181,14 +183,18 @@ def task(
 
 
 def declare(
-    fn: Callable[P, R] | None, options: TaskKwargs, *, kind: Literal["task", "dynamic"]
+    fn: Callable[P, R] | None,
+    options: TaskKwargs,
+    *,
+    kind: Literal["task", "dynamic"],
+    actor: ir.ActorRef | None = None,
 ) -> TaskDef[P, R] | Callable[[Callable[P, R]], TaskDef[P, R]]:
-    """What ``@task`` / ``@dynamic`` (bare or with options) return, for either kind."""
+    """What ``@task`` / ``@dynamic`` / ``@env.task`` (bare or with options) return."""
     decorated_at = caller_location()
     if fn is not None:
-        return _build(fn, options, kind, decorated_at)
+        return _build(fn, options, kind, decorated_at, actor)
 
     def decorate(inner: Callable[P, R]) -> TaskDef[P, R]:
-        return _build(inner, options, kind, decorated_at)
+        return _build(inner, options, kind, decorated_at, actor)
 
     return decorate

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from stratoflow.ir import _protocol as protocol
     from stratoflow.ir._models import (
         SCHEMA_VERSION,
+        ActorRef,
         Binding,
         BoolOp,
         BranchCase,
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
         Comparison,
         Condition,
         DictBinding,
+        ImageRef,
         InputBinding,
         JsonValue,
         ListBinding,
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SCHEMA_VERSION",
+    "ActorRef",
     "Binding",
     "BoolOp",
     "BranchCase",
@@ -49,6 +52,7 @@ __all__ = [
     "Comparison",
     "Condition",
     "DictBinding",
+    "ImageRef",
     "InputBinding",
     "JsonValue",
     "ListBinding",

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, SerializerFunction
 
 __all__ = [
     "SCHEMA_VERSION",
+    "ActorRef",
     "Binding",
     "BoolOp",
     "BranchCase",
@@ -20,6 +21,7 @@ __all__ = [
     "Comparison",
     "Condition",
     "DictBinding",
+    "ImageRef",
     "InputBinding",
     "JsonValue",
     "ListBinding",
@@ -113,8 +115,41 @@ class CachePolicy(_Model):
     ignore_inputs: tuple[str, ...] = ()
 
 
+class ImageRef(_Model):
+    """A task's container image: a prebuilt ``uri``, or an ``ImageSpec`` built at ``cdk deploy``.
+
+    ``tag`` is the image's identity: the content hash of the spec (and of the project files it
+    copies), or, for a ``uri``, the URI itself; the same tag is the same image.
+    """
+
+    tag: str
+    uri: str | None = None
+    name: str = ""
+    base_image: str | None = None
+    python_version: str | None = None
+    packages: tuple[str, ...] = ()
+    apt_packages: tuple[str, ...] = ()
+    requirements: str | None = Field(default=None, description="project-relative requirements file")
+
+
+class ActorRef(_Model):
+    """The actor environment a task runs in: ``replica_count`` warm workers, idle for ``ttl_seconds``.
+
+    The environment's resources, interruptibility and image are already the task's own
+    (``TaskSpec.requests`` ...); this names the worker pool and sizes it.
+    """
+
+    name: str
+    replica_count: int = 1
+    ttl_seconds: int = 100
+
+
 class TaskSpec(_Model):
-    """A task's interface and execution policy; the function is referenced by import path."""
+    """A task's interface and execution policy; the function is referenced by import path.
+
+    ``image`` and ``actor`` are omitted from the JSON when unset, so specs that use neither
+    keep their bytes (and their spec keys).
+    """
 
     name: str
     ref: str = Field(description="'module:qualname' of the user function")
@@ -130,7 +165,17 @@ class TaskSpec(_Model):
     retries: int = 0
     timeout_seconds: int | None = None
     compute: Literal["auto", "lambda", "fargate", "batch"] = "auto"
+    image: ImageRef | None = None
+    actor: ActorRef | None = None
     location: SourceLocation
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_environment(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for optional in ("image", "actor"):
+            if data.get(optional) is None:
+                data.pop(optional, None)
+        return data
 
 
 class PromiseBinding(_Model):
