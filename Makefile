@@ -5,7 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.stratoflow-installed
-# The main job needs only the core package (pydantic, rich): no CDK, moto or linters.
+# The main job needs only the core package (pydantic, rich) and the examples extra
+# (scikit-learn, numpy): no CDK, moto or linters.
 RUN_STAMP := $(VENV)/.stratoflow-core
 
 .PHONY: run test check lint typecheck tests bench clean
@@ -18,15 +19,16 @@ $(STAMP): pyproject.toml
 
 $(RUN_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e ".[examples]"
 	touch $(RUN_STAMP)
 
 tools/asl/node_modules/.installed: tools/asl/package.json tools/asl/package-lock.json
 	npm ci --prefix tools/asl --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The digits pipeline (examples/digits.py): prints the test accuracy and the report's path.
 run: $(RUN_STAMP)
-	STRATOFLOW_HOME=$${STRATOFLOW_HOME:-.stratoflow} $(BIN)/stratoflow run examples/etl.py sales_report --data examples/data/sales.csv
+	STRATOFLOW_HOME=$${STRATOFLOW_HOME:-.stratoflow} $(BIN)/stratoflow run examples/digits.py digits
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
