@@ -8,7 +8,12 @@ from stratoflow.define import WorkflowDef, load_workflow
 from tests.conftest import EXAMPLES
 
 # (file, workflow) of every example the README documents.
-EXAMPLE_WORKFLOWS = [("etl.py", "sales_report"), ("features.py", "features"), ("training.py", "training")]
+EXAMPLE_WORKFLOWS = [
+    ("etl.py", "sales_report"),
+    ("features.py", "features"),
+    ("training.py", "training"),
+    ("digits.py", "digits"),
+]
 SALES_CSV = EXAMPLES / "data" / "sales.csv"
 
 
