@@ -93,13 +93,15 @@ def load_split(test_fraction: float, seed: int, chunks: int) -> Split:
 
 
 # A big, interruptible step: on AWS it routes to Fargate Spot, retried on on-demand after interruptions.
-# IMAGE: this task's ImageSpec goes here, as container_image=ImageSpec(packages=["scikit-learn==1.9.1",
-# "numpy==2.4.6"]) (added once ImageSpec lands; until then tasks run from the shared bundle).
 @task(
     requests=Resources(cpu="4", mem="16Gi"),
     interruptible=True,
     retries=2,
     timeout=timedelta(minutes=30),
+    # IMAGE (to add when ImageSpec lands): this task's image goes here, as
+    #   container_image=ImageSpec(packages=["scikit-learn==1.9.1", "numpy==2.4.6"]),
+    # and the same image on load_split (scikit-learn ships the data) and on the `inference`
+    # ActorEnvironment (numpy). Until then every task runs from the shared bundle.
 )
 def train(data: Samples, regularisation: float, seed: int) -> File:
     """Fit a multinomial logistic regression; write its weights as JSON (a File, never a pickle)."""
