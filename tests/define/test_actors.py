@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from stratoflow import ActorEnvironment, DefinitionError, Resources, actor_cache, ir
@@ -91,3 +95,23 @@ def test_actor_cache_computes_once_per_distinct_arguments() -> None:
     assert load(2) == [2]
     assert calls == [1, 2]
     assert load.__name__ == "load"
+
+
+def test_actor_cache_computes_once_when_threads_ask_at_the_same_time() -> None:
+    started = threading.Barrier(8)
+    calls: list[int] = []
+
+    @actor_cache
+    def slow_load(seed: int) -> int:
+        calls.append(seed)
+        time.sleep(0.05)  # long enough that the other threads arrive while it runs
+        return seed * 10
+
+    def ask() -> int:
+        started.wait()
+        return slow_load(3)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: ask(), range(8)))
+    assert results == [30] * 8
+    assert calls == [3]

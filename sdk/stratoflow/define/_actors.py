@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Hashable
 from typing import Any, ParamSpec, TypeVar, Unpack, overload
 
 from stratoflow import accelerators, ir
@@ -139,7 +140,22 @@ def actor_cache(fn: Callable[P, R]) -> Callable[P, R]:
 
     Use it for what is costly to build and safe to share between tasks on one worker (a loaded
     model, a client). Arguments must be hashable. Outside actors it caches for the process.
+    Concurrent first calls with the same arguments (map items on threads) compute it once.
     """
-    cached = functools.cache(fn)
-    functools.update_wrapper(cached, fn)
-    return cached  # type: ignore[return-value]
+    results: dict[Hashable, Any] = {}
+    guard = threading.Lock()
+    key_locks: dict[Hashable, threading.Lock] = {}
+
+    @functools.wraps(fn)
+    def cached(*args: P.args, **kwargs: P.kwargs) -> R:
+        key = (args, tuple(sorted(kwargs.items())))
+        if key in results:
+            return results[key]  # type: ignore[no-any-return]
+        with guard:
+            lock = key_locks.setdefault(key, threading.Lock())
+        with lock:  # one computation per key; the others wait for it instead of repeating it
+            if key not in results:
+                results[key] = fn(*args, **kwargs)
+        return results[key]  # type: ignore[no-any-return]
+
+    return cached
