@@ -16,9 +16,19 @@ from typing import TypeVar
 from stratoflow.errors import TaskTimeoutError
 from stratoflow.runtime import NodeContext, with_attempts
 
-__all__ = ["with_retries"]
+__all__ = ["timeout_error", "with_retries"]
 
 T = TypeVar("T")
+
+
+def timeout_error(label: str, timeout: int, attempt: int) -> TaskTimeoutError:
+    """The error of an attempt that ran past ``timeout`` (one text, in a thread or on an actor)."""
+    return TaskTimeoutError(
+        f"node '{label}' timed out after {timeout}s (attempt {attempt})",
+        node=label,
+        attempt=attempt,
+        error_type="States.Timeout",
+    )
 
 
 def _with_timeout(
@@ -42,12 +52,7 @@ def _with_timeout(
     worker.join(timeout)
     if worker.is_alive():
         attempt_ctx.cancelled.set()
-        raise TaskTimeoutError(
-            f"node '{label}' timed out after {timeout}s (attempt {attempt})",
-            node=label,
-            attempt=attempt,
-            error_type="States.Timeout",
-        )
+        raise timeout_error(label, timeout, attempt)
     if "error" in box:
         raise box["error"]  # type: ignore[misc]
     return box["result"]  # type: ignore[return-value]

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from stratoflow import ir, values
 from stratoflow.accelerators import warn_if_no_gpu
+from stratoflow.backends.local._actor_pool import ActorPool, ActorStats
+from stratoflow.backends.local._actors import run_actor_node
 from stratoflow.backends.local._attempts import with_retries
 from stratoflow.backends.local._dynamic import SubProgress, run_dynamic_node
 from stratoflow.backends.local._map import run_map_node
@@ -67,6 +69,8 @@ class LocalRun:
     executed: set[str] = field(default_factory=set)
     # Nodes in the cases a conditional did not take.
     skipped: set[str] = field(default_factory=set)
+    # Per actor environment used: its worker processes' starts, pids, losses and expiries.
+    actors: dict[str, ActorStats] = field(default_factory=dict)
 
 
 def _report(done: queue.SimpleQueue[tuple[str, Future[None]]], node_id: str, future: Future[None]) -> None:
@@ -78,11 +82,14 @@ def _default_workers() -> int:
 
 
 class _Scheduler:
-    def __init__(self, ctx: NodeContext, options: RunOptions, home: Path, progress: RunProgress) -> None:
+    def __init__(
+        self, ctx: NodeContext, options: RunOptions, home: Path, progress: RunProgress, actors: ActorPool
+    ) -> None:
         self.ctx = ctx
         self.options = options
         self.home = home
         self.progress = progress
+        self.actors = actors  # the run's: nested (conditional, dynamic) schedulers share its workers
         self.workers = options.max_workers or _default_workers()
         self.run = LocalRun(run_id=ctx.run_id, outputs={}, literals={})
 
@@ -104,6 +111,7 @@ class _Scheduler:
                 retry_base_seconds=self.options.retry_base_seconds,
                 home=self.home,
                 progress=self.progress,
+                actors=self.actors,
             )
             self.run.executed.add(node.id)
             return
@@ -116,6 +124,12 @@ class _Scheduler:
                 timeout=task.timeout_seconds,
                 label=node.id,
                 base_seconds=self.options.retry_base_seconds,
+            )
+            (self.run.cache_hits if hit else self.run.executed).add(node.id)
+            return
+        if task.actor is not None:  # on a worker of its environment (same cache, retries, timeout)
+            hit = run_actor_node(
+                self.ctx, node, self.actors, retry_base_seconds=self.options.retry_base_seconds
             )
             (self.run.cache_hits if hit else self.run.executed).add(node.id)
             return
@@ -136,7 +150,7 @@ class _Scheduler:
         self._nested(self.ctx, nodes)
 
     def _nested(self, ctx: NodeContext, nodes: tuple[ir.Node, ...]) -> None:
-        nested = _Scheduler(ctx, self.options, self.home, SubProgress(self.progress))
+        nested = _Scheduler(ctx, self.options, self.home, SubProgress(self.progress), self.actors)
         try:
             nested.execute_all(nodes)
         finally:
@@ -215,12 +229,15 @@ def run_local(
         use_cache=options.use_cache,
     )
     progress = start_progress(spec, options.progress, options.progress_console)
-    scheduler = _Scheduler(ctx, options, home, progress)
+    actors = ActorPool(home, use_cache=ctx.use_cache and ctx.cache is not None)
+    scheduler = _Scheduler(ctx, options, home, progress, actors)
     try:
         scheduler.execute_all()
     finally:
+        actors.close()
         progress.stop()
     run = scheduler.run
+    run.actors = actors.stats()
     run.literals.update(workflow_outputs(ctx))
     for variable in spec.outputs:
         run.outputs[variable.name] = values.decode(run.literals[variable.name], variable.type, blobs)

@@ -9,6 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from stratoflow import ir
+from stratoflow.backends.local._actor_pool import ActorPool
+from stratoflow.backends.local._actors import run_actor_items
 from stratoflow.backends.local._map_processes import fork_context, run_chunks_in_processes
 from stratoflow.backends.local._progress import NoProgress, RunProgress
 from stratoflow.runtime import NodeContext, gather_map, prepare_map, run_map_items
@@ -58,6 +60,66 @@ def _process_workers(node: ir.MapNode, max_workers: int, todo: int) -> int:
     return max(1, min(node.concurrency or cores, cores, max_workers, todo))
 
 
+def _on_processes(
+    ctx: NodeContext,
+    node: ir.MapNode,
+    todo: Sequence[int],
+    *,
+    max_workers: int,
+    retry_base_seconds: float,
+    home: Path,
+    progress: RunProgress,
+) -> list[dict[int, ItemResult]] | None:
+    """The items on forked worker processes (``map_task(processes=True)``); None where fork is unsafe."""
+    context = fork_context()
+    if context is None:
+        _LOG.warning(
+            "map node '%s' asked for processes, but this platform cannot fork them safely; "
+            "its items run on threads instead",
+            node.id,
+        )
+        return None
+    workers = _process_workers(node, max_workers, len(todo))
+    return [
+        run_chunks_in_processes(
+            ctx,
+            node,
+            _chunks(todo, workers),
+            context=context,
+            workers=workers,
+            home=home,
+            retry_base_seconds=retry_base_seconds,
+            on_chunk=lambda n: progress.map_advanced(node.id, n),
+        )
+    ]
+
+
+def _on_actors(
+    ctx: NodeContext,
+    node: ir.MapNode,
+    todo: Sequence[int],
+    actors: ActorPool,
+    *,
+    retry_base_seconds: float,
+    progress: RunProgress,
+) -> list[dict[int, ItemResult]]:
+    actor = ctx.spec.tasks[node.task].actor
+    assert actor is not None  # noqa: S101 - the caller checked
+    # ``concurrency`` still caps the items in flight, never above the environment's workers.
+    parallel = min(actor.replica_count, node.concurrency or actor.replica_count)
+    return [
+        run_actor_items(
+            ctx,
+            node,
+            actors,
+            _chunks(todo, parallel),
+            parallel=parallel,
+            retry_base_seconds=retry_base_seconds,
+            on_chunk=lambda n: progress.map_advanced(node.id, n),
+        )
+    ]
+
+
 def run_map_node(
     ctx: NodeContext,
     node: ir.MapNode,
@@ -66,12 +128,14 @@ def run_map_node(
     retry_base_seconds: float,
     home: Path,
     progress: RunProgress | None = None,
+    actors: ActorPool | None = None,
 ) -> tuple[int, int]:
     """Run every item of a map node and store its list output. Returns (items, cache hits).
 
     Cache hits are served first, in this thread (see ``cached_map_items``); only the
     items left to compute go to the workers: threads, or (``map_task(processes=True)``)
-    worker processes sharing the run's ``home`` for blobs and cache.
+    worker processes sharing the run's ``home`` for blobs and cache, or, for an actor task,
+    its environment's worker processes in ``actors`` (shared with the run's other nodes).
     """
     progress = progress or NoProgress()
     count = prepare_map(ctx, node.id)
@@ -80,29 +144,23 @@ def run_map_node(
         hits = cached_map_items(ctx, node.id, range(count))
         progress.map_advanced(node.id, len(hits))
         todo = [i for i in range(count) if i not in hits] if hits else list(range(count))
-        workers = max(1, min(node.concurrency or max_workers, max_workers))
-        context = fork_context() if node.processes and todo else None
-        if node.processes and todo and context is None:
-            _LOG.warning(
-                "map node '%s' asked for processes, but this platform cannot fork them safely; "
-                "its items run on threads instead",
-                node.id,
+        done: list[dict[int, ItemResult]] | None = None
+        if todo and actors is not None and ctx.spec.tasks[node.task].actor is not None:
+            done = _on_actors(
+                ctx, node, todo, actors, retry_base_seconds=retry_base_seconds, progress=progress
             )
-        if context is not None:
-            workers = _process_workers(node, max_workers, len(todo))
-            done = [
-                run_chunks_in_processes(
-                    ctx,
-                    node,
-                    _chunks(todo, workers),
-                    context=context,
-                    workers=workers,
-                    home=home,
-                    retry_base_seconds=retry_base_seconds,
-                    on_chunk=lambda n: progress.map_advanced(node.id, n),
-                )
-            ]
-        else:
+        elif todo and node.processes:
+            done = _on_processes(
+                ctx,
+                node,
+                todo,
+                max_workers=max_workers,
+                retry_base_seconds=retry_base_seconds,
+                home=home,
+                progress=progress,
+            )
+        if done is None:
+            workers = max(1, min(node.concurrency or max_workers, max_workers))
             done = _on_threads(
                 ctx, node, todo, workers=workers, retry_base_seconds=retry_base_seconds, progress=progress
             )

@@ -20,7 +20,6 @@ import logging
 import multiprocessing
 import sys
 import traceback
-import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -32,10 +31,20 @@ from stratoflow import ir
 from stratoflow.cache import SqliteCacheStore
 from stratoflow.errors import TaskFailedError
 from stratoflow.runtime import InMemoryOutputStore, NodeContext
+from stratoflow.runtime._actor import task_context
 from stratoflow.runtime._map import run_map_item
 from stratoflow.values import ItemResult, LiteralRef, LocalBlobStore
 
-__all__ = ["fork_context", "run_chunks_in_processes"]
+__all__ = [
+    "ChunkPayload",
+    "ItemPayload",
+    "fork_context",
+    "item_died",
+    "item_payload",
+    "item_result",
+    "run_chunks_in_processes",
+    "worker_context",
+]
 
 _LOG = logging.getLogger("stratoflow.local")
 
@@ -75,7 +84,8 @@ def fork_context() -> BaseContext | None:
 _WORKER_STORES: dict[tuple[str, bool], tuple[LocalBlobStore, SqliteCacheStore | None]] = {}
 
 
-def _worker_context(task: ir.TaskSpec, home: str, use_cache: bool) -> NodeContext:
+def worker_context(task: ir.TaskSpec, home: str, use_cache: bool) -> NodeContext:
+    """A context that runs ``task`` in a worker process, on its own stores in ``home``."""
     key = (home, use_cache)
     if key not in _WORKER_STORES:
         root = Path(home)
@@ -84,30 +94,11 @@ def _worker_context(task: ir.TaskSpec, home: str, use_cache: bool) -> NodeContex
             SqliteCacheStore(root / "cache.sqlite") if use_cache else None,
         )
     blobs, cache = _WORKER_STORES[key]
-    # run_task reads only the task, the blobs and the cache: the worker's spec is that one
-    # task, and its output store is empty, so nothing of the parent's run state is shared.
-    spec = ir.WorkflowSpec(
-        name=task.name,
-        ref=task.ref,
-        inputs=(),
-        outputs=(),
-        output_style="none",
-        output_bindings={},
-        nodes=(),
-        tasks={task.name: task},
-        location=task.location,
-    )
-    return NodeContext(
-        run_id=uuid.uuid4().hex,
-        spec=spec,
-        blobs=blobs,
-        outputs=InMemoryOutputStore({}),
-        cache=cache,
-        use_cache=use_cache,
-    )
+    return task_context(task, blobs, cache, use_cache=use_cache)
 
 
-def _item_payload(result: ItemResult) -> ItemPayload:
+def item_payload(result: ItemResult) -> ItemPayload:
+    """An item's result as the plain JSON a worker sends back."""
     exc = result.exception
     return ItemPayload(
         output=result.output.to_json() if result.output is not None else None,
@@ -122,20 +113,21 @@ def _item_payload(result: ItemResult) -> ItemPayload:
 def run_chunk(payload: ChunkPayload) -> list[tuple[int, ItemPayload]]:
     """Run one chunk of items (in a worker process); item failures are returned, not raised."""
     task = ir.TaskSpec.model_validate_json(payload["task"])
-    ctx = _worker_context(task, payload["home"], payload["use_cache"])
+    ctx = worker_context(task, payload["home"], payload["use_cache"])
     results: list[tuple[int, ItemPayload]] = []
     for index, literals in payload["items"]:
         inputs = {name: LiteralRef.from_json(lit) for name, lit in literals.items()}
         label = f"{payload['node']}[{index}]"
         result = run_map_item(ctx, task, inputs, label, payload["retry_base_seconds"])
-        results.append((index, _item_payload(result)))
+        results.append((index, item_payload(result)))
     return results
 
 
 # --- in the parent ----------------------------------------------------------------------------------
 
 
-def _item_result(node_id: str, index: int, item: ItemPayload) -> ItemResult:
+def item_result(node_id: str, index: int, item: ItemPayload) -> ItemResult:
+    """A worker's item payload as the ``ItemResult`` the map store holds."""
     if item["error"] is None:
         output = LiteralRef.from_json(item["output"]) if item["output"] is not None else None
         return ItemResult(output=output, cache_hit=item["cache_hit"])
@@ -150,8 +142,9 @@ def _item_result(node_id: str, index: int, item: ItemPayload) -> ItemResult:
     return ItemResult(error=item["error"], error_type=item["error_type"], exception=exception)
 
 
-def _died(node_id: str, index: int, exc: BaseException) -> ItemResult:
-    message = f"map node '{node_id}' item [{index}]: its worker process died ({type(exc).__name__}: {exc})"
+def item_died(node_id: str, index: int, why: str) -> ItemResult:
+    """The result of an item whose worker process died under it (``why``: how it died)."""
+    message = f"map node '{node_id}' item [{index}]: its worker process died ({why})"
     error = TaskFailedError(message, node=f"{node_id}[{index}]", error_type="WorkerProcessDied")
     return ItemResult(error=message, error_type=error.error_type, exception=error)
 
@@ -208,7 +201,7 @@ def _chunk_results(
     try:
         returned = future.result()
     except BrokenProcessPool as exc:
-        return {i: _died(node_id, i, exc) for i in chunk}
+        return {i: item_died(node_id, i, f"{type(exc).__name__}: {exc}") for i in chunk}
     except Exception as exc:
         # Not an item failure (those come back as data) but the runner itself, e.g. the
         # cache could not be opened: fail the node as the thread path would.
@@ -219,4 +212,4 @@ def _chunk_results(
             error_type=type(exc).__name__,
             traceback_text=text,
         ) from exc
-    return {index: _item_result(node_id, index, item) for index, item in returned}
+    return {index: item_result(node_id, index, item) for index, item in returned}
