@@ -214,3 +214,13 @@ def cached_square(x: int, counter: str) -> int:
 @workflow
 def squares_cached(xs: list[int], counter: str) -> tuple[int, list[int]]:
     return cached_square(x=-1, counter=counter), map_task(cached_square)(x=xs, counter=counter)
+
+
+@fleet.task
+def home_seen(x: int) -> str:
+    return os.environ.get("STRATOFLOW_HOME", "")
+
+
+@workflow
+def homes(xs: list[int]) -> tuple[str, list[str]]:
+    return home_seen(x=-1), map_task(home_seen)(x=xs)

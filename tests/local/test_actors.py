@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from stratoflow import TaskFailedError
+from stratoflow import TaskFailedError, workflow
 from stratoflow.backends.local import LocalRun, RunOptions, run_local
 from stratoflow.backends.local._actors import MAX_WORKER_RUNS
-from stratoflow.errors import TaskTimeoutError
+from stratoflow.errors import ExecutionError, TaskTimeoutError
 from stratoflow.lower import lower
 from tests.local import _actor_flows as af
 from tests.local._tasks import count
@@ -150,3 +150,28 @@ def test_cache_hits_wake_no_worker(tmp_path: Path, fast_options: RunOptions) -> 
     assert count(counter) == 4  # each input computed once, in the first run
     assert again.actors == {}  # every node and item a hit: no environment was even touched
     assert "cached_square" in again.cache_hits
+
+
+def test_workers_see_the_runs_environment_variables(stratoflow_home: Path, fast_options: RunOptions) -> None:
+    # Workers come from a forkserver that may have started in an earlier test, with another home.
+    result = run(af.homes, fast_options, xs=[1, 2, 3])
+    assert result.outputs == {"o0": str(stratoflow_home), "o1": [str(stratoflow_home)] * 3}
+
+
+def test_an_actor_task_a_worker_cannot_import_is_a_clear_error(fast_options: RunOptions) -> None:
+    @af.fleet.task
+    def hidden(x: int) -> int:  # a local function: no ref a worker process can import
+        return x
+
+    @workflow
+    def uses_hidden(x: int) -> int:
+        return hidden(x=x)
+
+    with pytest.raises(ExecutionError) as info:
+        run(uses_hidden, fast_options, x=1)
+    assert str(info.value).startswith(
+        "node 'hidden': its actor worker could not run it: task 'hidden' "
+        "(tests.local.test_actors:test_an_actor_task_a_worker_cannot_import_is_a_clear_error.<locals>.hidden) "
+        "cannot be imported in an actor worker process (AttributeError: "
+    )
+    assert str(info.value).endswith("; define actor tasks in a module or a script file")

@@ -1,9 +1,10 @@
 """Inside an actor worker process: serve one environment's requests until the run closes the pipe.
 
-The worker is spawned (a fresh interpreter, so it is safe to start from the executor's threads,
-and it inherits no other worker's pipe: a dead worker's pipe reports end-of-file at once). It
-imports a task by its ref on first use (``resolve_task``), so a function decorated with
-``@actor_cache`` keeps its value for the worker's life: one load per worker, not per task.
+The worker comes from the forkserver or is spawned (``_actor_pool``), never forked from the run's
+threaded process. It imports a task by its ref on first use (``resolve_task``), so a function
+decorated with ``@actor_cache`` keeps its value for the worker's life: one load per worker, not
+per task. So an actor task must be importable by its ref (a module, or a script file run as a
+script), as on AWS; one defined in a notebook's ``__main__`` is refused with a clear error.
 
 Requests and replies are JSON bytes (``send_bytes``/``recv_bytes``): task specs and literal
 references only, never a pickled user value. Two requests exist:
@@ -25,8 +26,9 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from stratoflow import ir
-from stratoflow.backends.local._map_processes import item_payload, worker_context
-from stratoflow.runtime._actor import run_attempt
+from stratoflow.backends.local._map_processes import ItemPayload, item_payload, worker_context
+from stratoflow.define import resolve_task
+from stratoflow.runtime._actor import AttemptReply, run_attempt
 from stratoflow.runtime._map import run_map_item
 from stratoflow.values import LiteralRef
 
@@ -41,8 +43,38 @@ def _send(conn: Connection, message: Any) -> None:
     conn.send_bytes(json.dumps(message, separators=(",", ":")).encode())
 
 
-def serve(conn: Connection, home: str, use_cache: bool) -> None:
-    """The worker's main loop (the spawned process's target): one request at a time."""
+def _unimportable(task: ir.TaskSpec) -> tuple[str, str] | None:
+    """(error, error type) when the worker cannot import the task's function."""
+    try:
+        resolve_task(task.ref)
+    except Exception as exc:  # noqa: BLE001 - sent back as data
+        return (
+            f"task '{task.name}' ({task.ref}) cannot be imported in an actor worker process "
+            f"({type(exc).__name__}: {exc}); define actor tasks in a module or a script file",
+            type(exc).__name__,
+        )
+    return None
+
+
+def _refuse(conn: Connection, request: dict[str, Any], error: str, error_type: str) -> None:
+    if request["op"] == "attempt":
+        _send(conn, AttemptReply(failed="runner", error=error, error_type=error_type))
+        return
+    for index, _ in request["items"]:  # each item fails, and min_success_ratio judges the map
+        item = ItemPayload(
+            output=None, cache_hit=False, error=error, error_type=error_type, attempt=1, traceback=None
+        )
+        _send(conn, {"index": index, **item})
+
+
+def serve(conn: Connection, home: str, use_cache: bool, environ: dict[str, str]) -> None:
+    """The worker's main loop (its process's target): one request at a time.
+
+    ``environ`` is the run's environment when the worker started: a task sees the variables a
+    plain task of the run would, not those the forkserver had when it started.
+    """
+    os.environ.clear()
+    os.environ.update(environ)
     _send(conn, {"ready": os.getpid()})  # booted: the run's timeouts count from here, not from spawn
     specs: dict[str, ir.TaskSpec] = {}  # a spec's JSON -> the parsed spec: parsed once per worker
     while True:
@@ -54,6 +86,10 @@ def serve(conn: Connection, home: str, use_cache: bool) -> None:
         task = specs.get(raw_spec)
         if task is None:
             task = specs[raw_spec] = ir.TaskSpec.model_validate_json(raw_spec)
+        problem = _unimportable(task)
+        if problem is not None:
+            _refuse(conn, request, *problem)
+            continue
         ctx = worker_context(task, home, use_cache)
         if request["op"] == "attempt":
             reply = run_attempt(
