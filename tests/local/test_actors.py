@@ -5,17 +5,21 @@ plain task's."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from stratoflow import TaskFailedError, workflow
+from stratoflow import TaskFailedError, runtime, workflow
+from stratoflow import values as values_codec
 from stratoflow.backends.local import LocalRun, RunOptions, run_local
 from stratoflow.backends.local._actors import MAX_WORKER_RUNS
+from stratoflow.cache import SqliteCacheStore
 from stratoflow.errors import ExecutionError, TaskTimeoutError
 from stratoflow.lower import lower
+from stratoflow.values import LiteralRef, LocalBlobStore
 from tests.local import _actor_flows as af
 from tests.local._tasks import count
 
@@ -175,3 +179,39 @@ def test_an_actor_task_a_worker_cannot_import_is_a_clear_error(fast_options: Run
         "cannot be imported in an actor worker process (AttributeError: "
     )
     assert str(info.value).endswith("; define actor tasks in a module or a script file")
+
+
+# --- the one-attempt hook a worker runs (stratoflow.runtime), in this process ------------------
+
+
+def _hook(tmp_path: Path, task: Any, **values: Any) -> tuple[Any, dict[str, LiteralRef], Any]:
+    blobs = LocalBlobStore(tmp_path)
+    spec = task.spec
+    ctx = runtime.task_context(spec, blobs, SqliteCacheStore(tmp_path / "cache.sqlite"))
+    types = {v.name: v.type for v in spec.inputs}
+    inputs = {name: values_codec.encode(value, types[name], blobs) for name, value in values.items()}
+    return ctx, inputs, spec
+
+
+def test_the_attempt_hook_returns_json_and_its_outputs_decode(tmp_path: Path) -> None:
+    ctx, inputs, spec = _hook(tmp_path, af.cached_square, x=7, counter=str(tmp_path / "n"))
+    reply = runtime.run_attempt(ctx, spec, inputs, label="n0", attempt=1)
+    assert json.loads(json.dumps(reply)) == reply  # plain JSON: it crosses a pipe or a queue
+    outputs, hit = runtime.attempt_outputs(reply, label="n0")
+    assert (values_codec.decode(outputs["o0"], spec.outputs[0].type, ctx.blobs), hit) == (49, False)
+    again = runtime.run_attempt(ctx, spec, inputs, label="n0", attempt=1)
+    assert runtime.attempt_outputs(again, label="n0")[1] is True  # the worker wrote the cache
+    assert count(tmp_path / "n") == 1
+
+
+def test_the_attempt_hook_raises_what_the_runner_raises(tmp_path: Path) -> None:
+    ctx, inputs, spec = _hook(tmp_path, af.failing, counter=str(tmp_path / "n"))
+    reply = runtime.run_attempt(ctx, spec, inputs, label="n0", attempt=2)
+    with pytest.raises(TaskFailedError) as info:
+        runtime.attempt_outputs(reply, label="n0")
+    assert str(info.value) == "task in node 'n0' failed (attempt 2): RuntimeError: bad call 1"
+    assert (info.value.node, info.value.attempt, info.value.error_type) == ("n0", 2, "RuntimeError")
+    with pytest.raises(ExecutionError, match=r"^node 'n0': its actor worker could not run it: OSError: disk"):
+        runtime.attempt_outputs(
+            runtime.AttemptReply(failed="runner", error="OSError: disk", error_type="OSError"), label="n0"
+        )

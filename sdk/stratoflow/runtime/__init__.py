@@ -4,6 +4,13 @@ Exports what the backends and the client use. The AWS event shell the handlers c
 its own module, ``stratoflow.runtime.aws`` (imported explicitly, never from here).
 """
 
+from stratoflow.runtime._actor import (
+    AttemptReply,
+    attempt_outputs,
+    dispatch_attempt,
+    run_attempt,
+    task_context,
+)
 from stratoflow.runtime._branch import decide_branch, finish_branch, skipped_nodes, untaken_nodes
 from stratoflow.runtime._context import NodeCache, NodeContext
 from stratoflow.runtime._dynamic import finish_dynamic, plan_dynamic, sub_run_id
@@ -14,21 +21,26 @@ from stratoflow.runtime._retry import with_attempts
 from stratoflow.runtime._runner import run_node, workflow_outputs
 
 __all__ = [
+    "AttemptReply",
     "InMemoryOutputStore",
     "NodeCache",
     "NodeContext",
     "OutputStore",
+    "attempt_outputs",
     "decide_branch",
+    "dispatch_attempt",
     "encode_inputs",
     "finish_branch",
     "finish_dynamic",
     "gather_map",
     "plan_dynamic",
     "prepare_map",
+    "run_attempt",
     "run_map_items",
     "run_node",
     "skipped_nodes",
     "sub_run_id",
+    "task_context",
     "untaken_nodes",
     "validate_inputs",
     "with_attempts",

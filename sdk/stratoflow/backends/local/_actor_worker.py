@@ -28,7 +28,7 @@ from typing import Any
 from stratoflow import ir
 from stratoflow.backends.local._map_processes import ItemPayload, item_payload, worker_context
 from stratoflow.define import resolve_task
-from stratoflow.runtime._actor import AttemptReply, run_attempt
+from stratoflow.runtime import AttemptReply, run_attempt
 from stratoflow.runtime._map import run_map_item
 from stratoflow.values import LiteralRef
 

@@ -31,8 +31,13 @@ from stratoflow.backends.local._actor_pool import ActorPool, Environment, Worker
 from stratoflow.backends.local._attempts import timeout_error
 from stratoflow.backends.local._map_processes import ItemPayload, item_died, item_result
 from stratoflow.errors import TaskFailedError
-from stratoflow.runtime import InMemoryOutputStore, NodeContext, with_attempts
-from stratoflow.runtime._actor import attempt_outputs, dispatch_attempt
+from stratoflow.runtime import (
+    InMemoryOutputStore,
+    NodeContext,
+    attempt_outputs,
+    dispatch_attempt,
+    with_attempts,
+)
 from stratoflow.runtime._runner import node_inputs
 from stratoflow.values import ItemResult, LiteralRef
 

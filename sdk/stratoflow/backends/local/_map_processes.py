@@ -30,8 +30,7 @@ from typing import TypedDict
 from stratoflow import ir
 from stratoflow.cache import SqliteCacheStore
 from stratoflow.errors import TaskFailedError
-from stratoflow.runtime import InMemoryOutputStore, NodeContext
-from stratoflow.runtime._actor import task_context
+from stratoflow.runtime import InMemoryOutputStore, NodeContext, task_context
 from stratoflow.runtime._map import run_map_item
 from stratoflow.values import ItemResult, LiteralRef, LocalBlobStore
 
