@@ -12,8 +12,8 @@ import signal
 import time
 from pathlib import Path
 
-from stratoflow import ActorEnvironment, actor_cache, dynamic, map_task, task, workflow
-from tests.local._tasks import bump
+from stratoflow import ActorEnvironment, File, actor_cache, dynamic, map_task, task, workflow
+from tests.local._tasks import bump, scratch_dir
 
 fleet = ActorEnvironment(name="fleet", replica_count=2, ttl_seconds=60)
 brief = ActorEnvironment(name="brief", replica_count=1, ttl_seconds=1)
@@ -224,3 +224,24 @@ def home_seen(x: int) -> str:
 @workflow
 def homes(xs: list[int]) -> tuple[str, list[str]]:
     return home_seen(x=-1), map_task(home_seen)(x=xs)
+
+
+@fleet.task
+def write_note(text: str) -> File:
+    path = scratch_dir() / "note.txt"
+    path.write_text(text, encoding="utf-8")
+    return File(path)
+
+
+@task
+def read_notes(files: list[File]) -> str:
+    parts = []
+    for f in files:
+        with f.open(encoding="utf-8") as handle:
+            parts.append(handle.read())
+    return "|".join(parts)
+
+
+@workflow
+def notes(texts: list[str]) -> tuple[str, File]:
+    return read_notes(files=map_task(write_note)(text=texts)), write_note(text="single")

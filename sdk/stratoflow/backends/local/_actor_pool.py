@@ -37,7 +37,8 @@ from stratoflow.errors import ExecutionError
 __all__ = ["ActorPool", "ActorStats", "Environment", "Worker", "WorkerLostError", "worker_start_context"]
 
 _START_SECONDS: Final = 120.0  # a spawned worker imports stratoflow; a loaded machine may be slow
-_PRELOAD: Final = ("__main__", "stratoflow.backends.local._actor_worker")  # __main__: the default
+# "__main__" is multiprocessing's own default entry; the worker module is what makes starts cheap.
+_PRELOAD: Final = ("__main__", "stratoflow.backends.local._actor_worker")
 
 
 def worker_start_context() -> BaseContext:

@@ -8,7 +8,8 @@ references): nothing is pickled.
 Semantics are a plain task's. A node's attempts are ``with_attempts`` around one dispatch each,
 with the runtime's cache steps (``dispatch_attempt``: a hit never wakes a worker); the worker runs
 the runner's own ``run_task`` and its outcome becomes the same ``TaskFailedError``. A ``timeout``
-is enforced here, with the in-process error text; the timed-out attempt's worker is killed (a
+is enforced here, with the in-process error text, counted from when a worker has the attempt
+(waiting for a free worker is not the task's time); the timed-out attempt's worker is killed (a
 thread cannot be; a process can). Map items run in the worker with the task's retries, as on
 ``map_task(processes=True)``.
 
