@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from stratoflow import File, TaskFailedError, runtime, workflow
+from stratoflow import File, TaskFailedError, ir, runtime, workflow
 from stratoflow import values as values_codec
 from stratoflow.backends.local import LocalRun, RunOptions, run_local
+from stratoflow.backends.local._actor_pool import Environment
 from stratoflow.backends.local._actors import MAX_WORKER_RUNS
 from stratoflow.cache import SqliteCacheStore
 from stratoflow.errors import ExecutionError, TaskTimeoutError
@@ -223,3 +224,34 @@ def test_the_attempt_hook_raises_what_the_runner_raises(tmp_path: Path) -> None:
         runtime.attempt_outputs(
             runtime.AttemptReply(failed="runner", error="OSError: disk", error_type="OSError"), label="n0"
         )
+
+
+class _FakeWorker:
+    """Stands in for a worker process in the pool's bookkeeping tests (nothing is started)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.stopped = False
+        self.idle_since = 0.0
+
+    def alive(self) -> bool:
+        return not self.stopped
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+def test_a_closed_environment_starts_no_worker_and_stops_returned_ones() -> None:
+    pids = iter(range(1, 10))
+    env = Environment(ir.ActorRef(name="e", replica_count=2), lambda: _FakeWorker(next(pids)), lambda: None)
+    first, second = env.acquire(), env.acquire()
+    assert (first.pid, second.pid) == (1, 2)
+    env.release(first)
+    assert env.acquire() is first  # an idle worker is reused before any start
+    idle, busy = env.close()
+    assert (idle, sorted(w.pid for w in busy)) == ([], [1, 2])
+    env.release(second)  # a worker handed back after its run ended is stopped, not kept
+    assert second.stopped
+    with pytest.raises(ExecutionError, match=r"^actor environment 'e': its run has ended; no worker starts$"):
+        env.acquire()
+    assert env.stats.starts == 2

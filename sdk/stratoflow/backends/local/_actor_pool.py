@@ -151,11 +151,18 @@ class Environment:
         self._idle: list[Worker] = []  # the most recently used last: it is reused first
         self._busy: set[Worker] = set()
         self._starting = 0
+        self._closed = False
+
+    def _refuse_if_closed(self) -> None:
+        # Only an attempt abandoned by a timeout can still ask once its run has ended.
+        if self._closed:
+            raise ExecutionError(f"actor environment '{self.ref.name}': its run has ended; no worker starts")
 
     def acquire(self) -> Worker:
         """A free worker: an idle one, a new one while fewer than ``replica_count`` run, or the next freed."""
         with self._cond:
             while True:
+                self._refuse_if_closed()
                 while self._idle:
                     worker = self._idle.pop()
                     if worker.alive():
@@ -176,17 +183,27 @@ class Environment:
             raise
         with self._cond:
             self._starting -= 1
-            self._busy.add(worker)
             self.stats.starts += 1
             self.stats.pids.append(worker.pid)
+            late = self._closed
+            if not late:
+                self._busy.add(worker)
+        if late:
+            worker.stop()
+            self._refuse_if_closed()
         return worker
 
     def release(self, worker: Worker) -> None:
         with self._cond:
             self._busy.discard(worker)
-            worker.idle_since = time.monotonic()
-            self._idle.append(worker)
-            self._cond.notify()
+            late = self._closed
+            if not late:
+                worker.idle_since = time.monotonic()
+                self._idle.append(worker)
+                self._cond.notify()
+        if late:
+            worker.stop()
+            return
         self._on_idle()
 
     def discard(self, worker: Worker, *, lost: bool) -> None:
@@ -208,10 +225,12 @@ class Environment:
         return expired, upcoming
 
     def close(self) -> tuple[list[Worker], list[Worker]]:
-        """(idle, still busy) workers, all taken out."""
+        """(idle, still busy) workers, all taken out; from now on no worker starts."""
         with self._cond:
+            self._closed = True
             idle, busy = self._idle, list(self._busy)
             self._idle, self._busy = [], set()
+            self._cond.notify_all()
         return idle, busy
 
 
