@@ -245,3 +245,15 @@ def read_notes(files: list[File]) -> str:
 @workflow
 def notes(texts: list[str]) -> tuple[str, File]:
     return read_notes(files=map_task(write_note)(text=texts)), write_note(text="single")
+
+
+@fleet.task(cache=True, cache_version="1", cache_serialize=True)
+def computed_once(x: int, counter: str) -> int:
+    bump(counter)
+    time.sleep(0.3)  # long enough that a second worker would start on the same key meanwhile
+    return x * 3
+
+
+@workflow
+def same_key_twice(x: int, counter: str) -> tuple[int, int]:
+    return computed_once(x=x, counter=counter), computed_once(x=x, counter=counter)

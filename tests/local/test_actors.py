@@ -255,3 +255,11 @@ def test_a_closed_environment_starts_no_worker_and_stops_returned_ones() -> None
     with pytest.raises(ExecutionError, match=r"^actor environment 'e': its run has ended; no worker starts$"):
         env.acquire()
     assert env.stats.starts == 2
+
+
+def test_cache_serialize_computes_a_key_once_across_workers(tmp_path: Path, fast_options: RunOptions) -> None:
+    counter = tmp_path / "calls"
+    result = run(af.same_key_twice, fast_options, x=5, counter=str(counter))
+    assert result.outputs == {"o0": 15, "o1": 15}
+    assert count(counter) == 1  # the other node waited for the key, then hit the cache
+    assert len(result.cache_hits) == 1
