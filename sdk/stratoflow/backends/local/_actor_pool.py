@@ -37,6 +37,7 @@ from stratoflow.errors import ExecutionError
 __all__ = ["ActorPool", "ActorStats", "Environment", "Worker", "WorkerLostError", "worker_start_context"]
 
 _START_SECONDS: Final = 120.0  # a spawned worker imports stratoflow; a loaded machine may be slow
+_STOP_SECONDS: Final = 5.0  # for a worker to leave its loop once its pipe closes
 # "__main__" is multiprocessing's own default entry; the worker module is what makes starts cheap.
 _PRELOAD: Final = ("__main__", "stratoflow.backends.local._actor_worker")
 
@@ -49,9 +50,6 @@ def worker_start_context() -> BaseContext:
         context.set_forkserver_preload(list(_PRELOAD))
         return context
     return multiprocessing.get_context("spawn")
-
-
-_STOP_SECONDS: Final = 5.0
 
 
 @dataclass
