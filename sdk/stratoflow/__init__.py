@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from stratoflow import errors
 from stratoflow.define import (
     ActorEnvironment,
+    ImageSpec,
     Resources,
     S3Trigger,
     WorkflowDef,
@@ -52,6 +53,7 @@ __all__ = [
     "Directory",
     "ExecutionError",
     "File",
+    "ImageSpec",
     "InputError",
     "Resources",
     "S3Trigger",

@@ -208,7 +208,8 @@ CASES = [
             (
                 22,
                 "with_overrides() of node 'inc': unknown override(s) memory; overrides are: accelerator, cache, "
-                "cache_serialize, cache_version, interruptible, limits, name, requests, retries, timeout",
+                "cache_serialize, cache_version, container_image, interruptible, limits, name, requests, "
+                "retries, timeout",
                 None,
             ),
         ),
@@ -220,12 +221,24 @@ CASES = [
     ),
     Case(
         "override-container-image",
-        _wf("return inc(x=x).with_overrides(container_image='python:3.12')"),
+        _wf("return inc(x=x).with_overrides(container_image=3)"),
         (
             (
                 22,
-                "with_overrides() of node 'inc': container_image is not supported yet (tasks run in the "
-                "shared bundle)",
+                "with_overrides() of node 'inc': container_image must be an image URI (str) or an "
+                "ImageSpec, got int 3",
+                None,
+            ),
+        ),
+    ),
+    Case(
+        "override-container-image-empty",
+        _wf("return inc(x=x).with_overrides(container_image=' ')"),
+        (
+            (
+                22,
+                "with_overrides() of node 'inc': container_image must be a non-empty image URI or an "
+                "ImageSpec, got ' '",
                 None,
             ),
         ),

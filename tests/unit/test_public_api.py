@@ -15,6 +15,7 @@ EXPECTED_ALL = [
     "Directory",
     "ExecutionError",
     "File",
+    "ImageSpec",
     "InputError",
     "Resources",
     "S3Trigger",

@@ -3,6 +3,7 @@
 from stratoflow.define._actors import ActorEnvironment, actor_cache
 from stratoflow.define._condition import ConditionalSection, conditional
 from stratoflow.define._dynamic import dynamic, trace_dynamic
+from stratoflow.define._images import ImageSpec
 from stratoflow.define._interface import Interface
 from stratoflow.define._load import load_workflow
 from stratoflow.define._map import MapTaskDef, map_task
@@ -29,6 +30,7 @@ __all__ = [
     "BranchCall",
     "Call",
     "ConditionalSection",
+    "ImageSpec",
     "Interface",
     "MapCall",
     "MapOptions",

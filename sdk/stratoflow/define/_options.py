@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Literal, TypedDict, cast, get_args
 
 from stratoflow import accelerators, ir, routing
+from stratoflow.define._images import ImageSpec, image_ref
 from stratoflow.define._resources import Resources, to_spec
 
 __all__ = ["Compute", "OptionsError", "TaskKwargs", "TaskOptions"]
@@ -35,6 +36,7 @@ class TaskKwargs(TypedDict, total=False):
     timeout: timedelta | float | None
     compute: Compute
     name: str | None
+    container_image: str | ImageSpec | None
 
 
 class OptionsError(ValueError):
@@ -62,7 +64,8 @@ def _timeout_seconds(timeout: timedelta | float | None) -> int | None:
 class TaskOptions:
     """A task's options, checked when built (:class:`OptionsError` lists every problem).
 
-    ``requests_spec``, ``limits_spec`` and ``timeout_seconds`` are the normalised forms the
+    ``requests_spec``, ``limits_spec``, ``timeout_seconds`` and ``image`` (from
+    ``container_image``, an image URI or an :class:`ImageSpec`) are the normalised forms the
     IR stores. GPUs follow Kubernetes: a GPU limit alone requests that many, and an
     accelerator with no GPU count requests one.
 
@@ -83,9 +86,11 @@ class TaskOptions:
     timeout: timedelta | float | None = None
     compute: Compute = "auto"
     name: str | None = None
+    container_image: str | ImageSpec | None = None
     requests_spec: ir.ResourcesSpec = field(init=False, repr=False, compare=False)
     limits_spec: ir.ResourcesSpec = field(init=False, repr=False, compare=False)
     timeout_seconds: int | None = field(init=False, repr=False, compare=False)
+    image: ir.ImageRef | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -107,6 +112,11 @@ class TaskOptions:
         timeout = None
         try:
             timeout = _timeout_seconds(self.timeout)
+        except ValueError as exc:
+            problems.append(str(exc))
+        image = None
+        try:
+            image = image_ref(self.container_image)
         except ValueError as exc:
             problems.append(str(exc))
         if self.retries < 0:
@@ -131,6 +141,7 @@ class TaskOptions:
         object.__setattr__(self, "requests_spec", requests)
         object.__setattr__(self, "limits_spec", limits)
         object.__setattr__(self, "timeout_seconds", timeout)
+        object.__setattr__(self, "image", image)
 
     @classmethod
     def of(cls, kwargs: TaskKwargs) -> TaskOptions:

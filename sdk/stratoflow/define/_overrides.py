@@ -23,6 +23,7 @@ OVERRIDABLE = (
     "cache",
     "cache_serialize",
     "cache_version",
+    "container_image",
     "interruptible",
     "limits",
     "name",
@@ -44,11 +45,6 @@ def override_call(trace: Trace, node_id: str, overrides: dict[str, Any], locatio
         )
         return
     what = f"with_overrides() of node '{node_id}'"
-    if "container_image" in overrides:
-        trace.problem(
-            f"{what}: container_image is not supported yet (tasks run in the shared bundle)", location
-        )
-        return
     unknown = sorted(set(overrides) - set(OVERRIDABLE))
     if unknown:
         trace.problem(

@@ -106,6 +106,7 @@ def spec_for_options(base: ir.TaskSpec, options: TaskOptions) -> ir.TaskSpec:
             "retries": options.retries,
             "timeout_seconds": options.timeout_seconds,
             "compute": options.compute,
+            "image": options.image,
         }
     )
 
@@ -170,7 +171,8 @@ def task(
 
     The options are :class:`~stratoflow.define.TaskOptions`' fields: ``requests``, ``limits``,
     ``accelerator``, ``interruptible``, ``cache``, ``cache_version``, ``cache_serialize``,
-    ``cache_ignore_input_vars``, ``retries``, ``timeout``, ``compute`` and ``name``.
+    ``cache_ignore_input_vars``, ``retries``, ``timeout``, ``compute``, ``name`` and
+    ``container_image`` (an image URI or an :class:`~stratoflow.ImageSpec`).
 
     Example:
         >>> @task(retries=2, cache=True)

@@ -118,8 +118,10 @@ class CachePolicy(_Model):
 class ImageRef(_Model):
     """A task's container image: a prebuilt ``uri``, or an ``ImageSpec`` built at ``cdk deploy``.
 
-    ``tag`` is the image's identity: the content hash of the spec (and of the project files it
-    copies), or, for a ``uri``, the URI itself; the same tag is the same image.
+    ``tag`` is the image's identity, a hex digest usable in resource names: the content hash
+    of the normalised spec and of the project files it copies (the requirements file), or,
+    for a ``uri``, the hash of the URI; the same tag is the same image. The other fields are
+    what the generated Dockerfile installs (packages sorted and deduplicated, ``env`` sorted).
     """
 
     tag: str
@@ -129,7 +131,13 @@ class ImageRef(_Model):
     python_version: str | None = None
     packages: tuple[str, ...] = ()
     apt_packages: tuple[str, ...] = ()
-    requirements: str | None = Field(default=None, description="project-relative requirements file")
+    requirements: str | None = Field(
+        default=None, description="requirements file, relative to the working directory when inside it"
+    )
+    env: tuple[tuple[str, str], ...] = ()
+    commands: tuple[str, ...] = ()
+    pip_index: str | None = None
+    pip_extra_index_url: tuple[str, ...] = ()
 
 
 class ActorRef(_Model):

@@ -19,11 +19,14 @@ __all__ = [
     "BLOBS_PREFIX",
     "CONTAINER_NAME",
     "DYNAMIC_SPECS_PREFIX",
+    "IMAGE_FUNCTION_PREFIX",
+    "IMAGE_SHAPE_INFIX",
     "ENV_ATTEMPT",
     "ENV_BUCKET",
     "ENV_CACHE_TABLE",
     "ENV_CACHE_TTL_DAYS",
     "ENV_DYNAMIC_COMPUTE",
+    "ENV_IMAGE",
     "ENV_ITEMS",
     "ENV_MODE",
     "ENV_NODE",
@@ -48,12 +51,17 @@ __all__ = [
     "batch_job_definition",
     "batch_queue",
     "error_name",
+    "image_function",
+    "image_function_tag",
+    "image_shape",
     "is_batch_job_definition",
     "is_batch_queue",
+    "is_image_function",
     "is_placeholder",
     "is_task_definition",
     "placeholders_in",
     "ref",
+    "split_image_shape",
     "task_definition",
     "task_definition_shape",
 ]
@@ -125,6 +133,53 @@ def is_batch_job_definition(name: str) -> bool:
     return name.startswith(BATCH_JOB_DEFINITION_PREFIX) and len(name) > len(BATCH_JOB_DEFINITION_PREFIX)
 
 
+IMAGE_FUNCTION_PREFIX: Final = "ImageRunnerFunctionArn_"
+IMAGE_SHAPE_INFIX: Final = "_img"
+_IMAGE_TAG = re.compile(r"^[0-9a-f]{8,64}$")
+
+
+def _check_tag(tag: str) -> str:
+    if not _IMAGE_TAG.match(tag):
+        raise ValueError(f"not an image tag (lowercase hex digest): {tag!r}")
+    return tag
+
+
+def image_function(tag: str) -> str:
+    """The placeholder name of the container-image runner function of image ``tag`` (one per image)."""
+    return f"{IMAGE_FUNCTION_PREFIX}{_check_tag(tag)}"
+
+
+def is_image_function(name: str) -> bool:
+    """Whether a placeholder name is an image runner function's."""
+    return name.startswith(IMAGE_FUNCTION_PREFIX) and bool(
+        _IMAGE_TAG.match(name.removeprefix(IMAGE_FUNCTION_PREFIX))
+    )
+
+
+def image_function_tag(name: str) -> str:
+    """The image tag an image-function placeholder names."""
+    if not is_image_function(name):
+        raise ValueError(f"not an image function placeholder: {name!r}")
+    return name.removeprefix(IMAGE_FUNCTION_PREFIX)
+
+
+def image_shape(shape: str, tag: str | None) -> str:
+    """A container shape for tasks of image ``tag`` (``cpu4_mem16384_img<tag>``); ``None``: the shared image.
+
+    Task and job definitions exist per (image, shape), so the image is part of the shape their
+    placeholders (:func:`task_definition`, :func:`batch_job_definition`) name.
+    """
+    return shape if tag is None else f"{shape}{IMAGE_SHAPE_INFIX}{_check_tag(tag)}"
+
+
+def split_image_shape(shape: str) -> tuple[str, str | None]:
+    """``(shape, image tag or None)`` of a shape :func:`image_shape` built."""
+    base, infix, tag = shape.rpartition(IMAGE_SHAPE_INFIX)
+    if infix and base and _IMAGE_TAG.match(tag):
+        return base, tag
+    return shape, None
+
+
 def is_placeholder(name: str) -> bool:
     """Whether ``name`` is one the compiler may emit (and so one infra and the sandbox must fill)."""
     return (
@@ -132,6 +187,7 @@ def is_placeholder(name: str) -> bool:
         or is_task_definition(name)
         or is_batch_queue(name)
         or is_batch_job_definition(name)
+        or is_image_function(name)
     )
 
 
@@ -223,6 +279,8 @@ ENV_BUCKET: Final = "STRATOFLOW_BUCKET"
 ENV_CACHE_TABLE: Final = "STRATOFLOW_CACHE_TABLE"
 ENV_CACHE_TTL_DAYS: Final = "STRATOFLOW_CACHE_TTL_DAYS"
 ENV_TRIGGERS: Final = "STRATOFLOW_TRIGGERS"
+ENV_IMAGE: Final = "STRATOFLOW_IMAGE"
+"""Set by a built ``ImageSpec`` image to its tag (``ImageSpec.is_container()`` reads it)."""
 ENV_DYNAMIC_COMPUTE: Final = "STRATOFLOW_DYNAMIC_COMPUTE"
 """JSON ``protocol.DynamicCompute``: the container compute the stack deployed for dynamic graphs."""
 """Settings of the runner and the trigger starter (set by the stack, or the sandbox)."""

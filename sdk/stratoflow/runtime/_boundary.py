@@ -6,22 +6,69 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from stratoflow import ir
 from stratoflow.errors import SdkError, TaskFailedError
 
-__all__ = ["call_user"]
+__all__ = ["call_task", "call_user", "missing_module_message"]
 
 
-def call_user(fn: Callable[..., Any], kwargs: dict[str, Any], *, node: str, attempt: int) -> Any:
+def missing_module_message(exc: ModuleNotFoundError, task: ir.TaskSpec) -> str | None:
+    """What to say when a task with an image lacks a module: the task, the module and its image.
+
+    ``None`` for a task without an image (the plain message says it all). Locally every task
+    runs in the current interpreter, so its image's packages must be installed there; on AWS
+    the same text says the image does not provide the module.
+    """
+    image = task.image
+    if image is None:
+        return None
+    module = exc.name or str(exc)
+    if image.uri is not None:
+        provides = f"its image {image.uri}"
+    else:
+        packages = ", ".join(image.packages) or "no pip packages"
+        extra = f" and {image.requirements}" if image.requirements else ""
+        provides = f"its ImageSpec '{image.name}' (packages: {packages}{extra})"
+    return (
+        f"task '{task.name}' needs module '{module}', which is not installed; {provides} "
+        "must provide it (locally, tasks run in the current interpreter: install the packages there)"
+    )
+
+
+def call_user(
+    fn: Callable[..., Any],
+    kwargs: dict[str, Any],
+    *,
+    node: str,
+    attempt: int,
+    task: ir.TaskSpec | None = None,
+) -> Any:
     """Call a task function; wrap what it raises in TaskFailedError (``SdkError`` passes through)."""
     try:
         return fn(**kwargs)
     except SdkError:
         raise
     except Exception as exc:
+        detail = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, ModuleNotFoundError) and task is not None:
+            detail = missing_module_message(exc, task) or detail
         raise TaskFailedError(
-            f"task in node '{node}' failed (attempt {attempt}): {type(exc).__name__}: {exc}",
+            f"task in node '{node}' failed (attempt {attempt}): {detail}",
             node=node,
             attempt=attempt,
             error_type=type(exc).__name__,
             traceback_text="".join(traceback.format_exception(exc)),
         ) from exc
+
+
+def call_task(
+    resolve: Callable[[str], Callable[..., Any]],
+    task: ir.TaskSpec,
+    kwargs: dict[str, Any],
+    *,
+    node: str,
+    attempt: int,
+) -> Any:
+    """Import (``resolve``) and call ``task``'s function inside the boundary, so a module-level
+    import the image lacks fails like one in the body."""
+    return call_user(lambda **values: resolve(task.ref)(**values), kwargs, node=node, attempt=attempt, task=task)

@@ -16,7 +16,7 @@ from typing import Any
 from stratoflow import ir, values
 from stratoflow.define import resolve_task
 from stratoflow.errors import IntegrityError, TaskFailedError
-from stratoflow.runtime._boundary import call_user
+from stratoflow.runtime._boundary import call_task
 from stratoflow.runtime._context import NodeCache, NodeContext
 from stratoflow.values import BlobStore, LiteralRef
 
@@ -206,7 +206,7 @@ def _compute(
     attempt: int,
 ) -> dict[str, LiteralRef]:
     kwargs = _decode_inputs(task, inputs, ctx.blobs, label=label)
-    result = call_user(resolve_task(task.ref), kwargs, node=label, attempt=attempt)
+    result = call_task(resolve_task, task, kwargs, node=label, attempt=attempt)
     if ctx.cancelled.is_set():
         raise TaskFailedError(
             f"node '{label}' was abandoned", node=label, attempt=attempt, error_type="Abandoned"

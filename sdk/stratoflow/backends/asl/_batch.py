@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from stratoflow import routing
+from stratoflow import ir, routing
 from stratoflow.backends.asl import _states
 from stratoflow.ir import protocol
 
@@ -49,15 +49,16 @@ def batch_queue_placeholder(route: routing.Route, *, spot: bool) -> str:
     return protocol.ref(protocol.batch_queue(route.pool, spot=spot))
 
 
-def batch_job_definition_name(route: routing.Route) -> str:
-    """The job-definition placeholder name of a Batch route: shape ``vcpu<N>_mem<MiB>[_gpu<N>]``."""
+def batch_job_definition_name(route: routing.Route, image: ir.ImageRef | None = None) -> str:
+    """The job-definition placeholder name of a Batch route: shape ``vcpu<N>_mem<MiB>[_gpu<N>]``,
+    per image for a task with one (:func:`protocol.image_shape`)."""
     shape = f"vcpu{route.vcpus}_mem{route.memory_mib}"
     if route.gpus:
         shape += f"_gpu{route.gpus}"
-    return protocol.batch_job_definition(shape)
+    return protocol.batch_job_definition(protocol.image_shape(shape, image.tag if image else None))
 
 
-def batch_job_definition_placeholder(route: routing.Route) -> str:
+def batch_job_definition_placeholder(route: routing.Route, image: ir.ImageRef | None = None) -> str:
     """The job-definition placeholder of a Batch route, by shape ``vcpu<N>_mem<MiB>[_gpu<N>]``.
 
     Example:
@@ -65,7 +66,7 @@ def batch_job_definition_placeholder(route: routing.Route) -> str:
         >>> batch_job_definition_placeholder(r) == protocol.ref("BatchJobDef_vcpu4_mem16384_gpu1")
         True
     """
-    return protocol.ref(batch_job_definition_name(route))
+    return protocol.ref(batch_job_definition_name(route, image))
 
 
 def submit_job(ctx: _states.NodeContext, *, spot: bool, retries: int, first_attempt: int = 1) -> State:
@@ -74,7 +75,7 @@ def submit_job(ctx: _states.NodeContext, *, spot: bool, retries: int, first_atte
         # A job name allows letters, digits, '-' and '_': node ids are sanitized identifiers.
         "JobName": ctx.node.id[:_MAX_JOB_NAME],
         "JobQueue": batch_queue_placeholder(ctx.route, spot=spot),
-        "JobDefinition": batch_job_definition_placeholder(ctx.route),
+        "JobDefinition": batch_job_definition_placeholder(ctx.route, ctx.task.image),
         "ContainerOverrides": {
             "Environment": _states.container_environment(ctx, first_attempt=first_attempt)
         },

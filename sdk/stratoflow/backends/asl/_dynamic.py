@@ -22,7 +22,7 @@ from typing import Any, Final
 
 from stratoflow import ir
 from stratoflow.backends.asl._names import StateNames
-from stratoflow.backends.asl._states import LAMBDA_INVOKE, TASK_RUNNER, retry_lambda_service
+from stratoflow.backends.asl._states import LAMBDA_INVOKE, TASK_RUNNER, retry_lambda_service, runner_function
 from stratoflow.ir import protocol
 
 __all__ = [
@@ -38,11 +38,11 @@ INTERPRETER: Final = protocol.ref(protocol.Placeholder.DYNAMIC_INTERPRETER_ARN)
 """The generic DAG-interpreter state machine (a deploy-time placeholder)."""
 
 
-def _invoke(payload: State, *, retry: list[State] | None = None) -> State:
+def _invoke(payload: State, *, retry: list[State] | None = None, function: str = TASK_RUNNER) -> State:
     return {
         "Type": "Task",
         "Resource": LAMBDA_INVOKE,
-        "Parameters": {"FunctionName": TASK_RUNNER, "Payload": payload},
+        "Parameters": {"FunctionName": function, "Payload": payload},
         "ResultPath": None,
         "Retry": retry if retry is not None else [retry_lambda_service()],
     }
@@ -87,7 +87,10 @@ def dynamic_states(
             run=protocol.EXECUTION_NAME, spec=spec_key, node=node.id, mode=mode, **paths
         )
 
-    plan_state = _invoke(payload(protocol.Mode.DYNAMIC_PLAN), retry=_task_retry(task))
+    # The plan runs the @dynamic body: on its image's function when it has one.
+    plan_state = _invoke(
+        payload(protocol.Mode.DYNAMIC_PLAN), retry=_task_retry(task), function=runner_function(task)
+    )
     plan_state.update(
         {
             "ResultSelector": protocol.result_selector(protocol.Mode.DYNAMIC_PLAN, "hit", "run", "spec"),

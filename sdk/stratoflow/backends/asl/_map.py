@@ -43,6 +43,7 @@ from stratoflow.backends.asl._states import (
     container_attempts,
     restore_input,
     retry_lambda_service,
+    runner_function,
 )
 from stratoflow.ir import protocol
 from stratoflow.runtime._batching import (
@@ -157,18 +158,22 @@ def container_item_processor(
     }
 
 
-def _invoke(payload: State, retry: list[State]) -> State:
+def _invoke(payload: State, retry: list[State], function: str = TASK_RUNNER) -> State:
     return {
         "Type": "Task",
         "Resource": LAMBDA_INVOKE,
-        "Parameters": {"FunctionName": TASK_RUNNER, "Payload": payload},
+        "Parameters": {"FunctionName": function, "Payload": payload},
         "ResultPath": None,
         "Retry": retry,
     }
 
 
 def _lambda_item_processor(
-    node_id: str | protocol.Path, spec: str | protocol.Path, items: str, run: protocol.Path = BATCH_RUN
+    node_id: str | protocol.Path,
+    spec: str | protocol.Path,
+    items: str,
+    run: protocol.Path = BATCH_RUN,
+    function: str = TASK_RUNNER,
 ) -> State:
     item_state = _invoke(
         protocol.event_parameters(
@@ -179,6 +184,7 @@ def _lambda_item_processor(
             items=protocol.Path("$.Items"),
         ),
         [retry_lambda_service()],
+        function,
     )
     # The child's output is what the Map collects per batch: keep it at `{}`.
     item_state["OutputPath"] = None
@@ -278,7 +284,8 @@ def map_states(
             batch_input["timeout.$"] = f"{_PREPARED}.batch_timeout"
         batcher: State = {"MaxItemsPerBatchPath": f"{_PREPARED}.batch_size", "BatchInput": batch_input}
     else:
-        processor = _lambda_item_processor(node.id, spec_key, items)
+        # The items run the task's code: on its image's function when it has one.
+        processor = _lambda_item_processor(node.id, spec_key, items, function=runner_function(task))
         batcher = {"MaxItemsPerBatch": default_batch_size(node, task), "BatchInput": {"run.$": run.expr}}
     map_state: State = {
         "Type": "Map",

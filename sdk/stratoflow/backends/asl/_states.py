@@ -29,6 +29,7 @@ __all__ = [
     "node_fragment",
     "restore_input",
     "retry_lambda_service",
+    "runner_function",
     "spot_attempts",
     "task_definition_name",
 ]
@@ -75,11 +76,24 @@ class NodeContext:
     timeout_path: str | None = None
 
 
-def task_definition_name(route: routing.Route) -> str:
+def runner_function(task: ir.TaskSpec) -> str:
+    """The Lambda function that runs ``task``'s code: its image's function, or the shared runner.
+
+    Example:
+        >>> runner_function(ir.TaskSpec.model_construct(image=None)) == TASK_RUNNER
+        True
+    """
+    if task.image is None:
+        return TASK_RUNNER
+    return protocol.ref(protocol.image_function(task.image.tag))
+
+
+def task_definition_name(route: routing.Route, image: ir.ImageRef | None = None) -> str:
     """The task-definition placeholder name of a Fargate route (:func:`protocol.task_definition`).
 
     The shape is ``cpu<vCPUs>_mem<MiB>``, plus ``_disk<GiB>`` above Fargate's default
-    ephemeral storage; a ``.`` in the vCPUs becomes ``_`` (``cpu0_25``).
+    ephemeral storage; a ``.`` in the vCPUs becomes ``_`` (``cpu0_25``); a task with an
+    image has its own task definition per shape (:func:`protocol.image_shape`).
 
     Example:
         >>> route = routing.Route(target="fargate", memory_mib=16384, cpu=4.0)
@@ -91,7 +105,7 @@ def task_definition_name(route: routing.Route) -> str:
     disk = route.ephemeral_storage_mib or 0
     if disk > _DEFAULT_FARGATE_DISK_MIB:
         shape += f"_disk{-(-disk // 1024)}"
-    return protocol.task_definition(shape)
+    return protocol.task_definition(protocol.image_shape(shape, image.tag if image else None))
 
 
 def _retry_task(retries: int) -> list[State]:
@@ -158,7 +172,7 @@ def _lambda_run(ctx: NodeContext) -> State:
         {
             "Type": "Task",
             "Resource": LAMBDA_INVOKE,
-            "Parameters": {"FunctionName": TASK_RUNNER, "Payload": _payload(ctx)},
+            "Parameters": {"FunctionName": runner_function(ctx.task), "Payload": _payload(ctx)},
             "ResultPath": None,
             "Retry": [retry_lambda_service(), *_retry_task(ctx.task.retries)],
         },
@@ -169,7 +183,7 @@ def _lambda_run(ctx: NodeContext) -> State:
 def _ecs_run(ctx: NodeContext, *, spot: bool, retries: int, first_attempt: int = 1) -> State:
     parameters: State = {
         "Cluster": protocol.ref(protocol.Placeholder.CLUSTER_ARN),
-        "TaskDefinition": protocol.ref(task_definition_name(ctx.route)),
+        "TaskDefinition": protocol.ref(task_definition_name(ctx.route, ctx.task.image)),
         "NetworkConfiguration": {
             "AwsvpcConfiguration": {
                 "Subnets": [protocol.ref(subnet) for subnet in protocol.SUBNETS],
