@@ -56,6 +56,16 @@ def cdk_assembly(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return synthesize_once(base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base)
 
 
+@pytest.fixture(scope="session")
+def image_assembly(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The app of ``tests/images/image_flows.py`` (tasks with their own images), synthesized once per
+    session like ``cdk_assembly`` and shared by the image infra and emulated tests."""
+    from tests.infra.synth import IMAGE_APP, synthesize_once
+
+    base = tmp_path_factory.getbasetemp()
+    return synthesize_once(base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base, "images-assembly", IMAGE_APP)
+
+
 @pytest.fixture
 def python() -> str:
     """The interpreter running the tests (the project venv's)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from aws_cdk import ArnFormat, RemovalPolicy, Size, Stack
 from aws_cdk import aws_batch as batch
@@ -38,12 +39,15 @@ class BatchShape:
         vcpus: Whole vCPUs.
         memory_mib: Job memory.
         gpus: NVIDIA GPUs (0: none).
+        image: The job's own image (job definitions exist per image and shape); ``None``
+            runs the construct's shared ``image``.
     """
 
     placeholder: str
     vcpus: int
     memory_mib: int
     gpus: int = 0
+    image: ecs.ContainerImage | None = None
 
 
 @dataclass(frozen=True)
@@ -99,14 +103,17 @@ class BatchCompute(Construct):
         shapes: Sequence[BatchShape],
         vpc: ec2.IVpc,
         security_group: ec2.ISecurityGroup,
-        image: ecs.ContainerImage,
+        image: ecs.ContainerImage | None,
         environment: Mapping[str, str],
         job_role: iam.IRole,
         execution_role: iam.IRole,
         max_vcpus: int = defaults.BATCH_MAX_VCPUS,
         log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
     ) -> None:
-        raise_if_problems("BatchCompute", _problems(pools, shapes, max_vcpus))
+        problems = _problems(pools, shapes, max_vcpus)
+        if image is None and any(shape.image is None for shape in shapes):
+            problems.append("image is required: some shapes have no image of their own")
+        raise_if_problems("BatchCompute", problems)
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(
             self, "JobLogs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
@@ -124,7 +131,7 @@ class BatchCompute(Construct):
                 container=batch.EcsEc2ContainerDefinition(
                     self,
                     f"{shape.placeholder}Container",
-                    image=image,
+                    image=cast("ecs.ContainerImage", shape.image or image),  # checked in _problems
                     cpu=shape.vcpus,
                     memory=Size.mebibytes(shape.memory_mib),
                     gpu=shape.gpus or None,

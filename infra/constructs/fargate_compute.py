@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
@@ -33,12 +34,15 @@ class FargateShape:
         cpu_units: Fargate CPU units (1024 per vCPU).
         memory_mib: Task memory.
         ephemeral_storage_gib: Task disk; ``None`` keeps Fargate's default 21 GiB.
+        image: The task's own image (task definitions exist per image and shape); ``None``
+            runs the construct's shared ``image``.
     """
 
     placeholder: str
     cpu_units: int
     memory_mib: int
     ephemeral_storage_gib: int | None = None
+    image: ecs.ContainerImage | None = None
 
 
 class FargateCompute(Construct):
@@ -76,7 +80,7 @@ class FargateCompute(Construct):
         construct_id: str,
         *,
         shapes: list[FargateShape],
-        image: ecs.ContainerImage,
+        image: ecs.ContainerImage | None,
         environment: Mapping[str, str],
         max_azs: int = defaults.MAX_AZS,
         nat_gateways: int = defaults.NAT_GATEWAYS,
@@ -106,6 +110,8 @@ class FargateCompute(Construct):
                 problems.append(
                     f"{shape.placeholder}: ephemeral_storage_gib must be within 21..200, got {gib}"
                 )
+        if image is None and any(shape.image is None for shape in shapes):
+            problems.append("image is required: some shapes have no image of their own")
         duplicates = sorted(
             {s.placeholder for s in shapes if [t.placeholder for t in shapes].count(s.placeholder) > 1}
         )
@@ -194,7 +200,7 @@ class FargateCompute(Construct):
             container = task_definition.add_container(
                 protocol.CONTAINER_NAME,
                 container_name=protocol.CONTAINER_NAME,
-                image=image,
+                image=cast("ecs.ContainerImage", shape.image or image),  # checked above
                 command=list(defaults.CONTAINER_COMMAND),
                 environment={**environment, **defaults.CONTAINER_SCRATCH_ENVIRONMENT},
                 logging=ecs.LogDrivers.aws_logs(stream_prefix=shape.placeholder, log_group=self.log_group),

@@ -21,7 +21,7 @@ start before its IR exists.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
@@ -118,10 +118,12 @@ class WorkflowStateMachine(Construct):
         compute: FargateCompute | None = None,
         batch: BatchCompute | None = None,
         interpreter: DynamicInterpreter | None = None,
+        image_functions: Mapping[str, lambda_.IFunction] | None = None,
         log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
         failed_executions_threshold: int = defaults.FAILED_EXECUTIONS_ALARM_THRESHOLD,
     ) -> None:
-        problems = _unfilled_placeholders(compiled, compute, batch, interpreter)
+        image_functions = dict(image_functions or {})
+        problems = _unfilled_placeholders(compiled, compute, batch, interpreter, image_functions)
         if failed_executions_threshold < 1:
             problems.append(
                 f"failed_executions_threshold must be at least 1, got {failed_executions_threshold}"
@@ -139,6 +141,7 @@ class WorkflowStateMachine(Construct):
             values.update(batch.substitutions())
         if interpreter is not None:
             values[INTERPRETER_PLACEHOLDER] = interpreter.state_machine.state_machine_arn
+        values.update({name: function.function_arn for name, function in image_functions.items()})
         substitutions = {name: values[name] for name in compiled.placeholders}
 
         self.spec_upload = cr.AwsCustomResource(
@@ -171,6 +174,16 @@ class WorkflowStateMachine(Construct):
         )
         for statement in self._static_statements(compiled, runner, bucket, compute):
             self.role.add_to_policy(statement)
+        used = sorted(name for name in compiled.placeholders if name in image_functions)
+        if used:
+            # Only the image functions its definition names (unqualified ARNs, as invoked).
+            self.role.add_to_policy(
+                iam.PolicyStatement(
+                    sid="InvokeImageRunners",
+                    actions=["lambda:InvokeFunction"],
+                    resources=[image_functions[name].function_arn for name in used],
+                )
+            )
         if batch is not None and any(
             protocol.is_batch_job_definition(name) for name in compiled.placeholders
         ):
@@ -377,9 +390,10 @@ def _unfilled_placeholders(
     compute: FargateCompute | None,
     batch: BatchCompute | None,
     interpreter: DynamicInterpreter | None,
+    image_functions: Mapping[str, lambda_.IFunction],
 ) -> list[str]:
     """The problem (at most one) of placeholders no given construct fills, with what to pass."""
-    available = set(_FIXED) | (set(compute.substitutions()) if compute else set())
+    available = set(_FIXED) | (set(compute.substitutions()) if compute else set()) | set(image_functions)
     available |= set(batch.substitutions()) if batch else set()
     if interpreter is not None:
         available.add(INTERPRETER_PLACEHOLDER)
@@ -388,13 +402,19 @@ def _unfilled_placeholders(
         return []
     hints = []
     batch_names = [n for n in unfilled if protocol.is_batch_queue(n) or protocol.is_batch_job_definition(n)]
-    fargate = [n for n in unfilled if n != INTERPRETER_PLACEHOLDER and n not in batch_names]
+    fargate = [
+        n
+        for n in unfilled
+        if n != INTERPRETER_PLACEHOLDER and n not in batch_names and not protocol.is_image_function(n)
+    ]
     if compute is None and fargate:
         hints.append("Fargate nodes need compute=FargateCompute(...)")
     if batch is None and batch_names:
         hints.append("AWS Batch nodes need batch=BatchCompute(...)")
     if INTERPRETER_PLACEHOLDER in unfilled:
         hints.append("@dynamic nodes need interpreter=DynamicInterpreter(...)")
+    if any(protocol.is_image_function(n) for n in unfilled):
+        hints.append("Lambda tasks with an image need image_functions={placeholder: ImageFunction(...).function}")
     hint = f" ({'; '.join(hints)})" if hints else ""
     return [
         f"workflow {compiled.name!r} uses placeholders nothing here can fill: {', '.join(unfilled)}{hint}"

@@ -19,6 +19,7 @@ from infra.constructs.encryption import EncryptWithStackKey, StackKey
 from infra.constructs.fargate_compute import FargateCompute, FargateShape
 from infra.constructs.payload_bucket import PayloadBucket
 from infra.constructs.task_function import TaskFunction
+from infra.constructs.task_images import TaskImages
 from infra.constructs.trigger_starter import TriggeredWorkflow, TriggerStarter
 from infra.constructs.workflow_state_machine import WorkflowStateMachine, pascal_case
 from infra.stacks.dynamic_compute import (
@@ -28,6 +29,7 @@ from infra.stacks.dynamic_compute import (
     dynamic_routes,
 )
 from infra.stacks.settings import StackSettings
+from infra.stacks.task_images import image_functions, node_tasks
 from stratoflow import ir, routing
 from stratoflow.backends import asl
 from stratoflow.ir import protocol
@@ -37,48 +39,43 @@ __all__ = ["StratoflowStack", "node_routes"]
 
 def node_routes(specs: Sequence[ir.WorkflowSpec]) -> list[routing.Route]:
     """The compute route of every node of every workflow (the compiler's own routing rule)."""
-    routes = []
-    for spec in specs:
-        for node in spec.all_nodes():  # conditionals' nodes too
-            if isinstance(node, ir.BranchNode):
-                continue
-            task = spec.tasks[node.task]
-            routes.append(
-                routing.route(
-                    task.requests,
-                    interruptible=task.interruptible,
-                    timeout_seconds=task.timeout_seconds,
-                    compute=task.compute,
-                )
-            )
-    return routes
+    return [route for route, _ in node_tasks(specs)]
+
+
+Placed = tuple[routing.Route, ir.TaskSpec]
 
 
 _BATCH_TARGETS = ("batch", "batch_spot")
 
 
-def _fargate_shapes(routes: Sequence[routing.Route]) -> list[FargateShape]:
+def _fargate_shapes(placed: Sequence[Placed], images: TaskImages) -> list[FargateShape]:
+    """One task definition per (image, shape) in use; no image: the shared image."""
     shapes: dict[str, FargateShape] = {}
-    for route in routes:
+    for route, task in placed:
         if route.target not in ("fargate", "fargate_spot"):
             continue
-        placeholder = asl.task_definition_name(route)
+        placeholder = asl.task_definition_name(route, task.image)
         disk_gib = -(-(route.ephemeral_storage_mib or 0) // 1024)
         shapes[placeholder] = FargateShape(
             placeholder=placeholder,
             cpu_units=int((route.cpu or 0.25) * 1024),
             memory_mib=route.memory_mib,
             ephemeral_storage_gib=disk_gib if disk_gib > defaults.DEFAULT_FARGATE_EPHEMERAL_GIB else None,
+            image=images.container_image(task.image) if task.image else None,
         )
     return list(shapes.values())
 
 
-def _batch_shapes(routes: Sequence[routing.Route]) -> list[BatchShape]:
+def _batch_shapes(placed: Sequence[Placed], images: TaskImages) -> list[BatchShape]:
+    """One job definition per (image, shape) in use; no image: the shared image."""
     shapes: dict[str, BatchShape] = {}
-    for route in routes:
+    for route, task in placed:
         if route.target in _BATCH_TARGETS:
-            name = asl.batch_job_definition_name(route)
-            shapes[name] = BatchShape(name, vcpus=route.vcpus, memory_mib=route.memory_mib, gpus=route.gpus)
+            name = asl.batch_job_definition_name(route, task.image)
+            image = images.container_image(task.image) if task.image else None
+            shapes[name] = BatchShape(
+                name, vcpus=route.vcpus, memory_mib=route.memory_mib, gpus=route.gpus, image=image
+            )
     return list(shapes.values())
 
 
@@ -116,6 +113,8 @@ class StratoflowStack(Stack):
         interpreter: The ``@dynamic`` interpreter, or ``None`` when no workflow has a dynamic node.
         workflows: State machine construct per workflow name.
         triggers: The S3 trigger starter and rules, or ``None`` when no workflow has a trigger.
+        images: The task images (one Docker image asset per ImageSpec and platform in use).
+        image_functions: The container-image runner function per image-function placeholder.
         key: The customer-managed KMS key (context ``stratoflow:kms``), or ``None``.
 
     Example:
@@ -129,8 +128,10 @@ class StratoflowStack(Stack):
         )
         compiled = [asl.compile_workflow(spec) for spec in settings.specs]
         spec_keys = [workflow.spec_key for workflow in compiled]
-        routes = node_routes(settings.specs)
-        lambda_routes = [r for r in routes if r.target == "lambda"]
+        placed = node_tasks(settings.specs)
+        routes = [route for route, _ in placed]
+        # The shared runner runs the Lambda tasks without an image of their own.
+        lambda_routes = [r for r, task in placed if r.target == "lambda" and task.image is None]
         module_files = sorted({w.module_file for w in settings.workflows})
 
         triggered = {spec.name for spec in settings.specs if spec.triggers}
@@ -165,8 +166,19 @@ class StratoflowStack(Stack):
         self.compute: FargateCompute | None = None
         self.batch: BatchCompute | None = None
         dynamic = dynamic_routes(settings.workflows)
-        shapes = _fargate_shapes(routes)
-        batch_shapes = _batch_shapes(routes)
+        self.images = TaskImages(self, "Images", workflow_modules=module_files, cache_dir=settings.bundle_cache_dir)
+        self.image_functions = image_functions(
+            self,
+            compiled=compiled,
+            specs=settings.specs,
+            images=self.images,
+            environment=environment,
+            architecture=settings.lambda_architecture,
+        )
+        for function in self.image_functions.values():
+            grant_runner_data(function.role, bucket, table, spec_keys)
+        shapes = _fargate_shapes(placed, self.images)
+        batch_shapes = _batch_shapes(placed, self.images)
         if any(r.target in ("fargate", "fargate_spot") for r in dynamic):
             shapes.append(
                 FargateShape(
@@ -182,7 +194,8 @@ class StratoflowStack(Stack):
                 )
             )
         if shapes or batch_shapes:
-            image = self._container_image(settings, module_files)
+            shared = any(shape.image is None for shape in [*shapes, *batch_shapes])
+            image = self._container_image(settings, module_files) if shared else None
             # Batch jobs share the Fargate VPC, security group and task role.
             self.compute = FargateCompute(
                 self, "Compute", shapes=shapes, image=image, environment=environment
@@ -234,6 +247,7 @@ class StratoflowStack(Stack):
                 compute=self.compute,
                 batch=self.batch,
                 interpreter=self.interpreter,
+                image_functions={name: f.function for name, f in self.image_functions.items()},
             )
             self.workflows[workflow.name] = construct
             CfnOutput(

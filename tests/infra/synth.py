@@ -49,25 +49,33 @@ class Synth:
         return found[0]
 
 
-def load(outdir: Path) -> Synth:
-    path = outdir / "Stratoflow.template.json"
+IMAGE_FLOWS = REPO / "tests" / "images" / "image_flows.py"
+IMAGE_APP: dict[str, Any] = {
+    "stratoflow:workflows": [f"{IMAGE_FLOWS}:images_a", f"{IMAGE_FLOWS}:images_b"],
+    "stratoflow:stackName": "StratoflowImages",
+}
+"""The second app of a session: workflows whose tasks have their own images (``tests/images``)."""
+
+
+def load(outdir: Path, stack_name: str = "Stratoflow") -> Synth:
+    path = outdir / f"{stack_name}.template.json"
     return Synth(outdir=outdir, template=json.loads(path.read_text()), template_path=path)
 
 
-def synthesize_once(base: Path) -> Synth:
-    """Synthesize into ``base/cdk-assembly`` unless another pytest-xdist worker of this
+def synthesize_once(base: Path, name: str = "cdk-assembly", context: dict[str, Any] | None = None) -> Synth:
+    """Synthesize into ``base/<name>`` unless another pytest-xdist worker of this
     session already did: the first worker to take the lock synthesizes, the others wait
-    for it and read the same cloud assembly."""
-    outdir = base / "cdk-assembly"
-    with open(base / "cdk-assembly.lock", "w") as lock:
+    for it and read the same cloud assembly. ``context`` overrides cdk.json's."""
+    outdir = base / name
+    with open(base / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (outdir / ".complete").is_file():
-            synthesize(outdir, base / "cdk-bundle-cache")
+            synthesize(outdir, base / "cdk-bundle-cache", context)
             (outdir / ".complete").touch()
-    return load(outdir)
+    return load(outdir, str((context or {}).get("stratoflow:stackName", "Stratoflow")))
 
 
-def synthesize(outdir: Path, bundle_cache: Path) -> Synth:
+def synthesize(outdir: Path, bundle_cache: Path, overrides: dict[str, Any] | None = None) -> Synth:
     """Build and synthesize the app; raises if cdk-nag reports an unacknowledged finding."""
     import aws_cdk as cdk
 
@@ -77,7 +85,8 @@ def synthesize(outdir: Path, bundle_cache: Path) -> Synth:
         **cdk_json_context(),
         "stratoflow:runnerDependencies": "fake-for-tests",
         "stratoflow:bundleCacheDir": str(bundle_cache),
+        **(overrides or {}),
     }
     app = build_app(cdk.App(context=context, outdir=str(outdir)))
     app.synth()
-    return load(outdir)
+    return load(outdir, str(context.get("stratoflow:stackName", "Stratoflow")))
