@@ -102,7 +102,9 @@ class TaskImages(Construct):
             resource="repository",
             resource_name=match["repository"],
         )
-        return ecr.Repository.from_repository_arn(self, f"Repository_{image.tag}", arn)
+        return ecr.Repository.from_repository_attributes(
+            self, f"Repository_{image.tag}", repository_arn=arn, repository_name=match["repository"]
+        )
 
     def lambda_code(self, image: ir.ImageRef, architecture: defaults.Architecture) -> lambda_.DockerImageCode:
         """The code of an image's container-image Lambda function (the runner handler, through the RIC)."""
