@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from stratoflow.testing import (
     EmulatedAws,
     Undo,
+    install_cfn_lambda_images,
     install_cfn_sfn_parser_backend,
     install_lambda_inprocess,
 )
@@ -216,3 +217,44 @@ def test_ignored_error_codes_complete_the_resource(aws: EmulatedAws) -> None:
     assert (
         create_stack(aws, custom_aws({**create, "ignoreErrorCodesMatching": "NoSuch.*"})) == "CREATE_COMPLETE"
     )
+
+
+# --- install_cfn_lambda_images -------------------------------------------------------------------
+
+IMAGE_FUNCTION: dict[str, Any] = {
+    "Type": "AWS::Lambda::Function",
+    "Properties": {
+        "PackageType": "Image",
+        "Code": {"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:1"},
+        "ImageConfig": {"Command": ["stratoflow_functions.task_runner.handler"]},
+    },
+}
+
+
+def _created_function(aws: EmulatedAws) -> dict[str, Any]:
+    cfn = aws.client("cloudformation")
+    function = {**IMAGE_FUNCTION, "Properties": {**IMAGE_FUNCTION["Properties"], "Role": aws.role_arn}}
+    cfn.create_stack(StackName="canary", TemplateBody=json.dumps({"Resources": {"Fn": function}}))
+    (name,) = [
+        r["PhysicalResourceId"] for r in cfn.list_stack_resources(StackName="canary")["StackResourceSummaries"]
+    ]
+    configuration: dict[str, Any] = aws.client("lambda").get_function_configuration(FunctionName=name)
+    return configuration
+
+
+def test_raw_cfn_creates_an_image_function_as_a_zip_one_without_its_command(raw_aws: EmulatedAws) -> None:
+    configuration = _created_function(raw_aws)
+    assert configuration["PackageType"] == "Zip"
+    assert "ImageConfigResponse" not in configuration
+
+
+def test_patched_cfn_creates_an_image_function_with_its_command(raw_aws: EmulatedAws) -> None:
+    undo = install_cfn_lambda_images()
+    try:
+        configuration = _created_function(raw_aws)
+    finally:
+        undo()
+    assert configuration["PackageType"] == "Image"
+    assert configuration["ImageConfigResponse"]["ImageConfig"]["Command"] == [
+        "stratoflow_functions.task_runner.handler"
+    ]

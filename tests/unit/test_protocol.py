@@ -127,8 +127,14 @@ def test_placeholders_errors_keys_and_environment_are_the_protocol_s(
     text = json.dumps(definition)
     for name in protocol.placeholders_in(text):
         assert protocol.is_placeholder(name), (label, name)
-        # The sandbox fills each one (task definitions per shape, the rest from its table).
-        per_shape = (protocol.is_task_definition, protocol.is_batch_queue, protocol.is_batch_job_definition)
+        # The sandbox fills each one (task definitions per shape, image functions per image, the
+        # rest from its table).
+        per_shape = (
+            protocol.is_task_definition,
+            protocol.is_batch_queue,
+            protocol.is_batch_job_definition,
+            protocol.is_image_function,
+        )
         assert any(f(name) for f in per_shape) or name in _sandbox.FILLERS, (label, name)
     for state in _dicts(definition):
         for error in state.get("ErrorEquals", []):
@@ -165,6 +171,21 @@ def test_placeholders_errors_keys_and_environment_are_the_protocol_s(
 
 def test_the_sandbox_fills_every_fixed_placeholder() -> None:
     assert set(_sandbox.FILLERS) == set(protocol.Placeholder)
+
+
+def test_image_tasks_name_their_image_in_every_placeholder_that_runs_their_code() -> None:
+    (definition,) = [d for label, d, _ in DEFINITIONS if label == "images"]
+    names = protocol.placeholders_in(json.dumps(definition))
+    functions = {protocol.image_function_tag(n) for n in names if protocol.is_image_function(n)}
+    shapes = [protocol.task_definition_shape(n) for n in names if protocol.is_task_definition(n)]
+    jobs = [n.removeprefix(protocol.BATCH_JOB_DEFINITION_PREFIX) for n in names if protocol.is_batch_job_definition(n)]
+    trainer, gpu = load_case("images").tasks["split"].image, load_case("images").tasks["tune"].image
+    assert trainer is not None and gpu is not None
+    assert functions == {trainer.tag}  # split and the score map; report (no image) is the runner's
+    assert [protocol.split_image_shape(s) for s in shapes] == [("cpu4_mem16384", trainer.tag)]
+    assert [protocol.split_image_shape(j) for j in jobs] == [("vcpu1_mem2048_gpu1", gpu.tag)]
+    assert protocol.Placeholder.TASK_RUNNER_FUNCTION_ARN in names
+    assert protocol.split_image_shape("cpu4_mem16384") == ("cpu4_mem16384", None)
 
 
 def test_the_container_reads_the_event_the_compiler_passes() -> None:

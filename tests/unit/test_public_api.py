@@ -47,6 +47,7 @@ EXPECTED_TESTING = [
     "install_batch_inprocess",
     "install_cfn_custom_resources",
     "install_cfn_definition_substitutions",
+    "install_cfn_lambda_images",
     "install_cfn_sfn_parser_backend",
     "install_cfn_skip_unsupported",
     "install_client_cache",

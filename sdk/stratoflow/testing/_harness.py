@@ -202,21 +202,28 @@ class EmulatedAws:
         timeout: int = 900,
         memory_size: int = 1024,
         environment: Mapping[str, str] | None = None,
+        image_uri: str | None = None,
     ) -> str:
         """Create Lambda ``function_name`` in moto and run ``handler`` in-process when invoked.
+
+        ``image_uri``: a container-image function (``PackageType: Image``) of that image
+        instead of a zip one; either way ``handler`` runs in this process.
 
         Returns:
             The function ARN (what ``${TaskRunnerFn}``-style placeholders are filled with).
         """
+        package: dict[str, Any] = (
+            {"Runtime": "python3.12", "Handler": "index.handler", "Code": {"ZipFile": _dummy_zip()}}
+            if image_uri is None
+            else {"PackageType": "Image", "Code": {"ImageUri": image_uri}}
+        )
         response = self.client("lambda").create_function(
             FunctionName=function_name,
-            Runtime="python3.12",
             Role=self.role_arn,
-            Handler="index.handler",
-            Code={"ZipFile": _dummy_zip()},
             Timeout=timeout,
             MemorySize=memory_size,
             Environment={"Variables": dict(environment or {})},
+            **package,
         )
         self.register_lambda_handler(function_name, handler)
         return str(response["FunctionArn"])

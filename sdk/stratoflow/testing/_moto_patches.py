@@ -14,6 +14,7 @@ from stratoflow.testing._patches_batch import install_batch_inprocess
 from stratoflow.testing._patches_cfn import (
     install_cfn_custom_resources,
     install_cfn_definition_substitutions,
+    install_cfn_lambda_images,
     install_cfn_sfn_parser_backend,
     install_cfn_skip_unsupported,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "install_batch_inprocess",
     "install_cfn_custom_resources",
     "install_cfn_definition_substitutions",
+    "install_cfn_lambda_images",
     "install_cfn_sfn_parser_backend",
     "install_cfn_skip_unsupported",
     "install_client_cache",
@@ -106,6 +108,7 @@ def install_all(*, timer_scale: float = 0.001) -> Undo:
         # CloudFormation only: no other path reaches these methods, so they are safe everywhere.
         install_cfn_sfn_parser_backend(),
         install_cfn_definition_substitutions(),
+        install_cfn_lambda_images(),
         install_cfn_custom_resources(),
         install_cfn_skip_unsupported(),
     ]

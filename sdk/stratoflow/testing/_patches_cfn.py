@@ -1,6 +1,6 @@
 """Patches for moto's CloudFormation, so a synthesized CDK template deploys and its state machines run.
 
-Four gaps stand between ``create_stack`` and an executing stack (moto-findings §6):
+Five gaps stand between ``create_stack`` and an executing stack (moto-findings §6):
 
 * CloudFormation creates ``AWS::StepFunctions::StateMachine`` in the plain Step Functions
   backend, while ``execute_state_machine`` makes the API read the executing (parser) one,
@@ -10,7 +10,9 @@ Four gaps stand between ``create_stack`` and an executing stack (moto-findings �
 * every walk over the stack re-warns about each unsupported resource type, which
   ``filterwarnings = error`` turns into a failed API call;
 * custom resources invoke their provider Lambda in a background thread, through Docker,
-  and wait for an HTTP reply that never comes: the stack stays ``CREATE_IN_PROGRESS``.
+  and wait for an HTTP reply that never comes: the stack stays ``CREATE_IN_PROGRESS``;
+* ``AWS::Lambda::Function`` drops ``PackageType`` and ``ImageConfig``, so a container-image
+  function is created as a ``Zip`` one without its command.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 import boto3  # type: ignore[import-untyped]  # only the per-service mypy_boto3 stubs are installed
 from botocore import xform_name  # type: ignore[import-untyped]
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+from moto.awslambda import models as lambda_models
 from moto.cloudformation import parsing as cfn_parsing
 from moto.cloudformation.custom_model import CustomModel
 from moto.cloudformation.models import Event, cloudformation_backends
@@ -39,6 +42,7 @@ __all__ = [
     "CustomResourceHandler",
     "install_cfn_custom_resources",
     "install_cfn_definition_substitutions",
+    "install_cfn_lambda_images",
     "install_cfn_sfn_parser_backend",
     "install_cfn_skip_unsupported",
     "register_custom_resource_handler",
@@ -325,3 +329,30 @@ def install_cfn_custom_resources() -> Undo:
         p.setattr(CustomModel, "create_from_cloudformation_json", classmethod(create))
 
     return install_patch("install_cfn_custom_resources", apply)
+
+
+def install_cfn_lambda_images() -> Undo:
+    """Create a template's container-image Lambda functions as ``PackageType: Image`` ones.
+
+    moto fix: ``LambdaFunction.create_from_cloudformation_json`` copies a fixed list of
+    properties that lacks ``PackageType`` and ``ImageConfig``, so an image function (its
+    ``Code`` an ``ImageUri``) becomes a ``Zip`` function with no command, which no harness can
+    tell from any other. The patch sets both on the created function, as ``CreateFunction``
+    with those parameters would have.
+    """
+
+    def apply(p: Patcher) -> None:
+        original = vars(lambda_models.LambdaFunction)["create_from_cloudformation_json"]
+
+        def create(cls: type, /, *args: Any, **kwargs: Any) -> Any:
+            function = original.__func__(cls, *args, **kwargs)
+            cloudformation_json = kwargs.get("cloudformation_json", args[1] if len(args) > 1 else {})
+            properties = cloudformation_json.get("Properties", {})
+            if properties.get("PackageType") == "Image":
+                function.package_type = "Image"
+                function.image_config = lambda_models.ImageConfig(properties.get("ImageConfig", {}))
+            return function
+
+        p.setattr(lambda_models.LambdaFunction, "create_from_cloudformation_json", classmethod(create))
+
+    return install_patch("install_cfn_lambda_images", apply)

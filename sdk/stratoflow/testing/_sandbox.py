@@ -35,6 +35,15 @@ RUNNER_FUNCTION = "stratoflow-task-runner"
 CONTAINER_FAMILY_PREFIX = "stratoflow-"
 INTERPRETER_MACHINE = "stratoflow-dynamic-interpreter"
 _DYNAMIC_BATCH_POOLS = ("cpu", "gpu")
+EMULATED_REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+"""Where the sandbox says its image functions' images are (moto stubs ECR; nothing is pulled)."""
+
+
+def task_runner_handler() -> Any:
+    """The runner's handler (imported late: it needs the emulator's credentials set up)."""
+    from stratoflow_functions import task_runner  # noqa: PLC0415
+
+    return task_runner.handler
 _JOB_SHAPE = re.compile(r"vcpu(?P<vcpus>\d+)_mem(?P<memory>\d+)(?:_gpu(?P<gpus>\d+))?")
 
 
@@ -107,7 +116,16 @@ class Sandbox:
         """A value for one placeholder of compiled ASL, creating resources on demand."""
         if placeholder in self._fixed:
             return self._fixed[placeholder]
-        if protocol.is_task_definition(placeholder):
+        if protocol.is_image_function(placeholder):
+            # An image's container-image function, running the same in-process runner.
+            tag = protocol.image_function_tag(placeholder)
+            value = self.aws.register_lambda(
+                f"{RUNNER_FUNCTION}-{tag}",
+                task_runner_handler(),
+                environment=_SETTINGS,
+                image_uri=f"{EMULATED_REGISTRY}/stratoflow-image:{tag}",
+            )
+        elif protocol.is_task_definition(placeholder):
             shape = protocol.task_definition_shape(placeholder)
             family = CONTAINER_FAMILY_PREFIX + shape.replace("_", "-")
             value = self.aws.create_task_definition(
@@ -132,7 +150,7 @@ class Sandbox:
             # Sized per job by the interpreter's ResourceRequirements overrides.
             match = _JOB_SHAPE.fullmatch("vcpu1_mem2048")
         else:
-            match = _JOB_SHAPE.fullmatch(shape)
+            match = _JOB_SHAPE.fullmatch(protocol.split_image_shape(shape)[0])  # per image: same size
         if match is None:
             raise KeyError(f"the sandbox cannot read Batch job shape {shape!r}")
         name = CONTAINER_FAMILY_PREFIX + shape.replace("_", "-")

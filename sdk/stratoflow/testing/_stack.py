@@ -66,6 +66,7 @@ class StackDeployment:
         outputs: Output key -> value (``BucketName``, ``StateMachines``, ...).
         client: A client for the stack's bucket and state machines.
         runner_function: Physical name of the runner Lambda (routed in-process).
+        image_functions: Physical names of the container-image runner functions (routed in-process).
         task_families: ECS task-definition families (routed to the in-process entrypoint).
         skipped_resource_types: Types moto's CloudFormation does not create.
         trigger_function: Physical name of the S3 trigger starter (routed in-process), if any.
@@ -78,6 +79,7 @@ class StackDeployment:
     task_families: tuple[str, ...]
     skipped_resource_types: tuple[str, ...]
     trigger_function: str | None = None
+    image_functions: tuple[str, ...] = ()
 
 
 class _ProcessEnvironment:
@@ -268,28 +270,43 @@ def _stack_resources(aws: EmulatedAws, stack_name: str, resource_type: str) -> l
     ]
 
 
-def _route_runner(aws: EmulatedAws, stack_name: str) -> str:
-    """Map the stack's runner function to the in-process handler, under its deployed environment."""
+def _handler_of(configuration: Mapping[str, Any]) -> str | None:
+    """The handler a function runs: its ``Handler``, or a container-image function's command."""
+    if configuration.get("PackageType") == "Image":
+        command = configuration.get("ImageConfigResponse", {}).get("ImageConfig", {}).get("Command", [])
+        return str(command[0]) if command else None
+    handler = configuration.get("Handler")
+    return None if handler is None else str(handler)
+
+
+def _route_runner(aws: EmulatedAws, stack_name: str) -> tuple[str, tuple[str, ...]]:
+    """Map the stack's runner functions (the zip one and each image's) to the in-process handler,
+    each under its own deployed environment; returns (zip runner, image runners)."""
     from stratoflow_functions import task_runner  # noqa: PLC0415 - needs the fake credentials set up
 
     lambda_client = aws.client("lambda")
-    names = [
-        name
+    configurations = {
+        name: lambda_client.get_function_configuration(FunctionName=name)
         for name in _stack_resources(aws, stack_name, "AWS::Lambda::Function")
-        if lambda_client.get_function_configuration(FunctionName=name)["Handler"] == RUNNER_HANDLER
-    ]
-    if len(names) != 1:
-        raise StackDeployError(f"expected one Lambda function with handler {RUNNER_HANDLER}, found {names}")
+    }
+    runners = [name for name, c in configurations.items() if _handler_of(c) == RUNNER_HANDLER]
+    zipped = [name for name in runners if configurations[name].get("PackageType") != "Image"]
+    if len(zipped) != 1:
+        raise StackDeployError(f"expected one Lambda function with handler {RUNNER_HANDLER}, found {zipped}")
 
-    def handler(event: dict[str, Any], context: FakeLambdaContext) -> Any:
-        # Read at every invocation, as a new Lambda sandbox would: a later
-        # UpdateFunctionConfiguration applies to the next call.
-        configuration = lambda_client.get_function_configuration(FunctionName=names[0])
-        with _ENVIRONMENT.overlay(configuration.get("Environment", {}).get("Variables", {})):
-            return task_runner.handler(event, context)
+    def route(name: str) -> None:
+        def handler(event: dict[str, Any], context: FakeLambdaContext) -> Any:
+            # Read at every invocation, as a new Lambda sandbox would: a later
+            # UpdateFunctionConfiguration applies to the next call.
+            configuration = lambda_client.get_function_configuration(FunctionName=name)
+            with _ENVIRONMENT.overlay(configuration.get("Environment", {}).get("Variables", {})):
+                return task_runner.handler(event, context)
 
-    aws.register_lambda_handler(names[0], handler)
-    return names[0]
+        aws.register_lambda_handler(name, handler)
+
+    for name in runners:
+        route(name)
+    return zipped[0], tuple(sorted(set(runners) - set(zipped)))
 
 
 def _container_entrypoint(env: dict[str, str], command: list[str]) -> int:
@@ -344,11 +361,13 @@ def deploy_stack(
     template_url = f"https://s3.{aws.region}.amazonaws.com/{bucket}/{key}"
     _create_stack(aws, stack_name, template_url, timeout)
     stack = aws.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
+    runner, image_runners = _route_runner(aws, stack_name)
     return StackDeployment(
         stack_name=stack_name,
         outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])},
         client=Client.from_stack(stack_name, session=aws.session),
-        runner_function=_route_runner(aws, stack_name),
+        runner_function=runner,
+        image_functions=image_runners,
         task_families=_route_task_definitions(aws, stack_name),
         skipped_resource_types=_skipped_types(aws, stack_name),
         trigger_function=route_trigger_starter(
