@@ -157,6 +157,9 @@ def _parser() -> argparse.ArgumentParser:
     cache.add_argument("action", choices=["ls", "clear"])
     cache.add_argument("--task", help="with clear: only this task's entries")
     cache.add_argument("--sandbox", action="store_true", help="the sandbox's cache (run --sandbox)")
+    from stratoflow.cli._images import add_images_parser  # noqa: PLC0415 - argparse only
+
+    add_images_parser(commands)
     return parser
 
 
@@ -176,6 +179,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from stratoflow.cli._executions import cmd_executions  # noqa: PLC0415
 
             return cmd_executions(args)
+        if args.command == "images":
+            from stratoflow.cli._images import cmd_images  # noqa: PLC0415
+
+            return cmd_images(args)
         return _cmd_cache(args)
     except TaskFailedError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -5,7 +5,7 @@ from stratoflow.define._condition import ConditionalSection, conditional
 from stratoflow.define._dynamic import dynamic, trace_dynamic
 from stratoflow.define._images import ImageSpec
 from stratoflow.define._interface import Interface
-from stratoflow.define._load import load_workflow
+from stratoflow.define._load import load_workflow, load_workflows
 from stratoflow.define._map import MapTaskDef, map_task
 from stratoflow.define._nodes import NodeHandle, VoidPromise, create_node
 from stratoflow.define._options import TaskKwargs, TaskOptions
@@ -52,6 +52,7 @@ __all__ = [
     "create_node",
     "dynamic",
     "load_workflow",
+    "load_workflows",
     "map_task",
     "resolve_task",
     "set_local_runner",

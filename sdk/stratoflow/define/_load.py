@@ -12,7 +12,7 @@ from typing import Any
 from stratoflow.define._workflow import WorkflowDef
 from stratoflow.errors import ConfigError
 
-__all__ = ["load_workflow"]
+__all__ = ["load_workflow", "load_workflows"]
 
 
 def _load_module(target: str) -> ModuleType:
@@ -57,3 +57,16 @@ def load_workflow(target: str, name: str) -> WorkflowDef[Any, Any]:
     raise ConfigError(
         f"{target} has no workflow named {name!r} (workflows there: {', '.join(available) or 'none'})"
     )
+
+
+def load_workflows(target: str) -> list[WorkflowDef[Any, Any]]:
+    """Every ``@workflow`` a file or module defines (not those it imports), by name."""
+    module = _load_module(target)
+    found = [
+        value
+        for _, value in sorted(vars(module).items())
+        if isinstance(value, WorkflowDef) and getattr(value.fn, "__module__", None) == module.__name__
+    ]
+    if not found:
+        raise ConfigError(f"{target} defines no workflow")
+    return found
