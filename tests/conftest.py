@@ -63,7 +63,9 @@ def image_assembly(tmp_path_factory: pytest.TempPathFactory) -> Any:
     from tests.infra.synth import IMAGE_APP, synthesize_once
 
     base = tmp_path_factory.getbasetemp()
-    return synthesize_once(base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base, "images-assembly", IMAGE_APP)
+    return synthesize_once(
+        base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base, "images-assembly", IMAGE_APP
+    )
 
 
 @pytest.fixture

@@ -58,7 +58,9 @@ class ImageFunction(Construct):
         raise_if_problems("ImageFunction", problems)
         super().__init__(scope, construct_id)
         what = image.uri or f"ImageSpec '{image.name}'"
-        self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
+        )
         self.role = iam.Role(
             self,
             "Role",

@@ -89,7 +89,9 @@ class TaskImages(Construct):
         match = ECR_URI.match(image.uri)
         if match is None:
             return ecs.ContainerImage.from_registry(image.uri)
-        return ecs.ContainerImage.from_ecr_repository(self._repository(image, match), match["tag"] or match["digest"])
+        return ecs.ContainerImage.from_ecr_repository(
+            self._repository(image, match), match["tag"] or match["digest"]
+        )
 
     def _repository(self, image: ir.ImageRef, match: re.Match[str]) -> ecr.IRepository:
         found = self.node.try_find_child(f"Repository_{image.tag}")

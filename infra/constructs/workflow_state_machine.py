@@ -414,7 +414,9 @@ def _unfilled_placeholders(
     if INTERPRETER_PLACEHOLDER in unfilled:
         hints.append("@dynamic nodes need interpreter=DynamicInterpreter(...)")
     if any(protocol.is_image_function(n) for n in unfilled):
-        hints.append("Lambda tasks with an image need image_functions={placeholder: ImageFunction(...).function}")
+        hints.append(
+            "Lambda tasks with an image need image_functions={placeholder: ImageFunction(...).function}"
+        )
     hint = f" ({'; '.join(hints)})" if hints else ""
     return [
         f"workflow {compiled.name!r} uses placeholders nothing here can fill: {', '.join(unfilled)}{hint}"

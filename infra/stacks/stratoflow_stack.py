@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from aws_cdk import Aspects, CfnOutput, Stack
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra.constructs import defaults
@@ -17,6 +19,7 @@ from infra.constructs.cache_table import CacheTable
 from infra.constructs.dynamic_interpreter import INTERPRETER_PLACEHOLDER, DynamicInterpreter
 from infra.constructs.encryption import EncryptWithStackKey, StackKey
 from infra.constructs.fargate_compute import FargateCompute, FargateShape
+from infra.constructs.image_function import ImageFunction
 from infra.constructs.payload_bucket import PayloadBucket
 from infra.constructs.task_function import TaskFunction
 from infra.constructs.task_images import TaskImages
@@ -128,8 +131,7 @@ class StratoflowStack(Stack):
         )
         compiled = [asl.compile_workflow(spec) for spec in settings.specs]
         spec_keys = [workflow.spec_key for workflow in compiled]
-        placed = node_tasks(settings.specs)
-        routes = [route for route, _ in placed]
+        placed, routes = node_tasks(settings.specs), node_routes(settings.specs)
         # The shared runner runs the Lambda tasks without an image of their own.
         lambda_routes = [r for r, task in placed if r.target == "lambda" and task.image is None]
         module_files = sorted({w.module_file for w in settings.workflows})
@@ -166,17 +168,13 @@ class StratoflowStack(Stack):
         self.compute: FargateCompute | None = None
         self.batch: BatchCompute | None = None
         dynamic = dynamic_routes(settings.workflows)
-        self.images = TaskImages(self, "Images", workflow_modules=module_files, cache_dir=settings.bundle_cache_dir)
-        self.image_functions = image_functions(
-            self,
-            compiled=compiled,
-            specs=settings.specs,
-            images=self.images,
-            environment=environment,
-            architecture=settings.lambda_architecture,
+        self.images, self.image_functions = self._task_images(
+            settings,
+            compiled,
+            module_files,
+            environment,
+            lambda role: grant_runner_data(role, bucket, table, spec_keys),
         )
-        for function in self.image_functions.values():
-            grant_runner_data(function.role, bucket, table, spec_keys)
         shapes = _fargate_shapes(placed, self.images)
         batch_shapes = _batch_shapes(placed, self.images)
         if any(r.target in ("fargate", "fargate_spot") for r in dynamic):
@@ -194,8 +192,7 @@ class StratoflowStack(Stack):
                 )
             )
         if shapes or batch_shapes:
-            shared = any(shape.image is None for shape in [*shapes, *batch_shapes])
-            image = self._container_image(settings, module_files) if shared else None
+            image = self._container_image(settings, module_files, [*shapes, *batch_shapes])
             # Batch jobs share the Fargate VPC, security group and task role.
             self.compute = FargateCompute(
                 self, "Compute", shapes=shapes, image=image, environment=environment
@@ -287,8 +284,39 @@ class StratoflowStack(Stack):
         CfnOutput(self, "BucketName", value=bucket.bucket_name, description="stratoflow data bucket")
         CfnOutput(self, "CacheTableName", value=table.table_name, description="stratoflow cache table")
 
-    def _container_image(self, settings: StackSettings, module_files: Sequence[object]) -> ecs.ContainerImage:
-        """The image named in context, else one built by ``cdk deploy`` from a generated build context."""
+    def _task_images(
+        self,
+        settings: StackSettings,
+        compiled: Sequence[asl.CompiledWorkflow],
+        module_files: Sequence[Path],
+        environment: dict[str, str],
+        grant: Callable[[iam.IRole], None],
+    ) -> tuple[TaskImages, dict[str, ImageFunction]]:
+        """The task images (assets made on use) and one container-image runner per image Lambda tasks use."""
+        images = TaskImages(
+            self, "Images", workflow_modules=module_files, cache_dir=settings.bundle_cache_dir
+        )
+        functions = image_functions(
+            self,
+            compiled=compiled,
+            specs=settings.specs,
+            images=images,
+            environment=environment,
+            architecture=settings.lambda_architecture,
+            grant=grant,
+        )
+        return images, functions
+
+    def _container_image(
+        self,
+        settings: StackSettings,
+        module_files: Sequence[object],
+        shapes: Sequence[FargateShape | BatchShape],
+    ) -> ecs.ContainerImage | None:
+        """The shared image of shapes without their own (``None`` when every shape has one): the
+        image named in context, else one built by ``cdk deploy`` from a generated build context."""
+        if all(shape.image is not None for shape in shapes):
+            return None
         if settings.container_image:
             return ecs.ContainerImage.from_registry(settings.container_image)
         context = build_container_context(

@@ -3,8 +3,9 @@ compiled workflows name, and the (route, task) pairs task and job definitions ar
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra.constructs import defaults
@@ -43,10 +44,12 @@ def image_functions(
     images: TaskImages,
     environment: dict[str, str],
     architecture: defaults.Architecture,
+    grant: Callable[[iam.IRole], None],
 ) -> dict[str, ImageFunction]:
     """One ``ImageFunction`` per image-function placeholder of ``compiled``, by placeholder name.
 
-    Each is sized for the largest Lambda-routed request among its image's tasks.
+    Each is sized for the largest Lambda-routed request among its image's tasks, and gets
+    ``grant`` (the shared runner's data-plane rights) on its role.
     """
     by_tag: dict[str, ir.ImageRef] = {}
     memory: dict[str, int] = {}
@@ -56,7 +59,9 @@ def image_functions(
         by_tag.setdefault(task.image.tag, task.image)
         if route.target == "lambda":
             memory[task.image.tag] = max(memory.get(task.image.tag, 0), route.memory_mib)
-    names = sorted({name for workflow in compiled for name in workflow.placeholders if protocol.is_image_function(name)})
+    names = sorted(
+        {name for workflow in compiled for name in workflow.placeholders if protocol.is_image_function(name)}
+    )
     functions = {}
     for name in names:
         tag = protocol.image_function_tag(name)
@@ -70,4 +75,5 @@ def image_functions(
             architecture=architecture,
             memory_mib=max(defaults.RUNNER_MEMORY_MIB, memory.get(tag, 0)),
         )
+        grant(functions[name].role)
     return functions

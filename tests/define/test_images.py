@@ -32,7 +32,9 @@ def test_the_same_spec_is_the_same_tag_and_a_different_one_is_not() -> None:
 def test_fields_that_do_not_change_the_image_do_not_change_the_tag() -> None:
     # registry: CDK pushes to its own asset repository; platform: the compute target decides.
     plain = ImageSpec(name="x", packages=["a"])
-    ported = ImageSpec(name="x", packages=["a"], registry="ghcr.io/me", platform="linux/arm64", builder="envd")
+    ported = ImageSpec(
+        name="x", packages=["a"], registry="ghcr.io/me", platform="linux/arm64", builder="envd"
+    )
     assert plain.tag == ported.tag
 
 
@@ -148,5 +150,7 @@ def test_a_missing_requirements_file_is_an_error_at_the_spec() -> None:
 
 
 def test_bad_packages_are_an_error_at_the_spec() -> None:
-    with pytest.raises(DefinitionError, match=r"ImageSpec 'x': packages must be non-empty strings, got \[1\]"):
+    with pytest.raises(
+        DefinitionError, match=r"ImageSpec 'x': packages must be non-empty strings, got \[1\]"
+    ):
         ImageSpec(name="x", packages=[1])  # type: ignore[list-item]

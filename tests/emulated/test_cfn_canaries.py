@@ -236,7 +236,8 @@ def _created_function(aws: EmulatedAws) -> dict[str, Any]:
     function = {**IMAGE_FUNCTION, "Properties": {**IMAGE_FUNCTION["Properties"], "Role": aws.role_arn}}
     cfn.create_stack(StackName="canary", TemplateBody=json.dumps({"Resources": {"Fn": function}}))
     (name,) = [
-        r["PhysicalResourceId"] for r in cfn.list_stack_resources(StackName="canary")["StackResourceSummaries"]
+        r["PhysicalResourceId"]
+        for r in cfn.list_stack_resources(StackName="canary")["StackResourceSummaries"]
     ]
     configuration: dict[str, Any] = aws.client("lambda").get_function_configuration(FunctionName=name)
     return configuration

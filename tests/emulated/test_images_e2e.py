@@ -15,8 +15,7 @@ from stratoflow import TaskFailedError
 from stratoflow.backends.local import RunOptions, run_local
 from stratoflow.define import load_workflow
 from stratoflow.lower import lower
-from stratoflow.testing import StackSandbox
-from stratoflow.testing import _sandbox
+from stratoflow.testing import StackSandbox, _sandbox
 from stratoflow.testing._sandbox import Sandbox
 from tests.images import image_flows
 from tests.infra.synth import IMAGE_FLOWS
@@ -75,7 +74,9 @@ def test_image_tasks_run_on_their_image_functions_and_match_the_local_run(
     assert ran == [["map_score", "prepare"], ["report"]]
     lambda_client = sandbox.aws.client("lambda")
     images = [
-        f for f in lambda_client.list_functions()["Functions"] if f["FunctionName"].startswith("stratoflow-task-runner-")
+        f
+        for f in lambda_client.list_functions()["Functions"]
+        if f["FunctionName"].startswith("stratoflow-task-runner-")
     ]
     assert sorted(f["FunctionName"].rsplit("-", 1)[1] for f in images) == sorted(
         [image_flows.TRAINER.tag, image_flows.REPORTER.tag]
@@ -111,7 +112,9 @@ def stack(image_assembly: Any) -> Iterator[StackSandbox]:
 
 
 @needs_cdk
-def test_the_synthesized_image_app_runs_in_emulated_cloudformation(stack: StackSandbox, tmp_path: Path) -> None:
+def test_the_synthesized_image_app_runs_in_emulated_cloudformation(
+    stack: StackSandbox, tmp_path: Path
+) -> None:
     functions = stack.deployment.image_functions
     assert len(functions) == 2
     lambda_client = stack.aws.client("lambda")

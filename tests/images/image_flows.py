@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from stratoflow import ImageSpec, Resources, map_task, task, workflow
 
-TRAINER = ImageSpec(name="trainer", packages=["scikit-learn==1.5.2", "numpy==2.1.3"], apt_packages=["libgomp1"])
+TRAINER = ImageSpec(
+    name="trainer", packages=["scikit-learn==1.5.2", "numpy==2.1.3"], apt_packages=["libgomp1"]
+)
 REPORTER = ImageSpec(name="reporter", packages=["jinja2==3.1.4"], python_version="3.12")
 PREBUILT = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratoflow-audit:1"
 MISSING = ImageSpec(name="needs-a-module", packages=["stratoflow-no-such-package==1.0"])
@@ -26,7 +28,11 @@ def fit(xs: list[int]) -> int:
     return sum(xs)
 
 
-@task(container_image=ImageSpec(name="trainer", packages=["numpy==2.1.3", "scikit-learn==1.5.2"], apt_packages=["libgomp1"]))
+@task(
+    container_image=ImageSpec(
+        name="trainer", packages=["numpy==2.1.3", "scikit-learn==1.5.2"], apt_packages=["libgomp1"]
+    )
+)
 def score(x: int) -> int:
     return x * x
 
@@ -48,7 +54,7 @@ def audit(text: str) -> str:
 
 @task(container_image=MISSING)
 def needs_module(x: int) -> int:
-    import stratoflow_no_such_module  # noqa: PLC0415, F401 - the module its image would install
+    import stratoflow_no_such_module  # noqa: F401 - the module its image would install
 
     return x
 

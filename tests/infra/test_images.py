@@ -111,7 +111,9 @@ def _machine(synth: Synth, workflow: str) -> dict[str, Any]:
     return props
 
 
-def test_the_task_without_an_image_keeps_the_zip_bundle(synth: Synth, compiled: dict[str, asl.CompiledWorkflow]) -> None:
+def test_the_task_without_an_image_keeps_the_zip_bundle(
+    synth: Synth, compiled: dict[str, asl.CompiledWorkflow]
+) -> None:
     assert compiled["images_b"].definition["States"]
     runner = synth.runner_asset()
     assert (runner / "image_flows.py").is_file()
@@ -146,7 +148,9 @@ def test_each_staged_dockerfile_installs_exactly_its_packages_plus_the_runtime(s
         dockerfile = (context / "Dockerfile").read_text()
         (tag,) = [tag for tag in specs if f"tag {tag}." in dockerfile]
         spec = specs[tag]
-        assert (context / "requirements" / "runtime.txt").read_text().split() == list(image.RUNTIME_REQUIREMENTS)
+        assert (context / "requirements" / "runtime.txt").read_text().split() == list(
+            image.RUNTIME_REQUIREMENTS
+        )
         assert sorted((context / "requirements" / "image.txt").read_text().split()) == sorted(spec.packages)
         assert not (context / "requirements" / "user.txt").exists()
         apt = [line for line in dockerfile.splitlines() if "apt-get install" in line]
@@ -158,7 +162,7 @@ def test_each_staged_dockerfile_installs_exactly_its_packages_plus_the_runtime(s
             assert apt == []
         (pip,) = [line for line in dockerfile.splitlines() if line.startswith("RUN pip install")]
         assert pip.endswith("--requirement requirements/runtime.txt --requirement requirements/image.txt")
-        assert f"{protocol.ENV_IMAGE}=\"{tag}\"" in dockerfile
+        assert f'{protocol.ENV_IMAGE}="{tag}"' in dockerfile
         for relative in ("stratoflow/__init__.py", "stratoflow_functions/task_runner.py", "image_flows.py"):
             assert (context / "app" / relative).is_file(), relative
 
@@ -172,7 +176,9 @@ def test_each_machine_invokes_only_the_image_functions_its_definition_names(synt
     invoked: dict[str, list[str]] = {}
     for logical_id, statement in _statements(synth):
         if statement.get("Sid") == "InvokeImageRunners":
-            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            resources = (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            )
             invoked[logical_id] = sorted(r["Fn::GetAtt"][0] for r in resources)
     a = [v for k, v in invoked.items() if k.startswith("WorkflowImagesA")]
     b = [v for k, v in invoked.items() if k.startswith("WorkflowImagesB")]
@@ -191,7 +197,9 @@ def test_image_function_roles_get_the_runner_s_data_grants_only(synth: Synth) ->
             action
             for logical_id, statement in _statements(synth)
             if any(ref.get("Ref") == role for ref in _policy_roles(synth, logical_id))
-            for action in (statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
+            for action in (
+                statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            )
         }
         assert {"logs:PutLogEvents", "s3:GetObject", "dynamodb:GetItem"} <= actions, actions
         assert not any(action.startswith(("iam:", "lambda:", "ecs:")) for action in actions), actions
@@ -213,7 +221,10 @@ def test_cdk_nag_found_nothing_unacknowledged(synth: Synth) -> None:
 
 def test_cfn_lint_passes(synth: Synth) -> None:
     result = subprocess.run(
-        [_cfn_lint(), "--format", "json", str(synth.template_path)], capture_output=True, text=True, check=False
+        [_cfn_lint(), "--format", "json", str(synth.template_path)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode in (0, 4), result.stderr
     unexpected = [f for f in json.loads(result.stdout or "[]") if f["Rule"]["Id"] not in ALLOWED_CFN_LINT]
@@ -228,5 +239,7 @@ def test_a_lambda_task_on_a_prebuilt_image_outside_ecr_is_a_clear_synth_error(tm
 
     stack = cdk.Stack(cdk.App(outdir=str(tmp_path)), "S")
     images = TaskImages(stack, "Images", workflow_modules=[], cache_dir=tmp_path)
-    with pytest.raises(PropsError, match=r"image ghcr.io/me/tool:1: a Lambda function runs images from a private ECR"):
+    with pytest.raises(
+        PropsError, match=r"image ghcr.io/me/tool:1: a Lambda function runs images from a private ECR"
+    ):
         images.lambda_code(ir.ImageRef(tag="ab" * 10, uri="ghcr.io/me/tool:1"), "arm64")

@@ -14,7 +14,9 @@ from tests.images import image_flows
 FLOWS = str(Path(image_flows.__file__).resolve())
 
 
-def test_ls_lists_each_image_once_with_its_tasks_platforms_and_packages(capsys: pytest.CaptureFixture[str]) -> None:
+def test_ls_lists_each_image_once_with_its_tasks_platforms_and_packages(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["images", "ls", FLOWS, "images_b"]) == 0
     lines = capsys.readouterr().out.splitlines()
     trainer = image_flows.TRAINER.tag
@@ -62,7 +64,10 @@ def test_build_without_docker_stages_the_contexts_then_fails_in_one_line(
     assert len(contexts) == 2  # trainer and reporter; the prebuilt audit image has none
     dockerfiles = {path: (path / "Dockerfile").read_text() for path in contexts}
     (trainer,) = [path for path, text in dockerfiles.items() if f"tag {image_flows.TRAINER.tag}." in text]
-    assert (trainer / "requirements" / "image.txt").read_text().split() == ["numpy==2.1.3", "scikit-learn==1.5.2"]
+    assert (trainer / "requirements" / "image.txt").read_text().split() == [
+        "numpy==2.1.3",
+        "scikit-learn==1.5.2",
+    ]
     assert (trainer / "requirements" / "runtime.txt").read_text().split() == list(image.RUNTIME_REQUIREMENTS)
     assert (trainer / "app" / "image_flows.py").read_bytes() == Path(FLOWS).read_bytes()
     assert f"{image_flows.audit.spec.image.uri}: prebuilt, nothing to build" in captured.out  # type: ignore[union-attr]

@@ -17,14 +17,14 @@ PREBUILT = "123456789012.dkr.ecr.us-east-1.amazonaws.com/tools:1"
 
 @task(container_image=PREBUILT)
 def top_level_import(x: int) -> int:
-    import stratoflow_absent_tool  # noqa: PLC0415, F401
+    import stratoflow_absent_tool  # noqa: F401
 
     return x
 
 
 @task
 def plain_import(x: int) -> int:
-    import stratoflow_absent_tool  # noqa: PLC0415, F401
+    import stratoflow_absent_tool  # noqa: F401
 
     return x
 
@@ -62,8 +62,11 @@ def test_a_missing_module_names_the_task_the_module_and_the_image_spec(tmp_path:
 
 
 def test_a_prebuilt_image_is_named_by_its_uri(tmp_path: Path) -> None:
-    with pytest.raises(TaskFailedError, match=r"needs module 'stratoflow_absent_tool', which is not installed; its image "
-                       r"123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com/tools:1 must provide it"):
+    with pytest.raises(
+        TaskFailedError,
+        match=r"needs module 'stratoflow_absent_tool', which is not installed; its image "
+        r"123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com/tools:1 must provide it",
+    ):
         _run(prebuilt, tmp_path, x=1)
 
 
@@ -81,7 +84,7 @@ def test_the_requirements_file_is_named_too(tmp_path: Path, monkeypatch: pytest.
 
     @task(container_image=ImageSpec(name="tools", requirements="reqs.txt"))
     def needs(x: int) -> int:
-        import stratoflow_absent_tool  # noqa: PLC0415, F401
+        import stratoflow_absent_tool  # noqa: F401
 
         return x
 
@@ -89,5 +92,7 @@ def test_the_requirements_file_is_named_too(tmp_path: Path, monkeypatch: pytest.
     def wf(x: int) -> int:
         return needs(x=x)
 
-    with pytest.raises(TaskFailedError, match=r"its ImageSpec 'tools' \(packages: no pip packages and reqs\.txt\)"):
+    with pytest.raises(
+        TaskFailedError, match=r"its ImageSpec 'tools' \(packages: no pip packages and reqs\.txt\)"
+    ):
         _run(wf, tmp_path, x=1)

@@ -178,7 +178,11 @@ def test_image_tasks_name_their_image_in_every_placeholder_that_runs_their_code(
     names = protocol.placeholders_in(json.dumps(definition))
     functions = {protocol.image_function_tag(n) for n in names if protocol.is_image_function(n)}
     shapes = [protocol.task_definition_shape(n) for n in names if protocol.is_task_definition(n)]
-    jobs = [n.removeprefix(protocol.BATCH_JOB_DEFINITION_PREFIX) for n in names if protocol.is_batch_job_definition(n)]
+    jobs = [
+        n.removeprefix(protocol.BATCH_JOB_DEFINITION_PREFIX)
+        for n in names
+        if protocol.is_batch_job_definition(n)
+    ]
     trainer, gpu = load_case("images").tasks["split"].image, load_case("images").tasks["tune"].image
     assert trainer is not None and gpu is not None
     assert functions == {trainer.tag}  # split and the score map; report (no image) is the runner's

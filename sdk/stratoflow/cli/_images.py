@@ -30,7 +30,10 @@ def add_images_parser(commands: Any) -> None:
     """Add ``images ls | build`` to the ``stratoflow`` sub-commands (options before FILE_OR_MODULE)."""
     images = commands.add_parser("images", allow_abbrev=False, help="list or build the task images")
     actions = images.add_subparsers(dest="action", required=True)
-    for action, text in (("ls", "list the images the workflows need"), ("build", "stage and docker-build them")):
+    for action, text in (
+        ("ls", "list the images the workflows need"),
+        ("build", "stage and docker-build them"),
+    ):
         sub = actions.add_parser(action, allow_abbrev=False, help=text)
         sub.add_argument(
             "--lambda-architecture",
@@ -56,8 +59,10 @@ def _specs(args: argparse.Namespace) -> tuple[list[ir.WorkflowSpec], list[Path],
     from stratoflow.lower import lower  # noqa: PLC0415
 
     architecture = args.lambda_architecture
-    if len(args.where) > 2:  # noqa: PLR2004 - FILE_OR_MODULE and WORKFLOW
-        raise ConfigError(f"images {args.action}: expected FILE_OR_MODULE [WORKFLOW], got {' '.join(args.where)}")
+    if len(args.where) > 2:
+        raise ConfigError(
+            f"images {args.action}: expected FILE_OR_MODULE [WORKFLOW], got {' '.join(args.where)}"
+        )
     if args.where:
         target, workflow = args.where[0], args.where[1] if len(args.where) > 1 else None
         workflows = [load_workflow(target, workflow)] if workflow else load_workflows(target)
@@ -126,7 +131,7 @@ def cmd_images(args: argparse.Namespace) -> int:
             )
         return 0
     output = Path(args.output)
-    builds = []
+    builds: list[tuple[Any, str, Path]] = []
     for use in uses:
         if use.image.uri is not None:
             print(f"{use.tag}  {use.image.uri}: prebuilt, nothing to build")

@@ -99,6 +99,23 @@ def _cmd_sandbox_cache(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dispatch(args: argparse.Namespace) -> int:
+    # Sub-command modules import on use, so `stratoflow graph` never pays for the runner's.
+    if args.command == "run":
+        from stratoflow.cli._run import cmd_run  # noqa: PLC0415
+
+        return cmd_run(args)
+    if args.command == "executions":
+        from stratoflow.cli._executions import cmd_executions  # noqa: PLC0415
+
+        return cmd_executions(args)
+    if args.command == "images":
+        from stratoflow.cli._images import cmd_images  # noqa: PLC0415
+
+        return cmd_images(args)
+    return {"graph": _cmd_graph, "compile": _cmd_compile}.get(args.command, _cmd_cache)(args)
+
+
 def _parser() -> argparse.ArgumentParser:
     # No abbreviations anywhere: a prefix match would take a workflow input such as `--n 3`
     # for `--no-cache` and silently run with the wrong value.
@@ -167,23 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``stratoflow`` command."""
     args = _parser().parse_args(argv)
     try:
-        if args.command == "run":
-            from stratoflow.cli._run import cmd_run  # noqa: PLC0415
-
-            return cmd_run(args)
-        if args.command == "graph":
-            return _cmd_graph(args)
-        if args.command == "compile":
-            return _cmd_compile(args)
-        if args.command == "executions":
-            from stratoflow.cli._executions import cmd_executions  # noqa: PLC0415
-
-            return cmd_executions(args)
-        if args.command == "images":
-            from stratoflow.cli._images import cmd_images  # noqa: PLC0415
-
-            return cmd_images(args)
-        return _cmd_cache(args)
+        return _dispatch(args)
     except TaskFailedError as exc:
         print(f"error: {exc}", file=sys.stderr)
         if exc.traceback_text:

@@ -71,4 +71,8 @@ def call_task(
 ) -> Any:
     """Import (``resolve``) and call ``task``'s function inside the boundary, so a module-level
     import the image lacks fails like one in the body."""
-    return call_user(lambda **values: resolve(task.ref)(**values), kwargs, node=node, attempt=attempt, task=task)
+
+    def imported_and_called(**values: Any) -> Any:
+        return resolve(task.ref)(**values)
+
+    return call_user(imported_and_called, kwargs, node=node, attempt=attempt, task=task)

@@ -44,6 +44,8 @@ def task_runner_handler() -> Any:
     from stratoflow_functions import task_runner  # noqa: PLC0415
 
     return task_runner.handler
+
+
 _JOB_SHAPE = re.compile(r"vcpu(?P<vcpus>\d+)_mem(?P<memory>\d+)(?:_gpu(?P<gpus>\d+))?")
 
 

@@ -29,7 +29,8 @@ def route_trigger_starter(aws: EmulatedAws, function_names: Sequence[str]) -> st
     names = [
         name
         for name in function_names
-        if lambda_client.get_function_configuration(FunctionName=name).get("Handler") == TRIGGER_STARTER_HANDLER
+        if lambda_client.get_function_configuration(FunctionName=name).get("Handler")
+        == TRIGGER_STARTER_HANDLER
     ]
     if not names:
         return None

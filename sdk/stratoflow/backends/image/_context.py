@@ -163,7 +163,10 @@ def _files(source: Path) -> Iterator[tuple[str, Path]]:
 def _contents(image: ir.ImageRef, sources: Sequence[Path]) -> dict[str, bytes]:
     """Every file of the context, by its path inside it."""
     lines = "".join(f"{line}\n" for line in RUNTIME_REQUIREMENTS)
-    files: dict[str, bytes] = {"Dockerfile": dockerfile(image).encode(), "requirements/runtime.txt": lines.encode()}
+    files: dict[str, bytes] = {
+        "Dockerfile": dockerfile(image).encode(),
+        "requirements/runtime.txt": lines.encode(),
+    }
     if image.packages:
         files["requirements/image.txt"] = "".join(f"{p}\n" for p in image.packages).encode()
     if image.requirements:

@@ -36,7 +36,10 @@ class ImageUse:
 def task_platform(task: ir.TaskSpec, *, lambda_architecture: str = "arm64") -> tuple[str, str]:
     """``(compute target, platform)`` of a task's code: a ``@dynamic`` body runs on Lambda."""
     target = routing.route(
-        task.requests, interruptible=task.interruptible, timeout_seconds=task.timeout_seconds, compute=task.compute
+        task.requests,
+        interruptible=task.interruptible,
+        timeout_seconds=task.timeout_seconds,
+        compute=task.compute,
     ).target
     if task.kind == "dynamic" or target == "lambda":
         return "lambda", LAMBDA_PLATFORMS[lambda_architecture]
@@ -63,7 +66,9 @@ def images_of(specs: Sequence[ir.WorkflowSpec], *, lambda_architecture: str = "a
             tag = task.image.tag
             images.setdefault(tag, task.image)
             tasks.setdefault(tag, set()).add(f"{spec.name}.{task.name}")
-            platforms.setdefault(tag, set()).add(task_platform(task, lambda_architecture=lambda_architecture)[1])
+            platforms.setdefault(tag, set()).add(
+                task_platform(task, lambda_architecture=lambda_architecture)[1]
+            )
     return [
         ImageUse(image=images[tag], tasks=tuple(sorted(tasks[tag])), platforms=tuple(sorted(platforms[tag])))
         for tag in sorted(images)
