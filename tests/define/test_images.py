@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -154,3 +155,44 @@ def test_bad_packages_are_an_error_at_the_spec() -> None:
         DefinitionError, match=r"ImageSpec 'x': packages must be non-empty strings, got \[1\]"
     ):
         ImageSpec(name="x", packages=[1])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize(
+    ("build", "written", "message"),
+    [
+        (lambda: ImageSpec(name=""), 'name=""', "ImageSpec: name must be a non-empty string, got ''"),
+        (
+            lambda: ImageSpec(name="x", python_version=""),
+            "python_version=",
+            "ImageSpec 'x': python_version must be a non-empty string, got ''",
+        ),
+        (
+            lambda: ImageSpec(name="x", base_image=" "),
+            "base_image=",
+            "ImageSpec 'x': base_image must be a non-empty string, got ' '",
+        ),
+        (
+            lambda: ImageSpec(name="x", env={"A": 1}),  # type: ignore[dict-item]
+            "env=",
+            "ImageSpec 'x': env must map strings to strings",
+        ),
+        (
+            lambda: ImageSpec(name="x", apt_packages=[""]),
+            "apt_packages=",
+            "ImageSpec 'x': apt_packages must be non-empty strings, got ['']",
+        ),
+        (
+            lambda: ImageSpec(name="x").with_packages([2]),  # type: ignore[list-item]
+            "with_packages(",
+            "ImageSpec 'x': with_packages must be non-empty strings, got [2]",
+        ),
+    ],
+)
+def test_each_bad_spec_is_one_error_at_the_line_that_writes_it(
+    build: Any, written: str, message: str
+) -> None:
+    with pytest.raises(DefinitionError) as raised:
+        build()
+    (problem,) = raised.value.problems
+    assert str(raised.value) == f"{HERE}:{problem.line}:{problem.col}: error: {message}"
+    assert written in Path(__file__).read_text().splitlines()[problem.line - 1]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from typing import assert_type
 
-from stratoflow import File, Resources, dynamic, map_task, task, workflow
+from stratoflow import File, ImageSpec, Resources, dynamic, map_task, task, workflow
 from stratoflow.accelerators import T4
 from stratoflow.define import MapTaskDef, TaskDef, WorkflowDef
 
@@ -28,6 +28,16 @@ def split(data: File, parts: int) -> list[str]:
 @task(accelerator=T4, compute="batch")
 def train(epochs: int) -> str:
     return f"model-{epochs}"
+
+
+@task(container_image=ImageSpec(name="trainer", packages=["scikit-learn==1.5.2"]).with_apt_packages("git"))
+def fit(chunk: str) -> float:
+    return float(len(chunk))
+
+
+@task(container_image="123456789012.dkr.ecr.us-east-1.amazonaws.com/tools:1")
+def audit(chunk: str) -> str:
+    return chunk
 
 
 @task
@@ -70,3 +80,8 @@ task(retries="2")  # type: ignore[call-overload]
 task(compute="gpu-cluster")  # type: ignore[call-overload]
 task(nope=True)  # type: ignore[call-overload]
 dynamic(accelerator=3)  # type: ignore[call-overload]
+assert_type(fit(chunk="x"), float)
+assert_type(audit(chunk="x"), str)
+assert_type(ImageSpec(name="x").is_container(), bool)
+task(container_image=3)  # type: ignore[call-overload]
+ImageSpec(name="x", packages=3)  # type: ignore[arg-type]
