@@ -243,3 +243,64 @@ def test_a_lambda_task_on_a_prebuilt_image_outside_ecr_is_a_clear_synth_error(tm
         PropsError, match=r"image ghcr.io/me/tool:1: a Lambda function runs images from a private ECR"
     ):
         images.lambda_code(ir.ImageRef(tag="ab" * 10, uri="ghcr.io/me/tool:1"), "arm64")
+
+
+def test_batch_has_a_job_definition_per_image_and_shape(tmp_path: Path) -> None:
+    import aws_cdk as cdk
+
+    from infra.constructs import BatchCompute, BatchPool, BatchShape, PropsError
+    from infra.constructs.task_images import TaskImages
+    from infra.stacks.stratoflow_stack import _batch_shapes
+    from infra.stacks.task_images import node_tasks
+    from tests.compile.asl_cases import load_case
+    from tests.infra.test_batch import _bare
+
+    stack, vpc, group, role = _bare()
+    images = TaskImages(stack, "Images", workflow_modules=[], cache_dir=tmp_path)
+    spec = load_case("images")
+    shapes = _batch_shapes(node_tasks([spec]), images)
+    (shape,) = shapes  # tune: a GPU with the GPU ImageSpec
+    gpu = spec.tasks["tune"].image
+    assert gpu is not None
+    assert protocol.split_image_shape(
+        shape.placeholder.removeprefix(protocol.BATCH_JOB_DEFINITION_PREFIX)
+    ) == (
+        "vcpu1_mem2048_gpu1",
+        gpu.tag,
+    )
+    plain = BatchShape("BatchJobDef_vcpu1_mem2048_gpu1", 1, 2048, 1)
+    with pytest.raises(PropsError, match="image is required: some shapes have no image of their own"):
+        BatchCompute(
+            stack,
+            "NoImage",
+            pools=[BatchPool("gpu", ("g4dn",))],
+            shapes=[shape, plain],
+            vpc=vpc,
+            security_group=group,
+            image=None,
+            environment={},
+            job_role=role,
+            execution_role=role,
+        )
+    BatchCompute(
+        stack,
+        "Batch",
+        pools=[BatchPool("gpu", ("g4dn",))],
+        shapes=[shape, plain],
+        vpc=vpc,
+        security_group=group,
+        image=cdk.aws_ecs.ContainerImage.from_registry("me/shared:1"),
+        environment={},
+        job_role=role,
+        execution_role=role,
+    )
+    definitions = cdk.assertions.Template.from_stack(stack).find_resources("AWS::Batch::JobDefinition")
+    by_image = sorted(
+        json.dumps(d["Properties"]["ContainerProperties"]["Image"]) for d in definitions.values()
+    )
+    assert len(by_image) == 2
+    assert '"me/shared:1"' in by_image
+    (own,) = [i for i in by_image if i != '"me/shared:1"']
+    assert images.assets[(gpu.tag, "linux/amd64")].asset_hash in own
+    dockerfile = (images.contexts[gpu.tag] / "Dockerfile").read_text()
+    assert dockerfile.splitlines()[1] == "FROM nvidia/cuda:12.4.1-runtime-ubuntu22.04"
