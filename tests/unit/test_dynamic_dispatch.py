@@ -92,3 +92,18 @@ def test_a_graph_needing_compute_the_stack_lacks_fails_at_plan_time() -> None:
     assert "deployed no Fargate compute for dynamic graphs" in str(caught.value)
     with pytest.raises(TaskFailedError, match="needs AWS Batch pool 'gpu'"):
         check_remote_graph(_single(df.gpu_square), "dyn", protocol.DynamicCompute(fargate=True))
+
+
+def test_a_graph_task_with_its_own_image_fails_at_plan_time_on_aws() -> None:
+    from stratoflow import ImageSpec, task
+
+    @task(container_image=ImageSpec(name="trainer", packages=["scikit-learn==1.5.2"]))
+    def imaged(x: int) -> int:
+        return x
+
+    with pytest.raises(TaskFailedError) as caught:
+        check_remote_graph(_single(imaged), "dyn", ALL)
+    assert str(caught.value) == (
+        "@dynamic node 'dyn' built a graph this stack cannot run: node 'imaged': task 'imaged' has its own "
+        "image, and a task inside a dynamic graph runs only in the shared image on AWS"
+    )

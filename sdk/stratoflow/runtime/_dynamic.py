@@ -158,6 +158,10 @@ def _missing_compute(task: ir.TaskSpec, compute: protocol.DynamicCompute) -> str
     """Why the stack cannot run ``task`` inside a dynamic graph, or None when it can."""
     if task.kind == "dynamic":
         return None
+    if task.image is not None:
+        # The interpreter runs graph nodes on the shared runner and generic task definitions,
+        # none of which is built from the task's image.
+        return "has its own image, and a task inside a dynamic graph runs only in the shared image on AWS"
     try:
         route = _route(task)
     except routing.RoutingError as exc:
