@@ -101,6 +101,21 @@ def test_a_lambda_task_with_an_image_runs_on_a_container_image_function_of_its_i
         assert subs[placeholder]["Fn::GetAtt"][0].startswith(f"ImageRunner{image_flows.TRAINER.tag}Function")
 
 
+def _state(definition: dict[str, Any], name: str) -> dict[str, Any]:
+    """State ``name`` wherever it is (inside Parallel branches too)."""
+    states = definition.get("States", {})
+    if name in states:
+        found: dict[str, Any] = states[name]
+        return found
+    for state in states.values():
+        for branch in state.get("Branches", []):
+            try:
+                return _state(branch, name)
+            except KeyError:
+                continue
+    raise KeyError(name)
+
+
 def _machine(synth: Synth, workflow: str) -> dict[str, Any]:
     pascal = "".join(part.capitalize() for part in workflow.split("_"))
     (props,) = [
@@ -114,7 +129,8 @@ def _machine(synth: Synth, workflow: str) -> dict[str, Any]:
 def test_the_task_without_an_image_keeps_the_zip_bundle(
     synth: Synth, compiled: dict[str, asl.CompiledWorkflow]
 ) -> None:
-    assert compiled["images_b"].definition["States"]
+    total = _state(compiled["images_b"].definition, "total")
+    assert total["Parameters"]["FunctionName"] == protocol.ref(protocol.Placeholder.TASK_RUNNER_FUNCTION_ARN)
     runner = synth.runner_asset()
     assert (runner / "image_flows.py").is_file()
     subs = _machine(synth, "images_b")["DefinitionSubstitutions"]
