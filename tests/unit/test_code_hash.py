@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
+import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -184,3 +186,48 @@ def test_installed_code_is_not_covered(
 )
 def test_what_counts_as_the_users_code(module: Any, is_user: bool) -> None:
     assert _code_hash._is_user_module(module) is is_user
+
+
+TWO_DATACLASSES = """
+from dataclasses import dataclass
+
+from stratoflow import task
+
+
+@dataclass
+class Left:
+    x: int
+
+
+@dataclass
+class Right:
+    y: str
+    z: int = 0
+
+
+@task
+def both(x: int) -> str:
+    return repr(Left(x)) + repr(Right(str(x)))
+
+
+print(both.spec.code_hash)
+"""
+
+
+def test_the_hash_does_not_depend_on_the_string_hash_seed(tmp_path: Path) -> None:
+    # Left.__repr__ and Right.__repr__ share a qualname (dataclasses generate them in one helper)
+    # and differ in code (two fields, one field):
+    # both must count, whatever order the walk (over sets of names) finds them in.
+    module = tmp_path / "two_dataclasses.py"
+    module.write_text(TWO_DATACLASSES, encoding="utf-8")
+    hashes = {
+        subprocess.run(
+            [sys.executable, str(module)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+        ).stdout.strip()
+        for seed in range(6)
+    }
+    assert len(hashes) == 1, hashes

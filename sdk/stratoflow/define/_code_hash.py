@@ -121,7 +121,10 @@ def code_hash(fn: Callable[..., Any]) -> str:
     """sha256 of ``fn``'s source and of the user functions and classes it reaches (see the module)."""
     root = _unwrap(fn)
     seen: set[int] = {id(root)}
-    parts: dict[str, bytes] = {}
+    # A list, not a dict by name: dataclass-generated methods of different classes share a
+    # qualname (``__create_fn__.<locals>.__repr__``), and keeping only the last one found would make
+    # the hash depend on the walk's order, which follows set iteration (so PYTHONHASHSEED).
+    parts: list[tuple[str, bytes]] = []
     todo: list[Any] = [root]
     while todo and len(seen) < _MAX_OBJECTS:
         obj = todo.pop()
@@ -132,7 +135,7 @@ def code_hash(fn: Callable[..., Any]) -> str:
         else:
             continue
         if obj is not root:
-            parts[f"{obj.__module__}:{obj.__qualname__}"] = _source(obj)
+            parts.append((f"{obj.__module__}:{obj.__qualname__}", _source(obj)))
         for reached in todo_next:
             found = _unwrap(reached)
             if (
@@ -143,6 +146,6 @@ def code_hash(fn: Callable[..., Any]) -> str:
                 seen.add(id(found))
                 todo.append(found)
     digest = hashlib.sha256(_source(root))
-    for key in sorted(parts):  # by name, so the order helpers are found in does not matter
-        digest.update(b"\0" + key.encode() + b"\0" + parts[key])
+    for key, source in sorted(parts):  # sorted, so the order helpers are found in does not matter
+        digest.update(b"\0" + key.encode() + b"\0" + source)
     return digest.hexdigest()
