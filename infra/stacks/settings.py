@@ -17,7 +17,7 @@ from infra.constructs import defaults
 from infra.constructs._bundle import DependencyBundling
 from infra.constructs._props import raise_if_problems
 from stratoflow import ir
-from stratoflow.define import TaskDef, load_workflow
+from stratoflow.define import TaskDef, load_workflow, module_name_for
 from stratoflow.errors import SdkError
 from stratoflow.lower import lower
 
@@ -151,7 +151,9 @@ def _load(target: str) -> WorkflowSource:
 def _module_file(where: str) -> Path:
     path = Path(where)
     if where.endswith(".py") or path.exists():
-        return path.resolve()
+        root, name = module_name_for(path)
+        # A file inside a package imports as 'pkg.mod': bundle its top-level package whole.
+        return root / name.partition(".")[0] if "." in name else path.resolve()
     found = importlib.util.find_spec(where)
     if found is None or found.origin is None or found.submodule_search_locations:
         # A package would have to be bundled whole, under its top-level name.

@@ -27,6 +27,7 @@ from stratoflow.define import (
     conditional,
     create_node,
     dynamic,
+    kwtypes,
     map_task,
     set_local_runner,
     task,
@@ -42,6 +43,10 @@ from stratoflow.errors import (
 )
 from stratoflow.values import Directory, File
 
+# Flyte's names for them (also under flytekit's paths, stratoflow.types.file / .directory).
+FlyteFile = File
+FlyteDirectory = Directory
+
 if TYPE_CHECKING:
     from stratoflow.client import Client
 
@@ -53,6 +58,8 @@ __all__ = [
     "Directory",
     "ExecutionError",
     "File",
+    "FlyteDirectory",
+    "FlyteFile",
     "ImageSpec",
     "InputError",
     "Resources",
@@ -65,6 +72,7 @@ __all__ = [
     "create_node",
     "dynamic",
     "errors",
+    "kwtypes",
     "map_task",
     "task",
     "workflow",

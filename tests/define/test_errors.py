@@ -16,7 +16,7 @@ from tests.define._cases import definition_error
 
 PROMISE_HINT = "pass it to a task; use @dynamic or map_task for data-dependent logic"
 SUPPORTED = (
-    "int, float, str, bool, None, bytes, list[T], dict[str, T], Optional[T], "
+    "int, float, str, bool, None, bytes, list[T], dict[K, T], Optional[T], "
     "dataclasses, pydantic models, File, Directory, datetime, date, timedelta, Decimal, Enum"
 )
 
@@ -466,30 +466,6 @@ def double(x, y: int) -> int:
     return 2 * x
 """,
         ((5, "task 'double' input 'x' has no type annotation", None),),
-    ),
-    Case(
-        "missing-return-annotation",
-        """\
-from stratoflow import task
-
-
-@task
-def double(x: int):
-    return 2 * x
-""",
-        ((5, "task 'double' has no return annotation (use '-> None' if it returns nothing)", None),),
-    ),
-    Case(
-        "workflow-missing-return-annotation",
-        """\
-from stratoflow import workflow
-
-
-@workflow
-def wf(x: int):
-    return x
-""",
-        ((5, "workflow 'wf' has no return annotation (use '-> None' if it returns nothing)", None),),
     ),
     Case(
         "var-args",

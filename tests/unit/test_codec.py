@@ -242,7 +242,7 @@ def test_wrong_values_raise_value_type_error_saying_where(
         (set[int], "type 'set' is not supported"),
         (Union[int, str], "unions other than Optional[T] are not supported"),  # noqa: UP007
         (int | str | None, "unions other than Optional[T] are not supported"),
-        (dict[int, str], "dict keys must be str, e.g. dict[str, float]"),
+        (dict[list[int], str], "dict keys must be str, int, float, bool or an Enum, e.g. dict[str, float]"),
         (list, "bare 'list' needs type arguments"),
         (dict, "bare 'dict' needs type arguments"),
         (tuple[int, int], "type 'tuple' is not supported"),

@@ -4,8 +4,8 @@ from stratoflow.define._actors import ActorEnvironment, actor_cache
 from stratoflow.define._condition import ConditionalSection, conditional
 from stratoflow.define._dynamic import dynamic, trace_dynamic
 from stratoflow.define._images import ImageSpec
-from stratoflow.define._interface import Interface
-from stratoflow.define._load import load_workflow, load_workflows
+from stratoflow.define._interface import Interface, kwtypes
+from stratoflow.define._load import load_workflow, load_workflows, module_name_for
 from stratoflow.define._map import MapTaskDef, map_task
 from stratoflow.define._nodes import NodeHandle, VoidPromise, create_node
 from stratoflow.define._options import TaskKwargs, TaskOptions
@@ -51,9 +51,11 @@ __all__ = [
     "constant_to_json",
     "create_node",
     "dynamic",
+    "kwtypes",
     "load_workflow",
     "load_workflows",
     "map_task",
+    "module_name_for",
     "resolve_task",
     "set_local_runner",
     "task",

@@ -90,7 +90,9 @@ def trace_dynamic(
             )
     if not trace.problems:
         # Mistakes in what the body returns point at its return statement, not the decorator.
-        output_bindings = _bind_outputs(trace, result, interface, return_location(fn))
+        output_bindings = _bind_outputs(
+            trace, result, interface, return_location(fn), annotated="return" in fn.__annotations__
+        )
     if trace.problems:
         raise DefinitionError(trace.problems)
     return WorkflowDef(

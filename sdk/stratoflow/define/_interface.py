@@ -13,7 +13,7 @@ from stratoflow.define._location import parameter_location
 from stratoflow.define._trace import constant_to_json
 from stratoflow.errors import Problem
 
-__all__ = ["Interface", "extract_interface", "is_namedtuple"]
+__all__ = ["Interface", "extract_interface", "is_namedtuple", "kwtypes"]
 
 OutputStyle = Literal["none", "single", "tuple", "namedtuple"]
 
@@ -43,9 +43,22 @@ class Interface:
             return ()
         if self.output_style == "single":
             return (result,)
+        if self.output_style == "namedtuple" and len(self.outputs) == 1:
+            # Flyte's rule for a one-field NamedTuple: a tuple gives its item, anything else is the value.
+            return (result[0] if isinstance(result, tuple) and len(result) == 1 else result,)
         if isinstance(result, tuple) and len(result) == len(self.outputs):
             return tuple(result)
         return None
+
+
+def kwtypes(**kwargs: Any) -> dict[str, Any]:
+    """Names and types, in order (Flyte's ``kwtypes``: column subsets, ``ShellTask`` inputs).
+
+    Example:
+        >>> kwtypes(name=str, age=int)
+        {'name': <class 'str'>, 'age': <class 'int'>}
+    """
+    return dict(kwargs)
 
 
 def is_namedtuple(annotation: object) -> bool:
@@ -60,14 +73,17 @@ def _problem(fn: Callable[..., Any], name: str | None, message: str) -> Problem:
 def _outputs(
     fn: Callable[..., Any], what: str, hints: dict[str, Any], problems: list[Problem]
 ) -> tuple[tuple[ir.Variable, ...], OutputStyle, Any]:
-    if "return" not in hints:
-        problems.append(
-            _problem(fn, None, f"{what} has no return annotation (use '-> None' if it returns nothing)")
-        )
-        return (), "none", None
-    annotation = hints["return"]
+    # No return annotation means no outputs, as in flytekit.
+    annotation = hints.get("return")
     if annotation is None or annotation is type(None):
         return (), "none", None
+    if isinstance(annotation, tuple):  # Flyte's `-> (int, str)`: a tuple of outputs
+        if len(annotation) < 2:
+            problems.append(
+                _problem(fn, None, f"{what} returns a tuple of one item; annotate the item itself")
+            )
+            return (), "none", None
+        annotation = tuple[annotation]
     if is_namedtuple(annotation):
         field_hints = typing.get_type_hints(annotation)
         pairs = [(name, field_hints.get(name)) for name in annotation._fields]

@@ -12,7 +12,22 @@ from typing import Any
 from stratoflow.define._workflow import WorkflowDef
 from stratoflow.errors import ConfigError
 
-__all__ = ["load_workflow", "load_workflows"]
+__all__ = ["load_workflow", "load_workflows", "module_name_for"]
+
+
+def module_name_for(path: Path) -> tuple[Path, str]:
+    """The folder to put on ``sys.path`` and the module name a file imports as (pyflyte's rule).
+
+    A file inside a package (its folder has an ``__init__.py``) is ``package.module``: walk up
+    through the ``__init__.py`` files to the first folder without one, so relative imports work.
+    A file outside a package keeps its plain name, with its own folder on ``sys.path``.
+    """
+    path = path.resolve()
+    root, parts = path.parent, [path.stem]
+    while (root / "__init__.py").is_file() and root.parent != root:
+        parts.insert(0, root.name)
+        root = root.parent
+    return root, ".".join(parts)
 
 
 def _load_module(target: str) -> ModuleType:
@@ -20,15 +35,22 @@ def _load_module(target: str) -> ModuleType:
     if target.endswith(".py") or path.exists():
         if not path.is_file():
             raise ConfigError(f"no such file: {target}")
-        # The file's folder goes on sys.path and the module keeps its plain name, so task
-        # refs ('etl:extract') import the same way in a Lambda bundle.
-        folder = str(path.resolve().parent)
+        # The root folder goes on sys.path and the module keeps the name it has there, so
+        # task refs ('etl:extract', 'pkg.flows:extract') import the same way in a Lambda bundle.
+        root, name = module_name_for(path)
+        folder = str(root)
         if folder not in sys.path:
             sys.path.insert(0, folder)
-        name = path.stem
         existing = sys.modules.get(name)
         if existing is not None and Path(getattr(existing, "__file__", "") or "").resolve() == path.resolve():
             return existing
+        if "." in name:  # a package's module: import its packages first, as `import pkg.mod` does
+            try:
+                return importlib.import_module(name)
+            except ModuleNotFoundError as exc:
+                if exc.name is None or not name.startswith(exc.name):
+                    raise
+                raise ConfigError(f"cannot import {target} as {name}: {exc}") from exc
         spec = importlib.util.spec_from_file_location(name, path)
         if spec is None or spec.loader is None:
             raise ConfigError(f"cannot import {target}")

@@ -349,13 +349,18 @@ def bind_value(
             return ir.ListBinding(items=tuple(i for i in items if i is not None))
         if isinstance(value, dict) and container.kind == "dict":
             entries: dict[str, ir.Binding] = {}
+            key_type = container.args[0]
             for key, v in value.items():
-                if not isinstance(key, str):
-                    trace.problem(f"{label} keys must be str, got {type(key).__name__} {key!r}", location)
+                try:
+                    text = values.key_text(key, key_type)  # JSON object keys are text
+                except values.ValueTypeError:
+                    trace.problem(
+                        f"{label} keys must be {key_type.render()}, got {type(key).__name__} {key!r}", location
+                    )
                     continue
                 entry = bind_value(trace, v, container.args[1], f"{label} entry {key!r}", location)
                 if entry is not None:
-                    entries[key] = entry
+                    entries[text] = entry
             return ir.DictBinding(entries=entries)
         shape = "a dict" if isinstance(value, dict) else "a list"
         trace.problem(f"{label} expects {t.render()}, got {shape}", location)

@@ -90,9 +90,11 @@ def _exception_location(exc: BaseException) -> ir.SourceLocation:
 
 
 def _bind_outputs(
-    trace: Trace, result: object, interface: Interface, where: ir.SourceLocation
+    trace: Trace, result: object, interface: Interface, where: ir.SourceLocation, *, annotated: bool
 ) -> dict[str, ir.Binding]:
     """Bindings for what a body returned: promises, constants, or lists / dicts holding promises."""
+    if interface.output_style == "none" and not annotated:
+        return {}  # no return annotation: no outputs, whatever the body returns (flytekit's rule)
     if interface.output_style == "none" and result is not None and not isinstance(result, VoidPromise):
         trace.problem(f"workflow '{trace.workflow}' returns a value but is annotated '-> None'", where)
         return {}
@@ -148,7 +150,8 @@ def _trace_workflow(
             trace.problem(f"workflow '{name}' body raised {type(exc).__name__}: {exc}", where)
             result = None
     if not trace.problems:
-        output_bindings = _bind_outputs(trace, result, interface, returns_at)
+        annotated = "return" in getattr(fn, "__annotations__", {})
+        output_bindings = _bind_outputs(trace, result, interface, returns_at, annotated=annotated)
     if trace.problems:
         raise DefinitionError(trace.problems)
     return WorkflowDef(

@@ -65,7 +65,8 @@ TypeKind = Literal[
 class TypeRef(_Model):
     """A serialisable reference to a supported Python type.
 
-    ``list`` has one arg (the item type), ``dict`` two (``str`` and the value type),
+    ``list`` has one arg (the item type), ``dict`` two (the key type: str, int, float, bool or an
+    enum, and the value type),
     ``optional`` one; ``dataclass``, ``pydantic`` and ``enum`` carry the class import path in ``ref``.
     """
 
@@ -216,7 +217,7 @@ class ListBinding(_Model):
 
 
 class DictBinding(_Model):
-    """A ``dict[str, T]`` built in the workflow body from promises and constants."""
+    """A dict built in the workflow body from promises and constants, keyed by its keys' JSON text."""
 
     kind: Literal["dict"] = "dict"
     entries: dict[str, Binding]

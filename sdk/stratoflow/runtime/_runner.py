@@ -64,9 +64,11 @@ def resolve_binding(ctx: NodeContext, binding: ir.Binding, t: ir.TypeRef) -> Lit
     if isinstance(binding, ir.LiteralBinding):
         return literal_from_constant(binding.value, t, ctx.blobs)
     if isinstance(binding, ir.DictBinding):
-        value_type = t.args[1]
+        key_type, value_type = t.args
         entries = {
-            key: values.decode(resolve_binding(ctx, entry, value_type), value_type, ctx.blobs)
+            values.key_from_text(key, key_type): values.decode(
+                resolve_binding(ctx, entry, value_type), value_type, ctx.blobs
+            )
             for key, entry in binding.entries.items()
         }
         return values.encode(entries, t, ctx.blobs)
@@ -114,6 +116,9 @@ def encode_outputs(
     returned: tuple[object, ...]
     if task.output_style == "single":
         returned = (result,)
+    elif task.output_style == "namedtuple" and len(task.outputs) == 1:
+        # Flyte's rule for a one-field NamedTuple: a tuple gives its item, anything else is the value.
+        returned = (result[0] if isinstance(result, tuple) and len(result) == 1 else result,)
     elif isinstance(result, tuple) and len(result) == len(task.outputs):
         returned = tuple(result)
     else:

@@ -11,6 +11,8 @@ from stratoflow.values._codec import (
     coerce_input,
     decode,
     encode,
+    key_from_text,
+    key_text,
     sha256_hex,
 )
 from stratoflow.values._files import Directory, File, hash_directory, hash_file, materialise_files
@@ -37,6 +39,8 @@ __all__ = [
     "hash_directory",
     "hash_file",
     "is_assignable",
+    "key_from_text",
+    "key_text",
     "literal_problem",
     "materialise_files",
     "resolve_class",

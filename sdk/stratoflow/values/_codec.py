@@ -39,6 +39,8 @@ __all__ = [
     "coerce_input",
     "decode",
     "encode",
+    "key_from_text",
+    "key_text",
     "sha256_hex",
 ]
 
@@ -140,7 +142,7 @@ def coerce_input(value: object, t: ir.TypeRef) -> Any:
     if t.kind == "list" and isinstance(value, list):
         return [coerce_input(item, t.args[0]) for item in value]
     if t.kind == "dict" and isinstance(value, dict):
-        return {k: coerce_input(v, t.args[1]) for k, v in value.items()}
+        return {_coerce_key(k, t.args[0]): coerce_input(v, t.args[1]) for k, v in value.items()}
     if t.kind == "bytes" and isinstance(value, str):
         return value.encode()
     if t.kind in _moretypes.KINDS:
@@ -152,6 +154,53 @@ def coerce_input(value: object, t: ir.TypeRef) -> Any:
             raise ValueTypeError(t, value) from exc
     check_value(value, t)
     return value
+
+
+def key_text(key: object, t: ir.TypeRef) -> str:
+    """A dict key of type ``t`` as the text of its JSON object key: ``1`` -> "1", ``True`` -> "true".
+
+    A str (or str-valued Enum) key is its own text; any other key is its JSON, so reading it
+    back (:func:`key_from_text`) gives the same key and equal dicts have one canonical JSON.
+    """
+    json_value = _to_json(key, t, None, "")
+    return json_value if isinstance(json_value, str) else json.dumps(json_value)
+
+
+def key_from_text(text: str, t: ir.TypeRef) -> Any:
+    """The dict key of type ``t`` whose JSON object key is ``text`` (raises ValueError if none)."""
+    if t.kind == "str":
+        return text
+    if t.kind == "enum":
+        cls = resolve_class(t.ref or "")
+        str_valued = isinstance(next(iter(cls)).value, str)
+        return cls(text if str_valued else json.loads(text))
+    return _from_json(json.loads(text), t, None)
+
+
+def _coerce_key(key: object, t: ir.TypeRef) -> object:
+    """A key from JSON input (always text) as a key of type ``t``; left as given if it is not one."""
+    if t.kind == "enum" and not isinstance(key, str):
+        return _moretypes.coerce(key, t)
+    if not isinstance(key, str) or t.kind == "str":
+        return key
+    try:
+        return key_from_text(key.lower() if t.kind == "bool" else key, t)
+    except (ValueError, TypeError):
+        return _moretypes.coerce(key, t) if t.kind == "enum" else key
+
+
+def _dict_to_json(
+    value: dict[Any, Any], t: ir.TypeRef, store: BlobStore | None, path: str
+) -> dict[str, JsonValue]:
+    key_type, value_type = t.args
+    encoded: dict[str, JsonValue] = {}
+    for k, v in value.items():
+        try:
+            text = key_text(k, key_type)
+        except ValueTypeError as exc:
+            raise ValueTypeError(t, value, path) from exc
+        encoded[text] = _to_json(v, value_type, store, f"{path}[{k!r}]")
+    return encoded
 
 
 _SCALARS: dict[str, Any] = {
@@ -179,8 +228,8 @@ def _to_json(value: object, t: ir.TypeRef, store: BlobStore | None, path: str) -
         return None if value is None else _to_json(value, t.args[0], store, path)
     elif kind == "list" and isinstance(value, list | tuple):
         return [_to_json(item, t.args[0], store, f"{path}[{i}]") for i, item in enumerate(value)]
-    elif kind == "dict" and isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {k: _to_json(v, t.args[1], store, f"{path}[{k!r}]") for k, v in value.items()}
+    elif kind == "dict" and isinstance(value, dict):
+        return _dict_to_json(value, t, store, path)
     elif kind == "dataclass" and isinstance(value, _dataclass_fields(t.ref or "")[0]):
         fields = _dataclass_fields(t.ref or "")[1]
         return {name: _to_json(getattr(value, name), ft, store, f"{path}.{name}") for name, ft in fields}
@@ -279,7 +328,8 @@ def _from_json(value: Any, t: ir.TypeRef, store: BlobStore | None) -> Any:  # no
     if kind == "list":
         return [_from_json(item, t.args[0], store) for item in value]
     if kind == "dict":
-        return {k: _from_json(v, t.args[1], store) for k, v in value.items()}
+        key_type, value_type = t.args
+        return {key_from_text(k, key_type): _from_json(v, value_type, store) for k, v in value.items()}
     if kind == "optional":
         return _from_json(value, t.args[0], store)
     if kind == "dataclass":

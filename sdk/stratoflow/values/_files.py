@@ -63,6 +63,23 @@ def hash_directory(path: str | os.PathLike[str]) -> tuple[str, list[tuple[str, s
     return digest.hexdigest(), manifest
 
 
+def _format_name(spec: object) -> str:
+    """``File["csv"]``, ``File[TypeVar("csv")]`` or ``File[Annotated[str, FileExt("csv")]]`` -> "csv"."""
+    if isinstance(spec, str):
+        return spec
+    for meta in getattr(spec, "__metadata__", ()):
+        extension = getattr(meta, "extension", None)
+        if isinstance(extension, str):
+            return extension
+    return str(getattr(spec, "__name__", spec))
+
+
+@functools.cache
+def _formatted(cls: type, name: str) -> type:
+    # One class per (kind, format), so File["csv"] is File["csv"]; no __dict__, like its base.
+    return type(f"{cls.__name__}[{name}]", (cls,), {"__slots__": (), "extension": name, "__module__": cls.__module__})
+
+
 class File:
     """A file passed between tasks, by local path or by URI (``s3://bucket/key``).
 
@@ -77,6 +94,14 @@ class File:
     """
 
     __slots__ = ("_local", "_name", "_sha256", "_size", "_store", "uri")
+    # Flyte's format-typed files (``FlyteFile[TypeVar("csv")]``): a subclass naming the format,
+    # carried and hashed like any File (the format is a label; contents are not checked).
+    extension: str = ""
+
+    def __class_getitem__(cls, spec: object) -> type[File]:
+        """``File["csv"]``: a File subclass labelled with a format, as Flyte's ``FlyteFile[...]``."""
+        made: type[File] = _formatted(cls, _format_name(spec))
+        return made
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         text = os.fspath(path)
@@ -141,6 +166,12 @@ class Directory:
     """A directory passed between tasks (Flyte's FlyteDirectory), hashed by its tree of contents."""
 
     __slots__ = ("_local", "_name", "_sha256", "_store", "uri")
+    extension: str = ""  # Flyte's format-typed directories (``FlyteDirectory[TypeVar("tensorboard")]``)
+
+    def __class_getitem__(cls, spec: object) -> type[Directory]:
+        """``Directory["tensorboard"]``: a Directory subclass labelled with a format, as in Flyte."""
+        made: type[Directory] = _formatted(cls, _format_name(spec))
+        return made
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         text = os.fspath(path)

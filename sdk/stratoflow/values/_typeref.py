@@ -42,9 +42,19 @@ def _scalar(kind: str) -> ir.TypeRef:
 
 
 SUPPORTED = (
-    "int, float, str, bool, None, bytes, list[T], dict[str, T], Optional[T], "
+    "int, float, str, bool, None, bytes, list[T], dict[K, T], Optional[T], "
     "dataclasses, pydantic models, File, Directory, datetime, date, timedelta, Decimal, Enum"
 )
+
+
+KEY_TYPES = "str, int, float, bool or an Enum"
+
+
+def _is_key_type(annotation: Any) -> bool:
+    """Keys JSON objects can carry as text and read back exactly (a key's JSON form is its text)."""
+    return annotation in (str, int, float, bool) or (
+        isinstance(annotation, type) and issubclass(annotation, enum.Enum)
+    )
 
 
 class UnsupportedTypeError(TypeError):
@@ -64,6 +74,8 @@ def typeref_of(annotation: Any) -> ir.TypeRef:  # noqa: C901 - a branch per kind
     """Map a Python annotation to a TypeRef, or raise UnsupportedTypeError saying why."""
     if annotation in _SCALARS:
         return _scalar(_SCALARS[annotation])
+    if isinstance(annotation, type) and issubclass(annotation, File | Directory):  # File["csv"]
+        return _scalar("file" if issubclass(annotation, File) else "directory")
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is typing.Annotated:  # Annotated[T, ...] is T (the metadata is for other tools)
@@ -73,9 +85,10 @@ def typeref_of(annotation: Any) -> ir.TypeRef:  # noqa: C901 - a branch per kind
             raise UnsupportedTypeError("bare 'list' needs an item type, e.g. list[int]")
         return ir.TypeRef(kind="list", args=(typeref_of(args[0]),))
     if origin is dict:
-        if len(args) != 2 or args[0] is not str:
-            raise UnsupportedTypeError("dict keys must be str, e.g. dict[str, float]")
-        return ir.TypeRef(kind="dict", args=(_scalar("str"), typeref_of(args[1])))
+        key = typeref_of(args[0]) if len(args) == 2 and _is_key_type(args[0]) else None
+        if key is None:
+            raise UnsupportedTypeError(f"dict keys must be {KEY_TYPES}, e.g. dict[str, float]")
+        return ir.TypeRef(kind="dict", args=(key, typeref_of(args[1])))
     if origin in (Union, types.UnionType):
         others = [a for a in args if a is not type(None)]
         if len(others) == 1 and len(args) == 2:

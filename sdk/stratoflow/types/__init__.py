@@ -1,0 +1,1 @@
+"""Flyte's type modules under their flytekit paths: ``stratoflow.types.file``, ``stratoflow.types.directory``."""

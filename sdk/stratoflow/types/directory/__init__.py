@@ -1,0 +1,18 @@
+"""``flytekit.types.directory`` under stratoflow: ``FlyteDirectory`` is :class:`stratoflow.Directory`.
+
+Example:
+    >>> from stratoflow.types.directory import FlyteDirectory, TensorboardLogs
+    >>> TensorboardLogs.extension, issubclass(TensorboardLogs, FlyteDirectory)
+    ('tensorboard', True)
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from stratoflow.values import Directory as FlyteDirectory
+
+__all__ = ["FlyteDirectory", "TFRecordsDirectory", "TensorboardLogs"]
+
+TensorboardLogs = FlyteDirectory[TypeVar("tensorboard")]
+TFRecordsDirectory = FlyteDirectory[TypeVar("tfrecords_dir")]
