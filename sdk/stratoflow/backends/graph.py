@@ -21,6 +21,8 @@ def _sources(binding: ir.Binding) -> list[str]:
         return [source for item in binding.items for source in _sources(item)]
     if isinstance(binding, ir.DictBinding):
         return [source for entry in binding.entries.values() for source in _sources(entry)]
+    if isinstance(binding, ir.ElementBinding):
+        return _sources(binding.of)
     return []
 
 

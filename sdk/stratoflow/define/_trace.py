@@ -171,6 +171,11 @@ class Promise:
     def type(self) -> ir.TypeRef:
         return self._type
 
+    @property
+    def what(self) -> str:
+        """What it is the promise of, for messages (``output 'o0' of node 'split'``)."""
+        return self._what
+
     def __repr__(self) -> str:
         return f"Promise({self._what}: {self._type.render()})"
 
@@ -211,8 +216,13 @@ class Promise:
         return ""
 
     def __getitem__(self, key: object) -> Promise:
-        self._misuse("indexing")
-        return self
+        """``out[0]`` of a list, ``out["k"]`` of a dict: a promise of that item (Flyte's form)."""
+        if self._type.kind not in ("list", "dict"):
+            self._misuse("indexing")
+            return self
+        from stratoflow.define._element import index_promise  # noqa: PLC0415 - it imports this module
+
+        return index_promise(self._trace, self, key, caller_location())
 
     def _arith(self, *_: object) -> Promise:
         self._misuse("arithmetic or comparison")
@@ -319,6 +329,8 @@ def _describe(binding: ir.Binding) -> str:
         return f"output '{binding.output}' of node '{binding.node}'"
     if isinstance(binding, ir.InputBinding):
         return f"workflow input '{binding.name}'"
+    if isinstance(binding, ir.ElementBinding):
+        return f"item {binding.key!r} of {_describe(binding.of)}"
     return "value"
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "Comparison",
     "Condition",
     "DictBinding",
+    "ElementBinding",
     "ImageRef",
     "InputBinding",
     "JsonValue",
@@ -223,8 +224,23 @@ class DictBinding(_Model):
     entries: dict[str, Binding]
 
 
+class ElementBinding(_Model):
+    """One item of a list or dict value (Flyte's ``out[0]``, ``out["k"]`` in a workflow body).
+
+    ``of`` is the container, ``type`` its type; ``key`` is a list index, or a dict key's JSON
+    text (as the codec writes dict keys). Only specs that index a promise hold one, so other
+    specs keep their bytes.
+    """
+
+    kind: Literal["element"] = "element"
+    of: Binding
+    type: TypeRef
+    key: int | str
+
+
 Binding = Annotated[
-    PromiseBinding | InputBinding | LiteralBinding | ListBinding | DictBinding, Field(discriminator="kind")
+    PromiseBinding | InputBinding | LiteralBinding | ListBinding | DictBinding | ElementBinding,
+    Field(discriminator="kind"),
 ]
 
 
@@ -441,6 +457,8 @@ def _upstream(bindings: object) -> list[str]:
             stack[0:0] = list(binding.items)
         elif isinstance(binding, DictBinding):
             stack[0:0] = list(binding.entries.values())
+        elif isinstance(binding, ElementBinding):
+            stack.insert(0, binding.of)
     return list(seen)
 
 

@@ -62,6 +62,8 @@ class _Scope:
             return ir.ListBinding(items=tuple(self.remap(item) for item in binding.items))
         if isinstance(binding, ir.DictBinding):
             return ir.DictBinding(entries={k: self.remap(v) for k, v in binding.entries.items()})
+        if isinstance(binding, ir.ElementBinding):
+            return binding.model_copy(update={"of": self.remap(binding.of)})
         return binding
 
     def remap_condition(self, condition: ir.Comparison | ir.BoolOp) -> ir.Comparison | ir.BoolOp:

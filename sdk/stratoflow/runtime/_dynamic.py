@@ -228,6 +228,8 @@ def _remap(binding: ir.Binding, prefix: str) -> ir.Binding:
         return ir.ListBinding(items=tuple(_remap(item, prefix) for item in binding.items))
     if isinstance(binding, ir.DictBinding):
         return ir.DictBinding(entries={k: _remap(v, prefix) for k, v in binding.entries.items()})
+    if isinstance(binding, ir.ElementBinding):
+        return binding.model_copy(update={"of": _remap(binding.of, prefix)})
     return binding
 
 

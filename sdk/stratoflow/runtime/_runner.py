@@ -63,6 +63,8 @@ def resolve_binding(ctx: NodeContext, binding: ir.Binding, t: ir.TypeRef) -> Lit
         return ctx.outputs.read_inputs()[binding.name]
     if isinstance(binding, ir.LiteralBinding):
         return literal_from_constant(binding.value, t, ctx.blobs)
+    if isinstance(binding, ir.ElementBinding):
+        return _element(ctx, binding)
     if isinstance(binding, ir.DictBinding):
         key_type, value_type = t.args
         entries = {
@@ -79,10 +81,45 @@ def resolve_binding(ctx: NodeContext, binding: ir.Binding, t: ir.TypeRef) -> Lit
     return values.encode(items, t, ctx.blobs)
 
 
+class MissingElementError(TaskFailedError):
+    """An indexed promise (``out[3]``, ``out["k"]``) whose container has no such item at run time.
+
+    A TaskFailedError, so every path that resolves bindings (conditions too) fails the node
+    the usual way; node inputs and workflow outputs re-raise it naming what read the item.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, node="", error_type="MissingElementError")
+
+
+def _element(ctx: NodeContext, binding: ir.ElementBinding) -> LiteralRef:
+    """Item ``binding.key`` of the container, encoded as the container's item type."""
+    container_type = binding.type
+    container = values.decode(resolve_binding(ctx, binding.of, container_type), container_type, ctx.blobs)
+    if container_type.kind == "list":
+        item_type, key = container_type.args[0], binding.key
+    else:
+        item_type, key = container_type.args[1], values.key_from_text(str(binding.key), container_type.args[0])
+    try:
+        item = container[key]
+    except (IndexError, KeyError, TypeError) as exc:
+        what = f"{len(container)} items" if container_type.kind == "list" else f"keys {sorted(map(str, container))}"
+        raise MissingElementError(f"no item {key!r} in the {container_type.render()} ({what})") from exc
+    return values.encode(item, item_type, ctx.blobs)
+
+
 def workflow_outputs(ctx: NodeContext) -> dict[str, LiteralRef]:
     """The finished workflow's outputs, read through its output bindings."""
     spec = ctx.spec
-    return {v.name: resolve_binding(ctx, spec.output_bindings[v.name], v.type) for v in spec.outputs}
+    resolved: dict[str, LiteralRef] = {}
+    for v in spec.outputs:
+        try:
+            resolved[v.name] = resolve_binding(ctx, spec.output_bindings[v.name], v.type)
+        except MissingElementError as exc:
+            raise TaskFailedError(
+                f"workflow '{spec.name}' output '{v.name}': {exc}", node="", error_type="MissingElementError"
+            ) from exc
+    return resolved
 
 
 def node_inputs(ctx: NodeContext, node: ir.TaskNode | ir.MapNode, task: ir.TaskSpec) -> dict[str, LiteralRef]:
@@ -99,6 +136,10 @@ def node_inputs(ctx: NodeContext, node: ir.TaskNode | ir.MapNode, task: ir.TaskS
                 resolved[variable.name] = literal_from_constant(variable.default, t, ctx.blobs)
         except IntegrityError as exc:
             raise _bad_input(exc, node.id, variable.name) from exc
+        except MissingElementError as exc:
+            raise TaskFailedError(
+                f"node '{node.id}' input '{variable.name}': {exc}", node=node.id, error_type="MissingElementError"
+            ) from exc
     return resolved
 
 
