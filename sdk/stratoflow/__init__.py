@@ -20,6 +20,7 @@ from stratoflow import errors
 from stratoflow.define import (
     ActorEnvironment,
     ImageSpec,
+    ImperativeWorkflow,
     Resources,
     S3Trigger,
     WorkflowDef,
@@ -43,7 +44,10 @@ from stratoflow.errors import (
 )
 from stratoflow.values import Directory, File
 
-# Flyte's names for them (also under flytekit's paths, stratoflow.types.file / .directory).
+# Flyte's names, so Flyte code ports by changing its imports: flytekit's `Workflow` is the
+# imperative builder; FlyteFile / FlyteDirectory are File / Directory (also under flytekit's
+# paths, stratoflow.types.file and stratoflow.types.directory).
+Workflow = ImperativeWorkflow
 FlyteFile = File
 FlyteDirectory = Directory
 
@@ -66,6 +70,7 @@ __all__ = [
     "S3Trigger",
     "SdkError",
     "TaskFailedError",
+    "Workflow",
     "WorkflowDef",
     "actor_cache",
     "conditional",

@@ -23,6 +23,7 @@ EXPECTED_ALL = [
     "S3Trigger",
     "SdkError",
     "TaskFailedError",
+    "Workflow",
     "WorkflowDef",
     "actor_cache",
     "conditional",

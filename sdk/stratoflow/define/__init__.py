@@ -4,6 +4,7 @@ from stratoflow.define._actors import ActorEnvironment, actor_cache
 from stratoflow.define._condition import ConditionalSection, conditional
 from stratoflow.define._dynamic import dynamic, trace_dynamic
 from stratoflow.define._images import ImageSpec
+from stratoflow.define._imperative import ImperativeWorkflow
 from stratoflow.define._interface import Interface, kwtypes
 from stratoflow.define._load import load_workflow, load_workflows, module_name_for
 from stratoflow.define._map import MapTaskDef, map_task
@@ -31,6 +32,7 @@ __all__ = [
     "Call",
     "ConditionalSection",
     "ImageSpec",
+    "ImperativeWorkflow",
     "Interface",
     "MapCall",
     "MapOptions",

@@ -1,4 +1,4 @@
-"""Indexing a promise in a workflow body: ``out[0]`` of a list, ``out["k"]`` of a dict (Flyte's form).
+"""Items of a promise in a workflow body, as Flyte has them: ``out[0]``, ``out["k"]``, ``out.field``.
 
 The item is an :class:`~stratoflow.ir.ElementBinding`, resolved when the reading node runs;
 an index or key that cannot fit the container's type is a definition problem at its line.
@@ -6,10 +6,13 @@ an index or key that cannot fit the container's type is a definition problem at 
 
 from __future__ import annotations
 
+import dataclasses
+import typing
+
 from stratoflow import ir, values
 from stratoflow.define._trace import Promise, Trace
 
-__all__ = ["index_promise"]
+__all__ = ["attribute_promise", "index_promise"]
 
 
 def index_promise(trace: Trace, promise: Promise, key: object, location: ir.SourceLocation) -> Promise:
@@ -30,7 +33,7 @@ def index_promise(trace: Trace, promise: Promise, key: object, location: ir.Sour
                 location,
             )
             return promise
-        binding = ir.ElementBinding(of=promise.binding, type=t, key=key)
+        binding = ir.ElementBinding(of=promise.binding, type=t, key=key, item_type=t.args[0])
         return Promise(trace, binding, t.args[0], f"{promise.what}[{key!r}]")
     try:
         text = values.key_text(key, t.args[0])  # dict keys are stored as their JSON text
@@ -40,5 +43,29 @@ def index_promise(trace: Trace, promise: Promise, key: object, location: ir.Sour
             location,
         )
         return promise
-    binding = ir.ElementBinding(of=promise.binding, type=t, key=text)
+    binding = ir.ElementBinding(of=promise.binding, type=t, key=text, item_type=t.args[1])
     return Promise(trace, binding, t.args[1], f"{promise.what}[{key!r}]")
+
+
+def _field_hints(t: ir.TypeRef) -> dict[str, object]:
+    cls = values.resolve_class(t.ref or "")
+    if t.kind == "dataclass":
+        hints = typing.get_type_hints(cls)
+        return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+    return {name: info.annotation for name, info in cls.model_fields.items()}
+
+
+def attribute_promise(trace: Trace, promise: Promise, name: str, location: ir.SourceLocation) -> Promise:
+    """A promise of field ``name`` of a dataclass or pydantic ``promise`` (Flyte's ``out.field``)."""
+    t = promise.type
+    fields = _field_hints(t)
+    if name not in fields:
+        trace.problem(
+            f"{promise.what} in workflow '{trace.workflow}' is a {t.render()}, which has no field '{name}'",
+            location,
+            hint=f"its fields are: {', '.join(fields) or 'none'}",
+        )
+        return promise
+    item_type = values.typeref_of(fields[name])  # checked when the class was first used as a type
+    binding = ir.ElementBinding(of=promise.binding, type=t, key=name, item_type=item_type)
+    return Promise(trace, binding, item_type, f"{promise.what}.{name}")

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Any, Literal
 
 from stratoflow import ir, values
 from stratoflow.define._condition import BranchCall, Expr, compare
@@ -282,7 +282,13 @@ class Promise:
             return
         self._misuse("attribute assignment")
 
-    def __getattr__(self, name: str) -> NoReturn:
+    def __getattr__(self, name: str) -> Promise:
+        # A field of a dataclass or pydantic output (Flyte's attribute access); private names
+        # (and this object's own slots, looked up before they are set) are never fields.
+        if not name.startswith("_") and self._type.kind in ("dataclass", "pydantic"):
+            from stratoflow.define._element import attribute_promise  # noqa: PLC0415 - it imports this module
+
+            return attribute_promise(self._trace, self, name, caller_location())
         raise AttributeError(
             f"{self._what} is a promise; its attribute {name!r} does not exist until the workflow runs"
         )

@@ -225,10 +225,11 @@ class DictBinding(_Model):
 
 
 class ElementBinding(_Model):
-    """One item of a list or dict value (Flyte's ``out[0]``, ``out["k"]`` in a workflow body).
+    """One item of a value: Flyte's ``out[0]``, ``out["k"]``, ``out.field`` in a workflow body.
 
-    ``of`` is the container, ``type`` its type; ``key`` is a list index, or a dict key's JSON
-    text (as the codec writes dict keys). Only specs that index a promise hold one, so other
+    ``of`` is the container and ``type`` its type (a list, dict, dataclass or pydantic model);
+    ``key`` is a list index, a dict key's JSON text (as the codec writes dict keys) or a field
+    name; ``item_type`` is the item's type. Only specs that index a promise hold one, so other
     specs keep their bytes.
     """
 
@@ -236,6 +237,7 @@ class ElementBinding(_Model):
     of: Binding
     type: TypeRef
     key: int | str
+    item_type: TypeRef
 
 
 Binding = Annotated[

@@ -93,19 +93,21 @@ class MissingElementError(TaskFailedError):
 
 
 def _element(ctx: NodeContext, binding: ir.ElementBinding) -> LiteralRef:
-    """Item ``binding.key`` of the container, encoded as the container's item type."""
+    """Item ``binding.key`` of the container (an index, a dict key, a field), as its item type."""
     container_type = binding.type
     container = values.decode(resolve_binding(ctx, binding.of, container_type), container_type, ctx.blobs)
-    if container_type.kind == "list":
-        item_type, key = container_type.args[0], binding.key
-    else:
-        item_type, key = container_type.args[1], values.key_from_text(str(binding.key), container_type.args[0])
+    key: object = binding.key
     try:
-        item = container[key]
-    except (IndexError, KeyError, TypeError) as exc:
-        what = f"{len(container)} items" if container_type.kind == "list" else f"keys {sorted(map(str, container))}"
-        raise MissingElementError(f"no item {key!r} in the {container_type.render()} ({what})") from exc
-    return values.encode(item, item_type, ctx.blobs)
+        if container_type.kind in ("dataclass", "pydantic"):
+            item = getattr(container, str(key))
+        else:
+            if container_type.kind == "dict":
+                key = values.key_from_text(str(key), container_type.args[0])
+            item = container[key]
+    except (IndexError, KeyError, TypeError, AttributeError) as exc:
+        size = f"{len(container)} items" if isinstance(container, list) else "no such item"
+        raise MissingElementError(f"no item {key!r} in the {container_type.render()} ({size})") from exc
+    return values.encode(item, binding.item_type, ctx.blobs)
 
 
 def workflow_outputs(ctx: NodeContext) -> dict[str, LiteralRef]:
