@@ -61,8 +61,15 @@ class UnsupportedTypeError(TypeError):
     """An annotation stratoflow cannot carry between tasks (message says which and why)."""
 
 
+# Classes seen in annotations, by ref: a module being defined (or loaded from a file under a
+# name that does not import) still resolves its own classes, as the task registry does for tasks.
+_DEFINED: dict[str, Any] = {}
+
+
 def _class_ref(cls: type) -> str:
-    return f"{cls.__module__}:{cls.__qualname__}"
+    ref = f"{cls.__module__}:{cls.__qualname__}"
+    _DEFINED[ref] = cls  # the latest definition wins, as a re-imported module's would
+    return ref
 
 
 def _is_pydantic_model(annotation: Any) -> bool:
@@ -113,9 +120,14 @@ def typeref_of(annotation: Any) -> ir.TypeRef:  # noqa: C901 - a branch per kind
     raise UnsupportedTypeError(f"type '{name}' is not supported (supported: {SUPPORTED})")
 
 
-@cache
 def resolve_class(ref: str) -> Any:
-    """Import ``module:qualname`` and return the object."""
+    """The object ``module:qualname`` names: a class already seen in an annotation, or imported."""
+    found = _DEFINED.get(ref)
+    return found if found is not None else _import_ref(ref)
+
+
+@cache
+def _import_ref(ref: str) -> Any:
     module_name, _, qualname = ref.partition(":")
     obj: Any = importlib.import_module(module_name)
     for part in qualname.split("."):

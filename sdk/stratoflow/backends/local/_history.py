@@ -44,6 +44,15 @@ class RunRecord:
     skipped: tuple[str, ...] = ()  # nodes in cases a conditional did not take
 
 
+def _text_keys(value: Any) -> Any:
+    """``value`` with every dict key as text (an Enum by its value): JSON keys are strings only."""
+    if isinstance(value, dict):
+        return {str(getattr(k, "value", k)): _text_keys(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_text_keys(v) for v in value]
+    return value
+
+
 class RunHistory:
     """Local runs in one SQLite file (WAL: safe with concurrent runs)."""
 
@@ -94,7 +103,7 @@ class RunHistory:
                 (
                     status,
                     time.time(),
-                    None if outputs is None else json.dumps(outputs, default=str),
+                    None if outputs is None else json.dumps(_text_keys(outputs), default=str),
                     error,
                     json.dumps(list(skipped)) if skipped else None,
                     run_id,

@@ -1,0 +1,1 @@
+"""Flyte compatibility: Flyte's own documented workflows, with nothing changed but their imports."""
