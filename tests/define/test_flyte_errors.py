@@ -133,7 +133,9 @@ def wf() -> str:
 def wf() -> dict[int, str]:
     return {"one": fruits()[0]}
 """,
-        ((26, "output 'o0' of workflow 'wf' keys must be int, got str 'one'", None),),  # the return annotation
+        (
+            (26, "output 'o0' of workflow 'wf' keys must be int, got str 'one'", None),
+        ),  # the return annotation
     ),
     # --- the imperative builder: the call that made the mistake raises ---------------------------
     Case(

@@ -54,7 +54,9 @@ def test_a_recoverable_exception_is_retried_on_aws_as_locally(sandbox: Sandbox, 
     spec = lower(flyte_style.flaky_wf)
     local_attempts, aws_attempts = tmp_path / "local", tmp_path / "aws"
     local = run_local(
-        spec, {"attempts_file": str(local_attempts)}, RunOptions(home=tmp_path, progress=False, retry_base_seconds=0.01)
+        spec,
+        {"attempts_file": str(local_attempts)},
+        RunOptions(home=tmp_path, progress=False, retry_base_seconds=0.01),
     ).outputs
     emulated = sandbox.run(spec, {"attempts_file": str(aws_attempts)}).outputs()
     assert local == emulated == {"o0": 3}

@@ -109,7 +109,9 @@ def test_relative_imports_from_another_folder_in_a_fresh_process(
 # --- flytesnacks data types and IO --------------------------------------------------------------
 
 
-def test_attribute_access_indexes_lists_dicts_and_dataclass_fields(capsys: pytest.CaptureFixture[str]) -> None:
+def test_attribute_access_indexes_lists_dicts_and_dataclass_fields(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     capsys.readouterr()
     for wf in (
         attribute_access.list_wf,

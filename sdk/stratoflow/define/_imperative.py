@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from stratoflow import ir, values
-from stratoflow.define._interface import Interface
+from stratoflow.define._interface import Interface, OutputStyle
 from stratoflow.define._location import PACKAGE_DIR, caller_location
 from stratoflow.define._nodes import NodeHandle, create_node
 from stratoflow.define._trace import Promise, Trace, bind_value
@@ -56,7 +56,7 @@ class ImperativeWorkflow(WorkflowDef[..., Any]):
 
     def _refresh(self) -> None:
         outputs = tuple(self._output_vars)
-        style = "none" if not outputs else "single" if len(outputs) == 1 else "tuple"
+        style: OutputStyle = "none" if not outputs else "single" if len(outputs) == 1 else "tuple"
         self.interface = Interface(tuple(self._input_vars), outputs, style)
         self.calls = tuple(self._trace.calls)
         problems, self._trace.problems = self._trace.problems, []

@@ -83,11 +83,12 @@ def _outputs(
                 _problem(fn, None, f"{what} returns a tuple of one item; annotate the item itself")
             )
             return (), "none", None
-        annotation = tuple[annotation]
-    if is_namedtuple(annotation):
+        pairs: list[tuple[str, Any]] = [(f"o{i}", arg) for i, arg in enumerate(annotation)]
+        style: OutputStyle = "tuple"
+    elif is_namedtuple(annotation):
         field_hints = typing.get_type_hints(annotation)
         pairs = [(name, field_hints.get(name)) for name in annotation._fields]
-        style: OutputStyle = "namedtuple"
+        style = "namedtuple"
     elif typing.get_origin(annotation) is tuple:
         args = typing.get_args(annotation)
         if not args or args[-1] is Ellipsis:

@@ -373,7 +373,8 @@ def bind_value(
                     text = values.key_text(key, key_type)  # JSON object keys are text
                 except values.ValueTypeError:
                     trace.problem(
-                        f"{label} keys must be {key_type.render()}, got {type(key).__name__} {key!r}", location
+                        f"{label} keys must be {key_type.render()}, got {type(key).__name__} {key!r}",
+                        location,
                     )
                     continue
                 entry = bind_value(trace, v, container.args[1], f"{label} entry {key!r}", location)

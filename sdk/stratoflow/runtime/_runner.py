@@ -140,7 +140,9 @@ def node_inputs(ctx: NodeContext, node: ir.TaskNode | ir.MapNode, task: ir.TaskS
             raise _bad_input(exc, node.id, variable.name) from exc
         except MissingElementError as exc:
             raise TaskFailedError(
-                f"node '{node.id}' input '{variable.name}': {exc}", node=node.id, error_type="MissingElementError"
+                f"node '{node.id}' input '{variable.name}': {exc}",
+                node=node.id,
+                error_type="MissingElementError",
             ) from exc
     return resolved
 

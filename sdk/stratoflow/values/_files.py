@@ -74,10 +74,16 @@ def _format_name(spec: object) -> str:
     return str(getattr(spec, "__name__", spec))
 
 
-@functools.cache
+_FORMATTED: dict[tuple[type, str], type] = {}
+
+
 def _formatted(cls: type, name: str) -> type:
     # One class per (kind, format), so File["csv"] is File["csv"]; no __dict__, like its base.
-    return type(f"{cls.__name__}[{name}]", (cls,), {"__slots__": (), "extension": name, "__module__": cls.__module__})
+    made = _FORMATTED.get((cls, name))
+    if made is None:
+        namespace = {"__slots__": (), "extension": name, "__module__": cls.__module__}
+        made = _FORMATTED.setdefault((cls, name), type(f"{cls.__name__}[{name}]", (cls,), namespace))
+    return made
 
 
 class File:

@@ -14,5 +14,6 @@ from stratoflow.values import Directory as FlyteDirectory
 
 __all__ = ["FlyteDirectory", "TFRecordsDirectory", "TensorboardLogs"]
 
-TensorboardLogs = FlyteDirectory[TypeVar("tensorboard")]
-TFRecordsDirectory = FlyteDirectory[TypeVar("tfrecords_dir")]
+# FlyteDirectory[TypeVar(...)], spelled as a call: Directory is not Generic for mypy.
+TensorboardLogs = FlyteDirectory.__class_getitem__(TypeVar("tensorboard"))
+TFRecordsDirectory = FlyteDirectory.__class_getitem__(TypeVar("tfrecords_dir"))
