@@ -23,8 +23,9 @@ __all__ = ["NodeHandle", "VoidPromise", "create_node", "order_nodes", "override_
 
 
 def _node_of(value: object) -> str | None:
-    if isinstance(value, Promise) and isinstance(value.binding, ir.PromiseBinding):
-        return value.binding.node
+    if isinstance(value, Promise):
+        # Only a call's own output names its node; an item of one (``out[0]``) does not.
+        return value.binding.node if isinstance(value.binding, ir.PromiseBinding) else None
     node = getattr(value, "node_id", None)
     return node if isinstance(node, str) else None
 
