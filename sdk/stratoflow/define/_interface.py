@@ -77,8 +77,10 @@ def _outputs(
     annotation = hints.get("return")
     if annotation is None or annotation is type(None):
         return (), "none", None
+    if annotation == ():  # flytekit reads `-> ()` as no outputs too
+        return (), "none", None
     if isinstance(annotation, tuple):  # Flyte's `-> (int, str)`: a tuple of outputs
-        if len(annotation) < 2:
+        if len(annotation) == 1:  # flytekit refuses it too ("don't use a tuple ... returning one thing")
             problems.append(
                 _problem(fn, None, f"{what} returns a tuple of one item; annotate the item itself")
             )
