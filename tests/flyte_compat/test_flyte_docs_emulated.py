@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from stratoflow.backends.local import RunOptions, run_local
+from stratoflow.errors import TaskFailedError
 from stratoflow.lower import lower
 from stratoflow.testing import Sandbox
 from tests.flyte_compat.flows import flyte_style
@@ -61,3 +62,15 @@ def test_a_recoverable_exception_is_retried_on_aws_as_locally(sandbox: Sandbox, 
     emulated = sandbox.run(spec, {"attempts_file": str(aws_attempts)}).outputs()
     assert local == emulated == {"o0": 3}
     assert local_attempts.read_text() == aws_attempts.read_text() == "3"
+
+
+def test_a_missing_item_fails_the_same_node_with_the_same_words_on_aws(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    spec = lower(flyte_style.sixth_square_wf)
+    with pytest.raises(TaskFailedError) as local:
+        run_local(spec, {"n": 4}, RunOptions(home=tmp_path, progress=False))
+    with pytest.raises(TaskFailedError) as remote:
+        sandbox.run(spec, {"n": 4})
+    assert (remote.value.node, remote.value.error_type) == (local.value.node, local.value.error_type)
+    assert str(remote.value).partition(" FAILED: ")[2].startswith(str(local.value))

@@ -205,3 +205,11 @@ def test_a_recoverable_exception_that_persists_fails_with_flytes_name_and_text(t
 
 def test_kwtypes() -> None:
     assert flyte_style.columns_wf() == ["name", "age"]
+
+
+def test_an_item_missing_at_run_time_fails_the_node_that_reads_it() -> None:
+    assert _run(flyte_style.sixth_square_wf, {"n": 6}) == {"o0": 26}
+    with pytest.raises(TaskFailedError) as info:
+        _run(flyte_style.sixth_square_wf, {"n": 4})
+    assert (info.value.node, info.value.error_type) == ("plus_one", "MissingElementError")
+    assert str(info.value) == "node 'plus_one' input 'x': no item 5 in the dict[int, int] (no such item)"

@@ -159,3 +159,14 @@ def columns_wf() -> typing.List[str]:
 @workflow
 def describe_wf(table: Dict[int, int]) -> str:
     return describe(table=table)
+
+
+# An item that is not there when the workflow runs fails the node that reads it
+@task
+def plus_one(x: int) -> int:
+    return x + 1
+
+
+@workflow
+def sixth_square_wf(n: int = 4) -> int:
+    return plus_one(x=squares(n=n)[5])
