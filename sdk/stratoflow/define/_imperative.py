@@ -8,7 +8,7 @@ it, at the user's line. The workflow is lowered when first run or compiled: fini
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stratoflow import ir, values
 from stratoflow.define._interface import Interface, OutputStyle
@@ -17,6 +17,9 @@ from stratoflow.define._nodes import NodeHandle, create_node
 from stratoflow.define._trace import Promise, Trace, bind_value
 from stratoflow.define._workflow import WorkflowDef
 from stratoflow.errors import DefinitionError
+
+if TYPE_CHECKING:
+    from stratoflow.define._task import TaskDef
 
 __all__ = ["ImperativeWorkflow"]
 
@@ -67,7 +70,7 @@ class ImperativeWorkflow(WorkflowDef[..., Any]):
         self._trace.problem(message, location)
         self._refresh()
 
-    def add_workflow_input(self, input_name: str, python_type: Any) -> Promise:
+    def add_workflow_input(self, input_name: str, python_type: object) -> Promise:
         """Declare input ``input_name`` of type ``python_type``; returns its promise (also ``.inputs[name]``)."""
         location = caller_location()
         if input_name in self.inputs:
@@ -83,7 +86,7 @@ class ImperativeWorkflow(WorkflowDef[..., Any]):
         self._refresh()
         return promise
 
-    def add_entity(self, entity: Any, **kwargs: Any) -> NodeHandle:
+    def add_entity(self, entity: TaskDef[Any, Any] | WorkflowDef[Any, Any], **kwargs: object) -> NodeHandle:
         """Call a task or workflow with ``kwargs`` (promises or constants); returns its node (``.outputs``)."""
         with self._trace:
             node = create_node(entity, **kwargs)
@@ -93,7 +96,7 @@ class ImperativeWorkflow(WorkflowDef[..., Any]):
     add_task = add_entity
     add_subwf = add_entity
 
-    def add_workflow_output(self, output_name: str, p: Any, python_type: Any = None) -> None:
+    def add_workflow_output(self, output_name: str, p: object, python_type: object = None) -> None:
         """Make ``p`` (a promise, or a list / dict of them with ``python_type``) output ``output_name``."""
         location = caller_location()
         if any(v.name == output_name for v in self._output_vars):
@@ -104,7 +107,7 @@ class ImperativeWorkflow(WorkflowDef[..., Any]):
                 location,
             )
         try:
-            t = p.type if python_type is None else values.typeref_of(python_type)
+            t = p.type if isinstance(p, Promise) and python_type is None else values.typeref_of(python_type)
         except values.UnsupportedTypeError as exc:
             self._problem(f"workflow '{self.name}' output '{output_name}': {exc}", location)
             raise  # unreachable: _problem raised

@@ -51,7 +51,7 @@ class Interface:
         return None
 
 
-def kwtypes(**kwargs: Any) -> dict[str, Any]:
+def kwtypes(**kwargs: object) -> dict[str, object]:
     """Names and types, in order (Flyte's ``kwtypes``: column subsets, ``ShellTask`` inputs).
 
     Example:
