@@ -74,7 +74,8 @@ class TaskFunction(Construct):
             )
         if not 1 <= timeout_seconds <= defaults.RUNNER_TIMEOUT_SECONDS:
             problems.append(f"timeout_seconds must be within 1..900, got {timeout_seconds}")
-        missing = [str(path) for path in workflow_modules if not path.is_file()]
+        # A module file, or the top-level package of a module inside a package (bundled whole).
+        missing = [str(path) for path in workflow_modules if not path.exists()]
         if missing:
             problems.append(f"workflow_modules not found: {', '.join(missing)}")
         if not isinstance(dependencies, DependencyBundling):
