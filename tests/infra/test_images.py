@@ -132,7 +132,8 @@ def test_the_task_without_an_image_keeps_the_zip_bundle(
     total = _state(compiled["images_b"].definition, "total")
     assert total["Parameters"]["FunctionName"] == protocol.ref(protocol.Placeholder.TASK_RUNNER_FUNCTION_ARN)
     runner = synth.runner_asset()
-    assert (runner / "image_flows.py").is_file()
+    # image_flows.py is in the tests package, so it is bundled (and imported) as tests.images.image_flows.
+    assert (runner / "tests" / "images" / "image_flows.py").is_file()
     subs = _machine(synth, "images_b")["DefinitionSubstitutions"]
     assert subs["TaskRunnerFunctionArn"]["Fn::GetAtt"][0].startswith("RunnerFunction")
     assert "TaskRunnerFunctionArn" not in _machine(synth, "images_a")["DefinitionSubstitutions"]
@@ -179,7 +180,11 @@ def test_each_staged_dockerfile_installs_exactly_its_packages_plus_the_runtime(s
         (pip,) = [line for line in dockerfile.splitlines() if line.startswith("RUN pip install")]
         assert pip.endswith("--requirement requirements/runtime.txt --requirement requirements/image.txt")
         assert f'{protocol.ENV_IMAGE}="{tag}"' in dockerfile
-        for relative in ("stratoflow/__init__.py", "stratoflow_functions/task_runner.py", "image_flows.py"):
+        for relative in (
+            "stratoflow/__init__.py",
+            "stratoflow_functions/task_runner.py",
+            "tests/images/image_flows.py",
+        ):
             assert (context / "app" / relative).is_file(), relative
 
 
