@@ -29,7 +29,7 @@ from stratoflow.runtime.aws import AwsRunnerEnv, RunnerSettings, run_node_event
 
 
 @contextmanager
-def _temp_files_under(scratch: str | None) -> Iterator[None]:
+def temp_files_under(scratch: str | None) -> Iterator[None]:
     """``tempfile``'s directory is ``scratch`` while the node runs (restored after: the emulator
     runs this entrypoint in-process)."""
     if not scratch:
@@ -54,7 +54,7 @@ def run(environ: Mapping[str, str], *, log: TextIO | None = None) -> int:
         message = f"TMPDIR {scratch!r} is not a writable directory: is the scratch volume mounted?"
         print(json.dumps({"error": "ConfigError", "message": message}), file=log)
         return 2
-    with _temp_files_under(scratch):
+    with temp_files_under(scratch):
         return _run(environ, log)
 
 

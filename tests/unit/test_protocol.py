@@ -35,6 +35,8 @@ KNOWN_ERRORS = {  # what the compiler may match or raise
     protocol.STATES_ALL,
     protocol.STATES_TASK_FAILED,
     protocol.TASK_FAILED,
+    protocol.STATES_HEARTBEAT_TIMEOUT,
+    protocol.ACTOR_LOST,
     *protocol.LAMBDA_TRANSIENT_ERRORS,
 }
 
@@ -127,13 +129,14 @@ def test_placeholders_errors_keys_and_environment_are_the_protocol_s(
     text = json.dumps(definition)
     for name in protocol.placeholders_in(text):
         assert protocol.is_placeholder(name), (label, name)
-        # The sandbox fills each one (task definitions per shape, image functions per image, the
-        # rest from its table).
+        # The sandbox fills each one (task definitions per shape, image functions per image, actor
+        # queues per environment, the rest from its table).
         per_shape = (
             protocol.is_task_definition,
             protocol.is_batch_queue,
             protocol.is_batch_job_definition,
             protocol.is_image_function,
+            protocol.is_actor_queue,
         )
         assert any(f(name) for f in per_shape) or name in _sandbox.FILLERS, (label, name)
     for state in _dicts(definition):
@@ -167,6 +170,25 @@ def test_placeholders_errors_keys_and_environment_are_the_protocol_s(
                 event |= {protocol.ENV_ATTEMPT}
                 assert entries[protocol.ENV_ATTEMPT]["Value.$"].startswith("States.JsonToString("), label
             assert set(entries) == event, label
+
+
+def _actor_messages(definition: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for state in _dicts(definition):
+        if state.get("Resource") == asl.SQS_SEND_WAIT:
+            yield state["Parameters"]["MessageBody"]
+
+
+def test_every_actor_message_is_a_token_and_an_event_a_worker_runs() -> None:
+    bodies = [body for _, d, _ in DEFINITIONS for body in _actor_messages(d)]
+    assert bodies, "no compile case sends an actor task"
+    modes = set()
+    for body in bodies:
+        assert body["token.$"] == protocol.TASK_TOKEN
+        message = protocol.ActorMessage.model_validate({"token": "t", "event": _event(body["event"])})
+        event = protocol.NodeEvent.model_validate(message.event)
+        assert event.mode in aws._HANDLERS
+        modes.add(event.mode)
+    assert modes == {protocol.Mode.RUN, protocol.Mode.MAP_ITEMS}
 
 
 def test_the_sandbox_fills_every_fixed_placeholder() -> None:

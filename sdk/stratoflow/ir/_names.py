@@ -9,16 +9,30 @@ them. Spelled ``protocol.<name>`` (re-exported by ``ir._protocol``).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from enum import StrEnum
 from typing import Final
 
 __all__ = [
+    "ACTOR_BATCH_SIZE",
+    "ACTOR_HEARTBEAT_SECONDS",
+    "ACTOR_LOCK_PREFIX",
+    "ACTOR_LOST",
+    "ACTOR_MAX_LOST",
+    "ACTOR_QUEUE_PREFIX",
+    "ACTOR_TASK_DEFINITION_PREFIX",
+    "ACTOR_WORKER_GROUP_PREFIX",
     "BATCH_JOB_DEFINITION_PREFIX",
     "BATCH_QUEUE_PREFIX",
     "BLOBS_PREFIX",
     "CONTAINER_NAME",
     "DYNAMIC_SPECS_PREFIX",
+    "ENV_ACTORS",
+    "ENV_ACTOR_HEARTBEAT_SECONDS",
+    "ENV_ACTOR_NAME",
+    "ENV_ACTOR_QUEUE",
+    "ENV_ACTOR_TTL_SECONDS",
     "ENV_ATTEMPT",
     "ENV_BUCKET",
     "ENV_CACHE_TABLE",
@@ -42,18 +56,25 @@ __all__ = [
     "SPOT_INTERRUPTION_STOP_CODE",
     "SPOT_RECLAIM_STATUS_REASON",
     "STATES_ALL",
+    "STATES_HEARTBEAT_TIMEOUT",
     "STATES_TASK_FAILED",
     "SUBNETS",
     "TASK_DEFINITION_PREFIX",
     "TASK_FAILED",
     "TRACEBACK_MAX",
     "Placeholder",
+    "actor_queue",
+    "actor_slug",
+    "actor_task_definition",
+    "actor_worker_group",
     "batch_job_definition",
     "batch_queue",
     "error_name",
     "image_function",
     "image_function_tag",
     "image_shape",
+    "is_actor_queue",
+    "is_actor_task_definition",
     "is_batch_job_definition",
     "is_batch_queue",
     "is_image_function",
@@ -178,6 +199,59 @@ def split_image_shape(shape: str) -> tuple[str, str | None]:
     if infix and base and _IMAGE_TAG.match(tag):
         return base, tag
     return shape, None
+ACTOR_QUEUE_PREFIX: Final = "ActorQueue_"
+"""``ActorQueue_<slug>``: the URL of one actor environment's SQS queue (its tasks' messages)."""
+ACTOR_TASK_DEFINITION_PREFIX: Final = "ActorWorker_"
+"""``ActorWorker_<slug>``: the ARN of one actor environment's worker task definition (infra only:
+the runner reads it from :data:`ENV_ACTORS`; the compiled ASL never names it)."""
+
+
+def actor_slug(environment: str) -> str:
+    """An environment's name as placeholders spell it (``-`` becomes ``_``; the stack rejects clashes)."""
+    return environment.replace("-", "_")
+
+
+def actor_queue(environment: str) -> str:
+    """The placeholder name of an actor environment's queue URL.
+
+    Example:
+        >>> actor_queue("gpu-scorers")
+        'ActorQueue_gpu_scorers'
+    """
+    return f"{ACTOR_QUEUE_PREFIX}{actor_slug(environment)}"
+
+
+def is_actor_queue(name: str) -> bool:
+    return name.startswith(ACTOR_QUEUE_PREFIX) and len(name) > len(ACTOR_QUEUE_PREFIX)
+
+
+def actor_task_definition(environment: str) -> str:
+    """The (infra-side) name of an actor environment's worker task definition."""
+    return f"{ACTOR_TASK_DEFINITION_PREFIX}{actor_slug(environment)}"
+
+
+def is_actor_task_definition(name: str) -> bool:
+    return name.startswith(ACTOR_TASK_DEFINITION_PREFIX) and len(name) > len(ACTOR_TASK_DEFINITION_PREFIX)
+
+
+ACTOR_WORKER_GROUP_PREFIX: Final = "sf-actor-"
+"""Prefix of the ECS ``startedBy`` of an environment's workers (:func:`actor_worker_group`)."""
+
+
+def actor_worker_group(environment: str) -> str:
+    """The ECS ``startedBy`` of an environment's workers: ``ListTasks`` filters on it (not on
+    ``group``), so the ensure step counts an environment's running workers by it. At most 36
+    characters (ECS's limit), so a long name keeps a hash of itself.
+
+    Example:
+        >>> actor_worker_group("scorers")
+        'sf-actor-scorers'
+    """
+    full = f"{ACTOR_WORKER_GROUP_PREFIX}{environment}"
+    if len(full) <= 36:
+        return full
+    digest = hashlib.sha256(environment.encode()).hexdigest()[:8]
+    return f"{full[:27]}-{digest}"
 
 
 def is_placeholder(name: str) -> bool:
@@ -188,6 +262,7 @@ def is_placeholder(name: str) -> bool:
         or is_batch_queue(name)
         or is_batch_job_definition(name)
         or is_image_function(name)
+        or is_actor_queue(name)
     )
 
 
@@ -212,6 +287,27 @@ TASK_FAILED: Final = "Sdk.TaskFailed"
 
 STATES_ALL: Final = "States.ALL"
 """Matches every error except ``States.DataLimitExceeded`` and ``States.Runtime``; alone and last."""
+
+STATES_HEARTBEAT_TIMEOUT: Final = "States.HeartbeatTimeout"
+"""What a ``.waitForTaskToken`` state raises when no heartbeat came for ``HeartbeatSeconds``:
+for an actor task, its worker was lost (Spot reclaim, crash), so the task goes to another worker."""
+
+ACTOR_LOST: Final = "Sdk.ActorWorkerLost"
+"""Error of an actor task whose workers were lost :data:`ACTOR_MAX_LOST` times in a row."""
+
+ACTOR_MAX_LOST: Final = 5
+"""How many lost workers one actor task survives (each loss re-runs it on another worker)."""
+
+ACTOR_HEARTBEAT_SECONDS: Final = 60
+"""An actor task's ``HeartbeatSeconds``: a worker heartbeats every third of it while it runs."""
+
+ACTOR_BATCH_SIZE: Final = 10
+"""Items per queue message of an actor ``map_task`` without ``batch_size``: small, since workers
+are warm (no start-up to amortise) and small batches spread the items over all replicas."""
+
+ACTOR_LOCK_PREFIX: Final = "actor-ensure#"
+"""Cache-table key prefix of the short lock that serialises the ensure steps of one environment
+(concurrent branches would otherwise all see too few workers and all start some)."""
 
 STATES_TASK_FAILED: Final = "States.TaskFailed"
 """What ``ecs:runTask.sync`` raises for any stopped-with-failure task, Spot interruptions included."""
@@ -274,6 +370,15 @@ the attempt only for a node's own run, as a decimal string)."""
 MAX_CONTAINER_BATCH: Final = 500
 """Most items one container batch takes. The indices travel as JSON in ``ENV_ITEMS``, and ECS
 caps a RunTask's ``overrides`` at 8 KiB: 500 indices below 10,000,000 are under 4.5 KB."""
+
+ENV_ACTOR_NAME: Final = "STRATOFLOW_ACTOR"
+ENV_ACTOR_QUEUE: Final = "STRATOFLOW_ACTOR_QUEUE"
+ENV_ACTOR_TTL_SECONDS: Final = "STRATOFLOW_ACTOR_TTL_SECONDS"
+ENV_ACTOR_HEARTBEAT_SECONDS: Final = "STRATOFLOW_ACTOR_HEARTBEAT_SECONDS"
+"""An actor worker's settings (its task definition's environment): its environment's name, the
+queue URL it polls, how long it stays idle before it exits, and how often it heartbeats."""
+ENV_ACTORS: Final = "STRATOFLOW_ACTORS"
+"""JSON ``protocol.ActorPools`` on the runner: how the ensure step starts each environment's workers."""
 
 ENV_BUCKET: Final = "STRATOFLOW_BUCKET"
 ENV_CACHE_TABLE: Final = "STRATOFLOW_CACHE_TABLE"

@@ -27,12 +27,32 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict
 
+from stratoflow.ir._actor_wire import (
+    TASK_TOKEN,
+    ActorEnsureResult,
+    ActorMessage,
+    ActorPool,
+    ActorPools,
+)
 from stratoflow.ir._names import (
+    ACTOR_BATCH_SIZE,
+    ACTOR_HEARTBEAT_SECONDS,
+    ACTOR_LOCK_PREFIX,
+    ACTOR_LOST,
+    ACTOR_MAX_LOST,
+    ACTOR_QUEUE_PREFIX,
+    ACTOR_TASK_DEFINITION_PREFIX,
+    ACTOR_WORKER_GROUP_PREFIX,
     BATCH_JOB_DEFINITION_PREFIX,
     BATCH_QUEUE_PREFIX,
     BLOBS_PREFIX,
     CONTAINER_NAME,
     DYNAMIC_SPECS_PREFIX,
+    ENV_ACTOR_HEARTBEAT_SECONDS,
+    ENV_ACTOR_NAME,
+    ENV_ACTOR_QUEUE,
+    ENV_ACTOR_TTL_SECONDS,
+    ENV_ACTORS,
     ENV_ATTEMPT,
     ENV_BUCKET,
     ENV_CACHE_TABLE,
@@ -56,18 +76,25 @@ from stratoflow.ir._names import (
     SPOT_INTERRUPTION_STOP_CODE,
     SPOT_RECLAIM_STATUS_REASON,
     STATES_ALL,
+    STATES_HEARTBEAT_TIMEOUT,
     STATES_TASK_FAILED,
     SUBNETS,
     TASK_DEFINITION_PREFIX,
     TASK_FAILED,
     TRACEBACK_MAX,
     Placeholder,
+    actor_queue,
+    actor_slug,
+    actor_task_definition,
+    actor_worker_group,
     batch_job_definition,
     batch_queue,
     error_name,
     image_function,
     image_function_tag,
     image_shape,
+    is_actor_queue,
+    is_actor_task_definition,
     is_batch_job_definition,
     is_batch_queue,
     is_image_function,
@@ -125,12 +152,25 @@ from stratoflow.ir._storage import (
 )
 
 __all__ = [
+    "ACTOR_BATCH_SIZE",
+    "ACTOR_HEARTBEAT_SECONDS",
+    "ACTOR_LOCK_PREFIX",
+    "ACTOR_LOST",
+    "ACTOR_MAX_LOST",
+    "ACTOR_QUEUE_PREFIX",
+    "ACTOR_TASK_DEFINITION_PREFIX",
+    "ACTOR_WORKER_GROUP_PREFIX",
     "ATTEMPT",
     "BATCH_JOB_DEFINITION_PREFIX",
     "BATCH_QUEUE_PREFIX",
     "BLOBS_PREFIX",
     "CONTAINER_NAME",
     "DYNAMIC_SPECS_PREFIX",
+    "ENV_ACTORS",
+    "ENV_ACTOR_HEARTBEAT_SECONDS",
+    "ENV_ACTOR_NAME",
+    "ENV_ACTOR_QUEUE",
+    "ENV_ACTOR_TTL_SECONDS",
     "ENV_ATTEMPT",
     "ENV_BUCKET",
     "ENV_CACHE_TABLE",
@@ -157,11 +197,17 @@ __all__ = [
     "SPOT_INTERRUPTION_STOP_CODE",
     "SPOT_RECLAIM_STATUS_REASON",
     "STATES_ALL",
+    "STATES_HEARTBEAT_TIMEOUT",
     "STATES_TASK_FAILED",
     "SUBNETS",
     "TASK_DEFINITION_PREFIX",
     "TASK_FAILED",
+    "TASK_TOKEN",
     "TRACEBACK_MAX",
+    "ActorEnsureResult",
+    "ActorMessage",
+    "ActorPool",
+    "ActorPools",
     "BranchDecideResult",
     "CacheCheckResult",
     "DagNextResult",
@@ -182,6 +228,11 @@ __all__ = [
     "Placeholder",
     "Result",
     "RunResult",
+    "actor_message_body",
+    "actor_queue",
+    "actor_slug",
+    "actor_task_definition",
+    "actor_worker_group",
     "attempt_path",
     "batch_job_definition",
     "batch_queue",
@@ -200,6 +251,8 @@ __all__ = [
     "image_shape",
     "inputs_key",
     "interpreter_input",
+    "is_actor_queue",
+    "is_actor_task_definition",
     "is_batch_job_definition",
     "is_batch_queue",
     "is_image_function",
@@ -247,6 +300,7 @@ class Mode(StrEnum):
     DAG_RUN = "dag_run"
     BRANCH_DECIDE = "branch_decide"
     BRANCH_FINISH = "branch_finish"
+    ACTOR_ENSURE = "actor_ensure"
 
 
 class NodeEvent(BaseModel):
@@ -327,6 +381,16 @@ class MapRun(BaseModel):
     tolerated: int = 0
 
 
+def actor_message_body(*, mode: Mode | None = None, **fields: str | Path) -> dict[str, Any]:
+    """An actor task's SQS ``MessageBody``: the state's task token and its event (:class:`ActorMessage`).
+
+    Example:
+        >>> actor_message_body(run=EXECUTION_NAME, spec="specs/w/0.json", node="a")["token.$"]
+        '$$.Task.Token'
+    """
+    return {"token.$": TASK_TOKEN, "event": event_parameters(mode=mode, **fields)}
+
+
 def map_run_input(**fields: str | Path) -> dict[str, Any]:
     """The interpreter's ``Input.map`` parameters (:class:`Path` fields as ``.$``), checked against :class:`MapRun`."""
     return _parameters(MapRun, fields)
@@ -370,6 +434,7 @@ RESULTS: Final[dict[Mode, type[Result]]] = {
     Mode.DAG_RUN: RunResult,
     Mode.BRANCH_DECIDE: BranchDecideResult,
     Mode.BRANCH_FINISH: DoneResult,
+    Mode.ACTOR_ENSURE: ActorEnsureResult,
 }
 """The result model of every mode."""
 

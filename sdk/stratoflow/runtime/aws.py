@@ -17,6 +17,7 @@ from stratoflow import ir
 from stratoflow.aws import DynamoCacheStore, S3BlobStore, S3OutputStore
 from stratoflow.errors import ConfigError, IntegrityError, TaskFailedError
 from stratoflow.ir import protocol
+from stratoflow.runtime._actors import ensure_workers
 from stratoflow.runtime._branch import decide_branch, finish_branch
 from stratoflow.runtime._dynamic import (
     DAG_BATCH,
@@ -47,6 +48,7 @@ class RunnerSettings:
     cache_table: str
     cache_ttl_seconds: int | None
     dynamic_compute: protocol.DynamicCompute = field(default_factory=protocol.DynamicCompute)
+    actors: protocol.ActorPools = field(default_factory=protocol.ActorPools)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> RunnerSettings:
@@ -64,11 +66,17 @@ class RunnerSettings:
             dynamic = protocol.DynamicCompute.model_validate_json(compute) if compute else None
         except ValueError as exc:
             raise ConfigError(f"{protocol.ENV_DYNAMIC_COMPUTE} is not valid JSON compute: {exc}") from exc
+        pools = env.get(protocol.ENV_ACTORS, "")
+        try:
+            actors = protocol.ActorPools.model_validate_json(pools) if pools else None
+        except ValueError as exc:
+            raise ConfigError(f"{protocol.ENV_ACTORS} is not valid JSON actor pools: {exc}") from exc
         return cls(
             bucket=env[protocol.ENV_BUCKET],
             cache_table=env[protocol.ENV_CACHE_TABLE],
             cache_ttl_seconds=ttl,
             dynamic_compute=dynamic or protocol.DynamicCompute(),
+            actors=actors or protocol.ActorPools(),
         )
 
 
@@ -270,6 +278,12 @@ def _branch_finish(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContex
     return protocol.DoneResult(node=event.node)
 
 
+def _actor_ensure(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
+    return ensure_workers(
+        ctx.spec, event.node, pools=env.settings.actors, dynamodb=env.dynamodb, table=env.settings.cache_table
+    )
+
+
 _HANDLERS: dict[protocol.Mode, Handler] = {
     protocol.Mode.RUN: _run,
     protocol.Mode.CACHE_CHECK: _cache_check,
@@ -282,6 +296,7 @@ _HANDLERS: dict[protocol.Mode, Handler] = {
     protocol.Mode.DAG_RUN: _dag_run,
     protocol.Mode.BRANCH_DECIDE: _branch_decide,
     protocol.Mode.BRANCH_FINISH: _branch_finish,
+    protocol.Mode.ACTOR_ENSURE: _actor_ensure,
 }
 
 

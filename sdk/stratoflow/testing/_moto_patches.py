@@ -10,6 +10,11 @@ test_cfn_canaries.py) that fails once moto fixes the gap.
 
 from __future__ import annotations
 
+from stratoflow.testing._patches_actors import (
+    install_ecs_workers,
+    install_fast_heartbeats,
+    install_heartbeat_timeout_name,
+)
 from stratoflow.testing._patches_batch import install_batch_inprocess
 from stratoflow.testing._patches_cfn import (
     install_cfn_custom_resources,
@@ -56,8 +61,11 @@ __all__ = [
     "install_ecs",
     "install_ecs_inprocess",
     "install_ecs_sync_failure",
+    "install_ecs_workers",
     "install_events_to_lambda",
+    "install_fast_heartbeats",
     "install_fast_timers",
+    "install_heartbeat_timeout_name",
     "install_integration_normalisation",
     "install_jsonata",
     "install_jsonpath_fix",
@@ -73,11 +81,17 @@ __all__ = [
 ]
 
 
-def install_all(*, timer_scale: float = 0.001) -> Undo:
+HEARTBEAT_SCALE = 0.02
+"""Factor on ``HeartbeatSeconds`` (60 s become 1.2 s): short enough that a lost worker is noticed
+at once, long enough that a worker thread heartbeating every 0.1 s never misses one."""
+
+
+def install_all(*, timer_scale: float = 0.001, heartbeat_scale: float = HEARTBEAT_SCALE) -> Undo:
     """Install every patch (idempotent); the returned callable removes them all.
 
     Args:
         timer_scale: factor applied to Retry backoff, Wait states and ``.sync`` polling.
+        heartbeat_scale: factor applied to ``HeartbeatSeconds``.
 
     Example:
         >>> undo = install_all()
@@ -103,6 +117,9 @@ def install_all(*, timer_scale: float = 0.001) -> Undo:
         install_ecs(),
         install_ecs_inprocess(),
         install_ecs_sync_failure(),
+        install_ecs_workers(),
+        install_heartbeat_timeout_name(),
+        install_fast_heartbeats(heartbeat_scale),
         install_batch_inprocess(),
         install_events_to_lambda(),
         # CloudFormation only: no other path reaches these methods, so they are safe everywhere.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Self, TextIO
@@ -19,6 +20,7 @@ from stratoflow import ir
 from stratoflow.backends import asl
 from stratoflow.client import Client, Execution
 from stratoflow.ir import protocol
+from stratoflow.testing import _patches_actors
 from stratoflow.testing._harness import EmulatedAws
 from stratoflow.testing._patches_ecs import ContainerReclaimed, SpotInterruption
 
@@ -34,6 +36,9 @@ _SETTINGS = {
 RUNNER_FUNCTION = "stratoflow-task-runner"
 CONTAINER_FAMILY_PREFIX = "stratoflow-"
 INTERPRETER_MACHINE = "stratoflow-dynamic-interpreter"
+ACTOR_FAMILY_PREFIX = "stratoflow-actor-"
+ACTOR_HEARTBEAT_SECONDS = "0.1"
+"""How often an emulated worker heartbeats (the emulated ``HeartbeatSeconds`` is 1.2 s)."""
 _DYNAMIC_BATCH_POOLS = ("cpu", "gpu")
 EMULATED_REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 """Where the sandbox says its image functions' images are (moto stubs ECR; nothing is pulled)."""
@@ -70,6 +75,11 @@ class Sandbox:
         self.client: Client | None = None
         # Node id -> how many more container starts of that node a Spot reclaim interrupts.
         self.spot_interruptions: dict[str, int] = {}
+        # Actor environment (placeholder slug) -> its ref and interruptibility, from deployed specs.
+        self._actors: dict[str, tuple[ir.ActorRef, bool]] = {}
+        self._pools: dict[str, protocol.ActorPool] = {}
+        self.actor_workers: dict[str, _patches_actors.WorkerFamily] = {}
+        """Environment name -> its emulated workers (``starts``, ``running()``)."""
 
     def __enter__(self) -> Self:
         if self._own_aws:
@@ -94,6 +104,8 @@ class Sandbox:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        for name in list(self.actor_workers):
+            _patches_actors.unregister_actor_worker(ACTOR_FAMILY_PREFIX + protocol.actor_slug(name))
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -134,6 +146,8 @@ class Sandbox:
                 family, container_name=protocol.CONTAINER_NAME, environment=_SETTINGS
             )
             self.aws.register_ecs_entrypoint(family, self._container_entrypoint)
+        elif protocol.is_actor_queue(placeholder):
+            value = self._actor_queue(placeholder.removeprefix(protocol.ACTOR_QUEUE_PREFIX))
         elif protocol.is_batch_queue(placeholder):
             pool = placeholder.removeprefix(protocol.BATCH_QUEUE_PREFIX)
             value = self.aws.create_batch_queue(CONTAINER_FAMILY_PREFIX + pool.replace("_", "-"))
@@ -145,6 +159,38 @@ class Sandbox:
             raise KeyError(f"the sandbox cannot fill placeholder {protocol.ref(placeholder)}")
         self._fixed[placeholder] = value
         return value
+
+    def _actor_queue(self, slug: str) -> str:
+        """An environment's queue, its worker task definition (run as threads), and its pool."""
+        actor, spot = self._actors[slug]
+        url = str(self.aws.client("sqs").create_queue(QueueName=f"{ACTOR_FAMILY_PREFIX}{slug}")["QueueUrl"])
+        family = ACTOR_FAMILY_PREFIX + slug
+        worker_env = {
+            **_SETTINGS,
+            protocol.ENV_ACTOR_NAME: actor.name,
+            protocol.ENV_ACTOR_QUEUE: url,
+            protocol.ENV_ACTOR_TTL_SECONDS: str(actor.ttl_seconds),
+            protocol.ENV_ACTOR_HEARTBEAT_SECONDS: ACTOR_HEARTBEAT_SECONDS,
+        }
+        arn = self.aws.create_task_definition(
+            family, container_name=protocol.CONTAINER_NAME, environment=worker_env
+        )
+        self.actor_workers[actor.name] = _patches_actors.register_actor_worker(family, self._actor_worker)
+        self._pools[slug] = protocol.ActorPool(
+            cluster=self._substitution(protocol.Placeholder.CLUSTER_ARN),
+            task_definition=arn,
+            subnets=[self._substitution(subnet) for subnet in protocol.SUBNETS],
+            security_groups=[self._substitution(protocol.Placeholder.TASK_SECURITY_GROUP)],
+            spot=spot,
+        )
+        self._set_env(protocol.ENV_ACTORS, protocol.ActorPools(pools=self._pools).model_dump_json())
+        return url
+
+    def _actor_worker(self, env: dict[str, str], stop: threading.Event) -> int:
+        from stratoflow_functions import actor_worker  # noqa: PLC0415 - only when an actor task runs
+
+        # A one-second long poll, so the sandbox stops its workers at once when it closes.
+        return actor_worker.run({**os.environ, **env}, log=self.container_log, stop=stop, max_poll_seconds=1)
 
     def _job_definition(self, shape: str) -> str:
         """Register the job definition of a ``vcpu<N>_mem<MiB>[_gpu<N>]`` shape, run in-process."""
@@ -195,6 +241,9 @@ class Sandbox:
         if deployed is not None and deployed[1].spec_key == compiled.spec_key:
             return compiled
         self.aws.client("s3").put_object(Bucket=self.bucket, Key=compiled.spec_key, Body=compiled.spec_json)
+        for task in spec.tasks.values():
+            if task.actor is not None:
+                self._actors[protocol.actor_slug(task.actor.name)] = (task.actor, task.interruptible)
         substitutions = {name: self._substitution(name) for name in compiled.placeholders}
         machine_name = f"{spec.name[:60]}-{compiled.spec_key.rsplit('/', 1)[-1][:12]}"
         arn = self.aws.create_state_machine(machine_name, compiled.deployed_json(), substitutions)

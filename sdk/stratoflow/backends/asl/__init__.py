@@ -9,12 +9,14 @@ Example:
     >>> print(compiled.definition_json())  # doctest: +SKIP
 """
 
+from stratoflow.backends.asl._actor import SQS_SEND_WAIT
 from stratoflow.backends.asl._batch import batch_job_definition_name
 from stratoflow.backends.asl._compiler import CompiledWorkflow, compile_workflow
 from stratoflow.backends.asl._interpreter import interpreter_definition
 from stratoflow.backends.asl._states import task_definition_name
 
 __all__ = [
+    "SQS_SEND_WAIT",
     "CompiledWorkflow",
     "batch_job_definition_name",
     "compile_workflow",

@@ -15,11 +15,12 @@ from typing import Any
 
 from stratoflow import ir, routing
 from stratoflow.backends.asl import _checks, _graph
+from stratoflow.backends.asl._actor import actor_fragment, actor_map_states
 from stratoflow.backends.asl._branch import branch_fragment
 from stratoflow.backends.asl._dynamic import dynamic_states
 from stratoflow.backends.asl._map import map_states
 from stratoflow.backends.asl._names import StateNames
-from stratoflow.backends.asl._states import Fragment, NodeContext, node_fragment
+from stratoflow.backends.asl._states import Fragment, NodeContext, _cache_check, node_fragment
 from stratoflow.errors import CompileError, Problem
 from stratoflow.ir import protocol
 
@@ -234,6 +235,15 @@ class _Builder:
             node = self.nodes[block.node]
             if isinstance(node, ir.BranchNode):
                 return branch_fragment(self, node)
+            if isinstance(node, ir.MapNode) and self.spec.tasks[node.task].actor is not None:
+                entry, states, exit_ = actor_map_states(
+                    node,
+                    self.spec.tasks[node.task],
+                    spec_key=self.spec_key,
+                    state_name=self.node_names[node.id],
+                    names=self.names,
+                )
+                return Fragment(entry, states, [exit_])
             if isinstance(node, ir.MapNode):
                 entry, states, exit_ = map_states(
                     node,
@@ -261,6 +271,17 @@ class _Builder:
                 spec_key=self.spec_key,
                 state_name=self.node_names[node.id],
             )
+            if task.actor is not None:
+                return actor_fragment(
+                    node,
+                    task,
+                    spec_key=self.spec_key,
+                    state_name=ctx.state_name,
+                    names=self.names,
+                    cache_check=lambda states, run_state, done: _cache_check(
+                        ctx, self.names, states, run_state=run_state, done=done
+                    ),
+                )
             return node_fragment(ctx, self.names)
         if isinstance(block, _graph.Series):
             return _link([self.fragment(part) for part in block.parts])

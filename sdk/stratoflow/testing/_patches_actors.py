@@ -1,0 +1,180 @@
+"""Patches for actor tasks: heartbeat timeouts named as on AWS, fast heartbeats, workers as threads.
+
+* ``install_heartbeat_timeout_name``: moto reports a ``.waitForTaskToken`` (or activity) state
+  whose heartbeat timed out as ``States.Timeout``; AWS raises ``States.HeartbeatTimeout``,
+  which is what an actor task's ``Catch`` sends to another worker.
+* ``install_fast_heartbeats``: ``HeartbeatSeconds`` is waited in real time; scaled like the
+  harness's other timers, so a lost worker is noticed in about a second, not a minute.
+* ``install_ecs_workers``: a task of a registered worker family runs its Python worker on a
+  thread and stays ``RUNNING`` (as listed by ``ListTasks``) until the worker returns; then it
+  is ``STOPPED`` with the worker's exit code. Starts are counted per family.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from moto.ecs.models import EC2ContainerServiceBackend
+from moto.stepfunctions.parser.api import HistoryEventType, TaskTimedOutEventDetails
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+    StatesErrorName,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+    StatesErrorNameType,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
+from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint, HeartbeatTimeoutError
+
+from stratoflow.testing._patches_ecs import SPOT_EXIT_CODE, ContainerReclaimed
+from stratoflow.testing._patching import Patcher, Undo, install_patch
+
+__all__ = [
+    "ActorWorker",
+    "WorkerFamily",
+    "install_ecs_workers",
+    "install_fast_heartbeats",
+    "install_heartbeat_timeout_name",
+    "register_actor_worker",
+    "unregister_actor_worker",
+]
+
+ActorWorker = Callable[[dict[str, str], threading.Event], int]
+"""``worker(env, stop) -> exit code``: a worker container's main, run on its own thread."""
+
+_LOG = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerFamily:
+    """One worker task-definition family: its worker, and every start of it (for tests and benches)."""
+
+    worker: ActorWorker
+    starts: int = 0
+    threads: list[threading.Thread] = field(default_factory=list)
+    stops: list[threading.Event] = field(default_factory=list)
+
+    def running(self) -> int:
+        """Workers whose thread is alive."""
+        return sum(thread.is_alive() for thread in self.threads)
+
+    def stop_all(self, timeout: float = 10.0) -> None:
+        """Ask every worker to stop (SIGTERM) and wait for them."""
+        for stop in self.stops:
+            stop.set()
+        for thread in self.threads:
+            thread.join(timeout)
+
+
+_FAMILIES: dict[str, WorkerFamily] = {}
+_LOCK = threading.Lock()
+
+
+def register_actor_worker(family: str, worker: ActorWorker) -> WorkerFamily:
+    """Run ``worker`` on a thread for every task of ``family`` started from now on."""
+    with _LOCK:
+        _FAMILIES[family] = WorkerFamily(worker)
+        return _FAMILIES[family]
+
+
+def unregister_actor_worker(family: str) -> None:
+    """Forget ``family`` (its running workers are stopped)."""
+    with _LOCK:
+        found = _FAMILIES.pop(family, None)
+    if found is not None:
+        found.stop_all()
+
+
+def install_heartbeat_timeout_name() -> Undo:
+    """Name a heartbeat timeout ``States.HeartbeatTimeout`` (moto says ``States.Timeout``)."""
+    orig = StateTask._from_error
+    heartbeat = StatesErrorNameType.StatesHeartbeatTimeout
+
+    def from_error(self: StateTask, env: Any, ex: Exception) -> FailureEvent:
+        if not isinstance(ex, HeartbeatTimeoutError):
+            return orig(self, env, ex)
+        # moto's EventDetails TypedDict is total=True although events carry one key.
+        details: Any = {"taskTimedOutEventDetails": TaskTimedOutEventDetails(error=heartbeat.to_name())}
+        return FailureEvent(
+            env=env,
+            error_name=StatesErrorName(typ=heartbeat),
+            event_type=HistoryEventType.TaskTimedOut,
+            event_details=details,
+        )
+
+    def apply(p: Patcher) -> None:
+        p.setattr(StateTask, "_from_error", from_error)
+
+    return install_patch("install_heartbeat_timeout_name", apply)
+
+
+def install_fast_heartbeats(scale: float) -> Undo:
+    """Wait ``HeartbeatSeconds * scale`` for a heartbeat (a worker then beats more often too)."""
+    orig = CallbackEndpoint.setup_heartbeat_endpoint
+
+    def setup(self: CallbackEndpoint, heartbeat_seconds: int) -> Any:
+        return orig(self, heartbeat_seconds=heartbeat_seconds * scale)  # type: ignore[arg-type]
+
+    def apply(p: Patcher) -> None:
+        p.setattr(CallbackEndpoint, "setup_heartbeat_endpoint", setup)
+
+    return install_patch("install_fast_heartbeats", apply)
+
+
+def _worker_env(task_definition: Any) -> dict[str, str]:
+    container = task_definition.container_definitions[0]
+    return {e["name"]: e["value"] for e in container.get("environment") or []}
+
+
+def _serve(family: WorkerFamily, task: Any, env: dict[str, str], stop: threading.Event) -> None:
+    stop_code, reason = "EssentialContainerExited", "Essential container in task exited"
+    try:
+        exit_code = int(family.worker(env, stop))
+    except ContainerReclaimed:  # killed mid-task: its heartbeats stop with it
+        exit_code, stop_code, reason = SPOT_EXIT_CODE, "SpotInterruption", "Your Spot Task was interrupted."
+    except Exception:  # noqa: BLE001 - a crashed worker is exit code 1, as in a real container
+        _LOG.exception("in-process actor worker raised")
+        exit_code = 1
+    task.last_status = "STOPPED"
+    task.desired_status = "STOPPED"
+    task.stop_code = stop_code
+    task.stopped_reason = reason
+    for container in task.containers:
+        container.last_status = "STOPPED"
+        container.exitCode = exit_code
+
+
+def install_ecs_workers() -> Undo:
+    """Start a registered family's worker on a thread per new task (see the module docstring)."""
+    orig = EC2ContainerServiceBackend.run_task
+
+    def run_task(self: EC2ContainerServiceBackend, *args: Any, **kwargs: Any) -> Any:
+        tasks = orig(self, *args, **kwargs)
+        for task in tasks:
+            task_definition = self.describe_task_definition(task.task_definition_arn)
+            with _LOCK:
+                family = _FAMILIES.get(task_definition.family)
+                if family is None:
+                    continue
+                family.starts += 1
+                stop = threading.Event()
+                thread = threading.Thread(
+                    target=_serve,
+                    args=(family, task, _worker_env(task_definition), stop),
+                    name=f"actor-worker-{task_definition.family}-{family.starts}",
+                    daemon=True,
+                )
+                family.threads.append(thread)
+                family.stops.append(stop)
+            task.last_status = "RUNNING"
+            thread.start()
+        return tasks
+
+    def apply(p: Patcher) -> None:
+        p.setattr(EC2ContainerServiceBackend, "run_task", run_task)
+
+    return install_patch("install_ecs_workers", apply)

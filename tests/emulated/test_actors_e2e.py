@@ -1,0 +1,82 @@
+"""Actor tasks end to end on emulated AWS: warm workers (threads) take tasks from SQS.
+
+200 actor tasks (a 150-item map and a chain of 50, plus one) with ``replica_count=2`` run on at
+most two worker starts and give the local run's outputs; the ``@actor_cache`` loader runs at
+most once per worker; an idle worker exits after ``ttl_seconds``; a worker killed mid-task has
+its task re-sent to another worker (heartbeat timeout) and the run succeeds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from stratoflow.backends.local import RunOptions, run_local
+from stratoflow.ir import protocol
+from stratoflow.lower import lower
+from stratoflow.testing._sandbox import Sandbox
+from tests.emulated import actor_flows as flows
+
+pytestmark = pytest.mark.emulated
+
+XS = list(range(150))
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox() as stack:
+        yield stack
+
+
+def _ecs_workers(sandbox: Sandbox, environment: str, status: str) -> int:
+    ecs = sandbox.aws.client("ecs")
+    cluster = sandbox._substitution(protocol.Placeholder.CLUSTER_ARN)
+    group = protocol.actor_worker_group(environment)
+    return len(ecs.list_tasks(cluster=cluster, startedBy=group, desiredStatus=status)["taskArns"])
+
+
+def test_200_actor_tasks_run_on_at_most_two_worker_starts(sandbox: Sandbox, tmp_path: Path) -> None:
+    spec = lower(flows.actors)
+    expected = run_local(spec, {"xs": XS}, RunOptions(home=tmp_path, progress=False)).outputs
+    # The local run above loaded it in this process: start the workers' count from nothing.
+    flows.weights.cache_clear()  # type: ignore[attr-defined]  # functools.cache's
+    flows.LOADS.clear()
+    outputs = sandbox.run(spec, {"xs": XS}, timeout=90).outputs()
+    assert outputs == expected
+    assert outputs["o0"][:3] == [0, 3, 6]
+    assert outputs["o0"][-1] == sum(range(flows.CHAIN))
+    workers = sandbox.actor_workers[flows.pool.name]
+    assert 1 <= workers.starts <= flows.pool.replica_count
+    # Once per worker process on AWS; the emulated workers are threads sharing one process's
+    # cache, so here it is once in all, never once per task (150 calls without the cache).
+    assert 1 <= len(flows.LOADS) <= workers.starts
+    assert _ecs_workers(sandbox, flows.pool.name, "RUNNING") == workers.starts
+    assert sandbox.aws.runtime_errors() == []
+
+
+def test_an_idle_worker_exits_after_its_ttl(sandbox: Sandbox) -> None:
+    assert sandbox.run(lower(flows.idle), {"x": 1}).outputs() == {"o0": 2}
+    workers = sandbox.actor_workers[flows.brief.name]
+    deadline = time.monotonic() + 10 * flows.brief.ttl_seconds
+    while workers.running() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert workers.running() == 0
+    assert _ecs_workers(sandbox, flows.brief.name, "RUNNING") == 0
+    assert _ecs_workers(sandbox, flows.brief.name, "STOPPED") == workers.starts
+
+
+def test_a_worker_killed_mid_task_has_its_task_run_by_another(sandbox: Sandbox) -> None:
+    workers = sandbox.actor_workers.get(flows.brief.name)
+    before = workers.starts if workers else 0
+    flows.KILLS.clear()
+    execution = sandbox.run(lower(flows.killed), {"x": 41}, timeout=60)
+    assert execution.outputs() == {"o0": 42}
+    assert flows.KILLS == [41]
+    workers = sandbox.actor_workers[flows.brief.name]
+    assert workers.starts - before >= 2  # the killed worker and its replacement
+    history = sandbox.aws.client("stepfunctions").get_execution_history(executionArn=execution.arn)
+    timed_out = [e for e in history["events"] if e["type"] == "TaskTimedOut"]
+    assert [e["taskTimedOutEventDetails"]["error"] for e in timed_out] == [protocol.STATES_HEARTBEAT_TIMEOUT]
