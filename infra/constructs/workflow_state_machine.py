@@ -37,6 +37,7 @@ from constructs import Construct
 from infra.constructs import defaults
 from infra.constructs._nag import acknowledge, nag_resource
 from infra.constructs._props import raise_if_problems
+from infra.constructs.actor_pool import ActorPools
 from infra.constructs.batch_compute import BatchCompute, batch_jobs_arn
 from infra.constructs.dynamic_interpreter import INTERPRETER_PLACEHOLDER, DynamicInterpreter
 from infra.constructs.fargate_compute import FargateCompute
@@ -119,11 +120,12 @@ class WorkflowStateMachine(Construct):
         batch: BatchCompute | None = None,
         interpreter: DynamicInterpreter | None = None,
         image_functions: Mapping[str, lambda_.IFunction] | None = None,
+        actors: ActorPools | None = None,
         log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
         failed_executions_threshold: int = defaults.FAILED_EXECUTIONS_ALARM_THRESHOLD,
     ) -> None:
         image_functions = dict(image_functions or {})
-        problems = _unfilled_placeholders(compiled, compute, batch, interpreter, image_functions)
+        problems = _unfilled_placeholders(compiled, compute, batch, interpreter, image_functions, actors)
         if failed_executions_threshold < 1:
             problems.append(
                 f"failed_executions_threshold must be at least 1, got {failed_executions_threshold}"
@@ -142,6 +144,8 @@ class WorkflowStateMachine(Construct):
         if interpreter is not None:
             values[INTERPRETER_PLACEHOLDER] = interpreter.state_machine.state_machine_arn
         values.update({name: function.function_arn for name, function in image_functions.items()})
+        if actors is not None:
+            values.update(actors.substitutions())
         substitutions = {name: values[name] for name in compiled.placeholders}
 
         self.spec_upload = cr.AwsCustomResource(
@@ -192,6 +196,8 @@ class WorkflowStateMachine(Construct):
         if interpreter is not None and INTERPRETER_PLACEHOLDER in compiled.placeholders:
             for statement in self._interpreter_statements(stack, interpreter):
                 self.role.add_to_policy(statement)
+        for statement in actors.send_statements(compiled.placeholders) if actors is not None else []:
+            self.role.add_to_policy(statement)
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
@@ -391,9 +397,11 @@ def _unfilled_placeholders(
     batch: BatchCompute | None,
     interpreter: DynamicInterpreter | None,
     image_functions: Mapping[str, lambda_.IFunction],
+    actors: ActorPools | None = None,
 ) -> list[str]:
     """The problem (at most one) of placeholders no given construct fills, with what to pass."""
     available = set(_FIXED) | (set(compute.substitutions()) if compute else set()) | set(image_functions)
+    available |= set(actors.substitutions()) if actors else set()
     available |= set(batch.substitutions()) if batch else set()
     if interpreter is not None:
         available.add(INTERPRETER_PLACEHOLDER)
@@ -402,10 +410,14 @@ def _unfilled_placeholders(
         return []
     hints = []
     batch_names = [n for n in unfilled if protocol.is_batch_queue(n) or protocol.is_batch_job_definition(n)]
+    actor_names = [n for n in unfilled if protocol.is_actor_queue(n)]
     fargate = [
         n
         for n in unfilled
-        if n != INTERPRETER_PLACEHOLDER and n not in batch_names and not protocol.is_image_function(n)
+        if n != INTERPRETER_PLACEHOLDER
+        and n not in batch_names
+        and n not in actor_names
+        and not protocol.is_image_function(n)
     ]
     if compute is None and fargate:
         hints.append("Fargate nodes need compute=FargateCompute(...)")
@@ -417,6 +429,8 @@ def _unfilled_placeholders(
         hints.append(
             "Lambda tasks with an image need image_functions={placeholder: ImageFunction(...).function}"
         )
+    if actor_names:
+        hints.append("actor tasks need actors=ActorPools(...) with their environments")
     hint = f" ({'; '.join(hints)})" if hints else ""
     return [
         f"workflow {compiled.name!r} uses placeholders nothing here can fill: {', '.join(unfilled)}{hint}"

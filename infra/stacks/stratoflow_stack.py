@@ -14,6 +14,7 @@ from constructs import Construct
 from infra.constructs import defaults
 from infra.constructs._bundle import build_container_context, runtime_sources
 from infra.constructs._grants import grant_dynamic_specs, grant_runner_data
+from infra.constructs.actor_pool import ActorPools, ActorPoolSpec
 from infra.constructs.batch_compute import BatchCompute, BatchPool, BatchShape
 from infra.constructs.cache_table import CacheTable
 from infra.constructs.dynamic_interpreter import INTERPRETER_PLACEHOLDER, DynamicInterpreter
@@ -37,7 +38,7 @@ from stratoflow import ir, routing
 from stratoflow.backends import asl
 from stratoflow.ir import protocol
 
-__all__ = ["StratoflowStack", "node_routes"]
+__all__ = ["StratoflowStack", "actor_pool_specs", "node_routes"]
 
 
 def node_routes(specs: Sequence[ir.WorkflowSpec]) -> list[routing.Route]:
@@ -49,6 +50,28 @@ Placed = tuple[routing.Route, ir.TaskSpec]
 
 
 _BATCH_TARGETS = ("batch", "batch_spot")
+
+
+def actor_pool_specs(specs: Sequence[ir.WorkflowSpec]) -> list[ActorPoolSpec]:
+    """One pool per actor environment the workflows use, its workers sized as Fargate sizes its requests.
+
+    An environment's tasks share its requests and interruptibility (``@env.task`` takes them
+    from the environment), so any of its tasks describes the workers.
+    """
+    pools: dict[str, ActorPoolSpec] = {}
+    for spec in specs:
+        for task in spec.tasks.values():
+            if task.actor is None or task.actor.name in pools:
+                continue
+            route = routing.route(task.requests, interruptible=task.interruptible, compute="fargate")
+            pools[task.actor.name] = ActorPoolSpec(
+                name=task.actor.name,
+                ttl_seconds=task.actor.ttl_seconds,
+                cpu_units=int((route.cpu or 0.25) * 1024),
+                memory_mib=route.memory_mib,
+                spot=task.interruptible,
+            )
+    return [pools[name] for name in sorted(pools)]
 
 
 def _fargate_shapes(placed: Sequence[Placed], images: TaskImages) -> list[FargateShape]:
@@ -113,6 +136,7 @@ class StratoflowStack(Stack):
         runner: The task-runner function construct.
         compute: The Fargate construct (VPC, cluster), or ``None`` when every node fits Lambda.
         batch: The AWS Batch construct, or ``None`` when no node is routed to Batch.
+        actors: The actor queues and worker task definitions, or ``None`` when no task is an actor task.
         interpreter: The ``@dynamic`` interpreter, or ``None`` when no workflow has a dynamic node.
         workflows: State machine construct per workflow name.
         triggers: The S3 trigger starter and rules, or ``None`` when no workflow has a trigger.
@@ -191,8 +215,13 @@ class StratoflowStack(Stack):
                     protocol.Placeholder.DYNAMIC_JOB_DEFINITION, vcpus=1, memory_mib=DYNAMIC_JOB_MEMORY_MIB
                 )
             )
-        if shapes or batch_shapes:
-            image = self._container_image(settings, module_files, [*shapes, *batch_shapes])
+        actor_pools = actor_pool_specs(settings.specs)
+        self.actors: ActorPools | None = None
+        if shapes or batch_shapes or actor_pools:
+            # Actor workers run the shared image, as do shapes without an image of their own.
+            all_shapes: list[FargateShape | BatchShape] = [*shapes, *batch_shapes]
+            shared = bool(actor_pools) or any(shape.image is None for shape in all_shapes)
+            image = self._container_image(settings, module_files) if shared else None
             # Batch jobs share the Fargate VPC, security group and task role.
             self.compute = FargateCompute(
                 self, "Compute", shapes=shapes, image=image, environment=environment
@@ -210,6 +239,24 @@ class StratoflowStack(Stack):
                     environment=environment,
                     job_role=self.compute.task_role,
                     execution_role=self.compute.execution_role,
+                )
+            if actor_pools:
+                assert image is not None  # noqa: S101 - shared is true when there are actor pools
+                self.actors = ActorPools(
+                    self,
+                    "Actors",
+                    pools=actor_pools,
+                    compute=self.compute,
+                    image=image,
+                    environment=environment,
+                    runner_role=self.runner.role,
+                    bucket=bucket,
+                    table=table,
+                    spec_keys=spec_keys,
+                )
+                # ARNs and subnet ids are tokens: CloudFormation joins them into the JSON at deploy.
+                self.runner.function.add_environment(
+                    protocol.ENV_ACTORS, self.to_json_string(self.actors.setting.model_dump(mode="json"))
                 )
 
         self.interpreter: DynamicInterpreter | None = None
@@ -245,6 +292,7 @@ class StratoflowStack(Stack):
                 batch=self.batch,
                 interpreter=self.interpreter,
                 image_functions={name: f.function for name, f in self.image_functions.items()},
+                actors=self.actors,
             )
             self.workflows[workflow.name] = construct
             CfnOutput(
@@ -311,12 +359,9 @@ class StratoflowStack(Stack):
         self,
         settings: StackSettings,
         module_files: Sequence[object],
-        shapes: Sequence[FargateShape | BatchShape],
-    ) -> ecs.ContainerImage | None:
-        """The shared image of shapes without their own (``None`` when every shape has one): the
-        image named in context, else one built by ``cdk deploy`` from a generated build context."""
-        if all(shape.image is not None for shape in shapes):
-            return None
+    ) -> ecs.ContainerImage:
+        """The shared image (of shapes without their own, and of actor workers): the image named
+        in context, else one built by ``cdk deploy`` from a generated build context."""
         if settings.container_image:
             return ecs.ContainerImage.from_registry(settings.container_image)
         context = build_container_context(

@@ -112,9 +112,9 @@ def test_ecs_workers_run_on_a_thread_until_they_return(aws: EmulatedAws) -> None
     try:
         ecs, cluster, arn = _run_worker_task(aws, "test-workers")
         assert family.starts == 1
-        assert ecs.list_tasks(cluster=cluster, startedBy="sf-actor-test", desiredStatus="RUNNING")["taskArns"] == [
-            arn
-        ]
+        assert ecs.list_tasks(cluster=cluster, startedBy="sf-actor-test", desiredStatus="RUNNING")[
+            "taskArns"
+        ] == [arn]
         family.stop_all()
         (task,) = ecs.describe_tasks(cluster=cluster, tasks=[arn])["tasks"]
         assert task["desiredStatus"] == "STOPPED"
