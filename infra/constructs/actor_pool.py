@@ -116,7 +116,14 @@ class ActorPools(Construct):
         for pool in sorted(pools, key=lambda p: p.name):
             slug = protocol.actor_slug(pool.name)
             queue, role, task_definition = self._pool(
-                pool, slug, compute, image, environment, bucket, table, spec_keys
+                pool,
+                slug=slug,
+                compute=compute,
+                image=image,
+                environment=environment,
+                bucket=bucket,
+                table=table,
+                spec_keys=spec_keys,
             )
             self.queues[pool.name] = queue
             self.worker_roles[pool.name] = role
@@ -134,6 +141,7 @@ class ActorPools(Construct):
     def _pool(
         self,
         pool: ActorPoolSpec,
+        *,
         slug: str,
         compute: FargateCompute,
         image: ecs.ContainerImage,

@@ -188,16 +188,7 @@ class WorkflowStateMachine(Construct):
                     resources=[image_functions[name].function_arn for name in used],
                 )
             )
-        if batch is not None and any(
-            protocol.is_batch_job_definition(name) for name in compiled.placeholders
-        ):
-            for statement in self._batch_statements(stack, compiled, batch):
-                self.role.add_to_policy(statement)
-        if interpreter is not None and INTERPRETER_PLACEHOLDER in compiled.placeholders:
-            for statement in self._interpreter_statements(stack, interpreter):
-                self.role.add_to_policy(statement)
-        for statement in actors.send_statements(compiled.placeholders) if actors is not None else []:
-            self.role.add_to_policy(statement)
+        self._add_service_statements(stack, compiled, batch, interpreter, actors)
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
@@ -232,6 +223,27 @@ class WorkflowStateMachine(Construct):
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             alarm_description=f"stratoflow workflow {compiled.name}: executions failed",
         )
+
+    def _add_service_statements(
+        self,
+        stack: Stack,
+        compiled: asl.CompiledWorkflow,
+        batch: BatchCompute | None,
+        interpreter: DynamicInterpreter | None,
+        actors: ActorPools | None,
+    ) -> None:
+        """Batch, ``@dynamic`` and actor rights, each only when the definition uses it."""
+        statements: list[iam.PolicyStatement] = []
+        if batch is not None and any(
+            protocol.is_batch_job_definition(name) for name in compiled.placeholders
+        ):
+            statements.extend(self._batch_statements(stack, compiled, batch))
+        if interpreter is not None and INTERPRETER_PLACEHOLDER in compiled.placeholders:
+            statements.extend(self._interpreter_statements(stack, interpreter))
+        if actors is not None:
+            statements.extend(actors.send_statements(compiled.placeholders))
+        for statement in statements:
+            self.role.add_to_policy(statement)
 
     def _acknowledge_findings(
         self, stack: Stack, compiled: asl.CompiledWorkflow, bucket: s3.IBucket, compute: FargateCompute | None

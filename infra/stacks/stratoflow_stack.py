@@ -149,6 +149,8 @@ class StratoflowStack(Stack):
         >>> StratoflowStack(app, "Stratoflow", settings=StackSettings.from_context(app.node))  # doctest: +SKIP
     """
 
+    actors: ActorPools | None = None
+
     def __init__(self, scope: Construct, construct_id: str, *, settings: StackSettings) -> None:
         super().__init__(
             scope, construct_id, description="stratoflow: typed Python workflows on Step Functions"
@@ -215,12 +217,11 @@ class StratoflowStack(Stack):
                     protocol.Placeholder.DYNAMIC_JOB_DEFINITION, vcpus=1, memory_mib=DYNAMIC_JOB_MEMORY_MIB
                 )
             )
-        actor_pools = actor_pool_specs(settings.specs)
-        self.actors: ActorPools | None = None
-        if shapes or batch_shapes or actor_pools:
+        has_actors = bool(actor_pool_specs(settings.specs))
+        if shapes or batch_shapes or has_actors:
             # Actor workers run the shared image, as do shapes without an image of their own.
             all_shapes: list[FargateShape | BatchShape] = [*shapes, *batch_shapes]
-            shared = bool(actor_pools) or any(shape.image is None for shape in all_shapes)
+            shared = has_actors or any(shape.image is None for shape in all_shapes)
             image = self._container_image(settings, module_files) if shared else None
             # Batch jobs share the Fargate VPC, security group and task role.
             self.compute = FargateCompute(
@@ -240,24 +241,9 @@ class StratoflowStack(Stack):
                     job_role=self.compute.task_role,
                     execution_role=self.compute.execution_role,
                 )
-            if actor_pools:
-                assert image is not None  # noqa: S101 - shared is true when there are actor pools
-                self.actors = ActorPools(
-                    self,
-                    "Actors",
-                    pools=actor_pools,
-                    compute=self.compute,
-                    image=image,
-                    environment=environment,
-                    runner_role=self.runner.role,
-                    bucket=bucket,
-                    table=table,
-                    spec_keys=spec_keys,
-                )
-                # ARNs and subnet ids are tokens: CloudFormation joins them into the JSON at deploy.
-                self.runner.function.add_environment(
-                    protocol.ENV_ACTORS, self.to_json_string(self.actors.setting.model_dump(mode="json"))
-                )
+            self.actors = self._actor_pools(
+                settings, image=image, environment=environment, spec_keys=spec_keys
+            )
 
         self.interpreter: DynamicInterpreter | None = None
         if any(INTERPRETER_PLACEHOLDER in workflow.placeholders for workflow in compiled):
@@ -354,6 +340,38 @@ class StratoflowStack(Stack):
             grant=grant,
         )
         return images, functions
+
+    def _actor_pools(
+        self,
+        settings: StackSettings,
+        *,
+        image: ecs.ContainerImage | None,
+        environment: dict[str, str],
+        spec_keys: list[str],
+    ) -> ActorPools | None:
+        """The actor environments' queues and workers, or ``None`` when no task is an actor task."""
+        pools = actor_pool_specs(settings.specs)
+        if not pools:
+            return None
+        # The compute is created first (its cluster and VPC), and the shared image with it.
+        assert self.compute is not None and image is not None  # noqa: S101
+        actors = ActorPools(
+            self,
+            "Actors",
+            pools=pools,
+            compute=self.compute,
+            image=image,
+            environment=environment,
+            runner_role=self.runner.role,
+            bucket=self.payload.bucket,
+            table=self.cache.table,
+            spec_keys=spec_keys,
+        )
+        # ARNs and subnet ids are tokens: CloudFormation joins them into the JSON at deploy.
+        self.runner.function.add_environment(
+            protocol.ENV_ACTORS, self.to_json_string(actors.setting.model_dump(mode="json"))
+        )
+        return actors
 
     def _container_image(
         self,
