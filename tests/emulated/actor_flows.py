@@ -79,3 +79,8 @@ def bump(x: int) -> int:
 @workflow
 def idle(x: int) -> int:
     return bump(x=x)
+
+
+@workflow
+def one_score(x: int) -> int:
+    return score(x=x)
