@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 
-from stratoflow import ActorEnvironment, actor_cache, map_task, workflow
+from stratoflow import ActorEnvironment, actor_cache, map_task, task, workflow
 from stratoflow.testing._patches_ecs import ContainerReclaimed
 
 pool = ActorEnvironment(name="emu-pool", replica_count=2, ttl_seconds=30)
@@ -84,3 +84,37 @@ def idle(x: int) -> int:
 @workflow
 def one_score(x: int) -> int:
     return score(x=x)
+
+
+CACHED_CALLS: list[int] = []
+
+
+@brief.task(cache=True, cache_version="1")
+def cached_bump(x: int) -> int:
+    CACHED_CALLS.append(x)
+    return x + 1
+
+
+@workflow
+def cached(x: int) -> int:
+    return cached_bump(x=x)
+
+
+@brief.task(retries=1)
+def refuse(x: int) -> int:
+    raise ValueError(f"refused x={x}")
+
+
+@workflow
+def refused(x: int) -> int:
+    return refuse(x=x)
+
+
+@task(retries=1)
+def refuse_plain(x: int) -> int:
+    raise ValueError(f"refused x={x}")
+
+
+@workflow
+def refused_plain(x: int) -> int:
+    return refuse_plain(x=x)

@@ -7,6 +7,7 @@ choice of SQS ``.waitForTaskToken`` over a Step Functions activity for actor tas
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Any
@@ -19,6 +20,7 @@ from stratoflow.testing._patches_actors import (
     install_ecs_workers,
     install_fast_heartbeats,
     install_heartbeat_timeout_name,
+    install_task_failure_cause,
     register_actor_worker,
     unregister_actor_worker,
 )
@@ -54,17 +56,17 @@ def test_heartbeat_timeout_name_is_the_aws_one(aws: EmulatedAws) -> None:
 
 def _heartbeat_wait(aws: EmulatedAws) -> float:
     started = time.monotonic()
-    aws.start_and_wait(_unanswered(aws, heartbeat=2), {}, timeout=30)
+    aws.start_and_wait(_unanswered(aws, heartbeat=4), {}, timeout=30)
     return time.monotonic() - started
 
 
 def test_raw_heartbeats_are_waited_in_real_time(aws: EmulatedAws) -> None:
     install_fast_heartbeats(1.0)()  # just this patch out
-    assert _heartbeat_wait(aws) >= 1.9
+    assert _heartbeat_wait(aws) >= 3.9
 
 
 def test_fast_heartbeats_scale_the_wait(aws: EmulatedAws) -> None:
-    assert _heartbeat_wait(aws) < 1.0
+    assert _heartbeat_wait(aws) < 2.5  # 0.08 s scaled, plus the emulator's own overhead
 
 
 def test_raw_activities_have_no_get_activity_task(raw_aws: EmulatedAws) -> None:
@@ -137,3 +139,33 @@ def test_a_reclaimed_worker_stops_with_the_spot_stop_code(aws: EmulatedAws) -> N
         assert task["containers"][0]["exitCode"] == 143
     finally:
         unregister_actor_worker("reclaimed-workers")
+
+
+def _failed_with_cause(aws: EmulatedAws) -> Any:
+    sqs: Any = aws.client("sqs")
+    url = sqs.create_queue(QueueName="failing-worker")["QueueUrl"]
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": url, "MessageBody": {"token.$": protocol.TASK_TOKEN}},
+        "End": True,
+    }
+    arn = aws.create_state_machine("failing", {"StartAt": "T", "States": {"T": task}})
+    execution = aws.start_execution(arn, {})
+    messages: list[Any] = []
+    while not messages:
+        messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])
+    token = json.loads(messages[0]["Body"])["token"]
+    aws.client("stepfunctions").send_task_failure(taskToken=token, error="ValueError", cause='{"node": "n"}')
+    return aws.wait(execution)
+
+
+def test_raw_send_task_failure_drops_the_cause(aws: EmulatedAws) -> None:
+    install_task_failure_cause()()  # just this patch out
+    result = _failed_with_cause(aws)
+    assert (result.error, result.cause) == ("ValueError", None)
+
+
+def test_task_failure_cause_reaches_the_execution(aws: EmulatedAws) -> None:
+    result = _failed_with_cause(aws)
+    assert (result.error, result.cause) == ("ValueError", '{"node": "n"}')

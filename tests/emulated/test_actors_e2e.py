@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from stratoflow.backends.local import RunOptions, run_local
+from stratoflow.errors import TaskFailedError
 from stratoflow.ir import protocol
 from stratoflow.lower import lower
 from stratoflow.testing._sandbox import Sandbox
@@ -80,3 +81,33 @@ def test_a_worker_killed_mid_task_has_its_task_run_by_another(sandbox: Sandbox) 
     history = sandbox.aws.client("stepfunctions").get_execution_history(executionArn=execution.arn)
     timed_out = [e for e in history["events"] if e["type"] == "TaskTimedOut"]
     assert [e["taskTimedOutEventDetails"]["error"] for e in timed_out] == [protocol.STATES_HEARTBEAT_TIMEOUT]
+
+
+def test_a_cached_actor_task_skips_its_worker(sandbox: Sandbox) -> None:
+    spec = lower(flows.cached)
+    flows.CACHED_CALLS.clear()
+    first = sandbox.run(spec, {"x": 7})
+    second = sandbox.run(spec, {"x": 7})
+    assert first.outputs() == second.outputs() == {"o0": 8}
+    assert flows.CACHED_CALLS == [7]
+    events = sandbox.aws.wait(second.arn).events
+    scheduled = [
+        e["taskScheduledEventDetails"]["resourceType"] for e in events if e["type"] == "TaskScheduled"
+    ]
+    assert scheduled == ["lambda"]  # the cache check only: no ensure step, no message
+
+
+def _failure(sandbox: Sandbox, workflow: object) -> TaskFailedError:
+    with pytest.raises(TaskFailedError) as caught:
+        sandbox.run(lower(workflow), {"x": 3})  # type: ignore[arg-type]
+    return caught.value
+
+
+def test_a_failing_actor_task_fails_as_a_plain_task_does(sandbox: Sandbox) -> None:
+    actor = _failure(sandbox, flows.refused)
+    plain = _failure(sandbox, flows.refused_plain)
+    assert (actor.error_type, actor.attempt) == (plain.error_type, plain.attempt) == ("ValueError", 2)
+    # The same text but for the run id and the node's name.
+    actor_text = str(actor).split(" FAILED: ", 1)[1].replace("'refuse'", "'refuse_plain'")
+    assert actor_text == str(plain).split(" FAILED: ", 1)[1]
+    assert actor_text.endswith("(attempt 2): ValueError: refused x=3")

@@ -14,6 +14,7 @@ from stratoflow.testing._patches_actors import (
     install_ecs_workers,
     install_fast_heartbeats,
     install_heartbeat_timeout_name,
+    install_task_failure_cause,
 )
 from stratoflow.testing._patches_batch import install_batch_inprocess
 from stratoflow.testing._patches_cfn import (
@@ -74,6 +75,7 @@ __all__ = [
     "install_retry_sync_fix",
     "install_runtime_error_capture",
     "install_sfn_fixes",
+    "install_task_failure_cause",
     "installed_patches",
     "is_installed",
     "prune_tmp_threads",
@@ -120,6 +122,7 @@ def install_all(*, timer_scale: float = 0.001, heartbeat_scale: float = HEARTBEA
         install_ecs_workers(),
         install_heartbeat_timeout_name(),
         install_fast_heartbeats(heartbeat_scale),
+        install_task_failure_cause(),
         install_batch_inprocess(),
         install_events_to_lambda(),
         # CloudFormation only: no other path reaches these methods, so they are safe everywhere.

@@ -5,6 +5,8 @@
   which is what an actor task's ``Catch`` sends to another worker.
 * ``install_fast_heartbeats``: ``HeartbeatSeconds`` is waited in real time; scaled like the
   harness's other timers, so a lost worker is noticed in about a second, not a minute.
+* ``install_task_failure_cause``: moto's ``SendTaskFailure`` drops the ``cause``, so a worker's
+  ``FailureCause`` (node, attempt, message, traceback) never reaches the execution's error.
 * ``install_ecs_workers``: a task of a registered worker family runs its Python worker on a
   thread and stays ``RUNNING`` (as listed by ``ListTasks``) until the worker returns; then it
   is ``STOPPED`` with the worker's exit code. Starts are counted per family.
@@ -29,6 +31,7 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint, HeartbeatTimeoutError
+from moto.stepfunctions.responses import StepFunctionResponse
 
 from stratoflow.testing._patches_ecs import SPOT_EXIT_CODE, ContainerReclaimed
 from stratoflow.testing._patching import Patcher, Undo, install_patch
@@ -39,6 +42,7 @@ __all__ = [
     "install_ecs_workers",
     "install_fast_heartbeats",
     "install_heartbeat_timeout_name",
+    "install_task_failure_cause",
     "register_actor_worker",
     "unregister_actor_worker",
 ]
@@ -110,6 +114,23 @@ def install_heartbeat_timeout_name() -> Undo:
         p.setattr(StateTask, "_from_error", from_error)
 
     return install_patch("install_heartbeat_timeout_name", apply)
+
+
+def install_task_failure_cause() -> Undo:
+    """Pass ``SendTaskFailure``'s ``cause`` on to the waiting state (moto keeps only ``error``)."""
+
+    def send_task_failure(self: StepFunctionResponse) -> Any:
+        from moto.core.responses import EmptyResult  # noqa: PLC0415 - moto's own reply type
+
+        self.stepfunction_backend.send_task_failure(
+            self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
+        )
+        return EmptyResult()
+
+    def apply(p: Patcher) -> None:
+        p.setattr(StepFunctionResponse, "send_task_failure", send_task_failure)
+
+    return install_patch("install_task_failure_cause", apply)
 
 
 def install_fast_heartbeats(scale: float) -> Undo:
