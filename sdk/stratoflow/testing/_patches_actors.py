@@ -122,7 +122,9 @@ def install_task_failure_cause() -> Undo:
     def send_task_failure(self: StepFunctionResponse) -> Any:
         from moto.core.responses import EmptyResult  # noqa: PLC0415 - moto's own reply type
 
-        self.stepfunction_backend.send_task_failure(
+        # The executing (parser) backend takes a cause; the typed base class does not.
+        backend: Any = self.stepfunction_backend
+        backend.send_task_failure(
             self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
         )
         return EmptyResult()
