@@ -4,7 +4,8 @@ The worker is a Fargate task definition (x86_64, non-root, read-only root, the s
 running ``stratoflow_functions.actor_worker`` with its queue and idle time in its environment;
 the worker role consumes only its queue and answers task tokens; the runner may start only
 that task definition in the stack's cluster; the workflow's role may only send to its queue;
-cdk-nag and cfn-lint stay clean.
+cdk-nag and cfn-lint stay clean; and the synthesized stack, created in moto's CloudFormation,
+runs the workflow's actor tasks.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ import pytest
 
 from infra.app import build_app
 from infra.constructs.actor_pool import WORKER_COMMAND
+from stratoflow.define import load_workflow
 from stratoflow.ir import protocol
+from stratoflow.lower import lower
+from stratoflow.testing import StackSandbox
 from tests.infra.synth import REPO, Synth, cdk_json_context
 from tests.infra.test_stack import ALLOWED_CFN_LINT, _as_list, _cfn_lint, _statements
 
@@ -125,3 +129,12 @@ def test_cfn_lint_passes(actor_synth: Synth) -> None:
     assert result.returncode in (0, 4), result.stderr
     findings = json.loads(result.stdout or "[]")
     assert [f for f in findings if f["Rule"]["Id"] not in ALLOWED_CFN_LINT] == []
+
+
+@pytest.mark.emulated
+def test_the_synthesized_stack_runs_actor_tasks_in_emulated_aws(actor_synth: Synth) -> None:
+    """What the stack wires (queue URLs, ENV_ACTORS, the worker's environment) runs as deployed."""
+    spec = lower(load_workflow(str(CASES / "actor.py"), "actor"))
+    with StackSandbox(project_dir=REPO, template_dir=actor_synth.outdir, stack_name=STACK) as stack:
+        assert "AWS::SQS::QueuePolicy" in stack.deployment.skipped_resource_types  # moto lacks it
+        assert stack.run(spec, {"n": 12}, timeout=60).outputs() == {"o0": [3 * x for x in range(12)]}

@@ -38,6 +38,8 @@ from moto.cloudformation.models import cloudformation_backends
 
 from stratoflow import errors, ir
 from stratoflow.client import Client, Execution
+from stratoflow.ir import protocol
+from stratoflow.testing import _patches_actors
 from stratoflow.testing._harness import EmulatedAws
 from stratoflow.testing._patches_lambda import FakeLambdaContext
 from stratoflow.testing._stack_triggers import route_trigger_starter
@@ -321,12 +323,34 @@ def _container_entrypoint(env: dict[str, str], command: list[str]) -> int:
         return container_entrypoint.run({**aws_settings, **env, "TMPDIR": scratch})
 
 
+def _actor_worker(env: dict[str, str], stop: threading.Event) -> int:
+    """An actor worker on the task definition's environment, as a thread (short polls: it stops at once)."""
+    from stratoflow_functions import actor_worker  # noqa: PLC0415 - only when an actor task runs
+
+    aws_settings = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
+    # Heartbeat as often as the emulator's scaled HeartbeatSeconds needs.
+    fast = {protocol.ENV_ACTOR_HEARTBEAT_SECONDS: "0.1"}
+    if "TMPDIR" not in env:
+        return actor_worker.run({**aws_settings, **env, **fast}, stop=stop, max_poll_seconds=1)
+    with tempfile.TemporaryDirectory(prefix="stratoflow-scratch-") as scratch:
+        return actor_worker.run(
+            {**aws_settings, **env, **fast, "TMPDIR": scratch}, stop=stop, max_poll_seconds=1
+        )
+
+
 def _route_task_definitions(aws: EmulatedAws, stack_name: str) -> tuple[str, ...]:
     ecs = aws.client("ecs")
     families = []
     for arn in _stack_resources(aws, stack_name, "AWS::ECS::TaskDefinition"):
-        family = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]["family"]
-        aws.register_ecs_entrypoint(family, _container_entrypoint)
+        definition = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+        family = definition["family"]
+        environment = {
+            e["name"] for c in definition["containerDefinitions"] for e in c.get("environment", [])
+        }
+        if protocol.ENV_ACTOR_QUEUE in environment:  # an actor environment's workers
+            _patches_actors.register_actor_worker(family, _actor_worker)
+        else:
+            aws.register_ecs_entrypoint(family, _container_entrypoint)
         families.append(family)
     return tuple(families)
 
@@ -433,6 +457,8 @@ class StackSandbox:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        for family in self._deployment.task_families if self._deployment else ():
+            _patches_actors.unregister_actor_worker(family)  # stop its workers (none if not an actor's)
         self._deployment = None
         if self._own_aws:
             self.aws.__exit__(exc_type, exc, tb)
