@@ -83,9 +83,9 @@ __all__ = [
 ]
 
 
-HEARTBEAT_SCALE = 0.02
-"""Factor on ``HeartbeatSeconds`` (60 s become 1.2 s): short enough that a lost worker is noticed
-at once, long enough that a worker thread heartbeating every 0.1 s never misses one."""
+HEARTBEAT_SCALE = 0.05
+"""Factor on ``HeartbeatSeconds`` (60 s become 3 s): short enough that a lost worker is noticed
+at once, long enough that a worker thread heartbeating every 0.1 s never misses one on a busy machine."""
 
 
 def install_all(*, timer_scale: float = 0.001, heartbeat_scale: float = HEARTBEAT_SCALE) -> Undo:
