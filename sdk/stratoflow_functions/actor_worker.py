@@ -118,6 +118,11 @@ class _Worker:
         except ValueError as exc:
             self._answer(message.token, error="ConfigError", cause=f"actor worker: bad event: {exc}"[:30000])
             return
+        try:  # a message that waited past HeartbeatSeconds was re-sent: its token is dead
+            self.sfn.send_task_heartbeat(taskToken=message.token)
+        except ClientError as exc:
+            self.say(event="stale_message", node=event.node, error=exc.response["Error"]["Code"])
+            return
         self.tasks_run += 1
         beating = threading.Event()
         beat = threading.Thread(target=self._heartbeat, args=(message.token, beating), daemon=True)

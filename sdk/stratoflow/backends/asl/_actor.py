@@ -24,6 +24,12 @@ have no ``GetActivityTask`` there), and a queue per environment is also what sca
 An actor ``map_task`` keeps prepare and gather; the parent ensures workers once after prepare,
 and the Distributed Map's STANDARD children (EXPRESS ones cannot wait for a task token) each send
 one batch of items (``Mode.MAP_ITEMS``) through the same queue, with the same lost-worker path.
+At most ``replica_count`` children run at once (fewer if ``concurrency`` says so).
+
+``HeartbeatSeconds`` counts from when the message is sent, not from when a worker takes it, so
+a message that waits in the queue longer than that (more concurrent actor tasks than workers,
+each long) times out as if its worker were lost and is sent again; the worker that later takes
+the stale message finds its token refused and skips it, so nothing runs twice.
 """
 
 from __future__ import annotations
@@ -220,8 +226,11 @@ def actor_map_states(
         "ResultPath": None,
         "Next": gather,
     }
-    if node.concurrency:
-        map_state["MaxConcurrency"] = node.concurrency
+    # A worker runs one message at a time, and a queued message's heartbeat clock already runs:
+    # more children than workers would only queue batches that could time out waiting.
+    assert task.actor is not None  # noqa: S101 - only actor tasks reach here
+    replicas = task.actor.replica_count
+    map_state["MaxConcurrency"] = min(node.concurrency, replicas) if node.concurrency else replicas
     tolerated = tolerated_failure_percentage(node.min_success_ratio)
     if tolerated:
         map_state["ToleratedFailurePercentage"] = tolerated
