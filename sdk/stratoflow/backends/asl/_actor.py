@@ -2,16 +2,17 @@
 
 An actor task node is, after the usual cache check of a container task:
 
-1. ``<node>__actor``: a ``Pass`` that starts the count of lost workers at 0 (``$.actor.lost``);
-2. ``<node>__ensure``: the runner (``Mode.ACTOR_ENSURE``) counts the environment's running
-   workers and starts the shortfall up to ``replica_count`` (``ecs:RunTask``);
-3. ``<node>``: ``sqs:sendMessage.waitForTaskToken`` to the environment's queue, with
+1. ``<node>__ensure``: the runner (``Mode.ACTOR_ENSURE``) counts the environment's running
+   workers and starts the shortfall up to ``replica_count`` (``ecs:RunTask``); its
+   ``ResultSelector`` starts the count of lost workers at 0 (``$.actor.lost``);
+2. ``<node>``: ``sqs:sendMessage.waitForTaskToken`` to the environment's queue, with
    ``HeartbeatSeconds``. A worker takes the message, heartbeats while the task runs and answers
    with ``SendTaskSuccess`` / ``SendTaskFailure`` (the same error name and cause as the runner
    Lambda), so the task's ``retries`` apply as to any task (``Retry`` on ``States.ALL``);
-4. a lost worker (Spot reclaim, crash) sends no heartbeat: ``States.HeartbeatTimeout`` is never
+3. a lost worker (Spot reclaim, crash) sends no heartbeat: ``States.HeartbeatTimeout`` is never
    retried in place (its retrier has ``MaxAttempts: 0``) but caught, counted, and sent back
-   through the ensure step, which replaces the worker, and the queue state sends the task
+   through the ensure step (``<node>__ensure_again``, which keeps the count), which replaces
+   the worker, and the queue state sends the task
    again. After ``protocol.ACTOR_MAX_LOST`` losses the node fails with ``protocol.ACTOR_LOST``.
 
 The attempt the worker reports is the queue state's try plus the workers lost so far, so a task
@@ -146,14 +147,18 @@ def actor_fragment(
     the container tasks' cache lookup and returns its entry (``_states._cache_check``)."""
     base = state_name
     states: dict[str, State] = {}
-    start = names.claim(base, suffix="__actor")
-    ensure = names.claim(base, suffix="__ensure")
-    lost = _lost_worker_states(names, base, ensure=ensure, states=states)
+    start = names.claim(base, suffix="__ensure")
+    again = names.claim(base, suffix="__ensure_again")
+    lost = _lost_worker_states(names, base, ensure=again, states=states)
     body = protocol.actor_message_body(
         run=protocol.EXECUTION_NAME, spec=spec_key, node=node.id, attempt=_ATTEMPT
     )
-    states[start] = _start_count(ensure)
-    states[ensure] = _ensure(protocol.EXECUTION_NAME, spec_key, node.id, base)
+    # The first ensure step also starts the count of lost workers (one state less per node
+    # than a separate Pass); the one after a loss keeps the count.
+    states[start] = _ensure(protocol.EXECUTION_NAME, spec_key, node.id, base)
+    states[start]["ResultSelector"] = {"lost": 0}
+    states[start]["ResultPath"] = _ACTOR
+    states[again] = _ensure(protocol.EXECUTION_NAME, spec_key, node.id, base)
     states[base] = _send(task, body, retries=task.retries, timeout=task.timeout_seconds, lost=lost)
     done = names.claim(base, suffix="__done")
     states[base]["Next"] = done
