@@ -125,7 +125,9 @@ class WorkflowStateMachine(Construct):
         failed_executions_threshold: int = defaults.FAILED_EXECUTIONS_ALARM_THRESHOLD,
     ) -> None:
         image_functions = dict(image_functions or {})
-        problems = _unfilled_placeholders(compiled, compute, batch, interpreter, image_functions, actors)
+        problems = _unfilled_placeholders(
+            compiled, compute, batch, interpreter, image_functions=image_functions, actors=actors
+        )
         if failed_executions_threshold < 1:
             problems.append(
                 f"failed_executions_threshold must be at least 1, got {failed_executions_threshold}"
@@ -408,6 +410,7 @@ def _unfilled_placeholders(
     compute: FargateCompute | None,
     batch: BatchCompute | None,
     interpreter: DynamicInterpreter | None,
+    *,
     image_functions: Mapping[str, lambda_.IFunction],
     actors: ActorPools | None = None,
 ) -> list[str]:

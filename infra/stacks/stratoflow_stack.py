@@ -74,6 +74,26 @@ def actor_pool_specs(specs: Sequence[ir.WorkflowSpec]) -> list[ActorPoolSpec]:
     return [pools[name] for name in sorted(pools)]
 
 
+def _add_dynamic_shapes(
+    dynamic: Sequence[routing.Route], shapes: list[FargateShape], batch_shapes: list[BatchShape]
+) -> None:
+    """The generic task and job definitions ``@dynamic`` graph nodes run on, when any needs one."""
+    if any(r.target in ("fargate", "fargate_spot") for r in dynamic):
+        shapes.append(
+            FargateShape(
+                placeholder=protocol.Placeholder.DYNAMIC_TASK_DEFINITION,
+                cpu_units=DYNAMIC_TASK_CPU_UNITS,
+                memory_mib=DYNAMIC_TASK_MEMORY_MIB,
+            )
+        )
+    if any(r.target in _BATCH_TARGETS for r in dynamic):
+        batch_shapes.append(
+            BatchShape(
+                protocol.Placeholder.DYNAMIC_JOB_DEFINITION, vcpus=1, memory_mib=DYNAMIC_JOB_MEMORY_MIB
+            )
+        )
+
+
 def _fargate_shapes(placed: Sequence[Placed], images: TaskImages) -> list[FargateShape]:
     """One task definition per (image, shape) in use; no image: the shared image."""
     shapes: dict[str, FargateShape] = {}
@@ -203,26 +223,10 @@ class StratoflowStack(Stack):
         )
         shapes = _fargate_shapes(placed, self.images)
         batch_shapes = _batch_shapes(placed, self.images)
-        if any(r.target in ("fargate", "fargate_spot") for r in dynamic):
-            shapes.append(
-                FargateShape(
-                    placeholder=protocol.Placeholder.DYNAMIC_TASK_DEFINITION,
-                    cpu_units=DYNAMIC_TASK_CPU_UNITS,
-                    memory_mib=DYNAMIC_TASK_MEMORY_MIB,
-                )
-            )
-        if any(r.target in _BATCH_TARGETS for r in dynamic):
-            batch_shapes.append(
-                BatchShape(
-                    protocol.Placeholder.DYNAMIC_JOB_DEFINITION, vcpus=1, memory_mib=DYNAMIC_JOB_MEMORY_MIB
-                )
-            )
+        _add_dynamic_shapes(dynamic, shapes, batch_shapes)
         has_actors = bool(actor_pool_specs(settings.specs))
         if shapes or batch_shapes or has_actors:
-            # Actor workers run the shared image, as do shapes without an image of their own.
-            all_shapes: list[FargateShape | BatchShape] = [*shapes, *batch_shapes]
-            shared = has_actors or any(shape.image is None for shape in all_shapes)
-            image = self._container_image(settings, module_files) if shared else None
+            image = self._shared_image(settings, module_files, [*shapes, *batch_shapes], has_actors)
             # Batch jobs share the Fargate VPC, security group and task role.
             self.compute = FargateCompute(
                 self, "Compute", shapes=shapes, image=image, environment=environment
@@ -373,13 +377,18 @@ class StratoflowStack(Stack):
         )
         return actors
 
-    def _container_image(
+    def _shared_image(
         self,
         settings: StackSettings,
         module_files: Sequence[object],
-    ) -> ecs.ContainerImage:
-        """The shared image (of shapes without their own, and of actor workers): the image named
-        in context, else one built by ``cdk deploy`` from a generated build context."""
+        shapes: Sequence[FargateShape | BatchShape],
+        has_actors: bool,
+    ) -> ecs.ContainerImage | None:
+        """The shared image, of shapes without an image of their own and of actor workers (``None``
+        when nothing needs it): the image named in context, else one built by ``cdk deploy`` from a
+        generated build context."""
+        if not has_actors and all(shape.image is not None for shape in shapes):
+            return None
         if settings.container_image:
             return ecs.ContainerImage.from_registry(settings.container_image)
         context = build_container_context(

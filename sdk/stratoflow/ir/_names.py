@@ -199,6 +199,8 @@ def split_image_shape(shape: str) -> tuple[str, str | None]:
     if infix and base and _IMAGE_TAG.match(tag):
         return base, tag
     return shape, None
+
+
 ACTOR_QUEUE_PREFIX: Final = "ActorQueue_"
 """``ActorQueue_<slug>``: the URL of one actor environment's SQS queue (its tasks' messages)."""
 ACTOR_TASK_DEFINITION_PREFIX: Final = "ActorWorker_"
