@@ -95,6 +95,9 @@ def test_actor_cache_computes_once_per_distinct_arguments() -> None:
     assert load(2) == [2]
     assert calls == [1, 2]
     assert load.__name__ == "load"
+    load.cache_clear()  # type: ignore[attr-defined]
+    assert load(1) == [1]
+    assert calls == [1, 2, 1]
 
 
 def test_actor_cache_computes_once_when_threads_ask_at_the_same_time() -> None:

@@ -144,5 +144,6 @@ def test_routing_train_on_fargate_spot_the_rest_on_lambda_and_predict_is_an_acto
     ]
     for name in ("load_split", "evaluate", "write_report"):
         assert states[name]["Resource"] == "arn:aws:states:::lambda:invoke", name
-    items = states["map_predict"]["ItemProcessor"]["States"]["map_predict__items"]
-    assert items["Resource"] == "arn:aws:states:::lambda:invoke"
+    # Actor map items go to the environment's workers through its queue, not to Lambda.
+    items = states["map_predict"]["ItemProcessor"]["States"]["map_predict__batch"]
+    assert items["Resource"] == "arn:aws:states:::sqs:sendMessage.waitForTaskToken"

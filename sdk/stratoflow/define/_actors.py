@@ -158,4 +158,11 @@ def actor_cache(fn: Callable[P, R]) -> Callable[P, R]:
                 results[key] = fn(*args, **kwargs)
         return results[key]  # type: ignore[no-any-return]
 
+    def cache_clear() -> None:
+        """Forget every kept value (``functools.cache``'s spelling), as a new worker would start."""
+        with guard:
+            results.clear()
+            key_locks.clear()
+
+    cached.cache_clear = cache_clear  # type: ignore[attr-defined]
     return cached
