@@ -17,7 +17,8 @@ from tests.define._cases import definition_error
 PROMISE_HINT = "pass it to a task; use @dynamic or map_task for data-dependent logic"
 SUPPORTED = (
     "int, float, str, bool, None, bytes, list[T], dict[K, T], Optional[T], "
-    "dataclasses, pydantic models, File, Directory, datetime, date, timedelta, Decimal, Enum"
+    "dataclasses, pydantic models, File, Directory, datetime, date, timedelta, Decimal, Enum, "
+    "pandas.DataFrame, pyarrow.Table"
 )
 
 # Shared by most workflow cases: lines 1-11. A case body starts at line 12.

@@ -160,7 +160,7 @@ wf.add_workflow_input("x", complex)
                 26,
                 "workflow 'imperative' input 'x': type 'complex' is not supported (supported: int, float, str, "
                 "bool, None, bytes, list[T], dict[K, T], Optional[T], dataclasses, pydantic models, File, "
-                "Directory, datetime, date, timedelta, Decimal, Enum)",
+                "Directory, datetime, date, timedelta, Decimal, Enum, pandas.DataFrame, pyarrow.Table)",
                 None,
             ),
         ),

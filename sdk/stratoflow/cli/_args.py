@@ -25,8 +25,18 @@ def _from_text(text: str, t: ir.TypeRef, name: str) -> Any:
     kind = t.kind
     if kind == "optional":
         return None if text.lower() in ("none", "null") else _from_text(text, t.args[0], name)
-    if kind in ("str", "file", "directory", "datetime", "date", "decimal", "enum"):
-        return text  # the codec's coercion parses ISO dates, decimals and enum values/names
+    if kind in (
+        "str",
+        "file",
+        "directory",
+        "datetime",
+        "date",
+        "decimal",
+        "enum",
+        "dataframe",
+        "arrow_table",
+    ):
+        return text  # the codec's coercion parses ISO dates, decimals, enum values/names, frame file paths
     try:
         if kind == "int":
             return int(text)
@@ -84,11 +94,15 @@ def _check_paths(value: Any, t: ir.TypeRef, name: str) -> None:
     elif t.kind == "list" and isinstance(value, list):
         for item in value:
             _check_paths(item, t.args[0], name)
-    elif t.kind in ("file", "directory") and isinstance(value, str) and "://" not in value:
+    elif (
+        t.kind in ("file", "directory", "dataframe", "arrow_table")
+        and isinstance(value, str)
+        and "://" not in value
+    ):
         path = Path(value)
-        exists = path.is_file() if t.kind == "file" else path.is_dir()
+        exists = path.is_dir() if t.kind == "directory" else path.is_file()
         if not exists:
-            what = "file" if t.kind == "file" else "directory"
+            what = "directory" if t.kind == "directory" else "file"
             raise InputError(f"input '{name}': {what} {value!r} does not exist", input_name=name)
 
 

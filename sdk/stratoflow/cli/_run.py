@@ -16,7 +16,7 @@ from typing import Any
 
 from stratoflow import ir
 from stratoflow.errors import ConfigError
-from stratoflow.values import Directory, File
+from stratoflow.values import Directory, File, frame_kind
 
 __all__ = ["cmd_run"]
 
@@ -43,6 +43,10 @@ def _jsonable(value: Any) -> Any:
         return value.total_seconds()  # what --<input> takes for a timedelta
     if isinstance(value, decimal.Decimal):
         return str(value)  # exact, as the codec stores it
+    if frame_kind(type(value)) is not None:
+        # pandas' "split" JSON (index, columns, data): complete, and what `| jq` reads.
+        frame = value.to_pandas() if hasattr(value, "to_pandas") else value
+        return json.loads(frame.to_json(orient="split", date_format="iso"))
     return value
 
 

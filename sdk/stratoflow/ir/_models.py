@@ -59,7 +59,7 @@ class SourceLocation(_Model):
 TypeKind = Literal[
     "int", "float", "str", "bool", "none", "list", "dict", "optional",
     "dataclass", "pydantic", "file", "directory", "bytes",
-    "datetime", "date", "timedelta", "decimal", "enum",
+    "datetime", "date", "timedelta", "decimal", "enum", "dataframe", "arrow_table",
 ]  # fmt: skip
 
 
@@ -81,7 +81,14 @@ class TypeRef(_Model):
             return (self.ref or "?").rpartition(":")[2]
         if self.kind == "optional":
             return f"Optional[{self.args[0].render()}]"
-        names = {"none": "None", "file": "File", "directory": "Directory", "decimal": "Decimal"}
+        names = {
+            "none": "None",
+            "file": "File",
+            "directory": "Directory",
+            "decimal": "Decimal",
+            "dataframe": "DataFrame",
+            "arrow_table": "Table",
+        }
         if self.args:
             return f"{self.kind}[{', '.join(a.render() for a in self.args)}]"
         return names.get(self.kind, self.kind)

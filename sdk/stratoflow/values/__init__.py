@@ -16,6 +16,7 @@ from stratoflow.values._codec import (
     sha256_hex,
 )
 from stratoflow.values._files import Directory, File, hash_directory, hash_file, materialise_files
+from stratoflow.values._frames import kind_of as frame_kind
 from stratoflow.values._integrity import literal_problem
 from stratoflow.values._results import ItemResult
 from stratoflow.values._typeref import UnsupportedTypeError, is_assignable, resolve_class, typeref_of
@@ -36,6 +37,7 @@ __all__ = [
     "coerce_input",
     "decode",
     "encode",
+    "frame_kind",
     "hash_directory",
     "hash_file",
     "is_assignable",

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stratoflow import ir
-from stratoflow.values import _moretypes
+from stratoflow.values import _frames, _moretypes
 from stratoflow.values._blobs import BlobStore
 from stratoflow.values._files import Directory, File, hash_directory, hash_file
 from stratoflow.values._typeref import resolve_class, typeref_of
@@ -94,7 +94,7 @@ class LiteralRef:
 
 @cache
 def _has_files(t: ir.TypeRef) -> bool:
-    if t.kind in ("file", "directory", "dataclass"):
+    if t.kind in ("file", "directory", "dataclass") or t.kind in _frames.KINDS:
         return True  # dataclass fields may hold files; the identity walk checks
     return any(_has_files(a) for a in t.args)
 
@@ -145,8 +145,8 @@ def coerce_input(value: object, t: ir.TypeRef) -> Any:
         return {_coerce_key(k, t.args[0]): coerce_input(v, t.args[1]) for k, v in value.items()}
     if t.kind == "bytes" and isinstance(value, str):
         return value.encode()
-    if t.kind in _moretypes.KINDS:
-        value = _moretypes.coerce(value, t)
+    if t.kind in _moretypes.KINDS or t.kind in _frames.KINDS:
+        value = _coerce_more(value, t)
     if t.kind in ("dataclass", "pydantic") and isinstance(value, dict):
         try:
             return _from_json(value, t, None)
@@ -154,6 +154,16 @@ def coerce_input(value: object, t: ir.TypeRef) -> Any:
             raise ValueTypeError(t, value) from exc
     check_value(value, t)
     return value
+
+
+def _coerce_more(value: object, t: ir.TypeRef) -> object:
+    """An input of the kinds with their own text forms (ISO dates, ...; a frame's file path)."""
+    if t.kind in _moretypes.KINDS:
+        return _moretypes.coerce(value, t)
+    try:
+        return _frames.coerce(value, t)
+    except FileNotFoundError as exc:
+        raise ValueTypeError(t, value) from exc
 
 
 def key_text(key: object, t: ir.TypeRef) -> str:
@@ -223,6 +233,11 @@ def _to_json(value: object, t: ir.TypeRef, store: BlobStore | None, path: str) -
         try:
             return _moretypes.to_json(value, t)  # type: ignore[no-any-return]
         except _moretypes.Mismatch:
+            pass
+    elif kind in _frames.KINDS:
+        try:
+            return _frames.to_json(value, t, store, sha256_hex)  # type: ignore[no-any-return]
+        except _frames.Mismatch:
             pass
     elif kind == "optional":
         return None if value is None else _to_json(value, t.args[0], store, path)
@@ -297,10 +312,10 @@ def _dir_to_json(directory: Directory, store: BlobStore | None, t: ir.TypeRef, p
 
 
 def _identity(value: JsonValue, t: ir.TypeRef) -> JsonValue:
-    """The value as the cache sees it: files and directories by content hash only."""
+    """The value as the cache sees it: files, directories and frames by content hash only."""
     if value is None:
         return None
-    if t.kind in ("file", "directory"):
+    if t.kind in ("file", "directory") or t.kind in _frames.KINDS:
         assert isinstance(value, dict)  # noqa: S101 - produced by _to_json
         return {"sha256": value["sha256"]}
     if t.kind == "optional":
@@ -323,6 +338,8 @@ def _from_json(value: Any, t: ir.TypeRef, store: BlobStore | None) -> Any:  # no
         return float(value)
     if kind in _moretypes.KINDS:
         return _moretypes.from_json(value, t)
+    if kind in _frames.KINDS:
+        return _frames.from_json(value, t, store)
     if kind == "bytes":
         return base64.b64decode(value)
     if kind == "list":

@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any, Union
 
 from stratoflow import ir
+from stratoflow.values import _frames
 from stratoflow.values._files import Directory, File
 
 __all__ = ["UnsupportedTypeError", "is_assignable", "resolve_class", "typeref_of"]
@@ -43,7 +44,8 @@ def _scalar(kind: str) -> ir.TypeRef:
 
 SUPPORTED = (
     "int, float, str, bool, None, bytes, list[T], dict[K, T], Optional[T], "
-    "dataclasses, pydantic models, File, Directory, datetime, date, timedelta, Decimal, Enum"
+    "dataclasses, pydantic models, File, Directory, datetime, date, timedelta, Decimal, Enum, "
+    "pandas.DataFrame, pyarrow.Table"
 )
 
 
@@ -81,6 +83,9 @@ def typeref_of(annotation: Any) -> ir.TypeRef:  # noqa: C901 - a branch per kind
     """Map a Python annotation to a TypeRef, or raise UnsupportedTypeError saying why."""
     if annotation in _SCALARS:
         return _scalar(_SCALARS[annotation])
+    frame = _frames.kind_of(annotation)
+    if frame is not None:
+        return _scalar(frame)
     if isinstance(annotation, type) and issubclass(annotation, File | Directory):  # File["csv"]
         return _scalar("file" if issubclass(annotation, File) else "directory")
     origin = typing.get_origin(annotation)
