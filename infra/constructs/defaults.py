@@ -107,3 +107,15 @@ for them); unset: the runner shares the account's unreserved pool."""
 STACK_NAME: Final = "Stratoflow"
 BUNDLE_CACHE_DIR: Final = ".stratoflow/cdk-cache"
 """Relative to the working directory (``cdk`` runs at the repo root, where it is gitignored)."""
+
+SCHEDULE_STARTER_HANDLER: Final = "stratoflow_functions.schedule_starter.handler"
+SCHEDULE_STARTER_MEMORY_MIB: Final = 256
+"""The schedule starter writes one small inputs object and starts one execution."""
+SCHEDULE_STARTER_TIMEOUT_SECONDS: Final = 60
+SCHEDULE_RETRY_ATTEMPTS: Final = 5
+"""Scheduler's retries of a failed delivery (throttled, a starter error) before the DLQ; a retry
+starts nothing twice, so retrying is always safe."""
+SCHEDULE_MAX_EVENT_AGE_SECONDS: Final = 3600
+"""An occurrence older than an hour is not worth starting late: it goes to the DLQ instead."""
+SCHEDULE_FLEXIBLE_WINDOW: Final = "OFF"
+"""Start on the scheduled minute: runs are named from their scheduled time, never from when they start."""

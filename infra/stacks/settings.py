@@ -1,7 +1,10 @@
 """``StackSettings``: the stack's options, read and validated from ``cdk.json`` context in one go.
 
 Workflows are named as ``FILE_OR_MODULE:WORKFLOW`` (the ``stratoflow run`` convention),
-loaded, and lowered to IR here; the stack consumes only the IR.
+loaded, and lowered to IR here; the stack consumes only the IR. An entry may name a
+``LaunchPlan`` instead (``examples/etl.py:nightly_report``, the variable or the plan's name):
+the stack deploys the plan's workflow (once, however many plans or entries name it) and the
+plan's schedule and notifications.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from infra.constructs import defaults
 from infra.constructs._bundle import DependencyBundling
 from infra.constructs._props import raise_if_problems
 from stratoflow import ir
-from stratoflow.define import TaskDef, load_workflow, module_name_for
+from stratoflow.define import LaunchPlan, TaskDef, load_target, module_name_for
 from stratoflow.errors import SdkError
 from stratoflow.lower import lower
 
@@ -49,6 +52,7 @@ class StackSettings:
     cache_ttl_days: float = defaults.CACHE_TTL_DAYS
     kms: bool = False
     runner_reserved_concurrency: int | None = None
+    launch_plans: tuple[ir.LaunchPlanSpec, ...] = ()
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any] | Any) -> StackSettings:
@@ -71,16 +75,7 @@ class StackSettings:
                 f"context {defaults.CONTEXT_WORKFLOWS!r} must be a non-empty list of 'FILE:WORKFLOW'"
             )
             targets = []
-        workflows = []
-        for target in targets:
-            try:
-                workflows.append(_load(target))
-            except (SdkError, ValueError) as exc:
-                problems.append(f"workflow {target!r}: {exc}")
-        names = [w.spec.name for w in workflows]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            problems.append(f"workflow names must be unique, repeated: {', '.join(duplicates)}")
+        workflows, plans = _load_all(targets, problems)
         architecture = get(defaults.CONTEXT_LAMBDA_ARCHITECTURE) or defaults.LAMBDA_ARCHITECTURE
         if architecture not in defaults.PIP_PLATFORMS:
             problems.append(
@@ -114,6 +109,7 @@ class StackSettings:
             cache_ttl_days=float(ttl),
             kms=kms,
             runner_reserved_concurrency=reserved,
+            launch_plans=tuple(plans),
         )
 
     @property
@@ -133,19 +129,55 @@ def _hardening(kms: Any, reserved: Any, problems: list[str]) -> tuple[bool, int 
     return kms is True, reserved if isinstance(reserved, int) and not isinstance(reserved, bool) else None
 
 
+def _load_all(
+    targets: Sequence[str], problems: list[str]
+) -> tuple[list[WorkflowSource], list[ir.LaunchPlanSpec]]:
+    """Every entry's workflow (each once) and launch plan; name clashes go to ``problems``."""
+    workflows: list[WorkflowSource] = []
+    plans: list[ir.LaunchPlanSpec] = []
+    for target in targets:
+        try:
+            source, plan = _load_entry(target)
+        except (SdkError, ValueError) as exc:
+            problems.append(f"workflow {target!r}: {exc}")
+            continue
+        if plan is not None:
+            plans.append(plan)
+        # A plan's workflow may be listed too, or by several plans: deploy it once.
+        if not any(w.spec.ref == source.spec.ref and w.spec.name == source.spec.name for w in workflows):
+            workflows.append(source)
+    names = [w.spec.name for w in workflows]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        problems.append(f"workflow names must be unique, repeated: {', '.join(duplicates)}")
+    plan_names = [p.name for p in plans]
+    repeated = sorted({n for n in plan_names if plan_names.count(n) > 1})
+    if repeated:
+        problems.append(f"launch plan names must be unique, repeated: {', '.join(repeated)}")
+    return workflows, plans
+
+
 def _load(target: str) -> WorkflowSource:
+    """The workflow a context entry names (a launch plan's workflow, for a plan)."""
+    return _load_entry(target)[0]
+
+
+def _load_entry(target: str) -> tuple[WorkflowSource, ir.LaunchPlanSpec | None]:
     where, sep, name = target.rpartition(":")
     if not sep or not where or not name:
         raise ValueError("expected 'FILE_OR_MODULE:WORKFLOW'")
-    wf = load_workflow(where, name)
+    found = load_target(where, name)
+    plan = found.spec if isinstance(found, LaunchPlan) else None
+    wf = found.workflow if isinstance(found, LaunchPlan) else found
     module = inspect.getmodule(wf.fn)
     tasks = {v.spec.ref: v.spec for v in vars(module).values() if isinstance(v, TaskDef)} if module else {}
-    return WorkflowSource(
+    source = WorkflowSource(
         target=target,
         module_file=_module_file(where),
         spec=lower(wf),
         module_tasks=tuple(tasks[ref] for ref in sorted(tasks)),
     )
+    return source, plan
 
 
 def _module_file(where: str) -> Path:

@@ -138,15 +138,20 @@ def _print_inputs(spec: ir.WorkflowSpec, target: str) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     """Load, lower, check the inputs, run; print the outputs (only them, as JSON, with ``--json``)."""
     from stratoflow.cli._args import parse_inputs  # noqa: PLC0415 - keep `--help` fast
-    from stratoflow.define import load_workflow  # noqa: PLC0415
+    from stratoflow.define import LaunchPlan, load_target  # noqa: PLC0415
     from stratoflow.lower import lower  # noqa: PLC0415
 
     workflow, pairs = _split(args)
-    spec = lower(load_workflow(args.target, workflow))
+    # WORKFLOW may name a launch plan: its workflow runs with the plan's inputs merged in.
+    found = load_target(args.target, workflow)
+    plan = found if isinstance(found, LaunchPlan) else None
+    spec = lower(found.workflow if isinstance(found, LaunchPlan) else found)
     if pairs in (["--help"], ["-h"]) and "help" not in {v.name for v in spec.inputs}:
         _print_inputs(spec, args.target)
         return 0
     inputs = parse_inputs(spec, args.inputs, pairs)
+    if plan is not None:
+        inputs = plan.merged_inputs(inputs)
     with _stdout_to_stderr() if args.json else contextlib.nullcontext():
         outputs = _execute(args, spec, inputs)
         rendered = _outputs_json(spec, outputs)

@@ -9,6 +9,7 @@ Example:
 """
 
 from stratoflow.client._client import Client, Execution
+from stratoflow.client._schedules import ScheduleOutcome, ScheduleSettings, start_scheduled_run
 from stratoflow.client._triggers import (
     S3ObjectEvent,
     TriggerOutcome,
@@ -24,11 +25,14 @@ __all__ = [
     "Client",
     "Execution",
     "S3ObjectEvent",
+    "ScheduleOutcome",
+    "ScheduleSettings",
     "TriggerOutcome",
     "TriggerSettings",
     "TriggerTarget",
     "execution_name",
     "key_matches",
+    "start_scheduled_run",
     "start_triggered_runs",
     "targets_json",
 ]

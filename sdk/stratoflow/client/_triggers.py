@@ -43,6 +43,7 @@ __all__ = [
     "TriggerTarget",
     "execution_name",
     "key_matches",
+    "load_spec",
     "start_triggered_runs",
     "targets_json",
 ]
@@ -178,7 +179,7 @@ _SPECS: dict[tuple[str, str], ir.WorkflowSpec] = {}
 _SPECS_LOCK = threading.Lock()
 
 
-def _load_spec(s3: S3Client, bucket: str, key: str) -> ir.WorkflowSpec:
+def load_spec(s3: S3Client, bucket: str, key: str) -> ir.WorkflowSpec:
     # Spec keys are content addressed, so a copy read once is good for the process.
     with _SPECS_LOCK:
         spec = _SPECS.get((bucket, key))
@@ -238,7 +239,7 @@ def _start_one(
         bucket=settings.bucket,
         state_machine_arn=target.state_machine_arn,
         run_id=run_id,
-        spec=lambda: _load_spec(s3, settings.bucket, target.spec_key),
+        spec=lambda: load_spec(s3, settings.bucket, target.spec_key),
         inputs=lambda: {target.input: _pin_object(s3, event, key, settings.bucket, run_id)},
         once=True,
     )

@@ -6,11 +6,27 @@ from stratoflow.define._dynamic import dynamic, trace_dynamic
 from stratoflow.define._images import ImageSpec
 from stratoflow.define._imperative import ImperativeWorkflow
 from stratoflow.define._interface import Interface, kwtypes
-from stratoflow.define._load import load_workflow, load_workflows, module_name_for
+from stratoflow.define._launch_plan import LaunchPlan
+from stratoflow.define._load import (
+    load_launch_plan,
+    load_target,
+    load_workflow,
+    load_workflows,
+    module_name_for,
+)
 from stratoflow.define._map import MapTaskDef, map_task
 from stratoflow.define._nodes import NodeHandle, VoidPromise, create_node
 from stratoflow.define._options import TaskKwargs, TaskOptions
 from stratoflow.define._resources import Resources
+from stratoflow.define._schedules import (
+    CronSchedule,
+    Email,
+    FixedRate,
+    Notification,
+    PagerDuty,
+    Slack,
+    WorkflowExecutionPhase,
+)
 from stratoflow.define._task import TaskDef, resolve_task, task
 from stratoflow.define._trace import (
     BranchCall,
@@ -31,16 +47,23 @@ __all__ = [
     "BranchCall",
     "Call",
     "ConditionalSection",
+    "CronSchedule",
+    "Email",
+    "FixedRate",
     "ImageSpec",
     "ImperativeWorkflow",
     "Interface",
+    "LaunchPlan",
     "MapCall",
     "MapOptions",
     "MapTaskDef",
     "NodeHandle",
+    "Notification",
+    "PagerDuty",
     "Promise",
     "Resources",
     "S3Trigger",
+    "Slack",
     "TaskCall",
     "TaskDef",
     "TaskKwargs",
@@ -48,12 +71,15 @@ __all__ = [
     "VoidPromise",
     "WorkflowCall",
     "WorkflowDef",
+    "WorkflowExecutionPhase",
     "actor_cache",
     "conditional",
     "constant_to_json",
     "create_node",
     "dynamic",
     "kwtypes",
+    "load_launch_plan",
+    "load_target",
     "load_workflow",
     "load_workflows",
     "map_task",

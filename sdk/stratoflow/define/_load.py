@@ -9,10 +9,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from stratoflow.define._launch_plan import LaunchPlan
 from stratoflow.define._workflow import WorkflowDef
 from stratoflow.errors import ConfigError
 
-__all__ = ["load_workflow", "load_workflows", "module_name_for"]
+__all__ = ["load_launch_plan", "load_target", "load_workflow", "load_workflows", "module_name_for"]
 
 
 def module_name_for(path: Path) -> tuple[Path, str]:
@@ -78,6 +79,44 @@ def load_workflow(target: str, name: str) -> WorkflowDef[Any, Any]:
     available = sorted(k for k, v in vars(module).items() if isinstance(v, WorkflowDef))
     raise ConfigError(
         f"{target} has no workflow named {name!r} (workflows there: {', '.join(available) or 'none'})"
+    )
+
+
+def _find_plan(module: ModuleType, name: str) -> LaunchPlan | None:
+    """The plan ``name`` names in a module: a variable holding it, else a plan by that name."""
+    found = getattr(module, name, None)
+    if isinstance(found, LaunchPlan):
+        return found
+    plans = [v for v in vars(module).values() if isinstance(v, LaunchPlan) and v.name == name]
+    return plans[0] if plans else None
+
+
+def load_launch_plan(target: str, name: str) -> LaunchPlan:
+    """The ``LaunchPlan`` a file or module holds as ``name`` (a variable, or the plan's name)."""
+    module = _load_module(target)
+    plan = _find_plan(module, name)
+    if plan is None:
+        available = sorted(v.name for v in vars(module).values() if isinstance(v, LaunchPlan))
+        raise ConfigError(
+            f"{target} has no launch plan named {name!r} (launch plans there: {', '.join(available) or 'none'})"
+        )
+    return plan
+
+
+def load_target(target: str, name: str) -> WorkflowDef[Any, Any] | LaunchPlan:
+    """The workflow or, failing that, the launch plan called ``name`` in a file or module."""
+    module = _load_module(target)
+    found = getattr(module, name, None)
+    if isinstance(found, WorkflowDef):
+        return found
+    plan = _find_plan(module, name)
+    if plan is not None:
+        return plan
+    workflows = sorted(k for k, v in vars(module).items() if isinstance(v, WorkflowDef))
+    plans = sorted(v.name for v in vars(module).values() if isinstance(v, LaunchPlan))
+    raise ConfigError(
+        f"{target} has no workflow or launch plan named {name!r} (workflows there: "
+        f"{', '.join(workflows) or 'none'}; launch plans: {', '.join(plans) or 'none'})"
     )
 
 

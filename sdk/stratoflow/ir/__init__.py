@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         Variable,
         WorkflowSpec,
     )
+    from stratoflow.ir._plans import LaunchPlanSpec, NotificationSpec, ScheduleSpec
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -57,12 +58,15 @@ __all__ = [
     "ImageRef",
     "InputBinding",
     "JsonValue",
+    "LaunchPlanSpec",
     "ListBinding",
     "LiteralBinding",
     "MapNode",
     "Node",
+    "NotificationSpec",
     "PromiseBinding",
     "ResourcesSpec",
+    "ScheduleSpec",
     "SourceLocation",
     "TaskNode",
     "TaskSpec",
@@ -73,6 +77,8 @@ __all__ = [
     "protocol",
 ]
 
+_PLAN_MODELS = frozenset({"LaunchPlanSpec", "NotificationSpec", "ScheduleSpec"})
+
 
 def __getattr__(name: str) -> Any:
     if name == "protocol":
@@ -80,6 +86,12 @@ def __getattr__(name: str) -> Any:
 
         globals()["protocol"] = _protocol
         return _protocol
+    if name in _PLAN_MODELS:
+        from stratoflow.ir import _plans  # noqa: PLC0415 - loads pydantic, so on first use
+
+        plan_model = getattr(_plans, name)
+        globals()[name] = plan_model
+        return plan_model
     if name in __all__:
         from stratoflow.ir import _models  # noqa: PLC0415 - the point of this module
 

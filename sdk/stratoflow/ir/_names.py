@@ -40,6 +40,7 @@ __all__ = [
     "ENV_DYNAMIC_COMPUTE",
     "ENV_IMAGE",
     "ENV_ITEMS",
+    "ENV_LAUNCH_PLANS",
     "ENV_MODE",
     "ENV_NODE",
     "ENV_RUN",
@@ -52,6 +53,8 @@ __all__ = [
     "PLACEHOLDER_PATTERN",
     "RESERVED_PREFIXES",
     "RUNS_PREFIX",
+    "SCHEDULED_TIME_ATTRIBUTE",
+    "SCHEDULE_GROUP_PREFIX",
     "SPECS_PREFIX",
     "SPOT_INTERRUPTION_STOP_CODE",
     "SPOT_RECLAIM_STATUS_REASON",
@@ -386,8 +389,17 @@ ENV_BUCKET: Final = "STRATOFLOW_BUCKET"
 ENV_CACHE_TABLE: Final = "STRATOFLOW_CACHE_TABLE"
 ENV_CACHE_TTL_DAYS: Final = "STRATOFLOW_CACHE_TTL_DAYS"
 ENV_TRIGGERS: Final = "STRATOFLOW_TRIGGERS"
+ENV_LAUNCH_PLANS: Final = "STRATOFLOW_LAUNCH_PLANS"
+"""JSON list of ``protocol.ScheduledPlan`` on the schedule starter: what each scheduled plan starts."""
 ENV_IMAGE: Final = "STRATOFLOW_IMAGE"
 """Set by a built ``ImageSpec`` image to its tag (``ImageSpec.is_container()`` reads it)."""
 ENV_DYNAMIC_COMPUTE: Final = "STRATOFLOW_DYNAMIC_COMPUTE"
 """JSON ``protocol.DynamicCompute``: the container compute the stack deployed for dynamic graphs."""
 """Settings of the runner and the trigger starter (set by the stack, or the sandbox)."""
+
+SCHEDULED_TIME_ATTRIBUTE: Final = "<aws.scheduler.scheduled-time>"
+"""EventBridge Scheduler's context attribute for the time a delivery was scheduled for (ISO 8601,
+UTC). Every retried delivery of one occurrence carries the same value, so the schedule
+starter names the execution from it (``protocol.scheduled_run_id``)."""
+SCHEDULE_GROUP_PREFIX: Final = "stratoflow-"
+"""Schedule groups are named ``stratoflow-<stack>``: a stack's schedules, apart from any other."""

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # an annotation only: importing this module must not load pyd
 
 __all__ = [
     "RUN_ID_MAX",
+    "SCHEDULED_PLAN_NAME_MAX",
     "blob_digest",
     "blob_key",
     "container_error_key",
@@ -37,8 +38,10 @@ __all__ = [
     "map_results_prefix",
     "node_outputs_key",
     "node_outputs_prefix",
+    "plan_run_prefix",
     "run_id_problem",
     "run_prefix",
+    "scheduled_run_id",
     "spec_digest_ok",
     "spec_json_bytes",
     "spec_key",
@@ -208,3 +211,35 @@ def container_error_key(run_id: str, node: str) -> str:
     user's exception from here when it reports the failed execution.
     """
     return f"{run_prefix(run_id)}errors/{node}.json"
+
+
+_PLAN_UNSAFE: Final = re.compile(r"[^A-Za-z0-9_-]")
+SCHEDULED_PLAN_NAME_MAX: Final = 56
+"""Characters of a plan's name kept in its runs' ids (with ``-`` and the 16-character stamp, and
+8 hex of the name's hash when it is cut or changed, under ``RUN_ID_MAX``)."""
+
+
+def plan_run_prefix(plan: str) -> str:
+    """What the ids of the runs a plan starts begin with (``<plan>-``, cleaned and cut as
+    :func:`scheduled_run_id` says): the plan's notification rule matches execution names by it."""
+    safe = _PLAN_UNSAFE.sub("-", plan)
+    if safe != plan or len(safe) > SCHEDULED_PLAN_NAME_MAX:
+        digest = hashlib.sha256(plan.encode()).hexdigest()[:8]
+        safe = f"{safe[: SCHEDULED_PLAN_NAME_MAX - 9]}-{digest}"
+    return f"{safe}-"
+
+
+def scheduled_run_id(plan: str, scheduled_time: str) -> str:
+    """The run id of the run a schedule starts for ``plan`` at ``scheduled_time`` (ISO 8601).
+
+    ``<plan>-<YYYYMMDDTHHMMSSZ>``: the same for every delivery of one occurrence (Scheduler
+    retries carry its scheduled time), so a duplicate finds the execution taken. A plan name
+    with characters an execution name may not have, or longer than ``SCHEDULED_PLAN_NAME_MAX``,
+    is cleaned and cut, and 8 hex of its hash keep two such names apart.
+
+    Example:
+        >>> scheduled_run_id("nightly_report", "2026-12-01T03:00:00Z")
+        'nightly_report-20261201T030000Z'
+    """
+    stamp = re.sub(r"[^0-9T]", "", scheduled_time.replace("+00:00", "").removesuffix("Z"))[:15]
+    return f"{plan_run_prefix(plan)}{stamp}Z"
