@@ -32,6 +32,7 @@ from infra.stacks.dynamic_compute import (
     DYNAMIC_TASK_MEMORY_MIB,
     dynamic_routes,
 )
+from infra.stacks.launch_plans import LaunchPlans, add_launch_plans
 from infra.stacks.settings import StackSettings
 from infra.stacks.task_images import image_functions, node_tasks
 from stratoflow import ir, routing
@@ -160,6 +161,7 @@ class StratoflowStack(Stack):
         interpreter: The ``@dynamic`` interpreter, or ``None`` when no workflow has a dynamic node.
         workflows: State machine construct per workflow name.
         triggers: The S3 trigger starter and rules, or ``None`` when no workflow has a trigger.
+        launch_plans: The launch plans' schedules and notifications (cdk.json entries naming plans).
         images: The task images (one Docker image asset per ImageSpec and platform in use).
         image_functions: The container-image runner function per image-function placeholder.
         key: The customer-managed KMS key (context ``stratoflow:kms``), or ``None``.
@@ -311,6 +313,16 @@ class StratoflowStack(Stack):
                     if spec.triggers
                 ],
             )
+        self.launch_plans: LaunchPlans = add_launch_plans(
+            self,
+            plans=settings.launch_plans,
+            workflows=self.workflows,
+            spec_keys={workflow.name: workflow.spec_key for workflow in compiled},
+            code=self.runner.code,
+            bucket=bucket,
+            architecture=settings.lambda_architecture,
+            encryption_key=key,
+        )
         CfnOutput(
             self,
             "StateMachines",
