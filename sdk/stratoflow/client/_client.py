@@ -17,7 +17,7 @@ from stratoflow import ir, values
 from stratoflow.aws import S3BlobStore, S3OutputStore
 from stratoflow.client._failures import FailedExecution, failure
 from stratoflow.client._start import start_run
-from stratoflow.define import WorkflowDef
+from stratoflow.define import LaunchPlan, WorkflowDef
 from stratoflow.errors import ConfigError, ExecutionError
 from stratoflow.lower import lower
 from stratoflow.runtime import NodeContext, untaken_nodes, workflow_outputs
@@ -163,6 +163,14 @@ class Client:
         assert started.execution_arn is not None  # noqa: S101 - only a start with once=True finds one
         return Execution(client=self, spec=spec, run_id=started.run_id, arn=started.execution_arn)
 
-    def run(self, wf: WorkflowDef[Any, Any], /, **inputs: Any) -> Execution:
-        """Submit an execution of ``wf`` with keyword inputs."""
+    def run(self, wf: WorkflowDef[Any, Any] | LaunchPlan, /, **inputs: Any) -> Execution:
+        """Submit an execution of ``wf`` with keyword inputs.
+
+        A ``LaunchPlan`` runs its workflow with its inputs merged in (``LaunchPlan.merged_inputs``: a
+        fixed input cannot be overridden), named ``<plan>-<12 hex>`` so the plan's notifications
+        hear of it as of its scheduled runs.
+        """
+        if isinstance(wf, LaunchPlan):
+            run_id = f"{ir.protocol.plan_run_prefix(wf.name)}{uuid.uuid4().hex[:12]}"
+            return self.submit(lower(wf.workflow), wf.merged_inputs(inputs), run_id=run_id)
         return self.submit(lower(wf), inputs)

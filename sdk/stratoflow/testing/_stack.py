@@ -42,7 +42,7 @@ from stratoflow.ir import protocol
 from stratoflow.testing import _patches_actors
 from stratoflow.testing._harness import EmulatedAws
 from stratoflow.testing._patches_lambda import FakeLambdaContext
-from stratoflow.testing._stack_triggers import route_trigger_starter
+from stratoflow.testing._stack_triggers import route_schedule_starter, route_trigger_starter
 
 __all__ = ["StackDeployError", "StackDeployment", "StackSandbox", "deploy_stack", "synth_app"]
 
@@ -72,6 +72,7 @@ class StackDeployment:
         task_families: ECS task-definition families (routed to the in-process entrypoint).
         skipped_resource_types: Types moto's CloudFormation does not create.
         trigger_function: Physical name of the S3 trigger starter (routed in-process), if any.
+        schedule_function: Physical name of the schedule starter (routed in-process), if any.
     """
 
     stack_name: str
@@ -82,6 +83,7 @@ class StackDeployment:
     skipped_resource_types: tuple[str, ...]
     trigger_function: str | None = None
     image_functions: tuple[str, ...] = ()
+    schedule_function: str | None = None
 
 
 class _ProcessEnvironment:
@@ -386,6 +388,7 @@ def deploy_stack(
     _create_stack(aws, stack_name, template_url, timeout)
     stack = aws.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
     runner, image_runners = _route_runner(aws, stack_name)
+    functions = _stack_resources(aws, stack_name, "AWS::Lambda::Function")
     return StackDeployment(
         stack_name=stack_name,
         outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])},
@@ -394,9 +397,8 @@ def deploy_stack(
         image_functions=image_runners,
         task_families=_route_task_definitions(aws, stack_name),
         skipped_resource_types=_skipped_types(aws, stack_name),
-        trigger_function=route_trigger_starter(
-            aws, _stack_resources(aws, stack_name, "AWS::Lambda::Function")
-        ),
+        trigger_function=route_trigger_starter(aws, functions),
+        schedule_function=route_schedule_starter(aws, functions),
     )
 
 
