@@ -64,7 +64,7 @@ def _invoke(stack: StackSandbox, event: dict[str, Any]) -> dict[str, Any]:
 def _executions(stack: StackSandbox) -> list[dict[str, Any]]:
     sfn = stack.aws.client("stepfunctions")
     arn = stack.client.state_machines["daily_report"]
-    return sfn.list_executions(stateMachineArn=arn)["executions"]
+    return [dict(e) for e in sfn.list_executions(stateMachineArn=arn)["executions"]]
 
 
 def test_moto_creates_no_scheduler_schedule(stack: StackSandbox) -> None:
