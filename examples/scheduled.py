@@ -40,7 +40,9 @@ nightly_report = LaunchPlan.get_or_create(
     fixed_inputs={"region": "eu"},
     default_inputs={"top": 3},
     schedule=CronSchedule(schedule="0 3 * * *", kickoff_time_input_arg="day", timezone="Europe/Berlin"),
-    notifications=[Email(phases=[WorkflowExecutionPhase.FAILED], recipients_email=["data-oncall@example.com"])],
+    notifications=[
+        Email(phases=[WorkflowExecutionPhase.FAILED], recipients_email=["data-oncall@example.com"])
+    ],
 )
 
 hourly_refresh = LaunchPlan.get_or_create(

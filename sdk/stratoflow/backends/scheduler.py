@@ -26,10 +26,17 @@ _DAY, _HOUR = 24 * 60, 60
 
 
 def _day_of_week(field: str) -> str:
-    """Unix day-of-week numbers (0-7, Sunday 0 or 7) as Scheduler's (1-7, Sunday 1); steps kept."""
+    """Unix day-of-week numbers (0-7, Sunday 0 or 7) as Scheduler's (1-7, Sunday 1); steps kept.
+
+    A range ending on Unix's Sunday-as-7 (``5-7``) would run backwards shifted (``6-1``), so it
+    becomes the range to Saturday plus Sunday (``6-7,1``).
+    """
 
     def one(element: str) -> str:
         body, slash, step = element.partition("/")
+        low, dash, high = body.partition("-")
+        if dash and not slash and high == "7" and low.isdigit():
+            return "1-7" if low == "0" else f"{int(low) + 1}-7,1"
         shifted = _NUMBER.sub(lambda m: str(int(m.group()) % 7 + 1), body)
         return f"{shifted}{slash}{step}"
 
