@@ -114,9 +114,13 @@ def load_target(target: str, name: str) -> WorkflowDef[Any, Any] | LaunchPlan:
         return plan
     workflows = sorted(k for k, v in vars(module).items() if isinstance(v, WorkflowDef))
     plans = sorted(v.name for v in vars(module).values() if isinstance(v, LaunchPlan))
+    if not plans:  # a module of workflows only: the message load_workflow gives
+        raise ConfigError(
+            f"{target} has no workflow named {name!r} (workflows there: {', '.join(workflows) or 'none'})"
+        )
     raise ConfigError(
         f"{target} has no workflow or launch plan named {name!r} (workflows there: "
-        f"{', '.join(workflows) or 'none'}; launch plans: {', '.join(plans) or 'none'})"
+        f"{', '.join(workflows) or 'none'}; launch plans: {', '.join(plans)})"
     )
 
 
