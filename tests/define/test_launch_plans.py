@@ -15,7 +15,7 @@ from tests.define.test_errors import Case
 HEAD = """\
 from datetime import datetime, timedelta
 
-from stratoflow import Email, FixedRate, LaunchPlan, PagerDuty, WorkflowExecutionPhase, task, workflow
+from stratoflow import CronSchedule, Email, FixedRate, LaunchPlan, PagerDuty, WorkflowExecutionPhase, task, workflow
 
 
 @task
