@@ -104,8 +104,14 @@ def test_a_delivery_twice_starts_one_run_that_succeeds_with_the_plans_inputs(
 
 def test_another_occurrence_is_another_run(stack: StackSandbox) -> None:
     later = "2026-12-02T02:00:00Z"
-    assert _invoke(stack, _delivery(later))["status"] == "started"
-    assert protocol.scheduled_run_id("nightly_report", later) in {e["name"] for e in _executions(stack)}
+    started = _invoke(stack, _delivery(later))
+    assert started["status"] == "started"
+    assert started["run_id"] == protocol.scheduled_run_id("nightly_report", later)
+    assert started["run_id"] in {e["name"] for e in _executions(stack)}
+    spec = lower(load_launch_plan(str(EXAMPLE), "nightly_report").workflow)
+    # Waited for, so no run outlives the test (and its sandbox).
+    finished = Execution(stack.client, spec, started["run_id"], started["execution_arn"]).wait(timeout=60)
+    assert finished.outputs()["o0"].startswith("report for 2026-12-02T02:00:00+00:00: eu-2026-12-02-1")
 
 
 def test_a_plan_run_by_hand_keeps_its_fixed_inputs(stack: StackSandbox) -> None:
