@@ -6,6 +6,11 @@ is interruptible, so it runs on Fargate Spot (its last attempt on on-demand Farg
 `predict` is an actor task (`ActorEnvironment`), mapped over chunks of the test set, whose
 model is loaded once per worker by `@actor_cache`, not once per chunk.
 
+The tasks that import scikit-learn or numpy (`load_split`, `train`, the `inference` workers)
+run on the `ML` image, which installs exactly the pins of pyproject's `examples` extra; the
+others run from the shared bundle. Those imports stay inside the task bodies, so loading,
+compiling or deploying the workflow needs neither package (Flyte's rule for image-only imports).
+
 The model is a multinomial logistic regression, stored as JSON weights (no pickle: loading a
 model never runs code) and applied with numpy. Seeds are fixed, so every run gives the same
 accuracy.
@@ -24,7 +29,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from stratoflow import ActorEnvironment, File, Resources, actor_cache, map_task, task, workflow
+from stratoflow import ActorEnvironment, File, ImageSpec, Resources, actor_cache, map_task, task, workflow
+
+# What the scikit-learn and numpy tasks run on, on AWS: pyproject's `examples` pins, exactly
+# (tests/local/test_digits.py holds them equal). Locally every task runs in this interpreter.
+ML = ImageSpec(name="digits-ml", packages=["scikit-learn==1.9.1", "numpy==2.4.6"])
 
 MODEL_FORMAT = "stratoflow-examples/digits-logistic-regression/1"
 PIXEL_MAX = 16.0  # the digits images are 8x8 pixels of ink counts 0..16
@@ -69,7 +78,7 @@ class DigitsResult(NamedTuple):
     model: File
 
 
-@task(cache=True, cache_version="1")
+@task(cache=True, cache_version="1", container_image=ML)
 def load_split(test_fraction: float, seed: int, chunks: int) -> Split:
     """Load the bundled digits, split stratified with ``seed``, and cut the test set into ``chunks``."""
     # Imported here, not at module level: loading or compiling the workflow needs no scikit-learn.
@@ -98,10 +107,7 @@ def load_split(test_fraction: float, seed: int, chunks: int) -> Split:
     interruptible=True,
     retries=2,
     timeout=timedelta(minutes=30),
-    # IMAGE (to add when ImageSpec lands): this task's image goes here, as
-    #   container_image=ImageSpec(packages=["scikit-learn==1.9.1", "numpy==2.4.6"]),
-    # and the same image on load_split (scikit-learn ships the data) and on the `inference`
-    # ActorEnvironment (numpy). Until then every task runs from the shared bundle.
+    container_image=ML,
 )
 def train(data: Samples, regularisation: float, seed: int) -> File:
     """Fit a multinomial logistic regression; write its weights as JSON (a File, never a pickle)."""
@@ -154,7 +160,11 @@ def load_model(model: File) -> LinearModel:
 
 # Warm workers for the inference map: each loads the model once and serves many chunks.
 inference = ActorEnvironment(
-    name="digits-inference", replica_count=2, ttl_seconds=120, requests=Resources(cpu="1", mem="2Gi")
+    name="digits-inference",
+    replica_count=2,
+    ttl_seconds=120,
+    requests=Resources(cpu="1", mem="2Gi"),
+    container_image=ML,  # the workers import numpy
 )
 
 

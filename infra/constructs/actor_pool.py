@@ -35,7 +35,7 @@ from infra.constructs._grants import grant_runner_data
 from infra.constructs._nag import acknowledge
 from infra.constructs._props import raise_if_problems
 from infra.constructs.fargate_compute import FargateCompute
-from stratoflow import routing
+from stratoflow import ir, routing
 from stratoflow.ir import protocol
 
 __all__ = ["WORKER_COMMAND", "ActorPoolSpec", "ActorPools"]
@@ -55,6 +55,8 @@ class ActorPoolSpec:
         cpu_units: Worker CPU (1024 per vCPU), a valid Fargate pair with ``memory_mib``.
         memory_mib: Worker memory.
         spot: Run the workers on Fargate Spot (an interruptible environment).
+        image: The environment's ``container_image`` (its workers run it), or ``None`` for the
+            stack's shared image.
     """
 
     name: str
@@ -62,10 +64,14 @@ class ActorPoolSpec:
     cpu_units: int
     memory_mib: int
     spot: bool = False
+    image: ir.ImageRef | None = None
 
 
 class ActorPools(Construct):
     """A queue and a worker task definition per actor environment (see the module docstring).
+
+    A worker runs ``images[name]`` (its environment's ``container_image``) when given, else the
+    shared ``image``.
 
     Attributes:
         queues: Queue per environment name.
@@ -75,7 +81,7 @@ class ActorPools(Construct):
 
     Example:
         >>> ActorPools(stack, "Actors", pools=[ActorPoolSpec("scorers", 60, 1024, 2048)],
-        ...     compute=compute, image=image, environment={}, runner_role=runner.role,
+        ...     compute=compute, image=image, images={}, environment={}, runner_role=runner.role,
         ...     bucket=bucket, table=table, spec_keys=keys)  # doctest: +SKIP
     """
 
@@ -86,7 +92,8 @@ class ActorPools(Construct):
         *,
         pools: Sequence[ActorPoolSpec],
         compute: FargateCompute,
-        image: ecs.ContainerImage,
+        image: ecs.ContainerImage | None,
+        images: Mapping[str, ecs.ContainerImage],
         environment: Mapping[str, str],
         runner_role: iam.IRole,
         bucket: s3.IBucket,
@@ -106,6 +113,10 @@ class ActorPools(Construct):
                     f"actor environment '{pool.name}': {pool.cpu_units} CPU units with "
                     f"{pool.memory_mib} MiB is not a valid Fargate size"
                 )
+            if image is None and pool.name not in images:
+                problems.append(
+                    f"actor environment '{pool.name}': no worker image (neither its own nor the shared one)"
+                )
         raise_if_problems("ActorPools", problems)
         super().__init__(scope, construct_id)
         self.queues: dict[str, sqs.Queue] = {}
@@ -115,11 +126,14 @@ class ActorPools(Construct):
         subnets = [subnet.subnet_id for subnet in compute.vpc.private_subnets[: len(protocol.SUBNETS)]]
         for pool in sorted(pools, key=lambda p: p.name):
             slug = protocol.actor_slug(pool.name)
+            # An environment with a container_image runs its workers on it (its packages).
+            worker_image = images.get(pool.name) or image
+            assert worker_image is not None  # noqa: S101 - raise_if_problems raised otherwise
             queue, role, task_definition = self._pool(
                 pool,
                 slug=slug,
                 compute=compute,
-                image=image,
+                image=worker_image,
                 environment=environment,
                 bucket=bucket,
                 table=table,

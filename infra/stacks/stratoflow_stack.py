@@ -71,6 +71,7 @@ def actor_pool_specs(specs: Sequence[ir.WorkflowSpec]) -> list[ActorPoolSpec]:
                 cpu_units=int((route.cpu or 0.25) * 1024),
                 memory_mib=route.memory_mib,
                 spot=task.interruptible,
+                image=task.image,
             )
     return [pools[name] for name in sorted(pools)]
 
@@ -226,9 +227,11 @@ class StratoflowStack(Stack):
         shapes = _fargate_shapes(placed, self.images)
         batch_shapes = _batch_shapes(placed, self.images)
         _add_dynamic_shapes(dynamic, shapes, batch_shapes)
-        has_actors = bool(actor_pool_specs(settings.specs))
-        if shapes or batch_shapes or has_actors:
-            image = self._shared_image(settings, module_files, [*shapes, *batch_shapes], has_actors)
+        pools = actor_pool_specs(settings.specs)
+        if shapes or batch_shapes or pools:
+            # Actor workers of an environment without an image of its own run the shared image.
+            shared_workers = any(pool.image is None for pool in pools)
+            image = self._shared_image(settings, module_files, [*shapes, *batch_shapes], shared_workers)
             # Batch jobs share the Fargate VPC, security group and task role.
             self.compute = FargateCompute(
                 self, "Compute", shapes=shapes, image=image, environment=environment
@@ -247,9 +250,7 @@ class StratoflowStack(Stack):
                     job_role=self.compute.task_role,
                     execution_role=self.compute.execution_role,
                 )
-            self.actors = self._actor_pools(
-                settings, image=image, environment=environment, spec_keys=spec_keys
-            )
+            self.actors = self._actor_pools(pools, image=image, environment=environment, spec_keys=spec_keys)
 
         self.interpreter: DynamicInterpreter | None = None
         if any(INTERPRETER_PLACEHOLDER in workflow.placeholders for workflow in compiled):
@@ -359,24 +360,28 @@ class StratoflowStack(Stack):
 
     def _actor_pools(
         self,
-        settings: StackSettings,
+        pools: Sequence[ActorPoolSpec],
         *,
         image: ecs.ContainerImage | None,
         environment: dict[str, str],
         spec_keys: list[str],
     ) -> ActorPools | None:
-        """The actor environments' queues and workers, or ``None`` when no task is an actor task."""
-        pools = actor_pool_specs(settings.specs)
+        """The actor environments' queues and workers, or ``None`` when no task is an actor task.
+
+        An environment with a ``container_image`` runs its workers on that image (the x86_64
+        asset of its ImageSpec, or its prebuilt URI); the others on the shared ``image``.
+        """
         if not pools:
             return None
         # The compute is created first (its cluster and VPC), and the shared image with it.
-        assert self.compute is not None and image is not None  # noqa: S101
+        assert self.compute is not None  # noqa: S101
         actors = ActorPools(
             self,
             "Actors",
             pools=pools,
             compute=self.compute,
             image=image,
+            images={pool.name: self.images.container_image(pool.image) for pool in pools if pool.image},
             environment=environment,
             runner_role=self.runner.role,
             bucket=self.payload.bucket,
@@ -394,12 +399,12 @@ class StratoflowStack(Stack):
         settings: StackSettings,
         module_files: Sequence[object],
         shapes: Sequence[FargateShape | BatchShape],
-        has_actors: bool,
+        shared_workers: bool,
     ) -> ecs.ContainerImage | None:
-        """The shared image, of shapes without an image of their own and of actor workers (``None``
-        when nothing needs it): the image named in context, else one built by ``cdk deploy`` from a
-        generated build context."""
-        if not has_actors and all(shape.image is not None for shape in shapes):
+        """The shared image, of shapes without an image of their own and of the workers of actor
+        environments without one (``None`` when nothing needs it): the image named in context, else
+        one built by ``cdk deploy`` from a generated build context."""
+        if not shared_workers and all(shape.image is not None for shape in shapes):
             return None
         if settings.container_image:
             return ecs.ContainerImage.from_registry(settings.container_image)

@@ -21,6 +21,7 @@ WORKFLOWS = {
     "sales_report": ("examples/etl.py", "SalesReport"),
     "features": ("examples/features.py", "Features"),
     "training": ("examples/training.py", "Training"),
+    "digits": ("examples/digits.py", "Digits"),
 }
 # Actions that AWS authorizes only on Resource "*" (no resource-level permissions).
 RESOURCE_STAR_ACTIONS = {
@@ -37,6 +38,11 @@ RESOURCE_STAR_ACTIONS = {
     "logs:DescribeResourcePolicies",
     "logs:DescribeLogGroups",
     "ecr:GetAuthorizationToken",
+    # Actor workers answer task tokens; the runner counts workers (cluster condition only).
+    "states:SendTaskSuccess",
+    "states:SendTaskFailure",
+    "states:SendTaskHeartbeat",
+    "ecs:ListTasks",
 }
 # cfn-lint warnings accepted, with the reason.
 ALLOWED_CFN_LINT = {
@@ -82,15 +88,18 @@ def _state_machine(synth: Synth, workflow: str) -> tuple[str, dict[str, Any]]:
 def test_resource_counts(template: Template) -> None:
     template.resource_count_is("AWS::S3::Bucket", 2)  # data + its access logs
     template.resource_count_is("AWS::DynamoDB::Table", 1)
-    template.resource_count_is("AWS::StepFunctions::StateMachine", 3)
+    template.resource_count_is("AWS::StepFunctions::StateMachine", 4)
     template.resource_count_is("AWS::ECS::Cluster", 1)
-    template.resource_count_is("AWS::ECS::TaskDefinition", 1)  # only training's train needs Fargate
+    # training's train (the shared image), digits' train (its image) and digits' inference workers.
+    template.resource_count_is("AWS::ECS::TaskDefinition", 3)
     template.resource_count_is("AWS::EC2::NatGateway", 1)
-    # The runner, the trigger starter, CDK's custom-resource provider and its bucket-notifications handler.
-    template.resource_count_is("AWS::Lambda::Function", 4)
+    # The runner, digits' image runner (load_split), the trigger starter, CDK's custom-resource
+    # provider and its bucket-notifications handler.
+    template.resource_count_is("AWS::Lambda::Function", 5)
     template.resource_count_is("AWS::Events::Rule", 1)  # sales_report's S3 trigger
-    template.resource_count_is("Custom::AWS", 3)  # one IR upload per workflow
-    template.resource_count_is("AWS::CloudWatch::Alarm", 3)
+    template.resource_count_is("Custom::AWS", 4)  # one IR upload per workflow
+    template.resource_count_is("AWS::CloudWatch::Alarm", 4)
+    template.resource_count_is("AWS::SQS::Queue", 2)  # the trigger starter's DLQ, digits-inference's
 
 
 def test_no_example_uses_dynamic_so_no_interpreter(synth: Synth) -> None:
@@ -182,6 +191,7 @@ def test_runner_bundle_holds_sources_and_workflow_modules(synth: Synth) -> None:
         "etl.py",
         "features.py",
         "training.py",
+        "digits.py",
         "STRATOFLOW_FAKE_DEPENDENCIES_FOR_TESTS.txt",
     ):
         assert (bundle / relative).is_file(), relative
@@ -270,6 +280,8 @@ def test_state_machine_roles_get_only_what_their_definition_calls(synth: Synth) 
         "events:PutRule",
         "events:DescribeRule",
     }
+    # digits: training's, plus sending predict's batches to its actor queue.
+    assert _role_actions(synth, "digits") == _role_actions(synth, "training") | {"sqs:SendMessage"}
 
 
 def test_training_role_scopes(synth: Synth) -> None:
@@ -380,3 +392,58 @@ def test_cfn_lint_checks_the_definition_string(synth: Synth, tmp_path: Path) -> 
         [_cfn_lint(), "--format", "json", str(path)], capture_output=True, text=True, check=False
     )
     assert "E3601" in {f["Rule"]["Id"] for f in json.loads(result.stdout)}
+
+
+# --- digits: its ImageSpec on Lambda, Fargate and the actor workers --------------------------------
+
+
+def _digits_asset(synth: Synth, platform: str) -> str:
+    """The Docker asset hash of digits' ML image for ``platform`` (its staged Dockerfile names the tag)."""
+    from stratoflow.define import load_workflow as load
+
+    load("examples/digits.py", "digits")
+    tag = sys.modules["digits"].ML.tag
+    manifest = json.loads((synth.outdir / "Stratoflow.assets.json").read_text())
+    found = [
+        asset_hash
+        for asset_hash, asset in manifest["dockerImages"].items()
+        if asset["source"]["platform"] == platform
+        and f"tag {tag}." in (synth.outdir / asset["source"]["directory"] / "Dockerfile").read_text()
+    ]
+    assert len(found) == 1, (platform, found)
+    return found[0]
+
+
+def _task_definition_images(synth: Synth) -> dict[str, str]:
+    """Each task definition's logical id -> its container's image, as JSON text."""
+    images = {}
+    for logical_id, resource in synth.resources("AWS::ECS::TaskDefinition").items():
+        (container,) = resource["Properties"]["ContainerDefinitions"]
+        images[logical_id] = json.dumps(container["Image"])
+    return images
+
+
+def test_digits_actor_workers_run_the_environments_image(synth: Synth) -> None:
+    amd64 = _digits_asset(synth, "linux/amd64")
+    images = _task_definition_images(synth)
+    (worker,) = [k for k in images if k.startswith("ActorsWorkerdigitsinference")]
+    assert amd64 in images[worker]
+    # digits' train runs the same x86_64 image; training's train (no image) the shared one.
+    (train,) = [k for k in images if k.startswith("ComputeTaskDefcpu4mem16384img")]
+    assert amd64 in images[train]
+    (shared,) = [k for k in images if k.startswith("ComputeTaskDefcpu8mem32768")]
+    assert amd64 not in images[shared]
+
+
+def test_digits_load_split_runs_on_a_container_image_function_of_its_arm64_image(synth: Synth) -> None:
+    arm64 = _digits_asset(synth, "linux/arm64")
+    (function,) = [
+        v["Properties"]
+        for k, v in synth.resources("AWS::Lambda::Function").items()
+        if v["Properties"].get("PackageType") == "Image"
+    ]
+    assert function["Architectures"] == ["arm64"]
+    assert arm64 in json.dumps(function["Code"]["ImageUri"])
+    manifest = json.loads((synth.outdir / "Stratoflow.assets.json").read_text())
+    # The ML image for arm64 (Lambda) and x86_64 (Fargate, workers), and the shared task image.
+    assert len(manifest["dockerImages"]) == 3

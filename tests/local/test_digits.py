@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -147,3 +148,21 @@ def test_routing_train_on_fargate_spot_the_rest_on_lambda_and_predict_is_an_acto
     # Actor map items go to the environment's workers through its queue, not to Lambda.
     items = states["map_predict"]["ItemProcessor"]["States"]["map_predict__batch"]
     assert items["Resource"] == "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
+
+
+def _examples_extra() -> list[str]:
+    pyproject = tomllib.loads((EXAMPLES.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    extra: list[str] = pyproject["project"]["optional-dependencies"]["examples"]
+    return extra
+
+
+def test_the_scikit_learn_and_numpy_tasks_run_on_an_image_of_the_examples_pins() -> None:
+    """What runs on AWS is what `make run` installs: the image pins pyproject's `examples` extra."""
+    spec = lower(load_example("digits.py", "digits"))
+    images = {name: task.image for name, task in spec.tasks.items()}
+    ml = images["train"]
+    assert ml is not None and ml.uri is None
+    assert sorted(ml.packages) == sorted(_examples_extra())
+    # load_split (scikit-learn's data), train and the inference workers (numpy) share it;
+    # evaluate and write_report need neither package, so they keep the shared bundle.
+    assert images == {"load_split": ml, "train": ml, "predict": ml, "evaluate": None, "write_report": None}

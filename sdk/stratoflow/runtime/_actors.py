@@ -3,9 +3,10 @@
 Run by the runner Lambda before an actor task's event goes to the queue (and again after a
 worker was lost): it counts the environment's running workers (``ecs:ListTasks`` by the
 ``startedBy`` all of them are started with) and starts the shortfall (``ecs:RunTask``, at most
-10 per call) from the environment's :class:`protocol.ActorPool`. The environment and its
-``replica_count`` come from the deployed spec, the pool from the runner's own settings
-(``ENV_ACTORS``), so an event cannot make it start anything else.
+10 per call) from the environment's :class:`protocol.ActorPool`: on Fargate Spot for an
+interruptible environment, on on-demand Fargate for the workers Spot has no capacity for. The
+environment and its ``replica_count`` come from the deployed spec, the pool from the runner's
+own settings (``ENV_ACTORS``), so an event cannot make it start anything else.
 
 Concurrent ensure steps of one environment (parallel branches, map children replacing a lost
 worker) would each see too few workers and each start the shortfall, so each takes a short
@@ -79,12 +80,20 @@ def _running(ecs: Any, pool: protocol.ActorPool, group: str) -> int:
     return count
 
 
+_SPOT: dict[str, Any] = {"capacityProviderStrategy": [{"capacityProvider": "FARGATE_SPOT", "weight": 1}]}
+_ON_DEMAND: dict[str, Any] = {"launchType": "FARGATE"}
+
+
+def _no_spot_capacity(failures: list[dict[str, Any]]) -> bool:
+    """Whether ECS refused only for want of Spot capacity ("Capacity is unavailable at this time")."""
+    return all("capacity" in str(f.get("reason", "")).lower() for f in failures)
+
+
 def _start(ecs: Any, pool: protocol.ActorPool, group: str, count: int) -> int:
-    capacity: dict[str, Any] = (
-        {"capacityProviderStrategy": [{"capacityProvider": "FARGATE_SPOT", "weight": 1}]}
-        if pool.spot
-        else {"launchType": "FARGATE"}
-    )
+    """Start ``count`` workers; an interruptible pool's on Spot, falling back to on-demand Fargate
+    for the workers Spot has no capacity for (a worker that never starts would leave its tasks
+    waiting until their heartbeats time out, and the next ensure step would ask Spot again)."""
+    capacity = _SPOT if pool.spot else _ON_DEMAND
     started = 0
     while started < count:
         batch = min(_MAX_PER_RUN_TASK, count - started)
@@ -102,10 +111,11 @@ def _start(ecs: Any, pool: protocol.ActorPool, group: str, count: int) -> int:
             },
             **capacity,
         )
-        if response.get("failures"):
-            reasons = "; ".join(
-                f"{f.get('arn', '')} {f.get('reason', '')}".strip() for f in response["failures"]
-            )
+        failures = response.get("failures") or []
+        if failures and capacity is _SPOT and _no_spot_capacity(failures):
+            capacity = _ON_DEMAND  # for this and the remaining batches of this step
+        elif failures:
+            reasons = "; ".join(f"{f.get('arn', '')} {f.get('reason', '')}".strip() for f in failures)
             raise ConfigError(f"actor_ensure: ecs:RunTask of {pool.task_definition} failed: {reasons}")
         started += len(response.get("tasks", []))
     return started
