@@ -29,7 +29,7 @@ import time
 import zipfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -73,6 +73,7 @@ class StackDeployment:
         skipped_resource_types: Types moto's CloudFormation does not create.
         trigger_function: Physical name of the S3 trigger starter (routed in-process), if any.
         schedule_function: Physical name of the schedule starter (routed in-process), if any.
+        actor_workers: Actor environment name -> its emulated workers (``starts``, ``running()``).
     """
 
     stack_name: str
@@ -84,6 +85,7 @@ class StackDeployment:
     trigger_function: str | None = None
     image_functions: tuple[str, ...] = ()
     schedule_function: str | None = None
+    actor_workers: Mapping[str, _patches_actors.WorkerFamily] = field(default_factory=dict)
 
 
 class _ProcessEnvironment:
@@ -340,21 +342,27 @@ def _actor_worker(env: dict[str, str], stop: threading.Event) -> int:
         )
 
 
-def _route_task_definitions(aws: EmulatedAws, stack_name: str) -> tuple[str, ...]:
+def _route_task_definitions(
+    aws: EmulatedAws, stack_name: str
+) -> tuple[tuple[str, ...], dict[str, _patches_actors.WorkerFamily]]:
+    """Route every task definition in-process; returns the families and each actor environment's workers."""
     ecs = aws.client("ecs")
     families = []
+    workers = {}
     for arn in _stack_resources(aws, stack_name, "AWS::ECS::TaskDefinition"):
         definition = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
         family = definition["family"]
         environment = {
-            e["name"] for c in definition["containerDefinitions"] for e in c.get("environment", [])
+            e["name"]: e["value"] for c in definition["containerDefinitions"] for e in c.get("environment", [])
         }
         if protocol.ENV_ACTOR_QUEUE in environment:  # an actor environment's workers
-            _patches_actors.register_actor_worker(family, _actor_worker)
+            workers[environment[protocol.ENV_ACTOR_NAME]] = _patches_actors.register_actor_worker(
+                family, _actor_worker
+            )
         else:
             aws.register_ecs_entrypoint(family, _container_entrypoint)
         families.append(family)
-    return tuple(families)
+    return tuple(families), workers
 
 
 def deploy_stack(
@@ -389,13 +397,15 @@ def deploy_stack(
     stack = aws.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
     runner, image_runners = _route_runner(aws, stack_name)
     functions = _stack_resources(aws, stack_name, "AWS::Lambda::Function")
+    families, workers = _route_task_definitions(aws, stack_name)
     return StackDeployment(
         stack_name=stack_name,
         outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])},
         client=Client.from_stack(stack_name, session=aws.session),
         runner_function=runner,
         image_functions=image_runners,
-        task_families=_route_task_definitions(aws, stack_name),
+        task_families=families,
+        actor_workers=workers,
         skipped_resource_types=_skipped_types(aws, stack_name),
         trigger_function=route_trigger_starter(aws, functions),
         schedule_function=route_schedule_starter(aws, functions),
