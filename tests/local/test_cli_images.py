@@ -76,3 +76,24 @@ def test_build_without_docker_stages_the_contexts_then_fails_in_one_line(
 def test_an_unknown_workflow_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["images", "ls", FLOWS, "nope"]) == 2
     assert capsys.readouterr().err.startswith(f"error: {FLOWS} has no workflow named 'nope'")
+
+
+def test_ls_digits_one_image_for_lambda_and_for_fargate_and_its_actor_workers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An actor task's image is built for its workers (Fargate, x86_64), whatever its requests route to."""
+    digits = str(Path(__file__).resolve().parents[2] / "examples" / "digits.py")
+    assert main(["images", "ls", "--json", digits, "digits"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["name"] == "digits-ml"
+    assert row["platforms"] == ["linux/amd64", "linux/arm64"]  # load_split on Lambda; train, predict
+    assert row["tasks"] == ["digits.load_split", "digits.predict", "digits.train"]
+    assert main(["images", "ls", "--json", "--lambda-architecture", "x86_64", digits, "digits"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["platforms"] == ["linux/amd64"]
+    # predict's requests (1 vCPU / 2 GiB) fit Lambda, but it runs on its environment's workers.
+    from stratoflow.define import load_workflow
+    from stratoflow.lower import lower
+
+    predict = lower(load_workflow(digits, "digits")).tasks["predict"]
+    assert image.task_platform(predict) == ("fargate", "linux/amd64")

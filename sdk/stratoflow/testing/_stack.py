@@ -315,6 +315,25 @@ def _route_runner(aws: EmulatedAws, stack_name: str) -> tuple[str, tuple[str, ..
     return zipped[0], tuple(sorted(set(runners) - set(zipped)))
 
 
+_SCRATCH: list[str] = []
+_SCRATCH_LOCK = threading.Lock()
+
+
+def _scratch() -> str:
+    """The in-process containers' scratch volume (TMPDIR): one directory for the process, removed at exit.
+
+    Not one per task: a container points ``tempfile.tempdir`` at its TMPDIR while it runs, and
+    in-process containers and actor workers are threads of one process whose runs overlap and
+    end in any order, so a per-task directory could be left as ``tempfile.tempdir`` after its
+    removal (every later temp file of the process would then fail).
+    """
+    with _SCRATCH_LOCK:
+        if not _SCRATCH:
+            _SCRATCH.append(tempfile.mkdtemp(prefix="stratoflow-scratch-"))
+            atexit.register(shutil.rmtree, _SCRATCH[0], ignore_errors=True)
+        return _SCRATCH[0]
+
+
 def _container_entrypoint(env: dict[str, str], command: list[str]) -> int:
     """The container's main on the task definition's environment plus the emulator's credentials."""
     from stratoflow_functions import container_entrypoint  # noqa: PLC0415 - only when a Fargate node runs
@@ -322,9 +341,7 @@ def _container_entrypoint(env: dict[str, str], command: list[str]) -> int:
     aws_settings = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
     if "TMPDIR" not in env:
         return container_entrypoint.run({**aws_settings, **env})
-    # The task's scratch volume (TMPDIR, its one writable path): a fresh directory per task, gone with it.
-    with tempfile.TemporaryDirectory(prefix="stratoflow-scratch-") as scratch:
-        return container_entrypoint.run({**aws_settings, **env, "TMPDIR": scratch})
+    return container_entrypoint.run({**aws_settings, **env, "TMPDIR": _scratch()})
 
 
 def _actor_worker(env: dict[str, str], stop: threading.Event) -> int:
@@ -334,12 +351,9 @@ def _actor_worker(env: dict[str, str], stop: threading.Event) -> int:
     aws_settings = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
     # Heartbeat as often as the emulator's scaled HeartbeatSeconds needs.
     fast = {protocol.ENV_ACTOR_HEARTBEAT_SECONDS: "0.1"}
-    if "TMPDIR" not in env:
-        return actor_worker.run({**aws_settings, **env, **fast}, stop=stop, max_poll_seconds=1)
-    with tempfile.TemporaryDirectory(prefix="stratoflow-scratch-") as scratch:
-        return actor_worker.run(
-            {**aws_settings, **env, **fast, "TMPDIR": scratch}, stop=stop, max_poll_seconds=1
-        )
+    if "TMPDIR" in env:
+        env = {**env, "TMPDIR": _scratch()}  # the containers' one scratch directory (see _scratch)
+    return actor_worker.run({**aws_settings, **env, **fast}, stop=stop, max_poll_seconds=1)
 
 
 def _route_task_definitions(

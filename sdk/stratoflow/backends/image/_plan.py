@@ -34,7 +34,10 @@ class ImageUse:
 
 
 def task_platform(task: ir.TaskSpec, *, lambda_architecture: str = "arm64") -> tuple[str, str]:
-    """``(compute target, platform)`` of a task's code: a ``@dynamic`` body runs on Lambda."""
+    """``(compute target, platform)`` of a task's code: a ``@dynamic`` body runs on Lambda, an actor
+    task on its environment's Fargate workers (whatever its requests would route to)."""
+    if task.actor is not None:
+        return ("fargate_spot" if task.interruptible else "fargate"), CONTAINER_PLATFORM
     target = routing.route(
         task.requests,
         interruptible=task.interruptible,
