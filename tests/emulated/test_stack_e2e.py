@@ -213,7 +213,7 @@ def test_digits_runs_from_the_deployed_stack_as_it_runs_locally(
     stack: StackSandbox, cdk_assembly: Any, tmp_path: Path
 ) -> None:
     """predict's map items run on the digits-inference workers, train on Fargate Spot in its image."""
-    from tests.infra.test_stack import _digits_asset  # noqa: PLC0415 - needs the cdk extra
+    from tests.infra.test_stack import _digits_asset  # needs the cdk extra
 
     spec, inputs = spec_of("digits"), CASES["digits"][1]
     local = run_local(spec, inputs, RunOptions(home=tmp_path, progress=False)).outputs

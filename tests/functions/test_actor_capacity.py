@@ -18,7 +18,9 @@ from tests.emulated import actor_flows
 
 REPLICAS = actor_flows.pool.replica_count  # one_score's environment: 2 workers
 
-SPOT_REFUSAL = "Capacity is unavailable at this time. Please try again later or in a different availability zone"
+SPOT_REFUSAL = (
+    "Capacity is unavailable at this time. Please try again later or in a different availability zone"
+)
 
 
 class FakeEcs:
@@ -49,7 +51,7 @@ class FakeEcs:
 
 
 class FakeTable:
-    class exceptions:  # noqa: N801 - boto3's spelling
+    class exceptions:  # boto3's spelling
         class ConditionalCheckFailedException(Exception):
             pass
 
@@ -62,7 +64,11 @@ class FakeTable:
 
 def _pools(*, spot: bool) -> protocol.ActorPools:
     pool = protocol.ActorPool(
-        cluster="arn:cluster", task_definition="arn:td/worker", subnets=["s"], security_groups=["g"], spot=spot
+        cluster="arn:cluster",
+        task_definition="arn:td/worker",
+        subnets=["s"],
+        security_groups=["g"],
+        spot=spot,
     )
     return protocol.ActorPools(pools={protocol.actor_slug(actor_flows.pool.name): pool})
 
@@ -71,7 +77,12 @@ def _ensure(ecs: FakeEcs, *, spot: bool = True) -> protocol.ActorEnsureResult:
     spec = lower(actor_flows.one_score)
     (node,) = spec.nodes
     return ensure_workers(
-        spec, node.id, pools=_pools(spot=spot), dynamodb=FakeTable(), table="t", ecs=ecs  # type: ignore[arg-type]
+        spec,
+        node.id,
+        pools=_pools(spot=spot),
+        dynamodb=FakeTable(),  # type: ignore[arg-type]  # a fake with only what the step calls
+        table="t",
+        ecs=ecs,
     )
 
 

@@ -367,7 +367,9 @@ def _route_task_definitions(
         definition = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
         family = definition["family"]
         environment = {
-            e["name"]: e["value"] for c in definition["containerDefinitions"] for e in c.get("environment", [])
+            e["name"]: e["value"]
+            for c in definition["containerDefinitions"]
+            for e in c.get("environment", [])
         }
         if protocol.ENV_ACTOR_QUEUE in environment:  # an actor environment's workers
             workers[environment[protocol.ENV_ACTOR_NAME]] = _patches_actors.register_actor_worker(
