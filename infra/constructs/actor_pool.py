@@ -4,6 +4,8 @@ An actor task's state sends its event to its environment's queue (``.waitForTask
 runner's ensure step starts workers of the environment's task definition when too few run; a
 worker polls only its own queue, answers the state with ``SendTaskSuccess`` / ``Failure`` /
 ``Heartbeat``, and exits when idle, so an idle environment is an empty queue and no task.
+A worker runs its environment's ``container_image`` (what its tasks import), else the stack's
+shared image.
 
 IAM, least privilege per environment:
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -102,13 +103,23 @@ def test_trigger_starter_sends_failed_events_to_an_encrypted_dead_letter_queue(s
     (deny,) = policy["Statement"]
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     senders = [s for _, s in _statements(synth) if "sqs:SendMessage" in _as_list(s["Action"])]
-    assert [s["Resource"] for s in senders] == [{"Fn::GetAtt": [queue_id, "Arn"]}]
+    # Only the starter sends to its DLQ; digits' workflow sends only to its actor queue.
+    actor_sends = [s["Resource"] for s in senders if s.get("Sid") == "SendActorTasks"]
+    assert [r["Fn::GetAtt"][0].startswith("ActorsQueue") for r in actor_sends] == [True]
+    assert [s["Resource"] for s in senders if s.get("Sid") != "SendActorTasks"] == [
+        {"Fn::GetAtt": [queue_id, "Arn"]}
+    ]
 
 
 def test_runner_and_tasks_read_exactly_the_deployed_specs(synth: Synth) -> None:
     readers = {k: s for k, s in _statements(synth) if s.get("Sid") == "ReadDeployedSpecs"}
+    load_workflow("examples/digits.py", "digits")
+    digits_image = sys.modules["digits"].ML.tag
+    # The runner, the container tasks, digits' image runner and its actor workers.
     assert sorted(k.removesuffix(k[-8:]) for k in readers) == [
+        "ActorsWorkerRoledigitsinferenceDefaultPolicy",
         "ComputeTaskRoleDefaultPolicy",
+        f"ImageRunner{digits_image}RoleDefaultPolicy",
         "RunnerRoleDefaultPolicy",
     ]
     for statement in readers.values():

@@ -13,8 +13,13 @@ from tests.infra.conftest import cdk_json_context
 
 def test_cdk_json_context() -> None:
     settings = StackSettings.from_context(cdk_json_context())
-    assert [w.spec.name for w in settings.workflows] == ["sales_report", "features", "training"]
-    assert [w.module_file.name for w in settings.workflows] == ["etl.py", "features.py", "training.py"]
+    assert [w.spec.name for w in settings.workflows] == ["sales_report", "features", "training", "digits"]
+    assert [w.module_file.name for w in settings.workflows] == [
+        "etl.py",
+        "features.py",
+        "training.py",
+        "digits.py",
+    ]
     assert settings.lambda_architecture == "arm64"
     assert settings.runner_dependencies is DependencyBundling.PIP
     assert settings.container_image is None
