@@ -9,6 +9,7 @@ from aws_cdk import Aspects, CfnOutput, Stack
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from infra.constructs import defaults
@@ -186,10 +187,7 @@ class StratoflowStack(Stack):
         module_files = sorted({w.module_file for w in settings.workflows})
 
         triggered = {spec.name for spec in settings.specs if spec.triggers}
-        self.key: StackKey | None = StackKey(self, "Encryption") if settings.kms else None
-        key = self.key.key if self.key else None
-        if key is not None:
-            Aspects.of(self).add(EncryptWithStackKey(key))
+        key = self._stack_key(settings)
         self.payload = PayloadBucket(
             self, "Payload", event_bridge_enabled=bool(triggered), encryption_key=key
         )
@@ -334,6 +332,14 @@ class StratoflowStack(Stack):
         )
         CfnOutput(self, "BucketName", value=bucket.bucket_name, description="stratoflow data bucket")
         CfnOutput(self, "CacheTableName", value=table.table_name, description="stratoflow cache table")
+
+    def _stack_key(self, settings: StackSettings) -> kms.IKey | None:
+        """The opt-in customer-managed key (``stratoflow:kms``), applied to every resource it fits."""
+        self.key: StackKey | None = StackKey(self, "Encryption") if settings.kms else None
+        if self.key is None:
+            return None
+        Aspects.of(self).add(EncryptWithStackKey(self.key.key))
+        return self.key.key
 
     def _task_images(
         self,
