@@ -32,6 +32,7 @@ EXPECTED_ALL = [
     "Workflow",
     "WorkflowDef",
     "WorkflowExecutionPhase",
+    "WorkflowFailurePolicy",
     "actor_cache",
     "conditional",
     "create_node",

@@ -3,6 +3,7 @@
 from stratoflow.define._actors import ActorEnvironment, actor_cache
 from stratoflow.define._condition import ConditionalSection, conditional
 from stratoflow.define._dynamic import dynamic, trace_dynamic
+from stratoflow.define._failure import WorkflowFailurePolicy
 from stratoflow.define._images import ImageSpec
 from stratoflow.define._imperative import ImperativeWorkflow
 from stratoflow.define._interface import Interface, kwtypes
@@ -72,6 +73,7 @@ __all__ = [
     "WorkflowCall",
     "WorkflowDef",
     "WorkflowExecutionPhase",
+    "WorkflowFailurePolicy",
     "actor_cache",
     "conditional",
     "constant_to_json",

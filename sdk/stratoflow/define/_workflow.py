@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from stratoflow import ir
+from stratoflow.define._failure import FailureHandler, WorkflowFailurePolicy, check_failure_handler
 from stratoflow.define._interface import Interface, extract_interface
 from stratoflow.define._location import (
     PACKAGE_DIR,
@@ -16,7 +17,7 @@ from stratoflow.define._location import (
     parameter_location,
 )
 from stratoflow.define._nodes import VoidPromise
-from stratoflow.define._task import outputs_for_call
+from stratoflow.define._task import TaskDef, outputs_for_call
 from stratoflow.define._trace import Call, Promise, Trace, WorkflowCall, active_trace, bind_inputs, bind_value
 from stratoflow.define._triggers import S3Trigger, check_triggers
 from stratoflow.errors import DefinitionError, Problem
@@ -26,6 +27,7 @@ __all__ = ["WorkflowDef", "set_local_runner", "workflow"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+H = TypeVar("H")  # what an on_failure handler returns (ignored)
 
 # Set by the top-level package: calling a workflow outside a trace runs it with the local
 # executor, which the definition layer must not import (dependencies point one way).
@@ -49,8 +51,12 @@ class WorkflowDef(Generic[P, R]):
         calls: tuple[Call, ...],
         output_bindings: dict[str, ir.Binding],
         triggers: tuple[ir.TriggerSpec, ...] = (),
+        on_failure: FailureHandler | None = None,
+        failure_policy: WorkflowFailurePolicy = WorkflowFailurePolicy.FAIL_IMMEDIATELY,
     ) -> None:
         self.fn = fn
+        self.on_failure = on_failure
+        self.failure_policy = failure_policy
         self.triggers = triggers
         self.name = name
         self.interface = interface
@@ -122,6 +128,9 @@ def _trace_workflow(
     name: str,
     triggers: Sequence[S3Trigger] = (),
     decorated_at: ir.SourceLocation | None = None,
+    *,
+    on_failure: object = None,
+    failure_policy: WorkflowFailurePolicy = WorkflowFailurePolicy.FAIL_IMMEDIATELY,
 ) -> WorkflowDef[Any, Any]:
     problems: list[Problem] = []
     interface = extract_interface(fn, f"workflow '{name}'", problems)
@@ -149,6 +158,18 @@ def _trace_workflow(
             where = _exception_location(exc)
             trace.problem(f"workflow '{name}' body raised {type(exc).__name__}: {exc}", where)
             result = None
+    handler = None
+    if on_failure is not None:  # named after the body's nodes, so its id is unique among them
+        node_id = trace.new_node_id(getattr(on_failure, "name", "on_failure"))
+        where = decorated_at or function_location(fn)
+        handler = check_failure_handler(
+            on_failure,
+            node_id=node_id,
+            interface=interface,
+            workflow=name,
+            where=where,
+            problems=trace.problems,
+        )
     if not trace.problems:
         annotated = "return" in getattr(fn, "__annotations__", {})
         output_bindings = _bind_outputs(trace, result, interface, returns_at, annotated=annotated)
@@ -161,6 +182,8 @@ def _trace_workflow(
         calls=tuple(trace.calls),
         output_bindings=output_bindings,
         triggers=trigger_specs,
+        on_failure=handler,
+        failure_policy=failure_policy,
     )
 
 
@@ -170,7 +193,11 @@ def workflow(fn: Callable[P, R], /) -> WorkflowDef[P, R]: ...
 
 @overload
 def workflow(
-    *, name: str | None = None, triggers: Sequence[S3Trigger] = ()
+    *,
+    name: str | None = None,
+    triggers: Sequence[S3Trigger] = (),
+    on_failure: TaskDef[..., H] | None = None,
+    failure_policy: WorkflowFailurePolicy = WorkflowFailurePolicy.FAIL_IMMEDIATELY,
 ) -> Callable[[Callable[P, R]], WorkflowDef[P, R]]: ...
 
 
@@ -180,11 +207,16 @@ def workflow(
     *,
     name: str | None = None,
     triggers: Sequence[S3Trigger] = (),
+    on_failure: TaskDef[..., H] | None = None,
+    failure_policy: WorkflowFailurePolicy = WorkflowFailurePolicy.FAIL_IMMEDIATELY,
 ) -> WorkflowDef[P, R] | Callable[[Callable[P, R]], WorkflowDef[P, R]]:
     """Declare a workflow. Its body runs once, now, to record which tasks feed which.
 
     ``triggers`` start it on AWS when a matching object lands in the stack's bucket
     (:class:`~stratoflow.S3Trigger`); problems with them point at the decorator's line.
+    ``on_failure`` is a task called with the workflow's inputs when the workflow fails (the
+    run still fails with the original error); ``failure_policy`` (Flyte's
+    :class:`WorkflowFailurePolicy`) says whether nodes independent of a failed one still run.
 
     Example:
         >>> @workflow
@@ -196,6 +228,13 @@ def workflow(
         return _trace_workflow(fn, name or fn.__name__, triggers, decorated_at)
 
     def decorate(inner: Callable[P, R]) -> WorkflowDef[P, R]:
-        return _trace_workflow(inner, name or inner.__name__, triggers, decorated_at)
+        return _trace_workflow(
+            inner,
+            name or inner.__name__,
+            triggers,
+            decorated_at,
+            on_failure=on_failure,
+            failure_policy=failure_policy,
+        )
 
     return decorate

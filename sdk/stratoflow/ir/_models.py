@@ -22,6 +22,7 @@ __all__ = [
     "Condition",
     "DictBinding",
     "ElementBinding",
+    "FailurePolicy",
     "ImageRef",
     "InputBinding",
     "JsonValue",
@@ -396,6 +397,10 @@ class TriggerSpec(_Model):
     input: str
 
 
+# Flyte's WorkflowFailurePolicy: stop at the first failure, or let independent nodes run first.
+FailurePolicy = Literal["fail_immediately", "fail_after_executable_nodes_complete"]
+
+
 class WorkflowSpec(_Model):
     """A whole workflow: interface, nodes in topological order, and the tasks they call.
 
@@ -413,15 +418,30 @@ class WorkflowSpec(_Model):
     nodes: tuple[Node, ...]
     tasks: dict[str, TaskSpec]
     triggers: tuple[TriggerSpec, ...] = ()
+    # Flyte's failure node: runs (with the workflow's inputs) when the workflow fails.
+    on_failure: TaskNode | None = None
+    failure_policy: FailurePolicy = "fail_immediately"
     location: SourceLocation
 
+    @model_serializer(mode="wrap")
+    def _omit_default_failure_handling(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Dropped when unset, so specs without failure handling keep their bytes (and spec keys).
+        data: dict[str, Any] = handler(self)
+        if data.get("on_failure") is None:
+            data.pop("on_failure", None)
+        if data.get("failure_policy") == "fail_immediately":
+            data.pop("failure_policy", None)
+        return data
+
     def all_nodes(self) -> list[TaskNode | MapNode | BranchNode]:
-        """Every node, those inside conditionals included (each after its conditional)."""
+        """Every node, those inside conditionals included (each after its conditional), then on_failure."""
         found: list[TaskNode | MapNode | BranchNode] = []
         for node in self.nodes:
             found.append(node)
             if isinstance(node, BranchNode):
                 found.extend(node.inner_nodes())
+        if self.on_failure is not None:
+            found.append(self.on_failure)
         return found
 
     def task_nodes(self) -> list[TaskNode | MapNode]:

@@ -12,10 +12,22 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from stratoflow import ir
-from stratoflow.define import BranchCall, Call, MapCall, TaskDef, WorkflowCall, WorkflowDef
+from stratoflow.define import (
+    BranchCall,
+    Call,
+    MapCall,
+    TaskDef,
+    WorkflowCall,
+    WorkflowDef,
+    WorkflowFailurePolicy,
+)
 
 __all__ = ["lower"]
 
+_POLICIES: dict[WorkflowFailurePolicy, ir.FailurePolicy] = {
+    WorkflowFailurePolicy.FAIL_IMMEDIATELY: "fail_immediately",
+    WorkflowFailurePolicy.FAIL_AFTER_EXECUTABLE_NODES_COMPLETE: "fail_after_executable_nodes_complete",
+}
 _CACHE: WeakKeyDictionary[WorkflowDef[Any, Any], ir.WorkflowSpec] = WeakKeyDictionary()
 
 
@@ -147,6 +159,15 @@ def lower(wf: WorkflowDef[Any, Any]) -> ir.WorkflowSpec:
     builder = _Builder()
     top_inputs: dict[str, ir.Binding] = {v.name: ir.InputBinding(name=v.name) for v in wf.interface.inputs}
     outputs = builder.inline(wf, "", top_inputs)
+    on_failure = None
+    if wf.on_failure is not None:
+        handler = wf.on_failure
+        on_failure = ir.TaskNode(
+            id=handler.node_id,
+            task=builder.task_key(handler.target),
+            inputs=dict(handler.inputs),
+            location=wf.location,
+        )
     spec = ir.WorkflowSpec(
         name=wf.name,
         ref=wf.ref,
@@ -157,6 +178,8 @@ def lower(wf: WorkflowDef[Any, Any]) -> ir.WorkflowSpec:
         nodes=tuple(builder.nodes),
         tasks=builder.tasks,
         triggers=wf.triggers,
+        on_failure=on_failure,
+        failure_policy=_POLICIES[wf.failure_policy],
         location=wf.location,
     )
     _CACHE[wf] = spec

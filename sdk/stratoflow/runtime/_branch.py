@@ -105,4 +105,6 @@ def untaken_nodes(spec: ir.WorkflowSpec, completed: set[str]) -> list[str]:
     that ran and failed would have failed the run).
     """
     inner = {node.id for node in spec.all_nodes()} - {node.id for node in spec.nodes}
+    if spec.on_failure is not None:  # not in a conditional: it runs only when the run fails
+        inner.discard(spec.on_failure.id)
     return sorted(inner - completed)

@@ -18,6 +18,7 @@ from stratoflow.backends.asl import _checks, _graph
 from stratoflow.backends.asl._actor import actor_fragment, actor_map_states
 from stratoflow.backends.asl._branch import branch_fragment
 from stratoflow.backends.asl._dynamic import dynamic_states
+from stratoflow.backends.asl._failure import guarded_parallel, with_failure_handler
 from stratoflow.backends.asl._map import map_states
 from stratoflow.backends.asl._names import StateNames
 from stratoflow.backends.asl._states import Fragment, NodeContext, _cache_check, node_fragment
@@ -112,7 +113,10 @@ def compile_workflow(spec: ir.WorkflowSpec) -> CompiledWorkflow:
             "States": {"no_tasks": {"Type": "Pass", "Next": "succeeded"}, "succeeded": {"Type": "Succeed"}},
         }
     else:
-        body = _machine(builder.fragment(plan.root))
+        root = builder.fragment(plan.root)
+        if spec.on_failure is not None:
+            root = with_failure_handler(root, builder.task_fragment(spec.on_failure), builder.names)
+        body = _machine(root)
     definition = {"Comment": protocol.definition_comment(spec.name, spec.ref, spec_key), **body}
     # The limit applies to what is deployed: the compact form (see CompiledWorkflow.deployed_json).
     text = json.dumps(definition, sort_keys=True, separators=(",", ":"))
@@ -254,42 +258,48 @@ class _Builder:
                     route=self.routes[node.id],
                 )
                 return Fragment(entry, states, [exit_])
-            task = self.spec.tasks[node.task]
-            if task.kind == "dynamic":
-                entry, states, exit_ = dynamic_states(
-                    node,
-                    task,
-                    spec_key=self.spec_key,
-                    state_name=self.node_names[node.id],
-                    names=self.names,
-                )
-                return Fragment(entry, states, [exit_])
-            ctx = NodeContext(
-                node=node,
-                task=self.spec.tasks[node.task],
-                route=self.routes[node.id],
-                spec_key=self.spec_key,
-                state_name=self.node_names[node.id],
-            )
-            if task.actor is not None:
-                return actor_fragment(
-                    node,
-                    task,
-                    spec_key=self.spec_key,
-                    state_name=ctx.state_name,
-                    names=self.names,
-                    cache_check=lambda states, run_state, done: _cache_check(
-                        ctx, self.names, states, run_state=run_state, done=done
-                    ),
-                )
-            return node_fragment(ctx, self.names)
+            return self.task_fragment(node)
         if isinstance(block, _graph.Series):
             return _link([self.fragment(part) for part in block.parts])
         first = min(self._leaves(block), key=self.order.__getitem__)
         name = self.names.claim(f"par_{first}", suffix=f"_{len(block.branches)}")
+        if self.spec.failure_policy == "fail_after_executable_nodes_complete":
+            return guarded_parallel(name, [self.fragment(branch) for branch in block.branches], self.names)
         branches = [_machine(self.fragment(branch)) for branch in block.branches]
         state = {"Type": "Parallel", "Branches": branches, "ResultPath": None}
         return Fragment(name, {name: state}, [name])
+
+    def task_fragment(self, node: ir.TaskNode) -> Fragment:
+        """The states of one task node (a plain, @dynamic or actor task)."""
+        task = self.spec.tasks[node.task]
+        if task.kind == "dynamic":
+            entry, states, exit_ = dynamic_states(
+                node,
+                task,
+                spec_key=self.spec_key,
+                state_name=self.node_names[node.id],
+                names=self.names,
+            )
+            return Fragment(entry, states, [exit_])
+        ctx = NodeContext(
+            node=node,
+            task=self.spec.tasks[node.task],
+            route=self.routes[node.id],
+            spec_key=self.spec_key,
+            state_name=self.node_names[node.id],
+        )
+        if task.actor is not None:
+            return actor_fragment(
+                node,
+                task,
+                spec_key=self.spec_key,
+                state_name=ctx.state_name,
+                names=self.names,
+                cache_check=lambda states, run_state, done: _cache_check(
+                    ctx, self.names, states, run_state=run_state, done=done
+                ),
+            )
+        return node_fragment(ctx, self.names)
 
     def _leaves(self, block: _graph.Block) -> list[str]:
         if isinstance(block, _graph.Leaf):

@@ -1,13 +1,15 @@
 """The local executor: runs a workflow's IR (never its body) on a thread pool.
 
 Independent nodes run in parallel; a node starts when all its upstream nodes are done.
-When a node fails, no new node starts, nodes already running finish, and the run fails
-with an error naming the node and the task's exception (its traceback kept).
+When a node fails, no new node starts (with FAIL_AFTER_EXECUTABLE_NODES_COMPLETE, only nodes
+that do not depend on it), nodes already running finish, the ``on_failure`` task runs, and the
+run fails with an error naming the node and the task's exception (its traceback kept).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import queue
 import uuid
@@ -43,6 +45,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 __all__ = ["LocalRun", "RunOptions", "run_local"]
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -188,15 +192,26 @@ class _Scheduler:
                 error = future.exception()
                 if error is not None:
                     failure = failure or error
-                    continue  # start nothing new; let running siblings finish
+                    continue  # start nothing new (or, by policy, only independent nodes); let siblings finish
                 self.progress.node_done(node_id)
-                if failure is None:
+                if failure is None or self.ctx.spec.failure_policy == "fail_after_executable_nodes_complete":
                     for child in dependents[node_id]:
                         waiting[child] -= 1
                         if waiting[child] == 0:
                             submit(child)
         if failure is not None:
             raise failure
+
+
+def _run_failure_handler(scheduler: _Scheduler) -> None:
+    """Flyte's failure node: the ``on_failure`` task, with the workflow's inputs, once the run failed."""
+    handler = scheduler.ctx.spec.on_failure
+    if handler is None:
+        return
+    try:
+        scheduler.execute_all((handler,))
+    except Exception as exc:  # noqa: BLE001 - a failing handler must not hide the run's own error
+        _log.warning("on_failure task of workflow '%s' failed: %s", scheduler.ctx.spec.name, exc)
 
 
 def run_local(
@@ -232,7 +247,11 @@ def run_local(
     actors = ActorPool(home, use_cache=ctx.use_cache and ctx.cache is not None)
     scheduler = _Scheduler(ctx, options, home, progress, actors)
     try:
-        scheduler.execute_all()
+        try:
+            scheduler.execute_all()
+        except Exception:
+            _run_failure_handler(scheduler)
+            raise  # the run fails with its own error, whatever the handler did
     finally:
         actors.close()
         progress.stop()

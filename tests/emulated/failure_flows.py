@@ -1,0 +1,70 @@
+"""Workflows for Flyte's failure handling (``on_failure``, ``failure_policy``), run locally and on
+emulated AWS by tests/emulated/test_failure_e2e.py. Tasks record what ran, in this process."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from stratoflow import WorkflowFailurePolicy, task, workflow
+
+EVENTS: list[tuple[str, str]] = []
+_LOCK = threading.Lock()
+
+
+def _event(name: str, detail: str) -> None:
+    with _LOCK:
+        EVENTS.append((name, detail))
+
+
+@task
+def create_cluster(name: str) -> None:
+    _event("create_cluster", name)
+
+
+@task
+def boom(a: int) -> int:
+    raise ValueError(f"Fail! a={a}")
+
+
+@task
+def clean_up(name: str) -> None:
+    _event("clean_up", name)
+
+
+@task
+def slow_sibling(n: int) -> int:
+    time.sleep(1.0)  # still running when boom fails
+    _event("slow_sibling", str(n))
+    return n
+
+
+@task
+def after_sibling(n: int) -> int:
+    _event("after_sibling", str(n))
+    return n + 1
+
+
+@workflow(on_failure=clean_up)
+def with_cleanup(name: str, a: int) -> int:
+    made = create_cluster(name=name)
+    result = boom(a=a)
+    made >> result
+    return result
+
+
+@workflow(on_failure=clean_up)
+def cleanup_not_needed(name: str) -> None:
+    create_cluster(name=name)
+
+
+@workflow
+def fails_immediately(a: int, n: int) -> int:
+    boom(a=a)
+    return after_sibling(n=slow_sibling(n=n))
+
+
+@workflow(failure_policy=WorkflowFailurePolicy.FAIL_AFTER_EXECUTABLE_NODES_COMPLETE, on_failure=clean_up)
+def runs_to_completion(a: int, n: int, name: str) -> int:
+    boom(a=a)
+    return after_sibling(n=slow_sibling(n=n))
