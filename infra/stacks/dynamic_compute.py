@@ -37,7 +37,7 @@ def dynamic_routes(workflows: Sequence[WorkflowSource]) -> list[routing.Route]:
     routes: list[routing.Route] = []
     for workflow in workflows:
         spec = workflow.spec
-        tasks = [spec.tasks[n.task] for n in spec.all_nodes() if not isinstance(n, ir.BranchNode)]
+        tasks = [spec.tasks[n.task] for n in spec.all_nodes() if isinstance(n, ir.TaskNode | ir.MapNode)]
         if not any(task.kind == "dynamic" for task in tasks):  # conditionals' cases included
             continue
         for task in workflow.module_tasks:

@@ -23,7 +23,7 @@ def node_tasks(specs: Sequence[ir.WorkflowSpec]) -> list[tuple[routing.Route, ir
     found = []
     for spec in specs:
         for node in spec.all_nodes():  # conditionals' nodes too
-            if isinstance(node, ir.BranchNode):
+            if isinstance(node, ir.BranchNode | ir.GateNode):
                 continue
             task = spec.tasks[node.task]
             route = routing.route(

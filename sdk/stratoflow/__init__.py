@@ -33,13 +33,16 @@ from stratoflow.define import (
     WorkflowExecutionPhase,
     WorkflowFailurePolicy,
     actor_cache,
+    approve,
     conditional,
     create_node,
     dynamic,
     kwtypes,
     map_task,
     set_local_runner,
+    sleep,
     task,
+    wait_for_input,
     workflow,
 )
 from stratoflow.errors import (
@@ -89,13 +92,16 @@ __all__ = [
     "WorkflowExecutionPhase",
     "WorkflowFailurePolicy",
     "actor_cache",
+    "approve",
     "conditional",
     "create_node",
     "dynamic",
     "errors",
     "kwtypes",
     "map_task",
+    "sleep",
     "task",
+    "wait_for_input",
     "workflow",
 ]
 

@@ -34,13 +34,16 @@ EXPECTED_ALL = [
     "WorkflowExecutionPhase",
     "WorkflowFailurePolicy",
     "actor_cache",
+    "approve",
     "conditional",
     "create_node",
     "dynamic",
     "errors",
     "kwtypes",
     "map_task",
+    "sleep",
     "task",
+    "wait_for_input",
     "workflow",
 ]
 

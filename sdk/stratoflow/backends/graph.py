@@ -26,6 +26,16 @@ def _sources(binding: ir.Binding) -> list[str]:
     return []
 
 
+def _node_line(spec: ir.WorkflowSpec, node: ir.TaskNode | ir.MapNode | ir.BranchNode | ir.GateNode) -> str:
+    if isinstance(node, ir.BranchNode):
+        return f'  {node.id}{{"conditional {_label(node.name)}"}}'
+    if isinstance(node, ir.MapNode):
+        return f'  {node.id}[["map {_label(spec.tasks[node.task].name)}"]]'
+    if isinstance(node, ir.GateNode):
+        return f'  {node.id}(["{node.gate} {_label(node.name or f"{node.seconds}s")}"])'
+    return f'  {node.id}["{_label(spec.tasks[node.task].name)}"]'
+
+
 def to_mermaid(spec: ir.WorkflowSpec) -> str:
     """Mermaid ``flowchart`` of the DAG: inputs, nodes (maps as subroutines), outputs.
 
@@ -38,13 +48,7 @@ def to_mermaid(spec: ir.WorkflowSpec) -> str:
     for variable in spec.inputs:
         lines.append(f'  in_{variable.name}[/"{_label(variable.name)}: {_label(variable.type.render())}"/]')
     every = spec.all_nodes()
-    for node in every:
-        if isinstance(node, ir.BranchNode):
-            lines.append(f'  {node.id}{{"conditional {_label(node.name)}"}}')
-        elif isinstance(node, ir.MapNode):
-            lines.append(f'  {node.id}[["map {_label(spec.tasks[node.task].name)}"]]')
-        else:
-            lines.append(f'  {node.id}["{_label(spec.tasks[node.task].name)}"]')
+    lines.extend(_node_line(spec, node) for node in every)
 
     def edges(binding: ir.Binding, target: str) -> None:
         lines.extend(f"  {source} --> {target}" for source in _sources(binding))

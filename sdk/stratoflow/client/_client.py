@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from stratoflow import ir, values
 from stratoflow.aws import S3BlobStore, S3OutputStore
 from stratoflow.client._failures import FailedExecution, failure
+from stratoflow.client._signals import send_remote_signal
 from stratoflow.client._start import start_run
 from stratoflow.define import LaunchPlan, WorkflowDef
 from stratoflow.errors import ConfigError, ExecutionError
@@ -174,3 +175,29 @@ class Client:
             run_id = f"{ir.protocol.plan_run_prefix(wf.name)}{uuid.uuid4().hex[:12]}"
             return self.submit(lower(wf.workflow), wf.merged_inputs(inputs), run_id=run_id)
         return self.submit(lower(wf), inputs)
+
+    def signal(self, run_id: str, name: str, value: object) -> None:
+        """Send ``value`` to the gate of ``run_id`` waiting in ``wait_for_input(name, ...)``.
+
+        Example:
+            >>> client.signal(execution.run_id, "count", 3)  # doctest: +SKIP
+        """
+        send_remote_signal(
+            s3=self.s3, sfn=self.sfn, bucket=self.bucket, run_id=run_id, name=name, value=value
+        )
+
+    def approve(self, run_id: str, name: str, *, reject: bool = False) -> None:
+        """Approve (or reject) the gate of ``run_id`` waiting in ``approve(..., name, ...)``.
+
+        Example:
+            >>> client.approve(execution.run_id, "deploy")  # doctest: +SKIP
+        """
+        send_remote_signal(
+            s3=self.s3,
+            sfn=self.sfn,
+            bucket=self.bucket,
+            run_id=run_id,
+            name=name,
+            value=None,
+            approved=not reject,
+        )

@@ -4,6 +4,7 @@ from stratoflow.define._actors import ActorEnvironment, actor_cache
 from stratoflow.define._condition import ConditionalSection, conditional
 from stratoflow.define._dynamic import dynamic, trace_dynamic
 from stratoflow.define._failure import WorkflowFailurePolicy
+from stratoflow.define._gates import approve, sleep, wait_for_input
 from stratoflow.define._images import ImageSpec
 from stratoflow.define._imperative import ImperativeWorkflow
 from stratoflow.define._interface import Interface, kwtypes
@@ -32,6 +33,7 @@ from stratoflow.define._task import TaskDef, resolve_task, task
 from stratoflow.define._trace import (
     BranchCall,
     Call,
+    GateCall,
     MapCall,
     MapOptions,
     Promise,
@@ -51,6 +53,7 @@ __all__ = [
     "CronSchedule",
     "Email",
     "FixedRate",
+    "GateCall",
     "ImageSpec",
     "ImperativeWorkflow",
     "Interface",
@@ -75,6 +78,7 @@ __all__ = [
     "WorkflowExecutionPhase",
     "WorkflowFailurePolicy",
     "actor_cache",
+    "approve",
     "conditional",
     "constant_to_json",
     "create_node",
@@ -88,7 +92,9 @@ __all__ = [
     "module_name_for",
     "resolve_task",
     "set_local_runner",
+    "sleep",
     "task",
     "trace_dynamic",
+    "wait_for_input",
     "workflow",
 ]

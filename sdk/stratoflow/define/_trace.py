@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BranchCall",
     "Call",
+    "GateCall",
     "MapCall",
     "MapOptions",
     "Promise",
@@ -95,8 +96,23 @@ class WorkflowCall:
     after: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class GateCall:
+    """``sleep``, ``wait_for_input`` or ``approve`` in a workflow body (the GateNode fields)."""
+
+    node_id: str
+    gate: Literal["sleep", "input", "approve"]
+    name: str
+    seconds: int
+    type: ir.TypeRef | None
+    inputs: dict[str, ir.Binding]
+    location: ir.SourceLocation
+    kind: Literal["gate"] = "gate"
+    after: tuple[str, ...] = ()
+
+
 # One recorded call; ``kind`` tells them apart (match on the class, or narrow on ``kind``).
-Call = TaskCall | MapCall | WorkflowCall | BranchCall
+Call = TaskCall | MapCall | WorkflowCall | BranchCall | GateCall
 
 
 @dataclass
@@ -107,6 +123,8 @@ class Trace:
     calls: list[Call] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     _ids: set[str] = field(default_factory=set)
+    # Names of the gates' signals: unique in a run, since a signal is sent to the run by name.
+    signal_names: set[str] = field(default_factory=set)
     # Conditionals started but not ended with else_(), by id: (name, where).
     pending: dict[int, tuple[str, ir.SourceLocation]] = field(default_factory=dict)
     # Conditions built but not (yet) used by if_/elif_, '&' or '|', by id.

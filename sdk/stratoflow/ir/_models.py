@@ -23,6 +23,7 @@ __all__ = [
     "DictBinding",
     "ElementBinding",
     "FailurePolicy",
+    "GateNode",
     "ImageRef",
     "InputBinding",
     "JsonValue",
@@ -356,9 +357,9 @@ class BranchNode(_Ordered):
     cases: tuple[BranchCase, ...]
     location: SourceLocation
 
-    def inner_nodes(self) -> list[TaskNode | MapNode | BranchNode]:
+    def inner_nodes(self) -> list[TaskNode | MapNode | BranchNode | GateNode]:
         """Every node inside the cases, nested conditionals' included."""
-        found: list[TaskNode | MapNode | BranchNode] = []
+        found: list[TaskNode | MapNode | BranchNode | GateNode] = []
         for case in self.cases:
             for node in case.nodes:
                 found.append(node)
@@ -385,7 +386,29 @@ def _condition_upstream(condition: Comparison | BoolOp) -> list[str]:
     return _upstream([b for b in (condition.left, condition.right) if b is not None])
 
 
-Node = Annotated[TaskNode | MapNode | BranchNode, Field(discriminator="kind")]
+class GateNode(_Ordered):
+    """Flyte's gates: ``sleep`` (wait ``seconds``), ``wait_for_input`` and ``approve`` (wait for a signal).
+
+    A signal gate waits at most ``seconds`` for the signal ``name`` of its run; its output
+    ``o0`` is the signal's value (``input``, decoded as ``type``) or, once approved, its
+    ``inputs["value"]`` passed through (``approve``). A sleep has no output.
+    """
+
+    kind: Literal["gate"] = "gate"
+    id: str
+    gate: Literal["sleep", "input", "approve"]
+    name: str = ""
+    seconds: int
+    type: TypeRef | None = None
+    inputs: dict[str, Binding] = {}
+    location: SourceLocation
+
+    def upstream(self) -> list[str]:
+        """Ids of the nodes whose outputs this node reads (then its ``after``)."""
+        return list(dict.fromkeys([*_upstream(self.inputs.values()), *self.after]))
+
+
+Node = Annotated[TaskNode | MapNode | BranchNode | GateNode, Field(discriminator="kind")]
 
 
 class TriggerSpec(_Model):
@@ -433,9 +456,9 @@ class WorkflowSpec(_Model):
             data.pop("failure_policy", None)
         return data
 
-    def all_nodes(self) -> list[TaskNode | MapNode | BranchNode]:
+    def all_nodes(self) -> list[TaskNode | MapNode | BranchNode | GateNode]:
         """Every node, those inside conditionals included (each after its conditional), then on_failure."""
-        found: list[TaskNode | MapNode | BranchNode] = []
+        found: list[TaskNode | MapNode | BranchNode | GateNode] = []
         for node in self.nodes:
             found.append(node)
             if isinstance(node, BranchNode):
@@ -445,14 +468,23 @@ class WorkflowSpec(_Model):
         return found
 
     def task_nodes(self) -> list[TaskNode | MapNode]:
-        """The top-level nodes that call a task (all of them in a spec without conditionals)."""
-        return [node for node in self.nodes if not isinstance(node, BranchNode)]
+        """The top-level nodes that call a task (all of them in a spec without conditionals or gates)."""
+        return [node for node in self.nodes if isinstance(node, (TaskNode, MapNode))]
 
     def node(self, node_id: str) -> TaskNode | MapNode:
         """The task or map node ``node_id``, also inside conditionals (looked up once per task: O(1))."""
         found = self._index()[node_id]
         if isinstance(found, BranchNode):
             raise KeyError(f"node '{node_id}' is a conditional, not a task node")
+        if isinstance(found, GateNode):
+            raise KeyError(f"node '{node_id}' is a gate, not a task node")
+        return found
+
+    def gate(self, node_id: str) -> GateNode:
+        """The gate ``node_id``."""
+        found = self._index()[node_id]
+        if not isinstance(found, GateNode):
+            raise KeyError(f"node '{node_id}' is a {found.kind} node, not a gate")
         return found
 
     def branch(self, node_id: str) -> BranchNode:
@@ -462,7 +494,7 @@ class WorkflowSpec(_Model):
             raise KeyError(f"node '{node_id}' is a {found.kind} node, not a conditional")
         return found
 
-    def _index(self) -> dict[str, TaskNode | MapNode | BranchNode]:
+    def _index(self) -> dict[str, TaskNode | MapNode | BranchNode | GateNode]:
         cached = _NODE_INDEX.get(id(self))
         if cached is None or cached[0] is not self:
             cached = (self, {candidate.id: candidate for candidate in self.all_nodes()})
@@ -472,7 +504,7 @@ class WorkflowSpec(_Model):
 
 # id(spec) -> (spec, index). Kept outside the model so indexing never changes equality;
 # holding the spec keeps its id from being reused. Processes see a handful of specs.
-_NODE_INDEX: dict[int, tuple[WorkflowSpec, dict[str, TaskNode | MapNode | BranchNode]]] = {}
+_NODE_INDEX: dict[int, tuple[WorkflowSpec, dict[str, TaskNode | MapNode | BranchNode | GateNode]]] = {}
 
 
 def _upstream(bindings: object) -> list[str]:

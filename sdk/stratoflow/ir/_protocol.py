@@ -34,6 +34,16 @@ from stratoflow.ir._actor_wire import (
     ActorPool,
     ActorPools,
 )
+from stratoflow.ir._gates import (
+    GATE_REJECTED,
+    GATE_TIMEOUT,
+    SIGNAL_NAME,
+    GateRecord,
+    gate_rejected_message,
+    gate_timeout_message,
+    gate_token_key,
+    signal_key,
+)
 from stratoflow.ir._names import (
     ACTOR_BATCH_SIZE,
     ACTOR_HEARTBEAT_SECONDS,
@@ -197,6 +207,8 @@ __all__ = [
     "ENV_SPEC",
     "ENV_TRIGGERS",
     "EXECUTION_NAME",
+    "GATE_REJECTED",
+    "GATE_TIMEOUT",
     "IMAGE_FUNCTION_PREFIX",
     "IMAGE_SHAPE_INFIX",
     "LAMBDA_TRANSIENT_ERRORS",
@@ -209,6 +221,7 @@ __all__ = [
     "SCHEDULED_PLAN_NAME_MAX",
     "SCHEDULED_TIME_ATTRIBUTE",
     "SCHEDULE_GROUP_PREFIX",
+    "SIGNAL_NAME",
     "SPECS_PREFIX",
     "SPOT_INTERRUPTION_STOP_CODE",
     "SPOT_RECLAIM_STATUS_REASON",
@@ -234,6 +247,7 @@ __all__ = [
     "DynamicPlanResult",
     "DynamicRunRecord",
     "FailureCause",
+    "GateRecord",
     "InterpreterInput",
     "MapItemsResult",
     "MapPrepareResult",
@@ -264,6 +278,9 @@ __all__ = [
     "dynamic_spec_key",
     "error_name",
     "event_parameters",
+    "gate_rejected_message",
+    "gate_timeout_message",
+    "gate_token_key",
     "image_function",
     "image_function_tag",
     "image_shape",
@@ -294,6 +311,7 @@ __all__ = [
     "scheduled_plans_json",
     "scheduled_run_id",
     "scheduled_start_input",
+    "signal_key",
     "spec_digest_ok",
     "spec_json_bytes",
     "spec_key",
@@ -323,6 +341,8 @@ class Mode(StrEnum):
     BRANCH_DECIDE = "branch_decide"
     BRANCH_FINISH = "branch_finish"
     ACTOR_ENSURE = "actor_ensure"
+    GATE_WAIT = "gate_wait"  # keep the state's task token where `stratoflow signal` finds it
+    GATE_FINISH = "gate_finish"  # the gate's output from its signal
 
 
 class NodeEvent(BaseModel):
@@ -338,6 +358,7 @@ class NodeEvent(BaseModel):
     sub_run: str | None = None  # dynamic_finish: the sub-workflow's run id (from dynamic_plan)
     sub_spec: str | None = None  # dynamic_finish: the sub-workflow's IR key (from dynamic_plan)
     attempt: int = 1  # run: which attempt of the node this is (1-based, from the state's RetryCount)
+    token: str | None = None  # gate_wait: the waiting state's task token
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from stratoflow import ir
 from stratoflow.define import (
     BranchCall,
     Call,
+    GateCall,
     MapCall,
     TaskDef,
     WorkflowCall,
@@ -33,7 +34,7 @@ _CACHE: WeakKeyDictionary[WorkflowDef[Any, Any], ir.WorkflowSpec] = WeakKeyDicti
 
 class _Builder:
     def __init__(self) -> None:
-        self.nodes: list[ir.TaskNode | ir.MapNode | ir.BranchNode] = []
+        self.nodes: list[ir.TaskNode | ir.MapNode | ir.BranchNode | ir.GateNode] = []
         self.tasks: dict[str, ir.TaskSpec] = {}
 
     def task_key(self, target: TaskDef[Any, Any]) -> str:
@@ -85,7 +86,9 @@ class _Scope:
         right_binding = None if condition.right is None else self.remap(condition.right)
         return condition.model_copy(update={"left": self.remap(condition.left), "right": right_binding})
 
-    def lower_calls(self, calls: tuple[Call, ...]) -> list[ir.TaskNode | ir.MapNode | ir.BranchNode]:
+    def lower_calls(
+        self, calls: tuple[Call, ...]
+    ) -> list[ir.TaskNode | ir.MapNode | ir.BranchNode | ir.GateNode]:
         """The nodes ``calls`` become (a conditional's case is lowered into its own list)."""
         builder = self.builder
         outer, builder.nodes = builder.nodes, []
@@ -122,7 +125,19 @@ class _Scope:
             )
             return
         bound = {name: self.remap(b) for name, b in call.inputs.items()}
-        if isinstance(call, WorkflowCall):
+        if isinstance(call, GateCall):
+            builder.nodes.append(
+                ir.GateNode(
+                    id=node_id,
+                    gate=call.gate,
+                    name=call.name,
+                    seconds=call.seconds,
+                    type=call.type,
+                    inputs=bound,
+                    location=call.location,
+                )
+            )
+        elif isinstance(call, WorkflowCall):
             sub_inputs = dict(bound)
             for variable in call.target.interface.inputs:
                 if variable.name not in sub_inputs:

@@ -14,6 +14,14 @@ from stratoflow.runtime._actor import (
 from stratoflow.runtime._branch import decide_branch, finish_branch, skipped_nodes, untaken_nodes
 from stratoflow.runtime._context import NodeCache, NodeContext
 from stratoflow.runtime._dynamic import finish_dynamic, plan_dynamic, sub_run_id
+from stratoflow.runtime._gates import (
+    finish_gate,
+    gate_rejected,
+    send_local_signal,
+    signal_body,
+    wait_local_signal,
+    waiting_gate,
+)
 from stratoflow.runtime._inputs import encode_inputs, validate_inputs
 from stratoflow.runtime._map import gather_map, prepare_map, run_map_items
 from stratoflow.runtime._outputs import InMemoryOutputStore, OutputStore
@@ -32,17 +40,23 @@ __all__ = [
     "encode_inputs",
     "finish_branch",
     "finish_dynamic",
+    "finish_gate",
+    "gate_rejected",
     "gather_map",
     "plan_dynamic",
     "prepare_map",
     "run_attempt",
     "run_map_items",
     "run_node",
+    "send_local_signal",
+    "signal_body",
     "skipped_nodes",
     "sub_run_id",
     "task_context",
     "untaken_nodes",
     "validate_inputs",
+    "wait_local_signal",
+    "waiting_gate",
     "with_attempts",
     "workflow_outputs",
 ]

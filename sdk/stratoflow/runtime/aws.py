@@ -30,6 +30,7 @@ from stratoflow.runtime._dynamic import (
     run_graph_node,
     sub_run_id,
 )
+from stratoflow.runtime._gates import finish_gate
 from stratoflow.runtime._map import gather_map, map_batching, prepare_map, run_map_items
 from stratoflow.runtime._runner import NodeContext, lookup_node_cache, run_node
 
@@ -284,6 +285,27 @@ def _actor_ensure(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext
     )
 
 
+def _gate_wait(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
+    gate = ctx.spec.gate(event.node)
+    if not event.token:
+        raise ConfigError(f"{event.mode} needs the state's task token")
+    record = protocol.GateRecord(token=event.token, node=gate.model_dump_json())
+    env.s3.put_object(
+        Bucket=env.settings.bucket,
+        Key=protocol.gate_token_key(event.run, gate.name),
+        Body=record.model_dump_json().encode(),
+        ContentType="application/json",
+    )
+    return protocol.DoneResult(node=event.node)
+
+
+def _gate_finish(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
+    gate = ctx.spec.gate(event.node)
+    key = protocol.signal_key(event.run, gate.name)
+    finish_gate(ctx, gate, env.s3.get_object(Bucket=env.settings.bucket, Key=key)["Body"].read())
+    return protocol.DoneResult(node=event.node)
+
+
 _HANDLERS: dict[protocol.Mode, Handler] = {
     protocol.Mode.RUN: _run,
     protocol.Mode.CACHE_CHECK: _cache_check,
@@ -297,6 +319,8 @@ _HANDLERS: dict[protocol.Mode, Handler] = {
     protocol.Mode.BRANCH_DECIDE: _branch_decide,
     protocol.Mode.BRANCH_FINISH: _branch_finish,
     protocol.Mode.ACTOR_ENSURE: _actor_ensure,
+    protocol.Mode.GATE_WAIT: _gate_wait,
+    protocol.Mode.GATE_FINISH: _gate_finish,
 }
 
 

@@ -19,6 +19,7 @@ from stratoflow.backends.asl._actor import actor_fragment, actor_map_states
 from stratoflow.backends.asl._branch import branch_fragment
 from stratoflow.backends.asl._dynamic import dynamic_states
 from stratoflow.backends.asl._failure import guarded_parallel, with_failure_handler
+from stratoflow.backends.asl._gates import gate_fragment
 from stratoflow.backends.asl._map import map_states
 from stratoflow.backends.asl._names import StateNames
 from stratoflow.backends.asl._states import Fragment, NodeContext, _cache_check, node_fragment
@@ -151,7 +152,7 @@ def _routes(spec: ir.WorkflowSpec) -> dict[str, routing.Route]:
     routes: dict[str, routing.Route] = {}
     known: set[str] = set()
     for node in spec.all_nodes():
-        if isinstance(node, ir.BranchNode):  # no task of its own; its cases' nodes follow it
+        if isinstance(node, ir.BranchNode | ir.GateNode):  # no task of its own (a case's nodes follow it)
             known.add(node.id)
             continue
         task = spec.tasks.get(node.task)
@@ -239,6 +240,10 @@ class _Builder:
             node = self.nodes[block.node]
             if isinstance(node, ir.BranchNode):
                 return branch_fragment(self, node)
+            if isinstance(node, ir.GateNode):
+                return gate_fragment(
+                    node, spec_key=self.spec_key, state_name=self.node_names[node.id], names=self.names
+                )
             if isinstance(node, ir.MapNode) and self.spec.tasks[node.task].actor is not None:
                 entry, states, exit_ = actor_map_states(
                     node,

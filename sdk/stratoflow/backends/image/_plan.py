@@ -61,7 +61,7 @@ def images_of(specs: Sequence[ir.WorkflowSpec], *, lambda_architecture: str = "a
     platforms: dict[str, set[str]] = {}
     for spec in specs:
         for node in spec.all_nodes():
-            if isinstance(node, ir.BranchNode):
+            if isinstance(node, ir.BranchNode | ir.GateNode):
                 continue
             task = spec.tasks[node.task]
             if task.image is None:

@@ -12,6 +12,7 @@ import functools
 import logging
 import os
 import queue
+import time
 import uuid
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -37,6 +38,7 @@ from stratoflow.runtime import (
     run_node,
     skipped_nodes,
     validate_inputs,
+    wait_local_signal,
     workflow_outputs,
 )
 from stratoflow.values import LiteralRef, LocalBlobStore
@@ -97,7 +99,14 @@ class _Scheduler:
         self.workers = options.max_workers or _default_workers()
         self.run = LocalRun(run_id=ctx.run_id, outputs={}, literals={})
 
-    def _execute(self, node: ir.TaskNode | ir.MapNode | ir.BranchNode) -> None:
+    def _execute(self, node: ir.TaskNode | ir.MapNode | ir.BranchNode | ir.GateNode) -> None:
+        if isinstance(node, ir.GateNode):  # a real sleep, or wait (polling) for the run's signal
+            if node.gate == "sleep":
+                time.sleep(node.seconds)
+            else:
+                wait_local_signal(self.home, self.ctx, node)
+            self.run.executed.add(node.id)
+            return
         if isinstance(node, ir.BranchNode):  # decide, run the taken case's nodes, take its outputs
             case = decide_branch(self.ctx, node.id)
             self.run.skipped.update(skipped_nodes(node, case))

@@ -1,0 +1,63 @@
+"""ASL for Flyte's gates: ``sleep`` is a ``Wait`` state; ``wait_for_input`` and ``approve`` are a
+``lambda:invoke.waitForTaskToken`` state (the runner keeps the token under the run, where
+``stratoflow signal`` / ``approve`` find it) followed by a runner step that stores the gate's
+output from the signal. No signal within the timeout fails the run with the gate's own error,
+in the words a local run uses (a ``FailureCause`` known when compiling).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stratoflow import ir
+from stratoflow.backends.asl._names import StateNames
+from stratoflow.backends.asl._states import TASK_RUNNER, Fragment, retry_lambda_service
+from stratoflow.ir import protocol
+
+__all__ = ["LAMBDA_INVOKE_WAIT", "gate_fragment"]
+
+LAMBDA_INVOKE_WAIT = "arn:aws:states:::lambda:invoke.waitForTaskToken"
+_STATES_TIMEOUT = "States.Timeout"
+
+
+def gate_fragment(gate: ir.GateNode, *, spec_key: str, state_name: str, names: StateNames) -> Fragment:
+    """The states of one gate node; its entry is named after the node."""
+    if gate.gate == "sleep":
+        return Fragment(state_name, {state_name: {"Type": "Wait", "Seconds": gate.seconds}}, [state_name])
+    finish = names.claim(state_name, suffix="__finish")
+    timed_out = names.claim(state_name, suffix="__timed_out")
+    wait_payload = protocol.event_parameters(
+        run=protocol.EXECUTION_NAME,
+        spec=spec_key,
+        node=gate.id,
+        token=protocol.Path("$$.Task.Token"),
+        mode=protocol.Mode.GATE_WAIT,
+    )
+    message = protocol.gate_timeout_message(gate.gate, gate.name, gate.seconds)
+    cause = protocol.FailureCause(node=gate.id, attempt=1, error=protocol.GATE_TIMEOUT, message=message)
+    states: dict[str, Any] = {
+        state_name: {
+            "Type": "Task",
+            "Resource": LAMBDA_INVOKE_WAIT,
+            "Parameters": {"FunctionName": TASK_RUNNER, "Payload": wait_payload},
+            "TimeoutSeconds": gate.seconds,
+            "ResultPath": None,
+            "Retry": [retry_lambda_service()],
+            "Catch": [{"ErrorEquals": [_STATES_TIMEOUT], "ResultPath": None, "Next": timed_out}],
+            "Next": finish,
+        },
+        finish: {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {
+                "FunctionName": TASK_RUNNER,
+                "Payload": protocol.event_parameters(
+                    run=protocol.EXECUTION_NAME, spec=spec_key, node=gate.id, mode=protocol.Mode.GATE_FINISH
+                ),
+            },
+            "ResultPath": None,
+            "Retry": [retry_lambda_service()],
+        },
+        timed_out: {"Type": "Fail", "Error": protocol.GATE_TIMEOUT, "Cause": cause.to_json()},
+    }
+    return Fragment(state_name, states, [finish])

@@ -1,0 +1,54 @@
+"""Completing a remote run's gates: the signal goes to S3, then its task token is answered.
+
+The runner left the waiting gate's token and node under :func:`protocol.gate_token_key`; the
+signal is stored under :func:`protocol.signal_key` before ``SendTaskSuccess`` so the gate's
+finishing step always finds it. A rejection answers ``SendTaskFailure`` with the gate's error,
+the words a local run fails with.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from stratoflow import ir
+from stratoflow.aws import S3BlobStore
+from stratoflow.errors import InputError
+from stratoflow.ir import protocol
+from stratoflow.runtime import gate_rejected, signal_body
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_stepfunctions import SFNClient
+
+__all__ = ["remote_gate", "send_remote_signal"]
+
+
+def remote_gate(s3: S3Client, bucket: str, run_id: str, name: str) -> tuple[ir.GateNode, str]:
+    """The gate of ``run_id`` waiting for signal ``name`` and its task token (InputError if none)."""
+    try:
+        body = s3.get_object(Bucket=bucket, Key=protocol.gate_token_key(run_id, name))["Body"].read()
+    except s3.exceptions.NoSuchKey as exc:
+        raise InputError(f"run {run_id} has no gate waiting for signal '{name}'", input_name=name) from exc
+    record = protocol.GateRecord.model_validate_json(body)
+    if not record.token:
+        raise InputError(f"run {run_id}: gate '{name}' has no task token", input_name=name)
+    return ir.GateNode.model_validate_json(record.node), record.token
+
+
+def send_remote_signal(
+    *, s3: S3Client, sfn: SFNClient, bucket: str, run_id: str, name: str, value: object, approved: bool = True
+) -> None:
+    """Store signal ``name`` of ``run_id`` and let its waiting gate go on (or fail, when rejected)."""
+    gate, token = remote_gate(s3, bucket, run_id, name)
+    if gate.gate == "approve" and not approved:
+        error = gate_rejected(gate)
+        sfn.send_task_failure(
+            taskToken=token, error=protocol.GATE_REJECTED, cause=protocol.FailureCause.of(error).to_json()
+        )
+        return
+    body = signal_body(gate, value, S3BlobStore(s3, bucket), approved=approved)
+    s3.put_object(
+        Bucket=bucket, Key=protocol.signal_key(run_id, name), Body=body, ContentType="application/json"
+    )
+    sfn.send_task_success(taskToken=token, output=json.dumps({"signal": name}))
