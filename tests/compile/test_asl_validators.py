@@ -15,7 +15,7 @@ from stratoflow.backends import asl
 from stratoflow.define import WorkflowDef
 from stratoflow.lower import lower
 from tests.compile.asl_cases import GOLDEN_DIR, REPO_ROOT
-from tests.emulated import failure_flows, lang_flows
+from tests.emulated import failure_flows, gate_flows, lang_flows
 
 TOOLS = REPO_ROOT / "tools" / "asl"
 
@@ -52,7 +52,8 @@ def test_golden_files_pass_the_npm_validators() -> None:
 
 def test_the_language_construct_workflows_pass_the_npm_validators(tmp_path: Path) -> None:
     """Conditionals (nested, with .fail()), '>>', overrides to Fargate and the new types: every
-    definition the emulated tests run (tests/emulated/lang_flows.py, failure_flows.py) passes both
+    definition the emulated tests run (tests/emulated/lang_flows.py, failure_flows.py,
+    gate_flows.py) passes both
     validators too."""
     node = shutil.which("node")
     if node is None:
@@ -60,11 +61,11 @@ def test_the_language_construct_workflows_pass_the_npm_validators(tmp_path: Path
     _node_modules()
     workflows = [
         w
-        for module in (lang_flows, failure_flows)
+        for module in (lang_flows, failure_flows, gate_flows)
         for w in vars(module).values()
         if isinstance(w, WorkflowDef)
     ]
-    assert len(workflows) >= 12
+    assert len(workflows) >= 16
     files = []
     for workflow in workflows:
         path = tmp_path / f"{workflow.name}.asl.json"

@@ -14,7 +14,7 @@ from typing import Any
 from stratoflow import ir
 from stratoflow.errors import InputError
 
-__all__ = ["RUN_OPTIONS", "parse_inputs"]
+__all__ = ["RUN_OPTIONS", "parse_inputs", "value_from_text"]
 
 # `stratoflow run`'s own options: after the workflow name they are inputs, so a workflow
 # without such an input most likely got an option in the wrong place (said in the error).
@@ -50,6 +50,11 @@ def _from_text(text: str, t: ir.TypeRef, name: str) -> Any:
         return json.loads(text)
     except ValueError as exc:
         raise InputError(f"input '{name}' expects {t.render()}, got {text!r}", input_name=name) from exc
+
+
+def value_from_text(text: str, t: ir.TypeRef, name: str) -> Any:
+    """A command-line value of type ``t`` (``name`` is for the error), as ``--NAME VALUE`` reads it."""
+    return _from_text(text, t, name)
 
 
 def _inputs_text(spec_arg: str) -> str:

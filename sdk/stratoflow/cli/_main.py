@@ -109,6 +109,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from stratoflow.cli._executions import cmd_executions  # noqa: PLC0415
 
         return cmd_executions(args)
+    if args.command in ("signal", "approve"):
+        from stratoflow.cli._signals import cmd_signal  # noqa: PLC0415
+
+        return cmd_signal(args)
     if args.command == "images":
         from stratoflow.cli._images import cmd_images  # noqa: PLC0415
 
@@ -177,6 +181,9 @@ def _parser() -> argparse.ArgumentParser:
     from stratoflow.cli._images import add_images_parser  # noqa: PLC0415 - argparse only
 
     add_images_parser(commands)
+    from stratoflow.cli._signals import add_signal_parsers  # noqa: PLC0415 - argparse only
+
+    add_signal_parsers(commands)
     return parser
 
 
