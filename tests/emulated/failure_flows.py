@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Optional
 
-from stratoflow import WorkflowFailurePolicy, task, workflow
+from stratoflow import FlyteError, WorkflowFailurePolicy, task, workflow
 
 EVENTS: list[tuple[str, str]] = []
 _LOCK = threading.Lock()
@@ -43,6 +44,16 @@ def slow_sibling(n: int) -> int:
 def after_sibling(n: int) -> int:
     _event("after_sibling", str(n))
     return n + 1
+
+
+@task
+def report(name: str, err: Optional[FlyteError] = None) -> None:  # noqa: UP045 - Flyte users spell it so
+    _event("report", f"{name} {err.failed_node_id if err else '-'}: {err.message if err else '-'}")
+
+
+@workflow(on_failure=report)
+def reports(name: str, a: int) -> int:
+    return boom(a=a)
 
 
 @workflow(on_failure=clean_up)

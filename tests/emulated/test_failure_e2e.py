@@ -51,6 +51,14 @@ def test_on_failure_runs_with_the_workflow_inputs_and_the_run_keeps_its_error(
     assert "Fail! a=3" in str(local) and str(local).split(": ", 1)[1] in str(emulated)
 
 
+def test_on_failure_receives_the_error_as_a_flyte_error(sandbox: Sandbox, tmp_path: Path) -> None:
+    spec = lower(failure_flows.reports)
+    local_events, local, emulated_events, _ = _fail_both(sandbox, spec, {"name": "r1", "a": 4}, tmp_path)
+    expected = [("report", f"r1 boom: {local}")]
+    assert local_events == emulated_events == expected
+    assert "ValueError: Fail! a=4" in str(local)
+
+
 def test_on_failure_does_not_run_when_the_workflow_succeeds(sandbox: Sandbox, tmp_path: Path) -> None:
     spec = lower(failure_flows.cleanup_not_needed)
     failure_flows.EVENTS.clear()

@@ -19,6 +19,7 @@ EXPECTED_ALL = [
     "File",
     "FixedRate",
     "FlyteDirectory",
+    "FlyteError",
     "FlyteFile",
     "ImageSpec",
     "InputError",

@@ -3,7 +3,7 @@
 from stratoflow.define._actors import ActorEnvironment, actor_cache
 from stratoflow.define._condition import ConditionalSection, conditional
 from stratoflow.define._dynamic import dynamic, trace_dynamic
-from stratoflow.define._failure import WorkflowFailurePolicy
+from stratoflow.define._failure import FlyteError, WorkflowFailurePolicy
 from stratoflow.define._gates import approve, sleep, wait_for_input
 from stratoflow.define._images import ImageSpec
 from stratoflow.define._imperative import ImperativeWorkflow
@@ -53,6 +53,7 @@ __all__ = [
     "CronSchedule",
     "Email",
     "FixedRate",
+    "FlyteError",
     "GateCall",
     "ImageSpec",
     "ImperativeWorkflow",

@@ -9,17 +9,40 @@ every node that does not depend on the failed one run first.
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from stratoflow import ir
 from stratoflow.define._task import TaskDef
 from stratoflow.errors import Problem
+from stratoflow.ir import protocol
 from stratoflow.values import is_assignable
 
 if TYPE_CHECKING:
     from stratoflow.define._interface import Interface
 
-__all__ = ["FailureHandler", "WorkflowFailurePolicy", "check_failure_handler"]
+__all__ = ["ERROR_INPUT", "FailureHandler", "FlyteError", "WorkflowFailurePolicy", "check_failure_handler"]
+
+ERROR_INPUT = "err"  # flytekit's name: an on_failure task's input that receives the error
+
+
+@dataclass(frozen=True)
+class FlyteError:
+    """What a failed workflow's ``on_failure`` task gets as ``err: Optional[FlyteError]`` (Flyte's fields).
+
+    Example:
+        >>> @task
+        ... def clean_up(name: str, err: Optional[FlyteError] = None) -> None:
+        ...     print(err.failed_node_id if err else "-")  # doctest: +SKIP
+    """
+
+    message: str
+    failed_node_id: str
+
+
+def _is_error_type(t: ir.TypeRef) -> bool:
+    inner = t.args[0] if t.kind == "optional" else t
+    return inner.kind == "dataclass" and inner.ref == f"{FlyteError.__module__}:{FlyteError.__qualname__}"
 
 
 class WorkflowFailurePolicy(enum.Enum):
@@ -64,6 +87,9 @@ def check_failure_handler(
     declared = {v.name: v for v in interface.inputs}
     inputs: dict[str, ir.Binding] = {}
     for variable in handler.spec.inputs:
+        if variable.name == ERROR_INPUT and variable.name not in declared and _is_error_type(variable.type):
+            inputs[variable.name] = ir.PromiseBinding(node=protocol.FAILURE_NODE, output=ERROR_INPUT)
+            continue
         source = declared.get(variable.name)
         if source is None:
             if not variable.has_default:

@@ -1,4 +1,4 @@
-"""The wire contract of Flyte's gates (``wait_for_input``, ``approve``): where a run's signals and
+"""The wire contract of Flyte's gates and failure node (``wait_for_input``, ``approve``): where a run's signals and
 its waiting gates' task tokens are kept (the same keys under a local home and in the bucket),
 the ``Error`` names of a gate that timed out or was rejected, and their messages (one text,
 locally and on AWS).
@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from stratoflow.ir._storage import run_prefix
 
 __all__ = [
+    "FAILURE_NODE",
     "GATE_REJECTED",
     "GATE_TIMEOUT",
     "SIGNAL_NAME",
@@ -23,6 +24,10 @@ __all__ = [
     "gate_token_key",
     "signal_key",
 ]
+
+FAILURE_NODE: Final = "~failure"
+"""The pseudo node whose output ``err`` is the run's error (a FlyteError), read by an on_failure
+task that declares ``err``; no real node id has a ``~``."""
 
 GATE_TIMEOUT: Final = "Sdk.GateTimeout"
 """Error of a gate that got no signal within its timeout."""

@@ -35,6 +35,7 @@ from stratoflow.ir._actor_wire import (
     ActorPools,
 )
 from stratoflow.ir._gates import (
+    FAILURE_NODE,
     GATE_REJECTED,
     GATE_TIMEOUT,
     SIGNAL_NAME,
@@ -207,6 +208,7 @@ __all__ = [
     "ENV_SPEC",
     "ENV_TRIGGERS",
     "EXECUTION_NAME",
+    "FAILURE_NODE",
     "GATE_REJECTED",
     "GATE_TIMEOUT",
     "IMAGE_FUNCTION_PREFIX",
@@ -343,6 +345,7 @@ class Mode(StrEnum):
     ACTOR_ENSURE = "actor_ensure"
     GATE_WAIT = "gate_wait"  # keep the state's task token where `stratoflow signal` finds it
     GATE_FINISH = "gate_finish"  # the gate's output from its signal
+    FAILURE_RECORD = "failure_record"  # the run's error as the on_failure task's `err` input
 
 
 class NodeEvent(BaseModel):
@@ -359,6 +362,7 @@ class NodeEvent(BaseModel):
     sub_spec: str | None = None  # dynamic_finish: the sub-workflow's IR key (from dynamic_plan)
     attempt: int = 1  # run: which attempt of the node this is (1-based, from the state's RetryCount)
     token: str | None = None  # gate_wait: the waiting state's task token
+    error: dict[str, Any] | None = None  # failure_record: the caught {Error, Cause}
 
 
 @dataclass(frozen=True)

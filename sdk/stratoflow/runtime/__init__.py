@@ -14,6 +14,7 @@ from stratoflow.runtime._actor import (
 from stratoflow.runtime._branch import decide_branch, finish_branch, skipped_nodes, untaken_nodes
 from stratoflow.runtime._context import NodeCache, NodeContext
 from stratoflow.runtime._dynamic import finish_dynamic, plan_dynamic, sub_run_id
+from stratoflow.runtime._failure import caught_error, record_failure
 from stratoflow.runtime._gates import (
     finish_gate,
     gate_rejected,
@@ -35,6 +36,7 @@ __all__ = [
     "NodeContext",
     "OutputStore",
     "attempt_outputs",
+    "caught_error",
     "decide_branch",
     "dispatch_attempt",
     "encode_inputs",
@@ -45,6 +47,7 @@ __all__ = [
     "gather_map",
     "plan_dynamic",
     "prepare_map",
+    "record_failure",
     "run_attempt",
     "run_map_items",
     "run_node",

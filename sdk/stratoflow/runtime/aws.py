@@ -30,6 +30,7 @@ from stratoflow.runtime._dynamic import (
     run_graph_node,
     sub_run_id,
 )
+from stratoflow.runtime._failure import caught_error, record_failure
 from stratoflow.runtime._gates import finish_gate
 from stratoflow.runtime._map import gather_map, map_batching, prepare_map, run_map_items
 from stratoflow.runtime._runner import NodeContext, lookup_node_cache, run_node
@@ -306,6 +307,12 @@ def _gate_finish(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext)
     return protocol.DoneResult(node=event.node)
 
 
+def _failure_record(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
+    message, node = caught_error(event.error or {})
+    record_failure(ctx, message=message, node=node)
+    return protocol.DoneResult(node=event.node)
+
+
 _HANDLERS: dict[protocol.Mode, Handler] = {
     protocol.Mode.RUN: _run,
     protocol.Mode.CACHE_CHECK: _cache_check,
@@ -321,6 +328,7 @@ _HANDLERS: dict[protocol.Mode, Handler] = {
     protocol.Mode.ACTOR_ENSURE: _actor_ensure,
     protocol.Mode.GATE_WAIT: _gate_wait,
     protocol.Mode.GATE_FINISH: _gate_finish,
+    protocol.Mode.FAILURE_RECORD: _failure_record,
 }
 
 

@@ -18,7 +18,7 @@ from stratoflow.backends.asl import _checks, _graph
 from stratoflow.backends.asl._actor import actor_fragment, actor_map_states
 from stratoflow.backends.asl._branch import branch_fragment
 from stratoflow.backends.asl._dynamic import dynamic_states
-from stratoflow.backends.asl._failure import guarded_parallel, with_failure_handler
+from stratoflow.backends.asl._failure import guarded_parallel, with_error_record, with_failure_handler
 from stratoflow.backends.asl._gates import gate_fragment
 from stratoflow.backends.asl._map import map_states
 from stratoflow.backends.asl._names import StateNames
@@ -116,7 +116,10 @@ def compile_workflow(spec: ir.WorkflowSpec) -> CompiledWorkflow:
     else:
         root = builder.fragment(plan.root)
         if spec.on_failure is not None:
-            root = with_failure_handler(root, builder.task_fragment(spec.on_failure), builder.names)
+            handler = builder.task_fragment(spec.on_failure)
+            if protocol.FAILURE_NODE in spec.on_failure.upstream():  # it reads the error: store it first
+                handler = with_error_record(handler, spec.on_failure, spec_key, builder.names)
+            root = with_failure_handler(root, handler, builder.names)
         body = _machine(root)
     definition = {"Comment": protocol.definition_comment(spec.name, spec.ref, spec_key), **body}
     # The limit applies to what is deployed: the compact form (see CompiledWorkflow.deployed_json).
@@ -150,7 +153,7 @@ def _routes(spec: ir.WorkflowSpec) -> dict[str, routing.Route]:
     """Route every node's task; collect every unsupported construct and raise once."""
     problems: list[Problem] = []
     routes: dict[str, routing.Route] = {}
-    known: set[str] = set()
+    known: set[str] = {protocol.FAILURE_NODE}  # the run's error, stored before on_failure runs
     for node in spec.all_nodes():
         if isinstance(node, ir.BranchNode | ir.GateNode):  # no task of its own (a case's nodes follow it)
             known.add(node.id)

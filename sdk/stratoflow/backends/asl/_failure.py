@@ -10,11 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from stratoflow import ir
 from stratoflow.backends.asl._names import StateNames
-from stratoflow.backends.asl._states import Fragment, restore_input
+from stratoflow.backends.asl._states import (
+    LAMBDA_INVOKE,
+    TASK_RUNNER,
+    Fragment,
+    restore_input,
+    retry_lambda_service,
+)
 from stratoflow.ir import protocol
 
-__all__ = ["guarded_parallel", "with_failure_handler"]
+__all__ = ["guarded_parallel", "with_error_record", "with_failure_handler"]
 
 State = dict[str, Any]
 Machine = dict[str, Any]
@@ -64,6 +71,27 @@ def with_failure_handler(body: Fragment, handler: Fragment, names: StateNames) -
         failed: _reraise(_ERROR),
     }
     return Fragment(workflow, states, [workflow])
+
+
+def with_error_record(handler: Fragment, node: ir.TaskNode, spec_key: str, names: StateNames) -> Fragment:
+    """``handler`` after a runner step that stores the caught error as its ``err`` input (a FlyteError)."""
+    record = names.claim(node.id, suffix="__error")
+    payload = protocol.event_parameters(
+        run=protocol.EXECUTION_NAME,
+        spec=spec_key,
+        node=node.id,
+        error=protocol.Path(_ERROR),
+        mode=protocol.Mode.FAILURE_RECORD,
+    )
+    state: State = {
+        "Type": "Task",
+        "Resource": LAMBDA_INVOKE,
+        "Parameters": {"FunctionName": TASK_RUNNER, "Payload": payload},
+        "ResultPath": None,
+        "Retry": [retry_lambda_service()],
+        "Next": handler.entry,
+    }
+    return Fragment(record, {record: state, **handler.states}, handler.exits)
 
 
 def guarded_parallel(

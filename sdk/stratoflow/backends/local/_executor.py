@@ -35,6 +35,7 @@ from stratoflow.runtime import (
     decide_branch,
     encode_inputs,
     finish_branch,
+    record_failure,
     run_node,
     skipped_nodes,
     validate_inputs,
@@ -212,12 +213,13 @@ class _Scheduler:
             raise failure
 
 
-def _run_failure_handler(scheduler: _Scheduler) -> None:
-    """Flyte's failure node: the ``on_failure`` task, with the workflow's inputs, once the run failed."""
+def _run_failure_handler(scheduler: _Scheduler, error: Exception) -> None:
+    """Flyte's failure node: the ``on_failure`` task (the workflow's inputs, maybe the error) once the run failed."""
     handler = scheduler.ctx.spec.on_failure
     if handler is None:
         return
     try:
+        record_failure(scheduler.ctx, message=str(error), node=getattr(error, "node", ""))
         scheduler.execute_all((handler,))
     except Exception as exc:  # noqa: BLE001 - a failing handler must not hide the run's own error
         _log.warning("on_failure task of workflow '%s' failed: %s", scheduler.ctx.spec.name, exc)
@@ -258,8 +260,8 @@ def run_local(
     try:
         try:
             scheduler.execute_all()
-        except Exception:
-            _run_failure_handler(scheduler)
+        except Exception as exc:
+            _run_failure_handler(scheduler, exc)
             raise  # the run fails with its own error, whatever the handler did
     finally:
         actors.close()
