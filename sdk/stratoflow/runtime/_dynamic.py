@@ -187,7 +187,11 @@ def check_remote_graph(spec: ir.WorkflowSpec, node_id: str, compute: protocol.Dy
     its workflows' modules (scanned at synth), so a body calling a task from elsewhere that
     needs Fargate or Batch fails here, at plan time, rather than in a state that cannot start.
     """
-    problems: list[str] = []
+    problems = [
+        f"node '{gate.id}': a {gate.gate} gate (the interpreter runs task and map nodes only)"
+        for gate in spec.nodes
+        if isinstance(gate, ir.GateNode)
+    ]
     for node in spec.task_nodes():  # a @dynamic body records no conditionals (define/_dynamic.py)
         task = spec.tasks[node.task]
         why = _missing_compute(task, compute)
