@@ -8,9 +8,22 @@ stops being needed (the mistake type-checks) fails the check.
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 from typing import assert_type
 
-from stratoflow import File, ImageSpec, Resources, dynamic, map_task, task, workflow
+from stratoflow import (
+    File,
+    ImageSpec,
+    Resources,
+    WorkflowFailurePolicy,
+    approve,
+    dynamic,
+    map_task,
+    sleep,
+    task,
+    wait_for_input,
+    workflow,
+)
 from stratoflow.accelerators import T4
 from stratoflow.define import MapTaskDef, TaskDef, WorkflowDef
 
@@ -56,6 +69,21 @@ def pipeline(data: File, parts: int = 4) -> list[float]:
     weighted = map_task(functools.partial(weigh, weight=2.0))(chunk=chunks)
     assert_type(weighted, list[float])
     return scores
+
+
+@task
+def clean_up(parts: int) -> None:
+    print(parts)
+
+
+@workflow(on_failure=clean_up, failure_policy=WorkflowFailurePolicy.FAIL_AFTER_EXECUTABLE_NODES_COMPLETE)
+def gated(parts: int) -> float:
+    sleep(timedelta(seconds=5))
+    n = wait_for_input("n", timeout=timedelta(hours=1), expected_type=int)
+    assert_type(n, int)
+    approved = approve(score(chunk="x"), "ok", timeout=timedelta(hours=1))
+    assert_type(approved, float)
+    return weigh(chunk="x", weight=approved)
 
 
 @dynamic
