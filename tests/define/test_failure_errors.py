@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from stratoflow import WorkflowFailurePolicy
+from stratoflow import Workflow, WorkflowFailurePolicy, task
 from stratoflow.lower import lower
 from tests.define._cases import definition_error, import_path, write_module
 
@@ -83,3 +83,16 @@ def test_a_spec_without_failure_handling_keeps_its_json(tmp_path: Path) -> None:
     spec = lower(import_path(write_module(tmp_path, source)).wf)
     dumped = spec.model_dump(mode="json")
     assert "on_failure" not in dumped and "failure_policy" not in dumped
+
+
+def test_the_imperative_builder_takes_flytekit_s_failure_policy() -> None:
+    @task
+    def inc(x: int) -> int:
+        return x + 1
+
+    built = Workflow(name="w", failure_policy=WorkflowFailurePolicy.FAIL_AFTER_EXECUTABLE_NODES_COMPLETE)
+    built.add_workflow_input("x", int)
+    built.add_workflow_output("o", built.add_entity(inc, x=built.inputs["x"]).outputs["o0"])
+    spec = lower(built)
+    assert spec.failure_policy == "fail_after_executable_nodes_complete" and spec.on_failure is None
+    assert lower(Workflow(name="plain")).failure_policy == "fail_immediately"

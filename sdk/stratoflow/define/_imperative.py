@@ -11,6 +11,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from stratoflow import ir, values
+from stratoflow.define._failure import WorkflowFailurePolicy
 from stratoflow.define._interface import Interface, OutputStyle
 from stratoflow.define._location import PACKAGE_DIR, caller_location
 from stratoflow.define._nodes import NodeHandle, create_node
@@ -47,6 +48,13 @@ class ImperativeWorkflow(WorkflowDef[..., Any]):
         self.fn = None  # type: ignore[assignment]
         self.name = name
         self.triggers = ()
+        self.on_failure = None
+        # flytekit's constructor takes the policy (None: the default).
+        self.failure_policy = (
+            failure_policy
+            if isinstance(failure_policy, WorkflowFailurePolicy)
+            else WorkflowFailurePolicy.FAIL_IMMEDIATELY
+        )
         self.ref = f"{_caller_module()}:{name}"
         self.location = caller_location()
         self.inputs: dict[str, Promise] = {}
