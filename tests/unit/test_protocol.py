@@ -19,6 +19,7 @@ import pytest
 
 from stratoflow import S3Trigger, ir
 from stratoflow.backends import asl
+from stratoflow.backends.asl._gates import LAMBDA_INVOKE_WAIT
 from stratoflow.client import key_matches
 from stratoflow.define import Interface, load_workflow
 from stratoflow.define._triggers import check_triggers
@@ -37,6 +38,8 @@ KNOWN_ERRORS = {  # what the compiler may match or raise
     protocol.TASK_FAILED,
     protocol.STATES_HEARTBEAT_TIMEOUT,
     protocol.ACTOR_LOST,
+    protocol.STATES_TIMEOUT,
+    protocol.GATE_TIMEOUT,
     *protocol.LAMBDA_TRANSIENT_ERRORS,
 }
 
@@ -68,7 +71,7 @@ def _dicts(value: Any) -> Iterator[dict[str, Any]]:
 
 def _payloads(definition: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for state in _dicts(definition):
-        if state.get("Resource") == "arn:aws:states:::lambda:invoke":
+        if state.get("Resource") in ("arn:aws:states:::lambda:invoke", LAMBDA_INVOKE_WAIT):
             yield state["Parameters"]["Payload"]
 
 
@@ -77,7 +80,8 @@ def _event(payload: dict[str, Any]) -> dict[str, Any]:
     event: dict[str, Any] = {}
     for key, value in payload.items():
         if key.endswith(".$"):
-            filled = {"items.$": [0, 1], "attempt.$": 2}  # what those paths evaluate to: not strings
+            # What those paths evaluate to: not strings (a caught error is an object).
+            filled = {"items.$": [0, 1], "attempt.$": 2, "error.$": {"Error": "E", "Cause": "C"}}
             event[key.removesuffix(".$")] = filled.get(key, f"from {value}")
         else:
             event[key] = value

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FailedExecution", "failure"]
 
-STATES_TIMEOUT = "States.Timeout"
+STATES_TIMEOUT = protocol.STATES_TIMEOUT
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from stratoflow import ir
 from stratoflow.define._task import TaskDef
 from stratoflow.errors import Problem
-from stratoflow.ir import protocol
 from stratoflow.values import is_assignable
 
 if TYPE_CHECKING:
@@ -88,7 +87,7 @@ def check_failure_handler(
     inputs: dict[str, ir.Binding] = {}
     for variable in handler.spec.inputs:
         if variable.name == ERROR_INPUT and variable.name not in declared and _is_error_type(variable.type):
-            inputs[variable.name] = ir.PromiseBinding(node=protocol.FAILURE_NODE, output=ERROR_INPUT)
+            inputs[variable.name] = ir.PromiseBinding(node=ir.protocol.FAILURE_NODE, output=ERROR_INPUT)
             continue
         source = declared.get(variable.name)
         if source is None:

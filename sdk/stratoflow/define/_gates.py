@@ -15,7 +15,6 @@ from stratoflow import ir, values
 from stratoflow.define._location import caller_location
 from stratoflow.define._nodes import VoidPromise
 from stratoflow.define._trace import GateCall, Promise, Trace, active_trace
-from stratoflow.ir import protocol
 
 __all__ = ["approve", "sleep", "wait_for_input"]
 
@@ -30,7 +29,7 @@ def _seconds(trace: Trace, what: str, duration: object, where: ir.SourceLocation
 
 
 def _check_name(trace: Trace, what: str, name: object, where: ir.SourceLocation) -> str:
-    if not isinstance(name, str) or not protocol.SIGNAL_NAME.match(name):
+    if not isinstance(name, str) or not ir.protocol.SIGNAL_NAME.match(name):
         trace.problem(
             f"{what} name {name!r} must be 1-80 letters, digits, '_' or '-' (it is a key of the run)", where
         )

@@ -18,6 +18,7 @@ __all__ = [
     "GATE_REJECTED",
     "GATE_TIMEOUT",
     "SIGNAL_NAME",
+    "STATES_TIMEOUT",
     "GateRecord",
     "gate_rejected_message",
     "gate_timeout_message",
@@ -28,6 +29,9 @@ __all__ = [
 FAILURE_NODE: Final = "~failure"
 """The pseudo node whose output ``err`` is the run's error (a FlyteError), read by an on_failure
 task that declares ``err``; no real node id has a ``~``."""
+
+STATES_TIMEOUT: Final = "States.Timeout"
+"""What a state past its ``TimeoutSeconds`` raises (a gate's wait: caught, it fails as GATE_TIMEOUT)."""
 
 GATE_TIMEOUT: Final = "Sdk.GateTimeout"
 """Error of a gate that got no signal within its timeout."""

@@ -39,6 +39,7 @@ from stratoflow.ir._gates import (
     GATE_REJECTED,
     GATE_TIMEOUT,
     SIGNAL_NAME,
+    STATES_TIMEOUT,
     GateRecord,
     gate_rejected_message,
     gate_timeout_message,
@@ -230,6 +231,7 @@ __all__ = [
     "STATES_ALL",
     "STATES_HEARTBEAT_TIMEOUT",
     "STATES_TASK_FAILED",
+    "STATES_TIMEOUT",
     "SUBNETS",
     "TASK_DEFINITION_PREFIX",
     "TASK_FAILED",
@@ -482,6 +484,9 @@ RESULTS: Final[dict[Mode, type[Result]]] = {
     Mode.BRANCH_DECIDE: BranchDecideResult,
     Mode.BRANCH_FINISH: DoneResult,
     Mode.ACTOR_ENSURE: ActorEnsureResult,
+    Mode.GATE_WAIT: DoneResult,  # what the invocation returns; the state waits for the token's answer
+    Mode.GATE_FINISH: DoneResult,
+    Mode.FAILURE_RECORD: DoneResult,
 }
 """The result model of every mode."""
 

@@ -8,6 +8,7 @@ A signal is ``{"value": <literal>}`` (``wait_for_input``) or ``{"approved": bool
 from __future__ import annotations
 
 import json
+import os
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -96,15 +97,20 @@ def waiting_gate(home: Path, run_id: str, name: str) -> ir.GateNode:
 
 def send_local_signal(home: Path, run_id: str, name: str, body: bytes) -> None:
     """Deliver a signal to a local run (written whole, then renamed: the run never reads half of it)."""
-    path = home / protocol.signal_key(run_id, name)
+    _write_whole(home / protocol.signal_key(run_id, name), body)
+
+
+def _write_whole(path: Path, body: bytes) -> None:
+    # Written aside, then renamed: a reader in another process never sees half of it.
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     partial.write_bytes(body)
     partial.replace(path)
 
 
 def _announce(home: Path, ctx: NodeContext, gate: ir.GateNode) -> None:
     # What `stratoflow signal` reads to know the gate's type (on AWS the runner stores it with the token).
-    path = home / protocol.gate_token_key(ctx.run_id, gate.name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(protocol.GateRecord(node=gate.model_dump_json()).model_dump_json(), encoding="utf-8")
+    _write_whole(
+        home / protocol.gate_token_key(ctx.run_id, gate.name),
+        protocol.GateRecord(node=gate.model_dump_json()).model_dump_json().encode(),
+    )

@@ -1,7 +1,9 @@
-"""Flyte's failure handling: an on_failure task (on Fargate) and FAIL_AFTER_EXECUTABLE_NODES_COMPLETE
+"""Flyte's failure handling: an on_failure task (on Fargate, reading the error) and FAIL_AFTER_EXECUTABLE_NODES_COMPLETE
 over nested parallel branches."""
 
-from stratoflow import WorkflowFailurePolicy
+from typing import Optional
+
+from stratoflow import FlyteError, WorkflowFailurePolicy
 from stratoflow.define import Resources, task, workflow
 
 
@@ -16,7 +18,7 @@ def join(values: list[int]) -> int:
 
 
 @task(requests=Resources(cpu=8, mem="32Gi"))
-def clean_up(x: int) -> None:
+def clean_up(x: int, err: Optional[FlyteError] = None) -> None:  # noqa: UP045 - flytekit's spelling
     pass
 
 

@@ -11,13 +11,12 @@ from typing import Any
 
 from stratoflow import ir
 from stratoflow.backends.asl._names import StateNames
-from stratoflow.backends.asl._states import TASK_RUNNER, Fragment, retry_lambda_service
+from stratoflow.backends.asl._states import LAMBDA_INVOKE, TASK_RUNNER, Fragment, retry_lambda_service
 from stratoflow.ir import protocol
 
 __all__ = ["LAMBDA_INVOKE_WAIT", "gate_fragment"]
 
 LAMBDA_INVOKE_WAIT = "arn:aws:states:::lambda:invoke.waitForTaskToken"
-_STATES_TIMEOUT = "States.Timeout"
 
 
 def gate_fragment(gate: ir.GateNode, *, spec_key: str, state_name: str, names: StateNames) -> Fragment:
@@ -43,12 +42,12 @@ def gate_fragment(gate: ir.GateNode, *, spec_key: str, state_name: str, names: S
             "TimeoutSeconds": gate.seconds,
             "ResultPath": None,
             "Retry": [retry_lambda_service()],
-            "Catch": [{"ErrorEquals": [_STATES_TIMEOUT], "ResultPath": None, "Next": timed_out}],
+            "Catch": [{"ErrorEquals": [protocol.STATES_TIMEOUT], "ResultPath": None, "Next": timed_out}],
             "Next": finish,
         },
         finish: {
             "Type": "Task",
-            "Resource": "arn:aws:states:::lambda:invoke",
+            "Resource": LAMBDA_INVOKE,
             "Parameters": {
                 "FunctionName": TASK_RUNNER,
                 "Payload": protocol.event_parameters(
