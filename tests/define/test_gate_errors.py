@@ -37,7 +37,7 @@ CASES = [
         "return inc(x=wait_for_input('n', timeout=timedelta(hours=1), expected_type=set))",
         "wait_for_input('n') expected_type: type 'set' is not supported (supported: int, float, str, bool, "
         "None, bytes, list[T], dict[K, T], Optional[T], dataclasses, pydantic models, File, Directory, "
-        "datetime, date, timedelta, Decimal, Enum)",
+        "datetime, date, timedelta, Decimal, Enum, pandas.DataFrame, pyarrow.Table)",
     ),
     (
         "return approve(3, 'ok', timeout=timedelta(hours=1))",
