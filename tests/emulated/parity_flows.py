@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from stratoflow import Resources, task, workflow
+from stratoflow import Resources, dynamic, map_task, task, workflow
 
 
 class BadRecordError(ValueError):
@@ -61,3 +61,62 @@ def sleepy(x: int) -> int:
 @workflow
 def times_out(x: int) -> int:
     return sleepy(x=x)
+
+
+@task
+def upto(x: int) -> list[int]:
+    return list(range(x + 1))
+
+
+@task(retries=2)
+def item_fails(x: int) -> int:
+    if x == 3:
+        raise BadRecordError(f"record {x} is malformed")
+    return x
+
+
+@workflow
+def map_item_fails(x: int) -> list[int]:
+    return map_task(item_fails)(x=upto(x=x))
+
+
+@task(retries=1, requests=Resources(cpu=8, mem="32Gi"))
+def container_item_fails(x: int) -> int:
+    if x == 3:
+        raise BadRecordError(f"record {x} is malformed")
+    return x
+
+
+@workflow
+def container_map_item_fails(x: int) -> list[int]:
+    return map_task(container_item_fails)(x=upto(x=x))
+
+
+@dynamic
+def fails_inside(x: int) -> int:
+    return always_fails(x=x)
+
+
+@workflow
+def dag_node_fails(x: int) -> int:
+    return fails_inside(x=x)
+
+
+@dynamic
+def container_fails_inside(x: int) -> int:
+    return container_fails(x=x)
+
+
+@workflow
+def container_dag_node_fails(x: int) -> int:
+    return container_fails_inside(x=x)
+
+
+@dynamic
+def maps_inside(x: int) -> list[int]:
+    return map_task(item_fails)(x=list(range(x + 1)))
+
+
+@workflow
+def dag_map_item_fails(x: int) -> list[int]:
+    return maps_inside(x=x)

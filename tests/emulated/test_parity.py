@@ -22,7 +22,17 @@ from stratoflow.lower import lower
 from stratoflow.testing import Sandbox
 from tests.emulated import parity_flows as flows
 
-FAILING = ["lambda_fails", "fargate_fails", "fargate_spot_fails", "batch_fails", "times_out"]
+FAILING = [
+    "lambda_fails",
+    "fargate_fails",
+    "fargate_spot_fails",
+    "batch_fails",
+    "times_out",
+    "map_item_fails",
+    "container_map_item_fails",
+    "dag_node_fails",
+    "dag_map_item_fails",
+]
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +80,29 @@ def test_attempts_and_messages_are_the_local_ones_word_for_word(sandbox: Sandbox
     timed_out = _remote_error(sandbox, "times_out")
     assert isinstance(timed_out, TaskTimeoutError)
     assert str(timed_out).endswith("node 'sleepy' timed out after 1s (attempt 2)")
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("map_item_fails", "task in node 'map_item_fails[3]' failed (attempt 3): BadRecordError"),
+        ("container_map_item_fails", "task in node 'map_container_item_fails[3]' failed (attempt 2): BadRecordError"),
+        ("dag_map_item_fails", "task in node 'maps_inside__map_item_fails[3]' failed (attempt 3): BadRecordError"),
+    ],
+)
+def test_a_map_item_reports_its_last_attempt(sandbox: Sandbox, name: str, said: str) -> None:
+    # The item's retries run in the runner (Lambda) or the batch's container: its own count.
+    remote = _remote_error(sandbox, name)
+    assert said in str(remote)
+    assert said in str(_local_error(name))
+
+
+def test_a_dynamic_graph_node_reports_its_last_attempt(sandbox: Sandbox) -> None:
+    remote = _remote_error(sandbox, "dag_node_fails")
+    assert (remote.node, remote.attempt) == ("fails_inside__always_fails", 3)
+    assert str(remote).endswith(
+        "task in node 'fails_inside__always_fails' failed (attempt 3): BadRecordError: record 3 is malformed"
+    )
 
 
 class _NoSuchKey(Exception):
