@@ -125,6 +125,9 @@ class Trace:
     _ids: set[str] = field(default_factory=set)
     # Names of the gates' signals: unique in a run, since a signal is sent to the run by name.
     signal_names: set[str] = field(default_factory=set)
+    # The last suffix tried per base: ids are never released, so every smaller one is taken
+    # (a @dynamic of 1,000 calls of one task would otherwise retry 1 .. n for each: quadratic).
+    _last_suffix: dict[str, int] = field(default_factory=dict)
     # Conditionals started but not ended with else_(), by id: (name, where).
     pending: dict[int, tuple[str, ir.SourceLocation]] = field(default_factory=dict)
     # Conditions built but not (yet) used by if_/elif_, '&' or '|', by id.
@@ -165,11 +168,13 @@ class Trace:
 
     def new_node_id(self, name: str) -> str:
         base = re.sub(r"[^A-Za-z0-9_-]", "_", name)[:60] or "node"
-        candidate, n = base, 1
+        n = self._last_suffix.get(base, 1)
+        candidate = base if n == 1 else f"{base}_{n}"
         while candidate in self._ids:
             n += 1
             candidate = f"{base}_{n}"
         self._ids.add(candidate)
+        self._last_suffix[base] = n
         return candidate
 
 

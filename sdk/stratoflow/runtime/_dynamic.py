@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stratoflow import ir, routing
 from stratoflow.define import resolve_task, trace_dynamic
 from stratoflow.errors import DefinitionError, TaskFailedError
-from stratoflow.ir import protocol
 from stratoflow.lower import lower
 from stratoflow.runtime._batching import tolerated_failure_percentage
 from stratoflow.runtime._boundary import call_user
@@ -28,6 +27,9 @@ from stratoflow.runtime._runner import (
     workflow_outputs,
 )
 from stratoflow.values import LiteralRef
+
+if TYPE_CHECKING:  # the wire contract loads pydantic's protocol models: AWS paths import it on use
+    from stratoflow.ir import protocol
 
 __all__ = [
     "DAG_BATCH",
@@ -110,6 +112,8 @@ def dispatch(spec: ir.WorkflowSpec, node_id: str, compute: protocol.DynamicCompu
     ``concurrency`` and tolerated batch failures; a task node runs where the routing rule sends
     it, on the stack's generic dynamic compute (``compute``).
     """
+    from stratoflow.ir import protocol  # noqa: PLC0415 - AWS only; a local run never loads it
+
     node = spec.node(node_id)
     task = spec.tasks[node.task]
     if task.kind == "dynamic":
@@ -156,6 +160,8 @@ _MAX_JOB_NAME = 128  # node ids are sanitized identifiers: letters, digits and '
 
 def _missing_compute(task: ir.TaskSpec, compute: protocol.DynamicCompute) -> str | None:
     """Why the stack cannot run ``task`` inside a dynamic graph, or None when it can."""
+    from stratoflow.ir import protocol  # noqa: PLC0415 - AWS only; a local run never loads it
+
     if task.kind == "dynamic":
         return None
     if task.image is not None:

@@ -24,7 +24,6 @@ from typing import Any, Final, Protocol
 
 from stratoflow import ir, routing, values
 from stratoflow.errors import TaskFailedError
-from stratoflow.ir import protocol
 from stratoflow.runtime._batching import default_batch_size
 from stratoflow.runtime._retry import with_attempts
 from stratoflow.runtime._runner import NodeContext, node_inputs, run_task
@@ -224,6 +223,8 @@ def container_batching(count: int, node: ir.MapNode, task: ir.TaskSpec) -> tuple
         >>> container_batching(100, node, task)  # doctest: +SKIP
         (10, 0)
     """
+    from stratoflow.ir import protocol  # noqa: PLC0415 - AWS only; a local run never loads it
+
     worst_item = (task.timeout_seconds or 0) * (task.retries + 1)
     if node.batch_size is not None:
         size = node.batch_size

@@ -18,7 +18,7 @@ import typing
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from stratoflow import ir
 from stratoflow.values import _frames, _moretypes
@@ -60,11 +60,13 @@ class ValueTypeError(TypeError):
         super().__init__(f"expected {expected.render()}{where}, got {type(got).__name__} {shown}")
 
 
+# One encoder for every call: json.dumps builds a new JSONEncoder per call when given options.
+_CANONICAL: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def canonical_json(value: JsonValue) -> bytes:
     """Deterministic JSON bytes (sorted keys, no spaces, UTF-8)."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode()
+    return _CANONICAL.encode(value).encode()
 
 
 def sha256_hex(data: bytes) -> str:
