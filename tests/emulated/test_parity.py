@@ -86,8 +86,14 @@ def test_attempts_and_messages_are_the_local_ones_word_for_word(sandbox: Sandbox
     ("name", "said"),
     [
         ("map_item_fails", "task in node 'map_item_fails[3]' failed (attempt 3): BadRecordError"),
-        ("container_map_item_fails", "task in node 'map_container_item_fails[3]' failed (attempt 2): BadRecordError"),
-        ("dag_map_item_fails", "task in node 'maps_inside__map_item_fails[3]' failed (attempt 3): BadRecordError"),
+        (
+            "container_map_item_fails",
+            "task in node 'map_container_item_fails[3]' failed (attempt 2): BadRecordError",
+        ),
+        (
+            "dag_map_item_fails",
+            "task in node 'maps_inside__map_item_fails[3]' failed (attempt 3): BadRecordError",
+        ),
     ],
 )
 def test_a_map_item_reports_its_last_attempt(sandbox: Sandbox, name: str, said: str) -> None:

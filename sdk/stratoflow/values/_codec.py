@@ -61,7 +61,9 @@ class ValueTypeError(TypeError):
 
 
 # One encoder for every call: json.dumps builds a new JSONEncoder per call when given options.
-_CANONICAL: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_CANONICAL: Final = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
 
 
 def canonical_json(value: JsonValue) -> bytes:
