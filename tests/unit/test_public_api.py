@@ -38,6 +38,7 @@ EXPECTED_ALL = [
     "approve",
     "conditional",
     "create_node",
+    "current_context",
     "dynamic",
     "errors",
     "kwtypes",

@@ -2,6 +2,15 @@
 
 from stratoflow.define._actors import ActorEnvironment, actor_cache
 from stratoflow.define._condition import ConditionalSection, conditional
+from stratoflow.define._execution import (
+    Checkpoint,
+    ExecutionParameters,
+    RunStorage,
+    SecretsManager,
+    WorkflowExecutionIdentifier,
+    current_context,
+    execution_scope,
+)
 from stratoflow.define._dynamic import dynamic, trace_dynamic
 from stratoflow.define._failure import FlyteError, WorkflowFailurePolicy
 from stratoflow.define._gates import approve, sleep, wait_for_input
@@ -48,6 +57,13 @@ __all__ = [
     "RESERVED_PREFIXES",
     "ActorEnvironment",
     "BranchCall",
+    "Checkpoint",
+    "ExecutionParameters",
+    "RunStorage",
+    "SecretsManager",
+    "WorkflowExecutionIdentifier",
+    "current_context",
+    "execution_scope",
     "Call",
     "ConditionalSection",
     "CronSchedule",

@@ -55,6 +55,7 @@ __all__ = [
     "RUNS_PREFIX",
     "SCHEDULED_TIME_ATTRIBUTE",
     "SCHEDULE_GROUP_PREFIX",
+    "SECRET_ENV_PREFIX",
     "SPECS_PREFIX",
     "SPOT_INTERRUPTION_STOP_CODE",
     "SPOT_RECLAIM_STATUS_REASON",
@@ -403,3 +404,6 @@ UTC). Every retried delivery of one occurrence carries the same value, so the sc
 starter names the execution from it (``protocol.scheduled_run_id``)."""
 SCHEDULE_GROUP_PREFIX: Final = "stratoflow-"
 """Schedule groups are named ``stratoflow-<stack>``: a stack's schedules, apart from any other."""
+SECRET_ENV_PREFIX: Final = "_FSEC_"
+"""flytekit's name for a secret in a task's environment: ``_FSEC_<GROUP>_<KEY>`` (upper case), read by
+``current_context().secrets.get(group, key)``."""

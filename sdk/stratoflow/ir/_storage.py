@@ -25,6 +25,9 @@ __all__ = [
     "SCHEDULED_PLAN_NAME_MAX",
     "blob_digest",
     "blob_key",
+    "checkpoint_attempt",
+    "checkpoint_key",
+    "checkpoints_prefix",
     "container_error_key",
     "definition_comment",
     "dynamic_run_key",
@@ -39,6 +42,7 @@ __all__ = [
     "node_outputs_key",
     "node_outputs_prefix",
     "plan_run_prefix",
+    "raw_output_prefix",
     "run_id_problem",
     "run_prefix",
     "scheduled_run_id",
@@ -243,3 +247,28 @@ def scheduled_run_id(plan: str, scheduled_time: str) -> str:
     """
     stamp = re.sub(r"[^0-9T]", "", scheduled_time.replace("+00:00", "").removesuffix("Z"))[:15]
     return f"{plan_run_prefix(plan)}{stamp}Z"
+
+
+def checkpoints_prefix(run_id: str, node: str) -> str:
+    """Where the attempts of one node (a map item's label: ``node[3]``) keep their checkpoints."""
+    return f"{run_prefix(run_id)}checkpoints/{node}/"
+
+
+def checkpoint_key(run_id: str, node: str, attempt: int) -> str:
+    """The checkpoint attempt ``attempt`` of ``node`` wrote (``current_context().checkpoint``): a tar
+    of the files it saved. The next attempt of the same node reads the latest earlier one."""
+    return f"{checkpoints_prefix(run_id, node)}{attempt}.tar"
+
+
+_CHECKPOINT_NAME: Final = re.compile(r"/([1-9][0-9]*)\.tar$")
+
+
+def checkpoint_attempt(key: str) -> int | None:
+    """The attempt a :func:`checkpoint_key` names, else ``None``."""
+    found = _CHECKPOINT_NAME.search(key)
+    return int(found.group(1)) if found else None
+
+
+def raw_output_prefix(run_id: str) -> str:
+    """The run's ``raw_output_prefix`` (Flyte's): a prefix under the run a task may write to itself."""
+    return f"{run_prefix(run_id)}raw/"

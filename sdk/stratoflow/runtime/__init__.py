@@ -27,11 +27,13 @@ from stratoflow.runtime._inputs import encode_inputs, validate_inputs
 from stratoflow.runtime._map import gather_map, prepare_map, run_map_items
 from stratoflow.runtime._outputs import InMemoryOutputStore, OutputStore
 from stratoflow.runtime._retry import with_attempts
+from stratoflow.runtime._run_storage import LocalRunStorage
 from stratoflow.runtime._runner import run_node, workflow_outputs
 
 __all__ = [
     "AttemptReply",
     "InMemoryOutputStore",
+    "LocalRunStorage",
     "NodeCache",
     "NodeContext",
     "OutputStore",

@@ -23,6 +23,7 @@ from typing import TypedDict
 
 from stratoflow import ir
 from stratoflow.cache import CacheStore
+from stratoflow.define import RunStorage
 from stratoflow.errors import ExecutionError, TaskFailedError
 from stratoflow.runtime._context import NodeContext
 from stratoflow.runtime._outputs import InMemoryOutputStore
@@ -49,11 +50,18 @@ class AttemptReply(TypedDict, total=False):
 
 
 def task_context(
-    task: ir.TaskSpec, blobs: BlobStore, cache: CacheStore | None, *, use_cache: bool = True
+    task: ir.TaskSpec,
+    blobs: BlobStore,
+    cache: CacheStore | None,
+    *,
+    use_cache: bool = True,
+    run_id: str | None = None,
+    storage: RunStorage | None = None,
 ) -> NodeContext:
     """A context that runs ``task`` alone: its spec is that one task and its output store is empty,
     so nothing of the dispatching run's state is needed (``run_task`` reads only the task, the
-    blobs and the cache)."""
+    blobs and the cache). ``run_id`` and ``storage`` are the dispatching run's, for the task's
+    ``current_context()`` (its execution id and checkpoints)."""
     spec = ir.WorkflowSpec(
         name=task.name,
         ref=task.ref,
@@ -66,12 +74,13 @@ def task_context(
         location=task.location,
     )
     return NodeContext(
-        run_id=uuid.uuid4().hex,
+        run_id=run_id or uuid.uuid4().hex,
         spec=spec,
         blobs=blobs,
         outputs=InMemoryOutputStore({}),
         cache=cache,
         use_cache=use_cache,
+        storage=storage,
     )
 
 

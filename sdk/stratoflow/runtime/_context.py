@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from stratoflow import ir
+from stratoflow.define import RunStorage
 from stratoflow.cache import CacheEntry, CacheEntryError, CacheStore, cache_key
 from stratoflow.runtime._outputs import OutputStore
 from stratoflow.values import BlobStore, LiteralRef, literal_problem
@@ -33,6 +34,8 @@ class NodeContext:
     outputs: OutputStore
     cache: CacheStore | None = None
     use_cache: bool = True
+    # Where current_context().checkpoint keeps this run's checkpoints (None: no checkpoints).
+    storage: RunStorage | None = None
     # Set when an attempt is abandoned (timeout): it must then write nothing.
     cancelled: threading.Event = field(default_factory=threading.Event)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stratoflow import ir, values
-from stratoflow.define import resolve_task
+from stratoflow.define import execution_scope, resolve_task
 from stratoflow.errors import IntegrityError, TaskFailedError
 from stratoflow.runtime._boundary import call_task
 from stratoflow.runtime._context import NodeCache, NodeContext
@@ -256,12 +256,15 @@ def _compute(
     attempt: int,
 ) -> dict[str, LiteralRef]:
     kwargs = _decode_inputs(task, inputs, ctx.blobs, label=label)
-    result = call_task(resolve_task, task, kwargs, node=label, attempt=attempt)
-    if ctx.cancelled.is_set():
-        raise TaskFailedError(
-            f"node '{label}' was abandoned", node=label, attempt=attempt, error_type="Abandoned"
-        )
-    outputs = encode_outputs(task, result, ctx.blobs, node=label)
+    # The scope (current_context(), its working directory) lasts until the outputs are stored:
+    # a returned file may live in the working directory, as in flytekit.
+    with execution_scope(run_id=ctx.run_id, node=label, attempt=attempt, storage=ctx.storage):
+        result = call_task(resolve_task, task, kwargs, node=label, attempt=attempt)
+        if ctx.cancelled.is_set():
+            raise TaskFailedError(
+                f"node '{label}' was abandoned", node=label, attempt=attempt, error_type="Abandoned"
+            )
+        outputs = encode_outputs(task, result, ctx.blobs, node=label)
     cache.remember(key, outputs)  # only successful results, never an abandoned attempt's
     return outputs
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from stratoflow import ir
-from stratoflow.aws import DynamoCacheStore, S3BlobStore, S3OutputStore
+from stratoflow.aws import DynamoCacheStore, S3BlobStore, S3OutputStore, S3RunStorage
 from stratoflow.errors import ConfigError, IntegrityError, TaskFailedError
 from stratoflow.ir import protocol
 from stratoflow.runtime._actors import ensure_workers
@@ -150,6 +150,7 @@ def node_context(env: AwsRunnerEnv, run_id: str, spec: ir.WorkflowSpec) -> NodeC
         cache=DynamoCacheStore(
             env.dynamodb, env.settings.cache_table, blobs=blobs, ttl_seconds=env.settings.cache_ttl_seconds
         ),
+        storage=S3RunStorage(env.s3, env.settings.bucket),
     )
 
 

@@ -9,10 +9,10 @@ script), as on AWS; one defined in a notebook's ``__main__`` is refused with a c
 Requests and replies are JSON bytes (``send_bytes``/``recv_bytes``): task specs and literal
 references only, never a pickled user value. Two requests exist:
 
-``{"op": "attempt", "task", "label", "attempt", "inputs"}``
+``{"op": "attempt", "task", "label", "attempt", "run", "inputs"}``
     one attempt of a task node; one reply, an ``AttemptReply`` (the runtime's, see
     ``stratoflow.runtime._actor``). The dispatcher owns retries and the timeout.
-``{"op": "items", "task", "node", "items": [[index, inputs], ...], "retry_base_seconds"}``
+``{"op": "items", "task", "node", "run", "items": [[index, inputs], ...], "retry_base_seconds"}``
     map items, each with the task's retries (``run_map_item``, as a ``processes=True`` map);
     one reply per item as it finishes, ``{"index": i, ...ItemPayload}``, so when the worker
     dies the dispatcher knows which items were done and which one was running.
@@ -90,7 +90,7 @@ def serve(conn: Connection, home: str, use_cache: bool, environ: dict[str, str])
         if problem is not None:
             _refuse(conn, request, *problem)
             continue
-        ctx = worker_context(task, home, use_cache)
+        ctx = worker_context(task, home, use_cache, request.get("run"))
         if request["op"] == "attempt":
             reply = run_attempt(
                 ctx, task, _literals(request["inputs"]), label=request["label"], attempt=request["attempt"]

@@ -59,7 +59,13 @@ def _environment(pool: ActorPool, task: ir.TaskSpec) -> Environment:
 
 
 def _run_attempt(
-    pool: ActorPool, task: ir.TaskSpec, inputs: dict[str, LiteralRef], *, label: str, attempt: int
+    pool: ActorPool,
+    task: ir.TaskSpec,
+    inputs: dict[str, LiteralRef],
+    *,
+    label: str,
+    attempt: int,
+    run: str,
 ) -> tuple[dict[str, LiteralRef], bool]:
     """One attempt of an actor task on a worker of its environment: (outputs, cache hit)."""
     env = _environment(pool, task)
@@ -69,6 +75,7 @@ def _run_attempt(
             "task": task.model_dump_json(),
             "label": label,
             "attempt": attempt,
+            "run": run,
             "inputs": {name: lit.to_json() for name, lit in inputs.items()},
         }
     )
@@ -111,7 +118,9 @@ def run_actor_node(
     def attempt_fn(attempt: int) -> tuple[dict[str, LiteralRef], bool]:
         inputs = node_inputs(ctx, node, task)
         return dispatch_attempt(
-            ctx, task, inputs, lambda: _run_attempt(pool, task, inputs, label=node.id, attempt=attempt)
+            ctx, task, inputs, lambda: _run_attempt(
+                pool, task, inputs, label=node.id, attempt=attempt, run=ctx.run_id
+            )
         )
 
     outputs, hit = with_attempts(attempt_fn, retries=task.retries, base_seconds=retry_base_seconds)
@@ -183,6 +192,7 @@ def run_actor_items(
                 "op": "items",
                 "task": task_json,
                 "node": node.id,
+                "run": ctx.run_id,
                 "items": items,
                 "retry_base_seconds": retry_base_seconds,
             }

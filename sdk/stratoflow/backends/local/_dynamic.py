@@ -52,6 +52,7 @@ def run_dynamic_node(
         outputs=InMemoryOutputStore(dict(plan.inputs)),
         cache=ctx.cache,
         use_cache=ctx.use_cache,
+        storage=ctx.storage,
         cancelled=ctx.cancelled,
     )
     run_sub(sub)

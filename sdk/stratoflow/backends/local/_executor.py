@@ -31,6 +31,7 @@ from stratoflow.backends.local._progress import RunProgress, start_progress
 from stratoflow.cache import SqliteCacheStore, default_home
 from stratoflow.runtime import (
     InMemoryOutputStore,
+    LocalRunStorage,
     NodeContext,
     decide_branch,
     encode_inputs,
@@ -253,6 +254,7 @@ def run_local(
         outputs=InMemoryOutputStore(literals),
         cache=SqliteCacheStore(home / "cache.sqlite") if options.use_cache else None,
         use_cache=options.use_cache,
+        storage=LocalRunStorage(home),
     )
     progress = start_progress(spec, options.progress, options.progress_console)
     actors = ActorPool(home, use_cache=ctx.use_cache and ctx.cache is not None)

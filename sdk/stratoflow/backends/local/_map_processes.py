@@ -30,7 +30,7 @@ from typing import TypedDict
 from stratoflow import ir
 from stratoflow.cache import SqliteCacheStore
 from stratoflow.errors import TaskFailedError
-from stratoflow.runtime import InMemoryOutputStore, NodeContext, task_context
+from stratoflow.runtime import InMemoryOutputStore, LocalRunStorage, NodeContext, task_context
 from stratoflow.runtime._map import run_map_item
 from stratoflow.values import ItemResult, LiteralRef, LocalBlobStore
 
@@ -57,6 +57,7 @@ class ChunkPayload(TypedDict):
     home: str
     use_cache: bool
     retry_base_seconds: float
+    run: str  # the run's id (a task's current_context())
 
 
 class ItemPayload(TypedDict):
@@ -83,8 +84,8 @@ def fork_context() -> BaseContext | None:
 _WORKER_STORES: dict[tuple[str, bool], tuple[LocalBlobStore, SqliteCacheStore | None]] = {}
 
 
-def worker_context(task: ir.TaskSpec, home: str, use_cache: bool) -> NodeContext:
-    """A context that runs ``task`` in a worker process, on its own stores in ``home``."""
+def worker_context(task: ir.TaskSpec, home: str, use_cache: bool, run_id: str | None = None) -> NodeContext:
+    """A context that runs ``task`` of run ``run_id`` in a worker process, on its own stores in ``home``."""
     key = (home, use_cache)
     if key not in _WORKER_STORES:
         root = Path(home)
@@ -93,7 +94,9 @@ def worker_context(task: ir.TaskSpec, home: str, use_cache: bool) -> NodeContext
             SqliteCacheStore(root / "cache.sqlite") if use_cache else None,
         )
     blobs, cache = _WORKER_STORES[key]
-    return task_context(task, blobs, cache, use_cache=use_cache)
+    return task_context(
+        task, blobs, cache, use_cache=use_cache, run_id=run_id, storage=LocalRunStorage(home)
+    )
 
 
 def item_payload(result: ItemResult) -> ItemPayload:
@@ -112,7 +115,7 @@ def item_payload(result: ItemResult) -> ItemPayload:
 def run_chunk(payload: ChunkPayload) -> list[tuple[int, ItemPayload]]:
     """Run one chunk of items (in a worker process); item failures are returned, not raised."""
     task = ir.TaskSpec.model_validate_json(payload["task"])
-    ctx = worker_context(task, payload["home"], payload["use_cache"])
+    ctx = worker_context(task, payload["home"], payload["use_cache"], payload["run"])
     results: list[tuple[int, ItemPayload]] = []
     for index, literals in payload["items"]:
         inputs = {name: LiteralRef.from_json(lit) for name, lit in literals.items()}
@@ -182,6 +185,7 @@ def run_chunks_in_processes(
                 home=str(home),
                 use_cache=ctx.use_cache and ctx.cache is not None,
                 retry_base_seconds=retry_base_seconds,
+                run=ctx.run_id,
             )
             futures[pool.submit(run_chunk, payload)] = chunk
         for future in as_completed(futures):

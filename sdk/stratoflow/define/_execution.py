@@ -1,0 +1,315 @@
+"""flytekit's ``current_context()``: what a running task knows about its execution.
+
+The runner opens :func:`execution_scope` around every call of a task function, in every backend
+(local threads and processes, actor workers, the Lambda runner, the container entrypoint), from
+the run, node and attempt it runs; :func:`current_context` reads it. Outside a task it gives
+flytekit's local defaults (execution ``local/local/local``, no checkpoint).
+
+A checkpoint is what one attempt saved, stored under the run (:func:`protocol.checkpoint_key`:
+a directory of the local home, or the data bucket on AWS) as a tar of the saved files; the next
+attempt of the same node (a retry, the on-demand attempt after a Spot reclaim) reads the latest
+one an earlier attempt wrote.
+
+Example:
+    >>> from stratoflow import current_context, task
+    >>> @task(retries=2)
+    ... def train(epochs: int) -> int:
+    ...     cp = current_context().checkpoint
+    ...     done = int(cp.read() or b"0")
+    ...     for epoch in range(done, epochs):
+    ...         cp.write(str(epoch + 1).encode())
+    ...     return epochs
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import logging
+import os
+import shutil
+import sys
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Protocol
+
+from stratoflow.errors import ConfigError
+from stratoflow.ir import protocol
+
+__all__ = [
+    "Checkpoint",
+    "ExecutionParameters",
+    "RunStorage",
+    "SecretsManager",
+    "WorkflowExecutionIdentifier",
+    "current_context",
+    "execution_scope",
+]
+
+PROJECT = "stratoflow"
+DOMAIN = "development"
+
+
+class RunStorage(Protocol):
+    """Where a run's checkpoints live: keys of the data bucket's layout (``protocol``)."""
+
+    def get(self, key: str) -> bytes | None:
+        """The object at ``key``, or ``None``."""
+        ...
+
+    def put(self, key: str, data: bytes) -> None:
+        """Write ``data`` at ``key``."""
+        ...
+
+    def keys(self, prefix: str) -> list[str]:
+        """Every key under ``prefix``."""
+        ...
+
+    def uri(self, key: str) -> str:
+        """``key`` as a path or ``s3://`` URI (for ``raw_output_prefix``)."""
+        ...
+
+
+@dataclass(frozen=True)
+class WorkflowExecutionIdentifier:
+    """flytekit's execution id: ``project``, ``domain`` and ``name`` (the run id)."""
+
+    project: str
+    domain: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"ex:{self.project}:{self.domain}:{self.name}"
+
+
+class Checkpoint:
+    """flytekit's ``Checkpoint``: what this attempt saves, the node's next attempt restores.
+
+    ``read()``/``write(b)`` keep one blob; ``save(path)``/``restore(path)`` a file or a folder. Every
+    ``save`` stores this attempt's whole checkpoint at once, so an attempt stopped mid-way (a Spot
+    reclaim) leaves its last complete save.
+    """
+
+    _ONE_FILE = "_dst_cache"  # flytekit's name for a checkpoint written from bytes
+
+    def __init__(self, storage: RunStorage, run_id: str, node: str, attempt: int, *, scratch: Path) -> None:
+        self._storage = storage
+        self._scratch = scratch
+        self._key = protocol.checkpoint_key(run_id, node, attempt)
+        self._prefix = protocol.checkpoints_prefix(run_id, node)
+        self._attempt = attempt
+        self._files: dict[str, bytes] = {}
+        self._restored: Path | None = None
+
+    @cached_property
+    def _previous(self) -> str | None:
+        earlier = [
+            (found, key)
+            for key in self._storage.keys(self._prefix)
+            if (found := protocol.checkpoint_attempt(key)) is not None and found < self._attempt
+        ]
+        return max(earlier)[1] if earlier else None
+
+    def prev_exists(self) -> bool:
+        """Whether an earlier attempt of this node saved a checkpoint."""
+        return self._previous is not None
+
+    def restore(self, path: Path | str | None = None) -> Path | None:
+        """Unpack the previous checkpoint into the folder ``path`` (default: a scratch folder); its
+        path, or ``None`` when there is none."""
+        if self._previous is None:
+            return None
+        if self._restored is not None:
+            return self._restored
+        data = self._storage.get(self._previous)
+        if data is None:
+            return None
+        if path is None:
+            (self._scratch / "prev_cp").mkdir(exist_ok=True)
+        target = Path(path) if path is not None else self._scratch / "prev_cp"
+        if not target.is_dir():
+            raise ValueError(f"checkpoints can be restored to a folder only, not {target}")
+        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+            archive.extractall(target, filter="data")
+        self._restored = target
+        return target
+
+    def save(self, cp: Path | str | io.IOBase) -> None:
+        """Add a file, a folder's files, or a reader's bytes to this attempt's checkpoint and store it."""
+        if isinstance(cp, io.IOBase):
+            self._files[self._ONE_FILE] = cp.read()
+        else:
+            source = Path(cp)
+            if source.is_dir():
+                for file in sorted(p for p in source.rglob("*") if p.is_file()):
+                    self._files[file.relative_to(source).as_posix()] = file.read_bytes()
+            else:
+                self._files[source.name] = source.read_bytes()
+        self._storage.put(self._key, _tar(self._files))
+
+    def read(self) -> bytes | None:
+        """The previous checkpoint's one file (what ``write`` stored), or ``None``."""
+        folder = self.restore()
+        if folder is None:
+            return None
+        files = [p for p in folder.rglob("*") if p.is_file()]
+        if not files:
+            return None
+        if len(files) > 1:
+            raise ValueError(f"expected exactly one checkpoint file, found {len(files)} in {folder}")
+        return files[0].read_bytes()
+
+    def write(self, b: bytes) -> None:
+        """Store ``b`` as this attempt's checkpoint."""
+        self.save(io.BytesIO(b))
+
+
+def _tar(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for name, data in sorted(files.items()):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+class SecretsManager:
+    """flytekit's secrets, read from the environment as flytekit names them: ``_FSEC_<GROUP>_<KEY>``.
+
+    Declaring ``Secret`` requests (and fetching them from Secrets Manager / SSM on AWS) is the
+    operations issue's; until then a task's environment must carry the variable.
+    """
+
+    def get_secrets_env_var(self, group: str, key: str | None = None, group_version: str | None = None) -> str:
+        """The environment variable that holds a secret."""
+        parts = [p for p in (group, group_version, key) if p]
+        return f"{protocol.SECRET_ENV_PREFIX}{'_'.join(parts)}".upper()
+
+    def get(
+        self, group: str, key: str | None = None, group_version: str | None = None, encode_mode: str = "r"
+    ) -> str | bytes:
+        """The secret's value (bytes when ``encode_mode`` is ``"rb"``); a missing one is a ConfigError."""
+        name = self.get_secrets_env_var(group, key, group_version)
+        value = os.environ.get(name)
+        if value is None:
+            raise ConfigError(
+                f"secret group {group!r} key {key!r} is not set: the task's environment has no {name} "
+                "(Secret requests from Secrets Manager are not supported yet: see the operations issue)"
+            )
+        return value.encode() if "b" in encode_mode else value
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time (the node's log: a terminal, CloudWatch)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.setStream(sys.stderr)
+        super().emit(record)
+
+
+def _user_logger() -> logging.Logger:
+    log = logging.getLogger("stratoflow.user")
+    if not log.handlers:
+        handler = _StderrHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        # Its own handler: on Lambda the root one would print every line twice.
+        log.propagate = False
+    return log
+
+
+@dataclass(frozen=True)
+class ExecutionParameters:
+    """flytekit's ``ExecutionParameters``: what ``current_context()`` returns."""
+
+    execution_id: WorkflowExecutionIdentifier
+    execution_date: datetime.datetime
+    working_directory: str
+    raw_output_prefix: str
+    logging: logging.LoggerAdapter[logging.Logger]
+    secrets: SecretsManager
+    attempt: int
+    node: str
+    _checkpoint: Checkpoint | None = None
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        """This attempt's checkpoint (only inside a task, as in flytekit)."""
+        if self._checkpoint is None:
+            raise NotImplementedError("checkpoints exist only while a task runs (current_context() in a task)")
+        return self._checkpoint
+
+
+class _Prefixed(logging.LoggerAdapter):  # type: ignore[type-arg]
+    def process(self, msg: object, kwargs: object) -> tuple[str, object]:  # type: ignore[override]
+        return f"[{self.extra['where']}] {msg}" if self.extra else str(msg), kwargs
+
+
+_CURRENT: ContextVar[ExecutionParameters | None] = ContextVar("stratoflow_execution", default=None)
+_LOCAL_DIR: list[str] = []
+
+
+def current_context() -> ExecutionParameters:
+    """The running task's execution parameters (flytekit's ``current_context()``).
+
+    Example:
+        >>> current_context().execution_id.name  # outside a task: flytekit's local defaults
+        'local'
+    """
+    params = _CURRENT.get()
+    if params is not None:
+        return params
+    if not _LOCAL_DIR:
+        _LOCAL_DIR.append(tempfile.mkdtemp(prefix="stratoflow-local-"))
+    return ExecutionParameters(
+        execution_id=WorkflowExecutionIdentifier("local", "local", "local"),
+        execution_date=datetime.datetime.now(datetime.UTC),
+        working_directory=_LOCAL_DIR[0],
+        raw_output_prefix=_LOCAL_DIR[0],
+        logging=_Prefixed(_user_logger(), {}),
+        secrets=SecretsManager(),
+        attempt=1,
+        node="",
+    )
+
+
+def execution_name(run_id: str) -> str:
+    """The execution a run id belongs to: a ``@dynamic`` sub-run (``<run>.<node>``) is its parent's."""
+    return run_id.split(".", 1)[0]
+
+
+@contextmanager
+def execution_scope(
+    *, run_id: str, node: str, attempt: int, storage: RunStorage | None
+) -> Iterator[ExecutionParameters]:
+    """Make ``current_context()`` this attempt's while the task function runs; its working directory
+    (under ``tempfile``'s, the scratch volume in a container) is removed afterwards."""
+    workdir = tempfile.mkdtemp(prefix=f"stratoflow-attempt{attempt}-")
+    name = execution_name(run_id)
+    params = ExecutionParameters(
+        execution_id=WorkflowExecutionIdentifier(PROJECT, DOMAIN, name),
+        execution_date=datetime.datetime.now(datetime.UTC),
+        working_directory=workdir,
+        raw_output_prefix=storage.uri(protocol.raw_output_prefix(run_id)) if storage else workdir,
+        logging=_Prefixed(_user_logger(), {"where": f"{name} {node} attempt {attempt}"}),
+        secrets=SecretsManager(),
+        attempt=attempt,
+        node=node,
+        _checkpoint=(
+            Checkpoint(storage, run_id, node, attempt, scratch=Path(workdir)) if storage is not None else None
+        ),
+    )
+    token = _CURRENT.set(params)
+    try:
+        yield params
+    finally:
+        _CURRENT.reset(token)
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -1,0 +1,96 @@
+"""Tasks that read ``current_context()`` as Flyte's documentation writes them.
+
+``RECLAIM`` arms the Spot test: while set, the first attempt of ``resumable`` that has saved a
+checkpoint has its emulated container reclaimed (a test sets it for the emulated run only).
+"""
+
+import os
+import typing
+from pathlib import Path
+
+import stratoflow
+from stratoflow import Resources, current_context, task, workflow
+from stratoflow.exceptions.user import FlyteRecoverableException
+from stratoflow.types.file import FlyteFile
+
+RECLAIM: set[str] = set()
+
+
+@task
+def execution_info() -> typing.Tuple[str, str, str]:
+    execution_id = current_context().execution_id
+    return execution_id.project, execution_id.domain, execution_id.name
+
+
+@task
+def write_scratch(text: str) -> typing.Tuple[FlyteFile, str]:
+    working_dir = current_context().working_directory
+    local_file = os.path.join(working_dir, "note.txt")
+    with open(local_file, "w") as f:
+        f.write(text)
+    current_context().logging.info(f"wrote {local_file}")
+    return FlyteFile(path=local_file), working_dir
+
+
+@task
+def read_note(note: FlyteFile) -> str:
+    with open(note) as f:
+        return f.read()
+
+
+@workflow
+def context_wf(text: str = "hello") -> typing.Tuple[str, str, str, str, str]:
+    project, domain, name = execution_info()
+    note, working_dir = write_scratch(text=text)
+    return project, domain, name, read_note(note=note), working_dir
+
+
+@task
+def db_password() -> str:
+    return current_context().secrets.get("db", "password")
+
+
+@workflow
+def secret_wf() -> str:
+    return db_password()
+
+
+# A checkpoint written by a failed attempt is what the next attempt starts from.
+@task(retries=1)
+def count_on(start: int) -> typing.Tuple[int, int]:
+    cp = stratoflow.current_context().checkpoint
+    if not cp.prev_exists():
+        cp.write(str(start + 10).encode())
+        raise FlyteRecoverableException("first attempt: saved a checkpoint, then failed")
+    return int(cp.read().decode()) + 1, current_context().attempt
+
+
+@workflow
+def resume_wf(start: int = 5) -> typing.Tuple[int, int]:
+    return count_on(start=start)
+
+
+# An interruptible Fargate task: a Spot reclaim, then the on-demand attempt resumes.
+@task(requests=Resources(cpu=4, mem="16Gi"), interruptible=True)
+def resumable(steps: int) -> typing.Tuple[int, int]:
+    ctx = current_context()
+    restore_to = Path(ctx.working_directory) / "state"
+    restore_to.mkdir()
+    restored = ctx.checkpoint.restore(restore_to)
+    done = int((restored / "done.txt").read_text()) if restored else 0
+    state = Path(ctx.working_directory) / "save"
+    state.mkdir(exist_ok=True)
+    for step in range(done, steps):
+        (state / "done.txt").write_text(str(step + 1))
+        ctx.checkpoint.save(state)
+        if step + 1 == steps // 2 and "resumable" in RECLAIM:
+            RECLAIM.discard("resumable")
+            from stratoflow.testing import ContainerReclaimed
+
+            raise ContainerReclaimed(f"reclaimed after step {step + 1}")
+    return done, ctx.attempt
+
+
+@workflow
+def spot_wf(steps: int = 6) -> typing.Tuple[int, int]:
+    return resumable(steps=steps)
