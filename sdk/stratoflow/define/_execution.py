@@ -187,7 +187,9 @@ class SecretsManager:
     operations issue's; until then a task's environment must carry the variable.
     """
 
-    def get_secrets_env_var(self, group: str, key: str | None = None, group_version: str | None = None) -> str:
+    def get_secrets_env_var(
+        self, group: str, key: str | None = None, group_version: str | None = None
+    ) -> str:
         """The environment variable that holds a secret."""
         parts = [p for p in (group, group_version, key) if p]
         return f"{protocol.SECRET_ENV_PREFIX}{'_'.join(parts)}".upper()
@@ -244,7 +246,9 @@ class ExecutionParameters:
     def checkpoint(self) -> Checkpoint:
         """This attempt's checkpoint (only inside a task, as in flytekit)."""
         if self._checkpoint is None:
-            raise NotImplementedError("checkpoints exist only while a task runs (current_context() in a task)")
+            raise NotImplementedError(
+                "checkpoints exist only while a task runs (current_context() in a task)"
+            )
         return self._checkpoint
 
 

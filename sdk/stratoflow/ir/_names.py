@@ -404,6 +404,6 @@ UTC). Every retried delivery of one occurrence carries the same value, so the sc
 starter names the execution from it (``protocol.scheduled_run_id``)."""
 SCHEDULE_GROUP_PREFIX: Final = "stratoflow-"
 """Schedule groups are named ``stratoflow-<stack>``: a stack's schedules, apart from any other."""
-SECRET_ENV_PREFIX: Final = "_FSEC_"
+SECRET_ENV_PREFIX: Final = "_FSEC_"  # noqa: S105 - a name prefix, not a secret
 """flytekit's name for a secret in a task's environment: ``_FSEC_<GROUP>_<KEY>`` (upper case), read by
 ``current_context().secrets.get(group, key)``."""

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from stratoflow import ir
-from stratoflow.define import RunStorage
 from stratoflow.cache import CacheEntry, CacheEntryError, CacheStore, cache_key
+from stratoflow.define import RunStorage
 from stratoflow.runtime._outputs import OutputStore
 from stratoflow.values import BlobStore, LiteralRef, literal_problem
 

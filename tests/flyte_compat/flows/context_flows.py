@@ -9,7 +9,7 @@ import typing
 from pathlib import Path
 
 import stratoflow
-from stratoflow import Resources, current_context, task, workflow
+from stratoflow import ActorEnvironment, Resources, current_context, map_task, task, workflow
 from stratoflow.exceptions.user import FlyteRecoverableException
 from stratoflow.types.file import FlyteFile
 
@@ -94,3 +94,42 @@ def resumable(steps: int) -> typing.Tuple[int, int]:
 @workflow
 def spot_wf(steps: int = 6) -> typing.Tuple[int, int]:
     return resumable(steps=steps)
+
+
+# Map items (in worker processes) and actor tasks know their run and node too.
+@task
+def item_context(x: int) -> str:
+    ctx = current_context()
+    return f"{ctx.execution_id.name}/{ctx.node}/{x}"
+
+
+@workflow
+def map_context_wf(xs: typing.List[int]) -> typing.List[str]:
+    return map_task(item_context, processes=True)(x=xs)
+
+
+warm = ActorEnvironment(name="context-warm", replica_count=1, ttl_seconds=30)
+
+
+@warm.task
+def actor_context(x: int) -> str:
+    return item_context(x=x)
+
+
+@workflow
+def actor_context_wf(x: int = 1) -> str:
+    return actor_context(x=x)
+
+
+# Not a FlyteRecoverableException: Flyte would not retry it; stratoflow does (see the README).
+@task(retries=2)
+def stubborn(attempts_file: str) -> int:
+    path = Path(attempts_file)
+    attempt = int(path.read_text()) + 1 if path.exists() else 1
+    path.write_text(str(attempt))
+    raise ValueError(f"attempt {attempt}: always fails")
+
+
+@workflow
+def stubborn_wf(attempts_file: str) -> int:
+    return stubborn(attempts_file=attempts_file)

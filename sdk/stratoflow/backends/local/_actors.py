@@ -118,9 +118,10 @@ def run_actor_node(
     def attempt_fn(attempt: int) -> tuple[dict[str, LiteralRef], bool]:
         inputs = node_inputs(ctx, node, task)
         return dispatch_attempt(
-            ctx, task, inputs, lambda: _run_attempt(
-                pool, task, inputs, label=node.id, attempt=attempt, run=ctx.run_id
-            )
+            ctx,
+            task,
+            inputs,
+            lambda: _run_attempt(pool, task, inputs, label=node.id, attempt=attempt, run=ctx.run_id),
         )
 
     outputs, hit = with_attempts(attempt_fn, retries=task.retries, base_seconds=retry_base_seconds)

@@ -94,9 +94,7 @@ def worker_context(task: ir.TaskSpec, home: str, use_cache: bool, run_id: str | 
             SqliteCacheStore(root / "cache.sqlite") if use_cache else None,
         )
     blobs, cache = _WORKER_STORES[key]
-    return task_context(
-        task, blobs, cache, use_cache=use_cache, run_id=run_id, storage=LocalRunStorage(home)
-    )
+    return task_context(task, blobs, cache, use_cache=use_cache, run_id=run_id, storage=LocalRunStorage(home))
 
 
 def item_payload(result: ItemResult) -> ItemPayload:
