@@ -40,7 +40,9 @@ from pathlib import Path
 from typing import Protocol
 
 from stratoflow.errors import ConfigError
-from stratoflow.ir import protocol
+
+# Not ``protocol``: it loads pydantic, which ``import stratoflow`` must not (test_import_light).
+from stratoflow.ir import _names, _storage
 
 __all__ = [
     "Checkpoint",
@@ -99,10 +101,10 @@ class Checkpoint:
     _ONE_FILE = "_dst_cache"  # flytekit's name for a checkpoint written from bytes
 
     def __init__(self, storage: RunStorage, run_id: str, node: str, attempt: int, *, scratch: Path) -> None:
-        self._storage = storage
+        self._store = storage
         self._scratch = scratch
-        self._key = protocol.checkpoint_key(run_id, node, attempt)
-        self._prefix = protocol.checkpoints_prefix(run_id, node)
+        self._key = _storage.checkpoint_key(run_id, node, attempt)
+        self._prefix = _storage.checkpoints_prefix(run_id, node)
         self._attempt = attempt
         self._files: dict[str, bytes] = {}
         self._restored: Path | None = None
@@ -111,8 +113,8 @@ class Checkpoint:
     def _previous(self) -> str | None:
         earlier = [
             (found, key)
-            for key in self._storage.keys(self._prefix)
-            if (found := protocol.checkpoint_attempt(key)) is not None and found < self._attempt
+            for key in self._store.keys(self._prefix)
+            if (found := _storage.checkpoint_attempt(key)) is not None and found < self._attempt
         ]
         return max(earlier)[1] if earlier else None
 
@@ -127,7 +129,7 @@ class Checkpoint:
             return None
         if self._restored is not None:
             return self._restored
-        data = self._storage.get(self._previous)
+        data = self._store.get(self._previous)
         if data is None:
             return None
         if path is None:
@@ -151,7 +153,7 @@ class Checkpoint:
                     self._files[file.relative_to(source).as_posix()] = file.read_bytes()
             else:
                 self._files[source.name] = source.read_bytes()
-        self._storage.put(self._key, _tar(self._files))
+        self._store.put(self._key, _tar(self._files))
 
     def read(self) -> bytes | None:
         """The previous checkpoint's one file (what ``write`` stored), or ``None``."""
@@ -192,7 +194,7 @@ class SecretsManager:
     ) -> str:
         """The environment variable that holds a secret."""
         parts = [p for p in (group, group_version, key) if p]
-        return f"{protocol.SECRET_ENV_PREFIX}{'_'.join(parts)}".upper()
+        return f"{_names.SECRET_ENV_PREFIX}{'_'.join(parts)}".upper()
 
     def get(
         self, group: str, key: str | None = None, group_version: str | None = None, encode_mode: str = "r"
@@ -208,18 +210,21 @@ class SecretsManager:
         return value.encode() if "b" in encode_mode else value
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.Handler):
     """Writes to whatever ``sys.stderr`` is at the time (the node's log: a terminal, CloudWatch)."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.setStream(sys.stderr)
-        super().emit(record)
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+            sys.stderr.flush()
+        except Exception:  # noqa: BLE001 - a log line must never fail the task
+            self.handleError(record)
 
 
 def _user_logger() -> logging.Logger:
     log = logging.getLogger("stratoflow.user")
     if not log.handlers:
-        handler = _StderrHandler(sys.stderr)
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.INFO)
@@ -302,7 +307,7 @@ def execution_scope(
         execution_id=WorkflowExecutionIdentifier(PROJECT, DOMAIN, name),
         execution_date=datetime.datetime.now(datetime.UTC),
         working_directory=workdir,
-        raw_output_prefix=storage.uri(protocol.raw_output_prefix(run_id)) if storage else workdir,
+        raw_output_prefix=storage.uri(_storage.raw_output_prefix(run_id)) if storage else workdir,
         logging=_Prefixed(_user_logger(), {"where": f"{name} {node} attempt {attempt}"}),
         secrets=SecretsManager(),
         attempt=attempt,
