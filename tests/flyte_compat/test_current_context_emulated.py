@@ -51,6 +51,11 @@ def test_execution_id_and_working_directory_on_lambda(
     assert f"[{execution.run_id} write_scratch attempt 1] wrote " in capfd.readouterr().err
 
 
+def test_a_dynamics_tasks_belong_to_its_execution_on_aws(sandbox: Sandbox) -> None:
+    execution = sandbox.run(lower(context_flows.dynamic_context_wf), {"n": 2})
+    assert [item.split("/")[0] for item in execution.outputs()["o0"]] == [execution.run_id] * 2
+
+
 def test_checkpoint_resume_across_attempts_gives_the_local_result(sandbox: Sandbox, tmp_path: Path) -> None:
     assert _local(context_flows.resume_wf, tmp_path) == {"o0": 16, "o1": 2}
     execution = sandbox.run(lower(context_flows.resume_wf), {})

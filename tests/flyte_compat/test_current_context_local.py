@@ -64,6 +64,11 @@ def test_map_items_in_processes_and_actor_tasks_know_their_run_and_node(tmp_path
     assert _run(context_flows.actor_context_wf, tmp_path, "actor-1") == {"o0": "actor-1/actor_context/1"}
 
 
+def test_a_dynamics_tasks_belong_to_its_execution(tmp_path: Path) -> None:
+    out = _run(context_flows.dynamic_context_wf, tmp_path, "dyn-1", {"n": 2})
+    assert [item.split("/")[0] for item in out["o0"]] == ["dyn-1", "dyn-1"]
+
+
 def test_secrets_are_read_from_flytekits_environment_variables(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,7 +9,7 @@ import typing
 from pathlib import Path
 
 import stratoflow
-from stratoflow import ActorEnvironment, Resources, current_context, map_task, task, workflow
+from stratoflow import ActorEnvironment, Resources, current_context, dynamic, map_task, task, workflow
 from stratoflow.exceptions.user import FlyteRecoverableException
 from stratoflow.types.file import FlyteFile
 
@@ -133,3 +133,14 @@ def stubborn(attempts_file: str) -> int:
 @workflow
 def stubborn_wf(attempts_file: str) -> int:
     return stubborn(attempts_file=attempts_file)
+
+
+# The tasks a @dynamic runs belong to the execution that ran the dynamic.
+@dynamic
+def fan_out(n: int) -> typing.List[str]:
+    return [item_context(x=i) for i in range(n)]
+
+
+@workflow
+def dynamic_context_wf(n: int = 2) -> typing.List[str]:
+    return fan_out(n=n)
