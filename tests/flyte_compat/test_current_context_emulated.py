@@ -53,7 +53,7 @@ def test_execution_id_and_working_directory_on_lambda(
 
 def test_a_dynamics_tasks_belong_to_its_execution_on_aws(sandbox: Sandbox) -> None:
     execution = sandbox.run(lower(context_flows.dynamic_context_wf), {"n": 2})
-    assert [item.split("/")[0] for item in execution.outputs()["o0"]] == [execution.run_id] * 2
+    assert [item.split("/")[0] for item in execution.outputs()["o0"]] == [execution.run_id] * 3
 
 
 def test_checkpoint_resume_across_attempts_gives_the_local_result(sandbox: Sandbox, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from stratoflow import ir, routing
-from stratoflow.define import resolve_task, trace_dynamic
+from stratoflow.define import execution_scope, resolve_task, trace_dynamic
 from stratoflow.errors import DefinitionError, TaskFailedError
 from stratoflow.lower import lower
 from stratoflow.runtime._batching import tolerated_failure_percentage
@@ -287,7 +287,9 @@ def plan_dynamic(ctx: NodeContext, node_id: str, *, attempt: int = 1) -> Dynamic
     kwargs = _decode_inputs(task, inputs, ctx.blobs)
 
     def invoke(fn: Any, values: dict[str, Any]) -> Any:
-        return call_user(fn, values, node=node_id, attempt=attempt)
+        # The body sees current_context() as a task does (Flyte code reads execution_id there).
+        with execution_scope(run_id=ctx.run_id, node=node_id, attempt=attempt, storage=ctx.storage):
+            return call_user(fn, values, node=node_id, attempt=attempt)
 
     try:
         wf = trace_dynamic(resolve_task(task.ref), task, kwargs, invoke=invoke)

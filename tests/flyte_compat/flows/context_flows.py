@@ -138,7 +138,8 @@ def stubborn_wf(attempts_file: str) -> int:
 # The tasks a @dynamic runs belong to the execution that ran the dynamic.
 @dynamic
 def fan_out(n: int) -> typing.List[str]:
-    return [item_context(x=i) for i in range(n)]
+    name = current_context().execution_id.name
+    return [item_context(x=i) for i in range(n)] + [f"{name}/fan_out"]
 
 
 @workflow
