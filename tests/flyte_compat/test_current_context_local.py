@@ -54,7 +54,7 @@ def test_flytesnacks_checkpoint_example_resumes_across_its_retries(tmp_path: Pat
     prefix = protocol.checkpoints_prefix("cp-1", "use_checkpoint")
     saved = {protocol.checkpoint_attempt(k): k for k in storage.keys(prefix)}
     assert sorted(saved) == [1, 2, 3, 4]
-    reader = Checkpoint(storage, "cp-1", "use_checkpoint", 5, scratch=tmp_path)
+    reader = Checkpoint(storage, "cp-1", "use_checkpoint", 5, scratch=lambda: str(tmp_path))
     assert reader.read() == b"10"
 
 
@@ -92,7 +92,7 @@ def test_outside_a_task_current_context_gives_flytekits_local_defaults() -> None
 
 def test_checkpoint_files_and_folders_as_flytekit_saves_and_restores_them(tmp_path: Path) -> None:
     storage = LocalRunStorage(tmp_path / "home")
-    first = Checkpoint(storage, "r", "n", 1, scratch=tmp_path)
+    first = Checkpoint(storage, "r", "n", 1, scratch=lambda: str(tmp_path))
     assert not first.prev_exists()
     assert first.read() is None
     assert first.restore() is None
@@ -102,7 +102,7 @@ def test_checkpoint_files_and_folders_as_flytekit_saves_and_restores_them(tmp_pa
     (state / "sub" / "b.txt").write_text("B")
     first.save(state)
     first.save(io.BytesIO(b"raw"))  # a second save adds to this attempt's checkpoint
-    second = Checkpoint(storage, "r", "n", 2, scratch=tmp_path)
+    second = Checkpoint(storage, "r", "n", 2, scratch=lambda: str(tmp_path))
     assert second.prev_exists()
     target = tmp_path / "restored"
     target.mkdir()
@@ -116,7 +116,7 @@ def test_checkpoint_files_and_folders_as_flytekit_saves_and_restores_them(tmp_pa
     with pytest.raises(ValueError, match="expected exactly one checkpoint file, found 3"):
         second.read()
     # An attempt that saved nothing leaves the latest earlier checkpoint to the next one.
-    third = Checkpoint(storage, "r", "n", 3, scratch=tmp_path)
+    third = Checkpoint(storage, "r", "n", 3, scratch=lambda: str(tmp_path))
     assert third.prev_exists()
     with pytest.raises(ValueError, match="restored to a folder only"):
         third.restore(tmp_path / "missing")

@@ -31,7 +31,7 @@ import shutil
 import sys
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -100,7 +100,9 @@ class Checkpoint:
 
     _ONE_FILE = "_dst_cache"  # flytekit's name for a checkpoint written from bytes
 
-    def __init__(self, storage: RunStorage, run_id: str, node: str, attempt: int, *, scratch: Path) -> None:
+    def __init__(
+        self, storage: RunStorage, run_id: str, node: str, attempt: int, *, scratch: Callable[[], str]
+    ) -> None:
         self._store = storage
         self._scratch = scratch
         self._key = _storage.checkpoint_key(run_id, node, attempt)
@@ -133,8 +135,8 @@ class Checkpoint:
         if data is None:
             return None
         if path is None:
-            (self._scratch / "prev_cp").mkdir(exist_ok=True)
-        target = Path(path) if path is not None else self._scratch / "prev_cp"
+            (Path(self._scratch()) / "prev_cp").mkdir(exist_ok=True)
+        target = Path(path) if path is not None else Path(self._scratch()) / "prev_cp"
         if not target.is_dir():
             raise ValueError(f"checkpoints can be restored to a folder only, not {target}")
         with tarfile.open(fileobj=io.BytesIO(data)) as archive:
@@ -233,19 +235,41 @@ def _user_logger() -> logging.Logger:
     return log
 
 
+class _Scratch:
+    """A folder made on first use (most tasks never ask: a thousand map items make no thousand folders)."""
+
+    def __init__(self, prefix: str) -> None:
+        self._prefix = prefix
+        self._path: str | None = None
+
+    def path(self) -> str:
+        if self._path is None:
+            self._path = tempfile.mkdtemp(prefix=self._prefix)
+        return self._path
+
+    def remove(self) -> None:
+        if self._path is not None:
+            shutil.rmtree(self._path, ignore_errors=True)
+
+
 @dataclass(frozen=True)
 class ExecutionParameters:
     """flytekit's ``ExecutionParameters``: what ``current_context()`` returns."""
 
     execution_id: WorkflowExecutionIdentifier
     execution_date: datetime.datetime
-    working_directory: str
+    _scratch: _Scratch
     raw_output_prefix: str
     logging: logging.LoggerAdapter[logging.Logger]
     secrets: SecretsManager
     attempt: int
     node: str
     _checkpoint: Checkpoint | None = None
+
+    @property
+    def working_directory(self) -> str:
+        """This attempt's scratch folder (made on first use, removed after the attempt)."""
+        return self._scratch.path()
 
     @property
     def checkpoint(self) -> Checkpoint:
@@ -263,7 +287,7 @@ class _Prefixed(logging.LoggerAdapter):  # type: ignore[type-arg]
 
 
 _CURRENT: ContextVar[ExecutionParameters | None] = ContextVar("stratoflow_execution", default=None)
-_LOCAL_DIR: list[str] = []
+_LOCAL_SCRATCH = _Scratch("stratoflow-local-")  # outside a task: one per process, as flytekit's
 
 
 def current_context() -> ExecutionParameters:
@@ -276,13 +300,11 @@ def current_context() -> ExecutionParameters:
     params = _CURRENT.get()
     if params is not None:
         return params
-    if not _LOCAL_DIR:
-        _LOCAL_DIR.append(tempfile.mkdtemp(prefix="stratoflow-local-"))
     return ExecutionParameters(
         execution_id=WorkflowExecutionIdentifier("local", "local", "local"),
         execution_date=datetime.datetime.now(datetime.UTC),
-        working_directory=_LOCAL_DIR[0],
-        raw_output_prefix=_LOCAL_DIR[0],
+        _scratch=_LOCAL_SCRATCH,
+        raw_output_prefix=_LOCAL_SCRATCH.path(),
         logging=_Prefixed(_user_logger(), {}),
         secrets=SecretsManager(),
         attempt=1,
@@ -301,19 +323,19 @@ def execution_scope(
 ) -> Iterator[ExecutionParameters]:
     """Make ``current_context()`` this attempt's while the task function runs; its working directory
     (under ``tempfile``'s, the scratch volume in a container) is removed afterwards."""
-    workdir = tempfile.mkdtemp(prefix=f"stratoflow-attempt{attempt}-")
+    scratch = _Scratch(f"stratoflow-attempt{attempt}-")
     name = execution_name(run_id)
     params = ExecutionParameters(
         execution_id=WorkflowExecutionIdentifier(PROJECT, DOMAIN, name),
         execution_date=datetime.datetime.now(datetime.UTC),
-        working_directory=workdir,
-        raw_output_prefix=storage.uri(_storage.raw_output_prefix(run_id)) if storage else workdir,
+        _scratch=scratch,
+        raw_output_prefix=storage.uri(_storage.raw_output_prefix(run_id)) if storage else scratch.path(),
         logging=_Prefixed(_user_logger(), {"where": f"{name} {node} attempt {attempt}"}),
         secrets=SecretsManager(),
         attempt=attempt,
         node=node,
         _checkpoint=(
-            Checkpoint(storage, run_id, node, attempt, scratch=Path(workdir)) if storage is not None else None
+            Checkpoint(storage, run_id, node, attempt, scratch=scratch.path) if storage is not None else None
         ),
     )
     token = _CURRENT.set(params)
@@ -321,4 +343,4 @@ def execution_scope(
         yield params
     finally:
         _CURRENT.reset(token)
-        shutil.rmtree(workdir, ignore_errors=True)
+        scratch.remove()
