@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,20 +28,30 @@ from stratoflow.errors import SdkError, TaskFailedError
 from stratoflow.ir import protocol
 from stratoflow.runtime.aws import AwsRunnerEnv, RunnerSettings, run_node_event
 
+_SCRATCHES: list[str] = []  # the emulator runs several containers as threads of one process
+_SCRATCH_LOCK = threading.Lock()
+_NO_SCRATCH: list[str | None] = []
+
 
 @contextmanager
 def temp_files_under(scratch: str | None) -> Iterator[None]:
     """``tempfile``'s directory is ``scratch`` while the node runs (restored after: the emulator
-    runs this entrypoint in-process)."""
+    runs this entrypoint in-process). Containers emulated at once as threads end in any order, so the
+    directory is always the newest scratch still in use, or the original one: never a removed one."""
     if not scratch:
         yield
         return
-    previous = tempfile.tempdir
-    tempfile.tempdir = scratch
+    with _SCRATCH_LOCK:
+        if not _SCRATCHES:
+            _NO_SCRATCH[:] = [tempfile.tempdir]
+        _SCRATCHES.append(scratch)
+        tempfile.tempdir = scratch
     try:
         yield
     finally:
-        tempfile.tempdir = previous
+        with _SCRATCH_LOCK:
+            _SCRATCHES.remove(scratch)
+            tempfile.tempdir = _SCRATCHES[-1] if _SCRATCHES else _NO_SCRATCH[0]
 
 
 def run(environ: Mapping[str, str], *, log: TextIO | None = None) -> int:
