@@ -12,7 +12,6 @@ from stratoflow.define._execution import (
     current_context,
     execution_scope,
 )
-from stratoflow.define._dynamic import dynamic, trace_dynamic
 from stratoflow.define._failure import FlyteError, WorkflowFailurePolicy
 from stratoflow.define._gates import approve, sleep, wait_for_input
 from stratoflow.define._images import ImageSpec
