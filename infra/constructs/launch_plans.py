@@ -15,36 +15,29 @@ start only the plans' state machines.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.constructs import defaults
 from infra.constructs._nag import acknowledge, nag_resource
 from infra.constructs._props import raise_if_problems
+from infra.constructs._starter import ARCHITECTURES, environment_problem, starter_parts
 from infra.constructs.workflow_state_machine import pascal_case
 from stratoflow import ir
 from stratoflow.backends.scheduler import schedule_expression
 from stratoflow.ir import protocol
 
 __all__ = ["PlannedWorkflow", "ScheduledPlans"]
-
-_ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
-_MAX_ENVIRONMENT_BYTES = 4096
-"""Lambda's limit on all environment variables together."""
-_ARN_ALLOWANCE = 160
-"""Characters reserved per state machine ARN when sizing the environment (unresolved at synth)."""
 
 
 @dataclass(frozen=True)
@@ -85,8 +78,8 @@ class ScheduledPlans(Construct):
         encryption_key: kms.IKey | None = None,
     ) -> None:
         problems = []
-        if architecture not in _ARCHITECTURES:
-            problems.append(f"architecture must be one of {sorted(_ARCHITECTURES)}, got {architecture!r}")
+        if architecture not in ARCHITECTURES:
+            problems.append(f"architecture must be one of {sorted(ARCHITECTURES)}, got {architecture!r}")
         unscheduled = [p.plan.name for p in plans if p.plan.schedule is None]
         if unscheduled or not plans:
             problems.append(
@@ -103,58 +96,35 @@ class ScheduledPlans(Construct):
             ).model_dump()
             for p in plans
         ]
-        estimate = len(json.dumps([{**e, "state_machine_arn": "x" * _ARN_ALLOWANCE} for e in entries]))
-        if estimate > _MAX_ENVIRONMENT_BYTES - 512:
-            problems.append(
-                f"{len(entries)} scheduled plans need about {estimate} bytes of Lambda environment "
-                f"(limit {_MAX_ENVIRONMENT_BYTES} for all variables); deploy fewer plans, or smaller inputs, per stack"
-            )
+        too_big = environment_problem(
+            entries, "scheduled plans", "deploy fewer plans, or smaller inputs, per stack"
+        )
+        if too_big:
+            problems.append(too_big)
         raise_if_problems("ScheduledPlans", problems)
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
 
-        self.log_group = logs.LogGroup(
-            self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
-        )
-        self.role = iam.Role(
+        parts = starter_parts(
             self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="stratoflow schedule starter: write run inputs, start scheduled runs",
-        )
-        for statement in self._statements(bucket, plans):
-            self.role.add_to_policy(statement)
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetters",
-            # As the trigger starter's: the stack key, else SQS's AWS-managed key, whose key policy
-            # admits this account's principals (Scheduler's role included) through SQS.
-            encryption=sqs.QueueEncryption.KMS if encryption_key else sqs.QueueEncryption.KMS_MANAGED,
-            encryption_master_key=encryption_key,
-            enforce_ssl=True,
-            retention_period=Duration.days(defaults.TRIGGER_DLQ_RETENTION_DAYS),
-        )
-        self.function = lambda_.Function(
-            self,
-            "Function",
-            runtime=lambda_.Runtime.PYTHON_3_12,
-            architecture=_ARCHITECTURES[architecture],
+            role_description="stratoflow schedule starter: write run inputs, start scheduled runs",
+            statements=lambda _: self._statements(bucket, plans),
             handler=defaults.SCHEDULE_STARTER_HANDLER,
             code=code,
-            memory_size=defaults.SCHEDULE_STARTER_MEMORY_MIB,
-            timeout=Duration.seconds(defaults.SCHEDULE_STARTER_TIMEOUT_SECONDS),
-            tracing=lambda_.Tracing.ACTIVE,
-            role=self.role,
-            log_group=self.log_group,
-            dead_letter_queue=self.dead_letter_queue,
-            retry_attempts=defaults.TRIGGER_STARTER_RETRY_ATTEMPTS,
+            architecture=architecture,
+            memory_mib=defaults.SCHEDULE_STARTER_MEMORY_MIB,
+            timeout_seconds=defaults.SCHEDULE_STARTER_TIMEOUT_SECONDS,
             environment={
                 "POWERTOOLS_SERVICE_NAME": "stratoflow-schedule-starter",
                 protocol.ENV_BUCKET: bucket.bucket_name,
                 protocol.ENV_LAUNCH_PLANS: stack.to_json_string(entries),
             },
             description="stratoflow schedule starter: starts launch plans' scheduled runs",
+            encryption_key=encryption_key,
+            log_retention=log_retention,
         )
+        self.log_group, self.role = parts.log_group, parts.role
+        self.dead_letter_queue, self.function = parts.dead_letter_queue, parts.function
         self.scheduler_role = iam.Role(
             self,
             "SchedulerRole",

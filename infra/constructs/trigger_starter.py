@@ -15,11 +15,10 @@ and start only the triggered state machines.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -27,24 +26,18 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.constructs import defaults
 from infra.constructs._nag import acknowledge, nag_resource
 from infra.constructs._props import raise_if_problems
+from infra.constructs._starter import ARCHITECTURES, environment_problem, starter_parts
 from infra.constructs.workflow_state_machine import pascal_case
 from stratoflow import ir
 from stratoflow.ir import protocol
 
 __all__ = ["TriggerStarter", "TriggeredWorkflow", "key_filter"]
-
-_ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
-_MAX_ENVIRONMENT_BYTES = 4096
-"""Lambda's limit on all environment variables together."""
-_ARN_ALLOWANCE = 160
-"""Characters reserved per state machine ARN when sizing the environment (unresolved at synth)."""
 
 
 @dataclass(frozen=True)
@@ -101,8 +94,8 @@ class TriggerStarter(Construct):
         encryption_key: kms.IKey | None = None,
     ) -> None:
         problems = []
-        if architecture not in _ARCHITECTURES:
-            problems.append(f"architecture must be one of {sorted(_ARCHITECTURES)}, got {architecture!r}")
+        if architecture not in ARCHITECTURES:
+            problems.append(f"architecture must be one of {sorted(ARCHITECTURES)}, got {architecture!r}")
         if not any(w.triggers for w in workflows):
             problems.append("workflows must include at least one trigger")
         entries = [
@@ -117,61 +110,33 @@ class TriggerStarter(Construct):
             for w in workflows
             for t in w.triggers
         ]
-        estimate = len(json.dumps([{**e, "state_machine_arn": "x" * _ARN_ALLOWANCE} for e in entries]))
-        if estimate > _MAX_ENVIRONMENT_BYTES - 512:
-            problems.append(
-                f"{len(entries)} triggers need about {estimate} bytes of Lambda environment "
-                f"(limit {_MAX_ENVIRONMENT_BYTES} for all variables); deploy fewer triggers per stack"
-            )
+        too_big = environment_problem(entries, "triggers", "deploy fewer triggers per stack")
+        if too_big:
+            problems.append(too_big)
         raise_if_problems("TriggerStarter", problems)
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
 
-        self.log_group = logs.LogGroup(
-            self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
-        )
-        self.role = iam.Role(
+        parts = starter_parts(
             self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="stratoflow trigger starter: copy triggered objects, write run inputs, start runs",
-        )
-        for statement in self._statements(bucket, workflows):
-            self.role.add_to_policy(statement)
-        # EventBridge invokes the starter asynchronously: an event whose every attempt failed
-        # (throttled, S3 or Step Functions unavailable) is kept here to redrive, not dropped.
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetters",
-            # The stack key when there is one, else SQS's AWS-managed key (alias/aws/sqs): its key policy
-            # admits this account's principals through SQS, so the function's role needs no KMS grant,
-            # and unlike SSE-SQS every use of the key is in CloudTrail.
-            encryption=sqs.QueueEncryption.KMS if encryption_key else sqs.QueueEncryption.KMS_MANAGED,
-            encryption_master_key=encryption_key,
-            enforce_ssl=True,
-            retention_period=Duration.days(defaults.TRIGGER_DLQ_RETENTION_DAYS),
-        )
-        self.function = lambda_.Function(
-            self,
-            "Function",
-            runtime=lambda_.Runtime.PYTHON_3_12,
-            architecture=_ARCHITECTURES[architecture],
+            role_description="stratoflow trigger starter: copy triggered objects, write run inputs, start runs",
+            statements=lambda log_group: self._statements(bucket, workflows, log_group),
             handler=defaults.TRIGGER_STARTER_HANDLER,
             code=code,
-            memory_size=defaults.TRIGGER_STARTER_MEMORY_MIB,
-            timeout=Duration.seconds(defaults.TRIGGER_STARTER_TIMEOUT_SECONDS),
-            tracing=lambda_.Tracing.ACTIVE,
-            role=self.role,
-            log_group=self.log_group,
-            dead_letter_queue=self.dead_letter_queue,
-            retry_attempts=defaults.TRIGGER_STARTER_RETRY_ATTEMPTS,
+            architecture=architecture,
+            memory_mib=defaults.TRIGGER_STARTER_MEMORY_MIB,
+            timeout_seconds=defaults.TRIGGER_STARTER_TIMEOUT_SECONDS,
             environment={
                 "POWERTOOLS_SERVICE_NAME": "stratoflow-trigger-starter",
                 protocol.ENV_BUCKET: bucket.bucket_name,
                 protocol.ENV_TRIGGERS: stack.to_json_string(entries),
             },
             description="stratoflow trigger starter: starts workflows when objects land in S3",
+            encryption_key=encryption_key,
+            log_retention=log_retention,
         )
+        self.log_group, self.role = parts.log_group, parts.role
+        self.dead_letter_queue, self.function = parts.dead_letter_queue, parts.function
         self.rules: list[events.Rule] = []
         for workflow in workflows:
             for index, trigger in enumerate(workflow.triggers):
@@ -199,14 +164,14 @@ class TriggerStarter(Construct):
         return sorted({t.prefix for w in workflows for t in w.triggers})
 
     def _statements(
-        self, bucket: s3.IBucket, workflows: Sequence[TriggeredWorkflow]
+        self, bucket: s3.IBucket, workflows: Sequence[TriggeredWorkflow], log_group: logs.ILogGroup
     ) -> list[iam.PolicyStatement]:
         runs = bucket.arn_for_objects(f"{protocol.RUNS_PREFIX}*")
         return [
             iam.PolicyStatement(
                 sid="WriteOwnLogs",
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[self.log_group.log_group_arn],
+                resources=[log_group.log_group_arn],
             ),
             iam.PolicyStatement(
                 sid="ReadTriggeredObjects",
