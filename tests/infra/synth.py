@@ -90,3 +90,28 @@ def synthesize(outdir: Path, bundle_cache: Path, overrides: dict[str, Any] | Non
     app = build_app(cdk.App(context=context, outdir=str(outdir)))
     app.synth()
     return load(outdir, str(context.get("stratoflow:stackName", "Stratoflow")))
+
+
+def assert_nag_clean(synth: Synth) -> None:
+    """cdk-nag's report for the synthesized app: success, no unacknowledged finding."""
+    report = json.loads((synth.outdir / "validation-report.json").read_text())
+    (plugin,) = report["pluginReports"]
+    assert plugin["conclusion"] == "success"
+    assert plugin["violations"] == []
+
+
+def assert_cfn_lint_clean(synth: Synth, allowed: set[str]) -> None:
+    """cfn-lint on the synthesized template finds nothing but the ``allowed`` rule ids."""
+    import shutil
+    import subprocess
+    import sys
+
+    beside_python = Path(sys.executable).parent / "cfn-lint"
+    binary = str(beside_python) if beside_python.is_file() else shutil.which("cfn-lint")
+    assert binary, "cfn-lint is not installed (pip install cfn-lint==1.58.0)"
+    result = subprocess.run(
+        [binary, "--format", "json", str(synth.template_path)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode in (0, 4), result.stderr
+    findings = json.loads(result.stdout or "[]")
+    assert [f for f in findings if f["Rule"]["Id"] not in allowed] == []

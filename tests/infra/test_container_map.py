@@ -9,7 +9,6 @@ map children and the ``.sync`` EventBridge rules; cdk-nag and cfn-lint stay clea
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +16,8 @@ import aws_cdk as cdk
 import pytest
 
 from infra.app import build_app
-from tests.infra.synth import REPO, Synth, cdk_json_context
-from tests.infra.test_stack import ALLOWED_CFN_LINT, _as_list, _cfn_lint, _statements
+from tests.infra.synth import REPO, Synth, assert_cfn_lint_clean, assert_nag_clean, cdk_json_context
+from tests.infra.test_stack import ALLOWED_CFN_LINT, _as_list, _statements
 
 CASES = REPO / "tests" / "compile" / "cases"
 STACK = "StratoflowContainerMaps"
@@ -80,19 +79,8 @@ def test_the_gpu_map_role_submits_to_its_queues_and_manages_its_children(map_syn
 
 
 def test_cdk_nag_found_nothing_unacknowledged(map_synth: Synth) -> None:
-    report = json.loads((map_synth.outdir / "validation-report.json").read_text())
-    (plugin,) = report["pluginReports"]
-    assert plugin["conclusion"] == "success"
-    assert plugin["violations"] == []
+    assert_nag_clean(map_synth)
 
 
 def test_cfn_lint_passes(map_synth: Synth) -> None:
-    result = subprocess.run(
-        [_cfn_lint(), "--format", "json", str(map_synth.template_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode in (0, 4), result.stderr
-    findings = json.loads(result.stdout or "[]")
-    assert [f for f in findings if f["Rule"]["Id"] not in ALLOWED_CFN_LINT] == []
+    assert_cfn_lint_clean(map_synth, ALLOWED_CFN_LINT)

@@ -4,15 +4,14 @@ and the state machines may invoke the runner their waitForTaskToken gates call."
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
 
 from infra.app import build_app
-from tests.infra.synth import REPO, Synth, cdk_json_context
-from tests.infra.test_stack import ALLOWED_CFN_LINT, _cfn_lint
+from tests.infra.synth import REPO, Synth, assert_cfn_lint_clean, assert_nag_clean, cdk_json_context
+from tests.infra.test_stack import ALLOWED_CFN_LINT
 
 STACK = "StratoflowGates"
 GATES = REPO / "tests" / "emulated" / "gate_flows.py"
@@ -48,19 +47,8 @@ def test_every_gate_and_failure_workflow_is_a_state_machine(gate_synth: Synth) -
 
 
 def test_cdk_nag_found_nothing_unacknowledged(gate_synth: Synth) -> None:
-    report = json.loads((gate_synth.outdir / "validation-report.json").read_text())
-    (plugin,) = report["pluginReports"]
-    assert plugin["conclusion"] == "success"
-    assert plugin["violations"] == []
+    assert_nag_clean(gate_synth)
 
 
 def test_cfn_lint_passes(gate_synth: Synth) -> None:
-    result = subprocess.run(
-        [_cfn_lint(), "--format", "json", str(gate_synth.template_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode in (0, 4), result.stderr
-    findings = json.loads(result.stdout or "[]")
-    assert [f for f in findings if f["Rule"]["Id"] not in ALLOWED_CFN_LINT] == []
+    assert_cfn_lint_clean(gate_synth, ALLOWED_CFN_LINT)

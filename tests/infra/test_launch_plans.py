@@ -4,7 +4,6 @@ schedule starter's least-privilege role, and notification rules to SNS email."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,8 @@ from infra.constructs.launch_plans import PlannedWorkflow, ScheduledPlans
 from stratoflow import ir
 from stratoflow.client import ScheduleSettings
 from stratoflow.ir import protocol
-from tests.infra.synth import REPO, Synth, cdk_json_context
-from tests.infra.test_stack import ALLOWED_CFN_LINT, _as_list, _cfn_lint, _statements
+from tests.infra.synth import REPO, Synth, assert_cfn_lint_clean, assert_nag_clean, cdk_json_context
+from tests.infra.test_stack import ALLOWED_CFN_LINT, _as_list, _statements
 
 STACK = "StratoflowPlans"
 EXAMPLE = REPO / "examples" / "scheduled.py"
@@ -187,22 +186,11 @@ def test_a_notification_is_a_rule_on_the_plans_runs_to_an_email_topic(plan_synth
 
 
 def test_cdk_nag_found_nothing_unacknowledged(plan_synth: Synth) -> None:
-    report = json.loads((plan_synth.outdir / "validation-report.json").read_text())
-    (plugin,) = report["pluginReports"]
-    assert plugin["conclusion"] == "success"
-    assert plugin["violations"] == []
+    assert_nag_clean(plan_synth)
 
 
 def test_cfn_lint_passes(plan_synth: Synth) -> None:
-    result = subprocess.run(
-        [_cfn_lint(), "--format", "json", str(plan_synth.template_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode in (0, 4), result.stderr
-    findings = json.loads(result.stdout or "[]")
-    assert [f for f in findings if f["Rule"]["Id"] not in ALLOWED_CFN_LINT] == []
+    assert_cfn_lint_clean(plan_synth, ALLOWED_CFN_LINT)
 
 
 def test_scheduled_plans_refuses_an_unscheduled_plan() -> None:
