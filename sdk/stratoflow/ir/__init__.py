@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         Variable,
         WorkflowSpec,
     )
+    from stratoflow.ir._node_record import LogLocation, NodeRecord, NodeStatus
     from stratoflow.ir._plans import LaunchPlanSpec, NotificationSpec, ScheduleSpec
 
 __all__ = [
@@ -65,8 +66,11 @@ __all__ = [
     "LaunchPlanSpec",
     "ListBinding",
     "LiteralBinding",
+    "LogLocation",
     "MapNode",
     "Node",
+    "NodeRecord",
+    "NodeStatus",
     "NotificationSpec",
     "PromiseBinding",
     "ResourcesSpec",
@@ -82,6 +86,7 @@ __all__ = [
 ]
 
 _PLAN_MODELS = frozenset({"LaunchPlanSpec", "NotificationSpec", "ScheduleSpec"})
+_RECORD_MODELS = frozenset({"LogLocation", "NodeRecord", "NodeStatus"})
 
 
 def __getattr__(name: str) -> Any:
@@ -96,6 +101,12 @@ def __getattr__(name: str) -> Any:
         plan_model = getattr(_plans, name)
         globals()[name] = plan_model
         return plan_model
+    if name in _RECORD_MODELS:
+        from stratoflow.ir import _node_record  # noqa: PLC0415 - loads pydantic, so on first use
+
+        record_model = getattr(_node_record, name)
+        globals()[name] = record_model
+        return record_model
     if name in __all__:
         from stratoflow.ir import _models  # noqa: PLC0415 - the point of this module
 

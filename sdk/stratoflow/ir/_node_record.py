@@ -1,0 +1,80 @@
+"""The per-node record of a run: what ``executions show``, ``stratoflow logs`` and the web UI read.
+
+One contract for every backend. A local run writes one record per node (and per map item)
+into its run history; on AWS the runner writes the same JSON beside the node's outputs
+(:func:`node_record_key`), and the client fills in what only the execution history knows
+(a state that failed before the runner ran, a timeout). Readers never see a backend's
+private shape, only :class:`NodeRecord`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from stratoflow.ir._storage import run_prefix
+
+__all__ = ["LogLocation", "NodeRecord", "NodeStatus", "Target", "node_record_key", "node_records_prefix"]
+
+
+class NodeStatus(StrEnum):
+    """Where a node (or one map item) stands. ``cached`` is a success served from the cache."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    CACHED = "cached"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # in a conditional's case that was not taken, or never reached
+
+
+Target = Literal[
+    "local-thread", "local-process", "actor", "lambda", "fargate", "fargate-spot", "batch", "none"
+]
+"""Where an attempt ran: ``none`` for nodes that run no user code (a gate, a skipped node, a map's parent)."""
+
+
+class LogLocation(BaseModel):
+    """Where a node's log lines are: a local file, or a CloudWatch log group and stream."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    kind: Literal["file", "cloudwatch"]
+    path: str | None = None  # kind == "file"
+    group: str | None = None  # kind == "cloudwatch"
+    stream: str | None = (
+        None  # kind == "cloudwatch"; None: not known yet (the group's newest streams are searched)
+    )
+
+
+class NodeRecord(BaseModel):
+    """One node, or one item of a map node (``item`` set), of one run."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    run_id: str
+    node: str  # the node id as in the spec; a @dynamic's children as "<parent>/<child>"
+    item: int | None = None  # the map item's index; None for the node itself (a map's summary row)
+    status: NodeStatus
+    attempts: int = 0  # attempts made (1 for a first-try success, 0 for cached or skipped)
+    started: float | None = None  # epoch seconds
+    finished: float | None = None
+    target: Target = "none"
+    cache_key: str | None = None
+    cache_hit: bool = False
+    error: str | None = None  # the one-line message, the same text locally and on AWS
+    traceback: str | None = None  # the user's traceback (user frames only), when the user's code raised
+    logs: LogLocation | None = None
+    deck: str | None = None  # where the node's Deck HTML is, if it wrote one
+
+
+def node_records_prefix(run_id: str) -> str:
+    """The bucket prefix under which a remote run's node records are kept."""
+    return f"{run_prefix(run_id)}records/"
+
+
+def node_record_key(run_id: str, node: str, item: int | None = None) -> str:
+    """Where the runner writes ``node``'s record (or map item ``item``'s) of a remote run."""
+    suffix = "" if item is None else f"/items/{item}"
+    return f"{node_records_prefix(run_id)}{node}{suffix}.json"
