@@ -20,6 +20,7 @@ from stratoflow import errors
 from stratoflow.define import (
     ActorEnvironment,
     CronSchedule,
+    Deck,
     Email,
     FixedRate,
     FlyteError,
@@ -55,7 +56,7 @@ from stratoflow.errors import (
     SdkError,
     TaskFailedError,
 )
-from stratoflow.values import Directory, File
+from stratoflow.values import Directory, File, StructuredDataset
 
 # Flyte's names, so Flyte code ports by changing its imports: flytekit's `Workflow` is the
 # imperative builder; FlyteFile / FlyteDirectory are File / Directory (also under flytekit's
@@ -72,6 +73,7 @@ __all__ = [
     "Client",
     "CompileError",
     "CronSchedule",
+    "Deck",
     "DefinitionError",
     "Directory",
     "Email",
@@ -89,6 +91,7 @@ __all__ = [
     "S3Trigger",
     "SdkError",
     "Slack",
+    "StructuredDataset",
     "TaskFailedError",
     "Workflow",
     "WorkflowDef",

@@ -1,4 +1,4 @@
-"""A run's checkpoints on AWS (``current_context().checkpoint``): objects under the run's prefix.
+"""A run's checkpoints and deck pages on AWS (``current_context()``): objects under the run's prefix.
 
 The keys are ``protocol.checkpoint_key``'s, in the data bucket the runner already reads and
 writes ``runs/`` in, so a container, a Lambda invocation and an actor worker share them.
@@ -33,7 +33,9 @@ class S3RunStorage:
         return body
 
     def put(self, key: str, data: bytes) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType="application/x-tar")
+        # A deck page is opened in a browser from the console; a checkpoint is a tar.
+        kind = "text/html; charset=utf-8" if key.endswith(".html") else "application/x-tar"
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=kind)
 
     def keys(self, prefix: str) -> list[str]:
         found: list[str] = []

@@ -2,6 +2,7 @@
 
 from stratoflow.define._actors import ActorEnvironment, actor_cache
 from stratoflow.define._condition import ConditionalSection, conditional
+from stratoflow.define._deck import Deck, deck_location
 from stratoflow.define._dynamic import dynamic, trace_dynamic
 from stratoflow.define._execution import (
     Checkpoint,
@@ -61,6 +62,7 @@ __all__ = [
     "Checkpoint",
     "ConditionalSection",
     "CronSchedule",
+    "Deck",
     "Email",
     "ExecutionParameters",
     "FixedRate",
@@ -98,6 +100,7 @@ __all__ = [
     "constant_to_json",
     "create_node",
     "current_context",
+    "deck_location",
     "dynamic",
     "execution_scope",
     "kwtypes",

@@ -34,15 +34,18 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from stratoflow.errors import ConfigError
 
 # Not ``protocol``: it loads pydantic, which ``import stratoflow`` must not (test_import_light).
 from stratoflow.ir import _names, _storage
+
+if TYPE_CHECKING:
+    from stratoflow.define._deck import Deck
 
 __all__ = [
     "Checkpoint",
@@ -265,6 +268,23 @@ class ExecutionParameters:
     attempt: int
     node: str
     _checkpoint: Checkpoint | None = None
+    enable_deck: bool = False
+    decks: list[Deck] = field(default_factory=list)
+    # Stores this attempt's decks (``Deck.publish()``, and when the task succeeds); None outside a run.
+    _publish: Callable[[list[Deck]], object] | None = None
+
+    @property
+    def default_deck(self) -> Deck:
+        """The deck named "default" (one per attempt; flytekit makes a new one on every access)."""
+        from stratoflow.define._deck import Deck  # noqa: PLC0415 - _deck imports this module
+
+        found = next((deck for deck in self.decks if deck.name == "default"), None)
+        return found if found is not None else Deck("default")
+
+    def publish_decks(self) -> None:
+        """Store this attempt's decks now (a task with ``enable_deck=True`` only)."""
+        if self.enable_deck and self._publish is not None:
+            self._publish(self.decks)
 
     @property
     def working_directory(self) -> str:
@@ -317,12 +337,21 @@ def execution_name(run_id: str) -> str:
     return run_id.split(".", 1)[0]
 
 
+def _deck_writer(storage: RunStorage | None, run_id: str, node: str) -> Callable[[list[Deck]], object] | None:
+    if storage is None:
+        return None
+    from stratoflow.define._deck import write_decks  # noqa: PLC0415 - _deck imports this module
+
+    return lambda decks: write_decks(storage, run_id, node, decks)
+
+
 @contextmanager
 def execution_scope(
-    *, run_id: str, node: str, attempt: int, storage: RunStorage | None
+    *, run_id: str, node: str, attempt: int, storage: RunStorage | None, enable_deck: bool = False
 ) -> Iterator[ExecutionParameters]:
     """Make ``current_context()`` this attempt's while the task function runs; its working directory
-    (under ``tempfile``'s, the scratch volume in a container) is removed afterwards."""
+    (under ``tempfile``'s, the scratch volume in a container) is removed afterwards. With
+    ``enable_deck``, the decks the task made are stored when the block ends without an error."""
     scratch = _Scratch(f"stratoflow-attempt{attempt}-")
     name = execution_name(run_id)
     params = ExecutionParameters(
@@ -337,10 +366,13 @@ def execution_scope(
         _checkpoint=(
             Checkpoint(storage, run_id, node, attempt, scratch=scratch.path) if storage is not None else None
         ),
+        enable_deck=enable_deck,
+        _publish=_deck_writer(storage, run_id, node) if enable_deck else None,
     )
     token = _CURRENT.set(params)
     try:
         yield params
+        params.publish_decks()  # a succeeding attempt's decks, as flytekit writes them
     finally:
         _CURRENT.reset(token)
         scratch.remove()

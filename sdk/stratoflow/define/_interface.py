@@ -88,7 +88,7 @@ def _outputs(
         pairs: list[tuple[str, Any]] = [(f"o{i}", arg) for i, arg in enumerate(annotation)]
         style: OutputStyle = "tuple"
     elif is_namedtuple(annotation):
-        field_hints = typing.get_type_hints(annotation)
+        field_hints = typing.get_type_hints(annotation, include_extras=True)
         pairs = [(name, field_hints.get(name)) for name in annotation._fields]
         style = "namedtuple"
     elif typing.get_origin(annotation) is tuple:
@@ -115,7 +115,7 @@ def _outputs(
 def extract_interface(fn: Callable[..., Any], what: str, problems: list[Problem]) -> Interface:
     """Read inputs and outputs from ``fn``'s signature; append any problem to ``problems``."""
     try:
-        hints = typing.get_type_hints(fn)
+        hints = typing.get_type_hints(fn, include_extras=True)
     except Exception as exc:  # noqa: BLE001 - a bad annotation is the user's problem, reported
         problems.append(_problem(fn, None, f"{what} has annotations that cannot be resolved: {exc}"))
         return Interface((), (), "none")

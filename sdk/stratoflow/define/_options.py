@@ -37,6 +37,7 @@ class TaskKwargs(TypedDict, total=False):
     compute: Compute
     name: str | None
     container_image: str | ImageSpec | None
+    enable_deck: bool
 
 
 class OptionsError(ValueError):
@@ -87,6 +88,7 @@ class TaskOptions:
     compute: Compute = "auto"
     name: str | None = None
     container_image: str | ImageSpec | None = None
+    enable_deck: bool = False
     requests_spec: ir.ResourcesSpec = field(init=False, repr=False, compare=False)
     limits_spec: ir.ResourcesSpec = field(init=False, repr=False, compare=False)
     timeout_seconds: int | None = field(init=False, repr=False, compare=False)

@@ -107,6 +107,7 @@ def spec_for_options(base: ir.TaskSpec, options: TaskOptions) -> ir.TaskSpec:
             "timeout_seconds": options.timeout_seconds,
             "compute": options.compute,
             "image": options.image,
+            "enable_deck": options.enable_deck,
         }
     )
 

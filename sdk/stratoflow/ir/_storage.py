@@ -29,6 +29,7 @@ __all__ = [
     "checkpoint_key",
     "checkpoints_prefix",
     "container_error_key",
+    "deck_key",
     "definition_comment",
     "dynamic_run_key",
     "dynamic_spec_key",
@@ -272,3 +273,9 @@ def checkpoint_attempt(key: str) -> int | None:
 def raw_output_prefix(run_id: str) -> str:
     """The run's ``raw_output_prefix`` (Flyte's): a prefix under the run a task may write to itself."""
     return f"{run_prefix(run_id)}raw/"
+
+
+def deck_key(run_id: str, node: str) -> str:
+    """Where a node's deck page is (``@task(enable_deck=True)``: its ``Deck``s as one HTML file);
+    a map item's is its label's (``node[3]``). The latest successful attempt's replaces the others."""
+    return f"{run_prefix(run_id)}decks/{node}.html"

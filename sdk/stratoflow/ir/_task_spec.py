@@ -38,6 +38,7 @@ TypeKind = Literal[
     "int", "float", "str", "bool", "none", "list", "dict", "optional",
     "dataclass", "pydantic", "file", "directory", "bytes",
     "datetime", "date", "timedelta", "decimal", "enum", "dataframe", "arrow_table",
+    "structured_dataset",
 ]  # fmt: skip
 
 
@@ -47,11 +48,22 @@ class TypeRef(_Model):
     ``list`` has one arg (the item type), ``dict`` two (the key type: str, int, float, bool or an
     enum, and the value type),
     ``optional`` one; ``dataclass``, ``pydantic`` and ``enum`` carry the class import path in ``ref``.
+    A table (``dataframe``, ``arrow_table``, ``structured_dataset``) may name ``columns`` (Flyte's
+    ``Annotated[StructuredDataset, kwtypes(a=int)]``): its reader gets only those.
     """
 
     kind: TypeKind
     args: tuple[TypeRef, ...] = ()
     ref: str | None = None
+    columns: tuple[tuple[str, TypeRef], ...] = ()
+
+    @model_serializer(mode="wrap")
+    def _omit_no_columns(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Left out when empty, so every spec without column subsets keeps its bytes (and spec key).
+        data: dict[str, Any] = handler(self)
+        if not data.get("columns"):
+            data.pop("columns", None)
+        return data
 
     def render(self) -> str:
         """Python-like spelling, used in error messages."""
@@ -66,7 +78,11 @@ class TypeRef(_Model):
             "decimal": "Decimal",
             "dataframe": "DataFrame",
             "arrow_table": "Table",
+            "structured_dataset": "StructuredDataset",
         }
+        if self.columns:
+            shown = ", ".join(f"{name}: {t.render()}" for name, t in self.columns)
+            return f"{names[self.kind]}[{shown}]"
         if self.args:
             return f"{self.kind}[{', '.join(a.render() for a in self.args)}]"
         return names.get(self.kind, self.kind)
@@ -142,8 +158,8 @@ class ActorRef(_Model):
 class TaskSpec(_Model):
     """A task's interface and execution policy; the function is referenced by import path.
 
-    ``image`` and ``actor`` are omitted from the JSON when unset, so specs that use neither
-    keep their bytes (and their spec keys).
+    ``image``, ``actor`` and ``enable_deck`` are omitted from the JSON when unset, so specs that use
+    none keep their bytes (and their spec keys).
     """
 
     name: str
@@ -163,6 +179,7 @@ class TaskSpec(_Model):
     image: ImageRef | None = None
     actor: ActorRef | None = None
     location: SourceLocation
+    enable_deck: bool = False  # Flyte's: the task's Deck pages are stored (protocol.deck_key)
 
     @model_serializer(mode="wrap")
     def _omit_unset_environment(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -170,4 +187,6 @@ class TaskSpec(_Model):
         for optional in ("image", "actor"):
             if data.get(optional) is None:
                 data.pop(optional, None)
+        if not data.get("enable_deck"):
+            data.pop("enable_deck", None)
         return data

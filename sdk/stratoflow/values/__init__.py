@@ -19,6 +19,7 @@ from stratoflow.values._files import Directory, File, hash_directory, hash_file,
 from stratoflow.values._frames import kind_of as frame_kind
 from stratoflow.values._integrity import literal_problem
 from stratoflow.values._results import ItemResult
+from stratoflow.values._structured import StructuredDataset
 from stratoflow.values._typeref import UnsupportedTypeError, is_assignable, resolve_class, typeref_of
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "LiteralRef",
     "LocalBlobStore",
     "RemoteFileError",
+    "StructuredDataset",
     "UnsupportedTypeError",
     "ValueTypeError",
     "canonical_json",

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from stratoflow import ir
-from stratoflow.values import _frames, _moretypes
+from stratoflow.values import _frames, _moretypes, _structured
 from stratoflow.values._blobs import BlobStore
 from stratoflow.values._files import Directory, File, hash_directory, hash_file
 from stratoflow.values._typeref import resolve_class, typeref_of
@@ -98,7 +98,7 @@ class LiteralRef:
 
 @cache
 def _has_files(t: ir.TypeRef) -> bool:
-    if t.kind in ("file", "directory", "dataclass") or t.kind in _frames.KINDS:
+    if t.kind in ("file", "directory", "dataclass") or t.kind in _structured.KINDS:
         return True  # dataclass fields may hold files; the identity walk checks
     return any(_has_files(a) for a in t.args)
 
@@ -149,7 +149,9 @@ def coerce_input(value: object, t: ir.TypeRef) -> Any:
         return {_coerce_key(k, t.args[0]): coerce_input(v, t.args[1]) for k, v in value.items()}
     if t.kind == "bytes" and isinstance(value, str):
         return value.encode()
-    if t.kind in _moretypes.KINDS or t.kind in _frames.KINDS:
+    if t.kind == "structured_dataset":
+        value = _structured.coerce(value)
+    elif t.kind in _moretypes.KINDS or t.kind in _frames.KINDS:
         value = _coerce_more(value, t)
     if t.kind in ("dataclass", "pydantic") and isinstance(value, dict):
         try:
@@ -238,9 +240,10 @@ def _to_json(value: object, t: ir.TypeRef, store: BlobStore | None, path: str) -
             return _moretypes.to_json(value, t)  # type: ignore[no-any-return]
         except _moretypes.Mismatch:
             pass
-    elif kind in _frames.KINDS:
+    elif kind in _structured.KINDS:
+        convert = _structured.to_json if kind == "structured_dataset" else _frames.to_json
         try:
-            return _frames.to_json(value, t, store, sha256_hex)  # type: ignore[no-any-return]
+            return convert(value, t, store, sha256_hex)  # type: ignore[no-any-return]
         except _frames.Mismatch:
             pass
     elif kind == "optional":
@@ -319,7 +322,7 @@ def _identity(value: JsonValue, t: ir.TypeRef) -> JsonValue:
     """The value as the cache sees it: files, directories and frames by content hash only."""
     if value is None:
         return None
-    if t.kind in ("file", "directory") or t.kind in _frames.KINDS:
+    if t.kind in ("file", "directory") or t.kind in _structured.KINDS:
         assert isinstance(value, dict)  # noqa: S101 - produced by _to_json
         return {"sha256": value["sha256"]}
     if t.kind == "optional":
@@ -342,6 +345,8 @@ def _from_json(value: Any, t: ir.TypeRef, store: BlobStore | None) -> Any:  # no
         return float(value)
     if kind in _moretypes.KINDS:
         return _moretypes.from_json(value, t)
+    if kind == "structured_dataset":
+        return _structured.from_json(value, t, store)
     if kind in _frames.KINDS:
         return _frames.from_json(value, t, store)
     if kind == "bytes":

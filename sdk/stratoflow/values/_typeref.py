@@ -15,6 +15,8 @@ from typing import Any, Union
 
 from stratoflow import ir
 from stratoflow.values import _frames
+from stratoflow.values._structured import KINDS as TABLE_KINDS
+from stratoflow.values._structured import StructuredDataset
 from stratoflow.values._files import Directory, File
 
 __all__ = ["UnsupportedTypeError", "is_assignable", "resolve_class", "typeref_of"]
@@ -81,6 +83,10 @@ def _is_pydantic_model(annotation: Any) -> bool:
 
 def typeref_of(annotation: Any) -> ir.TypeRef:  # noqa: C901 - a branch per kind of annotation
     """Map a Python annotation to a TypeRef, or raise UnsupportedTypeError saying why."""
+    if typing.get_origin(annotation) is typing.Annotated:  # first: kwtypes metadata is unhashable
+        base, *metadata = typing.get_args(annotation)
+        inner = typeref_of(base)  # Annotated[T, ...] is T, a table's columns aside
+        return _with_columns(inner, tuple(metadata)) if inner.kind in TABLE_KINDS else inner
     if annotation in _SCALARS:
         return _scalar(_SCALARS[annotation])
     frame = _frames.kind_of(annotation)
@@ -88,10 +94,10 @@ def typeref_of(annotation: Any) -> ir.TypeRef:  # noqa: C901 - a branch per kind
         return _scalar(frame)
     if isinstance(annotation, type) and issubclass(annotation, File | Directory):  # File["csv"]
         return _scalar("file" if issubclass(annotation, File) else "directory")
+    if isinstance(annotation, type) and issubclass(annotation, StructuredDataset):
+        return _scalar("structured_dataset")
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
-    if origin is typing.Annotated:  # Annotated[T, ...] is T (the metadata is for other tools)
-        return typeref_of(args[0])
     if origin is list:
         if len(args) != 1:
             raise UnsupportedTypeError("bare 'list' needs an item type, e.g. list[int]")
@@ -125,6 +131,40 @@ def typeref_of(annotation: Any) -> ir.TypeRef:  # noqa: C901 - a branch per kind
     raise UnsupportedTypeError(f"type '{name}' is not supported (supported: {SUPPORTED})")
 
 
+def _with_columns(table: ir.TypeRef, metadata: tuple[Any, ...]) -> ir.TypeRef:
+    """A table type with the columns Flyte reads from ``Annotated``: ``kwtypes(...)``, a dict, or a
+    class's annotations (a format string, such as ``"parquet"``, is accepted and changes nothing)."""
+    found: dict[str, Any] | None = None
+    for meta in metadata:
+        if isinstance(meta, dict):
+            columns = meta
+        elif isinstance(meta, type) and getattr(meta, "__annotations__", None):
+            columns = typing.get_type_hints(meta)
+        else:
+            continue
+        if found is not None:
+            raise UnsupportedTypeError("a table's columns are given twice in one Annotated[...]")
+        found = dict(columns)
+    if not found:
+        return table
+    typed = []
+    for name, hint in found.items():
+        try:
+            typed.append((str(name), typeref_of(hint)))
+        except UnsupportedTypeError as exc:
+            raise UnsupportedTypeError(f"column '{name}': {exc}") from exc
+    return ir.TypeRef(kind=table.kind, columns=tuple(typed))
+
+
+def _columns_fit(source: ir.TypeRef, target: ir.TypeRef) -> bool:
+    """Flyte's check: every column the reader names, the writer names with the same type (a writer
+    naming none is checked when read)."""
+    if not target.columns or not source.columns:
+        return True
+    written = dict(source.columns)
+    return all(written.get(name) == t for name, t in target.columns)
+
+
 def resolve_class(ref: str) -> Any:
     """The object ``module:qualname`` names: a class already seen in an annotation, or imported."""
     found = _DEFINED.get(ref)
@@ -144,6 +184,8 @@ def is_assignable(source: ir.TypeRef, target: ir.TypeRef) -> bool:
     """Whether a value of type ``source`` may feed an input of type ``target``."""
     if source == target:
         return True
+    if source.kind in TABLE_KINDS and target.kind in TABLE_KINDS:
+        return _columns_fit(source, target)  # one literal type in Flyte: a DataFrame feeds a Table
     if target.kind == "optional":
         return source.kind == "none" or is_assignable(
             source.args[0] if source.kind == "optional" else source, target.args[0]
