@@ -38,6 +38,7 @@ class TaskKwargs(TypedDict, total=False):
     name: str | None
     container_image: str | ImageSpec | None
     enable_deck: bool
+    disable_deck: bool
 
 
 class OptionsError(ValueError):
@@ -89,6 +90,7 @@ class TaskOptions:
     name: str | None = None
     container_image: str | ImageSpec | None = None
     enable_deck: bool = False
+    disable_deck: bool | None = None  # flytekit's older spelling (``disable_deck=False``), still common
     requests_spec: ir.ResourcesSpec = field(init=False, repr=False, compare=False)
     limits_spec: ir.ResourcesSpec = field(init=False, repr=False, compare=False)
     timeout_seconds: int | None = field(init=False, repr=False, compare=False)
@@ -121,6 +123,10 @@ class TaskOptions:
             image = image_ref(self.container_image)
         except ValueError as exc:
             problems.append(str(exc))
+        if self.disable_deck is not None and self.enable_deck:
+            problems.append("only one of [disable_deck, enable_deck] can be set")
+        elif self.disable_deck is False:
+            object.__setattr__(self, "enable_deck", True)
         if self.retries < 0:
             problems.append(f"retries must be >= 0, got {self.retries}")
         if self.compute not in get_args(Compute):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, ParamSpec, TypeVar, Unpack, overload
@@ -30,6 +32,11 @@ def register(ref: str, fn: Callable[..., Any]) -> None:
 def resolve_task(ref: str) -> Callable[..., Any]:
     """The user function behind a task ref ('module:qualname'), importing it if needed."""
     fn = _REGISTRY.get(ref)
+    if fn is None:
+        # A module's tasks register as it loads: a ShellTask is known by its name, not a variable's.
+        with contextlib.suppress(ImportError):  # then reported as before, by resolve_class
+            importlib.import_module(ref.partition(":")[0])
+        fn = _REGISTRY.get(ref)
     if fn is None:
         from stratoflow.values import resolve_class  # noqa: PLC0415 - only off the fast path
 

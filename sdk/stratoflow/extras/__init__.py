@@ -1,0 +1,1 @@
+"""``flytekit.extras`` under stratoflow: ``stratoflow.extras.tasks.shell`` (``ShellTask``)."""
