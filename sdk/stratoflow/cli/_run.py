@@ -16,7 +16,7 @@ from typing import Any
 
 from stratoflow import ir
 from stratoflow.errors import ConfigError
-from stratoflow.values import Directory, File, frame_kind
+from stratoflow.values import Directory, File, StructuredDataset, frame_kind
 
 __all__ = ["cmd_run"]
 
@@ -43,11 +43,21 @@ def _jsonable(value: Any) -> Any:
         return value.total_seconds()  # what --<input> takes for a timedelta
     if isinstance(value, decimal.Decimal):
         return str(value)  # exact, as the codec stores it
+    if isinstance(value, StructuredDataset):
+        value = value.open(pd_type()).all()
     if frame_kind(type(value)) is not None:
         # pandas' "split" JSON (index, columns, data): complete, and what `| jq` reads.
         frame = value.to_pandas() if hasattr(value, "to_pandas") else value
         return json.loads(frame.to_json(orient="split", date_format="iso"))
     return value
+
+
+def pd_type() -> type:
+    """pandas.DataFrame (imported only when a StructuredDataset is printed)."""
+    import pandas as pd  # noqa: PLC0415 - the dataframe extra, only when used
+
+    frame: type = pd.DataFrame
+    return frame
 
 
 def _outputs_json(spec: ir.WorkflowSpec, outputs: dict[str, Any]) -> Any:

@@ -238,6 +238,8 @@ class ShellTask(TaskDef[..., Any]):
         """Run the script on ``kwargs`` and return its outputs (a File/Directory, a tuple of them, or None)."""
         ctx = current_context()
         workdir = Path(ctx.working_directory)
+        # Called outside a run, a File input may be a plain path: as the run would give it.
+        kwargs = {v.name: values.coerce_input(kwargs[v.name], v.type) for v in self.spec.inputs}
         inputs = _Namespace({k: _private_copy(v, workdir / "inputs" / k) for k, v in kwargs.items()})
         formatter = _Formatter()
         outputs = _Namespace()
