@@ -1,0 +1,96 @@
+"""StructuredDataset, Deck and ShellTask on emulated AWS: the local results, from the Lambda runner,
+Distributed Map items and a Fargate container; deck pages in the bucket under the run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from stratoflow import ir
+from stratoflow.aws import S3RunStorage
+from stratoflow.backends.local import RunOptions, run_local
+from stratoflow.define import deck_location
+from stratoflow.errors import TaskFailedError
+from stratoflow.ir import protocol
+from stratoflow.lower import lower
+from stratoflow.testing import Sandbox
+from tests.flyte_compat.flows import decks, structured_flows
+from tests.flyte_compat.flows.basics import shell_task
+from tests.flyte_compat.flows.data_types_and_io import structured_dataset
+
+pytestmark = pytest.mark.emulated
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox() as stack:
+        yield stack
+
+
+def _local(spec: ir.WorkflowSpec, home: Path) -> dict[str, Any]:
+    return run_local(spec, {}, RunOptions(home=home, progress=False, retry_base_seconds=0.01)).outputs
+
+
+def test_the_docs_subset_workflow_on_lambda(sandbox: Sandbox, tmp_path: Path) -> None:
+    spec = lower(structured_dataset.simple_sd_wf)
+    local = _local(spec, tmp_path)["o0"].open(pd.DataFrame).all()
+    remote = sandbox.run(spec, {}).outputs()["o0"].open(pd.DataFrame).all()
+    pd.testing.assert_frame_equal(remote, local)
+    assert remote["Age"].tolist() == [19, 22, 30]
+
+
+def test_pyarrow_map_items_and_a_container_task_give_the_local_outputs(sandbox: Sandbox, tmp_path: Path) -> None:
+    spec = lower(structured_flows.weather)
+    assert spec.tasks["row_count_on_a_container"].requests.cpu == 8  # routed to Fargate
+    assert sandbox.run(spec, {}).outputs() == _local(spec, tmp_path)
+
+
+def test_a_missing_column_fails_the_same_node_with_the_same_words(sandbox: Sandbox, tmp_path: Path) -> None:
+    spec = lower(structured_flows.missing_column_wf)
+    with pytest.raises(TaskFailedError) as local:
+        run_local(spec, {}, RunOptions(home=tmp_path, progress=False))
+    with pytest.raises(TaskFailedError) as remote:
+        sandbox.run(spec, {})
+    assert remote.value.node == local.value.node == "wants_missing"
+    assert "the table has no column 'rain' (its columns: city, temp, id)" in str(remote.value)
+
+
+def test_decks_are_stored_in_the_bucket_per_node(sandbox: Sandbox, tmp_path: Path) -> None:
+    spec = lower(decks.wf)
+    execution = sandbox.run(spec, {})
+    assert execution.outputs() == _local(spec, tmp_path)
+    s3 = sandbox.aws.client("s3")
+    storage = S3RunStorage(s3, sandbox.bucket)
+    key = protocol.deck_key(execution.run_id, "t1")
+    assert deck_location(storage, execution.run_id, "t1") == f"s3://{sandbox.bucket}/{key}"
+    head = s3.head_object(Bucket=sandbox.bucket, Key=key)
+    assert head["ContentType"].startswith("text/html")
+    page = s3.get_object(Bucket=sandbox.bucket, Key=key)["Body"].read().decode()
+    assert "<h2>demo</h2>" in page and "<p>#Hello Flyte" in page
+    assert deck_location(storage, execution.run_id, "t3") is None
+    item = deck_location(storage, execution.run_id, "map_t2[0]")
+    assert item is not None
+
+
+def test_the_docs_shell_workflow_on_lambda(sandbox: Sandbox, tmp_path: Path) -> None:
+    for wf in (shell_task.wf, shell_task.steps_wf):
+        spec = lower(wf)
+        local, remote = _local(spec, tmp_path), sandbox.run(spec, {}).outputs()
+        if wf is shell_task.wf:
+            assert Path(remote["o0"]).read_text() == Path(local["o0"]).read_text() == "0\n"
+        else:
+            assert remote == local
+
+
+def test_a_failing_script_fails_with_the_same_words_on_aws(sandbox: Sandbox, tmp_path: Path) -> None:
+    spec = lower(shell_task.failing_wf)
+    with pytest.raises(TaskFailedError) as local:
+        run_local(spec, {}, RunOptions(home=tmp_path, progress=False))
+    with pytest.raises(TaskFailedError) as remote:
+        sandbox.run(spec, {})
+    assert (remote.value.node, remote.value.error_type) == (local.value.node, local.value.error_type)
+    assert str(remote.value).endswith("No such file or directory")
