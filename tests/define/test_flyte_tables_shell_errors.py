@@ -135,8 +135,7 @@ def report() -> int:
     ),
     Case(
         "shell-output-not-a-file",
-        SHELL
-        + 't = ShellTask(name="t", script="echo", output_locs=[OutputLocation(var="n", var_type=int, '
+        SHELL + 't = ShellTask(name="t", script="echo", output_locs=[OutputLocation(var="n", var_type=int, '
         'location="n")])\n',
         ((9, "shell task 't' output 'n' is a int; outputs are FlyteFile or FlyteDirectory"),),
     ),

@@ -43,7 +43,9 @@ def test_the_docs_subset_workflow_on_lambda(sandbox: Sandbox, tmp_path: Path) ->
     assert remote["Age"].tolist() == [19, 22, 30]
 
 
-def test_pyarrow_map_items_and_a_container_task_give_the_local_outputs(sandbox: Sandbox, tmp_path: Path) -> None:
+def test_pyarrow_map_items_and_a_container_task_give_the_local_outputs(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
     spec = lower(structured_flows.weather)
     assert spec.tasks["row_count_on_a_container"].requests.cpu == 8  # routed to Fargate
     assert sandbox.run(spec, {}).outputs() == _local(spec, tmp_path)

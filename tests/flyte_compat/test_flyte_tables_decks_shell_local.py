@@ -88,7 +88,7 @@ def test_a_dataset_from_a_local_uri_is_known_by_its_contents(tmp_path: Path) -> 
 
 
 def test_equal_datasets_hit_the_cache(tmp_path: Path) -> None:
-    from stratoflow import task, workflow  # noqa: PLC0415 - a cached flow of its own
+    from stratoflow import task, workflow
 
     calls: list[int] = []
 
@@ -106,8 +106,12 @@ def test_equal_datasets_hit_the_cache(tmp_path: Path) -> None:
     assert len(calls) == 1 and second.cache_hits == {"total"}
 
 
-def test_the_cli_prints_a_dataset_output_as_a_frame(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code = cli.main(["run", "--json", "tests/flyte_compat/flows/data_types_and_io/structured_dataset.py", "simple_sd_wf"])
+def test_the_cli_prints_a_dataset_output_as_a_frame(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code = cli.main(
+        ["run", "--json", "tests/flyte_compat/flows/data_types_and_io/structured_dataset.py", "simple_sd_wf"]
+    )
     out = capsys.readouterr()
     assert code == 0, out.err
     assert json.loads(out.out) == {"o0": {"columns": ["Age"], "index": [0, 1, 0], "data": [[19], [22], [30]]}}
@@ -118,10 +122,17 @@ def test_the_cli_prints_a_dataset_output_as_a_frame(capsys: pytest.CaptureFixtur
 
 def test_decks_are_stored_per_node_under_the_run(tmp_path: Path) -> None:
     run = _run(decks.wf, tmp_path)
-    assert run.outputs == {"o0": "#Hello Flyte\n##Hello Flyte\n###Hello Flyte", "o1": 6, "o2": 4, "o3": [2, 4]}
+    assert run.outputs == {
+        "o0": "#Hello Flyte\n##Hello Flyte\n###Hello Flyte",
+        "o1": 6,
+        "o2": 4,
+        "o3": [2, 4],
+    }
     storage = LocalRunStorage(tmp_path)
     page = Path(deck_location(storage, run.run_id, "t1") or "").read_text(encoding="utf-8")
-    assert Path(deck_location(storage, run.run_id, "t1") or "") == tmp_path / protocol.deck_key(run.run_id, "t1")
+    assert Path(deck_location(storage, run.run_id, "t1") or "") == tmp_path / protocol.deck_key(
+        run.run_id, "t1"
+    )
     assert "<h2>demo</h2>" in page and "<h2>default</h2>" in page
     assert "<h1>Hello Flyte</h1>" not in page  # "#Hello" is no heading in CommonMark (no space)
     # TopFrameRenderer(2): pandas' max_rows=2, the first and last rows around "...".

@@ -43,9 +43,8 @@ def _jsonable(value: Any) -> Any:
         return value.total_seconds()  # what --<input> takes for a timedelta
     if isinstance(value, decimal.Decimal):
         return str(value)  # exact, as the codec stores it
-    if isinstance(value, StructuredDataset):
-        value = value.open(pd_type()).all()
-    if frame_kind(type(value)) is not None:
+    if isinstance(value, StructuredDataset) or frame_kind(type(value)) is not None:
+        value = value.open(pd_type()).all() if isinstance(value, StructuredDataset) else value
         # pandas' "split" JSON (index, columns, data): complete, and what `| jq` reads.
         frame = value.to_pandas() if hasattr(value, "to_pandas") else value
         return json.loads(frame.to_json(orient="split", date_format="iso"))

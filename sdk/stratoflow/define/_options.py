@@ -123,10 +123,7 @@ class TaskOptions:
             image = image_ref(self.container_image)
         except ValueError as exc:
             problems.append(str(exc))
-        if self.disable_deck is not None and self.enable_deck:
-            problems.append("only one of [disable_deck, enable_deck] can be set")
-        elif self.disable_deck is False:
-            object.__setattr__(self, "enable_deck", True)
+        self._resolve_deck(problems)
         if self.retries < 0:
             problems.append(f"retries must be >= 0, got {self.retries}")
         if self.compute not in get_args(Compute):
@@ -150,6 +147,13 @@ class TaskOptions:
         object.__setattr__(self, "limits_spec", limits)
         object.__setattr__(self, "timeout_seconds", timeout)
         object.__setattr__(self, "image", image)
+
+    def _resolve_deck(self, problems: list[str]) -> None:
+        # flytekit's rule: disable_deck (deprecated, still common) or enable_deck, never both.
+        if self.disable_deck is not None and self.enable_deck:
+            problems.append("only one of [disable_deck, enable_deck] can be set")
+        elif self.disable_deck is False:
+            object.__setattr__(self, "enable_deck", True)
 
     @classmethod
     def of(cls, kwargs: TaskKwargs) -> TaskOptions:

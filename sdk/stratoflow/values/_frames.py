@@ -83,7 +83,9 @@ def as_arrow(value: object) -> Any:
     of a pyarrow Table sees the frame's columns and no ``__index_level_0__``; other indexes are columns.
     """
     pa, _ = _pyarrow()
-    return value if kind_of(type(value)) == "arrow_table" else pa.Table.from_pandas(value, preserve_index=None)
+    return (
+        value if kind_of(type(value)) == "arrow_table" else pa.Table.from_pandas(value, preserve_index=None)
+    )
 
 
 def select(table: Any, columns: tuple[str, ...], *, keep_index: bool = True) -> Any:

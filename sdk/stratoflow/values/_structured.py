@@ -64,9 +64,7 @@ class StructuredDataset:
         self._columns: tuple[str, ...] = ()
 
     @classmethod
-    def _stored(
-        cls, value: dict[str, Any], store: BlobStore, columns: tuple[str, ...]
-    ) -> StructuredDataset:
+    def _stored(cls, value: dict[str, Any], store: BlobStore, columns: tuple[str, ...]) -> StructuredDataset:
         made = cls(uri=value["uri"], file_format=value.get("format", PARQUET))
         made._store, made._sha256, made._size, made._columns = store, value["sha256"], value["size"], columns
         return made
@@ -102,7 +100,9 @@ class StructuredDataset:
     def all(self) -> Any:
         """The whole table, as the type given to :meth:`open` (only the columns its type names)."""
         if self._dataframe_type is None:
-            raise ValueError("No dataframe type set. Use open() to set the local dataframe type you want to use.")
+            raise ValueError(
+                "No dataframe type set. Use open() to set the local dataframe type you want to use."
+            )
         kind = _frames.kind_of(self._dataframe_type) or "dataframe"
         return _frames.as_kind(self._table(keep_index=kind == "dataframe"), kind)
 
@@ -147,9 +147,7 @@ def _read_uri(uri: str, file_format: str, store: BlobStore | None) -> Any:
     return pq.read_table(str(path))
 
 
-def to_json(
-    value: object, t: ir.TypeRef, store: BlobStore | None, sha256_hex: Callable[[bytes], str]
-) -> Any:
+def to_json(value: object, t: ir.TypeRef, store: BlobStore | None, sha256_hex: Callable[[bytes], str]) -> Any:
     """A StructuredDataset's JSON (its Parquet blob in ``store``); ``None`` when only checking."""
     if not isinstance(value, StructuredDataset):
         raise _frames.Mismatch

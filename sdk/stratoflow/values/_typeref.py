@@ -15,9 +15,9 @@ from typing import Any, Union
 
 from stratoflow import ir
 from stratoflow.values import _frames
+from stratoflow.values._files import Directory, File
 from stratoflow.values._structured import KINDS as TABLE_KINDS
 from stratoflow.values._structured import StructuredDataset
-from stratoflow.values._files import Directory, File
 
 __all__ = ["UnsupportedTypeError", "is_assignable", "resolve_class", "typeref_of"]
 

@@ -36,12 +36,13 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from stratoflow import ir, values
-from stratoflow.define import TaskDef, TaskOptions, current_context
+from stratoflow.define import TaskDef, TaskKwargs, TaskOptions, current_context
 from stratoflow.define._interface import Interface
 from stratoflow.define._location import caller_location, display_path
+from stratoflow.define._options import OptionsError
 from stratoflow.define._task import register
 from stratoflow.errors import DefinitionError, Problem
 from stratoflow.exceptions.user import FlyteRecoverableException
@@ -114,7 +115,8 @@ def _template_problems(template: str, what: str, inputs: set[str], outputs: set[
     return problems
 
 
-def _check(  # noqa: C901, PLR0912 - one check per argument, every problem collected
+def _check(
+    *,
     name: str,
     script: str | None,
     script_file: str | None,
@@ -149,12 +151,16 @@ def _check(  # noqa: C901, PLR0912 - one check per argument, every problem colle
             continue
         if not (isinstance(loc.var_type, type) and issubclass(loc.var_type, File | Directory)):
             shown = getattr(loc.var_type, "__name__", repr(loc.var_type))
-            problems.append(f"{what} output '{loc.var}' is a {shown}; outputs are FlyteFile or FlyteDirectory")
+            problems.append(
+                f"{what} output '{loc.var}' is a {shown}; outputs are FlyteFile or FlyteDirectory"
+            )
             continue
         kind = "file" if issubclass(loc.var_type, File) else "directory"
         out_vars.append(ir.Variable(name=loc.var, type=ir.TypeRef(kind=kind)))
         problems.extend(
-            _template_problems(os.fspath(loc.location), f"{what} output '{loc.var}' location", set(inputs), None)
+            _template_problems(
+                os.fspath(loc.location), f"{what} output '{loc.var}' location", set(inputs), None
+            )
         )
     outputs = {loc.var for loc in output_locs if isinstance(loc, OutputLocation)}
     problems.extend(_template_problems(text, f"{what} script", set(inputs), outputs))
@@ -173,7 +179,13 @@ class ShellTask(TaskDef[..., Any]):
         >>> hello(who="world")
     """
 
-    def __init__(  # noqa: PLR0913 - flytekit's signature
+    _script: str
+    _shell: str
+    _debug: bool
+    _output_locs: list[OutputLocation]
+    _result: ProcessResult | None
+
+    def __init__(  # noqa: PLR0917 - flytekit's signature, positional arguments and all
         self,
         name: str,
         debug: bool = False,
@@ -189,13 +201,19 @@ class ShellTask(TaskDef[..., Any]):
         module = sys._getframe(1).f_globals.get("__name__", "__main__")
         phrases: list[str] = []
         in_vars, out_vars, text = _check(
-            name, script, script_file, task_config, dict(inputs or {}), list(output_locs or []), phrases
+            name=name,
+            script=script,
+            script_file=script_file,
+            task_config=task_config,
+            inputs=dict(inputs or {}),
+            output_locs=list(output_locs or []),
+            problems=phrases,
         )
         options: TaskOptions | None = None
         try:
-            options = TaskOptions.of({"name": name, **kwargs})
-        except ValueError as exc:  # OptionsError
-            phrases.extend(getattr(exc, "messages", lambda what: [str(exc)])(f"shell task '{name}'"))
+            options = TaskOptions.of(cast("TaskKwargs", {"name": name, **kwargs}))
+        except OptionsError as exc:
+            phrases.extend(exc.messages(f"shell task '{name}'"))
         if phrases or options is None:
             raise DefinitionError([Problem(p, made_at.path, made_at.line, made_at.col) for p in phrases])
         # TaskDef is frozen: these are set once, here (and the last result by execute).
@@ -222,7 +240,9 @@ class ShellTask(TaskDef[..., Any]):
         from stratoflow.define._task import spec_for_options  # noqa: PLC0415 - define's own helper
 
         register(ref, self.execute)
-        super().__init__(fn=self.execute, spec=spec_for_options(spec, options), interface=interface, options=options)
+        super().__init__(
+            fn=self.execute, spec=spec_for_options(spec, options), interface=interface, options=options
+        )
 
     @property
     def script(self) -> str:
@@ -248,7 +268,7 @@ class ShellTask(TaskDef[..., Any]):
             outputs[loc.var] = str(path if path.is_absolute() else workdir / path)
         script = formatter.format(self._script, inputs=inputs, outputs=outputs, ctx=ctx)
         if self._debug:
-            print(f"\n{'=' * 46}\n{script}\n{'=' * 46}\n")  # noqa: T201 - flytekit's debug output
+            print(f"\n{'=' * 46}\n{script}\n{'=' * 46}\n")
         done = subprocess.run(  # noqa: S603 - the user's own script, run as flytekit runs it
             [self._shell, "-c", script], cwd=workdir, capture_output=True, text=True, check=False
         )
