@@ -177,3 +177,16 @@ def test_a_shell_task_called_outside_a_workflow_runs_the_script(tmp_path: Path) 
     assert Path(result).read_text(encoding="utf-8") == "Showcasing Flyte's Shell Task.\nFound it!\n"
     assert source.read_text(encoding="utf-8") == ""  # the script edited a copy
     assert shell_task.t1.result is not None and shell_task.t1.result.returncode == 0
+
+
+def test_the_cli_takes_a_parquet_folder_for_a_dataset_input(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "sd"
+    folder.mkdir()
+    pd.DataFrame({"x": [1], "y": [2]}).to_parquet(folder / "00000")  # Flyte's layout: a folder of parts
+    target = "tests.flyte_compat.flows.structured_flows"
+    code = cli.main(["run", "--json", target, "uri_columns_wf", "--sd", str(folder)])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert json.loads(out.out) == {"o0": ["x", "y"]}

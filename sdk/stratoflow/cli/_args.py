@@ -35,6 +35,7 @@ def _from_text(text: str, t: ir.TypeRef, name: str) -> Any:
         "enum",
         "dataframe",
         "arrow_table",
+        "structured_dataset",
     ):
         return text  # the codec's coercion parses ISO dates, decimals, enum values/names, frame file paths
     try:
@@ -100,12 +101,13 @@ def _check_paths(value: Any, t: ir.TypeRef, name: str) -> None:
         for item in value:
             _check_paths(item, t.args[0], name)
     elif (
-        t.kind in ("file", "directory", "dataframe", "arrow_table")
+        t.kind in ("file", "directory", "dataframe", "arrow_table", "structured_dataset")
         and isinstance(value, str)
         and "://" not in value
     ):
         path = Path(value)
-        exists = path.is_dir() if t.kind == "directory" else path.is_file()
+        # A StructuredDataset may also be a folder of Parquet files, as Flyte writes one.
+        exists = {"directory": path.is_dir(), "structured_dataset": path.exists()}.get(t.kind, path.is_file())
         if not exists:
             what = "directory" if t.kind == "directory" else "file"
             raise InputError(f"input '{name}': {what} {value!r} does not exist", input_name=name)

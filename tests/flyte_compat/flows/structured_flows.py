@@ -81,3 +81,8 @@ def columns_of(sd: StructuredDataset) -> list[str]:
 @workflow
 def uri_wf(path: str) -> list[str]:
     return columns_of(sd=from_uri(path=path))
+
+
+@workflow
+def uri_columns_wf(sd: StructuredDataset) -> list[str]:
+    return columns_of(sd=sd)
