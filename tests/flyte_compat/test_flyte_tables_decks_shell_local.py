@@ -190,3 +190,31 @@ def test_the_cli_takes_a_parquet_folder_for_a_dataset_input(
     out = capsys.readouterr()
     assert code == 0, out.err
     assert json.loads(out.out) == {"o0": ["x", "y"]}
+
+
+def test_a_cached_dataset_whose_blob_is_gone_is_recomputed(tmp_path: Path) -> None:
+    from stratoflow import task, workflow
+
+    calls: list[int] = []
+
+    @task(cache=True, cache_version="1")
+    def made(n: int) -> StructuredDataset:
+        calls.append(n)
+        return StructuredDataset(dataframe=pd.DataFrame({"v": list(range(n))}))
+
+    @task
+    def size(sd: StructuredDataset) -> int:
+        return len(sd.open(pd.DataFrame).all())
+
+    @workflow
+    def sized(n: int) -> int:
+        return size(sd=made(n=n))
+
+    assert _run(sized, tmp_path, {"n": 4}).outputs == {"o0": 4}
+    assert _run(sized, tmp_path, {"n": 4}).cache_hits == {"made"}
+    assert len(calls) == 1
+    for path in (tmp_path / "blobs").rglob("*"):
+        if path.is_file() and path.read_bytes()[:4] == b"PAR1":
+            path.unlink()  # the table's Parquet blob
+    assert _run(sized, tmp_path, {"n": 4}).outputs == {"o0": 4}
+    assert len(calls) == 2  # the entry naming a missing blob was a miss

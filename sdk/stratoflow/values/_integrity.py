@@ -21,6 +21,7 @@ from stratoflow.values._codec import (
     canonical_json,
     sha256_hex,
 )
+from stratoflow.values._structured import KINDS as TABLE_KINDS
 
 __all__ = ["literal_problem"]
 
@@ -53,6 +54,10 @@ def _files_problem(value: Any, t: ir.TypeRef, store: BlobStore) -> str | None:  
             value["uri"]
         ):
             return f"file blob {value['uri']} is missing or corrupted"
+        return None
+    if kind in TABLE_KINDS:
+        if not store.exists(value["uri"]):
+            return f"table blob {value['uri']} is missing or corrupted"
         return None
     if kind == "directory":
         manifest = json.loads(store.get_bytes(value["uri"]))
