@@ -96,3 +96,16 @@ def test_a_failing_script_fails_with_the_same_words_on_aws(sandbox: Sandbox, tmp
         sandbox.run(spec, {})
     assert (remote.value.node, remote.value.error_type) == (local.value.node, local.value.error_type)
     assert str(remote.value).endswith("No such file or directory")
+
+
+def test_a_container_stores_its_deck_and_runs_a_shell_task(sandbox: Sandbox, tmp_path: Path) -> None:
+    spec = lower(decks.container_wf)
+    execution = sandbox.run(spec, {})
+    assert execution.outputs() == _local(spec, tmp_path) == {"o0": 40}
+    storage = S3RunStorage(sandbox.aws.client("s3"), sandbox.bucket)
+    assert deck_location(storage, execution.run_id, "big") is not None
+    shell = lower(shell_task.container_wf)
+    assert shell.tasks["t1_on_a_container"].requests.cpu == 8
+    assert sandbox.run(shell, {}).outputs() == _local(shell, tmp_path) == {
+        "o0": "Showcasing Flyte's Shell Task.\nFound it!\n"
+    }

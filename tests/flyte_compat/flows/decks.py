@@ -30,3 +30,15 @@ def t3(a: int) -> int:
 @workflow
 def wf(a: int = 3) -> tuple[str, int, int, list[int]]:
     return t1(a=a), t2(a=a), t3(a=a), map_task(t2)(a=[1, 2])
+
+
+# Not the docs': a deck written from a container (8 vCPU routes the task to Fargate).
+@task(enable_deck=True, requests=flytekit.Resources(cpu=8, mem="32Gi"))
+def big(a: int) -> int:
+    flytekit.Deck("big", f"<p>{a * 10}</p>")
+    return a * 10
+
+
+@workflow
+def container_wf(a: int = 4) -> int:
+    return big(a=a)

@@ -105,3 +105,19 @@ failing = ShellTask(
 @workflow
 def failing_wf(d: str = "/nonexistent-folder") -> None:
     failing(missing_dir=d)
+
+
+# Not flytesnacks': the same script on a container (8 vCPU routes it to Fargate).
+t1_on_a_container = ShellTask(
+    name="t1_on_a_container",
+    script=t1.script,
+    inputs=kwtypes(x=FlyteFile),
+    output_locs=[OutputLocation(var="i", var_type=FlyteFile, location="{inputs.x}")],
+    requests=flytekit.Resources(cpu=8, mem="32Gi"),
+)
+
+
+@workflow
+def container_wf() -> str:
+    x, _ = create_entities()
+    return read_back(i=t1_on_a_container(x=x), j=t2(x=x, y=create_entities()[1]))[0]
