@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING, Any
 from stratoflow import errors
 from stratoflow.define import (
     ActorEnvironment,
+    Checkpoint,
     CronSchedule,
     Deck,
     Email,
+    ExecutionParameters,
     FixedRate,
     FlyteError,
     ImageSpec,
@@ -70,6 +72,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ActorEnvironment",
+    "Checkpoint",
     "Client",
     "CompileError",
     "CronSchedule",
@@ -78,6 +81,7 @@ __all__ = [
     "Directory",
     "Email",
     "ExecutionError",
+    "ExecutionParameters",
     "File",
     "FixedRate",
     "FlyteDirectory",

@@ -9,6 +9,7 @@ from stratoflow import errors
 
 EXPECTED_ALL = [
     "ActorEnvironment",
+    "Checkpoint",
     "Client",
     "CompileError",
     "CronSchedule",
@@ -17,6 +18,7 @@ EXPECTED_ALL = [
     "Directory",
     "Email",
     "ExecutionError",
+    "ExecutionParameters",
     "File",
     "FixedRate",
     "FlyteDirectory",

@@ -177,6 +177,7 @@ class ShellTask(TaskDef[..., Any]):
         >>> from stratoflow import kwtypes
         >>> hello = ShellTask(name="hello", script="echo {inputs.who}", inputs=kwtypes(who=str))
         >>> hello(who="world")
+        world
     """
 
     _script: str
