@@ -106,6 +106,8 @@ def test_a_container_stores_its_deck_and_runs_a_shell_task(sandbox: Sandbox, tmp
     assert deck_location(storage, execution.run_id, "big") is not None
     shell = lower(shell_task.container_wf)
     assert shell.tasks["t1_on_a_container"].requests.cpu == 8
-    assert sandbox.run(shell, {}).outputs() == _local(shell, tmp_path) == {
-        "o0": "Showcasing Flyte's Shell Task.\nFound it!\n"
-    }
+    assert (
+        sandbox.run(shell, {}).outputs()
+        == _local(shell, tmp_path)
+        == {"o0": "Showcasing Flyte's Shell Task.\nFound it!\n"}
+    )
