@@ -111,3 +111,15 @@ def test_a_container_stores_its_deck_and_runs_a_shell_task(sandbox: Sandbox, tmp
         == _local(shell, tmp_path)
         == {"o0": "Showcasing Flyte's Shell Task.\nFound it!\n"}
     )
+
+
+def test_a_dataset_from_an_s3_uri_is_pinned_and_read(sandbox: Sandbox, tmp_path: Path) -> None:
+    frame = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    local_copy = tmp_path / "in.parquet"
+    frame.to_parquet(local_copy)
+    s3 = sandbox.aws.client("s3")
+    s3.put_object(Bucket=sandbox.bucket, Key="user/in.parquet", Body=local_copy.read_bytes())
+    spec = lower(structured_flows.uri_wf)
+    remote = sandbox.run(spec, {"path": f"s3://{sandbox.bucket}/user/in.parquet"}).outputs()
+    local = run_local(spec, {"path": str(local_copy)}, RunOptions(home=tmp_path, progress=False)).outputs
+    assert remote == local == {"o0": ["a", "b"]}
