@@ -218,3 +218,13 @@ def test_a_cached_dataset_whose_blob_is_gone_is_recomputed(tmp_path: Path) -> No
             path.unlink()  # the table's Parquet blob
     assert _run(sized, tmp_path, {"n": 4}).outputs == {"o0": 4}
     assert len(calls) == 2  # the entry naming a missing blob was a miss
+
+
+def test_subproc_execute_returns_output_and_raises_with_stderr() -> None:
+    from stratoflow.extras.tasks.shell import subproc_execute
+
+    assert subproc_execute(["sh", "-c", "echo out; echo err >&2"]).output == "out\n"
+    with pytest.raises(RuntimeError, match=r"Failed with return code 4:\nboom"):
+        subproc_execute(["sh", "-c", "echo boom >&2; exit 4"])
+    with pytest.raises(RuntimeError, match=r"executable could not be found"):
+        subproc_execute(["/nonexistent/tool"])

@@ -48,7 +48,7 @@ from stratoflow.errors import DefinitionError, Problem
 from stratoflow.exceptions.user import FlyteRecoverableException
 from stratoflow.values import Directory, File
 
-__all__ = ["OutputLocation", "ProcessResult", "ShellTask"]
+__all__ = ["OutputLocation", "ProcessResult", "ShellTask", "subproc_execute"]
 
 _STDERR_TAIL_LINES = 10
 _STDERR_TAIL_CHARS = 2000
@@ -74,6 +74,28 @@ class OutputLocation:
     var: str
     var_type: type
     location: os.PathLike[str] | str
+
+
+def subproc_execute(command: list[str] | str, **kwargs: Any) -> ProcessResult:
+    """Run ``command`` and return its exit code and output; a failure raises (flytekit's helper).
+
+    Example:
+        >>> subproc_execute(["echo", "hi"]).output
+        'hi\n'
+    """
+    options: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, **kwargs}
+    try:
+        done = subprocess.run(command, check=True, **options)  # noqa: S603 - the user's own command
+    except subprocess.CalledProcessError as exc:
+        raise RuntimeError(
+            f"Command: {exc.cmd}\nFailed with return code {exc.returncode}:\n{exc.stderr}"
+        ) from exc
+    except FileNotFoundError as exc:
+        raise RuntimeError(
+            f"Process failed because the executable could not be found; does the task's container_image "
+            f"have it? ({exc})"
+        ) from exc
+    return ProcessResult(done.returncode, done.stdout, done.stderr)
 
 
 class _Namespace(dict[str, Any]):
