@@ -44,14 +44,14 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, decimal.Decimal):
         return str(value)  # exact, as the codec stores it
     if isinstance(value, StructuredDataset) or frame_kind(type(value)) is not None:
-        value = value.open(pd_type()).all() if isinstance(value, StructuredDataset) else value
+        value = value.open(_pandas_frame_type()).all() if isinstance(value, StructuredDataset) else value
         # pandas' "split" JSON (index, columns, data): complete, and what `| jq` reads.
         frame = value.to_pandas() if hasattr(value, "to_pandas") else value
         return json.loads(frame.to_json(orient="split", date_format="iso"))
     return value
 
 
-def pd_type() -> type:
+def _pandas_frame_type() -> type:
     """pandas.DataFrame (imported only when a StructuredDataset is printed)."""
     import pandas as pd  # noqa: PLC0415 - the dataframe extra, only when used
 
