@@ -1,15 +1,23 @@
-"""``stratoflow executions ls | show``: local runs from the run history, remote ones from Step Functions."""
+"""``stratoflow executions ls | show`` and ``stratoflow logs``: local runs from the run history (with
+their per-node records), remote ones from Step Functions."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from stratoflow.cli._node_logs import find_record, read_node_log
+from stratoflow.cli._node_table import node_table
 from stratoflow.errors import ConfigError
 
-__all__ = ["cmd_executions"]
+if TYPE_CHECKING:
+    from stratoflow.backends.local import RunHistory, RunRecord
+
+__all__ = ["cmd_executions", "cmd_logs"]
 
 
 def _when(epoch: float | None) -> str:
@@ -30,9 +38,14 @@ def _local(args: argparse.Namespace) -> int:
                 f"{took}{where}"
             )
         return 0
-    found = history.get(args.run_id)
-    if found is None:
-        raise ConfigError(f"no single local run matches {args.run_id!r} (see: stratoflow executions ls)")
+    found = _found(history, args.run_id)
+    records = history.nodes(found.run_id)
+    if args.json:
+        run = dataclasses.asdict(found)
+        run["skipped"] = list(found.skipped)
+        shown = {"run": run, "nodes": [record.model_dump(mode="json") for record in records]}
+        print(json.dumps(shown, sort_keys=True, default=str))
+        return 0
     print(f"run       {found.run_id}\nworkflow  {found.workflow} ({found.ref})\nstatus    {found.status}")
     if found.backend != "local":
         print(f"ran in    {found.backend} (emulated AWS)")
@@ -43,6 +56,35 @@ def _local(args: argparse.Namespace) -> int:
         print(f"outputs   {json.dumps(found.outputs, sort_keys=True)}")
     if found.skipped:
         print(f"skipped   {', '.join(found.skipped)} (cases their conditionals did not take)")
+    if records:
+        print()
+        print("\n".join(line.rstrip() for line in node_table(records, items=args.items)))
+    return 0
+
+
+def _found(history: RunHistory, run_id: str) -> RunRecord:
+    found = history.get(run_id)
+    if found is None:
+        raise ConfigError(f"no single local run matches {run_id!r} (see: stratoflow executions ls)")
+    return found
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    """Print a node's log (a map node's: every item's that wrote one, each under a header)."""
+    from stratoflow.backends.local import RunHistory  # noqa: PLC0415
+    from stratoflow.cache import default_home  # noqa: PLC0415
+
+    history = RunHistory(default_home() / "runs.sqlite")
+    records = history.nodes(_found(history, args.run_id).run_id)
+    record = find_record(records, args.node, args.item)
+    items = [r for r in records if r.node == args.node and r.item is not None]
+    if args.item is not None or not items:
+        sys.stdout.write(read_node_log(record))
+        return 0
+    for item in items:
+        text = read_node_log(item)
+        if text:
+            sys.stdout.write(f"== {item.node}[{item.item}] ==\n{text}")
     return 0
 
 

@@ -109,6 +109,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from stratoflow.cli._executions import cmd_executions  # noqa: PLC0415
 
         return cmd_executions(args)
+    if args.command == "logs":
+        from stratoflow.cli._executions import cmd_logs  # noqa: PLC0415
+
+        return cmd_logs(args)
     if args.command in ("signal", "approve"):
         from stratoflow.cli._signals import cmd_signal  # noqa: PLC0415
 
@@ -174,6 +178,12 @@ def _parser() -> argparse.ArgumentParser:
     executions.add_argument("--remote", action="store_true", help="the deployed stack's executions")
     executions.add_argument("--stack", default="Stratoflow", help="with --remote: the stack's name")
     executions.add_argument("--limit", type=int, default=20, help="with ls: how many")
+    executions.add_argument("--json", action="store_true", help="with show: the run and its nodes as JSON")
+    executions.add_argument("--items", action="store_true", help="with show: every map item's row too")
+    logs = commands.add_parser("logs", allow_abbrev=False, help="print a node's log (a local run's)")
+    logs.add_argument("run_id", metavar="RUN", help="the run id (a unique prefix is enough)")
+    logs.add_argument("node", metavar="NODE", help="the node, as executions show names it")
+    logs.add_argument("--item", type=int, default=None, help="a map node's item (default: all items)")
     cache = commands.add_parser("cache", allow_abbrev=False, help="list or clear the local cache")
     cache.add_argument("action", choices=["ls", "clear"])
     cache.add_argument("--task", help="with clear: only this task's entries")

@@ -12,6 +12,7 @@ from stratoflow.define._execution import (
     WorkflowExecutionIdentifier,
     current_context,
     execution_scope,
+    running_attempt,
 )
 from stratoflow.define._failure import FlyteError, WorkflowFailurePolicy
 from stratoflow.define._gates import approve, sleep, wait_for_input
@@ -111,6 +112,7 @@ __all__ = [
     "map_task",
     "module_name_for",
     "resolve_task",
+    "running_attempt",
     "set_local_runner",
     "sleep",
     "task",

@@ -55,6 +55,7 @@ __all__ = [
     "WorkflowExecutionIdentifier",
     "current_context",
     "execution_scope",
+    "running_attempt",
 ]
 
 PROJECT = "stratoflow"
@@ -272,6 +273,9 @@ class ExecutionParameters:
     decks: list[Deck] = field(default_factory=list)
     # Stores this attempt's decks (``Deck.publish()``, and when the task succeeds); None outside a run.
     _publish: Callable[[list[Deck]], object] | None = None
+    # The run id the runner ran this attempt under (a @dynamic sub-run's own): a local run's
+    # node logs are found by it (``execution_id`` names only the top execution).
+    _run_id: str = ""
 
     @property
     def default_deck(self) -> Deck:
@@ -332,6 +336,16 @@ def current_context() -> ExecutionParameters:
     )
 
 
+def running_attempt() -> tuple[str, str] | None:
+    """(run id, node label) of the task attempt this thread is running, or ``None`` outside one.
+
+    The run id is the runner's own (a ``@dynamic`` sub-run's), not the execution's name: the
+    local backend finds a node's log file by it.
+    """
+    params = _CURRENT.get()
+    return None if params is None or not params._run_id else (params._run_id, params.node)
+
+
 def execution_name(run_id: str) -> str:
     """The execution a run id belongs to: a ``@dynamic`` sub-run (``<run>.<node>``) is its parent's."""
     return run_id.split(".", 1)[0]
@@ -368,6 +382,7 @@ def execution_scope(
         ),
         enable_deck=enable_deck,
         _publish=_deck_writer(storage, run_id, node) if enable_deck else None,
+        _run_id=run_id,
     )
     token = _CURRENT.set(params)
     try:

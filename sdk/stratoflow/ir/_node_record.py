@@ -16,7 +16,15 @@ from pydantic import BaseModel, ConfigDict
 
 from stratoflow.ir._storage import run_prefix
 
-__all__ = ["LogLocation", "NodeRecord", "NodeStatus", "Target", "node_record_key", "node_records_prefix"]
+__all__ = [
+    "LogLocation",
+    "NodeRecord",
+    "NodeStatus",
+    "Target",
+    "node_log_key",
+    "node_record_key",
+    "node_records_prefix",
+]
 
 
 class NodeStatus(StrEnum):
@@ -78,3 +86,9 @@ def node_record_key(run_id: str, node: str, item: int | None = None) -> str:
     """Where the runner writes ``node``'s record (or map item ``item``'s) of a remote run."""
     suffix = "" if item is None else f"/items/{item}"
     return f"{node_records_prefix(run_id)}{node}{suffix}.json"
+
+
+def node_log_key(run_id: str, node: str, item: int | None = None) -> str:
+    """Where a local run keeps ``node``'s log (or map item ``item``'s), under the STRATOFLOW home."""
+    suffix = "" if item is None else f"/items/{item}"
+    return f"{run_prefix(run_id)}logs/{node}{suffix}.log"

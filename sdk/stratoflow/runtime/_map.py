@@ -123,15 +123,32 @@ def run_map_item(
     Public so that a worker process of the local backend runs items with exactly these
     semantics (cache first, retries with full jitter) without a copy drifting from it.
     """
+    started = time.time()
+    attempts = [0]
+
+    def attempt_fn(attempt: int) -> tuple[dict[str, LiteralRef], bool, str | None]:
+        attempts[0] = attempt
+        return run_task(ctx, task, inputs, label=label, attempt=attempt)
+
     try:
-        outputs, hit, _ = with_attempts(
-            lambda attempt: run_task(ctx, task, inputs, label=label, attempt=attempt),
-            retries=task.retries,
-            base_seconds=retry_base_seconds,
-        )
+        outputs, hit, key = with_attempts(attempt_fn, retries=task.retries, base_seconds=retry_base_seconds)
     except TaskFailedError as exc:
-        return ItemResult(error=str(exc), error_type=exc.error_type, exception=exc)
-    return ItemResult(output=outputs.get("o0"), cache_hit=hit)
+        return ItemResult(
+            error=str(exc),
+            error_type=exc.error_type,
+            exception=exc,
+            attempts=attempts[0],
+            started=started,
+            finished=time.time(),
+        )
+    return ItemResult(
+        output=outputs.get("o0"),
+        cache_hit=hit,
+        attempts=0 if hit else attempts[0],
+        started=started,
+        finished=time.time(),
+        cache_key=key,
+    )
 
 
 def runs_in_container(task: ir.TaskSpec) -> bool:
@@ -270,9 +287,10 @@ def cached_map_items(ctx: NodeContext, node_id: str, indices: Sequence[int]) -> 
     hits: dict[int, ItemResult] = {}
     misses = 0
     for i in indices:
-        outputs = cache.lookup(cache.key(inputs[i]))
+        key = cache.key(inputs[i])
+        outputs = cache.lookup(key)
         if outputs is not None:
-            hits[i] = ItemResult(output=outputs.get("o0"), cache_hit=True)
+            hits[i] = ItemResult(output=outputs.get("o0"), cache_hit=True, cache_key=key)
             continue
         misses += 1
         if misses >= _PROBE_MISSES and misses > len(hits):

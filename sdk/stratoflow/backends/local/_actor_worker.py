@@ -23,10 +23,12 @@ from __future__ import annotations
 import json
 import os
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from stratoflow import ir
 from stratoflow.backends.local._map_processes import ItemPayload, item_payload, worker_context
+from stratoflow.backends.local._node_logs import capture_in_worker
 from stratoflow.define import resolve_task
 from stratoflow.runtime import AttemptReply, run_attempt
 from stratoflow.runtime._map import run_map_item
@@ -62,7 +64,13 @@ def _refuse(conn: Connection, request: dict[str, Any], error: str, error_type: s
         return
     for index, _ in request["items"]:  # each item fails, and min_success_ratio judges the map
         item = ItemPayload(
-            output=None, cache_hit=False, error=error, error_type=error_type, attempt=1, traceback=None
+            output=None,
+            cache_hit=False,
+            error=error,
+            error_type=error_type,
+            attempt=1,
+            traceback=None,
+            attempts=1,
         )
         _send(conn, {"index": index, **item})
 
@@ -75,6 +83,7 @@ def serve(conn: Connection, home: str, use_cache: bool, environ: dict[str, str])
     """
     os.environ.clear()
     os.environ.update(environ)
+    capture_in_worker(Path(home))  # what its tasks print goes to their nodes' log files too
     _send(conn, {"ready": os.getpid()})  # booted: the run's timeouts count from here, not from spawn
     specs: dict[str, ir.TaskSpec] = {}  # a spec's JSON -> the parsed spec: parsed once per worker
     while True:

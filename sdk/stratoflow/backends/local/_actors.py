@@ -107,15 +107,22 @@ def _run_attempt(
 
 
 def run_actor_node(
-    ctx: NodeContext, node: ir.TaskNode, pool: ActorPool, *, retry_base_seconds: float
+    ctx: NodeContext,
+    node: ir.TaskNode,
+    pool: ActorPool,
+    *,
+    retry_base_seconds: float,
+    on_attempt: Callable[[int], object] | None = None,
 ) -> bool:
     """Run an actor task node (cache, retries, timeout as a plain node's) and store its outputs.
 
-    Returns whether it was a cache hit.
+    Returns whether it was a cache hit. ``on_attempt(n)`` is told of each attempt (the record's count).
     """
     task = ctx.spec.tasks[node.task]
 
     def attempt_fn(attempt: int) -> tuple[dict[str, LiteralRef], bool]:
+        if on_attempt is not None:
+            on_attempt(attempt)
         inputs = node_inputs(ctx, node, task)
         return dispatch_attempt(
             ctx,

@@ -27,8 +27,11 @@ from stratoflow.backends.local._actors import run_actor_node
 from stratoflow.backends.local._attempts import with_retries
 from stratoflow.backends.local._dynamic import SubProgress, run_dynamic_node
 from stratoflow.backends.local._map import run_map_node
+from stratoflow.backends.local._node_logs import start_capture, stop_capture
 from stratoflow.backends.local._progress import RunProgress, start_progress
+from stratoflow.backends.local._records import NodeRecorder, error_fields
 from stratoflow.cache import SqliteCacheStore, default_home
+from stratoflow.ir import _node_record
 from stratoflow.runtime import (
     InMemoryOutputStore,
     LocalRunStorage,
@@ -89,36 +92,92 @@ def _default_workers() -> int:
     return min(32, (os.cpu_count() or 1) + 4)
 
 
+@dataclass
+class _Tries:
+    """What a node's record needs from its attempts: how many were made, its cache key."""
+
+    made: int = 0
+    key: str | None = None
+
+    def attempt(self, attempt: int) -> int:
+        self.made = max(self.made, attempt)
+        return attempt
+
+
+def _target(ctx: NodeContext, node: ir.Node) -> _node_record.Target:
+    if not isinstance(node, ir.TaskNode):
+        return "none"  # a gate, a branch, a map's parent: its items have their own targets
+    return "actor" if ctx.spec.tasks[node.task].actor is not None else "local-thread"
+
+
 class _Scheduler:
     def __init__(
-        self, ctx: NodeContext, options: RunOptions, home: Path, progress: RunProgress, actors: ActorPool
+        self,
+        ctx: NodeContext,
+        options: RunOptions,
+        home: Path,
+        progress: RunProgress,
+        actors: ActorPool,
+        *,
+        records: NodeRecorder | None = None,
     ) -> None:
         self.ctx = ctx
         self.options = options
         self.home = home
         self.progress = progress
         self.actors = actors  # the run's: nested (conditional, dynamic) schedulers share its workers
+        self.records = records  # None: a run nobody records (``run_local`` called directly)
         self.workers = options.max_workers or _default_workers()
         self.run = LocalRun(run_id=ctx.run_id, outputs={}, literals={})
 
     def _execute(self, node: ir.TaskNode | ir.MapNode | ir.BranchNode | ir.GateNode) -> None:
+        tries = _Tries()
+        records = self.records
+        if records is None:
+            self._run(node, tries)
+            return
+        run_id, target, started = self.ctx.run_id, _target(self.ctx, node), time.time()
+        logs = records.logs(run_id, node.id) if target != "none" else None
+        ran = {"started": started, "target": target, "logs": logs}
+        records.node(run_id, node.id, ir.NodeStatus.RUNNING, **ran)
+        try:
+            hit = self._run(node, tries)
+        except BaseException as exc:
+            error, traceback = error_fields(exc)
+            failed = {"error": error, "traceback": traceback, "attempts": tries.made, "cache_key": tries.key}
+            records.node(run_id, node.id, ir.NodeStatus.FAILED, finished=time.time(), **failed, **ran)
+            raise
+        status = ir.NodeStatus.CACHED if hit else ir.NodeStatus.SUCCEEDED
+        done = {"attempts": 0 if hit else tries.made, "cache_key": tries.key, "cache_hit": hit}
+        records.node(run_id, node.id, status, finished=time.time(), **done, **ran)
+
+    def _record_skipped(self, nodes: set[str]) -> None:
+        if self.records is not None:
+            for node_id in sorted(nodes):
+                self.records.node(self.ctx.run_id, node_id, ir.NodeStatus.SKIPPED)
+
+    def _run(self, node: ir.TaskNode | ir.MapNode | ir.BranchNode | ir.GateNode, tries: _Tries) -> bool:
+        """Run one node; whether it was a cache hit."""
         if isinstance(node, ir.GateNode):  # a real sleep, or wait (polling) for the run's signal
             if node.gate == "sleep":
                 time.sleep(node.seconds)
             else:
                 wait_local_signal(self.home, self.ctx, node)
             self.run.executed.add(node.id)
-            return
+            return False
         if isinstance(node, ir.BranchNode):  # decide, run the taken case's nodes, take its outputs
             case = decide_branch(self.ctx, node.id)
-            self.run.skipped.update(skipped_nodes(node, case))
+            skipped = skipped_nodes(node, case)
+            self.run.skipped.update(skipped)
+            self._record_skipped(set(skipped))
             self._run_nodes(node.cases[case].nodes)
             finish_branch(self.ctx, node.id, case)
             self.run.executed.add(node.id)
-            return
+            return False
         spec = self.ctx.spec.tasks[node.task]
         warn_if_no_gpu(spec.name, spec.requests.gpu)  # a GPU task runs anyway, on the CPU
         if isinstance(node, ir.MapNode):
+            records, run_id = self.records, self.ctx.run_id
             _, _ = run_map_node(
                 self.ctx,
                 node,
@@ -127,36 +186,40 @@ class _Scheduler:
                 home=self.home,
                 progress=self.progress,
                 actors=self.actors,
+                record=None if records is None else functools.partial(records.items, run_id, node.id),
             )
             self.run.executed.add(node.id)
-            return
+            return False
         task = self.ctx.spec.tasks[node.task]
         if task.kind == "dynamic":  # trace the body, run its sub-workflow on a nested scheduler
             hit = with_retries(
                 self.ctx,
-                lambda c, attempt: run_dynamic_node(c, node, self._run_sub, attempt=attempt),
+                lambda c, attempt: run_dynamic_node(c, node, self._run_sub, attempt=tries.attempt(attempt)),
                 retries=task.retries,
                 timeout=task.timeout_seconds,
                 label=node.id,
                 base_seconds=self.options.retry_base_seconds,
             )
-            (self.run.cache_hits if hit else self.run.executed).add(node.id)
-            return
-        if task.actor is not None:  # on a worker of its environment (same cache, retries, timeout)
+        elif task.actor is not None:  # on a worker of its environment (same cache, retries, timeout)
             hit = run_actor_node(
-                self.ctx, node, self.actors, retry_base_seconds=self.options.retry_base_seconds
+                self.ctx,
+                node,
+                self.actors,
+                retry_base_seconds=self.options.retry_base_seconds,
+                on_attempt=tries.attempt,
             )
-            (self.run.cache_hits if hit else self.run.executed).add(node.id)
-            return
-        result = with_retries(
-            self.ctx,
-            lambda c, attempt: run_node(c, node.id, attempt=attempt),
-            retries=task.retries,
-            timeout=task.timeout_seconds,
-            label=node.id,
-            base_seconds=self.options.retry_base_seconds,
-        )
-        (self.run.cache_hits if result.cache_hit else self.run.executed).add(node.id)
+        else:
+            result = with_retries(
+                self.ctx,
+                lambda c, attempt: run_node(c, node.id, attempt=tries.attempt(attempt)),
+                retries=task.retries,
+                timeout=task.timeout_seconds,
+                label=node.id,
+                base_seconds=self.options.retry_base_seconds,
+            )
+            hit, tries.key = result.cache_hit, result.cache_key
+        (self.run.cache_hits if hit else self.run.executed).add(node.id)
+        return hit
 
     def _run_sub(self, sub: NodeContext) -> None:
         self._nested(sub, sub.spec.nodes)
@@ -165,7 +228,9 @@ class _Scheduler:
         self._nested(self.ctx, nodes)
 
     def _nested(self, ctx: NodeContext, nodes: tuple[ir.Node, ...]) -> None:
-        nested = _Scheduler(ctx, self.options, self.home, SubProgress(self.progress), self.actors)
+        nested = _Scheduler(
+            ctx, self.options, self.home, SubProgress(self.progress), self.actors, records=self.records
+        )
         try:
             nested.execute_all(nodes)
         finally:
@@ -186,11 +251,13 @@ class _Scheduler:
         done: queue.SimpleQueue[tuple[str, Future[None]]] = queue.SimpleQueue()
         running = 0
         failure: BaseException | None = None
+        started: set[str] = set()
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="stratoflow") as pool:
 
             def submit(node_id: str) -> None:
                 nonlocal running
                 running += 1
+                started.add(node_id)
                 future = pool.submit(self._execute, nodes[node_id])
                 future.add_done_callback(functools.partial(_report, done, node_id))
 
@@ -211,6 +278,7 @@ class _Scheduler:
                         if waiting[child] == 0:
                             submit(child)
         if failure is not None:
+            self._record_skipped(set(nodes) - started)  # never reached: the run stopped before them
             raise failure
 
 
@@ -232,11 +300,14 @@ def run_local(
     options: RunOptions | None = None,
     *,
     run_id: str | None = None,
+    records: NodeRecorder | None = None,
 ) -> LocalRun:
     """Run a workflow's IR on this machine and return its outputs as Python values.
 
     Inputs are validated against the interface before anything runs (InputError names
-    the input). Failures raise TaskFailedError naming the node, ``from`` the user's exception.
+    the input). With ``records``, every node and map item is recorded there and what a
+    task prints or logs is kept in its node's log file too (``run_recorded`` does both).
+    Failures raise TaskFailedError naming the node, ``from`` the user's exception.
 
     Example:
         >>> run_local(lower(pipeline), {"parts": 4}).outputs  # doctest: +SKIP
@@ -258,7 +329,9 @@ def run_local(
     )
     progress = start_progress(spec, options.progress, options.progress_console)
     actors = ActorPool(home, use_cache=ctx.use_cache and ctx.cache is not None)
-    scheduler = _Scheduler(ctx, options, home, progress, actors)
+    scheduler = _Scheduler(ctx, options, home, progress, actors, records=records)
+    if records is not None:  # after the progress bars: the tee wraps rich's redirection, not under it
+        start_capture(ctx.run_id, home)
     try:
         try:
             scheduler.execute_all()
@@ -266,6 +339,8 @@ def run_local(
             _run_failure_handler(scheduler, exc)
             raise  # the run fails with its own error, whatever the handler did
     finally:
+        if records is not None:
+            stop_capture(ctx.run_id)
         actors.close()
         progress.stop()
     run = scheduler.run

@@ -2,12 +2,15 @@
 
 Every local run (from the CLI or a plain ``workflow(...)`` call) is recorded in
 ``$STRATOFLOW_HOME/runs.sqlite``: when it started and ended, its status, and its outputs
-(as displayable JSON) or its error. Recording is best-effort bookkeeping around a run;
+(as displayable JSON) or its error; its workflow's spec (the ``specs`` table, one row per
+distinct spec, so a reader can draw the DAG); and one ``ir.NodeRecord`` per node and map item
+(the ``nodes`` table, written as the run goes: ``_records``). Recording is best-effort bookkeeping around a run;
 it never changes the run's result.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -21,6 +24,7 @@ from typing import Any
 
 from stratoflow import ir
 from stratoflow.backends.local._executor import LocalRun, RunOptions, run_local
+from stratoflow.backends.local._records import NodeRecorder, create_nodes_table, read_records
 from stratoflow.cache import default_home
 from stratoflow.errors import SdkError
 from stratoflow.runtime import validate_inputs
@@ -71,9 +75,12 @@ class RunHistory:
                 ("host", "TEXT"),
                 ("backend", "TEXT"),
                 ("skipped", "TEXT"),
+                ("spec", "TEXT"),  # the digest of its spec in ``specs``
             ):
                 if column not in columns:  # a history written before runs recorded these
                     conn.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
+            conn.execute("CREATE TABLE IF NOT EXISTS specs (digest TEXT PRIMARY KEY, spec TEXT NOT NULL)")
+            create_nodes_table(conn)
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
@@ -81,12 +88,42 @@ class RunHistory:
         return conn
 
     def start(self, run_id: str, spec: ir.WorkflowSpec, *, backend: str = "local") -> None:
+        body = ir.protocol.spec_json_bytes(spec)
+        digest = hashlib.sha256(body).hexdigest()
         with self._connect() as conn:
+            conn.execute("INSERT OR IGNORE INTO specs (digest, spec) VALUES (?, ?)", (digest, body.decode()))
             conn.execute(
-                "INSERT INTO runs (run_id, workflow, ref, status, started, pid, host, backend) "
-                "VALUES (?, ?, ?, 'RUNNING', ?, ?, ?, ?)",
-                (run_id, spec.name, spec.ref, time.time(), os.getpid(), socket.gethostname(), backend),
+                "INSERT INTO runs (run_id, workflow, ref, status, started, pid, host, backend, spec) "
+                "VALUES (?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    spec.name,
+                    spec.ref,
+                    time.time(),
+                    os.getpid(),
+                    socket.gethostname(),
+                    backend,
+                    digest,
+                ),
             )
+
+    def spec(self, run_id: str) -> ir.WorkflowSpec | None:
+        """The workflow spec run ``run_id`` ran (its DAG), or ``None`` (an unknown run, or one
+        recorded before runs kept their spec)."""
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT specs.spec FROM runs JOIN specs ON specs.digest = runs.spec WHERE runs.run_id = ?",
+                (run_id,),
+            ).fetchone()
+        return None if row is None else ir.WorkflowSpec.model_validate_json(row[0])
+
+    def nodes(self, run_id: str) -> list[ir.NodeRecord]:
+        """Run ``run_id``'s node and map item records (a running run's, as far as it got).
+
+        Nodes come in the order they started, each map node followed by its items by index.
+        """
+        with self._connect() as conn:
+            return read_records(conn, run_id)
 
     def finish(
         self,
@@ -176,16 +213,21 @@ def run_recorded(
     """``run_local`` plus a record in the run history (``stratoflow executions``)."""
     options = options or RunOptions()
     validate_inputs(spec, inputs)  # rejected inputs are not runs: nothing is recorded
-    history = RunHistory((options.home or default_home()) / "runs.sqlite")
+    home = options.home or default_home()
+    history = RunHistory(home / "runs.sqlite")
     run_id = uuid.uuid4().hex
     history.start(run_id, spec)
+    records = NodeRecorder(history.path, run_id, home)
     try:
-        run = run_local(spec, inputs, options, run_id=run_id)
+        run = run_local(spec, inputs, options, run_id=run_id, records=records)
     except SdkError as exc:
+        records.close()
         history.finish(run_id, "FAILED", error=str(exc))
         raise
     except BaseException as exc:
+        records.close()
         history.finish(run_id, "FAILED", error=f"{type(exc).__name__}: {exc}")
         raise
+    records.close()  # every node's record is in before the run says it finished
     history.finish(run_id, "SUCCEEDED", outputs=display(run.outputs), skipped=tuple(sorted(run.skipped)))
     return run

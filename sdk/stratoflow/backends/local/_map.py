@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from stratoflow.backends.local._actor_pool import ActorPool
 from stratoflow.backends.local._actors import run_actor_items
 from stratoflow.backends.local._map_processes import fork_context, run_chunks_in_processes
 from stratoflow.backends.local._progress import NoProgress, RunProgress
+from stratoflow.ir import _node_record
 from stratoflow.runtime import NodeContext, gather_map, prepare_map, run_map_items
 from stratoflow.runtime._map import cached_map_items
 from stratoflow.values import ItemResult
@@ -24,6 +25,13 @@ _LOG = logging.getLogger("stratoflow.local")
 # Items go to workers in chunks: one submission per item would cost more than a trivial
 # item itself, and a few chunks per worker keep every worker busy (and the bar moving).
 _CHUNKS_PER_WORKER = 4
+
+RecordItems = Callable[[Mapping[int, ItemResult], _node_record.Target], None]
+"""Records map items' outcomes and where they ran (``NodeRecorder.items`` of the node)."""
+
+
+def _no_record(results: Mapping[int, ItemResult], target: _node_record.Target) -> None:
+    return None
 
 
 def _chunks(todo: Sequence[int], workers: int) -> list[Sequence[int]]:
@@ -39,11 +47,13 @@ def _on_threads(
     workers: int,
     retry_base_seconds: float,
     progress: RunProgress,
+    record: RecordItems,
 ) -> list[dict[int, ItemResult]]:
     workers = max(1, min(workers, len(todo) or 1))
 
     def run_chunk(chunk: Sequence[int]) -> dict[int, ItemResult]:
         results = run_map_items(ctx, node.id, chunk, retry_base_seconds=retry_base_seconds)
+        record(results, "local-thread")  # chunk by chunk: a polling reader sees the map move
         progress.map_advanced(node.id, len(chunk))
         return results
 
@@ -129,6 +139,7 @@ def run_map_node(
     home: Path,
     progress: RunProgress | None = None,
     actors: ActorPool | None = None,
+    record: RecordItems | None = None,
 ) -> tuple[int, int]:
     """Run every item of a map node and store its list output. Returns (items, cache hits).
 
@@ -136,12 +147,15 @@ def run_map_node(
     items left to compute go to the workers: threads, or (``map_task(processes=True)``)
     worker processes sharing the run's ``home`` for blobs and cache, or, for an actor task,
     its environment's worker processes in ``actors`` (shared with the run's other nodes).
+    ``record`` gets every item's outcome (the run's records).
     """
     progress = progress or NoProgress()
+    record = record or _no_record
     count = prepare_map(ctx, node.id)
     progress.map_started(node.id, count)
     try:
         hits = cached_map_items(ctx, node.id, range(count))
+        record(hits, "none")
         progress.map_advanced(node.id, len(hits))
         todo = [i for i in range(count) if i not in hits] if hits else list(range(count))
         done: list[dict[int, ItemResult]] | None = None
@@ -149,6 +163,7 @@ def run_map_node(
             done = _on_actors(
                 ctx, node, todo, actors, retry_base_seconds=retry_base_seconds, progress=progress
             )
+            record(done[0], "actor")
         elif todo and node.processes:
             done = _on_processes(
                 ctx,
@@ -159,10 +174,18 @@ def run_map_node(
                 home=home,
                 progress=progress,
             )
+            if done is not None:
+                record(done[0], "local-process")
         if done is None:
             workers = max(1, min(node.concurrency or max_workers, max_workers))
             done = _on_threads(
-                ctx, node, todo, workers=workers, retry_base_seconds=retry_base_seconds, progress=progress
+                ctx,
+                node,
+                todo,
+                workers=workers,
+                retry_base_seconds=retry_base_seconds,
+                progress=progress,
+                record=record,
             )
         gather_map(ctx, node.id)
     finally:

@@ -25,7 +25,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.context import BaseContext
 from pathlib import Path
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from stratoflow import ir
 from stratoflow.cache import SqliteCacheStore
@@ -69,6 +69,11 @@ class ItemPayload(TypedDict):
     error_type: str | None
     attempt: int
     traceback: str | None
+    # For the item's record (``ir.NodeRecord``): attempts made, when it ran, its cache key.
+    attempts: NotRequired[int]
+    started: NotRequired[float | None]
+    finished: NotRequired[float | None]
+    cache_key: NotRequired[str | None]
 
 
 def fork_context() -> BaseContext | None:
@@ -107,6 +112,10 @@ def item_payload(result: ItemResult) -> ItemPayload:
         error_type=result.error_type,
         attempt=exc.attempt if isinstance(exc, TaskFailedError) else 1,
         traceback=exc.traceback_text if isinstance(exc, TaskFailedError) else None,
+        attempts=result.attempts,
+        started=result.started,
+        finished=result.finished,
+        cache_key=result.cache_key,
     )
 
 
@@ -128,9 +137,17 @@ def run_chunk(payload: ChunkPayload) -> list[tuple[int, ItemPayload]]:
 
 def item_result(node_id: str, index: int, item: ItemPayload) -> ItemResult:
     """A worker's item payload as the ``ItemResult`` the map store holds."""
+    attempts, started, finished = item.get("attempts", 0), item.get("started"), item.get("finished")
     if item["error"] is None:
         output = LiteralRef.from_json(item["output"]) if item["output"] is not None else None
-        return ItemResult(output=output, cache_hit=item["cache_hit"])
+        return ItemResult(
+            output=output,
+            cache_hit=item["cache_hit"],
+            cache_key=item.get("cache_key"),
+            attempts=attempts,
+            started=started,
+            finished=finished,
+        )
     # The user's exception stayed in the worker; its traceback text comes back instead.
     exception = TaskFailedError(
         item["error"],
@@ -139,7 +156,14 @@ def item_result(node_id: str, index: int, item: ItemPayload) -> ItemResult:
         error_type=item["error_type"] or "Exception",
         traceback_text=item["traceback"],
     )
-    return ItemResult(error=item["error"], error_type=item["error_type"], exception=exception)
+    return ItemResult(
+        error=item["error"],
+        error_type=item["error_type"],
+        exception=exception,
+        attempts=attempts,
+        started=started,
+        finished=finished,
+    )
 
 
 def item_died(node_id: str, index: int, why: str) -> ItemResult:
