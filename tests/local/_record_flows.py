@@ -84,3 +84,14 @@ def fan(n: int) -> int:
 def with_dynamic(n: int = 2) -> int:
     """A @dynamic whose sub-workflow's nodes are recorded as '<dynamic node>/<child>'."""
     return fan(n=n)
+
+
+@task(cache=True, cache_version="1")
+def cached_square(x: int) -> int:
+    return x * x
+
+
+@workflow
+def cached_items(n: int = 3) -> list[int]:
+    """A map whose items are cached one by one."""
+    return map_task(cached_square)(x=spread(n=n))

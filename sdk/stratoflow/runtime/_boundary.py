@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Any, Final
 
 from stratoflow import ir
 from stratoflow.errors import SdkError, TaskFailedError
 
-__all__ = ["call_task", "call_user", "missing_module_message"]
+__all__ = ["call_task", "call_user", "missing_module_message", "user_traceback"]
+
+_SDK: Final = str(Path(__file__).resolve().parents[1])  # the stratoflow package's folder
+
+
+def user_traceback(exc: BaseException) -> str:
+    """``exc``'s traceback from the user's first frame on: the runner's own frames (this boundary,
+    the import of the task) are left out, so the text shows what the user wrote."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_SDK):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb or exc.__traceback__))
 
 
 def missing_module_message(exc: ModuleNotFoundError, task: ir.TaskSpec) -> str | None:
@@ -57,7 +69,7 @@ def call_user(
             node=node,
             attempt=attempt,
             error_type=type(exc).__name__,
-            traceback_text="".join(traceback.format_exception(exc)),
+            traceback_text=user_traceback(exc),
         ) from exc
 
 

@@ -148,6 +148,8 @@ class _Scheduler:
             records.node(run_id, node.id, ir.NodeStatus.FAILED, finished=time.time(), **failed, **ran)
             raise
         status = ir.NodeStatus.CACHED if hit else ir.NodeStatus.SUCCEEDED
+        if hit:  # served from the cache: no user code ran, so nowhere and no log
+            ran.update(target="none", logs=None)
         done = {"attempts": 0 if hit else tries.made, "cache_key": tries.key, "cache_hit": hit}
         records.node(run_id, node.id, status, finished=time.time(), **done, **ran)
 
