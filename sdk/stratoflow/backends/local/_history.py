@@ -133,19 +133,25 @@ class RunHistory:
         outputs: Any = None,
         error: str | None = None,
         skipped: tuple[str, ...] = (),
+        records: NodeRecorder | None = None,
     ) -> None:
+        """Record the run's outcome; with ``records``, after its last node records, in their transaction."""
+        update = (
+            "UPDATE runs SET status = ?, finished = ?, outputs = ?, error = ?, skipped = ? WHERE run_id = ?",
+            (
+                status,
+                time.time(),
+                None if outputs is None else json.dumps(_text_keys(outputs), default=str),
+                error,
+                json.dumps(list(skipped)) if skipped else None,
+                run_id,
+            ),
+        )
+        if records is not None:
+            records.close(update)
+            return
         with self._connect() as conn:
-            conn.execute(
-                "UPDATE runs SET status = ?, finished = ?, outputs = ?, error = ?, skipped = ? WHERE run_id = ?",
-                (
-                    status,
-                    time.time(),
-                    None if outputs is None else json.dumps(_text_keys(outputs), default=str),
-                    error,
-                    json.dumps(list(skipped)) if skipped else None,
-                    run_id,
-                ),
-            )
+            conn.execute(*update)
 
     def _record(self, row: tuple[Any, ...]) -> RunRecord:
         run_id, workflow, ref, status, started, finished, outputs, error, pid, host, backend, skipped = row
@@ -220,14 +226,13 @@ def run_recorded(
     records = NodeRecorder(history.path, run_id, home)
     try:
         run = run_local(spec, inputs, options, run_id=run_id, records=records)
+        outputs = display(run.outputs)
     except SdkError as exc:
-        records.close()
-        history.finish(run_id, "FAILED", error=str(exc))
+        history.finish(run_id, "FAILED", error=str(exc), records=records)
         raise
     except BaseException as exc:
-        records.close()
-        history.finish(run_id, "FAILED", error=f"{type(exc).__name__}: {exc}")
+        history.finish(run_id, "FAILED", error=f"{type(exc).__name__}: {exc}", records=records)
         raise
-    records.close()  # every node's record is in before the run says it finished
-    history.finish(run_id, "SUCCEEDED", outputs=display(run.outputs), skipped=tuple(sorted(run.skipped)))
+    # The outcome goes in with the last node records: no reader sees a finished run still running nodes.
+    history.finish(run_id, "SUCCEEDED", outputs=outputs, skipped=tuple(sorted(run.skipped)), records=records)
     return run

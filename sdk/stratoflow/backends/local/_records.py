@@ -1,23 +1,25 @@
 """A local run's per-node records (``ir.NodeRecord``), written into the run history as the run goes.
 
 The scheduler, the map fan-out and the branches hand records to a :class:`NodeRecorder`; a
-background thread writes what has accumulated every :data:`FLUSH_SECONDS` in one transaction
-(``INSERT OR REPLACE``: a node's ``running`` row becomes its outcome), so a reader polling a
-running run (``executions show``, the web UI) sees it move, and a thousand map items cost a
-handful of transactions, not a thousand. The table lives in ``runs.sqlite`` (WAL), beside the
-``runs`` table :class:`~stratoflow.backends.local.RunHistory` keeps; both read it with
-:func:`read_records`.
+background thread writes what has accumulated every :data:`FLUSH_SECONDS` in one transaction,
+so a reader polling a running run (``executions show``, the web UI) sees it move. Two tables of
+``runs.sqlite`` (WAL, beside ``runs``) hold them:
+
+- ``nodes``: one JSON record per node (``INSERT OR REPLACE``: its ``running`` row becomes its outcome);
+- ``items``: a map's item outcomes, one row per batch of items as they came (a chunk of a thread
+  map, the cache hits, a process map's items), each item a short JSON array (:data:`_ITEM_FIELDS`).
+  An item is written once, when it is done, and a record per item would cost more than a trivial
+  item itself (pydantic, JSON and an index entry each); :func:`read_records` makes the records.
 """
 
 from __future__ import annotations
 
-import contextlib
+import json
 import sqlite3
 import threading
-import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from stratoflow import ir
 from stratoflow.backends.local._node_logs import log_file, node_name
@@ -30,27 +32,67 @@ __all__ = ["FLUSH_SECONDS", "NodeRecorder", "create_nodes_table", "error_fields"
 FLUSH_SECONDS: Final = 0.25
 """How often the records of a running run reach the history (what a polling reader lags by)."""
 
-_NO_ITEM: Final = -1  # the node's own row: SQLite's primary key treats NULLs as distinct
+_ITEM_FIELDS: Final = (
+    "item",
+    "status",
+    "attempts",
+    "started",
+    "finished",
+    "target",
+    "cache_key",
+    "error",
+    "traceback",
+)
+"""An item's array in an ``items`` row (``cache_hit`` is ``status == cached``; ``logs`` is the
+item's log file under the row's ``home``, for items that ran)."""
 
 
 def create_nodes_table(conn: sqlite3.Connection) -> None:
-    """The ``nodes`` table: one JSON record per (run, node, item)."""
+    """The ``nodes`` and ``items`` tables (module docstring)."""
     conn.execute(
         "CREATE TABLE IF NOT EXISTS nodes (run_id TEXT NOT NULL, node TEXT NOT NULL, "
-        "item INTEGER NOT NULL, started REAL, record TEXT NOT NULL, PRIMARY KEY (run_id, node, item))"
+        "started REAL, record TEXT NOT NULL, PRIMARY KEY (run_id, node))"
+    )
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS items (run_id TEXT NOT NULL, node TEXT NOT NULL, "
+        "home TEXT NOT NULL, items TEXT NOT NULL)"
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS items_of_run ON items (run_id)")
+
+
+def _item_record(run_id: str, node: str, home: str, raw: list[Any]) -> ir.NodeRecord:
+    fields = dict(zip(_ITEM_FIELDS, raw, strict=True))
+    cached = fields["status"] == ir.NodeStatus.CACHED
+    path = None if cached else f"{home}/{_node_record.node_log_key(run_id, node, fields['item'])}"
+    return ir.NodeRecord(
+        run_id=run_id,
+        node=node,
+        cache_hit=cached,
+        logs=None if path is None else ir.LogLocation(kind="file", path=path),
+        **fields,
     )
 
 
 def read_records(conn: sqlite3.Connection, run_id: str) -> list[ir.NodeRecord]:
-    """Run ``run_id``'s records: nodes in the order they started (never-started ones last), items
-    after their node in index order."""
+    """Run ``run_id``'s records: nodes in the order they started (never-started ones last), each
+    map node followed by its items in index order."""
     rows = conn.execute(
-        "SELECT record FROM nodes WHERE run_id = ? ORDER BY "
-        "(SELECT COALESCE(n.started, 1e18) FROM nodes n WHERE n.run_id = nodes.run_id "
-        "AND n.node = nodes.node AND n.item = -1), node, item",
+        "SELECT node, record FROM nodes WHERE run_id = ? ORDER BY COALESCE(started, 1e18), node",
         (run_id,),
     ).fetchall()
-    return [ir.NodeRecord.model_validate_json(row[0]) for row in rows]
+    items: dict[str, dict[int, ir.NodeRecord]] = {}
+    for node, home, batch in conn.execute(
+        "SELECT node, home, items FROM items WHERE run_id = ? ORDER BY rowid", (run_id,)
+    ):
+        for raw in json.loads(batch):  # a later batch's item (a re-run's) replaces an earlier one's
+            items.setdefault(node, {})[raw[0]] = _item_record(run_id, node, home, raw)
+    records: list[ir.NodeRecord] = []
+    for node, body in rows:
+        records.append(ir.NodeRecord.model_validate_json(body))
+        records.extend(record for _, record in sorted(items.pop(node, {}).items()))
+    for rest in items.values():  # items whose node's own row is not in yet
+        records.extend(record for _, record in sorted(rest.items()))
+    return records
 
 
 def error_fields(exc: BaseException) -> tuple[str, str | None]:
@@ -63,6 +105,17 @@ def error_fields(exc: BaseException) -> tuple[str, str | None]:
     return f"{type(exc).__name__}: {exc}", None
 
 
+def _item_row(index: int, result: ItemResult, target: str) -> list[Any]:
+    exc = result.exception
+    if result.cache_hit:
+        status, target = ir.NodeStatus.CACHED.value, "none"
+    else:
+        status = (ir.NodeStatus.FAILED if result.error is not None else ir.NodeStatus.SUCCEEDED).value
+    trace = exc.traceback_text if isinstance(exc, TaskFailedError) else None
+    return [index, status, result.attempts, result.started, result.finished, target, result.cache_key,
+            result.error, trace]  # fmt: skip
+
+
 class NodeRecorder:
     """Collects one run's records and writes them to ``history`` (``runs.sqlite``) as they come."""
 
@@ -70,22 +123,20 @@ class NodeRecorder:
         self.run_id = run_id
         self.home = home
         self._path = history
-        self._pending: dict[tuple[str, int], tuple[float | None, str]] = {}
-        self._lock = threading.Lock()
+        self._nodes: dict[str, tuple[float | None, str]] = {}
+        self._items: list[tuple[str, list[list[Any]]]] = []
+        self._lock = threading.Lock()  # guards what is pending
+        self._write_lock = threading.Lock()  # guards the connection (the writer's, or close's)
+        self._conn: sqlite3.Connection | None = None
         self._stop = threading.Event()
-        self._seen: set[str] = set()  # nodes (not items) with a record: the rest were never reached
         self._writer = threading.Thread(target=self._flush_loop, name=f"records-{run_id[:8]}", daemon=True)
         self._writer.start()
 
     def put(self, record: ir.NodeRecord) -> None:
-        """Keep ``record`` (it replaces the same node's or item's earlier one)."""
+        """Keep a node's ``record`` (it replaces the node's earlier one); items go through :meth:`items`."""
+        body = record.model_dump_json(exclude_defaults=True)
         with self._lock:
-            self._pending[(record.node, _NO_ITEM if record.item is None else record.item)] = (
-                record.started,
-                record.model_dump_json(exclude_defaults=True),
-            )
-            if record.item is None:
-                self._seen.add(record.node)
+            self._nodes[record.node] = (record.started, body)
 
     def name(self, run_id: str, node_id: str) -> str:
         """The record name of node ``node_id`` of (sub-)run ``run_id``: ``<parent>/<child>`` in a
@@ -106,73 +157,67 @@ class NodeRecorder:
         self, run_id: str, node_id: str, results: Mapping[int, ItemResult], target: _node_record.Target
     ) -> None:
         """Record the outcomes of map node ``node_id``'s items, in (sub-)run ``run_id``."""
-        name = self.name(run_id, node_id)
-        records: list[ir.NodeRecord] = []
-        for index, result in results.items():
-            ran: _node_record.Target = "none" if result.cache_hit else target
-            if result.cache_hit:
-                status = ir.NodeStatus.CACHED
-            else:
-                status = ir.NodeStatus.FAILED if result.error is not None else ir.NodeStatus.SUCCEEDED
-            exc = result.exception
-            records.append(
-                ir.NodeRecord(
-                    run_id=self.run_id,
-                    node=name,
-                    item=index,
-                    status=status,
-                    attempts=result.attempts,
-                    started=result.started,
-                    finished=result.finished,
-                    target=ran,
-                    cache_key=result.cache_key,
-                    cache_hit=result.cache_hit,
-                    error=result.error,
-                    traceback=exc.traceback_text if isinstance(exc, TaskFailedError) else None,
-                    logs=None if result.cache_hit else self.logs(run_id, f"{node_id}[{index}]"),
-                )
-            )
-        for record in records:
-            self.put(record)
-
-    def seen(self, node: str) -> bool:
-        """Whether ``node`` has a record."""
-        with self._lock:
-            return node in self._seen
-
-    def _flush(self) -> None:
-        with self._lock:
-            pending, self._pending = self._pending, {}
-        if not pending:
+        if not results:
             return
-        rows = [(self.run_id, node, item, started, body) for (node, item), (started, body) in pending.items()]
+        rows = [_item_row(index, result, target) for index, result in results.items()]
+        name = self.name(run_id, node_id)
+        with self._lock:
+            self._items.append((name, rows))
+
+    def _flush(self, last: tuple[str, tuple[object, ...]] | None = None) -> None:
+        with self._lock:
+            nodes, self._nodes = self._nodes, {}
+            items, self._items = self._items, []
+        if not nodes and not items and last is None:
+            return
+        home = str(self.home)
         try:
-            # The default isolation level: executemany runs in one transaction that ``with`` commits.
-            conn = sqlite3.connect(self._path, timeout=30.0)
-            try:
-                with conn:
+            with self._write_lock:
+                conn = self._connection()
+                with conn:  # one transaction (the default isolation level: ``with`` commits)
                     conn.executemany(
-                        "INSERT OR REPLACE INTO nodes (run_id, node, item, started, record) "
-                        "VALUES (?, ?, ?, ?, ?)",
-                        rows,
+                        "INSERT OR REPLACE INTO nodes (run_id, node, started, record) VALUES (?, ?, ?, ?)",
+                        [(self.run_id, node, started, body) for node, (started, body) in nodes.items()],
                     )
-            finally:
-                conn.close()
+                    conn.executemany(
+                        "INSERT INTO items (run_id, node, home, items) VALUES (?, ?, ?, ?)",
+                        [(self.run_id, node, home, json.dumps(rows)) for node, rows in items],
+                    )
+                    if last is not None:
+                        conn.execute(*last)
         except sqlite3.Error:
-            with self._lock:  # written next time, unless a newer record replaced it meanwhile
-                self._pending = {**pending, **self._pending}
+            with self._lock:  # written next time (a node's newer record, if any, wins)
+                self._nodes = {**nodes, **self._nodes}
+                self._items = items + self._items
             raise
+
+    def _connection(self) -> sqlite3.Connection:
+        # One connection for the run: closing the last one checkpoints the WAL (an fsync), and a
+        # thousand-item map flushes a few times a second.
+        if self._conn is None:
+            self._conn = sqlite3.connect(self._path, timeout=30.0, check_same_thread=False)
+            self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL: durable enough for bookkeeping
+        return self._conn
 
     def _flush_loop(self) -> None:
         while not self._stop.wait(FLUSH_SECONDS):
             try:
                 self._flush()
             except sqlite3.Error:  # bookkeeping: a locked or full history never fails the run
-                time.sleep(FLUSH_SECONDS)
+                continue  # tried again on the next round
 
-    def close(self) -> None:
-        """Write every record left and stop the writer."""
+    def close(self, last: tuple[str, tuple[object, ...]] | None = None) -> None:
+        """Write every record left, and the statement ``last`` (SQL, parameters) in the same
+        transaction (the run's outcome: one commit, and one WAL checkpoint when the connection
+        closes, instead of two), then stop the writer."""
         self._stop.set()
         self._writer.join()
-        with contextlib.suppress(sqlite3.Error):  # bookkeeping, as in the loop
-            self._flush()
+        try:
+            self._flush(last)
+        except sqlite3.Error:
+            if last is not None:  # the run's outcome is not bookkeeping: it must be written
+                raise
+        with self._write_lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
