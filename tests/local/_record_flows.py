@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from stratoflow import conditional, current_context, dynamic, map_task, task, workflow
+from stratoflow import ActorEnvironment, conditional, current_context, dynamic, map_task, task, workflow
 
 
 @task(cache=True, cache_version="1")
@@ -95,3 +95,18 @@ def cached_square(x: int) -> int:
 def cached_items(n: int = 3) -> list[int]:
     """A map whose items are cached one by one."""
     return map_task(cached_square)(x=spread(n=n))
+
+
+crew = ActorEnvironment(name="crew", replica_count=1, ttl_seconds=30)
+
+
+@crew.task
+def on_actor(x: int) -> int:
+    print(f"actor item {x}")
+    return x + 1
+
+
+@workflow
+def on_actors(n: int = 2) -> list[int]:
+    """One actor node and a map of actor items, on the 'crew' environment's worker."""
+    return map_task(on_actor)(x=spread(n=on_actor(x=n)))

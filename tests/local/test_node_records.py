@@ -206,3 +206,14 @@ def test_a_running_run_shows_its_running_node_to_a_reader(fast_options: RunOptio
     assert done == [1]
     (record,) = _history().nodes(next(_history().list()).run_id)
     assert record.status == S.SUCCEEDED
+
+
+def test_actor_nodes_and_items_are_recorded_with_the_workers_logs(fast_options: RunOptions) -> None:
+    run = run_recorded(lower(flows.on_actors), {"n": 2}, fast_options)
+    records = _by_key(run.run_id)
+    single = records["on_actor", None]
+    assert (single.status, single.attempts, single.target) == (S.SUCCEEDED, 1, "actor")
+    assert read_node_log(single) == "actor item 2\n"  # printed in the worker process
+    items = [records["map_on_actor", i] for i in range(3)]
+    assert [(r.status, r.target) for r in items] == [(S.SUCCEEDED, "actor")] * 3
+    assert read_node_log(items[1]) == "actor item 1\n"
