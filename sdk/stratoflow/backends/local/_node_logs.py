@@ -85,13 +85,47 @@ _STATE = threading.Lock()
 _SAVED: list[tuple[Any, Any]] = []  # (stdout, stderr) the tees replaced, while any run records
 
 
+_PATHS: dict[tuple[str, str], Path] = {}  # (run id, label) -> its log file: computed once
+
+
 def _current_file() -> Path | None:
     running = running_attempt()
     if running is None:
         return None
-    run_id, label = running
-    home = _HOMES.get(run_id.split(".", 1)[0]) or (_WORKER_HOME[0] if _WORKER_HOME else None)
-    return None if home is None else log_file(home, run_id, label)
+    path = _PATHS.get(running)
+    if path is None:
+        run_id, label = running
+        home = _HOMES.get(run_id.split(".", 1)[0]) or (_WORKER_HOME[0] if _WORKER_HOME else None)
+        if home is None:
+            return None
+        path = _PATHS[running] = log_file(home, run_id, label)
+    return path
+
+
+# A thread's text waits here until its line ends (``print`` writes the text, then "\n"): a file
+# write between the two would widen the window in which another thread's print lands mid-line.
+_PARTIAL: dict[int, tuple[Path, str]] = {}
+
+
+def _write_out(thread: int) -> None:
+    pending = _PARTIAL.pop(thread, None)
+    if pending is not None:
+        with contextlib.suppress(OSError):  # a full disk loses log lines, never the task
+            _FILES.append(*pending)
+
+
+def _keep(text: str) -> None:
+    path = _current_file()
+    thread = threading.get_ident()
+    pending = _PARTIAL.get(thread)
+    if pending is not None and pending[0] != path:
+        _write_out(thread)  # the thread moved on to another node (or out of one)
+        pending = None
+    if path is None:
+        return
+    _PARTIAL[thread] = (path, text if pending is None else pending[1] + text)
+    if text.endswith("\n"):
+        _write_out(thread)
 
 
 class _Tee:
@@ -103,10 +137,7 @@ class _Tee:
     def write(self, text: str) -> int:
         written = self.inner.write(text)
         if text:
-            path = _current_file()
-            if path is not None:
-                with contextlib.suppress(OSError):  # a full disk loses log lines, never the task
-                    _FILES.append(path, text)
+            _keep(text)
         return written
 
     def writelines(self, lines: list[str]) -> None:
@@ -115,6 +146,7 @@ class _Tee:
 
     def flush(self) -> None:
         self.inner.flush()
+        _write_out(threading.get_ident())
 
     def __getattr__(self, name: str) -> Any:  # encoding, isatty, fileno, buffer...: the stream's
         return getattr(self.inner, name)
@@ -138,6 +170,9 @@ def stop_capture(run_id: str) -> None:
     """Stop keeping run ``run_id``'s output; the streams are restored when no run records any more."""
     with _STATE:
         _HOMES.pop(run_id, None)
+        for thread in list(_PARTIAL):  # lines a task left unended
+            _write_out(thread)
+        _PATHS.clear()
         _FILES.close_all()  # another run's files reopen on their next line
         if _HOMES or not _SAVED:
             return
