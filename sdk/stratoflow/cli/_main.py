@@ -121,6 +121,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from stratoflow.cli._images import cmd_images  # noqa: PLC0415
 
         return cmd_images(args)
+    if args.command == "ui":
+        from stratoflow.cli._ui import cmd_ui  # noqa: PLC0415
+
+        return cmd_ui(args)
     return {"graph": _cmd_graph, "compile": _cmd_compile}.get(args.command, _cmd_cache)(args)
 
 
@@ -194,6 +198,9 @@ def _parser() -> argparse.ArgumentParser:
     from stratoflow.cli._signals import add_signal_parsers  # noqa: PLC0415 - argparse only
 
     add_signal_parsers(commands)
+    from stratoflow.cli._ui import add_ui_parser  # noqa: PLC0415 - argparse only
+
+    add_ui_parser(commands)
     return parser
 
 

@@ -1,0 +1,85 @@
+"""The one place the UI reads per-node records, specs and logs from a run's backend.
+
+Local runs: ``RunHistory.nodes(run_id)`` (``ir.NodeRecord`` rows) and ``RunHistory.spec(run_id)``.
+A history without them (written before records existed) reads as no nodes; a run without
+a recorded spec falls back to loading the workflow its ``ref`` names. Remote runs: the
+records the runner writes under ``node_records_prefix(run_id)`` in the data bucket.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from stratoflow import ir
+from stratoflow.ir._node_record import node_records_prefix
+
+if TYPE_CHECKING:
+    from stratoflow.backends.local import RunHistory
+
+__all__ = ["local_nodes", "local_spec", "read_log", "remote_nodes", "spec_from_ref"]
+
+_log = logging.getLogger(__name__)
+
+# A node's log can be long; the panel shows its end, where a failure's story is.
+LOG_TAIL_BYTES = 256 * 1024
+
+
+def local_nodes(history: RunHistory, run_id: str) -> list[ir.NodeRecord]:
+    """The run's node (and map item) records, or none if this history keeps none."""
+    reader = getattr(history, "nodes", None)
+    if reader is None:
+        return []
+    return list(reader(run_id))
+
+
+def local_spec(history: RunHistory, run_id: str, ref: str) -> ir.WorkflowSpec | None:
+    """The spec the run ran: as recorded, else the workflow ``ref`` names as it is now."""
+    reader = getattr(history, "spec", None)
+    recorded = reader(run_id) if reader is not None else None
+    return recorded if recorded is not None else spec_from_ref(ref)
+
+
+@lru_cache(maxsize=64)
+def spec_from_ref(ref: str) -> ir.WorkflowSpec | None:
+    """``module:workflow`` imported and lowered, or None if it no longer imports (said once, in the log)."""
+    from stratoflow.define import load_workflow  # noqa: PLC0415 - imports user code, only as a fallback
+    from stratoflow.lower import lower  # noqa: PLC0415
+
+    module, _, name = ref.partition(":")
+    try:
+        return lower(load_workflow(module, name))
+    except Exception as exc:  # noqa: BLE001 - any import failure of user code means "no graph"
+        _log.warning("stratoflow ui: cannot load workflow %s for its graph: %s", ref, exc)
+        return None
+
+
+def read_log(location: ir.LogLocation | None) -> str | None:
+    """The end of a node's local log file; None where there is no local file to read."""
+    if location is None or location.kind != "file" or not location.path:
+        return None
+    path = Path(location.path)
+    try:
+        with path.open("rb") as handle:
+            size = path.stat().st_size
+            handle.seek(max(0, size - LOG_TAIL_BYTES))
+            return handle.read().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return None
+
+
+def remote_nodes(s3: Any, bucket: str, run_id: str) -> list[ir.NodeRecord]:
+    """The records the runner wrote for a remote run (none yet for runs before records)."""
+    records: list[ir.NodeRecord] = []
+    paginator = s3.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=bucket, Prefix=node_records_prefix(run_id)):
+        for entry in page.get("Contents", []):
+            body = s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read()
+            try:
+                records.append(ir.NodeRecord.model_validate(json.loads(body)))
+            except ValueError as exc:  # one bad record must not hide the others
+                _log.warning("stratoflow ui: skipping unreadable record %s: %s", entry["Key"], exc)
+    return records

@@ -1,0 +1,54 @@
+"""The workflow the UI tests run: a fan-out and a check that fails when its limit is low."""
+
+from __future__ import annotations
+
+from stratoflow import conditional, map_task, task, workflow
+
+
+@task
+def numbers(n: int) -> list[int]:
+    return list(range(1, n + 1))
+
+
+@task
+def square(x: int) -> int:
+    print(f"squaring {x}")
+    return x * x
+
+
+@task
+def total(values: list[int]) -> int:
+    return sum(values)
+
+
+@task
+def check(value: int, limit: int) -> int:
+    print(f"checking {value} against {limit}")
+    if value > limit:
+        raise ValueError(f"total {value} is over the limit {limit}")
+    return value
+
+
+@workflow
+def squares(n: int = 3, limit: int = 100) -> int:
+    return check(value=total(values=map_task(square)(x=numbers(n=n))), limit=limit)
+
+
+@task
+def plus(a: int, b: int) -> int:
+    return a + b
+
+
+@workflow
+def diamond(x: int) -> int:
+    """Two nodes in parallel between a first and a last."""
+    start = plus(a=x, b=1)
+    return plus(a=plus(a=start, b=2), b=plus(a=start, b=3))
+
+
+@workflow
+def branchy(x: int) -> int:
+    """A conditional whose cases call tasks, read by a node after it."""
+    first = plus(a=x, b=0)
+    picked = conditional("sign").if_(first > 0).then(square(x=first)).else_().then(plus(a=first, b=-1))
+    return plus(a=picked, b=1)

@@ -1,0 +1,134 @@
+"""The UI's JSON API over the local run history (Starlette's TestClient: no server, no browser)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from stratoflow import ir
+from stratoflow.backends.local import RunHistory, RunOptions, run_recorded
+from stratoflow.cache import default_home
+from stratoflow.errors import TaskFailedError
+from stratoflow.lower import lower
+from stratoflow.ui import LocalSource, create_app
+from stratoflow.ui import _records
+from tests.ui import _ui_flows
+
+
+@pytest.fixture
+def api() -> Iterator[TestClient]:
+    with TestClient(create_app(LocalSource(default_home()))) as client:
+        yield client
+
+
+def _two_runs(options: RunOptions) -> tuple[str, str]:
+    spec = lower(_ui_flows.squares)
+    ok = run_recorded(spec, {"n": 3, "limit": 100}, options)
+    with pytest.raises(TaskFailedError):
+        run_recorded(spec, {"n": 3, "limit": 1}, options)
+    failed = next(r.run_id for r in RunHistory(default_home() / "runs.sqlite").list() if r.status == "FAILED")
+    return ok.run_id, failed
+
+
+def test_runs_are_listed_newest_first_and_filter_by_workflow_and_status(
+    api: TestClient, fast_options: RunOptions
+) -> None:
+    ok, failed = _two_runs(fast_options)
+    runs = api.get("/api/runs").json()["runs"]
+    assert [r["run_id"] for r in runs] == [failed, ok]
+    assert runs[1]["workflow"] == "squares"
+    assert runs[1]["duration"] == pytest.approx(runs[1]["finished"] - runs[1]["started"], abs=1e-3)
+    assert [r["run_id"] for r in api.get("/api/runs?status=failed").json()["runs"]] == [failed]
+    assert api.get("/api/runs?workflow=other").json()["runs"] == []
+    assert len(api.get("/api/runs?limit=1").json()["runs"]) == 1
+    bad = api.get("/api/runs?limit=many")
+    assert bad.status_code == 400
+    assert "limit" in bad.json()["error"] or "many" in bad.json()["error"]
+
+
+def test_a_run_has_its_outputs_error_and_graph(api: TestClient, fast_options: RunOptions) -> None:
+    ok, failed = _two_runs(fast_options)
+    run = api.get(f"/api/runs/{ok}").json()
+    assert (run["status"], run["outputs"], run["error"]) == ("SUCCEEDED", {"o0": 14}, None)
+    spec = lower(_ui_flows.squares)
+    drawn = {box["id"] for box in run["spec"]["graph"]["nodes"]}
+    assert {node.id for node in spec.nodes} <= drawn
+    mapped = next(node for node in spec.nodes if node.kind == "map")
+    assert run["spec"]["nodes"][mapped.id]["kind"] == "map"
+    assert run["spec"]["nodes"][mapped.id]["task"] == "square"
+    gone = api.get(f"/api/runs/{failed}").json()
+    assert gone["status"] == "FAILED"
+    assert "total 14 is over the limit 1" in gone["error"]
+
+
+def test_unknown_runs_and_routes_are_404_with_a_reason(api: TestClient) -> None:
+    missing = api.get("/api/runs/nope")
+    assert missing.status_code == 404
+    assert missing.json() == {"error": "no run 'nope'"}
+    assert api.get("/api/runs/nope/nodes").status_code == 404
+    assert api.get("/api/runs/nope/nodes/n0/logs").status_code == 404
+    assert api.get("/api/nothing").status_code == 404
+
+
+def test_the_page_and_its_assets_are_served_from_the_package(api: TestClient) -> None:
+    page = api.get("/")
+    assert page.status_code == 200
+    assert "/static/app.js" in page.text
+    for asset in ("app.js", "app.css"):
+        assert api.get(f"/static/{asset}").status_code == 200
+    # Everything is local: no asset is fetched from another host.
+    assert "http" not in page.text.replace("http-equiv", "")
+
+
+class _RecordedHistory(RunHistory):
+    """A history that keeps node records, as the local backend's does."""
+
+    def __init__(self, path: Path, records: list[ir.NodeRecord]) -> None:
+        super().__init__(path)
+        self.records = records
+
+    def nodes(self, run_id: str) -> list[ir.NodeRecord]:
+        return [r for r in self.records if r.run_id == run_id]
+
+
+def test_node_records_and_logs_are_served_through_the_adapter(tmp_path: Path, fast_options: RunOptions) -> None:
+    ok, _ = _two_runs(fast_options)
+    log = tmp_path / "square-1.log"
+    log.write_text("squaring 2\n", encoding="utf-8")
+    records = [
+        ir.NodeRecord(run_id=ok, node="n1", status=ir.NodeStatus.SUCCEEDED, attempts=1, started=1.0, finished=3.5),
+        ir.NodeRecord(
+            run_id=ok,
+            node="n1",
+            item=1,
+            status=ir.NodeStatus.SUCCEEDED,
+            attempts=1,
+            target="local-thread",
+            logs=ir.LogLocation(kind="file", path=str(log)),
+        ),
+    ]
+    source = LocalSource(default_home())
+    source._history = _RecordedHistory(default_home() / "runs.sqlite", records)
+    with TestClient(create_app(source)) as client:
+        nodes = client.get(f"/api/runs/{ok}/nodes").json()["nodes"]
+        assert [(n["node"], n["item"], n["status"]) for n in nodes] == [("n1", None, "succeeded"), ("n1", 1, "succeeded")]
+        assert nodes[0]["duration"] == 2.5
+        logs = client.get(f"/api/runs/{ok}/nodes/n1/logs?item=1").json()
+        assert logs["text"] == "squaring 2\n"
+        assert logs["location"] == {"kind": "file", "path": str(log), "group": None, "stream": None}
+        assert client.get(f"/api/runs/{ok}/nodes/n1/logs").json()["text"] is None
+        assert client.get(f"/api/runs/{ok}/nodes/n1/logs?item=7").status_code == 404
+
+
+def test_a_history_without_records_shows_no_nodes_and_the_graph_from_the_ref() -> None:
+    history = RunHistory(default_home() / "runs.sqlite")
+    if hasattr(history, "nodes"):
+        pytest.skip("this history keeps node records")
+    assert _records.local_nodes(history, "any") == []
+    spec = _records.local_spec(history, "any", "tests.ui._ui_flows:squares")
+    assert spec is not None
+    assert spec.name == "squares"
+    assert _records.spec_from_ref("tests.ui._ui_flows:no_such_workflow") is None

@@ -1,0 +1,152 @@
+"""The web UI in a real headless Chromium (Debian's, driven by Playwright; never a downloaded browser).
+
+`stratoflow ui` runs as a subprocess on a free port over this test's STRATOFLOW_HOME; the
+workflow runs in this process (same home), and the page must show what happened as a
+person would see it. Screenshots are saved under build/ui-screenshots/ (the path is printed).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stratoflow.backends.local import RunOptions, run_recorded
+from stratoflow.errors import TaskFailedError
+from stratoflow.lower import lower
+from tests.conftest import REPO
+from tests.ui import _ui_flows
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("STRATOFLOW_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = REPO / "build" / "ui-screenshots"
+# Chromium as root, offline: no sandbox (root), and none of its background calls home, which
+# this machine's closed network would refuse (slowly) at every start.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WAIT_MS = 10_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"no Chromium at {CHROMIUM}: `make test` installs Debian's (apt-get install -y chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed (it is in the dev extra: pip install -e '.[dev]')")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def ui_url(subprocess_env: dict[str, str]) -> Iterator[str]:
+    """`stratoflow ui --port 0` over this test's home; its first line names the real port."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "stratoflow.cli", "ui", "--port", "0"],
+        cwd=REPO,
+        env=subprocess_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        found = re.search(r"http://127\.0\.0\.1:\d+/", line)
+        if found is None:
+            server.kill()
+            pytest.fail(f"stratoflow ui did not start: {line!r} {server.communicate(timeout=10)[1]}")
+        yield found.group(0)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _shot(page: Any, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / name
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def test_runs_appear_their_nodes_succeed_and_a_failed_node_shows_its_error(
+    browser: Any, ui_url: str, fast_options: RunOptions, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from playwright.sync_api import expect
+
+    spec = lower(_ui_flows.squares)
+    node_ids = [node.id for node in spec.nodes]
+    failing = spec.nodes[-1].id  # `check`, the last node
+    page = browser.new_page(viewport={"width": 1400, "height": 860})
+    page.set_default_timeout(WAIT_MS)
+    page.goto(ui_url)
+    expect(page.locator("h1")).to_have_text("Runs")
+
+    ok = run_recorded(spec, {"n": 3, "limit": 100}, fast_options)
+    # The list polls: the run shows up without a reload.
+    row = page.locator(f'tr.run-row[data-run="{ok.run_id}"]')
+    expect(row).to_have_attribute("data-status", "SUCCEEDED")
+    expect(row.locator(".workflow")).to_have_text("squares")
+
+    row.click()
+    expect(page.locator("#run-meta")).to_contain_text("squares")
+    for node in node_ids:
+        expect(page.locator(f'#dag g.node[data-node="{node}"]')).to_have_attribute("data-status", "succeeded")
+    expect(page.locator("#run-outputs")).to_contain_text('"o0": 14')
+
+    with pytest.raises(TaskFailedError):
+        run_recorded(spec, {"n": 3, "limit": 1}, fast_options)
+    page.goto(f"{ui_url}#/?status=FAILED")
+    failed_row = page.locator("tr.run-row")
+    expect(failed_row).to_have_count(1)
+    expect(failed_row).to_have_attribute("data-status", "FAILED")
+    runs_shot = _shot(page, "runs-list.png")
+    failed_row.click()
+    box = page.locator(f'#dag g.node[data-node="{failing}"]')
+    expect(box).to_have_attribute("data-status", "failed")
+    expect(page.locator(f'#dag g.node[data-node="{node_ids[0]}"]')).to_have_attribute("data-status", "succeeded")
+    box.click()
+    expect(page.locator("#node-panel")).to_have_attribute("data-node", failing)
+    expect(page.locator("#node-error")).to_contain_text("total 14 is over the limit 1")
+    expect(page.locator("#node-logs")).to_contain_text("checking 14 against 1")
+    run_shot = _shot(page, "run-page.png")
+    with capsys.disabled():
+        print(f"\nUI screenshots: {runs_shot} {run_shot}")
+    page.close()
+
+
+def test_a_map_nodes_items_are_listed_with_their_logs(
+    browser: Any, ui_url: str, fast_options: RunOptions
+) -> None:
+    from playwright.sync_api import expect
+
+    spec = lower(_ui_flows.squares)
+    mapped = next(node.id for node in spec.nodes if node.kind == "map")
+    run = run_recorded(spec, {"n": 3, "limit": 100}, fast_options)
+    page = browser.new_page(viewport={"width": 1400, "height": 860})
+    page.set_default_timeout(WAIT_MS)
+    page.goto(f"{ui_url}#/runs/{run.run_id}/{mapped}")
+    items = page.locator("#items tbody tr")
+    expect(items).to_have_count(3)
+    items.nth(1).click()
+    expect(page.locator("#item-detail")).to_contain_text("Item 1")
+    expect(page.locator("#item-logs")).to_contain_text("squaring 2")
+    page.close()
