@@ -1,6 +1,6 @@
 # The README's two commands: `make run` (the main job) and `make test` (the whole suite).
 # Both set everything up on a fresh machine: a virtualenv with the project and its
-# dev extras, and the npm ASL validators.
+# dev extras, the npm ASL validators, and (for the UI's browser tests) Debian's Chromium.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -24,6 +24,14 @@ $(RUN_STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-compile -e ".[examples]"
 	touch $(RUN_STAMP)
 
+# The web UI's browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+# CI runs as root; anyone else is asked for sudo. Without it the browser tests skip, saying why.
+CHROMIUM := /usr/bin/chromium
+APT := DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo -n )apt-get -q
+$(CHROMIUM):
+	$(APT) install -y chromium || ($(APT) update && $(APT) install -y chromium) \
+		|| echo "warning: could not install chromium: the browser tests (tests/ui) will skip"
+
 tools/asl/node_modules/.installed: tools/asl/package.json tools/asl/package-lock.json
 	npm ci --prefix tools/asl --no-audit --no-fund --loglevel=error
 	touch $@
@@ -40,7 +48,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-tests: $(STAMP) tools/asl/node_modules/.installed
+tests: $(STAMP) tools/asl/node_modules/.installed $(CHROMIUM)
 	$(BIN)/python -m pytest -n auto -q
 
 check test: lint typecheck tests

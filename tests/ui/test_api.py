@@ -13,8 +13,7 @@ from stratoflow.backends.local import RunHistory, RunOptions, run_recorded
 from stratoflow.cache import default_home
 from stratoflow.errors import TaskFailedError
 from stratoflow.lower import lower
-from stratoflow.ui import LocalSource, create_app
-from stratoflow.ui import _records
+from stratoflow.ui import LocalSource, _records, create_app
 from tests.ui import _ui_flows
 
 
@@ -94,12 +93,16 @@ class _RecordedHistory(RunHistory):
         return [r for r in self.records if r.run_id == run_id]
 
 
-def test_node_records_and_logs_are_served_through_the_adapter(tmp_path: Path, fast_options: RunOptions) -> None:
+def test_node_records_and_logs_are_served_through_the_adapter(
+    tmp_path: Path, fast_options: RunOptions
+) -> None:
     ok, _ = _two_runs(fast_options)
     log = tmp_path / "square-1.log"
     log.write_text("squaring 2\n", encoding="utf-8")
     records = [
-        ir.NodeRecord(run_id=ok, node="n1", status=ir.NodeStatus.SUCCEEDED, attempts=1, started=1.0, finished=3.5),
+        ir.NodeRecord(
+            run_id=ok, node="n1", status=ir.NodeStatus.SUCCEEDED, attempts=1, started=1.0, finished=3.5
+        ),
         ir.NodeRecord(
             run_id=ok,
             node="n1",
@@ -114,7 +117,10 @@ def test_node_records_and_logs_are_served_through_the_adapter(tmp_path: Path, fa
     source._history = _RecordedHistory(default_home() / "runs.sqlite", records)
     with TestClient(create_app(source)) as client:
         nodes = client.get(f"/api/runs/{ok}/nodes").json()["nodes"]
-        assert [(n["node"], n["item"], n["status"]) for n in nodes] == [("n1", None, "succeeded"), ("n1", 1, "succeeded")]
+        assert [(n["node"], n["item"], n["status"]) for n in nodes] == [
+            ("n1", None, "succeeded"),
+            ("n1", 1, "succeeded"),
+        ]
         assert nodes[0]["duration"] == 2.5
         logs = client.get(f"/api/runs/{ok}/nodes/n1/logs?item=1").json()
         assert logs["text"] == "squaring 2\n"

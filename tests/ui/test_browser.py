@@ -122,7 +122,9 @@ def test_runs_appear_their_nodes_succeed_and_a_failed_node_shows_its_error(
     failed_row.click()
     box = page.locator(f'#dag g.node[data-node="{failing}"]')
     expect(box).to_have_attribute("data-status", "failed")
-    expect(page.locator(f'#dag g.node[data-node="{node_ids[0]}"]')).to_have_attribute("data-status", "succeeded")
+    expect(page.locator(f'#dag g.node[data-node="{node_ids[0]}"]')).to_have_attribute(
+        "data-status", "succeeded"
+    )
     box.click()
     expect(page.locator("#node-panel")).to_have_attribute("data-node", failing)
     expect(page.locator("#node-error")).to_contain_text("total 14 is over the limit 1")

@@ -48,7 +48,8 @@ def api_routes(source: RunSource) -> list[Route]:
         picked = [
             row
             for row in rows
-            if (workflow is None or row["workflow"] == workflow) and (status is None or row["status"] == status)
+            if (workflow is None or row["workflow"] == workflow)
+            and (status is None or row["status"] == status)
         ]
         return JSONResponse({"runs": picked[:limit]})
 

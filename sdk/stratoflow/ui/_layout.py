@@ -150,6 +150,7 @@ def layout(spec: ir.WorkflowSpec) -> dict[str, Any]:
     row: dict[str, float] = {}
     for column in sorted(columns):
         members = columns[column]
+
         # The mean row of each box's parents, then spec order: stable and short edges.
         def barycentre(pair: tuple[int, _Box]) -> tuple[float, int]:
             placed_parents = [row[p] for p in parents.get(pair[1].id, []) if p in row]

@@ -1,0 +1,55 @@
+"""The web UI's remote source (`stratoflow ui --remote`) over a stack in emulated AWS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from stratoflow.errors import TaskFailedError
+from stratoflow.lower import lower
+from stratoflow.testing._sandbox import Sandbox
+from stratoflow.ui import RemoteSource, create_app
+from tests.emulated import flows
+
+pytestmark = pytest.mark.emulated
+
+
+@pytest.fixture(scope="module")
+def deployed() -> Iterator[Sandbox]:
+    with Sandbox() as sandbox:
+        sandbox.deploy(lower(flows.diamond))
+        sandbox.deploy(lower(flows.failing_flow))
+        yield sandbox
+
+
+def test_remote_runs_show_status_outputs_error_graph_and_the_console_link(deployed: Sandbox) -> None:
+    client = deployed.client
+    assert client is not None
+    ok = client.run(flows.diamond, x=2).wait(timeout=60)
+    failed = client.run(flows.failing_flow, x=1)
+    with pytest.raises(TaskFailedError):
+        failed.wait(timeout=60)
+    with TestClient(create_app(RemoteSource(client))) as api:
+        runs = api.get("/api/runs").json()["runs"]
+        assert {(r["run_id"], r["workflow"], r["status"]) for r in runs} == {
+            (ok.run_id, "diamond", "SUCCEEDED"),
+            (failed.run_id, "failing_flow", "FAILED"),
+        }
+        assert [r["run_id"] for r in api.get("/api/runs?workflow=diamond").json()["runs"]] == [ok.run_id]
+        run = api.get(f"/api/runs/{ok.run_id}").json()
+        assert run["outputs"] == {"o0": "5+8"}
+        region = client.sfn.meta.region_name
+        assert run["console_url"] == (
+            f"https://{region}.console.aws.amazon.com/states/home?region={region}"
+            f"#/v2/executions/details/{ok.arn}"
+        )
+        drawn = {box["id"] for box in run["spec"]["graph"]["nodes"]}
+        assert {node.id for node in lower(flows.diamond).nodes} <= drawn
+        gone = api.get(f"/api/runs/{failed.run_id}").json()
+        assert gone["status"] == "FAILED"
+        assert gone["error"]
+        assert gone["outputs"] is None
+        assert api.get(f"/api/runs/{ok.run_id}/nodes").status_code == 200
+        assert api.get("/api/runs/no-such-run").status_code == 404
