@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+
 from stratoflow import conditional, map_task, task, workflow
+
+# Set by the browser test once it has the running run on screen (tasks run in threads of its process).
+RELEASE = threading.Event()
+
+
+@task
+def held(n: int) -> int:
+    RELEASE.wait(timeout=20)
+    return n
 
 
 @task
@@ -32,6 +43,12 @@ def check(value: int, limit: int) -> int:
 @workflow
 def squares(n: int = 3, limit: int = 100) -> int:
     return check(value=total(values=map_task(square)(x=numbers(n=n))), limit=limit)
+
+
+@workflow
+def held_squares(n: int = 3) -> int:
+    """Waits in its first node until RELEASE is set, so a page can watch it run."""
+    return total(values=map_task(square)(x=numbers(n=held(n=n))))
 
 
 @task

@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -92,37 +93,52 @@ def test_runs_appear_their_nodes_succeed_and_a_failed_node_shows_its_error(
 ) -> None:
     from playwright.sync_api import expect
 
-    spec = lower(_ui_flows.squares)
-    node_ids = [node.id for node in spec.nodes]
-    failing = spec.nodes[-1].id  # `check`, the last node
-    page = browser.new_page(viewport={"width": 1400, "height": 860})
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
     page.set_default_timeout(WAIT_MS)
     page.goto(ui_url)
     expect(page.locator("h1")).to_have_text("Runs")
 
-    ok = run_recorded(spec, {"n": 3, "limit": 100}, fast_options)
-    # The list polls: the run shows up without a reload.
-    row = page.locator(f'tr.run-row[data-run="{ok.run_id}"]')
-    expect(row).to_have_attribute("data-status", "SUCCEEDED")
-    expect(row.locator(".workflow")).to_have_text("squares")
-
-    row.click()
-    expect(page.locator("#run-meta")).to_contain_text("squares")
-    for node in node_ids:
-        expect(page.locator(f'#dag g.node[data-node="{node}"]')).to_have_attribute("data-status", "succeeded")
+    # A run that waits in its first node until released: the page must follow it live.
+    held = lower(_ui_flows.held_squares)
+    _ui_flows.RELEASE.clear()
+    finished: list[Any] = []
+    worker = threading.Thread(target=lambda: finished.append(run_recorded(held, {"n": 3}, fast_options)))
+    worker.start()
+    try:
+        row = page.locator("tr.run-row").first
+        expect(row).to_have_attribute("data-status", "RUNNING")  # the list polls: no reload
+        expect(row.locator(".workflow")).to_have_text("held_squares")
+        row.click()
+        expect(page.locator("#run-meta")).to_contain_text("running")
+        last = held.nodes[-1].id
+        expect(page.locator(f'#dag g.node[data-node="{last}"]')).to_have_attribute("data-status", "pending")
+    finally:
+        _ui_flows.RELEASE.set()
+        worker.join(timeout=30)
+    assert finished, "the held run did not finish"
+    for node in held.nodes:  # the run page polls while the run is RUNNING
+        expect(page.locator(f'#dag g.node[data-node="{node.id}"]')).to_have_attribute(
+            "data-status", "succeeded"
+        )
+    expect(page.locator("#run-meta")).to_contain_text("succeeded")
     expect(page.locator("#run-outputs")).to_contain_text('"o0": 14')
 
+    spec = lower(_ui_flows.squares)
+    failing = spec.nodes[-1].id  # `check`, the last node
     with pytest.raises(TaskFailedError):
         run_recorded(spec, {"n": 3, "limit": 1}, fast_options)
     page.goto(f"{ui_url}#/?status=FAILED")
     failed_row = page.locator("tr.run-row")
     expect(failed_row).to_have_count(1)
     expect(failed_row).to_have_attribute("data-status", "FAILED")
+    page.goto(ui_url)
+    expect(page.locator("tr.run-row")).to_have_count(2)
     runs_shot = _shot(page, "runs-list.png")
-    failed_row.click()
+    page.goto(f"{ui_url}#/?status=FAILED")
+    page.locator("tr.run-row").click()
     box = page.locator(f'#dag g.node[data-node="{failing}"]')
     expect(box).to_have_attribute("data-status", "failed")
-    expect(page.locator(f'#dag g.node[data-node="{node_ids[0]}"]')).to_have_attribute(
+    expect(page.locator(f'#dag g.node[data-node="{spec.nodes[0].id}"]')).to_have_attribute(
         "data-status", "succeeded"
     )
     box.click()
