@@ -32,7 +32,10 @@ def test_remote_runs_show_status_outputs_error_graph_and_the_console_link(deploy
     with pytest.raises(TaskFailedError):
         failed.wait(timeout=60)
     with TestClient(create_app(RemoteSource(client))) as api:
-        runs = api.get("/api/runs").json()["runs"]
+        listed = api.get("/api/runs").json()
+        runs = listed["runs"]
+        assert listed["workflows"] == ["diamond", "failing_flow"]
+        assert listed["source"] == f"stack Stratoflow in {client.sfn.meta.region_name}"
         assert {(r["run_id"], r["workflow"], r["status"]) for r in runs} == {
             (ok.run_id, "diamond", "SUCCEEDED"),
             (failed.run_id, "failing_flow", "FAILED"),
@@ -49,7 +52,10 @@ def test_remote_runs_show_status_outputs_error_graph_and_the_console_link(deploy
         assert {node.id for node in lower(flows.diamond).nodes} <= drawn
         gone = api.get(f"/api/runs/{failed.run_id}").json()
         assert gone["status"] == "FAILED"
-        assert gone["error"]
+        # The message `run --remote` prints, not Step Functions' raw cause.
+        assert "cannot handle 1" in gone["error"]
+        assert "{" not in gone["error"]
+        assert "BrokenPipelineError" in gone["traceback"]
         assert gone["outputs"] is None
         assert api.get(f"/api/runs/{ok.run_id}/nodes").status_code == 200
         assert api.get("/api/runs/no-such-run").status_code == 404

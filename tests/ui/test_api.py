@@ -36,7 +36,10 @@ def test_runs_are_listed_newest_first_and_filter_by_workflow_and_status(
     api: TestClient, fast_options: RunOptions
 ) -> None:
     ok, failed = _two_runs(fast_options)
-    runs = api.get("/api/runs").json()["runs"]
+    listed = api.get("/api/runs").json()
+    runs = listed["runs"]
+    assert listed["workflows"] == ["squares"]
+    assert listed["source"] == f"local runs in {default_home()}"
     assert [r["run_id"] for r in runs] == [failed, ok]
     assert runs[1]["workflow"] == "squares"
     assert runs[1]["duration"] == pytest.approx(runs[1]["finished"] - runs[1]["started"], abs=1e-3)

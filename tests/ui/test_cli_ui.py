@@ -26,7 +26,7 @@ def test_ui_serves_the_api_on_the_port_it_prints_and_stops_on_ctrl_c(subprocess_
         found = re.search(r"serving (http://127\.0\.0\.1:\d+/)", server.stdout.readline())
         assert found is not None
         with urllib.request.urlopen(f"{found.group(1)}api/runs", timeout=10) as response:  # noqa: S310 - loopback
-            assert json.load(response) == {"runs": []}
+            assert json.load(response)["runs"] == []
     finally:
         server.send_signal(signal.SIGINT)  # Ctrl-C: a clean stop
         assert server.wait(timeout=10) == 0

@@ -35,7 +35,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     if args.remote:
         from stratoflow.client import Client  # noqa: PLC0415
 
-        source = ui.RemoteSource(Client.from_stack(args.stack))
+        source = ui.RemoteSource(Client.from_stack(args.stack), stack=args.stack)
     else:
         from stratoflow.cache import default_home  # noqa: PLC0415
 

@@ -51,7 +51,13 @@ def api_routes(source: RunSource) -> list[Route]:
             if (workflow is None or row["workflow"] == workflow)
             and (status is None or row["status"] == status)
         ]
-        return JSONResponse({"runs": picked[:limit]})
+        return JSONResponse(
+            {
+                "runs": picked[:limit],
+                "workflows": sorted({row["workflow"] for row in rows}),
+                "source": source.label(),
+            }
+        )
 
     async def run(request: Request) -> JSONResponse:
         run_id = request.path_params["run_id"]

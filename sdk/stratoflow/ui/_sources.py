@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from stratoflow import ir
+from stratoflow.errors import SdkError, TaskFailedError
 from stratoflow.ui import _records
 from stratoflow.ui._layout import layout
 
@@ -25,6 +26,7 @@ __all__ = ["LocalSource", "RemoteSource", "RunSource", "node_json"]
 class RunSource(Protocol):
     """What the API asks of a backend's runs."""
 
+    def label(self) -> str: ...
     def runs(self, limit: int) -> list[dict[str, Any]]: ...
     def run(self, run_id: str) -> dict[str, Any] | None: ...
     def nodes(self, run_id: str) -> list[dict[str, Any]] | None: ...
@@ -110,6 +112,9 @@ class LocalSource:
             self._history = RunHistory(self.home / "runs.sqlite")
         return self._history
 
+    def label(self) -> str:
+        return f"local runs in {self.home}"
+
     def _summary(self, record: RunRecord) -> dict[str, Any]:
         return _summary(
             record.run_id,
@@ -137,6 +142,7 @@ class LocalSource:
             **self._summary(record),
             "ref": record.ref,
             "outputs": record.outputs,
+            "traceback": None,  # a local run's traceback is in its failed node's record
             "skipped": list(record.skipped),
             "console_url": None,
             "spec": _spec_json(_records.local_spec(self.history, run_id, record.ref)),
@@ -169,9 +175,14 @@ class RemoteSource:
     """Executions of a deployed stack, read through ``stratoflow.client``."""
 
     client: Client
+    stack: str = "Stratoflow"
+    _specs: dict[str, ir.WorkflowSpec] = field(default_factory=dict, init=False, repr=False)
 
     def _region(self) -> str:
         return str(self.client.sfn.meta.region_name)
+
+    def label(self) -> str:
+        return f"stack {self.stack} in {self._region()}"
 
     def runs(self, limit: int) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
@@ -209,8 +220,10 @@ class RemoteSource:
         key = ir.protocol.spec_key_in_comment(json.loads(definition).get("Comment", ""))
         if not key:
             return None
-        body = self.client.s3.get_object(Bucket=self.client.bucket, Key=key)["Body"].read()
-        return ir.WorkflowSpec.model_validate_json(body)
+        if key not in self._specs:  # spec keys are content hashes: one read per spec, ever
+            body = self.client.s3.get_object(Bucket=self.client.bucket, Key=key)["Body"].read()
+            self._specs[key] = ir.WorkflowSpec.model_validate_json(body)
+        return self._specs[key]
 
     def run(self, run_id: str) -> dict[str, Any] | None:
         found = self._find(run_id)
@@ -218,13 +231,18 @@ class RemoteSource:
             return None
         workflow, machine_arn, described = found
         spec = self._spec(machine_arn)
-        outputs = None
-        if described["status"] == "SUCCEEDED" and spec is not None:
+        outputs, error, traceback = None, described.get("error"), None
+        if spec is not None and described["status"] != "RUNNING":
             from stratoflow.client import Execution  # noqa: PLC0415
 
             execution = Execution(client=self.client, spec=spec, run_id=run_id, arn=described["executionArn"])
-            outputs = json.loads(json.dumps(execution.outputs(), default=str))
-        error = described.get("error")
+            try:
+                # On a finished execution wait() returns at once, or raises the error `run --remote` prints.
+                outputs = json.loads(json.dumps(execution.wait(timeout=0).outputs(), default=str))
+            except TaskFailedError as exc:
+                error, traceback = str(exc), exc.traceback_text
+            except SdkError as exc:
+                error = str(exc)
         stopped = described.get("stopDate")
         return {
             **_summary(
@@ -234,8 +252,9 @@ class RemoteSource:
                 described["startDate"].timestamp(),
                 None if stopped is None else stopped.timestamp(),
                 backend="remote",
-                error=None if error is None else f"{error}: {described.get('cause', '')}",
+                error=error,
             ),
+            "traceback": traceback,
             "ref": None if spec is None else spec.ref,
             "outputs": outputs,
             "skipped": [],

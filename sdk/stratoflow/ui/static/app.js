@@ -87,11 +87,12 @@ function runsView(params) {
     const query = new URLSearchParams();
     if (params.get("workflow")) query.set("workflow", params.get("workflow"));
     if (status.value) query.set("status", status.value);
-    const [{ runs }, all] = await Promise.all([api(`/api/runs?${query}`), api("/api/runs?limit=1000")]);
-    for (const run of all.runs) {
-      if (!known.has(run.workflow)) {
-        known.add(run.workflow);
-        workflow.append(el("option", { value: run.workflow }, run.workflow));
+    const { runs, workflows, source } = await api(`/api/runs?${query}`);
+    document.getElementById("where").textContent = source;
+    for (const name of workflows) {
+      if (!known.has(name)) {
+        known.add(name);
+        workflow.append(el("option", { value: name }, name));
       }
     }
     workflow.value = params.get("workflow") || "";
@@ -249,6 +250,7 @@ function runHeader(run) {
   if (run.skipped && run.skipped.length) rows.push(["Skipped", run.skipped.join(", ")]);
   const out = [el("h1", {}, `Run ${run.run_id.slice(0, 12)}`), el("dl", { class: "meta", id: "run-meta" }, rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]))];
   if (run.error) out.push(el("pre", { class: "error", id: "run-error" }, run.error));
+  if (run.traceback) out.push(el("pre", { id: "run-traceback" }, run.traceback));
   if (run.outputs != null) out.push(el("h2", {}, "Outputs"), el("pre", { id: "run-outputs" }, json(run.outputs)));
   return out;
 }
