@@ -69,3 +69,13 @@ def branchy(x: int) -> int:
     first = plus(a=x, b=0)
     picked = conditional("sign").if_(first > 0).then(square(x=first)).else_().then(plus(a=first, b=-1))
     return plus(a=picked, b=1)
+
+
+@task(cache=True, cache_version="1")
+def doubled(x: int) -> int:
+    return 2 * x
+
+
+@workflow
+def cached_double(x: int) -> int:
+    return doubled(x=x)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 from starlette.testclient import TestClient
 
 from stratoflow import ir
 from stratoflow.backends.local import RunHistory, RunOptions, run_recorded
-from stratoflow.cache import default_home
+from stratoflow.cache import SqliteCacheStore, default_home
 from stratoflow.errors import TaskFailedError
 from stratoflow.lower import lower
 from stratoflow.ui import LocalSource, _records, create_app
@@ -133,11 +135,23 @@ def test_node_records_and_logs_are_served_through_the_adapter(
 
 
 def test_a_history_without_records_shows_no_nodes_and_the_graph_from_the_ref() -> None:
-    history = RunHistory(default_home() / "runs.sqlite")
-    if hasattr(history, "nodes"):
-        pytest.skip("this history keeps node records")
-    assert _records.local_nodes(history, "any") == []
-    spec = _records.local_spec(history, "any", "tests.ui._ui_flows:squares")
+    older = cast(RunHistory, SimpleNamespace())  # a history from before node records: no nodes(), no spec()
+    assert _records.local_nodes(older, "any") == []
+    spec = _records.local_spec(older, "any", "tests.ui._ui_flows:squares")
     assert spec is not None
     assert spec.name == "squares"
     assert _records.spec_from_ref("tests.ui._ui_flows:no_such_workflow") is None
+
+
+def test_a_cached_nodes_outputs_are_previewed_from_its_cache_entry(fast_options: RunOptions) -> None:
+    run = run_recorded(lower(_ui_flows.cached_double), {"x": 21}, fast_options)
+    ((key, _),) = list(SqliteCacheStore(default_home() / "cache.sqlite").entries())
+    records = [
+        ir.NodeRecord(run_id=run.run_id, node="doubled", status=ir.NodeStatus.SUCCEEDED, cache_key=key),
+        ir.NodeRecord(run_id=run.run_id, node="other", status=ir.NodeStatus.SUCCEEDED, cache_key="0" * 64),
+    ]
+    source = LocalSource(default_home())
+    source._history = _RecordedHistory(default_home() / "runs.sqlite", records)
+    with TestClient(create_app(source)) as client:
+        nodes = client.get(f"/api/runs/{run.run_id}/nodes").json()["nodes"]
+    assert [n["outputs"] for n in nodes] == [{"o0": "42"}, None]

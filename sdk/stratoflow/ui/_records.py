@@ -20,12 +20,14 @@ from stratoflow.ir._node_record import node_records_prefix
 if TYPE_CHECKING:
     from stratoflow.backends.local import RunHistory
 
-__all__ = ["local_nodes", "local_spec", "read_log", "remote_nodes", "spec_from_ref"]
+__all__ = ["cached_outputs", "local_nodes", "local_spec", "read_log", "remote_nodes", "spec_from_ref"]
 
 _log = logging.getLogger(__name__)
 
 # A node's log can be long; the panel shows its end, where a failure's story is.
 LOG_TAIL_BYTES = 256 * 1024
+# An output preview is a glance, not a download: the first characters of its JSON.
+PREVIEW_CHARS = 400
 
 
 def local_nodes(history: RunHistory, run_id: str) -> list[ir.NodeRecord]:
@@ -83,3 +85,29 @@ def remote_nodes(s3: Any, bucket: str, run_id: str) -> list[ir.NodeRecord]:
             except ValueError as exc:  # one bad record must not hide the others
                 _log.warning("stratoflow ui: skipping unreadable record %s: %s", entry["Key"], exc)
     return records
+
+
+def _preview(text: str) -> str:
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 3] + "..."
+
+
+def cached_outputs(home: Path, cache_key: str | None) -> dict[str, str] | None:
+    """Previews of a node's outputs from its local cache entry (the only place a local run keeps
+    a node's outputs): inline values as JSON, stored ones by size and place. None if not cached."""
+    from stratoflow.cache import CacheEntryError, SqliteCacheStore  # noqa: PLC0415
+
+    path = home / "cache.sqlite"
+    if cache_key is None or not path.is_file():
+        return None
+    try:
+        entry = SqliteCacheStore(path).get(cache_key)
+    except CacheEntryError:
+        return None  # an unreadable entry is a miss for the runner too
+    if entry is None:
+        return None
+    return {
+        name: _preview(json.dumps(ref.value, default=str))
+        if ref.uri is None
+        else f"{ref.size} bytes stored at {ref.uri}"
+        for name, ref in sorted(entry.outputs.items())
+    }

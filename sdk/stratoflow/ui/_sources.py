@@ -81,9 +81,11 @@ def _spec_json(spec: ir.WorkflowSpec | None) -> dict[str, Any] | None:
     return {"graph": layout(spec), "nodes": about}
 
 
-def node_json(record: ir.NodeRecord) -> dict[str, Any]:
-    """A node record as the API serves it (times in epoch seconds, plus its duration)."""
+def node_json(record: ir.NodeRecord, outputs: dict[str, str] | None = None) -> dict[str, Any]:
+    """A node record as the API serves it (times in epoch seconds, plus its duration and any
+    output previews)."""
     data = record.model_dump(mode="json")
+    data["outputs"] = outputs
     data["duration"] = (
         None
         if record.started is None or record.finished is None
@@ -151,7 +153,10 @@ class LocalSource:
     def nodes(self, run_id: str) -> list[dict[str, Any]] | None:
         if self._record(run_id) is None:
             return None
-        return [node_json(record) for record in _records.local_nodes(self.history, run_id)]
+        return [
+            node_json(record, _records.cached_outputs(self.home, record.cache_key))
+            for record in _records.local_nodes(self.history, run_id)
+        ]
 
     def logs(self, run_id: str, node: str, item: int | None) -> dict[str, Any] | None:
         if self._record(run_id) is None:
