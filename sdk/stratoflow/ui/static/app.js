@@ -105,7 +105,7 @@ function runsView(params) {
           el("td", { class: "workflow" }, run.workflow, run.backend && run.backend !== "local" ? ` (${run.backend})` : ""),
           el("td", {}, badge(run.status)),
           el("td", {}, when(run.started)),
-          el("td", {}, took(run.duration)),
+          el("td", {}, run.status === "RUNNING" && run.started ? `${took(Date.now() / 1000 - run.started)} so far` : took(run.duration)),
         ),
       ),
     );
@@ -116,12 +116,13 @@ function runsView(params) {
 
 // ---- run page ---------------------------------------------------------------------------
 
-function nodeStatus(records, id) {
+function nodeStatus(records, id, skipped) {
   const own = records.find((r) => r.node === id && r.item == null);
-  return own ? own.status : "pending";
+  if (own) return own.status;
+  return skipped.includes(id) ? "skipped" : "pending"; // the run says which cases were not taken
 }
 
-function drawGraph(spec, records, selected, open) {
+function drawGraph(spec, records, selected, open, skipped) {
   const graph = spec.graph;
   const { width: w, height: h } = graph.box;
   const at = Object.fromEntries(graph.nodes.map((n) => [n.id, n]));
@@ -133,7 +134,7 @@ function drawGraph(spec, records, selected, open) {
   }
   for (const box of graph.nodes) {
     const io = box.kind === "input" || box.kind === "output";
-    const status = io ? "io" : nodeStatus(records, box.id);
+    const status = io ? "io" : nodeStatus(records, box.id, skipped);
     const group = el(
       "svg:g",
       {
@@ -152,11 +153,16 @@ function drawGraph(spec, records, selected, open) {
   return svg;
 }
 
-function itemsTable(items, onPick) {
+const MAX_ITEM_ROWS = 500; // a wide map's table shows its failures first, then the first items
+
+function itemsTable(all, onPick) {
   const counts = {};
-  for (const item of items) counts[item.status] = (counts[item.status] || 0) + 1;
+  for (const item of all) counts[item.status] = (counts[item.status] || 0) + 1;
+  const failedFirst = [...all].sort((a, b) => (a.status === "failed" ? 0 : 1) - (b.status === "failed" ? 0 : 1) || a.item - b.item);
+  const items = all.length > MAX_ITEM_ROWS ? failedFirst.slice(0, MAX_ITEM_ROWS) : all;
   return [
-    el("h2", {}, `Items (${items.length}): `, Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(", ")),
+    el("h2", {}, `Items (${all.length}): `, Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(", ")),
+    all.length > MAX_ITEM_ROWS ? el("p", { class: "notice" }, `showing ${MAX_ITEM_ROWS} of ${all.length} (failed first)`) : null,
     el(
       "table",
       { id: "items" },
@@ -271,7 +277,7 @@ function runView(runId, selected) {
     if (stamp === painted) return true; // nothing changed: keep the page (and its scroll) as it is
     painted = stamp;
     const graph = run.spec
-      ? el("div", { class: "graph" }, drawGraph(run.spec, nodes, selected, open))
+      ? el("div", { class: "graph" }, drawGraph(run.spec, nodes, selected, open, run.skipped || []))
       : el("p", { class: "notice" }, "no graph: this run's workflow spec is not available");
     const legend = el("div", { class: "legend" }, ["pending", "running", "succeeded", "cached", "failed", "skipped"].map((s) => badge(s)));
     const layout = el("div", { class: "run-layout" }, graph);
