@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import cast
 
 import pytest
 from starlette.testclient import TestClient
 
-from stratoflow import ir
 from stratoflow.backends.local import RunHistory, RunOptions, run_recorded
 from stratoflow.cache import SqliteCacheStore, default_home
 from stratoflow.errors import TaskFailedError
@@ -87,71 +85,49 @@ def test_the_page_and_its_assets_are_served_from_the_package(api: TestClient) ->
     assert "http" not in page.text.replace("http-equiv", "")
 
 
-class _RecordedHistory(RunHistory):
-    """A history that keeps node records, as the local backend's does."""
-
-    def __init__(self, path: Path, records: list[ir.NodeRecord]) -> None:
-        super().__init__(path)
-        self.records = records
-
-    def nodes(self, run_id: str) -> list[ir.NodeRecord]:
-        return [r for r in self.records if r.run_id == run_id]
-
-
-def test_node_records_and_logs_are_served_through_the_adapter(
-    tmp_path: Path, fast_options: RunOptions
-) -> None:
-    ok, _ = _two_runs(fast_options)
-    log = tmp_path / "square-1.log"
-    log.write_text("squaring 2\n", encoding="utf-8")
-    records = [
-        ir.NodeRecord(
-            run_id=ok, node="n1", status=ir.NodeStatus.SUCCEEDED, attempts=1, started=1.0, finished=3.5
-        ),
-        ir.NodeRecord(
-            run_id=ok,
-            node="n1",
-            item=1,
-            status=ir.NodeStatus.SUCCEEDED,
-            attempts=1,
-            target="local-thread",
-            logs=ir.LogLocation(kind="file", path=str(log)),
-        ),
-    ]
-    source = LocalSource(default_home())
-    source._history = _RecordedHistory(default_home() / "runs.sqlite", records)
-    with TestClient(create_app(source)) as client:
-        nodes = client.get(f"/api/runs/{ok}/nodes").json()["nodes"]
-        assert [(n["node"], n["item"], n["status"]) for n in nodes] == [
-            ("n1", None, "succeeded"),
-            ("n1", 1, "succeeded"),
-        ]
-        assert nodes[0]["duration"] == 2.5
-        logs = client.get(f"/api/runs/{ok}/nodes/n1/logs?item=1").json()
-        assert logs["text"] == "squaring 2\n"
-        assert logs["location"] == {"kind": "file", "path": str(log), "group": None, "stream": None}
-        assert client.get(f"/api/runs/{ok}/nodes/n1/logs").json()["text"] is None
-        assert client.get(f"/api/runs/{ok}/nodes/n1/logs?item=7").status_code == 404
+def test_node_records_and_logs_come_from_the_run_history(api: TestClient, fast_options: RunOptions) -> None:
+    ok, failed = _two_runs(fast_options)
+    spec = lower(_ui_flows.squares)
+    mapped = next(node.id for node in spec.nodes if node.kind == "map")
+    nodes = api.get(f"/api/runs/{ok}/nodes").json()["nodes"]
+    assert {(n["node"], n["item"]) for n in nodes} == {(node.id, None) for node in spec.nodes} | {
+        (mapped, i) for i in range(3)
+    }
+    assert {n["status"] for n in nodes} == {"succeeded"}
+    for record in nodes:
+        assert record["duration"] == pytest.approx(record["finished"] - record["started"], abs=1e-3)
+    item = api.get(f"/api/runs/{ok}/nodes/{mapped}/logs?item=1").json()
+    assert (item["node"], item["item"], item["text"]) == (mapped, 1, "squaring 2\n")
+    assert item["location"]["kind"] == "file"
+    assert api.get(f"/api/runs/{ok}/nodes/{mapped}/logs?item=7").status_code == 404
+    assert api.get(f"/api/runs/{ok}/nodes/nowhere/logs").status_code == 404
+    check = next(
+        n for n in api.get(f"/api/runs/{failed}/nodes").json()["nodes"] if n["node"] == spec.nodes[-1].id
+    )
+    assert check["status"] == "failed"
+    assert "total 14 is over the limit 1" in check["error"]
+    assert "raise ValueError" in check["traceback"]
+    assert (
+        api.get(f"/api/runs/{failed}/nodes/{check['node']}/logs").json()["text"] == "checking 14 against 1\n"
+    )
 
 
-def test_a_history_without_records_shows_no_nodes_and_the_graph_from_the_ref() -> None:
-    older = cast(RunHistory, SimpleNamespace())  # a history from before node records: no nodes(), no spec()
-    assert _records.local_nodes(older, "any") == []
+def test_a_run_without_a_recorded_spec_draws_the_workflow_its_ref_names() -> None:
+    older = cast(RunHistory, SimpleNamespace(spec=lambda run_id: None))  # recorded before specs were kept
     spec = _records.local_spec(older, "any", "tests.ui._ui_flows:squares")
     assert spec is not None
     assert spec.name == "squares"
     assert _records.spec_from_ref("tests.ui._ui_flows:no_such_workflow") is None
 
 
-def test_a_cached_nodes_outputs_are_previewed_from_its_cache_entry(fast_options: RunOptions) -> None:
-    run = run_recorded(lower(_ui_flows.cached_double), {"x": 21}, fast_options)
+def test_a_cached_nodes_outputs_are_previewed_from_its_cache_entry(
+    api: TestClient, fast_options: RunOptions
+) -> None:
+    first = run_recorded(lower(_ui_flows.cached_double), {"x": 21}, fast_options)
+    again = run_recorded(lower(_ui_flows.cached_double), {"x": 21}, fast_options)
     ((key, _),) = list(SqliteCacheStore(default_home() / "cache.sqlite").entries())
-    records = [
-        ir.NodeRecord(run_id=run.run_id, node="doubled", status=ir.NodeStatus.SUCCEEDED, cache_key=key),
-        ir.NodeRecord(run_id=run.run_id, node="other", status=ir.NodeStatus.SUCCEEDED, cache_key="0" * 64),
-    ]
-    source = LocalSource(default_home())
-    source._history = _RecordedHistory(default_home() / "runs.sqlite", records)
-    with TestClient(create_app(source)) as client:
-        nodes = client.get(f"/api/runs/{run.run_id}/nodes").json()["nodes"]
-    assert [n["outputs"] for n in nodes] == [{"o0": "42"}, None]
+    for run, hit in ((first, False), (again, True)):
+        (node,) = api.get(f"/api/runs/{run.run_id}/nodes").json()["nodes"]
+        assert (node["cache_key"], node["cache_hit"], node["outputs"]) == (key, hit, {"o0": "42"})
+    uncached = api.get(f"/api/runs/{_two_runs(fast_options)[0]}/nodes").json()["nodes"]
+    assert {n["outputs"] is None for n in uncached} == {True}

@@ -1,8 +1,8 @@
 """The one place the UI reads per-node records, specs and logs from a run's backend.
 
-Local runs: ``RunHistory.nodes(run_id)`` (``ir.NodeRecord`` rows) and ``RunHistory.spec(run_id)``.
-A history without them (written before records existed) reads as no nodes; a run without
-a recorded spec falls back to loading the workflow its ``ref`` names. Remote runs: the
+Local runs: ``RunHistory.nodes(run_id)`` (``ir.NodeRecord`` rows) and ``RunHistory.spec(run_id)``;
+a run without a recorded spec (recorded before runs kept it) falls back to loading the
+workflow its ``ref`` names. Remote runs: the
 records the runner writes under ``node_records_prefix(run_id)`` in the data bucket.
 """
 
@@ -31,17 +31,14 @@ PREVIEW_CHARS = 400
 
 
 def local_nodes(history: RunHistory, run_id: str) -> list[ir.NodeRecord]:
-    """The run's node (and map item) records, or none if this history keeps none."""
-    reader = getattr(history, "nodes", None)
-    if reader is None:
-        return []
-    return list(reader(run_id))
+    """The run's node (and map item) records: as far as it got, while it runs."""
+    return history.nodes(run_id)
 
 
 def local_spec(history: RunHistory, run_id: str, ref: str) -> ir.WorkflowSpec | None:
-    """The spec the run ran: as recorded, else the workflow ``ref`` names as it is now."""
-    reader = getattr(history, "spec", None)
-    recorded = reader(run_id) if reader is not None else None
+    """The spec the run ran: as recorded, else (a run recorded before runs kept their spec)
+    the workflow ``ref`` names as it is now."""
+    recorded = history.spec(run_id)
     return recorded if recorded is not None else spec_from_ref(ref)
 
 
@@ -60,7 +57,12 @@ def spec_from_ref(ref: str) -> ir.WorkflowSpec | None:
 
 
 def read_log(location: ir.LogLocation | None) -> str | None:
-    """The end of a node's local log file; None where there is no local file to read."""
+    """The end of a node's local log file (``""``: the node printed nothing, so it has no file);
+    None where there is no local file to read (no log, or CloudWatch).
+
+    The same reading as ``stratoflow logs`` (cli's ``read_node_log``), but the tail only: a page
+    shows the end of a long log, where a failure's story is.
+    """
     if location is None or location.kind != "file" or not location.path:
         return None
     path = Path(location.path)
@@ -70,7 +72,7 @@ def read_log(location: ir.LogLocation | None) -> str | None:
             handle.seek(max(0, size - LOG_TAIL_BYTES))
             return handle.read().decode("utf-8", errors="replace")
     except FileNotFoundError:
-        return None
+        return ""
 
 
 def remote_nodes(s3: Any, bucket: str, run_id: str) -> list[ir.NodeRecord]:
