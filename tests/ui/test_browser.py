@@ -40,7 +40,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-WAIT_MS = 10_000
+# What a person would wait for a page to catch up, generous for a loaded 2-core CI machine.
+WAIT_MS = 15_000
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +49,10 @@ def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).is_file():
         pytest.skip(f"no Chromium at {CHROMIUM}: `make test` installs Debian's (apt-get install -y chromium)")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         pytest.skip("playwright is not installed (it is in the dev extra: pip install -e '.[dev]')")
+    expect.set_options(timeout=WAIT_MS)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
@@ -145,6 +147,7 @@ def test_runs_appear_their_nodes_succeed_and_a_failed_node_shows_its_error(
     expect(page.locator("#node-panel")).to_have_attribute("data-node", failing)
     expect(page.locator("#node-error")).to_contain_text("total 14 is over the limit 1")
     expect(page.locator("#node-logs")).to_contain_text("checking 14 against 1")
+    page.set_viewport_size({"width": 1440, "height": 900})  # the README's picture: a readable graph
     run_shot = _shot(page, "run-page.png")
     with capsys.disabled():
         print(f"\nUI screenshots: {runs_shot} {run_shot}")
