@@ -167,6 +167,8 @@ def test_a_map_nodes_items_are_listed_with_their_logs(
     page.goto(f"{ui_url}#/runs/{run.run_id}/{mapped}")
     items = page.locator("#items tbody tr")
     expect(items).to_have_count(3)
+    expect(page.locator("#node-panel")).to_contain_text("Items (3): 3 succeeded")
+    expect(page.locator("#node-panel")).not_to_contain_text("null")
     items.nth(1).click()
     expect(page.locator("#item-detail")).to_contain_text("Item 1")
     expect(page.locator("#item-logs")).to_contain_text("squaring 2")

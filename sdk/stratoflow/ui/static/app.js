@@ -162,7 +162,7 @@ function itemsTable(all, onPick) {
   const items = all.length > MAX_ITEM_ROWS ? failedFirst.slice(0, MAX_ITEM_ROWS) : all;
   return [
     el("h2", {}, `Items (${all.length}): `, Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(", ")),
-    all.length > MAX_ITEM_ROWS ? el("p", { class: "notice" }, `showing ${MAX_ITEM_ROWS} of ${all.length} (failed first)`) : null,
+    el("p", { class: "notice", hidden: all.length <= MAX_ITEM_ROWS }, `showing ${MAX_ITEM_ROWS} of ${all.length} (failed first)`),
     el(
       "table",
       { id: "items" },
