@@ -90,13 +90,12 @@ def _shot(page: Any, name: str) -> Path:
     return path
 
 
-def test_runs_appear_their_nodes_succeed_and_a_failed_node_shows_its_error(
-    browser: Any, ui_url: str, fast_options: RunOptions, capsys: pytest.CaptureFixture[str]
+def test_a_run_appears_in_the_list_and_its_nodes_turn_succeeded_live(
+    browser: Any, ui_url: str, fast_options: RunOptions
 ) -> None:
     from playwright.sync_api import expect
 
     page = browser.new_page(viewport={"width": 1280, "height": 720})
-    page.set_default_timeout(WAIT_MS)
     page.goto(ui_url)
     expect(page.locator("h1")).to_have_text("Runs")
 
@@ -124,8 +123,17 @@ def test_runs_appear_their_nodes_succeed_and_a_failed_node_shows_its_error(
         )
     expect(page.locator("#run-meta")).to_contain_text("succeeded")
     expect(page.locator("#run-outputs")).to_contain_text('"o0": 14')
+    page.close()
 
+
+def test_a_failed_run_is_listed_and_its_failed_node_shows_its_error_and_log(
+    browser: Any, ui_url: str, fast_options: RunOptions, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
     spec = lower(_ui_flows.squares)
+    run_recorded(spec, {"n": 3, "limit": 100}, fast_options)
     failing = spec.nodes[-1].id  # `check`, the last node
     with pytest.raises(TaskFailedError):
         run_recorded(spec, {"n": 3, "limit": 1}, fast_options)
@@ -163,7 +171,6 @@ def test_a_map_nodes_items_are_listed_with_their_logs(
     mapped = next(node.id for node in spec.nodes if node.kind == "map")
     run = run_recorded(spec, {"n": 3, "limit": 100}, fast_options)
     page = browser.new_page(viewport={"width": 1400, "height": 860})
-    page.set_default_timeout(WAIT_MS)
     page.goto(f"{ui_url}#/runs/{run.run_id}/{mapped}")
     items = page.locator("#items tbody tr")
     expect(items).to_have_count(3)
