@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 from starlette.testclient import TestClient
 
+from stratoflow import ir
 from stratoflow.errors import TaskFailedError
+from stratoflow.ir._node_record import node_record_key
 from stratoflow.lower import lower
 from stratoflow.testing._sandbox import Sandbox
 from stratoflow.ui import RemoteSource, create_app
@@ -59,3 +62,40 @@ def test_remote_runs_show_status_outputs_error_graph_and_the_console_link(deploy
         assert gone["outputs"] is None
         assert api.get(f"/api/runs/{ok.run_id}/nodes").status_code == 200
         assert api.get("/api/runs/no-such-run").status_code == 404
+
+
+def test_remote_node_records_and_their_cloudwatch_logs_are_read_from_where_the_runner_puts_them(
+    deployed: Sandbox,
+) -> None:
+    client = deployed.client
+    assert client is not None
+    run = client.run(flows.diamond, x=3).wait(timeout=60)
+    logs = deployed.aws.session.client("logs")
+    logs.create_log_group(logGroupName="/stratoflow/runner")
+    logs.create_log_stream(logGroupName="/stratoflow/runner", logStreamName="2026/12/01/abc")
+    logs.put_log_events(
+        logGroupName="/stratoflow/runner",
+        logStreamName="2026/12/01/abc",
+        logEvents=[{"timestamp": int(time.time() * 1000), "message": "doubling 3"}],
+    )
+    node = lower(flows.diamond).nodes[0].id
+    record = ir.NodeRecord(
+        run_id=run.run_id,
+        node=node,
+        status=ir.NodeStatus.SUCCEEDED,
+        attempts=1,
+        target="lambda",
+        logs=ir.LogLocation(kind="cloudwatch", group="/stratoflow/runner", stream="2026/12/01/abc"),
+    )
+    # Where the runner writes a node's record (the contract in ir._node_record).
+    client.s3.put_object(
+        Bucket=client.bucket,
+        Key=node_record_key(run.run_id, node),
+        Body=record.model_dump_json().encode(),
+    )
+    with TestClient(create_app(RemoteSource(client, cloudwatch=logs))) as api:
+        (shown,) = api.get(f"/api/runs/{run.run_id}/nodes").json()["nodes"]
+        assert (shown["node"], shown["status"], shown["target"]) == (node, "succeeded", "lambda")
+        read = api.get(f"/api/runs/{run.run_id}/nodes/{node}/logs").json()
+        assert read["text"] == "doubling 3\n"
+        assert read["location"]["group"] == "/stratoflow/runner"

@@ -33,9 +33,13 @@ def cmd_ui(args: argparse.Namespace) -> int:
         ) from exc
     source: ui.RunSource
     if args.remote:
+        import boto3  # type: ignore[import-untyped]  # noqa: PLC0415 - only for remote runs
+
         from stratoflow.client import Client  # noqa: PLC0415
 
-        source = ui.RemoteSource(Client.from_stack(args.stack), stack=args.stack)
+        session = boto3.Session()
+        client = Client.from_stack(args.stack, session=session)
+        source = ui.RemoteSource(client, stack=args.stack, cloudwatch=session.client("logs"))
     else:
         from stratoflow.cache import default_home  # noqa: PLC0415
 

@@ -20,12 +20,22 @@ from stratoflow.ir._node_record import node_records_prefix
 if TYPE_CHECKING:
     from stratoflow.backends.local import RunHistory
 
-__all__ = ["cached_outputs", "local_nodes", "local_spec", "read_log", "remote_nodes", "spec_from_ref"]
+__all__ = [
+    "cached_outputs",
+    "local_nodes",
+    "local_spec",
+    "read_cloudwatch_log",
+    "read_log",
+    "remote_nodes",
+    "spec_from_ref",
+]
 
 _log = logging.getLogger(__name__)
 
 # A node's log can be long; the panel shows its end, where a failure's story is.
 LOG_TAIL_BYTES = 256 * 1024
+# CloudWatch's page of newest events: enough for a panel, and one call.
+CLOUDWATCH_EVENTS = 1000
 # An output preview is a glance, not a download: the first characters of its JSON.
 PREVIEW_CHARS = 400
 
@@ -73,6 +83,25 @@ def read_log(location: ir.LogLocation | None) -> str | None:
             return handle.read().decode("utf-8", errors="replace")
     except FileNotFoundError:
         return ""
+
+
+def read_cloudwatch_log(logs: Any, location: ir.LogLocation | None) -> str | None:
+    """The newest events of a node's CloudWatch stream; None without a known group and stream
+    (a record whose stream is not known yet shows its group only)."""
+    if logs is None or location is None or location.kind != "cloudwatch":
+        return None
+    if not location.group or not location.stream:
+        return None
+    try:
+        events = logs.get_log_events(
+            logGroupName=location.group,
+            logStreamName=location.stream,
+            limit=CLOUDWATCH_EVENTS,
+            startFromHead=False,
+        )["events"]
+    except logs.exceptions.ResourceNotFoundException:
+        return ""  # the stream is gone (retention) or was never written
+    return "".join(event["message"].rstrip("\n") + "\n" for event in events)
 
 
 def remote_nodes(s3: Any, bucket: str, run_id: str) -> list[ir.NodeRecord]:

@@ -181,6 +181,7 @@ class RemoteSource:
 
     client: Client
     stack: str = "Stratoflow"
+    cloudwatch: Any = None  # a CloudWatch Logs client (boto3 "logs"), for the nodes' logs
     _specs: dict[str, ir.WorkflowSpec] = field(default_factory=dict, init=False, repr=False)
 
     def _region(self) -> str:
@@ -275,5 +276,6 @@ class RemoteSource:
     def logs(self, run_id: str, node: str, item: int | None) -> dict[str, Any] | None:
         records = _records.remote_nodes(self.client.s3, self.client.bucket, run_id)
         found = [r for r in records if r.node == node and r.item == item]
-        # CloudWatch reading comes with the remote records; the location is shown meanwhile.
-        return _log_json(found[0], None) if found else None
+        if not found:
+            return None
+        return _log_json(found[0], _records.read_cloudwatch_log(self.cloudwatch, found[0].logs))
