@@ -2,8 +2,8 @@
 
 Local runs: ``RunHistory.nodes(run_id)`` (``ir.NodeRecord`` rows) and ``RunHistory.spec(run_id)``;
 a run without a recorded spec (recorded before runs kept it) falls back to loading the
-workflow its ``ref`` names. Remote runs: the
-records the runner writes under ``node_records_prefix(run_id)`` in the data bucket.
+workflow its ``ref`` names. Remote runs: the records the runner writes under
+``node_records_prefix(run_id)`` in the data bucket, and their CloudWatch logs.
 """
 
 from __future__ import annotations
