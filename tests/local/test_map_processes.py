@@ -16,7 +16,7 @@ import pytest
 from stratoflow import TaskFailedError, ir
 from stratoflow.backends import asl
 from stratoflow.backends.local import RunOptions, run_local
-from stratoflow.backends.local import _map as local_map
+from stratoflow.backends.local import _map_processes as local_map_processes
 from stratoflow.lower import lower
 from tests.local import _cache_tasks as ct
 from tests.local import _process_tasks as pt
@@ -51,7 +51,7 @@ def test_without_the_option_items_run_in_this_process(fast_options: RunOptions) 
 def test_without_fork_items_fall_back_to_threads_with_a_warning(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, fast_options: RunOptions
 ) -> None:
-    monkeypatch.setattr(local_map, "fork_context", lambda: None)
+    monkeypatch.setattr(local_map_processes, "fork_context", lambda: None)
     with caplog.at_level(logging.WARNING, logger="stratoflow.local"):
         pids = run(pt.pids, fast_options, xs=[0, 1]).outputs["o0"]
     assert set(pids) == {os.getpid()}

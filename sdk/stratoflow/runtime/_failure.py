@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from stratoflow import values
+from stratoflow import ir, values
 from stratoflow.define._failure import ERROR_INPUT, FlyteError
-from stratoflow.ir import protocol
 
 if TYPE_CHECKING:
     from stratoflow.runtime._context import NodeContext
@@ -27,7 +26,7 @@ def record_failure(ctx: NodeContext, *, message: str, node: str) -> None:
     declared = {v.name: v.type for v in ctx.spec.tasks[handler.task].inputs}[ERROR_INPUT]
     t = declared.args[0] if declared.kind == "optional" else declared
     literal = values.encode(FlyteError(message=message, failed_node_id=node), t, ctx.blobs)
-    ctx.outputs.write_outputs(protocol.FAILURE_NODE, {ERROR_INPUT: literal})
+    ctx.outputs.write_outputs(ir.protocol.FAILURE_NODE, {ERROR_INPUT: literal})
 
 
 def _json(text: object) -> Any:
@@ -42,7 +41,7 @@ def caught_error(error: dict[str, Any]) -> tuple[str, str]:
     cause = _json(error.get("Cause"))
     if isinstance(cause, dict) and "errorMessage" in cause:  # Lambda's error envelope
         cause = _json(cause["errorMessage"])
-    parsed = protocol.FailureCause.parse(cause)
+    parsed = ir.protocol.FailureCause.parse(cause)
     if parsed is not None and parsed.message is not None:
         return parsed.message, parsed.node
     return f"{error.get('Error', 'unknown error')}: {error.get('Cause', '')}".rstrip(": "), ""

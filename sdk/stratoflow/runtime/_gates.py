@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from stratoflow import ir, values
 from stratoflow.errors import InputError, TaskFailedError
-from stratoflow.ir import protocol
 from stratoflow.runtime._runner import resolve_binding
 from stratoflow.values import LiteralRef
 
@@ -52,14 +51,14 @@ def signal_body(gate: ir.GateNode, value: object, blobs: BlobStore, *, approved:
 
 def gate_timed_out(gate: ir.GateNode) -> TaskFailedError:
     """The error of ``gate`` when no signal came within its timeout."""
-    message = protocol.gate_timeout_message(gate.gate, gate.name, gate.seconds)
-    return TaskFailedError(message, node=gate.id, error_type=protocol.GATE_TIMEOUT)
+    message = ir.protocol.gate_timeout_message(gate.gate, gate.name, gate.seconds)
+    return TaskFailedError(message, node=gate.id, error_type=ir.protocol.GATE_TIMEOUT)
 
 
 def gate_rejected(gate: ir.GateNode) -> TaskFailedError:
     """The error of an ``approve`` gate whose signal said no."""
     return TaskFailedError(
-        protocol.gate_rejected_message(gate.name), node=gate.id, error_type=protocol.GATE_REJECTED
+        ir.protocol.gate_rejected_message(gate.name), node=gate.id, error_type=ir.protocol.GATE_REJECTED
     )
 
 
@@ -78,7 +77,7 @@ def finish_gate(ctx: NodeContext, gate: ir.GateNode, body: bytes) -> None:
 def wait_local_signal(home: Path, ctx: NodeContext, gate: ir.GateNode, *, poll_seconds: float = 0.1) -> None:
     """A local run's gate: wait (polling) for its signal file, then finish it; time out as on AWS."""
     _announce(home, ctx, gate)
-    path = home / protocol.signal_key(ctx.run_id, gate.name)
+    path = home / ir.protocol.signal_key(ctx.run_id, gate.name)
     deadline = time.monotonic() + gate.seconds
     while not path.is_file():
         if time.monotonic() >= deadline or ctx.cancelled.is_set():
@@ -89,15 +88,15 @@ def wait_local_signal(home: Path, ctx: NodeContext, gate: ir.GateNode, *, poll_s
 
 def waiting_gate(home: Path, run_id: str, name: str) -> ir.GateNode:
     """The gate of local run ``run_id`` waiting for signal ``name`` (InputError when none is)."""
-    path = home / protocol.gate_token_key(run_id, name)
+    path = home / ir.protocol.gate_token_key(run_id, name)
     if not path.is_file():
         raise InputError(f"run {run_id} has no gate waiting for signal '{name}'", input_name=name)
-    return ir.GateNode.model_validate_json(protocol.GateRecord.model_validate_json(path.read_bytes()).node)
+    return ir.GateNode.model_validate_json(ir.protocol.GateRecord.model_validate_json(path.read_bytes()).node)
 
 
 def send_local_signal(home: Path, run_id: str, name: str, body: bytes) -> None:
     """Deliver a signal to a local run (written whole, then renamed: the run never reads half of it)."""
-    _write_whole(home / protocol.signal_key(run_id, name), body)
+    _write_whole(home / ir.protocol.signal_key(run_id, name), body)
 
 
 def _write_whole(path: Path, body: bytes) -> None:
@@ -111,6 +110,6 @@ def _write_whole(path: Path, body: bytes) -> None:
 def _announce(home: Path, ctx: NodeContext, gate: ir.GateNode) -> None:
     # What `stratoflow signal` reads to know the gate's type (on AWS the runner stores it with the token).
     _write_whole(
-        home / protocol.gate_token_key(ctx.run_id, gate.name),
-        protocol.GateRecord(node=gate.model_dump_json()).model_dump_json().encode(),
+        home / ir.protocol.gate_token_key(ctx.run_id, gate.name),
+        ir.protocol.GateRecord(node=gate.model_dump_json()).model_dump_json().encode(),
     )

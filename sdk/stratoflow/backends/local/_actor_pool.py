@@ -19,20 +19,20 @@ it is not a daemon, so a task may start processes of its own.
 from __future__ import annotations
 
 import functools
-import multiprocessing
 import os
 import signal
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from multiprocessing.context import BaseContext
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from stratoflow import ir
-from stratoflow.backends.local._actor_worker import serve
 from stratoflow.errors import ExecutionError
+
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
 
 __all__ = ["ActorPool", "ActorStats", "Environment", "Worker", "WorkerLostError", "worker_start_context"]
 
@@ -44,6 +44,8 @@ _PRELOAD: Final = ("__main__", "stratoflow.backends.local._actor_worker")
 
 def worker_start_context() -> BaseContext:
     """Where workers start: the forkserver (preloading the worker module), else spawn."""
+    import multiprocessing  # noqa: PLC0415 - loaded by runs that start an actor worker, not by every run
+
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         # Read when the process's forkserver starts, so only the first call matters.
@@ -74,6 +76,8 @@ class Worker:
     """One worker process and the parent's end of its pipe."""
 
     def __init__(self, context: BaseContext, home: str, use_cache: bool, name: str) -> None:
+        from stratoflow.backends.local._actor_worker import serve  # noqa: PLC0415 - with the first worker
+
         ours, theirs = context.Pipe(duplex=True)
         self.process = context.Process(  # type: ignore[attr-defined]
             target=serve, args=(theirs, home, use_cache, dict(os.environ)), name=f"stratoflow-actor-{name}"
@@ -238,7 +242,7 @@ class ActorPool:
     def __init__(self, home: Path, *, use_cache: bool, context: BaseContext | None = None) -> None:
         self._home = str(home)
         self._use_cache = use_cache
-        self._context = context or worker_start_context()
+        self._context = context  # None: worker_start_context(), when the first worker starts
         self._lock = threading.Lock()
         self._envs: dict[str, Environment] = {}
         self._wake = threading.Event()
@@ -250,6 +254,8 @@ class ActorPool:
         with self._lock:
             env = self._envs.get(ref.name)
             if env is None:
+                if self._context is None:
+                    self._context = worker_start_context()
                 start = functools.partial(Worker, self._context, self._home, self._use_cache, ref.name)
                 env = self._envs[ref.name] = Environment(ref, start, self._wake.set)
             if self._reaper is None:

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 from stratoflow import ir, values
 from stratoflow.accelerators import warn_if_no_gpu
 from stratoflow.backends.local._actor_pool import ActorPool, ActorStats
-from stratoflow.backends.local._actors import run_actor_node
 from stratoflow.backends.local._attempts import with_retries
 from stratoflow.backends.local._dynamic import SubProgress, run_dynamic_node
 from stratoflow.backends.local._map import run_map_node
@@ -203,6 +202,8 @@ class _Scheduler:
                 base_seconds=self.options.retry_base_seconds,
             )
         elif task.actor is not None:  # on a worker of its environment (same cache, retries, timeout)
+            from stratoflow.backends.local._actors import run_actor_node  # noqa: PLC0415 - actor runs only
+
             hit = run_actor_node(
                 self.ctx,
                 node,

@@ -7,16 +7,17 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stratoflow import ir
-from stratoflow.backends.local._actor_pool import ActorPool
-from stratoflow.backends.local._actors import run_actor_items
-from stratoflow.backends.local._map_processes import fork_context, run_chunks_in_processes
 from stratoflow.backends.local._progress import NoProgress, RunProgress
 from stratoflow.ir import _node_record
 from stratoflow.runtime import NodeContext, gather_map, prepare_map, run_map_items
 from stratoflow.runtime._map import cached_map_items
 from stratoflow.values import ItemResult
+
+if TYPE_CHECKING:
+    from stratoflow.backends.local._actor_pool import ActorPool
 
 __all__ = ["run_map_node"]
 
@@ -81,6 +82,9 @@ def _on_processes(
     progress: RunProgress,
 ) -> list[dict[int, ItemResult]] | None:
     """The items on forked worker processes (``map_task(processes=True)``); None where fork is unsafe."""
+    # multiprocessing and its pools load only for maps that ask for processes.
+    from stratoflow.backends.local._map_processes import fork_context, run_chunks_in_processes  # noqa: PLC0415
+
     context = fork_context()
     if context is None:
         _LOG.warning(
@@ -113,6 +117,8 @@ def _on_actors(
     retry_base_seconds: float,
     progress: RunProgress,
 ) -> list[dict[int, ItemResult]]:
+    from stratoflow.backends.local._actors import run_actor_items  # noqa: PLC0415 - actor runs only
+
     actor = ctx.spec.tasks[node.task].actor
     assert actor is not None  # noqa: S101 - the caller checked
     # ``concurrency`` still caps the items in flight, never above the environment's workers.
