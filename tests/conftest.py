@@ -14,6 +14,10 @@ from typing import Any
 
 import pytest
 
+# Before stratoflow loads: every IR model stratoflow builds unvalidated (`trusted`) is validated
+# too and must come out the same, in this process and in the processes tests start.
+os.environ.setdefault("STRATOFLOW_CHECK_IR", "1")
+
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 

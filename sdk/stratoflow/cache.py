@@ -41,11 +41,16 @@ def _interface(task: ir.TaskSpec) -> Any:
     if cached is not None and cached[0] is task:
         return cached[1]
     value = {
-        "inputs": [[v.name, v.type.model_dump(mode="json")] for v in task.inputs],
-        "outputs": [[v.name, v.type.model_dump(mode="json")] for v in task.outputs],
+        "inputs": [[v.name, _typeref_json(v.type)] for v in task.inputs],
+        "outputs": [[v.name, _typeref_json(v.type)] for v in task.outputs],
     }
     _INTERFACE_JSON[id(task)] = (task, value)
     return value
+
+
+def _typeref_json(t: ir.TypeRef) -> dict[str, Any]:
+    # TypeRef.model_dump(mode="json") (a test pins the equality), without building its serializer.
+    return {"kind": t.kind, "args": [_typeref_json(a) for a in t.args], "ref": t.ref}
 
 
 def cache_key(task: ir.TaskSpec, input_hashes: Mapping[str, str]) -> str:

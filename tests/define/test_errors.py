@@ -679,6 +679,25 @@ mapped = map_task(pair, concurrency=0, min_success_ratio=1.5, batch_size=0)
         ),
     ),
     Case(
+        "map-options-of-the-wrong-type",
+        """\
+from stratoflow import map_task, task
+
+
+@task
+def double(x: int) -> int:
+    return 2 * x
+
+
+mapped = map_task(double, concurrency=2.5, min_success_ratio="most", batch_size=True)
+""",
+        (
+            (9, "map_task(double): concurrency must be a whole number, got 2.5", None),
+            (9, "map_task(double): min_success_ratio must be a number, got 'most'", None),
+            (9, "map_task(double): batch_size must be a whole number, got True", None),
+        ),
+    ),
+    Case(
         "map-partial-binds-badly",
         """\
 import functools

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from stratoflow import cache as cache_mod
 from stratoflow import ir, task
 from stratoflow.cache import cache_key
 
@@ -138,3 +139,11 @@ class _NoStore:
 
     def __getattr__(self, name: str) -> Any:
         raise AssertionError(f"blob store used: {name}")
+
+
+def test_the_interface_json_is_the_type_refs_model_dump() -> None:
+    # The key hashes this JSON; it is built by hand (no serializer build) and must not drift.
+    optional = ir.TypeRef(kind="optional", args=(BASE.inputs[0].type,))
+    nested = ir.TypeRef(kind="dict", args=(ir.TypeRef(kind="str"), optional))
+    for t in (nested, BASE.inputs[0].type, ir.TypeRef(kind="dataclass", ref="m:C")):
+        assert cache_mod._typeref_json(t) == t.model_dump(mode="json")

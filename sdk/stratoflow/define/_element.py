@@ -33,7 +33,7 @@ def index_promise(trace: Trace, promise: Promise, key: object, location: ir.Sour
                 location,
             )
             return promise
-        binding = ir.ElementBinding(of=promise.binding, type=t, key=key, item_type=t.args[0])
+        binding = ir.ElementBinding.trusted(of=promise.binding, type=t, key=key, item_type=t.args[0])
         return Promise(trace, binding, t.args[0], f"{promise.what}[{key!r}]")
     try:
         text = values.key_text(key, t.args[0])  # dict keys are stored as their JSON text
@@ -43,7 +43,7 @@ def index_promise(trace: Trace, promise: Promise, key: object, location: ir.Sour
             location,
         )
         return promise
-    binding = ir.ElementBinding(of=promise.binding, type=t, key=text, item_type=t.args[1])
+    binding = ir.ElementBinding.trusted(of=promise.binding, type=t, key=text, item_type=t.args[1])
     return Promise(trace, binding, t.args[1], f"{promise.what}[{key!r}]")
 
 
@@ -67,5 +67,5 @@ def attribute_promise(trace: Trace, promise: Promise, name: str, location: ir.So
         )
         return promise
     item_type = values.typeref_of(fields[name])  # checked when the class was first used as a type
-    binding = ir.ElementBinding(of=promise.binding, type=t, key=name, item_type=item_type)
+    binding = ir.ElementBinding.trusted(of=promise.binding, type=t, key=name, item_type=item_type)
     return Promise(trace, binding, item_type, f"{promise.what}.{name}")

@@ -106,7 +106,7 @@ def _outputs(
     outputs = []
     for name, hint in pairs:
         try:
-            outputs.append(ir.Variable(name=name, type=values.typeref_of(hint)))
+            outputs.append(ir.Variable.trusted(name=name, type=values.typeref_of(hint)))
         except values.UnsupportedTypeError as exc:
             problems.append(_problem(fn, None, f"{what} output '{name}': {exc}"))
     return tuple(outputs), style, annotation if style == "namedtuple" else None
@@ -135,13 +135,13 @@ def extract_interface(fn: Callable[..., Any], what: str, problems: list[Problem]
             problems.append(_problem(fn, param.name, f"{what} input '{param.name}': {exc}"))
             continue
         if param.default is inspect.Parameter.empty:
-            inputs.append(ir.Variable(name=param.name, type=t))
+            inputs.append(ir.Variable.trusted(name=param.name, type=t))
             continue
         try:
             default = constant_to_json(param.default, t)
         except values.ValueTypeError as exc:
             problems.append(_problem(fn, param.name, f"{what} input '{param.name}' default: {exc}"))
             continue
-        inputs.append(ir.Variable(name=param.name, type=t, has_default=True, default=default))
+        inputs.append(ir.Variable.trusted(name=param.name, type=t, has_default=True, default=default))
     outputs, style, output_class = _outputs(fn, what, hints, problems)
     return Interface(tuple(inputs), outputs, style, output_class)

@@ -47,7 +47,7 @@ def _frame_location(frame: FrameType) -> ir.SourceLocation:
             line = start_line
         if start_col is not None:
             col = start_col + 1
-    return ir.SourceLocation(path=display_path(code.co_filename), line=line, col=col)
+    return ir.SourceLocation.trusted(path=display_path(code.co_filename), line=line, col=col)
 
 
 def caller_location() -> ir.SourceLocation:
@@ -56,7 +56,7 @@ def caller_location() -> ir.SourceLocation:
     while frame is not None and frame.f_code.co_filename.startswith(PACKAGE_DIR):
         frame = frame.f_back
     if frame is None:
-        return ir.SourceLocation(path="<unknown>", line=0)
+        return ir.SourceLocation.trusted(path="<unknown>", line=0)
     return _frame_location(frame)
 
 
@@ -64,8 +64,8 @@ def function_location(fn: Callable[..., Any]) -> ir.SourceLocation:
     """Location of a function's ``def`` line."""
     code = getattr(fn, "__code__", None)
     if code is None:
-        return ir.SourceLocation(path="<unknown>", line=0)
-    return ir.SourceLocation(path=display_path(code.co_filename), line=code.co_firstlineno, col=1)
+        return ir.SourceLocation.trusted(path="<unknown>", line=0)
+    return ir.SourceLocation.trusted(path=display_path(code.co_filename), line=code.co_firstlineno, col=1)
 
 
 @cache
@@ -101,8 +101,8 @@ def parameter_location(fn: Callable[..., Any], name: str | None) -> ir.SourceLoc
             if arg.arg == name:
                 target = arg.annotation or arg
     if target is None:
-        return ir.SourceLocation(path=fallback.path, line=node.lineno + line_offset, col=indent + 1)
-    return ir.SourceLocation(
+        return ir.SourceLocation.trusted(path=fallback.path, line=node.lineno + line_offset, col=indent + 1)
+    return ir.SourceLocation.trusted(
         path=fallback.path, line=target.lineno + line_offset, col=target.col_offset + indent + 1
     )
 
@@ -128,7 +128,7 @@ def return_location(fn: Callable[..., Any]) -> ir.SourceLocation:
     returns = _own_returns(node)
     if len(returns) != 1:
         return parameter_location(fn, None)
-    return ir.SourceLocation(
+    return ir.SourceLocation.trusted(
         path=function_location(fn).path,
         line=returns[0].lineno + line_offset,
         col=returns[0].col_offset + indent + 1,

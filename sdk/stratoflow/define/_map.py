@@ -21,7 +21,7 @@ Item_co = TypeVar("Item_co", covariant=True)
 
 
 def _list_of(t: ir.TypeRef) -> ir.TypeRef:
-    return ir.TypeRef(kind="list", args=(t,))
+    return ir.TypeRef.trusted(kind="list", args=(t,))
 
 
 class MapTaskDef(Generic[Item_co]):
@@ -45,13 +45,13 @@ class MapTaskDef(Generic[Item_co]):
         self.task = target
         self.bound = bound
         self.concurrency = concurrency
-        self.min_success_ratio = min_success_ratio
+        self.min_success_ratio = float(min_success_ratio)  # the IR's type (1 is 1.0)
         self.batch_size = batch_size
-        self.processes = processes
-        item = target.spec.outputs[0].type if target.spec.outputs else ir.TypeRef(kind="none")
+        self.processes = bool(processes)
+        item = target.spec.outputs[0].type if target.spec.outputs else ir.TypeRef.trusted(kind="none")
         if min_success_ratio < 1.0 and item.kind != "optional":
-            item = ir.TypeRef(kind="optional", args=(item,))
-        self.output = ir.Variable(name="o0", type=_list_of(item))
+            item = ir.TypeRef.trusted(kind="optional", args=(item,))
+        self.output = ir.Variable.trusted(name="o0", type=_list_of(item))
 
     def __call__(self, *args: object, **kwargs: object) -> list[Item_co]:
         trace = active_trace()
@@ -97,7 +97,7 @@ class MapTaskDef(Generic[Item_co]):
             )
         )
         promise = Promise(
-            trace, ir.PromiseBinding(node=node_id, output="o0"), self.output.type, f"output of {what}"
+            trace, ir.PromiseBinding.trusted(node=node_id, output="o0"), self.output.type, f"output of {what}"
         )
         return cast(list[Item_co], promise)  # stands for the list while tracing
 
@@ -157,6 +157,33 @@ def _is_list_for(value: object, item_type: ir.TypeRef) -> bool:
     return item_type.kind != "list" or all(isinstance(item, list) for item in value)
 
 
+def _is_whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_option_values(
+    name: str,
+    *,
+    concurrency: int | None,
+    min_success_ratio: float,
+    batch_size: int | None,
+    fail: Callable[[str], None],
+) -> None:
+    # Types too: the IR's map node is built from these as they are (``trusted``, not validated).
+    if concurrency is not None and not _is_whole(concurrency):
+        fail(f"map_task({name}): concurrency must be a whole number, got {concurrency!r}")
+    elif concurrency is not None and not 1 <= concurrency <= 10_000:
+        fail(f"map_task({name}): concurrency must be between 1 and 10000, got {concurrency}")
+    if not _is_whole(min_success_ratio) and not isinstance(min_success_ratio, float):
+        fail(f"map_task({name}): min_success_ratio must be a number, got {min_success_ratio!r}")
+    elif not 0.0 <= min_success_ratio <= 1.0:
+        fail(f"map_task({name}): min_success_ratio must be between 0 and 1, got {min_success_ratio}")
+    if batch_size is not None and not _is_whole(batch_size):
+        fail(f"map_task({name}): batch_size must be a whole number, got {batch_size!r}")
+    elif batch_size is not None and batch_size < 1:
+        fail(f"map_task({name}): batch_size must be >= 1, got {batch_size}")
+
+
 def _check_map_options(
     target: TaskDef[Any, Any],
     bound: dict[str, object],
@@ -170,12 +197,13 @@ def _check_map_options(
         fail(f"map_task({target.name}): a mapped task may have at most one output")
     if target.spec.kind == "dynamic":
         fail(f"map_task({target.name}): a @dynamic task cannot be mapped")
-    if concurrency is not None and not 1 <= concurrency <= 10_000:
-        fail(f"map_task({target.name}): concurrency must be between 1 and 10000, got {concurrency}")
-    if not 0.0 <= min_success_ratio <= 1.0:
-        fail(f"map_task({target.name}): min_success_ratio must be between 0 and 1, got {min_success_ratio}")
-    if batch_size is not None and batch_size < 1:
-        fail(f"map_task({target.name}): batch_size must be >= 1, got {batch_size}")
+    _check_option_values(
+        target.name,
+        concurrency=concurrency,
+        min_success_ratio=min_success_ratio,
+        batch_size=batch_size,
+        fail=fail,
+    )
     for name, value in bound.items():
         variable = next((v for v in target.spec.inputs if v.name == name), None)
         if variable is None:

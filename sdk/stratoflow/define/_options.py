@@ -98,7 +98,7 @@ class TaskOptions:
 
     def __post_init__(self) -> None:
         problems: list[str] = []
-        requests = limits = ir.ResourcesSpec()
+        requests = limits = ir.ResourcesSpec.trusted()
         try:
             requests = to_spec(self.requests)
             limits = to_spec(self.limits)

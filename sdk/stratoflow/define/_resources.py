@@ -76,7 +76,7 @@ def parse_gpu(value: int | str) -> int:
 def to_spec(resources: Resources | None) -> ir.ResourcesSpec:
     """Normalise a Resources to vCPUs and MiB (raises ValueError on a bad spelling)."""
     if resources is None:
-        return ir.ResourcesSpec()
+        return ir.ResourcesSpec.trusted()
     return ir.ResourcesSpec(
         cpu=None if resources.cpu is None else parse_cpu(resources.cpu),
         memory_mib=None if resources.mem is None else parse_memory_mib(resources.mem),

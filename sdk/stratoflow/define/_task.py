@@ -59,7 +59,12 @@ def outputs_for_call(trace: Trace, node_id: str, what: str, interface: Interface
 
         return VoidPromise(trace, node_id)
     promises = [
-        Promise(trace, ir.PromiseBinding(node=node_id, output=v.name), v.type, f"output '{v.name}' of {what}")
+        Promise(
+            trace,
+            ir.PromiseBinding.trusted(node=node_id, output=v.name),
+            v.type,
+            f"output '{v.name}' of {what}",
+        )
         for v in interface.outputs
     ]
     return interface.shape(promises)
@@ -96,6 +101,23 @@ class TaskDef(Generic[P, R]):
         return f"TaskDef({self.spec.ref})"
 
 
+def _cache_policy(options: TaskOptions, code_hash: str) -> ir.CachePolicy:
+    fields = {
+        "enabled": options.cache,
+        "version": options.cache_version or f"src:{code_hash[:16]}",
+        "serialize": options.cache_serialize,
+        "ignore_inputs": tuple(options.cache_ignore_input_vars),
+    }
+    well_typed = (
+        isinstance(fields["enabled"], bool)
+        and isinstance(fields["version"], str)
+        and isinstance(fields["serialize"], bool)
+        and all(isinstance(name, str) for name in fields["ignore_inputs"])
+    )
+    # Validated only when a user's option has another type (pydantic's error, as before).
+    return ir.CachePolicy.trusted(**fields) if well_typed else ir.CachePolicy(**fields)
+
+
 def spec_for_options(base: ir.TaskSpec, options: TaskOptions) -> ir.TaskSpec:
     """``base`` (interface, ref, code hash) with the execution policy of ``options``."""
     return base.model_copy(
@@ -104,12 +126,7 @@ def spec_for_options(base: ir.TaskSpec, options: TaskOptions) -> ir.TaskSpec:
             "requests": options.requests_spec,
             "limits": options.limits_spec,
             "interruptible": options.interruptible,
-            "cache": ir.CachePolicy(
-                enabled=options.cache,
-                version=options.cache_version or f"src:{base.code_hash[:16]}",
-                serialize=options.cache_serialize,
-                ignore_inputs=tuple(options.cache_ignore_input_vars),
-            ),
+            "cache": _cache_policy(options, base.code_hash),
             "retries": options.retries,
             "timeout_seconds": options.timeout_seconds,
             "compute": options.compute,
@@ -148,7 +165,7 @@ def _build(
         raise DefinitionError(problems)
     code_hash = task_code_hash(fn)  # its source and the user code it calls
     ref = f"{fn.__module__}:{fn.__qualname__}"
-    base = ir.TaskSpec(
+    base = ir.TaskSpec.trusted(
         name=name,
         ref=ref,
         code_hash=code_hash,

@@ -335,10 +335,14 @@ class _NoBlobs:
     """Constants are small; a blob store that refuses keeps big constants out of the IR."""
 
     def put_bytes(self, data: bytes, *, digest: str) -> str:
-        raise values.ValueTypeError(ir.TypeRef(kind="none"), f"<{len(data)} bytes: too large for a constant>")
+        raise values.ValueTypeError(
+            ir.TypeRef.trusted(kind="none"), f"<{len(data)} bytes: too large for a constant>"
+        )
 
     def put_file(self, path: Path, *, digest: str) -> str:
-        raise values.ValueTypeError(ir.TypeRef(kind="none"), f"<file {path}: make it a workflow input>")
+        raise values.ValueTypeError(
+            ir.TypeRef.trusted(kind="none"), f"<file {path}: make it a workflow input>"
+        )
 
     def get_bytes(self, uri: str) -> bytes:
         raise NotImplementedError
@@ -387,7 +391,7 @@ def bind_value(
         container = t.args[0] if t.kind == "optional" else t
         if isinstance(value, list | tuple) and container.kind == "list":
             items = [bind_value(trace, v, container.args[0], f"{label} item", location) for v in value]
-            return ir.ListBinding(items=tuple(i for i in items if i is not None))
+            return ir.ListBinding.trusted(items=tuple(i for i in items if i is not None))
         if isinstance(value, dict) and container.kind == "dict":
             entries: dict[str, ir.Binding] = {}
             key_type = container.args[0]
@@ -403,12 +407,12 @@ def bind_value(
                 entry = bind_value(trace, v, container.args[1], f"{label} entry {key!r}", location)
                 if entry is not None:
                     entries[text] = entry
-            return ir.DictBinding(entries=entries)
+            return ir.DictBinding.trusted(entries=entries)
         shape = "a dict" if isinstance(value, dict) else "a list"
         trace.problem(f"{label} expects {t.render()}, got {shape}", location)
         return None
     try:
-        return ir.LiteralBinding(value=constant_to_json(value, t))
+        return ir.LiteralBinding.trusted(value=constant_to_json(value, t))
     except values.ValueTypeError as exc:
         trace.problem(f"{label}: {exc}", location)
         return None

@@ -91,8 +91,8 @@ class WorkflowDef(Generic[P, R]):
 def _exception_location(exc: BaseException) -> ir.SourceLocation:
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         if not frame.filename.startswith(PACKAGE_DIR):
-            return ir.SourceLocation(path=display_path(frame.filename), line=frame.lineno or 0, col=1)
-    return ir.SourceLocation(path="<unknown>", line=0)
+            return ir.SourceLocation.trusted(path=display_path(frame.filename), line=frame.lineno or 0, col=1)
+    return ir.SourceLocation.trusted(path="<unknown>", line=0)
 
 
 def _bind_outputs(
@@ -144,7 +144,7 @@ def _trace_workflow(
     trace = Trace(workflow=name)
     trace.problems.extend(trigger_problems)
     inputs = {
-        v.name: Promise(trace, ir.InputBinding(name=v.name), v.type, f"workflow input '{v.name}'")
+        v.name: Promise(trace, ir.InputBinding.trusted(name=v.name), v.type, f"workflow input '{v.name}'")
         for v in interface.inputs
     }
     returns_at = parameter_location(fn, None)  # the return annotation the value must match

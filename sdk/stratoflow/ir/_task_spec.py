@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import os
+from typing import Any, Final, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, SerializerFunctionWrapHandler, model_serializer
 
@@ -21,9 +22,61 @@ __all__ = [
 ]
 
 
+# Set by the test suite: every `trusted` construction is also validated, and must come out the same.
+_CHECK_TRUSTED: Final = os.environ.get("STRATOFLOW_CHECK_IR") == "1"
+_REQUIRED: Final = object()
+_PLANS: dict[type, tuple[tuple[str, Any], ...]] = {}  # per model: (field, default or _REQUIRED), in order
+
+
 class _Model(BaseModel):
     # defer_build: schemas are built on first use, not at `import stratoflow` (most of its time).
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+    @classmethod
+    def trusted(cls, **fields: Any) -> Self:
+        """This model from values stratoflow computed itself (tracing, lowering), not validated again.
+
+        A model's first validation builds its pydantic schema and loads pydantic's plugin
+        registry: most of a small local run's time, spent on values that are already right.
+        Callers pass exactly the field types (tuples, not lists). With STRATOFLOW_CHECK_IR=1
+        (the test suite) every call is validated too and a difference raises TypeError.
+
+        Example:
+            >>> TypeRef.trusted(kind="list", args=(TypeRef.trusted(kind="int"),)).render()
+            'list[int]'
+        """
+        plan = _PLANS.get(cls)
+        if plan is None:
+            plan = _PLANS[cls] = tuple(
+                (name, _REQUIRED if info.is_required() else info.get_default(call_default_factory=True))
+                for name, info in cls.__pydantic_fields__.items()
+            )
+        data: dict[str, Any] = {}
+        given = 0
+        for name, default in plan:
+            if name in fields:
+                data[name] = fields[name]
+                given += 1
+            elif default is _REQUIRED:
+                raise TypeError(f"{cls.__name__}.trusted: missing field '{name}'")
+            else:  # a fresh dict per instance, as validation gives; other defaults are immutable
+                data[name] = dict(default) if isinstance(default, dict) else default
+        if given != len(fields):
+            raise TypeError(f"{cls.__name__}.trusted: unknown fields {sorted(fields.keys() - data.keys())}")
+        built = cls.__new__(cls)
+        object.__setattr__(built, "__dict__", data)
+        object.__setattr__(built, "__pydantic_fields_set__", set(fields))
+        object.__setattr__(built, "__pydantic_extra__", None)
+        object.__setattr__(built, "__pydantic_private__", None)
+        if _CHECK_TRUSTED:
+            validated = cls(**fields)
+            if validated.__dict__ != data or any(
+                type(validated.__dict__[k]) is not type(v) for k, v in data.items()
+            ):
+                raise TypeError(
+                    f"{cls.__name__}.trusted built {data!r}, validation gives {validated.__dict__!r}"
+                )
+        return built
 
 
 class SourceLocation(_Model):
@@ -169,10 +222,11 @@ class TaskSpec(_Model):
     inputs: tuple[Variable, ...]
     outputs: tuple[Variable, ...]
     output_style: Literal["none", "single", "tuple", "namedtuple"] = "single"
-    requests: ResourcesSpec = ResourcesSpec()
-    limits: ResourcesSpec = ResourcesSpec()
+    # trusted(): a default instance built when the class is, without building a schema for it.
+    requests: ResourcesSpec = ResourcesSpec.trusted()
+    limits: ResourcesSpec = ResourcesSpec.trusted()
     interruptible: bool = False
-    cache: CachePolicy = CachePolicy()
+    cache: CachePolicy = CachePolicy.trusted()
     retries: int = 0
     timeout_seconds: int | None = None
     compute: Literal["auto", "lambda", "fargate", "batch"] = "auto"

@@ -68,13 +68,13 @@ class _Scope:
         if isinstance(binding, ir.PromiseBinding):
             if binding.node in self.sub_outputs:
                 return self.sub_outputs[binding.node][binding.output]
-            return ir.PromiseBinding(node=self.prefix + binding.node, output=binding.output)
+            return ir.PromiseBinding.trusted(node=self.prefix + binding.node, output=binding.output)
         if isinstance(binding, ir.InputBinding):
             return self.inputs[binding.name]
         if isinstance(binding, ir.ListBinding):
-            return ir.ListBinding(items=tuple(self.remap(item) for item in binding.items))
+            return ir.ListBinding.trusted(items=tuple(self.remap(item) for item in binding.items))
         if isinstance(binding, ir.DictBinding):
-            return ir.DictBinding(entries={k: self.remap(v) for k, v in binding.entries.items()})
+            return ir.DictBinding.trusted(entries={k: self.remap(v) for k, v in binding.entries.items()})
         if isinstance(binding, ir.ElementBinding):
             return binding.model_copy(update={"of": self.remap(binding.of)})
         return binding
@@ -110,7 +110,7 @@ class _Scope:
         builder, node_id = self.builder, self.prefix + call.node_id
         if isinstance(call, BranchCall):
             cases = tuple(
-                ir.BranchCase(
+                ir.BranchCase.trusted(
                     condition=None if case.condition is None else self.remap_condition(case.condition),
                     nodes=tuple(self.lower_calls(case.calls)),
                     outputs={name: self.remap(b) for name, b in case.outputs.items()},
@@ -119,7 +119,7 @@ class _Scope:
                 for case in call.cases
             )
             builder.nodes.append(
-                ir.BranchNode(
+                ir.BranchNode.trusted(
                     id=node_id, name=call.name, outputs=call.outputs, cases=cases, location=call.location
                 )
             )
@@ -127,7 +127,7 @@ class _Scope:
         bound = {name: self.remap(b) for name, b in call.inputs.items()}
         if isinstance(call, GateCall):
             builder.nodes.append(
-                ir.GateNode(
+                ir.GateNode.trusted(
                     id=node_id,
                     gate=call.gate,
                     name=call.name,
@@ -141,12 +141,12 @@ class _Scope:
             sub_inputs = dict(bound)
             for variable in call.target.interface.inputs:
                 if variable.name not in sub_inputs:
-                    sub_inputs[variable.name] = ir.LiteralBinding(value=variable.default)
+                    sub_inputs[variable.name] = ir.LiteralBinding.trusted(value=variable.default)
             self.sub_outputs[call.node_id] = builder.inline(call.target, node_id + "__", sub_inputs)
         elif isinstance(call, MapCall):
             options = call.options
             builder.nodes.append(
-                ir.MapNode(
+                ir.MapNode.trusted(
                     id=node_id,
                     task=builder.task_key(call.target),
                     inputs=bound,
@@ -160,7 +160,7 @@ class _Scope:
             )
         else:
             builder.nodes.append(
-                ir.TaskNode(
+                ir.TaskNode.trusted(
                     id=node_id, task=builder.task_key(call.target), inputs=bound, location=call.location
                 )
             )
@@ -172,18 +172,20 @@ def lower(wf: WorkflowDef[Any, Any]) -> ir.WorkflowSpec:
     if cached is not None:
         return cached
     builder = _Builder()
-    top_inputs: dict[str, ir.Binding] = {v.name: ir.InputBinding(name=v.name) for v in wf.interface.inputs}
+    top_inputs: dict[str, ir.Binding] = {
+        v.name: ir.InputBinding.trusted(name=v.name) for v in wf.interface.inputs
+    }
     outputs = builder.inline(wf, "", top_inputs)
     on_failure = None
     if wf.on_failure is not None:
         handler = wf.on_failure
-        on_failure = ir.TaskNode(
+        on_failure = ir.TaskNode.trusted(
             id=handler.node_id,
             task=builder.task_key(handler.target),
             inputs=dict(handler.inputs),
             location=wf.location,
         )
-    spec = ir.WorkflowSpec(
+    spec = ir.WorkflowSpec.trusted(
         name=wf.name,
         ref=wf.ref,
         inputs=wf.interface.inputs,

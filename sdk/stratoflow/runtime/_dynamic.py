@@ -233,11 +233,11 @@ def run_graph_node(ctx: NodeContext, node_id: str) -> bool:
 
 def _remap(binding: ir.Binding, prefix: str) -> ir.Binding:
     if isinstance(binding, ir.PromiseBinding):
-        return ir.PromiseBinding(node=prefix + binding.node, output=binding.output)
+        return ir.PromiseBinding.trusted(node=prefix + binding.node, output=binding.output)
     if isinstance(binding, ir.ListBinding):
-        return ir.ListBinding(items=tuple(_remap(item, prefix) for item in binding.items))
+        return ir.ListBinding.trusted(items=tuple(_remap(item, prefix) for item in binding.items))
     if isinstance(binding, ir.DictBinding):
-        return ir.DictBinding(entries={k: _remap(v, prefix) for k, v in binding.entries.items()})
+        return ir.DictBinding.trusted(entries={k: _remap(v, prefix) for k, v in binding.entries.items()})
     if isinstance(binding, ir.ElementBinding):
         return binding.model_copy(update={"of": _remap(binding.of, prefix)})
     return binding
@@ -254,13 +254,14 @@ def prefix_spec(spec: ir.WorkflowSpec, prefix: str) -> ir.WorkflowSpec:
         )
         for node in spec.task_nodes()
     ]
-    data = spec.model_copy(
+    # A copy, not a JSON round trip: every part is already a model (validating a 1,000-node
+    # spec again cost more than running its nodes).
+    return spec.model_copy(
         update={
             "nodes": tuple(nodes),
             "output_bindings": {name: _remap(b, prefix) for name, b in spec.output_bindings.items()},
         }
-    ).model_dump(mode="json")
-    return ir.WorkflowSpec.model_validate(data)
+    )
 
 
 def _dynamic_task(ctx: NodeContext, node_id: str) -> tuple[ir.TaskNode, ir.TaskSpec]:

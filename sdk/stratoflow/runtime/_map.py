@@ -67,10 +67,10 @@ class MapStore(Protocol):
 
 def map_output_type(node: ir.MapNode, task: ir.TaskSpec) -> ir.TypeRef:
     """``list[T]``, or ``list[Optional[T]]`` when items may fail."""
-    item = task.outputs[0].type if task.outputs else ir.TypeRef(kind="none")
+    item = task.outputs[0].type if task.outputs else ir.TypeRef.trusted(kind="none")
     if node.min_success_ratio < 1.0 and item.kind != "optional":
-        item = ir.TypeRef(kind="optional", args=(item,))
-    return ir.TypeRef(kind="list", args=(item,))
+        item = ir.TypeRef.trusted(kind="optional", args=(item,))
+    return ir.TypeRef.trusted(kind="list", args=(item,))
 
 
 def _store(ctx: NodeContext) -> MapStore:
@@ -93,7 +93,7 @@ def prepare_map(ctx: NodeContext, node_id: str) -> int:
     inputs = node_inputs(ctx, node, task)
     types = {v.name: v.type for v in task.inputs}
     lists = {
-        name: values.decode(inputs[name], ir.TypeRef(kind="list", args=(types[name],)), ctx.blobs)
+        name: values.decode(inputs[name], ir.TypeRef.trusted(kind="list", args=(types[name],)), ctx.blobs)
         for name in node.mapped
     }
     lengths = {name: len(items) for name, items in lists.items()}
@@ -310,7 +310,7 @@ def gather_map(ctx: NodeContext, node_id: str) -> dict[str, LiteralRef]:
     store = _store(ctx)
     count = store.map_count(node_id)
     results = store.read_map_results(node_id, count)
-    item_type = task.outputs[0].type if task.outputs else ir.TypeRef(kind="none")
+    item_type = task.outputs[0].type if task.outputs else ir.TypeRef.trusted(kind="none")
     failures = [(i, results.get(i)) for i in range(count) if _failed(results.get(i))]
     succeeded = count - len(failures)
     if count and succeeded / count < node.min_success_ratio:

@@ -129,7 +129,11 @@ def node_inputs(ctx: NodeContext, node: ir.TaskNode | ir.MapNode, task: ir.TaskS
     resolved: dict[str, LiteralRef] = {}
     mapped = set(node.mapped) if isinstance(node, ir.MapNode) else set()
     for variable in task.inputs:
-        t = ir.TypeRef(kind="list", args=(variable.type,)) if variable.name in mapped else variable.type
+        t = (
+            ir.TypeRef.trusted(kind="list", args=(variable.type,))
+            if variable.name in mapped
+            else variable.type
+        )
         binding = node.inputs.get(variable.name)
         try:
             if binding is not None:

@@ -41,7 +41,7 @@ _SCALARS: dict[Any, str] = {
 
 @cache
 def _scalar(kind: str) -> ir.TypeRef:
-    return ir.TypeRef(kind=kind)
+    return ir.TypeRef.trusted(kind=kind)
 
 
 SUPPORTED = (
@@ -101,32 +101,32 @@ def typeref_of(annotation: Any) -> ir.TypeRef:  # noqa: C901 - a branch per kind
     if origin is list:
         if len(args) != 1:
             raise UnsupportedTypeError("bare 'list' needs an item type, e.g. list[int]")
-        return ir.TypeRef(kind="list", args=(typeref_of(args[0]),))
+        return ir.TypeRef.trusted(kind="list", args=(typeref_of(args[0]),))
     if origin is dict:
         key = typeref_of(args[0]) if len(args) == 2 and _is_key_type(args[0]) else None
         if key is None:
             raise UnsupportedTypeError(f"dict keys must be {KEY_TYPES}, e.g. dict[str, float]")
-        return ir.TypeRef(kind="dict", args=(key, typeref_of(args[1])))
+        return ir.TypeRef.trusted(kind="dict", args=(key, typeref_of(args[1])))
     if origin in (Union, types.UnionType):
         others = [a for a in args if a is not type(None)]
         if len(others) == 1 and len(args) == 2:
-            return ir.TypeRef(kind="optional", args=(typeref_of(others[0]),))
+            return ir.TypeRef.trusted(kind="optional", args=(typeref_of(others[0]),))
         raise UnsupportedTypeError(f"unions other than Optional[T] are not supported: {annotation!r}")
     if annotation is list or annotation is dict:
         raise UnsupportedTypeError(f"bare '{annotation.__name__}' needs type arguments")
     if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
         for field_type in typing.get_type_hints(annotation).values():
             typeref_of(field_type)
-        return ir.TypeRef(kind="dataclass", ref=_class_ref(annotation))
+        return ir.TypeRef.trusted(kind="dataclass", ref=_class_ref(annotation))
     if _is_pydantic_model(annotation):
-        return ir.TypeRef(kind="pydantic", ref=_class_ref(annotation))
+        return ir.TypeRef.trusted(kind="pydantic", ref=_class_ref(annotation))
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         values = {type(member.value) for member in annotation}
         if not values or not (values <= {str} or values <= {int}) or bool in values:
             raise UnsupportedTypeError(
                 f"Enum '{annotation.__name__}' must have all-str or all-int values to be carried as JSON"
             )
-        return ir.TypeRef(kind="enum", ref=_class_ref(annotation))
+        return ir.TypeRef.trusted(kind="enum", ref=_class_ref(annotation))
     name = getattr(annotation, "__name__", None) or repr(annotation)
     raise UnsupportedTypeError(f"type '{name}' is not supported (supported: {SUPPORTED})")
 
