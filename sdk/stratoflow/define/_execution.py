@@ -29,13 +29,12 @@ import logging
 import os
 import shutil
 import sys
-import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -143,6 +142,8 @@ class Checkpoint:
         target = Path(path) if path is not None else Path(self._scratch()) / "prev_cp"
         if not target.is_dir():
             raise ValueError(f"checkpoints can be restored to a folder only, not {target}")
+        import tarfile  # noqa: PLC0415 - with lzma and bz2, only for tasks that use checkpoints
+
         with tarfile.open(fileobj=io.BytesIO(data)) as archive:
             archive.extractall(target, filter="data")
         self._restored = target
@@ -179,6 +180,8 @@ class Checkpoint:
 
 
 def _tar(files: dict[str, bytes]) -> bytes:
+    import tarfile  # noqa: PLC0415 - with lzma and bz2, only for tasks that use checkpoints
+
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as archive:
         for name, data in sorted(files.items()):
@@ -227,6 +230,7 @@ class _StderrHandler(logging.Handler):
             self.handleError(record)
 
 
+@cache  # once per process: every attempt of every map item asks for it
 def _user_logger() -> logging.Logger:
     log = logging.getLogger("stratoflow.user")
     if not log.handlers:
@@ -263,7 +267,7 @@ class ExecutionParameters:
     execution_id: WorkflowExecutionIdentifier
     execution_date: datetime.datetime
     _scratch: _Scratch
-    raw_output_prefix: str
+    _raw_output: Callable[[], str]  # where raw_output_prefix points, asked on first use
     logging: logging.LoggerAdapter[logging.Logger]
     secrets: SecretsManager
     attempt: int
@@ -289,6 +293,11 @@ class ExecutionParameters:
         """Store this attempt's decks now (a task with ``enable_deck=True`` only)."""
         if self.enable_deck and self._publish is not None:
             self._publish(self.decks)
+
+    @cached_property
+    def raw_output_prefix(self) -> str:
+        """Flyte's ``raw_output_prefix``: where a task may write data of its own."""
+        return self._raw_output()
 
     @property
     def working_directory(self) -> str:
@@ -328,7 +337,7 @@ def current_context() -> ExecutionParameters:
         execution_id=WorkflowExecutionIdentifier("local", "local", "local"),
         execution_date=datetime.datetime.now(datetime.UTC),
         _scratch=_LOCAL_SCRATCH,
-        raw_output_prefix=_LOCAL_SCRATCH.path(),
+        _raw_output=_LOCAL_SCRATCH.path,
         logging=_Prefixed(_user_logger(), {}),
         secrets=SecretsManager(),
         attempt=1,
@@ -372,7 +381,9 @@ def execution_scope(
         execution_id=WorkflowExecutionIdentifier(PROJECT, DOMAIN, name),
         execution_date=datetime.datetime.now(datetime.UTC),
         _scratch=scratch,
-        raw_output_prefix=storage.uri(_storage.raw_output_prefix(run_id)) if storage else scratch.path(),
+        _raw_output=(
+            partial(storage.uri, _storage.raw_output_prefix(run_id)) if storage else scratch.path
+        ),
         logging=_Prefixed(_user_logger(), {"where": f"{name} {node} attempt {attempt}"}),
         secrets=SecretsManager(),
         attempt=attempt,
