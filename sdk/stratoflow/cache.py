@@ -115,11 +115,10 @@ class SqliteCacheStore:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        with self._connect() as conn:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, task TEXT NOT NULL, "
-                "version TEXT NOT NULL, outputs TEXT NOT NULL, created REAL NOT NULL)"
-            )
+        # The file and its table are made on first use: a run whose tasks are not cached never
+        # creates (and syncs to disk) a database it does not read.
+        self._created = False
+        self._create_lock = threading.Lock()
 
     def _connect(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -128,6 +127,13 @@ class SqliteCacheStore:
                 conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
+                with self._create_lock:
+                    if not self._created:
+                        conn.execute(
+                            "CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, task TEXT NOT NULL, "
+                            "version TEXT NOT NULL, outputs TEXT NOT NULL, created REAL NOT NULL)"
+                        )
+                        self._created = True
             except sqlite3.Error as exc:
                 raise CacheError(f"cannot open the cache at {self.path}: {exc}") from exc
             self._local.conn = conn

@@ -15,6 +15,7 @@ import json
 import os
 import socket
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -63,6 +64,8 @@ class RunHistory:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        # One connection per thread, kept: every connection closed checkpoints the WAL to disk.
+        self._local = threading.local()
         with self._connect() as conn:
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, workflow TEXT NOT NULL, "
@@ -83,7 +86,11 @@ class RunHistory:
             create_nodes_table(conn)
 
     def _connect(self) -> sqlite3.Connection:
+        kept: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if kept is not None:
+            return kept
         conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        self._local.conn = conn
         conn.execute("PRAGMA journal_mode=WAL")
         # WAL with NORMAL: a commit waits for no fsync (only checkpoints do); a power cut may lose
         # the last records, never corrupt the file. Bookkeeping does not pay a disk flush per write.
