@@ -381,9 +381,7 @@ def execution_scope(
         execution_id=WorkflowExecutionIdentifier(PROJECT, DOMAIN, name),
         execution_date=datetime.datetime.now(datetime.UTC),
         _scratch=scratch,
-        _raw_output=(
-            partial(storage.uri, _storage.raw_output_prefix(run_id)) if storage else scratch.path
-        ),
+        _raw_output=(partial(storage.uri, _storage.raw_output_prefix(run_id)) if storage else scratch.path),
         logging=_Prefixed(_user_logger(), {"where": f"{name} {node} attempt {attempt}"}),
         secrets=SecretsManager(),
         attempt=attempt,

@@ -11,7 +11,6 @@ the caller's values; fixed inputs last, and overriding one is an ``InputError``.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -42,6 +41,8 @@ def _check_inputs(
     for name, value in given.items():
         variable = inputs.get(name)
         if variable is None:
+            import difflib  # noqa: PLC0415 - only to suggest a name in an error
+
             close = difflib.get_close_matches(name, list(inputs), n=1)
             hint = (
                 f"did you mean '{close[0]}'?" if close else f"its inputs are: {', '.join(inputs) or 'none'}"

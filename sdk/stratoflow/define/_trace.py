@@ -7,7 +7,6 @@ placeholder, so one trace reports every mistake at once.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -439,6 +438,8 @@ def bind_inputs(
     bindings: dict[str, ir.Binding] = {}
     for name, value in kwargs.items():
         if name not in known:
+            import difflib  # noqa: PLC0415 - only to suggest a name in an error
+
             close = difflib.get_close_matches(name, list(known), n=1)
             trace.problem(
                 f"{target} got unexpected argument '{name}' in workflow '{trace.workflow}'",

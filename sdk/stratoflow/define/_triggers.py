@@ -7,7 +7,6 @@ and every other input has a default.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -85,6 +84,8 @@ def _check_one(
     inputs = {v.name: v for v in interface.inputs}
     variable = inputs.get(trigger.input)
     if variable is None:
+        import difflib  # noqa: PLC0415 - only to suggest a name in an error
+
         close = difflib.get_close_matches(trigger.input, list(inputs), n=1)
         hint = f"did you mean '{close[0]}'?" if close else f"its inputs are: {', '.join(inputs) or 'none'}"
         problems.append(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
+import platform
 import sqlite3
 import threading
 import time
@@ -112,7 +112,7 @@ class RunHistory:
                     spec.ref,
                     time.time(),
                     os.getpid(),
-                    socket.gethostname(),
+                    _host(),
                     backend,
                     digest,
                 ),
@@ -203,9 +203,14 @@ class RunHistory:
 _COLUMNS = "run_id, workflow, ref, status, started, finished, outputs, error, pid, host, backend, skipped"
 
 
+def _host() -> str:
+    # uname's node name, which gethostname() also returns, without loading socket (and selectors).
+    return platform.node()
+
+
 def _gone(pid: int | None, host: str | None) -> bool:
     """Whether a run's recorded process is known to have ended (only answerable on its own host)."""
-    if pid is None or host != socket.gethostname():
+    if pid is None or host != _host():
         return False
     try:
         os.kill(pid, 0)
