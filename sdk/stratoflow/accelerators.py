@@ -15,7 +15,6 @@ Example:
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 import warnings
 from dataclasses import dataclass
@@ -92,6 +91,8 @@ _warned = threading.Event()
 def gpu_visible() -> bool:
     """Whether this machine shows an NVIDIA GPU: ``nvidia-smi`` on PATH or devices in
     ``CUDA_VISIBLE_DEVICES`` (cheap: no CUDA library is loaded)."""
+    import shutil  # noqa: PLC0415 - loaded when a GPU task checks for nvidia-smi
+
     devices = os.environ.get("CUDA_VISIBLE_DEVICES")
     if devices is not None:
         return devices.strip() not in ("", "-1")

@@ -27,9 +27,7 @@ import datetime
 import io
 import logging
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -252,11 +250,15 @@ class _Scratch:
 
     def path(self) -> str:
         if self._path is None:
+            import tempfile  # noqa: PLC0415 - loaded when a task asks for its working directory
+
             self._path = tempfile.mkdtemp(prefix=self._prefix)
         return self._path
 
     def remove(self) -> None:
         if self._path is not None:
+            import shutil  # noqa: PLC0415 - loaded when a task had a working directory
+
             shutil.rmtree(self._path, ignore_errors=True)
 
 

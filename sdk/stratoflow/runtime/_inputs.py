@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +18,8 @@ def validate_inputs(spec: ir.WorkflowSpec, inputs: Mapping[str, Any]) -> dict[st
     known = {v.name: v for v in spec.inputs}
     for name in inputs:
         if name not in known:
+            import difflib  # noqa: PLC0415 - only to suggest a name in an error
+
             close = difflib.get_close_matches(name, list(known), n=1)
             hint = (
                 f" (did you mean '{close[0]}'?)"

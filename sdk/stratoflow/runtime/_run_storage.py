@@ -7,7 +7,6 @@ checkpoints at ``<home>/runs/<run>/checkpoints/<node>/<attempt>.tar`` as the buc
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 __all__ = ["LocalRunStorage"]
@@ -29,6 +28,8 @@ class LocalRunStorage:
             return None
 
     def put(self, key: str, data: bytes) -> None:
+        import tempfile  # noqa: PLC0415 - loaded by a checkpoint's save, not by every run
+
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         # Write then rename: an attempt killed mid-write leaves the previous save whole.

@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -89,6 +87,8 @@ class LocalBlobStore:
         return self.root / "blobs" / digest[:2] / digest
 
     def _atomic_write(self, target: Path, write: Callable[[BinaryIO], object]) -> None:
+        import tempfile  # noqa: PLC0415 - loaded when a blob is written, not by every import
+
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
@@ -106,6 +106,8 @@ class LocalBlobStore:
         return str(target)
 
     def put_file(self, path: Path, *, digest: str) -> str:
+        import shutil  # noqa: PLC0415 - loaded when a blob is written, not by every import
+
         target = self._path(digest)
         if not self.exists(str(target)):
 
@@ -150,6 +152,9 @@ class LocalBlobStore:
         A task reading a ``File`` sees its real name, and nothing lands in the system temp
         directory. A copy, not a link: a task that writes to it must not corrupt the blob.
         """
+        import shutil  # noqa: PLC0415 - loaded when a blob is written, not by every import
+        import tempfile  # noqa: PLC0415 - loaded when a blob is written, not by every import
+
         dest = self.root / "files" / Path(uri).name / name
         if not dest.exists():
             # Built beside its final place and renamed in, so concurrent readers see all or nothing.

@@ -7,8 +7,6 @@ import dataclasses
 import functools
 import hashlib
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -25,12 +23,17 @@ _CHUNK = 1 << 20
 @functools.cache
 def _download_root() -> Path:
     """One temp folder per process for stores without local copies (S3), removed at exit."""
+    import shutil  # noqa: PLC0415 - loaded when a file is copied, not by every import
+    import tempfile  # noqa: PLC0415 - loaded when a file is copied, not by every import
+
     root = Path(tempfile.mkdtemp(prefix="stratoflow-"))
     atexit.register(shutil.rmtree, root, ignore_errors=True)
     return root
 
 
 def _fetch(store: BlobStore, uri: str, name: str, *, tree: bool) -> str:
+    import tempfile  # noqa: PLC0415 - loaded when a file is copied, not by every import
+
     local_copy = getattr(store, "local_copy", None)
     if local_copy is not None:
         return str(local_copy(uri, name, tree=tree))
@@ -234,6 +237,8 @@ class Directory:
 
 def copy_tree(src: Path, dest: Path) -> None:
     """Copy a directory tree (helper for blob stores)."""
+    import shutil  # noqa: PLC0415 - loaded when a file is copied, not by every import
+
     shutil.copytree(src, dest, dirs_exist_ok=True)
 
 
