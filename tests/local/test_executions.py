@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import pytest
 
 from stratoflow.backends.local import RunHistory, RunOptions, run_recorded
@@ -96,3 +99,27 @@ def test_a_sigkilled_run_is_shown_abandoned_not_running(
     assert main(["executions", "ls"]) == 0
     listing = capsys.readouterr().out
     assert "ABANDONED" in listing and "RUNNING" not in listing
+
+
+def test_a_history_written_before_the_newer_columns_gains_them(tmp_path: Path) -> None:
+    # New histories are created with every column; an older file is migrated when opened.
+    path = tmp_path / "runs.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE runs (run_id TEXT PRIMARY KEY, workflow TEXT NOT NULL, ref TEXT NOT NULL, "
+            "status TEXT NOT NULL, started REAL NOT NULL, finished REAL, outputs TEXT, error TEXT)"
+        )
+        conn.execute("INSERT INTO runs VALUES ('old1', 'wf', 'm:wf', 'SUCCEEDED', 1.0, 2.0, '{}', NULL)")
+    conn.close()
+    history = RunHistory(path)
+    history.start("new1", lower(failing_flow_for_history), backend="sandbox")
+    history.finish("new1", "FAILED", error="boom", skipped=("n1",))
+    records = {record.run_id: record for record in history.list()}
+    assert records["old1"].status == "SUCCEEDED"
+    assert records["old1"].backend == "local"
+    assert (records["new1"].status, records["new1"].backend, records["new1"].error) == (
+        "FAILED",
+        "sandbox",
+        "boom",
+    )
+    assert records["new1"].skipped == ("n1",)

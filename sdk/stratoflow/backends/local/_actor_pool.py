@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -117,6 +116,8 @@ class Worker:
             raise WorkerLostError(self.death()) from exc
 
     def death(self) -> str:
+        import signal  # noqa: PLC0415 - only to name the signal that killed a worker
+
         self.process.join(1.0)
         code = self.process.exitcode
         if code is None:

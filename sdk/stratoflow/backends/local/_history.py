@@ -67,10 +67,11 @@ class RunHistory:
         # One connection per thread, kept: every connection closed checkpoints the WAL to disk.
         self._local = threading.local()
         with self._connect() as conn:
+            # A new history has every column at once; older ones gain the missing ones below.
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, workflow TEXT NOT NULL, "
                 "ref TEXT NOT NULL, status TEXT NOT NULL, started REAL NOT NULL, finished REAL, "
-                "outputs TEXT, error TEXT)"
+                "outputs TEXT, error TEXT, pid INTEGER, host TEXT, backend TEXT, skipped TEXT)"
             )
             columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
             for column, kind in (
