@@ -102,17 +102,18 @@ class TaskDef(Generic[P, R]):
 
 
 def _cache_policy(options: TaskOptions, code_hash: str) -> ir.CachePolicy:
-    fields = {
+    ignore_inputs: tuple[object, ...] = tuple(options.cache_ignore_input_vars)
+    fields: dict[str, object] = {
         "enabled": options.cache,
         "version": options.cache_version or f"src:{code_hash[:16]}",
         "serialize": options.cache_serialize,
-        "ignore_inputs": tuple(options.cache_ignore_input_vars),
+        "ignore_inputs": ignore_inputs,
     }
     well_typed = (
         isinstance(fields["enabled"], bool)
         and isinstance(fields["version"], str)
         and isinstance(fields["serialize"], bool)
-        and all(isinstance(name, str) for name in fields["ignore_inputs"])
+        and all(isinstance(name, str) for name in ignore_inputs)
     )
     # Validated only when a user's option has another type (pydantic's error, as before).
     return ir.CachePolicy.trusted(**fields) if well_typed else ir.CachePolicy(**fields)
