@@ -46,7 +46,7 @@ Target = Literal[
 class LogLocation(BaseModel):
     """Where a node's log lines are: a local file, or a CloudWatch log group and stream."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     kind: Literal["file", "cloudwatch"]
     path: str | None = None  # kind == "file"
@@ -59,7 +59,7 @@ class LogLocation(BaseModel):
 class NodeRecord(BaseModel):
     """One node, or one item of a map node (``item`` set), of one run."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     run_id: str
     node: str  # the node id as in the spec; a @dynamic's children as "<parent>/<child>"

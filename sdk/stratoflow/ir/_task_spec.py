@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+from enum import Enum
 from typing import Any, Final, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, SerializerFunctionWrapHandler, model_serializer
@@ -77,6 +78,32 @@ class _Model(BaseModel):
                     f"{cls.__name__}.trusted built {data!r}, validation gives {validated.__dict__!r}"
                 )
         return built
+
+    def plain(self) -> dict[str, Any]:
+        """This model as JSON-ready dicts and lists, built without pydantic's serializer.
+
+        For bookkeeping that only reads it back (the local run history keeps each run's spec for
+        ``executions show`` and the UI): a model's first serialization builds its schema, which
+        is most of a small run's time. ``model_validate`` of the result gives this model again
+        (checked with STRATOFLOW_CHECK_IR=1); the bytes are not the canonical spec JSON, which
+        names spec keys (``protocol.spec_json_bytes``).
+        """
+        data = {name: _plain(value) for name, value in self.__dict__.items()}
+        if _CHECK_TRUSTED and type(self).model_validate(data) != self:
+            raise TypeError(f"{type(self).__name__}.plain does not read back as the same model")
+        return data
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return {name: _plain(item) for name, item in value.__dict__.items()}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
 
 
 class SourceLocation(_Model):

@@ -99,7 +99,8 @@ class RunHistory:
         return conn
 
     def start(self, run_id: str, spec: ir.WorkflowSpec, *, backend: str = "local") -> None:
-        body = ir.protocol.spec_json_bytes(spec)
+        # Kept to be read back (its DAG), not to name a key: built without pydantic's serializer.
+        body = json.dumps(spec.plain(), sort_keys=True, separators=(",", ":")).encode()
         digest = hashlib.sha256(body).hexdigest()
         with self._connect() as conn:
             conn.execute("BEGIN")  # one commit for both rows
