@@ -83,8 +83,11 @@ def _run(environ: Mapping[str, str], log: TextIO) -> int:
     # ECS and Batch report a failed container by its exit code: the user's error is recorded
     # where the client reads it (a node's own run only; a map batch's items record theirs).
     # The record names its attempt, so the client never reports an earlier attempt's error.
+    workflow = protocol.spec_workflow(event.spec)  # None: a bad key, refused by run_node_event
     error_key = (
-        protocol.container_error_key(event.run, event.node) if event.mode is protocol.Mode.RUN else None
+        protocol.container_error_key(workflow, event.run, event.node)
+        if event.mode is protocol.Mode.RUN and workflow is not None
+        else None
     )
     try:
         result = run_node_event(event, env)

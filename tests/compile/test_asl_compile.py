@@ -265,7 +265,7 @@ def test_map_node_is_prepare_then_distributed_map_then_gather() -> None:
         "ReaderConfig": {"InputType": "JSON"},
         "Parameters": {
             "Bucket": "${DataBucket}",
-            "Key.$": "States.Format('runs/{}/maps/map_double/items.json', $$.Execution.Name)",
+            "Key.$": f"States.Format('runs/{compiled.name}/{{}}/maps/map_double/items.json', $$.Execution.Name)",
         },
     }
     assert map_state["ItemBatcher"] == {"MaxItemsPerBatch": 300, "BatchInput": {"run.$": "$$.Execution.Name"}}
@@ -358,12 +358,12 @@ def test_batch_size_is_capped_by_the_express_limit_unless_explicit() -> None:
 def test_items_key_is_where_the_runner_writes_items_json() -> None:
     from stratoflow.aws import S3OutputStore
 
-    store = S3OutputStore(client=None, bucket="b", run_id="RUN")  # type: ignore[arg-type]
+    store = S3OutputStore(client=None, bucket="b", workflow="wf", run_id="RUN")  # type: ignore[arg-type]
     expected = store.map_items_key("a.b[0]")
-    template = _map.items_key_format("a.b[0]")
+    template = _map.items_key_format("wf", "a.b[0]")
     assert template == f"States.Format('{expected.replace('RUN', '{}')}', $$.Execution.Name)"
-    odd = _map.items_key_format("it's {x}")
-    assert odd == r"States.Format('runs/{}/maps/it\'s \{x\}/items.json', $$.Execution.Name)"
+    odd = _map.items_key_format("wf", "it's {x}")
+    assert odd == r"States.Format('runs/wf/{}/maps/it\'s \{x\}/items.json', $$.Execution.Name)"
 
 
 def test_long_map_node_ids_get_a_valid_label() -> None:

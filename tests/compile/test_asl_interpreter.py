@@ -75,7 +75,7 @@ def test_a_map_node_starts_the_interpreter_itself_as_a_distributed_map_runner() 
     assert map_run["End"] is True
     assert map_run["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}
     assert map_run["ItemReader"]["Parameters"]["Key.$"] == (
-        "States.Format('runs/{}/maps/{}/items.json', $.run, $.node)"
+        "States.Format('runs/{}/{}/maps/{}/items.json', $.workflow, $.run, $.node)"
     )
     assert map_run["ItemBatcher"]["MaxItemsPerBatchPath"] == "$.map.batch_size"
     child = map_run["ItemProcessor"]["States"]["map_items"]["Parameters"]["Payload"]

@@ -32,10 +32,10 @@ def sandbox() -> Iterator[Sandbox]:
         yield stack
 
 
-def _ecs_workers(sandbox: Sandbox, environment: str, status: str) -> int:
+def _ecs_workers(sandbox: Sandbox, workflow: str, environment: str, status: str) -> int:
     ecs = sandbox.aws.client("ecs")
     cluster = sandbox._substitution(protocol.Placeholder.CLUSTER_ARN)
-    group = protocol.actor_worker_group(environment)
+    group = protocol.actor_worker_group(environment, workflow)  # each workflow's pool counts its own
     return len(ecs.list_tasks(cluster=cluster, startedBy=group, desiredStatus=status)["taskArns"])
 
 
@@ -54,7 +54,7 @@ def test_200_actor_tasks_run_on_at_most_two_worker_starts(sandbox: Sandbox, tmp_
     # Once per worker process on AWS; the emulated workers are threads sharing one process's
     # cache, so here it is once in all, never once per task (150 calls without the cache).
     assert 1 <= len(flows.LOADS) <= workers.starts
-    assert _ecs_workers(sandbox, flows.pool.name, "RUNNING") == workers.starts
+    assert _ecs_workers(sandbox, spec.name, flows.pool.name, "RUNNING") == workers.starts
     assert sandbox.aws.runtime_errors() == []
 
 
@@ -65,8 +65,8 @@ def test_an_idle_worker_exits_after_its_ttl(sandbox: Sandbox) -> None:
     while workers.running() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert workers.running() == 0
-    assert _ecs_workers(sandbox, flows.brief.name, "RUNNING") == 0
-    assert _ecs_workers(sandbox, flows.brief.name, "STOPPED") == workers.starts
+    assert _ecs_workers(sandbox, "idle", flows.brief.name, "RUNNING") == 0
+    assert _ecs_workers(sandbox, "idle", flows.brief.name, "STOPPED") == workers.starts
 
 
 def test_a_worker_killed_mid_task_has_its_task_run_by_another(sandbox: Sandbox) -> None:

@@ -45,7 +45,7 @@ def test_blob_store_is_content_addressed_and_round_trips(
 
 def test_output_store_round_trips_inputs_and_node_outputs(aws: EmulatedAws) -> None:
     aws.create_bucket(BUCKET)
-    store = S3OutputStore(aws.client("s3"), BUCKET, "run-1")
+    store = S3OutputStore(aws.client("s3"), BUCKET, "wf", "run-1")
     literal = LiteralRef(hash="h1", value=[1, 2])
     blob = LiteralRef(hash="h2", uri=f"s3://{BUCKET}/blobs/aa/x", size=10)
     store.write_inputs({"x": literal})
@@ -53,7 +53,7 @@ def test_output_store_round_trips_inputs_and_node_outputs(aws: EmulatedAws) -> N
     assert store.read_inputs() == {"x": literal}
     assert store.read_outputs("node") == {"o0": blob}
     keys = {o["Key"] for o in aws.client("s3").list_objects_v2(Bucket=BUCKET)["Contents"]}
-    assert keys == {"runs/run-1/inputs.json", "runs/run-1/nodes/node.json"}
+    assert keys == {"runs/wf/run-1/inputs.json", "runs/wf/run-1/nodes/node.json"}
 
 
 def test_cache_put_is_first_writer_wins(stores: tuple[S3BlobStore, DynamoCacheStore]) -> None:

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from stratoflow.errors import ExecutionError, TaskTimeoutError
+from stratoflow.ir import protocol
 from stratoflow.lower import lower
 from stratoflow.testing._sandbox import Sandbox
 from tests.emulated import timeout_flows
@@ -31,6 +32,6 @@ def test_timed_out_cached_task_leaves_no_cache_entry_and_no_outputs() -> None:
         items = sandbox.aws.client("dynamodb").scan(TableName=sandbox.table)["Items"]
         assert items == []
         listed = sandbox.aws.client("s3").list_objects_v2(
-            Bucket=sandbox.bucket, Prefix="runs/slow-run/nodes/"
+            Bucket=sandbox.bucket, Prefix=protocol.node_outputs_prefix(spec.name, "slow-run")
         )
         assert listed.get("KeyCount", 0) == 0

@@ -39,8 +39,12 @@ def test_the_loop_matches_the_local_run(sandbox: Sandbox, tmp_path: Path) -> Non
     assert emulated == local == {"o0": 30}
     machines = sandbox.aws.client("stepfunctions").list_state_machines()["stateMachines"]
     assert INTERPRETER_MACHINE in {m["name"] for m in machines}
-    stored = sandbox.aws.client("s3").list_objects_v2(Bucket=sandbox.bucket, Prefix="dynamic-specs/")
-    assert [o["Key"].split("/")[1] for o in stored.get("Contents", [])] == ["sum_of_squares"]
+    # Under the workflow whose run planned it: dynamic-specs/<workflow>/<name>/<hash>.json.
+    prefix = protocol.dynamic_specs_prefix("squares")
+    stored = sandbox.aws.client("s3").list_objects_v2(Bucket=sandbox.bucket, Prefix=prefix)
+    assert [o["Key"].removeprefix(prefix).split("/")[0] for o in stored.get("Contents", [])] == [
+        "sum_of_squares"
+    ]
 
 
 def test_the_if_matches_the_local_run(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -82,7 +86,7 @@ def test_a_map_inside_a_dynamic_graph_is_a_distributed_map(sandbox: Sandbox, tmp
     assert types.count("MapRunStarted") == 1 and "MapRunSucceeded" in types
     # 50 items in batches of 10: five map_items calls, each storing its batch under its first
     # index (one call over every item, as dag_run did, would store one file: 0).
-    prefix = protocol.map_results_prefix(runner["run"], runner["node"])
+    prefix = protocol.map_results_prefix(runner["workflow"], runner["run"], runner["node"])
     stored = sandbox.aws.client("s3").list_objects_v2(Bucket=sandbox.bucket, Prefix=prefix)["Contents"]
     firsts = sorted(int(o["Key"].removeprefix(prefix).removesuffix(".json")) for o in stored)
     assert firsts == [0, 10, 20, 30, 40]

@@ -61,10 +61,11 @@ def _local(
     run_id = f"local-{name}-{time.monotonic_ns()}"
 
     def send() -> None:
-        body = signal_body(waiting_gate(home, run_id, name), value, LocalBlobStore(home), approved=approved)
-        send_local_signal(home, run_id, name, body)
+        gate = waiting_gate(home, spec.name, run_id, name)
+        body = signal_body(gate, value, LocalBlobStore(home), approved=approved)
+        send_local_signal(home, spec.name, run_id, name, body)
 
-    thread = _when_waiting(lambda: waiting_gate(home, run_id, name), send)
+    thread = _when_waiting(lambda: waiting_gate(home, spec.name, run_id, name), send)
     try:
         return run_local(spec, inputs, RunOptions(home=home, progress=False), run_id=run_id).outputs
     finally:

@@ -17,6 +17,7 @@ from stratoflow import ir
 from stratoflow.backends import asl
 from stratoflow.backends.local import RunOptions, run_local
 from stratoflow.errors import ExecutionError, TaskFailedError
+from stratoflow.ir import protocol
 from stratoflow.lower import lower
 from stratoflow.testing._sandbox import Sandbox
 from tests.emulated import map_flows
@@ -142,7 +143,7 @@ def test_batches_are_what_the_compiled_item_batcher_says(sandbox: Sandbox) -> No
     execution = sandbox.run(spec, {"xs": list(range(2501))})
     assert execution.outputs() == {"o0": [-x for x in range(2501)]}
     listed = sandbox.aws.client("s3").list_objects_v2(
-        Bucket=sandbox.bucket, Prefix=f"runs/{execution.run_id}/maps/map_negate/out/"
+        Bucket=sandbox.bucket, Prefix=protocol.map_results_prefix(spec.name, execution.run_id, "map_negate")
     )
     keys = sorted(int(o["Key"].rsplit("/", 1)[-1].removesuffix(".json")) for o in listed["Contents"])
     assert keys == list(range(0, 2501, 300))

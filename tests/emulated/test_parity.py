@@ -154,7 +154,7 @@ def _ecs_cause(attempt: str) -> str:
 
 def test_a_container_that_died_unrecorded_never_reports_an_earlier_attempt_s_error() -> None:
     record = protocol.FailureCause(node="train", error="ValueError", message="attempt 1's error", attempt=1)
-    s3 = _FakeS3({protocol.container_error_key("r1", "train"): record.to_json().encode()})
+    s3 = _FakeS3({protocol.container_error_key("fargate_fails", "r1", "train"): record.to_json().encode()})
     run = FailedExecution(
         run_id="r1",
         arn="arn",

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from stratoflow.errors import InputError
+from stratoflow.ir import protocol
 from stratoflow.lower import lower
 from stratoflow.testing._sandbox import Sandbox
 from tests.emulated import flows
@@ -45,7 +46,7 @@ def test_a_taken_run_id_fails_and_leaves_the_original_inputs(sandbox: Sandbox) -
     assert sandbox.client is not None
     first = sandbox.client.submit(spec, {"x": 2}, run_id="taken-run_1")
     assert first.wait(timeout=60).outputs() == {"o0": "5+8"}
-    inputs_key = "runs/taken-run_1/inputs.json"
+    inputs_key = protocol.inputs_key(spec.name, "taken-run_1")
     original = _runs(sandbox)[inputs_key]
     with pytest.raises(InputError, match="run_id 'taken-run_1' is taken"):
         sandbox.client.submit(spec, {"x": 3}, run_id="taken-run_1")

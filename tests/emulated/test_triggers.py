@@ -25,6 +25,7 @@ from stratoflow.client import (
 )
 from stratoflow.define import load_workflow
 from stratoflow.errors import ConfigError
+from stratoflow.ir import protocol
 from stratoflow.lower import lower
 from stratoflow.testing import EmulatedAws, FakeLambdaContext, StackSandbox
 from stratoflow.testing._sandbox import Sandbox
@@ -196,7 +197,7 @@ def test_a_duplicated_event_starts_nothing_and_leaves_the_inputs_alone(starter: 
     event = starter.put("incoming/sales.csv", SALES.read_bytes())
     first = starter.deliver(event)
     starter.wait(first[0])
-    inputs_key = f"runs/{first[0]['run_id']}/inputs.json"
+    inputs_key = protocol.inputs_key(first[0]["workflow"], first[0]["run_id"])
     written = starter.s3.get_object(Bucket=starter.sandbox.bucket, Key=inputs_key)["Body"].read()
     newer = b"date,region,product,units,unit_price\n2026-03-03,west,x,1,2.0\n"
     starter.put("incoming/sales.csv", newer)
@@ -255,9 +256,9 @@ def test_an_url_encoded_key_is_decoded_when_only_the_decoded_key_exists(starter:
     runs = starter.deliver(event)
     assert [r["status"] for r in runs] == ["started"]
     inputs = json.loads(
-        starter.s3.get_object(Bucket=starter.sandbox.bucket, Key=f"runs/{runs[0]['run_id']}/inputs.json")[
-            "Body"
-        ].read()
+        starter.s3.get_object(
+            Bucket=starter.sandbox.bucket, Key=protocol.inputs_key(runs[0]["workflow"], runs[0]["run_id"])
+        )["Body"].read()
     )
     # The event's version is copied under the run, then adopted into the content-addressed blobs.
     assert inputs["data"]["v"]["name"] == "q1 sales.csv"
@@ -299,9 +300,9 @@ def test_the_file_input_is_the_uploaded_object(starter: Starter) -> None:
     assert isinstance(runs[0]["execution_arn"], str)
     assert File(str(SALES)).content_hash()[0] in json.dumps(
         json.loads(
-            starter.s3.get_object(Bucket=starter.sandbox.bucket, Key=f"runs/{runs[0]['run_id']}/inputs.json")[
-                "Body"
-            ].read()
+            starter.s3.get_object(
+                Bucket=starter.sandbox.bucket, Key=protocol.inputs_key(runs[0]["workflow"], runs[0]["run_id"])
+            )["Body"].read()
         )
     )
 

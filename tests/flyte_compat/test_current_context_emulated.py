@@ -32,8 +32,8 @@ def _local(wf: Any, home: Path, inputs: dict[str, Any] | None = None) -> dict[st
     return run_local(lower(wf), inputs or {}, options).outputs
 
 
-def _checkpoint_attempts(sandbox: Sandbox, run_id: str, node: str) -> list[int]:
-    prefix = protocol.checkpoints_prefix(run_id, node)
+def _checkpoint_attempts(sandbox: Sandbox, execution: Any, node: str) -> list[int]:
+    prefix = protocol.checkpoints_prefix(execution.spec.name, execution.run_id, node)
     listed = sandbox.aws.client("s3").list_objects_v2(Bucket=sandbox.bucket, Prefix=prefix)
     return sorted(protocol.checkpoint_attempt(item["Key"]) or 0 for item in listed.get("Contents", ()))
 
@@ -60,14 +60,14 @@ def test_checkpoint_resume_across_attempts_gives_the_local_result(sandbox: Sandb
     assert _local(context_flows.resume_wf, tmp_path) == {"o0": 16, "o1": 2}
     execution = sandbox.run(lower(context_flows.resume_wf), {})
     assert execution.outputs() == {"o0": 16, "o1": 2}
-    assert _checkpoint_attempts(sandbox, execution.run_id, "count_on") == [1]
+    assert _checkpoint_attempts(sandbox, execution, "count_on") == [1]
 
 
 def test_flytesnacks_checkpoint_example_on_aws(sandbox: Sandbox, tmp_path: Path) -> None:
     inputs = {"n_iterations": 10}
     execution = sandbox.run(lower(checkpoint.checkpointing_example), inputs)
     assert execution.outputs() == _local(checkpoint.checkpointing_example, tmp_path, inputs) == {"o0": 9}
-    assert _checkpoint_attempts(sandbox, execution.run_id, "use_checkpoint") == [1, 2, 3, 4]
+    assert _checkpoint_attempts(sandbox, execution, "use_checkpoint") == [1, 2, 3, 4]
 
 
 def test_a_spot_reclaimed_fargate_attempt_resumes_from_its_checkpoint(
@@ -84,7 +84,7 @@ def test_a_spot_reclaimed_fargate_attempt_resumes_from_its_checkpoint(
         context_flows.RECLAIM.clear()
     assert not armed, "the Spot attempt was never reclaimed"
     assert execution.outputs() == {"o0": 3, "o1": 2}
-    assert _checkpoint_attempts(sandbox, execution.run_id, "resumable") == [1, 2]
+    assert _checkpoint_attempts(sandbox, execution, "resumable") == [1, 2]
 
 
 def test_a_non_recoverable_exception_is_retried_on_aws_as_locally(sandbox: Sandbox, tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ def test_execution_id_working_directory_and_logging(
 
 def test_a_failed_attempts_checkpoint_is_what_the_next_attempt_reads(tmp_path: Path) -> None:
     assert _run(context_flows.resume_wf, tmp_path, "resume-1") == {"o0": 16, "o1": 2}
-    folder = tmp_path / protocol.checkpoints_prefix("resume-1", "count_on")
+    folder = tmp_path / protocol.checkpoints_prefix("resume_wf", "resume-1", "count_on")
     assert sorted(p.name for p in folder.iterdir()) == ["1.tar"]
 
 
@@ -51,10 +51,12 @@ def test_flytesnacks_checkpoint_example_resumes_across_its_retries(tmp_path: Pat
     # Attempt n resumes where attempt n-1 stopped: 0-2, 3-5, 6-8, then 9 (what Flyte computes).
     assert _run(checkpoint.checkpointing_example, tmp_path, "cp-1", {"n_iterations": 10}) == {"o0": 9}
     storage = LocalRunStorage(tmp_path)
-    prefix = protocol.checkpoints_prefix("cp-1", "use_checkpoint")
+    prefix = protocol.checkpoints_prefix("checkpointing_example", "cp-1", "use_checkpoint")
     saved = {protocol.checkpoint_attempt(k): k for k in storage.keys(prefix)}
     assert sorted(saved) == [1, 2, 3, 4]
-    reader = Checkpoint(storage, "cp-1", "use_checkpoint", 5, scratch=lambda: str(tmp_path))
+    reader = Checkpoint(
+        storage, "checkpointing_example", "cp-1", "use_checkpoint", 5, scratch=lambda: str(tmp_path)
+    )
     assert reader.read() == b"10"
 
 
@@ -92,7 +94,7 @@ def test_outside_a_task_current_context_gives_flytekits_local_defaults() -> None
 
 def test_checkpoint_files_and_folders_as_flytekit_saves_and_restores_them(tmp_path: Path) -> None:
     storage = LocalRunStorage(tmp_path / "home")
-    first = Checkpoint(storage, "r", "n", 1, scratch=lambda: str(tmp_path))
+    first = Checkpoint(storage, "wf", "r", "n", 1, scratch=lambda: str(tmp_path))
     assert not first.prev_exists()
     assert first.read() is None
     assert first.restore() is None
@@ -102,7 +104,7 @@ def test_checkpoint_files_and_folders_as_flytekit_saves_and_restores_them(tmp_pa
     (state / "sub" / "b.txt").write_text("B")
     first.save(state)
     first.save(io.BytesIO(b"raw"))  # a second save adds to this attempt's checkpoint
-    second = Checkpoint(storage, "r", "n", 2, scratch=lambda: str(tmp_path))
+    second = Checkpoint(storage, "wf", "r", "n", 2, scratch=lambda: str(tmp_path))
     assert second.prev_exists()
     target = tmp_path / "restored"
     target.mkdir()
@@ -116,7 +118,7 @@ def test_checkpoint_files_and_folders_as_flytekit_saves_and_restores_them(tmp_pa
     with pytest.raises(ValueError, match="expected exactly one checkpoint file, found 3"):
         second.read()
     # An attempt that saved nothing leaves the latest earlier checkpoint to the next one.
-    third = Checkpoint(storage, "r", "n", 3, scratch=lambda: str(tmp_path))
+    third = Checkpoint(storage, "wf", "r", "n", 3, scratch=lambda: str(tmp_path))
     assert third.prev_exists()
     with pytest.raises(ValueError, match="restored to a folder only"):
         third.restore(tmp_path / "missing")

@@ -54,7 +54,13 @@ def test_ensure_starts_nothing_while_another_holds_the_lock(sandbox: Sandbox) ->
     compiled = sandbox.deploy(lower(actor_flows.one_score))
     sandbox.aws.client("dynamodb").put_item(
         TableName=sandbox.table,
-        Item={"pk": {"S": protocol.ACTOR_LOCK_PREFIX + actor_flows.pool.name}, "ttl": {"N": "9999999999"}},
+        # Under the workflow's leading key, where the runner of that workflow takes it.
+        Item={
+            "pk": {
+                "S": protocol.cache_item_key("one_score", protocol.ACTOR_LOCK_PREFIX + actor_flows.pool.name)
+            },
+            "ttl": {"N": "9999999999"},
+        },
     )
     result = _ensure(sandbox, compiled.spec_key, "score")
     assert (result["running"], result["started"]) == (-1, 0)
@@ -74,7 +80,7 @@ def test_a_worker_skips_what_it_cannot_answer_and_exits_when_idle(sandbox: Sandb
     compiled = sandbox.deploy(spec)
     s3 = sandbox.aws.client("s3")
     literals = encode_inputs(spec, validate_inputs(spec, {"x": 4}), S3BlobStore(s3, sandbox.bucket))
-    S3OutputStore(s3, sandbox.bucket, "direct").write_inputs(literals)
+    S3OutputStore(s3, sandbox.bucket, spec.name, "direct").write_inputs(literals)
     sqs = sandbox.aws.client("sqs")
     url = sqs.get_queue_url(QueueName="stratoflow-actor-emu_brief")["QueueUrl"]
     sqs.send_message(QueueUrl=url, MessageBody="not json")  # skipped: no token to answer
@@ -91,7 +97,7 @@ def test_a_worker_skips_what_it_cannot_answer_and_exits_when_idle(sandbox: Sandb
     assert actor_worker.run(env, log=log, stop=threading.Event(), max_poll_seconds=1) == 0
     lines = [json.loads(line)["event"] for line in log.getvalue().splitlines()]
     assert lines == ["started", "bad_message", "stale_message", "idle_exit"]
-    assert "bump" not in S3OutputStore(s3, sandbox.bucket, "direct").completed_nodes()
+    assert "bump" not in S3OutputStore(s3, sandbox.bucket, spec.name, "direct").completed_nodes()
 
 
 def test_a_worker_without_its_queue_is_a_config_error() -> None:

@@ -34,7 +34,9 @@ def _put(sandbox: Sandbox, key: str, body: bytes) -> None:
 
 
 def _run_objects(sandbox: Sandbox, run: str) -> list[str]:
-    listed = sandbox.aws.client("s3").list_objects_v2(Bucket=sandbox.bucket, Prefix=f"runs/{run}/nodes/")
+    listed = sandbox.aws.client("s3").list_objects_v2(
+        Bucket=sandbox.bucket, Prefix=protocol.node_outputs_prefix("diamond", run)
+    )
     return [entry["Key"] for entry in listed.get("Contents", [])]
 
 
@@ -87,7 +89,7 @@ def test_interpreter_events_only_for_planned_sub_runs(sandbox: Sandbox) -> None:
 
     compiled = _prepare(sandbox, flows.diamond, "victim", {"x": 1})
     # A sub-spec under dynamic-specs/ (hash-named and matching) that no dynamic node planned.
-    key = protocol.dynamic_spec_key("diamond", compiled.spec_json)
+    key = protocol.dynamic_spec_key("diamond", "diamond", compiled.spec_json)
     _put(sandbox, key, compiled.spec_json)
     for event in (
         {"run": "victim", "spec": key, "node": "double", "mode": "dag_run"},

@@ -11,6 +11,7 @@ import pytest
 
 from stratoflow.backends import asl
 from stratoflow.errors import TaskFailedError
+from stratoflow.ir import protocol
 from stratoflow.lower import lower
 from stratoflow.testing import FakeLambdaContext
 from stratoflow.testing._sandbox import Sandbox
@@ -38,7 +39,7 @@ def _prepare(sandbox: Sandbox, workflow: object, run: str, inputs: dict[str, obj
 
     s3 = sandbox.aws.client("s3")
     literals = encode_inputs(spec, validate_inputs(spec, inputs), S3BlobStore(s3, sandbox.bucket))
-    S3OutputStore(s3, sandbox.bucket, run).write_inputs(literals)
+    S3OutputStore(s3, sandbox.bucket, spec.name, run).write_inputs(literals)
     return compiled
 
 
@@ -49,9 +50,9 @@ def test_handler_runs_a_node_and_then_hits_the_cache(sandbox: Sandbox) -> None:
     event = {"run": "run-a", "spec": compiled.spec_key, "node": "double"}
     assert task_runner.handler(event, _context()) == {"node": "double", "hit": False}
     assert task_runner.handler(event, _context()) == {"node": "double", "hit": True}
-    body = sandbox.aws.client("s3").get_object(Bucket=sandbox.bucket, Key="runs/run-a/nodes/double.json")[
-        "Body"
-    ]
+    body = sandbox.aws.client("s3").get_object(
+        Bucket=sandbox.bucket, Key=protocol.node_outputs_key("diamond", "run-a", "double")
+    )["Body"]
     assert json.loads(body.read())["o0"]["v"] == 62
 
 
@@ -127,7 +128,7 @@ def test_container_entrypoint_writes_temp_files_only_under_the_scratch_tmpdir(
     before = tempfile.tempdir
     env = {
         "STRATOFLOW_RUN": "r",
-        "STRATOFLOW_SPEC": "specs/x.json",
+        "STRATOFLOW_SPEC": "specs/x/0123456789abcdef.json",
         "STRATOFLOW_NODE": "n",
         "STRATOFLOW_BUCKET": "b",
         "STRATOFLOW_CACHE_TABLE": "t",

@@ -34,6 +34,12 @@ def doubled(x: int, marker: str) -> int:
     return cached_inc(x=cached_double(x=x, marker=marker), marker=marker)
 
 
+@workflow
+def doubled_elsewhere(x: int, marker: str) -> int:
+    """The same cached tasks as ``doubled``, in another workflow: its cache entries are its own."""
+    return cached_inc(x=cached_double(x=x, marker=marker), marker=marker)
+
+
 @task(cache=True, cache_version="1", cache_ignore_input_vars=("marker",))
 def shout_file(data: File, marker: str) -> str:
     ran(marker)

@@ -23,7 +23,7 @@ def _waiting_run(home: Path, name: str, timeout: float = 60) -> str:
     """The id of the run whose gate waits for ``name`` (it announced itself under the home)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = list(home.glob(f"runs/*/gates/{name}.json"))
+        found = list(home.glob(f"runs/*/*/gates/{name}.json"))
         if found:
             return found[0].parent.parent.name
         time.sleep(0.1)

@@ -34,5 +34,5 @@ def test_a_signal_of_the_wrong_type_is_an_input_error(tmp_path: Path) -> None:
 
 def test_no_waiting_gate_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
-        waiting_gate(tmp_path, "run1", "factor")
+        waiting_gate(tmp_path, "wf", "run1", "factor")
     assert str(info.value) == "run run1 has no gate waiting for signal 'factor'"

@@ -22,6 +22,6 @@ def test_a_record_round_trips_through_json() -> None:
 
 
 def test_record_keys_sit_under_the_run() -> None:
-    assert node_records_prefix("r1") == "runs/r1/records/"
-    assert node_record_key("r1", "square") == "runs/r1/records/square.json"
-    assert node_record_key("r1", "square", 7) == "runs/r1/records/square/items/7.json"
+    assert node_records_prefix("wf", "r1") == "runs/wf/r1/records/"
+    assert node_record_key("wf", "r1", "square") == "runs/wf/r1/records/square.json"
+    assert node_record_key("wf", "r1", "square", 7) == "runs/wf/r1/records/square/items/7.json"

@@ -152,13 +152,19 @@ def test_placeholders_errors_keys_and_environment_are_the_protocol_s(
             assert state["Error"] in KNOWN_ERRORS, (label, state)
         reader = state.get("ItemReader")
         if reader is not None:
-            # The run is the execution's name, or (the interpreter's map runner) read from its input.
+            # The run is the execution's name (under the workflow its spec names), or (the
+            # interpreter's map runner) both read from its input.
             template = re.fullmatch(
-                r"States\.Format\('(.*)', (\$\$\.Execution\.Name|\$\.run, \$\.node)\)",
+                r"States\.Format\('(.*)', (\$\$\.Execution\.Name|\$\.workflow, \$\.run, \$\.node)\)",
                 reader["Parameters"]["Key.$"],
             )
             assert template is not None
-            assert template.group(1).startswith(protocol.run_prefix("{}")), (label, template.group(1))
+            if template.group(2).startswith("$$"):
+                workflow = protocol.spec_workflow(protocol.spec_key_in_comment(definition["Comment"]) or "")
+                assert workflow is not None, label
+                assert template.group(1).startswith(protocol.run_prefix(workflow, "{}")), (label, template)
+            else:
+                assert template.group(1).startswith(protocol.run_prefix("{}", "{}")), (label, template)
         overrides = state.get("ContainerOverrides", [])
         # ECS names the container (a list of overrides); a Batch job has one (a single object).
         for override in overrides if isinstance(overrides, list) else [overrides]:
@@ -274,8 +280,8 @@ def test_map_items_key_is_what_the_item_reader_formats() -> None:
     )
     key = re.fullmatch(r"States\.Format\('(.*)', \$\$\.Execution\.Name\)", template)
     assert key is not None
-    node = key.group(1).split("/")[3]
-    assert key.group(1).replace("{}", "RUN", 1) == protocol.map_items_key("RUN", node)
+    workflow, node = key.group(1).split("/")[1], key.group(1).split("/")[4]
+    assert key.group(1).replace("{}", "RUN", 1) == protocol.map_items_key(workflow, "RUN", node)
 
 
 def test_reserved_prefixes_cover_every_prefix_stratoflow_writes() -> None:
@@ -287,15 +293,15 @@ def test_reserved_prefixes_cover_every_prefix_stratoflow_writes() -> None:
     }
     assert set(protocol.RESERVED_PREFIXES) == layout
     assert protocol.spec_key("w", b"{}").startswith(protocol.SPECS_PREFIX)
-    assert protocol.dynamic_spec_key("w", b"{}").startswith(protocol.DYNAMIC_SPECS_PREFIX)
-    assert protocol.node_outputs_key("r", "n").startswith(protocol.RUNS_PREFIX)
+    assert protocol.dynamic_spec_key("w", "d", b"{}").startswith(protocol.DYNAMIC_SPECS_PREFIX)
+    assert protocol.node_outputs_key("w", "r", "n").startswith(protocol.RUNS_PREFIX)
     assert protocol.blob_key("ab" * 32).startswith(protocol.BLOBS_PREFIX)
 
 
 def test_a_suffix_trigger_never_starts_runs_for_the_sub_specs_the_runner_writes() -> None:
     # The bug: dynamic-specs/ was not reserved, so S3Trigger(suffix=".json") started a run
     # for every @dynamic sub-workflow IR the runner stores.
-    sub_spec = protocol.dynamic_spec_key("wf", b"{}")
+    sub_spec = protocol.dynamic_spec_key("wf", "wf_dyn", b"{}")
     trigger = S3Trigger(suffix=".json", input="data")
     assert not key_matches(sub_spec, trigger.prefix, trigger.suffix)
     assert key_matches("incoming/x.json", trigger.prefix, trigger.suffix)
@@ -353,4 +359,4 @@ def test_a_failure_cause_keeps_the_tail_of_a_long_traceback() -> None:
     assert (cause.node, cause.error, cause.message, cause.attempt) == ("n", "ValueError", "boom", 2)
     assert cause.traceback is not None and len(cause.traceback) == protocol.TRACEBACK_MAX
     assert cause.traceback.endswith("ValueError: the end\n")
-    assert protocol.container_error_key("r", "n") == "runs/r/errors/n.json"
+    assert protocol.container_error_key("w", "r", "n") == "runs/w/r/errors/n.json"

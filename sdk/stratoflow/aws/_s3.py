@@ -181,11 +181,12 @@ class S3OutputStore:
     Every object is written whole by one PutObject, so a reader never sees half of one.
     """
 
-    def __init__(self, client: S3Client, bucket: str, run_id: str) -> None:
+    def __init__(self, client: S3Client, bucket: str, workflow: str, run_id: str) -> None:
         self.client = client
         self.bucket = bucket
+        self.workflow = workflow
         self.run_id = run_id
-        self.prefix = protocol.run_prefix(run_id)
+        self.prefix = protocol.run_prefix(workflow, run_id)
 
     def _read(self, key: str) -> dict[str, LiteralRef]:
         body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
@@ -213,27 +214,27 @@ class S3OutputStore:
         return False
 
     def read_inputs(self) -> dict[str, LiteralRef]:
-        return self._read(protocol.inputs_key(self.run_id))
+        return self._read(protocol.inputs_key(self.workflow, self.run_id))
 
     def write_inputs(self, inputs: dict[str, LiteralRef], *, once: bool = False) -> bool:
         """Store the run's inputs. ``once``: only if absent (``If-None-Match: *``); returns whether
         they existed already. A 409 (a concurrent conditional write) is raised, to be retried."""
-        return self._write(protocol.inputs_key(self.run_id), inputs, once=once)
+        return self._write(protocol.inputs_key(self.workflow, self.run_id), inputs, once=once)
 
     def inputs_exist(self) -> bool:
-        return object_exists(self.client, self.bucket, protocol.inputs_key(self.run_id))
+        return object_exists(self.client, self.bucket, protocol.inputs_key(self.workflow, self.run_id))
 
     def read_outputs(self, node_id: str) -> dict[str, LiteralRef]:
-        return self._read(protocol.node_outputs_key(self.run_id, node_id))
+        return self._read(protocol.node_outputs_key(self.workflow, self.run_id, node_id))
 
     def write_outputs(self, node_id: str, outputs: dict[str, LiteralRef]) -> None:
-        self._write(protocol.node_outputs_key(self.run_id, node_id), outputs)
+        self._write(protocol.node_outputs_key(self.workflow, self.run_id, node_id), outputs)
 
     def completed_nodes(self) -> set[str]:
         """Ids of the nodes whose outputs are stored (one listing, for a dynamic graph's interpreter)."""
         done: set[str] = set()
         paginator = self.client.get_paginator("list_objects_v2")
-        prefix = protocol.node_outputs_prefix(self.run_id)
+        prefix = protocol.node_outputs_prefix(self.workflow, self.run_id)
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
             for entry in page.get("Contents", []):
                 name = entry["Key"].removeprefix(prefix)
@@ -252,13 +253,18 @@ class S3OutputStore:
 
     def map_items_key(self, node_id: str) -> str:
         """The key of the item index list a Distributed Map's ItemReader reads."""
-        return protocol.map_items_key(self.run_id, node_id)
+        return protocol.map_items_key(self.workflow, self.run_id, node_id)
 
     def write_map_inputs(self, node_id: str, items: Sequence[dict[str, LiteralRef]]) -> None:
         for start in range(0, len(items), MAP_CHUNK):
             chunk = [{k: v.to_json() for k, v in item.items()} for item in items[start : start + MAP_CHUNK]]
-            self._put_json(protocol.map_inputs_key(self.run_id, node_id, start // MAP_CHUNK), chunk)
-        self._put_json(protocol.map_meta_key(self.run_id, node_id), {"count": len(items), "chunk": MAP_CHUNK})
+            self._put_json(
+                protocol.map_inputs_key(self.workflow, self.run_id, node_id, start // MAP_CHUNK), chunk
+            )
+        self._put_json(
+            protocol.map_meta_key(self.workflow, self.run_id, node_id),
+            {"count": len(items), "chunk": MAP_CHUNK},
+        )
         # Items are bare indices: a batch of them is a few hundred bytes whatever the data.
         self._put_json(self.map_items_key(node_id), list(range(len(items))))
 
@@ -268,7 +274,9 @@ class S3OutputStore:
         for index in indices:
             number = index // MAP_CHUNK
             if number not in chunks:
-                chunks[number] = self._get_json(protocol.map_inputs_key(self.run_id, node_id, number))
+                chunks[number] = self._get_json(
+                    protocol.map_inputs_key(self.workflow, self.run_id, node_id, number)
+                )
             raw = chunks[number][index - number * MAP_CHUNK]
             result[index] = {k: LiteralRef.from_json(v) for k, v in raw.items()}
         return result
@@ -285,12 +293,12 @@ class S3OutputStore:
             }
             for i, r in results.items()
         }
-        self._put_json(protocol.map_results_key(self.run_id, node_id, min(results)), encoded)
+        self._put_json(protocol.map_results_key(self.workflow, self.run_id, node_id, min(results)), encoded)
 
     def read_map_results(self, node_id: str, count: int) -> dict[int, ItemResult]:
         results: dict[int, ItemResult] = {}
         paginator = self.client.get_paginator("list_objects_v2")
-        prefix = protocol.map_results_prefix(self.run_id, node_id)
+        prefix = protocol.map_results_prefix(self.workflow, self.run_id, node_id)
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
             for entry in page.get("Contents", []):
                 batch = self._get_json(entry["Key"])
@@ -303,7 +311,7 @@ class S3OutputStore:
         if not indices:
             return {}
         try:
-            raw = self._get_json(protocol.map_results_key(self.run_id, node_id, min(indices)))
+            raw = self._get_json(protocol.map_results_key(self.workflow, self.run_id, node_id, min(indices)))
         except self.client.exceptions.ClientError as exc:
             if _is_missing(exc):
                 return {}
@@ -312,7 +320,7 @@ class S3OutputStore:
         return {int(i): _item_result(r) for i, r in raw.items() if int(i) in wanted}
 
     def map_count(self, node_id: str) -> int:
-        return int(self._get_json(protocol.map_meta_key(self.run_id, node_id))["count"])
+        return int(self._get_json(protocol.map_meta_key(self.workflow, self.run_id, node_id))["count"])
 
 
 def _item_result(raw: dict[str, Any]) -> ItemResult:

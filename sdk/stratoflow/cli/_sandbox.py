@@ -64,7 +64,7 @@ def _wait_with_progress(
     from stratoflow.backends.local import start_progress  # noqa: PLC0415
 
     progress = start_progress(spec, show)
-    stored = S3OutputStore(sandbox.aws.client("s3"), sandbox.bucket, execution.run_id)
+    stored = S3OutputStore(sandbox.aws.client("s3"), sandbox.bucket, spec.name, execution.run_id)
     nodes = {node.id for node in spec.nodes}
     finished = threading.Event()
 

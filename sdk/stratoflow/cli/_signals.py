@@ -52,29 +52,36 @@ def cmd_signal(args: argparse.Namespace) -> int:
     from stratoflow.values import LocalBlobStore  # noqa: PLC0415
 
     home = default_home()
-    run_id = _local_run(home, args.run_id, args.name)
-    gate = waiting_gate(home, run_id, args.name)
+    workflow, run_id = _local_run(home, args.run_id, args.name)
+    gate = waiting_gate(home, workflow, run_id, args.name)
     value = None if args.command == "approve" else _value(gate.type, args.value, args.name, value_from_text)
-    send_local_signal(
-        home, run_id, args.name, signal_body(gate, value, LocalBlobStore(home), approved=approved)
-    )
+    body = signal_body(gate, value, LocalBlobStore(home), approved=approved)
+    send_local_signal(home, workflow, run_id, args.name, body)
     return 0
 
 
-def _local_run(home: Any, prefix: str, name: str) -> str:
-    """The local run waiting for signal ``name`` whose id starts with ``prefix`` (as `executions ls` shows)."""
+def _local_run(home: Any, prefix: str, name: str) -> tuple[str, str]:
+    """The workflow and id of the local run waiting for signal ``name`` whose id starts with ``prefix``
+    (as `executions ls` shows); no such run: the prefix itself (``waiting_gate`` says so)."""
     from stratoflow.errors import InputError  # noqa: PLC0415
     from stratoflow.ir import protocol  # noqa: PLC0415
 
-    runs = home / protocol.run_prefix("")
+    runs = home / protocol.RUNS_PREFIX
     found = sorted(
-        d.name
-        for d in (runs.iterdir() if runs.is_dir() else ())
-        if d.name.startswith(prefix) and (home / protocol.gate_token_key(d.name, name)).is_file()
+        (run.name, workflow.name)
+        for workflow in (runs.iterdir() if runs.is_dir() else ())
+        for run in (workflow.iterdir() if workflow.is_dir() else ())
+        if run.name.startswith(prefix)
+        and (home / protocol.gate_token_key(workflow.name, run.name, name)).is_file()
     )
-    if len(found) > 1 and prefix not in found:
-        raise InputError(f"run id prefix {prefix!r} matches {len(found)} runs waiting for '{name}': {found}")
-    return prefix if not found or prefix in found else found[0]
+    exact = [match for match in found if match[0] == prefix]
+    if len(found) > 1 and len(exact) != 1:
+        names = [run for run, _ in found]
+        raise InputError(f"run id prefix {prefix!r} matches {len(found)} runs waiting for '{name}': {names}")
+    if not found:
+        return "", prefix
+    run, workflow = (exact or found)[0]
+    return workflow, run
 
 
 def _value(type_: Any, text: str, name: str, parse: Any) -> Any:

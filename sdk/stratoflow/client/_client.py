@@ -84,14 +84,15 @@ class Execution:
             run_id=self.run_id,
             spec=self.spec,
             blobs=blobs,
-            outputs=S3OutputStore(self.client.s3, self.client.bucket, self.run_id),
+            outputs=S3OutputStore(self.client.s3, self.client.bucket, self.spec.name, self.run_id),
         )
         literals = workflow_outputs(ctx)
         return {v.name: values.decode(literals[v.name], v.type, blobs) for v in self.spec.outputs}
 
     def skipped(self) -> list[str]:
         """Nodes in the cases its conditionals did not take (of a finished execution), sorted."""
-        done = S3OutputStore(self.client.s3, self.client.bucket, self.run_id).completed_nodes()
+        store = S3OutputStore(self.client.s3, self.client.bucket, self.spec.name, self.run_id)
+        done = store.completed_nodes()
         return untaken_nodes(self.spec, done)
 
 
@@ -157,6 +158,7 @@ class Client:
             sfn=self.sfn,
             bucket=self.bucket,
             state_machine_arn=arn,
+            workflow=spec.name,
             run_id=f"{spec.name[:40]}-{uuid.uuid4().hex[:12]}" if run_id is None else run_id,
             spec=spec,
             inputs=inputs,

@@ -105,7 +105,9 @@ def _recorded_error(run: FailedExecution, environment: Mapping[Any, Any]) -> pro
     if run_id is None or node is None:
         return None
     try:
-        body = run.s3.get_object(Bucket=run.bucket, Key=protocol.container_error_key(str(run_id), str(node)))
+        # A @dynamic sub-run's containers record theirs under the same workflow.
+        key = protocol.container_error_key(run.spec.name, str(run_id), str(node))
+        body = run.s3.get_object(Bucket=run.bucket, Key=key)
     except run.s3.exceptions.NoSuchKey:
         return None
     cause = protocol.FailureCause.parse(_json(body["Body"].read().decode("utf-8", "replace")))

@@ -86,6 +86,7 @@ def start_scheduled_run(
         sfn=sfn,
         bucket=settings.bucket,
         state_machine_arn=plan.state_machine_arn,
+        workflow=plan.workflow,
         run_id=run_id,
         spec=lambda: load_spec(s3, settings.bucket, plan.spec_key),
         inputs=inputs,

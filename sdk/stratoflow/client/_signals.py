@@ -24,23 +24,42 @@ if TYPE_CHECKING:
 __all__ = ["remote_gate", "send_remote_signal"]
 
 
+def _gate_record(s3: S3Client, bucket: str, run_id: str, name: str) -> tuple[bytes, str]:
+    """The waiting gate's record and the workflow whose run ``run_id`` it is (runs are kept per
+    workflow, and a signal names only the run): one listing of the workflows, one read each."""
+    pages = s3.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=protocol.RUNS_PREFIX, Delimiter="/"
+    )
+    for page in pages:
+        for common in page.get("CommonPrefixes", []):
+            workflow = common["Prefix"].removeprefix(protocol.RUNS_PREFIX).rstrip("/")
+            try:
+                key = protocol.gate_token_key(workflow, run_id, name)
+                return s3.get_object(Bucket=bucket, Key=key)["Body"].read(), workflow
+            except s3.exceptions.NoSuchKey:
+                continue
+    raise InputError(f"run {run_id} has no gate waiting for signal '{name}'", input_name=name)
+
+
 def remote_gate(s3: S3Client, bucket: str, run_id: str, name: str) -> tuple[ir.GateNode, str]:
     """The gate of ``run_id`` waiting for signal ``name`` and its task token (InputError if none)."""
-    try:
-        body = s3.get_object(Bucket=bucket, Key=protocol.gate_token_key(run_id, name))["Body"].read()
-    except s3.exceptions.NoSuchKey as exc:
-        raise InputError(f"run {run_id} has no gate waiting for signal '{name}'", input_name=name) from exc
+    gate, token, _ = _waiting_gate(s3, bucket, run_id, name)
+    return gate, token
+
+
+def _waiting_gate(s3: S3Client, bucket: str, run_id: str, name: str) -> tuple[ir.GateNode, str, str]:
+    body, workflow = _gate_record(s3, bucket, run_id, name)
     record = protocol.GateRecord.model_validate_json(body)
     if not record.token:
         raise InputError(f"run {run_id}: gate '{name}' has no task token", input_name=name)
-    return ir.GateNode.model_validate_json(record.node), record.token
+    return ir.GateNode.model_validate_json(record.node), record.token, workflow
 
 
 def send_remote_signal(
     *, s3: S3Client, sfn: SFNClient, bucket: str, run_id: str, name: str, value: object, approved: bool = True
 ) -> None:
     """Store signal ``name`` of ``run_id`` and let its waiting gate go on (or fail, when rejected)."""
-    gate, token = remote_gate(s3, bucket, run_id, name)
+    gate, token, workflow = _waiting_gate(s3, bucket, run_id, name)
     if gate.gate == "approve" and not approved:
         error = gate_rejected(gate)
         sfn.send_task_failure(
@@ -49,6 +68,9 @@ def send_remote_signal(
         return
     body = signal_body(gate, value, S3BlobStore(s3, bucket), approved=approved)
     s3.put_object(
-        Bucket=bucket, Key=protocol.signal_key(run_id, name), Body=body, ContentType="application/json"
+        Bucket=bucket,
+        Key=protocol.signal_key(workflow, run_id, name),
+        Body=body,
+        ContentType="application/json",
     )
     sfn.send_task_success(taskToken=token, output=json.dumps({"signal": name}))

@@ -39,6 +39,7 @@ def start_run(
     sfn: SFNClient,
     bucket: str,
     state_machine_arn: str,
+    workflow: str,
     run_id: str,
     spec: Callable[[], ir.WorkflowSpec] | ir.WorkflowSpec,
     inputs: Callable[[], Mapping[str, Any]] | Mapping[str, Any],
@@ -51,17 +52,18 @@ def start_run(
     or copied) nor rewritten, and an execution that exists already is not an error.
     Without it, a taken ``run_id`` is an :class:`InputError` and the existing run's inputs are
     left as they were (the write is conditional, ``If-None-Match: *``). A ``run_id`` that is not
-    a valid execution name is an :class:`InputError` before anything is written.
+    a valid execution name is an :class:`InputError` before anything is written. The run's
+    objects go under ``workflow``'s prefix (``protocol.run_prefix``).
     """
     problem = protocol.run_id_problem(run_id)
     if problem is not None:
         raise InputError(problem, input_name="run_id")
-    store = S3OutputStore(s3, bucket, run_id)
+    store = S3OutputStore(s3, bucket, workflow, run_id)
     existed = once and store.inputs_exist()
     if not existed:
-        workflow = spec() if callable(spec) else spec
-        coerced = validate_inputs(workflow, inputs() if callable(inputs) else inputs)
-        literals = encode_inputs(workflow, coerced, S3BlobStore(s3, bucket))
+        loaded = spec() if callable(spec) else spec
+        coerced = validate_inputs(loaded, inputs() if callable(inputs) else inputs)
+        literals = encode_inputs(loaded, coerced, S3BlobStore(s3, bucket))
         existed = store.write_inputs(literals, once=True)
         if existed and not once:
             raise InputError(f"run_id {run_id!r} is taken: a run with that id exists", input_name="run_id")

@@ -201,7 +201,7 @@ def _resolve_key(s3: S3Client, event: S3ObjectEvent) -> str | None:
     return None
 
 
-def _pin_object(s3: S3Client, event: S3ObjectEvent, key: str, bucket: str, run_id: str) -> str:
+def _pin_object(s3: S3Client, event: S3ObjectEvent, key: str, bucket: str, run: tuple[str, str]) -> str:
     """Copy the event's version of the object under ``protocol.trigger_prefix`` and return its URI.
 
     A ``File`` given by URI is read where it is when a task runs, so a later upload to the
@@ -213,7 +213,7 @@ def _pin_object(s3: S3Client, event: S3ObjectEvent, key: str, bucket: str, run_i
     if event.version_id is not None:
         source["VersionId"] = event.version_id
     name = key.rsplit("/", 1)[-1] or "object"
-    destination = f"{protocol.trigger_prefix(run_id)}{name}"
+    destination = f"{protocol.trigger_prefix(*run)}{name}"
     s3.copy(source, bucket, destination, ExtraArgs={"ChecksumAlgorithm": "SHA256"})  # type: ignore[arg-type]
     return f"s3://{bucket}/{destination}"
 
@@ -238,9 +238,12 @@ def _start_one(
         sfn=sfn,
         bucket=settings.bucket,
         state_machine_arn=target.state_machine_arn,
+        workflow=target.workflow,
         run_id=run_id,
         spec=lambda: load_spec(s3, settings.bucket, target.spec_key),
-        inputs=lambda: {target.input: _pin_object(s3, event, key, settings.bucket, run_id)},
+        inputs=lambda: {
+            target.input: _pin_object(s3, event, key, settings.bucket, (target.workflow, run_id))
+        },
         once=True,
     )
     if started.execution_arn is None:

@@ -2,7 +2,7 @@
 
 A task declared ``@task(enable_deck=True)`` has its decks (``Deck(name, html)`` made while it
 runs, and ``current_context().default_deck``) joined into one page when it succeeds and stored
-at :func:`protocol.deck_key` (``runs/<run>/decks/<node>.html``): under the local home, or in the
+at :func:`protocol.deck_key` (``runs/<workflow>/<run>/decks/<node>.html``): under the local home, or in the
 data bucket on AWS. Without ``enable_deck`` the decks are dropped, as in flytekit (which logs a
 warning for a ``publish()``). :func:`deck_location` says where a node's page is, for
 ``executions show`` and the UI.
@@ -96,15 +96,15 @@ def deck_html(title: str, decks: Sequence[Deck]) -> str:
     return _PAGE.format(title=_html.escape(title), nav=nav, body=body)
 
 
-def write_decks(storage: RunStorage, run_id: str, node: str, decks: Sequence[Deck]) -> str:
+def write_decks(storage: RunStorage, workflow: str, run_id: str, node: str, decks: Sequence[Deck]) -> str:
     """Store a node's deck page (replacing an earlier attempt's) and return where it is."""
-    key = _storage.deck_key(run_id, node)
+    key = _storage.deck_key(workflow, run_id, node)
     storage.put(key, deck_html(f"{node} ({run_id})", decks).encode())
     return storage.uri(key)
 
 
-def deck_location(storage: RunStorage, run_id: str, node: str) -> str | None:
-    """Where node ``node`` of run ``run_id`` keeps its deck page (a path, or an ``s3://`` URI), or
-    ``None`` when it has none (no ``enable_deck``, not run yet, or a cache hit)."""
-    key = _storage.deck_key(run_id, node)
+def deck_location(storage: RunStorage, workflow: str, run_id: str, node: str) -> str | None:
+    """Where node ``node`` of run ``run_id`` of ``workflow`` keeps its deck page (a path, or an
+    ``s3://`` URI), or ``None`` when it has none (no ``enable_deck``, not run yet, or a cache hit)."""
+    key = _storage.deck_key(workflow, run_id, node)
     return storage.uri(key) if storage.get(key) is not None else None

@@ -102,12 +102,19 @@ class Checkpoint:
     _ONE_FILE = "_dst_cache"  # flytekit's name for a checkpoint written from bytes
 
     def __init__(
-        self, storage: RunStorage, run_id: str, node: str, attempt: int, *, scratch: Callable[[], str]
+        self,
+        storage: RunStorage,
+        workflow: str,
+        run_id: str,
+        node: str,
+        attempt: int,
+        *,
+        scratch: Callable[[], str],
     ) -> None:
         self._store = storage
         self._scratch = scratch
-        self._key = _storage.checkpoint_key(run_id, node, attempt)
-        self._prefix = _storage.checkpoints_prefix(run_id, node)
+        self._key = _storage.checkpoint_key(workflow, run_id, node, attempt)
+        self._prefix = _storage.checkpoints_prefix(workflow, run_id, node)
         self._attempt = attempt
         self._files: dict[str, bytes] = {}
         self._restored: Path | None = None
@@ -362,17 +369,25 @@ def execution_name(run_id: str) -> str:
     return run_id.split(".", 1)[0]
 
 
-def _deck_writer(storage: RunStorage | None, run_id: str, node: str) -> Callable[[list[Deck]], object] | None:
+def _deck_writer(
+    storage: RunStorage | None, workflow: str, run_id: str, node: str
+) -> Callable[[list[Deck]], object] | None:
     if storage is None:
         return None
     from stratoflow.define._deck import write_decks  # noqa: PLC0415 - _deck imports this module
 
-    return lambda decks: write_decks(storage, run_id, node, decks)
+    return lambda decks: write_decks(storage, workflow, run_id, node, decks)
 
 
 @contextmanager
 def execution_scope(
-    *, run_id: str, node: str, attempt: int, storage: RunStorage | None, enable_deck: bool = False
+    *,
+    workflow: str,
+    run_id: str,
+    node: str,
+    attempt: int,
+    storage: RunStorage | None,
+    enable_deck: bool = False,
 ) -> Iterator[ExecutionParameters]:
     """Make ``current_context()`` this attempt's while the task function runs; its working directory
     (under ``tempfile``'s, the scratch volume in a container) is removed afterwards. With
@@ -383,16 +398,20 @@ def execution_scope(
         execution_id=WorkflowExecutionIdentifier(PROJECT, DOMAIN, name),
         execution_date=datetime.datetime.now(datetime.UTC),
         _scratch=scratch,
-        _raw_output=(partial(storage.uri, _storage.raw_output_prefix(run_id)) if storage else scratch.path),
+        _raw_output=(
+            partial(storage.uri, _storage.raw_output_prefix(workflow, run_id)) if storage else scratch.path
+        ),
         logging=_Prefixed(_user_logger(), {"where": f"{name} {node} attempt {attempt}"}),
         secrets=SecretsManager(),
         attempt=attempt,
         node=node,
         _checkpoint=(
-            Checkpoint(storage, run_id, node, attempt, scratch=scratch.path) if storage is not None else None
+            Checkpoint(storage, workflow, run_id, node, attempt, scratch=scratch.path)
+            if storage is not None
+            else None
         ),
         enable_deck=enable_deck,
-        _publish=_deck_writer(storage, run_id, node) if enable_deck else None,
+        _publish=_deck_writer(storage, workflow, run_id, node) if enable_deck else None,
         _run_id=run_id,
     )
     token = _CURRENT.set(params)

@@ -130,6 +130,7 @@ class InterpreterInput(BaseModel):
     run: str  # the sub-run's id, also the interpreter execution's name
     parent: str  # the parent run
     node: str  # the dynamic node; with ``map``, the map node of ``run`` to run
+    workflow: str  # the deployed workflow the parent run belongs to (the key prefix of its objects)
     map: MapRun | None = None  # set: this execution runs one map node's items, not a graph
 
 

@@ -52,14 +52,14 @@ class GateRecord(BaseModel):
     node: str  # the GateNode's JSON: the signal's name and type
 
 
-def signal_key(run_id: str, name: str) -> str:
+def signal_key(workflow: str, run_id: str, name: str) -> str:
     """Where ``stratoflow signal`` / ``approve`` put signal ``name`` of a run (``{"value": ...}``)."""
-    return f"{run_prefix(run_id)}signals/{name}.json"
+    return f"{run_prefix(workflow, run_id)}signals/{name}.json"
 
 
-def gate_token_key(run_id: str, name: str) -> str:
+def gate_token_key(workflow: str, run_id: str, name: str) -> str:
     """Where the runner keeps the task token of the run's gate waiting for signal ``name`` (AWS)."""
-    return f"{run_prefix(run_id)}gates/{name}.json"
+    return f"{run_prefix(workflow, run_id)}gates/{name}.json"
 
 
 def gate_timeout_message(gate: str, name: str, seconds: int) -> str:

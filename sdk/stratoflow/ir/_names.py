@@ -244,19 +244,25 @@ ACTOR_WORKER_GROUP_PREFIX: Final = "sf-actor-"
 """Prefix of the ECS ``startedBy`` of an environment's workers (:func:`actor_worker_group`)."""
 
 
-def actor_worker_group(environment: str) -> str:
+def actor_worker_group(environment: str, workflow: str = "") -> str:
     """The ECS ``startedBy`` of an environment's workers: ``ListTasks`` filters on it (not on
     ``group``), so the ensure step counts an environment's running workers by it. At most 36
     characters (ECS's limit), so a long name keeps a hash of itself.
 
+    ``workflow``: each deployed workflow has its own pool of an environment (its workers hold that
+    workflow's role and serve its queue), so its workers are counted apart from another's.
+
     Example:
         >>> actor_worker_group("scorers")
         'sf-actor-scorers'
+        >>> actor_worker_group("scorers", "nightly")
+        'sf-actor-nightly.scorers'
     """
-    full = f"{ACTOR_WORKER_GROUP_PREFIX}{environment}"
+    name = f"{workflow}.{environment}" if workflow else environment
+    full = f"{ACTOR_WORKER_GROUP_PREFIX}{name}"
     if len(full) <= 36:
         return full
-    digest = hashlib.sha256(environment.encode()).hexdigest()[:8]
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
     return f"{full[:27]}-{digest}"
 
 

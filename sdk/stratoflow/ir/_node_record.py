@@ -77,18 +77,19 @@ class NodeRecord(BaseModel):
     deck: str | None = None  # where the node's Deck HTML is, if it wrote one
 
 
-def node_records_prefix(run_id: str) -> str:
+def node_records_prefix(workflow: str, run_id: str) -> str:
     """The bucket prefix under which a remote run's node records are kept."""
-    return f"{run_prefix(run_id)}records/"
+    return f"{run_prefix(workflow, run_id)}records/"
 
 
-def node_record_key(run_id: str, node: str, item: int | None = None) -> str:
+def node_record_key(workflow: str, run_id: str, node: str, item: int | None = None) -> str:
     """Where the runner writes ``node``'s record (or map item ``item``'s) of a remote run."""
     suffix = "" if item is None else f"/items/{item}"
-    return f"{node_records_prefix(run_id)}{node}{suffix}.json"
+    return f"{node_records_prefix(workflow, run_id)}{node}{suffix}.json"
 
 
 def node_log_key(run_id: str, node: str, item: int | None = None) -> str:
-    """Where a local run keeps ``node``'s log (or map item ``item``'s), under the STRATOFLOW home."""
+    """Where a local run keeps ``node``'s log (or map item ``item``'s), under the STRATOFLOW home
+    (local only: remote logs are in CloudWatch, so no workflow prefix scopes a grant here)."""
     suffix = "" if item is None else f"/items/{item}"
-    return f"{run_prefix(run_id)}logs/{node}{suffix}.log"
+    return f"logs/{run_id}/{node}{suffix}.log"

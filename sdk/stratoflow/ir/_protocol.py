@@ -13,8 +13,8 @@ Example:
     >>> from stratoflow.ir import protocol
     >>> protocol.NodeEvent.model_validate({"run": "r", "spec": "specs/w/0.json", "node": "a"}).mode
     <Mode.RUN: 'run'>
-    >>> protocol.map_items_key("r", "a")
-    'runs/r/maps/a/items.json'
+    >>> protocol.map_items_key("w", "r", "a")
+    'runs/w/r/maps/a/items.json'
 """
 
 from __future__ import annotations
@@ -143,6 +143,8 @@ from stratoflow.ir._storage import (
     SCHEDULED_PLAN_NAME_MAX,
     blob_digest,
     blob_key,
+    cache_item_key,
+    cache_items_pattern,
     checkpoint_attempt,
     checkpoint_key,
     checkpoints_prefix,
@@ -151,6 +153,7 @@ from stratoflow.ir._storage import (
     definition_comment,
     dynamic_run_key,
     dynamic_spec_key,
+    dynamic_specs_prefix,
     inputs_key,
     map_inputs_key,
     map_items_key,
@@ -170,7 +173,9 @@ from stratoflow.ir._storage import (
     spec_key,
     spec_key_in_comment,
     spec_key_prefix,
+    spec_workflow,
     trigger_prefix,
+    workflow_runs_prefix,
 )
 
 __all__ = [
@@ -273,6 +278,8 @@ __all__ = [
     "batch_queue",
     "blob_digest",
     "blob_key",
+    "cache_item_key",
+    "cache_items_pattern",
     "checkpoint_attempt",
     "checkpoint_key",
     "checkpoints_prefix",
@@ -283,6 +290,7 @@ __all__ = [
     "definition_comment",
     "dynamic_run_key",
     "dynamic_spec_key",
+    "dynamic_specs_prefix",
     "error_name",
     "event_parameters",
     "gate_rejected_message",
@@ -325,10 +333,12 @@ __all__ = [
     "spec_key",
     "spec_key_in_comment",
     "spec_key_prefix",
+    "spec_workflow",
     "split_image_shape",
     "task_definition",
     "task_definition_shape",
     "trigger_prefix",
+    "workflow_runs_prefix",
 ]
 
 # The event and what goes with it (run inputs, result selectors, the container environment).

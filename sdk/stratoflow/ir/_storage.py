@@ -25,6 +25,8 @@ __all__ = [
     "SCHEDULED_PLAN_NAME_MAX",
     "blob_digest",
     "blob_key",
+    "cache_item_key",
+    "cache_items_pattern",
     "checkpoint_attempt",
     "checkpoint_key",
     "checkpoints_prefix",
@@ -33,6 +35,7 @@ __all__ = [
     "definition_comment",
     "dynamic_run_key",
     "dynamic_spec_key",
+    "dynamic_specs_prefix",
     "inputs_key",
     "map_inputs_key",
     "map_items_key",
@@ -52,7 +55,9 @@ __all__ = [
     "spec_key",
     "spec_key_in_comment",
     "spec_key_prefix",
+    "spec_workflow",
     "trigger_prefix",
+    "workflow_runs_prefix",
 ]
 
 
@@ -71,23 +76,52 @@ def _content_key(prefix: str, name: str, body: bytes) -> str:
     return f"{prefix}{name}/{hashlib.sha256(body).hexdigest()[:_SPEC_DIGEST_CHARS]}.json"
 
 
-_SPEC_KEY: Final = re.compile(
-    rf"^({re.escape(SPECS_PREFIX)}|{re.escape(DYNAMIC_SPECS_PREFIX)})"
-    rf"[A-Za-z0-9_][A-Za-z0-9_.-]*/([0-9a-f]{{{_SPEC_DIGEST_CHARS}}})\.json$"
+_NAME: Final = r"[A-Za-z0-9_][A-Za-z0-9_.-]*"
+_DIGEST: Final = rf"([0-9a-f]{{{_SPEC_DIGEST_CHARS}}})\.json$"
+# A deployed spec: specs/<workflow>/<digest>.json; a @dynamic sub-spec names the workflow whose
+# runner planned it first: dynamic-specs/<workflow>/<name>/<digest>.json.
+_SPEC_KEYS: Final = (
+    (SPECS_PREFIX, re.compile(rf"^{re.escape(SPECS_PREFIX)}({_NAME})/{_DIGEST}")),
+    (DYNAMIC_SPECS_PREFIX, re.compile(rf"^{re.escape(DYNAMIC_SPECS_PREFIX)}({_NAME})/{_NAME}/{_DIGEST}")),
 )
+
+
+def _spec_match(key: str) -> tuple[str, re.Match[str]] | None:
+    if ".." in key:
+        return None
+    for prefix, pattern in _SPEC_KEYS:
+        found = pattern.match(key)
+        if found:
+            return prefix, found
+    return None
 
 
 def spec_key_prefix(key: str) -> str | None:
     """The prefix (``SPECS_PREFIX`` or ``DYNAMIC_SPECS_PREFIX``) of a well-formed, hash-named spec key;
     ``None`` for any other key (the runner reads nothing else)."""
-    found = _SPEC_KEY.match(key)
-    return found.group(1) if found and ".." not in key else None
+    found = _spec_match(key)
+    return found[0] if found else None
+
+
+def spec_workflow(key: str) -> str | None:
+    """The workflow a well-formed spec key belongs to (``specs/<workflow>/...``,
+    ``dynamic-specs/<workflow>/...``), else ``None``.
+
+    A run's objects live under that workflow's prefix (:func:`run_prefix`). Each workflow's runner
+    may read only its own workflow's specs, so the workflow it reads from the key is its own.
+
+    Example:
+        >>> spec_workflow("specs/etl/0123456789abcdef.json")
+        'etl'
+    """
+    found = _spec_match(key)
+    return found[1].group(1) if found else None
 
 
 def spec_digest_ok(key: str, body: bytes) -> bool:
     """Whether ``body`` is the spec its hash-named ``key`` names (its sha256 prefix matches)."""
-    found = _SPEC_KEY.match(key)
-    return found is not None and hashlib.sha256(body).hexdigest()[:_SPEC_DIGEST_CHARS] == found.group(2)
+    found = _spec_match(key)
+    return found is not None and hashlib.sha256(body).hexdigest()[:_SPEC_DIGEST_CHARS] == found[1].group(2)
 
 
 _SPEC_IN_COMMENT: Final = re.compile(rf"; spec ({re.escape(SPECS_PREFIX)}\S+\.json)")
@@ -109,9 +143,30 @@ def spec_key(name: str, body: bytes) -> str:
     return _content_key(SPECS_PREFIX, name, body)
 
 
-def dynamic_spec_key(name: str, body: bytes) -> str:
-    """Where a ``@dynamic`` sub-workflow's IR lives: ``dynamic-specs/<name>/<sha256[:16]>.json``."""
-    return _content_key(DYNAMIC_SPECS_PREFIX, name, body)
+def dynamic_spec_key(workflow: str, name: str, body: bytes) -> str:
+    """Where a ``@dynamic`` sub-workflow's IR, planned by a run of ``workflow``, lives:
+    ``dynamic-specs/<workflow>/<name>/<sha256[:16]>.json`` (under its workflow, as its runs are)."""
+    return _content_key(dynamic_specs_prefix(workflow), name, body)
+
+
+def dynamic_specs_prefix(workflow: str) -> str:
+    """Where the ``@dynamic`` sub-workflow IRs runs of ``workflow`` plan live."""
+    return f"{DYNAMIC_SPECS_PREFIX}{workflow}/"
+
+
+def cache_item_key(workflow: str, key: str) -> str:
+    """The cache table's (and the local cache's) key of cache key ``key`` for tasks of ``workflow``.
+
+    Entries are kept per workflow: it leads with the workflow, so a workflow's roles can be
+    limited to their own items (``dynamodb:LeadingKeys``) and one workflow cannot plant an entry
+    another would trust. Unlike Flyte, two workflows running the same task do not share results.
+    """
+    return f"{workflow}/{key}"
+
+
+def cache_items_pattern(workflow: str) -> str:
+    """The ``StringLike`` pattern every :func:`cache_item_key` of ``workflow`` matches."""
+    return f"{workflow}/*"
 
 
 def blob_key(digest: str, prefix: str = BLOBS_PREFIX) -> str:
@@ -148,74 +203,84 @@ def run_id_problem(run_id: str) -> str | None:
     )
 
 
-def run_prefix(run_id: str) -> str:
-    """Where one execution keeps its inputs and node outputs."""
-    return f"{RUNS_PREFIX}{run_id}/"
+def workflow_runs_prefix(workflow: str) -> str:
+    """Where every run of ``workflow`` keeps its objects: ``runs/<workflow>/``.
+
+    The unit of least privilege: a workflow's roles may write only under their own workflow's
+    prefix (and the shared, content-addressed blobs), so one workflow's tasks cannot change
+    another's runs.
+    """
+    return f"{RUNS_PREFIX}{workflow}/"
 
 
-def inputs_key(run_id: str) -> str:
+def run_prefix(workflow: str, run_id: str) -> str:
+    """Where one execution of ``workflow`` keeps its inputs and node outputs: ``runs/<workflow>/<run>/``."""
+    return f"{workflow_runs_prefix(workflow)}{run_id}/"
+
+
+def inputs_key(workflow: str, run_id: str) -> str:
     """The run's workflow inputs."""
-    return f"{run_prefix(run_id)}inputs.json"
+    return f"{run_prefix(workflow, run_id)}inputs.json"
 
 
-def node_outputs_prefix(run_id: str) -> str:
+def node_outputs_prefix(workflow: str, run_id: str) -> str:
     """Where the run's node outputs are (one object per completed node)."""
-    return f"{run_prefix(run_id)}nodes/"
+    return f"{run_prefix(workflow, run_id)}nodes/"
 
 
-def node_outputs_key(run_id: str, node_id: str) -> str:
+def node_outputs_key(workflow: str, run_id: str, node_id: str) -> str:
     """One node's outputs in one run."""
-    return f"{node_outputs_prefix(run_id)}{node_id}.json"
+    return f"{node_outputs_prefix(workflow, run_id)}{node_id}.json"
 
 
-def dynamic_run_key(run_id: str) -> str:
+def dynamic_run_key(workflow: str, run_id: str) -> str:
     """A ``@dynamic`` sub-run's record (parent, node, spec key), written by the runner that planned it:
     the interpreter's events are accepted only for a sub-run and sub-spec so recorded."""
-    return f"{run_prefix(run_id)}dynamic.json"
+    return f"{run_prefix(workflow, run_id)}dynamic.json"
 
 
-def trigger_prefix(run_id: str) -> str:
+def trigger_prefix(workflow: str, run_id: str) -> str:
     """Where a triggered run's pinned copy of the triggering object is."""
-    return f"{run_prefix(run_id)}trigger/"
+    return f"{run_prefix(workflow, run_id)}trigger/"
 
 
-def map_prefix(run_id: str, node_id: str) -> str:
+def map_prefix(workflow: str, run_id: str, node_id: str) -> str:
     """Everything one map node keeps in one run."""
-    return f"{run_prefix(run_id)}maps/{node_id}/"
+    return f"{run_prefix(workflow, run_id)}maps/{node_id}/"
 
 
-def map_items_key(run_id: str, node_id: str) -> str:
+def map_items_key(workflow: str, run_id: str, node_id: str) -> str:
     """The item index list a Distributed Map's ItemReader reads (``map_prepare`` writes it)."""
-    return f"{map_prefix(run_id, node_id)}items.json"
+    return f"{map_prefix(workflow, run_id, node_id)}items.json"
 
 
-def map_meta_key(run_id: str, node_id: str) -> str:
+def map_meta_key(workflow: str, run_id: str, node_id: str) -> str:
     """A map node's item count and chunk size."""
-    return f"{map_prefix(run_id, node_id)}meta.json"
+    return f"{map_prefix(workflow, run_id, node_id)}meta.json"
 
 
-def map_inputs_key(run_id: str, node_id: str, chunk: int) -> str:
+def map_inputs_key(workflow: str, run_id: str, node_id: str, chunk: int) -> str:
     """One chunk of a map node's per-item inputs."""
-    return f"{map_prefix(run_id, node_id)}in/{chunk}.json"
+    return f"{map_prefix(workflow, run_id, node_id)}in/{chunk}.json"
 
 
-def map_results_prefix(run_id: str, node_id: str) -> str:
+def map_results_prefix(workflow: str, run_id: str, node_id: str) -> str:
     """Where a map node's per-batch results are."""
-    return f"{map_prefix(run_id, node_id)}out/"
+    return f"{map_prefix(workflow, run_id, node_id)}out/"
 
 
-def map_results_key(run_id: str, node_id: str, first_index: int) -> str:
+def map_results_key(workflow: str, run_id: str, node_id: str, first_index: int) -> str:
     """One batch's results, named by its first item index."""
-    return f"{map_results_prefix(run_id, node_id)}{first_index}.json"
+    return f"{map_results_prefix(workflow, run_id, node_id)}{first_index}.json"
 
 
-def container_error_key(run_id: str, node: str) -> str:
+def container_error_key(workflow: str, run_id: str, node: str) -> str:
     """Where a container records why its node failed (a :class:`FailureCause` as JSON).
 
     ECS and Batch report a failed container by its exit code only, so the client reads the
     user's exception from here when it reports the failed execution.
     """
-    return f"{run_prefix(run_id)}errors/{node}.json"
+    return f"{run_prefix(workflow, run_id)}errors/{node}.json"
 
 
 _PLAN_UNSAFE: Final = re.compile(r"[^A-Za-z0-9_-]")
@@ -250,15 +315,15 @@ def scheduled_run_id(plan: str, scheduled_time: str) -> str:
     return f"{plan_run_prefix(plan)}{stamp}Z"
 
 
-def checkpoints_prefix(run_id: str, node: str) -> str:
+def checkpoints_prefix(workflow: str, run_id: str, node: str) -> str:
     """Where the attempts of one node (a map item's label: ``node[3]``) keep their checkpoints."""
-    return f"{run_prefix(run_id)}checkpoints/{node}/"
+    return f"{run_prefix(workflow, run_id)}checkpoints/{node}/"
 
 
-def checkpoint_key(run_id: str, node: str, attempt: int) -> str:
+def checkpoint_key(workflow: str, run_id: str, node: str, attempt: int) -> str:
     """The checkpoint attempt ``attempt`` of ``node`` wrote (``current_context().checkpoint``): a tar
     of the files it saved. The next attempt of the same node reads the latest earlier one."""
-    return f"{checkpoints_prefix(run_id, node)}{attempt}.tar"
+    return f"{checkpoints_prefix(workflow, run_id, node)}{attempt}.tar"
 
 
 _CHECKPOINT_NAME: Final = re.compile(r"/([1-9][0-9]*)\.tar$")
@@ -270,12 +335,12 @@ def checkpoint_attempt(key: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def raw_output_prefix(run_id: str) -> str:
+def raw_output_prefix(workflow: str, run_id: str) -> str:
     """The run's ``raw_output_prefix`` (Flyte's): a prefix under the run a task may write to itself."""
-    return f"{run_prefix(run_id)}raw/"
+    return f"{run_prefix(workflow, run_id)}raw/"
 
 
-def deck_key(run_id: str, node: str) -> str:
+def deck_key(workflow: str, run_id: str, node: str) -> str:
     """Where a node's deck page is (``@task(enable_deck=True)``: its ``Deck``s as one HTML file);
     a map item's is its label's (``node[3]``). The latest successful attempt's replaces the others."""
-    return f"{run_prefix(run_id)}decks/{node}.html"
+    return f"{run_prefix(workflow, run_id)}decks/{node}.html"

@@ -57,11 +57,13 @@ def task_context(
     use_cache: bool = True,
     run_id: str | None = None,
     storage: RunStorage | None = None,
+    workflow: str = "",
 ) -> NodeContext:
     """A context that runs ``task`` alone: its spec is that one task and its output store is empty,
     so nothing of the dispatching run's state is needed (``run_task`` reads only the task, the
     blobs and the cache). ``run_id`` and ``storage`` are the dispatching run's, for the task's
-    ``current_context()`` (its execution id and checkpoints)."""
+    ``current_context()`` (its execution id and checkpoints); ``workflow`` is its workflow, whose
+    run objects and cache entries the task's are (empty: the task's name, for a task run alone)."""
     spec = ir.WorkflowSpec(
         name=task.name,
         ref=task.ref,
@@ -81,6 +83,7 @@ def task_context(
         cache=cache,
         use_cache=use_cache,
         storage=storage,
+        workflow=workflow,
     )
 
 

@@ -10,7 +10,8 @@ own settings (``ENV_ACTORS``), so an event cannot make it start anything else.
 
 Concurrent ensure steps of one environment (parallel branches, map children replacing a lost
 worker) would each see too few workers and each start the shortfall, so each takes a short
-lock first: a conditional put of ``ACTOR_LOCK_PREFIX + name`` in the cache table. A step that
+lock first: a conditional put of ``ACTOR_LOCK_PREFIX + name`` in the cache table, under the
+workflow's leading key (``protocol.cache_item_key``). A step that
 finds the lock taken starts nothing: the holder is starting the workers its task will also
 use. A lock is released when its step ends and expires after :data:`LOCK_SECONDS` if the
 step died holding it.
@@ -56,12 +57,17 @@ def _actor_of(spec: ir.WorkflowSpec, node_id: str) -> ir.ActorRef:
     return task.actor
 
 
-def _take_lock(dynamodb: DynamoDBClient, table: str, name: str) -> bool:
+def _lock_key(workflow: str, name: str) -> str:
+    # In the cache table, under the workflow's leading key: its roles may write only those items.
+    return protocol.cache_item_key(workflow, protocol.ACTOR_LOCK_PREFIX + name)
+
+
+def _take_lock(dynamodb: DynamoDBClient, table: str, key: str) -> bool:
     now = int(time.time())
     try:
         dynamodb.put_item(
             TableName=table,
-            Item={"pk": {"S": protocol.ACTOR_LOCK_PREFIX + name}, "ttl": {"N": str(now + LOCK_SECONDS)}},
+            Item={"pk": {"S": key}, "ttl": {"N": str(now + LOCK_SECONDS)}},
             ConditionExpression="attribute_not_exists(pk) OR #ttl < :now",
             ExpressionAttributeNames={"#ttl": "ttl"},
             ExpressionAttributeValues={":now": {"N": str(now)}},
@@ -129,6 +135,7 @@ def ensure_workers(
     dynamodb: DynamoDBClient,
     table: str,
     ecs: Any = None,
+    workflow: str = "",
 ) -> protocol.ActorEnsureResult:
     """Start workers of ``node_id``'s environment until ``replica_count`` run (module docstring).
 
@@ -144,8 +151,10 @@ def ensure_workers(
             "(deploy the stack with this workflow)"
         )
     client = ecs or _ecs()
-    group = protocol.actor_worker_group(actor.name)
-    if not _take_lock(dynamodb, table, actor.name):
+    workflow = workflow or spec.name
+    group = protocol.actor_worker_group(actor.name, workflow)
+    lock = _lock_key(workflow, actor.name)
+    if not _take_lock(dynamodb, table, lock):
         return protocol.ActorEnsureResult(node=node_id, environment=actor.name, running=-1, started=0)
     try:
         running = _running(client, pool, group)
@@ -153,5 +162,5 @@ def ensure_workers(
             _start(client, pool, group, actor.replica_count - running) if running < actor.replica_count else 0
         )
     finally:
-        dynamodb.delete_item(TableName=table, Key={"pk": {"S": protocol.ACTOR_LOCK_PREFIX + actor.name}})
+        dynamodb.delete_item(TableName=table, Key={"pk": {"S": lock}})
     return protocol.ActorEnsureResult(node=node_id, environment=actor.name, running=running, started=started)

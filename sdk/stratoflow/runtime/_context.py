@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from stratoflow import ir
 from stratoflow.cache import CacheEntry, CacheEntryError, CacheStore, cache_key
 from stratoflow.define import RunStorage
+from stratoflow.ir import _storage  # not protocol: a local run loads no pydantic wire models
 from stratoflow.runtime._outputs import OutputStore
 from stratoflow.values import BlobStore, LiteralRef, literal_problem
 
@@ -38,11 +39,21 @@ class NodeContext:
     storage: RunStorage | None = None
     # Set when an attempt is abandoned (timeout): it must then write nothing.
     cancelled: threading.Event = field(default_factory=threading.Event)
+    # The deployed workflow this run belongs to (a @dynamic sub-run: its parent's): its objects and
+    # cache entries are that workflow's (protocol.run_prefix, protocol.cache_item_key). Empty:
+    # the spec's own name.
+    workflow: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.workflow:
+            self.workflow = self.spec.name
 
     def node_cache(self, task: ir.TaskSpec) -> NodeCache:
         """``task``'s cache in this context (disabled when the task, the run or the store says so)."""
         store = self.cache if task.cache.enabled and self.use_cache else None
-        return NodeCache(task=task, store=store, blobs=self.blobs, cancelled=self.cancelled)
+        return NodeCache(
+            task=task, store=store, blobs=self.blobs, cancelled=self.cancelled, workflow=self.workflow
+        )
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,7 @@ class NodeCache:
     store: CacheStore | None
     blobs: BlobStore
     cancelled: threading.Event
+    workflow: str
 
     @property
     def enabled(self) -> bool:
@@ -62,7 +74,8 @@ class NodeCache:
         """The cache key of a run on ``inputs``; ``None`` when caching is off."""
         if self.store is None:
             return None
-        return cache_key(self.task, {name: lit.hash for name, lit in inputs.items()})
+        key = cache_key(self.task, {name: lit.hash for name, lit in inputs.items()})
+        return _storage.cache_item_key(self.workflow, key)
 
     def lookup(self, key: str | None) -> dict[str, LiteralRef] | None:
         """The cached outputs under ``key``, or ``None``.

@@ -290,6 +290,7 @@ def plan_dynamic(ctx: NodeContext, node_id: str, *, attempt: int = 1) -> Dynamic
     def invoke(fn: Any, values: dict[str, Any]) -> Any:
         # The body sees current_context() as a task does (Flyte code reads execution_id there).
         with execution_scope(
+            workflow=ctx.workflow,
             run_id=ctx.run_id,
             node=node_id,
             attempt=attempt,

@@ -77,7 +77,7 @@ def finish_gate(ctx: NodeContext, gate: ir.GateNode, body: bytes) -> None:
 def wait_local_signal(home: Path, ctx: NodeContext, gate: ir.GateNode, *, poll_seconds: float = 0.1) -> None:
     """A local run's gate: wait (polling) for its signal file, then finish it; time out as on AWS."""
     _announce(home, ctx, gate)
-    path = home / ir.protocol.signal_key(ctx.run_id, gate.name)
+    path = home / ir.protocol.signal_key(ctx.workflow, ctx.run_id, gate.name)
     deadline = time.monotonic() + gate.seconds
     while not path.is_file():
         if time.monotonic() >= deadline or ctx.cancelled.is_set():
@@ -86,17 +86,17 @@ def wait_local_signal(home: Path, ctx: NodeContext, gate: ir.GateNode, *, poll_s
     finish_gate(ctx, gate, path.read_bytes())
 
 
-def waiting_gate(home: Path, run_id: str, name: str) -> ir.GateNode:
-    """The gate of local run ``run_id`` waiting for signal ``name`` (InputError when none is)."""
-    path = home / ir.protocol.gate_token_key(run_id, name)
+def waiting_gate(home: Path, workflow: str, run_id: str, name: str) -> ir.GateNode:
+    """The gate of local run ``run_id`` of ``workflow`` waiting for signal ``name`` (InputError when none is)."""
+    path = home / ir.protocol.gate_token_key(workflow, run_id, name)
     if not path.is_file():
         raise InputError(f"run {run_id} has no gate waiting for signal '{name}'", input_name=name)
     return ir.GateNode.model_validate_json(ir.protocol.GateRecord.model_validate_json(path.read_bytes()).node)
 
 
-def send_local_signal(home: Path, run_id: str, name: str, body: bytes) -> None:
+def send_local_signal(home: Path, workflow: str, run_id: str, name: str, body: bytes) -> None:
     """Deliver a signal to a local run (written whole, then renamed: the run never reads half of it)."""
-    _write_whole(home / ir.protocol.signal_key(run_id, name), body)
+    _write_whole(home / ir.protocol.signal_key(workflow, run_id, name), body)
 
 
 def _write_whole(path: Path, body: bytes) -> None:
@@ -110,6 +110,6 @@ def _write_whole(path: Path, body: bytes) -> None:
 def _announce(home: Path, ctx: NodeContext, gate: ir.GateNode) -> None:
     # What `stratoflow signal` reads to know the gate's type (on AWS the runner stores it with the token).
     _write_whole(
-        home / ir.protocol.gate_token_key(ctx.run_id, gate.name),
+        home / ir.protocol.gate_token_key(ctx.workflow, ctx.run_id, gate.name),
         ir.protocol.GateRecord(node=gate.model_dump_json()).model_dump_json().encode(),
     )

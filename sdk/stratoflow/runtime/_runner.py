@@ -263,7 +263,12 @@ def _compute(
     # The scope (current_context(), its working directory) lasts until the outputs are stored:
     # a returned file may live in the working directory, as in flytekit.
     with execution_scope(
-        run_id=ctx.run_id, node=label, attempt=attempt, storage=ctx.storage, enable_deck=task.enable_deck
+        workflow=ctx.workflow,
+        run_id=ctx.run_id,
+        node=label,
+        attempt=attempt,
+        storage=ctx.storage,
+        enable_deck=task.enable_deck,
     ):
         result = call_task(resolve_task, task, kwargs, node=label, attempt=attempt)
         if ctx.cancelled.is_set():

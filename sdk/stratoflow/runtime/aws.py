@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
 
-__all__ = ["AwsRunnerEnv", "RunnerSettings", "run_node_event", "step_functions_error"]
+__all__ = ["AwsRunnerEnv", "RunnerSettings", "event_workflow", "run_node_event", "step_functions_error"]
 
 
 @dataclass(frozen=True)
@@ -121,10 +121,26 @@ def load_spec(env: AwsRunnerEnv, key: str) -> ir.WorkflowSpec:
     return spec
 
 
+def event_workflow(event: protocol.NodeEvent) -> str:
+    """The workflow an event's run belongs to: the one its spec key names (``protocol.spec_workflow``).
+
+    A workflow's runner may read only its own workflow's specs (IAM), so an event naming another
+    workflow's spec fails there, before anything is run or written.
+    """
+    workflow = protocol.spec_workflow(event.spec)
+    if workflow is None:
+        raise IntegrityError(
+            f"spec key {event.spec!r:.120} is not a hash-named key under {protocol.SPECS_PREFIX} or "
+            f"{protocol.DYNAMIC_SPECS_PREFIX}: refused",
+            uri=event.spec,
+        )
+    return workflow
+
+
 def _check_interpreter_event(event: protocol.NodeEvent, env: AwsRunnerEnv) -> None:
     """The ``@dynamic`` interpreter's events name their sub-spec and sub-run from its execution input:
     accept only a sub-run this runner planned (its record), with the sub-spec it planned."""
-    key = protocol.dynamic_run_key(event.run)
+    key = protocol.dynamic_run_key(event_workflow(event), event.run)
     problem = f"{event.mode} event for run {event.run!r:.100} with spec {event.spec!r:.120}"
     if protocol.spec_key_prefix(event.spec) != protocol.DYNAMIC_SPECS_PREFIX:
         raise IntegrityError(f"{problem}: not a {protocol.DYNAMIC_SPECS_PREFIX} key: refused", uri=event.spec)
@@ -140,13 +156,14 @@ def _check_interpreter_event(event: protocol.NodeEvent, env: AwsRunnerEnv) -> No
         raise IntegrityError(f"{problem}: not the sub-run and spec that were planned: refused", uri=key)
 
 
-def node_context(env: AwsRunnerEnv, run_id: str, spec: ir.WorkflowSpec) -> NodeContext:
+def node_context(env: AwsRunnerEnv, workflow: str, run_id: str, spec: ir.WorkflowSpec) -> NodeContext:
     blobs = S3BlobStore(env.s3, env.settings.bucket)
     return NodeContext(
         run_id=run_id,
         spec=spec,
+        workflow=workflow,
         blobs=blobs,
-        outputs=S3OutputStore(env.s3, env.settings.bucket, run_id),
+        outputs=S3OutputStore(env.s3, env.settings.bucket, workflow, run_id),
         cache=DynamoCacheStore(
             env.dynamodb, env.settings.cache_table, blobs=blobs, ttl_seconds=env.settings.cache_ttl_seconds
         ),
@@ -180,7 +197,7 @@ def run_node_event(
         # the sub-run and sub-spec read from its input: checked as its other events are.
         _check_interpreter_event(event, env)
     spec = load_spec(env, event.spec)
-    ctx = node_context(env, event.run, spec)
+    ctx = node_context(env, event_workflow(event), event.run, spec)
     seconds = _seconds_left(event, spec, remaining_seconds)
     if seconds is None:
         return _HANDLERS[event.mode](event, env, ctx)
@@ -238,13 +255,13 @@ def _dynamic_plan(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext
     assert plan.spec is not None  # noqa: S101 - a miss always carries the sub-workflow
     check_remote_graph(plan.spec, event.node, env.settings.dynamic_compute)
     body = protocol.spec_json_bytes(plan.spec)
-    key = protocol.dynamic_spec_key(plan.spec.name, body)
+    key = protocol.dynamic_spec_key(ctx.workflow, plan.spec.name, body)
     env.s3.put_object(Bucket=env.settings.bucket, Key=key, Body=body, ContentType="application/json")
-    S3OutputStore(env.s3, env.settings.bucket, sub).write_inputs(plan.inputs)
+    S3OutputStore(env.s3, env.settings.bucket, ctx.workflow, sub).write_inputs(plan.inputs)
     record = protocol.DynamicRunRecord(parent=event.run, node=event.node, spec=key)
     env.s3.put_object(
         Bucket=env.settings.bucket,
-        Key=protocol.dynamic_run_key(sub),
+        Key=protocol.dynamic_run_key(ctx.workflow, sub),
         Body=record.model_dump_json().encode(),
         ContentType="application/json",
     )
@@ -254,13 +271,19 @@ def _dynamic_plan(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext
 def _dynamic_finish(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
     if not (event.sub_run and event.sub_spec):
         raise ConfigError(f"{event.mode} needs sub_run and sub_spec (from {protocol.Mode.DYNAMIC_PLAN})")
-    sub = node_context(env, event.sub_run, load_spec(env, event.sub_spec))
+    if protocol.spec_workflow(event.sub_spec) != ctx.workflow:
+        raise IntegrityError(
+            f"{event.mode} of a run of {ctx.workflow} names sub-spec {event.sub_spec!r:.120} of another "
+            "workflow: refused",
+            uri=event.sub_spec,
+        )
+    sub = node_context(env, ctx.workflow, event.sub_run, load_spec(env, event.sub_spec))
     finish_dynamic(ctx, event.node, sub, key=dynamic_cache_key(ctx, event.node))
     return protocol.DoneResult(node=event.node)
 
 
 def _dag_next(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
-    done = S3OutputStore(env.s3, env.settings.bucket, event.run).completed_nodes()
+    done = S3OutputStore(env.s3, env.settings.bucket, ctx.workflow, event.run).completed_nodes()
     nodes, finished = ready_nodes(ctx.spec, done, limit=DAG_BATCH)
     compute = env.settings.dynamic_compute
     return protocol.DagNextResult(
@@ -283,7 +306,12 @@ def _branch_finish(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContex
 
 def _actor_ensure(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
     return ensure_workers(
-        ctx.spec, event.node, pools=env.settings.actors, dynamodb=env.dynamodb, table=env.settings.cache_table
+        ctx.spec,
+        event.node,
+        pools=env.settings.actors,
+        dynamodb=env.dynamodb,
+        table=env.settings.cache_table,
+        workflow=ctx.workflow,
     )
 
 
@@ -294,7 +322,7 @@ def _gate_wait(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -
     record = protocol.GateRecord(token=event.token, node=gate.model_dump_json())
     env.s3.put_object(
         Bucket=env.settings.bucket,
-        Key=protocol.gate_token_key(event.run, gate.name),
+        Key=protocol.gate_token_key(ctx.workflow, event.run, gate.name),
         Body=record.model_dump_json().encode(),
         ContentType="application/json",
     )
@@ -303,7 +331,7 @@ def _gate_wait(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -
 
 def _gate_finish(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
     gate = ctx.spec.gate(event.node)
-    key = protocol.signal_key(event.run, gate.name)
+    key = protocol.signal_key(ctx.workflow, event.run, gate.name)
     finish_gate(ctx, gate, env.s3.get_object(Bucket=env.settings.bucket, Key=key)["Body"].read())
     return protocol.DoneResult(node=event.node)
 

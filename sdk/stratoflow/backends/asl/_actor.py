@@ -38,7 +38,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from stratoflow import ir
-from stratoflow.backends.asl._map import BATCH_RUN, MAX_LABEL, _item_reader
+from stratoflow.backends.asl._map import BATCH_RUN, MAX_LABEL, _item_reader, spec_workflow_literal
 from stratoflow.backends.asl._names import StateNames, sanitize
 from stratoflow.backends.asl._states import (
     LAMBDA_INVOKE,
@@ -221,7 +221,7 @@ def actor_map_states(
     map_state: State = {
         "Type": "Map",
         "Label": sanitize(state_name, max_len=MAX_LABEL),
-        "ItemReader": _item_reader(node.id, run),
+        "ItemReader": _item_reader(spec_workflow_literal(spec_key), node.id, run),
         "ItemBatcher": {"MaxItemsPerBatch": batch_size, "BatchInput": {"run.$": run.expr}},
         "ItemProcessor": {
             "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},

@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from stratoflow import ir
+from stratoflow.backends.asl._map import spec_workflow_literal
 from stratoflow.backends.asl._names import StateNames
 from stratoflow.backends.asl._states import LAMBDA_INVOKE, TASK_RUNNER, retry_lambda_service, runner_function
 from stratoflow.ir import protocol
@@ -115,6 +116,7 @@ def dynamic_states(
                     run=protocol.Path("$.dynamic.run"),
                     parent=protocol.EXECUTION_NAME,
                     node=node.id,
+                    workflow=spec_workflow_literal(spec_key),
                 ),
                 "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id",
             },

@@ -36,7 +36,7 @@ from typing import Any, Final
 
 from stratoflow.backends.asl._batch import SUBMIT_JOB_SYNC
 from stratoflow.backends.asl._dynamic import START_EXECUTION_SYNC, _invoke
-from stratoflow.backends.asl._map import runner_map_state
+from stratoflow.backends.asl._map import INPUT_WORKFLOW, runner_map_state
 from stratoflow.backends.asl._states import RUN_TASK_SYNC
 from stratoflow.ir import protocol
 
@@ -48,6 +48,7 @@ DAG_CONCURRENCY: Final = 10
 """Nodes of a dynamic graph running at once (per interpreter execution)."""
 
 _RUN, _SPEC, _NODE = protocol.Path("$.run"), protocol.Path("$.spec"), protocol.Path("$.task.node")
+_WORKFLOW = INPUT_WORKFLOW  # the deployed workflow whose sub-runs these are
 _FAILED: Final = "container_failed"
 
 
@@ -149,6 +150,7 @@ def _dynamic_node() -> dict[str, State]:
                     run=protocol.Path("$.dynamic.run"),
                     parent=_RUN,
                     node=_NODE,
+                    workflow=_WORKFLOW,
                 ),
                 "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id",
             },
@@ -209,7 +211,9 @@ def _map_node() -> dict[str, State]:
             # Itself, as the map runner of this node (no Name: a map node runs once per sub-run).
             "StateMachineArn.$": "$$.StateMachine.Id",
             "Input": {
-                **protocol.interpreter_input(spec=_SPEC, run=_RUN, parent=_RUN, node=_NODE),
+                **protocol.interpreter_input(
+                    spec=_SPEC, run=_RUN, parent=_RUN, node=_NODE, workflow=_WORKFLOW
+                ),
                 "map": settings,
                 "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id",
             },
@@ -312,7 +316,12 @@ def interpreter_definition(*, fargate: bool = True, batch: bool = True) -> dict[
             },
             "map_run": {
                 **runner_map_state(
-                    run=_RUN, spec=_SPEC, node=protocol.Path("$.node"), settings="$.map", label="dynamic_map"
+                    workflow=_WORKFLOW,
+                    run=_RUN,
+                    spec=_SPEC,
+                    node=protocol.Path("$.node"),
+                    settings="$.map",
+                    label="dynamic_map",
                 ),
                 "End": True,
             },
@@ -325,7 +334,12 @@ def interpreter_definition(*, fargate: bool = True, batch: bool = True) -> dict[
             "run_nodes": {
                 "Type": "Map",
                 "ItemsPath": "$.next.nodes",
-                "ItemSelector": {"task.$": "$$.Map.Item.Value", "run.$": "$.run", "spec.$": "$.spec"},
+                "ItemSelector": {
+                    "task.$": "$$.Map.Item.Value",
+                    "run.$": "$.run",
+                    "spec.$": "$.spec",
+                    "workflow.$": _WORKFLOW.expr,
+                },
                 "MaxConcurrency": DAG_CONCURRENCY,
                 "ItemProcessor": {
                     "ProcessorConfig": {"Mode": "INLINE"},

@@ -56,6 +56,7 @@ __all__ = [
     "BATCH_RUN",
     "BATCH_TIMEOUT",
     "EXPRESS_MAX_SECONDS",
+    "INPUT_WORKFLOW",
     "MAX_LABEL",
     "S3_GET_OBJECT",
     "container_item_processor",
@@ -63,6 +64,7 @@ __all__ = [
     "items_key_format",
     "map_states",
     "runner_map_state",
+    "spec_workflow_literal",
     "tolerated_failure_percentage",
 ]
 
@@ -82,21 +84,44 @@ def _format_literal(text: str) -> str:
     return out
 
 
-def items_key_format(node_id: str | protocol.Path, run: protocol.Path = protocol.EXECUTION_NAME) -> str:
-    """The ``States.Format`` expression for :func:`protocol.map_items_key` of this run and node
-    (the node a literal id, or the path it is read from at run time).
+def items_key_format(
+    workflow: str | protocol.Path, node_id: str | protocol.Path, run: protocol.Path = protocol.EXECUTION_NAME
+) -> str:
+    """The ``States.Format`` expression for :func:`protocol.map_items_key` of this workflow, run and
+    node (the workflow and node literals, or the paths they are read from at run time).
 
     Example:
-        >>> items_key_format("map_double")
-        "States.Format('runs/{}/maps/map_double/items.json', $$.Execution.Name)"
-        >>> items_key_format(protocol.Path("$.node"), protocol.Path("$.run"))
-        "States.Format('runs/{}/maps/{}/items.json', $.run, $.node)"
+        >>> items_key_format("wf", "map_double")
+        "States.Format('runs/wf/{}/maps/map_double/items.json', $$.Execution.Name)"
+        >>> items_key_format(protocol.Path("$.workflow"), protocol.Path("$.node"), protocol.Path("$.run"))
+        "States.Format('runs/{}/{}/maps/{}/items.json', $.workflow, $.run, $.node)"
     """
-    if isinstance(node_id, protocol.Path):
-        return f"States.Format('{protocol.map_items_key('{}', '{}')}', {run.expr}, {node_id.expr})"
-    # The layout's own literal parts hold no States.Format specials; the node id may.
-    key = protocol.map_items_key("{}", _format_literal(node_id))
-    return f"States.Format('{key}', {run.expr})"
+    parts: list[str] = []
+    paths: list[str] = []
+    for part in (workflow, run, node_id):
+        if isinstance(part, protocol.Path):
+            parts.append("{}")
+            paths.append(part.expr)
+        else:
+            # The layout's own literal parts hold no States.Format specials; names may.
+            parts.append(_format_literal(part))
+    return f"States.Format('{protocol.map_items_key(*parts)}', {', '.join(paths)})"
+
+
+INPUT_WORKFLOW: Final = protocol.Path("$.workflow")
+"""In the ``@dynamic`` interpreter: the workflow its input names (``InterpreterInput.workflow``)."""
+
+
+def spec_workflow_literal(spec_key: str | protocol.Path) -> str | protocol.Path:
+    """The workflow a compiled spec key names (``protocol.spec_workflow``), or, for a spec read at
+    run time (the interpreter's), the path of the workflow its input names. The compiler only
+    ever writes well-formed keys, so another is a bug here."""
+    if isinstance(spec_key, protocol.Path):
+        return INPUT_WORKFLOW
+    workflow = protocol.spec_workflow(spec_key)
+    if workflow is None:
+        raise ValueError(f"not a spec key: {spec_key!r}")
+    return workflow
 
 
 BATCH_RUN: Final = protocol.Path("$.BatchInput.run")
@@ -196,19 +221,25 @@ def _lambda_item_processor(
     }
 
 
-def _item_reader(node_id: str | protocol.Path, run: protocol.Path) -> State:
+def _item_reader(workflow: str | protocol.Path, node_id: str | protocol.Path, run: protocol.Path) -> State:
     return {
         "Resource": S3_GET_OBJECT,
         "ReaderConfig": {"InputType": "JSON"},
         "Parameters": {
             "Bucket": protocol.ref(protocol.Placeholder.DATA_BUCKET),
-            "Key.$": items_key_format(node_id, run),
+            "Key.$": items_key_format(workflow, node_id, run),
         },
     }
 
 
 def runner_map_state(
-    *, run: protocol.Path, spec: protocol.Path, node: protocol.Path, settings: str, label: str
+    *,
+    workflow: protocol.Path,
+    run: protocol.Path,
+    spec: protocol.Path,
+    node: protocol.Path,
+    settings: str,
+    label: str,
 ) -> State:
     """A Lambda map's Distributed Map whose run, spec and node are all read from the state input
     (the ``@dynamic`` interpreter as a map runner: ``protocol.MapRun`` at ``settings``).
@@ -227,7 +258,7 @@ def runner_map_state(
     return {
         "Type": "Map",
         "Label": sanitize(label, max_len=MAX_LABEL),
-        "ItemReader": _item_reader(node, run),
+        "ItemReader": _item_reader(workflow, node, run),
         "ItemBatcher": {
             "MaxItemsPerBatchPath": f"{settings}.batch_size",
             "BatchInput": {"run.$": run.expr, "spec.$": spec.expr, "node.$": node.expr},
@@ -290,7 +321,7 @@ def map_states(
     map_state: State = {
         "Type": "Map",
         "Label": sanitize(state_name, max_len=MAX_LABEL),
-        "ItemReader": _item_reader(node.id, run),
+        "ItemReader": _item_reader(spec_workflow_literal(spec_key), node.id, run),
         "ItemBatcher": batcher,
         "ItemProcessor": processor,
         "ResultPath": None,

@@ -99,7 +99,7 @@ def serve(conn: Connection, home: str, use_cache: bool, environ: dict[str, str])
         if problem is not None:
             _refuse(conn, request, *problem)
             continue
-        ctx = worker_context(task, home, use_cache, request.get("run"))
+        ctx = worker_context(task, home, use_cache, request.get("run"), request.get("workflow", ""))
         if request["op"] == "attempt":
             reply = run_attempt(
                 ctx, task, _literals(request["inputs"]), label=request["label"], attempt=request["attempt"]

@@ -66,6 +66,7 @@ def _run_attempt(
     label: str,
     attempt: int,
     run: str,
+    workflow: str,
 ) -> tuple[dict[str, LiteralRef], bool]:
     """One attempt of an actor task on a worker of its environment: (outputs, cache hit)."""
     env = _environment(pool, task)
@@ -76,6 +77,7 @@ def _run_attempt(
             "label": label,
             "attempt": attempt,
             "run": run,
+            "workflow": workflow,
             "inputs": {name: lit.to_json() for name, lit in inputs.items()},
         }
     )
@@ -128,7 +130,9 @@ def run_actor_node(
             ctx,
             task,
             inputs,
-            lambda: _run_attempt(pool, task, inputs, label=node.id, attempt=attempt, run=ctx.run_id),
+            lambda: _run_attempt(
+                pool, task, inputs, label=node.id, attempt=attempt, run=ctx.run_id, workflow=ctx.workflow
+            ),
         )
 
     outputs, hit = with_attempts(attempt_fn, retries=task.retries, base_seconds=retry_base_seconds)
@@ -201,6 +205,7 @@ def run_actor_items(
                 "task": task_json,
                 "node": node.id,
                 "run": ctx.run_id,
+                "workflow": ctx.workflow,
                 "items": items,
                 "retry_base_seconds": retry_base_seconds,
             }

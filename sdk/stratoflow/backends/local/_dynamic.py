@@ -54,6 +54,7 @@ def run_dynamic_node(
         use_cache=ctx.use_cache,
         storage=ctx.storage,
         cancelled=ctx.cancelled,
+        workflow=ctx.workflow,
     )
     run_sub(sub)
     finish_dynamic(ctx, node.id, sub, key=plan.key)

@@ -58,6 +58,7 @@ class ChunkPayload(TypedDict):
     use_cache: bool
     retry_base_seconds: float
     run: str  # the run's id (a task's current_context())
+    workflow: str  # the run's workflow (its checkpoints' and cache entries' scope)
 
 
 class ItemPayload(TypedDict):
@@ -89,8 +90,11 @@ def fork_context() -> BaseContext | None:
 _WORKER_STORES: dict[tuple[str, bool], tuple[LocalBlobStore, SqliteCacheStore | None]] = {}
 
 
-def worker_context(task: ir.TaskSpec, home: str, use_cache: bool, run_id: str | None = None) -> NodeContext:
-    """A context that runs ``task`` of run ``run_id`` in a worker process, on its own stores in ``home``."""
+def worker_context(
+    task: ir.TaskSpec, home: str, use_cache: bool, run_id: str | None = None, workflow: str = ""
+) -> NodeContext:
+    """A context that runs ``task`` of run ``run_id`` of ``workflow`` in a worker process, on its own
+    stores in ``home``."""
     key = (home, use_cache)
     if key not in _WORKER_STORES:
         root = Path(home)
@@ -99,7 +103,15 @@ def worker_context(task: ir.TaskSpec, home: str, use_cache: bool, run_id: str | 
             SqliteCacheStore(root / "cache.sqlite") if use_cache else None,
         )
     blobs, cache = _WORKER_STORES[key]
-    return task_context(task, blobs, cache, use_cache=use_cache, run_id=run_id, storage=LocalRunStorage(home))
+    return task_context(
+        task,
+        blobs,
+        cache,
+        use_cache=use_cache,
+        run_id=run_id,
+        storage=LocalRunStorage(home),
+        workflow=workflow,
+    )
 
 
 def item_payload(result: ItemResult) -> ItemPayload:
@@ -122,7 +134,7 @@ def item_payload(result: ItemResult) -> ItemPayload:
 def run_chunk(payload: ChunkPayload) -> list[tuple[int, ItemPayload]]:
     """Run one chunk of items (in a worker process); item failures are returned, not raised."""
     task = ir.TaskSpec.model_validate_json(payload["task"])
-    ctx = worker_context(task, payload["home"], payload["use_cache"], payload["run"])
+    ctx = worker_context(task, payload["home"], payload["use_cache"], payload["run"], payload["workflow"])
     results: list[tuple[int, ItemPayload]] = []
     for index, literals in payload["items"]:
         inputs = {name: LiteralRef.from_json(lit) for name, lit in literals.items()}
@@ -208,6 +220,7 @@ def run_chunks_in_processes(
                 use_cache=ctx.use_cache and ctx.cache is not None,
                 retry_base_seconds=retry_base_seconds,
                 run=ctx.run_id,
+                workflow=ctx.workflow,
             )
             futures[pool.submit(run_chunk, payload)] = chunk
         for future in as_completed(futures):
