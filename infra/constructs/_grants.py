@@ -1,18 +1,23 @@
-"""The runner's data-plane permissions, shared by the Lambda role and the Fargate task role.
+"""One workflow's data-plane permissions, shared by its runner Lambda, image functions, Fargate/Batch
+task role and actor workers: least privilege per workflow.
 
 Written as explicit statements instead of ``bucket.grant_read_write``: those grants add
 wildcard actions (``s3:GetObject*``, ``s3:DeleteObject*``, ``s3:Abort*``) and every
-object in the bucket. The runner only ever does what ``stratoflow.aws`` does:
+object in the bucket. The runner only ever does what ``stratoflow.aws`` does, and a role of
+workflow ``w`` may do it only for ``w``:
 
-- get/put objects under the blob prefix (values, files) and the run prefix (node outputs,
-  map items); get the deployed IRs, each by its exact key (written by the deployment, never by a task);
+- get/put objects under ``runs/w/`` (``protocol.workflow_runs_prefix``: its runs' inputs, node
+  outputs, map items, checkpoints, gates) and under the blob prefix, which every workflow shares:
+  blobs are content addressed and every read checks the bytes against the hash in the key, so
+  a changed blob is never served (at worst a reader recomputes);
+- get the workflow's own deployed IR, by its exact key (written by the deployment, never by a task),
+  and with ``@dynamic`` nodes get/put its sub-workflow IRs under ``dynamic-specs/w/``;
 - list the bucket, because HeadObject on a missing key answers 404 (the runner's
   "blob is gone, recompute") only to a caller allowed to list, and 403 otherwise;
-- get/put/delete one cache item by key (conditional put; never a scan or a query).
+- get/put/delete one cache item by key (conditional put; never a scan or a query), and only items
+  whose partition key leads with ``w/`` (``dynamodb:LeadingKeys``, ``protocol.cache_item_key``).
 
-A stack with ``@dynamic`` nodes also lets the runner Lambda (only it: dynamic graphs run
-on Lambda) get/put sub-workflow IRs under their own prefix (:func:`grant_dynamic_specs`).
-Every prefix is ``stratoflow.ir.protocol``'s.
+So a task of one workflow cannot write (or read) another workflow's runs or cache entries.
 """
 
 from __future__ import annotations
@@ -29,36 +34,42 @@ from stratoflow.ir import protocol
 
 __all__ = [
     "DYNAMIC_SPECS_PREFIX",
-    "READ_WRITE_PREFIXES",
     "SPECS_PREFIX",
-    "grant_dynamic_specs",
     "grant_runner_data",
+    "read_write_prefixes",
     "runner_data_statements",
 ]
 
-READ_WRITE_PREFIXES = (protocol.BLOBS_PREFIX, protocol.RUNS_PREFIX)
 SPECS_PREFIX = protocol.SPECS_PREFIX
 DYNAMIC_SPECS_PREFIX = protocol.DYNAMIC_SPECS_PREFIX
 
 
 def runner_data_statements(
-    bucket: s3.IBucket, table: dynamodb.ITable, spec_keys: Sequence[str]
+    bucket: s3.IBucket,
+    table: dynamodb.ITable,
+    spec_keys: Sequence[str],
+    *,
+    workflow: str,
+    dynamic: bool = False,
 ) -> list[iam.PolicyStatement]:
-    """Least-privilege statements for code running ``stratoflow.runtime`` against ``bucket`` and ``table``.
+    """Least-privilege statements for code running ``stratoflow.runtime`` for ``workflow``.
 
-    ``spec_keys``: the deployed workflows' IR keys (``specs/<sha256>.json``, fixed at synth), granted
-    one by one: a spec the deployment did not write cannot be read, let alone run.
+    ``spec_keys``: the workflow's deployed IR keys (``specs/<workflow>/<sha256>.json``, fixed at
+    synth), granted one by one: a spec the deployment did not write cannot be read, let alone run.
+    ``dynamic``: the workflow has ``@dynamic`` nodes, whose sub-workflow IRs its runner writes
+    (``Mode.DYNAMIC_PLAN``) and reads (the interpreter's modes and ``Mode.DYNAMIC_FINISH``).
     """
-    outside = [key for key in spec_keys if not key.startswith(SPECS_PREFIX) or "*" in key]
+    outside = [key for key in spec_keys if protocol.spec_workflow(key) != workflow or "*" in key]
     raise_if_problems(
         "runner_data_statements",
-        [f"spec key {key!r} is not an exact key under {SPECS_PREFIX!r}" for key in outside]
+        [f"spec key {key!r} is not an exact key under {SPECS_PREFIX}{workflow}/" for key in outside]
         + ([] if spec_keys else ["spec_keys must name at least one deployed spec"]),
     )
-    objects = [bucket.arn_for_objects(f"{prefix}*") for prefix in READ_WRITE_PREFIXES]
-    return [
+    statements = [
         iam.PolicyStatement(
-            sid="ReadWriteRunData", actions=["s3:GetObject", "s3:PutObject"], resources=objects
+            sid="ReadWriteRunData",
+            actions=["s3:GetObject", "s3:PutObject"],
+            resources=[bucket.arn_for_objects(f"{prefix}*") for prefix in read_write_prefixes(workflow)],
         ),
         iam.PolicyStatement(
             sid="ReadDeployedSpecs",
@@ -72,17 +83,40 @@ def runner_data_statements(
             sid="CacheItems",
             actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
             resources=[table.table_arn],
+            conditions={
+                "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [protocol.cache_items_pattern(workflow)]}
+            },
         ),
     ]
+    if dynamic:
+        statements.append(
+            iam.PolicyStatement(
+                sid="ReadWriteDynamicSpecs",
+                actions=["s3:GetObject", "s3:PutObject"],
+                resources=[bucket.arn_for_objects(f"{protocol.dynamic_specs_prefix(workflow)}*")],
+            )
+        )
+    return statements
+
+
+def read_write_prefixes(workflow: str) -> tuple[str, str]:
+    """The bucket prefixes a role of ``workflow`` reads and writes: the shared blobs, its own runs."""
+    return (protocol.BLOBS_PREFIX, protocol.workflow_runs_prefix(workflow))
 
 
 def grant_runner_data(
-    role: iam.IRole, bucket: s3.IBucket, table: dynamodb.ITable, spec_keys: Sequence[str]
+    role: iam.IRole,
+    bucket: s3.IBucket,
+    table: dynamodb.ITable,
+    spec_keys: Sequence[str],
+    *,
+    workflow: str,
+    dynamic: bool = False,
 ) -> None:
     """Add :func:`runner_data_statements` to ``role`` and acknowledge their prefix wildcards."""
-    for statement in runner_data_statements(bucket, table, spec_keys):
+    for statement in runner_data_statements(bucket, table, spec_keys, workflow=workflow, dynamic=dynamic):
         role.add_to_principal_policy(statement)
-    for prefix in READ_WRITE_PREFIXES:
+    for prefix in read_write_prefixes(workflow):
         acknowledge(
             role,
             "IAM5",
@@ -90,21 +124,12 @@ def grant_runner_data(
             "the grant is limited to that prefix of the stack's own bucket",
             finding=f"Resource::{nag_resource(role, bucket.arn_for_objects(prefix + '*'))}",
         )
-
-
-def grant_dynamic_specs(role: iam.IRole, bucket: s3.IBucket) -> None:
-    """Let ``role`` write (``Mode.DYNAMIC_PLAN``) and read (the interpreter's modes and ``Mode.DYNAMIC_FINISH``)
-    the sub-workflow IRs of ``@dynamic`` nodes, and acknowledge the prefix wildcard."""
-    objects = bucket.arn_for_objects(f"{DYNAMIC_SPECS_PREFIX}*")
-    role.add_to_principal_policy(
-        iam.PolicyStatement(
-            sid="ReadWriteDynamicSpecs", actions=["s3:GetObject", "s3:PutObject"], resources=[objects]
+    if dynamic:
+        objects = bucket.arn_for_objects(f"{protocol.dynamic_specs_prefix(workflow)}*")
+        acknowledge(
+            role,
+            "IAM5",
+            f"@dynamic sub-workflow IRs of {workflow} are content addressed at run time; "
+            "the grant is limited to that workflow's prefix of the stack's own bucket",
+            finding=f"Resource::{nag_resource(role, objects)}",
         )
-    )
-    acknowledge(
-        role,
-        "IAM5",
-        f"@dynamic sub-workflow IRs under {DYNAMIC_SPECS_PREFIX} are content addressed at run time; "
-        "the grant is limited to that prefix of the stack's own bucket",
-        finding=f"Resource::{nag_resource(role, objects)}",
-    )

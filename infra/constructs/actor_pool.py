@@ -7,11 +7,12 @@ worker polls only its own queue, answers the state with ``SendTaskSuccess`` / ``
 A worker runs its environment's ``container_image`` (what its tasks import), else the stack's
 shared image.
 
-IAM, least privilege per environment:
+IAM, least privilege per environment and per workflow (the stack makes one ``ActorPools`` per
+workflow, so each workflow has its own queue and workers of each environment it uses):
 
 * each environment's workers have their own task role: consume *their* queue, answer task
   tokens (``states:SendTask*`` has no resource-level permissions), and the data plane every
-  container task has (``grant_runner_data``);
+  container task of its workflow has (``grant_runner_data``);
 * the runner may ``ecs:RunTask`` only these task definitions, only in the stack's cluster, pass
   only their roles to ECS, and list the cluster's tasks (``ecs:ListTasks`` is authorised on the
   cluster condition only);
@@ -84,7 +85,7 @@ class ActorPools(Construct):
     Example:
         >>> ActorPools(stack, "Actors", pools=[ActorPoolSpec("scorers", 60, 1024, 2048)],
         ...     compute=compute, image=image, images={}, environment={}, runner_role=runner.role,
-        ...     bucket=bucket, table=table, spec_keys=keys)  # doctest: +SKIP
+        ...     bucket=bucket, table=table, spec_keys=keys, workflow="nightly")  # doctest: +SKIP
     """
 
     def __init__(
@@ -101,6 +102,7 @@ class ActorPools(Construct):
         bucket: s3.IBucket,
         table: ITable,
         spec_keys: Sequence[str],
+        workflow: str,
     ) -> None:
         problems = []
         slugs = [protocol.actor_slug(p.name) for p in pools]
@@ -121,6 +123,7 @@ class ActorPools(Construct):
                 )
         raise_if_problems("ActorPools", problems)
         super().__init__(scope, construct_id)
+        self.workflow = workflow
         self.queues: dict[str, sqs.Queue] = {}
         self.task_definitions: dict[str, ecs.FargateTaskDefinition] = {}
         self.worker_roles: dict[str, iam.Role] = {}
@@ -202,7 +205,7 @@ class ActorPools(Construct):
             "only holds the tokens of the messages of its own queue",
             finding="Resource::*",
         )
-        grant_runner_data(role, bucket, table, spec_keys)
+        grant_runner_data(role, bucket, table, spec_keys, workflow=self.workflow)
         task_definition = ecs.FargateTaskDefinition(
             self,
             f"Worker{slug}",

@@ -82,6 +82,10 @@ class BatchCompute(Construct):
     the first already holds the data-plane grants, the second the image pull and logs);
     job definitions carry no retry strategy, since the state machine retries.
 
+    Least privilege per workflow: the stack makes one instance with the pools and no shapes (the
+    shared environments and queues) and one per workflow with ``queues_of=`` that one: the
+    workflow's job definitions, running as its own job role, submitted to the shared queues.
+
     Attributes:
         compute_environments: Environment per ``<pool>_<ondemand|spot>``.
         job_queues: Queue per placeholder name (``BatchQueue_gpu_ondemand``).
@@ -105,21 +109,32 @@ class BatchCompute(Construct):
         security_group: ec2.ISecurityGroup,
         image: ecs.ContainerImage | None,
         environment: Mapping[str, str],
-        job_role: iam.IRole,
+        job_role: iam.IRole | None,
         execution_role: iam.IRole,
         max_vcpus: int = defaults.BATCH_MAX_VCPUS,
         log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
+        queues_of: BatchCompute | None = None,
     ) -> None:
         problems = _problems(pools, shapes, max_vcpus)
         if image is None and any(shape.image is None for shape in shapes):
             problems.append("image is required: some shapes have no image of their own")
+        if shapes and job_role is None:
+            problems.append("job_role is required: job definitions run as it")
+        if queues_of is not None and pools:
+            problems.append("pools must be empty when queues_of shares another instance's queues")
         raise_if_problems("BatchCompute", problems)
         super().__init__(scope, construct_id)
-        self.log_group = logs.LogGroup(
-            self, "JobLogs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
-        )
         self.compute_environments: dict[str, batch.ManagedEc2EcsComputeEnvironment] = {}
         self.job_queues: dict[str, batch.JobQueue] = {}
+        if queues_of is not None:
+            # A workflow's own job definitions (its job role) on the shared environments and queues.
+            self.log_group: logs.LogGroup = queues_of.log_group
+            self.compute_environments.update(queues_of.compute_environments)
+            self.job_queues.update(queues_of.job_queues)
+        else:
+            self.log_group = logs.LogGroup(
+                self, "JobLogs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
+            )
         for pool in sorted(pools, key=lambda p: p.name):
             for spot in (False, True) if pool.spot else (False,):
                 self._add_pool(pool, spot=spot, vpc=vpc, security_group=security_group, max_vcpus=max_vcpus)
@@ -147,7 +162,7 @@ class BatchCompute(Construct):
                             container_path=defaults.CONTAINER_SCRATCH_DIR,
                         )
                     ],
-                    job_role=job_role,
+                    job_role=job_role,  # checked above: set whenever there are shapes
                     execution_role=execution_role,
                     logging=ecs.LogDrivers.aws_logs(
                         stream_prefix=shape.placeholder, log_group=self.log_group

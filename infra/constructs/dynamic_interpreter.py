@@ -1,18 +1,20 @@
-"""``DynamicInterpreter``: the one generic state machine that runs every ``@dynamic`` sub-workflow.
+"""``DynamicInterpreter``: the generic state machine that runs a workflow's ``@dynamic`` sub-workflows.
 
 A compiled workflow with a dynamic node starts this machine (``Placeholder.DYNAMIC_INTERPRETER_ARN``)
 with ``states:startExecution.sync:2``; it loops the runner's ``Mode.DAG_NEXT`` and an inline
 ``Map`` dispatching each node by kind (``stratoflow.backends.asl.interpreter_definition``). The
-stack creates it once, only when some compiled workflow names the placeholder, and every such
-workflow shares it. Its role may invoke the runner, start and watch executions of itself (nested
-``@dynamic``, and itself as a map node's runner), start and watch that Distributed Map's child
-executions and read its item lists under ``runs/`` (the ItemReader), and run the generic Fargate
-task / Batch job definitions the stack deployed for dynamic graphs (plus the logging and X-Ray
+stack creates one per workflow whose compiled definition names the placeholder (least privilege
+per workflow: each interpreter serves one workflow). Its role may invoke that workflow's runner,
+start and watch executions of itself (nested ``@dynamic``, and itself as a map node's runner),
+start and watch that Distributed Map's child executions and read its item lists under its
+workflow's ``runs/<workflow>/`` (the ItemReader), and run the generic Fargate task / Batch job
+definitions the stack deployed for that workflow's dynamic graphs (plus the logging and X-Ray
 permissions Step Functions needs); the rest of the sub-workflow's data is the runner's business.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from aws_cdk import ArnFormat, RemovalPolicy, Stack
@@ -30,11 +32,22 @@ from infra.constructs.fargate_compute import FargateCompute
 from stratoflow.backends import asl
 from stratoflow.ir import protocol
 
-__all__ = ["INTERPRETER_PLACEHOLDER", "DynamicInterpreter", "interpreter_json"]
+__all__ = ["INTERPRETER_PLACEHOLDER", "DynamicInterpreter", "interpreter_json", "interpreter_name"]
 
 _EXECUTION_EVENTS_RULE = "StepFunctionsGetEventsForStepFunctionsExecutionRule"
+_MACHINE_NAME_MAX = 80
 INTERPRETER_PLACEHOLDER = protocol.Placeholder.DYNAMIC_INTERPRETER_ARN
 """The placeholder compiled workflows use for this machine's ARN."""
+
+
+def interpreter_name(stack_name: str, workflow: str) -> str:
+    """The interpreter state machine of ``workflow``'s ``@dynamic`` nodes (at most 80 characters:
+    a long one keeps its start and a hash of the whole)."""
+    name = f"{stack_name}-{workflow}-dynamic-interpreter"
+    if len(name) <= _MACHINE_NAME_MAX:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: _MACHINE_NAME_MAX - 9]}-{digest}"
 
 
 def interpreter_json(*, fargate: bool = False, batch: bool = False) -> str:
@@ -64,13 +77,15 @@ class DynamicInterpreter(Construct):
         bucket: s3.IBucket,
         compute: FargateCompute | None = None,
         batch: BatchCompute | None = None,
+        workflow: str,
         log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         # A fixed name lets the role name the machine's own ARN (a nested @dynamic starts the
         # interpreter itself) without a reference from the role to the machine and back.
-        self.state_machine_name = f"{stack.stack_name}-dynamic-interpreter"[:80]
+        self.workflow = workflow
+        self.state_machine_name = interpreter_name(stack.stack_name, workflow)
         has_fargate = (
             compute is not None and protocol.Placeholder.DYNAMIC_TASK_DEFINITION in compute.substitutions()
         )
@@ -86,7 +101,7 @@ class DynamicInterpreter(Construct):
         self.log_group = logs.LogGroup(
             self,
             "Logs",
-            log_group_name=f"/aws/vendedlogs/states/{stack.stack_name}-dynamic-interpreter",
+            log_group_name=f"/aws/vendedlogs/states/{self.state_machine_name}",
             retention=log_retention,
             removal_policy=RemovalPolicy.DESTROY,
         )
@@ -94,7 +109,7 @@ class DynamicInterpreter(Construct):
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
-            description="stratoflow @dynamic interpreter: the runner, itself and the dynamic compute",
+            description=f"stratoflow @dynamic interpreter of {workflow}: its runner, itself, its dynamic compute",
         )
         self.role.add_to_policy(
             iam.PolicyStatement(
@@ -103,15 +118,15 @@ class DynamicInterpreter(Construct):
         )
         for statement in self._self_statements(stack):
             self.role.add_to_policy(statement)
-        items = bucket.arn_for_objects(protocol.RUNS_PREFIX + "*")
+        items = bucket.arn_for_objects(protocol.workflow_runs_prefix(workflow) + "*")
         self.role.add_to_policy(
             iam.PolicyStatement(sid="ReadMapItems", actions=["s3:GetObject"], resources=[items])
         )
         acknowledge(
             self.role,
             "IAM5",
-            f"a map node's Distributed Map reads {protocol.map_items_key('<sub run>', '<node>')}, "
-            "named at run time; only that prefix of the stack's bucket",
+            f"a map node's Distributed Map reads {protocol.map_items_key('<workflow>', '<sub run>', '<node>')}, "
+            f"named at run time; only the runs of {workflow} in the stack's bucket",
             finding=f"Resource::{nag_resource(self, items)}",
         )
         if has_fargate and compute is not None:

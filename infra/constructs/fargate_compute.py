@@ -61,11 +61,15 @@ class FargateCompute(Construct):
     ``stratoflow_functions.container_entrypoint``; all share one task role, to which the stack adds
     the data-plane grants, and one execution role (image pull, logs).
 
+    Least privilege per workflow: the stack makes one instance with no shapes (the shared VPC,
+    cluster, security group, execution role and logs, no task role) and one per workflow with
+    ``network=`` that one: the workflow's own task role and task definitions in the shared network.
+
     Attributes:
         vpc: The VPC.
         cluster: The ECS cluster.
         security_group: The tasks' security group (no ingress).
-        task_role: Role of the running tasks.
+        task_role: Role of the running tasks (none on a network-only instance).
         execution_role: Role ECS uses to pull the image and write logs.
         task_definitions: Task definition per placeholder name (``TaskDef_cpu8_mem32768``).
 
@@ -85,41 +89,84 @@ class FargateCompute(Construct):
         max_azs: int = defaults.MAX_AZS,
         nat_gateways: int = defaults.NAT_GATEWAYS,
         log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
+        network: FargateCompute | None = None,
     ) -> None:
-        problems = []
-        if max_azs < defaults.MAX_AZS:
-            problems.append(
-                f"max_azs must be at least {defaults.MAX_AZS} (the ASL names two subnets), got {max_azs}"
-            )
-        if nat_gateways < 1:
-            problems.append(
-                f"nat_gateways must be at least 1 (tasks pull images over it), got {nat_gateways}"
-            )
-        for shape in shapes:
-            if not protocol.is_task_definition(shape.placeholder):
-                problems.append(
-                    f"shape placeholder {shape.placeholder!r} must start with {protocol.TASK_DEFINITION_PREFIX!r}"
-                )
-            if (shape.cpu_units, shape.memory_mib) not in _VALID_PAIRS:
-                problems.append(
-                    f"{shape.placeholder}: {shape.cpu_units} CPU units with {shape.memory_mib} MiB "
-                    "is not a valid Fargate size"
-                )
-            gib = shape.ephemeral_storage_gib
-            if gib is not None and not defaults.DEFAULT_FARGATE_EPHEMERAL_GIB <= gib <= _MAX_EPHEMERAL_GIB:
-                problems.append(
-                    f"{shape.placeholder}: ephemeral_storage_gib must be within 21..200, got {gib}"
-                )
-        if image is None and any(shape.image is None for shape in shapes):
-            problems.append("image is required: some shapes have no image of their own")
-        duplicates = sorted(
-            {s.placeholder for s in shapes if [t.placeholder for t in shapes].count(s.placeholder) > 1}
-        )
-        if duplicates:
-            problems.append(f"duplicate shapes: {', '.join(duplicates)}")
+        problems = _problems(shapes, image, max_azs=max_azs, nat_gateways=nat_gateways)
         raise_if_problems("FargateCompute", problems)
         super().__init__(scope, construct_id)
 
+        self._task_role: iam.Role | None = None
+        if network is not None:
+            # A workflow's own task role and task definitions in the shared VPC and cluster.
+            self.vpc: ec2.Vpc = network.vpc
+            self.cluster: ecs.Cluster = network.cluster
+            self.security_group: ec2.SecurityGroup = network.security_group
+            self.log_group: logs.LogGroup = network.log_group
+            self.execution_role: iam.Role = network.execution_role
+        else:
+            self._add_network(max_azs=max_azs, nat_gateways=nat_gateways, log_retention=log_retention)
+        if network is not None or shapes:
+            self._task_role = iam.Role(
+                self,
+                "TaskRole",
+                assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+                description="stratoflow Fargate tasks; data-plane grants added by the stack",
+            )
+        self.task_definitions: dict[str, ecs.FargateTaskDefinition] = {}
+        for shape in sorted(shapes, key=lambda s: s.placeholder):
+            task_definition = ecs.FargateTaskDefinition(
+                self,
+                shape.placeholder,
+                cpu=shape.cpu_units,
+                memory_limit_mib=shape.memory_mib,
+                ephemeral_storage_gib=shape.ephemeral_storage_gib,
+                runtime_platform=ecs.RuntimePlatform(
+                    cpu_architecture=ecs.CpuArchitecture.X86_64,
+                    operating_system_family=ecs.OperatingSystemFamily.LINUX,
+                ),
+                task_role=self.task_role,
+                execution_role=self.execution_role,
+            )
+            # A task-scoped (ephemeral storage) volume: the only writable path of a container
+            # whose root filesystem is read-only; TMPDIR points the runtime's temp files at it.
+            task_definition.add_volume(name=defaults.CONTAINER_SCRATCH_VOLUME)
+            container = task_definition.add_container(
+                protocol.CONTAINER_NAME,
+                container_name=protocol.CONTAINER_NAME,
+                image=cast("ecs.ContainerImage", shape.image or image),  # checked above
+                command=list(defaults.CONTAINER_COMMAND),
+                environment={**environment, **defaults.CONTAINER_SCRATCH_ENVIRONMENT},
+                logging=ecs.LogDrivers.aws_logs(stream_prefix=shape.placeholder, log_group=self.log_group),
+                essential=True,
+                user=defaults.CONTAINER_USER,
+                readonly_root_filesystem=True,
+            )
+            container.add_mount_points(
+                ecs.MountPoint(
+                    container_path=defaults.CONTAINER_SCRATCH_DIR,
+                    source_volume=defaults.CONTAINER_SCRATCH_VOLUME,
+                    read_only=False,
+                )
+            )
+            self.task_definitions[shape.placeholder] = task_definition
+            acknowledge(
+                task_definition,
+                "ECS2",
+                "the environment holds only resource names (bucket, table, cache TTL), no secrets; "
+                "per-node values come from the state machine's ContainerOverrides",
+            )
+        if network is not None:
+            return
+        acknowledge(
+            self.execution_role,
+            "IAM5",
+            "ecr:GetAuthorizationToken supports no resource-level permissions; image pulls are "
+            "limited to the image's repository",
+            finding="Resource::*",
+        )
+
+    def _add_network(self, *, max_azs: int, nat_gateways: int, log_retention: logs.RetentionDays) -> None:
+        """The VPC, cluster, security group, task logs and execution role every task shares."""
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
@@ -167,68 +214,19 @@ class FargateCompute(Construct):
         self.log_group = logs.LogGroup(
             self, "TaskLogs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
         )
-        self.task_role = iam.Role(
-            self,
-            "TaskRole",
-            assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
-            description="stratoflow Fargate tasks; data-plane grants added by the stack",
-        )
         self.execution_role = iam.Role(
             self,
             "ExecutionRole",
             assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
             description="ECS agent for stratoflow tasks: image pull and logs",
         )
-        self.task_definitions: dict[str, ecs.FargateTaskDefinition] = {}
-        for shape in sorted(shapes, key=lambda s: s.placeholder):
-            task_definition = ecs.FargateTaskDefinition(
-                self,
-                shape.placeholder,
-                cpu=shape.cpu_units,
-                memory_limit_mib=shape.memory_mib,
-                ephemeral_storage_gib=shape.ephemeral_storage_gib,
-                runtime_platform=ecs.RuntimePlatform(
-                    cpu_architecture=ecs.CpuArchitecture.X86_64,
-                    operating_system_family=ecs.OperatingSystemFamily.LINUX,
-                ),
-                task_role=self.task_role,
-                execution_role=self.execution_role,
-            )
-            # A task-scoped (ephemeral storage) volume: the only writable path of a container
-            # whose root filesystem is read-only; TMPDIR points the runtime's temp files at it.
-            task_definition.add_volume(name=defaults.CONTAINER_SCRATCH_VOLUME)
-            container = task_definition.add_container(
-                protocol.CONTAINER_NAME,
-                container_name=protocol.CONTAINER_NAME,
-                image=cast("ecs.ContainerImage", shape.image or image),  # checked above
-                command=list(defaults.CONTAINER_COMMAND),
-                environment={**environment, **defaults.CONTAINER_SCRATCH_ENVIRONMENT},
-                logging=ecs.LogDrivers.aws_logs(stream_prefix=shape.placeholder, log_group=self.log_group),
-                essential=True,
-                user=defaults.CONTAINER_USER,
-                readonly_root_filesystem=True,
-            )
-            container.add_mount_points(
-                ecs.MountPoint(
-                    container_path=defaults.CONTAINER_SCRATCH_DIR,
-                    source_volume=defaults.CONTAINER_SCRATCH_VOLUME,
-                    read_only=False,
-                )
-            )
-            self.task_definitions[shape.placeholder] = task_definition
-            acknowledge(
-                task_definition,
-                "ECS2",
-                "the environment holds only resource names (bucket, table, cache TTL), no secrets; "
-                "per-node values come from the state machine's ContainerOverrides",
-            )
-        acknowledge(
-            self.execution_role,
-            "IAM5",
-            "ecr:GetAuthorizationToken supports no resource-level permissions; image pulls are "
-            "limited to the image's repository",
-            finding="Resource::*",
-        )
+
+    @property
+    def task_role(self) -> iam.Role:
+        """Role of the running tasks (a network-only instance, no shapes and no ``network``, has none)."""
+        if self._task_role is None:
+            raise ValueError(f"{self.node.path} is the shared network only: it has no task role")
+        return self._task_role
 
     def substitutions(self) -> dict[str, str]:
         """Values for the Fargate placeholders of compiled ASL (cluster, subnets, security group, task definitions)."""
@@ -240,3 +238,36 @@ class FargateCompute(Construct):
         }
         values.update({name: td.task_definition_arn for name, td in self.task_definitions.items()})
         return values
+
+
+def _problems(
+    shapes: list[FargateShape], image: ecs.ContainerImage | None, *, max_azs: int, nat_gateways: int
+) -> list[str]:
+    problems = []
+    if max_azs < defaults.MAX_AZS:
+        problems.append(
+            f"max_azs must be at least {defaults.MAX_AZS} (the ASL names two subnets), got {max_azs}"
+        )
+    if nat_gateways < 1:
+        problems.append(f"nat_gateways must be at least 1 (tasks pull images over it), got {nat_gateways}")
+    for shape in shapes:
+        if not protocol.is_task_definition(shape.placeholder):
+            problems.append(
+                f"shape placeholder {shape.placeholder!r} must start with {protocol.TASK_DEFINITION_PREFIX!r}"
+            )
+        if (shape.cpu_units, shape.memory_mib) not in _VALID_PAIRS:
+            problems.append(
+                f"{shape.placeholder}: {shape.cpu_units} CPU units with {shape.memory_mib} MiB "
+                "is not a valid Fargate size"
+            )
+        gib = shape.ephemeral_storage_gib
+        if gib is not None and not defaults.DEFAULT_FARGATE_EPHEMERAL_GIB <= gib <= _MAX_EPHEMERAL_GIB:
+            problems.append(f"{shape.placeholder}: ephemeral_storage_gib must be within 21..200, got {gib}")
+    if image is None and any(shape.image is None for shape in shapes):
+        problems.append("image is required: some shapes have no image of their own")
+    duplicates = sorted(
+        {s.placeholder for s in shapes if [t.placeholder for t in shapes].count(s.placeholder) > 1}
+    )
+    if duplicates:
+        problems.append(f"duplicate shapes: {', '.join(duplicates)}")
+    return problems

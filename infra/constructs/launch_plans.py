@@ -49,6 +49,12 @@ class PlannedWorkflow:
     spec_key: str
 
 
+def _runs_of(bucket: s3.IBucket, plans: Sequence[PlannedWorkflow]) -> list[str]:
+    """The run objects of the planned workflows (``runs/<workflow>/*``): the starter writes only theirs."""
+    workflows = sorted({protocol.spec_workflow(p.spec_key) or p.spec_key for p in plans})
+    return [bucket.arn_for_objects(f"{protocol.workflow_runs_prefix(w)}*") for w in workflows]
+
+
 class ScheduledPlans(Construct):
     """The schedule-starter Lambda, its dead-letter queue and one Scheduler schedule per plan.
 
@@ -142,7 +148,7 @@ class ScheduledPlans(Construct):
         self.schedules: dict[str, scheduler.CfnSchedule] = {}
         for planned in plans:
             self.schedules[planned.plan.name] = self._schedule(planned)
-        self._acknowledge_findings(bucket)
+        self._acknowledge_findings(bucket, plans)
 
     def _schedule(self, planned: PlannedWorkflow) -> scheduler.CfnSchedule:
         plan = planned.plan
@@ -180,7 +186,7 @@ class ScheduledPlans(Construct):
             iam.PolicyStatement(
                 sid="WriteRunInputs",
                 actions=["s3:GetObject", "s3:PutObject"],
-                resources=[bucket.arn_for_objects(f"{protocol.RUNS_PREFIX}*")],
+                resources=_runs_of(bucket, plans),
             ),
             iam.PolicyStatement(
                 # Without it a missing inputs object reads as 403, not 404.
@@ -206,20 +212,21 @@ class ScheduledPlans(Construct):
             ),
         ]
 
-    def _acknowledge_findings(self, bucket: s3.IBucket) -> None:
+    def _acknowledge_findings(self, bucket: s3.IBucket, plans: Sequence[PlannedWorkflow]) -> None:
         acknowledge(
             self.role,
             "IAM5",
             "X-Ray tracing (PutTraceSegments, PutTelemetryRecords) supports no resource-level permissions",
             finding="Resource::*",
         )
-        acknowledge(
-            self.role,
-            "IAM5",
-            "the starter writes runs/<execution>/inputs.json, named from the plan and the scheduled time "
-            "at run time; only that prefix of the stack's bucket",
-            finding=f"Resource::{nag_resource(self, bucket.arn_for_objects(protocol.RUNS_PREFIX + '*'))}",
-        )
+        for runs in _runs_of(bucket, plans):
+            acknowledge(
+                self.role,
+                "IAM5",
+                "the starter writes runs/<workflow>/<execution>/inputs.json, named from the plan and the "
+                "scheduled time at run time; only the runs of the planned workflows",
+                finding=f"Resource::{nag_resource(self, runs)}",
+            )
         acknowledge(
             self.role,
             "IAM5",

@@ -40,6 +40,11 @@ from stratoflow.ir import protocol
 __all__ = ["TriggerStarter", "TriggeredWorkflow", "key_filter"]
 
 
+def _runs_of(bucket: s3.IBucket, workflows: Sequence[str]) -> list[str]:
+    """The run objects of ``workflows`` (``runs/<workflow>/*``): a starter writes only theirs."""
+    return [bucket.arn_for_objects(f"{protocol.workflow_runs_prefix(w)}*") for w in sorted(set(workflows))]
+
+
 @dataclass(frozen=True)
 class TriggeredWorkflow:
     """A deployed workflow with triggers: its name, state machine, IR key and triggers."""
@@ -166,7 +171,7 @@ class TriggerStarter(Construct):
     def _statements(
         self, bucket: s3.IBucket, workflows: Sequence[TriggeredWorkflow], log_group: logs.ILogGroup
     ) -> list[iam.PolicyStatement]:
-        runs = bucket.arn_for_objects(f"{protocol.RUNS_PREFIX}*")
+        runs = _runs_of(bucket, [w.name for w in workflows])
         return [
             iam.PolicyStatement(
                 sid="WriteOwnLogs",
@@ -182,7 +187,7 @@ class TriggerStarter(Construct):
                 sid="ListForMissingKeys", actions=["s3:ListBucket"], resources=[bucket.bucket_arn]
             ),
             iam.PolicyStatement(
-                sid="PinAndWriteRunInputs", actions=["s3:GetObject", "s3:PutObject"], resources=[runs]
+                sid="PinAndWriteRunInputs", actions=["s3:GetObject", "s3:PutObject"], resources=runs
             ),
             iam.PolicyStatement(
                 # Encoding the File input adopts the pinned copy into the content-addressed
@@ -210,13 +215,15 @@ class TriggerStarter(Construct):
             "X-Ray tracing (PutTraceSegments, PutTelemetryRecords) supports no resource-level permissions",
             finding="Resource::*",
         )
-        acknowledge(
-            self.role,
-            "IAM5",
-            "the starter copies the new object to runs/<execution>/trigger/ and writes runs/<execution>/"
-            "inputs.json, named at run time; only that prefix of the stack's bucket",
-            finding=f"Resource::{nag_resource(self, bucket.arn_for_objects(protocol.RUNS_PREFIX + '*'))}",
-        )
+        for runs in _runs_of(bucket, [w.name for w in workflows]):
+            acknowledge(
+                self.role,
+                "IAM5",
+                "the starter copies the new object to runs/<workflow>/<execution>/trigger/ and writes "
+                "runs/<workflow>/<execution>/inputs.json, named at run time; only the runs of the "
+                "workflows it starts",
+                finding=f"Resource::{nag_resource(self, runs)}",
+            )
         acknowledge(
             self.role,
             "IAM5",

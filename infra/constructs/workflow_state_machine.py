@@ -60,6 +60,11 @@ EXECUTION_EVENTS_RULE = "StepFunctionsGetEventsForStepFunctionsExecutionRule"
 _FIXED = (protocol.Placeholder.TASK_RUNNER_FUNCTION_ARN, protocol.Placeholder.DATA_BUCKET)
 
 
+def _own_runs(compiled: asl.CompiledWorkflow, bucket: s3.IBucket) -> str:
+    """The objects of this workflow's runs (``runs/<workflow>/*``): all its state machine reads."""
+    return bucket.arn_for_objects(f"{protocol.workflow_runs_prefix(compiled.name)}*")
+
+
 def pascal_case(name: str) -> str:
     """``sales_report`` -> ``SalesReport`` (CloudFormation logical ids are alphanumeric)."""
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", name))
@@ -89,8 +94,10 @@ class WorkflowStateMachine(Construct):
     The definition goes in as the compiled string (``DefinitionBody.from_string``) with
     ``definition_substitutions`` for every ``${...}`` placeholder, so the template holds
     the exact compiled ASL and cfn-lint validates it. The role gets only what the
-    definition uses: invoke the runner; for a Distributed Map, read its item lists under
-    ``runs/`` and start/describe/stop its own child executions; for Fargate nodes, run
+    definition uses: invoke its workflow's runner (each workflow has its own runner functions,
+    task definitions and interpreter, so it invokes no other workflow's); for a Distributed Map,
+    read its item lists under ``runs/<workflow>/`` and start/describe/stop its own child
+    executions; for Fargate nodes, run
     exactly its task definitions in the cluster, pass their two roles to ECS, stop and
     describe the cluster's tasks, and manage the EventBridge rule ``.sync`` relies on; for
     ``@dynamic`` nodes, start the shared interpreter, describe and stop its executions, and
@@ -262,9 +269,10 @@ class WorkflowStateMachine(Construct):
             acknowledge(
                 self.role,
                 "IAM5",
-                f"the Distributed Map's ItemReader reads {protocol.map_items_key('<execution>', '<node>')}, "
-                "named at run time; only that prefix of the stack's bucket",
-                finding=f"Resource::{nag_resource(self, bucket.arn_for_objects(protocol.RUNS_PREFIX + '*'))}",
+                "the Distributed Map's ItemReader reads "
+                f"{protocol.map_items_key(compiled.name, '<execution>', '<node>')}, named at run time; "
+                "only this workflow's runs in the stack's bucket",
+                finding=f"Resource::{nag_resource(self, _own_runs(compiled, bucket))}",
             )
         if compute is not None and any(protocol.is_task_definition(p) for p in compiled.placeholders):
             acknowledge(
@@ -320,7 +328,7 @@ class WorkflowStateMachine(Construct):
                 iam.PolicyStatement(
                     sid="ReadMapItems",
                     actions=["s3:GetObject"],
-                    resources=[bucket.arn_for_objects(f"{protocol.RUNS_PREFIX}*")],
+                    resources=[_own_runs(compiled, bucket)],
                 )
             )
         task_definitions = [name for name in compiled.placeholders if protocol.is_task_definition(name)]

@@ -52,4 +52,4 @@ def test_the_runner_knows_the_stack_deployed_fargate_for_dynamic_graphs(stack: S
     setting = runner["Environment"]["Variables"][protocol.ENV_DYNAMIC_COMPUTE]
     assert json.loads(setting) == {"fargate": True, "batch_queues": {}}
     machines = stack.aws.client("stepfunctions").list_state_machines()["stateMachines"]
-    assert "Stratoflow-dynamic-interpreter" in {m["name"] for m in machines}
+    assert "Stratoflow-dynamic_stack-dynamic-interpreter" in {m["name"] for m in machines}

@@ -116,7 +116,8 @@ def test_the_synthesized_image_app_runs_in_emulated_cloudformation(
     stack: StackSandbox, tmp_path: Path
 ) -> None:
     functions = stack.deployment.image_functions
-    assert len(functions) == 2
+    # Each workflow has its own: images_a's of its one image, images_b's of its two.
+    assert len(functions) == 3
     lambda_client = stack.aws.client("lambda")
     for name in functions:
         configuration = lambda_client.get_function_configuration(FunctionName=name)

@@ -138,17 +138,27 @@ def test_runner_environment_comes_from_the_deployed_function(stack: StackSandbox
     """Point the function's cache table elsewhere: the next invocation must use the new one."""
     assert "STRATOFLOW_BUCKET" not in os.environ  # set only around each in-process invocation
     lambda_client = stack.aws.client("lambda")
-    name = stack.deployment.runner_function
-    variables = lambda_client.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
-    assert variables["STRATOFLOW_BUCKET"] == stack.deployment.outputs["BucketName"]
+    # Each workflow has its own runner: move every one's table.
+    names = stack.deployment.runner_functions
+    assert len(names) == len(stack.deployment.client.state_machines)
+    saved = {
+        name: lambda_client.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+        for name in names
+    }
+    assert all(v["STRATOFLOW_BUCKET"] == stack.deployment.outputs["BucketName"] for v in saved.values())
     stack.aws.create_cache_table("moved-cache")
-    lambda_client.update_function_configuration(
-        FunctionName=name, Environment={"Variables": {**variables, "STRATOFLOW_CACHE_TABLE": "moved-cache"}}
-    )
+    for name, variables in saved.items():
+        lambda_client.update_function_configuration(
+            FunctionName=name,
+            Environment={"Variables": {**variables, "STRATOFLOW_CACHE_TABLE": "moved-cache"}},
+        )
     try:
         stack.run(spec_of("features"), {"days": 1})
     finally:
-        lambda_client.update_function_configuration(FunctionName=name, Environment={"Variables": variables})
+        for name, variables in saved.items():
+            lambda_client.update_function_configuration(
+                FunctionName=name, Environment={"Variables": variables}
+            )
     assert stack.aws.client("dynamodb").scan(TableName="moved-cache")["Count"] == len(
         spec_of("features").nodes
     )
@@ -242,7 +252,7 @@ def test_digits_runs_from_the_deployed_stack_as_it_runs_locally(
     assert _container_image(stack, train["TaskDefinition"]).endswith(f":{image}")
     ecs = stack.aws.client("ecs")
     worker_tasks = ecs.list_tasks(
-        cluster=train["Cluster"], startedBy=protocol.actor_worker_group("digits-inference")
+        cluster=train["Cluster"], startedBy=protocol.actor_worker_group("digits-inference", "digits")
     )["taskArns"]
     assert worker_tasks
     for task in ecs.describe_tasks(cluster=train["Cluster"], tasks=worker_tasks)["tasks"]:

@@ -71,14 +71,16 @@ def test_one_queue_and_one_hardened_worker_task_definition(actor_synth: Synth) -
 
 
 def test_the_worker_role_consumes_its_queue_and_answers_tokens(actor_synth: Synth) -> None:
-    statements = _sids(actor_synth, "ActorsWorkerRolescorers")
+    statements = _sids(actor_synth, "RuntimeActorActorsWorkerRolescorers")
     answer = statements["AnswerTaskTokens"]
     assert sorted(_as_list(answer["Action"])) == [
         "states:SendTaskFailure",
         "states:SendTaskHeartbeat",
         "states:SendTaskSuccess",
     ]
-    every = [s for lid, s in _statements(actor_synth) if lid.startswith("ActorsWorkerRolescorers")]
+    every = [
+        s for lid, s in _statements(actor_synth) if lid.startswith("RuntimeActorActorsWorkerRolescorers")
+    ]
     actions = {a for s in every for a in _as_list(s["Action"])}
     assert "sqs:ReceiveMessage" in actions and "sqs:DeleteMessage" in actions
     assert "sqs:SendMessage" not in actions
@@ -86,7 +88,7 @@ def test_the_worker_role_consumes_its_queue_and_answers_tokens(actor_synth: Synt
 
 
 def test_the_runner_starts_only_the_worker_task_definition(actor_synth: Synth) -> None:
-    statements = _sids(actor_synth, "Runner")
+    statements = _sids(actor_synth, "RuntimeActorRunner")
     start = statements["StartActorWorkers"]
     assert _as_list(start["Action"]) == ["ecs:RunTask"]
     (worker_id,) = actor_synth.resources("AWS::ECS::TaskDefinition")
@@ -97,7 +99,9 @@ def test_the_runner_starts_only_the_worker_task_definition(actor_synth: Synth) -
         "iam:PassedToService": "ecs-tasks.amazonaws.com"
     }
     (function,) = [
-        f for lid, f in actor_synth.resources("AWS::Lambda::Function").items() if lid.startswith("Runner")
+        f
+        for lid, f in actor_synth.resources("AWS::Lambda::Function").items()
+        if lid.startswith("RuntimeActorRunner")
     ]
     assert protocol.ENV_ACTORS in function["Properties"]["Environment"]["Variables"]
 

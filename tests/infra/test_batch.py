@@ -96,7 +96,9 @@ def test_one_job_definition_per_shape_with_the_fargate_image_and_task_role(batch
         shapes[(requirements["VCPU"], requirements["MEMORY"], requirements.get("GPU"))] = container
         assert props["Type"] == "container"
         assert container["Command"] == ["python", "-m", "stratoflow_functions.container_entrypoint"]
-        assert container["JobRoleArn"]["Fn::GetAtt"][0].startswith("ComputeTaskRole")
+        assert container["JobRoleArn"]["Fn::GetAtt"][0].startswith(
+            "RuntimeBatchTasksTaskRole"
+        )  # the workflow's own
         assert {e["Name"] for e in container["Environment"]} >= {
             "STRATOFLOW_BUCKET",
             "STRATOFLOW_CACHE_TABLE",
@@ -170,7 +172,7 @@ def test_state_machine_submits_only_to_its_queues_and_definitions(batch_synth: S
     resources = sorted(json.dumps(r) for r in submit["Resource"])
     assert len(resources) == 8  # four queues, four job definitions
     assert sum('"BatchQueue' in r for r in resources) == 4, resources
-    assert sum('"BatchBatchJobDef' in r for r in resources) == 4, resources
+    assert sum('"RuntimeBatchJobsBatchJobDef' in r for r in resources) == 4, resources
     assert _as_list(statements["TerminateBatchJobs"]["Action"]) == ["batch:TerminateJob"]
     assert _as_list(statements["DescribeBatchJobs"]["Action"]) == ["batch:DescribeJobs"]
     rule = json.dumps(statements["SyncBatchEventsRule"]["Resource"])

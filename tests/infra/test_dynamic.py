@@ -67,20 +67,24 @@ def _role_statements(synth: Synth, prefix: str) -> list[dict[str, Any]]:
 
 
 def _runner_arn(synth: Synth) -> dict[str, Any]:
-    (function_id,) = [k for k in synth.resources("AWS::Lambda::Function") if k.startswith("RunnerFunction")]
+    (function_id,) = [
+        k
+        for k in synth.resources("AWS::Lambda::Function")
+        if k.startswith("RuntimeDynamicFlowRunnerFunction")
+    ]
     return {"Fn::GetAtt": [function_id, "Arn"]}
 
 
 def test_one_interpreter_with_the_compiled_definition(synth: Synth) -> None:
     assert len(synth.resources("AWS::StepFunctions::StateMachine")) == 2  # the workflow + the interpreter
-    _, machine = _one_machine(synth, "DynamicInterpreterStateMachine")
+    _, machine = _one_machine(synth, "RuntimeDynamicFlowDynamicInterpreterStateMachine")
     props = machine["Properties"]
     # Lambda-only tasks in the module: no container states, so no VPC for dynamic graphs.
     expected = json.dumps(
         asl.interpreter_definition(fargate=False, batch=False), sort_keys=True, separators=(",", ":")
     )
     assert props["DefinitionString"] == expected == interpreter_json()
-    assert props["StateMachineName"] == f"{STACK}-dynamic-interpreter"
+    assert props["StateMachineName"] == f"{STACK}-dynamic_flow-dynamic-interpreter"  # one per workflow
     assert not synth.resources("AWS::ECS::TaskDefinition")
     # The data bucket: a map node's Distributed Map reads its item list (ItemReader).
     bucket = next(b for b in synth.resources("AWS::S3::Bucket") if b.startswith("PayloadBucket"))
@@ -95,9 +99,11 @@ def test_one_interpreter_with_the_compiled_definition(synth: Synth) -> None:
 
 
 def test_interpreter_role_invokes_the_runner_and_starts_itself(synth: Synth) -> None:
-    _, machine = _one_machine(synth, "DynamicInterpreterStateMachine")
-    assert machine["Properties"]["RoleArn"]["Fn::GetAtt"][0].startswith("DynamicInterpreterRole")
-    statements = _role_statements(synth, "DynamicInterpreterRole")
+    _, machine = _one_machine(synth, "RuntimeDynamicFlowDynamicInterpreterStateMachine")
+    assert machine["Properties"]["RoleArn"]["Fn::GetAtt"][0].startswith(
+        "RuntimeDynamicFlowDynamicInterpreterRole"
+    )
+    statements = _role_statements(synth, "RuntimeDynamicFlowDynamicInterpreterRole")
     by_sid = {s["Sid"]: s for s in statements if s["Resource"] != "*"}
     assert sorted(by_sid) == [
         "InvokeRunner",
@@ -107,22 +113,26 @@ def test_interpreter_role_invokes_the_runner_and_starts_itself(synth: Synth) -> 
         "SyncExecutionEventsRule",
     ]
     assert by_sid["ReadMapItems"]["Action"] == "s3:GetObject"
-    assert f"/{protocol.RUNS_PREFIX}*" in json.dumps(by_sid["ReadMapItems"]["Resource"])
+    # Only its workflow's runs.
+    assert f"/{protocol.workflow_runs_prefix('dynamic_flow')}*" in json.dumps(
+        by_sid["ReadMapItems"]["Resource"]
+    )
     assert by_sid["InvokeRunner"]["Resource"] == _runner_arn(synth)
     # Its own ARN from the fixed name, not a Ref to the machine (which would be a cycle).
     start = json.dumps(by_sid["StartItself"]["Resource"])
-    assert f":stateMachine:{STACK}-dynamic-interpreter" in start and 'Ref": "DynamicInterpreter' not in start
+    name = f"{STACK}-dynamic_flow-dynamic-interpreter"
+    assert f":stateMachine:{name}" in start and 'Ref": "RuntimeDynamicFlowDynamicInterpreter' not in start
     own = json.dumps(by_sid["ManageOwnExecutions"]["Resource"])
     # Nested @dynamic and map-runner executions, and the map runners' Distributed Map children.
-    assert f":execution:{STACK}-dynamic-interpreter:*" in own
-    assert f":execution:{STACK}-dynamic-interpreter/*" in own
+    assert f":execution:{name}:*" in own
+    assert f":execution:{name}/*" in own
     for statement in statements:
         if statement["Resource"] == "*":
             assert set(_as_list(statement["Action"])) <= RESOURCE_STAR_ACTIONS
 
 
 def test_workflow_substitutes_the_interpreter(synth: Synth, compiled: asl.CompiledWorkflow) -> None:
-    interpreter_id, _ = _one_machine(synth, "DynamicInterpreterStateMachine")
+    interpreter_id, _ = _one_machine(synth, "RuntimeDynamicFlowDynamicInterpreterStateMachine")
     _, machine = _one_machine(synth, "WorkflowDynamicFlowStateMachine")
     props = machine["Properties"]
     assert "${DynamicInterpreterArn}" in compiled.deployed_json()
@@ -133,7 +143,7 @@ def test_workflow_substitutes_the_interpreter(synth: Synth, compiled: asl.Compil
 
 
 def test_workflow_role_starts_watches_and_stops_interpreter_executions(synth: Synth) -> None:
-    interpreter_id, _ = _one_machine(synth, "DynamicInterpreterStateMachine")
+    interpreter_id, _ = _one_machine(synth, "RuntimeDynamicFlowDynamicInterpreterStateMachine")
     statements = [s for s in _role_statements(synth, "WorkflowDynamicFlowRole") if s["Resource"] != "*"]
     by_sid = {s["Sid"]: s for s in statements}
     assert sorted(by_sid) == [
@@ -189,12 +199,12 @@ def test_workflow_role_starts_watches_and_stops_interpreter_executions(synth: Sy
 
 def test_runner_role_reads_and_writes_dynamic_specs(synth: Synth) -> None:
     (bucket_id,) = [k for k in synth.resources("AWS::S3::Bucket") if k.startswith("PayloadBucket")]
-    by_sid = {s.get("Sid"): s for s in _role_statements(synth, "RunnerRole")}
+    by_sid = {s.get("Sid"): s for s in _role_statements(synth, "RuntimeDynamicFlowRunnerRole")}
     assert by_sid["ReadWriteDynamicSpecs"] == {
         "Sid": "ReadWriteDynamicSpecs",
         "Effect": "Allow",
         "Action": ["s3:GetObject", "s3:PutObject"],
-        "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/dynamic-specs/*"]]},
+        "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/dynamic-specs/dynamic_flow/*"]]},
     }
 
 
@@ -212,8 +222,8 @@ def test_cdk_nag_found_nothing_unacknowledged(synth: Synth) -> None:
     assert plugin["conclusion"] == "success"
     assert plugin["violations"] == []
     acknowledged = {s["acknowledgedId"] for s in plugin["suppressedViolations"]}
-    assert any("/dynamic-specs/*" in a for a in acknowledged)
-    assert any(":execution:<DynamicInterpreterStateMachine" in a for a in acknowledged)
+    assert any("/dynamic-specs/dynamic_flow/*" in a for a in acknowledged)
+    assert any(":execution:<RuntimeDynamicFlowDynamicInterpreterStateMachine" in a for a in acknowledged)
 
 
 def test_cfn_lint_passes(synth: Synth) -> None:

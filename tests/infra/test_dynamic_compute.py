@@ -47,7 +47,7 @@ def _interpreter(synth: Synth) -> dict[str, Any]:
     (machine,) = [
         v
         for k, v in synth.resources("AWS::StepFunctions::StateMachine").items()
-        if k.startswith("DynamicInterpreterStateMachine")
+        if k.startswith("RuntimeHeavyFlowDynamicInterpreterStateMachine")
     ]
     return machine
 
@@ -71,7 +71,9 @@ def test_only_the_generic_definitions_serve_the_dynamic_graph(synth: Synth) -> N
 
 def test_the_runner_learns_the_dynamic_compute(synth: Synth) -> None:
     (runner,) = [
-        v for k, v in synth.resources("AWS::Lambda::Function").items() if k.startswith("RunnerFunction")
+        v
+        for k, v in synth.resources("AWS::Lambda::Function").items()
+        if k.startswith("RuntimeHeavyFlowRunnerFunction")
     ]
     setting = json.dumps(runner["Properties"]["Environment"]["Variables"][protocol.ENV_DYNAMIC_COMPUTE])
     assert '\\"fargate\\":true' in setting and "BatchQueue_gpu_ondemand" in setting
@@ -82,7 +84,7 @@ def test_the_interpreter_role_runs_the_generic_task_and_submits_jobs(synth: Synt
     sids = {
         s.get("Sid")
         for logical_id, s in _statements(synth)
-        if logical_id.startswith("DynamicInterpreterRole")
+        if logical_id.startswith("RuntimeHeavyFlowDynamicInterpreterRole")
     }
     assert {"RunTaskDefinitions", "PassTaskRoles", "SubmitBatchJobs", "StartItself"} <= sids
 

@@ -17,6 +17,7 @@ from aws_cdk import aws_s3 as s3
 
 from infra.app import build_app
 from infra.constructs import PropsError, runner_data_statements
+from infra.constructs.workflow_state_machine import pascal_case
 from infra.stacks import StackSettings
 from stratoflow.backends import asl
 from stratoflow.define import load_workflow
@@ -46,13 +47,16 @@ def _one(synth: Synth, type_: str, prefix: str) -> tuple[str, dict[str, Any]]:
     return item
 
 
-def _spec_arns(synth: Synth) -> list[dict[str, Any]]:
+def _spec_arns(synth: Synth) -> dict[str, dict[str, Any]]:
+    """Each workflow's deployed spec object, as its roles' grants name it."""
     (bucket,) = [k for k in synth.resources("AWS::S3::Bucket") if k.startswith("PayloadBucket")]
-    keys = sorted(
-        asl.compile_workflow(lower(load_workflow(path, name))).spec_key
+    keys = {
+        name: asl.compile_workflow(lower(load_workflow(path, name))).spec_key
         for name, (path, _) in WORKFLOWS.items()
-    )
-    return [{"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, f"/{key}"]]} for key in keys]
+    }
+    return {
+        name: {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, f"/{key}"]]} for name, key in keys.items()
+    }
 
 
 # --- the default (cdk.json) template ------------------------------------------------------------
@@ -105,26 +109,32 @@ def test_trigger_starter_sends_failed_events_to_an_encrypted_dead_letter_queue(s
     senders = [s for _, s in _statements(synth) if "sqs:SendMessage" in _as_list(s["Action"])]
     # Only the starter sends to its DLQ; digits' workflow sends only to its actor queue.
     actor_sends = [s["Resource"] for s in senders if s.get("Sid") == "SendActorTasks"]
-    assert [r["Fn::GetAtt"][0].startswith("ActorsQueue") for r in actor_sends] == [True]
+    assert [r["Fn::GetAtt"][0].startswith("RuntimeDigitsActorsQueue") for r in actor_sends] == [True]
     assert [s["Resource"] for s in senders if s.get("Sid") != "SendActorTasks"] == [
         {"Fn::GetAtt": [queue_id, "Arn"]}
     ]
 
 
-def test_runner_and_tasks_read_exactly_the_deployed_specs(synth: Synth) -> None:
+def test_each_workflow_s_roles_read_exactly_its_deployed_spec(synth: Synth) -> None:
     readers = {k: s for k, s in _statements(synth) if s.get("Sid") == "ReadDeployedSpecs"}
     load_workflow("examples/digits.py", "digits")
     digits_image = sys.modules["digits"].ML.tag
-    # The runner, the container tasks, digits' image runner and its actor workers.
+    # Each workflow's runner; training's and digits' container tasks, digits' image runner and actors.
     assert sorted(k.removesuffix(k[-8:]) for k in readers) == [
-        "ActorsWorkerRoledigitsinferenceDefaultPolicy",
-        "ComputeTaskRoleDefaultPolicy",
-        f"ImageRunner{digits_image}RoleDefaultPolicy",
-        "RunnerRoleDefaultPolicy",
+        "RuntimeDigitsActorsWorkerRoledigitsinferenceDefaultPolicy",
+        f"RuntimeDigitsImageRunner{digits_image}RoleDefaultPolicy",
+        "RuntimeDigitsRunnerRoleDefaultPolicy",
+        "RuntimeDigitsTasksTaskRoleDefaultPolicy",
+        "RuntimeFeaturesRunnerRoleDefaultPolicy",
+        "RuntimeSalesReportRunnerRoleDefaultPolicy",
+        "RuntimeTrainingRunnerRoleDefaultPolicy",
+        "RuntimeTrainingTasksTaskRoleDefaultPolicy",
     ]
-    for statement in readers.values():
+    arns = _spec_arns(synth)
+    for logical_id, statement in readers.items():
+        (workflow,) = [w for w in WORKFLOWS if logical_id.startswith(f"Runtime{pascal_case(w)}")]
         assert statement["Action"] == "s3:GetObject"
-        assert statement["Resource"] == _spec_arns(synth)
+        assert statement["Resource"] == arns[workflow]
     assert "/specs/*" not in json.dumps(synth.template)
     report = json.loads((synth.outdir / "validation-report.json").read_text())
     acknowledged = [s["acknowledgedId"] for s in report["pluginReports"][0]["suppressedViolations"]]
@@ -133,9 +143,11 @@ def test_runner_and_tasks_read_exactly_the_deployed_specs(synth: Synth) -> None:
 
 def test_no_customer_managed_key_or_reserved_concurrency_unless_asked(synth: Synth) -> None:
     assert not synth.resources("AWS::KMS::Key")
-    _, runner = _one(synth, "AWS::Lambda::Function", "RunnerFunction")
-    assert "ReservedConcurrentExecutions" not in runner
-    assert "KmsKeyArn" not in runner
+    runners = [v for k, v in synth.resources("AWS::Lambda::Function").items() if "RunnerFunction" in k]
+    assert len(runners) == 4  # one per workflow
+    for runner in runners:
+        assert "ReservedConcurrentExecutions" not in runner["Properties"]
+        assert "KmsKeyArn" not in runner["Properties"]
 
 
 # --- stratoflow:kms and stratoflow:runnerReservedConcurrency --------------------------------------
@@ -181,8 +193,9 @@ def test_the_key_is_usable_only_through_the_data_services_and_this_accounts_logs
 
 
 def test_runner_reserved_concurrency(kms_synth: Synth) -> None:
-    _, runner = _one(kms_synth, "AWS::Lambda::Function", "RunnerFunction")
-    assert runner["ReservedConcurrentExecutions"] == 50
+    runners = [v for k, v in kms_synth.resources("AWS::Lambda::Function").items() if "RunnerFunction" in k]
+    assert len(runners) == 4  # each workflow's runner reserves its own
+    assert all(runner["Properties"]["ReservedConcurrentExecutions"] == 50 for runner in runners)
 
 
 def test_kms_template_is_cdk_nag_and_cfn_lint_clean(kms_synth: Synth) -> None:
@@ -233,10 +246,13 @@ def test_spec_grants_must_name_exact_keys_under_specs() -> None:
         stack, "T", partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING)
     )
     with pytest.raises(PropsError) as caught:
-        runner_data_statements(bucket, table, ["specs/*", "runs/x.json"])
-    assert len(caught.value.problems) == 2
+        # A wildcard, a key outside specs/, and another workflow's spec: none is granted.
+        runner_data_statements(
+            bucket, table, ["specs/*", "runs/x.json", "specs/other/0123456789abcdef.json"], workflow="w"
+        )
+    assert len(caught.value.problems) == 3
     with pytest.raises(PropsError, match="at least one deployed spec"):
-        runner_data_statements(bucket, table, [])
+        runner_data_statements(bucket, table, [], workflow="w")
 
 
 def test_access_log_bucket_is_versioned_and_its_old_versions_expire(synth: Synth) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from infra.constructs import defaults
+from infra.constructs.workflow_state_machine import pascal_case
 from stratoflow import ir
 from stratoflow.backends import asl, image
 from stratoflow.define import load_workflow
@@ -81,24 +82,28 @@ def test_a_lambda_task_with_an_image_runs_on_a_container_image_function_of_its_i
     synth: Synth, compiled: dict[str, asl.CompiledWorkflow]
 ) -> None:
     functions = _image_functions(synth)
-    assert len(functions) == 2  # one per image used on Lambda: TRAINER (prepare, score) and REPORTER
-    for tag in (image_flows.TRAINER.tag, image_flows.REPORTER.tag):
-        (props,) = [p for k, p in functions.items() if k.startswith(f"ImageRunner{tag}")]
-        assert props["Architectures"] == ["arm64"]
-        assert "Handler" not in props and "Runtime" not in props
-        assert props["ImageConfig"] == {
-            "Command": list(image.LAMBDA_COMMAND),
-            "EntryPoint": list(image.LAMBDA_ENTRYPOINT),
-        }
-        assert _asset_of(synth, tag, "linux/arm64") in json.dumps(props["Code"]["ImageUri"])
-        assert props["Environment"]["Variables"]["STRATOFLOW_CACHE_TTL_DAYS"] == "30"
-    # The ASL names the image's function, and the stack fills it with that function's ARN.
+    # One per workflow and image it uses on Lambda: TRAINER (prepare, score) in both, REPORTER in b's.
+    assert len(functions) == 3
+    for tag, users in ((image_flows.TRAINER.tag, 2), (image_flows.REPORTER.tag, 1)):
+        found = [p for k, p in functions.items() if f"ImageRunner{tag}" in k]
+        assert len(found) == users
+        for props in found:
+            assert props["Architectures"] == ["arm64"]
+            assert "Handler" not in props and "Runtime" not in props
+            assert props["ImageConfig"] == {
+                "Command": list(image.LAMBDA_COMMAND),
+                "EntryPoint": list(image.LAMBDA_ENTRYPOINT),
+            }
+            assert _asset_of(synth, tag, "linux/arm64") in json.dumps(props["Code"]["ImageUri"])
+            assert props["Environment"]["Variables"]["STRATOFLOW_CACHE_TTL_DAYS"] == "30"
+    # The ASL names the image's function, and the stack fills it with that workflow's function's ARN.
     prepare = compiled["images_a"].definition["States"]["prepare"]
     placeholder = protocol.image_function(image_flows.TRAINER.tag)
     assert prepare["Parameters"]["FunctionName"] == protocol.ref(placeholder)
     for workflow in WORKFLOWS:
         subs = _machine(synth, workflow)["DefinitionSubstitutions"]
-        assert subs[placeholder]["Fn::GetAtt"][0].startswith(f"ImageRunner{image_flows.TRAINER.tag}Function")
+        own = f"Runtime{pascal_case(workflow)}ImageRunner{image_flows.TRAINER.tag}Function"
+        assert subs[placeholder]["Fn::GetAtt"][0].startswith(own)
 
 
 def _state(definition: dict[str, Any], name: str) -> dict[str, Any]:
@@ -135,7 +140,7 @@ def test_the_task_without_an_image_keeps_the_zip_bundle(
     # image_flows.py is in the tests package, so it is bundled (and imported) as tests.images.image_flows.
     assert (runner / "tests" / "images" / "image_flows.py").is_file()
     subs = _machine(synth, "images_b")["DefinitionSubstitutions"]
-    assert subs["TaskRunnerFunctionArn"]["Fn::GetAtt"][0].startswith("RunnerFunction")
+    assert subs["TaskRunnerFunctionArn"]["Fn::GetAtt"][0].startswith("RuntimeImagesBRunnerFunction")
     assert "TaskRunnerFunctionArn" not in _machine(synth, "images_a")["DefinitionSubstitutions"]
 
 
@@ -145,10 +150,12 @@ def test_each_fargate_task_definition_names_its_task_s_image(synth: Synth) -> No
     for logical_id, resource in definitions.items():
         (container,) = resource["Properties"]["ContainerDefinitions"]
         by_image[logical_id] = json.dumps(container["Image"])
-    assert len(by_image) == 2  # fit (TRAINER, 4 vCPU) and audit (prebuilt, 0.25 vCPU): no shared image
-    (fit,) = [v for k, v in by_image.items() if f"img{image_flows.TRAINER.tag}" in k]
-    assert _asset_of(synth, image_flows.TRAINER.tag, "linux/amd64") in fit
-    (audit,) = [v for k, v in by_image.items() if k.startswith("ComputeTaskDefcpu025mem512")]
+    # fit (TRAINER, 4 vCPU) in each workflow and audit (prebuilt, 0.25 vCPU) in b's: no shared image.
+    assert len(by_image) == 3
+    fits = [v for k, v in by_image.items() if f"img{image_flows.TRAINER.tag}" in k]
+    assert len(fits) == 2
+    assert all(_asset_of(synth, image_flows.TRAINER.tag, "linux/amd64") in fit for fit in fits)
+    (audit,) = [v for k, v in by_image.items() if k.startswith("RuntimeImagesBTasksTaskDefcpu025mem512")]
     assert "/stratoflow-audit:1" in audit and "123456789012.dkr.ecr.us-east-1." in audit
     # The ASL runs exactly those task definitions.
     subs = _machine(synth, "images_b")["DefinitionSubstitutions"]
@@ -204,15 +211,17 @@ def test_each_machine_invokes_only_the_image_functions_its_definition_names(synt
     a = [v for k, v in invoked.items() if k.startswith("WorkflowImagesA")]
     b = [v for k, v in invoked.items() if k.startswith("WorkflowImagesB")]
     trainer, reporter = image_flows.TRAINER.tag, image_flows.REPORTER.tag
-    assert len(a) == 1 and [f[: len(f"ImageRunner{trainer}")] for f in a[0]] == [f"ImageRunner{trainer}"]
+    # Each invokes its own workflow's image functions only.
+    a_own = f"RuntimeImagesAImageRunner{trainer}"
+    assert len(a) == 1 and [f[: len(a_own)] for f in a[0]] == [a_own]
     assert len(b) == 1 and sorted(f.split("Function")[0] for f in b[0]) == sorted(
-        [f"ImageRunner{trainer}", f"ImageRunner{reporter}"]
+        [f"RuntimeImagesBImageRunner{trainer}", f"RuntimeImagesBImageRunner{reporter}"]
     )
 
 
 def test_image_function_roles_get_the_runner_s_data_grants_only(synth: Synth) -> None:
-    roles = [k for k in synth.resources("AWS::IAM::Role") if k.startswith("ImageRunner")]
-    assert len(roles) == 2
+    roles = [k for k in synth.resources("AWS::IAM::Role") if "ImageRunner" in k]
+    assert len(roles) == 3
     for role in roles:
         actions = {
             action
@@ -271,7 +280,7 @@ def test_batch_has_a_job_definition_per_image_and_shape(tmp_path: Path) -> None:
 
     from infra.constructs import BatchCompute, BatchPool, BatchShape, PropsError
     from infra.constructs.task_images import TaskImages
-    from infra.stacks.stratoflow_stack import _batch_shapes
+    from infra.stacks.shapes import batch_shapes as _batch_shapes
     from infra.stacks.task_images import node_tasks
     from tests.compile.asl_cases import load_case
     from tests.infra.test_batch import _bare

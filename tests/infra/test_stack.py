@@ -93,9 +93,9 @@ def test_resource_counts(template: Template) -> None:
     # training's train (the shared image), digits' train (its image) and digits' inference workers.
     template.resource_count_is("AWS::ECS::TaskDefinition", 3)
     template.resource_count_is("AWS::EC2::NatGateway", 1)
-    # The runner, digits' image runner (load_split), the trigger starter, CDK's custom-resource
-    # provider and its bucket-notifications handler.
-    template.resource_count_is("AWS::Lambda::Function", 5)
+    # Each workflow's runner (four), digits' image runner (load_split), the trigger starter, CDK's
+    # custom-resource provider and its bucket-notifications handler.
+    template.resource_count_is("AWS::Lambda::Function", 8)
     template.resource_count_is("AWS::Events::Rule", 1)  # sales_report's S3 trigger
     template.resource_count_is("Custom::AWS", 4)  # one IR upload per workflow
     template.resource_count_is("AWS::CloudWatch::Alarm", 4)
@@ -103,7 +103,7 @@ def test_resource_counts(template: Template) -> None:
 
 
 def test_no_example_uses_dynamic_so_no_interpreter(synth: Synth) -> None:
-    assert not any(k.startswith("DynamicInterpreter") for k in synth.template["Resources"])
+    assert not any("DynamicInterpreter" in k for k in synth.template["Resources"])
     assert "DynamicInterpreterArn" not in json.dumps(synth.template)
     assert "dynamic-specs/" not in json.dumps(synth.template)
 
@@ -288,14 +288,16 @@ def test_training_role_scopes(synth: Synth) -> None:
     by_sid = {
         s.get("Sid"): s for logical_id, s in _statements(synth) if logical_id.startswith("WorkflowTraining")
     }
-    assert by_sid["RunTaskDefinitions"]["Resource"]["Ref"].startswith("ComputeTaskDefcpu8mem32768")
+    assert by_sid["RunTaskDefinitions"]["Resource"]["Ref"].startswith(
+        "RuntimeTrainingTasksTaskDefcpu8mem32768"
+    )
     assert by_sid["RunTaskDefinitions"]["Condition"]["ArnEquals"]["ecs:cluster"]["Fn::GetAtt"][0].startswith(
         "ComputeCluster"
     )
     assert by_sid["PassTaskRoles"]["Condition"] == {
         "StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
     }
-    assert json.dumps(by_sid["ReadMapItems"]["Resource"]).endswith('"/runs/*"]]}')
+    assert json.dumps(by_sid["ReadMapItems"]["Resource"]).endswith('"/runs/training/*"]]}')
     assert "rule/StepFunctionsGetEventsForECSTaskRule" in json.dumps(by_sid["SyncEventsRule"]["Resource"])
     assert by_sid["StartMapChildren"]["Resource"]["Ref"].startswith("WorkflowTrainingStateMachine")
 
@@ -312,7 +314,7 @@ def test_definition_is_the_compiled_asl(
     assert props["LoggingConfiguration"]["Level"] == "ALL"
     assert props["TracingConfiguration"] == {"Enabled": True}
     runner = props["DefinitionSubstitutions"]["TaskRunnerFunctionArn"]
-    assert runner["Fn::GetAtt"][0].startswith("RunnerFunction")
+    assert runner["Fn::GetAtt"][0].startswith(f"Runtime{WORKFLOWS[workflow][1]}RunnerFunction")
 
 
 def test_fargate_substitutions_point_at_the_stack_resources(synth: Synth) -> None:
@@ -320,7 +322,7 @@ def test_fargate_substitutions_point_at_the_stack_resources(synth: Synth) -> Non
     subs = machine["Properties"]["DefinitionSubstitutions"]
     assert subs["DataBucket"]["Ref"].startswith("PayloadBucket")
     assert subs["ClusterArn"]["Fn::GetAtt"][0].startswith("ComputeCluster")
-    assert subs["TaskDef_cpu8_mem32768"]["Ref"].startswith("ComputeTaskDefcpu8mem32768")
+    assert subs["TaskDef_cpu8_mem32768"]["Ref"].startswith("RuntimeTrainingTasksTaskDefcpu8mem32768")
     assert subs["TaskSecurityGroup"]["Fn::GetAtt"][0].startswith("ComputeTaskSecurityGroup")
     subnets = {subs["PrivateSubnet1"]["Ref"], subs["PrivateSubnet2"]["Ref"]}
     assert len(subnets) == 2
@@ -426,12 +428,12 @@ def _task_definition_images(synth: Synth) -> dict[str, str]:
 def test_digits_actor_workers_run_the_environments_image(synth: Synth) -> None:
     amd64 = _digits_asset(synth, "linux/amd64")
     images = _task_definition_images(synth)
-    (worker,) = [k for k in images if k.startswith("ActorsWorkerdigitsinference")]
+    (worker,) = [k for k in images if k.startswith("RuntimeDigitsActorsWorkerdigitsinference")]
     assert amd64 in images[worker]
     # digits' train runs the same x86_64 image; training's train (no image) the shared one.
-    (train,) = [k for k in images if k.startswith("ComputeTaskDefcpu4mem16384img")]
+    (train,) = [k for k in images if k.startswith("RuntimeDigitsTasksTaskDefcpu4mem16384img")]
     assert amd64 in images[train]
-    (shared,) = [k for k in images if k.startswith("ComputeTaskDefcpu8mem32768")]
+    (shared,) = [k for k in images if k.startswith("RuntimeTrainingTasksTaskDefcpu8mem32768")]
     assert amd64 not in images[shared]
 
 

@@ -75,7 +75,7 @@ def _spec_key() -> str:
 
 def test_starter_function_shares_the_runner_bundle_and_names_its_triggers(synth: Synth) -> None:
     _, starter = _one(synth, "AWS::Lambda::Function", "TriggersFunction")
-    _, runner = _one(synth, "AWS::Lambda::Function", "RunnerFunction")
+    _, runner = _one(synth, "AWS::Lambda::Function", "RuntimeSalesReportRunnerFunction")
     props = starter["Properties"]
     assert props["Handler"] == "stratoflow_functions.trigger_starter.handler"
     assert props["Code"] == runner["Properties"]["Code"]
@@ -117,7 +117,11 @@ def test_starter_role_is_least_privilege(synth: Synth) -> None:
             {"Fn::Join": ["", [arn, "/incoming/*"]]},
         ),
         "ListForMissingKeys": ("s3:ListBucket", arn),
-        "PinAndWriteRunInputs": (["s3:GetObject", "s3:PutObject"], {"Fn::Join": ["", [arn, "/runs/*"]]}),
+        # Only the runs of the workflow it starts.
+        "PinAndWriteRunInputs": (
+            ["s3:GetObject", "s3:PutObject"],
+            {"Fn::Join": ["", [arn, "/runs/sales_report/*"]]},
+        ),
         "AdoptIntoBlobs": (["s3:GetObject", "s3:PutObject"], {"Fn::Join": ["", [arn, "/blobs/*"]]}),
         "ReadSpecs": ("s3:GetObject", {"Fn::Join": ["", [arn, "/" + _spec_key()]]}),
         "StartTriggeredWorkflows": ("states:StartExecution", {"Ref": sales_machine}),

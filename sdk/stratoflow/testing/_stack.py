@@ -67,7 +67,8 @@ class StackDeployment:
         stack_name: The CloudFormation stack name.
         outputs: Output key -> value (``BucketName``, ``StateMachines``, ...).
         client: A client for the stack's bucket and state machines.
-        runner_function: Physical name of the runner Lambda (routed in-process).
+        runner_function: Physical name of the first workflow's runner Lambda (routed in-process).
+        runner_functions: Physical names of every workflow's runner Lambda (each workflow has its own).
         image_functions: Physical names of the container-image runner functions (routed in-process).
         task_families: ECS task-definition families (routed to the in-process entrypoint).
         skipped_resource_types: Types moto's CloudFormation does not create.
@@ -84,6 +85,7 @@ class StackDeployment:
     skipped_resource_types: tuple[str, ...]
     trigger_function: str | None = None
     image_functions: tuple[str, ...] = ()
+    runner_functions: tuple[str, ...] = ()
     schedule_function: str | None = None
     actor_workers: Mapping[str, _patches_actors.WorkerFamily] = field(default_factory=dict)
 
@@ -285,9 +287,9 @@ def _handler_of(configuration: Mapping[str, Any]) -> str | None:
     return None if handler is None else str(handler)
 
 
-def _route_runner(aws: EmulatedAws, stack_name: str) -> tuple[str, tuple[str, ...]]:
-    """Map the stack's runner functions (the zip one and each image's) to the in-process handler,
-    each under its own deployed environment; returns (zip runner, image runners)."""
+def _route_runner(aws: EmulatedAws, stack_name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Map the stack's runner functions (each workflow's zip one and its images') to the in-process
+    handler, each under its own deployed environment; returns (zip runners, image runners)."""
     from stratoflow_functions import task_runner  # noqa: PLC0415 - needs the fake credentials set up
 
     lambda_client = aws.client("lambda")
@@ -297,8 +299,8 @@ def _route_runner(aws: EmulatedAws, stack_name: str) -> tuple[str, tuple[str, ..
     }
     runners = [name for name, c in configurations.items() if _handler_of(c) == RUNNER_HANDLER]
     zipped = [name for name in runners if configurations[name].get("PackageType") != "Image"]
-    if len(zipped) != 1:
-        raise StackDeployError(f"expected one Lambda function with handler {RUNNER_HANDLER}, found {zipped}")
+    if not zipped:
+        raise StackDeployError(f"expected a Lambda function with handler {RUNNER_HANDLER}, found none")
 
     def route(name: str) -> None:
         def handler(event: dict[str, Any], context: FakeLambdaContext) -> Any:
@@ -312,7 +314,7 @@ def _route_runner(aws: EmulatedAws, stack_name: str) -> tuple[str, tuple[str, ..
 
     for name in runners:
         route(name)
-    return zipped[0], tuple(sorted(set(runners) - set(zipped)))
+    return tuple(sorted(zipped)), tuple(sorted(set(runners) - set(zipped)))
 
 
 _SCRATCH: list[str] = []
@@ -411,14 +413,15 @@ def deploy_stack(
     template_url = f"https://s3.{aws.region}.amazonaws.com/{bucket}/{key}"
     _create_stack(aws, stack_name, template_url, timeout)
     stack = aws.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
-    runner, image_runners = _route_runner(aws, stack_name)
+    runners, image_runners = _route_runner(aws, stack_name)
     functions = _stack_resources(aws, stack_name, "AWS::Lambda::Function")
     families, workers = _route_task_definitions(aws, stack_name)
     return StackDeployment(
         stack_name=stack_name,
         outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])},
         client=Client.from_stack(stack_name, session=aws.session),
-        runner_function=runner,
+        runner_function=runners[0],
+        runner_functions=runners,
         image_functions=image_runners,
         task_families=families,
         actor_workers=workers,

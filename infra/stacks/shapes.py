@@ -1,0 +1,127 @@
+"""What compute the workflows need: their nodes' routes, the Fargate task and Batch job definition
+shapes, the Batch pools and the actor environments (the compiler's own routing rule, never a copy)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from infra.constructs import defaults
+from infra.constructs.actor_pool import ActorPoolSpec
+from infra.constructs.batch_compute import BatchPool, BatchShape
+from infra.constructs.fargate_compute import FargateShape
+from infra.constructs.task_images import TaskImages
+from infra.stacks.dynamic_compute import (
+    DYNAMIC_JOB_MEMORY_MIB,
+    DYNAMIC_TASK_CPU_UNITS,
+    DYNAMIC_TASK_MEMORY_MIB,
+)
+from infra.stacks.task_images import node_tasks
+from stratoflow import ir, routing
+from stratoflow.backends import asl
+from stratoflow.ir import protocol
+
+__all__ = [
+    "actor_pool_specs",
+    "add_dynamic_shapes",
+    "batch_pools",
+    "batch_shapes",
+    "fargate_shapes",
+    "node_routes",
+]
+
+Placed = tuple[routing.Route, ir.TaskSpec]
+_BATCH_TARGETS = ("batch", "batch_spot")
+
+
+def node_routes(specs: Sequence[ir.WorkflowSpec]) -> list[routing.Route]:
+    """The compute route of every node of every workflow (the compiler's own routing rule)."""
+    return [route for route, _ in node_tasks(specs)]
+
+
+def actor_pool_specs(specs: Sequence[ir.WorkflowSpec]) -> list[ActorPoolSpec]:
+    """One pool per actor environment the workflows use, its workers sized as Fargate sizes its requests.
+
+    An environment's tasks share its requests and interruptibility (``@env.task`` takes them
+    from the environment), so any of its tasks describes the workers.
+    """
+    pools: dict[str, ActorPoolSpec] = {}
+    for spec in specs:
+        for task in spec.tasks.values():
+            if task.actor is None or task.actor.name in pools:
+                continue
+            route = routing.route(task.requests, interruptible=task.interruptible, compute="fargate")
+            pools[task.actor.name] = ActorPoolSpec(
+                name=task.actor.name,
+                ttl_seconds=task.actor.ttl_seconds,
+                cpu_units=int((route.cpu or 0.25) * 1024),
+                memory_mib=route.memory_mib,
+                spot=task.interruptible,
+                image=task.image,
+            )
+    return [pools[name] for name in sorted(pools)]
+
+
+def add_dynamic_shapes(
+    dynamic: Sequence[routing.Route], shapes: list[FargateShape], batch_shapes: list[BatchShape]
+) -> None:
+    """The generic task and job definitions ``@dynamic`` graph nodes run on, when any needs one."""
+    if any(r.target in ("fargate", "fargate_spot") for r in dynamic):
+        shapes.append(
+            FargateShape(
+                placeholder=protocol.Placeholder.DYNAMIC_TASK_DEFINITION,
+                cpu_units=DYNAMIC_TASK_CPU_UNITS,
+                memory_mib=DYNAMIC_TASK_MEMORY_MIB,
+            )
+        )
+    if any(r.target in _BATCH_TARGETS for r in dynamic):
+        batch_shapes.append(
+            BatchShape(
+                protocol.Placeholder.DYNAMIC_JOB_DEFINITION, vcpus=1, memory_mib=DYNAMIC_JOB_MEMORY_MIB
+            )
+        )
+
+
+def fargate_shapes(placed: Sequence[Placed], images: TaskImages) -> list[FargateShape]:
+    """One task definition per (image, shape) in use; no image: the shared image."""
+    shapes: dict[str, FargateShape] = {}
+    for route, task in placed:
+        if route.target not in ("fargate", "fargate_spot"):
+            continue
+        placeholder = asl.task_definition_name(route, task.image)
+        disk_gib = -(-(route.ephemeral_storage_mib or 0) // 1024)
+        shapes[placeholder] = FargateShape(
+            placeholder=placeholder,
+            cpu_units=int((route.cpu or 0.25) * 1024),
+            memory_mib=route.memory_mib,
+            ephemeral_storage_gib=disk_gib if disk_gib > defaults.DEFAULT_FARGATE_EPHEMERAL_GIB else None,
+            image=images.container_image(task.image) if task.image else None,
+        )
+    return list(shapes.values())
+
+
+def batch_shapes(placed: Sequence[Placed], images: TaskImages) -> list[BatchShape]:
+    """One job definition per (image, shape) in use; no image: the shared image."""
+    shapes: dict[str, BatchShape] = {}
+    for route, task in placed:
+        if route.target in _BATCH_TARGETS:
+            name = asl.batch_job_definition_name(route, task.image)
+            image = images.container_image(task.image) if task.image else None
+            shapes[name] = BatchShape(
+                name, vcpus=route.vcpus, memory_mib=route.memory_mib, gpus=route.gpus, image=image
+            )
+    return list(shapes.values())
+
+
+def batch_pools(routes: Sequence[routing.Route]) -> list[BatchPool]:
+    """One pool per route pool: the union of its routes' families; Spot when an interruptible node uses it."""
+    families: dict[str, set[str]] = {}
+    spot: dict[str, bool] = {}
+    for route in routes:
+        if route.target in _BATCH_TARGETS:
+            families.setdefault(route.pool, set()).update(route.instance_families)
+            spot[route.pool] = spot.get(route.pool, False) or route.target == "batch_spot"
+    order = {f.name: i for i, f in enumerate(routing.INSTANCE_FAMILIES)}
+    return [
+        BatchPool(name, tuple(sorted(names, key=order.__getitem__)), spot=spot[name])
+        for name, names in sorted(families.items())
+    ]
