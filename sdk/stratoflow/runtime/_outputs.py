@@ -12,7 +12,7 @@ __all__ = ["InMemoryOutputStore", "OutputStore"]
 
 
 class OutputStore(Protocol):
-    """Per-run storage of literals: memory locally, ``runs/<run>/...`` objects in S3 on AWS."""
+    """Per-run storage of literals: memory locally, ``runs/<workflow>/<run>/...`` objects in S3 on AWS."""
 
     def read_inputs(self) -> dict[str, LiteralRef]: ...
 

@@ -1,7 +1,7 @@
 """A local run's checkpoints (``current_context().checkpoint``): files under the local home.
 
 The keys are the data bucket's (``protocol.checkpoint_key``), so a local run keeps its
-checkpoints at ``<home>/runs/<run>/checkpoints/<node>/<attempt>.tar`` as the bucket does.
+checkpoints at ``<home>/runs/<workflow>/<run>/checkpoints/<node>/<attempt>.tar`` as the bucket does.
 """
 
 from __future__ import annotations
