@@ -67,14 +67,14 @@ def test_decks_are_stored_in_the_bucket_per_node(sandbox: Sandbox, tmp_path: Pat
     assert execution.outputs() == _local(spec, tmp_path)
     s3 = sandbox.aws.client("s3")
     storage = S3RunStorage(s3, sandbox.bucket)
-    key = protocol.deck_key(execution.run_id, "t1")
-    assert deck_location(storage, execution.run_id, "t1") == f"s3://{sandbox.bucket}/{key}"
+    key = protocol.deck_key(spec.name, execution.run_id, "t1")
+    assert deck_location(storage, spec.name, execution.run_id, "t1") == f"s3://{sandbox.bucket}/{key}"
     head = s3.head_object(Bucket=sandbox.bucket, Key=key)
     assert head["ContentType"].startswith("text/html")
     page = s3.get_object(Bucket=sandbox.bucket, Key=key)["Body"].read().decode()
     assert "<h2>demo</h2>" in page and "<p>#Hello Flyte" in page
-    assert deck_location(storage, execution.run_id, "t3") is None
-    item = deck_location(storage, execution.run_id, "map_t2[0]")
+    assert deck_location(storage, spec.name, execution.run_id, "t3") is None
+    item = deck_location(storage, spec.name, execution.run_id, "map_t2[0]")
     assert item is not None
 
 
@@ -103,7 +103,7 @@ def test_a_container_stores_its_deck_and_runs_a_shell_task(sandbox: Sandbox, tmp
     execution = sandbox.run(spec, {})
     assert execution.outputs() == _local(spec, tmp_path) == {"o0": 40}
     storage = S3RunStorage(sandbox.aws.client("s3"), sandbox.bucket)
-    assert deck_location(storage, execution.run_id, "big") is not None
+    assert deck_location(storage, spec.name, execution.run_id, "big") is not None
     shell = lower(shell_task.container_wf)
     assert shell.tasks["t1_on_a_container"].requests.cpu == 8
     assert (

@@ -128,18 +128,22 @@ def test_decks_are_stored_per_node_under_the_run(tmp_path: Path) -> None:
         "o2": 4,
         "o3": [2, 4],
     }
-    storage = LocalRunStorage(tmp_path)
-    page = Path(deck_location(storage, run.run_id, "t1") or "").read_text(encoding="utf-8")
-    assert Path(deck_location(storage, run.run_id, "t1") or "") == tmp_path / protocol.deck_key(
-        run.run_id, "t1"
+    storage, name = LocalRunStorage(tmp_path), lower(decks.wf).name
+    page = Path(deck_location(storage, name, run.run_id, "t1") or "").read_text(encoding="utf-8")
+    assert Path(deck_location(storage, name, run.run_id, "t1") or "") == tmp_path / protocol.deck_key(
+        name, run.run_id, "t1"
     )
     assert "<h2>demo</h2>" in page and "<h2>default</h2>" in page
     assert "<h1>Hello Flyte</h1>" not in page  # "#Hello" is no heading in CommonMark (no space)
     # TopFrameRenderer(2): pandas' max_rows=2, the first and last rows around "...".
     assert "<p>#Hello Flyte" in page and "<td>...</td>" in page and "<td>1</td>" not in page
-    assert "<p>a is 3</p>" in Path(deck_location(storage, run.run_id, "t2") or "").read_text(encoding="utf-8")
-    assert deck_location(storage, run.run_id, "t3") is None  # no enable_deck: nothing stored
-    assert "<p>a is 2</p>" in Path(deck_location(storage, run.run_id, "map_t2[1]") or "").read_text("utf-8")
+    assert "<p>a is 3</p>" in Path(deck_location(storage, name, run.run_id, "t2") or "").read_text(
+        encoding="utf-8"
+    )
+    assert deck_location(storage, name, run.run_id, "t3") is None  # no enable_deck: nothing stored
+    assert "<p>a is 2</p>" in Path(deck_location(storage, name, run.run_id, "map_t2[1]") or "").read_text(
+        "utf-8"
+    )
 
 
 # --- ShellTask -----------------------------------------------------------------------------------

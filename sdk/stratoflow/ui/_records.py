@@ -3,7 +3,7 @@
 Local runs: ``RunHistory.nodes(run_id)`` (``ir.NodeRecord`` rows) and ``RunHistory.spec(run_id)``;
 a run without a recorded spec (recorded before runs kept it) falls back to loading the
 workflow its ``ref`` names. Remote runs: the records the runner writes under
-``node_records_prefix(run_id)`` in the data bucket, and their CloudWatch logs.
+``node_records_prefix(workflow, run_id)`` in the data bucket, and their CloudWatch logs.
 """
 
 from __future__ import annotations
@@ -104,11 +104,12 @@ def read_cloudwatch_log(logs: Any, location: ir.LogLocation | None) -> str | Non
     return "".join(event["message"].rstrip("\n") + "\n" for event in events)
 
 
-def remote_nodes(s3: Any, bucket: str, run_id: str) -> list[ir.NodeRecord]:
-    """The records the runner wrote for a remote run (none yet for runs before records)."""
+def remote_nodes(s3: Any, bucket: str, workflow: str, run_id: str) -> list[ir.NodeRecord]:
+    """The records the runner wrote for remote run ``run_id`` of ``workflow`` (none yet for runs
+    before records)."""
     records: list[ir.NodeRecord] = []
     paginator = s3.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket, Prefix=node_records_prefix(run_id)):
+    for page in paginator.paginate(Bucket=bucket, Prefix=node_records_prefix(workflow, run_id)):
         for entry in page.get("Contents", []):
             body = s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read()
             try:

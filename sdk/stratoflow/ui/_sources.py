@@ -269,12 +269,18 @@ class RemoteSource:
         }
 
     def nodes(self, run_id: str) -> list[dict[str, Any]] | None:
-        if self._find(run_id) is None:
+        found = self._find(run_id)
+        if found is None:
             return None
-        return [node_json(r) for r in _records.remote_nodes(self.client.s3, self.client.bucket, run_id)]
+        return [
+            node_json(r) for r in _records.remote_nodes(self.client.s3, self.client.bucket, found[0], run_id)
+        ]
 
     def logs(self, run_id: str, node: str, item: int | None) -> dict[str, Any] | None:
-        records = _records.remote_nodes(self.client.s3, self.client.bucket, run_id)
+        run = self._find(run_id)
+        if run is None:
+            return None
+        records = _records.remote_nodes(self.client.s3, self.client.bucket, run[0], run_id)
         found = [r for r in records if r.node == node and r.item == item]
         if not found:
             return None
