@@ -90,7 +90,7 @@ def test_remote_node_records_and_their_cloudwatch_logs_are_read_from_where_the_r
     # Where the runner writes a node's record (the contract in ir._node_record).
     client.s3.put_object(
         Bucket=client.bucket,
-        Key=node_record_key(run.run_id, node),
+        Key=node_record_key(lower(flows.diamond).name, run.run_id, node),
         Body=record.model_dump_json().encode(),
     )
     with TestClient(create_app(RemoteSource(client, cloudwatch=logs))) as api:
