@@ -48,7 +48,9 @@ def test_a_run_records_each_node_and_map_item_as_it_went(fast_options: RunOption
         False,
         "local-thread",
     )
-    assert spread.cache_key is not None and len(spread.cache_key) == 64
+    assert spread.cache_key is not None  # the workflow's cache item: <workflow>/<sha256>
+    workflow, _, digest = spread.cache_key.partition("/")
+    assert (workflow, len(digest)) == ("recorded", 64)
     assert spread.started is not None and spread.finished is not None and spread.finished >= spread.started
     flaky = records["flaky", None]
     assert (flaky.status, flaky.attempts, flaky.error) == (
