@@ -33,7 +33,7 @@ from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from stratoflow.errors import SdkError, TaskFailedError
 from stratoflow.ir import protocol
-from stratoflow.runtime.aws import AwsRunnerEnv, RunnerSettings, run_node_event
+from stratoflow.runtime.aws import AwsRunnerEnv, RunnerSettings, Where, run_node_event
 from stratoflow_functions import container_entrypoint
 
 __all__ = ["WorkerSettings", "main", "run"]
@@ -203,7 +203,7 @@ def run(
     s3, dynamodb, sqs, sfn = _clients()
     worker = _Worker(
         settings=worker_settings,
-        runner=AwsRunnerEnv(s3=s3, dynamodb=dynamodb, settings=runner_settings),
+        runner=AwsRunnerEnv(s3=s3, dynamodb=dynamodb, settings=runner_settings, where=Where(target="actor")),
         sqs=sqs,
         sfn=sfn,
         log=log,

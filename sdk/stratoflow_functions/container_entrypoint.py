@@ -26,7 +26,7 @@ import boto3  # type: ignore[import-untyped]
 
 from stratoflow.errors import SdkError, TaskFailedError
 from stratoflow.ir import protocol
-from stratoflow.runtime.aws import AwsRunnerEnv, RunnerSettings, run_node_event
+from stratoflow.runtime.aws import AwsRunnerEnv, RunnerSettings, container_where, run_node_event
 
 _SCRATCHES: list[str] = []  # the emulator runs several containers as threads of one process
 _SCRATCH_LOCK = threading.Lock()
@@ -79,7 +79,12 @@ def _run(environ: Mapping[str, str], log: TextIO) -> int:
     except SdkError as exc:
         print(json.dumps({"error": type(exc).__name__, "message": str(exc)}), file=log)
         return 2
-    env = AwsRunnerEnv(s3=boto3.client("s3"), dynamodb=boto3.client("dynamodb"), settings=settings)
+    env = AwsRunnerEnv(
+        s3=boto3.client("s3"),
+        dynamodb=boto3.client("dynamodb"),
+        settings=settings,
+        where=container_where(environ),
+    )
     # ECS and Batch report a failed container by its exit code: the user's error is recorded
     # where the client reads it (a node's own run only; a map batch's items record theirs).
     # The record names its attempt, so the client never reports an earlier attempt's error.

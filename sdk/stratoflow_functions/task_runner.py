@@ -18,9 +18,10 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from stratoflow import ir
 from stratoflow.errors import TaskFailedError
 from stratoflow.ir import protocol
-from stratoflow.runtime.aws import AwsRunnerEnv, RunnerSettings, run_node_event, step_functions_error
+from stratoflow.runtime.aws import AwsRunnerEnv, RunnerSettings, Where, run_node_event, step_functions_error
 
 logger = Logger(service="stratoflow-task-runner", stream=sys.stderr)
 tracer = Tracer(service="stratoflow-task-runner")
@@ -37,9 +38,17 @@ def _clients(bucket: str, table: str) -> tuple[Any, Any]:
         return boto3.client("s3"), boto3.client("dynamodb")
 
 
-def _env(settings: RunnerSettings) -> AwsRunnerEnv:
+def _env(settings: RunnerSettings, where: Where | None = None) -> AwsRunnerEnv:
     s3, dynamodb = _clients(settings.bucket, settings.cache_table)
-    return AwsRunnerEnv(s3=s3, dynamodb=dynamodb, settings=settings)
+    return AwsRunnerEnv(s3=s3, dynamodb=dynamodb, settings=settings, where=where or Where())
+
+
+def _where(context: LambdaContext) -> Where:
+    """This invocation's log group and stream, for the node records it writes."""
+    group = getattr(context, "log_group_name", None) or None
+    stream = getattr(context, "log_stream_name", None) or None
+    logs = None if group is None else ir.LogLocation(kind="cloudwatch", group=group, stream=stream)
+    return Where(target="lambda", logs=logs)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -49,16 +58,21 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
     # Metrics live per invocation: a shared Metrics object is flushed by whichever
     # invocation ends first when several share a process (as map batches do when emulated).
     remaining = context.get_remaining_time_in_millis() / 1000
-    return _run(event, EphemeralMetrics(namespace="stratoflow", service="task-runner"), remaining)
+    metrics = EphemeralMetrics(namespace="stratoflow", service="task-runner")
+    return _run(event, metrics, remaining, where=_where(context))
 
 
 def _run(
-    event: dict[str, Any], metrics: EphemeralMetrics, remaining: float | None = None
+    event: dict[str, Any],
+    metrics: EphemeralMetrics,
+    remaining: float | None = None,
+    *,
+    where: Where | None = None,
 ) -> dict[str, object]:
     node_event = protocol.NodeEvent.model_validate(event)
     logger.append_keys(execution=node_event.run, node=node_event.node, mode=node_event.mode)
     settings = RunnerSettings.from_env()
-    env = _env(settings)
+    env = _env(settings, where)
     started = time.perf_counter()
     try:
         result = run_node_event(node_event, env, remaining_seconds=remaining)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from stratoflow import ir, values
 from stratoflow.aws import S3BlobStore, S3OutputStore
 from stratoflow.client._failures import FailedExecution, failure
+from stratoflow.client._records import RemoteRun, remote_node_records
 from stratoflow.client._signals import send_remote_signal
 from stratoflow.client._start import start_run
 from stratoflow.define import LaunchPlan, WorkflowDef
@@ -88,6 +89,19 @@ class Execution:
         )
         literals = workflow_outputs(ctx)
         return {v.name: values.decode(literals[v.name], v.type, blobs) for v in self.spec.outputs}
+
+    def node_records(self) -> list[ir.NodeRecord]:
+        """This execution's per-node records (``Client.node_records``)."""
+        client = self.client
+        run = RemoteRun(
+            run_id=self.run_id,
+            arn=self.arn,
+            spec=self.spec,
+            s3=client.s3,
+            sfn=client.sfn,
+            bucket=client.bucket,
+        )
+        return remote_node_records(run)
 
     def skipped(self) -> list[str]:
         """Nodes in the cases its conditionals did not take (of a finished execution), sorted."""
@@ -177,6 +191,34 @@ class Client:
             run_id = f"{ir.protocol.plan_run_prefix(wf.name)}{uuid.uuid4().hex[:12]}"
             return self.submit(lower(wf.workflow), wf.merged_inputs(inputs), run_id=run_id)
         return self.submit(lower(wf), inputs)
+
+    def execution(self, run_id: str) -> Execution:
+        """The execution named ``run_id`` in any of the stack's state machines, with the spec its
+        machine was compiled from (named in the definition's ``Comment``)."""
+        for machine_arn in self.state_machines.values():
+            arn = machine_arn.replace(":stateMachine:", ":execution:") + f":{run_id}"
+            try:
+                self.sfn.describe_execution(executionArn=arn)
+            except self.sfn.exceptions.ExecutionDoesNotExist:
+                continue
+            definition = self.sfn.describe_state_machine(stateMachineArn=machine_arn)["definition"]
+            spec_key = ir.protocol.spec_key_in_comment(json.loads(definition).get("Comment", ""))
+            if spec_key is None:
+                raise ConfigError(f"state machine {machine_arn} names no spec in its Comment")
+            body = self.s3.get_object(Bucket=self.bucket, Key=spec_key)["Body"].read()
+            spec = ir.WorkflowSpec.model_validate_json(body)
+            return Execution(client=self, spec=spec, run_id=run_id, arn=arn)
+        raise ConfigError(f"no execution named {run_id!r} in the stack's state machines")
+
+    def node_records(self, run_id: str) -> list[ir.NodeRecord]:
+        """Run ``run_id``'s per-node (and per map item) records, as ``executions show`` prints them:
+        what the runner wrote beside the node outputs, completed from the execution history.
+
+        Example:
+            >>> [(r.node, r.status) for r in client.node_records(execution.run_id)]  # doctest: +SKIP
+            [('load', <NodeStatus.SUCCEEDED: 'succeeded'>), ...]
+        """
+        return self.execution(run_id).node_records()
 
     def signal(self, run_id: str, name: str, value: object) -> None:
         """Send ``value`` to the gate of ``run_id`` waiting in ``wait_for_input(name, ...)``.

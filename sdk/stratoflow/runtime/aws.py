@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from stratoflow import ir
 from stratoflow.aws import DynamoCacheStore, S3BlobStore, S3OutputStore, S3RunStorage
+from stratoflow.define import deck_location
 from stratoflow.errors import ConfigError, IntegrityError, TaskFailedError
 from stratoflow.ir import protocol
 from stratoflow.runtime._actors import ensure_workers
@@ -27,19 +29,28 @@ from stratoflow.runtime._dynamic import (
     finish_dynamic,
     plan_dynamic,
     ready_nodes,
-    run_graph_node,
     sub_run_id,
 )
 from stratoflow.runtime._failure import caught_error, record_failure
 from stratoflow.runtime._gates import finish_gate
 from stratoflow.runtime._map import gather_map, map_batching, prepare_map, run_map_items
+from stratoflow.runtime._remote_records import RecordWriter, Where, container_where
+from stratoflow.runtime._retry import with_attempts
 from stratoflow.runtime._runner import NodeContext, lookup_node_cache, run_node
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
 
-__all__ = ["AwsRunnerEnv", "RunnerSettings", "event_workflow", "run_node_event", "step_functions_error"]
+__all__ = [
+    "AwsRunnerEnv",
+    "RunnerSettings",
+    "Where",
+    "container_where",
+    "event_workflow",
+    "run_node_event",
+    "step_functions_error",
+]
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,11 @@ class AwsRunnerEnv:
     s3: S3Client
     dynamodb: DynamoDBClient
     settings: RunnerSettings
+    where: Where = field(default_factory=Where)  # what this process's node records say it ran on
+
+    def records(self, run_id: str) -> RecordWriter:
+        """The writer of (sub-)run ``run_id``'s node records."""
+        return RecordWriter(self.s3, self.settings.bucket, run_id, self.where)
 
 
 _SPECS: dict[tuple[str, str], ir.WorkflowSpec] = {}
@@ -222,14 +238,34 @@ def _seconds_left(event: protocol.NodeEvent, spec: ir.WorkflowSpec, remaining: f
 
 
 def _run(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
-    return protocol.RunResult(node=event.node, hit=run_node(ctx, event.node, attempt=event.attempt).cache_hit)
+    hit, _ = _run_recorded(event.node, env, ctx, event.attempt)
+    return protocol.RunResult(node=event.node, hit=hit)
+
+
+def _run_recorded(node: str, env: AwsRunnerEnv, ctx: NodeContext, attempt: int) -> tuple[bool, str | None]:
+    def attempt_once() -> tuple[bool, str | None]:
+        result = run_node(ctx, node, attempt=attempt)
+        return result.cache_hit, result.cache_key
+
+    deck = None
+    if ctx.spec.tasks[ctx.spec.node(node).task].enable_deck and ctx.storage is not None:
+        storage = ctx.storage
+        deck = lambda: deck_location(storage, ctx.run_id, node)  # noqa: E731 - read once it ran
+    return env.records(ctx.run_id).attempt(ctx.spec, node, attempt, attempt_once, deck=deck)
 
 
 def _cache_check(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
-    return protocol.CacheCheckResult(node=event.node, hit=lookup_node_cache(ctx, event.node))
+    now = time.time()
+    hit = lookup_node_cache(ctx, event.node)
+    if hit:  # a miss is recorded by the container that runs the node
+        env.records(ctx.run_id).node(
+            event.node, ir.NodeStatus.CACHED, cache_hit=True, started=now, finished=time.time()
+        )
+    return protocol.CacheCheckResult(node=event.node, hit=hit)
 
 
 def _map_prepare(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
+    env.records(ctx.run_id).node(event.node, ir.NodeStatus.RUNNING, started=time.time())
     count = prepare_map(ctx, event.node)
     size, limit = map_batching(ctx, event.node, count)
     return protocol.MapPrepareResult(node=event.node, count=count, batch_size=size, batch_timeout=limit)
@@ -237,12 +273,17 @@ def _map_prepare(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext)
 
 def _map_items(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
     results = run_map_items(ctx, event.node, event.items or [])
+    env.records(ctx.run_id).items(ctx.spec, event.node, results, event.attempt)
     failed = sum(r.error is not None for r in results.values())
     return protocol.MapItemsResult(node=event.node, items=len(results), failed=failed)
 
 
 def _map_gather(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
     gather_map(ctx, event.node)
+    records = env.records(ctx.run_id)
+    prepared = records.read(event.node)
+    started = None if prepared is None else prepared.started
+    records.node(event.node, ir.NodeStatus.SUCCEEDED, started=started, finished=time.time())
     return protocol.DoneResult(node=event.node)
 
 
@@ -292,7 +333,20 @@ def _dag_next(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) ->
 
 
 def _dag_run(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
-    return protocol.RunResult(node=event.node, hit=run_graph_node(ctx, event.node))
+    # ``run_graph_node``'s steps, each recorded as a static node's are.
+    node = ctx.spec.node(event.node)
+    if isinstance(node, ir.MapNode):
+        records = env.records(ctx.run_id)
+        started = time.time()
+        records.node(event.node, ir.NodeStatus.RUNNING, started=started)
+        count = prepare_map(ctx, event.node)
+        records.items(ctx.spec, event.node, run_map_items(ctx, event.node, list(range(count))))
+        gather_map(ctx, event.node)
+        records.node(event.node, ir.NodeStatus.SUCCEEDED, started=started, finished=time.time())
+        return protocol.RunResult(node=event.node, hit=False)
+    retries = ctx.spec.tasks[node.task].retries
+    hit = with_attempts(lambda attempt: _run_recorded(event.node, env, ctx, attempt)[0], retries=retries)
+    return protocol.RunResult(node=event.node, hit=hit)
 
 
 def _branch_decide(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:

@@ -47,6 +47,11 @@ class FakeLambdaContext:
     def __post_init__(self) -> None:
         self._deadline = time.monotonic() + self.timeout_seconds
         self.log_group_name = self.log_group_name or f"/aws/lambda/{self.function_name}"
+        # Lambda's own stream naming: a day, the version, and the execution environment's id.
+        day = time.strftime("%Y/%m/%d", time.gmtime())
+        self.log_stream_name = (
+            self.log_stream_name or f"{day}/[{self.function_version}]{self.aws_request_id.replace('-', '')}"
+        )
 
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds left before the function's configured timeout."""
