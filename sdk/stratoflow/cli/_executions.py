@@ -1,5 +1,5 @@
 """``stratoflow executions ls | show`` and ``stratoflow logs``: local runs from the run history (with
-their per-node records), remote ones from Step Functions."""
+their per-node records); remote ones (``--remote``) in ``_remote_runs``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import dataclasses
 import json
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from stratoflow.cli._node_logs import find_record, read_node_log
 from stratoflow.cli._node_table import node_table
@@ -59,6 +59,9 @@ def _local(args: argparse.Namespace) -> int:
     if records:
         print()
         print("\n".join(line.rstrip() for line in node_table(records, items=args.items)))
+    for record in records:
+        if record.deck:
+            print(f"deck      {record.node}: {record.deck}")
     return 0
 
 
@@ -71,6 +74,10 @@ def _found(history: RunHistory, run_id: str) -> RunRecord:
 
 def cmd_logs(args: argparse.Namespace) -> int:
     """Print a node's log (a map node's: every item's that wrote one, each under a header)."""
+    if getattr(args, "remote", False):
+        from stratoflow.cli._remote_runs import logs_remote  # noqa: PLC0415
+
+        return logs_remote(args)
     from stratoflow.backends.local import RunHistory  # noqa: PLC0415
     from stratoflow.cache import default_home  # noqa: PLC0415
 
@@ -88,50 +95,12 @@ def cmd_logs(args: argparse.Namespace) -> int:
     return 0
 
 
-def _remote(args: argparse.Namespace) -> int:
-    from stratoflow import ir  # noqa: PLC0415
-    from stratoflow.client import Client, Execution  # noqa: PLC0415
-
-    client = Client.from_stack(args.stack)
-    if args.action == "ls":
-        rows: list[dict[str, Any]] = []
-        for workflow, arn in sorted(client.state_machines.items()):
-            for execution in client.sfn.list_executions(stateMachineArn=arn, maxResults=args.limit)[
-                "executions"
-            ]:
-                rows.append({"workflow": workflow, **execution})
-        for row in sorted(rows, key=lambda r: r["startDate"], reverse=True)[: args.limit]:
-            print(
-                f"{row['name']}  {row['workflow']:<24} {row['status']:<9} {row['startDate']:%Y-%m-%d %H:%M:%S}"
-            )
-        return 0
-    for workflow, machine_arn in client.state_machines.items():
-        arn = machine_arn.replace(":stateMachine:", ":execution:") + f":{args.run_id}"
-        try:
-            described = client.sfn.describe_execution(executionArn=arn)
-        except client.sfn.exceptions.ExecutionDoesNotExist:
-            continue
-        print(f"run       {args.run_id}\nworkflow  {workflow}\nstatus    {described['status']}")
-        if described.get("error"):
-            print(f"error     {described['error']}: {described.get('cause', '')}")
-        if described["status"] == "SUCCEEDED":
-            # The deployed definition names the IR it was compiled from; outputs are read through it.
-            definition = client.sfn.describe_state_machine(stateMachineArn=machine_arn)["definition"]
-            spec_key = ir.protocol.spec_key_in_comment(json.loads(definition).get("Comment", ""))
-            if spec_key:
-                body = client.s3.get_object(Bucket=client.bucket, Key=spec_key)["Body"].read()
-                spec = ir.WorkflowSpec.model_validate_json(body)
-                finished = Execution(client=client, spec=spec, run_id=args.run_id, arn=arn)
-                print(f"outputs   {json.dumps(finished.outputs(), default=str, sort_keys=True)}")
-                skipped = finished.skipped()
-                if skipped:
-                    print(f"skipped   {', '.join(skipped)} (cases their conditionals did not take)")
-        return 0
-    raise ConfigError(f"no execution named {args.run_id!r} in stack {args.stack!r}")
-
-
 def cmd_executions(args: argparse.Namespace) -> int:
     """List recent runs, or show one (local by default; ``--remote`` for the deployed stack)."""
     if args.action == "show" and not args.run_id:
         raise ConfigError("executions show needs a run id")
-    return _remote(args) if args.remote else _local(args)
+    if args.remote:
+        from stratoflow.cli._remote_runs import show_remote  # noqa: PLC0415
+
+        return show_remote(args)
+    return _local(args)

@@ -120,11 +120,18 @@ def _execute(args: argparse.Namespace, spec: ir.WorkflowSpec, inputs: dict[str, 
             progress=None if not args.json else False,
             display=lambda outs: _outputs_json(spec, outs),
         )
+    from stratoflow.backends.local import start_progress  # noqa: PLC0415
+    from stratoflow.cli._remote_progress import RecordsWatcher  # noqa: PLC0415
     from stratoflow.client import Client  # noqa: PLC0415 - boto3 only for remote runs
 
-    execution = Client.from_stack(args.stack).submit(spec, inputs)
+    client = Client.from_stack(args.stack)
+    execution = client.submit(spec, inputs)
     print(f"started {execution.run_id} ({execution.arn})", file=sys.stderr)
-    outputs = execution.wait(on_status=lambda status: print(f"  {status}", file=sys.stderr)).outputs()
+    # Bars on a terminal (never with --json), from the node records the runner writes as it goes.
+    progress = start_progress(spec, None if not args.json else False)
+    with RecordsWatcher(client.s3, client.bucket, execution.run_id, spec, progress):
+        execution.wait(on_status=lambda status: print(f"  {status}", file=sys.stderr))
+    outputs = execution.outputs()
     materialise_files(outputs, default_home() / "outputs" / execution.run_id)  # keep names, off /tmp
     return outputs
 

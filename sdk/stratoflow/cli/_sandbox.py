@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -24,6 +23,7 @@ from stratoflow.errors import SdkError
 from stratoflow.values import materialise_files
 
 if TYPE_CHECKING:
+    from stratoflow.backends.local import RunHistory
     from stratoflow.client import Execution
     from stratoflow.testing._sandbox import Sandbox
 
@@ -56,33 +56,36 @@ def _quiet(verbose: bool) -> Iterator[None]:
             logger.setLevel(level)
 
 
+def _local_copy(records: list[ir.NodeRecord]) -> list[ir.NodeRecord]:
+    """A sandbox run's records as the run history keeps them: its CloudWatch locations name an
+    emulated account that is gone once the run ends (its lines went to this terminal)."""
+    return [r.model_copy(update={"logs": None}) if r.logs is not None else r for r in records]
+
+
 def _wait_with_progress(
-    sandbox: Sandbox, execution: Execution, spec: ir.WorkflowSpec, show: bool | None
+    sandbox: Sandbox, execution: Execution, spec: ir.WorkflowSpec, show: bool | None, history: RunHistory
 ) -> None:
-    """Wait for ``execution``, advancing the local run's progress bar as node outputs land."""
-    from stratoflow.aws import S3OutputStore  # noqa: PLC0415
+    """Wait for ``execution``, advancing the progress bars and copying its node records into the
+    run history as they land, and once more (completed from the execution) when it ends."""
     from stratoflow.backends.local import start_progress  # noqa: PLC0415
+    from stratoflow.cli._remote_progress import RecordsWatcher  # noqa: PLC0415
 
-    progress = start_progress(spec, show)
-    stored = S3OutputStore(sandbox.aws.client("s3"), sandbox.bucket, spec.name, execution.run_id)
-    nodes = {node.id for node in spec.nodes}
-    finished = threading.Event()
-
-    def advance() -> None:
-        seen: set[str] = set()
-        while not finished.wait(_POLL_SECONDS):
-            for node in sorted((stored.completed_nodes() & nodes) - seen):
-                seen.add(node)
-                progress.node_done(node)
-
-    watcher = threading.Thread(target=advance, name="stratoflow-sandbox-progress", daemon=True)
-    watcher.start()
+    run_id = execution.run_id
+    watcher = RecordsWatcher(
+        sandbox.aws.client("s3"),
+        sandbox.bucket,
+        run_id,
+        spec,
+        start_progress(spec, show),
+        on_records=lambda records: history.put_nodes(run_id, _local_copy(records)),
+        poll_seconds=_POLL_SECONDS,
+    )
     try:
-        execution.wait()
+        with watcher:
+            execution.wait()
     finally:
-        finished.set()
-        watcher.join()
-        progress.stop()
+        with contextlib.suppress(Exception):  # bookkeeping: the run's own outcome is what matters
+            history.put_nodes(run_id, _local_copy(execution.node_records()))
 
 
 def run_sandbox(
@@ -117,7 +120,7 @@ def run_sandbox(
             sandbox.deploy(spec)
             assert sandbox.client is not None  # noqa: S101 - set when the sandbox starts
             execution = sandbox.client.submit(spec, inputs, run_id=run_id)
-            _wait_with_progress(sandbox, execution, spec, progress)
+            _wait_with_progress(sandbox, execution, spec, progress, history)
             outputs = execution.outputs()
             # Files must be copied out before the emulated bucket goes away; they keep their names.
             materialise_files(outputs, default_home() / "outputs" / execution.run_id)

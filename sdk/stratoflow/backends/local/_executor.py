@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from stratoflow import ir, values
+from stratoflow import define, ir, values
 from stratoflow.accelerators import warn_if_no_gpu
 from stratoflow.backends.local._actor_pool import ActorPool, ActorStats
 from stratoflow.backends.local._attempts import with_retries
@@ -150,7 +150,16 @@ class _Scheduler:
         if hit:  # served from the cache: no user code ran, so nowhere and no log
             ran.update(target="none", logs=None)
         done = {"attempts": 0 if hit else tries.made, "cache_key": tries.key, "cache_hit": hit}
-        records.node(run_id, node.id, status, finished=time.time(), **done, **ran)
+        records.node(run_id, node.id, status, finished=time.time(), deck=self._deck(node, hit), **done, **ran)
+
+    def _deck(self, node: ir.Node, hit: bool) -> str | None:
+        """Where the node's deck page is (a task with ``enable_deck`` that ran), else ``None``."""
+        storage = self.ctx.storage
+        if hit or storage is None or not isinstance(node, ir.TaskNode):
+            return None
+        if not self.ctx.spec.tasks[node.task].enable_deck:
+            return None
+        return define.deck_location(storage, self.ctx.run_id, node.id)
 
     def _record_skipped(self, nodes: set[str]) -> None:
         if self.records is not None:

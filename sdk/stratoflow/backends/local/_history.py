@@ -25,7 +25,12 @@ from typing import Any
 
 from stratoflow import ir
 from stratoflow.backends.local._executor import LocalRun, RunOptions, run_local
-from stratoflow.backends.local._records import NodeRecorder, create_nodes_table, read_records
+from stratoflow.backends.local._records import (
+    NodeRecorder,
+    create_nodes_table,
+    read_records,
+    replace_records,
+)
 from stratoflow.cache import default_home
 from stratoflow.errors import SdkError
 from stratoflow.runtime import validate_inputs
@@ -137,6 +142,13 @@ class RunHistory:
         """
         with self._connect() as conn:
             return read_records(conn, run_id)
+
+    def put_nodes(self, run_id: str, records: list[ir.NodeRecord]) -> None:
+        """Make ``records`` run ``run_id``'s node records (a sandbox run's, copied from its emulated
+        bucket as it goes and once it ended)."""
+        with self._connect() as conn:
+            conn.isolation_level = ""  # one transaction (``replace_records`` commits it)
+            replace_records(conn, run_id, records)
 
     def finish(
         self,

@@ -28,7 +28,14 @@ from stratoflow.errors import TaskFailedError
 from stratoflow.ir import _node_record
 from stratoflow.values import ItemResult
 
-__all__ = ["FLUSH_SECONDS", "NodeRecorder", "create_nodes_table", "error_fields", "read_records"]
+__all__ = [
+    "FLUSH_SECONDS",
+    "NodeRecorder",
+    "create_nodes_table",
+    "error_fields",
+    "read_records",
+    "replace_records",
+]
 
 # Set by the test suite: every record written by hand is also validated as an ``ir.NodeRecord``.
 _CHECK_RECORDS: Final = os.environ.get("STRATOFLOW_CHECK_IR") == "1"
@@ -89,7 +96,14 @@ def read_records(conn: sqlite3.Connection, run_id: str) -> list[ir.NodeRecord]:
         "SELECT node, home, items FROM items WHERE run_id = ? ORDER BY rowid", (run_id,)
     ):
         for raw in json.loads(batch):  # a later batch's item (a re-run's) replaces an earlier one's
-            items.setdefault(node, {})[raw[0]] = _item_record(run_id, node, home, raw)
+            # An array is a local item (``_ITEM_FIELDS``); an object a whole record (a sandbox run's).
+            record = (
+                _item_record(run_id, node, home, raw)
+                if isinstance(raw, list)
+                else ir.NodeRecord.model_validate(raw)
+            )
+            if record.item is not None:
+                items.setdefault(node, {})[record.item] = record
     records: list[ir.NodeRecord] = []
     for node, body in rows:
         records.append(ir.NodeRecord.model_validate_json(body))
@@ -97,6 +111,27 @@ def read_records(conn: sqlite3.Connection, run_id: str) -> list[ir.NodeRecord]:
     for rest in items.values():  # items whose node's own row is not in yet
         records.extend(record for _, record in sorted(rest.items()))
     return records
+
+
+def replace_records(conn: sqlite3.Connection, run_id: str, records: list[ir.NodeRecord]) -> None:
+    """Make ``records`` run ``run_id``'s records (a sandbox run's, read from its emulated bucket):
+    nodes as rows of ``nodes``, each map node's items as one ``items`` row of whole records."""
+    nodes = [r for r in records if r.item is None]
+    items: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        if record.item is not None:
+            items.setdefault(record.node, []).append(record.model_dump(mode="json", exclude_defaults=True))
+    with conn:
+        conn.execute("DELETE FROM nodes WHERE run_id = ?", (run_id,))
+        conn.execute("DELETE FROM items WHERE run_id = ?", (run_id,))
+        conn.executemany(
+            "INSERT OR REPLACE INTO nodes (run_id, node, started, record) VALUES (?, ?, ?, ?)",
+            [(run_id, r.node, r.started, r.model_dump_json(exclude_defaults=True)) for r in nodes],
+        )
+        conn.executemany(
+            "INSERT INTO items (run_id, node, home, items) VALUES (?, ?, '', ?)",
+            [(run_id, node, json.dumps(rows)) for node, rows in items.items()],
+        )
 
 
 def error_fields(exc: BaseException) -> tuple[str, str | None]:
