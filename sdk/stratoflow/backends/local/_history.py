@@ -87,7 +87,11 @@ class RunHistory:
                 ("spec", "TEXT"),  # the digest of its spec in ``specs``
             ):
                 if column not in columns:  # a history written before runs recorded these
-                    conn.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
+                    try:
+                        conn.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
+                    except sqlite3.OperationalError as exc:  # another process added it meanwhile
+                        if "duplicate column" not in str(exc):
+                            raise
             conn.execute("CREATE TABLE IF NOT EXISTS specs (digest TEXT PRIMARY KEY, spec TEXT NOT NULL)")
             create_nodes_table(conn)
 
