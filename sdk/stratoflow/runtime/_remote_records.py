@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -25,7 +26,14 @@ from stratoflow.values import ItemResult
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-__all__ = ["RecordWriter", "Where", "container_where", "parse_records", "record_name"]
+__all__ = [
+    "RecordWriter",
+    "Where",
+    "awslogs_location",
+    "container_where",
+    "parse_records",
+    "record_name",
+]
 
 logger = logging.getLogger("stratoflow.records")
 
@@ -43,14 +51,35 @@ class Where:
     logs: ir.LogLocation | None = None
 
 
-def container_where(environ: Mapping[str, str]) -> Where:
-    """A container's target: AWS Batch sets ``AWS_BATCH_JOB_ID`` in its jobs, ECS does not.
+METADATA_ENV: Final = "ECS_CONTAINER_METADATA_URI_V4"
+"""Set by ECS in every container it starts (Fargate tasks and AWS Batch jobs alike)."""
 
-    Its log stream is named by the awslogs driver (``<prefix>/<container>/<task id>``), which the
-    container does not know: the client reads it from the execution history (the ECS task, the
-    Batch job's ``LogStreamName``).
-    """
-    return Where(target="batch" if environ.get("AWS_BATCH_JOB_ID") else "fargate")
+
+def container_where(environ: Mapping[str, str]) -> Where:
+    """A container's target (AWS Batch sets ``AWS_BATCH_JOB_ID`` in its jobs, ECS does not) and its
+    log stream, which the awslogs driver names (``<prefix>/<container>/<task id>``): the container's
+    metadata endpoint says which (:func:`awslogs_location`)."""
+    uri = environ.get(METADATA_ENV)
+    target: _node_record.Target = "batch" if environ.get("AWS_BATCH_JOB_ID") else "fargate"
+    return Where(target=target, logs=None if not uri else awslogs_location(uri))
+
+
+def awslogs_location(metadata_uri: str, timeout: float = 1.0) -> ir.LogLocation | None:
+    """This container's CloudWatch group and stream, from the ECS task metadata endpoint (v4) at
+    ``metadata_uri``; ``None`` when it does not log with awslogs or cannot be asked."""
+    try:
+        with urllib.request.urlopen(metadata_uri, timeout=timeout) as response:  # noqa: S310 - ECS's own URI
+            metadata = json.loads(response.read())
+    except (OSError, ValueError) as exc:
+        logger.warning("no log location from the container metadata endpoint: %s", exc)
+        return None
+    if not isinstance(metadata, dict) or metadata.get("LogDriver") != "awslogs":
+        return None
+    options = metadata.get("LogOptions") or {}
+    group, stream = options.get("awslogs-group"), options.get("awslogs-stream")
+    if not group:
+        return None
+    return ir.LogLocation(kind="cloudwatch", group=str(group), stream=None if stream is None else str(stream))
 
 
 def record_name(run_id: str, node: str) -> tuple[str, str]:
