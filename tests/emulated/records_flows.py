@@ -52,3 +52,20 @@ def recorded_big(n: int = 4) -> int:
     retried = flaky_big(n=n)
     total = add_up(values=shouted, extra=retried)
     return conditional("sign").if_(n > 0).then(keep_it(n=total)).else_().then(negate_it(n=total))
+
+
+@task(enable_deck=True)
+def report(n: int) -> int:
+    current_context().default_deck.append(f"<p>n is {n}</p>")
+    return n
+
+
+@task
+def plain(n: int) -> int:
+    return n + 1
+
+
+@workflow
+def decked(n: int = 2) -> int:
+    """One task that writes a deck page, one that does not."""
+    return plain(n=report(n=n))
