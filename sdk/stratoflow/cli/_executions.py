@@ -59,9 +59,9 @@ def _local(args: argparse.Namespace) -> int:
     if records:
         print()
         print("\n".join(line.rstrip() for line in node_table(records, items=args.items)))
-    for record in records:
-        if record.deck:
-            print(f"deck      {record.node}: {record.deck}")
+    for node in records:
+        if node.deck:
+            print(f"deck      {node.node}: {node.deck}")
     return 0
 
 

@@ -16,7 +16,7 @@ from stratoflow import ir
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-    from stratoflow.backends.local import RunProgress
+    from stratoflow.backends.local._progress import RunProgress
 
 __all__ = ["POLL_SECONDS", "RecordsWatcher"]
 

@@ -151,7 +151,7 @@ class RunHistory:
         """Make ``records`` run ``run_id``'s node records (a sandbox run's, copied from its emulated
         bucket as it goes and once it ended)."""
         with self._connect() as conn:
-            conn.isolation_level = ""  # one transaction (``replace_records`` commits it)
+            conn.isolation_level = "DEFERRED"  # one transaction (``replace_records`` commits it)
             replace_records(conn, run_id, records)
 
     def finish(
