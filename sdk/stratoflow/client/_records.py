@@ -17,13 +17,14 @@ outputs are stored and the spec:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from stratoflow import ir
 from stratoflow.aws import S3OutputStore
 from stratoflow.client._failures import FailedExecution, failure
-from stratoflow.errors import TaskFailedError
+from stratoflow.errors import TaskFailedError, TaskTimeoutError
 from stratoflow.ir import _node_record
 from stratoflow.runtime._remote_records import parse_records
 
@@ -72,11 +73,20 @@ def _failed_node(run: RemoteRun, described: Any) -> TaskFailedError | None:
     return error if isinstance(error, TaskFailedError) and error.node else None
 
 
+_HEAD: Final = re.compile(r"^execution \S+ [A-Z_]+: ")
+
+
+def _said(error: TaskFailedError) -> str:
+    """The failure's message without the client's ``execution <id> <STATUS>:`` head: the words the
+    runner (and a local run) record."""
+    return _HEAD.sub("", str(error), count=1)
+
+
 def _cut_off(
     record: ir.NodeRecord, named: TaskFailedError | None, status: str, ended: float | None
 ) -> ir.NodeRecord:
     if named is not None and named.node == record.node:
-        error, attempts = str(named), named.attempt or record.attempts
+        error, attempts = _said(named), named.attempt or record.attempts
     else:
         error, attempts = f"stopped when the execution ended {status}", record.attempts
     update = {"status": ir.NodeStatus.FAILED, "error": error, "attempts": attempts, "finished": ended}
@@ -97,7 +107,7 @@ def _complete(
         if node.id in nodes:
             continue
         if named is not None and named.node == node.id:
-            fields: dict[str, Any] = {"error": str(named), "attempts": named.attempt, "finished": ended}
+            fields: dict[str, Any] = {"error": _said(named), "attempts": named.attempt, "finished": ended}
             nodes[node.id] = ir.NodeRecord(
                 run_id=run.run_id, node=node.id, status=ir.NodeStatus.FAILED, **fields
             )
@@ -125,7 +135,9 @@ def remote_node_records(run: RemoteRun) -> list[ir.NodeRecord]:
             items.setdefault(record.node, {})[record.item] = record
     if terminal:
         for name, record in nodes.items():
-            if record.status == ir.NodeStatus.RUNNING:
+            # A timed-out attempt's runner may have recorded its abandonment: the timeout is the news.
+            timed_out = isinstance(named, TaskTimeoutError) and named.node == name
+            if record.status == ir.NodeStatus.RUNNING or timed_out:
                 nodes[name] = _cut_off(record, named, status, ended_at)
     _complete(run, nodes, named, ended_at if terminal else None, terminal=terminal)
     order = {node.id: index for index, node in enumerate(run.spec.all_nodes())}

@@ -147,6 +147,32 @@ class RecordWriter:
         task = spec.tasks[spec.node(node).task]
         return "fargate-spot" if task.interruptible and attempt <= task.retries else "fargate"
 
+    def begin(self, spec: ir.WorkflowSpec, node: str, attempt: int) -> dict[str, Any]:
+        """Record that an attempt of ``node`` started; returns the fields its outcome repeats."""
+        ran: dict[str, Any] = {
+            "started": time.time(),
+            "target": self.target(spec, node, attempt),
+            "logs": self.where.logs,
+        }
+        self.node(node, ir.NodeStatus.RUNNING, attempts=attempt, **ran)
+        return ran
+
+    def fail(self, node: str, attempt: int, ran: dict[str, Any], exc: BaseException) -> None:
+        """Record that the attempt :meth:`begin` started raised ``exc``."""
+        failed = {"attempts": attempt, "finished": time.time(), **_error_fields(exc)}
+        self.node(node, ir.NodeStatus.FAILED, **failed, **ran)
+
+    def end(self, node: str) -> None:
+        """Record that ``node`` (begun by an earlier invocation: a ``@dynamic``'s sub-run) succeeded."""
+        begun = self.read(node)
+        if begun is None:
+            self.node(node, ir.NodeStatus.SUCCEEDED, finished=time.time())
+            return
+        done = begun.model_copy(update={"status": ir.NodeStatus.SUCCEEDED, "finished": time.time()})
+        self._put(
+            _node_record.node_record_key(self.top, done.node), done.model_dump_json(exclude_defaults=True)
+        )
+
     def attempt(
         self,
         spec: ir.WorkflowSpec,
@@ -158,14 +184,11 @@ class RecordWriter:
     ) -> tuple[bool, str | None]:
         """Run one attempt of task node ``node`` (``run``: (cache hit, cache key)), recording it
         (``deck``: where its deck page is, once it ran)."""
-        target = self.target(spec, node, attempt)
-        ran: dict[str, Any] = {"started": time.time(), "target": target, "logs": self.where.logs}
-        self.node(node, ir.NodeStatus.RUNNING, attempts=attempt, **ran)
+        ran = self.begin(spec, node, attempt)
         try:
             hit, key = run()
         except BaseException as exc:
-            failed = {"attempts": attempt, "finished": time.time(), **_error_fields(exc)}
-            self.node(node, ir.NodeStatus.FAILED, **failed, **ran)
+            self.fail(node, attempt, ran, exc)
             raise
         if hit:  # served from the cache: no user code ran, so nowhere and no log (as locally)
             ran.update(target="none", logs=None)

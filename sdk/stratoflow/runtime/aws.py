@@ -7,7 +7,6 @@ re-exported by ``stratoflow.runtime``: only the AWS entry points import it.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from stratoflow.define import deck_location
 from stratoflow.errors import ConfigError, IntegrityError, TaskFailedError
 from stratoflow.ir import protocol
 from stratoflow.runtime._actors import ensure_workers
+from stratoflow.runtime._aws_settings import RunnerSettings
 from stratoflow.runtime._branch import decide_branch, finish_branch
 from stratoflow.runtime._dynamic import (
     DAG_BATCH,
@@ -51,46 +51,6 @@ __all__ = [
     "run_node_event",
     "step_functions_error",
 ]
-
-
-@dataclass(frozen=True)
-class RunnerSettings:
-    """Runner settings from the environment (read per invocation, never at import time)."""
-
-    bucket: str
-    cache_table: str
-    cache_ttl_seconds: int | None
-    dynamic_compute: protocol.DynamicCompute = field(default_factory=protocol.DynamicCompute)
-    actors: protocol.ActorPools = field(default_factory=protocol.ActorPools)
-
-    @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> RunnerSettings:
-        env = dict(os.environ if environ is None else environ)
-        missing = [name for name in (protocol.ENV_BUCKET, protocol.ENV_CACHE_TABLE) if not env.get(name)]
-        if missing:
-            raise ConfigError(f"runner settings missing from the environment: {', '.join(missing)}")
-        ttl_days = env.get(protocol.ENV_CACHE_TTL_DAYS, "")
-        try:
-            ttl = int(float(ttl_days) * 86_400) if ttl_days else None
-        except ValueError as exc:
-            raise ConfigError(f"{protocol.ENV_CACHE_TTL_DAYS} must be a number, got {ttl_days!r}") from exc
-        compute = env.get(protocol.ENV_DYNAMIC_COMPUTE, "")
-        try:
-            dynamic = protocol.DynamicCompute.model_validate_json(compute) if compute else None
-        except ValueError as exc:
-            raise ConfigError(f"{protocol.ENV_DYNAMIC_COMPUTE} is not valid JSON compute: {exc}") from exc
-        pools = env.get(protocol.ENV_ACTORS, "")
-        try:
-            actors = protocol.ActorPools.model_validate_json(pools) if pools else None
-        except ValueError as exc:
-            raise ConfigError(f"{protocol.ENV_ACTORS} is not valid JSON actor pools: {exc}") from exc
-        return cls(
-            bucket=env[protocol.ENV_BUCKET],
-            cache_table=env[protocol.ENV_CACHE_TABLE],
-            cache_ttl_seconds=ttl,
-            dynamic_compute=dynamic or protocol.DynamicCompute(),
-            actors=actors or protocol.ActorPools(),
-        )
 
 
 @dataclass(frozen=True)
@@ -288,6 +248,22 @@ def _map_gather(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) 
 
 
 def _dynamic_plan(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
+    # The node runs from here (its body traced) until _dynamic_finish (its sub-run done).
+    records = env.records(ctx.run_id)
+    ran = records.begin(ctx.spec, event.node, event.attempt)
+    try:
+        result = _plan(event, env, ctx)
+    except BaseException as exc:
+        records.fail(event.node, event.attempt, ran, exc)
+        raise
+    if result.hit:
+        records.node(
+            event.node, ir.NodeStatus.CACHED, cache_hit=True, started=ran["started"], finished=time.time()
+        )
+    return result
+
+
+def _plan(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.DynamicPlanResult:
     plan = plan_dynamic(ctx, event.node)
     sub = sub_run_id(event.run, event.node)
     if plan.cached is not None:
@@ -320,6 +296,7 @@ def _dynamic_finish(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeConte
         )
     sub = node_context(env, ctx.workflow, event.sub_run, load_spec(env, event.sub_spec))
     finish_dynamic(ctx, event.node, sub, key=dynamic_cache_key(ctx, event.node))
+    env.records(ctx.run_id).end(event.node)
     return protocol.DoneResult(node=event.node)
 
 
