@@ -171,3 +171,25 @@ def test_progress_of_a_remote_run_follows_its_records() -> None:
         watcher.poll()  # nothing new: nothing drawn twice
         assert progress.calls.count(("done", "map_shout")) == 1
         assert len(seen) == 3 and {r.node for r in seen[0]} >= {"spread", "flaky", "map_shout"}
+
+
+def test_a_poller_reads_only_the_record_objects_that_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    with Sandbox() as sandbox:
+        s3 = sandbox.aws.client("s3")
+        writer = RecordWriter(s3, sandbox.bucket, "run-2", Where())
+        writer.node("a", S.RUNNING, started=1.0)
+        writer.node("b", S.SUCCEEDED, attempts=1)
+        seen: dict[str, tuple[str, list[ir.NodeRecord]]] = {}
+        assert {r.node for r in stored_records(s3, sandbox.bucket, "run-2", seen)} == {"a", "b"}
+        writer.node("a", S.SUCCEEDED, started=1.0, finished=2.0)
+        read: list[str] = []
+        original = s3.get_object
+
+        def counted(**kwargs: Any) -> Any:
+            read.append(kwargs["Key"])
+            return original(**kwargs)
+
+        monkeypatch.setattr(s3, "get_object", counted)
+        again = {r.node: r.status for r in stored_records(s3, sandbox.bucket, "run-2", seen)}
+        assert again == {"a": S.SUCCEEDED, "b": S.SUCCEEDED}
+        assert read == [_node_record.node_record_key("run-2", "a")]  # b unchanged: not read again

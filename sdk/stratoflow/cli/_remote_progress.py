@@ -1,8 +1,8 @@
 """Progress of a sandbox or remote run: the local run's bars, driven by polling the node records
 the runner writes into the bucket (``client.stored_records``) and the nodes whose outputs are stored.
 
-One listing of the records prefix (and a GET per record object) per poll; a running map node's
-item count comes from its prepared metadata, once.
+One listing of the records prefix per poll, and a GET only for the objects that changed since the
+last; a running map node's item count comes from its prepared metadata, once.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 __all__ = ["POLL_SECONDS", "RecordsWatcher"]
 
-POLL_SECONDS: Final = 0.2
+POLL_SECONDS: Final = 1.0
+"""How often a remote run's records are listed (a sandbox polls faster: its bucket is in-process)."""
 
 _DONE: Final = frozenset(
     {ir.NodeStatus.SUCCEEDED, ir.NodeStatus.CACHED, ir.NodeStatus.FAILED, ir.NodeStatus.SKIPPED}
@@ -52,6 +53,7 @@ class RecordsWatcher:
         self._maps = {node.id for node in spec.nodes if isinstance(node, ir.MapNode)}
         self._done: set[str] = set()
         self._items: dict[str, int] = {}  # a drawn map node's items counted so far
+        self._seen: dict[str, tuple[str, list[ir.NodeRecord]]] = {}  # unchanged objects are not read again
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"records-{run_id[:12]}", daemon=True)
 
@@ -75,7 +77,7 @@ class RecordsWatcher:
         """Read the records once, advance the bars, hand the records on; returns them."""
         from stratoflow.client._records import stored_records  # noqa: PLC0415
 
-        records = stored_records(self.s3, self.bucket, self.run_id)
+        records = stored_records(self.s3, self.bucket, self.run_id, self._seen)
         nodes = {r.node: r for r in records if r.item is None}
         for node in sorted(self._maps - self._done):
             record = nodes.get(node)

@@ -50,16 +50,32 @@ class RemoteRun:
     bucket: str
 
 
-def stored_records(s3: S3Client, bucket: str, run_id: str) -> list[ir.NodeRecord]:
-    """Every record the runner wrote for ``run_id`` (map batches expanded), in key order."""
+def stored_records(
+    s3: S3Client,
+    bucket: str,
+    run_id: str,
+    seen: dict[str, tuple[str, list[ir.NodeRecord]]] | None = None,
+) -> list[ir.NodeRecord]:
+    """Every record the runner wrote for ``run_id`` (map batches expanded), in key order.
+
+    ``seen`` (key -> (ETag, records)), kept by a poller between calls, spares a GET for every
+    object unchanged since the last listing: a running map's finished batches are read once.
+    """
     records: list[ir.NodeRecord] = []
     pages = s3.get_paginator("list_objects_v2").paginate(
         Bucket=bucket, Prefix=_node_record.node_records_prefix(run_id)
     )
     for page in pages:
         for entry in page.get("Contents", []):
-            body = s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read()
-            records.extend(parse_records(body))
+            key, etag = entry["Key"], entry.get("ETag", "")
+            known = None if seen is None else seen.get(key)
+            if known is not None and known[0] == etag and etag:
+                records.extend(known[1])
+                continue
+            found = parse_records(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+            if seen is not None:
+                seen[key] = (etag, found)
+            records.extend(found)
     return records
 
 
