@@ -94,7 +94,9 @@ def test_remote_node_records_and_their_cloudwatch_logs_are_read_from_where_the_r
         Body=record.model_dump_json().encode(),
     )
     with TestClient(create_app(RemoteSource(client, cloudwatch=logs))) as api:
-        (shown,) = api.get(f"/api/runs/{run.run_id}/nodes").json()["nodes"]
+        nodes = {n["node"]: n for n in api.get(f"/api/runs/{run.run_id}/nodes").json()["nodes"]}
+        assert set(nodes) == {n.id for n in lower(flows.diamond).nodes}  # the runner recorded every node
+        shown = nodes[node]
         assert (shown["node"], shown["status"], shown["target"]) == (node, "succeeded", "lambda")
         read = api.get(f"/api/runs/{run.run_id}/nodes/{node}/logs").json()
         assert read["text"] == "doubling 3\n"

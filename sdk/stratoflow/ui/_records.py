@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stratoflow import ir
-from stratoflow.ir._node_record import node_records_prefix
+from stratoflow.client._records import stored_records
 
 if TYPE_CHECKING:
     from stratoflow.backends.local import RunHistory
@@ -105,18 +105,14 @@ def read_cloudwatch_log(logs: Any, location: ir.LogLocation | None) -> str | Non
 
 
 def remote_nodes(s3: Any, bucket: str, workflow: str, run_id: str) -> list[ir.NodeRecord]:
-    """The records the runner wrote for remote run ``run_id`` of ``workflow`` (none yet for runs
-    before records)."""
-    records: list[ir.NodeRecord] = []
-    paginator = s3.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket, Prefix=node_records_prefix(workflow, run_id)):
-        for entry in page.get("Contents", []):
-            body = s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read()
-            try:
-                records.append(ir.NodeRecord.model_validate(json.loads(body)))
-            except ValueError as exc:  # one bad record must not hide the others
-                _log.warning("stratoflow ui: skipping unreadable record %s: %s", entry["Key"], exc)
-    return records
+    """The records the runner wrote for remote run ``run_id`` of ``workflow`` (map item batches
+    expanded; none yet for runs before records). ``Client.node_records`` adds what only the
+    execution knows."""
+    try:
+        return stored_records(s3, bucket, workflow, run_id)
+    except ValueError as exc:  # an unreadable record must not take the page down
+        _log.warning("stratoflow ui: unreadable records of run %s: %s", run_id, exc)
+        return []
 
 
 def _preview(text: str) -> str:

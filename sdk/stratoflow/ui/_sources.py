@@ -269,12 +269,10 @@ class RemoteSource:
         }
 
     def nodes(self, run_id: str) -> list[dict[str, Any]] | None:
-        found = self._find(run_id)
-        if found is None:
+        if self._find(run_id) is None:
             return None
-        return [
-            node_json(r) for r in _records.remote_nodes(self.client.s3, self.client.bucket, found[0], run_id)
-        ]
+        # The runner's records, completed from the execution (skipped, cut-off, never-run nodes).
+        return [node_json(r) for r in self.client.node_records(run_id)]
 
     def logs(self, run_id: str, node: str, item: int | None) -> dict[str, Any] | None:
         run = self._find(run_id)
