@@ -34,5 +34,8 @@ def test_a_remote_record_names_its_deck_in_the_bucket() -> None:
         execution = sandbox.run(lower(flows.decked), {"n": 3}, timeout=60)
         records = {r.node: r for r in sandbox.client.node_records(execution.run_id)}
     deck = records["report"].deck
-    assert deck == f"s3://{sandbox.bucket}/{ir.protocol.deck_key(execution.run_id, 'report')}"
+    assert (
+        deck
+        == f"s3://{sandbox.bucket}/{ir.protocol.deck_key(lower(flows.decked).name, execution.run_id, 'report')}"
+    )
     assert records["plain"].deck is None and records["plain"].status == ir.NodeStatus.SUCCEEDED

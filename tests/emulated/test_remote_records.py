@@ -21,6 +21,8 @@ from stratoflow.testing import Sandbox
 from stratoflow.values import ItemResult
 from tests.local import _record_flows as flows
 
+_WF = lower(flows.recorded).name  # the workflow whose run prefix the records are under
+
 pytestmark = pytest.mark.emulated
 
 S = ir.NodeStatus
@@ -95,17 +97,17 @@ def test_map_items_are_one_object_per_batch_and_read_back_one_record_each() -> N
     with Sandbox() as sandbox:
         s3 = sandbox.aws.client("s3")
         spec = lower(flows.recorded)
-        writer = RecordWriter(s3, sandbox.bucket, "run-1", Where(target="fargate"))
+        writer = RecordWriter(s3, sandbox.bucket, _WF, "run-1", Where(target="fargate"))
         first = {i: ItemResult(attempts=1, started=1.0, finished=2.0) for i in range(0, 3)}
         second = {3: ItemResult(error="task failed: boom", attempts=2), 4: ItemResult(cache_hit=True)}
         writer.items(spec, "map_shout", first)
         writer.items(spec, "map_shout", second)
         keys = [o["Key"] for o in s3.list_objects_v2(Bucket=sandbox.bucket)["Contents"]]
         assert sorted(keys) == [
-            _node_record.node_record_key("run-1", "map_shout", 0),
-            _node_record.node_record_key("run-1", "map_shout", 3),
+            _node_record.node_record_key(_WF, "run-1", "map_shout", 0),
+            _node_record.node_record_key(_WF, "run-1", "map_shout", 3),
         ]
-        records = {r.item: r for r in stored_records(s3, sandbox.bucket, "run-1")}
+        records = {r.item: r for r in stored_records(s3, sandbox.bucket, _WF, "run-1")}
         assert sorted(records) == [0, 1, 2, 3, 4]
         assert (records[0].status, records[0].attempts, records[0].target) == (S.SUCCEEDED, 1, "fargate")
         assert (records[3].status, records[3].attempts, records[3].error) == (
@@ -115,9 +117,9 @@ def test_map_items_are_one_object_per_batch_and_read_back_one_record_each() -> N
         )
         assert (records[4].status, records[4].cache_hit, records[4].target) == (S.CACHED, True, "none")
         # A dynamic sub-run's nodes are recorded under the top run, named <dynamic node>/<child>.
-        RecordWriter(s3, sandbox.bucket, "run-1.fan", Where()).node("add", S.SUCCEEDED, attempts=1)
+        RecordWriter(s3, sandbox.bucket, _WF, "run-1.fan", Where()).node("add", S.SUCCEEDED, attempts=1)
         assert ("fan/add", "run-1") in {
-            (r.node, r.run_id) for r in stored_records(s3, sandbox.bucket, "run-1")
+            (r.node, r.run_id) for r in stored_records(s3, sandbox.bucket, _WF, "run-1")
         }
 
 
@@ -152,10 +154,10 @@ def test_progress_of_a_remote_run_follows_its_records() -> None:
         progress = _Progress()
         watcher = RecordsWatcher(s3, sandbox.bucket, execution.run_id, spec, progress)
         # A map node still running when a poll saw it: its bar, then its items, then done.
-        writer = RecordWriter(s3, sandbox.bucket, execution.run_id, Where())
+        writer = RecordWriter(s3, sandbox.bucket, _WF, execution.run_id, Where())
         writer.node("map_shout", S.RUNNING, started=1.0)
         s3.delete_object(
-            Bucket=sandbox.bucket, Key=ir.protocol.node_outputs_key(execution.run_id, "map_shout")
+            Bucket=sandbox.bucket, Key=ir.protocol.node_outputs_key(_WF, execution.run_id, "map_shout")
         )
         seen: list[list[ir.NodeRecord]] = []
         watcher.on_records = seen.append
@@ -176,11 +178,11 @@ def test_progress_of_a_remote_run_follows_its_records() -> None:
 def test_a_poller_reads_only_the_record_objects_that_changed(monkeypatch: pytest.MonkeyPatch) -> None:
     with Sandbox() as sandbox:
         s3 = sandbox.aws.client("s3")
-        writer = RecordWriter(s3, sandbox.bucket, "run-2", Where())
+        writer = RecordWriter(s3, sandbox.bucket, _WF, "run-2", Where())
         writer.node("a", S.RUNNING, started=1.0)
         writer.node("b", S.SUCCEEDED, attempts=1)
         seen: dict[str, tuple[str, list[ir.NodeRecord]]] = {}
-        assert {r.node for r in stored_records(s3, sandbox.bucket, "run-2", seen)} == {"a", "b"}
+        assert {r.node for r in stored_records(s3, sandbox.bucket, _WF, "run-2", seen)} == {"a", "b"}
         writer.node("a", S.SUCCEEDED, started=1.0, finished=2.0)
         read: list[str] = []
         original = s3.get_object
@@ -190,6 +192,6 @@ def test_a_poller_reads_only_the_record_objects_that_changed(monkeypatch: pytest
             return original(**kwargs)
 
         monkeypatch.setattr(s3, "get_object", counted)
-        again = {r.node: r.status for r in stored_records(s3, sandbox.bucket, "run-2", seen)}
+        again = {r.node: r.status for r in stored_records(s3, sandbox.bucket, _WF, "run-2", seen)}
         assert again == {"a": S.SUCCEEDED, "b": S.SUCCEEDED}
-        assert read == [_node_record.node_record_key("run-2", "a")]  # b unchanged: not read again
+        assert read == [_node_record.node_record_key(_WF, "run-2", "a")]  # b unchanged: not read again

@@ -48,7 +48,7 @@ class RecordsWatcher:
         self.progress = progress
         self.on_records = on_records
         self.poll_seconds = poll_seconds
-        self._outputs = S3OutputStore(s3, bucket, run_id)
+        self._outputs = S3OutputStore(s3, bucket, spec.name, run_id)
         self._nodes = {node.id for node in spec.nodes}
         self._maps = {node.id for node in spec.nodes if isinstance(node, ir.MapNode)}
         self._done: set[str] = set()
@@ -77,7 +77,7 @@ class RecordsWatcher:
         """Read the records once, advance the bars, hand the records on; returns them."""
         from stratoflow.client._records import stored_records  # noqa: PLC0415
 
-        records = stored_records(self.s3, self.bucket, self.run_id, self._seen)
+        records = stored_records(self.s3, self.bucket, self.spec.name, self.run_id, self._seen)
         nodes = {r.node: r for r in records if r.item is None}
         for node in sorted(self._maps - self._done):
             record = nodes.get(node)

@@ -53,17 +53,18 @@ class RemoteRun:
 def stored_records(
     s3: S3Client,
     bucket: str,
+    workflow: str,
     run_id: str,
     seen: dict[str, tuple[str, list[ir.NodeRecord]]] | None = None,
 ) -> list[ir.NodeRecord]:
-    """Every record the runner wrote for ``run_id`` (map batches expanded), in key order.
+    """Every record the runner wrote for ``run_id`` of ``workflow`` (map batches expanded), in key order.
 
     ``seen`` (key -> (ETag, records)), kept by a poller between calls, spares a GET for every
     object unchanged since the last listing: a running map's finished batches are read once.
     """
     records: list[ir.NodeRecord] = []
     pages = s3.get_paginator("list_objects_v2").paginate(
-        Bucket=bucket, Prefix=_node_record.node_records_prefix(run_id)
+        Bucket=bucket, Prefix=_node_record.node_records_prefix(workflow, run_id)
     )
     for page in pages:
         for entry in page.get("Contents", []):
@@ -118,7 +119,7 @@ def _complete(
     terminal: bool,
 ) -> None:
     """Add a record for each node of the spec the runner wrote none for (module docstring)."""
-    done = S3OutputStore(run.s3, run.bucket, run.run_id).completed_nodes()
+    done = S3OutputStore(run.s3, run.bucket, run.spec.name, run.run_id).completed_nodes()
     for node in run.spec.all_nodes():
         if node.id in nodes:
             continue
@@ -144,7 +145,7 @@ def remote_node_records(run: RemoteRun) -> list[ir.NodeRecord]:
     named = _failed_node(run, described)
     nodes: dict[str, ir.NodeRecord] = {}
     items: dict[str, dict[int, ir.NodeRecord]] = {}
-    for record in stored_records(run.s3, run.bucket, run.run_id):
+    for record in stored_records(run.s3, run.bucket, run.spec.name, run.run_id):
         if record.item is None:
             nodes[record.node] = record
         else:

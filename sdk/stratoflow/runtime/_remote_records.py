@@ -106,9 +106,10 @@ def _error_fields(exc: BaseException) -> dict[str, Any]:
 class RecordWriter:
     """Writes the records of one (sub-)run's nodes into the data bucket."""
 
-    def __init__(self, s3: S3Client, bucket: str, run_id: str, where: Where) -> None:
+    def __init__(self, s3: S3Client, bucket: str, workflow: str, run_id: str, where: Where) -> None:
         self.s3 = s3
         self.bucket = bucket
+        self.workflow = workflow
         self.top, self._parents = record_name(run_id, "")
         self.where = where
 
@@ -127,14 +128,15 @@ class RecordWriter:
         """Write ``node``'s record (``fields``: the rest of an ``ir.NodeRecord``)."""
         record = ir.NodeRecord(run_id=self.top, node=self.name(node), status=status, **fields)
         self._put(
-            _node_record.node_record_key(self.top, record.node), record.model_dump_json(exclude_defaults=True)
+            _node_record.node_record_key(self.workflow, self.top, record.node),
+            record.model_dump_json(exclude_defaults=True),
         )
 
     def read(self, node: str) -> ir.NodeRecord | None:
         """``node``'s record as written so far (a map's ``running`` one), or ``None``."""
         try:
             body = self.s3.get_object(
-                Bucket=self.bucket, Key=_node_record.node_record_key(self.top, self.name(node))
+                Bucket=self.bucket, Key=_node_record.node_record_key(self.workflow, self.top, self.name(node))
             )["Body"].read()
         except Exception:  # noqa: BLE001 - none written, or unreadable: the outcome is written anyway
             return None
@@ -170,7 +172,8 @@ class RecordWriter:
             return
         done = begun.model_copy(update={"status": ir.NodeStatus.SUCCEEDED, "finished": time.time()})
         self._put(
-            _node_record.node_record_key(self.top, done.node), done.model_dump_json(exclude_defaults=True)
+            _node_record.node_record_key(self.workflow, self.top, done.node),
+            done.model_dump_json(exclude_defaults=True),
         )
 
     def attempt(
@@ -214,7 +217,10 @@ class RecordWriter:
             for index, result in sorted(results.items())
         ]
         first = min(results)
-        self._put(_node_record.node_record_key(self.top, name, first), json.dumps({BATCH_FIELD: batch}))
+        self._put(
+            _node_record.node_record_key(self.workflow, self.top, name, first),
+            json.dumps({BATCH_FIELD: batch}),
+        )
 
 
 def _item_record(

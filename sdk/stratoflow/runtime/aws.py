@@ -62,9 +62,9 @@ class AwsRunnerEnv:
     settings: RunnerSettings
     where: Where = field(default_factory=Where)  # what this process's node records say it ran on
 
-    def records(self, run_id: str) -> RecordWriter:
-        """The writer of (sub-)run ``run_id``'s node records."""
-        return RecordWriter(self.s3, self.settings.bucket, run_id, self.where)
+    def records(self, workflow: str, run_id: str) -> RecordWriter:
+        """The writer of (sub-)run ``run_id``'s node records (of ``workflow``)."""
+        return RecordWriter(self.s3, self.settings.bucket, workflow, run_id, self.where)
 
 
 _SPECS: dict[tuple[str, str], ir.WorkflowSpec] = {}
@@ -210,22 +210,22 @@ def _run_recorded(node: str, env: AwsRunnerEnv, ctx: NodeContext, attempt: int) 
     deck = None
     if ctx.spec.tasks[ctx.spec.node(node).task].enable_deck and ctx.storage is not None:
         storage = ctx.storage
-        deck = lambda: deck_location(storage, ctx.run_id, node)  # noqa: E731 - read once it ran
-    return env.records(ctx.run_id).attempt(ctx.spec, node, attempt, attempt_once, deck=deck)
+        deck = lambda: deck_location(storage, ctx.workflow, ctx.run_id, node)  # noqa: E731 - read once it ran
+    return env.records(ctx.workflow, ctx.run_id).attempt(ctx.spec, node, attempt, attempt_once, deck=deck)
 
 
 def _cache_check(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
     now = time.time()
     hit = lookup_node_cache(ctx, event.node)
     if hit:  # a miss is recorded by the container that runs the node
-        env.records(ctx.run_id).node(
+        env.records(ctx.workflow, ctx.run_id).node(
             event.node, ir.NodeStatus.CACHED, cache_hit=True, started=now, finished=time.time()
         )
     return protocol.CacheCheckResult(node=event.node, hit=hit)
 
 
 def _map_prepare(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
-    env.records(ctx.run_id).node(event.node, ir.NodeStatus.RUNNING, started=time.time())
+    env.records(ctx.workflow, ctx.run_id).node(event.node, ir.NodeStatus.RUNNING, started=time.time())
     count = prepare_map(ctx, event.node)
     size, limit = map_batching(ctx, event.node, count)
     return protocol.MapPrepareResult(node=event.node, count=count, batch_size=size, batch_timeout=limit)
@@ -233,14 +233,14 @@ def _map_prepare(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext)
 
 def _map_items(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
     results = run_map_items(ctx, event.node, event.items or [])
-    env.records(ctx.run_id).items(ctx.spec, event.node, results, event.attempt)
+    env.records(ctx.workflow, ctx.run_id).items(ctx.spec, event.node, results, event.attempt)
     failed = sum(r.error is not None for r in results.values())
     return protocol.MapItemsResult(node=event.node, items=len(results), failed=failed)
 
 
 def _map_gather(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
     gather_map(ctx, event.node)
-    records = env.records(ctx.run_id)
+    records = env.records(ctx.workflow, ctx.run_id)
     prepared = records.read(event.node)
     started = None if prepared is None else prepared.started
     records.node(event.node, ir.NodeStatus.SUCCEEDED, started=started, finished=time.time())
@@ -249,7 +249,7 @@ def _map_gather(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) 
 
 def _dynamic_plan(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
     # The node runs from here (its body traced) until _dynamic_finish (its sub-run done).
-    records = env.records(ctx.run_id)
+    records = env.records(ctx.workflow, ctx.run_id)
     ran = records.begin(ctx.spec, event.node, event.attempt)
     try:
         result = _plan(event, env, ctx)
@@ -296,7 +296,7 @@ def _dynamic_finish(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeConte
         )
     sub = node_context(env, ctx.workflow, event.sub_run, load_spec(env, event.sub_spec))
     finish_dynamic(ctx, event.node, sub, key=dynamic_cache_key(ctx, event.node))
-    env.records(ctx.run_id).end(event.node)
+    env.records(ctx.workflow, ctx.run_id).end(event.node)
     return protocol.DoneResult(node=event.node)
 
 
@@ -313,7 +313,7 @@ def _dag_run(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> 
     # ``run_graph_node``'s steps, each recorded as a static node's are.
     node = ctx.spec.node(event.node)
     if isinstance(node, ir.MapNode):
-        records = env.records(ctx.run_id)
+        records = env.records(ctx.workflow, ctx.run_id)
         started = time.time()
         records.node(event.node, ir.NodeStatus.RUNNING, started=started)
         count = prepare_map(ctx, event.node)

@@ -159,7 +159,7 @@ class _Scheduler:
             return None
         if not self.ctx.spec.tasks[node.task].enable_deck:
             return None
-        return define.deck_location(storage, self.ctx.run_id, node.id)
+        return define.deck_location(storage, self.ctx.workflow, self.ctx.run_id, node.id)
 
     def _record_skipped(self, nodes: set[str]) -> None:
         if self.records is not None:
