@@ -9,7 +9,7 @@ STAMP := $(VENV)/.stratoflow-installed
 # (scikit-learn, numpy): no CDK, moto or linters.
 RUN_STAMP := $(VENV)/.stratoflow-core
 
-.PHONY: run test check lint typecheck tests bench clean
+.PHONY: run test check lint typecheck tests bench clean test-aws
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ tests: $(STAMP) tools/asl/node_modules/.installed $(CHROMIUM)
 	$(BIN)/python -m pytest -n auto -q
 
 check test: lint typecheck tests
+
+# Real AWS (opt-in, never in CI): deploys a throw-away stage with your credentials, runs the
+# examples there, compares with local runs, destroys it (README: "The real-AWS smoke suite").
+test-aws: $(STAMP)
+	STRATOFLOW_AWS_TESTS=1 $(BIN)/python -m pytest -m aws -p no:xdist -q -rs tests/aws
 
 bench: $(STAMP)
 	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done

@@ -34,7 +34,9 @@ def build_app(app: cdk.App | None = None) -> cdk.App:
     """
     app = app or cdk.App()
     settings = StackSettings.from_context(app.node)
-    StratoflowStack(app, settings.stack_name, settings=settings)
+    stack = StratoflowStack(app, settings.stack_name, settings=settings)
+    if settings.stage:
+        cdk.Tags.of(stack).add("stratoflow:stage", settings.stage)
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app
 

@@ -93,6 +93,7 @@ FAILED_EXECUTIONS_ALARM_THRESHOLD: Final = 1
 # -- Context keys (cdk.json) ------------------------------------------------------------------
 CONTEXT_WORKFLOWS: Final = "stratoflow:workflows"
 CONTEXT_STACK_NAME: Final = "stratoflow:stackName"
+CONTEXT_STAGE: Final = "stratoflow:stage"
 CONTEXT_LAMBDA_ARCHITECTURE: Final = "stratoflow:lambdaArchitecture"
 CONTEXT_CONTAINER_IMAGE: Final = "stratoflow:containerImage"
 CONTEXT_RUNNER_DEPENDENCIES: Final = "stratoflow:runnerDependencies"

@@ -16,7 +16,8 @@ from constructs import Construct
 from infra.constructs import defaults
 from infra.constructs._nag import acknowledge
 from infra.constructs._props import raise_if_problems
-from stratoflow import routing
+from infra.constructs.task_secrets import container_secrets
+from stratoflow import ir, routing
 from stratoflow.ir import protocol
 
 __all__ = ["FargateCompute", "FargateShape"]
@@ -36,6 +37,8 @@ class FargateShape:
         ephemeral_storage_gib: Task disk; ``None`` keeps Fargate's default 21 GiB.
         image: The task's own image (task definitions exist per image and shape); ``None``
             runs the construct's shared ``image``.
+        secrets: The secrets its tasks request: the container gets them from Secrets Manager,
+            read by an execution role of this task definition's own (``task_secrets``).
     """
 
     placeholder: str
@@ -43,6 +46,7 @@ class FargateShape:
     memory_mib: int
     ephemeral_storage_gib: int | None = None
     image: ecs.ContainerImage | None = None
+    secrets: tuple[ir.SecretRequest, ...] = ()
 
 
 class FargateCompute(Construct):
@@ -125,7 +129,7 @@ class FargateCompute(Construct):
                     operating_system_family=ecs.OperatingSystemFamily.LINUX,
                 ),
                 task_role=self.task_role,
-                execution_role=self.execution_role,
+                execution_role=self._execution_role(shape),
             )
             # A task-scoped (ephemeral storage) volume: the only writable path of a container
             # whose root filesystem is read-only; TMPDIR points the runtime's temp files at it.
@@ -140,6 +144,7 @@ class FargateCompute(Construct):
                 essential=True,
                 user=defaults.CONTAINER_USER,
                 readonly_root_filesystem=True,
+                secrets=container_secrets(task_definition, shape.secrets) or None,
             )
             container.add_mount_points(
                 ecs.MountPoint(
@@ -227,6 +232,26 @@ class FargateCompute(Construct):
         if self._task_role is None:
             raise ValueError(f"{self.node.path} is the shared network only: it has no task role")
         return self._task_role
+
+    def _execution_role(self, shape: FargateShape) -> iam.Role:
+        """The shared execution role, or, for a shape with secrets, one of its own: the secrets'
+        read grant then sits on no role another task definition uses."""
+        if not shape.secrets:
+            return self.execution_role
+        role = iam.Role(
+            self,
+            f"{shape.placeholder}ExecutionRole",
+            assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+            description="ECS agent for stratoflow tasks requesting secrets: image pull, logs, their secrets",
+        )
+        acknowledge(
+            role,
+            "IAM5",
+            "ecr:GetAuthorizationToken supports no resource-level permissions; image pulls are "
+            "limited to the image's repository",
+            finding="Resource::*",
+        )
+        return role
 
     def substitutions(self) -> dict[str, str]:
         """Values for the Fargate placeholders of compiled ASL (cluster, subnets, security group, task definitions)."""

@@ -15,6 +15,8 @@ statuses and error text.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Aws
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -31,7 +33,7 @@ from infra.constructs.workflow_state_machine import pascal_case
 from stratoflow import ir
 from stratoflow.ir import protocol
 
-__all__ = ["PlanNotifications", "notification_message"]
+__all__ = ["STATUS_CHANGE", "PlanNotifications", "console_link", "email_topic", "notification_message"]
 
 STATUS_CHANGE = "Step Functions Execution Status Change"
 
@@ -44,13 +46,42 @@ def notification_message(plan: ir.LaunchPlanSpec) -> events.RuleTargetInput:
     arn = events.EventField.from_path(detail + "executionArn")
     error = events.EventField.from_path(detail + "error")
     cause = events.EventField.from_path(detail + "cause")
-    console = (
-        f"https://{Aws.REGION}.console.aws.amazon.com/states/home?region={Aws.REGION}"
-        f"#/v2/executions/details/{arn}"
-    )
+    console = console_link(arn)
     return events.RuleTargetInput.from_multiline_text(
         f"stratoflow: run {name} of workflow {plan.workflow} (launch plan {plan.name}) is {status}\n"
         f"error: {error}\ncause: {cause}\n{console}"
+    )
+
+
+def email_topic(
+    scope: Construct,
+    construct_id: str,
+    *,
+    display_name: str,
+    recipients: Sequence[str],
+    encryption_key: kms.IKey | None,
+) -> sns.Topic:
+    """A topic with one email subscription per recipient (each confirms by email first)."""
+    topic = sns.Topic(
+        scope, construct_id, display_name=display_name[:100], master_key=encryption_key, enforce_ssl=True
+    )
+    for recipient in dict.fromkeys(recipients):
+        topic.add_subscription(subscriptions.EmailSubscription(recipient))
+    if encryption_key is None:
+        acknowledge(
+            topic,
+            "SNS2",
+            "EventBridge cannot publish to a topic under SNS's AWS-managed key; the messages hold only "
+            "execution names, statuses and errors (deploy with stratoflow:kms for the stack key)",
+        )
+    return topic
+
+
+def console_link(arn: str) -> str:
+    """The Step Functions console page of the execution ``arn`` (a token of the event)."""
+    return (
+        f"https://{Aws.REGION}.console.aws.amazon.com/states/home?region={Aws.REGION}"
+        f"#/v2/executions/details/{arn}"
     )
 
 
@@ -97,15 +128,13 @@ class PlanNotifications(Construct):
         encryption_key: kms.IKey | None,
     ) -> None:
         label = f"{pascal_case(notification.channel)}{index}"
-        topic = sns.Topic(
+        topic = email_topic(
             self,
             f"Topic{label}",
-            display_name=f"stratoflow {plan.name} {notification.channel}"[:100],
-            master_key=encryption_key,
-            enforce_ssl=True,
+            display_name=f"stratoflow {plan.name} {notification.channel}",
+            recipients=notification.recipients,
+            encryption_key=encryption_key,
         )
-        for recipient in dict.fromkeys(notification.recipients):
-            topic.add_subscription(subscriptions.EmailSubscription(recipient))
         rule = events.Rule(
             self,
             f"Rule{label}",
@@ -124,12 +153,5 @@ class PlanNotifications(Construct):
             ),
             targets=[targets.SnsTopic(topic, message=notification_message(plan))],
         )
-        if encryption_key is None:
-            acknowledge(
-                topic,
-                "SNS2",
-                "EventBridge cannot publish to a topic under SNS's AWS-managed key; the messages hold only "
-                "execution names, statuses and errors (deploy with stratoflow:kms for the stack key)",
-            )
         self.topics.append(topic)
         self.rules.append(rule)

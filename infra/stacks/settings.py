@@ -22,6 +22,7 @@ from infra.constructs._props import raise_if_problems
 from stratoflow import ir
 from stratoflow.define import LaunchPlan, TaskDef, load_target, module_name_for
 from stratoflow.errors import SdkError
+from stratoflow.ir import protocol
 from stratoflow.lower import lower
 
 __all__ = ["StackSettings", "WorkflowSource"]
@@ -45,6 +46,7 @@ class StackSettings:
 
     stack_name: str
     workflows: tuple[WorkflowSource, ...]
+    stage: str | None = None
     lambda_architecture: defaults.Architecture = defaults.LAMBDA_ARCHITECTURE
     container_image: str | None = None
     runner_dependencies: DependencyBundling = DependencyBundling.PIP
@@ -98,9 +100,16 @@ class StackSettings:
         kms, reserved = _hardening(
             get(defaults.CONTEXT_KMS), get(defaults.CONTEXT_RUNNER_RESERVED_CONCURRENCY), problems
         )
+        stage = get(defaults.CONTEXT_STAGE) or None
+        if stage is not None and (not isinstance(stage, str) or protocol.stage_problem(stage)):
+            problems.append(f"context {defaults.CONTEXT_STAGE!r}: {protocol.stage_problem(str(stage))}")
         raise_if_problems("StratoflowStack (cdk.json context)", problems)
         return cls(
-            stack_name=str(get(defaults.CONTEXT_STACK_NAME) or defaults.STACK_NAME),
+            # A stage (-c stratoflow:stage=prod) is its own stack, and so has its own resource names.
+            stack_name=protocol.stage_stack_name(
+                str(get(defaults.CONTEXT_STACK_NAME) or defaults.STACK_NAME), stage
+            ),
+            stage=stage,
             workflows=tuple(workflows),
             lambda_architecture=cast("defaults.Architecture", architecture),
             container_image=image,

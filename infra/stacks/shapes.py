@@ -26,6 +26,7 @@ __all__ = [
     "batch_pools",
     "batch_shapes",
     "fargate_shapes",
+    "lambda_secrets",
     "node_routes",
 ]
 
@@ -61,6 +62,17 @@ def actor_pool_specs(specs: Sequence[ir.WorkflowSpec]) -> list[ActorPoolSpec]:
     return [pools[name] for name in sorted(pools)]
 
 
+def lambda_secrets(placed: Sequence[Placed], *, image: str | None) -> list[ir.SecretRequest]:
+    """The secrets of the Lambda tasks one function runs: the runner's (``image=None``) or an
+    image function's (its image tag)."""
+    return [
+        secret
+        for route, task in placed
+        if route.target == "lambda" and (task.image.tag if task.image else None) == image
+        for secret in task.secrets
+    ]
+
+
 def add_dynamic_shapes(
     dynamic: Sequence[routing.Route], shapes: list[FargateShape], batch_shapes: list[BatchShape]
 ) -> None:
@@ -87,7 +99,7 @@ def fargate_shapes(placed: Sequence[Placed], images: TaskImages) -> list[Fargate
     for route, task in placed:
         if route.target not in ("fargate", "fargate_spot"):
             continue
-        placeholder = asl.task_definition_name(route, task.image)
+        placeholder = asl.task_definition_name(route, task.image, task.secrets)
         disk_gib = -(-(route.ephemeral_storage_mib or 0) // 1024)
         shapes[placeholder] = FargateShape(
             placeholder=placeholder,
@@ -95,6 +107,7 @@ def fargate_shapes(placed: Sequence[Placed], images: TaskImages) -> list[Fargate
             memory_mib=route.memory_mib,
             ephemeral_storage_gib=disk_gib if disk_gib > defaults.DEFAULT_FARGATE_EPHEMERAL_GIB else None,
             image=images.container_image(task.image) if task.image else None,
+            secrets=task.secrets,
         )
     return list(shapes.values())
 

@@ -18,17 +18,20 @@ from infra.constructs.encryption import EncryptWithStackKey, StackKey
 from infra.constructs.fargate_compute import FargateCompute, FargateShape
 from infra.constructs.payload_bucket import PayloadBucket
 from infra.constructs.task_images import TaskImages
+from infra.constructs.task_secrets import check_secret_routes, grant_secret_reads
 from infra.constructs.trigger_starter import TriggeredWorkflow, TriggerStarter
 from infra.constructs.workflow_state_machine import WorkflowStateMachine, pascal_case
 from infra.stacks.dynamic_compute import dynamic_routes
 from infra.stacks.launch_plans import LaunchPlans, add_launch_plans
 from infra.stacks.settings import StackSettings, WorkflowSource
 from infra.stacks.shapes import (
+    Placed,
     actor_pool_specs,
     add_dynamic_shapes,
     batch_pools,
     batch_shapes,
     fargate_shapes,
+    lambda_secrets,
     node_routes,
 )
 from infra.stacks.task_images import node_tasks
@@ -171,6 +174,7 @@ class StratoflowStack(Stack):
             self, f"Runtime{pascal}", compiled=workflow, spec=spec, needs=needs, shared=shared
         )
         self.runtimes[workflow.name] = runtime
+        self._grant_lambda_secrets(runtime, node_tasks([spec]))
         construct = WorkflowStateMachine(
             self,
             f"Workflow{pascal}",
@@ -227,7 +231,18 @@ class StratoflowStack(Stack):
             bucket=bucket,
             architecture=settings.lambda_architecture,
             encryption_key=key,
+            specs=settings.specs,
         )
+
+    def _grant_lambda_secrets(self, runtime: WorkflowRuntime, placed: Sequence[Placed]) -> None:
+        """Each Lambda function of a workflow may read the secrets of the tasks it runs, and no others
+        (another workflow's functions get none; a Fargate task's secrets are its task definition's:
+        ``FargateCompute``)."""
+        check_secret_routes(placed)
+        grant_secret_reads(runtime.runner.role, lambda_secrets(placed, image=None))
+        for name, function in runtime.image_functions.items():
+            tag = protocol.image_function_tag(name)
+            grant_secret_reads(function.role, lambda_secrets(placed, image=tag))
 
     def _stack_key(self, settings: StackSettings) -> kms.IKey | None:
         """The opt-in customer-managed key (``stratoflow:kms``), applied to every resource it fits."""

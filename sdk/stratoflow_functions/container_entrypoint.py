@@ -24,6 +24,7 @@ from typing import TextIO
 
 import boto3  # type: ignore[import-untyped]
 
+from stratoflow.define import EnvironmentSecretStore
 from stratoflow.errors import SdkError, TaskFailedError
 from stratoflow.ir import protocol
 from stratoflow.runtime.aws import AwsRunnerEnv, RunnerSettings, container_where, run_node_event
@@ -79,11 +80,13 @@ def _run(environ: Mapping[str, str], log: TextIO) -> int:
     except SdkError as exc:
         print(json.dumps({"error": type(exc).__name__, "message": str(exc)}), file=log)
         return 2
+    # The task definition's secrets are in this environment (ECS put them there): never fetched here.
     env = AwsRunnerEnv(
         s3=boto3.client("s3"),
         dynamodb=boto3.client("dynamodb"),
         settings=settings,
         where=container_where(environ),
+        secrets=EnvironmentSecretStore(environ),
     )
     # ECS and Batch report a failed container by its exit code: the user's error is recorded
     # where the client reads it (a node's own run only; a map batch's items record theirs).

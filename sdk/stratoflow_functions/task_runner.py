@@ -19,6 +19,7 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from stratoflow import ir
+from stratoflow.aws import SecretsManagerStore
 from stratoflow.errors import TaskFailedError
 from stratoflow.ir import protocol
 from stratoflow.runtime.aws import AwsRunnerEnv, RunnerSettings, Where, run_node_event, step_functions_error
@@ -31,16 +32,21 @@ _CLIENTS_LOCK = threading.Lock()
 
 
 @cache
-def _clients(bucket: str, table: str) -> tuple[Any, Any]:
-    # One pair per data plane (the key keeps a sandbox's clients apart from another's);
-    # boto3's default session is not thread-safe while it builds clients.
+def _clients(bucket: str, table: str) -> tuple[Any, Any, SecretsManagerStore]:
+    # One set per data plane (the key keeps a sandbox's clients apart from another's);
+    # boto3's default session is not thread-safe while it builds clients. The secrets store
+    # (and its per-container cache) makes its client only when a task reads a secret.
+    def secrets_client() -> Any:
+        with _CLIENTS_LOCK:
+            return boto3.client("secretsmanager")
+
     with _CLIENTS_LOCK:
-        return boto3.client("s3"), boto3.client("dynamodb")
+        return boto3.client("s3"), boto3.client("dynamodb"), SecretsManagerStore(secrets_client)
 
 
 def _env(settings: RunnerSettings, where: Where | None = None) -> AwsRunnerEnv:
-    s3, dynamodb = _clients(settings.bucket, settings.cache_table)
-    return AwsRunnerEnv(s3=s3, dynamodb=dynamodb, settings=settings, where=where or Where())
+    s3, dynamodb, secrets = _clients(settings.bucket, settings.cache_table)
+    return AwsRunnerEnv(s3=s3, dynamodb=dynamodb, settings=settings, where=where or Where(), secrets=secrets)
 
 
 def _where(context: LambdaContext) -> Where:

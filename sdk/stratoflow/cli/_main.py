@@ -117,6 +117,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from stratoflow.cli._signals import cmd_signal  # noqa: PLC0415
 
         return cmd_signal(args)
+    if args.command == "recover":
+        from stratoflow.cli._recover import cmd_recover  # noqa: PLC0415
+
+        return cmd_recover(args)
     if args.command == "images":
         from stratoflow.cli._images import cmd_images  # noqa: PLC0415
 
@@ -156,6 +160,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, default=None, help="parallel tasks (local runs)")
     run.add_argument("--no-cache", action="store_true", help="ignore and do not write the cache")
     run.add_argument("--stack", default="Stratoflow", help="with --remote: the deployed stack's name")
+    run.add_argument("--stage", help="with --remote: the stage's stack (cdk deploy -c stratoflow:stage=)")
     run.add_argument(
         "--verbose", action="store_true", help="with --sandbox: show the emulator's and the runner's logs"
     )
@@ -181,6 +186,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     executions.add_argument("--remote", action="store_true", help="the deployed stack's executions")
     executions.add_argument("--stack", default="Stratoflow", help="with --remote: the stack's name")
+    executions.add_argument(
+        "--stage", help="with --remote: the stage's stack (cdk deploy -c stratoflow:stage=)"
+    )
     executions.add_argument("--limit", type=int, default=20, help="with ls: how many")
     executions.add_argument("--json", action="store_true", help="with show: the run and its nodes as JSON")
     executions.add_argument("--items", action="store_true", help="with show: every map item's row too")
@@ -200,6 +208,9 @@ def _parser() -> argparse.ArgumentParser:
     from stratoflow.cli._signals import add_signal_parsers  # noqa: PLC0415 - argparse only
 
     add_signal_parsers(commands)
+    from stratoflow.cli._recover import add_recover_parser  # noqa: PLC0415 - argparse only
+
+    add_recover_parser(commands)
     from stratoflow.cli._ui import add_ui_parser  # noqa: PLC0415 - argparse only
 
     add_ui_parser(commands)

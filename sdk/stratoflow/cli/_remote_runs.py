@@ -20,7 +20,7 @@ __all__ = ["logs_remote", "show_remote"]
 def _client(args: argparse.Namespace) -> Client:
     from stratoflow.client import Client  # noqa: PLC0415
 
-    return Client.from_stack(args.stack)
+    return Client.from_stack(args.stack, stage=getattr(args, "stage", None))
 
 
 def _ls(client: Client, limit: int) -> int:

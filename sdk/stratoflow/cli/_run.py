@@ -124,7 +124,7 @@ def _execute(args: argparse.Namespace, spec: ir.WorkflowSpec, inputs: dict[str, 
     from stratoflow.cli._remote_progress import RecordsWatcher  # noqa: PLC0415
     from stratoflow.client import Client  # noqa: PLC0415 - boto3 only for remote runs
 
-    client = Client.from_stack(args.stack)
+    client = Client.from_stack(args.stack, stage=getattr(args, "stage", None))
     execution = client.submit(spec, inputs)
     print(f"started {execution.run_id} ({execution.arn})", file=sys.stderr)
     # Bars on a terminal (never with --json), from the node records the runner writes as it goes.

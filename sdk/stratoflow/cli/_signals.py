@@ -29,6 +29,9 @@ def add_signal_parsers(commands: Any) -> None:
     for parser in (signal, approve):
         parser.add_argument("--remote", action="store_true", help="a run on the deployed stack")
         parser.add_argument("--stack", default="Stratoflow", help="with --remote: the stack's name")
+        parser.add_argument(
+            "--stage", help="with --remote: the stage's stack (cdk deploy -c stratoflow:stage=)"
+        )
 
 
 def cmd_signal(args: argparse.Namespace) -> int:
@@ -40,7 +43,7 @@ def cmd_signal(args: argparse.Namespace) -> int:
         from stratoflow.client import Client  # noqa: PLC0415
         from stratoflow.client._signals import remote_gate  # noqa: PLC0415
 
-        client = Client.from_stack(args.stack)
+        client = Client.from_stack(args.stack, stage=getattr(args, "stage", None))
         if args.command == "approve":
             client.approve(args.run_id, args.name, reject=not approved)
         else:

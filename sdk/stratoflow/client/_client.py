@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from stratoflow import ir, values
+from stratoflow import ir, runtime, values
 from stratoflow.aws import S3BlobStore, S3OutputStore
 from stratoflow.client._failures import FailedExecution, failure
 from stratoflow.client._records import RemoteRun, remote_node_records
@@ -127,15 +127,23 @@ class Client:
         self.state_machines = dict(state_machines)
 
     @classmethod
-    def from_stack(cls, stack_name: str = DEFAULT_STACK_NAME, *, session: Any = None) -> Client:
+    def from_stack(
+        cls, stack_name: str = DEFAULT_STACK_NAME, *, session: Any = None, stage: str | None = None
+    ) -> Client:
         """A client for a deployed stratoflow stack, found through its CloudFormation outputs.
 
         Reads ``BucketName`` and ``StateMachines`` (a JSON map of workflow name to ARN).
-        ``session`` is a ``boto3.Session`` (default: a new one from the environment).
+        ``session`` is a ``boto3.Session`` (default: a new one from the environment). ``stage``:
+        the stack ``cdk deploy -c stratoflow:stage=STAGE`` deployed (``<stack_name>-<stage>``).
 
         Example:
-            >>> Client.from_stack("Stratoflow").run(pipeline, parts=10).wait().outputs()  # doctest: +SKIP
+            >>> Client.from_stack("Stratoflow", stage="prod").run(pipeline, parts=10).wait()  # doctest: +SKIP
         """
+        if stage is not None:
+            problem = ir.protocol.stage_problem(stage)
+            if problem is not None:
+                raise ConfigError(problem)
+            stack_name = ir.protocol.stage_stack_name(stack_name, stage)
         if session is None:
             import boto3  # type: ignore[import-untyped]  # noqa: PLC0415 - only for remote runs
 
@@ -219,6 +227,26 @@ class Client:
             [('load', <NodeStatus.SUCCEEDED: 'succeeded'>), ...]
         """
         return self.execution(run_id).node_records()
+    def recover(self, run: Execution | str, /) -> Execution:
+        """Flyte's ``recover``: a new execution of the failed ``run`` (an Execution or its run id) with its
+        inputs, reusing every node and map item that succeeded in it (cached or not) and running the rest
+        with the deployed code. Named ``<run>-r<hex>``.
+
+        Example:
+            >>> client.recover(failed.run_id).wait().outputs()  # doctest: +SKIP
+        """
+        from stratoflow.client._recover import find_failed_run, recovery_of, start_recovery  # noqa: PLC0415
+
+        run_id = run.run_id if isinstance(run, Execution) else run
+        failed = find_failed_run(
+            s3=self.s3, sfn=self.sfn, bucket=self.bucket, state_machines=self.state_machines, run_id=run_id
+        )
+        recovery = recovery_of(self.s3, self.bucket, failed)
+        new_id = runtime.recovered_run_id(run_id)
+        arn = start_recovery(
+            s3=self.s3, sfn=self.sfn, bucket=self.bucket, failed=failed, recovery=recovery, run_id=new_id
+        )
+        return Execution(client=self, spec=failed.spec, run_id=new_id, arn=arn)
 
     def signal(self, run_id: str, name: str, value: object) -> None:
         """Send ``value`` to the gate of ``run_id`` waiting in ``wait_for_input(name, ...)``.

@@ -38,7 +38,15 @@ from stratoflow.define._schedules import (
     Notification,
     PagerDuty,
     Slack,
+    Webhook,
     WorkflowExecutionPhase,
+)
+from stratoflow.define._secrets import (
+    EnvironmentSecretStore,
+    Secret,
+    SecretStore,
+    secret_env_var,
+    secret_name,
 )
 from stratoflow.define._task import TaskDef, resolve_task, task
 from stratoflow.define._trace import (
@@ -65,6 +73,7 @@ __all__ = [
     "CronSchedule",
     "Deck",
     "Email",
+    "EnvironmentSecretStore",
     "ExecutionParameters",
     "FixedRate",
     "FlyteError",
@@ -83,6 +92,8 @@ __all__ = [
     "Resources",
     "RunStorage",
     "S3Trigger",
+    "Secret",
+    "SecretStore",
     "SecretsManager",
     "Slack",
     "TaskCall",
@@ -90,6 +101,7 @@ __all__ = [
     "TaskKwargs",
     "TaskOptions",
     "VoidPromise",
+    "Webhook",
     "WorkflowCall",
     "WorkflowDef",
     "WorkflowExecutionIdentifier",
@@ -113,6 +125,8 @@ __all__ = [
     "module_name_for",
     "resolve_task",
     "running_attempt",
+    "secret_env_var",
+    "secret_name",
     "set_local_runner",
     "sleep",
     "task",

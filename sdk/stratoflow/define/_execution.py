@@ -26,7 +26,6 @@ from __future__ import annotations
 import datetime
 import io
 import logging
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,10 +35,10 @@ from functools import cache, cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from stratoflow.errors import ConfigError
+from stratoflow.define._secrets import SecretsManager
 
 # Not ``protocol``: it loads pydantic, which ``import stratoflow`` must not (test_import_light).
-from stratoflow.ir import _names, _storage
+from stratoflow.ir import _storage
 
 if TYPE_CHECKING:
     from stratoflow.define._deck import Deck
@@ -196,34 +195,6 @@ def _tar(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-class SecretsManager:
-    """flytekit's secrets, read from the environment as flytekit names them: ``_FSEC_<GROUP>_<KEY>``.
-
-    Declaring ``Secret`` requests (and fetching them from Secrets Manager / SSM on AWS) is the
-    operations issue's; until then a task's environment must carry the variable.
-    """
-
-    def get_secrets_env_var(
-        self, group: str, key: str | None = None, group_version: str | None = None
-    ) -> str:
-        """The environment variable that holds a secret."""
-        parts = [p for p in (group, group_version, key) if p]
-        return f"{_names.SECRET_ENV_PREFIX}{'_'.join(parts)}".upper()
-
-    def get(
-        self, group: str, key: str | None = None, group_version: str | None = None, encode_mode: str = "r"
-    ) -> str | bytes:
-        """The secret's value (bytes when ``encode_mode`` is ``"rb"``); a missing one is a ConfigError."""
-        name = self.get_secrets_env_var(group, key, group_version)
-        value = os.environ.get(name)
-        if value is None:
-            raise ConfigError(
-                f"secret group {group!r} key {key!r} is not set: the task's environment has no {name} "
-                "(Secret requests from Secrets Manager are not supported yet: see the operations issue)"
-            )
-        return value.encode() if "b" in encode_mode else value
-
-
 class _StderrHandler(logging.Handler):
     """Writes to whatever ``sys.stderr`` is at the time (the node's log: a terminal, CloudWatch)."""
 
@@ -324,8 +295,24 @@ class ExecutionParameters:
 
 
 class _Prefixed(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """The user logger of one attempt: lines prefixed with where they come from, secrets masked."""
+
+    def __init__(self, logger: logging.Logger, extra: dict[str, str], secrets: SecretsManager) -> None:
+        super().__init__(logger, extra)
+        self._secrets = secrets
+
     def process(self, msg: object, kwargs: object) -> tuple[str, object]:  # type: ignore[override]
-        return f"[{self.extra['where']}] {msg}" if self.extra else str(msg), kwargs
+        text = f"[{self.extra['where']}] {msg}" if self.extra else str(msg)
+        return self._secrets.redact(text), kwargs
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: object) -> None:
+        # %-style arguments are joined in only by the handler: join them first, so they are masked too.
+        if args:
+            try:
+                msg = str(msg) % args
+            except (TypeError, ValueError):  # a bad format string must not fail the task (logging's rule)
+                msg = f"{msg} {args}"
+        super().log(level, msg, **kwargs)  # type: ignore[arg-type]
 
 
 _CURRENT: ContextVar[ExecutionParameters | None] = ContextVar("stratoflow_execution", default=None)
@@ -342,13 +329,14 @@ def current_context() -> ExecutionParameters:
     params = _CURRENT.get()
     if params is not None:
         return params
+    secrets = SecretsManager()
     return ExecutionParameters(
         execution_id=WorkflowExecutionIdentifier("local", "local", "local"),
         execution_date=datetime.datetime.now(datetime.UTC),
         _scratch=_LOCAL_SCRATCH,
         _raw_output=_LOCAL_SCRATCH.path,
-        logging=_Prefixed(_user_logger(), {}),
-        secrets=SecretsManager(),
+        logging=_Prefixed(_user_logger(), {}, secrets),
+        secrets=secrets,
         attempt=1,
         node="",
     )
@@ -388,11 +376,16 @@ def execution_scope(
     attempt: int,
     storage: RunStorage | None,
     enable_deck: bool = False,
+    secrets: SecretsManager | None = None,
 ) -> Iterator[ExecutionParameters]:
     """Make ``current_context()`` this attempt's while the task function runs; its working directory
     (under ``tempfile``'s, the scratch volume in a container) is removed afterwards. With
-    ``enable_deck``, the decks the task made are stored when the block ends without an error."""
+    ``enable_deck``, the decks the task made are stored when the block ends without an error.
+
+    ``secrets``: the task's requested secrets and the run's store (default: the environment only).
+    """
     scratch = _Scratch(f"stratoflow-attempt{attempt}-")
+    secrets = secrets or SecretsManager()
     name = execution_name(run_id)
     params = ExecutionParameters(
         execution_id=WorkflowExecutionIdentifier(PROJECT, DOMAIN, name),
@@ -401,8 +394,8 @@ def execution_scope(
         _raw_output=(
             partial(storage.uri, _storage.raw_output_prefix(workflow, run_id)) if storage else scratch.path
         ),
-        logging=_Prefixed(_user_logger(), {"where": f"{name} {node} attempt {attempt}"}),
-        secrets=SecretsManager(),
+        logging=_Prefixed(_user_logger(), {"where": f"{name} {node} attempt {attempt}"}, secrets),
+        secrets=secrets,
         attempt=attempt,
         node=node,
         _checkpoint=(

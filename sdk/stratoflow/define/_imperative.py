@@ -48,6 +48,7 @@ class ImperativeWorkflow(WorkflowDef[..., Any]):
         self.fn = None  # type: ignore[assignment]
         self.name = name
         self.triggers = ()
+        self.notifications: tuple[ir.NotificationSpec, ...] = ()  # only @workflow takes notifications
         self.on_failure = None
         # flytekit's constructor takes the policy (None: the default).
         self.failure_policy = (

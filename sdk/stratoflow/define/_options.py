@@ -15,6 +15,7 @@ from typing import Literal, TypedDict, cast, get_args
 from stratoflow import accelerators, ir, routing
 from stratoflow.define._images import ImageSpec, image_ref
 from stratoflow.define._resources import Resources, to_spec
+from stratoflow.define._secrets import Secret
 
 __all__ = ["Compute", "OptionsError", "TaskKwargs", "TaskOptions"]
 
@@ -39,6 +40,7 @@ class TaskKwargs(TypedDict, total=False):
     container_image: str | ImageSpec | None
     enable_deck: bool
     disable_deck: bool
+    secret_requests: list[Secret] | tuple[Secret, ...]
 
 
 class OptionsError(ValueError):
@@ -60,6 +62,20 @@ def _timeout_seconds(timeout: timedelta | float | None) -> int | None:
     if seconds <= 0:
         raise ValueError(f"timeout must be positive, got {timeout!r}")
     return max(1, round(seconds))
+
+
+def _secret_specs(requests: object, problems: list[str]) -> tuple[ir.SecretRequest, ...]:
+    """The IR's secret requests (sorted, deduplicated); anything but ``Secret`` objects is a problem."""
+    if not isinstance(requests, list | tuple) or not all(isinstance(r, Secret) for r in requests):
+        problems.append(f"secret_requests must be a list of Secret(group=..., key=...), got {requests!r:.80}")
+        return ()
+    specs = {
+        (r.group, r.key, r.group_version): ir.SecretRequest(
+            group=r.group, key=r.key, group_version=r.group_version, mount=r.mount_requirement.name.lower()
+        )
+        for r in requests
+    }
+    return tuple(specs[name] for name in sorted(specs, key=lambda n: tuple(p or "" for p in n)))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,10 +107,12 @@ class TaskOptions:
     container_image: str | ImageSpec | None = None
     enable_deck: bool = False
     disable_deck: bool | None = None  # flytekit's older spelling (``disable_deck=False``), still common
+    secret_requests: list[Secret] | tuple[Secret, ...] = ()
     requests_spec: ir.ResourcesSpec = field(init=False, repr=False, compare=False)
     limits_spec: ir.ResourcesSpec = field(init=False, repr=False, compare=False)
     timeout_seconds: int | None = field(init=False, repr=False, compare=False)
     image: ir.ImageRef | None = field(init=False, repr=False, compare=False)
+    secrets: tuple[ir.SecretRequest, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -124,6 +142,7 @@ class TaskOptions:
         except ValueError as exc:
             problems.append(str(exc))
         self._resolve_deck(problems)
+        secrets = _secret_specs(self.secret_requests, problems)
         if self.retries < 0:
             problems.append(f"retries must be >= 0, got {self.retries}")
         if self.compute not in get_args(Compute):
@@ -147,6 +166,7 @@ class TaskOptions:
         object.__setattr__(self, "limits_spec", limits)
         object.__setattr__(self, "timeout_seconds", timeout)
         object.__setattr__(self, "image", image)
+        object.__setattr__(self, "secrets", secrets)
 
     def _resolve_deck(self, problems: list[str]) -> None:
         # flytekit's rule: disable_deck (deprecated, still common) or enable_deck, never both.

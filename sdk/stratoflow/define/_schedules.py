@@ -27,6 +27,7 @@ __all__ = [
     "Notification",
     "PagerDuty",
     "Slack",
+    "Webhook",
     "WorkflowExecutionPhase",
     "cron_problem",
 ]
@@ -298,3 +299,49 @@ class PagerDuty(Notification):
     """Notify PagerDuty through its email integration (a service's address), as Flyte does."""
 
     channel = "pagerduty"
+
+
+_WEBHOOK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+
+
+class Webhook:
+    """POST a JSON message (``text``, ``workflow``, ``run``, ``phase``, ``error``, ``cause``, ``console``: a
+    Slack incoming webhook's shape) to the URL stored in the Secrets Manager secret
+    ``stratoflow/webhooks/<secret>`` when a run ends in one of ``phases``: an EventBridge API destination
+    on AWS. The URL is read at deploy time, never written in code or the template. stratoflow's addition
+    (Flyte reaches Slack and PagerDuty by email); locally nothing is sent.
+
+    Example:
+        >>> Webhook(phases=[WorkflowExecutionPhase.FAILED], secret="slack-alerts")  # doctest: +SKIP
+    """
+
+    channel: ClassVar[Literal["webhook"]] = "webhook"
+
+    def __init__(self, phases: list[int], secret: str) -> None:
+        self.location = caller_location()
+        for phase in phases:
+            if phase not in _TERMINAL:
+                _raise(
+                    f"Webhook phase {phase!r} is not terminal; only terminal phases are permitted for "
+                    "notifications",
+                    self.location,
+                    hint="use WorkflowExecutionPhase.SUCCEEDED, FAILED, ABORTED or TIMED_OUT",
+                )
+        if not phases:
+            _raise("Webhook needs at least one phase", self.location)
+        if not _WEBHOOK_NAME.match(secret):
+            _raise(
+                f"Webhook secret {secret!r} must be a secret name part (letters, digits, '_', '.', '-'): "
+                "the URL is in Secrets Manager as stratoflow/webhooks/<secret>",
+                self.location,
+            )
+        self.phases = [WorkflowExecutionPhase(p) for p in phases]
+        self.secret = secret
+
+    def to_spec(self) -> ir.NotificationSpec:
+        """The IR of this notification."""
+        return ir.NotificationSpec(
+            channel="webhook",
+            phases=tuple(dict.fromkeys(_TERMINAL[p] for p in self.phases)),
+            webhook=self.secret,
+        )

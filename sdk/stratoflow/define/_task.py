@@ -133,6 +133,7 @@ def spec_for_options(base: ir.TaskSpec, options: TaskOptions) -> ir.TaskSpec:
             "compute": options.compute,
             "image": options.image,
             "enable_deck": options.enable_deck,
+            "secrets": options.secrets,
         }
     )
 
@@ -197,8 +198,9 @@ def task(
 
     The options are :class:`~stratoflow.define.TaskOptions`' fields: ``requests``, ``limits``,
     ``accelerator``, ``interruptible``, ``cache``, ``cache_version``, ``cache_serialize``,
-    ``cache_ignore_input_vars``, ``retries``, ``timeout``, ``compute``, ``name`` and
-    ``container_image`` (an image URI or an :class:`~stratoflow.ImageSpec`).
+    ``cache_ignore_input_vars``, ``retries``, ``timeout``, ``compute``, ``name``,
+    ``container_image`` (an image URI or an :class:`~stratoflow.ImageSpec`) and ``secret_requests``
+    (the :class:`~stratoflow.Secret` s it reads through ``current_context().secrets``).
 
     Example:
         >>> @task(retries=2, cache=True)

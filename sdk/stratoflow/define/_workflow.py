@@ -17,6 +17,7 @@ from stratoflow.define._location import (
     parameter_location,
 )
 from stratoflow.define._nodes import VoidPromise
+from stratoflow.define._schedules import Notification, Webhook
 from stratoflow.define._task import TaskDef, outputs_for_call
 from stratoflow.define._trace import Call, Promise, Trace, WorkflowCall, active_trace, bind_inputs, bind_value
 from stratoflow.define._triggers import S3Trigger, check_triggers
@@ -53,8 +54,10 @@ class WorkflowDef(Generic[P, R]):
         triggers: tuple[ir.TriggerSpec, ...] = (),
         on_failure: FailureHandler | None = None,
         failure_policy: WorkflowFailurePolicy = WorkflowFailurePolicy.FAIL_IMMEDIATELY,
+        notifications: tuple[ir.NotificationSpec, ...] = (),
     ) -> None:
         self.fn = fn
+        self.notifications = notifications
         self.on_failure = on_failure
         self.failure_policy = failure_policy
         self.triggers = triggers
@@ -131,6 +134,7 @@ def _trace_workflow(
     *,
     on_failure: object = None,
     failure_policy: WorkflowFailurePolicy = WorkflowFailurePolicy.FAIL_IMMEDIATELY,
+    notifications: Sequence[object] = (),
 ) -> WorkflowDef[Any, Any]:
     problems: list[Problem] = []
     interface = extract_interface(fn, f"workflow '{name}'", problems)
@@ -143,6 +147,9 @@ def _trace_workflow(
     )
     trace = Trace(workflow=name)
     trace.problems.extend(trigger_problems)
+    notification_specs = _notification_specs(
+        notifications, name, decorated_at or function_location(fn), trace
+    )
     inputs = {
         v.name: Promise(trace, ir.InputBinding.trusted(name=v.name), v.type, f"workflow input '{v.name}'")
         for v in interface.inputs
@@ -184,7 +191,23 @@ def _trace_workflow(
         triggers=trigger_specs,
         on_failure=handler,
         failure_policy=failure_policy,
+        notifications=notification_specs,
     )
+
+
+def _notification_specs(
+    notifications: Sequence[object], name: str, where: ir.SourceLocation, trace: Trace
+) -> tuple[ir.NotificationSpec, ...]:
+    """The IR of ``@workflow(notifications=...)``; anything but Email, Slack, PagerDuty or Webhook is a problem."""
+    bad = [n for n in notifications if not isinstance(n, Notification | Webhook)]
+    if bad:
+        trace.problem(
+            f"workflow '{name}' notifications must be Email, Slack, PagerDuty or Webhook, "
+            f"got {type(bad[0]).__name__}",
+            where,
+        )
+        return ()
+    return tuple(n.to_spec() for n in notifications if isinstance(n, Notification | Webhook))
 
 
 @overload
@@ -198,6 +221,7 @@ def workflow(
     triggers: Sequence[S3Trigger] = (),
     on_failure: TaskDef[..., H] | None = None,
     failure_policy: WorkflowFailurePolicy = WorkflowFailurePolicy.FAIL_IMMEDIATELY,
+    notifications: Sequence[Notification | Webhook] = (),
 ) -> Callable[[Callable[P, R]], WorkflowDef[P, R]]: ...
 
 
@@ -209,6 +233,7 @@ def workflow(
     triggers: Sequence[S3Trigger] = (),
     on_failure: TaskDef[..., H] | None = None,
     failure_policy: WorkflowFailurePolicy = WorkflowFailurePolicy.FAIL_IMMEDIATELY,
+    notifications: Sequence[Notification | Webhook] = (),
 ) -> WorkflowDef[P, R] | Callable[[Callable[P, R]], WorkflowDef[P, R]]:
     """Declare a workflow. Its body runs once, now, to record which tasks feed which.
 
@@ -235,6 +260,7 @@ def workflow(
             decorated_at,
             on_failure=on_failure,
             failure_policy=failure_policy,
+            notifications=notifications,
         )
 
     return decorate

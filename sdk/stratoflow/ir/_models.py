@@ -10,11 +10,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, JsonValue, SerializerFunctionWrapHandler, model_serializer
 
+from stratoflow.ir._notifications import NotificationSpec
 from stratoflow.ir._task_spec import (  # the task half, re-exported
     ActorRef,
     CachePolicy,
     ImageRef,
     ResourcesSpec,
+    SecretRequest,
     SourceLocation,
     TaskSpec,
     TypeRef,
@@ -45,6 +47,7 @@ __all__ = [
     "Node",
     "PromiseBinding",
     "ResourcesSpec",
+    "SecretRequest",
     "SourceLocation",
     "TaskNode",
     "TaskSpec",
@@ -301,6 +304,8 @@ class WorkflowSpec(_Model):
     nodes: tuple[Node, ...]
     tasks: dict[str, TaskSpec]
     triggers: tuple[TriggerSpec, ...] = ()
+    # @workflow(notifications=...): who hears of every run's end (a launch plan's are the plan's).
+    notifications: tuple[NotificationSpec, ...] = ()
     # Flyte's failure node: runs (with the workflow's inputs) when the workflow fails.
     on_failure: TaskNode | None = None
     failure_policy: FailurePolicy = "fail_immediately"
@@ -314,6 +319,8 @@ class WorkflowSpec(_Model):
             data.pop("on_failure", None)
         if data.get("failure_policy") == "fail_immediately":
             data.pop("failure_policy", None)
+        if not data.get("notifications"):
+            data.pop("notifications", None)
         return data
 
     def all_nodes(self) -> list[TaskNode | MapNode | BranchNode | GateNode]:

@@ -55,6 +55,7 @@ __all__ = [
     "RUNS_PREFIX",
     "SCHEDULED_TIME_ATTRIBUTE",
     "SCHEDULE_GROUP_PREFIX",
+    "SECRETS_MANAGER_PREFIX",
     "SECRET_ENV_PREFIX",
     "SPECS_PREFIX",
     "SPOT_INTERRUPTION_STOP_CODE",
@@ -62,6 +63,7 @@ __all__ = [
     "STATES_ALL",
     "STATES_HEARTBEAT_TIMEOUT",
     "STATES_TASK_FAILED",
+    "STRATOFLOW_SECRET_ENV_PREFIX",
     "SUBNETS",
     "TASK_DEFINITION_PREFIX",
     "TASK_FAILED",
@@ -86,7 +88,11 @@ __all__ = [
     "is_task_definition",
     "placeholders_in",
     "ref",
+    "secret_env_var",
+    "secret_name",
     "split_image_shape",
+    "stage_problem",
+    "stage_stack_name",
     "task_definition",
     "task_definition_shape",
 ]
@@ -413,3 +419,35 @@ SCHEDULE_GROUP_PREFIX: Final = "stratoflow-"
 SECRET_ENV_PREFIX: Final = "_FSEC_"  # noqa: S105 - a name prefix, not a secret
 """flytekit's name for a secret in a task's environment: ``_FSEC_<GROUP>_<KEY>`` (upper case), read by
 ``current_context().secrets.get(group, key)``."""
+STRATOFLOW_SECRET_ENV_PREFIX: Final = "STRATOFLOW_SECRET_"  # noqa: S105 - a name prefix, not a secret
+"""stratoflow's name for a secret in a task's environment (a local run's, or the one ECS fills from a
+container task definition's ``secrets``): ``STRATOFLOW_SECRET_<GROUP>_<KEY>``."""
+SECRETS_MANAGER_PREFIX: Final = "stratoflow/"
+"""Secrets Manager names: a task's ``Secret(group="db", key="password")`` is ``stratoflow/db/password``."""
+
+
+def secret_name(group: str, key: str | None, group_version: str | None = None) -> str:
+    """The Secrets Manager name of a secret (``stratoflow/db/password``)."""
+    return SECRETS_MANAGER_PREFIX + "/".join(p for p in (group, group_version, key) if p)
+
+
+def secret_env_var(group: str, key: str | None, group_version: str | None = None) -> str:
+    """stratoflow's environment variable of a secret (``STRATOFLOW_SECRET_DB_PASSWORD``)."""
+    parts = "_".join(p for p in (group, group_version, key) if p)
+    return f"{STRATOFLOW_SECRET_ENV_PREFIX}{parts}".upper().replace("-", "_").replace(".", "_")
+
+
+_STAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")
+
+
+def stage_problem(stage: str) -> str | None:
+    """What is wrong with a stage name (``dev``, ``prod``: it ends every physical name), or ``None``."""
+    if _STAGE.match(stage):
+        return None
+    return f"stage {stage!r:.60} must be 1-32 letters, digits and '-', starting with a letter or digit"
+
+
+def stage_stack_name(stack_name: str, stage: str | None) -> str:
+    """The stack of one stage (``Stratoflow-prod``): every resource name derives from it, so stages share
+    none. ``None``: the unstaged stack (``stack_name`` itself)."""
+    return stack_name if not stage else f"{stack_name}-{stage}"

@@ -13,14 +13,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, JsonValue
 
 from stratoflow.ir._models import SourceLocation
+from stratoflow.ir._notifications import TERMINAL_PHASES, NotificationSpec, Phase
 
 __all__ = ["TERMINAL_PHASES", "LaunchPlanSpec", "NotificationSpec", "Phase", "ScheduleSpec"]
-
-Phase = Literal["SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"]
-"""The terminal execution phases a notification may name (Flyte's), spelled as Step Functions
-spells the matching execution statuses."""
-
-TERMINAL_PHASES: tuple[Phase, ...] = ("SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT")
 
 
 class _Model(BaseModel):
@@ -38,15 +33,6 @@ class ScheduleSpec(_Model):
     rate_minutes: int | None = None
     timezone: str = "UTC"
     kickoff_input: str | None = None
-
-
-class NotificationSpec(_Model):
-    """Who hears of which terminal phases: ``channel`` says how Flyte would deliver it (email,
-    Slack or PagerDuty through their email integrations); every channel is an email here."""
-
-    channel: Literal["email", "slack", "pagerduty"]
-    phases: tuple[Phase, ...]
-    recipients: tuple[str, ...]
 
 
 class LaunchPlanSpec(_Model):

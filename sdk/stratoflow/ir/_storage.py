@@ -37,6 +37,7 @@ __all__ = [
     "dynamic_spec_key",
     "dynamic_specs_prefix",
     "inputs_key",
+    "local_run_snapshot_key",
     "map_inputs_key",
     "map_items_key",
     "map_meta_key",
@@ -47,6 +48,7 @@ __all__ = [
     "node_outputs_prefix",
     "plan_run_prefix",
     "raw_output_prefix",
+    "recovery_key",
     "run_id_problem",
     "run_prefix",
     "scheduled_run_id",
@@ -221,6 +223,16 @@ def run_prefix(workflow: str, run_id: str) -> str:
 def inputs_key(workflow: str, run_id: str) -> str:
     """The run's workflow inputs."""
     return f"{run_prefix(workflow, run_id)}inputs.json"
+
+
+def recovery_key(workflow: str, run_id: str) -> str:
+    """What a recovered run reuses from the failed one (``runtime.Recovery``), written before it starts."""
+    return f"{run_prefix(workflow, run_id)}recovery.json"
+
+
+def local_run_snapshot_key(workflow: str, run_id: str) -> str:
+    """A local run's spec, inputs, finished nodes and map items, kept in the home so it can be recovered."""
+    return f"{run_prefix(workflow, run_id)}snapshot.json"
 
 
 def node_outputs_prefix(workflow: str, run_id: str) -> str:

@@ -10,11 +10,14 @@ from typing import Any, Final, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, SerializerFunctionWrapHandler, model_serializer
 
+from stratoflow.ir import _names
+
 __all__ = [
     "ActorRef",
     "CachePolicy",
     "ImageRef",
     "ResourcesSpec",
+    "SecretRequest",
     "SourceLocation",
     "TaskSpec",
     "TypeKind",
@@ -235,10 +238,31 @@ class ActorRef(_Model):
     ttl_seconds: int = 100
 
 
+class SecretRequest(_Model):
+    """A secret a task reads (flytekit's ``Secret``): Secrets Manager's ``stratoflow/<group>[/<version>]/<key>``
+    on AWS, ``STRATOFLOW_SECRET_<GROUP>_<KEY>`` or ``$STRATOFLOW_HOME/secrets/<group>/<key>`` locally.
+    Only the name: a value never enters the IR."""
+
+    group: str
+    key: str | None = None
+    group_version: str | None = None
+    mount: Literal["any", "env_var", "file"] = "any"
+
+    @property
+    def name(self) -> str:
+        """The Secrets Manager secret name."""
+        return _names.secret_name(self.group, self.key, self.group_version)
+
+    @property
+    def env_var(self) -> str:
+        """The environment variable ECS fills in a container task (``STRATOFLOW_SECRET_DB_PASSWORD``)."""
+        return _names.secret_env_var(self.group, self.key, self.group_version)
+
+
 class TaskSpec(_Model):
     """A task's interface and execution policy; the function is referenced by import path.
 
-    ``image``, ``actor`` and ``enable_deck`` are omitted from the JSON when unset, so specs that use
+    ``image``, ``actor``, ``enable_deck`` and ``secrets`` are omitted from the JSON when unset, so specs that use
     none keep their bytes (and their spec keys).
     """
 
@@ -259,6 +283,7 @@ class TaskSpec(_Model):
     compute: Literal["auto", "lambda", "fargate", "batch"] = "auto"
     image: ImageRef | None = None
     actor: ActorRef | None = None
+    secrets: tuple[SecretRequest, ...] = ()
     location: SourceLocation
     enable_deck: bool = False  # Flyte's: the task's Deck pages are stored (protocol.deck_key)
 
@@ -270,4 +295,6 @@ class TaskSpec(_Model):
                 data.pop(optional, None)
         if not data.get("enable_deck"):
             data.pop("enable_deck", None)
+        if not data.get("secrets"):
+            data.pop("secrets", None)
         return data

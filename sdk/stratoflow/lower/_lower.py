@@ -195,6 +195,7 @@ def lower(wf: WorkflowDef[Any, Any]) -> ir.WorkflowSpec:
         nodes=tuple(builder.nodes),
         tasks=builder.tasks,
         triggers=wf.triggers,
+        notifications=wf.notifications,
         on_failure=on_failure,
         failure_policy=_POLICIES[wf.failure_policy],
         location=wf.location,

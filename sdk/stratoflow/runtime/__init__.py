@@ -26,6 +26,7 @@ from stratoflow.runtime._gates import (
 from stratoflow.runtime._inputs import encode_inputs, validate_inputs
 from stratoflow.runtime._map import gather_map, prepare_map, run_map_items
 from stratoflow.runtime._outputs import InMemoryOutputStore, OutputStore
+from stratoflow.runtime._recovery import Recovery, recovered_items, recovered_outputs, recovered_run_id
 from stratoflow.runtime._retry import with_attempts
 from stratoflow.runtime._run_storage import LocalRunStorage
 from stratoflow.runtime._runner import run_node, workflow_outputs
@@ -37,6 +38,7 @@ __all__ = [
     "NodeCache",
     "NodeContext",
     "OutputStore",
+    "Recovery",
     "attempt_outputs",
     "caught_error",
     "decide_branch",
@@ -50,6 +52,9 @@ __all__ = [
     "plan_dynamic",
     "prepare_map",
     "record_failure",
+    "recovered_items",
+    "recovered_outputs",
+    "recovered_run_id",
     "run_attempt",
     "run_map_items",
     "run_node",

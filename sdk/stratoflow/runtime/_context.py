@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 
 from stratoflow import ir
 from stratoflow.cache import CacheEntry, CacheEntryError, CacheStore, cache_key
-from stratoflow.define import RunStorage
+from stratoflow.define import RunStorage, SecretsManager, SecretStore
 from stratoflow.ir import _storage  # not protocol: a local run loads no pydantic wire models
 from stratoflow.runtime._outputs import OutputStore
+from stratoflow.runtime._recovery import Recovery
 from stratoflow.values import BlobStore, LiteralRef, literal_problem
 
 __all__ = ["NodeCache", "NodeContext"]
@@ -43,10 +44,19 @@ class NodeContext:
     # cache entries are that workflow's (protocol.run_prefix, protocol.cache_item_key). Empty:
     # the spec's own name.
     workflow: str = ""
+    # Where requested secrets are fetched at run time (Secrets Manager on Lambda); None: the
+    # environment and the local secrets folder only.
+    secret_store: SecretStore | None = None
+    # A recovered run: what it reuses from the failed run instead of running it.
+    recovery: Recovery | None = None
 
     def __post_init__(self) -> None:
         if not self.workflow:
             self.workflow = self.spec.name
+
+    def secrets(self, task: ir.TaskSpec) -> SecretsManager:
+        """What ``current_context().secrets`` reads in one attempt of ``task``."""
+        return SecretsManager(requests=task.secrets, store=self.secret_store)
 
     def node_cache(self, task: ir.TaskSpec) -> NodeCache:
         """``task``'s cache in this context (disabled when the task, the run or the store says so)."""

@@ -16,7 +16,7 @@ from stratoflow.define import execution_scope, resolve_task, trace_dynamic
 from stratoflow.errors import DefinitionError, TaskFailedError
 from stratoflow.lower import lower
 from stratoflow.runtime._batching import tolerated_failure_percentage
-from stratoflow.runtime._boundary import call_user
+from stratoflow.runtime._boundary import call_user, redacted
 from stratoflow.runtime._map import gather_map, prepare_map, run_map_items
 from stratoflow.runtime._retry import with_attempts
 from stratoflow.runtime._runner import (
@@ -289,13 +289,18 @@ def plan_dynamic(ctx: NodeContext, node_id: str, *, attempt: int = 1) -> Dynamic
 
     def invoke(fn: Any, values: dict[str, Any]) -> Any:
         # The body sees current_context() as a task does (Flyte code reads execution_id there).
-        with execution_scope(
-            workflow=ctx.workflow,
-            run_id=ctx.run_id,
-            node=node_id,
-            attempt=attempt,
-            storage=ctx.storage,
-            enable_deck=task.enable_deck,
+        secrets = ctx.secrets(task)
+        with (
+            execution_scope(
+                workflow=ctx.workflow,
+                run_id=ctx.run_id,
+                node=node_id,
+                attempt=attempt,
+                storage=ctx.storage,
+                enable_deck=task.enable_deck,
+                secrets=secrets,
+            ),
+            redacted(secrets),
         ):
             return call_user(fn, values, node=node_id, attempt=attempt)
 

@@ -25,6 +25,7 @@ from typing import Any, Final, Protocol
 from stratoflow import ir, routing, values
 from stratoflow.errors import TaskFailedError
 from stratoflow.runtime._batching import default_batch_size
+from stratoflow.runtime._recovery import recovered_items
 from stratoflow.runtime._retry import with_attempts
 from stratoflow.runtime._runner import NodeContext, node_inputs, run_task
 from stratoflow.values import ItemResult, LiteralRef
@@ -179,9 +180,11 @@ def run_map_items(
     order = sorted(indices)  # the batch's results object is named after its first index
     checkpoint = runs_in_container(task)
     results = store.read_map_batch(node_id, order) if checkpoint else {}
+    stored = len(results)
+    # A recovered run's items that succeeded before: stored with this batch, not run again.
+    results.update(recovered_items(ctx.recovery, node_id, [i for i in order if i not in results]))
     todo = [i for i in order if i not in results]
     inputs = store.read_map_inputs(node_id, todo)
-    stored = len(results)
     last_write = time.monotonic()
 
     def store_results() -> None:
@@ -279,12 +282,16 @@ def cached_map_items(ctx: NodeContext, node_id: str, indices: Sequence[int]) -> 
     stay bounded instead of doubling a cold map's cache traffic.
     """
     _, task = _map_node(ctx, node_id)
+    store = _store(ctx)
+    recovered = recovered_items(ctx.recovery, node_id, indices)  # a recovered run's succeeded items
+    if recovered and not ctx.cancelled.is_set():
+        store.write_map_results(node_id, recovered)
     cache = ctx.node_cache(task)
     if not cache.enabled:
-        return {}
-    store = _store(ctx)
+        return recovered
+    indices = [i for i in indices if i not in recovered]
     inputs = store.read_map_inputs(node_id, indices)
-    hits: dict[int, ItemResult] = {}
+    hits: dict[int, ItemResult] = dict(recovered)
     misses = 0
     for i in indices:
         key = cache.key(inputs[i])
@@ -293,10 +300,11 @@ def cached_map_items(ctx: NodeContext, node_id: str, indices: Sequence[int]) -> 
             hits[i] = ItemResult(output=outputs.get("o0"), cache_hit=True, cache_key=key)
             continue
         misses += 1
-        if misses >= _PROBE_MISSES and misses > len(hits):
+        if misses >= _PROBE_MISSES and misses > len(hits) - len(recovered):
             break
-    if hits and not ctx.cancelled.is_set():
-        store.write_map_results(node_id, hits)
+    cached = {i: hit for i, hit in hits.items() if i not in recovered}
+    if cached and not ctx.cancelled.is_set():
+        store.write_map_results(node_id, cached)
     return hits
 
 

@@ -59,6 +59,11 @@ class InMemoryOutputStore:
     def read_inputs(self) -> dict[str, LiteralRef]:
         return self._inputs
 
+    def finished(self) -> tuple[dict[str, dict[str, LiteralRef]], dict[str, dict[int, ItemResult]]]:
+        """Every node's outputs so far, and every map's item results (what a recovery reuses)."""
+        with self._lock:
+            return dict(self._outputs), {n: dict(r) for n, r in self._map_results.items()}
+
     def read_outputs(self, node_id: str) -> dict[str, LiteralRef]:
         with self._lock:
             return self._outputs[node_id]

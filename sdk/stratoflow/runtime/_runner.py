@@ -16,8 +16,9 @@ from typing import Any
 from stratoflow import ir, values
 from stratoflow.define import execution_scope, resolve_task
 from stratoflow.errors import IntegrityError, TaskFailedError
-from stratoflow.runtime._boundary import call_task
+from stratoflow.runtime._boundary import call_task, redacted
 from stratoflow.runtime._context import NodeCache, NodeContext
+from stratoflow.runtime._recovery import recovered_outputs
 from stratoflow.values import BlobStore, LiteralRef
 
 __all__ = [
@@ -262,13 +263,18 @@ def _compute(
     kwargs = _decode_inputs(task, inputs, ctx.blobs, label=label)
     # The scope (current_context(), its working directory) lasts until the outputs are stored:
     # a returned file may live in the working directory, as in flytekit.
-    with execution_scope(
-        workflow=ctx.workflow,
-        run_id=ctx.run_id,
-        node=label,
-        attempt=attempt,
-        storage=ctx.storage,
-        enable_deck=task.enable_deck,
+    secrets = ctx.secrets(task)
+    with (
+        execution_scope(
+            workflow=ctx.workflow,
+            run_id=ctx.run_id,
+            node=label,
+            attempt=attempt,
+            storage=ctx.storage,
+            enable_deck=task.enable_deck,
+            secrets=secrets,
+        ),
+        redacted(secrets),
     ):
         result = call_task(resolve_task, task, kwargs, node=label, attempt=attempt)
         if ctx.cancelled.is_set():
@@ -283,9 +289,14 @@ def _compute(
 def lookup_node_cache(ctx: NodeContext, node_id: str) -> bool:
     """Whether a node's result is cached (with its blobs present); on a hit, store its outputs.
 
-    Used before a Fargate node: a hit skips starting a container at all.
+    Used before a Fargate node: a hit skips starting a container at all. In a recovered run, a node
+    that finished in the failed run is a hit too.
     """
     node = ctx.spec.node(node_id)
+    recovered = recovered_outputs(ctx.recovery, node_id)
+    if recovered is not None:  # a recovered run: what the failed run computed, no container
+        ctx.outputs.write_outputs(node_id, recovered)
+        return True
     cache = ctx.node_cache(ctx.spec.tasks[node.task])
     if not cache.enabled or isinstance(node, ir.MapNode):
         return False
@@ -301,6 +312,10 @@ def run_node(ctx: NodeContext, node_id: str, *, attempt: int = 1) -> NodeResult:
     node = ctx.spec.node(node_id)
     if not isinstance(node, ir.TaskNode):
         raise TypeError(f"run_node runs task nodes; '{node_id}' is a {node.kind} node")
+    recovered = recovered_outputs(ctx.recovery, node_id)
+    if recovered is not None:  # a recovered run reuses what the failed run computed
+        ctx.outputs.write_outputs(node_id, recovered)
+        return NodeResult(node=node_id, cache_hit=True, cache_key=None, outputs=recovered, called=False)
     task = ctx.spec.tasks[node.task]
     inputs = node_inputs(ctx, node, task)
     outputs, hit, key = run_task(ctx, task, inputs, label=node_id, attempt=attempt)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from stratoflow import ir
 from stratoflow.aws import DynamoCacheStore, S3BlobStore, S3OutputStore, S3RunStorage
 from stratoflow.define import deck_location
+from stratoflow.define import SecretStore
 from stratoflow.errors import ConfigError, IntegrityError, TaskFailedError
 from stratoflow.ir import protocol
 from stratoflow.runtime._actors import ensure_workers
@@ -36,6 +37,7 @@ from stratoflow.runtime._gates import finish_gate
 from stratoflow.runtime._map import gather_map, map_batching, prepare_map, run_map_items
 from stratoflow.runtime._remote_records import RecordWriter, Where, container_where
 from stratoflow.runtime._retry import with_attempts
+from stratoflow.runtime._recovery import Recovery
 from stratoflow.runtime._runner import NodeContext, lookup_node_cache, run_node
 
 if TYPE_CHECKING:
@@ -65,6 +67,9 @@ class AwsRunnerEnv:
     def records(self, workflow: str, run_id: str) -> RecordWriter:
         """The writer of (sub-)run ``run_id``'s node records (of ``workflow``)."""
         return RecordWriter(self.s3, self.settings.bucket, workflow, run_id, self.where)
+
+    # Requested secrets fetched at run time (Lambda); None in a container, whose secrets ECS injects.
+    secrets: SecretStore | None = None
 
 
 _SPECS: dict[tuple[str, str], ir.WorkflowSpec] = {}
@@ -132,6 +137,32 @@ def _check_interpreter_event(event: protocol.NodeEvent, env: AwsRunnerEnv) -> No
         raise IntegrityError(f"{problem}: not the sub-run and spec that were planned: refused", uri=key)
 
 
+_RECOVERIES: dict[tuple[str, str, str], Recovery | None] = {}
+_RECOVERIES_MAX = 1024  # runs a warm container remembers (one small record each)
+
+
+def load_recovery(env: AwsRunnerEnv, workflow: str, run_id: str) -> Recovery | None:
+    """What run ``run_id`` of ``workflow`` reuses from the run it recovers (``Client.recover`` wrote it
+    before the start), or ``None`` for a run that recovers nothing; read once per run and container."""
+    cache_key = (env.settings.bucket, workflow, run_id)
+    with _SPECS_LOCK:
+        if cache_key in _RECOVERIES:
+            return _RECOVERIES[cache_key]
+    try:
+        body = env.s3.get_object(Bucket=env.settings.bucket, Key=protocol.recovery_key(workflow, run_id))[
+            "Body"
+        ].read()
+    except env.s3.exceptions.NoSuchKey:
+        recovery = None
+    else:
+        recovery = Recovery.from_json(body)
+    with _SPECS_LOCK:
+        if len(_RECOVERIES) >= _RECOVERIES_MAX:
+            _RECOVERIES.clear()
+        _RECOVERIES[cache_key] = recovery
+    return recovery
+
+
 def node_context(env: AwsRunnerEnv, workflow: str, run_id: str, spec: ir.WorkflowSpec) -> NodeContext:
     blobs = S3BlobStore(env.s3, env.settings.bucket)
     return NodeContext(
@@ -144,6 +175,8 @@ def node_context(env: AwsRunnerEnv, workflow: str, run_id: str, spec: ir.Workflo
             env.dynamodb, env.settings.cache_table, blobs=blobs, ttl_seconds=env.settings.cache_ttl_seconds
         ),
         storage=S3RunStorage(env.s3, env.settings.bucket),
+        secret_store=env.secrets,
+        recovery=load_recovery(env, workflow, run_id),
     )
 
 

@@ -145,6 +145,28 @@ def _merge_env_and_command(
     return name, env, command
 
 
+def _container_secrets(task_definition: Any) -> tuple[dict[str, str], str | None]:
+    """The container definition's ``secrets`` as ECS injects them (name -> value, read from moto's Secrets
+    Manager of the task definition's account and region), or the first ``valueFrom`` that names no secret.
+
+    moto stores the ``secrets`` of a task definition but runs nothing, so it never reads them.
+    """
+    from moto.secretsmanager.exceptions import SecretNotFoundException  # noqa: PLC0415
+    from moto.secretsmanager.models import secretsmanager_backends  # noqa: PLC0415 - only with secrets
+
+    container = task_definition.container_definitions[0]
+    found: dict[str, str] = {}
+    for secret in container.get("secrets") or []:
+        _, _, _, region, account, _ = str(task_definition.arn).split(":", 5)
+        backend = secretsmanager_backends[account][region]
+        try:
+            value = backend.get_secret_value(secret["valueFrom"], None, None)  # type: ignore[arg-type]
+        except SecretNotFoundException:
+            return {}, secret["valueFrom"]
+        found[secret["name"]] = value["SecretString"]
+    return found, None
+
+
 def _run_entrypoint(
     entrypoint: EcsEntrypoint, env: dict[str, str], command: list[str]
 ) -> tuple[int, str, str]:
@@ -179,7 +201,16 @@ def install_ecs_inprocess() -> Undo:
             if entrypoint is None:
                 continue
             name, env, command = _merge_env_and_command(task_definition, task.overrides or {})
-            exit_code, stop_code, reason = _run_entrypoint(entrypoint, env, command)
+            secrets, missing = _container_secrets(task_definition)
+            if missing:
+                # ECS fails such a task before its container starts; runTask.sync then fails.
+                exit_code, stop_code = 1, "TaskFailedToStart"
+                reason = (
+                    "ResourceInitializationError: unable to pull secrets or registry auth: "
+                    f"ResourceNotFoundException: Secrets Manager can't find the specified secret {missing}"
+                )
+            else:
+                exit_code, stop_code, reason = _run_entrypoint(entrypoint, {**env, **secrets}, command)
             task.last_status = "STOPPED"
             task.desired_status = "STOPPED"
             task.stop_code = stop_code  # type: ignore[attr-defined]  # serialised as stopCode

@@ -9,7 +9,8 @@ grow with the number of nodes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,12 +89,16 @@ def runner_function(task: ir.TaskSpec) -> str:
     return protocol.ref(protocol.image_function(task.image.tag))
 
 
-def task_definition_name(route: routing.Route, image: ir.ImageRef | None = None) -> str:
+def task_definition_name(
+    route: routing.Route, image: ir.ImageRef | None = None, secrets: Sequence[ir.SecretRequest] = ()
+) -> str:
     """The task-definition placeholder name of a Fargate route (:func:`protocol.task_definition`).
 
     The shape is ``cpu<vCPUs>_mem<MiB>``, plus ``_disk<GiB>`` above Fargate's default
     ephemeral storage; a ``.`` in the vCPUs becomes ``_`` (``cpu0_25``); a task with an
-    image has its own task definition per shape (:func:`protocol.image_shape`).
+    image has its own task definition per shape (:func:`protocol.image_shape`), and so does a
+    task that requests secrets (``_sec<hash of their names>``): ECS injects a container's secrets
+    from its task definition, so only the requesting tasks' definitions (and execution roles) hold them.
 
     Example:
         >>> route = routing.Route(target="fargate", memory_mib=16384, cpu=4.0)
@@ -105,6 +110,9 @@ def task_definition_name(route: routing.Route, image: ir.ImageRef | None = None)
     disk = route.ephemeral_storage_mib or 0
     if disk > _DEFAULT_FARGATE_DISK_MIB:
         shape += f"_disk{-(-disk // 1024)}"
+    if secrets:
+        names = "\n".join(sorted(secret.name for secret in secrets))
+        shape += f"_sec{hashlib.sha256(names.encode()).hexdigest()[:12]}"
     return protocol.task_definition(protocol.image_shape(shape, image.tag if image else None))
 
 
@@ -183,7 +191,7 @@ def _lambda_run(ctx: NodeContext) -> State:
 def _ecs_run(ctx: NodeContext, *, spot: bool, retries: int, first_attempt: int = 1) -> State:
     parameters: State = {
         "Cluster": protocol.ref(protocol.Placeholder.CLUSTER_ARN),
-        "TaskDefinition": protocol.ref(task_definition_name(ctx.route, ctx.task.image)),
+        "TaskDefinition": protocol.ref(task_definition_name(ctx.route, ctx.task.image, ctx.task.secrets)),
         "NetworkConfiguration": {
             "AwsvpcConfiguration": {
                 "Subnets": [protocol.ref(subnet) for subnet in protocol.SUBNETS],

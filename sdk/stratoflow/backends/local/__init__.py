@@ -1,7 +1,7 @@
 """The local backend: run a workflow's IR in this process (threads, SQLite cache, local blobs)."""
 
 from stratoflow.backends.local._executor import LocalRun, RunOptions, run_local
-from stratoflow.backends.local._history import RunHistory, RunRecord, run_recorded
+from stratoflow.backends.local._history import RunHistory, RunRecord, recover_recorded, run_recorded
 from stratoflow.backends.local._progress import start_progress
 from stratoflow.runtime import encode_inputs, validate_inputs
 
@@ -11,6 +11,7 @@ __all__ = [
     "RunOptions",
     "RunRecord",
     "encode_inputs",
+    "recover_recorded",
     "run_local",
     "run_recorded",
     "start_progress",

@@ -29,16 +29,19 @@ from stratoflow.backends.local._map import run_map_node
 from stratoflow.backends.local._node_logs import start_capture, stop_capture
 from stratoflow.backends.local._progress import RunProgress, start_progress
 from stratoflow.backends.local._records import NodeRecorder, error_fields
+from stratoflow.backends.local._recover import save_snapshot
 from stratoflow.cache import SqliteCacheStore, default_home
 from stratoflow.ir import _node_record
 from stratoflow.runtime import (
     InMemoryOutputStore,
     LocalRunStorage,
     NodeContext,
+    Recovery,
     decide_branch,
     encode_inputs,
     finish_branch,
     record_failure,
+    recovered_outputs,
     run_node,
     skipped_nodes,
     validate_inputs,
@@ -81,6 +84,8 @@ class LocalRun:
     skipped: set[str] = field(default_factory=set)
     # Per actor environment used: its worker processes' starts, pids, losses and expiries.
     actors: dict[str, ActorStats] = field(default_factory=dict)
+    # A recovered run's nodes reused from the failed run (not run again).
+    recovered: set[str] = field(default_factory=set)
 
 
 def _report(done: queue.SimpleQueue[tuple[str, Future[None]]], node_id: str, future: Future[None]) -> None:
@@ -130,6 +135,15 @@ class _Scheduler:
         self.run = LocalRun(run_id=ctx.run_id, outputs={}, literals={})
 
     def _execute(self, node: ir.TaskNode | ir.MapNode | ir.BranchNode | ir.GateNode) -> None:
+        recovered = recovered_outputs(self.ctx.recovery, node.id)
+        if recovered is not None:  # finished in the run this one recovers: reuse, whatever its kind
+            self.ctx.outputs.write_outputs(node.id, recovered)
+            self.run.recovered.add(node.id)
+            if self.records is not None:  # no user code ran: nowhere and no log, as a cache hit
+                self.records.node(
+                    self.ctx.run_id, node.id, ir.NodeStatus.SUCCEEDED, target="none", logs=None, attempts=0
+                )
+            return
         tries = _Tries()
         records = self.records
         if records is None:
@@ -249,6 +263,7 @@ class _Scheduler:
             self.run.executed |= nested.run.executed
             self.run.cache_hits |= nested.run.cache_hits
             self.run.skipped |= nested.run.skipped
+            self.run.recovered |= nested.run.recovered
 
     def execute_all(self, scope: tuple[ir.Node, ...] | None = None) -> None:
         """Run ``scope`` (default: the spec's nodes); a conditional's case reads outer nodes already done."""
@@ -320,13 +335,16 @@ def run_local(
     *,
     run_id: str | None = None,
     records: NodeRecorder | None = None,
+    recovery: Recovery | None = None,
 ) -> LocalRun:
     """Run a workflow's IR on this machine and return its outputs as Python values.
 
     Inputs are validated against the interface before anything runs (InputError names
     the input). With ``records``, every node and map item is recorded there and what a
     task prints or logs is kept in its node's log file too (``run_recorded`` does both).
-    Failures raise TaskFailedError naming the node, ``from`` the user's exception.
+    Failures raise TaskFailedError naming the node, ``from`` the user's exception;
+    a failed run leaves a snapshot in the home (its spec, inputs, finished nodes and map items)
+    that ``recover_local`` reuses. ``recovery``: what this run reuses instead of running it.
 
     Example:
         >>> run_local(lower(pipeline), {"parts": 4}).outputs  # doctest: +SKIP
@@ -345,6 +363,7 @@ def run_local(
         cache=SqliteCacheStore(home / "cache.sqlite") if options.use_cache else None,
         use_cache=options.use_cache,
         storage=LocalRunStorage(home),
+        recovery=recovery,
     )
     progress = start_progress(spec, options.progress, options.progress_console)
     actors = ActorPool(home, use_cache=ctx.use_cache and ctx.cache is not None)
@@ -355,6 +374,7 @@ def run_local(
         try:
             scheduler.execute_all()
         except Exception as exc:
+            save_snapshot(ctx, literals)
             _run_failure_handler(scheduler, exc)
             raise  # the run fails with its own error, whatever the handler did
     finally:

@@ -31,11 +31,12 @@ from stratoflow.backends.local._records import (
     read_records,
     replace_records,
 )
+from stratoflow.backends.local._recover import current_spec, load_snapshot
 from stratoflow.cache import default_home
-from stratoflow.errors import SdkError
-from stratoflow.runtime import validate_inputs
+from stratoflow.errors import ConfigError, SdkError
+from stratoflow.runtime import recovered_run_id, validate_inputs
 
-__all__ = ["RunHistory", "RunRecord", "run_recorded"]
+__all__ = ["RunHistory", "RunRecord", "recover_recorded", "run_recorded"]
 
 
 @dataclass(frozen=True)
@@ -209,12 +210,15 @@ class RunHistory:
         yield from (self._record(row) for row in rows)
 
     def get(self, run_id: str) -> RunRecord | None:
-        """A run by id, or by a unique prefix of its id."""
+        """A run by id, or by a unique prefix of its id (an exact id wins over the runs it prefixes)."""
         with self._connect() as conn:
             rows = conn.execute(
                 f"SELECT {_COLUMNS} FROM runs WHERE run_id LIKE ? || '%' ESCAPE '\\'",  # noqa: S608 - constant
                 (_escape(run_id),),
             ).fetchall()
+        exact = [row for row in rows if row[0] == run_id]  # a recovered run's id extends its source's
+        if exact:
+            return self._record(exact[0])
         return self._record(rows[0]) if len(rows) == 1 else None
 
 
@@ -270,11 +274,70 @@ def run_recorded(
     home = options.home or default_home()
     history = RunHistory(home / "runs.sqlite")
     run_id = uuid.uuid4().hex
+    return _recorded(
+        history,
+        home,
+        run_id,
+        spec,
+        run=lambda records: run_local(spec, inputs, options, run_id=run_id, records=records),
+        display=display,
+    )
+
+
+def recover_recorded(
+    run_id: str,
+    options: RunOptions | None = None,
+    *,
+    display: Callable[[dict[str, Any]], Any] = lambda outputs: outputs,
+    prepare: Callable[[Path], None] = lambda workflow_file: None,
+) -> LocalRun:
+    """Recover the failed local run ``run_id`` (or a unique prefix of it) from the run history.
+
+    A new run (``<run>-r<hex>``, recorded too) of the same IR on the same inputs, reusing every node and
+    map item that succeeded in the failed run, cached or not (their functions are not called again), and
+    running the rest with the code as it is now. ``prepare`` is called with the workflow's source file first
+    (the command line imports it there, so its tasks resolve in a new process).
+
+    Example:
+        >>> recover_recorded("3f2a").recovered  # doctest: +SKIP
+        {'extract', 'clean'}
+    """
+    options = options or RunOptions()
+    home = options.home or default_home()
+    history = RunHistory(home / "runs.sqlite")
+    record = history.get(run_id)
+    if record is None:
+        raise ConfigError(
+            f"no local run {run_id!r} in the run history {history.path} (or the prefix is ambiguous)"
+        )
+    if record.status == "SUCCEEDED":
+        raise ConfigError(f"run {record.run_id} succeeded: there is nothing to recover")
+    snapshot = load_snapshot(home, record.workflow, record.run_id)
+    prepare(snapshot.workflow_file())
+    new_id = recovered_run_id(record.run_id)
+    inputs = snapshot.decoded_inputs(home)
+    spec = current_spec(snapshot)
+
+    def run(records: NodeRecorder) -> LocalRun:
+        return run_local(spec, inputs, options, run_id=new_id, recovery=snapshot.recovery, records=records)
+
+    return _recorded(history, home, new_id, spec, run=run, display=display)
+
+
+def _recorded(
+    history: RunHistory,
+    home: Path,
+    run_id: str,
+    spec: ir.WorkflowSpec,
+    *,
+    run: Callable[[NodeRecorder], LocalRun],
+    display: Callable[[dict[str, Any]], Any],
+) -> LocalRun:
     history.start(run_id, spec)
     records = NodeRecorder(history.path, run_id, home)
     try:
-        run = run_local(spec, inputs, options, run_id=run_id, records=records)
-        outputs = display(run.outputs)
+        done = run(records)
+        outputs = display(done.outputs)
     except SdkError as exc:
         history.finish(run_id, "FAILED", error=str(exc), records=records)
         raise
@@ -282,5 +345,5 @@ def run_recorded(
         history.finish(run_id, "FAILED", error=f"{type(exc).__name__}: {exc}", records=records)
         raise
     # The outcome goes in with the last node records: no reader sees a finished run still running nodes.
-    history.finish(run_id, "SUCCEEDED", outputs=outputs, skipped=tuple(sorted(run.skipped)), records=records)
-    return run
+    history.finish(run_id, "SUCCEEDED", outputs=outputs, skipped=tuple(sorted(done.skipped)), records=records)
+    return done

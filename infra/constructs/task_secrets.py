@@ -1,0 +1,82 @@
+"""Secrets a task requests (``@task(secret_requests=[Secret(group=, key=)])``), granted to that task's compute only.
+
+Names follow one convention: ``Secret(group="db", key="password")`` is the Secrets Manager secret
+``stratoflow/db/password`` (``protocol.secret_name``) in the stack's account and region.
+
+- A Lambda task reads its secrets at run time (cached per container): the function that runs it (the
+  shared runner, or its image's function) gets ``secretsmanager:GetSecretValue`` on exactly those
+  secrets (:func:`grant_secret_reads`).
+- A Fargate task's secrets are in its task definition's container ``secrets``
+  (:func:`container_secrets`): ECS reads them with that task definition's own execution role and puts
+  them in the container's environment (``STRATOFLOW_SECRET_<GROUP>_<KEY>``); the task role, which the
+  user's code runs as, gets no Secrets Manager permission at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+
+from aws_cdk import ArnFormat, Stack
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from infra.constructs._props import raise_if_problems
+from stratoflow import ir, routing
+
+__all__ = ["check_secret_routes", "container_secrets", "grant_secret_reads", "secret_arn"]
+
+# Secrets Manager appends six random characters to a secret's ARN.
+_ARN_SUFFIX = "-??????"
+_SUPPORTED_TARGETS = ("lambda", "fargate", "fargate_spot")
+
+
+def secret_arn(scope: Construct, name: str) -> str:
+    """The ARN pattern of the secret ``name`` in ``scope``'s account and region (any version suffix)."""
+    return Stack.of(scope).format_arn(
+        service="secretsmanager",
+        resource="secret",
+        resource_name=f"{name}{_ARN_SUFFIX}",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+
+
+def grant_secret_reads(role: iam.IRole, requests: Iterable[ir.SecretRequest]) -> None:
+    """Let ``role`` read exactly the secrets ``requests`` name (nothing when there are none)."""
+    names = sorted({request.name for request in requests})
+    if not names:
+        return
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            sid="ReadRequestedSecrets",
+            actions=["secretsmanager:GetSecretValue"],
+            resources=[secret_arn(role.stack, name) for name in names],
+        )
+    )
+
+
+def container_secrets(scope: Construct, requests: Sequence[ir.SecretRequest]) -> dict[str, ecs.Secret]:
+    """A container definition's ``secrets``: each requested secret as its ``STRATOFLOW_SECRET_*`` variable."""
+    found: dict[str, ecs.Secret] = {}
+    for request in requests:
+        digest = hashlib.sha256(request.name.encode()).hexdigest()[:12]
+        secret = secretsmanager.Secret.from_secret_name_v2(scope, f"Secret{digest}", request.name)
+        found[request.env_var] = ecs.Secret.from_secrets_manager(secret)
+    return found
+
+
+def check_secret_routes(placed: Iterable[tuple[routing.Route, ir.TaskSpec]]) -> None:
+    """Secrets reach Lambda and Fargate tasks; a task elsewhere (AWS Batch, an actor) requesting one is a
+    synth error naming the task, not a task that fails at run time."""
+    problems = sorted(
+        {
+            f"task '{task.name}' requests secrets but runs on {where}: secret_requests are supported "
+            "on Lambda and Fargate tasks"
+            for route, task in placed
+            if task.secrets
+            and (where := "an actor" if task.actor else route.target) not in _SUPPORTED_TARGETS
+        }
+    )
+    raise_if_problems("StratoflowStack", problems)

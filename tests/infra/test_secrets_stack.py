@@ -1,0 +1,103 @@
+"""Secrets in the synthesized stack: read grants only on the roles of the tasks that request them (the
+runner for a Lambda task; its task definition's own execution role for a Fargate task), container
+secrets only in the requesting task definition, cdk-nag and cfn-lint clean."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.constructs import PropsError
+from infra.constructs.task_secrets import check_secret_routes
+from stratoflow import ir, routing
+from tests.infra.synth import REPO, Synth, assert_cfn_lint_clean, assert_nag_clean, synthesize
+from tests.infra.test_stack import ALLOWED_CFN_LINT
+
+FLOWS = REPO / "tests" / "ops" / "secret_flows.py"
+STACK = "StratoflowSecrets"
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory, bundle_cache: Path) -> Synth:
+    context = {
+        "stratoflow:workflows": [f"{FLOWS}:signed_on_fargate", f"{FLOWS}:not_requested"],
+        "stratoflow:stackName": STACK,
+    }
+    return synthesize(tmp_path_factory.mktemp("cdk-secrets"), bundle_cache, context)
+
+
+def _secret_names(statement: dict[str, Any]) -> list[str]:
+    resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+    names = []
+    for resource in resources:
+        parts = resource["Fn::Join"][1] if isinstance(resource, dict) else [resource]
+        names.append(str(parts[-1]).split(":secret:")[-1])
+    return sorted(names)
+
+
+def _secret_grants(synth: Synth) -> dict[str, list[str]]:
+    """Role logical id -> the secrets any policy attached to it lets it read."""
+    grants: dict[str, list[str]] = {}
+    for policy in synth.resources("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if any(a.startswith("secretsmanager:") for a in actions):
+                for role in policy["Properties"]["Roles"]:
+                    grants.setdefault(role["Ref"], []).extend(_secret_names(statement))
+    return grants
+
+
+def _role_id(synth: Synth, fragment: str) -> str:
+    (found,) = [k for k in synth.resources("AWS::IAM::Role") if fragment in k]
+    return found
+
+
+def test_only_the_requesting_tasks_roles_may_read_their_secrets(synth: Synth) -> None:
+    grants = _secret_grants(synth)
+    runner = _role_id(synth, "RunnerRole")
+    (secret_execution,) = [
+        k for k in synth.resources("AWS::IAM::Role") if "sec" in k and "ExecutionRole" in k
+    ]
+    assert grants == {
+        runner: ["stratoflow/api/token-??????"],
+        secret_execution: ["stratoflow/db/password-??????"],
+    }
+    # The Fargate task role (what user code runs as) and the shared execution role read nothing.
+    assert _role_id(synth, "ComputeTaskRole") not in grants
+    assert _role_id(synth, "ComputeExecutionRole") not in grants
+
+
+def test_only_the_requesting_task_definition_carries_the_secret(synth: Synth) -> None:
+    containers = {
+        logical_id: resource["Properties"]["ContainerDefinitions"][0]
+        for logical_id, resource in synth.resources("AWS::ECS::TaskDefinition").items()
+    }
+    with_secrets = {k: c["Secrets"] for k, c in containers.items() if c.get("Secrets")}
+    assert len(containers) == 2
+    ((_, secrets),) = with_secrets.items()
+    assert [s["Name"] for s in secrets] == ["STRATOFLOW_SECRET_DB_PASSWORD"]
+    assert "stratoflow/db/password" in str(secrets[0]["ValueFrom"])
+    # Only names reach the template, never a value: the environment lists resource names only.
+    assert all("SECRET" not in str(c.get("Environment")) for c in containers.values())
+
+
+def test_the_secrets_stack_is_nag_and_cfn_lint_clean(synth: Synth) -> None:
+    assert_nag_clean(synth)
+    assert_cfn_lint_clean(synth, ALLOWED_CFN_LINT)
+
+
+def test_a_batch_task_requesting_a_secret_is_a_synth_error() -> None:
+    task = ir.TaskSpec(
+        name="gpu_train",
+        ref="m:gpu_train",
+        code_hash="x",
+        inputs=(),
+        outputs=(),
+        secrets=(ir.SecretRequest(group="db", key="password"),),
+        location=ir.SourceLocation(path="m.py", line=1),
+    )
+    route = routing.Route(target="batch", memory_mib=1024, cpu=1.0)
+    with pytest.raises(PropsError, match=r"task 'gpu_train' requests secrets but runs on batch"):
+        check_secret_routes([(route, task)])
