@@ -187,7 +187,7 @@ t = ShellTask(
                 9,
                 "shell task 't': unknown option(s) retry; options are: accelerator, cache, cache_ignore_input_vars, "
                 "cache_serialize, cache_version, compute, container_image, disable_deck, enable_deck, interruptible, "
-                "limits, name, requests, retries, timeout",
+                "limits, name, requests, retries, secret_requests, timeout",
             ),
         ),
     ),

@@ -56,7 +56,8 @@ def _role_id(synth: Synth, fragment: str) -> str:
 
 def test_only_the_requesting_tasks_roles_may_read_their_secrets(synth: Synth) -> None:
     grants = _secret_grants(synth)
-    runner = _role_id(synth, "RunnerRole")
+    # Each workflow has its own runner (per-workflow runtimes): only signed_on_fargate's requests one.
+    runner = _role_id(synth, "RuntimeSignedOnFargateRunnerRole")
     (secret_execution,) = [
         k for k in synth.resources("AWS::IAM::Role") if "sec" in k and "ExecutionRole" in k
     ]
@@ -64,8 +65,9 @@ def test_only_the_requesting_tasks_roles_may_read_their_secrets(synth: Synth) ->
         runner: ["stratoflow/api/token-??????"],
         secret_execution: ["stratoflow/db/password-??????"],
     }
+    assert _role_id(synth, "RuntimeNotRequestedRunnerRole") not in grants
     # The Fargate task role (what user code runs as) and the shared execution role read nothing.
-    assert _role_id(synth, "ComputeTaskRole") not in grants
+    assert _role_id(synth, "RuntimeSignedOnFargateTasksTaskRole") not in grants
     assert _role_id(synth, "ComputeExecutionRole") not in grants
 
 
