@@ -132,6 +132,33 @@ def _dispatch(args: argparse.Namespace) -> int:
     return {"graph": _cmd_graph, "compile": _cmd_compile}.get(args.command, _cmd_cache)(args)
 
 
+def _add_run_history_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``executions``, ``logs`` and ``cache``: what past runs left."""
+    executions = commands.add_parser("executions", allow_abbrev=False, help="list recent runs or show one")
+    executions.add_argument("action", choices=["ls", "show"])
+    executions.add_argument(
+        "run_id", nargs="?", help="with show: the run id (a unique prefix is enough locally)"
+    )
+    executions.add_argument("--remote", action="store_true", help="the deployed stack's executions")
+    executions.add_argument("--stack", default="Stratoflow", help="with --remote: the stack's name")
+    executions.add_argument(
+        "--stage", help="with --remote: the stage's stack (cdk deploy -c stratoflow:stage=)"
+    )
+    executions.add_argument("--limit", type=int, default=20, help="with ls: how many")
+    executions.add_argument("--json", action="store_true", help="with show: the run and its nodes as JSON")
+    executions.add_argument("--items", action="store_true", help="with show: every map item's row too")
+    logs = commands.add_parser("logs", allow_abbrev=False, help="print a node's log")
+    logs.add_argument("run_id", metavar="RUN", help="the run id (a unique prefix is enough)")
+    logs.add_argument("node", metavar="NODE", help="the node, as executions show names it")
+    logs.add_argument("--item", type=int, default=None, help="a map node's item (default: all items)")
+    logs.add_argument("--remote", action="store_true", help="a deployed stack's run (CloudWatch)")
+    logs.add_argument("--stack", default="Stratoflow", help="with --remote: the stack's name")
+    cache = commands.add_parser("cache", allow_abbrev=False, help="list or clear the local cache")
+    cache.add_argument("action", choices=["ls", "clear"])
+    cache.add_argument("--task", help="with clear: only this task's entries")
+    cache.add_argument("--sandbox", action="store_true", help="the sandbox's cache (run --sandbox)")
+
+
 def _parser() -> argparse.ArgumentParser:
     # No abbreviations anywhere: a prefix match would take a workflow input such as `--n 3`
     # for `--no-cache` and silently run with the wrong value.
@@ -179,29 +206,7 @@ def _parser() -> argparse.ArgumentParser:
     compile_.add_argument(
         "--explain", action="store_true", help="say where synchronisation points were added"
     )
-    executions = commands.add_parser("executions", allow_abbrev=False, help="list recent runs or show one")
-    executions.add_argument("action", choices=["ls", "show"])
-    executions.add_argument(
-        "run_id", nargs="?", help="with show: the run id (a unique prefix is enough locally)"
-    )
-    executions.add_argument("--remote", action="store_true", help="the deployed stack's executions")
-    executions.add_argument("--stack", default="Stratoflow", help="with --remote: the stack's name")
-    executions.add_argument(
-        "--stage", help="with --remote: the stage's stack (cdk deploy -c stratoflow:stage=)"
-    )
-    executions.add_argument("--limit", type=int, default=20, help="with ls: how many")
-    executions.add_argument("--json", action="store_true", help="with show: the run and its nodes as JSON")
-    executions.add_argument("--items", action="store_true", help="with show: every map item's row too")
-    logs = commands.add_parser("logs", allow_abbrev=False, help="print a node's log")
-    logs.add_argument("run_id", metavar="RUN", help="the run id (a unique prefix is enough)")
-    logs.add_argument("node", metavar="NODE", help="the node, as executions show names it")
-    logs.add_argument("--item", type=int, default=None, help="a map node's item (default: all items)")
-    logs.add_argument("--remote", action="store_true", help="a deployed stack's run (CloudWatch)")
-    logs.add_argument("--stack", default="Stratoflow", help="with --remote: the stack's name")
-    cache = commands.add_parser("cache", allow_abbrev=False, help="list or clear the local cache")
-    cache.add_argument("action", choices=["ls", "clear"])
-    cache.add_argument("--task", help="with clear: only this task's entries")
-    cache.add_argument("--sandbox", action="store_true", help="the sandbox's cache (run --sandbox)")
+    _add_run_history_parsers(commands)
     from stratoflow.cli._images import add_images_parser  # noqa: PLC0415 - argparse only
 
     add_images_parser(commands)

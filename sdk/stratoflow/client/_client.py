@@ -227,6 +227,7 @@ class Client:
             [('load', <NodeStatus.SUCCEEDED: 'succeeded'>), ...]
         """
         return self.execution(run_id).node_records()
+
     def recover(self, run: Execution | str, /) -> Execution:
         """Flyte's ``recover``: a new execution of the failed ``run`` (an Execution or its run id) with its
         inputs, reusing every node and map item that succeeded in it (cached or not) and running the rest

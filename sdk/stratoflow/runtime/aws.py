@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 
 from stratoflow import ir
 from stratoflow.aws import DynamoCacheStore, S3BlobStore, S3OutputStore, S3RunStorage
-from stratoflow.define import deck_location
-from stratoflow.define import SecretStore
+from stratoflow.define import SecretStore, deck_location
 from stratoflow.errors import ConfigError, IntegrityError, TaskFailedError
 from stratoflow.ir import protocol
 from stratoflow.runtime._actors import ensure_workers
@@ -35,9 +34,9 @@ from stratoflow.runtime._dynamic import (
 from stratoflow.runtime._failure import caught_error, record_failure
 from stratoflow.runtime._gates import finish_gate
 from stratoflow.runtime._map import gather_map, map_batching, prepare_map, run_map_items
+from stratoflow.runtime._recovery import Recovery
 from stratoflow.runtime._remote_records import RecordWriter, Where, container_where
 from stratoflow.runtime._retry import with_attempts
-from stratoflow.runtime._recovery import Recovery
 from stratoflow.runtime._runner import NodeContext, lookup_node_cache, run_node
 
 if TYPE_CHECKING:
