@@ -83,9 +83,10 @@ __all__ = [
 ]
 
 
-HEARTBEAT_SCALE = 0.05
-"""Factor on ``HeartbeatSeconds`` (60 s become 3 s): short enough that a lost worker is noticed
-at once, long enough that a worker thread heartbeating every 0.1 s never misses one on a busy machine."""
+HEARTBEAT_SCALE = 0.2
+"""Factor on ``HeartbeatSeconds`` (60 s become 12 s): short enough that a lost worker is noticed
+within a test, long enough that a worker started by the ensure step picks its first task up and
+beats on a busy machine (at 3 s, a slow emulated start was taken for a lost worker: attempt 3)."""
 
 
 def install_all(*, timer_scale: float = 0.001, heartbeat_scale: float = HEARTBEAT_SCALE) -> Undo:

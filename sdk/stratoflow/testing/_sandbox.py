@@ -38,8 +38,7 @@ CONTAINER_FAMILY_PREFIX = "stratoflow-"
 INTERPRETER_MACHINE = "stratoflow-dynamic-interpreter"
 ACTOR_FAMILY_PREFIX = "stratoflow-actor-"
 ACTOR_HEARTBEAT_SECONDS = "0.1"
-"""How often an emulated worker heartbeats (the emulated ``HeartbeatSeconds`` is 3 s: a margin of
-30 beats on a busy machine)."""
+"""How often an emulated worker heartbeats (the emulated ``HeartbeatSeconds`` is 12 s)."""
 _DYNAMIC_BATCH_POOLS = ("cpu", "gpu")
 EMULATED_REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 """Where the sandbox says its image functions' images are (moto stubs ECR; nothing is pulled)."""
