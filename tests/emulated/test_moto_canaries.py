@@ -471,7 +471,7 @@ def test_raw_stopping_an_execution_before_its_environment_crashes(raw_aws: Emula
 
 def test_early_stop_fix_keeps_the_stop_and_the_execution_aborts(aws: EmulatedAws) -> None:
     assert _worker_still_parsing().stop(stop_date=None, error=None, cause=None) is None
-    wait = {"Type": "Wait", "Seconds": 60, "End": True}
+    wait = {"Type": "Wait", "Seconds": 3000, "End": True}  # 3 s scaled: still waiting when the stop lands
     arn = aws.create_state_machine("stopped-early", machine("W", W=wait))
     sfn = aws.client("stepfunctions")
     execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
