@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from stratoflow import errors
+from stratoflow._frozen_heap import freeze_loaded
 from stratoflow.define import (
     ActorEnvironment,
     Checkpoint,
@@ -142,3 +143,5 @@ def _run_locally(wf: WorkflowDef[Any, Any], inputs: dict[str, Any]) -> Any:
 
 
 set_local_runner(_run_locally)
+# What `import stratoflow` loaded lives as long as the process (see stratoflow._frozen_heap).
+freeze_loaded()

@@ -231,3 +231,54 @@ def test_the_hash_does_not_depend_on_the_string_hash_seed(tmp_path: Path) -> Non
         for seed in range(6)
     }
     assert len(hashes) == 1, hashes
+
+
+SHAPES = '''
+import functools
+
+
+def plain(x):
+    return x + 1
+
+
+@functools.lru_cache(maxsize=None)
+@functools.wraps(plain)
+def decorated(x):
+    return x * 2
+
+
+def multiline_return(x):
+    return (
+        x,
+        x + 1,
+    )
+
+
+def with_inner(x):
+    def inner(y):
+        return [y for _ in range(
+            2)]
+
+    return inner(x)
+
+
+def docstring_only():
+    """Only a docstring."""
+'''
+
+
+def test_a_function_s_source_is_the_lines_inspect_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The hash reads a function's lines from its code object's line table, not by tokenizing:
+    # for every shape of function the lines must be the ones inspect.getsource returns.
+    import inspect
+
+    (tmp_path / "shapes_mod.py").write_text(SHAPES)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("shapes_mod")
+    for name in ["plain", "decorated", "multiline_return", "with_inner"]:
+        fn = inspect.unwrap(getattr(module, name))
+        assert _code_hash._function_source(fn) == inspect.getsource(fn).encode(), name
+    # Lines after the last instruction are not code: a body that is only a docstring is its `def`.
+    assert _code_hash._function_source(module.docstring_only) == b"def docstring_only():\n"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
+import linecache
 import site
 import sys
 import sysconfig
@@ -107,7 +108,31 @@ def _members(cls: type) -> Iterator[Any]:
             yield value
 
 
+def _function_source(fn: types.FunctionType) -> bytes | None:
+    """A function's source lines, decorators included, found from its code object's line table.
+
+    ``inspect.getsource`` finds the same lines by tokenizing from the first one (and compiles
+    tokenize's patterns first): a third of decorating a task. The line table already says where
+    the body ends. Lines past its last instruction are not code (a trailing comment, a docstring
+    that is the whole body) and are left out.
+    """
+    code = fn.__code__
+    linecache.checkcache(code.co_filename)  # a file edited since it was read (as inspect does)
+    lines = linecache.getlines(code.co_filename, fn.__globals__)
+    if not lines or code.co_firstlineno > len(lines):
+        return None
+    last = max(
+        (end for nested in _codes(code) for _, end, _, _ in nested.co_positions() if end is not None),
+        default=code.co_firstlineno,
+    )
+    return "".join(lines[code.co_firstlineno - 1 : last]).encode()
+
+
 def _source(obj: Any) -> bytes:
+    if isinstance(obj, types.FunctionType):
+        found = _function_source(obj)
+        if found is not None:
+            return found
     try:
         return inspect.getsource(obj).encode()
     except (OSError, TypeError):

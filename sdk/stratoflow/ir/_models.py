@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, JsonValue, SerializerFunctionWrapHandler, model_serializer
 
+from stratoflow._frozen_heap import freeze_loaded
 from stratoflow.ir._notifications import NotificationSpec
 from stratoflow.ir._task_spec import (  # the task half, re-exported
     ActorRef,
@@ -392,3 +393,6 @@ def _upstream(bindings: object) -> list[str]:
 
 # No model_rebuild() here: with defer_build the self-references (TypeRef.args, the nested
 # bindings) are resolved from this module's namespace when a model is first used.
+
+# The IR's classes and pydantic's are built: out of every later collection (see the module).
+freeze_loaded()

@@ -1,0 +1,62 @@
+"""What imports create is frozen out of the garbage collector's work; what a run creates is not."""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import sys
+
+import stratoflow
+from stratoflow import map_task, task, workflow
+
+_PROBE = (
+    "import gc; import stratoflow, stratoflow.ir._models, stratoflow.backends.local; "
+    "print(gc.get_freeze_count())"
+)
+
+
+def _frozen_after_import(**env: str) -> int:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE], env={**os.environ, **env}, capture_output=True, text=True, check=True
+    )
+    return int(done.stdout)
+
+
+def test_importing_stratoflow_freezes_what_it_loaded() -> None:
+    assert _frozen_after_import() > 10_000  # modules, classes, functions: tens of thousands
+
+
+def test_stratoflow_gc_freeze_0_turns_it_off() -> None:
+    assert _frozen_after_import(STRATOFLOW_GC_FREEZE="0") == 0
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+_COLLECTED: list[str] = []
+
+
+@task
+def make_garbage(x: int) -> int:
+    cycle = _Cycle()
+    cycle.tag = x  # type: ignore[attr-defined]
+    import weakref
+
+    weakref.finalize(cycle, _COLLECTED.append, f"item {x}")
+    return x
+
+
+@workflow
+def garbage(xs: list[int]) -> list[int]:
+    return map_task(make_garbage)(x=xs)
+
+
+def test_reference_cycles_a_run_creates_are_still_collected() -> None:
+    assert stratoflow.__name__  # imported: the freezes have happened
+    _COLLECTED.clear()
+    assert garbage(xs=[1, 2, 3]) == [1, 2, 3]
+    gc.collect()
+    assert sorted(_COLLECTED) == ["item 1", "item 2", "item 3"]
