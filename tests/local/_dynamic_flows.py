@@ -6,6 +6,7 @@ Tasks that count their calls append to ``marker`` (an input the cache ignores).
 from __future__ import annotations
 
 import os
+import time
 
 from stratoflow import Resources, dynamic, map_task, task, workflow
 
@@ -219,3 +220,34 @@ def heavy(n: int) -> int:
 @workflow
 def heavy_flow(n: int) -> int:
     return heavy(n=n)
+
+
+ORDER: list[str] = []
+
+
+@task
+def slow_first() -> int:
+    """Slow, so a node not made to wait for it would start (and finish) first."""
+    time.sleep(0.3)
+    ORDER.append("first")
+    return 1
+
+
+@task
+def quick_second() -> int:
+    ORDER.append("second")
+    return 2
+
+
+@dynamic
+def ordered(n: int) -> int:
+    """`>>` inside a dynamic body: quick_second reads nothing from slow_first, yet waits for it."""
+    first = slow_first()
+    second = quick_second()
+    first >> second
+    return second
+
+
+@workflow
+def ordered_flow(n: int) -> int:
+    return ordered(n=n)

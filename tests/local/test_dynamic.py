@@ -126,3 +126,11 @@ def test_a_dynamic_calling_a_dynamic_and_a_workflow(tmp_path: Path) -> None:
 def test_calling_the_workflow_runs_it_locally_and_the_body_is_plain_python_outside() -> None:
     assert df.squares(xs=[3]) == 9
     assert df.sum_of_squares(xs=[1, 2]) == 5  # outside a workflow the tasks just run
+
+
+def test_ordering_without_data_inside_a_dynamic_body_holds(tmp_path: Path) -> None:
+    # The sub-graph's node ids are prefixed (`ordered__quick_second`): so must be its `after` ids.
+    df.ORDER.clear()
+    result = run(df.ordered_flow, tmp_path, n=1)
+    assert result.outputs == {"o0": 2}
+    assert df.ORDER == ["first", "second"]

@@ -250,6 +250,7 @@ def prefix_spec(spec: ir.WorkflowSpec, prefix: str) -> ir.WorkflowSpec:
             update={
                 "id": prefix + node.id,
                 "inputs": {name: _remap(b, prefix) for name, b in node.inputs.items()},
+                "after": tuple(prefix + upstream for upstream in node.after),  # `a >> b` in the body
             }
         )
         for node in spec.task_nodes()
