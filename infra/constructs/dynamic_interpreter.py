@@ -27,6 +27,7 @@ from constructs import Construct
 
 from infra.constructs import defaults
 from infra.constructs._nag import acknowledge, nag_resource
+from infra.constructs._sfn_rights import EXECUTION_EVENTS_RULE, cluster_tasks_arn, ecs_statements
 from infra.constructs.batch_compute import BatchCompute, batch_jobs_arn
 from infra.constructs.fargate_compute import FargateCompute
 from stratoflow.backends import asl
@@ -34,7 +35,6 @@ from stratoflow.ir import protocol
 
 __all__ = ["INTERPRETER_PLACEHOLDER", "DynamicInterpreter", "interpreter_json", "interpreter_name"]
 
-_EXECUTION_EVENTS_RULE = "StepFunctionsGetEventsForStepFunctionsExecutionRule"
 _MACHINE_NAME_MAX = 80
 INTERPRETER_PLACEHOLDER = protocol.Placeholder.DYNAMIC_INTERPRETER_ARN
 """The placeholder compiled workflows use for this machine's ARN."""
@@ -130,19 +130,14 @@ class DynamicInterpreter(Construct):
             finding=f"Resource::{nag_resource(self, items)}",
         )
         if has_fargate and compute is not None:
-            from infra.constructs.workflow_state_machine import (  # noqa: PLC0415 - it imports us
-                _cluster_tasks_arn,
-                _ecs_statements,
-            )
-
             acknowledge(
                 self.role,
                 "IAM5",
                 "ECS task ids are assigned at RunTask; .sync stops and describes only tasks of the "
                 "stack's cluster",
-                finding=f"Resource::{nag_resource(self, _cluster_tasks_arn(compute))}",
+                finding=f"Resource::{nag_resource(self, cluster_tasks_arn(compute))}",
             )
-            for statement in _ecs_statements(compute, [protocol.Placeholder.DYNAMIC_TASK_DEFINITION]):
+            for statement in ecs_statements(compute, [protocol.Placeholder.DYNAMIC_TASK_DEFINITION]):
                 self.role.add_to_policy(statement)
         if has_batch and batch is not None:
             acknowledge(
@@ -214,7 +209,7 @@ class DynamicInterpreter(Construct):
             "run time; only executions of this interpreter state machine",
             finding=f"Resource::{nag_resource(self, children)}",
         )
-        rule = stack.format_arn(service="events", resource="rule", resource_name=_EXECUTION_EVENTS_RULE)
+        rule = stack.format_arn(service="events", resource="rule", resource_name=EXECUTION_EVENTS_RULE)
         return [
             iam.PolicyStatement(sid="StartItself", actions=["states:StartExecution"], resources=[arn]),
             iam.PolicyStatement(

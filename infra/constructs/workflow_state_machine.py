@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -37,6 +37,15 @@ from constructs import Construct
 from infra.constructs import defaults
 from infra.constructs._nag import acknowledge, nag_resource
 from infra.constructs._props import raise_if_problems
+from infra.constructs._sfn_rights import (
+    ECS_EVENTS_RULE,
+    EXECUTION_EVENTS_RULE,
+    child_execution_statements,
+    cluster_tasks_arn,
+    interpreter_statements,
+    own_runs,
+    runner_statements,
+)
 from infra.constructs.actor_pool import ActorPools
 from infra.constructs.batch_compute import BatchCompute, batch_jobs_arn
 from infra.constructs.dynamic_interpreter import INTERPRETER_PLACEHOLDER, DynamicInterpreter
@@ -51,18 +60,7 @@ __all__ = [
     "pascal_case",
 ]
 
-ECS_EVENTS_RULE = "StepFunctionsGetEventsForECSTaskRule"
-"""The managed EventBridge rule through which Step Functions learns that an ECS task stopped (``.sync``)."""
-EXECUTION_EVENTS_RULE = "StepFunctionsGetEventsForStepFunctionsExecutionRule"
-"""The managed EventBridge rule through which Step Functions learns that a started execution ended
-(``startExecution.sync:2``)."""
-
 _FIXED = (protocol.Placeholder.TASK_RUNNER_FUNCTION_ARN, protocol.Placeholder.DATA_BUCKET)
-
-
-def _own_runs(compiled: asl.CompiledWorkflow, bucket: s3.IBucket) -> str:
-    """The objects of this workflow's runs (``runs/<workflow>/*``): all its state machine reads."""
-    return bucket.arn_for_objects(f"{protocol.workflow_runs_prefix(compiled.name)}*")
 
 
 def pascal_case(name: str) -> str:
@@ -185,7 +183,7 @@ class WorkflowStateMachine(Construct):
             assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
             description=f"stratoflow workflow {compiled.name}: only what its compiled definition calls",
         )
-        for statement in self._static_statements(compiled, runner, bucket, compute):
+        for statement in runner_statements(compiled, runner, bucket, compute):
             self.role.add_to_policy(statement)
         used = sorted(name for name in compiled.placeholders if name in image_functions)
         if used:
@@ -219,7 +217,7 @@ class WorkflowStateMachine(Construct):
             self.child_executions_policy = iam.Policy(
                 self,
                 "ChildExecutions",
-                statements=self._child_execution_statements(stack),
+                statements=child_execution_statements(self, self.state_machine, stack),
                 roles=[self.role],
             )
         self.failed_alarm = cloudwatch.Alarm(
@@ -248,7 +246,7 @@ class WorkflowStateMachine(Construct):
         ):
             statements.extend(self._batch_statements(stack, compiled, batch))
         if interpreter is not None and INTERPRETER_PLACEHOLDER in compiled.placeholders:
-            statements.extend(self._interpreter_statements(stack, interpreter))
+            statements.extend(interpreter_statements(self, self.role, stack, interpreter))
         if actors is not None:
             statements.extend(actors.send_statements(compiled.placeholders))
         for statement in statements:
@@ -272,14 +270,14 @@ class WorkflowStateMachine(Construct):
                 "the Distributed Map's ItemReader reads "
                 f"{protocol.map_items_key(compiled.name, '<execution>', '<node>')}, named at run time; "
                 "only this workflow's runs in the stack's bucket",
-                finding=f"Resource::{nag_resource(self, _own_runs(compiled, bucket))}",
+                finding=f"Resource::{nag_resource(self, own_runs(compiled, bucket))}",
             )
         if compute is not None and any(protocol.is_task_definition(p) for p in compiled.placeholders):
             acknowledge(
                 self.role,
                 "IAM5",
                 "ECS task ids are assigned at run time; .sync stops and describes only tasks of this cluster",
-                finding=f"Resource::{nag_resource(self, _cluster_tasks_arn(compute))}",
+                finding=f"Resource::{nag_resource(self, cluster_tasks_arn(compute))}",
             )
         # The AwsCustomResource provider is one CDK singleton function per stack.
         provider = stack.node.try_find_child(
@@ -308,34 +306,6 @@ class WorkflowStateMachine(Construct):
             physical_resource_id=cr.PhysicalResourceId.of(compiled.spec_key),
         )
 
-    @staticmethod
-    def _static_statements(
-        compiled: asl.CompiledWorkflow,
-        runner: lambda_.IFunction,
-        bucket: s3.IBucket,
-        compute: FargateCompute | None,
-    ) -> list[iam.PolicyStatement]:
-        statements = []
-        if protocol.Placeholder.TASK_RUNNER_FUNCTION_ARN in compiled.placeholders:
-            # Only the unqualified ARN, which is what the definition invokes.
-            statements.append(
-                iam.PolicyStatement(
-                    sid="InvokeRunner", actions=["lambda:InvokeFunction"], resources=[runner.function_arn]
-                )
-            )
-        if protocol.Placeholder.DATA_BUCKET in compiled.placeholders:
-            statements.append(
-                iam.PolicyStatement(
-                    sid="ReadMapItems",
-                    actions=["s3:GetObject"],
-                    resources=[_own_runs(compiled, bucket)],
-                )
-            )
-        task_definitions = [name for name in compiled.placeholders if protocol.is_task_definition(name)]
-        if compute is not None and task_definitions:
-            statements.extend(_ecs_statements(compute, task_definitions))
-        return statements
-
     def _batch_statements(
         self, stack: Stack, compiled: asl.CompiledWorkflow, batch: BatchCompute
     ) -> list[iam.PolicyStatement]:
@@ -347,70 +317,6 @@ class WorkflowStateMachine(Construct):
             finding=f"Resource::{nag_resource(self, batch_jobs_arn(stack))}",
         )
         return batch.state_machine_statements(compiled.placeholders)
-
-    def _interpreter_statements(
-        self, stack: Stack, interpreter: DynamicInterpreter
-    ) -> list[iam.PolicyStatement]:
-        executions = stack.format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{interpreter.state_machine.state_machine_name}:*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        acknowledge(
-            self.role,
-            "IAM5",
-            "@dynamic sub-workflow executions are named after the sub run at run time; "
-            "only executions of the stack's interpreter state machine",
-            finding=f"Resource::{nag_resource(self, executions)}",
-        )
-        return [
-            iam.PolicyStatement(
-                sid="StartInterpreter",
-                actions=["states:StartExecution"],
-                resources=[interpreter.state_machine.state_machine_arn],
-            ),
-            iam.PolicyStatement(
-                sid="ManageInterpreterExecutions",
-                actions=["states:DescribeExecution", "states:StopExecution"],
-                resources=[executions],
-            ),
-            iam.PolicyStatement(
-                sid="SyncExecutionEventsRule",
-                actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
-                resources=[
-                    stack.format_arn(service="events", resource="rule", resource_name=EXECUTION_EVENTS_RULE)
-                ],
-            ),
-        ]
-
-    def _child_execution_statements(self, stack: Stack) -> list[iam.PolicyStatement]:
-        name = self.state_machine.state_machine_name
-        executions = stack.format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{name}/*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        acknowledge(
-            self,
-            "IAM5",
-            "Distributed Map child executions are named by the Map Run at run time; "
-            "only executions of this state machine",
-            finding=f"Resource::{nag_resource(self, executions)}",
-        )
-        return [
-            iam.PolicyStatement(
-                sid="StartMapChildren",
-                actions=["states:StartExecution"],
-                resources=[self.state_machine.state_machine_arn],
-            ),
-            iam.PolicyStatement(
-                sid="ManageMapChildren",
-                actions=["states:DescribeExecution", "states:StopExecution"],
-                resources=[executions],
-            ),
-        ]
 
 
 def _unfilled_placeholders(
@@ -457,43 +363,4 @@ def _unfilled_placeholders(
     hint = f" ({'; '.join(hints)})" if hints else ""
     return [
         f"workflow {compiled.name!r} uses placeholders nothing here can fill: {', '.join(unfilled)}{hint}"
-    ]
-
-
-def _cluster_tasks_arn(compute: FargateCompute) -> str:
-    return Stack.of(compute).format_arn(
-        service="ecs",
-        resource="task",
-        resource_name=f"{compute.cluster.cluster_name}/*",
-        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-    )
-
-
-def _ecs_statements(compute: FargateCompute, task_definitions: list[str]) -> list[iam.PolicyStatement]:
-    stack = Stack.of(compute)
-    cluster_tasks = _cluster_tasks_arn(compute)
-    events_rule = stack.format_arn(service="events", resource="rule", resource_name=ECS_EVENTS_RULE)
-    return [
-        iam.PolicyStatement(
-            sid="RunTaskDefinitions",
-            actions=["ecs:RunTask"],
-            resources=[compute.task_definitions[name].task_definition_arn for name in task_definitions],
-            conditions={"ArnEquals": {"ecs:cluster": compute.cluster.cluster_arn}},
-        ),
-        iam.PolicyStatement(
-            sid="PassTaskRoles",
-            actions=["iam:PassRole"],
-            resources=[compute.task_role.role_arn, compute.execution_role.role_arn],
-            conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
-        ),
-        iam.PolicyStatement(
-            sid="WatchClusterTasks",
-            actions=["ecs:StopTask", "ecs:DescribeTasks"],
-            resources=[cluster_tasks],
-        ),
-        iam.PolicyStatement(
-            sid="SyncEventsRule",
-            actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
-            resources=[events_rule],
-        ),
     ]
