@@ -76,7 +76,12 @@ def test_remote_node_records_and_their_cloudwatch_logs_are_read_from_where_the_r
     logs.put_log_events(
         logGroupName="/stratoflow/runner",
         logStreamName="2026/12/01/abc",
-        logEvents=[{"timestamp": int(time.time() * 1000), "message": "doubling 3"}],
+        # A Lambda stream holds every invocation its environment served: an earlier one's line
+        # is outside the record's window and must not show.
+        logEvents=[
+            {"timestamp": int((time.time() - 600) * 1000), "message": "another invocation"},
+            {"timestamp": int(time.time() * 1000), "message": "doubling 3"},
+        ],
     )
     node = lower(flows.diamond).nodes[0].id
     record = ir.NodeRecord(
@@ -84,6 +89,8 @@ def test_remote_node_records_and_their_cloudwatch_logs_are_read_from_where_the_r
         node=node,
         status=ir.NodeStatus.SUCCEEDED,
         attempts=1,
+        started=time.time() - 5,
+        finished=time.time() + 5,
         target="lambda",
         logs=ir.LogLocation(kind="cloudwatch", group="/stratoflow/runner", stream="2026/12/01/abc"),
     )

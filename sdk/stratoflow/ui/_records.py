@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stratoflow import ir
+from stratoflow.aws._logs import read_cloudwatch
+from stratoflow.backends.local._node_logs import read_log_file
 from stratoflow.client._records import stored_records
 
 if TYPE_CHECKING:
@@ -66,42 +68,24 @@ def spec_from_ref(ref: str) -> ir.WorkflowSpec | None:
         return None
 
 
-def read_log(location: ir.LogLocation | None) -> str | None:
+def read_log(record: ir.NodeRecord) -> str | None:
     """The end of a node's local log file (``""``: the node printed nothing, so it has no file);
-    None where there is no local file to read (no log, or CloudWatch).
-
-    The same reading as ``stratoflow logs`` (cli's ``read_node_log``), but the tail only: a page
-    shows the end of a long log, where a failure's story is.
-    """
+    None where there is no local file to read (no log, or CloudWatch). The same reading as
+    ``stratoflow logs``, but the tail only: a page shows the end of a long log, where a failure's
+    story is."""
+    location = record.logs
     if location is None or location.kind != "file" or not location.path:
         return None
-    path = Path(location.path)
-    try:
-        with path.open("rb") as handle:
-            size = path.stat().st_size
-            handle.seek(max(0, size - LOG_TAIL_BYTES))
-            return handle.read().decode("utf-8", errors="replace")
-    except FileNotFoundError:
-        return ""
+    return read_log_file(Path(location.path), last_bytes=LOG_TAIL_BYTES)
 
 
-def read_cloudwatch_log(logs: Any, location: ir.LogLocation | None) -> str | None:
-    """The newest events of a node's CloudWatch stream; None without a known group and stream
-    (a record whose stream is not known yet shows its group only)."""
-    if logs is None or location is None or location.kind != "cloudwatch":
+def read_cloudwatch_log(logs: Any, record: ir.NodeRecord) -> str | None:
+    """The newest events of a node's CloudWatch log in the record's time window (a Lambda stream
+    holds every invocation its environment served); None for a record logging elsewhere."""
+    location = record.logs
+    if logs is None or location is None or location.kind != "cloudwatch" or not location.group:
         return None
-    if not location.group or not location.stream:
-        return None
-    try:
-        events = logs.get_log_events(
-            logGroupName=location.group,
-            logStreamName=location.stream,
-            limit=CLOUDWATCH_EVENTS,
-            startFromHead=False,
-        )["events"]
-    except logs.exceptions.ResourceNotFoundException:
-        return ""  # the stream is gone (retention) or was never written
-    return "".join(event["message"].rstrip("\n") + "\n" for event in events)
+    return read_cloudwatch(logs, record, location.group, location.stream, last_events=CLOUDWATCH_EVENTS)
 
 
 def remote_nodes(s3: Any, bucket: str, workflow: str, run_id: str) -> list[ir.NodeRecord]:

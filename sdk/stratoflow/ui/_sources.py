@@ -164,7 +164,7 @@ class LocalSource:
         found = [r for r in _records.local_nodes(self.history, run_id) if r.node == node and r.item == item]
         if not found:
             return None
-        return _log_json(found[0], _records.read_log(found[0].logs))
+        return _log_json(found[0], _records.read_log(found[0]))
 
 
 def console_url(region: str, execution_arn: str) -> str:
@@ -282,4 +282,4 @@ class RemoteSource:
         found = [r for r in records if r.node == node and r.item == item]
         if not found:
             return None
-        return _log_json(found[0], _records.read_cloudwatch_log(self.cloudwatch, found[0].logs))
+        return _log_json(found[0], _records.read_cloudwatch_log(self.cloudwatch, found[0]))

@@ -88,6 +88,18 @@ _SAVED: list[tuple[Any, Any]] = []  # (stdout, stderr) the tees replaced, while 
 _PATHS: dict[tuple[str, str], Path] = {}  # (run id, label) -> its log file: computed once
 
 
+def read_log_file(path: Path, *, last_bytes: int | None = None) -> str:
+    """A node's log file (its last ``last_bytes`` only, when given); ``""`` when there is none:
+    a file is made on a node's first line, so a silent node (a silent map item) has none."""
+    try:
+        with path.open("rb") as handle:
+            if last_bytes is not None:
+                handle.seek(max(0, path.stat().st_size - last_bytes))
+            return handle.read().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
+
+
 def _current_file() -> Path | None:
     running = running_attempt()
     if running is None:
