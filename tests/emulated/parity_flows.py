@@ -120,3 +120,14 @@ def maps_inside(x: int) -> list[int]:
 @workflow
 def dag_map_item_fails(x: int) -> list[int]:
     return maps_inside(x=x)
+
+
+@dynamic
+def sleeps_inside(x: int) -> int:
+    return sleepy(x=x)
+
+
+@workflow
+def dag_times_out(x: int) -> int:
+    """A timeout inside a dynamic graph: its node runs in the runner, which keeps the timeout."""
+    return sleeps_inside(x=x)

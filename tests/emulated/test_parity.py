@@ -32,6 +32,7 @@ FAILING = [
     "container_map_item_fails",
     "dag_node_fails",
     "dag_map_item_fails",
+    "dag_times_out",
 ]
 
 

@@ -72,7 +72,9 @@ def _task_error(
     head: str, cause: protocol.FailureCause, error: str | None, suffix: str = ""
 ) -> TaskFailedError:
     message = cause.message if cause.message is not None else error
-    return TaskFailedError(
+    # A timeout the runner kept itself (a @dynamic graph's node): the local executor's class too.
+    kind = TaskTimeoutError if cause.error == STATES_TIMEOUT else TaskFailedError
+    return kind(
         f"{head}: {message}{suffix}",
         node=cause.node,
         attempt=cause.attempt if cause.attempt is not None else 1,

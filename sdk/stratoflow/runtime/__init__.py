@@ -30,6 +30,7 @@ from stratoflow.runtime._recovery import Recovery, recovered_items, recovered_ou
 from stratoflow.runtime._retry import with_attempts
 from stratoflow.runtime._run_storage import LocalRunStorage
 from stratoflow.runtime._runner import run_node, workflow_outputs
+from stratoflow.runtime._timeouts import timeout_error, with_retries
 
 __all__ = [
     "AttemptReply",
@@ -63,10 +64,12 @@ __all__ = [
     "skipped_nodes",
     "sub_run_id",
     "task_context",
+    "timeout_error",
     "untaken_nodes",
     "validate_inputs",
     "wait_local_signal",
     "waiting_gate",
     "with_attempts",
+    "with_retries",
     "workflow_outputs",
 ]

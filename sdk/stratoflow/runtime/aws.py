@@ -36,8 +36,8 @@ from stratoflow.runtime._gates import finish_gate
 from stratoflow.runtime._map import gather_map, map_batching, prepare_map, run_map_items
 from stratoflow.runtime._recovery import Recovery
 from stratoflow.runtime._remote_records import RecordWriter, Where, container_where
-from stratoflow.runtime._retry import with_attempts
 from stratoflow.runtime._runner import NodeContext, lookup_node_cache, run_node
+from stratoflow.runtime._timeouts import with_retries
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -353,8 +353,16 @@ def _dag_run(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> 
         gather_map(ctx, event.node)
         records.node(event.node, ir.NodeStatus.SUCCEEDED, started=started, finished=time.time())
         return protocol.RunResult(node=event.node, hit=False)
-    retries = ctx.spec.tasks[node.task].retries
-    hit = with_attempts(lambda attempt: _run_recorded(event.node, env, ctx, attempt)[0], retries=retries)
+    # No state times or retries a graph node's attempts: the runner does, as the local executor.
+    task = ctx.spec.tasks[node.task]
+    hit = with_retries(
+        ctx,
+        lambda attempt_ctx, attempt: _run_recorded(event.node, env, attempt_ctx, attempt)[0],
+        retries=task.retries,
+        timeout=task.timeout_seconds,
+        label=event.node,
+        base_seconds=1.0,
+    )
     return protocol.RunResult(node=event.node, hit=hit)
 
 

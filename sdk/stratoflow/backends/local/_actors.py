@@ -29,7 +29,6 @@ from typing import Any, Final, cast
 
 from stratoflow import ir
 from stratoflow.backends.local._actor_pool import ActorPool, Environment, WorkerLostError
-from stratoflow.backends.local._attempts import timeout_error
 from stratoflow.backends.local._map_processes import ItemPayload, item_died, item_result
 from stratoflow.errors import TaskFailedError
 from stratoflow.runtime import (
@@ -37,6 +36,7 @@ from stratoflow.runtime import (
     NodeContext,
     attempt_outputs,
     dispatch_attempt,
+    timeout_error,
     with_attempts,
 )
 from stratoflow.runtime._runner import node_inputs

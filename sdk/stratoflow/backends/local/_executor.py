@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 from stratoflow import define, ir, values
 from stratoflow.accelerators import warn_if_no_gpu
 from stratoflow.backends.local._actor_pool import ActorPool, ActorStats
-from stratoflow.backends.local._attempts import with_retries
 from stratoflow.backends.local._dynamic import SubProgress, run_dynamic_node
 from stratoflow.backends.local._map import run_map_node
 from stratoflow.backends.local._node_logs import start_capture, stop_capture
@@ -46,6 +45,7 @@ from stratoflow.runtime import (
     skipped_nodes,
     validate_inputs,
     wait_local_signal,
+    with_retries,
     workflow_outputs,
 )
 from stratoflow.values import LiteralRef, LocalBlobStore

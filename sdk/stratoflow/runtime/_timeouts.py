@@ -1,8 +1,9 @@
 """Retries (any exception, exponential backoff with full jitter) and timeouts, as on AWS.
 
 Step Functions retries a failed state with ``IntervalSeconds=1, BackoffRate=2,
-JitterStrategy=FULL`` and stops it at ``TimeoutSeconds``; this module does the same for
-local runs so a workflow behaves alike in both places.
+JitterStrategy=FULL`` and stops it at ``TimeoutSeconds``; this module does the same where no
+state does it: in local runs, and for the nodes of a ``@dynamic`` graph on AWS, whose retries
+run in the runner (Lambda or the container). So a workflow behaves alike everywhere.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from dataclasses import replace
 from typing import TypeVar
 
 from stratoflow.errors import TaskTimeoutError
-from stratoflow.runtime import NodeContext, with_attempts
+from stratoflow.runtime._context import NodeContext
+from stratoflow.runtime._retry import with_attempts
 
 __all__ = ["timeout_error", "with_retries"]
 
