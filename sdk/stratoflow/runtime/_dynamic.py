@@ -17,13 +17,10 @@ from stratoflow.errors import DefinitionError, TaskFailedError
 from stratoflow.lower import lower
 from stratoflow.runtime._batching import tolerated_failure_percentage
 from stratoflow.runtime._boundary import call_user, redacted
-from stratoflow.runtime._map import gather_map, prepare_map, run_map_items
-from stratoflow.runtime._retry import with_attempts
 from stratoflow.runtime._runner import (
     NodeContext,
     _decode_inputs,
     node_inputs,
-    run_node,
     workflow_outputs,
 )
 from stratoflow.values import LiteralRef
@@ -41,7 +38,6 @@ __all__ = [
     "plan_dynamic",
     "prefix_spec",
     "ready_nodes",
-    "run_graph_node",
     "sub_run_id",
 ]
 
@@ -213,22 +209,6 @@ def check_remote_graph(spec: ir.WorkflowSpec, node_id: str, compute: protocol.Dy
             node=node_id,
             error_type="UnsupportedDynamicGraph",
         )
-
-
-def run_graph_node(ctx: NodeContext, node_id: str) -> bool:
-    """Run one node of a dynamic graph in this process (``Mode.DAG_RUN``): a task with its retries,
-    or a whole map node (every item, in order; the interpreter runs map nodes as a Distributed Map
-    instead, ``Dispatch.MAP``). Returns whether it was a hit."""
-    node = ctx.spec.node(node_id)
-    task = ctx.spec.tasks[node.task]
-    if isinstance(node, ir.MapNode):
-        count = prepare_map(ctx, node_id)
-        run_map_items(ctx, node_id, list(range(count)))
-        gather_map(ctx, node_id)
-        return False
-    return with_attempts(
-        lambda attempt: run_node(ctx, node_id, attempt=attempt).cache_hit, retries=task.retries
-    )
 
 
 def _remap(binding: ir.Binding, prefix: str) -> ir.Binding:

@@ -342,7 +342,8 @@ def _dag_next(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) ->
 
 
 def _dag_run(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
-    # ``run_graph_node``'s steps, each recorded as a static node's are.
+    # One node of a dynamic graph, in this process: a whole map node, or a task with its retries,
+    # each recorded as a static node's are.
     node = ctx.spec.node(event.node)
     if isinstance(node, ir.MapNode):
         records = env.records(ctx.workflow, ctx.run_id)
