@@ -4,6 +4,8 @@ node and attempt, in threads, map worker processes and actor workers alike."""
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -131,3 +133,15 @@ def test_a_non_recoverable_exception_is_retried_unlike_in_flyte(tmp_path: Path) 
         _run(context_flows.stubborn_wf, tmp_path, "stubborn-1", {"attempts_file": str(attempts)})
     assert (failed.value.error_type, failed.value.attempt) == ("ValueError", 3)
     assert attempts.read_text() == "3"
+
+
+def test_the_working_directory_outside_a_task_is_removed_when_the_process_ends(tmp_path: Path) -> None:
+    # One per process (flytekit's user space directory): no attempt ends to remove it, the exit does.
+    probe = (
+        "from pathlib import Path; from stratoflow import current_context; "
+        "d = Path(current_context().working_directory); (d / 'in.txt').write_text('x'); print(d)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    made = Path(done.stdout.strip())
+    assert made.name.startswith("stratoflow-local-")
+    assert not made.exists()

@@ -222,15 +222,20 @@ def _user_logger() -> logging.Logger:
 class _Scratch:
     """A folder made on first use (most tasks never ask: a thousand map items make no thousand folders)."""
 
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, *, remove_at_exit: bool = False) -> None:
         self._prefix = prefix
         self._path: str | None = None
+        self._remove_at_exit = remove_at_exit
 
     def path(self) -> str:
         if self._path is None:
             import tempfile  # noqa: PLC0415 - loaded when a task asks for its working directory
 
             self._path = tempfile.mkdtemp(prefix=self._prefix)
+            if self._remove_at_exit:  # no attempt ends to remove it: the process's end does
+                import atexit  # noqa: PLC0415
+
+                atexit.register(self.remove)
         return self._path
 
     def remove(self) -> None:
@@ -316,7 +321,7 @@ class _Prefixed(logging.LoggerAdapter):  # type: ignore[type-arg]
 
 
 _CURRENT: ContextVar[ExecutionParameters | None] = ContextVar("stratoflow_execution", default=None)
-_LOCAL_SCRATCH = _Scratch("stratoflow-local-")  # outside a task: one per process, as flytekit's
+_LOCAL_SCRATCH = _Scratch("stratoflow-local-", remove_at_exit=True)  # outside a task: one per process
 
 
 def current_context() -> ExecutionParameters:
