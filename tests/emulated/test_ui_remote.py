@@ -60,7 +60,14 @@ def test_remote_runs_show_status_outputs_error_graph_and_the_console_link(deploy
         assert "{" not in gone["error"]
         assert "BrokenPipelineError" in gone["traceback"]
         assert gone["outputs"] is None
-        assert api.get(f"/api/runs/{ok.run_id}/nodes").status_code == 200
+        nodes = api.get(f"/api/runs/{ok.run_id}/nodes").json()["nodes"]
+        shown = {n["node"]: n["outputs"] for n in nodes}
+        # Every finished node's outputs, read from where the runner stored them; the last is the run's.
+        assert set(shown) == {node.id for node in lower(flows.diamond).nodes}
+        assert shown["combine"] == {"o0": '"5+8"'}
+        assert shown["increment"] == {"o0": "5"}
+        failed_nodes = api.get(f"/api/runs/{failed.run_id}/nodes").json()["nodes"]
+        assert {n["node"]: n["outputs"] for n in failed_nodes} == {"always_fails": None}
         assert api.get("/api/runs/no-such-run").status_code == 404
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import cast
@@ -129,5 +130,20 @@ def test_a_cached_nodes_outputs_are_previewed_from_its_cache_entry(
     for run, hit in ((first, False), (again, True)):
         (node,) = api.get(f"/api/runs/{run.run_id}/nodes").json()["nodes"]
         assert (node["cache_key"], node["cache_hit"], node["outputs"]) == (key, hit, {"o0": "42"})
-    uncached = api.get(f"/api/runs/{_two_runs(fast_options)[0]}/nodes").json()["nodes"]
-    assert {n["outputs"] is None for n in uncached} == {True}
+
+
+def test_every_finished_node_s_outputs_are_previewed_cached_or_not(
+    api: TestClient, fast_options: RunOptions
+) -> None:
+    ok, failed = _two_runs(fast_options)
+    result = api.get(f"/api/runs/{ok}").json()["outputs"]["o0"]
+    nodes = api.get(f"/api/runs/{ok}/nodes").json()["nodes"]
+    shown = {n["node"]: n["outputs"] for n in nodes if n["item"] is None}
+    assert shown["check"] == {"o0": json.dumps(result)}  # the run's output is its last node's
+    assert all(outputs is not None for outputs in shown.values()), shown
+    assert json.loads(shown["map_square"]["o0"]) == [1, 4, 9]  # a map node's output: its items' list
+    assert {n["outputs"] for n in nodes if n["item"] is not None} == {None}  # items: the map's list
+    gone = {n["node"]: n for n in api.get(f"/api/runs/{failed}/nodes").json()["nodes"] if n["item"] is None}
+    assert gone["check"]["status"] == "failed"
+    assert gone["check"]["outputs"] is None
+    assert gone["total"]["outputs"] is not None

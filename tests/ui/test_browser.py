@@ -123,6 +123,9 @@ def test_a_run_appears_in_the_list_and_its_nodes_turn_succeeded_live(
         )
     expect(page.locator("#run-meta")).to_contain_text("succeeded")
     expect(page.locator("#run-outputs")).to_contain_text('"o0": 14')
+    # A node that was not cached shows its outputs too (the local run recorded them).
+    page.locator(f'#dag g.node[data-node="{last}"]').click()
+    expect(page.locator("#node-outputs")).to_contain_text("14")
     page.close()
 
 

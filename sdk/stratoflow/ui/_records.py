@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,11 +22,13 @@ from stratoflow.client._records import stored_records
 
 if TYPE_CHECKING:
     from stratoflow.backends.local import RunHistory
+    from stratoflow.values import LiteralRef
 
 __all__ = [
     "cached_outputs",
     "local_nodes",
     "local_spec",
+    "output_previews",
     "read_cloudwatch_log",
     "read_log",
     "remote_nodes",
@@ -103,9 +106,19 @@ def _preview(text: str) -> str:
     return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 3] + "..."
 
 
+def output_previews(literals: Mapping[str, LiteralRef]) -> dict[str, str]:
+    """Previews of a node's output literals: inline values as JSON, stored ones by size and place."""
+    return {
+        name: _preview(json.dumps(ref.value, default=str))
+        if ref.uri is None
+        else f"{ref.size} bytes stored at {ref.uri}"
+        for name, ref in sorted(literals.items())
+    }
+
+
 def cached_outputs(home: Path, cache_key: str | None) -> dict[str, str] | None:
-    """Previews of a node's outputs from its local cache entry (the only place a local run keeps
-    a node's outputs): inline values as JSON, stored ones by size and place. None if not cached."""
+    """Previews of a node's outputs from its local cache entry (for runs that recorded no outputs:
+    runs from before runs kept them, and sandbox runs). None if not cached."""
     from stratoflow.cache import CacheEntryError, SqliteCacheStore  # noqa: PLC0415
 
     path = home / "cache.sqlite"
@@ -117,9 +130,4 @@ def cached_outputs(home: Path, cache_key: str | None) -> dict[str, str] | None:
         return None  # an unreadable entry is a miss for the runner too
     if entry is None:
         return None
-    return {
-        name: _preview(json.dumps(ref.value, default=str))
-        if ref.uri is None
-        else f"{ref.size} bytes stored at {ref.uri}"
-        for name, ref in sorted(entry.outputs.items())
-    }
+    return output_previews(entry.outputs)

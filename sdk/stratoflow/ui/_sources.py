@@ -153,8 +153,14 @@ class LocalSource:
     def nodes(self, run_id: str) -> list[dict[str, Any]] | None:
         if self._record(run_id) is None:
             return None
+        outputs = self.history.outputs(run_id)
         return [
-            node_json(record, _records.cached_outputs(self.home, record.cache_key))
+            node_json(
+                record,
+                _records.output_previews(outputs[record.node])
+                if record.item is None and record.node in outputs
+                else _records.cached_outputs(self.home, record.cache_key),
+            )
             for record in _records.local_nodes(self.history, run_id)
         ]
 
@@ -269,10 +275,24 @@ class RemoteSource:
         }
 
     def nodes(self, run_id: str) -> list[dict[str, Any]] | None:
-        if self._find(run_id) is None:
+        found = self._find(run_id)
+        if found is None:
             return None
-        # The runner's records, completed from the execution (skipped, cut-off, never-run nodes).
-        return [node_json(r) for r in self.client.node_records(run_id)]
+        # The runner's records, completed from the execution (skipped, cut-off, never-run nodes),
+        # with the outputs of the nodes that stored them (one listing, then one read per node).
+        from stratoflow.aws import S3OutputStore  # noqa: PLC0415 - remote runs only
+
+        store = S3OutputStore(self.client.s3, self.client.bucket, found[0], run_id)
+        stored = store.completed_nodes()
+        return [
+            node_json(
+                r,
+                _records.output_previews(store.read_outputs(r.node))
+                if r.item is None and r.node in stored
+                else None,
+            )
+            for r in self.client.node_records(run_id)
+        ]
 
     def logs(self, run_id: str, node: str, item: int | None) -> dict[str, Any] | None:
         run = self._find(run_id)

@@ -8,6 +8,7 @@ run fails with an error naming the node and the task's exception (its traceback 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -140,6 +141,7 @@ class _Scheduler:
             self.ctx.outputs.write_outputs(node.id, recovered)
             self.run.recovered.add(node.id)
             if self.records is not None:  # no user code ran: nowhere and no log, as a cache hit
+                self.records.outputs(self.ctx.run_id, node.id, recovered)
                 self.records.node(
                     self.ctx.run_id, node.id, ir.NodeStatus.SUCCEEDED, target="none", logs=None, attempts=0
                 )
@@ -164,6 +166,8 @@ class _Scheduler:
         if hit:  # served from the cache: no user code ran, so nowhere and no log
             ran.update(target="none", logs=None)
         done = {"attempts": 0 if hit else tries.made, "cache_key": tries.key, "cache_hit": hit}
+        with contextlib.suppress(KeyError):  # a node with nothing to store (a gate)
+            records.outputs(run_id, node.id, self.ctx.outputs.read_outputs(node.id))
         records.node(run_id, node.id, status, finished=time.time(), deck=self._deck(node, hit), **done, **ran)
 
     def _deck(self, node: ir.Node, hit: bool) -> str | None:

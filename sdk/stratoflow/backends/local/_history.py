@@ -28,6 +28,7 @@ from stratoflow.backends.local._executor import LocalRun, RunOptions, run_local
 from stratoflow.backends.local._records import (
     NodeRecorder,
     create_nodes_table,
+    read_outputs,
     read_records,
     replace_records,
 )
@@ -35,6 +36,7 @@ from stratoflow.backends.local._recover import current_spec, load_snapshot
 from stratoflow.cache import default_home
 from stratoflow.errors import ConfigError, SdkError
 from stratoflow.runtime import recovered_run_id, validate_inputs
+from stratoflow.values import LiteralRef
 
 __all__ = ["RunHistory", "RunRecord", "recover_recorded", "run_recorded"]
 
@@ -147,6 +149,12 @@ class RunHistory:
         """
         with self._connect() as conn:
             return read_records(conn, run_id)
+
+    def outputs(self, run_id: str) -> dict[str, dict[str, LiteralRef]]:
+        """The output literals of run ``run_id``'s finished nodes, by record name (none recorded
+        for runs before runs kept them, or a sandbox run's)."""
+        with self._connect() as conn:
+            return read_outputs(conn, run_id)
 
     def put_nodes(self, run_id: str, records: list[ir.NodeRecord]) -> None:
         """Make ``records`` run ``run_id``'s node records (a sandbox run's, copied from its emulated

@@ -26,7 +26,7 @@ from stratoflow import ir
 from stratoflow.backends.local._node_logs import log_file, node_name
 from stratoflow.errors import TaskFailedError
 from stratoflow.ir import _node_record
-from stratoflow.values import ItemResult
+from stratoflow.values import ItemResult, LiteralRef
 
 __all__ = [
     "FLUSH_SECONDS",
@@ -69,6 +69,12 @@ def create_nodes_table(conn: sqlite3.Connection) -> None:
         "home TEXT NOT NULL, items TEXT NOT NULL)"
     )
     conn.execute("CREATE INDEX IF NOT EXISTS items_of_run ON items (run_id)")
+    # A finished node's output literals (values inline, blobs by address): a local run keeps its
+    # nodes' outputs only in memory, and the web UI's node panel shows them.
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS outputs (run_id TEXT NOT NULL, node TEXT NOT NULL, "
+        "outputs TEXT NOT NULL, PRIMARY KEY (run_id, node))"
+    )
 
 
 def _item_record(run_id: str, node: str, home: str, raw: list[Any]) -> ir.NodeRecord:
@@ -111,6 +117,14 @@ def read_records(conn: sqlite3.Connection, run_id: str) -> list[ir.NodeRecord]:
     for rest in items.values():  # items whose node's own row is not in yet
         records.extend(record for _, record in sorted(rest.items()))
     return records
+
+
+def read_outputs(conn: sqlite3.Connection, run_id: str) -> dict[str, dict[str, LiteralRef]]:
+    """The output literals run ``run_id`` recorded, by record name (nodes that finished)."""
+    return {
+        node: {name: LiteralRef.from_json(literal) for name, literal in json.loads(body).items()}
+        for node, body in conn.execute("SELECT node, outputs FROM outputs WHERE run_id = ?", (run_id,))
+    }
 
 
 def replace_records(conn: sqlite3.Connection, run_id: str, records: list[ir.NodeRecord]) -> None:
@@ -164,6 +178,7 @@ class NodeRecorder:
         self._path = history
         self._nodes: dict[str, tuple[float | None, str]] = {}
         self._items: list[tuple[str, list[list[Any]]]] = []
+        self._outputs: dict[str, str] = {}
         self._lock = threading.Lock()  # guards what is pending
         self._write_lock = threading.Lock()  # guards the connection (the writer's, or close's)
         self._conn: sqlite3.Connection | None = None
@@ -197,6 +212,13 @@ class NodeRecorder:
         ``ir.LogLocation``'s fields."""
         return {"kind": "file", "path": str(log_file(self.home, run_id, label))}
 
+    def outputs(self, run_id: str, node_id: str, literals: Mapping[str, LiteralRef]) -> None:
+        """Record the output literals of finished node ``node_id`` of (sub-)run ``run_id``."""
+        body = json.dumps({name: literal.to_json() for name, literal in literals.items()})
+        name = self.name(run_id, node_id)
+        with self._lock:
+            self._outputs[name] = body
+
     def items(
         self, run_id: str, node_id: str, results: Mapping[int, ItemResult], target: _node_record.Target
     ) -> None:
@@ -212,7 +234,8 @@ class NodeRecorder:
         with self._lock:
             nodes, self._nodes = self._nodes, {}
             items, self._items = self._items, []
-        if not nodes and not items and last is None:
+            outputs, self._outputs = self._outputs, {}
+        if not nodes and not items and not outputs and last is None:
             return
         home = str(self.home)
         try:
@@ -227,12 +250,17 @@ class NodeRecorder:
                         "INSERT INTO items (run_id, node, home, items) VALUES (?, ?, ?, ?)",
                         [(self.run_id, node, home, json.dumps(rows)) for node, rows in items],
                     )
+                    conn.executemany(
+                        "INSERT OR REPLACE INTO outputs (run_id, node, outputs) VALUES (?, ?, ?)",
+                        [(self.run_id, node, body) for node, body in outputs.items()],
+                    )
                     if last is not None:
                         conn.execute(*last)
         except sqlite3.Error:
             with self._lock:  # written next time (a node's newer record, if any, wins)
                 self._nodes = {**nodes, **self._nodes}
                 self._items = items + self._items
+                self._outputs = {**outputs, **self._outputs}
             raise
 
     def _connection(self) -> sqlite3.Connection:

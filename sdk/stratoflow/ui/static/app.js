@@ -197,7 +197,7 @@ function recordDetails(record, prefix) {
   ];
   const out = [el("dl", { class: "meta" }, rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]))];
   if (record.outputs) {
-    out.push(el("h2", {}, "Outputs (cached)"), el("dl", { class: "meta", id: `${prefix}-outputs` }, Object.entries(record.outputs).flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, el("code", {}, v))])));
+    out.push(el("h2", {}, "Outputs"), el("dl", { class: "meta", id: `${prefix}-outputs` }, Object.entries(record.outputs).flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, el("code", {}, v))])));
   }
   if (record.error) out.push(el("h2", {}, "Error"), el("pre", { class: "error", id: `${prefix}-error` }, record.error));
   if (record.traceback) out.push(el("h2", {}, "Traceback"), el("pre", { id: `${prefix}-traceback` }, record.traceback));
