@@ -88,15 +88,7 @@ NAMES: dict[str, dict[str, str]] = {
 }  # fmt: skip
 
 
-# Known bug, not yet found: run after the rest of tests/emulated on the same xdist worker, the
-# containers flow's first sandbox run records spread_big as cached and its map items with 0
-# attempts (alone, or after test_record_decks, it passes). Skipped until fixed (issue 13 stays open).
-_CONTAINERS_BUG = pytest.mark.skip(
-    reason="sandbox records of the containers flow differ after other emulated tests"
-)
-
-
-@pytest.mark.parametrize("flow", [pytest.param("containers", marks=_CONTAINERS_BUG), "lambda"])
+@pytest.mark.parametrize("flow", ["containers", "lambda"])
 def test_local_sandbox_and_emulated_records_agree(flow: str) -> None:
     spec = lower(FLOWS[flow])
     expected = _expected(NAMES[flow])

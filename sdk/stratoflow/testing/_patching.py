@@ -3,6 +3,12 @@
 Each patch is a named function that replaces a few attributes of moto's classes or
 modules. Patches are process-global (moto is), so installing one twice must be a no-op,
 and canary tests must be able to take one out again to show moto's own behaviour.
+
+Two patches may wrap the same attribute (``install_ecs_inprocess`` and ``install_ecs_workers``
+both wrap ``run_task``): the later one keeps the earlier one's function as the one it calls.
+Taking the earlier one out alone would leave the later one calling it, and the later one's own
+undo would put it back, so every patch stacked on it is taken out first (newest first); the next
+``install_all`` puts them all back in order.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ Undo = Callable[[], None]
 _MISSING = object()
 _LOCK = threading.RLock()
 _INSTALLED: dict[str, Undo] = {}
+_PATCHERS: dict[str, Patcher] = {}
 
 
 class Patcher:
@@ -33,6 +40,15 @@ class Patcher:
         """Replace ``target.name`` with ``value``, remembering the old binding."""
         self._saved.append((target, name, vars(target).get(name, _MISSING)))
         setattr(target, name, value)
+
+    def replaced(self) -> list[tuple[object, str]]:
+        """The attributes replaced so far, as (target, name)."""
+        return [(target, name) for target, name, _ in self._saved if name]
+
+    def overlaps(self, other: Patcher) -> bool:
+        """Whether this patcher replaced an attribute ``other`` replaced too."""
+        mine = {(id(target), name) for target, name in self.replaced()}
+        return any((id(target), name) in mine for target, name in other.replaced())
 
     def on_undo(self, action: Callable[[], None]) -> None:
         """Run ``action`` when the patch is removed (for in-place edits of moto data)."""
@@ -59,7 +75,8 @@ def install_patch(name: str, apply: Callable[[Patcher], None]) -> Undo:
         apply: performs the replacements through the given :class:`Patcher`.
 
     Returns:
-        An idempotent undo callable. Installing an installed patch returns the same one.
+        An idempotent undo callable, which first removes the later patches stacked on the same
+        attributes. Installing an installed patch returns the same one.
     """
     with _LOCK:
         existing = _INSTALLED.get(name)
@@ -74,11 +91,18 @@ def install_patch(name: str, apply: Callable[[Patcher], None]) -> Undo:
 
         def undo() -> None:
             with _LOCK:
-                if _INSTALLED.get(name) is undo:
-                    del _INSTALLED[name]
-                    patcher.restore()
+                if _INSTALLED.get(name) is not undo:
+                    return
+                names = list(_INSTALLED)
+                for later in reversed(names[names.index(name) + 1 :]):
+                    if later in _INSTALLED and _PATCHERS[later].overlaps(patcher):
+                        _INSTALLED[later]()  # stacked on this one: out first (see the module doc)
+                del _INSTALLED[name]
+                del _PATCHERS[name]
+                patcher.restore()
 
         _INSTALLED[name] = undo
+        _PATCHERS[name] = patcher
         return undo
 
 
