@@ -92,8 +92,13 @@ def test_an_ecs_task_runs_its_entrypoint_once_after_a_canary_took_the_in_process
     with EmulatedAws(patched=False):  # any raw test after it
         pass
     calls: list[list[str]] = []
+
+    def entrypoint(env: dict[str, str], command: list[str]) -> int:
+        calls.append(command)
+        return 0
+
     with EmulatedAws() as aws:
-        aws.register_ecs_entrypoint("runner", lambda env, command: calls.append(command) or 0)
+        aws.register_ecs_entrypoint("runner", entrypoint)
         aws.client("ecs").run_task(
             cluster=aws.create_ecs_cluster("c"),
             taskDefinition=aws.create_task_definition("runner"),
