@@ -18,6 +18,8 @@ Example:
 
 from __future__ import annotations
 
+# First, before anything imports moto: moto's Batch models load only when Batch is used.
+from stratoflow.testing import _moto_imports  # noqa: F401
 from stratoflow.testing._execution import ExecutionResult
 from stratoflow.testing._harness import EmulatedAws
 from stratoflow.testing._moto_patches import (

@@ -17,6 +17,7 @@ from stratoflow.testing._patches_actors import (
     install_task_failure_cause,
 )
 from stratoflow.testing._patches_batch import install_batch_inprocess
+from stratoflow.testing._patches_requests import install_s3_url_cache, install_shared_botocore_loader
 from stratoflow.testing._patches_cfn import (
     install_cfn_custom_resources,
     install_cfn_definition_substitutions,
@@ -74,7 +75,9 @@ __all__ = [
     "install_map_tolerance",
     "install_retry_sync_fix",
     "install_runtime_error_capture",
+    "install_s3_url_cache",
     "install_sfn_fixes",
+    "install_shared_botocore_loader",
     "install_task_failure_cause",
     "installed_patches",
     "is_installed",
@@ -105,6 +108,8 @@ def install_all(*, timer_scale: float = 0.001, heartbeat_scale: float = HEARTBEA
     # Order matters only where two patches wrap one method: batching (definition rewrites)
     # must run inside the tolerance check so that both count the same jobs.
     undos = [
+        install_shared_botocore_loader(),
+        install_s3_url_cache(),
         install_lambda_inprocess(),
         install_fast_timers(timer_scale),
         install_jsonpath_fix(),
@@ -117,6 +122,7 @@ def install_all(*, timer_scale: float = 0.001, heartbeat_scale: float = HEARTBEA
         install_client_cache(),
         install_jsonata(),
         install_runtime_error_capture(),
+        # The ECS and Batch model patches wait for moto to load those services (install_patch).
         install_ecs(),
         install_ecs_inprocess(),
         install_ecs_sync_failure(),
@@ -126,7 +132,8 @@ def install_all(*, timer_scale: float = 0.001, heartbeat_scale: float = HEARTBEA
         install_task_failure_cause(),
         install_batch_inprocess(),
         install_events_to_lambda(),
-        # CloudFormation only: no other path reaches these methods, so they are safe everywhere.
+        # CloudFormation only: no other path reaches these methods, so they are safe everywhere
+        # (the two that patch moto's CloudFormation models wait for it to be loaded).
         install_cfn_sfn_parser_backend(),
         install_cfn_definition_substitutions(),
         install_cfn_lambda_images(),

@@ -18,9 +18,8 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from moto.ecs.models import EC2ContainerServiceBackend
 from moto.stepfunctions.parser.api import HistoryEventType, TaskTimedOutEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
@@ -35,6 +34,9 @@ from moto.stepfunctions.responses import StepFunctionResponse
 
 from stratoflow.testing._patches_ecs import SPOT_EXIT_CODE, ContainerReclaimed
 from stratoflow.testing._patching import Patcher, Undo, install_patch
+
+if TYPE_CHECKING:
+    from moto.ecs.models import EC2ContainerServiceBackend
 
 __all__ = [
     "ActorWorker",
@@ -173,31 +175,38 @@ def _serve(family: WorkerFamily, task: Any, env: dict[str, str], stop: threading
 
 def install_ecs_workers() -> Undo:
     """Start a registered family's worker on a thread per new task (see the module docstring)."""
-    orig = EC2ContainerServiceBackend.run_task
-
-    def run_task(self: EC2ContainerServiceBackend, *args: Any, **kwargs: Any) -> Any:
-        tasks = orig(self, *args, **kwargs)
-        for task in tasks:
-            task_definition = self.describe_task_definition(task.task_definition_arn)
-            with _LOCK:
-                family = _FAMILIES.get(task_definition.family)
-                if family is None:
-                    continue
-                family.starts += 1
-                stop = threading.Event()
-                thread = threading.Thread(
-                    target=_serve,
-                    args=(family, task, _worker_env(task_definition), stop),
-                    name=f"actor-worker-{task_definition.family}-{family.starts}",
-                    daemon=True,
-                )
-                family.threads.append(thread)
-                family.stops.append(stop)
-            task.last_status = "RUNNING"
-            thread.start()
-        return tasks
 
     def apply(p: Patcher) -> None:
+        from moto.ecs.models import EC2ContainerServiceBackend  # noqa: PLC0415 - see install_patch
+
+        orig = EC2ContainerServiceBackend.run_task
+
+        def run_task(self: EC2ContainerServiceBackend, *args: Any, **kwargs: Any) -> Any:
+            return _start_workers(self, orig(self, *args, **kwargs))
+
         p.setattr(EC2ContainerServiceBackend, "run_task", run_task)
 
-    return install_patch("install_ecs_workers", apply)
+    return install_patch("install_ecs_workers", apply, service="ecs")
+
+
+def _start_workers(backend: EC2ContainerServiceBackend, tasks: Any) -> Any:
+    """Start a worker thread for each new task of a registered family (``install_ecs_workers``)."""
+    for task in tasks:
+        task_definition = backend.describe_task_definition(task.task_definition_arn)
+        with _LOCK:
+            family = _FAMILIES.get(task_definition.family)
+            if family is None:
+                continue
+            family.starts += 1
+            stop = threading.Event()
+            thread = threading.Thread(
+                target=_serve,
+                args=(family, task, _worker_env(task_definition), stop),
+                name=f"actor-worker-{task_definition.family}-{family.starts}",
+                daemon=True,
+            )
+            family.threads.append(thread)
+            family.stops.append(stop)
+        task.last_status = "RUNNING"
+        thread.start()
+    return tasks

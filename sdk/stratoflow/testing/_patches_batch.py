@@ -19,13 +19,14 @@ from __future__ import annotations
 import datetime
 import logging
 import threading
-from typing import Any
-
-from moto.batch.models import Job
-from moto.batch_simple.models import BatchSimpleBackend
+from typing import TYPE_CHECKING, Any
 
 from stratoflow.testing._patches_ecs import EcsEntrypoint, SpotInterruption
 from stratoflow.testing._patching import Patcher, Undo, install_patch
+
+if TYPE_CHECKING:
+    from moto.batch.models import Job
+    from moto.batch_simple.models import BatchSimpleBackend
 
 __all__ = [
     "APP_FAILURE_REASON",
@@ -99,21 +100,25 @@ def install_batch_inprocess() -> Undo:
     entrypoint runs first (synchronously, inside SubmitJob) and decides the outcome. Jobs
     of other definitions keep moto's behaviour.
     """
-    orig = BatchSimpleBackend._mark_job_as_finished
-
-    def mark_job_as_finished(self: BatchSimpleBackend, include_start_attempt: bool, job: Job) -> None:
-        with _LOCK:
-            entrypoint = _ENTRYPOINTS.get(job.job_definition.name)
-        if entrypoint is None or not include_start_attempt:  # array parents run nothing themselves
-            orig(self, include_start_attempt, job)
-            return
-        self.backend._jobs[job.job_id] = job
-        job.job_started_at = datetime.datetime.now()
-        job.log_stream_name = job._stream_name
-        job._start_attempt()
-        _run(job, entrypoint)
 
     def apply(p: Patcher) -> None:
+        # moto's Batch models import EC2's and ECS's: loaded when a workflow first uses Batch.
+        from moto.batch_simple.models import BatchSimpleBackend  # noqa: PLC0415 - see install_patch
+
+        orig = BatchSimpleBackend._mark_job_as_finished
+
+        def mark_job_as_finished(self: BatchSimpleBackend, include_start_attempt: bool, job: Job) -> None:
+            with _LOCK:
+                entrypoint = _ENTRYPOINTS.get(job.job_definition.name)
+            if entrypoint is None or not include_start_attempt:  # array parents run nothing themselves
+                orig(self, include_start_attempt, job)
+                return
+            self.backend._jobs[job.job_id] = job
+            job.job_started_at = datetime.datetime.now()
+            job.log_stream_name = job._stream_name
+            job._start_attempt()
+            _run(job, entrypoint)
+
         p.setattr(BatchSimpleBackend, "_mark_job_as_finished", mark_job_as_finished)
 
-    return install_patch("install_batch_inprocess", apply)
+    return install_patch("install_batch_inprocess", apply, service="batch")

@@ -22,20 +22,21 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3  # type: ignore[import-untyped]  # only the per-service mypy_boto3 stubs are installed
 from botocore import xform_name  # type: ignore[import-untyped]
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 from moto.awslambda import models as lambda_models
-from moto.cloudformation import parsing as cfn_parsing
-from moto.cloudformation.custom_model import CustomModel
-from moto.cloudformation.models import Event, cloudformation_backends
 from moto.core.config import default_user_config
 from moto.stepfunctions import models as sfn_models
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from stratoflow.testing._patching import Patcher, Undo, install_patch
+
+if TYPE_CHECKING:
+    # moto's CloudFormation imports every service's models: its patches wait for a stack.
+    from moto.cloudformation.custom_model import CustomModel
 
 __all__ = [
     "CustomResourceFailedError",
@@ -168,6 +169,8 @@ def install_cfn_skip_unsupported() -> Undo:
     """
 
     def apply(p: Patcher) -> None:
+        from moto.cloudformation import parsing as cfn_parsing  # noqa: PLC0415 - see install_patch
+
         original = cfn_parsing.parse_resource
 
         def parse_resource(resource_json: dict[str, Any], resources_map: Any) -> Any:
@@ -177,7 +180,7 @@ def install_cfn_skip_unsupported() -> Undo:
 
         p.setattr(cfn_parsing, "parse_resource", parse_resource)
 
-    return install_patch("install_cfn_skip_unsupported", apply)
+    return install_patch("install_cfn_skip_unsupported", apply, service="cloudformation")
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -265,6 +268,8 @@ def register_custom_resource_handler(resource_type: str, handler: CustomResource
 
 
 def _fail(stack: Any, resource: CustomModel, resource_type: str, reason: str) -> None:
+    from moto.cloudformation.models import Event  # noqa: PLC0415 - loaded by then (a stack is being created)
+
     # moto records no resource events; this one is how deploy_stack learns why it is stuck.
     stack.events.append(
         Event(
@@ -292,43 +297,47 @@ def install_cfn_custom_resources() -> Undo:
     the resource incomplete and records a ``CREATE_FAILED`` stack event with the reason
     (moto has no rollback). Unregistered types keep moto's behaviour.
     """
-    original = vars(CustomModel)["create_from_cloudformation_json"]
-
-    def create(
-        cls: type[CustomModel],
-        /,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> CustomModel:
-        resource_type = kwargs["ResourceType"]
-        with _HANDLERS_LOCK:
-            handler = _HANDLERS.get(resource_type)
-        if handler is None:
-            return original.__func__(  # type: ignore[no-any-return]
-                cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-            )
-        # moto itself instantiates this "abstract" class: it only lacks update/delete support.
-        resource = CustomModel(region_name, "in-process", kwargs["LogicalId"], resource_name)  # type: ignore[abstract]
-        stack = cloudformation_backends[account_id][region_name].get_stack(kwargs["StackId"])
-        stack.add_custom_resource(resource)
-        try:
-            physical_id, data = handler(dict(cloudformation_json["Properties"]), region_name)
-        except Exception as exc:  # noqa: BLE001 - any handler error fails the resource, as a provider's FAILED reply does
-            _LOG.debug("custom resource %s failed", resource.logical_id, exc_info=True)
-            _fail(stack, resource, resource_type, f"{type(exc).__name__}: {exc}")
-            return resource
-        if physical_id:
-            resource.resource_name = physical_id
-        resource.set_data(data)
-        return resource
 
     def apply(p: Patcher) -> None:
+        from moto.cloudformation.custom_model import CustomModel  # noqa: PLC0415 - see install_patch
+        from moto.cloudformation.models import cloudformation_backends  # noqa: PLC0415
+
+        original = vars(CustomModel)["create_from_cloudformation_json"]
+
+        def create(
+            cls: type[CustomModel],
+            /,
+            resource_name: str,
+            cloudformation_json: dict[str, Any],
+            account_id: str,
+            region_name: str,
+            **kwargs: Any,
+        ) -> CustomModel:
+            resource_type = kwargs["ResourceType"]
+            with _HANDLERS_LOCK:
+                handler = _HANDLERS.get(resource_type)
+            if handler is None:
+                return original.__func__(  # type: ignore[no-any-return]
+                    cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+                )
+            # moto itself instantiates this "abstract" class: it only lacks update/delete support.
+            resource = CustomModel(region_name, "in-process", kwargs["LogicalId"], resource_name)  # type: ignore[abstract]
+            stack = cloudformation_backends[account_id][region_name].get_stack(kwargs["StackId"])
+            stack.add_custom_resource(resource)
+            try:
+                physical_id, data = handler(dict(cloudformation_json["Properties"]), region_name)
+            except Exception as exc:  # noqa: BLE001 - any handler error fails the resource, as a provider's FAILED reply does
+                _LOG.debug("custom resource %s failed", resource.logical_id, exc_info=True)
+                _fail(stack, resource, resource_type, f"{type(exc).__name__}: {exc}")
+                return resource
+            if physical_id:
+                resource.resource_name = physical_id
+            resource.set_data(data)
+            return resource
+
         p.setattr(CustomModel, "create_from_cloudformation_json", classmethod(create))
 
-    return install_patch("install_cfn_custom_resources", apply)
+    return install_patch("install_cfn_custom_resources", apply, service="cloudformation")
 
 
 def install_cfn_lambda_images() -> Undo:

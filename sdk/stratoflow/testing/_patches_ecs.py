@@ -6,11 +6,8 @@ import logging
 import threading
 from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from moto.ec2.models.elastic_network_interfaces import NetworkInterface
-from moto.ec2.utils import generate_dns_from_ip
-from moto.ecs.models import EC2ContainerServiceBackend, Task
 from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
@@ -31,6 +28,10 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
 from stratoflow.testing._patching import Patcher, Undo, install_patch
+
+if TYPE_CHECKING:
+    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+    from moto.ecs.models import EC2ContainerServiceBackend, Task
 
 EcsEntrypoint = Callable[[dict[str, str], list[str]], int]
 """``entrypoint(env, command) -> exit code``: the container's main, run in-process."""
@@ -84,12 +85,36 @@ def install_ecs() -> Undo:
       'private_dns_name'``;
     * the Step Functions ecs integration's parameter whitelist silently drops
       ``CapacityProviderStrategy``, so moto tries EC2 placement ("No instances found").
+
+    The whitelist is widened at once (the interpreter reads it before it calls ECS); the
+    model fixes wait for moto to load ECS (see ``install_patch``'s ``service``).
     """
+    run_task_params: set[str] = sfn_ecs._SUPPORTED_API_PARAM_BINDINGS["runtask"]
+
+    def apply(p: Patcher) -> None:
+        if "CapacityProviderStrategy" not in run_task_params:
+            run_task_params.add("CapacityProviderStrategy")
+            p.on_undo(lambda: run_task_params.discard("CapacityProviderStrategy"))
+
+    undo_whitelist = install_patch("install_ecs", apply)
+    undo_models = install_patch("install_ecs_models", _apply_ecs_model_fixes, service="ecs")
+
+    def undo() -> None:
+        undo_models()
+        undo_whitelist()
+
+    return undo
+
+
+def _apply_ecs_model_fixes(p: Patcher) -> None:
+    """The model half of ``install_ecs``; imports moto's ECS (and so EC2) models."""
+    from moto.ec2.models.elastic_network_interfaces import NetworkInterface  # noqa: PLC0415 - see install_patch
+    from moto.ec2.utils import generate_dns_from_ip  # noqa: PLC0415
+    from moto.ecs.models import EC2ContainerServiceBackend, Task  # noqa: PLC0415
 
     orig_requirements = EC2ContainerServiceBackend._calculate_task_resource_requirements
     orig_task_init = Task.__init__
     orig_eni_init = NetworkInterface.__init__
-    run_task_params: set[str] = sfn_ecs._SUPPORTED_API_PARAM_BINDINGS["runtask"]
 
     def requirements(task_definition: Any) -> dict[str, Any]:
         keys = ("memory", "memoryReservation", "Memory", "MemoryReservation")
@@ -116,17 +141,9 @@ def install_ecs() -> Undo:
         if not hasattr(self, "private_dns_name"):
             self.private_dns_name = generate_dns_from_ip(self.private_ip_address)
 
-    def apply(p: Patcher) -> None:
-        p.setattr(
-            EC2ContainerServiceBackend, "_calculate_task_resource_requirements", staticmethod(requirements)
-        )
-        p.setattr(Task, "__init__", task_init)
-        p.setattr(NetworkInterface, "__init__", eni_init)
-        if "CapacityProviderStrategy" not in run_task_params:
-            run_task_params.add("CapacityProviderStrategy")
-            p.on_undo(lambda: run_task_params.discard("CapacityProviderStrategy"))
-
-    return install_patch("install_ecs", apply)
+    p.setattr(EC2ContainerServiceBackend, "_calculate_task_resource_requirements", staticmethod(requirements))
+    p.setattr(Task, "__init__", task_init)
+    p.setattr(NetworkInterface, "__init__", eni_init)
 
 
 def _merge_env_and_command(
@@ -190,40 +207,47 @@ def install_ecs_inprocess() -> Undo:
     ``stoppedReason``. Families without an entrypoint keep moto's behaviour.
     """
 
-    orig = EC2ContainerServiceBackend.run_task
-
-    def run_task(self: EC2ContainerServiceBackend, *args: Any, **kwargs: Any) -> Any:
-        tasks = orig(self, *args, **kwargs)
-        for task in tasks:
-            task_definition = self.describe_task_definition(task.task_definition_arn)
-            with _ENTRYPOINTS_LOCK:
-                entrypoint = _ENTRYPOINTS.get(task_definition.family)
-            if entrypoint is None:
-                continue
-            name, env, command = _merge_env_and_command(task_definition, task.overrides or {})
-            secrets, missing = _container_secrets(task_definition)
-            if missing:
-                # ECS fails such a task before its container starts; runTask.sync then fails.
-                exit_code, stop_code = 1, "TaskFailedToStart"
-                reason = (
-                    "ResourceInitializationError: unable to pull secrets or registry auth: "
-                    f"ResourceNotFoundException: Secrets Manager can't find the specified secret {missing}"
-                )
-            else:
-                exit_code, stop_code, reason = _run_entrypoint(entrypoint, {**env, **secrets}, command)
-            task.last_status = "STOPPED"
-            task.desired_status = "STOPPED"
-            task.stop_code = stop_code  # type: ignore[attr-defined]  # serialised as stopCode
-            task.stopped_reason = reason
-            for container in task.containers:
-                container.last_status = "STOPPED"
-                container.exitCode = exit_code if container.name == name else 0
-        return tasks
-
     def apply(p: Patcher) -> None:
+        from moto.ecs.models import EC2ContainerServiceBackend  # noqa: PLC0415 - see install_patch
+
+        orig = EC2ContainerServiceBackend.run_task
+
+        def run_task(self: EC2ContainerServiceBackend, *args: Any, **kwargs: Any) -> Any:
+            return _run_task(orig, self, *args, **kwargs)
+
         p.setattr(EC2ContainerServiceBackend, "run_task", run_task)
 
-    return install_patch("install_ecs_inprocess", apply)
+    return install_patch("install_ecs_inprocess", apply, service="ecs")
+
+
+def _run_task(orig: Callable[..., Any], self: EC2ContainerServiceBackend, *args: Any, **kwargs: Any) -> Any:
+    """``RunTask`` that runs each new task's registered entrypoint (``install_ecs_inprocess``)."""
+    tasks = orig(self, *args, **kwargs)
+    for task in tasks:
+        task_definition = self.describe_task_definition(task.task_definition_arn)
+        with _ENTRYPOINTS_LOCK:
+            entrypoint = _ENTRYPOINTS.get(task_definition.family)
+        if entrypoint is None:
+            continue
+        name, env, command = _merge_env_and_command(task_definition, task.overrides or {})
+        secrets, missing = _container_secrets(task_definition)
+        if missing:
+            # ECS fails such a task before its container starts; runTask.sync then fails.
+            exit_code, stop_code = 1, "TaskFailedToStart"
+            reason = (
+                "ResourceInitializationError: unable to pull secrets or registry auth: "
+                f"ResourceNotFoundException: Secrets Manager can't find the specified secret {missing}"
+            )
+        else:
+            exit_code, stop_code, reason = _run_entrypoint(entrypoint, {**env, **secrets}, command)
+        task.last_status = "STOPPED"
+        task.desired_status = "STOPPED"
+        task.stop_code = stop_code  # type: ignore[attr-defined]  # serialised as stopCode
+        task.stopped_reason = reason
+        for container in task.containers:
+            container.last_status = "STOPPED"
+            container.exitCode = exit_code if container.name == name else 0
+    return tasks
 
 
 def install_ecs_sync_failure() -> Undo:

@@ -1,4 +1,4 @@
-"""The bookkeeping behind every moto patch: idempotent install, exact undo.
+"""The bookkeeping behind every moto patch: idempotent install, exact undo, deferred apply.
 
 Each patch is a named function that replaces a few attributes of moto's classes or
 modules. Patches are process-global (moto is), so installing one twice must be a no-op,
@@ -9,12 +9,22 @@ both wrap ``run_task``): the later one keeps the earlier one's function as the o
 Taking the earlier one out alone would leave the later one calling it, and the later one's own
 undo would put it back, so every patch stacked on it is taken out first (newest first); the next
 ``install_all`` puts them all back in order.
+
+A patch of a service's models can wait for moto to load that service (``service=``):
+moto imports a service's models only when a request first reaches it, and ECS's and
+Batch's import all of EC2's (about 2 s, most of a ``run --sandbox`` of Lambda tasks), so a
+run that never calls them should not import them to patch them. Such a patch counts as
+installed at once (``is_installed``, idempotence, undo); it is applied inside
+``moto.backends.get_backend``, which every request calls before it reaches the service,
+in the patches' install order and before moto imports the service.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
+from typing import Any
 
 Undo = Callable[[], None]
 """Calling it removes the patch it came from; calling it again does nothing."""
@@ -23,6 +33,10 @@ _MISSING = object()
 _LOCK = threading.RLock()
 _INSTALLED: dict[str, Undo] = {}
 _PATCHERS: dict[str, Patcher] = {}
+_PENDING: dict[str, list[tuple[str, Patcher, Callable[[Patcher], None]]]] = {}
+"""moto service -> the patches (name, patcher, apply) waiting for moto to load it, in install order."""
+_LOADS_EVERY_SERVICE = "cloudformation"
+"""A stack's resources are created through every service's models, not through requests."""
 
 
 class Patcher:
@@ -67,12 +81,15 @@ class Patcher:
                 setattr(target, name, old)
 
 
-def install_patch(name: str, apply: Callable[[Patcher], None]) -> Undo:
+def install_patch(name: str, apply: Callable[[Patcher], None], *, service: str | None = None) -> Undo:
     """Install the patch ``name`` once; return the callable that removes it.
 
     Args:
         name: unique patch name (the public install function's name).
         apply: performs the replacements through the given :class:`Patcher`.
+        service: the moto service (``get_backend`` name) whose models ``apply`` imports and
+            patches: applied when moto loads the service (at once if it has; see the module
+            docstring). ``apply`` must then import them itself.
 
     Returns:
         An idempotent undo callable, which first removes the later patches stacked on the same
@@ -83,11 +100,13 @@ def install_patch(name: str, apply: Callable[[Patcher], None]) -> Undo:
         if existing is not None:
             return existing
         patcher = Patcher()
-        try:
-            apply(patcher)
-        except BaseException:
-            patcher.restore()
-            raise
+        if service is not None and f"moto.{service}.models" not in sys.modules:
+            _install_backend_hook()
+            _PENDING.setdefault(service, []).append((name, patcher, apply))
+        else:
+            if service is not None:
+                _apply_pending(service)  # loaded some other way: keep the install order
+            _apply(patcher, apply)
 
         def undo() -> None:
             with _LOCK:
@@ -99,11 +118,52 @@ def install_patch(name: str, apply: Callable[[Patcher], None]) -> Undo:
                         _INSTALLED[later]()  # stacked on this one: out first (see the module doc)
                 del _INSTALLED[name]
                 del _PATCHERS[name]
+                for waiting in _PENDING.values():
+                    waiting[:] = [entry for entry in waiting if entry[0] != name]
                 patcher.restore()
 
         _INSTALLED[name] = undo
         _PATCHERS[name] = patcher
         return undo
+
+
+def _apply(patcher: Patcher, apply: Callable[[Patcher], None]) -> None:
+    try:
+        apply(patcher)
+    except BaseException:
+        patcher.restore()
+        raise
+
+
+def _apply_pending(service: str) -> None:
+    """Apply the patches waiting for ``service`` (for CloudFormation: every waiting patch)."""
+    with _LOCK:
+        services = list(_PENDING) if service == _LOADS_EVERY_SERVICE else [service]
+        for name in services:
+            for patch_name, patcher, apply in _PENDING.pop(name, []):
+                try:
+                    _apply(patcher, apply)
+                except BaseException:
+                    _INSTALLED.pop(patch_name, None)
+                    raise
+
+
+def _install_backend_hook() -> None:
+    """Wrap ``moto.backends.get_backend`` (looked up on the module by every caller) so that the
+    first request to a service applies the patches waiting for it."""
+    import moto.backends  # noqa: PLC0415 - the patches' own imports stay lazy
+
+    original = moto.backends.get_backend
+
+    def get_backend(name: str) -> Any:
+        if name in _PENDING or (name == _LOADS_EVERY_SERVICE and _PENDING):
+            _apply_pending(name)
+        return original(name)  # type: ignore[call-overload]
+
+    def apply(p: Patcher) -> None:
+        p.setattr(moto.backends, "get_backend", get_backend)
+
+    install_patch("apply_deferred_patches", apply)
 
 
 def is_installed(name: str) -> bool:

@@ -34,8 +34,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from moto.cloudformation.models import cloudformation_backends
-
 from stratoflow import errors, ir
 from stratoflow.client import Client, Execution
 from stratoflow.ir import protocol
@@ -224,6 +222,9 @@ def _stack_artifact(template_dir: Path, stack_name: str) -> tuple[dict[str, Any]
 
 
 def _why_not_created(aws: EmulatedAws, stack_name: str, account: str) -> list[str]:
+    # Imported here: moto's CloudFormation imports every service's models (a Sandbox needs none).
+    from moto.cloudformation.models import cloudformation_backends  # noqa: PLC0415
+
     cfn = aws.client("cloudformation")
     reasons = [
         f"{e['LogicalResourceId']} ({e['ResourceType']}): {e.get('ResourceStatusReason', '')}"
