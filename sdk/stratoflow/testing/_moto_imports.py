@@ -34,7 +34,7 @@ def defer_package_models(package: str, submodule: str, names: tuple[str, ...]) -
         raise ImportError(f"{package} is not a package")
     module = importlib.util.module_from_spec(spec)
 
-    def __getattr__(name: str) -> object:  # noqa: N807 - the module-level hook (PEP 562)
+    def __getattr__(name: str) -> object:
         if name not in names:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         value = getattr(importlib.import_module(f"{package}.{submodule}"), name)

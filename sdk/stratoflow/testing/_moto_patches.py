@@ -17,7 +17,6 @@ from stratoflow.testing._patches_actors import (
     install_task_failure_cause,
 )
 from stratoflow.testing._patches_batch import install_batch_inprocess
-from stratoflow.testing._patches_requests import install_s3_url_cache, install_shared_botocore_loader
 from stratoflow.testing._patches_cfn import (
     install_cfn_custom_resources,
     install_cfn_definition_substitutions,
@@ -38,6 +37,7 @@ from stratoflow.testing._patches_integrations import (
 )
 from stratoflow.testing._patches_lambda import install_lambda_inprocess
 from stratoflow.testing._patches_map import install_definition_rewrites, install_map_tolerance
+from stratoflow.testing._patches_requests import install_s3_url_cache, install_shared_botocore_loader
 from stratoflow.testing._patches_sfn import (
     install_early_stop_fix,
     install_fast_timers,

@@ -242,7 +242,7 @@ def _run_task(orig: Callable[..., Any], self: EC2ContainerServiceBackend, *args:
             exit_code, stop_code, reason = _run_entrypoint(entrypoint, {**env, **secrets}, command)
         task.last_status = "STOPPED"
         task.desired_status = "STOPPED"
-        task.stop_code = stop_code  # type: ignore[attr-defined]  # serialised as stopCode
+        task.stop_code = stop_code  # serialised as stopCode
         task.stopped_reason = reason
         for container in task.containers:
             container.last_status = "STOPPED"

@@ -46,7 +46,7 @@ def install_shared_botocore_loader() -> Undo:
 
     def apply(p: Patcher) -> None:
         botocore_loader = botocore.session.create_loader
-        moto_loader = moto_utils.create_loader
+        moto_loader = vars(moto_utils)["create_loader"]  # moto.core.loaders.create_loader, as imported there
 
         def create_loader(search_path_string: str | None = None) -> Any:
             return shared(("botocore", search_path_string), lambda: botocore_loader(search_path_string))
@@ -70,7 +70,7 @@ def install_s3_url_cache() -> Undo:
     lock = threading.Lock()
 
     def url_module(self: S3Backend) -> Any:
-        import moto.s3.urls as urls  # noqa: PLC0415 - as moto does, after the models
+        from moto.s3 import urls  # noqa: PLC0415 - as moto does, after the models
 
         endpoints = os.environ.get("MOTO_S3_CUSTOM_ENDPOINTS")
         with lock:
