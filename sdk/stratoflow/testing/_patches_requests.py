@@ -1,7 +1,8 @@
 """Patches that make each emulated request cheaper, with moto's and botocore's behaviour unchanged.
 
 * ``install_shared_botocore_loader``: every botocore session (and moto's own model lookups)
-  parsed the same model files again;
+  parsed the same model files again, and every loader walked the model directories again
+  for each kind of model it listed;
 * ``install_s3_url_cache``: moto's S3 re-executes its URL module twice per request.
 """
 
@@ -10,8 +11,10 @@ from __future__ import annotations
 import importlib
 import os
 import threading
+from pathlib import Path
 from typing import Any
 
+import botocore.loaders  # type: ignore[import-untyped]
 import botocore.session  # type: ignore[import-untyped]
 from moto.core import utils as moto_utils
 from moto.s3.models import S3Backend
@@ -33,9 +36,15 @@ def install_shared_botocore_loader() -> Undo:
     builds a new loader for every service model it reads. The files are the same for
     sessions with the same ``AWS_DATA_PATH``, and loaded data is read-only (a session's
     clients already share one loader's cache), so they can share it.
+
+    ``Loader.list_available_services`` walks every search path (about 450 service folders)
+    for each model type, and botocore asks for ``service-2`` both positionally and by keyword,
+    which its per-instance cache keeps apart: five walks, 100 ms. Here each search path is
+    walked once and each type is answered from that walk, with the same checks.
     """
     loaders: dict[Any, Any] = {}
     lock = threading.Lock()
+    folders: dict[str, list[tuple[str, list[set[str]]]]] = {}  # search path -> (service, files per version)
 
     def shared(key: Any, create: Any) -> Any:
         with lock:
@@ -46,16 +55,62 @@ def install_shared_botocore_loader() -> Undo:
 
     def apply(p: Patcher) -> None:
         botocore_loader = botocore.session.create_loader
+        original_listing = vars(botocore.loaders.Loader)["list_available_services"]
         moto_loader = vars(moto_utils)["create_loader"]  # moto.core.loaders.create_loader, as imported there
 
         def create_loader(search_path_string: str | None = None) -> Any:
             return shared(("botocore", search_path_string), lambda: botocore_loader(search_path_string))
 
+        def service_folders(path: str) -> list[tuple[str, list[set[str]]]]:
+            with lock:
+                if path not in folders:
+                    folders[path] = _service_folders(path)
+                return folders[path]
+
+        def list_available_services(self: Any, type_name: str) -> list[str]:
+            key = ("list_available_services", type_name)
+            if key not in self._cache:
+                if type(self.file_loader) is not botocore.loaders.JSONFileLoader:
+                    return list(original_listing(self, type_name))
+                # What JSONFileLoader.exists(<version>/<type_name>) checks, by name.
+                files = {type_name + extension for extension in botocore.loaders._JSON_OPEN_METHODS}
+                self._cache[key] = sorted(
+                    {
+                        service
+                        for path in self.search_paths
+                        if Path(path).is_dir()
+                        for service, versions in service_folders(path)
+                        if any(not files.isdisjoint(names) for names in versions)
+                    }
+                )
+            return list(self._cache[key])
+
         p.setattr(botocore.session, "create_loader", create_loader)
         p.setattr(moto_utils, "create_loader", lambda: shared(("moto",), moto_loader))
+        p.setattr(botocore.loaders.Loader, "list_available_services", list_available_services)
         p.on_undo(loaders.clear)
+        p.on_undo(folders.clear)
 
     return install_patch("install_shared_botocore_loader", apply)
+
+
+def _service_folders(path: str) -> list[tuple[str, list[set[str]]]]:
+    """Each service folder of a search path with the file names of each of its entries (for an
+    api-version folder its model files; for anything else nothing). ``scandir``: no stat per file."""
+    services = []
+    with os.scandir(path) as entries:
+        for service in entries:
+            if service.is_dir():
+                with os.scandir(service.path) as versions:
+                    services.append((service.name, [_file_names(version) for version in versions]))
+    return services
+
+
+def _file_names(entry: os.DirEntry[str]) -> set[str]:
+    if not entry.is_dir():
+        return set()
+    with os.scandir(entry.path) as files:
+        return {file.name for file in files if file.is_file()}
 
 
 def install_s3_url_cache() -> Undo:
