@@ -37,7 +37,11 @@ from stratoflow.testing._patches_integrations import (
 )
 from stratoflow.testing._patches_lambda import install_lambda_inprocess
 from stratoflow.testing._patches_map import install_definition_rewrites, install_map_tolerance
-from stratoflow.testing._patches_requests import install_s3_url_cache, install_shared_botocore_loader
+from stratoflow.testing._patches_requests import (
+    install_s3_url_cache,
+    install_shared_botocore_loader,
+    install_shared_event_aliases,
+)
 from stratoflow.testing._patches_sfn import (
     install_early_stop_fix,
     install_fast_timers,
@@ -78,6 +82,7 @@ __all__ = [
     "install_s3_url_cache",
     "install_sfn_fixes",
     "install_shared_botocore_loader",
+    "install_shared_event_aliases",
     "install_task_failure_cause",
     "installed_patches",
     "is_installed",
@@ -109,6 +114,7 @@ def install_all(*, timer_scale: float = 0.001, heartbeat_scale: float = HEARTBEA
     # must run inside the tolerance check so that both count the same jobs.
     undos = [
         install_shared_botocore_loader(),
+        install_shared_event_aliases(),
         install_s3_url_cache(),
         install_lambda_inprocess(),
         install_fast_timers(timer_scale),
