@@ -1,0 +1,233 @@
+"""The patches that make an emulated run start fast, and the deferred install behind them.
+
+Canaries as in test_moto_canaries.py: each ``test_raw_*`` shows the cost in moto or botocore
+as shipped (it fails when they change, and the patch may then go); the others show that the
+patch keeps the result the same. The subprocess tests check what a fresh process imports.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import botocore.loaders
+import botocore.session
+import moto
+import moto.backends
+import pytest
+
+from stratoflow import cli
+from stratoflow.testing import EmulatedAws, _moto_imports, _patches_requests, _patching
+from tests.emulated import sandbox_cli_flows as flows
+
+pytestmark = pytest.mark.emulated
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY_MODELS = ("moto.ec2.models", "moto.ecs.models", "moto.batch.models", "moto.cloudformation.models")
+
+
+def _fresh_python(code: str) -> str:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "sdk"), str(ROOT)])}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+# --- install_patch(service=...): applied when moto first loads the service --------------------
+
+
+@pytest.fixture
+def fake_service() -> Iterator[str]:
+    """A service name moto never loads, so its patches stay pending until get_backend is asked."""
+    yield "stratoflowfake"
+    _patching._PENDING.pop("stratoflowfake", None)
+
+
+def _counting_patch(applied: list[str], label: str) -> Callable[[_patching.Patcher], None]:
+    def apply(p: _patching.Patcher) -> None:
+        applied.append(label)
+        p.on_undo(lambda: applied.append(f"undo {label}"))
+
+    return apply
+
+
+def test_a_deferred_patch_counts_as_installed_and_applies_at_the_first_request(fake_service: str) -> None:
+    applied: list[str] = []
+    undo_a = _patching.install_patch("test_deferred_a", _counting_patch(applied, "a"), service=fake_service)
+    undo_b = _patching.install_patch("test_deferred_b", _counting_patch(applied, "b"), service=fake_service)
+    try:
+        assert _patching.is_installed("test_deferred_a") and applied == []
+        assert (
+            _patching.install_patch("test_deferred_a", _counting_patch(applied, "x"), service=fake_service)
+            is undo_a
+        )
+        with pytest.raises(Exception):  # noqa: B017 - moto has no such service: after the patches ran
+            moto.backends.get_backend(fake_service)  # type: ignore[call-overload]
+        assert applied == ["a", "b"]  # in install order, once
+        with pytest.raises(Exception):  # noqa: B017
+            moto.backends.get_backend(fake_service)  # type: ignore[call-overload]
+        assert applied == ["a", "b"]
+    finally:
+        undo_b()
+        undo_a()
+    assert applied == ["a", "b", "undo b", "undo a"]
+
+
+def test_a_deferred_patch_removed_before_use_is_never_applied(fake_service: str) -> None:
+    applied: list[str] = []
+    _patching.install_patch("test_deferred_c", _counting_patch(applied, "c"), service=fake_service)()
+    assert not _patching.is_installed("test_deferred_c")
+    with pytest.raises(Exception):  # noqa: B017
+        moto.backends.get_backend(fake_service)  # type: ignore[call-overload]
+    assert applied == []
+
+
+def test_a_patch_of_a_loaded_service_applies_at_once() -> None:
+    applied: list[str] = []
+    undo = _patching.install_patch("test_deferred_d", _counting_patch(applied, "d"), service="s3")
+    assert "moto.s3.models" in sys.modules and applied == ["d"]
+    undo()
+
+
+def test_a_lambda_sandbox_run_never_imports_ecs_batch_ec2_or_cloudformation() -> None:
+    code = f"""
+import io, sys
+from stratoflow.lower import lower
+from stratoflow.testing import Sandbox
+from tests.emulated import sandbox_cli_flows as flows
+with Sandbox(container_log=io.StringIO()) as sandbox:
+    print(sandbox.run(lower(flows.doubled), {{"x": 2}}).outputs()["o0"])
+print([m for m in {HEAVY_MODELS!r} if m in sys.modules])
+"""
+    assert _fresh_python(code).split("\n")[:2] == ["4", "[]"]
+
+
+def test_a_container_sandbox_run_loads_ecs_and_its_patches_apply() -> None:
+    # The container's KeyError is the user's: the deferred in-process ECS patch ran the task.
+    code = """
+import io, sys
+from stratoflow.lower import lower
+from stratoflow.testing import Sandbox
+from stratoflow.testing._patching import _PENDING
+from tests.emulated import sandbox_cli_flows as flows
+with Sandbox(container_log=io.StringIO()) as sandbox:
+    try:
+        sandbox.run(lower(flows.broken_container), {"x": 4})
+    except Exception as exc:
+        print("no column 4" in str(exc))
+print("moto.ecs.models" in sys.modules, [name for name, _, _ in _PENDING.get("ecs", [])])
+"""
+    assert _fresh_python(code).split("\n")[:2] == ["True", "True []"]
+
+
+# --- _moto_imports: moto.batch without its models ---------------------------------------------
+
+
+def test_raw_moto_batch_init_is_the_one_line_the_lazy_package_stands_in_for() -> None:
+    spec = moto.batch.__spec__
+    assert spec is not None and spec.origin is not None
+    lines = [line for line in Path(spec.origin).read_text().splitlines() if line.strip()]
+    assert lines == ["from .models import batch_backends  # noqa: F401"]
+    assert _moto_imports.LAZY_PACKAGES == {"moto.batch": ("models", ("batch_backends",))}
+
+
+def test_the_interpreter_loads_without_batch_models_which_load_on_first_read() -> None:
+    code = """
+import sys
+import stratoflow.testing
+import moto.stepfunctions.parser.backend.execution_worker
+print("moto.batch.utils" in sys.modules, "moto.batch.models" in sys.modules, "moto.ec2.models" in sys.modules)
+from moto.batch import batch_backends
+from moto.batch.models import batch_backends as real
+print(batch_backends is real)
+"""
+    assert _fresh_python(code).split("\n")[:2] == ["True False False", "True"]
+
+
+# --- install_shared_botocore_loader ------------------------------------------------------------
+
+
+def test_raw_botocore_sessions_each_parse_their_own_models(raw_aws: EmulatedAws) -> None:
+    first, second = botocore.session.Session(), botocore.session.Session()
+    assert first.get_component("data_loader") is not second.get_component("data_loader")
+
+
+def test_sessions_share_one_loader_and_list_what_botocore_lists(aws: EmulatedAws) -> None:
+    _patches_requests.install_shared_botocore_loader()()  # just this patch out: botocore's own listing
+    unpatched = botocore.loaders.Loader()
+    reference = {t: unpatched.list_available_services(t) for t in _TYPES}
+    _patches_requests.install_shared_botocore_loader()
+    first, second = botocore.session.Session(), botocore.session.Session()
+    assert first.get_component("data_loader") is second.get_component("data_loader")
+    shared = first.get_component("data_loader")
+    assert {t: shared.list_available_services(t) for t in _TYPES} == reference
+    assert shared.list_available_services(type_name="service-2") == reference["service-2"]
+    assert "s3" in reference["service-2"] and "s3" in reference["paginators-1"]
+
+
+_TYPES = ("service-2", "paginators-1", "endpoint-rule-set-1", "waiters-2")
+
+
+def test_raw_moto_ships_no_whole_model_files_only_extras() -> None:
+    # The shared listing walks moto's folders like botocore's; it lists nothing from them today.
+    root = Path(moto.__file__).parent
+    assert not [p for t in _TYPES for p in root.glob(f"*/*/{t}.json*")]
+
+
+# --- install_shared_event_aliases --------------------------------------------------------------
+
+
+def test_raw_each_session_aliases_event_names_again(raw_aws: EmulatedAws) -> None:
+    first, second = botocore.session.Session(), botocore.session.Session()
+    assert first._events._alias_name_cache is not second._events._alias_name_cache
+
+
+def test_sessions_and_clients_share_the_aliases_and_alias_alike(aws: EmulatedAws) -> None:
+    first, second = botocore.session.Session(), botocore.session.Session()
+    assert first._events._alias_name_cache is second._events._alias_name_cache
+    client = aws.client("s3")
+    assert client.meta.events._alias_name_cache is first._events._alias_name_cache
+    own = botocore.hooks.EventAliaser(botocore.hooks.HierarchicalEmitter(), {"old": "new"})
+    assert own._alias_name_cache is not first._events._alias_name_cache  # another table: its own cache
+    assert first._events._alias_event_name("before-call.autoscaling.X") == "before-call.auto-scaling.X"
+
+
+# --- install_s3_url_cache ----------------------------------------------------------------------
+
+
+def _s3_backend() -> object:
+    from moto.s3.models import s3_backends
+
+    return s3_backends["123456789012"]["global"]
+
+
+def test_raw_s3_reloads_its_url_module_at_every_read(raw_aws: EmulatedAws) -> None:
+    backend = _s3_backend()
+    assert backend._url_module.url_paths is not backend._url_module.url_paths  # type: ignore[attr-defined]
+
+
+def test_s3_url_module_reloads_only_when_its_setting_changes(
+    aws: EmulatedAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = _s3_backend()
+    assert backend._url_module.url_paths is backend._url_module.url_paths  # type: ignore[attr-defined]
+    monkeypatch.setenv("MOTO_S3_CUSTOM_ENDPOINTS", "https://s3.example.test")
+    assert "https://s3.example.test" in backend._url_module.url_bases  # type: ignore[attr-defined]
+    monkeypatch.delenv("MOTO_S3_CUSTOM_ENDPOINTS")
+    assert "https://s3.example.test" not in backend._url_module.url_bases  # type: ignore[attr-defined]
+    assert _patching.is_installed(_patches_requests.install_s3_url_cache.__name__)
+
+
+# --- the CLI's collector settings --------------------------------------------------------------
+
+
+def test_a_sandbox_run_leaves_the_collector_as_it_found_it(capsys: pytest.CaptureFixture[str]) -> None:
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert cli.main(["run", "--sandbox", "--json", flows.__name__, "doubled", "--x", "3"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"o0": 6}
+    assert gc.isenabled() and gc.get_freeze_count() == 0
