@@ -50,7 +50,7 @@ def _freeze_heap_at_exit() -> None:
     Finalization collects garbage while it tears the modules down, and with moto, botocore
     and the emulated account loaded that took over a second after the run had ended (as
     long as the run itself). Frozen objects are left to the process's exit; the run history
-    and outputs are written and closed before, and nothing of the emulator is kept.
+    is committed and the outputs are written before, and nothing of the emulator is kept.
     """
     atexit.register(gc.freeze)
 

@@ -140,12 +140,15 @@ def _apply_pending(service: str) -> None:
     with _LOCK:
         services = list(_PENDING) if service == _LOADS_EVERY_SERVICE else [service]
         for name in services:
-            for patch_name, patcher, apply in _PENDING.pop(name, []):
+            waiting = _PENDING.get(name, [])
+            while waiting:  # one by one: a failing patch leaves the later ones waiting
+                patch_name, patcher, apply = waiting.pop(0)
                 try:
                     _apply(patcher, apply)
                 except BaseException:
                     _INSTALLED.pop(patch_name, None)
                     raise
+            _PENDING.pop(name, None)
 
 
 def _install_backend_hook() -> None:
