@@ -231,3 +231,31 @@ def test_a_sandbox_run_leaves_the_collector_as_it_found_it(capsys: pytest.Captur
     assert cli.main(["run", "--sandbox", "--json", flows.__name__, "doubled", "--x", "3"]) == 0
     assert json.loads(capsys.readouterr().out) == {"o0": 6}
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+# --- install_lazy_route_builders ---------------------------------------------------------------
+
+
+def _lambda_routes() -> list[object]:
+    from moto.core import routing
+    from moto.core.utils import get_service_model
+
+    return list(routing.RestRouter(get_service_model("lambda"))._map.iter_rules())
+
+
+def _built(rules: list[object]) -> list[object]:
+    return [rule.build(dict.fromkeys(rule.arguments, "x1"))[1] for rule in rules]  # type: ignore[attr-defined]
+
+
+def test_raw_moto_routes_compile_url_builders_when_bound(raw_aws: EmulatedAws) -> None:
+    rule = _lambda_routes()[0]
+    assert rule._build.__code__.co_filename == "<werkzeug routing>"  # type: ignore[attr-defined]
+
+
+def test_lazy_route_builders_build_the_same_urls(aws: EmulatedAws) -> None:
+    _patches_requests.install_lazy_route_builders()()  # just this patch out: Werkzeug's own builders
+    eager = _built(_lambda_routes())
+    _patches_requests.install_lazy_route_builders()
+    lazy_rules = _lambda_routes()
+    assert lazy_rules[0]._build.__code__.co_filename != "<werkzeug routing>"  # type: ignore[attr-defined]
+    assert len(eager) == 89 and _built(lazy_rules) == eager == _built(lazy_rules)

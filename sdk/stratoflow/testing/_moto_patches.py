@@ -38,6 +38,7 @@ from stratoflow.testing._patches_integrations import (
 from stratoflow.testing._patches_lambda import install_lambda_inprocess
 from stratoflow.testing._patches_map import install_definition_rewrites, install_map_tolerance
 from stratoflow.testing._patches_requests import (
+    install_lazy_route_builders,
     install_s3_url_cache,
     install_shared_botocore_loader,
     install_shared_event_aliases,
@@ -76,6 +77,7 @@ __all__ = [
     "install_jsonata",
     "install_jsonpath_fix",
     "install_lambda_inprocess",
+    "install_lazy_route_builders",
     "install_map_tolerance",
     "install_retry_sync_fix",
     "install_runtime_error_capture",
@@ -116,6 +118,7 @@ def install_all(*, timer_scale: float = 0.001, heartbeat_scale: float = HEARTBEA
         install_shared_botocore_loader(),
         install_shared_event_aliases(),
         install_s3_url_cache(),
+        install_lazy_route_builders(),
         install_lambda_inprocess(),
         install_fast_timers(timer_scale),
         install_jsonpath_fix(),
