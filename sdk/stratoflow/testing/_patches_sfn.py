@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-import jsonata
 from jsonpath_ng.ext.parser import parse
 from moto.core.responses import ActionResult
 from moto.stepfunctions.parser import utils
@@ -128,6 +127,8 @@ def install_jsonpath_fix() -> Undo:
 
 def eval_jsonata(expression: str) -> Any:
     """Evaluate a JSONata expression with jsonata-python, returning plain JSON values."""
+    # Imported at the first JSONata state: stratoflow compiles none, so a run usually needs none.
+    import jsonata  # noqa: PLC0415
 
     try:
         result = jsonata.Jsonata(expression).evaluate(None)
