@@ -8,14 +8,16 @@ per workflow: each interpreter serves one workflow). Its role may invoke that wo
 start and watch executions of itself (nested ``@dynamic``, and itself as a map node's runner),
 start and watch that Distributed Map's child executions and read its item lists under its
 workflow's ``runs/<workflow>/`` (the ItemReader), and run the generic Fargate task / Batch job
-definitions the stack deployed for that workflow's dynamic graphs (plus the logging and X-Ray
-permissions Step Functions needs); the rest of the sub-workflow's data is the runner's business.
+definitions the stack deployed for that workflow's dynamic graphs, and invoke the image functions
+of the Lambda tasks with an image those graphs may call (plus the logging and X-Ray permissions
+Step Functions needs); the rest of the sub-workflow's data is the runner's business.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 
 from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -50,9 +52,9 @@ def interpreter_name(stack_name: str, workflow: str) -> str:
     return f"{name[: _MACHINE_NAME_MAX - 9]}-{digest}"
 
 
-def interpreter_json(*, fargate: bool = False, batch: bool = False) -> str:
+def interpreter_json(*, fargate: bool = False, batch: bool = False, images: bool = False) -> str:
     """The interpreter's definition exactly as deployed: sorted keys, compact (as the sandbox does)."""
-    definition = asl.interpreter_definition(fargate=fargate, batch=batch)
+    definition = asl.interpreter_definition(fargate=fargate, batch=batch, images=images)
     return json.dumps(definition, sort_keys=True, separators=(",", ":"))
 
 
@@ -77,9 +79,12 @@ class DynamicInterpreter(Construct):
         bucket: s3.IBucket,
         compute: FargateCompute | None = None,
         batch: BatchCompute | None = None,
+        image_functions: Mapping[str, lambda_.IFunction] | None = None,
         workflow: str,
         log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
     ) -> None:
+        """``image_functions``: image tag -> the function running that image's Lambda tasks inside
+        dynamic graphs (the item names it: ``protocol.DagNode.function``)."""
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         # A fixed name lets the role name the machine's own ARN (a nested @dynamic starts the
@@ -90,7 +95,8 @@ class DynamicInterpreter(Construct):
             compute is not None and protocol.Placeholder.DYNAMIC_TASK_DEFINITION in compute.substitutions()
         )
         has_batch = batch is not None and protocol.Placeholder.DYNAMIC_JOB_DEFINITION in batch.substitutions()
-        definition = interpreter_json(fargate=has_fargate, batch=has_batch)
+        images = dict(sorted((image_functions or {}).items()))
+        definition = interpreter_json(fargate=has_fargate, batch=has_batch, images=bool(images))
         values: dict[str, str] = {
             protocol.Placeholder.TASK_RUNNER_FUNCTION_ARN: runner.function_arn,
             protocol.Placeholder.DATA_BUCKET: bucket.bucket_name,
@@ -116,6 +122,14 @@ class DynamicInterpreter(Construct):
                 sid="InvokeRunner", actions=["lambda:InvokeFunction"], resources=[runner.function_arn]
             )
         )
+        if images:
+            self.role.add_to_policy(
+                iam.PolicyStatement(
+                    sid="InvokeImageFunctions",
+                    actions=["lambda:InvokeFunction"],
+                    resources=[function.function_arn for function in images.values()],
+                )
+            )
         for statement in self._self_statements(stack):
             self.role.add_to_policy(statement)
         items = bucket.arn_for_objects(protocol.workflow_runs_prefix(workflow) + "*")

@@ -12,6 +12,10 @@ The rule, for a stack with at least one ``@dynamic`` node:
   ``ResourceRequirements`` overrides) and the pools (compute environments and queues) of the
   routes of those tasks that go to Batch; compute environments scale to zero.
 
+- Images: the Lambda function of each image of those tasks that route to Lambda (the function a
+  static node of that image runs on, made for the workflow if none of its nodes needs it), which
+  the interpreter invokes for such a node (``protocol.Dispatch.LAMBDA_IMAGE``).
+
 The runner learns what was deployed (``protocol.ENV_DYNAMIC_COMPUTE``); a graph needing compute
 the stack lacks (a task from another module) fails its dynamic node at plan time, saying which.
 """
@@ -23,7 +27,13 @@ from collections.abc import Sequence
 from infra.stacks.settings import WorkflowSource
 from stratoflow import ir, routing
 
-__all__ = ["DYNAMIC_JOB_MEMORY_MIB", "DYNAMIC_TASK_CPU_UNITS", "DYNAMIC_TASK_MEMORY_MIB", "dynamic_routes"]
+__all__ = [
+    "DYNAMIC_JOB_MEMORY_MIB",
+    "DYNAMIC_TASK_CPU_UNITS",
+    "DYNAMIC_TASK_MEMORY_MIB",
+    "dynamic_image_tasks",
+    "dynamic_routes",
+]
 
 DYNAMIC_TASK_CPU_UNITS = 256
 DYNAMIC_TASK_MEMORY_MIB = 512
@@ -32,9 +42,9 @@ DYNAMIC_JOB_MEMORY_MIB = 2048
 """The generic job definition's own memory (1 vCPU; always overridden per job)."""
 
 
-def dynamic_routes(workflows: Sequence[WorkflowSource]) -> list[routing.Route]:
-    """The routes of every task a ``@dynamic`` body of these workflows can call (none without one)."""
-    routes: list[routing.Route] = []
+def _dynamic_tasks(workflows: Sequence[WorkflowSource]) -> list[tuple[routing.Route, ir.TaskSpec]]:
+    """The route and task of every task a ``@dynamic`` body of these workflows can call."""
+    found: list[tuple[routing.Route, ir.TaskSpec]] = []
     for workflow in workflows:
         spec = workflow.spec
         tasks = [spec.tasks[n.task] for n in spec.all_nodes() if isinstance(n, ir.TaskNode | ir.MapNode)]
@@ -43,12 +53,24 @@ def dynamic_routes(workflows: Sequence[WorkflowSource]) -> list[routing.Route]:
         for task in workflow.module_tasks:
             if task.kind == "dynamic":
                 continue
-            routes.append(
-                routing.route(
-                    task.requests,
-                    interruptible=task.interruptible,
-                    timeout_seconds=task.timeout_seconds,
-                    compute=task.compute,
-                )
+            route = routing.route(
+                task.requests,
+                interruptible=task.interruptible,
+                timeout_seconds=task.timeout_seconds,
+                compute=task.compute,
             )
-    return routes
+            found.append((route, task))
+    return found
+
+
+def dynamic_routes(workflows: Sequence[WorkflowSource]) -> list[routing.Route]:
+    """The routes of every task a ``@dynamic`` body of these workflows can call (none without one)."""
+    return [route for route, _ in _dynamic_tasks(workflows)]
+
+
+def dynamic_image_tasks(workflows: Sequence[WorkflowSource]) -> list[tuple[routing.Route, ir.TaskSpec]]:
+    """The Lambda tasks with an image of their own that a ``@dynamic`` body of these workflows can
+    call: each image's function serves them inside dynamic graphs."""
+    return [
+        (route, task) for route, task in _dynamic_tasks(workflows) if task.image and route.target == "lambda"
+    ]

@@ -21,7 +21,7 @@ from infra.constructs.task_images import TaskImages
 from infra.constructs.task_secrets import check_secret_routes, grant_secret_reads
 from infra.constructs.trigger_starter import TriggeredWorkflow, TriggerStarter
 from infra.constructs.workflow_state_machine import WorkflowStateMachine, pascal_case
-from infra.stacks.dynamic_compute import dynamic_routes
+from infra.stacks.dynamic_compute import dynamic_image_tasks, dynamic_routes
 from infra.stacks.launch_plans import LaunchPlans, add_launch_plans
 from infra.stacks.settings import StackSettings, WorkflowSource
 from infra.stacks.shapes import (
@@ -162,6 +162,7 @@ class StratoflowStack(Stack):
             pools=actor_pool_specs([source.spec]),
             lambda_memory_mib=memory,
             lambda_ephemeral_mib=disk,
+            dynamic_images=dynamic_image_tasks([source]),
         )
 
     def _add_workflow(

@@ -45,15 +45,17 @@ def image_functions(
     environment: dict[str, str],
     architecture: defaults.Architecture,
     grant: Callable[[iam.IRole], None],
+    dynamic: Sequence[tuple[routing.Route, ir.TaskSpec]] = (),
 ) -> dict[str, ImageFunction]:
-    """One ``ImageFunction`` per image-function placeholder of ``compiled``, by placeholder name.
+    """One ``ImageFunction`` per image-function placeholder of ``compiled`` and per image of the
+    ``dynamic`` tasks (Lambda tasks with an image that ``@dynamic`` graphs may run), by placeholder name.
 
     Each is sized for the largest Lambda-routed request among its image's tasks, and gets
     ``grant`` (the shared runner's data-plane rights) on its role.
     """
     by_tag: dict[str, ir.ImageRef] = {}
     memory: dict[str, int] = {}
-    for route, task in node_tasks(specs):
+    for route, task in [*node_tasks(specs), *dynamic]:
         if task.image is None:
             continue
         by_tag.setdefault(task.image.tag, task.image)
@@ -61,6 +63,7 @@ def image_functions(
             memory[task.image.tag] = max(memory.get(task.image.tag, 0), route.memory_mib)
     names = sorted(
         {name for workflow in compiled for name in workflow.placeholders if protocol.is_image_function(name)}
+        | {protocol.image_function(task.image.tag) for _, task in dynamic if task.image is not None}
     )
     functions = {}
     for name in names:

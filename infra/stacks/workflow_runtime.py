@@ -51,6 +51,8 @@ class WorkflowNeeds:
     pools: Sequence[ActorPoolSpec]
     lambda_memory_mib: int
     lambda_ephemeral_mib: int
+    dynamic_images: Sequence[tuple[routing.Route, ir.TaskSpec]] = ()
+    """The Lambda tasks with an image its ``@dynamic`` graphs may run (``dynamic_image_tasks``)."""
 
     @property
     def containers(self) -> bool:
@@ -134,6 +136,7 @@ class WorkflowRuntime(Construct):
             environment=shared.environment,
             architecture=settings.lambda_architecture,
             grant=grant,
+            dynamic=needs.dynamic_images if dynamic else (),
         )
         self.tasks: FargateCompute | None = None
         self.jobs: BatchCompute | None = None
@@ -168,7 +171,7 @@ class WorkflowRuntime(Construct):
                 self.actors = self._actor_pools(compiled, needs.pools, shared)
         self.interpreter: DynamicInterpreter | None = None
         if dynamic:
-            self._add_interpreter(shared)
+            self._add_interpreter(shared, needs)
 
     def _actor_pools(
         self, compiled: asl.CompiledWorkflow, pools: Sequence[ActorPoolSpec], shared: SharedPlane
@@ -197,7 +200,9 @@ class WorkflowRuntime(Construct):
         )
         return actors
 
-    def _add_interpreter(self, shared: SharedPlane) -> None:
+    def _add_interpreter(self, shared: SharedPlane, needs: WorkflowNeeds) -> None:
+        tags = sorted({task.image.tag for _, task in needs.dynamic_images if task.image is not None})
+        images = {tag: self.image_functions[protocol.image_function(tag)].function for tag in tags}
         self.interpreter = DynamicInterpreter(
             self,
             "DynamicInterpreter",
@@ -205,6 +210,7 @@ class WorkflowRuntime(Construct):
             bucket=shared.bucket,
             compute=self.tasks,
             batch=self.jobs,
+            image_functions=images,
             workflow=self.workflow,
         )
         shapes = self.tasks.substitutions() if self.tasks is not None else {}
@@ -212,11 +218,20 @@ class WorkflowRuntime(Construct):
         setting = protocol.DynamicCompute(
             fargate=protocol.Placeholder.DYNAMIC_TASK_DEFINITION in shapes,
             batch_queues={name: queue.job_queue_arn for name, queue in sorted(queues.items())},
+            image_functions={tag: function.function_arn for tag, function in images.items()},
         )
-        # Queue ARNs are tokens: CloudFormation joins them into the JSON at deploy.
+        # Queue and function ARNs are tokens: CloudFormation joins them into the JSON at deploy.
+        stack = Stack.of(self)
         self.runner.function.add_environment(
-            protocol.ENV_DYNAMIC_COMPUTE, Stack.of(self).to_json_string(setting.model_dump(mode="json"))
+            protocol.ENV_DYNAMIC_COMPUTE, stack.to_json_string(setting.model_dump(mode="json"))
         )
+        # An image function plans a @dynamic of its image (its body runs there), so it checks the
+        # graph against the same compute; without the functions' ARNs (its own would be a cycle).
+        for function in self.image_functions.values():
+            function.function.add_environment(
+                protocol.ENV_DYNAMIC_COMPUTE,
+                stack.to_json_string(setting.tags_only().model_dump(mode="json")),
+            )
 
 
 def lambda_sizes(placed: Sequence[tuple[routing.Route, ir.TaskSpec]]) -> tuple[int, int]:

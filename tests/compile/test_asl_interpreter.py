@@ -53,6 +53,33 @@ def test_each_item_dispatches_on_its_kind_and_a_dynamic_node_starts_the_interpre
     assert items["States"]["batch_spot_reclaimed"]["Choices"][1]["Next"] == "batch"
 
 
+def test_a_lambda_image_node_invokes_the_function_its_item_names() -> None:
+    items = asl.interpreter_definition()["States"]["run_nodes"]["ItemProcessor"]["States"]
+    choice = {c["StringEquals"]: c["Next"] for c in items["dispatch"]["Choices"]}
+    assert choice[protocol.Dispatch.LAMBDA_IMAGE.value] == "run_image_node"
+    state = items["run_image_node"]
+    assert state["Resource"] == "arn:aws:states:::lambda:invoke"
+    # The function's ARN comes from the item (dag_next's DagNode.function), not a placeholder.
+    assert state["Parameters"]["FunctionName.$"] == "$.task.function"
+    assert "FunctionName" not in state["Parameters"]
+    assert state["Parameters"]["Payload"] == {
+        "run.$": "$.run",
+        "spec.$": "$.spec",
+        "node.$": "$.task.node",
+        "mode": protocol.Mode.DAG_RUN.value,
+    }
+    assert state["End"] is True and state["ResultPath"] is None
+    assert [r["ErrorEquals"] for r in state["Retry"]] == [list(protocol.LAMBDA_TRANSIENT_ERRORS)]
+    # A stack with no image function for its dynamic graphs leaves the state and its choice out.
+    bare = asl.interpreter_definition(fargate=False, batch=False, images=False)
+    bare_items = bare["States"]["run_nodes"]["ItemProcessor"]["States"]
+    assert "run_image_node" not in bare_items
+    assert protocol.Dispatch.LAMBDA_IMAGE.value not in {
+        c["StringEquals"] for c in bare_items["dispatch"]["Choices"]
+    }
+    assert _checks.check_definition(bare) == []
+
+
 def test_a_map_node_starts_the_interpreter_itself_as_a_distributed_map_runner() -> None:
     definition = asl.interpreter_definition(fargate=False, batch=False)
     items = definition["States"]["run_nodes"]["ItemProcessor"]["States"]

@@ -3,9 +3,11 @@ check that the stack has the compute a graph needs (``runtime.check_remote_graph
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from stratoflow import routing
+from stratoflow import ImageSpec, Resources, routing, task
 from stratoflow.errors import TaskFailedError
 from stratoflow.ir import protocol
 from stratoflow.lower import lower
@@ -63,7 +65,7 @@ def test_task_nodes_follow_the_routing_rule(task: object, kind: protocol.Dispatc
     spec = _single(task)
     node = dispatch(spec, spec.nodes[0].id, ALL)
     assert node.kind is kind
-    route = routing.route(task.spec.requests, interruptible=task.spec.interruptible)  # type: ignore[attr-defined]
+    route = routing.route(task.spec.requests, interruptible=task.spec.interruptible)
     if kind in (protocol.Dispatch.FARGATE, protocol.Dispatch.FARGATE_SPOT):
         # RunTask overrides: strings, a valid Fargate pair from the routing rule.
         assert (node.cpu, node.memory) == (str(int((route.cpu or 0.25) * 1024)), str(route.memory_mib))
@@ -94,16 +96,62 @@ def test_a_graph_needing_compute_the_stack_lacks_fails_at_plan_time() -> None:
         check_remote_graph(_single(df.gpu_square), "dyn", protocol.DynamicCompute(fargate=True))
 
 
-def test_a_graph_task_with_its_own_image_fails_at_plan_time_on_aws() -> None:
-    from stratoflow import ImageSpec, task
+def _imaged_tasks() -> tuple[Any, Any, ImageSpec]:
 
-    @task(container_image=ImageSpec(name="trainer", packages=["scikit-learn==1.5.2"]))
+    trainer = ImageSpec(name="trainer", packages=["scikit-learn==1.5.2"])
+
+    @task(container_image=trainer)
     def imaged(x: int) -> int:
         return x
 
+    @task(container_image=trainer, requests=Resources(mem="12Gi"))
+    def imaged_big(x: int) -> int:
+        return x
+
+    return imaged, imaged_big, trainer
+
+
+def test_a_lambda_task_with_its_own_image_runs_on_that_images_function() -> None:
+    imaged, _, trainer = _imaged_tasks()
+    spec = _single(imaged)
+    arn = "arn:aws:lambda:eu-west-1:123456789012:function:trainer"
+    compute = ALL.model_copy(update={"image_functions": {trainer.tag: arn}})
+    check_remote_graph(spec, "dyn", compute)
+    assert dispatch(spec, spec.nodes[0].id, compute) == protocol.DagNode(
+        node=spec.nodes[0].id, kind=protocol.Dispatch.LAMBDA_IMAGE, function=arn
+    )
+    # An image function's copy (tags only) checks the graph but cannot dispatch it.
+    check_remote_graph(spec, "dyn", compute.tags_only())
+    with pytest.raises(RuntimeError, match="only the shared runner dispatches"):
+        dispatch(spec, spec.nodes[0].id, compute.tags_only())
+
+
+def test_a_graph_task_whose_image_the_stack_lacks_fails_at_plan_time_on_aws() -> None:
+    imaged, imaged_big, trainer = _imaged_tasks()
     with pytest.raises(TaskFailedError) as caught:
         check_remote_graph(_single(imaged), "dyn", ALL)
+    assert caught.value.error_type == "UnsupportedDynamicGraph"
     assert str(caught.value) == (
         "@dynamic node 'dyn' built a graph this stack cannot run: node 'imaged': task 'imaged' has its own "
-        "image, and a task inside a dynamic graph runs only in the shared image on AWS"
+        f"image (ImageSpec 'trainer', tag {trainer.tag}) and the stack deployed no function of that image "
+        "for dynamic graphs (it deploys those of the Lambda tasks defined or imported in the module of the "
+        "workflow with the @dynamic)"
     )
+    # On a container, or mapped: still not on AWS (the generic definitions and the map runner's
+    # children run the shared image).
+    deployed = ALL.model_copy(update={"image_functions": {trainer.tag: "arn"}})
+    with pytest.raises(
+        TaskFailedError,
+        match=r"runs on fargate .*; inside a dynamic graph on AWS a task with an image runs on Lambda only",
+    ):
+        check_remote_graph(_single(imaged_big), "dyn", deployed)
+
+    @df.workflow
+    def mapped(xs: list[int]) -> list[int]:
+        return df.map_task(imaged)(x=xs)
+
+    with pytest.raises(
+        TaskFailedError,
+        match="is mapped and has its own image; a map_task inside a dynamic graph runs in the shared runner only",
+    ):
+        check_remote_graph(lower(mapped), "dyn", deployed)

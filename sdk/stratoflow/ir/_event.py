@@ -224,13 +224,23 @@ class DynamicCompute(BaseModel):
     """What container compute dynamic graphs may use (:data:`ENV_DYNAMIC_COMPUTE` on the runner).
 
     The stack decides at synth: see ``infra.stacks.dynamic_compute``. ``batch_queues`` maps a
-    :func:`batch_queue` placeholder name to the queue's ARN.
+    :func:`batch_queue` placeholder name to the queue's ARN; ``image_functions`` maps an image tag
+    to the ARN of that image's Lambda function, for the Lambda tasks with an image that dynamic
+    graphs may call. A function planning a ``@dynamic`` with an image of its own holds a copy
+    with the tags only (empty ARNs): a function's environment cannot name its own ARN (a
+    CloudFormation cycle), and its plan only checks the graph (``runtime.check_remote_graph``);
+    the shared runner dispatches (``Mode.DAG_NEXT``) and holds the ARNs.
     """
 
     model_config = ConfigDict(frozen=True)
 
     fargate: bool = False
     batch_queues: dict[str, str] = {}
+    image_functions: dict[str, str] = {}
+
+    def tags_only(self) -> DynamicCompute:
+        """This compute with the image functions' ARNs left out (what an image function holds)."""
+        return self.model_copy(update={"image_functions": dict.fromkeys(self.image_functions, "")})
 
 
 def container_environment(

@@ -97,6 +97,7 @@ class Dispatch(StrEnum):
     """How the interpreter runs one node of a dynamic graph (``DagNode.kind``, its item's Choice)."""
 
     LAMBDA = "lambda"  # ``dag_run`` in the runner (a task with its retries, or a whole map node)
+    LAMBDA_IMAGE = "lambda_image"  # ``dag_run`` in the task's image function (``DagNode.function``)
     FARGATE = "fargate"
     FARGATE_SPOT = "fargate_spot"
     BATCH = "batch"
@@ -111,6 +112,7 @@ class DagNode(BaseModel):
     Fargate: ``cpu`` (CPU units) and ``memory`` (MiB) as the strings RunTask's ``Overrides`` take,
     ``disk`` in GiB (at least Fargate's 21). Batch: ``queue`` (the job queue's ARN; the on-demand
     one in ``on_demand_queue``), ``job_name`` and ``resources`` (``ContainerOverrides.ResourceRequirements``).
+    Lambda with an image: ``function``, the ARN of that image's function (``DynamicCompute.image_functions``).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -124,6 +126,7 @@ class DagNode(BaseModel):
     on_demand_queue: str = ""
     job_name: str = ""  # the node id cut to Batch's 128 characters (nested ids grow per level)
     resources: list[dict[str, str]] = []
+    function: str = ""  # lambda_image: the image function's ARN
     concurrency: int = 0  # map: the Distributed Map's MaxConcurrency (0: no limit)
     tolerated: int = 0  # map: its ToleratedFailurePercentage (crashed batches only)
 

@@ -106,7 +106,8 @@ def dispatch(spec: ir.WorkflowSpec, node_id: str, compute: protocol.DynamicCompu
 
     A map node (over a Lambda task: :func:`check_remote_graph`) is a Distributed Map, with its
     ``concurrency`` and tolerated batch failures; a task node runs where the routing rule sends
-    it, on the stack's generic dynamic compute (``compute``).
+    it, on the stack's generic dynamic compute (``compute``); a Lambda task with an image of its
+    own, on that image's function (``compute.image_functions``), as a static node would.
     """
     from stratoflow.ir import protocol  # noqa: PLC0415 - AWS only; a local run never loads it
 
@@ -122,6 +123,14 @@ def dispatch(spec: ir.WorkflowSpec, node_id: str, compute: protocol.DynamicCompu
             tolerated=tolerated_failure_percentage(node.min_success_ratio),
         )
     route = _route(task)
+    if task.image is not None and route.target == "lambda":
+        function = compute.image_functions.get(task.image.tag, "")
+        if not function:  # check_remote_graph passed at plan time: only a copy without ARNs lacks it
+            raise RuntimeError(
+                f"node '{node_id}': this function's dynamic compute names no function of image "
+                f"{task.image.tag} (only the shared runner dispatches dynamic graph nodes)"
+            )
+        return protocol.DagNode(node=node_id, kind=protocol.Dispatch.LAMBDA_IMAGE, function=function)
     kind = protocol.Dispatch(route.target)
     if route.target in ("fargate", "fargate_spot"):
         return protocol.DagNode(
@@ -160,14 +169,12 @@ def _missing_compute(task: ir.TaskSpec, compute: protocol.DynamicCompute) -> str
 
     if task.kind == "dynamic":
         return None
-    if task.image is not None:
-        # The interpreter runs graph nodes on the shared runner and generic task definitions,
-        # none of which is built from the task's image.
-        return "has its own image, and a task inside a dynamic graph runs only in the shared image on AWS"
     try:
         route = _route(task)
     except routing.RoutingError as exc:
         return f"cannot run on AWS: {exc}"
+    if task.image is not None:
+        return _missing_image(task.image, route, compute)
     if route.target in ("fargate", "fargate_spot") and not compute.fargate:
         return f"needs Fargate ({route.reason}) and the stack deployed no Fargate compute for dynamic graphs"
     if route.target in ("batch", "batch_spot"):
@@ -179,6 +186,24 @@ def _missing_compute(task: ir.TaskSpec, compute: protocol.DynamicCompute) -> str
                 f"needs AWS Batch pool '{route.pool}' ({route.reason}) and the stack deployed no "
                 "such queue for dynamic graphs"
             )
+    return None
+
+
+def _missing_image(image: ir.ImageRef, route: routing.Route, compute: protocol.DynamicCompute) -> str | None:
+    """Why the stack cannot run a task of ``image`` on ``route`` inside a dynamic graph, or None."""
+    what = image.uri or f"ImageSpec '{image.name}'"
+    if route.target != "lambda":
+        # Container nodes of a dynamic graph run the generic task / job definitions, of the shared image.
+        return (
+            f"has its own image ({what}) and runs on {route.target} ({route.reason}); inside a dynamic "
+            "graph on AWS a task with an image runs on Lambda only"
+        )
+    if image.tag not in compute.image_functions:
+        return (
+            f"has its own image ({what}, tag {image.tag}) and the stack deployed no function of that "
+            "image for dynamic graphs (it deploys those of the Lambda tasks defined or imported in "
+            "the module of the workflow with the @dynamic)"
+        )
     return None
 
 
@@ -201,6 +226,9 @@ def check_remote_graph(spec: ir.WorkflowSpec, node_id: str, compute: protocol.Dy
             # The interpreter's map runner has EXPRESS children running items in the runner Lambda
             # (a container map would need per-shape STANDARD children; the stack has none generic).
             why = f"is mapped, and a map_task inside a dynamic graph runs on Lambda only ({_route(task).reason})"
+        if why is None and isinstance(node, ir.MapNode) and task.image is not None:
+            # ... and those children invoke the shared runner, not an image's function.
+            why = "is mapped and has its own image; a map_task inside a dynamic graph runs in the shared runner only"
         if why is not None:
             problems.append(f"node '{node.id}': task '{task.name}' {why}")
     if problems:

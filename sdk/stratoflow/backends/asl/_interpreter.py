@@ -7,6 +7,9 @@ inline ``Map`` runs them (at most :data:`DAG_CONCURRENCY` at once); then back to
 Each item starts with a ``Choice`` on ``DagNode.kind``:
 
 - ``lambda``: ``Mode.DAG_RUN`` in the runner (a task with its retries; a map node, all its items).
+- ``lambda_image`` (a Lambda task with an image of its own): ``Mode.DAG_RUN`` in that image's
+  function, ``FunctionName.$`` from the item (``DagNode.function``: the ARN the stack gave the
+  runner in ``protocol.DynamicCompute``), as a static node of that image runs on it.
 - ``fargate`` / ``fargate_spot``: ``ecs:runTask.sync`` of the generic task definition
   (``Placeholder.DYNAMIC_TASK_DEFINITION``) with the node's task-level cpu, memory and ephemeral
   storage as ``Overrides``; the container runs ``Mode.DAG_RUN`` too, so the task's retries happen
@@ -230,9 +233,20 @@ def _map_node() -> dict[str, State]:
     }
 
 
-def _item_states(*, fargate: bool, batch: bool) -> dict[str, State]:
+def _image_node() -> State:
+    state = _end(_invoke(_event(protocol.Mode.DAG_RUN)))
+    parameters = state["Parameters"]
+    del parameters["FunctionName"]
+    parameters["FunctionName.$"] = "$.task.function"  # an ARN the interpreter's role may invoke
+    return state
+
+
+def _item_states(*, fargate: bool, batch: bool, images: bool) -> dict[str, State]:
     kinds = {protocol.Dispatch.DYNAMIC: "dynamic_plan", protocol.Dispatch.MAP: "map_prepare"}
     states: dict[str, State] = {}
+    if images:
+        kinds[protocol.Dispatch.LAMBDA_IMAGE] = "run_image_node"
+        states["run_image_node"] = _image_node()
     if fargate:
         kinds.update({protocol.Dispatch.FARGATE: "fargate", protocol.Dispatch.FARGATE_SPOT: "fargate_spot"})
         states.update(_fargate_states())
@@ -281,13 +295,16 @@ def _batch_states() -> dict[str, State]:
     }
 
 
-def interpreter_definition(*, fargate: bool = True, batch: bool = True) -> dict[str, Any]:
+def interpreter_definition(
+    *, fargate: bool = True, batch: bool = True, images: bool = True
+) -> dict[str, Any]:
     """The generic state machine that runs one dynamic node's sub-workflow.
 
     Input: a ``protocol.InterpreterInput``; the execution is named after the sub run (a map
     runner's, with ``map`` set, is not named: it runs one map node of that sub run). Its
     placeholders are the runner's ARN and, with ``fargate``, the cluster, subnets, security group
-    and the generic task definition; with ``batch``, the generic job definition. A stack without
+    and the generic task definition; with ``batch``, the generic job definition; ``images`` adds
+    the state invoking an image's function (named by the item, no placeholder). A stack without
     that compute leaves those states out (``dag_next`` never dispatches to them: the plan fails
     first, ``runtime.check_remote_graph``).
 
@@ -344,7 +361,7 @@ def interpreter_definition(*, fargate: bool = True, batch: bool = True) -> dict[
                 "ItemProcessor": {
                     "ProcessorConfig": {"Mode": "INLINE"},
                     "StartAt": "dispatch",
-                    "States": _item_states(fargate=fargate, batch=batch),
+                    "States": _item_states(fargate=fargate, batch=batch, images=images),
                 },
                 "ResultPath": None,
                 "Next": "next",

@@ -1,0 +1,133 @@
+"""A ``@dynamic`` body calling a Lambda task with an image of its own, on the real CDK app created in
+moto's CloudFormation: the interpreter invokes that image's function (``lambda_image``), whose ARN
+the runner has from the stack (``STRATOFLOW_DYNAMIC_COMPUTE``); the result is the local run's."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stratoflow.backends.local import RunOptions, run_local
+from stratoflow.client._records import stored_records
+from stratoflow.define import load_workflow
+from stratoflow.errors import TaskFailedError
+from stratoflow.ir import protocol
+from stratoflow.lower import lower
+from stratoflow.testing import StackSandbox
+from stratoflow.testing._stack import TEST_CONTEXT
+from tests.emulated import dynamic_image_flows as flows
+
+pytestmark = [
+    pytest.mark.emulated,
+    pytest.mark.skipif(
+        importlib.util.find_spec("aws_cdk") is None,
+        reason="synthesizing the app needs the cdk extra: pip install -e '.[cdk]'",
+    ),
+]
+
+REPO = Path(__file__).resolve().parents[2]
+FLOWS = Path(flows.__file__)
+STACK = "DynImages"  # short: moto names machines <stack>-<logical id>-<suffix>, 80 at most
+WORKFLOWS = ("dynamic_images", "dynamic_in_image", "dynamic_elsewhere")
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[StackSandbox]:
+    context = {
+        **TEST_CONTEXT,
+        "stratoflow:workflows": [f"{FLOWS}:{name}" for name in WORKFLOWS],
+        "stratoflow:stackName": STACK,
+    }
+    with StackSandbox(project_dir=REPO, context=context, stack_name=STACK) as deployed:
+        yield deployed
+
+
+def _spec(name: str) -> Any:
+    return lower(load_workflow(str(FLOWS), name))  # the refs the stack's IR names
+
+
+def _image_function(stack: StackSandbox, workflow: str) -> str:
+    """The physical name of ``workflow``'s function of image ``SCALER``."""
+    lam = stack.aws.client("lambda")
+    (name,) = [
+        name
+        for name in stack.deployment.image_functions
+        if workflow.replace("_", "").lower() in name.lower()
+        and flows.SCALER.tag in lam.get_function_configuration(FunctionName=name)["Description"]
+    ]
+    return name
+
+
+def _ran_on(stack: StackSandbox, workflow: str, run_id: str) -> dict[str, str]:
+    """Node -> the Lambda function whose log group its record names (every run of the stack)."""
+    s3 = stack.aws.client("s3")
+    bucket = stack.deployment.outputs["BucketName"]
+    prefix = protocol.workflow_runs_prefix(workflow)
+    runs = {
+        key.removeprefix(prefix).split("/", 1)[0]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        for key in (o["Key"] for o in page.get("Contents", []))
+    }
+    found = {}
+    for run in sorted(r for r in runs if r.startswith(run_id)):
+        for record in stored_records(s3, bucket, workflow, run):
+            if record.logs is not None and record.logs.group:
+                found[record.node] = record.logs.group.removeprefix("/aws/lambda/")
+    return found
+
+
+@pytest.mark.parametrize("workflow", ["dynamic_images", "dynamic_in_image"])
+def test_a_dynamic_image_task_runs_on_its_image_function_and_matches_the_local_run(
+    stack: StackSandbox, tmp_path: Path, workflow: str
+) -> None:
+    spec = _spec(workflow)
+    local = run_local(spec, {"xs": [1, 2, 3]}, RunOptions(home=tmp_path, progress=False)).outputs
+    execution = stack.run(spec, {"xs": [1, 2, 3]})
+    assert execution.outputs() == local == {"o0": 60}
+    assert stack.aws.runtime_errors() == []
+    ran = _ran_on(stack, workflow, execution.run_id)
+    image = _image_function(stack, workflow)
+    scaled = {node: fn for node, fn in ran.items() if node.split("__")[-1].startswith("scaled")}
+    assert len(scaled) == 3
+    assert set(scaled.values()) == {image}
+    # ... and the task without an image on the workflow's shared runner.
+    (total,) = [fn for node, fn in ran.items() if node.endswith("__total")]
+    assert total in stack.deployment.runner_functions
+
+
+def test_the_runner_holds_the_image_function_arns_and_the_image_function_the_tags(
+    stack: StackSandbox,
+) -> None:
+    lam = stack.aws.client("lambda")
+    image = lam.get_function_configuration(FunctionName=_image_function(stack, "dynamic_in_image"))
+    (runner,) = [
+        lam.get_function_configuration(FunctionName=name)
+        for name in stack.deployment.runner_functions
+        if "dynamicinimage" in name.lower()
+    ]
+    held = json.loads(runner["Environment"]["Variables"][protocol.ENV_DYNAMIC_COMPUTE])
+    assert held["image_functions"] == {flows.SCALER.tag: image["FunctionArn"]}
+    planned = json.loads(image["Environment"]["Variables"][protocol.ENV_DYNAMIC_COMPUTE])
+    assert planned["image_functions"] == {flows.SCALER.tag: ""}
+
+
+def test_an_image_task_from_a_module_the_stack_did_not_scan_fails_at_plan_time(
+    stack: StackSandbox, tmp_path: Path
+) -> None:
+    spec = _spec("dynamic_elsewhere")
+    local = run_local(spec, {"n": 2}, RunOptions(home=tmp_path, progress=False)).outputs
+    assert local == {"o0": "fit=2 score=2"}
+    with pytest.raises(TaskFailedError) as caught:
+        stack.run(spec, {"n": 2})
+    message = str(caught.value)
+    assert "@dynamic node 'reports_elsewhere' built a graph this stack cannot run" in message
+    assert (
+        f"task 'report' has its own image (ImageSpec 'reporter', tag {flows.elsewhere.REPORTER.tag})"
+        in message
+    )
+    assert "the stack deployed no function of that image for dynamic graphs" in message
