@@ -79,9 +79,11 @@ def test_one_interpreter_with_the_compiled_definition(synth: Synth) -> None:
     assert len(synth.resources("AWS::StepFunctions::StateMachine")) == 2  # the workflow + the interpreter
     _, machine = _one_machine(synth, "RuntimeDynamicFlowDynamicInterpreterStateMachine")
     props = machine["Properties"]
-    # Lambda-only tasks in the module: no container states, so no VPC for dynamic graphs.
+    # Lambda-only tasks without images in the module: no container or image states, so no VPC.
     expected = json.dumps(
-        asl.interpreter_definition(fargate=False, batch=False), sort_keys=True, separators=(",", ":")
+        asl.interpreter_definition(fargate=False, batch=False, images=False),
+        sort_keys=True,
+        separators=(",", ":"),
     )
     assert props["DefinitionString"] == expected == interpreter_json()
     assert props["StateMachineName"] == f"{STACK}-dynamic_flow-dynamic-interpreter"  # one per workflow
