@@ -18,7 +18,8 @@ from stratoflow.define import load_workflow
 from stratoflow.errors import TaskFailedError
 from stratoflow.ir import protocol
 from stratoflow.lower import lower
-from stratoflow.testing import StackSandbox
+from stratoflow.testing import Sandbox, StackSandbox
+from stratoflow.testing._sandbox import RUNNER_FUNCTION
 from stratoflow.testing._stack import TEST_CONTEXT
 from tests.emulated import dynamic_image_flows as flows
 
@@ -63,10 +64,8 @@ def _image_function(stack: StackSandbox, workflow: str) -> str:
     return name
 
 
-def _ran_on(stack: StackSandbox, workflow: str, run_id: str) -> dict[str, str]:
-    """Node -> the Lambda function whose log group its record names (every run of the stack)."""
-    s3 = stack.aws.client("s3")
-    bucket = stack.deployment.outputs["BucketName"]
+def _ran_on(s3: Any, bucket: str, workflow: str, run_id: str) -> dict[str, str]:
+    """Node -> the Lambda function whose log group its record names (the run and its sub-runs)."""
     prefix = protocol.workflow_runs_prefix(workflow)
     runs = {
         key.removeprefix(prefix).split("/", 1)[0]
@@ -90,7 +89,7 @@ def test_a_dynamic_image_task_runs_on_its_image_function_and_matches_the_local_r
     execution = stack.run(spec, {"xs": [1, 2, 3]})
     assert execution.outputs() == local == {"o0": 60}
     assert stack.aws.runtime_errors() == []
-    ran = _ran_on(stack, workflow, execution.run_id)
+    ran = _ran_on(stack.aws.client("s3"), stack.deployment.outputs["BucketName"], workflow, execution.run_id)
     image = _image_function(stack, workflow)
     scaled = {node: fn for node, fn in ran.items() if node.split("__")[-1].startswith("scaled")}
     assert len(scaled) == 3
@@ -131,3 +130,19 @@ def test_an_image_task_from_a_module_the_stack_did_not_scan_fails_at_plan_time(
         in message
     )
     assert "the stack deployed no function of that image for dynamic graphs" in message
+
+
+def test_the_sandbox_runs_them_on_the_image_function_too(tmp_path: Path) -> None:
+    # `stratoflow run --sandbox`: the sandbox deploys what the stack would (the module's image functions).
+    spec = lower(flows.dynamic_images)
+    local = run_local(spec, {"xs": [4, 5]}, RunOptions(home=tmp_path, progress=False)).outputs
+    with Sandbox() as sandbox:
+        execution = sandbox.run(spec, {"xs": [4, 5]})
+        assert execution.outputs() == local == {"o0": 90}
+        ran = _ran_on(sandbox.aws.client("s3"), sandbox.bucket, spec.name, execution.run_id)
+        scaled = {fn for node, fn in ran.items() if node.split("__")[-1].startswith("scaled")}
+        assert scaled == {f"{RUNNER_FUNCTION}-{flows.SCALER.tag}"}
+        with pytest.raises(
+            TaskFailedError, match=r"task 'report' has its own image .* no function of that image"
+        ):
+            sandbox.run(lower(flows.dynamic_elsewhere), {"n": 2})

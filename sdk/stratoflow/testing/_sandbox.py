@@ -8,6 +8,7 @@ bucket under the compiled ``spec_key``, and the real Lambda handler
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
@@ -16,9 +17,10 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Self, TextIO
 
-from stratoflow import ir
+from stratoflow import ir, routing
 from stratoflow.backends import asl
 from stratoflow.client import Client, Execution
+from stratoflow.define import TaskDef
 from stratoflow.ir import protocol
 from stratoflow.testing import _patches_actors
 from stratoflow.testing._harness import EmulatedAws
@@ -79,6 +81,7 @@ class Sandbox:
         self._actors: dict[str, tuple[ir.ActorRef, bool]] = {}
         self._pools: dict[str, protocol.ActorPool] = {}
         self.actor_workers: dict[str, _patches_actors.WorkerFamily] = {}
+        self._dynamic_compute = protocol.DynamicCompute()
         """Environment name -> its emulated workers (``starts``, ``running()``)."""
 
     def __enter__(self) -> Self:
@@ -221,12 +224,31 @@ class Sandbox:
             for pool in _DYNAMIC_BATCH_POOLS
             for spot in (False, True)
         }
-        compute = protocol.DynamicCompute(
-            fargate=True, batch_queues={name: self._substitution(name) for name in queues}
+        self._dynamic_compute = self._dynamic_compute.model_copy(
+            update={"fargate": True, "batch_queues": {name: self._substitution(name) for name in queues}}
         )
-        self._set_env(protocol.ENV_DYNAMIC_COMPUTE, compute.model_dump_json())
+        self._set_env(protocol.ENV_DYNAMIC_COMPUTE, self._dynamic_compute.model_dump_json())
         substitutions = {name: self._substitution(name) for name in protocol.placeholders_in(interpreter)}
         return self.aws.create_state_machine(INTERPRETER_MACHINE, interpreter, substitutions)
+
+    def _dynamic_images(self, spec: ir.WorkflowSpec) -> None:
+        """As the stack does (``infra.stacks.dynamic_compute``): the functions of the images of the
+        Lambda tasks in the module of a workflow with a ``@dynamic`` node, for its dynamic graphs."""
+        if not any(task.kind == "dynamic" for task in spec.tasks.values()):
+            return
+        module = importlib.import_module(spec.ref.partition(":")[0])
+        tags = {
+            value.spec.image.tag
+            for value in vars(module).values()
+            if isinstance(value, TaskDef)
+            and value.spec.image is not None
+            and value.spec.kind != "dynamic"
+            and _route(value.spec).target == "lambda"
+        }
+        images = {tag: self._substitution(protocol.image_function(tag)) for tag in sorted(tags)}
+        functions = {**self._dynamic_compute.image_functions, **images}
+        self._dynamic_compute = self._dynamic_compute.model_copy(update={"image_functions": functions})
+        self._set_env(protocol.ENV_DYNAMIC_COMPUTE, self._dynamic_compute.model_dump_json())
 
     def _set_env(self, name: str, value: str) -> None:
         self._saved_env.setdefault(name, os.environ.get(name))
@@ -245,6 +267,7 @@ class Sandbox:
             if task.actor is not None:
                 self._actors[protocol.actor_slug(task.actor.name)] = (task.actor, task.interruptible)
         substitutions = {name: self._substitution(name) for name in compiled.placeholders}
+        self._dynamic_images(spec)
         machine_name = f"{spec.name[:60]}-{compiled.spec_key.rsplit('/', 1)[-1][:12]}"
         arn = self.aws.create_state_machine(machine_name, compiled.deployed_json(), substitutions)
         self._deployed[spec.name] = (arn, compiled)
@@ -256,6 +279,15 @@ class Sandbox:
         self.deploy(spec)
         assert self.client is not None  # noqa: S101 - set by deploy's guard
         return self.client.submit(spec, inputs).wait(timeout=timeout)
+
+
+def _route(task: ir.TaskSpec) -> routing.Route:
+    return routing.route(
+        task.requests,
+        interruptible=task.interruptible,
+        timeout_seconds=task.timeout_seconds,
+        compute=task.compute,
+    )
 
 
 def _runner_arn(sandbox: Sandbox) -> str:
