@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -80,11 +80,14 @@ class DynamicInterpreter(Construct):
         compute: FargateCompute | None = None,
         batch: BatchCompute | None = None,
         image_functions: Mapping[str, lambda_.IFunction] | None = None,
+        image_task_definitions: Sequence[str] = (),
         workflow: str,
         log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
     ) -> None:
         """``image_functions``: image tag -> the function running that image's Lambda tasks inside
-        dynamic graphs (the item names it: ``protocol.DagNode.function``)."""
+        dynamic graphs (the item names it: ``protocol.DagNode.function``); ``image_task_definitions``:
+        the placeholders, in ``compute``, of the images' generic task definitions of their Fargate
+        tasks (``protocol.dynamic_task_definition``; the item names the ARN: ``DagNode.task_definition``)."""
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         # A fixed name lets the role name the machine's own ARN (a nested @dynamic starts the
@@ -96,7 +99,9 @@ class DynamicInterpreter(Construct):
         )
         has_batch = batch is not None and protocol.Placeholder.DYNAMIC_JOB_DEFINITION in batch.substitutions()
         images = dict(sorted((image_functions or {}).items()))
-        definition = interpreter_json(fargate=has_fargate, batch=has_batch, images=bool(images))
+        definition = interpreter_json(
+            fargate=has_fargate, batch=has_batch, images=bool(images or image_task_definitions)
+        )
         values: dict[str, str] = {
             protocol.Placeholder.TASK_RUNNER_FUNCTION_ARN: runner.function_arn,
             protocol.Placeholder.DATA_BUCKET: bucket.bucket_name,
@@ -151,7 +156,8 @@ class DynamicInterpreter(Construct):
                 "stack's cluster",
                 finding=f"Resource::{nag_resource(self, cluster_tasks_arn(compute))}",
             )
-            for statement in ecs_statements(compute, [protocol.Placeholder.DYNAMIC_TASK_DEFINITION]):
+            run = [protocol.Placeholder.DYNAMIC_TASK_DEFINITION, *sorted(image_task_definitions)]
+            for statement in ecs_statements(compute, run):
                 self.role.add_to_policy(statement)
         if has_batch and batch is not None:
             acknowledge(

@@ -14,7 +14,9 @@ The rule, for a stack with at least one ``@dynamic`` node:
 
 - Images: the Lambda function of each image of those tasks that route to Lambda (the function a
   static node of that image runs on, made for the workflow if none of its nodes needs it), which
-  the interpreter invokes for such a node (``protocol.Dispatch.LAMBDA_IMAGE``).
+  the interpreter invokes for such a node (``protocol.Dispatch.LAMBDA_IMAGE``); and for each image
+  of those that route to Fargate, that image's generic task definition
+  (``protocol.dynamic_task_definition``, sized per node as the shared image's is).
 
 The runner learns what was deployed (``protocol.ENV_DYNAMIC_COMPUTE``); a graph needing compute
 the stack lacks (a task from another module) fails its dynamic node at plan time, saying which.
@@ -68,9 +70,14 @@ def dynamic_routes(workflows: Sequence[WorkflowSource]) -> list[routing.Route]:
     return [route for route, _ in _dynamic_tasks(workflows)]
 
 
+_IMAGE_TARGETS = ("lambda", "fargate", "fargate_spot")
+
+
 def dynamic_image_tasks(workflows: Sequence[WorkflowSource]) -> list[tuple[routing.Route, ir.TaskSpec]]:
-    """The Lambda tasks with an image of their own that a ``@dynamic`` body of these workflows can
-    call: each image's function serves them inside dynamic graphs."""
+    """The Lambda and Fargate tasks with an image of their own that a ``@dynamic`` body of these
+    workflows can call: each image's function, or its generic task definition, serves them there."""
     return [
-        (route, task) for route, task in _dynamic_tasks(workflows) if task.image and route.target == "lambda"
+        (route, task)
+        for route, task in _dynamic_tasks(workflows)
+        if task.image and route.target in _IMAGE_TARGETS
     ]

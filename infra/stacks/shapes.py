@@ -74,15 +74,36 @@ def lambda_secrets(placed: Sequence[Placed], *, image: str | None) -> list[ir.Se
 
 
 def add_dynamic_shapes(
-    dynamic: Sequence[routing.Route], shapes: list[FargateShape], batch_shapes: list[BatchShape]
+    dynamic: Sequence[routing.Route],
+    shapes: list[FargateShape],
+    batch_shapes: list[BatchShape],
+    *,
+    image_tasks: Sequence[Placed] = (),
+    images: TaskImages | None = None,
 ) -> None:
-    """The generic task and job definitions ``@dynamic`` graph nodes run on, when any needs one."""
+    """The generic task and job definitions ``@dynamic`` graph nodes run on, when any needs one,
+    and each image's generic task definition, of the Fargate ones of ``image_tasks``."""
     if any(r.target in ("fargate", "fargate_spot") for r in dynamic):
         shapes.append(
             FargateShape(
                 placeholder=protocol.Placeholder.DYNAMIC_TASK_DEFINITION,
                 cpu_units=DYNAMIC_TASK_CPU_UNITS,
                 memory_mib=DYNAMIC_TASK_MEMORY_MIB,
+            )
+        )
+    by_tag = {
+        task.image.tag: task.image
+        for route, task in image_tasks
+        if task.image is not None and route.target in ("fargate", "fargate_spot")
+    }
+    for tag, image in sorted(by_tag.items()):
+        assert images is not None  # noqa: S101 - the stack passes its images with image tasks
+        shapes.append(
+            FargateShape(
+                placeholder=protocol.dynamic_task_definition(tag),
+                cpu_units=DYNAMIC_TASK_CPU_UNITS,
+                memory_mib=DYNAMIC_TASK_MEMORY_MIB,
+                image=images.container_image(image),
             )
         )
     if any(r.target in _BATCH_TARGETS for r in dynamic):

@@ -154,7 +154,10 @@ class StratoflowStack(Stack):
         placed = node_tasks([source.spec])
         shapes = fargate_shapes(placed, self.images)
         jobs = batch_shapes(placed, self.images)
-        add_dynamic_shapes(dynamic_routes([source]), shapes, jobs)
+        image_tasks = dynamic_image_tasks([source])
+        add_dynamic_shapes(
+            dynamic_routes([source]), shapes, jobs, image_tasks=image_tasks, images=self.images
+        )
         memory, disk = lambda_sizes(placed)
         return WorkflowNeeds(
             shapes=shapes,
@@ -162,7 +165,7 @@ class StratoflowStack(Stack):
             pools=actor_pool_specs([source.spec]),
             lambda_memory_mib=memory,
             lambda_ephemeral_mib=disk,
-            dynamic_images=dynamic_image_tasks([source]),
+            dynamic_images=image_tasks,
         )
 
     def _add_workflow(

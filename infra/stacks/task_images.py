@@ -48,7 +48,7 @@ def image_functions(
     dynamic: Sequence[tuple[routing.Route, ir.TaskSpec]] = (),
 ) -> dict[str, ImageFunction]:
     """One ``ImageFunction`` per image-function placeholder of ``compiled`` and per image of the
-    ``dynamic`` tasks (Lambda tasks with an image that ``@dynamic`` graphs may run), by placeholder name.
+    Lambda ones of the ``dynamic`` tasks (tasks with an image ``@dynamic`` graphs may run), by placeholder name.
 
     Each is sized for the largest Lambda-routed request among its image's tasks, and gets
     ``grant`` (the shared runner's data-plane rights) on its role.
@@ -63,7 +63,11 @@ def image_functions(
             memory[task.image.tag] = max(memory.get(task.image.tag, 0), route.memory_mib)
     names = sorted(
         {name for workflow in compiled for name in workflow.placeholders if protocol.is_image_function(name)}
-        | {protocol.image_function(task.image.tag) for _, task in dynamic if task.image is not None}
+        | {
+            protocol.image_function(task.image.tag)
+            for route, task in dynamic
+            if task.image is not None and route.target == "lambda"
+        }
     )
     functions = {}
     for name in names:

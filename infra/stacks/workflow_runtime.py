@@ -201,8 +201,17 @@ class WorkflowRuntime(Construct):
         return actors
 
     def _add_interpreter(self, shared: SharedPlane, needs: WorkflowNeeds) -> None:
-        tags = sorted({task.image.tag for _, task in needs.dynamic_images if task.image is not None})
-        images = {tag: self.image_functions[protocol.image_function(tag)].function for tag in tags}
+        tags = {
+            task.image.tag for route, task in needs.dynamic_images if task.image and route.target == "lambda"
+        }
+        images = {tag: self.image_functions[protocol.image_function(tag)].function for tag in sorted(tags)}
+        shapes = self.tasks.substitutions() if self.tasks is not None else {}
+        fargate_tags = {
+            task.image.tag for route, task in needs.dynamic_images if task.image and route.target != "lambda"
+        }
+        task_definitions = {
+            tag: shapes[protocol.dynamic_task_definition(tag)] for tag in sorted(fargate_tags)
+        }
         self.interpreter = DynamicInterpreter(
             self,
             "DynamicInterpreter",
@@ -211,14 +220,15 @@ class WorkflowRuntime(Construct):
             compute=self.tasks,
             batch=self.jobs,
             image_functions=images,
+            image_task_definitions=[protocol.dynamic_task_definition(tag) for tag in sorted(fargate_tags)],
             workflow=self.workflow,
         )
-        shapes = self.tasks.substitutions() if self.tasks is not None else {}
         queues = self.jobs.job_queues if self.jobs is not None else {}
         setting = protocol.DynamicCompute(
             fargate=protocol.Placeholder.DYNAMIC_TASK_DEFINITION in shapes,
             batch_queues={name: queue.job_queue_arn for name, queue in sorted(queues.items())},
             image_functions={tag: function.function_arn for tag, function in images.items()},
+            image_task_definitions=task_definitions,
         )
         # Queue and function ARNs are tokens: CloudFormation joins them into the JSON at deploy.
         stack = Stack.of(self)

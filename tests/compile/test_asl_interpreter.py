@@ -80,6 +80,30 @@ def test_a_lambda_image_node_invokes_the_function_its_item_names() -> None:
     assert _checks.check_definition(bare) == []
 
 
+def test_a_fargate_image_node_runs_the_task_definition_its_item_names() -> None:
+    items = asl.interpreter_definition()["States"]["run_nodes"]["ItemProcessor"]["States"]
+    choice = {c["StringEquals"]: c["Next"] for c in items["dispatch"]["Choices"]}
+    assert choice[protocol.Dispatch.FARGATE_IMAGE.value] == "fargate_image"
+    assert choice[protocol.Dispatch.FARGATE_IMAGE_SPOT.value] == "fargate_image_spot"
+    for name in ("fargate_image", "fargate_image_spot"):
+        parameters = items[name]["Parameters"]
+        assert parameters["TaskDefinition.$"] == "$.task.task_definition"
+        assert "TaskDefinition" not in parameters
+        # Otherwise the generic state's: the node's sizes as overrides, the event in the environment.
+        generic = items[name.replace("_image", "")]["Parameters"]
+        assert parameters["Overrides"] == generic["Overrides"]
+        assert parameters["NetworkConfiguration"] == generic["NetworkConfiguration"]
+    assert "CapacityProviderStrategy" in items["fargate_image_spot"]["Parameters"]
+    assert items["fargate_image"]["Parameters"]["LaunchType"] == "FARGATE"
+    # A reclaimed Spot attempt runs once more on on-demand Fargate, in the same image.
+    assert items["fargate_image_spot"]["Catch"][0]["Next"] == "fargate_image_spot_failed"
+    assert items["fargate_image_spot_reclaimed"]["Choices"][1]["Next"] == "fargate_image"
+    # No Fargate in the stack: no Fargate image states, whatever images it has.
+    lambda_only = asl.interpreter_definition(fargate=False, batch=False, images=True)
+    assert "fargate_image" not in lambda_only["States"]["run_nodes"]["ItemProcessor"]["States"]
+    assert _checks.check_definition(lambda_only) == []
+
+
 def test_a_map_node_starts_the_interpreter_itself_as_a_distributed_map_runner() -> None:
     definition = asl.interpreter_definition(fargate=False, batch=False)
     items = definition["States"]["run_nodes"]["ItemProcessor"]["States"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ pytestmark = [
 REPO = Path(__file__).resolve().parents[2]
 FLOWS = Path(flows.__file__)
 STACK = "DynImages"  # short: moto names machines <stack>-<logical id>-<suffix>, 80 at most
-WORKFLOWS = ("dynamic_images", "dynamic_in_image", "dynamic_elsewhere")
+WORKFLOWS = ("dynamic_images", "dynamic_in_image", "dynamic_elsewhere", "dynamic_on_fargate")
 
 
 @pytest.fixture(scope="module")
@@ -99,17 +100,55 @@ def test_a_dynamic_image_task_runs_on_its_image_function_and_matches_the_local_r
     assert total in stack.deployment.runner_functions
 
 
+def _started_families(ecs: Any) -> list[str]:
+    """The task-definition family of every ECS task the emulated clusters ran."""
+    families = []
+    for cluster in ecs.list_clusters()["clusterArns"]:
+        for status in ("RUNNING", "STOPPED"):
+            arns = ecs.list_tasks(cluster=cluster, desiredStatus=status)["taskArns"]
+            if arns:
+                for found in ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"]:
+                    families.append(found["taskDefinitionArn"].rsplit("/", 1)[1].rsplit(":", 1)[0])
+    return families
+
+
+def test_a_dynamic_image_task_on_fargate_runs_in_its_images_task_definition(
+    stack: StackSandbox, tmp_path: Path
+) -> None:
+    spec = _spec("dynamic_on_fargate")
+    before = Counter(_started_families(stack.aws.client("ecs")))
+    local = run_local(spec, {"xs": [1, 2]}, RunOptions(home=tmp_path, progress=False)).outputs
+    execution = stack.run(spec, {"xs": [1, 2]})
+    assert execution.outputs() == local == {"o0": 330}
+    assert stack.aws.runtime_errors() == []
+    started = list((Counter(_started_families(stack.aws.client("ecs"))) - before).elements())
+    # The two scaled_big nodes, each in a container of SCALER's generic task definition, the one
+    # the stack gave the runner (not the shared image's generic one).
+    held = json.loads(_runner_environment(stack, "dynamic_on_fargate")[protocol.ENV_DYNAMIC_COMPUTE])
+    image_definition = held["image_task_definitions"][flows.SCALER.tag]
+    assert started == [image_definition.rsplit("/", 1)[1].rsplit(":", 1)[0]] * 2
+    ran = _ran_on(stack.aws.client("s3"), stack.deployment.outputs["BucketName"], spec.name, execution.run_id)
+    assert {fn for node, fn in ran.items() if "scaled_" in node and "big" not in node} == {
+        _image_function(stack, "dynamic_on_fargate")
+    }
+
+
+def _runner_environment(stack: StackSandbox, workflow: str) -> dict[str, str]:
+    lam = stack.aws.client("lambda")
+    (runner,) = [
+        lam.get_function_configuration(FunctionName=name)
+        for name in stack.deployment.runner_functions
+        if f"runtime{workflow.replace('_', '')}runner" in name.lower()
+    ]
+    return dict(runner["Environment"]["Variables"])
+
+
 def test_the_runner_holds_the_image_function_arns_and_the_image_function_the_tags(
     stack: StackSandbox,
 ) -> None:
     lam = stack.aws.client("lambda")
     image = lam.get_function_configuration(FunctionName=_image_function(stack, "dynamic_in_image"))
-    (runner,) = [
-        lam.get_function_configuration(FunctionName=name)
-        for name in stack.deployment.runner_functions
-        if "dynamicinimage" in name.lower()
-    ]
-    held = json.loads(runner["Environment"]["Variables"][protocol.ENV_DYNAMIC_COMPUTE])
+    held = json.loads(_runner_environment(stack, "dynamic_in_image")[protocol.ENV_DYNAMIC_COMPUTE])
     assert held["image_functions"] == {flows.SCALER.tag: image["FunctionArn"]}
     planned = json.loads(image["Environment"]["Variables"][protocol.ENV_DYNAMIC_COMPUTE])
     assert planned["image_functions"] == {flows.SCALER.tag: ""}
@@ -146,3 +185,9 @@ def test_the_sandbox_runs_them_on_the_image_function_too(tmp_path: Path) -> None
             TaskFailedError, match=r"task 'report' has its own image .* no function of that image"
         ):
             sandbox.run(lower(flows.dynamic_elsewhere), {"n": 2})
+        fargate = lower(flows.dynamic_on_fargate)
+        before = Counter(_started_families(sandbox.aws.client("ecs")))  # moto's state outlives a sandbox
+        assert sandbox.run(fargate, {"xs": [3]}).outputs() == {"o0": 330}
+        families = list((Counter(_started_families(sandbox.aws.client("ecs"))) - before).elements())
+        shape = protocol.task_definition_shape(protocol.dynamic_task_definition(flows.SCALER.tag))
+        assert families == [f"stratoflow-{shape.replace('_', '-')}"]

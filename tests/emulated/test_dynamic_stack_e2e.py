@@ -50,6 +50,12 @@ def test_the_runner_knows_the_stack_deployed_fargate_for_dynamic_graphs(stack: S
     lam = stack.aws.client("lambda")
     (runner,) = [f for f in lam.list_functions()["Functions"] if "Runner" in f["FunctionName"]]
     setting = runner["Environment"]["Variables"][protocol.ENV_DYNAMIC_COMPUTE]
-    assert json.loads(setting) == {"fargate": True, "batch_queues": {}}
+    # No task with an image in the module: no image function or image task definition either.
+    assert json.loads(setting) == {
+        "fargate": True,
+        "batch_queues": {},
+        "image_functions": {},
+        "image_task_definitions": {},
+    }
     machines = stack.aws.client("stepfunctions").list_state_machines()["stateMachines"]
     assert "Stratoflow-dynamic_stack-dynamic-interpreter" in {m["name"] for m in machines}

@@ -30,6 +30,7 @@ DYNAMIC = {
     "dynamic_images": "DynamicImages",
     "dynamic_in_image": "DynamicInImage",
     "dynamic_elsewhere": "DynamicElsewhere",
+    "dynamic_on_fargate": "DynamicOnFargate",
 }
 
 
@@ -103,7 +104,7 @@ def test_the_interpreter_has_the_image_state(synth: Synth) -> None:
         if k.startswith("RuntimeDynamicImagesDynamicInterpreterStateMachine")
     ]
     props = machine["Properties"]
-    assert props["DefinitionString"] == interpreter_json(images=True)
+    assert props["DefinitionString"] == interpreter_json(fargate=True, images=True)
     assert set(props["DefinitionSubstitutions"]) == protocol.placeholders_in(props["DefinitionString"])
 
 
@@ -113,9 +114,62 @@ def test_the_runner_holds_the_arns_and_the_image_function_the_tags(synth: Synth)
     setting = json.dumps(runner["Properties"]["Environment"]["Variables"][protocol.ENV_DYNAMIC_COMPUTE])
     assert flows.SCALER.tag in setting and image in setting  # the ARN: a GetAtt CloudFormation joins in
     imaged = _functions(synth, image)[image]["Properties"]["Environment"]["Variables"]
-    held = imaged[protocol.ENV_DYNAMIC_COMPUTE]
-    # A plain string (no token): the tags only, so the function's environment never names its own ARN.
-    assert json.loads(held)["image_functions"] == {flows.SCALER.tag: ""}
+    held = json.dumps(imaged[protocol.ENV_DYNAMIC_COMPUTE])
+    # The tags only: the function's environment never names its own ARN (a cycle); the task
+    # definitions' ARNs it may hold (they name no function).
+    assert '\\"image_functions\\":{\\"' + flows.SCALER.tag + '\\":\\"\\"}' in held
+    assert image not in held
+
+
+def _image_task_definition(synth: Synth, pascal: str) -> str:
+    shape = protocol.task_definition_shape(protocol.dynamic_task_definition(flows.SCALER.tag)).replace(
+        "_", ""
+    )
+    (logical_id,) = [
+        k
+        for k in synth.resources("AWS::ECS::TaskDefinition")
+        if k.startswith(f"Runtime{pascal}TasksTaskDef{shape}")
+    ]
+    return logical_id
+
+
+@pytest.mark.parametrize("workflow", sorted(DYNAMIC))
+def test_the_interpreter_runs_exactly_the_generic_and_its_images_task_definitions(
+    synth: Synth, workflow: str
+) -> None:
+    pascal = DYNAMIC[workflow]
+    image = _image_task_definition(synth, pascal)
+    definition = synth.resources("AWS::ECS::TaskDefinition")[image]["Properties"]
+    assert (definition["Cpu"], definition["Memory"]) == ("256", "512")  # overridden per node
+    # Built from SCALER's asset, not the shared image.
+    (container,) = definition["ContainerDefinitions"]
+    generic = next(
+        v
+        for k, v in synth.resources("AWS::ECS::TaskDefinition").items()
+        if k.startswith(f"Runtime{pascal}TasksTaskDefdynamic") and k != image
+    )
+    assert container["Image"] != generic["Properties"]["ContainerDefinitions"][0]["Image"]
+    (run,) = [
+        s
+        for logical_id, s in _statements(synth)
+        if logical_id.startswith(f"Runtime{pascal}DynamicInterpreterRole")
+        and s.get("Sid") == "RunTaskDefinitions"
+    ]
+    assert sorted(r["Ref"] for r in _as_list(run["Resource"])) == sorted(
+        [image, generic_id(synth, pascal, image)]
+    )
+    # The runner learns the ARN (a Ref CloudFormation joins into its JSON).
+    ((_, runner),) = _functions(synth, f"Runtime{pascal}RunnerFunction").items()
+    assert image in json.dumps(runner["Properties"]["Environment"]["Variables"][protocol.ENV_DYNAMIC_COMPUTE])
+
+
+def generic_id(synth: Synth, pascal: str, image: str) -> str:
+    (logical_id,) = [
+        k
+        for k in synth.resources("AWS::ECS::TaskDefinition")
+        if k.startswith(f"Runtime{pascal}TasksTaskDefdynamic") and k != image
+    ]
+    return logical_id
 
 
 def test_cdk_nag_and_cfn_lint_pass(synth: Synth) -> None:

@@ -128,6 +128,11 @@ def test_a_lambda_task_with_its_own_image_runs_on_that_images_function() -> None
 
 def test_a_graph_task_whose_image_the_stack_lacks_fails_at_plan_time_on_aws() -> None:
     imaged, imaged_big, trainer = _imaged_tasks()
+
+    @task(container_image=trainer, requests=Resources(gpu=1))
+    def gpu_imaged(x: int) -> int:
+        return x
+
     with pytest.raises(TaskFailedError) as caught:
         check_remote_graph(_single(imaged), "dyn", ALL)
     assert caught.value.error_type == "UnsupportedDynamicGraph"
@@ -137,14 +142,21 @@ def test_a_graph_task_whose_image_the_stack_lacks_fails_at_plan_time_on_aws() ->
         "for dynamic graphs (it deploys those of the Lambda tasks defined or imported in the module of the "
         "workflow with the @dynamic)"
     )
-    # On a container, or mapped: still not on AWS (the generic definitions and the map runner's
+    # On Fargate: the image's generic task definition, when the stack deployed it.
+    with pytest.raises(TaskFailedError, match="no Fargate task definition of that image for dynamic graphs"):
+        check_remote_graph(_single(imaged_big), "dyn", ALL)
+    deployed = ALL.model_copy(
+        update={"image_functions": {trainer.tag: "arn"}, "image_task_definitions": {trainer.tag: "arn:td"}}
+    )
+    big = _single(imaged_big)
+    check_remote_graph(big, "dyn", deployed)
+    node = dispatch(big, big.nodes[0].id, deployed)
+    assert (node.kind, node.task_definition) == (protocol.Dispatch.FARGATE_IMAGE, "arn:td")
+    assert (node.cpu, node.memory, node.disk) == ("2048", "12288", 21)  # overrides, as the generic one's
+    # On Batch, or mapped: still not on AWS (the generic job definition and the map runner's
     # children run the shared image).
-    deployed = ALL.model_copy(update={"image_functions": {trainer.tag: "arn"}})
-    with pytest.raises(
-        TaskFailedError,
-        match=r"runs on fargate .*; inside a dynamic graph on AWS a task with an image runs on Lambda only",
-    ):
-        check_remote_graph(_single(imaged_big), "dyn", deployed)
+    with pytest.raises(TaskFailedError, match="a task with an image runs on Lambda or Fargate only"):
+        check_remote_graph(_single(gpu_imaged), "dyn", deployed)
 
     @df.workflow
     def mapped(xs: list[int]) -> list[int]:

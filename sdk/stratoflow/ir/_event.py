@@ -226,10 +226,12 @@ class DynamicCompute(BaseModel):
     The stack decides at synth: see ``infra.stacks.dynamic_compute``. ``batch_queues`` maps a
     :func:`batch_queue` placeholder name to the queue's ARN; ``image_functions`` maps an image tag
     to the ARN of that image's Lambda function, for the Lambda tasks with an image that dynamic
-    graphs may call. A function planning a ``@dynamic`` with an image of its own holds a copy
-    with the tags only (empty ARNs): a function's environment cannot name its own ARN (a
-    CloudFormation cycle), and its plan only checks the graph (``runtime.check_remote_graph``);
-    the shared runner dispatches (``Mode.DAG_NEXT``) and holds the ARNs.
+    graphs may call, and ``image_task_definitions`` an image tag to the ARN of that image's generic
+    task definition (:func:`dynamic_task_definition`), for its Fargate tasks. A function planning
+    a ``@dynamic`` with an image of its own holds a copy with the image functions' tags only
+    (empty ARNs): a function's environment cannot name its own ARN (a CloudFormation cycle), and
+    its plan only checks the graph (``runtime.check_remote_graph``); the shared runner dispatches
+    (``Mode.DAG_NEXT``) and holds the ARNs.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -237,6 +239,7 @@ class DynamicCompute(BaseModel):
     fargate: bool = False
     batch_queues: dict[str, str] = {}
     image_functions: dict[str, str] = {}
+    image_task_definitions: dict[str, str] = {}
 
     def tags_only(self) -> DynamicCompute:
         """This compute with the image functions' ARNs left out (what an image function holds)."""

@@ -75,6 +75,7 @@ __all__ = [
     "actor_worker_group",
     "batch_job_definition",
     "batch_queue",
+    "dynamic_task_definition",
     "error_name",
     "image_function",
     "image_function_tag",
@@ -201,6 +202,14 @@ def image_shape(shape: str, tag: str | None) -> str:
     placeholders (:func:`task_definition`, :func:`batch_job_definition`) name.
     """
     return shape if tag is None else f"{shape}{IMAGE_SHAPE_INFIX}{_check_tag(tag)}"
+
+
+def dynamic_task_definition(tag: str) -> str:
+    """The placeholder of image ``tag``'s generic Fargate task definition of dynamic graphs
+    (``TaskDef_dynamic_img<tag>``; cpu and memory overridden per node, as the shared image's)."""
+    return task_definition(
+        image_shape(Placeholder.DYNAMIC_TASK_DEFINITION.removeprefix(TASK_DEFINITION_PREFIX), tag)
+    )
 
 
 def split_image_shape(shape: str) -> tuple[str, str | None]:

@@ -100,6 +100,8 @@ class Dispatch(StrEnum):
     LAMBDA_IMAGE = "lambda_image"  # ``dag_run`` in the task's image function (``DagNode.function``)
     FARGATE = "fargate"
     FARGATE_SPOT = "fargate_spot"
+    FARGATE_IMAGE = "fargate_image"  # the task's image's task definition (``DagNode.task_definition``)
+    FARGATE_IMAGE_SPOT = "fargate_image_spot"
     BATCH = "batch"
     BATCH_SPOT = "batch_spot"
     DYNAMIC = "dynamic"  # plan, start the interpreter itself, finish
@@ -112,7 +114,8 @@ class DagNode(BaseModel):
     Fargate: ``cpu`` (CPU units) and ``memory`` (MiB) as the strings RunTask's ``Overrides`` take,
     ``disk`` in GiB (at least Fargate's 21). Batch: ``queue`` (the job queue's ARN; the on-demand
     one in ``on_demand_queue``), ``job_name`` and ``resources`` (``ContainerOverrides.ResourceRequirements``).
-    Lambda with an image: ``function``, the ARN of that image's function (``DynamicCompute.image_functions``).
+    Lambda with an image: ``function``, the ARN of that image's function (``DynamicCompute.image_functions``);
+    Fargate with an image: ``task_definition``, that image's (``DynamicCompute.image_task_definitions``).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -127,6 +130,7 @@ class DagNode(BaseModel):
     job_name: str = ""  # the node id cut to Batch's 128 characters (nested ids grow per level)
     resources: list[dict[str, str]] = []
     function: str = ""  # lambda_image: the image function's ARN
+    task_definition: str = ""  # fargate_image(_spot): the image's task definition ARN
     concurrency: int = 0  # map: the Distributed Map's MaxConcurrency (0: no limit)
     tolerated: int = 0  # map: its ToleratedFailurePercentage (crashed batches only)
 

@@ -106,8 +106,9 @@ def dispatch(spec: ir.WorkflowSpec, node_id: str, compute: protocol.DynamicCompu
 
     A map node (over a Lambda task: :func:`check_remote_graph`) is a Distributed Map, with its
     ``concurrency`` and tolerated batch failures; a task node runs where the routing rule sends
-    it, on the stack's generic dynamic compute (``compute``); a Lambda task with an image of its
-    own, on that image's function (``compute.image_functions``), as a static node would.
+    it, on the stack's generic dynamic compute (``compute``); a task with an image of its own, on
+    that image's function or generic task definition (``compute.image_functions``,
+    ``image_task_definitions``).
     """
     from stratoflow.ir import protocol  # noqa: PLC0415 - AWS only; a local run never loads it
 
@@ -123,23 +124,11 @@ def dispatch(spec: ir.WorkflowSpec, node_id: str, compute: protocol.DynamicCompu
             tolerated=tolerated_failure_percentage(node.min_success_ratio),
         )
     route = _route(task)
-    if task.image is not None and route.target == "lambda":
-        function = compute.image_functions.get(task.image.tag, "")
-        if not function:  # check_remote_graph passed at plan time: only a copy without ARNs lacks it
-            raise RuntimeError(
-                f"node '{node_id}': this function's dynamic compute names no function of image "
-                f"{task.image.tag} (only the shared runner dispatches dynamic graph nodes)"
-            )
-        return protocol.DagNode(node=node_id, kind=protocol.Dispatch.LAMBDA_IMAGE, function=function)
+    if task.image is not None:
+        return _image_node(node_id, task.image, route, compute)
     kind = protocol.Dispatch(route.target)
     if route.target in ("fargate", "fargate_spot"):
-        return protocol.DagNode(
-            node=node_id,
-            kind=kind,
-            cpu=str(int((route.cpu or 0.25) * 1024)),
-            memory=str(route.memory_mib),
-            disk=max(_FARGATE_MIN_DISK_GIB, -(-(route.ephemeral_storage_mib or 0) // 1024)),
-        )
+        return protocol.DagNode(node=node_id, kind=kind, **_fargate_sizes(route))
     if route.target in ("batch", "batch_spot"):
         resources = [
             {"Type": "VCPU", "Value": str(route.vcpus)},
@@ -157,6 +146,38 @@ def dispatch(spec: ir.WorkflowSpec, node_id: str, compute: protocol.DynamicCompu
             resources=resources,
         )
     return protocol.DagNode(node=node_id, kind=kind)
+
+
+def _fargate_sizes(route: routing.Route) -> dict[str, Any]:
+    """A Fargate node's RunTask overrides: CPU units and MiB as strings, disk in GiB."""
+    return {
+        "cpu": str(int((route.cpu or 0.25) * 1024)),
+        "memory": str(route.memory_mib),
+        "disk": max(_FARGATE_MIN_DISK_GIB, -(-(route.ephemeral_storage_mib or 0) // 1024)),
+    }
+
+
+def _image_node(
+    node_id: str, image: ir.ImageRef, route: routing.Route, compute: protocol.DynamicCompute
+) -> protocol.DagNode:
+    """A task node with an image of its own (on Lambda or Fargate: :func:`check_remote_graph`)."""
+    from stratoflow.ir import protocol  # noqa: PLC0415 - AWS only; a local run never loads it
+
+    if route.target == "lambda":
+        function = compute.image_functions.get(image.tag, "")
+        if not function:  # check_remote_graph passed at plan time: only a copy without ARNs lacks it
+            raise RuntimeError(
+                f"node '{node_id}': this function's dynamic compute names no function of image "
+                f"{image.tag} (only the shared runner dispatches dynamic graph nodes)"
+            )
+        return protocol.DagNode(node=node_id, kind=protocol.Dispatch.LAMBDA_IMAGE, function=function)
+    spot = route.target == "fargate_spot"
+    return protocol.DagNode(
+        node=node_id,
+        kind=protocol.Dispatch.FARGATE_IMAGE_SPOT if spot else protocol.Dispatch.FARGATE_IMAGE,
+        task_definition=compute.image_task_definitions[image.tag],
+        **_fargate_sizes(route),
+    )
 
 
 _FARGATE_MIN_DISK_GIB = 21
@@ -192,17 +213,22 @@ def _missing_compute(task: ir.TaskSpec, compute: protocol.DynamicCompute) -> str
 def _missing_image(image: ir.ImageRef, route: routing.Route, compute: protocol.DynamicCompute) -> str | None:
     """Why the stack cannot run a task of ``image`` on ``route`` inside a dynamic graph, or None."""
     what = image.uri or f"ImageSpec '{image.name}'"
-    if route.target != "lambda":
-        # Container nodes of a dynamic graph run the generic task / job definitions, of the shared image.
+    if route.target in ("batch", "batch_spot"):
+        # Batch nodes of a dynamic graph run the generic job definition, of the shared image.
         return (
             f"has its own image ({what}) and runs on {route.target} ({route.reason}); inside a dynamic "
-            "graph on AWS a task with an image runs on Lambda only"
+            "graph on AWS a task with an image runs on Lambda or Fargate only"
         )
-    if image.tag not in compute.image_functions:
+    deployed, what_of = (
+        (compute.image_functions, "function")
+        if route.target == "lambda"
+        else (compute.image_task_definitions, "Fargate task definition")
+    )
+    if image.tag not in deployed:
         return (
-            f"has its own image ({what}, tag {image.tag}) and the stack deployed no function of that "
-            "image for dynamic graphs (it deploys those of the Lambda tasks defined or imported in "
-            "the module of the workflow with the @dynamic)"
+            f"has its own image ({what}, tag {image.tag}) and the stack deployed no {what_of} of that "
+            f"image for dynamic graphs (it deploys those of the {route.target.partition('_')[0].title()} "
+            "tasks defined or imported in the module of the workflow with the @dynamic)"
         )
     return None
 

@@ -232,22 +232,28 @@ class Sandbox:
         return self.aws.create_state_machine(INTERPRETER_MACHINE, interpreter, substitutions)
 
     def _dynamic_images(self, spec: ir.WorkflowSpec) -> None:
-        """As the stack does (``infra.stacks.dynamic_compute``): the functions of the images of the
-        Lambda tasks in the module of a workflow with a ``@dynamic`` node, for its dynamic graphs."""
+        """As the stack does (``infra.stacks.dynamic_compute``): for the dynamic graphs of a workflow
+        with a ``@dynamic`` node, the function or generic task definition of each image of its
+        module's Lambda or Fargate tasks."""
         if not any(task.kind == "dynamic" for task in spec.tasks.values()):
             return
         module = importlib.import_module(spec.ref.partition(":")[0])
-        tags = {
-            value.spec.image.tag
-            for value in vars(module).values()
-            if isinstance(value, TaskDef)
-            and value.spec.image is not None
-            and value.spec.kind != "dynamic"
-            and _route(value.spec).target == "lambda"
+        targets: dict[str, set[str]] = {}
+        for value in vars(module).values():
+            if isinstance(value, TaskDef) and value.spec.image is not None and value.spec.kind != "dynamic":
+                targets.setdefault(_route(value.spec).target, set()).add(value.spec.image.tag)
+        functions = {
+            tag: self._substitution(protocol.image_function(tag)) for tag in targets.get("lambda", ())
         }
-        images = {tag: self._substitution(protocol.image_function(tag)) for tag in sorted(tags)}
-        functions = {**self._dynamic_compute.image_functions, **images}
-        self._dynamic_compute = self._dynamic_compute.model_copy(update={"image_functions": functions})
+        fargate = targets.get("fargate", set()) | targets.get("fargate_spot", set())
+        definitions = {tag: self._substitution(protocol.dynamic_task_definition(tag)) for tag in fargate}
+        compute = self._dynamic_compute
+        self._dynamic_compute = compute.model_copy(
+            update={
+                "image_functions": {**compute.image_functions, **functions},
+                "image_task_definitions": {**compute.image_task_definitions, **definitions},
+            }
+        )
         self._set_env(protocol.ENV_DYNAMIC_COMPUTE, self._dynamic_compute.model_dump_json())
 
     def _set_env(self, name: str, value: str) -> None:

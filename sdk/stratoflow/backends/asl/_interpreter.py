@@ -14,6 +14,9 @@ Each item starts with a ``Choice`` on ``DagNode.kind``:
   (``Placeholder.DYNAMIC_TASK_DEFINITION``) with the node's task-level cpu, memory and ephemeral
   storage as ``Overrides``; the container runs ``Mode.DAG_RUN`` too, so the task's retries happen
   in the container. A Spot task reclaimed by AWS runs once more on on-demand Fargate.
+- ``fargate_image`` / ``fargate_image_spot`` (a Fargate task with an image of its own): the same,
+  with the task definition the item names (``DagNode.task_definition``: that image's generic one,
+  ``protocol.dynamic_task_definition``), whose container is built from the image.
 - ``batch`` / ``batch_spot``: ``batch:submitJob.sync`` of the generic job definition
   (``Placeholder.DYNAMIC_JOB_DEFINITION``) on the queue ``dag_next`` names, with the node's
   ``ResourceRequirements``; a reclaimed Spot job runs once more on the on-demand queue.
@@ -68,7 +71,7 @@ def _end(state: State) -> State:
     return {**state, "ResultPath": None, "OutputPath": None, "End": True}
 
 
-def _fargate(*, spot: bool) -> State:
+def _fargate(*, spot: bool, image: bool = False) -> State:
     parameters: State = {
         "Cluster": protocol.ref(protocol.Placeholder.CLUSTER_ARN),
         "TaskDefinition": protocol.ref(protocol.Placeholder.DYNAMIC_TASK_DEFINITION),
@@ -88,6 +91,9 @@ def _fargate(*, spot: bool) -> State:
             "ContainerOverrides": [{"Name": protocol.CONTAINER_NAME, "Environment": _environment()}],
         },
     }
+    if image:  # the image's generic task definition, named by the item (dag_next's DagNode.task_definition)
+        del parameters["TaskDefinition"]
+        parameters["TaskDefinition.$"] = "$.task.task_definition"
     if spot:
         parameters["CapacityProviderStrategy"] = [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}]
     else:
@@ -249,7 +255,15 @@ def _item_states(*, fargate: bool, batch: bool, images: bool) -> dict[str, State
         states["run_image_node"] = _image_node()
     if fargate:
         kinds.update({protocol.Dispatch.FARGATE: "fargate", protocol.Dispatch.FARGATE_SPOT: "fargate_spot"})
-        states.update(_fargate_states())
+        states.update(_fargate_states("fargate", image=False))
+    if fargate and images:
+        kinds.update(
+            {
+                protocol.Dispatch.FARGATE_IMAGE: "fargate_image",
+                protocol.Dispatch.FARGATE_IMAGE_SPOT: "fargate_image_spot",
+            }
+        )
+        states.update(_fargate_states("fargate_image", image=True))
     if batch:
         kinds.update({protocol.Dispatch.BATCH: "batch", protocol.Dispatch.BATCH_SPOT: "batch_spot"})
         states.update(_batch_states())
@@ -273,14 +287,14 @@ def _item_states(*, fargate: bool, batch: bool, images: bool) -> dict[str, State
     }
 
 
-def _fargate_states() -> dict[str, State]:
-    spot = {**_fargate(spot=True), "ResultPath": None, "OutputPath": None, "End": True}
-    spot["Catch"] = _catch("fargate_spot_failed")
+def _fargate_states(name: str, *, image: bool) -> dict[str, State]:
+    spot = {**_fargate(spot=True, image=image), "ResultPath": None, "OutputPath": None, "End": True}
+    spot["Catch"] = _catch(f"{name}_spot_failed")
     reclaimed = {"StringEquals": protocol.SPOT_INTERRUPTION_STOP_CODE}
     return {
-        "fargate": _end(_fargate(spot=False)),
-        "fargate_spot": spot,
-        **_spot_fallback("fargate_spot", "StopCode", reclaimed, "fargate"),
+        name: _end(_fargate(spot=False, image=image)),
+        f"{name}_spot": spot,
+        **_spot_fallback(f"{name}_spot", "StopCode", reclaimed, name),
     }
 
 
@@ -304,7 +318,8 @@ def interpreter_definition(
     runner's, with ``map`` set, is not named: it runs one map node of that sub run). Its
     placeholders are the runner's ARN and, with ``fargate``, the cluster, subnets, security group
     and the generic task definition; with ``batch``, the generic job definition; ``images`` adds
-    the state invoking an image's function (named by the item, no placeholder). A stack without
+    the states invoking an image's function and (with ``fargate``) running an image's task
+    definition, both named by the item (no placeholder). A stack without
     that compute leaves those states out (``dag_next`` never dispatches to them: the plan fails
     first, ``runtime.check_remote_graph``).
 
