@@ -52,7 +52,7 @@ class WorkflowNeeds:
     lambda_memory_mib: int
     lambda_ephemeral_mib: int
     dynamic_images: Sequence[tuple[routing.Route, ir.TaskSpec]] = ()
-    """The Lambda tasks with an image its ``@dynamic`` graphs may run (``dynamic_image_tasks``)."""
+    """The Lambda and Fargate tasks with an image its ``@dynamic`` graphs may run (``dynamic_image_tasks``)."""
 
     @property
     def containers(self) -> bool:

@@ -145,6 +145,9 @@ def test_a_graph_task_whose_image_the_stack_lacks_fails_at_plan_time_on_aws() ->
     # On Fargate: the image's generic task definition, when the stack deployed it.
     with pytest.raises(TaskFailedError, match="no Fargate task definition of that image for dynamic graphs"):
         check_remote_graph(_single(imaged_big), "dyn", ALL)
+    with pytest.raises(TaskFailedError, match=r"needs Fargate .* and the stack deployed no Fargate compute"):
+        tags = {trainer.tag: "arn:td"}
+        check_remote_graph(_single(imaged_big), "dyn", protocol.DynamicCompute(image_task_definitions=tags))
     deployed = ALL.model_copy(
         update={"image_functions": {trainer.tag: "arn"}, "image_task_definitions": {trainer.tag: "arn:td"}}
     )

@@ -219,6 +219,8 @@ def _missing_image(image: ir.ImageRef, route: routing.Route, compute: protocol.D
             f"has its own image ({what}) and runs on {route.target} ({route.reason}); inside a dynamic "
             "graph on AWS a task with an image runs on Lambda or Fargate only"
         )
+    if route.target != "lambda" and not compute.fargate:  # the interpreter then has no Fargate states
+        return f"needs Fargate ({route.reason}) and the stack deployed no Fargate compute for dynamic graphs"
     deployed, what_of = (
         (compute.image_functions, "function")
         if route.target == "lambda"
