@@ -227,10 +227,13 @@ def test_s3_url_module_reloads_only_when_its_setting_changes(
 
 
 def test_a_sandbox_run_leaves_the_collector_as_it_found_it(capsys: pytest.CaptureFixture[str]) -> None:
-    assert gc.isenabled() and gc.get_freeze_count() == 0
+    # What imports froze (stratoflow._frozen_heap) may be frozen already; the emulator's heap,
+    # far larger, must not stay frozen after the run (a test session goes on).
+    before = gc.get_freeze_count()
+    assert gc.isenabled()
     assert cli.main(["run", "--sandbox", "--json", flows.__name__, "doubled", "--x", "3"]) == 0
     assert json.loads(capsys.readouterr().out) == {"o0": 6}
-    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert gc.isenabled() and gc.get_freeze_count() <= before
 
 
 # --- install_lazy_route_builders ---------------------------------------------------------------

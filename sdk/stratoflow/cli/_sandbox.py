@@ -64,7 +64,8 @@ def _collect_less() -> Iterator[Callable[[], None]]:
     0.3 s of a 2 s run. It is paused while they are made (they make next to no garbage);
     once the emulator is up they are frozen (``gc.freeze``: left out of collections) and the
     run's own garbage is collected as usual; at the end they are unfrozen, so a process that
-    goes on (a test session) collects them again.
+    goes on (a test session) collects them again (with what the imports froze: ``gc.unfreeze``
+    cannot tell them apart, and unfrozen they are only walked again).
     """
     enabled = gc.isenabled()
     gc.disable()
