@@ -31,6 +31,28 @@ def module_name_for(path: Path) -> tuple[Path, str]:
     return root, ".".join(parts)
 
 
+def _import_file(target: str, name: str, path: Path, *, imported: bool) -> ModuleType:
+    """The module of file ``path`` as ``name`` (its folder is on ``sys.path``)."""
+    if not imported:
+        # The import system's own way (its per-module lock): another thread resolving a task
+        # ref of this module meanwhile (an emulated Lambda) waits for it to finish loading
+        # instead of reading it half made.
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError:
+            module = None
+        if module is not None and Path(getattr(module, "__file__", "") or "").resolve() == path:
+            return module
+    # Another module holds the name (or shadows the file): this file, under that name.
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"cannot import {target}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def _load_module(target: str) -> ModuleType:
     path = Path(target)
     if target.endswith(".py") or path.exists():
@@ -52,13 +74,7 @@ def _load_module(target: str) -> ModuleType:
                 if exc.name is None or not name.startswith(exc.name):
                     raise
                 raise ConfigError(f"cannot import {target} as {name}: {exc}") from exc
-        spec = importlib.util.spec_from_file_location(name, path)
-        if spec is None or spec.loader is None:
-            raise ConfigError(f"cannot import {target}")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-        return module
+        return _import_file(target, name, path.resolve(), imported=existing is not None)
     # The current folder first, as `python -m` has it: the `stratoflow` script's own
     # sys.path starts at its bin folder, where `stratoflow run mymod wf` would never look.
     cwd = str(Path.cwd())
