@@ -29,6 +29,7 @@ __all__ = [
     "child_execution_statements",
     "cluster_tasks_arn",
     "ecs_statements",
+    "executions_arn",
     "interpreter_statements",
     "own_runs",
     "runner_statements",
@@ -75,16 +76,22 @@ def runner_statements(
     return statements
 
 
+def executions_arn(stack: Stack, machine_name: str, *, children: bool = False) -> str:
+    """Every execution of state machine ``machine_name`` (``<name>:*``), or with ``children`` its
+    Distributed Map children (``<name>/<map run label>:<id>``): both are named at run time."""
+    return stack.format_arn(
+        service="states",
+        resource="execution",
+        resource_name=f"{machine_name}/*" if children else f"{machine_name}:*",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+
+
 def interpreter_statements(
     scope: Construct, role: iam.IRole, stack: Stack, interpreter: DynamicInterpreter
 ) -> list[iam.PolicyStatement]:
     """Start the ``@dynamic`` interpreter, watch and stop its executions (``startExecution.sync:2``)."""
-    executions = stack.format_arn(
-        service="states",
-        resource="execution",
-        resource_name=f"{interpreter.state_machine.state_machine_name}:*",
-        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-    )
+    executions = executions_arn(stack, interpreter.state_machine.state_machine_name)
     acknowledge(
         role,
         "IAM5",
@@ -117,13 +124,7 @@ def child_execution_statements(
     scope: Construct, state_machine: sfn.StateMachine, stack: Stack
 ) -> list[iam.PolicyStatement]:
     """Start, watch and stop the Distributed Map child executions of ``state_machine`` itself."""
-    name = state_machine.state_machine_name
-    executions = stack.format_arn(
-        service="states",
-        resource="execution",
-        resource_name=f"{name}/*",
-        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-    )
+    executions = executions_arn(stack, state_machine.state_machine_name, children=True)
     acknowledge(
         scope,
         "IAM5",

@@ -29,7 +29,12 @@ from constructs import Construct
 
 from infra.constructs import defaults
 from infra.constructs._nag import acknowledge, nag_resource
-from infra.constructs._sfn_rights import EXECUTION_EVENTS_RULE, cluster_tasks_arn, ecs_statements
+from infra.constructs._sfn_rights import (
+    EXECUTION_EVENTS_RULE,
+    cluster_tasks_arn,
+    ecs_statements,
+    executions_arn,
+)
 from infra.constructs.batch_compute import BatchCompute, batch_jobs_arn
 from infra.constructs.fargate_compute import FargateCompute
 from stratoflow.backends import asl
@@ -202,19 +207,8 @@ class DynamicInterpreter(Construct):
             resource_name=self.state_machine_name,
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
-        executions = stack.format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{self.state_machine_name}:*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        # A map runner's Distributed Map children: <machine>/<map run label>:<id>.
-        children = stack.format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{self.state_machine_name}/*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
+        executions = executions_arn(stack, self.state_machine_name)
+        children = executions_arn(stack, self.state_machine_name, children=True)  # a map runner's
         acknowledge(
             self.role,
             "IAM5",

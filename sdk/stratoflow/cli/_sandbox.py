@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stratoflow import ir
+from stratoflow._frozen_heap import freeze_loaded
 from stratoflow.cache import default_home
 from stratoflow.errors import SdkError
 from stratoflow.values import materialise_files
@@ -52,7 +53,7 @@ def _freeze_heap_at_exit() -> None:
     long as the run itself). Frozen objects are left to the process's exit; the run history
     is committed and the outputs are written before, and nothing of the emulator is kept.
     """
-    atexit.register(gc.freeze)
+    atexit.register(freeze_loaded)
 
 
 @contextlib.contextmanager
@@ -71,7 +72,7 @@ def _collect_less() -> Iterator[Callable[[], None]]:
     gc.disable()
 
     def started() -> None:
-        gc.freeze()
+        freeze_loaded()  # gc.freeze, unless STRATOFLOW_GC_FREEZE=0
         if enabled:
             gc.enable()
 

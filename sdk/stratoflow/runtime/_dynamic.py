@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from stratoflow import ir, routing
-from stratoflow.define import execution_scope, resolve_task, trace_dynamic
+from stratoflow.define import resolve_task, trace_dynamic
 from stratoflow.errors import DefinitionError, TaskFailedError
 from stratoflow.lower import lower
 from stratoflow.runtime._batching import tolerated_failure_percentage
-from stratoflow.runtime._boundary import call_user, redacted
+from stratoflow.runtime._boundary import call_user
 from stratoflow.runtime._runner import (
     NodeContext,
     _decode_inputs,
+    attempt_scope,
     node_inputs,
     workflow_outputs,
 )
@@ -326,19 +327,7 @@ def plan_dynamic(ctx: NodeContext, node_id: str, *, attempt: int = 1) -> Dynamic
 
     def invoke(fn: Any, values: dict[str, Any]) -> Any:
         # The body sees current_context() as a task does (Flyte code reads execution_id there).
-        secrets = ctx.secrets(task)
-        with (
-            execution_scope(
-                workflow=ctx.workflow,
-                run_id=ctx.run_id,
-                node=node_id,
-                attempt=attempt,
-                storage=ctx.storage,
-                enable_deck=task.enable_deck,
-                secrets=secrets,
-            ),
-            redacted(secrets),
-        ):
+        with attempt_scope(ctx, task, node=node_id, attempt=attempt):
             return call_user(fn, values, node=node_id, attempt=attempt)
 
     try:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -250,6 +251,26 @@ def _serial_lock(key: str) -> threading.Lock:
         return _SERIAL_LOCKS.setdefault(key, threading.Lock())
 
 
+@contextmanager
+def attempt_scope(ctx: NodeContext, task: ir.TaskSpec, *, node: str, attempt: int) -> Iterator[None]:
+    """While user code of one attempt of ``task`` runs: its ``current_context()`` (working
+    directory, decks, checkpoint) and its requested secrets, masked in what it logs and raises."""
+    secrets = ctx.secrets(task)
+    with (
+        execution_scope(
+            workflow=ctx.workflow,
+            run_id=ctx.run_id,
+            node=node,
+            attempt=attempt,
+            storage=ctx.storage,
+            enable_deck=task.enable_deck,
+            secrets=secrets,
+        ),
+        redacted(secrets),
+    ):
+        yield
+
+
 def _compute(
     ctx: NodeContext,
     task: ir.TaskSpec,
@@ -263,19 +284,7 @@ def _compute(
     kwargs = _decode_inputs(task, inputs, ctx.blobs, label=label)
     # The scope (current_context(), its working directory) lasts until the outputs are stored:
     # a returned file may live in the working directory, as in flytekit.
-    secrets = ctx.secrets(task)
-    with (
-        execution_scope(
-            workflow=ctx.workflow,
-            run_id=ctx.run_id,
-            node=label,
-            attempt=attempt,
-            storage=ctx.storage,
-            enable_deck=task.enable_deck,
-            secrets=secrets,
-        ),
-        redacted(secrets),
-    ):
+    with attempt_scope(ctx, task, node=label, attempt=attempt):
         result = call_task(resolve_task, task, kwargs, node=label, attempt=attempt)
         if ctx.cancelled.is_set():
             raise TaskFailedError(
