@@ -377,3 +377,17 @@ def refuse_for_history(x: int) -> int:
 @workflow
 def failing_flow_for_history(x: int) -> int:
     return refuse_for_history(x=x)
+
+
+# --- which threads map items run on -----------------------------------------------------------------
+
+
+@task
+def item_thread(i: int, pause: float) -> str:
+    time.sleep(pause)
+    return threading.current_thread().name
+
+
+@workflow
+def mapped_threads(xs: list[int], pause: float) -> list[str]:
+    return map_task(item_thread)(i=xs, pause=pause)

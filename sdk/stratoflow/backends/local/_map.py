@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +28,9 @@ _LOG = logging.getLogger("stratoflow.local")
 # Items go to workers in chunks: one submission per item would cost more than a trivial
 # item itself, and a few chunks per worker keep every worker busy (and the bar moving).
 _CHUNKS_PER_WORKER = 4
+
+# How long a map runs on its calling thread alone before it takes worker threads (_spread_when_slow).
+_SPREAD_AFTER_SECONDS = 0.05
 
 RecordItems = Callable[[Mapping[int, ItemResult], _node_record.Target], None]
 """Records map items' outcomes and where they ran (``NodeRecorder.items`` of the node)."""
@@ -61,8 +66,49 @@ def _on_threads(
     chunks = _chunks(todo, workers)
     if workers == 1 or len(chunks) <= 1:
         return [run_chunk(chunk) for chunk in chunks]
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"map-{node.id}") as pool:
-        return list(pool.map(run_chunk, chunks))
+    return _spread_when_slow(chunks, run_chunk, workers=workers, prefix=f"map-{node.id}")
+
+
+def _spread_when_slow(
+    chunks: Sequence[Sequence[int]],
+    run_chunk: Callable[[Sequence[int]], dict[int, ItemResult]],
+    *,
+    workers: int,
+    prefix: str,
+) -> list[dict[int, ItemResult]]:
+    """Run ``chunks`` on this thread; a map still running after :data:`_SPREAD_AFTER_SECONDS` takes
+    ``workers - 1`` threads more, every thread taking the next chunk left.
+
+    Most maps' items are quick Python: a thousand of them are done before worker threads would
+    have started, and threads would only take turns at the GIL (a third more time, measured). A
+    map of slow or blocking items (I/O, sleeps, native code) gets its threads after the grace.
+    """
+    pending = deque(chunks)  # popleft is atomic: every chunk goes to exactly one thread
+
+    def drain() -> list[dict[int, ItemResult]]:
+        mine: list[dict[int, ItemResult]] = []
+        while True:
+            try:
+                chunk = pending.popleft()
+            except IndexError:
+                return mine
+            mine.append(run_chunk(chunk))
+
+    with ThreadPoolExecutor(max_workers=workers - 1, thread_name_prefix=prefix) as pool:
+        helpers: list[Future[list[dict[int, ItemResult]]]] = []
+        spread = threading.Timer(
+            _SPREAD_AFTER_SECONDS, lambda: helpers.extend(pool.submit(drain) for _ in range(workers - 1))
+        )
+        spread.daemon = True
+        spread.start()
+        try:
+            done = drain()
+        finally:
+            spread.cancel()
+            spread.join()  # no helper is submitted after this: ``helpers`` is complete
+        for helper in helpers:
+            done.extend(helper.result())
+    return done
 
 
 def _process_workers(node: ir.MapNode, max_workers: int, todo: int) -> int:
