@@ -28,7 +28,7 @@ from stratoflow.ir import _storage
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from stratoflow.define._execution import RunStorage
+    from stratoflow.define._checkpoint import RunStorage
 
 __all__ = ["Deck", "deck_html", "deck_location", "write_decks"]
 

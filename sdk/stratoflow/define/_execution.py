@@ -5,10 +5,7 @@ The runner opens :func:`execution_scope` around every call of a task function, i
 the run, node and attempt it runs; :func:`current_context` reads it. Outside a task it gives
 flytekit's local defaults (execution ``local/local/local``, no checkpoint).
 
-A checkpoint is what one attempt saved, stored under the run (:func:`protocol.checkpoint_key`:
-a directory of the local home, or the data bucket on AWS) as a tar of the saved files; the next
-attempt of the same node (a retry, the on-demand attempt after a Spot reclaim) reads the latest
-one an earlier attempt wrote.
+``current_context().checkpoint`` is one attempt's :class:`~stratoflow.define._checkpoint.Checkpoint`.
 
 Example:
     >>> from stratoflow import current_context, task
@@ -24,7 +21,6 @@ Example:
 from __future__ import annotations
 
 import datetime
-import io
 import logging
 import sys
 from collections.abc import Callable, Iterator
@@ -32,9 +28,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache, cached_property, partial
-from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
+from stratoflow.define._checkpoint import Checkpoint, RunStorage
 from stratoflow.define._secrets import SecretsManager
 
 # Not ``protocol``: it loads pydantic, which ``import stratoflow`` must not (test_import_light).
@@ -58,26 +54,6 @@ PROJECT = "stratoflow"
 DOMAIN = "development"
 
 
-class RunStorage(Protocol):
-    """Where a run's checkpoints live: keys of the data bucket's layout (``protocol``)."""
-
-    def get(self, key: str) -> bytes | None:
-        """The object at ``key``, or ``None``."""
-        ...
-
-    def put(self, key: str, data: bytes) -> None:
-        """Write ``data`` at ``key``."""
-        ...
-
-    def keys(self, prefix: str) -> list[str]:
-        """Every key under ``prefix``."""
-        ...
-
-    def uri(self, key: str) -> str:
-        """``key`` as a path or ``s3://`` URI (for ``raw_output_prefix``)."""
-        ...
-
-
 @dataclass(frozen=True)
 class WorkflowExecutionIdentifier:
     """flytekit's execution id: ``project``, ``domain`` and ``name`` (the run id)."""
@@ -88,111 +64,6 @@ class WorkflowExecutionIdentifier:
 
     def __str__(self) -> str:
         return f"ex:{self.project}:{self.domain}:{self.name}"
-
-
-class Checkpoint:
-    """flytekit's ``Checkpoint``: what this attempt saves, the node's next attempt restores.
-
-    ``read()``/``write(b)`` keep one blob; ``save(path)``/``restore(path)`` a file or a folder. Every
-    ``save`` stores this attempt's whole checkpoint at once, so an attempt stopped mid-way (a Spot
-    reclaim) leaves its last complete save.
-    """
-
-    _ONE_FILE = "_dst_cache"  # flytekit's name for a checkpoint written from bytes
-
-    def __init__(
-        self,
-        storage: RunStorage,
-        workflow: str,
-        run_id: str,
-        node: str,
-        attempt: int,
-        *,
-        scratch: Callable[[], str],
-    ) -> None:
-        self._store = storage
-        self._scratch = scratch
-        self._key = _storage.checkpoint_key(workflow, run_id, node, attempt)
-        self._prefix = _storage.checkpoints_prefix(workflow, run_id, node)
-        self._attempt = attempt
-        self._files: dict[str, bytes] = {}
-        self._restored: Path | None = None
-
-    @cached_property
-    def _previous(self) -> str | None:
-        earlier = [
-            (found, key)
-            for key in self._store.keys(self._prefix)
-            if (found := _storage.checkpoint_attempt(key)) is not None and found < self._attempt
-        ]
-        return max(earlier)[1] if earlier else None
-
-    def prev_exists(self) -> bool:
-        """Whether an earlier attempt of this node saved a checkpoint."""
-        return self._previous is not None
-
-    def restore(self, path: Path | str | None = None) -> Path | None:
-        """Unpack the previous checkpoint into the folder ``path`` (default: a scratch folder); its
-        path, or ``None`` when there is none."""
-        if self._previous is None:
-            return None
-        if self._restored is not None:
-            return self._restored
-        data = self._store.get(self._previous)
-        if data is None:
-            return None
-        if path is None:
-            (Path(self._scratch()) / "prev_cp").mkdir(exist_ok=True)
-        target = Path(path) if path is not None else Path(self._scratch()) / "prev_cp"
-        if not target.is_dir():
-            raise ValueError(f"checkpoints can be restored to a folder only, not {target}")
-        import tarfile  # noqa: PLC0415 - with lzma and bz2, only for tasks that use checkpoints
-
-        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-            archive.extractall(target, filter="data")
-        self._restored = target
-        return target
-
-    def save(self, cp: Path | str | io.IOBase) -> None:
-        """Add a file, a folder's files, or a reader's bytes to this attempt's checkpoint and store it."""
-        if isinstance(cp, io.IOBase):
-            self._files[self._ONE_FILE] = cp.read()
-        else:
-            source = Path(cp)
-            if source.is_dir():
-                for file in sorted(p for p in source.rglob("*") if p.is_file()):
-                    self._files[file.relative_to(source).as_posix()] = file.read_bytes()
-            else:
-                self._files[source.name] = source.read_bytes()
-        self._store.put(self._key, _tar(self._files))
-
-    def read(self) -> bytes | None:
-        """The previous checkpoint's one file (what ``write`` stored), or ``None``."""
-        folder = self.restore()
-        if folder is None:
-            return None
-        files = [p for p in folder.rglob("*") if p.is_file()]
-        if not files:
-            return None
-        if len(files) > 1:
-            raise ValueError(f"expected exactly one checkpoint file, found {len(files)} in {folder}")
-        return files[0].read_bytes()
-
-    def write(self, b: bytes) -> None:
-        """Store ``b`` as this attempt's checkpoint."""
-        self.save(io.BytesIO(b))
-
-
-def _tar(files: dict[str, bytes]) -> bytes:
-    import tarfile  # noqa: PLC0415 - with lzma and bz2, only for tasks that use checkpoints
-
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        for name, data in sorted(files.items()):
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
 
 
 class _StderrHandler(logging.Handler):
@@ -320,7 +191,91 @@ class _Prefixed(logging.LoggerAdapter):  # type: ignore[type-arg]
         super().log(level, msg, **kwargs)  # type: ignore[arg-type]
 
 
-_CURRENT: ContextVar[ExecutionParameters | None] = ContextVar("stratoflow_execution", default=None)
+class _Attempt:
+    """One running attempt: what its ``current_context()`` is made of, made on the first call.
+
+    Most tasks never call ``current_context()``; a map's thousand items would otherwise each
+    build a logger adapter, a checkpoint and an execution id they never read.
+    """
+
+    __slots__ = (
+        "_params",
+        "attempt",
+        "enable_deck",
+        "node",
+        "run_id",
+        "scratch",
+        "secrets",
+        "started",
+        "storage",
+        "workflow",
+    )
+
+    def __init__(
+        self,
+        *,
+        workflow: str,
+        run_id: str,
+        node: str,
+        attempt: int,
+        storage: RunStorage | None,
+        enable_deck: bool,
+        secrets: SecretsManager,
+        scratch: _Scratch,
+    ) -> None:
+        self.workflow = workflow
+        self.run_id = run_id
+        self.node = node
+        self.attempt = attempt
+        self.storage = storage
+        self.enable_deck = enable_deck
+        self.secrets = secrets
+        self.scratch = scratch
+        self.started = datetime.datetime.now(datetime.UTC)
+        self._params: ExecutionParameters | None = None
+
+    def params(self) -> ExecutionParameters:
+        # One thread per attempt (the ContextVar is not inherited by threads the task starts
+        # unless it copies its context): no lock needed around the first build.
+        if self._params is None:
+            self._params = self._build()
+        return self._params
+
+    def _build(self) -> ExecutionParameters:
+        storage, workflow, run_id, node, attempt = (
+            self.storage,
+            self.workflow,
+            self.run_id,
+            self.node,
+            self.attempt,
+        )
+        scratch = self.scratch
+        name = execution_name(run_id)
+        return ExecutionParameters(
+            execution_id=WorkflowExecutionIdentifier(PROJECT, DOMAIN, name),
+            execution_date=self.started,
+            _scratch=scratch,
+            _raw_output=(
+                partial(storage.uri, _storage.raw_output_prefix(workflow, run_id))
+                if storage
+                else scratch.path
+            ),
+            logging=_Prefixed(_user_logger(), {"where": f"{name} {node} attempt {attempt}"}, self.secrets),
+            secrets=self.secrets,
+            attempt=attempt,
+            node=node,
+            _checkpoint=(
+                Checkpoint(storage, workflow, run_id, node, attempt, scratch=scratch.path)
+                if storage is not None
+                else None
+            ),
+            enable_deck=self.enable_deck,
+            _publish=_deck_writer(storage, workflow, run_id, node) if self.enable_deck else None,
+            _run_id=run_id,
+        )
+
+
+_CURRENT: ContextVar[_Attempt | None] = ContextVar("stratoflow_execution", default=None)
 _LOCAL_SCRATCH = _Scratch("stratoflow-local-", remove_at_exit=True)  # outside a task: one per process
 
 
@@ -331,9 +286,9 @@ def current_context() -> ExecutionParameters:
         >>> current_context().execution_id.name  # outside a task: flytekit's local defaults
         'local'
     """
-    params = _CURRENT.get()
-    if params is not None:
-        return params
+    running = _CURRENT.get()
+    if running is not None:
+        return running.params()
     secrets = SecretsManager()
     return ExecutionParameters(
         execution_id=WorkflowExecutionIdentifier("local", "local", "local"),
@@ -353,8 +308,8 @@ def running_attempt() -> tuple[str, str] | None:
     The run id is the runner's own (a ``@dynamic`` sub-run's), not the execution's name: the
     local backend finds a node's log file by it.
     """
-    params = _CURRENT.get()
-    return None if params is None or not params._run_id else (params._run_id, params.node)
+    running = _CURRENT.get()
+    return None if running is None or not running.run_id else (running.run_id, running.node)
 
 
 def execution_name(run_id: str) -> str:
@@ -382,7 +337,7 @@ def execution_scope(
     storage: RunStorage | None,
     enable_deck: bool = False,
     secrets: SecretsManager | None = None,
-) -> Iterator[ExecutionParameters]:
+) -> Iterator[None]:
     """Make ``current_context()`` this attempt's while the task function runs; its working directory
     (under ``tempfile``'s, the scratch volume in a container) is removed afterwards. With
     ``enable_deck``, the decks the task made are stored when the block ends without an error.
@@ -390,32 +345,21 @@ def execution_scope(
     ``secrets``: the task's requested secrets and the run's store (default: the environment only).
     """
     scratch = _Scratch(f"stratoflow-attempt{attempt}-")
-    secrets = secrets or SecretsManager()
-    name = execution_name(run_id)
-    params = ExecutionParameters(
-        execution_id=WorkflowExecutionIdentifier(PROJECT, DOMAIN, name),
-        execution_date=datetime.datetime.now(datetime.UTC),
-        _scratch=scratch,
-        _raw_output=(
-            partial(storage.uri, _storage.raw_output_prefix(workflow, run_id)) if storage else scratch.path
-        ),
-        logging=_Prefixed(_user_logger(), {"where": f"{name} {node} attempt {attempt}"}, secrets),
-        secrets=secrets,
-        attempt=attempt,
+    running = _Attempt(
+        workflow=workflow,
+        run_id=run_id,
         node=node,
-        _checkpoint=(
-            Checkpoint(storage, workflow, run_id, node, attempt, scratch=scratch.path)
-            if storage is not None
-            else None
-        ),
+        attempt=attempt,
+        storage=storage,
         enable_deck=enable_deck,
-        _publish=_deck_writer(storage, workflow, run_id, node) if enable_deck else None,
-        _run_id=run_id,
+        secrets=secrets or SecretsManager(),
+        scratch=scratch,
     )
-    token = _CURRENT.set(params)
+    token = _CURRENT.set(running)
     try:
-        yield params
-        params.publish_decks()  # a succeeding attempt's decks, as flytekit writes them
+        yield
+        if enable_deck:  # a succeeding attempt's decks, as flytekit writes them
+            running.params().publish_decks()
     finally:
         _CURRENT.reset(token)
         scratch.remove()
