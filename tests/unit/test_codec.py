@@ -279,6 +279,13 @@ def test_coerce_input_turns_json_into_python_values(tmp_path: Path) -> None:
         values.coerce_input("seven", typeref_of(int))
 
 
+@pytest.mark.parametrize("value", [0, -7, 10**40, True, False, None, 1.5, "x", [1, True], {"k": 2}])
+def test_canonical_json_of_scalars_is_the_encoders(value: object) -> None:
+    # ints take a fast path; every value must still give exactly the JSON encoder's bytes.
+    expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert values.canonical_json(value) == expected  # type: ignore[arg-type]
+
+
 def test_canonical_json_is_deterministic() -> None:
     assert values.canonical_json({"b": [1, 2], "a": "é"}) == '{"a":"é","b":[1,2]}'.encode()
     with pytest.raises(ValueError, match="not JSON compliant"):

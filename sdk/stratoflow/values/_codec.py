@@ -68,6 +68,8 @@ _CANONICAL: Final = json.JSONEncoder(
 
 def canonical_json(value: JsonValue) -> bytes:
     """Deterministic JSON bytes (sorted keys, no spaces, UTF-8)."""
+    if type(value) is int:  # the commonest literal: the encoder's set-up costs more than the number
+        return str(value).encode()  # what the encoder writes (int.__repr__), its digit limit too
     return _CANONICAL.encode(value).encode()
 
 
