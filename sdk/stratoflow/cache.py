@@ -12,7 +12,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -103,9 +103,26 @@ class CacheStore(Protocol):
 
     def get(self, key: str) -> CacheEntry | None: ...
 
+    def get_many(self, keys: Sequence[str]) -> dict[str, CacheEntry | CacheEntryError]:
+        """The entries present under ``keys`` (absent keys are left out); an entry that cannot be
+        read is its :class:`CacheEntryError`, so one bad entry never hides the others."""
+        ...
+
     def put(self, key: str, entry: CacheEntry) -> bool: ...
 
     def delete(self, key: str) -> None: ...
+
+
+_KEYS_PER_QUERY = 500  # under SQLite's smallest limit on a statement's variables (999)
+
+
+def _entry(row: Sequence[Any]) -> CacheEntry:
+    task, version, outputs, created = row
+    if not (isinstance(task, str) and isinstance(version, str) and isinstance(outputs, str)):
+        raise CacheEntryError("a column of the entry is not text")
+    return CacheEntry(
+        task=task, version=version, outputs=CacheEntry.parse_outputs(outputs), created=float(created)
+    )
 
 
 class SqliteCacheStore:
@@ -145,13 +162,22 @@ class SqliteCacheStore:
             .execute("SELECT task, version, outputs, created FROM cache WHERE key = ?", (key,))
             .fetchone()
         )
-        if row is None:
-            return None
-        if not all(isinstance(column, str) for column in row[:3]):
-            raise CacheEntryError("a column of the entry is not text")
-        return CacheEntry(
-            task=row[0], version=row[1], outputs=CacheEntry.parse_outputs(row[2]), created=float(row[3])
-        )
+        return None if row is None else _entry(row)
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, CacheEntry | CacheEntryError]:
+        """One query per :data:`_KEYS_PER_QUERY` keys (a cached map's thousand look-ups)."""
+        found: dict[str, CacheEntry | CacheEntryError] = {}
+        conn = self._connect()
+        for start in range(0, len(keys), _KEYS_PER_QUERY):
+            some = keys[start : start + _KEYS_PER_QUERY]
+            marks = ",".join("?" * len(some))
+            query = f"SELECT key, task, version, outputs, created FROM cache WHERE key IN ({marks})"  # noqa: S608 - placeholders only
+            for key, *row in conn.execute(query, tuple(some)):
+                try:
+                    found[key] = _entry(row)
+                except CacheEntryError as exc:
+                    found[key] = exc
+        return found
 
     def put(self, key: str, entry: CacheEntry) -> bool:
         cursor = self._connect().execute(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from stratoflow.aws import DynamoCacheStore, S3BlobStore, S3OutputStore
-from stratoflow.cache import CacheEntry
+from stratoflow.cache import CacheEntry, CacheEntryError
 from stratoflow.testing import EmulatedAws
 from stratoflow.values import LiteralRef, sha256_hex
 
@@ -65,6 +65,20 @@ def test_cache_put_is_first_writer_wins(stores: tuple[S3BlobStore, DynamoCacheSt
     entry = cache.get("key")
     assert entry is not None
     assert entry.outputs == first.outputs
+
+
+def test_cache_get_many_reads_present_keys_and_reports_a_bad_item_alone(
+    aws: EmulatedAws, stores: tuple[S3BlobStore, DynamoCacheStore]
+) -> None:
+    _, cache = stores
+    good = CacheEntry(task="m:t", version="1", outputs={"o0": LiteralRef(hash="a", value=1)})
+    cache.put("good", good)
+    aws.client("dynamodb").put_item(TableName=TABLE, Item={"pk": {"S": "bad"}, "task": {"S": "m:t"}})
+    found = cache.get_many(["good", "bad", "absent"])
+    assert set(found) == {"good", "bad"}
+    assert isinstance(found["bad"], CacheEntryError)
+    assert isinstance(found["good"], CacheEntry)
+    assert found["good"].outputs == good.outputs
 
 
 def test_expired_cache_items_are_misses_before_dynamodb_deletes_them(aws: EmulatedAws) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from stratoflow import TaskFailedError, cli
 from stratoflow.backends.local import RunOptions, run_local
-from stratoflow.cache import CacheEntry, SqliteCacheStore
+from stratoflow.cache import CacheEntry, CacheEntryError, SqliteCacheStore
 from stratoflow.lower import lower
 from stratoflow.values import LiteralRef
 from tests.local import _cache_tasks as ct
@@ -272,6 +272,22 @@ def test_put_is_first_writer_wins(tmp_path: Path) -> None:
     assert store.get("k") is None
 
 
+def test_get_many_reads_present_keys_and_reports_a_bad_entry_alone(tmp_path: Path) -> None:
+    store = SqliteCacheStore(tmp_path / "c.sqlite")
+    keys = [f"k{i}" for i in range(1200)]  # more than one query's worth of keys
+    for key in keys[::2]:
+        store.put(key, entry(key))
+    with sqlite3.connect(store.path) as conn:
+        conn.execute("UPDATE cache SET outputs = 'not json' WHERE key = 'k10'")
+    found = store.get_many([*keys, "missing"])
+    assert set(found) == set(keys[::2])
+    assert isinstance(found["k10"], CacheEntryError)
+    good = found["k1198"]
+    assert isinstance(good, CacheEntry)
+    assert good.outputs == entry("k1198").outputs
+    assert store.get_many([]) == {}
+
+
 def test_concurrent_writers_from_threads(tmp_path: Path) -> None:
     store = SqliteCacheStore(tmp_path / "c.sqlite")
     threads, per_thread = 8, 40
@@ -312,7 +328,7 @@ def test_concurrent_writers_from_threads(tmp_path: Path) -> None:
 WRITER = """
 import json, sys
 from pathlib import Path
-from stratoflow.cache import CacheEntry, SqliteCacheStore
+from stratoflow.cache import CacheEntry, CacheEntryError, SqliteCacheStore
 from stratoflow.values import LiteralRef
 store = SqliteCacheStore(Path(sys.argv[1]))
 name = sys.argv[2]

@@ -179,3 +179,20 @@ def test_malformed_sqlite_entry_is_a_logged_miss_that_is_replaced(
         "cached_double",
         "cached_inc",
     }
+
+
+def test_a_forged_map_item_entry_is_a_miss_that_recomputes_that_item_alone(
+    tmp_path: Path, fast_options: RunOptions, stratoflow_home: Path
+) -> None:
+    marker, flag = tmp_path / "marker", tmp_path / "flag"
+    xs = list(range(150))  # more than one slice of look-ups
+    run(ct.mapped_squares, fast_options, xs=xs, marker=str(marker), flag=str(flag))
+    assert count(marker) == 150
+    with sqlite3.connect(stratoflow_home / "cache.sqlite") as conn:
+        (key, outputs), *_ = conn.execute("SELECT key, outputs FROM cache ORDER BY key").fetchall()
+        forged = json.loads(outputs)
+        forged["o0"]["v"] = -1  # a value its hash does not match
+        conn.execute("UPDATE cache SET outputs = ? WHERE key = ?", (json.dumps(forged), key))
+    result = run(ct.mapped_squares, fast_options, xs=xs, marker=str(marker), flag=str(flag))
+    assert result.outputs == {"o0": [x * x for x in xs]}
+    assert count(marker) == 151  # only the forged item ran again

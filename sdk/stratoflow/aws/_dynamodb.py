@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from stratoflow.cache import CacheEntry, CacheEntryError
 from stratoflow.errors import CacheError
@@ -36,8 +37,23 @@ class DynamoCacheStore:
             ).get("Item")
         except self.client.exceptions.ClientError as exc:
             raise CacheError(f"cannot read cache table {self.table}: {exc}") from exc
-        if item is None:
-            return None
+        return None if item is None else self._entry(item)
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, CacheEntry | CacheEntryError]:
+        """One ``GetItem`` a key: nothing on AWS looks up many keys at once yet (a local cached
+        map does, in SQLite); ``BatchGetItem`` is the step when a map prepare state does."""
+        found: dict[str, CacheEntry | CacheEntryError] = {}
+        for key in keys:
+            try:
+                entry = self.get(key)
+            except CacheEntryError as exc:
+                found[key] = exc
+            else:
+                if entry is not None:
+                    found[key] = entry
+        return found
+
+    def _entry(self, item: dict[str, Any]) -> CacheEntry | None:
         # DynamoDB deletes expired items lazily (up to days later): treat them as gone now.
         try:
             if "ttl" in item and int(item["ttl"]["N"]) <= int(time.time()):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from stratoflow import ir
@@ -97,18 +97,28 @@ class NodeCache:
         if key is None or self.store is None:
             return None
         try:
-            entry = self.store.get(key)
+            entry: CacheEntry | CacheEntryError | None = self.store.get(key)
         except CacheEntryError as exc:
-            problem: str | None = str(exc)
-        else:
-            if entry is None:
-                return None
-            problem = self._problem(entry)
-            if problem is None:
-                return entry.outputs
+            entry = exc
+        return None if entry is None else self._usable(key, entry)
+
+    def lookup_many(self, keys: Sequence[str]) -> dict[str, dict[str, LiteralRef]]:
+        """:meth:`lookup` of every key at once (one store read for many); the hits only."""
+        if self.store is None or not keys:
+            return {}
+        found = self.store.get_many(keys)
+        usable = {key: self._usable(key, entry) for key, entry in found.items()}
+        return {key: outputs for key, outputs in usable.items() if outputs is not None}
+
+    def _usable(self, key: str, entry: CacheEntry | CacheEntryError) -> dict[str, LiteralRef] | None:
+        problem = str(entry) if isinstance(entry, CacheEntryError) else self._problem(entry)
+        if problem is None:
+            assert isinstance(entry, CacheEntry)  # noqa: S101 - only an entry has no problem
+            return entry.outputs
         logger.warning(
             "cache entry %s of task '%s' is unusable, recomputing: %s", key, self.task.name, problem
         )
+        assert self.store is not None  # noqa: S101 - an entry came from it
         self.store.delete(key)
         return None
 

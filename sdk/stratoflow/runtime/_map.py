@@ -269,6 +269,7 @@ def map_batching(ctx: NodeContext, node_id: str, count: int) -> tuple[int, int]:
 
 
 _PROBE_MISSES = 32
+_LOOKUP_SLICE = 100  # keys read at once; a cold cache stops after the first slice
 
 
 def cached_map_items(ctx: NodeContext, node_id: str, indices: Sequence[int]) -> dict[int, ItemResult]:
@@ -278,8 +279,9 @@ def cached_map_items(ctx: NodeContext, node_id: str, indices: Sequence[int]) -> 
     10,000 items takes two thirds of the time it takes spread over a thread pool, where
     every cache read hands the GIL to another thread. The misses are left to
     :func:`run_map_items`, which looks them up once more, so a mostly cold cache stops the
-    look-ups early (after ``_PROBE_MISSES`` misses outnumbering the hits): the extra reads
-    stay bounded instead of doubling a cold map's cache traffic.
+    look-ups early (after a slice of ``_LOOKUP_SLICE`` keys with ``_PROBE_MISSES`` misses
+    outnumbering the hits): the extra reads stay bounded instead of doubling a cold map's
+    cache traffic.
     """
     _, task = _map_node(ctx, node_id)
     store = _store(ctx)
@@ -293,13 +295,15 @@ def cached_map_items(ctx: NodeContext, node_id: str, indices: Sequence[int]) -> 
     inputs = store.read_map_inputs(node_id, indices)
     hits: dict[int, ItemResult] = dict(recovered)
     misses = 0
-    for i in indices:
-        key = cache.key(inputs[i])
-        outputs = cache.lookup(key)
-        if outputs is not None:
-            hits[i] = ItemResult(output=outputs.get("o0"), cache_hit=True, cache_key=key)
-            continue
-        misses += 1
+    for start in range(0, len(indices), _LOOKUP_SLICE):
+        keys = {i: cache.key(inputs[i]) for i in indices[start : start + _LOOKUP_SLICE]}
+        found = cache.lookup_many([key for key in keys.values() if key is not None])
+        for i, key in keys.items():
+            outputs = found.get(key) if key is not None else None
+            if outputs is None:
+                misses += 1
+            else:
+                hits[i] = ItemResult(output=outputs.get("o0"), cache_hit=True, cache_key=key)
         if misses >= _PROBE_MISSES and misses > len(hits) - len(recovered):
             break
     cached = {i: hit for i, hit in hits.items() if i not in recovered}
