@@ -23,8 +23,8 @@ from __future__ import annotations
 import datetime
 import logging
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache, cached_property, partial
@@ -200,6 +200,7 @@ class _Attempt:
 
     __slots__ = (
         "_params",
+        "_token",
         "attempt",
         "enable_deck",
         "node",
@@ -233,6 +234,17 @@ class _Attempt:
         self.scratch = scratch
         self.started = datetime.datetime.now(datetime.UTC)
         self._params: ExecutionParameters | None = None
+
+    def __enter__(self) -> None:
+        self._token = _CURRENT.set(self)
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        try:
+            if exc_type is None and self.enable_deck:  # a succeeding attempt's decks, as flytekit writes them
+                self.params().publish_decks()
+        finally:
+            _CURRENT.reset(self._token)
+            self.scratch.remove()
 
     def params(self) -> ExecutionParameters:
         # One thread per attempt (the ContextVar is not inherited by threads the task starts
@@ -327,7 +339,6 @@ def _deck_writer(
     return lambda decks: write_decks(storage, workflow, run_id, node, decks)
 
 
-@contextmanager
 def execution_scope(
     *,
     workflow: str,
@@ -337,15 +348,15 @@ def execution_scope(
     storage: RunStorage | None,
     enable_deck: bool = False,
     secrets: SecretsManager | None = None,
-) -> Iterator[None]:
+) -> AbstractContextManager[None]:
     """Make ``current_context()`` this attempt's while the task function runs; its working directory
     (under ``tempfile``'s, the scratch volume in a container) is removed afterwards. With
     ``enable_deck``, the decks the task made are stored when the block ends without an error.
 
     ``secrets``: the task's requested secrets and the run's store (default: the environment only).
     """
-    scratch = _Scratch(f"stratoflow-attempt{attempt}-")
-    running = _Attempt(
+    # A class, not a generator: entered and left once per task attempt (a map's every item).
+    return _Attempt(
         workflow=workflow,
         run_id=run_id,
         node=node,
@@ -353,13 +364,5 @@ def execution_scope(
         storage=storage,
         enable_deck=enable_deck,
         secrets=secrets or SecretsManager(),
-        scratch=scratch,
+        scratch=_Scratch(f"stratoflow-attempt{attempt}-"),
     )
-    token = _CURRENT.set(running)
-    try:
-        yield
-        if enable_deck:  # a succeeding attempt's decks, as flytekit writes them
-            running.params().publish_decks()
-    finally:
-        _CURRENT.reset(token)
-        scratch.remove()

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
@@ -12,7 +11,7 @@ from stratoflow import ir
 from stratoflow.define import SecretsManager
 from stratoflow.errors import SdkError, TaskFailedError
 
-__all__ = ["call_task", "call_user", "missing_module_message", "redacted", "user_traceback"]
+__all__ = ["call_task", "call_user", "missing_module_message", "redact_failure", "user_traceback"]
 
 _SDK: Final = str(Path(__file__).resolve().parents[1])  # the stratoflow package's folder
 
@@ -92,16 +91,11 @@ def call_task(
     return call_user(imported_and_called, kwargs, node=node, attempt=attempt, task=task)
 
 
-@contextmanager
-def redacted(secrets: SecretsManager) -> Iterator[None]:
+def redact_failure(exc: TaskFailedError, secrets: SecretsManager) -> None:
     """Mask the secret values an attempt read in the failure it raises (message, args, traceback), so no
     error a run stores, logs or shows carries one."""
-    try:
-        yield
-    except TaskFailedError as exc:
-        for error in (exc, exc.__cause__):
-            if error is not None:
-                error.args = tuple(secrets.redact(a) if isinstance(a, str) else a for a in error.args)
-        if exc.traceback_text:
-            exc.traceback_text = secrets.redact(exc.traceback_text)
-        raise
+    for error in (exc, exc.__cause__):
+        if error is not None:
+            error.args = tuple(secrets.redact(a) if isinstance(a, str) else a for a in error.args)
+    if exc.traceback_text:
+        exc.traceback_text = secrets.redact(exc.traceback_text)

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
 from stratoflow import ir, values
-from stratoflow.define import execution_scope, resolve_task
+from stratoflow.define import SecretsManager, execution_scope, resolve_task
 from stratoflow.errors import IntegrityError, TaskFailedError
-from stratoflow.runtime._boundary import call_task, redacted
+from stratoflow.runtime._boundary import call_task, redact_failure
 from stratoflow.runtime._context import NodeCache, NodeContext
 from stratoflow.runtime._recovery import recovered_outputs
 from stratoflow.values import BlobStore, LiteralRef
@@ -251,24 +251,40 @@ def _serial_lock(key: str) -> threading.Lock:
         return _SERIAL_LOCKS.setdefault(key, threading.Lock())
 
 
-@contextmanager
-def attempt_scope(ctx: NodeContext, task: ir.TaskSpec, *, node: str, attempt: int) -> Iterator[None]:
+class _AttemptScope:
+    """:func:`attempt_scope`'s block (a class: entered once per attempt, a map's every item)."""
+
+    __slots__ = ("_execution", "_secrets")
+
+    def __init__(self, execution: AbstractContextManager[None], secrets: SecretsManager) -> None:
+        self._execution = execution
+        self._secrets = secrets
+
+    def __enter__(self) -> None:
+        self._execution.__enter__()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if isinstance(exc, TaskFailedError):  # masked before anything outside the attempt sees it
+            redact_failure(exc, self._secrets)
+        self._execution.__exit__(exc_type, exc, tb)  # type: ignore[arg-type]
+
+
+def attempt_scope(
+    ctx: NodeContext, task: ir.TaskSpec, *, node: str, attempt: int
+) -> AbstractContextManager[None]:
     """While user code of one attempt of ``task`` runs: its ``current_context()`` (working
     directory, decks, checkpoint) and its requested secrets, masked in what it logs and raises."""
     secrets = ctx.secrets(task)
-    with (
-        execution_scope(
-            workflow=ctx.workflow,
-            run_id=ctx.run_id,
-            node=node,
-            attempt=attempt,
-            storage=ctx.storage,
-            enable_deck=task.enable_deck,
-            secrets=secrets,
-        ),
-        redacted(secrets),
-    ):
-        yield
+    execution = execution_scope(
+        workflow=ctx.workflow,
+        run_id=ctx.run_id,
+        node=node,
+        attempt=attempt,
+        storage=ctx.storage,
+        enable_deck=task.enable_deck,
+        secrets=secrets,
+    )
+    return _AttemptScope(execution, secrets)
 
 
 def _compute(
