@@ -19,38 +19,19 @@ from typing import TYPE_CHECKING, Any
 from stratoflow import errors
 from stratoflow._frozen_heap import freeze_loaded
 from stratoflow.define import (
-    ActorEnvironment,
     Checkpoint,
-    CronSchedule,
-    Deck,
-    Email,
     ExecutionParameters,
-    FixedRate,
     FlyteError,
-    ImageSpec,
-    ImperativeWorkflow,
-    LaunchPlan,
-    PagerDuty,
     Resources,
-    S3Trigger,
-    Secret,
-    Slack,
-    Webhook,
     WorkflowDef,
-    WorkflowExecutionPhase,
     WorkflowFailurePolicy,
-    actor_cache,
-    approve,
-    conditional,
     create_node,
     current_context,
     dynamic,
     kwtypes,
     map_task,
     set_local_runner,
-    sleep,
     task,
-    wait_for_input,
     workflow,
 )
 from stratoflow.errors import (
@@ -64,14 +45,61 @@ from stratoflow.errors import (
 from stratoflow.values import Directory, File, StructuredDataset
 
 # Flyte's names, so Flyte code ports by changing its imports: flytekit's `Workflow` is the
-# imperative builder; FlyteFile / FlyteDirectory are File / Directory (also under flytekit's
-# paths, stratoflow.types.file and stratoflow.types.directory).
-Workflow = ImperativeWorkflow
+# imperative builder (loaded on first use, below); FlyteFile / FlyteDirectory are File / Directory
+# (also under flytekit's paths, stratoflow.types.file and stratoflow.types.directory).
 FlyteFile = File
 FlyteDirectory = Directory
 
 if TYPE_CHECKING:
     from stratoflow.client import Client
+    from stratoflow.define import (
+        ActorEnvironment,
+        CronSchedule,
+        Deck,
+        Email,
+        FixedRate,
+        ImageSpec,
+        LaunchPlan,
+        PagerDuty,
+        S3Trigger,
+        Secret,
+        Slack,
+        Webhook,
+        WorkflowExecutionPhase,
+        actor_cache,
+        approve,
+        conditional,
+        sleep,
+        wait_for_input,
+    )
+    from stratoflow.define import ImperativeWorkflow as ImperativeWorkflow
+    from stratoflow.define import ImperativeWorkflow as Workflow
+
+# What a plain task, workflow, map or @dynamic does not use loads on first use of its name
+# (from stratoflow.define, which loads it on first use too): start-up time is issue 14's.
+_FROM_DEFINE = frozenset(
+    {
+        "ActorEnvironment",
+        "CronSchedule",
+        "Deck",
+        "Email",
+        "FixedRate",
+        "ImageSpec",
+        "ImperativeWorkflow",
+        "LaunchPlan",
+        "PagerDuty",
+        "S3Trigger",
+        "Secret",
+        "Slack",
+        "Webhook",
+        "WorkflowExecutionPhase",
+        "actor_cache",
+        "approve",
+        "conditional",
+        "sleep",
+        "wait_for_input",
+    }
+)
 
 __all__ = [
     "ActorEnvironment",
@@ -130,6 +158,12 @@ def __getattr__(name: str) -> Any:
         from stratoflow.client import Client  # noqa: PLC0415
 
         return Client
+    if name in _FROM_DEFINE or name == "Workflow":
+        from stratoflow import define  # noqa: PLC0415 - loaded already; the name loads on first use
+
+        value = getattr(define, "ImperativeWorkflow" if name == "Workflow" else name)
+        globals()[name] = value  # later lookups are plain attribute reads
+        return value
     raise AttributeError(f"module 'stratoflow' has no attribute {name!r}")
 
 

@@ -92,3 +92,71 @@ def test_import_stratoflow_does_not_load_pydantic(subprocess_env: dict[str, str]
     ]
     assert outs[0] == "[]"
     assert "'pydantic'" in outs[1]
+
+
+# What a plain task, workflow, map and @dynamic run never uses: loaded on first use of its name (issue 14).
+ON_FIRST_USE = (
+    "stratoflow.define._actors",
+    "stratoflow.define._deck",
+    "stratoflow.define._gates",
+    "stratoflow.define._imperative",
+    "stratoflow.define._launch_plan",
+    "stratoflow.define._load",
+    "stratoflow.define._schedules",
+    "stratoflow.define._triggers",
+)
+
+_PLAIN_RUN = """
+import json, sys
+from stratoflow import dynamic, map_task, task, workflow
+
+@task
+def inc(x: int) -> int:
+    return x + 1
+
+@task
+def make(n: int) -> list[int]:
+    return list(range(n))
+
+@task
+def total(xs: list[int]) -> int:
+    return sum(xs)
+
+@dynamic
+def fan(n: int) -> list[int]:
+    return [inc(x=i) for i in range(n)]
+
+@workflow
+def plain(n: int) -> tuple[int, list[int]]:
+    return total(xs=map_task(inc)(x=make(n=n))), fan(n=n)
+
+assert plain(n=3) == (6, [1, 2, 3])
+{after}
+print(json.dumps(sorted(m for m in {names!r} if m in sys.modules)))
+"""
+
+
+def _plain_run_loads(after: str, env: dict[str, str]) -> list[str]:
+    code = _PLAIN_RUN.format(after=after, names=ON_FIRST_USE)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False, env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    loaded: list[str] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+def test_a_plain_local_run_does_not_load_what_it_does_not_use(subprocess_env: dict[str, str]) -> None:
+    assert _plain_run_loads("", subprocess_env) == []
+
+
+def test_the_names_served_on_first_use_load_their_modules(subprocess_env: dict[str, str]) -> None:
+    # Guards the probe above (it must see these modules once used), and the lazy names themselves.
+    after = """
+import stratoflow
+from stratoflow import Deck, LaunchPlan, S3Trigger, Workflow, actor_cache, approve
+from stratoflow.define import ImperativeWorkflow, load_workflow
+assert Workflow is ImperativeWorkflow is stratoflow.define._imperative.ImperativeWorkflow
+assert stratoflow.CronSchedule is stratoflow.define._schedules.CronSchedule
+"""
+    assert _plain_run_loads(after, subprocess_env) == sorted(ON_FIRST_USE)

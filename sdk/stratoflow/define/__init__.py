@@ -1,8 +1,13 @@
-"""The definition layer: ``@task``, ``@dynamic``, ``@workflow``, ``map_task``, ``Resources``; no AWS imports."""
+"""The definition layer: ``@task``, ``@dynamic``, ``@workflow``, ``map_task``, ``Resources``; no AWS imports.
 
-from stratoflow.define._actors import ActorEnvironment, actor_cache
-from stratoflow.define._condition import ConditionalSection, conditional
-from stratoflow.define._deck import Deck, deck_location
+What a plain task, workflow, map or ``@dynamic`` does not need (actors, conditionals, decks, gates, images,
+launch plans, schedules, secrets, triggers, the imperative builder, the loader) loads on first use of its
+name: most processes never use them, and each costs start-up time (issue 14).
+"""
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from stratoflow.define._dynamic import dynamic, trace_dynamic
 from stratoflow.define._execution import (
     Checkpoint,
@@ -15,39 +20,11 @@ from stratoflow.define._execution import (
     running_attempt,
 )
 from stratoflow.define._failure import FlyteError, WorkflowFailurePolicy
-from stratoflow.define._gates import approve, sleep, wait_for_input
-from stratoflow.define._images import ImageSpec
-from stratoflow.define._imperative import ImperativeWorkflow
 from stratoflow.define._interface import Interface, kwtypes
-from stratoflow.define._launch_plan import LaunchPlan
-from stratoflow.define._load import (
-    load_launch_plan,
-    load_target,
-    load_workflow,
-    load_workflows,
-    module_name_for,
-)
 from stratoflow.define._map import MapTaskDef, map_task
 from stratoflow.define._nodes import NodeHandle, VoidPromise, create_node
 from stratoflow.define._options import TaskKwargs, TaskOptions
 from stratoflow.define._resources import Resources
-from stratoflow.define._schedules import (
-    CronSchedule,
-    Email,
-    FixedRate,
-    Notification,
-    PagerDuty,
-    Slack,
-    Webhook,
-    WorkflowExecutionPhase,
-)
-from stratoflow.define._secrets import (
-    EnvironmentSecretStore,
-    Secret,
-    SecretStore,
-    secret_env_var,
-    secret_name,
-)
 from stratoflow.define._task import TaskDef, resolve_task, task
 from stratoflow.define._trace import (
     BranchCall,
@@ -60,8 +37,77 @@ from stratoflow.define._trace import (
     WorkflowCall,
     constant_to_json,
 )
-from stratoflow.define._triggers import RESERVED_PREFIXES, S3Trigger
 from stratoflow.define._workflow import WorkflowDef, set_local_runner, workflow
+
+if TYPE_CHECKING:
+    from stratoflow.define._actors import ActorEnvironment, actor_cache
+    from stratoflow.define._condition import ConditionalSection, conditional
+    from stratoflow.define._deck import Deck, deck_location
+    from stratoflow.define._gates import approve, sleep, wait_for_input
+    from stratoflow.define._images import ImageSpec
+    from stratoflow.define._imperative import ImperativeWorkflow
+    from stratoflow.define._launch_plan import LaunchPlan
+    from stratoflow.define._load import (
+        load_launch_plan,
+        load_target,
+        load_workflow,
+        load_workflows,
+        module_name_for,
+    )
+    from stratoflow.define._schedules import (
+        CronSchedule,
+        Email,
+        FixedRate,
+        Notification,
+        PagerDuty,
+        Slack,
+        Webhook,
+        WorkflowExecutionPhase,
+    )
+    from stratoflow.define._secrets import (
+        EnvironmentSecretStore,
+        Secret,
+        SecretStore,
+        secret_env_var,
+        secret_name,
+    )
+    from stratoflow.define._triggers import RESERVED_PREFIXES, S3Trigger
+
+# The names loaded on first use, and the module each comes from.
+_LAZY = {
+    "ActorEnvironment": "_actors",
+    "ConditionalSection": "_condition",
+    "CronSchedule": "_schedules",
+    "Deck": "_deck",
+    "Email": "_schedules",
+    "EnvironmentSecretStore": "_secrets",
+    "FixedRate": "_schedules",
+    "ImageSpec": "_images",
+    "ImperativeWorkflow": "_imperative",
+    "LaunchPlan": "_launch_plan",
+    "Notification": "_schedules",
+    "PagerDuty": "_schedules",
+    "RESERVED_PREFIXES": "_triggers",
+    "S3Trigger": "_triggers",
+    "Secret": "_secrets",
+    "SecretStore": "_secrets",
+    "Slack": "_schedules",
+    "Webhook": "_schedules",
+    "WorkflowExecutionPhase": "_schedules",
+    "actor_cache": "_actors",
+    "approve": "_gates",
+    "conditional": "_condition",
+    "deck_location": "_deck",
+    "load_launch_plan": "_load",
+    "load_target": "_load",
+    "load_workflow": "_load",
+    "load_workflows": "_load",
+    "module_name_for": "_load",
+    "secret_env_var": "_secrets",
+    "secret_name": "_secrets",
+    "sleep": "_gates",
+    "wait_for_input": "_gates",
+}
 
 __all__ = [
     "RESERVED_PREFIXES",
@@ -134,3 +180,13 @@ __all__ = [
     "wait_for_input",
     "workflow",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'stratoflow.define' has no attribute {name!r}")
+    module = importlib.import_module(f"stratoflow.define.{module_name}")
+    value = getattr(module, name)
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 
 from stratoflow import ir
 from stratoflow.define._failure import FailureHandler, WorkflowFailurePolicy, check_failure_handler
@@ -17,12 +17,14 @@ from stratoflow.define._location import (
     parameter_location,
 )
 from stratoflow.define._nodes import VoidPromise
-from stratoflow.define._schedules import Notification, Webhook
 from stratoflow.define._task import TaskDef, outputs_for_call
 from stratoflow.define._trace import Call, Promise, Trace, WorkflowCall, active_trace, bind_inputs, bind_value
-from stratoflow.define._triggers import S3Trigger, check_triggers
 from stratoflow.errors import DefinitionError, Problem
 from stratoflow.values import is_assignable
+
+if TYPE_CHECKING:
+    from stratoflow.define._schedules import Notification, Webhook
+    from stratoflow.define._triggers import S3Trigger
 
 __all__ = ["WorkflowDef", "set_local_runner", "workflow"]
 
@@ -142,9 +144,13 @@ def _trace_workflow(
         raise DefinitionError(problems)
     # Trigger problems (at the decorator) are reported with the body's, in one error.
     trigger_problems: list[Problem] = []
-    trigger_specs = check_triggers(
-        triggers, interface, name, decorated_at or function_location(fn), trigger_problems
-    )
+    trigger_specs: tuple[ir.TriggerSpec, ...] = ()
+    if triggers:  # most workflows have none: the trigger module loads when one has
+        from stratoflow.define._triggers import check_triggers  # noqa: PLC0415 - on first use
+
+        trigger_specs = check_triggers(
+            triggers, interface, name, decorated_at or function_location(fn), trigger_problems
+        )
     trace = Trace(workflow=name)
     trace.problems.extend(trigger_problems)
     notification_specs = _notification_specs(
@@ -199,6 +205,10 @@ def _notification_specs(
     notifications: Sequence[object], name: str, where: ir.SourceLocation, trace: Trace
 ) -> tuple[ir.NotificationSpec, ...]:
     """The IR of ``@workflow(notifications=...)``; anything but Email, Slack, PagerDuty or Webhook is a problem."""
+    if not notifications:  # most workflows have none: the schedules module loads when one has
+        return ()
+    from stratoflow.define._schedules import Notification, Webhook  # noqa: PLC0415 - on first use
+
     bad = [n for n in notifications if not isinstance(n, Notification | Webhook)]
     if bad:
         trace.problem(
