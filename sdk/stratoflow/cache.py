@@ -21,7 +21,15 @@ from stratoflow import ir
 from stratoflow.errors import CacheError
 from stratoflow.values import LiteralRef, canonical_json, sha256_hex
 
-__all__ = ["CacheEntry", "CacheEntryError", "CacheStore", "SqliteCacheStore", "cache_key", "default_home"]
+__all__ = [
+    "CacheEntry",
+    "CacheEntryError",
+    "CacheStore",
+    "SqliteCacheStore",
+    "cache_key",
+    "default_home",
+    "enable_wal",
+]
 
 
 class CacheEntryError(CacheError):
@@ -98,6 +106,21 @@ class CacheEntry:
         return outputs
 
 
+def enable_wal(conn: sqlite3.Connection, seconds: float = 30.0) -> None:
+    """Put a database (the cache, the run history) in WAL mode. Switching needs the file to itself,
+    and SQLite does not wait for that with its busy timeout: a connection opening a new database
+    while another (a sibling thread's, a reader's) creates it retries."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class CacheStore(Protocol):
     """Where cache entries live. ``put`` is conditional: the first writer of a key wins."""
 
@@ -142,7 +165,7 @@ class SqliteCacheStore:
         if conn is None:
             try:
                 conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-                conn.execute("PRAGMA journal_mode=WAL")
+                enable_wal(conn)
                 conn.execute("PRAGMA synchronous=NORMAL")
                 with self._create_lock:
                     if not self._created:

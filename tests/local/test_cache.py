@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from stratoflow import TaskFailedError, cli
+from stratoflow import cache as cache_module
 from stratoflow.backends.local import RunOptions, run_local
-from stratoflow.cache import CacheEntry, CacheEntryError, SqliteCacheStore
+from stratoflow.cache import CacheEntry, CacheEntryError, SqliteCacheStore, enable_wal
 from stratoflow.lower import lower
 from stratoflow.values import LiteralRef
 from tests.local import _cache_tasks as ct
@@ -288,6 +289,32 @@ def test_get_many_reads_present_keys_and_reports_a_bad_entry_alone(tmp_path: Pat
     assert store.get_many([]) == {}
 
 
+class _LockedAtFirst:
+    """A connection whose WAL switch finds the new file busy ``times`` times (a sibling creating it)."""
+
+    def __init__(self, times: int, message: str = "database is locked") -> None:
+        self.left, self.message, self.calls = times, message, 0
+
+    def execute(self, sql: str) -> None:
+        self.calls += 1
+        if self.left:
+            self.left -= 1
+            raise sqlite3.OperationalError(self.message)
+
+
+def test_the_wal_switch_retries_while_a_sibling_holds_the_new_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    # SQLite's busy timeout does not cover the switch: the cache's first read in a thread used to fail
+    # with "database is locked" while a sibling thread created the file (a flake in the full suite).
+    monkeypatch.setattr(cache_module.time, "sleep", lambda seconds: None)
+    conn = _LockedAtFirst(times=3)
+    enable_wal(conn)  # type: ignore[arg-type]
+    assert conn.calls == 4
+    other = _LockedAtFirst(times=1, message="disk I/O error")
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+        enable_wal(other)  # type: ignore[arg-type]
+    assert other.calls == 1
+
+
 def test_concurrent_writers_from_threads(tmp_path: Path) -> None:
     store = SqliteCacheStore(tmp_path / "c.sqlite")
     threads, per_thread = 8, 40
@@ -328,7 +355,8 @@ def test_concurrent_writers_from_threads(tmp_path: Path) -> None:
 WRITER = """
 import json, sys
 from pathlib import Path
-from stratoflow.cache import CacheEntry, CacheEntryError, SqliteCacheStore
+from stratoflow import cache as cache_module
+from stratoflow.cache import CacheEntry, CacheEntryError, SqliteCacheStore, enable_wal
 from stratoflow.values import LiteralRef
 store = SqliteCacheStore(Path(sys.argv[1]))
 name = sys.argv[2]

@@ -33,7 +33,7 @@ from stratoflow.backends.local._records import (
     replace_records,
 )
 from stratoflow.backends.local._recover import current_spec, load_snapshot
-from stratoflow.cache import default_home
+from stratoflow.cache import default_home, enable_wal
 from stratoflow.errors import ConfigError, SdkError
 from stratoflow.runtime import recovered_run_id, validate_inputs
 from stratoflow.values import LiteralRef
@@ -104,7 +104,7 @@ class RunHistory:
             return kept
         conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
         self._local.conn = conn
-        _wal(conn)
+        enable_wal(conn)
         # WAL with NORMAL: a commit waits for no fsync (only checkpoints do); a power cut may lose
         # the last records, never corrupt the file. Bookkeeping does not pay a disk flush per write.
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -236,20 +236,6 @@ _COLUMNS = "run_id, workflow, ref, status, started, finished, outputs, error, pi
 def _host() -> str:
     # uname's node name, which gethostname() also returns, without loading socket (and selectors).
     return platform.node()
-
-
-def _wal(conn: sqlite3.Connection, seconds: float = 30.0) -> None:
-    """Put the history in WAL mode. Switching needs the file to itself, and SQLite does not wait
-    for that with its busy timeout: a reader opening a new history while a run creates it retries."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 def _gone(pid: int | None, host: str | None) -> bool:
