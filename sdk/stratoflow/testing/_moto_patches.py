@@ -52,6 +52,7 @@ from stratoflow.testing._patches_sfn import (
     install_sfn_fixes,
     prune_tmp_threads,
 )
+from stratoflow.testing._patches_tracing import install_noop_tracer
 from stratoflow.testing._patching import Undo, installed_patches, is_installed, uninstall_all
 
 __all__ = [
@@ -79,6 +80,7 @@ __all__ = [
     "install_lambda_inprocess",
     "install_lazy_route_builders",
     "install_map_tolerance",
+    "install_noop_tracer",
     "install_retry_sync_fix",
     "install_runtime_error_capture",
     "install_s3_url_cache",
@@ -120,6 +122,7 @@ def install_all(*, timer_scale: float = 0.001, heartbeat_scale: float = HEARTBEA
         install_s3_url_cache(),
         install_lazy_route_builders(),
         install_lambda_inprocess(),
+        install_noop_tracer(),
         install_fast_timers(timer_scale),
         install_jsonpath_fix(),
         install_definition_rewrites(),
