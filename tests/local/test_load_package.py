@@ -78,3 +78,59 @@ def test_a_file_outside_a_package_keeps_its_plain_name(tmp_path: Path) -> None:
 def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such file"):
         load_workflow(str(tmp_path / "nope.py"), "wf")
+
+
+SLOW = """\
+import threading
+
+from stratoflow import task, workflow
+
+GATE: threading.Event = __import__("builtins").__dict__["_sf_load_gate"]
+GATE.wait(30)  # this module is "still importing" until the test opens the gate
+
+
+@task
+def inc(x: int) -> int:
+    return x + 1
+
+
+@workflow
+def wf(x: int) -> int:
+    return inc(x=x)
+"""
+
+
+def test_a_file_another_thread_is_importing_is_waited_for_not_read_half_made(tmp_path: Path) -> None:
+    import builtins
+    import importlib
+    import sys
+    import threading
+    import time
+
+    name = f"sfslow_{uuid.uuid4().hex[:10]}"
+    path = tmp_path / f"{name}.py"
+    path.write_text(SLOW)
+    gate = threading.Event()
+    builtins._sf_load_gate = gate  # type: ignore[attr-defined]
+    sys.path.insert(0, str(tmp_path))
+    try:
+        # Another thread (an emulated Lambda resolving a task ref) starts importing the module.
+        importer = threading.Thread(target=importlib.import_module, args=(name,))
+        importer.start()
+        while name not in sys.modules:
+            time.sleep(0.01)
+        loaded: list[object] = []
+        loader = threading.Thread(target=lambda: loaded.append(load_workflow(str(path), "wf")))
+        loader.start()
+        loader.join(0.3)
+        assert loader.is_alive()  # waiting for the import, not reading the half-made module
+        gate.set()
+        loader.join(30)
+        importer.join(30)
+        assert len(loaded) == 1
+        assert lower(loaded[0]).name == "wf"  # type: ignore[arg-type]
+    finally:
+        gate.set()
+        del builtins._sf_load_gate  # type: ignore[attr-defined]
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop(name, None)

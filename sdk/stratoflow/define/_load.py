@@ -66,7 +66,9 @@ def _load_module(target: str) -> ModuleType:
             sys.path.insert(0, folder)
         existing = sys.modules.get(name)
         if existing is not None and Path(getattr(existing, "__file__", "") or "").resolve() == path.resolve():
-            return existing
+            # Through the import system, not sys.modules alone: a module another thread is still
+            # importing (an emulated Lambda resolving a task ref) is waited for, not read half made.
+            return importlib.import_module(name)
         if "." in name:  # a package's module: import its packages first, as `import pkg.mod` does
             try:
                 return importlib.import_module(name)
