@@ -19,14 +19,18 @@ print(json.dumps(loaded))
 """
 
 
-def _loaded_after(body: str, env: dict[str, str]) -> list[str]:
-    code = _PROBE.format(body=body, heavy=HEAVY)
+def _modules_printed_by(code: str, env: dict[str, str]) -> list[str]:
+    """The module names a fresh interpreter running ``code`` prints as its last line (JSON)."""
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False, env=env
     )
     assert proc.returncode == 0, proc.stderr
     loaded: list[str] = json.loads(proc.stdout.strip().splitlines()[-1])
     return loaded
+
+
+def _loaded_after(body: str, env: dict[str, str]) -> list[str]:
+    return _modules_printed_by(_PROBE.format(body=body, heavy=HEAVY), env)
 
 
 def test_probe_detects_a_heavy_import(subprocess_env: dict[str, str]) -> None:
@@ -137,13 +141,7 @@ print(json.dumps(sorted(m for m in {names!r} if m in sys.modules)))
 
 
 def _plain_run_loads(after: str, env: dict[str, str]) -> list[str]:
-    code = _PLAIN_RUN.format(after=after, names=ON_FIRST_USE)
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False, env=env
-    )
-    assert proc.returncode == 0, proc.stderr
-    loaded: list[str] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return loaded
+    return _modules_printed_by(_PLAIN_RUN.format(after=after, names=ON_FIRST_USE), env)
 
 
 def test_a_plain_local_run_does_not_load_what_it_does_not_use(subprocess_env: dict[str, str]) -> None:
