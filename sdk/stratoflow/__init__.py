@@ -14,35 +14,41 @@ Example:
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from stratoflow import errors
-from stratoflow._frozen_heap import freeze_loaded
-from stratoflow.define import (
-    Checkpoint,
-    ExecutionParameters,
-    FlyteError,
-    Resources,
-    WorkflowDef,
-    WorkflowFailurePolicy,
-    create_node,
-    current_context,
-    dynamic,
-    kwtypes,
-    map_task,
-    set_local_runner,
-    task,
-    workflow,
-)
-from stratoflow.errors import (
-    CompileError,
-    DefinitionError,
-    ExecutionError,
-    InputError,
-    SdkError,
-    TaskFailedError,
-)
-from stratoflow.values import Directory, File, StructuredDataset
+from stratoflow._frozen_heap import loading
+
+# What `import stratoflow` loads lives as long as the process: loaded with the collector paused,
+# then frozen (see stratoflow._frozen_heap).
+with loading():
+    from stratoflow import errors
+    from stratoflow.define import (
+        Checkpoint,
+        ExecutionParameters,
+        FlyteError,
+        Resources,
+        WorkflowDef,
+        WorkflowFailurePolicy,
+        create_node,
+        current_context,
+        dynamic,
+        kwtypes,
+        map_task,
+        set_local_runner,
+        task,
+        workflow,
+    )
+    from stratoflow.errors import (
+        CompileError,
+        DefinitionError,
+        ExecutionError,
+        InputError,
+        SdkError,
+        TaskFailedError,
+    )
+    from stratoflow.values import Directory, File, StructuredDataset
 
 # Flyte's names, so Flyte code ports by changing its imports: flytekit's `Workflow` is the
 # imperative builder (loaded on first use, below); FlyteFile / FlyteDirectory are File / Directory
@@ -167,15 +173,20 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'stratoflow' has no attribute {name!r}")
 
 
-def _run_locally(wf: WorkflowDef[Any, Any], inputs: dict[str, Any]) -> Any:
-    # Imported here so `import stratoflow` stays light and define never imports a backend.
-    from stratoflow.backends.local import run_recorded  # noqa: PLC0415
-    from stratoflow.lower import lower  # noqa: PLC0415
+@functools.cache
+def _local_backend() -> tuple[Callable[..., Any], Callable[..., Any]]:
+    # Imported on the first local run so `import stratoflow` stays light and define never imports
+    # a backend: one batch of long-lived modules (see stratoflow._frozen_heap).
+    with loading():
+        from stratoflow.backends.local import run_recorded  # noqa: PLC0415
+        from stratoflow.lower import lower  # noqa: PLC0415
+    return run_recorded, lower
 
+
+def _run_locally(wf: WorkflowDef[Any, Any], inputs: dict[str, Any]) -> Any:
+    run_recorded, lower = _local_backend()
     outputs = run_recorded(lower(wf), inputs).outputs
     return wf.interface.shape([outputs[v.name] for v in wf.interface.outputs])
 
 
 set_local_runner(_run_locally)
-# What `import stratoflow` loaded lives as long as the process (see stratoflow._frozen_heap).
-freeze_loaded()

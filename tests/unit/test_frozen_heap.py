@@ -7,8 +7,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 import stratoflow
 from stratoflow import map_task, task, workflow
+from stratoflow._frozen_heap import loading
 
 _PROBE = (
     "import gc; import stratoflow, stratoflow.ir._models, stratoflow.backends.local; "
@@ -60,3 +63,44 @@ def test_reference_cycles_a_run_creates_are_still_collected() -> None:
     assert garbage(xs=[1, 2, 3]) == [1, 2, 3]
     gc.collect()
     assert sorted(_COLLECTED) == ["item 1", "item 2", "item 3"]
+
+
+def test_loading_pauses_the_collector_and_restores_it() -> None:
+    assert gc.isenabled()
+    with loading():
+        assert not gc.isenabled()
+        with loading():  # a batch inside a batch (the IR loading during `import stratoflow`)
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_loading_restores_the_collector_when_an_import_fails() -> None:
+    with pytest.raises(ModuleNotFoundError), loading():
+        import stratoflow._no_such_module  # type: ignore[import-not-found]  # noqa: F401
+    assert gc.isenabled()
+
+
+def test_loading_leaves_a_disabled_collector_disabled() -> None:
+    gc.disable()
+    try:
+        with loading():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+_COUNT_PROBE = (
+    "import gc; import stratoflow; from stratoflow import ir; ir.SourceLocation; "
+    "print(sum(s['collections'] for s in gc.get_stats()), gc.isenabled())"
+)
+
+
+def test_import_and_the_ir_load_with_few_collections() -> None:
+    # Unpaused, `import stratoflow` and the IR's pydantic models set off some sixty collections;
+    # what is left is the interpreter's own start-up (site, typing) before the pause.
+    done = subprocess.run([sys.executable, "-c", _COUNT_PROBE], capture_output=True, text=True, check=True)
+    collections, enabled = done.stdout.split()
+    assert enabled == "True"
+    assert int(collections) < 30, collections

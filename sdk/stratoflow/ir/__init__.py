@@ -8,7 +8,12 @@ program that only imports stratoflow (a CLI's ``--help``, a module defining noth
 should not pay for them.
 """
 
+import importlib
+import sys
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
+
+from stratoflow._frozen_heap import loading
 
 if TYPE_CHECKING:
     from stratoflow.ir import _protocol as protocol
@@ -91,28 +96,27 @@ _PLAN_MODELS = frozenset({"LaunchPlanSpec", "NotificationSpec", "ScheduleSpec"})
 _RECORD_MODELS = frozenset({"LogLocation", "NodeRecord", "NodeStatus"})
 
 
+def _submodule(name: str) -> ModuleType:
+    """``stratoflow.ir.<name>``, loaded (with pydantic, the first time) as one batch of the
+    process's long-lived modules (see stratoflow._frozen_heap)."""
+    module = sys.modules.get(f"stratoflow.ir.{name}")
+    if module is None:
+        with loading():
+            module = importlib.import_module(f"stratoflow.ir.{name}")
+    return module
+
+
 def __getattr__(name: str) -> Any:
+    # Each module loads pydantic, so on first use (see the module's docstring).
     if name == "protocol":
-        from stratoflow.ir import _protocol  # noqa: PLC0415 - loads pydantic, so on first use
-
-        globals()["protocol"] = _protocol
-        return _protocol
-    if name in _PLAN_MODELS:
-        from stratoflow.ir import _plans  # noqa: PLC0415 - loads pydantic, so on first use
-
-        plan_model = getattr(_plans, name)
-        globals()[name] = plan_model
-        return plan_model
-    if name in _RECORD_MODELS:
-        from stratoflow.ir import _node_record  # noqa: PLC0415 - loads pydantic, so on first use
-
-        record_model = getattr(_node_record, name)
-        globals()[name] = record_model
-        return record_model
-    if name in __all__:
-        from stratoflow.ir import _models  # noqa: PLC0415 - the point of this module
-
-        value = getattr(_models, name)
-        globals()[name] = value  # later lookups are plain attribute reads
-        return value
-    raise AttributeError(f"module 'stratoflow.ir' has no attribute {name!r}")
+        value: Any = _submodule("_protocol")
+    elif name in _PLAN_MODELS:
+        value = getattr(_submodule("_plans"), name)
+    elif name in _RECORD_MODELS:
+        value = getattr(_submodule("_node_record"), name)
+    elif name in __all__:
+        value = getattr(_submodule("_models"), name)
+    else:
+        raise AttributeError(f"module 'stratoflow.ir' has no attribute {name!r}")
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
