@@ -36,7 +36,7 @@ class CacheEntryError(CacheError):
     """A stored cache entry that cannot be decoded or has the wrong shape: a miss, to be replaced."""
 
 
-_INTERFACE_JSON: dict[int, tuple[ir.TaskSpec, Any]] = {}
+_KEY_TAILS: dict[int, tuple[ir.TaskSpec, bytes]] = {}
 
 
 def default_home() -> Path:
@@ -45,15 +45,10 @@ def default_home() -> Path:
 
 
 def _interface(task: ir.TaskSpec) -> Any:
-    cached = _INTERFACE_JSON.get(id(task))
-    if cached is not None and cached[0] is task:
-        return cached[1]
-    value = {
+    return {
         "inputs": [[v.name, _typeref_json(v.type)] for v in task.inputs],
         "outputs": [[v.name, _typeref_json(v.type)] for v in task.outputs],
     }
-    _INTERFACE_JSON[id(task)] = (task, value)
-    return value
 
 
 def _typeref_json(t: ir.TypeRef) -> dict[str, Any]:
@@ -61,21 +56,31 @@ def _typeref_json(t: ir.TypeRef) -> dict[str, Any]:
     return {"kind": t.kind, "args": [_typeref_json(a) for a in t.args], "ref": t.ref}
 
 
+def _key_tail(task: ir.TaskSpec) -> bytes:
+    """The canonical JSON of a key's payload after its inputs (the same for every run of ``task``)."""
+    cached = _KEY_TAILS.get(id(task))
+    if cached is not None and cached[0] is task:
+        return cached[1]
+    rest = {"interface": _interface(task), "task": task.ref, "version": task.cache.version}
+    tail = b"," + canonical_json(rest)[1:]  # '{"interface":...}' joined after '{"inputs":{...}'
+    _KEY_TAILS[id(task)] = (task, tail)
+    return tail
+
+
 def cache_key(task: ir.TaskSpec, input_hashes: Mapping[str, str]) -> str:
-    """The cache key of one run of ``task`` on inputs with these literal hashes.
+    """The cache key of one run of ``task`` on inputs with these literal hashes: the sha256 of the
+    canonical JSON of ``{"inputs": ..., "interface": ..., "task": ..., "version": ...}``.
+
+    The part after the inputs is the same for every run of the task, so it is encoded once
+    (``inputs`` sorts first: a cached map's thousand keys encode only their inputs).
 
     Example:
         >>> cache_key(spec, {"x": literal.hash})  # doctest: +SKIP
         '3f1c...'
     """
-    ignored = set(task.cache.ignore_inputs)
-    payload = {
-        "task": task.ref,
-        "version": task.cache.version,
-        "interface": _interface(task),
-        "inputs": {name: h for name, h in sorted(input_hashes.items()) if name not in ignored},
-    }
-    return sha256_hex(canonical_json(payload))
+    ignored = task.cache.ignore_inputs
+    inputs = {name: h for name, h in input_hashes.items() if name not in ignored}
+    return sha256_hex(b'{"inputs":' + canonical_json(inputs) + _key_tail(task))
 
 
 @dataclass(frozen=True)
@@ -107,18 +112,28 @@ class CacheEntry:
 
 
 def enable_wal(conn: sqlite3.Connection, seconds: float = 30.0) -> None:
-    """Put a database (the cache, the run history) in WAL mode. Switching needs the file to itself,
-    and SQLite does not wait for that with its busy timeout: a connection opening a new database
-    while another (a sibling thread's, a reader's) creates it retries."""
+    """Put a database (the cache, the run history) in WAL mode, with ``synchronous=NORMAL``: a
+    commit waits for no disk flush (checkpoints do); a power cut may lose the last commits, never
+    corrupt the file.
+
+    Switching needs the file to itself, and SQLite does not wait for that with its busy timeout:
+    a connection opening a new database while another (a sibling thread's, a reader's) creates
+    it retries. A new (empty) file switches without flushing to disk: the switch is a
+    rollback-journal transaction, four flushes (journal, folder, journal, file) protecting
+    nothing yet, as long as the rest of a fresh home's first run.
+    """
+    if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+        conn.execute("PRAGMA synchronous=OFF")  # for the switch only: NORMAL below
     deadline = time.monotonic() + seconds
     while True:
         try:
             conn.execute("PRAGMA journal_mode=WAL")
-            return
+            break
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
+    conn.execute("PRAGMA synchronous=NORMAL")
 
 
 class CacheStore(Protocol):
@@ -166,7 +181,6 @@ class SqliteCacheStore:
             try:
                 conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
                 enable_wal(conn)
-                conn.execute("PRAGMA synchronous=NORMAL")
                 with self._create_lock:
                     if not self._created:
                         conn.execute(

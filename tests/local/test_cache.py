@@ -3,6 +3,7 @@ edits; failures never cached; lost blobs recomputed; the SQLite store under conc
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -295,11 +296,13 @@ class _LockedAtFirst:
     def __init__(self, times: int, message: str = "database is locked") -> None:
         self.left, self.message, self.calls = times, message, 0
 
-    def execute(self, sql: str) -> None:
-        self.calls += 1
-        if self.left:
-            self.left -= 1
-            raise sqlite3.OperationalError(self.message)
+    def execute(self, sql: str) -> sqlite3.Cursor:
+        if sql.startswith("PRAGMA journal_mode"):
+            self.calls += 1
+            if self.left:
+                self.left -= 1
+                raise sqlite3.OperationalError(self.message)
+        return sqlite3.connect(":memory:").execute("SELECT 1")  # page_count: not a new file
 
 
 def test_the_wal_switch_retries_while_a_sibling_holds_the_new_file(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -313,6 +316,25 @@ def test_the_wal_switch_retries_while_a_sibling_holds_the_new_file(monkeypatch: 
     with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
         enable_wal(other)  # type: ignore[arg-type]
     assert other.calls == 1
+
+
+@pytest.mark.parametrize("new", [True, False])
+def test_the_wal_switch_flushes_only_a_file_with_something_in_it(tmp_path: Path, new: bool) -> None:
+    path = tmp_path / "db.sqlite"
+    if not new:
+        with contextlib.closing(sqlite3.connect(path)) as old:
+            old.execute("CREATE TABLE kept (a)")  # an existing file in the rollback journal mode
+            old.commit()
+    conn = sqlite3.connect(path, isolation_level=None)
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    enable_wal(conn)
+    switch = statements.index("PRAGMA journal_mode=WAL")
+    assert ("PRAGMA synchronous=OFF" in statements[:switch]) is new  # nothing to lose in a new file
+    assert statements[-1] == "PRAGMA synchronous=NORMAL"
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert conn.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
+    conn.close()
 
 
 def test_concurrent_writers_from_threads(tmp_path: Path) -> None:

@@ -147,3 +147,25 @@ def test_the_interface_json_is_the_type_refs_model_dump() -> None:
     nested = ir.TypeRef(kind="dict", args=(ir.TypeRef(kind="str"), optional))
     for t in (nested, BASE.inputs[0].type, ir.TypeRef(kind="dataclass", ref="m:C")):
         assert cache_mod._typeref_json(t) == t.model_dump(mode="json")
+
+
+def test_the_key_is_the_sha256_of_the_whole_payloads_canonical_json() -> None:
+    # The key's tail is encoded once per task: it must stay the bytes the whole payload encodes to
+    # (a key that changed would miss every entry users have, locally and in DynamoDB).
+    import hashlib
+
+    from stratoflow.values import canonical_json
+
+    payload = {
+        "task": BASE.ref,
+        "version": BASE.cache.version,
+        "interface": {
+            "inputs": [[v.name, v.type.model_dump(mode="json")] for v in BASE.inputs],
+            "outputs": [[v.name, v.type.model_dump(mode="json")] for v in BASE.outputs],
+        },
+        "inputs": {"height": H2, "width": H1},  # label is ignored
+    }
+    expected = hashlib.sha256(canonical_json(payload)).hexdigest()
+    assert key(BASE, **INPUTS) == expected
+    assert key(BASE, **INPUTS) == expected  # the second call reads the encoded tail
+    assert cache_key(unpinned.spec, {"x": H1}) != cache_key(unpinned_edited.spec, {"x": H1})
