@@ -15,11 +15,14 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from stratoflow import ir
 from stratoflow.errors import CacheError
 from stratoflow.values import LiteralRef, canonical_json, sha256_hex
+
+if TYPE_CHECKING:  # only an annotation here: pydantic is not imported for it
+    from pydantic import JsonValue
 
 __all__ = [
     "CacheEntry",
@@ -79,7 +82,7 @@ def cache_key(task: ir.TaskSpec, input_hashes: Mapping[str, str]) -> str:
         '3f1c...'
     """
     ignored = task.cache.ignore_inputs
-    inputs = {name: h for name, h in input_hashes.items() if name not in ignored}
+    inputs: dict[str, JsonValue] = {name: h for name, h in input_hashes.items() if name not in ignored}
     return sha256_hex(b'{"inputs":' + canonical_json(inputs) + _key_tail(task))
 
 
