@@ -24,12 +24,10 @@ from typing import TYPE_CHECKING, Any
 from stratoflow import define, ir, values
 from stratoflow.accelerators import warn_if_no_gpu
 from stratoflow.backends.local._actor_pool import ActorPool, ActorStats
-from stratoflow.backends.local._dynamic import SubProgress, run_dynamic_node
 from stratoflow.backends.local._map import run_map_node
 from stratoflow.backends.local._node_logs import start_capture, stop_capture
 from stratoflow.backends.local._progress import RunProgress, start_progress
 from stratoflow.backends.local._records import NodeRecorder, error_fields
-from stratoflow.backends.local._recover import save_snapshot
 from stratoflow.cache import SqliteCacheStore, default_home
 from stratoflow.ir import _node_record
 from stratoflow.runtime import (
@@ -37,15 +35,11 @@ from stratoflow.runtime import (
     LocalRunStorage,
     NodeContext,
     Recovery,
-    decide_branch,
     encode_inputs,
-    finish_branch,
     record_failure,
     recovered_outputs,
     run_node,
-    skipped_nodes,
     validate_inputs,
-    wait_local_signal,
     with_retries,
     workflow_outputs,
 )
@@ -190,10 +184,14 @@ class _Scheduler:
             if node.gate == "sleep":
                 time.sleep(node.seconds)
             else:
+                from stratoflow.runtime import wait_local_signal  # noqa: PLC0415 - gate runs only
+
                 wait_local_signal(self.home, self.ctx, node)
             self.run.executed.add(node.id)
             return False
         if isinstance(node, ir.BranchNode):  # decide, run the taken case's nodes, take its outputs
+            from stratoflow.runtime import decide_branch, finish_branch, skipped_nodes  # noqa: PLC0415
+
             case = decide_branch(self.ctx, node.id)
             skipped = skipped_nodes(node, case)
             self.run.skipped.update(skipped)
@@ -220,6 +218,8 @@ class _Scheduler:
             return False
         task = self.ctx.spec.tasks[node.task]
         if task.kind == "dynamic":  # trace the body, run its sub-workflow on a nested scheduler
+            from stratoflow.backends.local._dynamic import run_dynamic_node  # noqa: PLC0415
+
             hit = with_retries(
                 self.ctx,
                 lambda c, attempt: run_dynamic_node(c, node, self._run_sub, attempt=tries.attempt(attempt)),
@@ -258,6 +258,9 @@ class _Scheduler:
         self._nested(self.ctx, nodes)
 
     def _nested(self, ctx: NodeContext, nodes: tuple[ir.Node, ...]) -> None:
+        # A conditional's case or a @dynamic's sub-workflow: plain runs never load these modules.
+        from stratoflow.backends.local._dynamic import SubProgress  # noqa: PLC0415
+
         nested = _Scheduler(
             ctx, self.options, self.home, SubProgress(self.progress), self.actors, records=self.records
         )
@@ -378,6 +381,8 @@ def run_local(
         try:
             scheduler.execute_all()
         except Exception as exc:
+            from stratoflow.backends.local._recover import save_snapshot  # noqa: PLC0415 - failed runs only
+
             save_snapshot(ctx, literals)
             _run_failure_handler(scheduler, exc)
             raise  # the run fails with its own error, whatever the handler did

@@ -32,7 +32,6 @@ from stratoflow.backends.local._records import (
     read_records,
     replace_records,
 )
-from stratoflow.backends.local._recover import current_spec, load_snapshot
 from stratoflow.cache import default_home, enable_wal
 from stratoflow.errors import ConfigError, SdkError
 from stratoflow.runtime import recovered_run_id, validate_inputs
@@ -303,6 +302,8 @@ def recover_recorded(
         )
     if record.status == "SUCCEEDED":
         raise ConfigError(f"run {record.run_id} succeeded: there is nothing to recover")
+    from stratoflow.backends.local._recover import current_spec, load_snapshot  # noqa: PLC0415 - recover only
+
     snapshot = load_snapshot(home, record.workflow, record.run_id)
     prepare(snapshot.workflow_file())
     new_id = recovered_run_id(record.run_id)
