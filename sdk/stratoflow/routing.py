@@ -10,8 +10,7 @@ to the Spot flavour of their target (Lambda has none).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from stratoflow import ir
 
@@ -32,8 +31,10 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class _LambdaLimits:
+# The rule's records are NamedTuples, not frozen dataclasses: both are immutable values, and this
+# module loads with every `import stratoflow`, where a dataclass's generated methods (six, each
+# compiled at import) cost four times a NamedTuple's making.
+class _LambdaLimits(NamedTuple):
     max_memory_mib: int = 10_240
     min_memory_mib: int = 128
     max_vcpu: float = 6.0
@@ -62,8 +63,7 @@ class RoutingError(ValueError):
     """No compute target can meet a task's requests (the message says why)."""
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(NamedTuple):
     """Where a task runs and how big it is."""
 
     target: Literal["lambda", "fargate", "fargate_spot", "batch", "batch_spot"]
@@ -116,8 +116,7 @@ def _fargate_shape(requests: ir.ResourcesSpec) -> tuple[float, int]:
     )
 
 
-@dataclass(frozen=True)
-class InstanceFamily:
+class InstanceFamily(NamedTuple):
     """An EC2 instance family AWS Batch may launch, described by its largest size.
 
     Attributes:

@@ -16,7 +16,7 @@ import datetime as dt
 import decimal
 import enum
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from stratoflow import ir, values
 from stratoflow.define._location import caller_location
@@ -34,8 +34,7 @@ _NUMBERS = frozenset({"int", "float"})
 _SYMBOLS = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 
 
-@dataclass(frozen=True)
-class CaseCall:
+class CaseCall(NamedTuple):  # not a dataclass: see define._trace's calls
     """One recorded case: its condition (None: else), the calls it made, what it returns."""
 
     condition: ir.Comparison | ir.BoolOp | None
@@ -44,8 +43,7 @@ class CaseCall:
     fail: str | None = None
 
 
-@dataclass(frozen=True)
-class BranchCall:
+class BranchCall(NamedTuple):  # not a dataclass: see define._trace's calls
     """A conditional recorded in a workflow body: one BranchNode."""
 
     node_id: str

@@ -62,4 +62,4 @@ def override_call(trace: Trace, node_id: str, overrides: dict[str, Any], locatio
     spec = spec_for_options(target.spec, options)
     overridden: TaskDef[Any, Any] = dataclasses.replace(target, spec=spec, options=options)
     assert index is not None  # noqa: S101 - found above
-    trace.calls[index] = dataclasses.replace(call, target=overridden)
+    trace.calls[index] = call._replace(target=overridden)

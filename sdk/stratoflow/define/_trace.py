@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from stratoflow import ir, values
 from stratoflow.define._condition import BranchCall, Expr, compare
@@ -47,8 +47,10 @@ def active_trace() -> Trace | None:
     return _ACTIVE.get()
 
 
-@dataclass(frozen=True)
-class TaskCall:
+# The recorded calls are NamedTuples, not frozen dataclasses: immutable values either way, and
+# these load with every `import stratoflow`, where a dataclass's generated methods (six, each
+# compiled at import) cost four times a NamedTuple's making.
+class TaskCall(NamedTuple):
     """A task called in a workflow body: one node."""
 
     node_id: str
@@ -59,8 +61,7 @@ class TaskCall:
     after: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class MapOptions:
+class MapOptions(NamedTuple):
     """How a map fans out (the MapNode fields of the same names)."""
 
     concurrency: int | None = None
@@ -69,8 +70,7 @@ class MapOptions:
     processes: bool = False
 
 
-@dataclass(frozen=True)
-class MapCall:
+class MapCall(NamedTuple):
     """A task mapped over the list inputs named in ``mapped``."""
 
     node_id: str
@@ -83,8 +83,7 @@ class MapCall:
     after: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class WorkflowCall:
+class WorkflowCall(NamedTuple):
     """A sub-workflow called in a workflow body (inlined when lowering)."""
 
     node_id: str
@@ -95,8 +94,7 @@ class WorkflowCall:
     after: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class GateCall:
+class GateCall(NamedTuple):
     """``sleep``, ``wait_for_input`` or ``approve`` in a workflow body (the GateNode fields)."""
 
     node_id: str
@@ -156,7 +154,7 @@ class Trace:
         for i, call in enumerate(self.calls):
             if call.node_id == downstream:
                 if upstream not in call.after:
-                    self.calls[i] = replace(call, after=(*call.after, upstream))
+                    self.calls[i] = call._replace(after=(*call.after, upstream))
                 return
         self.problem(f"'>>' orders calls of the same scope; node '{downstream}' is not one", location)
 
