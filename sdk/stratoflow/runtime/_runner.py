@@ -11,8 +11,7 @@ import os
 import threading
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from stratoflow import ir, values
 from stratoflow.define import SecretsManager, execution_scope, resolve_task
@@ -36,8 +35,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class NodeResult:
+class NodeResult(NamedTuple):
     """What happened when a node ran."""
 
     node: str
