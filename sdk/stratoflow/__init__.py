@@ -26,7 +26,6 @@ with loading():
     from stratoflow import errors
     from stratoflow.define import (
         Checkpoint,
-        ExecutionParameters,
         FlyteError,
         Resources,
         WorkflowDef,
@@ -63,6 +62,7 @@ if TYPE_CHECKING:
         CronSchedule,
         Deck,
         Email,
+        ExecutionParameters,
         FixedRate,
         ImageSpec,
         LaunchPlan,
@@ -89,6 +89,7 @@ _FROM_DEFINE = frozenset(
         "CronSchedule",
         "Deck",
         "Email",
+        "ExecutionParameters",
         "FixedRate",
         "ImageSpec",
         "ImperativeWorkflow",

@@ -106,8 +106,13 @@ ON_FIRST_USE = (
     "stratoflow.define._imperative",
     "stratoflow.define._launch_plan",
     "stratoflow.define._load",
+    "stratoflow.define._parameters",
     "stratoflow.define._schedules",
     "stratoflow.define._triggers",
+    "stratoflow.runtime._actor",
+    "stratoflow.runtime._branch",
+    "stratoflow.runtime._gates",
+    "stratoflow.backends.local._recover",
 )
 
 _PLAIN_RUN = """
@@ -156,5 +161,9 @@ from stratoflow import Deck, LaunchPlan, S3Trigger, Workflow, actor_cache, appro
 from stratoflow.define import ImperativeWorkflow, load_workflow
 assert Workflow is ImperativeWorkflow is stratoflow.define._imperative.ImperativeWorkflow
 assert stratoflow.CronSchedule is stratoflow.define._schedules.CronSchedule
+assert isinstance(stratoflow.current_context(), stratoflow.ExecutionParameters)
+from stratoflow.runtime import decide_branch, dispatch_attempt, finish_gate
+from stratoflow.backends.local._history import recover_recorded
+import stratoflow.backends.local._recover
 """
     assert _plain_run_loads(after, subprocess_env) == sorted(ON_FIRST_USE)

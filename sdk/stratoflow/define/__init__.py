@@ -11,10 +11,8 @@ from typing import TYPE_CHECKING, Any
 from stratoflow.define._dynamic import dynamic, trace_dynamic
 from stratoflow.define._execution import (
     Checkpoint,
-    ExecutionParameters,
     RunStorage,
     SecretsManager,
-    WorkflowExecutionIdentifier,
     current_context,
     execution_scope,
     running_attempt,
@@ -54,6 +52,7 @@ if TYPE_CHECKING:
         load_workflows,
         module_name_for,
     )
+    from stratoflow.define._parameters import ExecutionParameters, WorkflowExecutionIdentifier
     from stratoflow.define._schedules import (
         CronSchedule,
         Email,
@@ -81,6 +80,7 @@ _LAZY = {
     "Deck": "_deck",
     "Email": "_schedules",
     "EnvironmentSecretStore": "_secrets",
+    "ExecutionParameters": "_parameters",
     "FixedRate": "_schedules",
     "ImageSpec": "_images",
     "ImperativeWorkflow": "_imperative",
@@ -93,6 +93,7 @@ _LAZY = {
     "SecretStore": "_secrets",
     "Slack": "_schedules",
     "Webhook": "_schedules",
+    "WorkflowExecutionIdentifier": "_parameters",
     "WorkflowExecutionPhase": "_schedules",
     "actor_cache": "_actors",
     "approve": "_gates",
