@@ -98,11 +98,16 @@ class LiteralRef:
         return cls(hash=data["h"], value=data["v"])
 
 
-@cache
 def _has_files(t: ir.TypeRef) -> bool:
+    # A scalar first, without the cache's look-up (it hashes the TypeRef): most values are scalars.
+    return t.kind not in _SCALARS and _holds_files(t)
+
+
+@cache
+def _holds_files(t: ir.TypeRef) -> bool:
     if t.kind in ("file", "directory", "dataclass") or t.kind in _structured.KINDS:
         return True  # dataclass fields may hold files; the identity walk checks
-    return any(_has_files(a) for a in t.args)
+    return any(_holds_files(a) for a in t.args)
 
 
 @cache
