@@ -5,8 +5,7 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from stratoflow import ir, values
 from stratoflow.define._location import parameter_location
@@ -18,8 +17,7 @@ __all__ = ["Interface", "extract_interface", "is_namedtuple", "kwtypes"]
 OutputStyle = Literal["none", "single", "tuple", "namedtuple"]
 
 
-@dataclass(frozen=True)
-class Interface:
+class Interface(NamedTuple):  # immutable; a NamedTuple is cheaper to define at import than a dataclass
     inputs: tuple[ir.Variable, ...]
     outputs: tuple[ir.Variable, ...]
     output_style: OutputStyle
