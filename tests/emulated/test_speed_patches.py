@@ -29,6 +29,8 @@ pytestmark = pytest.mark.emulated
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY_MODELS = ("moto.ec2.models", "moto.ecs.models", "moto.batch.models", "moto.cloudformation.models")
+DEFERRED_RUN = ("cryptography.x509.base", "yaml.reader")
+"""A submodule each of ``_moto_imports.LAZY_MODULES`` imports when it runs."""
 
 
 def _fresh_python(code: str) -> str:
@@ -94,7 +96,7 @@ def test_a_patch_of_a_loaded_service_applies_at_once() -> None:
     undo()
 
 
-def test_a_lambda_sandbox_run_never_imports_ecs_batch_ec2_or_cloudformation() -> None:
+def test_a_lambda_sandbox_run_never_imports_ecs_batch_ec2_cloudformation_or_the_deferred_modules() -> None:
     code = f"""
 import io, sys
 from stratoflow.lower import lower
@@ -102,7 +104,7 @@ from stratoflow.testing import Sandbox
 from tests.emulated import sandbox_cli_flows as flows
 with Sandbox(container_log=io.StringIO()) as sandbox:
     print(sandbox.run(lower(flows.doubled), {{"x": 2}}).outputs()["o0"])
-print([m for m in {HEAVY_MODELS!r} if m in sys.modules])
+print([m for m in {HEAVY_MODELS + DEFERRED_RUN!r} if m in sys.modules])
 """
     assert _fresh_python(code).split("\n")[:2] == ["4", "[]"]
 
@@ -147,6 +149,34 @@ from moto.batch.models import batch_backends as real
 print(batch_backends is real)
 """
     assert _fresh_python(code).split("\n")[:2] == ["True False False", "True"]
+
+
+# --- _moto_imports: modules imported at the top, run when first used -------------------------
+
+
+def test_raw_moto_iam_and_responses_run_x509_and_yaml_when_imported() -> None:
+    code = f"""
+import sys
+import moto.iam.models, responses
+print([m for m in {DEFERRED_RUN!r} if m in sys.modules])
+"""
+    assert _fresh_python(code).split("\n")[0] == str(list(DEFERRED_RUN))
+    assert _moto_imports.LAZY_MODULES == ("cryptography.x509", "yaml")
+
+
+def test_deferred_modules_run_at_their_first_use_as_if_imported() -> None:
+    code = f"""
+import sys, types
+import stratoflow.testing
+import moto.iam.models, responses
+import yaml
+from cryptography import x509
+print([m for m in {DEFERRED_RUN!r} if m in sys.modules])
+print(yaml.safe_load("a: [1, 2]"), type(yaml) is types.ModuleType)
+from cryptography.x509.name import Name
+print(x509.Name is Name, moto.iam.models.x509 is sys.modules["cryptography.x509"], type(x509) is types.ModuleType)
+"""
+    assert _fresh_python(code).split("\n")[:3] == ["[]", "{'a': [1, 2]} True", "True True True"]
 
 
 # --- install_shared_botocore_loader ------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Keep moto's Batch package from importing its models (and EC2's) until Batch is used.
+"""Keep moto's Batch package from importing its models (and EC2's) until Batch is used, and two
+modules moto and ``responses`` import but a run rarely uses until they are.
 
 Imported first by ``stratoflow.testing``: moto's Step Functions interpreter imports the
 ``JobStatus`` enum from ``moto.batch.utils`` for its Batch integration, and moto's
@@ -9,6 +10,11 @@ type tables), most of a ``run --sandbox`` whose workflow has only Lambda tasks. 
 with that one name resolved when first read (``mock_aws``'s ``get_backend("batch")`` reads
 it on the first Batch request), so ``moto.batch.utils`` and the interpreter load alone.
 A no-op when ``moto.batch`` is already imported.
+
+``LAZY_MODULES`` are imported at the top of a module and used only inside calls a run seldom
+makes: ``cryptography.x509`` by ``moto.iam.models`` (IAM's signing certificates; Lambda's models
+import IAM's) and ``yaml`` by ``responses`` (loading recorded responses from a file): about
+50 ms of a ``run --sandbox``. Each runs when first used (``defer_module``).
 """
 
 from __future__ import annotations
@@ -16,12 +22,15 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import threading
 from types import ModuleType
 
-__all__ = ["LAZY_PACKAGES", "defer_package_models"]
+__all__ = ["LAZY_MODULES", "LAZY_PACKAGES", "defer_module", "defer_package_models"]
 
 LAZY_PACKAGES = {"moto.batch": ("models", ("batch_backends",))}
 """Package -> (the submodule its ``__init__`` imports, the names it takes from it)."""
+LAZY_MODULES = ("cryptography.x509", "yaml")
+"""Modules put in ``sys.modules`` unexecuted: each runs at its first attribute access."""
 
 
 def defer_package_models(package: str, submodule: str, names: tuple[str, ...]) -> ModuleType:
@@ -48,5 +57,50 @@ def defer_package_models(package: str, submodule: str, names: tuple[str, ...]) -
     return module
 
 
+class _DeferredModule(ModuleType):
+    """A module made from its spec but not run: reading an attribute it has not got runs it.
+
+    Not ``importlib.util.LazyLoader``: its module runs at any attribute read, ``__spec__``
+    included, which Python 3.11's ``import`` reads of a module already in ``sys.modules``.
+    """
+
+    def __getattr__(self, name: str) -> object:
+        with _DEFERRED_LOCK:
+            if type(self) is _DeferredModule and self.__name__ not in _RUNNING:
+                _RUNNING.add(self.__name__)  # its own ``from . import x`` reads it while it runs
+                try:
+                    loader = self.__spec__.loader if self.__spec__ is not None else None
+                    if loader is None:
+                        raise ImportError(f"no loader for {self.__name__!r}")
+                    loader.exec_module(self)
+                    self.__class__ = ModuleType  # type: ignore[assignment]  # a plain module now
+                finally:
+                    _RUNNING.discard(self.__name__)
+        return ModuleType.__getattribute__(self, name)
+
+
+_DEFERRED_LOCK = threading.RLock()
+_RUNNING: set[str] = set()
+
+
+def defer_module(name: str) -> ModuleType:
+    """Put ``name`` in ``sys.modules`` (and on its parent package) as a module whose code runs
+    when an attribute it does not have yet is first read; a no-op when it is already imported."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)  # imports the parent package, as importing name would
+    if spec is None or spec.loader is None:
+        raise ImportError(f"no module named {name!r}")
+    module = importlib.util.module_from_spec(spec)
+    module.__class__ = _DeferredModule
+    sys.modules[name] = module
+    parent, _, child = name.rpartition(".")
+    if parent:
+        setattr(sys.modules[parent], child, module)
+    return module
+
+
+for _name in LAZY_MODULES:  # first: finding moto.batch imports moto
+    defer_module(_name)
 for _package, (_submodule, _names) in LAZY_PACKAGES.items():
     defer_package_models(_package, _submodule, _names)
