@@ -315,6 +315,21 @@ def test_missing_substitution_is_a_config_error(aws: EmulatedAws) -> None:
         aws.create_state_machine("m", machine("T", T=lambda_task(End=True)))
 
 
+def test_the_role_made_in_the_backend_is_the_one_create_role_makes(aws: EmulatedAws) -> None:
+    iam = aws.client("iam")
+    policy = iam.get_role(RoleName=aws.role_arn.rsplit("/", 1)[1])["Role"]["AssumeRolePolicyDocument"]
+    iam.create_role(RoleName="by-request", AssumeRolePolicyDocument=json.dumps(policy))
+
+    def described(name: str) -> dict[str, Any]:
+        role = dict(iam.get_role(RoleName=name)["Role"])
+        del role["RoleId"], role["CreateDate"]
+        return json.loads(json.dumps(role).replace(name, "<name>"))
+
+    assert aws.role_arn == "arn:aws:iam::123456789012:role/stratoflow-emulated"
+    assert described("stratoflow-emulated") == described("by-request")
+    assert described("by-request")["Path"] == "/" and described("by-request")["MaxSessionDuration"] == 3600
+
+
 def test_cache_table_is_usable_from_handlers(aws: EmulatedAws) -> None:
     aws.create_cache_table("cache")
 

@@ -40,6 +40,7 @@ _FAKE_ENV = {
 }
 # Anything that could point boto3 at a real account or another endpoint is removed.
 _UNSET_ENV_PREFIXES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ROLE_ARN")
+_ROLE_NAME = "stratoflow-emulated"
 _ASSUME_ROLE_POLICY = json.dumps(
     {
         "Version": "2012-10-17",
@@ -183,13 +184,29 @@ class EmulatedAws:
 
     @property
     def role_arn(self) -> str:
-        """An IAM role (created on first use) for functions, state machines and tasks."""
+        """An IAM role (created on first use) for functions, state machines and tasks.
+
+        Made in moto's IAM backend with what its CreateRole handler passes for these two
+        parameters, not by a request: an IAM client would load IAM's model and endpoint rules
+        for this one call (about 40 ms of a sandbox's start).
+        """
         if self._role_arn is None:
-            iam = self.client("iam")
-            role = iam.create_role(
-                RoleName="stratoflow-emulated", AssumeRolePolicyDocument=_ASSUME_ROLE_POLICY
+            from moto.iam.models import get_account_id_from, iam_backends  # noqa: PLC0415 - mock started
+            from moto.utilities.utils import get_partition  # noqa: PLC0415
+
+            # The account moto's handlers read: MOTO_ACCOUNT_ID, else the access key's.
+            key = os.environ["AWS_ACCESS_KEY_ID"]
+            account = os.environ.get("MOTO_ACCOUNT_ID") or get_account_id_from(key)
+            role = iam_backends[account][get_partition(self.region)].create_role(
+                role_name=_ROLE_NAME,
+                assume_role_policy_document=_ASSUME_ROLE_POLICY,
+                path=None,  # type: ignore[arg-type]  # the handler's, for a request without one: "/"
+                permissions_boundary=None,
+                description=None,  # type: ignore[arg-type]
+                tags=[],
+                max_session_duration=3600,  # type: ignore[arg-type]  # the handler's default, an int
             )
-            self._role_arn = str(role["Role"]["Arn"])
+            self._role_arn = str(role.arn)
         return self._role_arn
 
     # --- resources -------------------------------------------------------------------------
