@@ -14,15 +14,17 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import botocore.loaders
 import botocore.session
 import moto
 import moto.backends
 import pytest
+from botocore.exceptions import ClientError
 
 from stratoflow import cli
-from stratoflow.testing import EmulatedAws, _moto_imports, _patches_requests, _patching
+from stratoflow.testing import EmulatedAws, _moto_imports, _patches_parse, _patches_requests, _patching
 from tests.emulated import sandbox_cli_flows as flows
 
 pytestmark = pytest.mark.emulated
@@ -251,6 +253,86 @@ def test_s3_url_module_reloads_only_when_its_setting_changes(
     monkeypatch.delenv("MOTO_S3_CUSTOM_ENDPOINTS")
     assert "https://s3.example.test" not in backend._url_module.url_bases  # type: ignore[attr-defined]
     assert _patching.is_installed(_patches_requests.install_s3_url_cache.__name__)
+
+
+# --- install_parse_once -----------------------------------------------------------------------
+
+_BATCHED_MAP = {
+    "StartAt": "M",
+    "States": {
+        "M": {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            # Rewritten in place when the map runs: a parse cannot serve two executions.
+            "ItemBatcher": {"MaxItemsPerBatchPath": "$.size"},
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Count",
+                "States": {
+                    "Count": {
+                        "Type": "Pass",
+                        "Parameters": {"n.$": "States.ArrayLength($.Items)"},
+                        "End": True,
+                    }
+                },
+            },
+            "End": True,
+        }
+    },
+}
+_PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+
+
+def _count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    parsed: list[str] = []
+    inner = AmazonStateLanguageParser.parse
+
+    def parse(definition: str) -> Any:
+        parsed.append(definition)
+        return inner(definition)
+
+    monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(parse))
+    return parsed
+
+
+def test_raw_moto_parses_a_definition_at_creation_and_again_at_every_start(
+    raw_aws: EmulatedAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed = _count_parses(monkeypatch)
+    arn = raw_aws.create_state_machine("m", _PASS)
+    assert raw_aws.start_and_wait(arn, {"a": 1}, name="one").output == {"a": 1}
+    assert raw_aws.start_and_wait(arn, {"a": 2}, name="two").output == {"a": 2}
+    assert len(parsed) == 3
+
+
+def test_the_first_execution_takes_the_parse_of_creation_and_the_next_parse_their_own(
+    aws: EmulatedAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed = _count_parses(monkeypatch)
+    arn = aws.create_state_machine("m", _BATCHED_MAP)
+    assert len(parsed) == 1
+    first = aws.start_and_wait(arn, {"items": list(range(5)), "size": 2})
+    assert len(parsed) == 1  # the map's own children are parsed as before: none here
+    second = aws.start_and_wait(arn, {"items": list(range(5)), "size": 4})
+    assert (first.status, second.status) == ("SUCCEEDED", "SUCCEEDED"), (first.cause, second.cause)
+    assert first.output == [{"n": 2}, {"n": 2}, {"n": 1}] and second.output == [{"n": 4}, {"n": 1}]
+    assert len(parsed) == 2
+
+
+def test_an_invalid_definition_is_rejected_as_moto_rejects_it(aws: EmulatedAws) -> None:
+    def rejection() -> str:
+        with pytest.raises(ClientError) as caught:
+            aws.create_state_machine("bad", {"StartAt": "P", "States": {"P": {"Type": "Nope"}}})
+        return str(caught.value)
+
+    patched = rejection()
+    _patches_parse.install_parse_once()()  # just this patch out: moto's own validation
+    try:
+        assert rejection() == patched and "ASLParserException" in patched
+    finally:
+        _patches_parse.install_parse_once()
 
 
 # --- the CLI's collector settings --------------------------------------------------------------

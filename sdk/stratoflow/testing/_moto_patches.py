@@ -37,6 +37,7 @@ from stratoflow.testing._patches_integrations import (
 )
 from stratoflow.testing._patches_lambda import install_lambda_inprocess
 from stratoflow.testing._patches_map import install_definition_rewrites, install_map_tolerance
+from stratoflow.testing._patches_parse import install_parse_once
 from stratoflow.testing._patches_requests import (
     install_lazy_route_builders,
     install_s3_url_cache,
@@ -81,6 +82,7 @@ __all__ = [
     "install_lazy_route_builders",
     "install_map_tolerance",
     "install_noop_tracer",
+    "install_parse_once",
     "install_retry_sync_fix",
     "install_runtime_error_capture",
     "install_s3_url_cache",
@@ -126,6 +128,7 @@ def install_all(*, timer_scale: float = 0.001, heartbeat_scale: float = HEARTBEA
         install_fast_timers(timer_scale),
         install_jsonpath_fix(),
         install_definition_rewrites(),
+        install_parse_once(),  # keeps the rewritten parse, so after the rewrites
         install_map_tolerance(),
         install_integration_normalisation(),
         install_retry_sync_fix(),
