@@ -211,6 +211,41 @@ def test_raw_moto_ships_no_whole_model_files_only_extras() -> None:
     assert not [p for t in _TYPES for p in root.glob(f"*/*/{t}.json*")]
 
 
+# --- install_moto_models_from_botocore ---------------------------------------------------------
+
+_MODEL_SERVICES = ("dynamodb", "lambda", "stepfunctions", "s3")
+
+
+def _loaded(loader: Any) -> dict[str, Any]:
+    return {service: loader.load_service_model(service, "service-2") for service in _MODEL_SERVICES}
+
+
+def test_raw_moto_parses_its_models_with_a_loader_apart_from_the_clients(raw_aws: EmulatedAws) -> None:
+    from moto.core import loaders, utils
+
+    clients = botocore.session.get_session().get_component("data_loader")
+    assert type(utils.create_loader()) is loaders.Loader
+    assert utils.create_loader().search_paths[1:] == botocore.loaders.Loader().search_paths
+    assert _loaded(utils.create_loader())["dynamodb"] is not _loaded(clients)["dynamodb"]
+
+
+def test_moto_takes_the_clients_model_files_it_would_read_alike(aws: EmulatedAws) -> None:
+    from moto.core import loaders, utils
+
+    _patches_requests.install_moto_models_from_botocore()()  # just this patch out: moto's own reading
+    moto_root = str(Path(moto.__file__).parent)
+    reference = _loaded(loaders.Loader(extra_search_paths=[moto_root]))
+    clients_reference = _loaded(botocore.loaders.Loader())
+    _patches_requests.install_moto_models_from_botocore()
+    for service in _MODEL_SERVICES:
+        aws.client(service)
+    clients = _loaded(botocore.session.create_loader(None))
+    shared = _loaded(utils.create_loader())
+    assert shared == reference and clients == clients_reference
+    assert [s for s in _MODEL_SERVICES if shared[s] is clients[s]] == ["dynamodb", "lambda", "stepfunctions"]
+    assert reference["s3"] != clients_reference["s3"]  # extras of both kinds: each reads its own
+
+
 # --- install_shared_event_aliases --------------------------------------------------------------
 
 

@@ -40,6 +40,7 @@ from stratoflow.testing._patches_map import install_definition_rewrites, install
 from stratoflow.testing._patches_parse import install_parse_once
 from stratoflow.testing._patches_requests import (
     install_lazy_route_builders,
+    install_moto_models_from_botocore,
     install_s3_url_cache,
     install_shared_botocore_loader,
     install_shared_event_aliases,
@@ -81,6 +82,7 @@ __all__ = [
     "install_lambda_inprocess",
     "install_lazy_route_builders",
     "install_map_tolerance",
+    "install_moto_models_from_botocore",
     "install_noop_tracer",
     "install_parse_once",
     "install_retry_sync_fix",
@@ -120,6 +122,7 @@ def install_all(*, timer_scale: float = 0.001, heartbeat_scale: float = HEARTBEA
     # must run inside the tolerance check so that both count the same jobs.
     undos = [
         install_shared_botocore_loader(),
+        install_moto_models_from_botocore(),
         install_shared_event_aliases(),
         install_s3_url_cache(),
         install_lazy_route_builders(),
