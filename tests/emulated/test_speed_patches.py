@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,15 @@ import pytest
 from botocore.exceptions import ClientError
 
 from stratoflow import cli
-from stratoflow.testing import EmulatedAws, _moto_imports, _patches_parse, _patches_requests, _patching
+from stratoflow.testing import (
+    EmulatedAws,
+    Sandbox,
+    _moto_imports,
+    _patches_parse,
+    _patches_requests,
+    _patches_sfn,
+    _patching,
+)
 from tests.emulated import sandbox_cli_flows as flows
 
 pytestmark = pytest.mark.emulated
@@ -368,6 +377,74 @@ def test_an_invalid_definition_is_rejected_as_moto_rejects_it(aws: EmulatedAws) 
         assert rejection() == patched and "ASLParserException" in patched
     finally:
         _patches_parse.install_parse_once()
+
+
+# --- install_execution_end_events ---------------------------------------------------------------
+
+_BLOCKED = {
+    "StartAt": "T",
+    "States": {
+        "T": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": "${Fn}", "Payload.$": "$"},
+            "OutputPath": "$.Payload",
+            "End": True,
+        }
+    },
+}
+
+
+def _blocked_machine(aws: EmulatedAws, release: threading.Event) -> str:
+    def handler(event: Any, context: Any) -> Any:
+        release.wait(10)
+        return event
+
+    return aws.create_state_machine("blocked", _BLOCKED, {"Fn": aws.register_lambda("blocked", handler)})
+
+
+def test_raw_moto_execution_workers_offer_nothing_to_wait_on(raw_aws: EmulatedAws) -> None:
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    release = threading.Event()
+    release.set()
+    arn = raw_aws.start_execution(_blocked_machine(raw_aws, release), {"a": 1}, name="e1")
+    assert raw_aws.wait(arn).status == "SUCCEEDED"
+    assert not [
+        n for n in dir(ExecutionWorker) if any(w in n.lower() for w in ("wait", "event", "done", "end"))
+    ]
+    assert _patches_sfn.execution_ended(arn) is None
+
+
+def test_an_executions_end_event_is_set_once_its_status_is_final(aws: EmulatedAws) -> None:
+    release = threading.Event()
+    arn = aws.start_execution(_blocked_machine(aws, release), {"a": 1})
+    ended = _patches_sfn.execution_ended(arn)
+    assert ended is not None and not ended.wait(0.2)
+    release.set()
+    assert ended.wait(10)
+    assert aws.client("stepfunctions").describe_execution(executionArn=arn)["status"] == "SUCCEEDED"
+    assert _patches_sfn.execution_ended("arn:aws:states:us-east-1:123456789012:execution:x:y") is None
+
+
+def test_the_sandbox_wait_returns_once_a_stopped_execution_is_final(aws: EmulatedAws) -> None:
+    release = threading.Event()
+    sfn = aws.client("stepfunctions")
+    arn = aws.start_execution(_blocked_machine(aws, release), {"a": 1})
+
+    class Started:  # what Sandbox.wait_ended reads of a client Execution
+        def __init__(self) -> None:
+            self.arn = arn
+
+        def status(self) -> str:
+            return str(sfn.describe_execution(executionArn=arn)["status"])
+
+    sfn.stop_execution(executionArn=arn)
+    try:
+        Sandbox.wait_ended(Sandbox(aws), Started())  # type: ignore[arg-type]
+        assert Started().status() == "ABORTED"
+    finally:
+        release.set()
 
 
 # --- the CLI's collector settings --------------------------------------------------------------

@@ -126,6 +126,7 @@ def _wait_with_progress(
     )
     try:
         with watcher:
+            sandbox.wait_ended(execution)  # the end as it happens, then read as a client does
             execution.wait()
     finally:
         with contextlib.suppress(Exception):  # bookkeeping: the run's own outcome is what matters

@@ -47,6 +47,7 @@ from stratoflow.testing._patches_requests import (
 )
 from stratoflow.testing._patches_sfn import (
     install_early_stop_fix,
+    install_execution_end_events,
     install_fast_timers,
     install_jsonata,
     install_jsonpath_fix,
@@ -73,6 +74,7 @@ __all__ = [
     "install_ecs_sync_failure",
     "install_ecs_workers",
     "install_events_to_lambda",
+    "install_execution_end_events",
     "install_fast_heartbeats",
     "install_fast_timers",
     "install_heartbeat_timeout_name",
@@ -137,6 +139,7 @@ def install_all(*, timer_scale: float = 0.001, heartbeat_scale: float = HEARTBEA
         install_retry_sync_fix(),
         install_sfn_fixes(),
         install_early_stop_fix(),
+        install_execution_end_events(),
         install_client_cache(),
         install_jsonata(),
         install_runtime_error_capture(),

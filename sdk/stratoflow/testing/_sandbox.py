@@ -22,7 +22,7 @@ from stratoflow.backends import asl
 from stratoflow.client import Client, Execution
 from stratoflow.define import TaskDef
 from stratoflow.ir import protocol
-from stratoflow.testing import _patches_actors
+from stratoflow.testing import _patches_actors, _patches_sfn
 from stratoflow.testing._harness import EmulatedAws
 from stratoflow.testing._patches_ecs import ContainerReclaimed, SpotInterruption
 
@@ -279,6 +279,16 @@ class Sandbox:
         self._deployed[spec.name] = (arn, compiled)
         self.client.state_machines[spec.name] = arn
         return compiled
+
+    def wait_ended(self, execution: Execution, poll_seconds: float = 0.05) -> None:
+        """Return once ``execution`` has ended: at once when its emulated worker finishes, else
+        when a poll sees a final status first (stopped or timed out, its thread still going)."""
+        ended = _patches_sfn.execution_ended(execution.arn)
+        if ended is None:  # not started here: nothing to wait on
+            return
+        while not ended.wait(poll_seconds):
+            if execution.status() != "RUNNING":
+                return
 
     def run(self, spec: ir.WorkflowSpec, inputs: Mapping[str, Any], *, timeout: float = 120) -> Execution:
         """Deploy (if needed), submit, and wait for one execution; raises if it failed."""
