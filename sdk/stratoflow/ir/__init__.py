@@ -99,11 +99,14 @@ _RECORD_MODELS = frozenset({"LogLocation", "NodeRecord", "NodeStatus"})
 def _submodule(name: str) -> ModuleType:
     """``stratoflow.ir.<name>``, loaded (with pydantic, the first time) as one batch of the
     process's long-lived modules (see stratoflow._frozen_heap)."""
-    module = sys.modules.get(f"stratoflow.ir.{name}")
-    if module is None:
-        with loading():
-            module = importlib.import_module(f"stratoflow.ir.{name}")
-    return module
+    qualified = f"stratoflow.ir.{name}"
+    if qualified in sys.modules:
+        # Through the import system, not sys.modules: while another thread still runs the
+        # module (two tasks decoding their first blob at once), it waits for it to finish
+        # instead of handing back the half-made module.
+        return importlib.import_module(qualified)
+    with loading():
+        return importlib.import_module(qualified)
 
 
 def __getattr__(name: str) -> Any:
