@@ -8,6 +8,7 @@ patch keeps the result the same. The subprocess tests check what a fresh process
 from __future__ import annotations
 
 import gc
+import importlib.util
 import json
 import os
 import subprocess
@@ -107,7 +108,9 @@ def test_a_patch_of_a_loaded_service_applies_at_once() -> None:
     undo()
 
 
-def test_a_lambda_sandbox_run_never_imports_ecs_batch_ec2_cloudformation_or_the_deferred_modules() -> None:
+def test_a_lambda_sandbox_run_never_imports_ecs_batch_ec2_cloudformation_werkzeugs_server_or_the_deferred_modules() -> (
+    None
+):
     code = f"""
 import io, sys
 from stratoflow.lower import lower
@@ -115,7 +118,7 @@ from stratoflow.testing import Sandbox
 from tests.emulated import sandbox_cli_flows as flows
 with Sandbox(container_log=io.StringIO()) as sandbox:
     print(sandbox.run(lower(flows.doubled), {{"x": 2}}).outputs()["o0"])
-print([m for m in {HEAVY_MODELS + DEFERRED_RUN!r} if m in sys.modules])
+print([m for m in {(*HEAVY_MODELS, *DEFERRED_RUN, "werkzeug.serving")!r} if m in sys.modules])
 """
     assert _fresh_python(code).split("\n")[:2] == ["4", "[]"]
 
@@ -146,7 +149,39 @@ def test_raw_moto_batch_init_is_the_one_line_the_lazy_package_stands_in_for() ->
     assert spec is not None and spec.origin is not None
     lines = [line for line in Path(spec.origin).read_text().splitlines() if line.strip()]
     assert lines == ["from .models import batch_backends  # noqa: F401"]
-    assert _moto_imports.LAZY_PACKAGES == {"moto.batch": ("models", ("batch_backends",))}
+    assert _moto_imports.LAZY_PACKAGES["moto.batch"] == {"batch_backends": "models"}
+
+
+def test_raw_werkzeug_init_is_the_four_names_the_lazy_package_stands_in_for() -> None:
+    spec = importlib.util.find_spec("werkzeug")
+    assert spec is not None and spec.origin is not None
+    lines = [line for line in Path(spec.origin).read_text().splitlines() if line.strip()]
+    assert lines == [
+        "from .serving import run_simple as run_simple",
+        "from .test import Client as Client",
+        "from .wrappers import Request as Request",
+        "from .wrappers import Response as Response",
+    ]
+    assert _moto_imports.LAZY_PACKAGES["werkzeug"] == {
+        "run_simple": "serving",
+        "Client": "test",
+        "Request": "wrappers",
+        "Response": "wrappers",
+    }
+
+
+def test_werkzeug_loads_without_its_dev_server_whose_names_load_on_first_read() -> None:
+    code = """
+import sys
+import stratoflow.testing
+import werkzeug
+print("werkzeug.serving" in sys.modules, "http.server" in sys.modules, "werkzeug.exceptions" in sys.modules)
+from werkzeug.serving import run_simple
+from werkzeug.wrappers import Request
+from werkzeug.test import Client
+print(werkzeug.run_simple is run_simple, werkzeug.Request is Request, werkzeug.Client is Client)
+"""
+    assert _fresh_python(code).split("\n")[:2] == ["False False True", "True True True"]
 
 
 def test_the_interpreter_loads_without_batch_models_which_load_on_first_read() -> None:

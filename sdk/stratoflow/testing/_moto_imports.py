@@ -9,7 +9,10 @@ type tables), most of a ``run --sandbox`` whose workflow has only Lambda tasks. 
 ``moto.batch`` is the same package, its spec and path found as the import system finds them,
 with that one name resolved when first read (``mock_aws``'s ``get_backend("batch")`` reads
 it on the first Batch request), so ``moto.batch.utils`` and the interpreter load alone.
-A no-op when ``moto.batch`` is already imported.
+A no-op when ``moto.batch`` is already imported. ``werkzeug`` likewise: its ``__init__`` only
+re-exports four names, and importing it ran ``werkzeug.serving`` (the development server, with
+``http.server`` and ``socketserver``), which nothing in an emulated run starts; moto imports the
+submodules it uses (``werkzeug.exceptions``, ``werkzeug.routing``, ...) by name.
 
 ``LAZY_MODULES`` are imported at the top of a module and used only inside calls a run seldom
 makes: ``cryptography.x509`` by ``moto.iam.models`` (IAM's signing certificates; Lambda's models
@@ -23,19 +26,26 @@ import importlib
 import importlib.util
 import sys
 import threading
+from collections.abc import Mapping
 from types import ModuleType
 
 __all__ = ["LAZY_MODULES", "LAZY_PACKAGES", "defer_module", "defer_package_models"]
 
-LAZY_PACKAGES = {"moto.batch": ("models", ("batch_backends",))}
-"""Package -> (the submodule its ``__init__`` imports, the names it takes from it)."""
+LAZY_PACKAGES: dict[str, dict[str, str]] = {
+    "werkzeug": {"run_simple": "serving", "Client": "test", "Request": "wrappers", "Response": "wrappers"},
+    "moto.batch": {
+        "batch_backends": "models"
+    },  # after werkzeug: finding it imports moto, which imports werkzeug
+}
+"""Package -> each name its ``__init__`` imports -> the submodule it takes it from (all it does)."""
 LAZY_MODULES = ("cryptography.x509", "yaml")
 """Modules put in ``sys.modules`` unexecuted: each runs at its first attribute access."""
 
 
-def defer_package_models(package: str, submodule: str, names: tuple[str, ...]) -> ModuleType:
+def defer_package_models(package: str, names: Mapping[str, str]) -> ModuleType:
     """Put ``package`` in ``sys.modules`` without running its ``__init__``, whose only job is
-    ``from .<submodule> import <names>``: those names import ``submodule`` when first read."""
+    ``from .<submodule> import <name>`` for each of ``names`` (name -> submodule): each name
+    imports its submodule when first read."""
     if package in sys.modules:
         return sys.modules[package]
     spec = importlib.util.find_spec(package)
@@ -46,14 +56,15 @@ def defer_package_models(package: str, submodule: str, names: tuple[str, ...]) -
     def __getattr__(name: str) -> object:
         if name not in names:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(f"{package}.{submodule}"), name)
+        value = getattr(importlib.import_module(f"{package}.{names[name]}"), name)
         setattr(module, name, value)
         return value
 
     module.__dict__["__getattr__"] = __getattr__
     sys.modules[package] = module
     parent, _, child = package.rpartition(".")
-    setattr(importlib.import_module(parent), child, module)
+    if parent:
+        setattr(importlib.import_module(parent), child, module)
     return module
 
 
@@ -100,7 +111,7 @@ def defer_module(name: str) -> ModuleType:
     return module
 
 
-for _name in LAZY_MODULES:  # first: finding moto.batch imports moto
+for _name in LAZY_MODULES:  # first: finding moto.batch imports moto (and these)
     defer_module(_name)
-for _package, (_submodule, _names) in LAZY_PACKAGES.items():
-    defer_package_models(_package, _submodule, _names)
+for _package, _names in LAZY_PACKAGES.items():
+    defer_package_models(_package, _names)
