@@ -167,3 +167,29 @@ from stratoflow.backends.local._history import recover_recorded
 import stratoflow.backends.local._recover
 """
     assert _plain_run_loads(after, subprocess_env) == sorted(ON_FIRST_USE)
+
+
+_STARTERS = ("stratoflow.client._schedules", "stratoflow.client._triggers")
+_CLIENT = """
+import json, sys
+from stratoflow.client import Client, Execution
+{after}
+print(json.dumps(sorted(m for m in {starters!r} if m in sys.modules)))
+"""
+
+
+def test_the_client_loads_the_starters_modules_on_first_use(subprocess_env: dict[str, str]) -> None:
+    # A sandbox run or a CLI reading executions needs the Client alone; the names still resolve.
+    after = """
+import stratoflow.client
+from stratoflow.client import TriggerSettings, start_scheduled_run
+assert TriggerSettings is stratoflow.client._triggers.TriggerSettings
+assert start_scheduled_run is stratoflow.client._schedules.start_scheduled_run
+assert all(hasattr(stratoflow.client, name) for name in stratoflow.client.__all__)
+"""
+    plain, used = (
+        _modules_printed_by(_CLIENT.format(after=code, starters=_STARTERS), subprocess_env)
+        for code in ("", after)
+    )
+    assert plain == []
+    assert used == list(_STARTERS)

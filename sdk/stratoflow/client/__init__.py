@@ -3,23 +3,47 @@
 :class:`Client` submits executions; the S3 trigger starter (``stratoflow_functions``) starts
 them from object events. Both start a run the same way (``start_run``).
 
+Each name loads its module on first use: a sandbox run or a CLI that reads executions never
+imports the trigger and schedule starters' models.
+
 Example:
     >>> from stratoflow.client import Client
     >>> Client.from_stack("Stratoflow").run(pipeline, parts=10).wait().outputs()  # doctest: +SKIP
 """
 
-from stratoflow.client._client import Client, Execution
-from stratoflow.client._schedules import ScheduleOutcome, ScheduleSettings, start_scheduled_run
-from stratoflow.client._triggers import (
-    S3ObjectEvent,
-    TriggerOutcome,
-    TriggerSettings,
-    TriggerTarget,
-    execution_name,
-    key_matches,
-    start_triggered_runs,
-    targets_json,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from stratoflow.client._client import Client, Execution
+    from stratoflow.client._schedules import ScheduleOutcome, ScheduleSettings, start_scheduled_run
+    from stratoflow.client._triggers import (
+        S3ObjectEvent,
+        TriggerOutcome,
+        TriggerSettings,
+        TriggerTarget,
+        execution_name,
+        key_matches,
+        start_triggered_runs,
+        targets_json,
+    )
+
+# Each exported name, and the module it comes from.
+_LAZY = {
+    "Client": "_client",
+    "Execution": "_client",
+    "S3ObjectEvent": "_triggers",
+    "ScheduleOutcome": "_schedules",
+    "ScheduleSettings": "_schedules",
+    "TriggerOutcome": "_triggers",
+    "TriggerSettings": "_triggers",
+    "TriggerTarget": "_triggers",
+    "execution_name": "_triggers",
+    "key_matches": "_triggers",
+    "start_scheduled_run": "_schedules",
+    "start_triggered_runs": "_triggers",
+    "targets_json": "_triggers",
+}
 
 __all__ = [
     "Client",
@@ -36,3 +60,12 @@ __all__ = [
     "start_triggered_runs",
     "targets_json",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'stratoflow.client' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"stratoflow.client.{module_name}"), name)
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
