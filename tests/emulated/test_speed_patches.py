@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import importlib.util
+import inspect
 import json
 import os
 import subprocess
@@ -288,6 +289,62 @@ def test_moto_takes_the_clients_model_files_it_would_read_alike(aws: EmulatedAws
     assert shared == reference and clients == clients_reference
     assert [s for s in _MODEL_SERVICES if shared[s] is clients[s]] == ["dynamodb", "lambda", "stepfunctions"]
     assert reference["s3"] != clients_reference["s3"]  # extras of both kinds: each reads its own
+
+
+# --- install_model_lookups_by_name -------------------------------------------------------------
+
+_PACKAGES = ("s3", "ssoadmin", "cognitoidp", "awslambda", "resourcegroupstaggingapi", "stratoflowfake")
+
+
+class _CountingLoader(botocore.loaders.Loader):  # type: ignore[misc]
+    listings = 0
+
+    def list_available_services(self, type_name: str) -> Any:
+        type(self).listings += 1
+        return super().list_available_services(type_name)
+
+
+def test_raw_loading_one_model_lists_every_service_and_moto_names_list_them_all(raw_aws: EmulatedAws) -> None:
+    from moto.core import utils
+
+    _CountingLoader.listings = 0
+    _CountingLoader().load_service_model("s3", "service-2")
+    assert _CountingLoader.listings == 1
+    assert "get_available_services()" in inspect.getsource(utils.service_name_from_moto_package_name)
+
+
+def _lookups() -> tuple[dict[tuple[str, str], Any], dict[str, str]]:
+    from moto.core import utils
+
+    loader = botocore.loaders.Loader()
+    models: dict[tuple[str, str], Any] = {}
+    for service in ("s3", "dynamodb", "sso-admin", "stratoflowfake", "s3/../s3", ""):
+        for type_name in ("service-2", "paginators-1", "waiters-2"):
+            try:
+                models[service, type_name] = loader.load_service_model(service, type_name)
+            except Exception as exc:  # noqa: BLE001 - the error is part of what must match
+                models[service, type_name] = (type(exc), str(exc))
+    return models, {package: utils.service_name_from_moto_package_name(package) for package in _PACKAGES}
+
+
+def test_models_and_service_names_are_found_as_the_listing_finds_them(aws: EmulatedAws) -> None:
+    from moto.core import utils
+
+    _patches_requests.install_model_lookups_by_name()()  # just this patch out: the listings
+    utils.service_name_from_moto_package_name.cache_clear()
+    reference = _lookups()
+    _patches_requests.install_model_lookups_by_name()
+    assert _lookups() == reference
+    assert reference[1]["ssoadmin"] == "sso-admin" and reference[1]["awslambda"] == "awslambda"
+    assert isinstance(reference[0]["stratoflowfake", "service-2"], tuple)
+
+
+def test_a_known_service_is_loaded_without_listing_them_all(aws: EmulatedAws) -> None:
+    _CountingLoader.listings = 0
+    loader = _CountingLoader()
+    loader.load_service_model("dynamodb", "paginators-1")
+    assert _CountingLoader.listings == 1  # asked, and answered without the walk
+    assert loader._cache.get(("list_available_services", "paginators-1")) is None
 
 
 # --- install_shared_event_aliases --------------------------------------------------------------

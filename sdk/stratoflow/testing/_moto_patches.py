@@ -40,6 +40,7 @@ from stratoflow.testing._patches_map import install_definition_rewrites, install
 from stratoflow.testing._patches_parse import install_parse_once
 from stratoflow.testing._patches_requests import (
     install_lazy_route_builders,
+    install_model_lookups_by_name,
     install_moto_models_from_botocore,
     install_s3_url_cache,
     install_shared_botocore_loader,
@@ -84,6 +85,7 @@ __all__ = [
     "install_lambda_inprocess",
     "install_lazy_route_builders",
     "install_map_tolerance",
+    "install_model_lookups_by_name",
     "install_moto_models_from_botocore",
     "install_noop_tracer",
     "install_parse_once",
@@ -125,6 +127,7 @@ def install_all(*, timer_scale: float = 0.001, heartbeat_scale: float = HEARTBEA
     undos = [
         install_shared_botocore_loader(),
         install_moto_models_from_botocore(),
+        install_model_lookups_by_name(),  # after the shared loader: it asks the shared listing
         install_shared_event_aliases(),
         install_s3_url_cache(),
         install_lazy_route_builders(),

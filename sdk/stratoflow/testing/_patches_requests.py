@@ -5,6 +5,8 @@
   for each kind of model it listed;
 * ``install_moto_models_from_botocore``: moto's model lookups parsed again the service models
   that botocore's clients had parsed;
+* ``install_model_lookups_by_name``: botocore listed every service to check that one had a
+  model, and moto's error responses listed them all to look one name up;
 * ``install_shared_event_aliases``: every botocore session worked out the aliases of the
   same 500 event names again;
 * ``install_s3_url_cache``: moto's S3 re-executes its URL module twice per request;
@@ -14,6 +16,8 @@
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import importlib
 import os
 import threading
@@ -33,6 +37,7 @@ from stratoflow.testing._patching import Patcher, Undo, install_patch
 
 __all__ = [
     "install_lazy_route_builders",
+    "install_model_lookups_by_name",
     "install_moto_models_from_botocore",
     "install_s3_url_cache",
     "install_shared_botocore_loader",
@@ -127,6 +132,98 @@ def _file_names(entry: os.DirEntry[str]) -> set[str]:
         return set()
     with os.scandir(entry.path) as files:
         return {file.name for file in files if file.is_file()}
+
+
+def install_model_lookups_by_name() -> Undo:
+    """Check that a service has a model by looking in its own folders, not by listing every service.
+
+    ``Loader.load_service_model`` lists every service with a model of the asked type (the walk
+    of each search path's 450 service folders ``install_shared_botocore_loader`` does once per
+    path: about 20 ms, for botocore's folder and moto's) only to check that the asked one is
+    among them; and moto's first error response lists them all again, from a new session, to
+    map its package name to the service's (``service_name_from_moto_package_name``). Here each
+    looks in the folders of the names it asks about, with the listing's checks (a version
+    folder holding a ``<type>.json`` or ``.json.gz`` file); a service that has no model still
+    goes botocore's way, whose error names the known ones.
+    """
+    asked: contextvars.ContextVar[tuple[Any, str, str] | None] = contextvars.ContextVar("asked", default=None)
+    known: dict[tuple[tuple[str, ...], str, str], bool] = {}
+    lock = threading.Lock()
+
+    def has_model(loader: Any, service: str, type_name: str) -> bool:
+        key = (tuple(loader.search_paths), service, type_name)
+        with lock:
+            if key not in known:
+                known[key] = _has_model(loader.search_paths, service, type_name)
+            return known[key]
+
+    def apply(p: Patcher) -> None:
+        inner_listing = botocore.loaders.Loader.list_available_services  # shared walk, when installed
+        inner_load = botocore.loaders.Loader.load_service_model
+        inner_name = vars(moto_utils)["service_name_from_moto_package_name"]
+
+        def list_available_services(self: Any, type_name: str) -> list[str]:
+            question = asked.get()
+            if question is not None and question[0] is self and question[1] == type_name:
+                return [question[2]]  # the check below found it: what the listing would contain
+            return list(inner_listing(self, type_name))
+
+        def load_service_model(
+            self: Any, service_name: str, type_name: str, api_version: str | None = None
+        ) -> Any:
+            if type(self.file_loader) is not botocore.loaders.JSONFileLoader or not has_model(
+                self, service_name, type_name
+            ):
+                return inner_load(self, service_name, type_name, api_version)
+            token = asked.set((self, type_name, service_name))
+            try:
+                return inner_load(self, service_name, type_name, api_version)
+            finally:
+                asked.reset(token)
+
+        @functools.cache
+        def service_name_from_moto_package_name(moto_package_name: str) -> str:
+            # moto: {name.replace("-", ""): name for name in Session().get_available_services()},
+            # looked up with the package name as the default: the last such name, sorted.
+            loader = botocore.session.Session().get_component("data_loader")
+            if type(loader.file_loader) is not botocore.loaders.JSONFileLoader:
+                return str(inner_name(moto_package_name))
+            names = {
+                name
+                for path in loader.search_paths
+                if Path(path).is_dir()
+                for name in _folder_names(path)
+                if name.replace("-", "") == moto_package_name
+            }
+            found = [name for name in names if has_model(loader, name, "service-2")]
+            return max(found) if found else moto_package_name
+
+        p.setattr(botocore.loaders.Loader, "list_available_services", list_available_services)
+        p.setattr(botocore.loaders.Loader, "load_service_model", load_service_model)
+        p.setattr(moto_utils, "service_name_from_moto_package_name", service_name_from_moto_package_name)
+        p.on_undo(known.clear)
+
+    return install_patch("install_model_lookups_by_name", apply)
+
+
+def _folder_names(path: str) -> list[str]:
+    with os.scandir(path) as entries:
+        return [entry.name for entry in entries if entry.is_dir()]
+
+
+def _has_model(search_paths: list[str], service: str, type_name: str) -> bool:
+    """Whether ``Loader.list_available_services(type_name)`` over ``search_paths`` lists ``service``:
+    a folder of that name in a search path, with an entry holding ``<type_name>`` + a JSON extension."""
+    if service in {"", ".", ".."} or os.sep in service or (os.altsep is not None and os.altsep in service):
+        return False  # never a folder name: left to the listing
+    files = {type_name + extension for extension in botocore.loaders._JSON_OPEN_METHODS}
+    for path in search_paths:
+        folder = Path(path, service)
+        if Path(path).is_dir() and folder.is_dir():
+            with os.scandir(folder) as versions:
+                if any(not files.isdisjoint(_file_names(version)) for version in versions):
+                    return True
+    return False
 
 
 def install_moto_models_from_botocore() -> Undo:
