@@ -7,6 +7,7 @@ patch keeps the result the same. The subprocess tests check what a fresh process
 
 from __future__ import annotations
 
+import collections
 import gc
 import importlib.util
 import inspect
@@ -345,6 +346,35 @@ def test_a_known_service_is_loaded_without_listing_them_all(aws: EmulatedAws) ->
     loader.load_service_model("dynamodb", "paginators-1")
     assert _CountingLoader.listings == 1  # asked, and answered without the walk
     assert loader._cache.get(("list_available_services", "paginators-1")) is None
+
+
+# --- install_plain_json_models -----------------------------------------------------------------
+
+_MODEL_FILES = ("endpoints", "s3/2006-03-01/service-2", "lambda/2015-03-31/endpoint-rule-set-1")
+
+
+def _model_files() -> list[Any]:
+    loader = botocore.loaders.JSONFileLoader()
+    root = Path(botocore.loaders.Loader.BUILTIN_DATA_PATH)
+    return [loader.load_file(str(root / name)) for name in _MODEL_FILES]
+
+
+def test_raw_botocore_parses_model_files_into_ordered_dicts(raw_aws: EmulatedAws) -> None:
+    assert all(type(data) is collections.OrderedDict for data in _model_files())
+    assert "object_pairs_hook=OrderedDict" in inspect.getsource(botocore.loaders.JSONFileLoader._load_file)
+
+
+def test_model_files_parse_into_dicts_with_the_same_data_in_the_same_order(aws: EmulatedAws) -> None:
+    _patches_requests.install_plain_json_models()()  # just this patch out: botocore's own parse
+    reference = _model_files()
+    _patches_requests.install_plain_json_models()
+    plain = _model_files()
+    assert all(type(data) is dict for data in plain)
+    assert [json.dumps(data) for data in plain] == [json.dumps(data) for data in reference]  # order too
+    missing = botocore.loaders.JSONFileLoader().load_file(
+        str(Path(botocore.loaders.Loader.BUILTIN_DATA_PATH, "nope"))
+    )
+    assert missing is None
 
 
 # --- install_shared_event_aliases --------------------------------------------------------------

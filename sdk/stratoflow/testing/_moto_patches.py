@@ -42,6 +42,7 @@ from stratoflow.testing._patches_requests import (
     install_lazy_route_builders,
     install_model_lookups_by_name,
     install_moto_models_from_botocore,
+    install_plain_json_models,
     install_s3_url_cache,
     install_shared_botocore_loader,
     install_shared_event_aliases,
@@ -89,6 +90,7 @@ __all__ = [
     "install_moto_models_from_botocore",
     "install_noop_tracer",
     "install_parse_once",
+    "install_plain_json_models",
     "install_retry_sync_fix",
     "install_runtime_error_capture",
     "install_s3_url_cache",
@@ -125,6 +127,7 @@ def install_all(*, timer_scale: float = 0.001, heartbeat_scale: float = HEARTBEA
     # Order matters only where two patches wrap one method: batching (definition rewrites)
     # must run inside the tolerance check so that both count the same jobs.
     undos = [
+        install_plain_json_models(),
         install_shared_botocore_loader(),
         install_moto_models_from_botocore(),
         install_model_lookups_by_name(),  # after the shared loader: it asks the shared listing

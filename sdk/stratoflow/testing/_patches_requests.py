@@ -7,6 +7,8 @@
   that botocore's clients had parsed;
 * ``install_model_lookups_by_name``: botocore listed every service to check that one had a
   model, and moto's error responses listed them all to look one name up;
+* ``install_plain_json_models``: botocore parsed every model file into ``OrderedDict`` objects,
+  at twice the cost of plain dicts;
 * ``install_shared_event_aliases``: every botocore session worked out the aliases of the
   same 500 event names again;
 * ``install_s3_url_cache``: moto's S3 re-executes its URL module twice per request;
@@ -19,6 +21,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import importlib
+import json
 import os
 import threading
 from pathlib import Path
@@ -39,6 +42,7 @@ __all__ = [
     "install_lazy_route_builders",
     "install_model_lookups_by_name",
     "install_moto_models_from_botocore",
+    "install_plain_json_models",
     "install_s3_url_cache",
     "install_shared_botocore_loader",
     "install_shared_event_aliases",
@@ -268,6 +272,30 @@ def _extended(moto_loader: Any, name: str) -> bool:
         for kind in {*botocore.loaders.Loader.BUILTIN_EXTRAS_TYPES, *moto_loader.extras_types}
     ]
     return any(moto_loader.file_loader.exists(str(path)) for path in own + extras)
+
+
+def install_plain_json_models() -> Undo:
+    """Parse botocore's model files into plain dicts, not ``OrderedDict`` objects.
+
+    ``JSONFileLoader`` parses each file with ``object_pairs_hook=OrderedDict``, a call per JSON
+    object: about twice plain parsing (``endpoints.json``: 28 ms, not 14; the models of a
+    ``run --sandbox``: some 30 ms). A dict keeps its keys in file order as well, and nothing
+    botocore, boto3 or moto does with loaded data needs an ``OrderedDict`` (no type check,
+    no ``move_to_end``): the same data, in the same order.
+    """
+
+    def load_file(self: Any, full_path: str, open_method: Any) -> Any:
+        if not Path(full_path).is_file():
+            return None
+        with open_method(full_path, "rb") as fp:
+            payload = fp.read().decode("utf-8")
+        botocore.loaders.logger.debug("Loading JSON file: %s", full_path)
+        return json.loads(payload)
+
+    def apply(p: Patcher) -> None:
+        p.setattr(botocore.loaders.JSONFileLoader, "_load_file", load_file)
+
+    return install_patch("install_plain_json_models", apply)
 
 
 def install_shared_event_aliases() -> Undo:
