@@ -517,8 +517,12 @@ _BLOCKED = {
 }
 
 
-def _blocked_machine(aws: EmulatedAws, release: threading.Event) -> str:
+def _blocked_machine(
+    aws: EmulatedAws, release: threading.Event, entered: threading.Event | None = None
+) -> str:
     def handler(event: Any, context: Any) -> Any:
+        if entered is not None:
+            entered.set()
         release.wait(10)
         return event
 
@@ -550,9 +554,12 @@ def test_an_executions_end_event_is_set_once_its_status_is_final(aws: EmulatedAw
 
 
 def test_the_sandbox_wait_returns_once_a_stopped_execution_is_final(aws: EmulatedAws) -> None:
-    release = threading.Event()
+    release, entered = threading.Event(), threading.Event()
     sfn = aws.client("stepfunctions")
-    arn = aws.start_execution(_blocked_machine(aws, release), {"a": 1})
+    arn = aws.start_execution(_blocked_machine(aws, release, entered), {"a": 1})
+    # Stopped once its task is in the Lambda: a stop while moto's Task state is still starting
+    # can fail the execution inside moto (States.Runtime) instead of aborting it.
+    assert entered.wait(10)
 
     class Started:  # what Sandbox.wait_ended reads of a client Execution
         def __init__(self) -> None:
