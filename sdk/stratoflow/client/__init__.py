@@ -11,8 +11,9 @@ Example:
     >>> Client.from_stack("Stratoflow").run(pipeline, parts=10).wait().outputs()  # doctest: +SKIP
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from stratoflow._lazy import module_getattr
 
 if TYPE_CHECKING:
     from stratoflow.client._client import Client, Execution
@@ -62,10 +63,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'stratoflow.client' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"stratoflow.client.{module_name}"), name)
-    globals()[name] = value  # later lookups are plain attribute reads
-    return value
+__getattr__ = module_getattr(__name__, _LAZY, globals())

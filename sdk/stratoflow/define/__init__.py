@@ -5,9 +5,9 @@ launch plans, schedules, secrets, triggers, the imperative builder, the loader) 
 name: most processes never use them, and each costs start-up time (issue 14).
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from stratoflow._lazy import module_getattr
 from stratoflow.define._dynamic import dynamic, trace_dynamic
 from stratoflow.define._execution import (
     Checkpoint,
@@ -183,11 +183,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'stratoflow.define' has no attribute {name!r}")
-    module = importlib.import_module(f"stratoflow.define.{module_name}")
-    value = getattr(module, name)
-    globals()[name] = value  # later lookups are plain attribute reads
-    return value
+__getattr__ = module_getattr(__name__, _LAZY, globals())

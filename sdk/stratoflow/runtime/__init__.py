@@ -7,8 +7,9 @@ Each name loads its module on first use: a run loads what its nodes need (a plai
 imports the actor, dynamic, gate or branch machinery), not the whole runner.
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from stratoflow._lazy import module_getattr
 
 if TYPE_CHECKING:
     from stratoflow.runtime._actor import (
@@ -125,10 +126,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'stratoflow.runtime' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"stratoflow.runtime.{module_name}"), name)
-    globals()[name] = value  # later lookups are plain attribute reads
-    return value
+__getattr__ = module_getattr(__name__, _LAZY, globals())
