@@ -14,8 +14,8 @@ Example:
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
+import contextlib
+import sys
 from typing import TYPE_CHECKING, Any
 
 from stratoflow._frozen_heap import loading
@@ -174,18 +174,14 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'stratoflow' has no attribute {name!r}")
 
 
-@functools.cache
-def _local_backend() -> tuple[Callable[..., Any], Callable[..., Any]]:
-    # Imported on the first local run so `import stratoflow` stays light and define never imports
-    # a backend: one batch of long-lived modules (see stratoflow._frozen_heap).
-    with loading():
+def _run_locally(wf: WorkflowDef[Any, Any], inputs: dict[str, Any]) -> Any:
+    # Imported here so `import stratoflow` stays light and define never imports a backend. The
+    # first run loads them as one batch of long-lived modules (see stratoflow._frozen_heap); the
+    # check only picks that, the imports themselves wait for a thread still loading them.
+    first = "stratoflow.backends.local" not in sys.modules
+    with loading() if first else contextlib.nullcontext():
         from stratoflow.backends.local import run_recorded  # noqa: PLC0415
         from stratoflow.lower import lower  # noqa: PLC0415
-    return run_recorded, lower
-
-
-def _run_locally(wf: WorkflowDef[Any, Any], inputs: dict[str, Any]) -> Any:
-    run_recorded, lower = _local_backend()
     outputs = run_recorded(lower(wf), inputs).outputs
     return wf.interface.shape([outputs[v.name] for v in wf.interface.outputs])
 
