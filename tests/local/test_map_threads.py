@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 
 import pytest
@@ -14,7 +13,7 @@ from tests.local import _tasks
 
 
 def _threads(options: RunOptions, items: int, pause: float) -> list[str]:
-    options = dataclasses.replace(options, max_workers=4)
+    options = options._replace(max_workers=4)
     result = run_local(lower(_tasks.mapped_threads), {"xs": list(range(items)), "pause": pause}, options)
     names: list[str] = result.outputs["o0"]
     assert len(names) == items

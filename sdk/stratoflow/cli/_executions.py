@@ -4,7 +4,6 @@ their per-node records); remote ones (``--remote``) in ``_remote_runs``."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import time
@@ -41,7 +40,7 @@ def _local(args: argparse.Namespace) -> int:
     found = _found(history, args.run_id)
     records = history.nodes(found.run_id)
     if args.json:
-        run = dataclasses.asdict(found)
+        run = found._asdict()
         run["skipped"] = list(found.skipped)
         shown = {"run": run, "nodes": [record.model_dump(mode="json") for record in records]}
         print(json.dumps(shown, sort_keys=True, default=str))

@@ -25,7 +25,6 @@ from stratoflow.define._options import TaskKwargs, TaskOptions
 from stratoflow.define._resources import Resources
 from stratoflow.define._task import TaskDef, resolve_task, task
 from stratoflow.define._trace import (
-    BranchCall,
     Call,
     GateCall,
     MapCall,
@@ -39,7 +38,7 @@ from stratoflow.define._workflow import WorkflowDef, set_local_runner, workflow
 
 if TYPE_CHECKING:
     from stratoflow.define._actors import ActorEnvironment, actor_cache
-    from stratoflow.define._condition import ConditionalSection, conditional
+    from stratoflow.define._condition import BranchCall, ConditionalSection, conditional
     from stratoflow.define._deck import Deck, deck_location
     from stratoflow.define._gates import approve, sleep, wait_for_input
     from stratoflow.define._images import ImageSpec
@@ -75,6 +74,7 @@ if TYPE_CHECKING:
 # The names loaded on first use, and the module each comes from.
 _LAZY = {
     "ActorEnvironment": "_actors",
+    "BranchCall": "_condition",
     "ConditionalSection": "_condition",
     "CronSchedule": "_schedules",
     "Deck": "_deck",

@@ -17,7 +17,7 @@ from stratoflow.define._interface import Interface
 from stratoflow.define._location import return_location
 from stratoflow.define._options import TaskKwargs
 from stratoflow.define._task import TaskDef, declare
-from stratoflow.define._trace import BranchCall, Trace
+from stratoflow.define._trace import Trace
 from stratoflow.define._workflow import WorkflowDef, _bind_outputs
 from stratoflow.errors import DefinitionError
 
@@ -82,7 +82,7 @@ def trace_dynamic(
             trace.problems.extend(exc.problems)
             result = None
     for call in trace.calls:
-        if isinstance(call, BranchCall):
+        if call.kind == "branch":
             trace.problem(
                 f"conditional '{call.name}' in @dynamic task '{task.name}' is not supported: the body "
                 "sees real inputs, so use a Python 'if'",

@@ -12,19 +12,18 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeAlias
 
 from stratoflow import ir, values
-from stratoflow.define._condition import BranchCall, Expr, compare
 from stratoflow.define._location import caller_location
 from stratoflow.errors import Problem
 
 if TYPE_CHECKING:
+    from stratoflow.define._condition import BranchCall, Expr
     from stratoflow.define._task import TaskDef
     from stratoflow.define._workflow import WorkflowDef
 
 __all__ = [
-    "BranchCall",
     "Call",
     "GateCall",
     "MapCall",
@@ -109,7 +108,8 @@ class GateCall(NamedTuple):
 
 
 # One recorded call; ``kind`` tells them apart (match on the class, or narrow on ``kind``).
-Call = TaskCall | MapCall | WorkflowCall | BranchCall | GateCall
+# A string: conditionals' module (BranchCall) loads only with the first conditional or comparison.
+Call: TypeAlias = "TaskCall | MapCall | WorkflowCall | BranchCall | GateCall"
 
 
 @dataclass
@@ -254,31 +254,31 @@ class Promise:
 
     # Comparisons build conditions for conditional(); used as a bool they report a problem.
     def __eq__(self, other: object) -> Expr:  # type: ignore[override]
-        return compare(self, "eq", other)
+        return _compare(self, "eq", other)
 
     def __ne__(self, other: object) -> Expr:  # type: ignore[override]
-        return compare(self, "ne", other)
+        return _compare(self, "ne", other)
 
     def __lt__(self, other: object) -> Expr:
-        return compare(self, "lt", other)
+        return _compare(self, "lt", other)
 
     def __le__(self, other: object) -> Expr:
-        return compare(self, "le", other)
+        return _compare(self, "le", other)
 
     def __gt__(self, other: object) -> Expr:
-        return compare(self, "gt", other)
+        return _compare(self, "gt", other)
 
     def __ge__(self, other: object) -> Expr:
-        return compare(self, "ge", other)
+        return _compare(self, "ge", other)
 
     def is_true(self) -> Expr:
-        return compare(self, "is_true")
+        return _compare(self, "is_true")
 
     def is_false(self) -> Expr:
-        return compare(self, "is_false")
+        return _compare(self, "is_false")
 
     def is_none(self) -> Expr:
-        return compare(self, "is_none")
+        return _compare(self, "is_none")
 
     def with_overrides(self, **overrides: Any) -> Promise:
         """Override the options of the task call that returned this promise (Flyte's form)."""
@@ -312,6 +312,13 @@ class Promise:
         raise AttributeError(
             f"{self._what} is a promise; its attribute {name!r} does not exist until the workflow runs"
         )
+
+
+def _compare(left: Promise, op: ir.CompareOp, right: object = None) -> Expr:
+    # Conditions' module loads here: a workflow without conditionals never compares promises.
+    from stratoflow.define._condition import compare  # noqa: PLC0415 - first comparison only
+
+    return compare(left, op, right)
 
 
 def constant_to_json(value: object, t: ir.TypeRef) -> Any:

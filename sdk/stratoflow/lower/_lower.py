@@ -7,13 +7,11 @@ uses of the sub-workflow's outputs point at the inner nodes. Backends see one fl
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from stratoflow import ir
 from stratoflow.define import (
-    BranchCall,
     Call,
     GateCall,
     MapCall,
@@ -53,16 +51,18 @@ class _Builder:
         return {name: scope.remap(b) for name, b in wf.output_bindings.items()}
 
 
-@dataclass
 class _Scope:
     """One workflow body being inlined: its id prefix, its inputs' bindings, what its calls became."""
 
-    builder: _Builder
-    prefix: str
-    inputs: dict[str, ir.Binding]
-    sub_outputs: dict[str, dict[str, ir.Binding]] = field(default_factory=dict)
-    # The concrete node ids each call became (a sub-workflow: all its inlined nodes), for '>>'.
-    made: dict[str, list[str]] = field(default_factory=dict)
+    __slots__ = ("builder", "inputs", "made", "prefix", "sub_outputs")
+
+    def __init__(self, builder: _Builder, prefix: str, inputs: dict[str, ir.Binding]) -> None:
+        self.builder = builder
+        self.prefix = prefix
+        self.inputs = inputs
+        self.sub_outputs: dict[str, dict[str, ir.Binding]] = {}
+        # The concrete node ids each call became (a sub-workflow: all its inlined nodes), for '>>'.
+        self.made: dict[str, list[str]] = {}
 
     def remap(self, binding: ir.Binding) -> ir.Binding:
         if isinstance(binding, ir.PromiseBinding):
@@ -108,7 +108,7 @@ class _Scope:
 
     def lower_call(self, call: Call) -> None:
         builder, node_id = self.builder, self.prefix + call.node_id
-        if isinstance(call, BranchCall):
+        if call.kind == "branch":  # by kind: conditionals' module loads only with a conditional
             cases = tuple(
                 ir.BranchCase.trusted(
                     condition=None if case.condition is None else self.remap_condition(case.condition),

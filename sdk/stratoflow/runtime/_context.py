@@ -11,7 +11,6 @@ import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from stratoflow import ir
@@ -27,33 +26,76 @@ __all__ = ["NodeCache", "NodeContext"]
 logger = logging.getLogger("stratoflow.cache")
 
 
-@dataclass
 class NodeContext:
-    """What the runner needs to run nodes of one execution."""
+    """What the runner needs to run nodes of one execution.
 
-    run_id: str
-    spec: ir.WorkflowSpec
-    blobs: BlobStore
-    outputs: OutputStore
-    cache: CacheStore | None = None
-    use_cache: bool = True
-    # Where current_context().checkpoint keeps this run's checkpoints (None: no checkpoints).
-    storage: RunStorage | None = None
-    # Set when an attempt is abandoned (timeout): it must then write nothing.
-    cancelled: threading.Event = field(default_factory=threading.Event)
-    # The deployed workflow this run belongs to (a @dynamic sub-run: its parent's): its objects and
-    # cache entries are that workflow's (protocol.run_prefix, protocol.cache_item_key). Empty:
-    # the spec's own name.
-    workflow: str = ""
-    # Where requested secrets are fetched at run time (Secrets Manager on Lambda); None: the
-    # environment and the local secrets folder only.
-    secret_store: SecretStore | None = None
-    # A recovered run: what it reuses from the failed run instead of running it.
-    recovery: Recovery | None = None
+    A plain class, not a dataclass: it is defined in every process that runs a node, where a
+    dataclass's generated methods take about half a millisecond to define.
+    """
 
-    def __post_init__(self) -> None:
-        if not self.workflow:
-            self.workflow = self.spec.name
+    __slots__ = (
+        "blobs",
+        "cache",
+        "cancelled",
+        "outputs",
+        "recovery",
+        "run_id",
+        "secret_store",
+        "spec",
+        "storage",
+        "use_cache",
+        "workflow",
+    )
+
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        spec: ir.WorkflowSpec,
+        blobs: BlobStore,
+        outputs: OutputStore,
+        cache: CacheStore | None = None,
+        use_cache: bool = True,
+        storage: RunStorage | None = None,
+        cancelled: threading.Event | None = None,
+        workflow: str = "",
+        secret_store: SecretStore | None = None,
+        recovery: Recovery | None = None,
+    ) -> None:
+        self.run_id = run_id
+        self.spec = spec
+        self.blobs = blobs
+        self.outputs = outputs
+        self.cache = cache
+        self.use_cache = use_cache
+        # Where current_context().checkpoint keeps this run's checkpoints (None: no checkpoints).
+        self.storage = storage
+        # Set when an attempt is abandoned (timeout): it must then write nothing.
+        self.cancelled = threading.Event() if cancelled is None else cancelled
+        # The deployed workflow this run belongs to (a @dynamic sub-run: its parent's): its objects
+        # and cache entries are that workflow's (protocol.run_prefix, protocol.cache_item_key).
+        # Empty: the spec's own name.
+        self.workflow = workflow or spec.name
+        # Where requested secrets are fetched at run time (Secrets Manager on Lambda); None: the
+        # environment and the local secrets folder only.
+        self.secret_store = secret_store
+        # A recovered run: what it reuses from the failed run instead of running it.
+        self.recovery = recovery
+
+    def abandonable(self) -> NodeContext:
+        """This context with its own ``cancelled`` event: one attempt that a timeout may abandon."""
+        return NodeContext(
+            run_id=self.run_id,
+            spec=self.spec,
+            blobs=self.blobs,
+            outputs=self.outputs,
+            cache=self.cache,
+            use_cache=self.use_cache,
+            storage=self.storage,
+            workflow=self.workflow,
+            secret_store=self.secret_store,
+            recovery=self.recovery,
+        )
 
     def secrets(self, task: ir.TaskSpec) -> SecretsManager:
         """What ``current_context().secrets`` reads in one attempt of ``task``."""

@@ -16,16 +16,20 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from stratoflow.values import ItemResult, LiteralRef
 
 __all__ = ["Recovery", "recovered_items", "recovered_outputs", "recovered_run_id"]
 
 
-@dataclass(frozen=True)
-class Recovery:
+_NOTHING: Mapping[Any, Any] = MappingProxyType({})  # an immutable default: shared by every record
+
+
+# A NamedTuple, not a frozen dataclass: its module loads with every run, and a tuple is cheaper
+# to define.
+class Recovery(NamedTuple):
     """What a recovered run reuses from run ``source``.
 
     Attributes:
@@ -36,8 +40,8 @@ class Recovery:
     """
 
     source: str
-    nodes: Mapping[str, Mapping[str, LiteralRef]] = field(default_factory=dict)
-    items: Mapping[str, Mapping[int, LiteralRef | None]] = field(default_factory=dict)
+    nodes: Mapping[str, Mapping[str, LiteralRef]] = _NOTHING
+    items: Mapping[str, Mapping[int, LiteralRef | None]] = _NOTHING
 
     def to_json(self) -> bytes:
         """The record as stored: JSON with literal references only (never values of secrets or blobs)."""

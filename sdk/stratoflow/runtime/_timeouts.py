@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TypeVar
 
 from stratoflow.errors import TaskTimeoutError
@@ -40,7 +39,7 @@ def _with_timeout(
         return attempt_fn(ctx)
     # Python cannot kill a thread: a timed-out attempt is abandoned and told (via its own
     # cancelled event) to write no outputs and no cache entry if it ever finishes.
-    attempt_ctx = replace(ctx, cancelled=threading.Event())
+    attempt_ctx = ctx.abandonable()
     box: dict[str, T | BaseException] = {}
 
     def target() -> None:

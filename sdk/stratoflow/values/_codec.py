@@ -15,10 +15,9 @@ import json
 import math
 import os
 import typing
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from stratoflow import ir
 from stratoflow.values import _frames, _moretypes, _structured
@@ -77,8 +76,9 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
-class LiteralRef:
+# A NamedTuple, not a frozen dataclass: two are made for every map item (its input and its
+# output), and a tuple is cheaper to make and to define than a dataclass.
+class LiteralRef(NamedTuple):
     """An encoded value: inline JSON (``value``) or a blob (``uri``, ``size``), plus its hash."""
 
     hash: str

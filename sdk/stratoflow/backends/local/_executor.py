@@ -17,17 +17,16 @@ import time
 import uuid
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from stratoflow import define, ir, values
 from stratoflow.accelerators import warn_if_no_gpu
-from stratoflow.backends.local._actor_pool import ActorPool, ActorStats
 from stratoflow.backends.local._map import run_map_node
 from stratoflow.backends.local._node_logs import start_capture, stop_capture
 from stratoflow.backends.local._progress import RunProgress, start_progress
 from stratoflow.backends.local._records import NodeRecorder, error_fields
+from stratoflow.backends.local._run_types import LocalRun, RunActors, RunOptions
 from stratoflow.cache import SqliteCacheStore, default_home
 from stratoflow.ir import _node_record
 from stratoflow.runtime import (
@@ -43,44 +42,11 @@ from stratoflow.runtime import (
     with_retries,
     workflow_outputs,
 )
-from stratoflow.values import LiteralRef, LocalBlobStore
-
-if TYPE_CHECKING:
-    from rich.console import Console
+from stratoflow.values import LocalBlobStore
 
 __all__ = ["LocalRun", "RunOptions", "run_local"]
 
 _log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """How a local run behaves."""
-
-    max_workers: int | None = None
-    use_cache: bool = True
-    home: Path | None = None
-    progress: bool | None = None  # None: show progress bars only on a terminal
-    retry_base_seconds: float = 1.0
-    # Where the progress bars are drawn (default: rich's stderr console); tests pass their own.
-    progress_console: Console | None = None
-
-
-@dataclass
-class LocalRun:
-    """The result of a local run."""
-
-    run_id: str
-    outputs: dict[str, Any]
-    literals: dict[str, LiteralRef]
-    cache_hits: set[str] = field(default_factory=set)
-    executed: set[str] = field(default_factory=set)
-    # Nodes in the cases a conditional did not take.
-    skipped: set[str] = field(default_factory=set)
-    # Per actor environment used: its worker processes' starts, pids, losses and expiries.
-    actors: dict[str, ActorStats] = field(default_factory=dict)
-    # A recovered run's nodes reused from the failed run (not run again).
-    recovered: set[str] = field(default_factory=set)
 
 
 def _report(done: queue.SimpleQueue[tuple[str, Future[None]]], node_id: str, future: Future[None]) -> None:
@@ -91,12 +57,14 @@ def _default_workers() -> int:
     return min(32, (os.cpu_count() or 1) + 4)
 
 
-@dataclass
 class _Tries:
     """What a node's record needs from its attempts: how many were made, its cache key."""
 
-    made: int = 0
-    key: str | None = None
+    __slots__ = ("key", "made")
+
+    def __init__(self) -> None:
+        self.made = 0
+        self.key: str | None = None
 
     def attempt(self, attempt: int) -> int:
         self.made = max(self.made, attempt)
@@ -116,7 +84,7 @@ class _Scheduler:
         options: RunOptions,
         home: Path,
         progress: RunProgress,
-        actors: ActorPool,
+        actors: RunActors,
         *,
         records: NodeRecorder | None = None,
     ) -> None:
@@ -211,7 +179,7 @@ class _Scheduler:
                 retry_base_seconds=self.options.retry_base_seconds,
                 home=self.home,
                 progress=self.progress,
-                actors=self.actors,
+                actors=self.actors.pool() if self.ctx.spec.tasks[node.task].actor is not None else None,
                 record=None if records is None else functools.partial(records.items, run_id, node.id),
             )
             self.run.executed.add(node.id)
@@ -234,7 +202,7 @@ class _Scheduler:
             hit = run_actor_node(
                 self.ctx,
                 node,
-                self.actors,
+                self.actors.pool(),
                 retry_base_seconds=self.options.retry_base_seconds,
                 on_attempt=tries.attempt,
             )
@@ -373,7 +341,7 @@ def run_local(
         recovery=recovery,
     )
     progress = start_progress(spec, options.progress, options.progress_console)
-    actors = ActorPool(home, use_cache=ctx.use_cache and ctx.cache is not None)
+    actors = RunActors(home, use_cache=ctx.use_cache and ctx.cache is not None)
     scheduler = _Scheduler(ctx, options, home, progress, actors, records=records)
     if records is not None:  # after the progress bars: the tee wraps rich's redirection, not under it
         start_capture(ctx.run_id, home)

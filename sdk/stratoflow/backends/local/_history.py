@@ -19,9 +19,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from stratoflow import ir
 from stratoflow.backends.local._executor import LocalRun, RunOptions, run_local
@@ -40,8 +39,9 @@ from stratoflow.values import LiteralRef
 __all__ = ["RunHistory", "RunRecord", "recover_recorded", "run_recorded"]
 
 
-@dataclass(frozen=True)
-class RunRecord:
+# A NamedTuple, not a frozen dataclass: defined in every process that runs a workflow, and a
+# tuple is cheaper to define.
+class RunRecord(NamedTuple):
     """One recorded local run."""
 
     run_id: str
