@@ -13,7 +13,6 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -86,14 +85,26 @@ def cache_key(task: ir.TaskSpec, input_hashes: Mapping[str, str]) -> str:
     return sha256_hex(b'{"inputs":' + canonical_json(inputs) + _key_tail(task))
 
 
-@dataclass(frozen=True)
 class CacheEntry:
-    """A successful run's outputs (literal references), stored under its cache key."""
+    """A successful run's outputs (literal references), stored under its cache key (``created``:
+    when, by default now).
 
-    task: str
-    version: str
-    outputs: dict[str, LiteralRef]
-    created: float = field(default_factory=time.time)
+    A plain class, not a frozen dataclass: it is defined in every process that runs a workflow,
+    where a dataclass's generated methods take about half a millisecond to define.
+    """
+
+    __slots__ = ("created", "outputs", "task", "version")
+
+    def __init__(
+        self, task: str, version: str, outputs: dict[str, LiteralRef], created: float | None = None
+    ) -> None:
+        self.task = task
+        self.version = version
+        self.outputs = outputs
+        self.created = time.time() if created is None else created
+
+    def __repr__(self) -> str:
+        return f"CacheEntry(task={self.task!r}, version={self.version!r}, outputs={self.outputs!r})"
 
     def outputs_json(self) -> str:
         return json.dumps({k: v.to_json() for k, v in self.outputs.items()}, sort_keys=True)

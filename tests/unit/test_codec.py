@@ -286,6 +286,15 @@ def test_canonical_json_of_scalars_is_the_encoders(value: object) -> None:
     assert values.canonical_json(value) == expected  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("value", [0, -7, 10**40])
+def test_an_int_literal_is_the_general_encodings(value: int, store: LocalBlobStore) -> None:
+    # encode() short-cuts ints; the literal must be the one its canonical JSON gives (hash and value).
+    data = values.canonical_json(value)
+    assert values.encode(value, typeref_of(int), store) == LiteralRef(
+        hash=values.sha256_hex(data), value=value
+    )
+
+
 def test_canonical_json_is_deterministic() -> None:
     assert values.canonical_json({"b": [1, 2], "a": "é"}) == '{"a":"é","b":[1,2]}'.encode()
     with pytest.raises(ValueError, match="not JSON compliant"):

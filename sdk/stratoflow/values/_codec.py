@@ -119,6 +119,10 @@ def _dataclass_fields(ref: str) -> tuple[type, tuple[tuple[str, ir.TypeRef], ...
 
 def encode(value: object, t: ir.TypeRef, store: BlobStore) -> LiteralRef:
     """Encode a Python value of type ``t``; files are uploaded to ``store``."""
+    if t.kind == "int" and type(value) is int:  # the commonest literal (a map's items), short-cut
+        data = str(value).encode()  # canonical_json's bytes, and the identity's (no files)
+        if len(data) <= INLINE_LIMIT_BYTES:
+            return LiteralRef(hash=hashlib.sha256(data).hexdigest(), value=value)
     json_value = _to_json(value, t, store, "")
     data = canonical_json(json_value)
     identity = canonical_json(_identity(json_value, t)) if _has_files(t) else data
