@@ -10,7 +10,8 @@ from stratoflow import ir
 
 __all__ = ["Resources", "parse_cpu", "parse_gpu", "parse_memory_mib", "to_spec"]
 
-_MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(Ki|Mi|Gi|Ti|K|M|G|T|k)?B?\s*$")
+# Patterns are kept as text: ``re`` compiles each on first use (and caches it), not at import.
+_MEMORY = r"^\s*(\d+(?:\.\d+)?)\s*(Ki|Mi|Gi|Ti|K|M|G|T|k)?B?\s*$"
 _FACTORS_MIB = {
     None: 1 / (1024 * 1024),  # plain bytes, as in Kubernetes
     "Ki": 1 / 1024, "Mi": 1.0, "Gi": 1024.0, "Ti": 1024.0 * 1024,
@@ -54,7 +55,7 @@ def parse_memory_mib(value: str | int) -> int:
     if isinstance(value, int):
         mib = float(value)
     else:
-        match = _MEMORY.match(value)
+        match = re.match(_MEMORY, value)
         if match is None:
             raise ValueError(f"memory must look like '512Mi', '4Gi' or '2G', got {value!r}")
         mib = float(match.group(1)) * _FACTORS_MIB[match.group(2)]

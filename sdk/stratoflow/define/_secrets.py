@@ -45,7 +45,8 @@ __all__ = [
 ]
 
 REDACTED = "****"
-_NAME_PART = re.compile(r"[A-Za-z0-9_.-]+")
+# Patterns are kept as text: ``re`` compiles each on first use (and caches it), not at import.
+_NAME_PART = r"[A-Za-z0-9_.-]+"
 
 
 class _MountType(enum.Enum):
@@ -76,7 +77,7 @@ class Secret:
 
     def __post_init__(self) -> None:
         for part, value in (("group", self.group), ("key", self.key), ("group_version", self.group_version)):
-            if value is not None and not _NAME_PART.fullmatch(value):
+            if value is not None and not re.fullmatch(_NAME_PART, value):
                 raise ValueError(
                     f"secret {part} {value!r} must be letters, digits, '_', '.' or '-' "
                     "(it names an environment variable and a Secrets Manager secret)"

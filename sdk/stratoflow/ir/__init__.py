@@ -49,7 +49,8 @@ if TYPE_CHECKING:
         Variable,
         WorkflowSpec,
     )
-    from stratoflow.ir._node_record import LogLocation, NodeRecord, NodeStatus
+    from stratoflow.ir._node_record import LogLocation, NodeRecord
+    from stratoflow.ir._node_status import NodeStatus
     from stratoflow.ir._plans import LaunchPlanSpec, NotificationSpec, ScheduleSpec
 
 __all__ = [
@@ -93,7 +94,7 @@ __all__ = [
 ]
 
 _PLAN_MODELS = frozenset({"LaunchPlanSpec", "NotificationSpec", "ScheduleSpec"})
-_RECORD_MODELS = frozenset({"LogLocation", "NodeRecord", "NodeStatus"})
+_RECORD_MODELS = frozenset({"LogLocation", "NodeRecord"})
 
 
 def _submodule(name: str) -> ModuleType:
@@ -117,6 +118,8 @@ def __getattr__(name: str) -> Any:
         value = getattr(_submodule("_plans"), name)
     elif name in _RECORD_MODELS:
         value = getattr(_submodule("_node_record"), name)
+    elif name == "NodeStatus":  # without the records' models: a local run writes records by hand
+        value = getattr(_submodule("_node_status"), name)
     elif name in __all__:
         value = getattr(_submodule("_models"), name)
     else:

@@ -167,11 +167,12 @@ def is_batch_job_definition(name: str) -> bool:
 
 IMAGE_FUNCTION_PREFIX: Final = "ImageRunnerFunctionArn_"
 IMAGE_SHAPE_INFIX: Final = "_img"
-_IMAGE_TAG = re.compile(r"^[0-9a-f]{8,64}$")
+# Patterns are kept as text: ``re`` compiles each on first use (and caches it), not at import.
+_IMAGE_TAG = r"^[0-9a-f]{8,64}$"
 
 
 def _check_tag(tag: str) -> str:
-    if not _IMAGE_TAG.match(tag):
+    if not re.match(_IMAGE_TAG, tag):
         raise ValueError(f"not an image tag (lowercase hex digest): {tag!r}")
     return tag
 
@@ -184,7 +185,7 @@ def image_function(tag: str) -> str:
 def is_image_function(name: str) -> bool:
     """Whether a placeholder name is an image runner function's."""
     return name.startswith(IMAGE_FUNCTION_PREFIX) and bool(
-        _IMAGE_TAG.match(name.removeprefix(IMAGE_FUNCTION_PREFIX))
+        re.match(_IMAGE_TAG, name.removeprefix(IMAGE_FUNCTION_PREFIX))
     )
 
 
@@ -215,7 +216,7 @@ def dynamic_task_definition(tag: str) -> str:
 def split_image_shape(shape: str) -> tuple[str, str | None]:
     """``(shape, image tag or None)`` of a shape :func:`image_shape` built."""
     base, infix, tag = shape.rpartition(IMAGE_SHAPE_INFIX)
-    if infix and base and _IMAGE_TAG.match(tag):
+    if infix and base and re.match(_IMAGE_TAG, tag):
         return base, tag
     return shape, None
 
@@ -298,13 +299,13 @@ def ref(name: str) -> str:
     return f"${{{name}}}"
 
 
-PLACEHOLDER_PATTERN: Final = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+PLACEHOLDER_PATTERN: Final = r"\$\{([A-Za-z0-9_]+)\}"
 """A ``${Name}`` in definition text (CDK's ``definitionSubstitutions`` syntax)."""
 
 
 def placeholders_in(text: str) -> set[str]:
     """The placeholder names written in ``text``."""
-    return set(PLACEHOLDER_PATTERN.findall(text))
+    return set(re.findall(PLACEHOLDER_PATTERN, text))
 
 
 # --- errors: the ASL ``Error`` names the runner raises and the compiler matches ----------
@@ -446,12 +447,12 @@ def secret_env_var(group: str, key: str | None, group_version: str | None = None
     return f"{STRATOFLOW_SECRET_ENV_PREFIX}{parts}".upper().replace("-", "_").replace(".", "_")
 
 
-_STAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")
+_STAGE = r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$"
 
 
 def stage_problem(stage: str) -> str | None:
     """What is wrong with a stage name (``dev``, ``prod``: it ends every physical name), or ``None``."""
-    if _STAGE.match(stage):
+    if re.match(_STAGE, stage):
         return None
     return f"stage {stage!r:.60} must be 1-32 letters, digits and '-', starting with a letter or digit"
 

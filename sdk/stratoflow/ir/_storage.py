@@ -80,11 +80,12 @@ def _content_key(prefix: str, name: str, body: bytes) -> str:
 
 _NAME: Final = r"[A-Za-z0-9_][A-Za-z0-9_.-]*"
 _DIGEST: Final = rf"([0-9a-f]{{{_SPEC_DIGEST_CHARS}}})\.json$"
+# Patterns are kept as text: ``re`` compiles each on first use (and caches it), not at import.
 # A deployed spec: specs/<workflow>/<digest>.json; a @dynamic sub-spec names the workflow whose
 # runner planned it first: dynamic-specs/<workflow>/<name>/<digest>.json.
 _SPEC_KEYS: Final = (
-    (SPECS_PREFIX, re.compile(rf"^{re.escape(SPECS_PREFIX)}({_NAME})/{_DIGEST}")),
-    (DYNAMIC_SPECS_PREFIX, re.compile(rf"^{re.escape(DYNAMIC_SPECS_PREFIX)}({_NAME})/{_NAME}/{_DIGEST}")),
+    (SPECS_PREFIX, rf"^{re.escape(SPECS_PREFIX)}({_NAME})/{_DIGEST}"),
+    (DYNAMIC_SPECS_PREFIX, rf"^{re.escape(DYNAMIC_SPECS_PREFIX)}({_NAME})/{_NAME}/{_DIGEST}"),
 )
 
 
@@ -92,7 +93,7 @@ def _spec_match(key: str) -> tuple[str, re.Match[str]] | None:
     if ".." in key:
         return None
     for prefix, pattern in _SPEC_KEYS:
-        found = pattern.match(key)
+        found = re.match(pattern, key)
         if found:
             return prefix, found
     return None
@@ -126,7 +127,7 @@ def spec_digest_ok(key: str, body: bytes) -> bool:
     return found is not None and hashlib.sha256(body).hexdigest()[:_SPEC_DIGEST_CHARS] == found[1].group(2)
 
 
-_SPEC_IN_COMMENT: Final = re.compile(rf"; spec ({re.escape(SPECS_PREFIX)}\S+\.json)")
+_SPEC_IN_COMMENT: Final = rf"; spec ({re.escape(SPECS_PREFIX)}\S+\.json)"
 
 
 def definition_comment(name: str, ref: str, key: str) -> str:
@@ -136,7 +137,7 @@ def definition_comment(name: str, ref: str, key: str) -> str:
 
 def spec_key_in_comment(comment: str) -> str | None:
     """The spec key a definition's :func:`definition_comment` names, if any."""
-    found = _SPEC_IN_COMMENT.search(comment)
+    found = re.search(_SPEC_IN_COMMENT, comment)
     return found.group(1) if found else None
 
 
@@ -176,7 +177,7 @@ def blob_key(digest: str, prefix: str = BLOBS_PREFIX) -> str:
     return f"{prefix}{digest[:2]}/{digest}"
 
 
-_BLOB_NAME: Final = re.compile(r"(?:^|/)([0-9a-f]{2})/([0-9a-f]{64})$")
+_BLOB_NAME: Final = r"(?:^|/)([0-9a-f]{2})/([0-9a-f]{64})$"
 
 
 def blob_digest(uri: str) -> str | None:
@@ -184,7 +185,7 @@ def blob_digest(uri: str) -> str | None:
 
     Every reader checks the bytes it gets against it, so a changed blob is never served.
     """
-    found = _BLOB_NAME.search(uri)
+    found = re.search(_BLOB_NAME, uri)
     if found is None or found.group(2)[:2] != found.group(1):
         return None
     return found.group(2)
@@ -192,12 +193,12 @@ def blob_digest(uri: str) -> str | None:
 
 RUN_ID_MAX: Final = 80
 """Step Functions' limit on an execution name, which is a run's id."""
-_RUN_ID: Final = re.compile(rf"^[A-Za-z0-9_-]{{1,{RUN_ID_MAX}}}$")
+_RUN_ID: Final = rf"^[A-Za-z0-9_-]{{1,{RUN_ID_MAX}}}$"
 
 
 def run_id_problem(run_id: str) -> str | None:
     """What is wrong with a caller-chosen run id (an execution name and an S3 key segment), or ``None``."""
-    if _RUN_ID.match(run_id):
+    if re.match(_RUN_ID, run_id):
         return None
     return (
         f"run_id {run_id!r:.100} must be 1-{RUN_ID_MAX} characters of letters, digits, '-' and '_' "
@@ -295,7 +296,7 @@ def container_error_key(workflow: str, run_id: str, node: str) -> str:
     return f"{run_prefix(workflow, run_id)}errors/{node}.json"
 
 
-_PLAN_UNSAFE: Final = re.compile(r"[^A-Za-z0-9_-]")
+_PLAN_UNSAFE: Final = r"[^A-Za-z0-9_-]"
 SCHEDULED_PLAN_NAME_MAX: Final = 56
 """Characters of a plan's name kept in its runs' ids (with ``-`` and the 16-character stamp, and
 8 hex of the name's hash when it is cut or changed, under ``RUN_ID_MAX``)."""
@@ -304,7 +305,7 @@ SCHEDULED_PLAN_NAME_MAX: Final = 56
 def plan_run_prefix(plan: str) -> str:
     """What the ids of the runs a plan starts begin with (``<plan>-``, cleaned and cut as
     :func:`scheduled_run_id` says): the plan's notification rule matches execution names by it."""
-    safe = _PLAN_UNSAFE.sub("-", plan)
+    safe = re.sub(_PLAN_UNSAFE, "-", plan)
     if safe != plan or len(safe) > SCHEDULED_PLAN_NAME_MAX:
         digest = hashlib.sha256(plan.encode()).hexdigest()[:8]
         safe = f"{safe[: SCHEDULED_PLAN_NAME_MAX - 9]}-{digest}"
@@ -338,12 +339,12 @@ def checkpoint_key(workflow: str, run_id: str, node: str, attempt: int) -> str:
     return f"{checkpoints_prefix(workflow, run_id, node)}{attempt}.tar"
 
 
-_CHECKPOINT_NAME: Final = re.compile(r"/([1-9][0-9]*)\.tar$")
+_CHECKPOINT_NAME: Final = r"/([1-9][0-9]*)\.tar$"
 
 
 def checkpoint_attempt(key: str) -> int | None:
     """The attempt a :func:`checkpoint_key` names, else ``None``."""
-    found = _CHECKPOINT_NAME.search(key)
+    found = re.search(_CHECKPOINT_NAME, key)
     return int(found.group(1)) if found else None
 
 

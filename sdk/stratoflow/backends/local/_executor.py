@@ -28,7 +28,7 @@ from stratoflow.backends.local._progress import RunProgress, start_progress
 from stratoflow.backends.local._records import NodeRecorder, error_fields
 from stratoflow.backends.local._run_types import LocalRun, RunActors, RunOptions
 from stratoflow.cache import SqliteCacheStore, default_home
-from stratoflow.ir import _node_record
+from stratoflow.ir import _node_status
 from stratoflow.runtime import (
     InMemoryOutputStore,
     LocalRunStorage,
@@ -71,7 +71,7 @@ class _Tries:
         return attempt
 
 
-def _target(ctx: NodeContext, node: ir.Node) -> _node_record.Target:
+def _target(ctx: NodeContext, node: ir.Node) -> _node_status.Target:
     if not isinstance(node, ir.TaskNode):
         return "none"  # a gate, a branch, a map's parent: its items have their own targets
     return "actor" if ctx.spec.tasks[node.task].actor is not None else "local-thread"

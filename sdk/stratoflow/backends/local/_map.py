@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from stratoflow import ir
 from stratoflow.backends.local._progress import NoProgress, RunProgress
-from stratoflow.ir import _node_record
+from stratoflow.ir import _node_status
 from stratoflow.runtime import NodeContext, gather_map, prepare_map, run_map_items
 from stratoflow.runtime._map import cached_map_items
 from stratoflow.values import ItemResult
@@ -32,11 +32,11 @@ _CHUNKS_PER_WORKER = 4
 # How long a map runs on its calling thread alone before it takes worker threads (_spread_when_slow).
 _SPREAD_AFTER_SECONDS = 0.05
 
-RecordItems = Callable[[Mapping[int, ItemResult], _node_record.Target], None]
+RecordItems = Callable[[Mapping[int, ItemResult], _node_status.Target], None]
 """Records map items' outcomes and where they ran (``NodeRecorder.items`` of the node)."""
 
 
-def _no_record(results: Mapping[int, ItemResult], target: _node_record.Target) -> None:
+def _no_record(results: Mapping[int, ItemResult], target: _node_status.Target) -> None:
     return None
 
 

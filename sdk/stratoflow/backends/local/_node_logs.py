@@ -5,7 +5,7 @@ While a recorded run goes on they are replaced by a tee: every write still goes 
 before (the terminal, pytest's capture, rich's progress proxy) and, when the writing thread is
 inside a task of a recorded run (the runner's ``execution_scope``: ``current_context()``),
 it is appended to that node's, or map item's, log file under the run's STRATOFLOW home
-(``_node_record.node_log_key``). ``current_context().logging`` writes to ``sys.stderr``, so
+(``_node_status.node_log_key``). ``current_context().logging`` writes to ``sys.stderr``, so
 its lines land there too. A file is opened on the first write of its node: a map of a thousand
 silent items makes no file. Forked map workers inherit the tee; an actor worker installs its own
 (:func:`capture_in_worker`).
@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import IO, Any, Final
 
 from stratoflow.define import running_attempt
-from stratoflow.ir import _node_record
+from stratoflow.ir import _node_status
 
 __all__ = ["capture_in_worker", "log_file", "node_name", "start_capture", "stop_capture"]
 
-_ITEM_LABEL: Final = re.compile(r"^(.*)\[(\d+)\]$")
+# Patterns are kept as text: ``re`` compiles each on first use (and caches it), not at import.
+_ITEM_LABEL: Final = r"^(.*)\[(\d+)\]$"
 _MAX_OPEN: Final = 32  # log files kept open at once (a busy map's items reopen theirs: O_APPEND)
 
 
@@ -37,7 +38,7 @@ def node_name(run_id: str, label: str) -> tuple[str, str, int | None]:
     children are ``<node>/<child>``; a map item's label is ``<node>[<index>]``.
     """
     top, *parents = run_id.split(".")
-    found = _ITEM_LABEL.match(label)
+    found = re.match(_ITEM_LABEL, label)
     node, item = (found.group(1), int(found.group(2))) if found else (label, None)
     return top, "".join(f"{p}/" for p in parents) + node, item
 
@@ -45,7 +46,7 @@ def node_name(run_id: str, label: str) -> tuple[str, str, int | None]:
 def log_file(home: Path, run_id: str, label: str) -> Path:
     """The log file of the task ``label`` runs as in run ``run_id`` (a sub-run's id, too)."""
     top, node, item = node_name(run_id, label)
-    return home / _node_record.node_log_key(top, node, item)
+    return home / _node_status.node_log_key(top, node, item)
 
 
 class _Files:

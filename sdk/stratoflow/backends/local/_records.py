@@ -25,7 +25,7 @@ from typing import Any, Final
 from stratoflow import ir
 from stratoflow.backends.local._node_logs import log_file, node_name
 from stratoflow.errors import TaskFailedError
-from stratoflow.ir import _node_record
+from stratoflow.ir import _node_status
 from stratoflow.values import ItemResult, LiteralRef
 
 __all__ = [
@@ -80,7 +80,7 @@ def create_nodes_table(conn: sqlite3.Connection) -> None:
 def _item_record(run_id: str, node: str, home: str, raw: list[Any]) -> ir.NodeRecord:
     fields = dict(zip(_ITEM_FIELDS, raw, strict=True))
     cached = fields["status"] == ir.NodeStatus.CACHED
-    path = None if cached else f"{home}/{_node_record.node_log_key(run_id, node, fields['item'])}"
+    path = None if cached else f"{home}/{_node_status.node_log_key(run_id, node, fields['item'])}"
     return ir.NodeRecord(
         run_id=run_id,
         node=node,
@@ -220,7 +220,7 @@ class NodeRecorder:
             self._outputs[name] = body
 
     def items(
-        self, run_id: str, node_id: str, results: Mapping[int, ItemResult], target: _node_record.Target
+        self, run_id: str, node_id: str, results: Mapping[int, ItemResult], target: _node_status.Target
     ) -> None:
         """Record the outcomes of map node ``node_id``'s items, in (sub-)run ``run_id``."""
         if not results:
