@@ -439,3 +439,24 @@ def test_rewrite_definition_reaches_nested_maps() -> None:
     outer = machine("Par", Par={"Type": "Parallel", "Branches": [machine("M", M=inner)]})
     rewritten = json.loads(rewrite_definition(json.dumps(outer)))
     assert rewritten["States"]["Par"]["Branches"][0]["States"]["M"]["ToleratedFailurePercentage"] == 5.0
+
+
+def test_in_process_code_gets_the_harness_clients_from_boto3s_default_session() -> None:
+    before = boto3.DEFAULT_SESSION
+    with EmulatedAws() as aws:
+        aws.create_bucket(BUCKET)
+
+        def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            s3 = boto3.client("s3")  # as the runner Lambda makes its clients
+            s3.put_object(Bucket=BUCKET, Key="from-lambda", Body=b"x")
+            return {"same": s3 is aws.client("s3")}
+
+        fn = aws.register_lambda("shared", handler)
+        arn = aws.create_state_machine("sm", machine("T", T=lambda_task(End=True)), {"RunnerFn": fn})
+        assert aws.start_and_wait(arn, {}).output == {"same": True}
+        assert aws.client("s3").get_object(Bucket=BUCKET, Key="from-lambda")["Body"].read() == b"x"
+        # A client asked for with options of its own is its own, as boto3 makes it.
+        regional = boto3.client("s3", region_name="eu-west-1")
+        assert regional is not aws.client("s3")
+        assert regional.meta.region_name == "eu-west-1"
+    assert boto3.DEFAULT_SESSION is before  # the caller's default session is back

@@ -19,6 +19,7 @@ from stratoflow import errors
 from stratoflow.testing import _patches_batch, _patches_ecs, _patches_lambda, _patches_sfn
 from stratoflow.testing._execution import ExecutionResult, fill_placeholders, max_payload_bytes
 from stratoflow.testing._moto_patches import install_all, uninstall_all
+from stratoflow.testing._session import SharedClientsSession, default_session, set_default_session
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -118,12 +119,15 @@ class EmulatedAws:
                 uninstall_all()
             _patches_sfn.clear_runtime_errors()
             stack.enter_context(mock_aws(config=MOTO_CONFIG))  # type: ignore[call-overload]
+            self._session = SharedClientsSession(region_name=self.region)
+            # The in-process runner's boto3.client(name) calls share the harness's clients.
+            stack.callback(set_default_session, default_session())
+            set_default_session(self._session)
             stack.callback(self._cleanup)
         except BaseException:
             stack.close()
             raise
         self._stack = stack
-        self._session = boto3.Session(region_name=self.region)
         return self
 
     def __exit__(
@@ -177,7 +181,7 @@ class EmulatedAws:
     @overload
     def client(self, service: str) -> Any: ...
     def client(self, service: str) -> Any:
-        """A cached boto3 client for ``service``, bound to the mock."""
+        """A cached boto3 client for ``service``, bound to the mock (the one the session shares)."""
         if service not in self._clients:
             self._clients[service] = self.session.client(service)
         return self._clients[service]
