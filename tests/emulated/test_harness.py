@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -460,3 +461,17 @@ def test_in_process_code_gets_the_harness_clients_from_boto3s_default_session() 
         assert regional is not aws.client("s3")
         assert regional.meta.region_name == "eu-west-1"
     assert boto3.DEFAULT_SESSION is before  # the caller's default session is back
+
+
+def test_exit_lists_no_executions_once_every_one_has_ended() -> None:
+    calls: list[str] = []
+    with EmulatedAws() as aws:
+        arn = aws.create_state_machine("done", machine("P", P={"Type": "Pass", "End": True}))
+        assert aws.start_and_wait(arn, {}).status == "SUCCEEDED"
+        while prune_tmp_threads():  # the worker may still be returning once its status is final
+            time.sleep(0.001)
+        aws.client("stepfunctions").meta.events.register(
+            "before-call.sfn", lambda model, **_: calls.append(model.name)
+        )
+    assert calls == []  # no thread left to stop, so nothing to list
+    assert prune_tmp_threads() == 0
