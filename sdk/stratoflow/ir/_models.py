@@ -4,7 +4,9 @@ Every backend (local executor, ASL compiler, graph view) reads these models and 
 else, so compiling is a pure function of a :class:`WorkflowSpec`.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: pydantic would compile and evaluate every field's
+# annotation text when the class is made (a fifth of building the IR at a run's start); a name
+# defined further down is quoted instead.
 
 from typing import Annotated, Any, Literal
 
@@ -87,14 +89,14 @@ class ListBinding(_Model):
     """A list built in the workflow body from promises and constants."""
 
     kind: Literal["list"] = "list"
-    items: tuple[Binding, ...]
+    items: "tuple[Binding, ...]"
 
 
 class DictBinding(_Model):
     """A dict built in the workflow body from promises and constants, keyed by its keys' JSON text."""
 
     kind: Literal["dict"] = "dict"
-    entries: dict[str, Binding]
+    entries: "dict[str, Binding]"
 
 
 class ElementBinding(_Model):
@@ -107,7 +109,7 @@ class ElementBinding(_Model):
     """
 
     kind: Literal["element"] = "element"
-    of: Binding
+    of: "Binding"
     type: TypeRef
     key: int | str
     item_type: TypeRef
@@ -188,8 +190,8 @@ class BoolOp(_Model):
     """``left & right`` (``and``) or ``left | right`` (``or``)."""
 
     kind: Literal["and", "or"]
-    left: Condition
-    right: Condition
+    left: "Condition"
+    right: "Condition"
 
 
 Condition = Annotated[Comparison | BoolOp, Field(discriminator="kind")]
@@ -202,7 +204,7 @@ class BranchCase(_Model):
     """
 
     condition: Condition | None = None
-    nodes: tuple[Node, ...] = ()
+    nodes: "tuple[Node, ...]" = ()
     outputs: dict[str, Binding] = {}
     fail: str | None = None
 
@@ -221,7 +223,7 @@ class BranchNode(_Ordered):
     cases: tuple[BranchCase, ...]
     location: SourceLocation
 
-    def inner_nodes(self) -> list[TaskNode | MapNode | BranchNode | GateNode]:
+    def inner_nodes(self) -> "list[TaskNode | MapNode | BranchNode | GateNode]":
         """Every node inside the cases, nested conditionals' included."""
         found: list[TaskNode | MapNode | BranchNode | GateNode] = []
         for case in self.cases:

@@ -1,7 +1,9 @@
 """IR of notifications: who hears of which terminal phases of a run, and how (a launch plan's or a
 workflow's)."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: pydantic would compile and evaluate every field's
+# annotation text when the class is made (a fifth of building the IR at a run's start); a name
+# defined further down is quoted instead.
 
 from typing import Any, Literal
 

@@ -2,7 +2,9 @@
 (resources, cache, image, actor). Re-exported by ``_models``; a workflow's nodes live there.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: pydantic would compile and evaluate every field's
+# annotation text when the class is made (a fifth of building the IR at a run's start); a name
+# defined further down is quoted instead.
 
 import os
 from enum import Enum
@@ -136,9 +138,9 @@ class TypeRef(_Model):
     """
 
     kind: TypeKind
-    args: tuple[TypeRef, ...] = ()
+    args: "tuple[TypeRef, ...]" = ()
     ref: str | None = None
-    columns: tuple[tuple[str, TypeRef], ...] = ()
+    columns: "tuple[tuple[str, TypeRef], ...]" = ()
 
     @model_serializer(mode="wrap")
     def _omit_no_columns(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
