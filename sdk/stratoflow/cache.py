@@ -81,8 +81,20 @@ def cache_key(task: ir.TaskSpec, input_hashes: Mapping[str, str]) -> str:
         '3f1c...'
     """
     ignored = task.cache.ignore_inputs
-    inputs: dict[str, JsonValue] = {name: h for name, h in input_hashes.items() if name not in ignored}
-    return sha256_hex(b'{"inputs":' + canonical_json(inputs) + _key_tail(task))
+    inputs = {name: h for name, h in input_hashes.items() if name not in ignored}
+    return sha256_hex(b'{"inputs":' + _inputs_json(inputs) + _key_tail(task))
+
+
+def _inputs_json(inputs: dict[str, str]) -> bytes:
+    """``canonical_json(inputs)``: written directly when every name is an identifier and every
+    hash a hex digest (nothing to escape), as for every task input; a cached map's thousand keys
+    skip the encoder's set-up. A test pins the bytes equal."""
+    if all(
+        name.isidentifier() and name.isascii() and h.isascii() and h.isalnum() for name, h in inputs.items()
+    ):
+        return ("{" + ",".join(f'"{name}":"{h}"' for name, h in sorted(inputs.items())) + "}").encode()
+    payload: dict[str, JsonValue] = dict(inputs)
+    return canonical_json(payload)
 
 
 class CacheEntry:

@@ -169,3 +169,19 @@ def test_the_key_is_the_sha256_of_the_whole_payloads_canonical_json() -> None:
     assert key(BASE, **INPUTS) == expected
     assert key(BASE, **INPUTS) == expected  # the second call reads the encoded tail
     assert cache_key(unpinned.spec, {"x": H1}) != cache_key(unpinned_edited.spec, {"x": H1})
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [
+        {},
+        {"x": H1},
+        {"width": H1, "height": H2, "a_1": H1},  # written directly: sorted as the encoder sorts
+        {"naïve": H1},  # not ASCII: the encoder's
+        {"x": 'quote"d'},  # something to escape: the encoder's
+    ],
+)
+def test_the_inputs_json_is_canonical_json(inputs: dict[str, str]) -> None:
+    from stratoflow.values import canonical_json
+
+    assert cache_mod._inputs_json(inputs) == canonical_json(dict(inputs))
