@@ -10,6 +10,7 @@ import pytest
 
 from stratoflow import cli, ir
 from stratoflow.cli._node_logs import read_node_log
+from stratoflow.client._records import RecordsSeen, stored_records
 from stratoflow.errors import ConfigError
 from stratoflow.lower import lower
 from stratoflow.testing._sandbox import Sandbox
@@ -108,3 +109,28 @@ def test_logs_remote_reads_the_nodes_cloudwatch_stream(
         read_node_log(record)
     code, _, err = _run(capsys, "logs", run_id, "nowhere", "--remote")
     assert code == 2 and "no node 'nowhere' in run" in err
+
+
+def test_an_executions_records_read_after_a_poller_get_only_what_changed(
+    deployed: tuple[Sandbox, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The sandbox's last read of a run's records reuses what its progress poller read (issue 14).
+    sandbox, run_id = deployed
+    assert sandbox.client is not None
+    execution = sandbox.client.execution(run_id)
+    seen: RecordsSeen = {}
+    stored_records(execution.client.s3, sandbox.bucket, execution.spec.name, run_id, seen)
+    assert seen  # the poller read every record object once
+    s3 = execution.client.s3
+    gets: list[str] = []
+    real_get = s3.get_object
+
+    def counted(**kwargs: object) -> object:
+        gets.append(str(kwargs["Key"]))
+        return real_get(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(s3, "get_object", counted)
+    again = execution.node_records(seen=seen)
+    assert not [key for key in gets if "/records/" in key]
+    monkeypatch.undo()
+    assert again == execution.node_records()

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
     from stratoflow.backends.local._progress import RunProgress
+    from stratoflow.client._records import RecordsSeen
 
 __all__ = ["POLL_SECONDS", "RecordsWatcher"]
 
@@ -53,7 +54,7 @@ class RecordsWatcher:
         self._maps = {node.id for node in spec.nodes if isinstance(node, ir.MapNode)}
         self._done: set[str] = set()
         self._items: dict[str, int] = {}  # a drawn map node's items counted so far
-        self._seen: dict[str, tuple[str, list[ir.NodeRecord]]] = {}  # unchanged objects are not read again
+        self.seen: RecordsSeen = {}  # what was read: an unchanged object is not read again
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"records-{run_id[:12]}", daemon=True)
 
@@ -77,7 +78,7 @@ class RecordsWatcher:
         """Read the records once, advance the bars, hand the records on; returns them."""
         from stratoflow.client._records import stored_records  # noqa: PLC0415
 
-        records = stored_records(self.s3, self.bucket, self.spec.name, self.run_id, self._seen)
+        records = stored_records(self.s3, self.bucket, self.spec.name, self.run_id, self.seen)
         nodes = {r.node: r for r in records if r.item is None}
         for node in sorted(self._maps - self._done):
             record = nodes.get(node)

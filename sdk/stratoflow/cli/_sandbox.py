@@ -130,7 +130,7 @@ def _wait_with_progress(
             execution.wait()
     finally:
         with contextlib.suppress(Exception):  # bookkeeping: the run's own outcome is what matters
-            history.put_nodes(run_id, _local_copy(execution.node_records()))
+            history.put_nodes(run_id, _local_copy(execution.node_records(seen=watcher.seen)))
 
 
 def run_sandbox(

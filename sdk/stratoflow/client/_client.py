@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from stratoflow import ir, runtime, values
 from stratoflow.aws import S3BlobStore, S3OutputStore
 from stratoflow.client._failures import FailedExecution, failure
-from stratoflow.client._records import RemoteRun, remote_node_records
+from stratoflow.client._records import RecordsSeen, RemoteRun, remote_node_records
 from stratoflow.client._signals import send_remote_signal
 from stratoflow.client._start import start_run
 from stratoflow.define import LaunchPlan, WorkflowDef
@@ -90,8 +90,12 @@ class Execution:
         literals = workflow_outputs(ctx)
         return {v.name: values.decode(literals[v.name], v.type, blobs) for v in self.spec.outputs}
 
-    def node_records(self) -> list[ir.NodeRecord]:
-        """This execution's per-node records (``Client.node_records``)."""
+    def node_records(self, *, seen: RecordsSeen | None = None) -> list[ir.NodeRecord]:
+        """This execution's per-node records (``Client.node_records``).
+
+        ``seen``: what a poller of the same run read so far (``RecordsWatcher.seen``); objects it
+        read that have not changed since are not read again.
+        """
         client = self.client
         run = RemoteRun(
             run_id=self.run_id,
@@ -101,7 +105,7 @@ class Execution:
             sfn=client.sfn,
             bucket=client.bucket,
         )
-        return remote_node_records(run)
+        return remote_node_records(run, seen=seen)
 
     def skipped(self) -> list[str]:
         """Nodes in the cases its conditionals did not take (of a finished execution), sorted."""

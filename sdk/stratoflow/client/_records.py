@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 from stratoflow import ir
 from stratoflow.aws import S3OutputStore
@@ -50,12 +50,16 @@ class RemoteRun:
     bucket: str
 
 
+RecordsSeen: TypeAlias = "dict[str, tuple[str, list[ir.NodeRecord]]]"
+"""The record objects a reader has read: key -> (ETag, its records)."""
+
+
 def stored_records(
     s3: S3Client,
     bucket: str,
     workflow: str,
     run_id: str,
-    seen: dict[str, tuple[str, list[ir.NodeRecord]]] | None = None,
+    seen: RecordsSeen | None = None,
 ) -> list[ir.NodeRecord]:
     """Every record the runner wrote for ``run_id`` of ``workflow`` (map batches expanded), in key order.
 
@@ -134,9 +138,10 @@ def _complete(
             nodes[node.id] = ir.NodeRecord(run_id=run.run_id, node=node.id, status=ir.NodeStatus.SKIPPED)
 
 
-def remote_node_records(run: RemoteRun) -> list[ir.NodeRecord]:
+def remote_node_records(run: RemoteRun, *, seen: RecordsSeen | None = None) -> list[ir.NodeRecord]:
     """Run ``run``'s node and map item records: nodes in the order they started (never-started ones
-    last, in spec order), each map node followed by its items by index (module docstring)."""
+    last, in spec order), each map node followed by its items by index (module docstring).
+    ``seen`` as :func:`stored_records`'."""
     described = run.sfn.describe_execution(executionArn=run.arn)
     status = described["status"]
     ended = described.get("stopDate")
@@ -145,7 +150,7 @@ def remote_node_records(run: RemoteRun) -> list[ir.NodeRecord]:
     named = _failed_node(run, described)
     nodes: dict[str, ir.NodeRecord] = {}
     items: dict[str, dict[int, ir.NodeRecord]] = {}
-    for record in stored_records(run.s3, run.bucket, run.spec.name, run.run_id):
+    for record in stored_records(run.s3, run.bucket, run.spec.name, run.run_id, seen):
         if record.item is None:
             nodes[record.node] = record
         else:

@@ -280,9 +280,12 @@ class Sandbox:
         self.client.state_machines[spec.name] = arn
         return compiled
 
-    def wait_ended(self, execution: Execution, poll_seconds: float = 0.05) -> None:
+    def wait_ended(self, execution: Execution, poll_seconds: float = 0.25) -> None:
         """Return once ``execution`` has ended: at once when its emulated worker finishes, else
-        when a poll sees a final status first (stopped or timed out, its thread still going)."""
+        when a poll sees a final status first (stopped or timed out, its thread still going).
+
+        The polls are for those rare ends only, so they are slow: each is an emulated
+        DescribeExecution, whose few milliseconds the running execution's threads wait for."""
         ended = _patches_sfn.execution_ended(execution.arn)
         if ended is None:  # not started here: nothing to wait on
             return
