@@ -11,7 +11,8 @@ which Python does not promise anyway).
 
 Called where a batch of stratoflow's modules has just loaded (``import stratoflow``, the IR with
 pydantic, the local backend): at most three times a process, never per run, so what a run
-creates is collected as usual. ``STRATOFLOW_GC_FREEZE=0`` turns it off.
+creates is collected as usual; and, once a process has run a workflow, as the interpreter starts
+to exit (:func:`freeze_at_exit`). ``STRATOFLOW_GC_FREEZE=0`` turns it off.
 
 :func:`loading` also pauses the collector while such a batch loads: the imports allocate some
 tens of thousands of objects that all live on, and the young-generation collections they set
@@ -22,7 +23,9 @@ with the rest instead of freed.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import gc
 import os
 from collections.abc import Iterator
@@ -32,6 +35,15 @@ def freeze_loaded() -> None:
     """Move every object alive now into the collector's permanent generation (see the module)."""
     if os.environ.get("STRATOFLOW_GC_FREEZE", "1") != "0":
         gc.freeze()
+
+
+@functools.cache
+def freeze_at_exit() -> None:
+    """Freeze what is alive when the interpreter starts to exit (once registered, in any process
+    that ran a workflow): its shutdown then collects none of it again while it tears the modules
+    down. Nothing is lost: a run has committed its history and written its outputs by then, and
+    Python does not promise finalizers for objects alive at exit."""
+    atexit.register(freeze_loaded)
 
 
 @contextlib.contextmanager

@@ -9,9 +9,7 @@ kept), the user's error and traceback on a failure, a record in the run history
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import functools
 import gc
 import io
 import logging
@@ -21,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stratoflow import ir
-from stratoflow._frozen_heap import freeze_loaded
+from stratoflow._frozen_heap import freeze_at_exit, freeze_loaded
 from stratoflow.cache import default_home
 from stratoflow.errors import SdkError
 from stratoflow.values import materialise_files
@@ -42,18 +40,6 @@ _POLL_SECONDS = 0.1
 def sandbox_store_root() -> Path:
     """Where the sandbox keeps its cache and blobs between runs."""
     return default_home() / "sandbox"
-
-
-@functools.cache
-def _freeze_heap_at_exit() -> None:
-    """Spare the interpreter's shutdown a collection pass over moto's and botocore's heap.
-
-    Finalization collects garbage while it tears the modules down, and with moto, botocore
-    and the emulated account loaded that took over a second after the run had ended (as
-    long as the run itself). Frozen objects are left to the process's exit; the run history
-    is committed and the outputs are written before, and nothing of the emulator is kept.
-    """
-    atexit.register(freeze_loaded)
 
 
 @contextlib.contextmanager
@@ -150,7 +136,9 @@ def run_sandbox(
     from stratoflow.backends.local import validate_inputs  # noqa: PLC0415
 
     validate_inputs(spec, inputs)  # rejected inputs are not runs: nothing is recorded
-    _freeze_heap_at_exit()
+    # Finalization collects garbage while it tears the modules down: with moto, botocore and the
+    # emulated account loaded, that took over a second after the run had ended.
+    freeze_at_exit()
     with _collect_less() as started:
         return _run(
             spec,

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from stratoflow import ir
+from stratoflow._frozen_heap import freeze_at_exit
 from stratoflow.backends.local._executor import LocalRun, RunOptions, run_local
 from stratoflow.backends.local._records import (
     NodeRecorder,
@@ -261,6 +262,7 @@ def run_recorded(
     """``run_local`` plus a record in the run history (``stratoflow executions``)."""
     options = options or RunOptions()
     validate_inputs(spec, inputs)  # rejected inputs are not runs: nothing is recorded
+    freeze_at_exit()  # the interpreter's shutdown walks none of this process's heap again
     home = options.home or default_home()
     history = RunHistory(home / "runs.sqlite")
     run_id = uuid.uuid4().hex
