@@ -36,6 +36,10 @@ from stratoflow.testing._patches_integrations import (
     install_retry_sync_fix,
 )
 from stratoflow.testing._patches_lambda import install_lambda_inprocess
+from stratoflow.testing._patches_lookups import (
+    install_error_shapes_by_flag,
+    install_region_lists_from_metadata,
+)
 from stratoflow.testing._patches_map import install_definition_rewrites, install_map_tolerance
 from stratoflow.testing._patches_parse import install_parse_once
 from stratoflow.testing._patches_requests import (
@@ -75,6 +79,7 @@ __all__ = [
     "install_ecs_inprocess",
     "install_ecs_sync_failure",
     "install_ecs_workers",
+    "install_error_shapes_by_flag",
     "install_events_to_lambda",
     "install_execution_end_events",
     "install_fast_heartbeats",
@@ -91,6 +96,7 @@ __all__ = [
     "install_noop_tracer",
     "install_parse_once",
     "install_plain_json_models",
+    "install_region_lists_from_metadata",
     "install_retry_sync_fix",
     "install_runtime_error_capture",
     "install_s3_url_cache",
@@ -134,6 +140,8 @@ def install_all(*, timer_scale: float = 0.001, heartbeat_scale: float = HEARTBEA
         install_shared_event_aliases(),
         install_s3_url_cache(),
         install_lazy_route_builders(),
+        install_error_shapes_by_flag(),
+        install_region_lists_from_metadata(),
         install_lambda_inprocess(),
         install_noop_tracer(),
         install_fast_timers(timer_scale),
