@@ -20,6 +20,7 @@ import botocore.model  # type: ignore[import-untyped]
 from botocore.utils import CachedProperty  # type: ignore[import-untyped]
 from moto.core.base_backend import AccountSpecificBackend
 
+from stratoflow.testing._patches_requests import _has_model
 from stratoflow.testing._patching import Patcher, Undo, install_patch
 
 __all__ = ["METADATA_HEAD_BYTES", "install_error_shapes_by_flag", "install_region_lists_from_metadata"]
@@ -111,7 +112,7 @@ def _endpoint_prefix(loader: Any, service: str) -> str | None:
         or type(loader.file_loader) is not botocore.loaders.JSONFileLoader
     ):
         return None
-    if service not in loader.list_available_services("service-2"):
+    if not _has_model(loader.search_paths, service, "service-2"):  # what the listing says, by name
         return None  # botocore's UnknownServiceError path
     version = loader.determine_latest_version(service, "service-2")
     files = [
