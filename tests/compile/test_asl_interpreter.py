@@ -114,6 +114,11 @@ def test_a_map_node_starts_the_interpreter_itself_as_a_distributed_map_runner() 
         "batch_size.$": "$.map.batch_size",
         "concurrency.$": "$.task.concurrency",
         "tolerated.$": "$.task.tolerated",
+        # Which runner, and a Fargate map's container size (a Lambda map's DagNode has defaults).
+        "kind.$": "$.task.kind",
+        "cpu.$": "$.task.cpu",
+        "memory.$": "$.task.memory",
+        "disk.$": "$.task.disk",
     }
     # A map runner's input has `map`: its execution is the Distributed Map alone, at top level.
     assert definition["StartAt"] == "start"
@@ -136,6 +141,77 @@ def test_a_map_node_starts_the_interpreter_itself_as_a_distributed_map_runner() 
         "$.BatchInput.node",
     )
     assert _checks.check_definition(definition) == []
+
+
+def test_a_fargate_map_runner_runs_each_batch_in_a_container_of_the_nodes_size() -> None:
+    definition = asl.interpreter_definition()
+    states = definition["States"]
+    items = states["run_nodes"]["ItemProcessor"]["States"]
+    dispatched = {c["StringEquals"]: c["Next"] for c in items["dispatch"]["Choices"]}
+    assert dispatched["map_fargate"] == dispatched["map_fargate_spot"] == dispatched["map"] == "map_prepare"
+    # A map runner's input has `map`: its kind picks the Distributed Map.
+    assert states["start"]["Choices"][0]["Next"] == "map_kind"
+    assert {c["StringEquals"]: c["Next"] for c in states["map_kind"]["Choices"]} == {
+        "map_fargate": "map_run_fargate",
+        "map_fargate_spot": "map_run_fargate_spot",
+    }
+    assert states["map_kind"]["Default"] == "map_run"
+    for name in ("map_run_fargate", "map_run_fargate_spot"):
+        runner = states[name]
+        assert runner["End"] is True
+        assert runner["ItemProcessor"]["ProcessorConfig"] == {
+            "Mode": "DISTRIBUTED",
+            "ExecutionType": "STANDARD",
+        }
+        assert runner["ItemBatcher"]["MaxItemsPerBatchPath"] == "$.map.batch_size"  # map_prepare's
+        assert runner["ItemBatcher"]["BatchInput"] == {
+            "run.$": "$.run",
+            "spec.$": "$.spec",
+            "node.$": "$.node",
+            "cpu.$": "$.map.cpu",
+            "memory.$": "$.map.memory",
+            "disk.$": "$.map.disk",
+        }
+        batch = runner["ItemProcessor"]["States"][f"{name}_batch"]
+        assert (batch["Resource"], batch["OutputPath"], batch["End"]) == (
+            "arn:aws:states:::ecs:runTask.sync",
+            None,
+            True,
+        )
+        parameters = batch["Parameters"]
+        assert parameters["LaunchType"] == "FARGATE"
+        assert parameters["TaskDefinition"] == protocol.ref(protocol.Placeholder.DYNAMIC_TASK_DEFINITION)
+        overrides = parameters["Overrides"]
+        assert (overrides["Cpu.$"], overrides["Memory.$"]) == ("$.BatchInput.cpu", "$.BatchInput.memory")
+        assert overrides["EphemeralStorage"] == {"SizeInGiB.$": "$.BatchInput.disk"}
+        environment = {
+            e["Name"]: e.get("Value", e.get("Value.$"))
+            for e in overrides["ContainerOverrides"][0]["Environment"]
+        }
+        assert environment == {
+            protocol.ENV_RUN: "$.BatchInput.run",
+            protocol.ENV_SPEC: "$.BatchInput.spec",
+            protocol.ENV_NODE: "$.BatchInput.node",
+            protocol.ENV_MODE: "map_items",
+            protocol.ENV_ITEMS: "States.JsonToString($.Items)",
+        }
+    spot = states["map_run_fargate_spot"]["ItemProcessor"]
+    assert spot["StartAt"] == "map_run_fargate_spot_batch_spot"
+    first = spot["States"]["map_run_fargate_spot_batch_spot"]
+    assert first["Parameters"]["CapacityProviderStrategy"] == [
+        {"CapacityProvider": "FARGATE_SPOT", "Weight": 1}
+    ]
+    reclaimed = spot["States"]["map_run_fargate_spot_batch_spot_reclaimed"]["Choices"][1]
+    assert (reclaimed["StringEquals"], reclaimed["Next"]) == (
+        "SpotInterruption",
+        "map_run_fargate_spot_batch",
+    )
+    # No Fargate in the stack: no container map runner, and no map_fargate dispatch.
+    bare = asl.interpreter_definition(fargate=False, batch=False, images=False)
+    assert "map_kind" not in bare["States"] and bare["States"]["start"]["Choices"][0]["Next"] == "map_run"
+    bare_items = bare["States"]["run_nodes"]["ItemProcessor"]["States"]["dispatch"]["Choices"]
+    assert "map_fargate" not in {c["StringEquals"] for c in bare_items}
+    assert _checks.check_definition(definition) == [] and _checks.check_definition(bare) == []
 
 
 def test_the_interpreter_passes_the_npm_validators(tmp_path: Path) -> None:

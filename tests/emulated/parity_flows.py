@@ -123,6 +123,16 @@ def dag_map_item_fails(x: int) -> list[int]:
 
 
 @dynamic
+def container_maps_inside(x: int) -> list[int]:
+    return map_task(container_item_fails)(x=list(range(x + 1)))
+
+
+@workflow
+def dag_container_map_item_fails(x: int) -> list[int]:
+    return container_maps_inside(x=x)
+
+
+@dynamic
 def sleeps_inside(x: int) -> int:
     return sleepy(x=x)
 

@@ -163,6 +163,87 @@ def test_containers_and_a_map_inside_a_dynamic_graph(sandbox: Sandbox, tmp_path:
     assert [j["jobName"] for j in jobs] == ["heavy__gpu_square"]
 
 
+def _batch_tasks(sandbox: Sandbox, node: str) -> list[dict[str, Any]]:
+    """The stopped ECS tasks that ran batches of map node ``node`` (its items' env, as a static map's)."""
+    ecs = sandbox.aws.client("ecs")
+    arns = ecs.list_tasks(cluster="stratoflow", desiredStatus="STOPPED")["taskArns"]
+    tasks = ecs.describe_tasks(cluster="stratoflow", tasks=arns)["tasks"] if arns else []
+    return [
+        t
+        for t in tasks
+        if {"name": protocol.ENV_NODE, "value": node}
+        in t["overrides"]["containerOverrides"][0]["environment"]
+    ]
+
+
+def _env(task: dict[str, Any]) -> dict[str, str]:
+    return {e["name"]: e["value"] for e in task["overrides"]["containerOverrides"][0]["environment"]}
+
+
+def test_a_fargate_map_inside_a_dynamic_graph_runs_its_batches_in_containers(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    local, emulated = both(sandbox, tmp_path, df.container_mapped, n=25)
+    assert emulated == local == {"o0": [i * i for i in range(25)]}
+    tasks = _batch_tasks(sandbox, "container_map__map_big_square")
+    # runtime.container_batching: 25 items over 100 containers, but at least 10 per container.
+    batches = sorted(json.loads(_env(t)[protocol.ENV_ITEMS]) for t in tasks)
+    assert batches == [list(range(0, 10)), list(range(10, 20)), list(range(20, 25))]
+    assert {_env(t)[protocol.ENV_MODE] for t in tasks} == {protocol.Mode.MAP_ITEMS.value}
+    # Each container of the task's size (the routing rule's pair), from the generic definition.
+    assert {(t["overrides"]["cpu"], t["overrides"]["memory"]) for t in tasks} == {("2048", "12288")}
+
+
+def test_a_reclaimed_spot_batch_of_a_dynamic_map_runs_again_on_demand(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    node = "spot_map__map_spot_square"
+    sandbox.spot_interruptions[node] = 1
+    local, emulated = both(sandbox, tmp_path, df.spot_mapped, n=5)
+    assert emulated == local == {"o0": [0, 1, 4, 9, 16]}
+    assert sandbox.spot_interruptions[node] == 0  # one batch reclaimed, then run on on-demand
+    runs = sorted(
+        (
+            json.loads(_env(t)[protocol.ENV_ITEMS]),
+            t.get("capacityProviderName") or t["launchType"],
+            t["stopCode"],
+        )
+        for t in _batch_tasks(sandbox, node)
+    )
+    # Three batches of 2 on Spot; the reclaimed one again on on-demand Fargate.
+    assert sorted({tuple(items) for items, _, _ in runs}) == [(0, 1), (2, 3), (4,)]
+    reclaimed = [items for items, where, stop in runs if stop == "SpotInterruption"]
+    assert len(reclaimed) == 1 and [where for items, where, _ in runs if items == reclaimed[0]] == [
+        "FARGATE",
+        "FARGATE_SPOT",
+    ]
+    assert [where for _, where, _ in runs].count("FARGATE_SPOT") == 3
+
+
+def test_a_dynamic_fargate_maps_failed_items_follow_min_success_ratio(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    local, emulated = both(sandbox, tmp_path, df.lenient_container_mapped, n=6, ratio=0.5)
+    assert emulated == local == {"o0": [0, None, 4, None, 16, None]}
+    spec = lower(df.lenient_container_mapped)
+    options = RunOptions(home=tmp_path, progress=False, retry_base_seconds=0.01)
+    with pytest.raises(TaskFailedError) as local_error:
+        run_local(spec, {"n": 6, "ratio": 0.75}, options)
+    with pytest.raises(TaskFailedError) as remote_error:
+        sandbox.run(spec, {"n": 6, "ratio": 0.75})
+    said = str(remote_error.value).partition(" FAILED: ")[2]
+    assert said.startswith(str(local_error.value))
+    # Each odd item's retry ran in its batch's container, as locally: its last attempt is its second.
+    assert (
+        "'lenient_container_map__map_big_square_of_even[5]' failed (attempt 2): ValueError: odd item 5"
+        in said
+    )
+    assert (remote_error.value.node, remote_error.value.error_type) == (
+        local_error.value.node,
+        local_error.value.error_type,
+    )
+
+
 def _gpu_queue(sandbox: Sandbox) -> str:
     queues = sandbox.aws.client("batch").describe_job_queues()["jobQueues"]
     return next(q["jobQueueArn"] for q in queues if q["jobQueueName"].endswith("gpu-ondemand"))

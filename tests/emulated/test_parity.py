@@ -32,6 +32,7 @@ FAILING = [
     "container_map_item_fails",
     "dag_node_fails",
     "dag_map_item_fails",
+    "dag_container_map_item_fails",
     "dag_times_out",
 ]
 
@@ -94,6 +95,10 @@ def test_attempts_and_messages_are_the_local_ones_word_for_word(sandbox: Sandbox
         (
             "dag_map_item_fails",
             "task in node 'maps_inside__map_item_fails[3]' failed (attempt 3): BadRecordError",
+        ),
+        (
+            "dag_container_map_item_fails",
+            "task in node 'container_maps_inside__map_container_item_fails[3]' failed (attempt 2): BadRecordError",
         ),
     ],
 )

@@ -222,6 +222,46 @@ def heavy_flow(n: int) -> int:
     return heavy(n=n)
 
 
+@dynamic
+def container_map(n: int) -> list[int]:
+    """A map_task over a Fargate task inside a dynamic body (on AWS: each batch in one container)."""
+    return map_task(big_square)(x=list(range(n)))
+
+
+@workflow
+def container_mapped(n: int) -> list[int]:
+    return container_map(n=n)
+
+
+@dynamic
+def spot_map(n: int) -> list[int]:
+    """Over a Fargate Spot task, in batches of 2 (on AWS: a reclaimed batch reruns on on-demand)."""
+    return map_task(spot_square, batch_size=2)(x=list(range(n)))
+
+
+@workflow
+def spot_mapped(n: int) -> list[int]:
+    return spot_map(n=n)
+
+
+@task(requests=Resources(mem="12Gi"), retries=1)
+def big_square_of_even(x: int) -> int:
+    if x % 2:
+        raise ValueError(f"odd item {x}")
+    return x * x
+
+
+@dynamic
+def lenient_container_map(n: int, ratio: float) -> list[int | None]:
+    """A Fargate map whose odd items fail: a ratio they meet gives None for them, one they miss fails."""
+    return map_task(big_square_of_even, min_success_ratio=ratio, batch_size=3)(x=list(range(n)))
+
+
+@workflow
+def lenient_container_mapped(n: int, ratio: float) -> list[int | None]:
+    return lenient_container_map(n=n, ratio=ratio)
+
+
 ORDER: list[str] = []
 
 

@@ -27,14 +27,10 @@ def test_each_kind_of_node_gets_what_its_state_needs() -> None:
     assert dispatch(spec, "fib", ALL) == protocol.DagNode(node="fib", kind=protocol.Dispatch.DYNAMIC)
 
 
-def test_a_map_node_is_a_distributed_map_and_only_over_a_lambda_task() -> None:
+def test_a_map_node_is_a_distributed_map_over_a_lambda_or_fargate_task() -> None:
     @df.workflow
     def mapped(xs: list[int]) -> list[int]:
         return df.map_task(df.square)(x=xs)
-
-    @df.workflow
-    def mapped_big(xs: list[int]) -> list[int]:
-        return df.map_task(df.big_square)(x=xs)
 
     @df.workflow
     def mapped_limited(xs: list[int]) -> list[int | None]:
@@ -48,8 +44,40 @@ def test_a_map_node_is_a_distributed_map_and_only_over_a_lambda_task() -> None:
     node = dispatch(limited, limited.nodes[0].id, ALL)
     assert (node.kind, node.concurrency, node.tolerated) == (protocol.Dispatch.MAP, 3, 25)
     check_remote_graph(spec, "dyn", ALL)
-    with pytest.raises(TaskFailedError, match="a map_task inside a dynamic graph runs on Lambda only"):
-        check_remote_graph(lower(mapped_big), "dyn", ALL)
+
+
+@pytest.mark.parametrize(
+    ("task", "kind"),
+    [(df.big_square, protocol.Dispatch.MAP_FARGATE), (df.spot_square, protocol.Dispatch.MAP_FARGATE_SPOT)],
+)
+def test_a_map_over_a_fargate_task_runs_its_batches_in_containers_of_its_size(
+    task: Any, kind: protocol.Dispatch
+) -> None:
+    @df.workflow
+    def mapped(xs: list[int]) -> list[int | None]:
+        return df.map_task(task, concurrency=4, min_success_ratio=0.5)(x=xs)
+
+    spec = lower(mapped)
+    check_remote_graph(spec, "dyn", ALL)
+    node = dispatch(spec, spec.nodes[0].id, ALL)
+    route = routing.route(task.spec.requests, interruptible=task.spec.interruptible)
+    assert (node.kind, node.concurrency, node.tolerated) == (kind, 4, 50)
+    # The batch container's RunTask overrides, as a Fargate node's: the routing rule's pair.
+    assert (node.cpu, node.memory, node.disk) == (str(int((route.cpu or 0.25) * 1024)), "12288", 21)
+    with pytest.raises(TaskFailedError, match=r"needs Fargate .* deployed no Fargate compute"):
+        check_remote_graph(spec, "dyn", protocol.DynamicCompute())
+
+
+def test_a_map_over_a_batch_task_fails_at_plan_time() -> None:
+    @df.workflow
+    def mapped(xs: list[int]) -> list[int]:
+        return df.map_task(df.gpu_square)(x=xs)
+
+    with pytest.raises(TaskFailedError) as caught:
+        check_remote_graph(lower(mapped), "dyn", ALL)
+    assert caught.value.error_type == "UnsupportedDynamicGraph"
+    assert "task 'gpu_square' is mapped and runs on batch (" in str(caught.value)
+    assert str(caught.value).endswith("a map_task inside a dynamic graph runs on Lambda or Fargate only")
 
 
 @pytest.mark.parametrize(

@@ -264,11 +264,24 @@ def test_the_largest_container_batch_fits_the_ecs_overrides_limit() -> None:
     assert len(body.encode()) < 8192
 
 
-def test_an_interpreter_container_runs_the_dag_run_mode() -> None:
+def test_an_interpreter_container_runs_a_node_or_a_map_batch() -> None:
     interpreter = next(d for label, d, _ in DEFINITIONS if label == "interpreter")
-    overrides = next(s for s in _dicts(interpreter) if "ContainerOverrides" in s)["ContainerOverrides"][0]
-    environ = {e["Name"]: e.get("Value", "x") for e in overrides["Environment"]}
-    assert protocol.container_event(environ).mode is protocol.Mode.DAG_RUN
+    modes = []
+    for state in _dicts(interpreter):
+        if "ContainerOverrides" not in state:
+            continue
+        overrides = state["ContainerOverrides"]
+        environment = (overrides[0] if isinstance(overrides, list) else overrides)["Environment"]
+        # A path's value as the state fills it: the batch's indices are a JSON list (a string).
+        environ = {
+            e["Name"]: e.get("Value", "[0]" if e["Name"] == protocol.ENV_ITEMS else "x") for e in environment
+        }
+        event = protocol.container_event(environ)
+        modes.append(event.mode)
+        assert (event.items is not None) is (event.mode is protocol.Mode.MAP_ITEMS)
+    # A node's container (Fargate or Batch, images or not) runs dag_run; a Fargate map's batch, map_items.
+    assert set(modes) == {protocol.Mode.DAG_RUN, protocol.Mode.MAP_ITEMS}
+    assert modes.count(protocol.Mode.MAP_ITEMS) == 3  # on-demand; Spot, then on-demand
 
 
 def test_map_items_key_is_what_the_item_reader_formats() -> None:

@@ -136,13 +136,19 @@ class InterpreterInput(BaseModel):
 
 class MapRun(BaseModel):
     """An interpreter execution that is a dynamic graph's map runner: its one Distributed Map's
-    batching (``map_prepare``'s ``batch_size``) and the node's ``DagNode.concurrency`` and ``tolerated``."""
+    batching (``map_prepare``'s ``batch_size``) and the node's ``DagNode.concurrency`` and ``tolerated``;
+    for a map over a Fargate task, the node's ``DagNode.kind`` and the batch container's sizes
+    (``cpu``, ``memory``, ``disk``: RunTask's ``Overrides``)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     batch_size: int
     concurrency: int = 0
     tolerated: int = 0
+    kind: str = "map"  # a protocol.Dispatch map kind (its value: the wire holds strings)
+    cpu: str = ""
+    memory: str = ""
+    disk: int = 21
 
 
 def actor_message_body(*, mode: Mode | None = None, **fields: str | Path) -> dict[str, Any]:

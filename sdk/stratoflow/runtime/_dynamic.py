@@ -105,8 +105,9 @@ def _route(task: ir.TaskSpec) -> routing.Route:
 def dispatch(spec: ir.WorkflowSpec, node_id: str, compute: protocol.DynamicCompute) -> protocol.DagNode:
     """How the interpreter runs one node of a dynamic graph (its item's Choice takes ``kind``).
 
-    A map node (over a Lambda task: :func:`check_remote_graph`) is a Distributed Map, with its
-    ``concurrency`` and tolerated batch failures; a task node runs where the routing rule sends
+    A map node is a Distributed Map, with its ``concurrency`` and tolerated batch failures, whose
+    batches run in the runner (a Lambda task) or each in one container of the task's Fargate size
+    (a Fargate task; the others fail first, :func:`check_remote_graph`); a task node runs where the routing rule sends
     it, on the stack's generic dynamic compute (``compute``); a task with an image of its own, on
     that image's function or generic task definition (``compute.image_functions``,
     ``image_task_definitions``).
@@ -117,14 +118,18 @@ def dispatch(spec: ir.WorkflowSpec, node_id: str, compute: protocol.DynamicCompu
     task = spec.tasks[node.task]
     if task.kind == "dynamic":
         return protocol.DagNode(node=node_id, kind=protocol.Dispatch.DYNAMIC)
-    if isinstance(node, ir.MapNode):
-        return protocol.DagNode(
-            node=node_id,
-            kind=protocol.Dispatch.MAP,
-            concurrency=node.concurrency or 0,
-            tolerated=tolerated_failure_percentage(node.min_success_ratio),
-        )
     route = _route(task)
+    if isinstance(node, ir.MapNode):
+        limits = {
+            "concurrency": node.concurrency or 0,
+            "tolerated": tolerated_failure_percentage(node.min_success_ratio),
+        }
+        if route.target == "lambda":
+            return protocol.DagNode(node=node_id, kind=protocol.Dispatch.MAP, **limits)
+        # A map over a Fargate task (check_remote_graph refused the others): batches in containers.
+        spot = route.target == "fargate_spot"
+        kind = protocol.Dispatch.MAP_FARGATE_SPOT if spot else protocol.Dispatch.MAP_FARGATE
+        return protocol.DagNode(node=node_id, kind=kind, **limits, **_fargate_sizes(route))
     if task.image is not None:
         return _image_node(node_id, task.image, route, compute)
     kind = protocol.Dispatch(route.target)
@@ -236,6 +241,21 @@ def _missing_image(image: ir.ImageRef, route: routing.Route, compute: protocol.D
     return None
 
 
+def _unsupported_map(task: ir.TaskSpec) -> str | None:
+    """Why a map over ``task`` (whose compute the stack has) cannot run in a dynamic graph, or None."""
+    route = _route(task)
+    if route.target in ("batch", "batch_spot"):
+        # The map runner's children run batches on Lambda (the runner) or generic Fargate only.
+        return (
+            f"is mapped and runs on {route.target} ({route.reason}); a map_task inside a dynamic graph "
+            "runs on Lambda or Fargate only"
+        )
+    if task.image is not None:
+        # ... and those children invoke the shared runner or run the shared image's task definition.
+        return "is mapped and has its own image; a map_task inside a dynamic graph runs in the shared runner only"
+    return None
+
+
 def check_remote_graph(spec: ir.WorkflowSpec, node_id: str, compute: protocol.DynamicCompute) -> None:
     """Fail the dynamic node unless the stack has the compute every task of its graph needs.
 
@@ -251,13 +271,8 @@ def check_remote_graph(spec: ir.WorkflowSpec, node_id: str, compute: protocol.Dy
     for node in spec.task_nodes():  # a @dynamic body records no conditionals (define/_dynamic.py)
         task = spec.tasks[node.task]
         why = _missing_compute(task, compute)
-        if why is None and isinstance(node, ir.MapNode) and _route(task).target != "lambda":
-            # The interpreter's map runner has EXPRESS children running items in the runner Lambda
-            # (a container map would need per-shape STANDARD children; the stack has none generic).
-            why = f"is mapped, and a map_task inside a dynamic graph runs on Lambda only ({_route(task).reason})"
-        if why is None and isinstance(node, ir.MapNode) and task.image is not None:
-            # ... and those children invoke the shared runner, not an image's function.
-            why = "is mapped and has its own image; a map_task inside a dynamic graph runs in the shared runner only"
+        if why is None and isinstance(node, ir.MapNode):
+            why = _unsupported_map(task)
         if why is not None:
             problems.append(f"node '{node.id}': task '{task.name}' {why}")
     if problems:

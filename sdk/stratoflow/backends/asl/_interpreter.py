@@ -31,19 +31,32 @@ Each item starts with a ``Choice`` on ``DagNode.kind``:
   an Inline Map's ``ItemProcessor`` (not confirmed either way), so the Map sits where it is known
   to work; a separate "map runner" machine would be a second generic definition, role and ARN
   to wire for nothing the input flag cannot do.
-  A map over a container task fails at plan time (``runtime.check_remote_graph``).
+- ``map_fargate`` / ``map_fargate_spot`` (a ``map_task`` over a Fargate task): the same three
+  steps; the map runner's Distributed Map has STANDARD children, each running one batch in one
+  container of the generic task definition with the node's sizes (``_interpreter_ecs``, whose
+  docstring says what differs from a static container map). A map over a Batch task, or over a
+  task with an image of its own, fails at plan time (``runtime.check_remote_graph``).
 
 Payloads only ever hold node ids and the few fields of their ``DagNode``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 from stratoflow.backends.asl._batch import SUBMIT_JOB_SYNC
 from stratoflow.backends.asl._dynamic import START_EXECUTION_SYNC, _invoke
+from stratoflow.backends.asl._interpreter_ecs import (
+    CONTAINER_FAILED,
+    MAP_RUNNERS,
+    catch,
+    container_failed,
+    fargate_map_run,
+    run_task,
+    spot_fallback,
+)
 from stratoflow.backends.asl._map import INPUT_WORKFLOW, runner_map_state
-from stratoflow.backends.asl._states import RUN_TASK_SYNC
 from stratoflow.ir import protocol
 
 __all__ = ["DAG_CONCURRENCY", "interpreter_definition"]
@@ -55,7 +68,6 @@ DAG_CONCURRENCY: Final = 10
 
 _RUN, _SPEC, _NODE = protocol.Path("$.run"), protocol.Path("$.spec"), protocol.Path("$.task.node")
 _WORKFLOW = INPUT_WORKFLOW  # the deployed workflow whose sub-runs these are
-_FAILED: Final = "container_failed"
 
 
 def _event(mode: protocol.Mode, **paths: protocol.Path) -> State:
@@ -72,33 +84,9 @@ def _end(state: State) -> State:
 
 
 def _fargate(*, spot: bool, image: bool = False) -> State:
-    parameters: State = {
-        "Cluster": protocol.ref(protocol.Placeholder.CLUSTER_ARN),
-        "TaskDefinition": protocol.ref(protocol.Placeholder.DYNAMIC_TASK_DEFINITION),
-        "NetworkConfiguration": {
-            "AwsvpcConfiguration": {
-                "Subnets": [protocol.ref(subnet) for subnet in protocol.SUBNETS],
-                "SecurityGroups": [protocol.ref(protocol.Placeholder.TASK_SECURITY_GROUP)],
-                "AssignPublicIp": "DISABLED",
-            }
-        },
-        "Overrides": {
-            # Task-level sizes: RunTask takes them as strings (CPU units, MiB); dag_next gives
-            # only valid Fargate pairs, from the routing rule.
-            "Cpu.$": "$.task.cpu",
-            "Memory.$": "$.task.memory",
-            "EphemeralStorage": {"SizeInGiB.$": "$.task.disk"},
-            "ContainerOverrides": [{"Name": protocol.CONTAINER_NAME, "Environment": _environment()}],
-        },
-    }
-    if image:  # the image's generic task definition, named by the item (dag_next's DagNode.task_definition)
-        del parameters["TaskDefinition"]
-        parameters["TaskDefinition.$"] = "$.task.task_definition"
-    if spot:
-        parameters["CapacityProviderStrategy"] = [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}]
-    else:
-        parameters["LaunchType"] = "FARGATE"
-    return {"Type": "Task", "Resource": RUN_TASK_SYNC, "Parameters": parameters}
+    # An image's generic task definition is the one the item names (dag_next's DagNode.task_definition).
+    definition = "$.task.task_definition" if image else None
+    return run_task(spot=spot, environment=_environment(), sizes="$.task", task_definition=definition)
 
 
 def _batch(queue: str) -> State:
@@ -109,32 +97,6 @@ def _batch(queue: str) -> State:
         "ContainerOverrides": {"Environment": _environment(), "ResourceRequirements.$": "$.task.resources"},
     }
     return {"Type": "Task", "Resource": SUBMIT_JOB_SYNC, "Parameters": parameters}
-
-
-def _spot_fallback(name: str, field: str, matches: State, on_demand: str) -> dict[str, State]:
-    """Parse a failed Spot attempt's ``Cause``; a reclaim goes to ``on_demand``, anything else fails."""
-    parse, choice = f"{name}_failed", f"{name}_reclaimed"
-    return {
-        parse: {
-            "Type": "Pass",
-            "Parameters": {"Cause.$": "$.error.Cause", "job.$": "States.StringToJson($.error.Cause)"},
-            "ResultPath": "$.error",
-            "Next": choice,
-        },
-        choice: {
-            "Type": "Choice",
-            # Rules are tried in order, so the comparison never sees a missing field.
-            "Choices": [
-                {"Not": {"Variable": f"$.error.job.{field}", "IsPresent": True}, "Next": _FAILED},
-                {"Variable": f"$.error.job.{field}", **matches, "Next": on_demand},
-            ],
-            "Default": _FAILED,
-        },
-    }
-
-
-def _catch(next_state: str) -> list[State]:
-    return [{"ErrorEquals": [protocol.STATES_TASK_FAILED], "ResultPath": "$.error", "Next": next_state}]
 
 
 def _dynamic_node() -> dict[str, State]:
@@ -166,7 +128,7 @@ def _dynamic_node() -> dict[str, State]:
         },
         "ResultPath": None,
         # The sub-workflow failed: fail with its error and cause (they name the sub-node).
-        "Catch": _catch("dynamic_sub_failed"),
+        "Catch": catch("dynamic_sub_failed"),
         "Next": "dynamic_finish",
     }
     finish = _invoke(
@@ -212,6 +174,11 @@ def _map_node() -> dict[str, State]:
         batch_size=protocol.Path("$.map.batch_size"),
         concurrency=protocol.Path("$.task.concurrency"),
         tolerated=protocol.Path("$.task.tolerated"),
+        # Which runner (Lambda batches, or containers of the node's size: a Fargate task's map).
+        kind=protocol.Path("$.task.kind"),
+        cpu=protocol.Path("$.task.cpu"),
+        memory=protocol.Path("$.task.memory"),
+        disk=protocol.Path("$.task.disk"),
     )
     start: State = {
         "Type": "Task",
@@ -229,7 +196,7 @@ def _map_node() -> dict[str, State]:
         },
         "ResultPath": None,
         # Too many batches crashed (items' own failures are the gather's to count).
-        "Catch": _catch("dynamic_sub_failed"),
+        "Catch": catch("dynamic_sub_failed"),
         "Next": "map_gather",
     }
     return {
@@ -247,6 +214,18 @@ def _image_node() -> State:
     return state
 
 
+def _kind_choice(variable: str, targets: Mapping[protocol.Dispatch, str], *, default: str) -> State:
+    """A ``Choice`` going to ``targets[kind]`` when ``variable`` is that kind, else to ``default``."""
+    return {
+        "Type": "Choice",
+        "Choices": [
+            {"Variable": variable, "StringEquals": kind.value, "Next": state}
+            for kind, state in targets.items()
+        ],
+        "Default": default,
+    }
+
+
 def _item_states(*, fargate: bool, batch: bool, images: bool) -> dict[str, State]:
     kinds = {protocol.Dispatch.DYNAMIC: "dynamic_plan", protocol.Dispatch.MAP: "map_prepare"}
     states: dict[str, State] = {}
@@ -255,6 +234,8 @@ def _item_states(*, fargate: bool, batch: bool, images: bool) -> dict[str, State
         states["run_image_node"] = _image_node()
     if fargate:
         kinds.update({protocol.Dispatch.FARGATE: "fargate", protocol.Dispatch.FARGATE_SPOT: "fargate_spot"})
+        # A map over a Fargate task: prepared and gathered as a Lambda map, its runner's batches in containers.
+        kinds.update(dict.fromkeys(MAP_RUNNERS, "map_prepare"))
         states.update(_fargate_states("fargate", image=False))
     if fargate and images:
         kinds.update(
@@ -268,17 +249,9 @@ def _item_states(*, fargate: bool, batch: bool, images: bool) -> dict[str, State
         kinds.update({protocol.Dispatch.BATCH: "batch", protocol.Dispatch.BATCH_SPOT: "batch_spot"})
         states.update(_batch_states())
     if fargate or batch:
-        # A Fail state may not raise a States.* name: the SDK's own, with the ECS task or Batch job as Cause.
-        states[_FAILED] = {"Type": "Fail", "Error": protocol.TASK_FAILED, "CausePath": "$.error.Cause"}
+        states[CONTAINER_FAILED] = container_failed()
     return {
-        "dispatch": {
-            "Type": "Choice",
-            "Choices": [
-                {"Variable": "$.task.kind", "StringEquals": kind.value, "Next": state}
-                for kind, state in kinds.items()
-            ],
-            "Default": "run_node",
-        },
+        "dispatch": _kind_choice("$.task.kind", kinds, default="run_node"),
         "run_node": _end(_invoke(_event(protocol.Mode.DAG_RUN))),
         **_dynamic_node(),
         **_map_node(),
@@ -289,23 +262,43 @@ def _item_states(*, fargate: bool, batch: bool, images: bool) -> dict[str, State
 
 def _fargate_states(name: str, *, image: bool) -> dict[str, State]:
     spot = {**_fargate(spot=True, image=image), "ResultPath": None, "OutputPath": None, "End": True}
-    spot["Catch"] = _catch(f"{name}_spot_failed")
+    spot["Catch"] = catch(f"{name}_spot_failed")
     reclaimed = {"StringEquals": protocol.SPOT_INTERRUPTION_STOP_CODE}
     return {
         name: _end(_fargate(spot=False, image=image)),
         f"{name}_spot": spot,
-        **_spot_fallback(f"{name}_spot", "StopCode", reclaimed, name),
+        **spot_fallback(f"{name}_spot", "StopCode", reclaimed, name),
     }
 
 
 def _batch_states() -> dict[str, State]:
     spot = {**_batch("$.task.queue"), "ResultPath": None, "OutputPath": None, "End": True}
-    spot["Catch"] = _catch("batch_spot_failed")
+    spot["Catch"] = catch("batch_spot_failed")
     reclaimed = {"StringMatches": protocol.SPOT_RECLAIM_STATUS_REASON}
     return {
         "batch": _end(_batch("$.task.on_demand_queue")),
         "batch_spot": spot,
-        **_spot_fallback("batch_spot", "StatusReason", reclaimed, "batch"),
+        **spot_fallback("batch_spot", "StatusReason", reclaimed, "batch"),
+    }
+
+
+def _container_map_runners() -> dict[str, State]:
+    """A map runner's Choice on its node's kind, and the Distributed Map of each map over Fargate."""
+    runners = {
+        name: {
+            **fargate_map_run(
+                spot=kind is protocol.Dispatch.MAP_FARGATE_SPOT,
+                run=_RUN,
+                spec=_SPEC,
+                node=protocol.Path("$.node"),
+            ),
+            "End": True,
+        }
+        for kind, name in MAP_RUNNERS.items()
+    }
+    return {
+        "map_kind": _kind_choice("$.map.kind", MAP_RUNNERS, default="map_run"),
+        **runners,
     }
 
 
@@ -343,9 +336,12 @@ def interpreter_definition(
         "States": {
             "start": {
                 "Type": "Choice",
-                "Choices": [{"Variable": "$.map", "IsPresent": True, "Next": "map_run"}],
+                "Choices": [
+                    {"Variable": "$.map", "IsPresent": True, "Next": "map_kind" if fargate else "map_run"}
+                ],
                 "Default": "next",
             },
+            **(_container_map_runners() if fargate else {}),
             "map_run": {
                 **runner_map_state(
                     workflow=_WORKFLOW,

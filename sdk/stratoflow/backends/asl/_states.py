@@ -27,6 +27,7 @@ __all__ = [
     "SpotFallback",
     "container_attempts",
     "container_environment",
+    "ecs_network",
     "node_fragment",
     "restore_input",
     "retry_lambda_service",
@@ -188,17 +189,22 @@ def _lambda_run(ctx: NodeContext) -> State:
     )
 
 
+def ecs_network() -> State:
+    """A RunTask's ``NetworkConfiguration``: the stack's private subnets and task security group."""
+    return {
+        "AwsvpcConfiguration": {
+            "Subnets": [protocol.ref(subnet) for subnet in protocol.SUBNETS],
+            "SecurityGroups": [protocol.ref(protocol.Placeholder.TASK_SECURITY_GROUP)],
+            "AssignPublicIp": "DISABLED",
+        }
+    }
+
+
 def _ecs_run(ctx: NodeContext, *, spot: bool, retries: int, first_attempt: int = 1) -> State:
     parameters: State = {
         "Cluster": protocol.ref(protocol.Placeholder.CLUSTER_ARN),
         "TaskDefinition": protocol.ref(task_definition_name(ctx.route, ctx.task.image, ctx.task.secrets)),
-        "NetworkConfiguration": {
-            "AwsvpcConfiguration": {
-                "Subnets": [protocol.ref(subnet) for subnet in protocol.SUBNETS],
-                "SecurityGroups": [protocol.ref(protocol.Placeholder.TASK_SECURITY_GROUP)],
-                "AssignPublicIp": "DISABLED",
-            }
-        },
+        "NetworkConfiguration": ecs_network(),
         "Overrides": {
             "ContainerOverrides": [
                 {

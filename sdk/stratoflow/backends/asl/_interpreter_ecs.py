@@ -1,0 +1,156 @@
+"""The interpreter's ECS states: a Fargate node's ``ecs:runTask.sync`` of the generic dynamic task
+definition, the Spot-reclaim fallback, and the map runner of a map over a Fargate task.
+
+A map over a Fargate task (``Dispatch.MAP_FARGATE`` / ``MAP_FARGATE_SPOT``) runs as a Lambda map
+does in a dynamic graph (``_interpreter``: ``Mode.MAP_PREPARE``, the interpreter itself as a map
+runner, ``Mode.MAP_GATHER``), but the runner's Distributed Map has STANDARD children (EXPRESS ones
+cannot wait on ``.sync``) that each run one batch in one container, as a static container map's
+do (``_map.container_item_processor``): the generic dynamic task definition with the node's
+cpu, memory and disk (``MapRun``, carried to each child in ``BatchInput``) as ``Overrides``, and
+the batch's event (``Mode.MAP_ITEMS``, the indices as JSON) in the container's environment. The
+batch size is ``map_prepare``'s (``runtime.container_batching``, as a static container map's).
+
+Unlike a static container map's batch state, a child has no ``Retry`` and no ``TimeoutSeconds``:
+the generic definition cannot hold a node's ``retries`` or timeout literally. The task's retries
+apply per item inside the container, as locally; a batch whose container crashes is a failed
+child (``ToleratedFailurePercentage``), and its unfinished items count as failed in the gather's
+``min_success_ratio``. A Spot batch reclaimed by AWS runs once more on on-demand Fargate (its
+checkpointed items are not run again), as a dynamic ``fargate_spot`` node does.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from stratoflow.backends.asl._map import INPUT_WORKFLOW, runner_map_state
+from stratoflow.backends.asl._states import RUN_TASK_SYNC, ecs_network
+from stratoflow.ir import protocol
+
+__all__ = [
+    "CONTAINER_FAILED",
+    "MAP_RUNNERS",
+    "catch",
+    "container_failed",
+    "fargate_map_run",
+    "run_task",
+    "spot_fallback",
+]
+
+State = dict[str, Any]
+
+CONTAINER_FAILED: Final = "container_failed"
+"""The Fail state of a failed container attempt (in each scope that runs one)."""
+
+MAP_RUNNERS: Final = {
+    protocol.Dispatch.MAP_FARGATE: "map_run_fargate",
+    protocol.Dispatch.MAP_FARGATE_SPOT: "map_run_fargate_spot",
+}
+"""The map runner's Distributed Map state of each map-over-Fargate kind (``MapRun.kind``)."""
+
+_BATCH = "$.BatchInput"  # inside a map runner's child: the node's run, spec, node and sizes
+
+
+def run_task(
+    *, spot: bool, environment: list[dict[str, str]], sizes: str, task_definition: str | None = None
+) -> State:
+    """``ecs:runTask.sync`` of the generic dynamic task definition (or the one at the path
+    ``task_definition``), sized by the ``cpu``, ``memory`` and ``disk`` at the path ``sizes``."""
+    parameters: State = {
+        "Cluster": protocol.ref(protocol.Placeholder.CLUSTER_ARN),
+        "TaskDefinition": protocol.ref(protocol.Placeholder.DYNAMIC_TASK_DEFINITION),
+        "NetworkConfiguration": ecs_network(),
+        "Overrides": {
+            # Task-level sizes: RunTask takes them as strings (CPU units, MiB); dag_next gives
+            # only valid Fargate pairs, from the routing rule.
+            "Cpu.$": f"{sizes}.cpu",
+            "Memory.$": f"{sizes}.memory",
+            "EphemeralStorage": {"SizeInGiB.$": f"{sizes}.disk"},
+            "ContainerOverrides": [{"Name": protocol.CONTAINER_NAME, "Environment": environment}],
+        },
+    }
+    if task_definition is not None:  # an image's generic task definition, named by the item
+        del parameters["TaskDefinition"]
+        parameters["TaskDefinition.$"] = task_definition
+    if spot:
+        parameters["CapacityProviderStrategy"] = [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}]
+    else:
+        parameters["LaunchType"] = "FARGATE"
+    return {"Type": "Task", "Resource": RUN_TASK_SYNC, "Parameters": parameters}
+
+
+def catch(next_state: str) -> list[State]:
+    """Catch a failed task (``States.TaskFailed``) into ``$.error`` and go to ``next_state``."""
+    return [{"ErrorEquals": [protocol.STATES_TASK_FAILED], "ResultPath": "$.error", "Next": next_state}]
+
+
+def spot_fallback(
+    name: str, field: str, matches: State, on_demand: str, failed: str = CONTAINER_FAILED
+) -> dict[str, State]:
+    """Parse a failed Spot attempt's ``Cause``; a reclaim goes to ``on_demand``, anything else to
+    ``failed`` (a :func:`container_failed` state the caller adds)."""
+    parse, choice = f"{name}_failed", f"{name}_reclaimed"
+    return {
+        parse: {
+            "Type": "Pass",
+            "Parameters": {"Cause.$": "$.error.Cause", "job.$": "States.StringToJson($.error.Cause)"},
+            "ResultPath": "$.error",
+            "Next": choice,
+        },
+        choice: {
+            "Type": "Choice",
+            # Rules are tried in order, so the comparison never sees a missing field.
+            "Choices": [
+                {"Not": {"Variable": f"$.error.job.{field}", "IsPresent": True}, "Next": failed},
+                {"Variable": f"$.error.job.{field}", **matches, "Next": on_demand},
+            ],
+            "Default": failed,
+        },
+    }
+
+
+def container_failed() -> State:
+    # A Fail state may not raise a States.* name: the SDK's own, with the ECS task or Batch job as Cause.
+    return {"Type": "Fail", "Error": protocol.TASK_FAILED, "CausePath": "$.error.Cause"}
+
+
+def _batch_end(state: State) -> State:
+    # What the Map collects per batch: `{}` (the container's results are in S3).
+    return {**state, "ResultPath": None, "OutputPath": None, "End": True}
+
+
+def fargate_map_run(*, spot: bool, run: protocol.Path, spec: protocol.Path, node: protocol.Path) -> State:
+    """The map runner's Distributed Map of a map over a Fargate task (``Input.map``: ``MapRun``);
+    the caller sets ``Next`` or ``End``."""
+    environment = protocol.container_environment(
+        run=protocol.Path(f"{_BATCH}.run"),
+        spec=protocol.Path(f"{_BATCH}.spec"),
+        node=protocol.Path(f"{_BATCH}.node"),
+        mode=protocol.Mode.MAP_ITEMS,
+        items=protocol.Path("States.JsonToString($.Items)"),
+    )
+    # State names are unique in the whole definition: each runner's are prefixed with its own.
+    label = MAP_RUNNERS[protocol.Dispatch.MAP_FARGATE_SPOT if spot else protocol.Dispatch.MAP_FARGATE]
+    batch, batch_spot, failed = f"{label}_batch", f"{label}_batch_spot", f"{label}_failed"
+    on_demand = _batch_end(run_task(spot=False, environment=environment, sizes=_BATCH))
+    states: dict[str, State] = {batch: on_demand}
+    if spot:
+        first = _batch_end(run_task(spot=True, environment=environment, sizes=_BATCH))
+        first["Catch"] = catch(f"{batch_spot}_failed")
+        reclaimed = {"StringEquals": protocol.SPOT_INTERRUPTION_STOP_CODE}
+        states = {
+            batch_spot: first,
+            **spot_fallback(batch_spot, "StopCode", reclaimed, batch, failed),
+            **states,
+            failed: container_failed(),
+        }
+    sizes = {f"{name}.$": f"$.map.{name}" for name in ("cpu", "memory", "disk")}
+    state = runner_map_state(
+        workflow=INPUT_WORKFLOW, run=run, spec=spec, node=node, settings="$.map", label=label
+    )
+    state["ItemBatcher"]["BatchInput"].update(sizes)
+    state["ItemProcessor"] = {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": batch_spot if spot else batch,
+        "States": states,
+    }
+    return state
