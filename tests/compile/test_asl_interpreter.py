@@ -119,6 +119,7 @@ def test_a_map_node_starts_the_interpreter_itself_as_a_distributed_map_runner() 
         "cpu.$": "$.task.cpu",
         "memory.$": "$.task.memory",
         "disk.$": "$.task.disk",
+        "timeout.$": "$.map.batch_timeout",  # map_prepare's, for a Fargate map's batches
     }
     # A map runner's input has `map`: its execution is the Distributed Map alone, at top level.
     assert definition["StartAt"] == "start"
@@ -171,8 +172,27 @@ def test_a_fargate_map_runner_runs_each_batch_in_a_container_of_the_nodes_size()
             "cpu.$": "$.map.cpu",
             "memory.$": "$.map.memory",
             "disk.$": "$.map.disk",
+            "timeout.$": "$.map.timeout",
         }
-        batch = runner["ItemProcessor"]["States"][f"{name}_batch"]
+        children = runner["ItemProcessor"]["States"]
+        # A batch's limit only when the task has a timeout (0: TimeoutSecondsPath cannot take it).
+        assert runner["ItemProcessor"]["StartAt"] == f"{name}_limited"
+        limited = children[f"{name}_limited"]
+        (rule,) = limited["Choices"]
+        assert (rule["Variable"], rule["NumericGreaterThan"]) == ("$.BatchInput.timeout", 0)
+        timed_entry, untimed_entry = rule["Next"], limited["Default"]
+        assert (timed_entry, untimed_entry) == (
+            (f"{name}_timed_batch_spot", f"{name}_batch_spot")
+            if "spot" in name
+            else (f"{name}_timed_batch", f"{name}_batch")
+        )
+        timed = [c for n, c in children.items() if n.startswith(f"{name}_timed_") and c["Type"] == "Task"]
+        assert timed and all(c["TimeoutSecondsPath"] == "$.BatchInput.timeout" for c in timed)
+        untimed = [
+            c for n, c in children.items() if not n.startswith(f"{name}_timed_") and c["Type"] == "Task"
+        ]
+        assert untimed and not any("TimeoutSecondsPath" in c or "TimeoutSeconds" in c for c in untimed)
+        batch = children[f"{name}_batch"]
         assert (batch["Resource"], batch["OutputPath"], batch["End"]) == (
             "arn:aws:states:::ecs:runTask.sync",
             None,
@@ -196,7 +216,6 @@ def test_a_fargate_map_runner_runs_each_batch_in_a_container_of_the_nodes_size()
             protocol.ENV_ITEMS: "States.JsonToString($.Items)",
         }
     spot = states["map_run_fargate_spot"]["ItemProcessor"]
-    assert spot["StartAt"] == "map_run_fargate_spot_batch_spot"
     first = spot["States"]["map_run_fargate_spot_batch_spot"]
     assert first["Parameters"]["CapacityProviderStrategy"] == [
         {"CapacityProvider": "FARGATE_SPOT", "Weight": 1}

@@ -194,6 +194,24 @@ def test_a_fargate_map_inside_a_dynamic_graph_runs_its_batches_in_containers(
     assert {(t["overrides"]["cpu"], t["overrides"]["memory"]) for t in tasks} == {("2048", "12288")}
 
 
+def test_a_dynamic_fargate_maps_batches_get_their_time_limit(sandbox: Sandbox, tmp_path: Path) -> None:
+    local, emulated = both(sandbox, tmp_path, df.timed_container_mapped, n=5)
+    assert emulated == local == {"o0": [0, 1, 4, 9, 16]}
+    sfn = sandbox.aws.client("stepfunctions")
+    machines = sfn.list_state_machines()["stateMachines"]
+    interpreter = next(m["stateMachineArn"] for m in machines if m["name"] == INTERPRETER_MACHINE)
+    (runner,) = [
+        e["executionArn"]
+        for e in sfn.list_executions(stateMachineArn=interpreter)["executions"]
+        if json.loads(sfn.describe_execution(executionArn=e["executionArn"])["input"]).get("node")
+        == "timed_container_map__map_timed_big_square"
+    ]
+    runner_input = json.loads(sfn.describe_execution(executionArn=runner)["input"])
+    # map_prepare's limit: 2 items x 60 s x 2 attempts + 600 s of start-up, which the timed states read.
+    assert runner_input["map"]["timeout"] == 2 * 60 * 2 + 600
+    assert len(_batch_tasks(sandbox, "timed_container_map__map_timed_big_square")) == 3
+
+
 def test_a_reclaimed_spot_batch_of_a_dynamic_map_runs_again_on_demand(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:

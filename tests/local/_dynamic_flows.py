@@ -244,6 +244,22 @@ def spot_mapped(n: int) -> list[int]:
     return spot_map(n=n)
 
 
+@task(requests=Resources(mem="12Gi"), timeout=60, retries=1)
+def timed_big_square(x: int) -> int:
+    return x * x
+
+
+@dynamic
+def timed_container_map(n: int) -> list[int]:
+    """Over a Fargate task with a timeout: on AWS each batch runs under its time limit."""
+    return map_task(timed_big_square, batch_size=2)(x=list(range(n)))
+
+
+@workflow
+def timed_container_mapped(n: int) -> list[int]:
+    return timed_container_map(n=n)
+
+
 @task(requests=Resources(mem="12Gi"), retries=1)
 def big_square_of_even(x: int) -> int:
     if x % 2:

@@ -138,7 +138,7 @@ class MapRun(BaseModel):
     """An interpreter execution that is a dynamic graph's map runner: its one Distributed Map's
     batching (``map_prepare``'s ``batch_size``) and the node's ``DagNode.concurrency`` and ``tolerated``;
     for a map over a Fargate task, the node's ``DagNode.kind`` and the batch container's sizes
-    (``cpu``, ``memory``, ``disk``: RunTask's ``Overrides``)."""
+    (``cpu``, ``memory``, ``disk``: RunTask's ``Overrides``) and its batches' limit (``timeout``)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -149,6 +149,7 @@ class MapRun(BaseModel):
     cpu: str = ""
     memory: str = ""
     disk: int = 21
+    timeout: int = 0  # a Fargate map's batch limit in seconds (map_prepare's batch_timeout; 0: none)
 
 
 def actor_message_body(*, mode: Mode | None = None, **fields: str | Path) -> dict[str, Any]:

@@ -165,7 +165,9 @@ def _map_node() -> dict[str, State]:
     prepare = _invoke(_event(protocol.Mode.MAP_PREPARE))
     prepare.update(
         {
-            "ResultSelector": protocol.result_selector(protocol.Mode.MAP_PREPARE, "batch_size"),
+            "ResultSelector": protocol.result_selector(
+                protocol.Mode.MAP_PREPARE, "batch_size", "batch_timeout"
+            ),
             "ResultPath": "$.map",
             "Next": "map_start",
         }
@@ -179,6 +181,7 @@ def _map_node() -> dict[str, State]:
         cpu=protocol.Path("$.task.cpu"),
         memory=protocol.Path("$.task.memory"),
         disk=protocol.Path("$.task.disk"),
+        timeout=protocol.Path("$.map.batch_timeout"),
     )
     start: State = {
         "Type": "Task",

@@ -10,8 +10,9 @@ cpu, memory and disk (``MapRun``, carried to each child in ``BatchInput``) as ``
 the batch's event (``Mode.MAP_ITEMS``, the indices as JSON) in the container's environment. The
 batch size is ``map_prepare``'s (``runtime.container_batching``, as a static container map's).
 
-Unlike a static container map's batch state, a child has no ``Retry`` and no ``TimeoutSeconds``:
-the generic definition cannot hold a node's ``retries`` or timeout literally. The task's retries
+A batch runs under ``map_prepare``'s ``batch_timeout`` when the task declares a ``timeout``, as a
+static container map's does. Unlike a static container map's batch state, a child has no
+``Retry``: the generic definition cannot hold a node's ``retries`` literally. The task's retries
 apply per item inside the container, as locally; a batch whose container crashes is a failed
 child (``ToleratedFailurePercentage``), and its unfinished items count as failed in the gather's
 ``min_success_ratio``. A Spot batch reclaimed by AWS runs once more on on-demand Fargate (its
@@ -118,9 +119,40 @@ def _batch_end(state: State) -> State:
     return {**state, "ResultPath": None, "OutputPath": None, "End": True}
 
 
+def _batch_attempts(
+    prefix: str, *, spot: bool, environment: list[dict[str, str]], timed: bool
+) -> tuple[str, dict[str, State]]:
+    """One batch's container attempts (Spot, then on-demand once if reclaimed), states named from
+    ``prefix``, each under the batch's limit when ``timed``; returns (entry, states)."""
+
+    def attempt(*, on_spot: bool) -> State:
+        state = _batch_end(run_task(spot=on_spot, environment=environment, sizes=_BATCH))
+        if timed:  # map_prepare's batch_timeout: the batch's size times the task's worst item, plus start-up
+            state["TimeoutSecondsPath"] = f"{_BATCH}.timeout"
+        return state
+
+    batch, batch_spot, failed = f"{prefix}_batch", f"{prefix}_batch_spot", f"{prefix}_failed"
+    if not spot:
+        return batch, {batch: attempt(on_spot=False)}
+    first = attempt(on_spot=True)
+    first["Catch"] = catch(f"{batch_spot}_failed")
+    reclaimed = {"StringEquals": protocol.SPOT_INTERRUPTION_STOP_CODE}
+    return batch_spot, {
+        batch_spot: first,
+        **spot_fallback(batch_spot, "StopCode", reclaimed, batch, failed),
+        batch: attempt(on_spot=False),
+        failed: container_failed(),
+    }
+
+
 def fargate_map_run(*, spot: bool, run: protocol.Path, spec: protocol.Path, node: protocol.Path) -> State:
     """The map runner's Distributed Map of a map over a Fargate task (``Input.map``: ``MapRun``);
-    the caller sets ``Next`` or ``End``."""
+    the caller sets ``Next`` or ``End``.
+
+    A child starts with a ``Choice`` on its batch's limit (``MapRun.timeout``): a task with a
+    ``timeout`` runs its batches under ``TimeoutSecondsPath``, as a static container map's do;
+    without one (0, which ``TimeoutSecondsPath`` cannot take) they have no limit.
+    """
     environment = protocol.container_environment(
         run=protocol.Path(f"{_BATCH}.run"),
         spec=protocol.Path(f"{_BATCH}.spec"),
@@ -130,27 +162,26 @@ def fargate_map_run(*, spot: bool, run: protocol.Path, spec: protocol.Path, node
     )
     # State names are unique in the whole definition: each runner's are prefixed with its own.
     label = MAP_RUNNERS[protocol.Dispatch.MAP_FARGATE_SPOT if spot else protocol.Dispatch.MAP_FARGATE]
-    batch, batch_spot, failed = f"{label}_batch", f"{label}_batch_spot", f"{label}_failed"
-    on_demand = _batch_end(run_task(spot=False, environment=environment, sizes=_BATCH))
-    states: dict[str, State] = {batch: on_demand}
-    if spot:
-        first = _batch_end(run_task(spot=True, environment=environment, sizes=_BATCH))
-        first["Catch"] = catch(f"{batch_spot}_failed")
-        reclaimed = {"StringEquals": protocol.SPOT_INTERRUPTION_STOP_CODE}
-        states = {
-            batch_spot: first,
-            **spot_fallback(batch_spot, "StopCode", reclaimed, batch, failed),
-            **states,
-            failed: container_failed(),
-        }
-    sizes = {f"{name}.$": f"$.map.{name}" for name in ("cpu", "memory", "disk")}
+    untimed, states = _batch_attempts(label, spot=spot, environment=environment, timed=False)
+    timed, timed_states = _batch_attempts(f"{label}_timed", spot=spot, environment=environment, timed=True)
+    limited = f"{label}_limited"
+    states = {
+        limited: {
+            "Type": "Choice",
+            "Choices": [{"Variable": f"{_BATCH}.timeout", "NumericGreaterThan": 0, "Next": timed}],
+            "Default": untimed,
+        },
+        **states,
+        **timed_states,
+    }
+    batch_input = {f"{name}.$": f"$.map.{name}" for name in ("cpu", "memory", "disk", "timeout")}
     state = runner_map_state(
         workflow=INPUT_WORKFLOW, run=run, spec=spec, node=node, settings="$.map", label=label
     )
-    state["ItemBatcher"]["BatchInput"].update(sizes)
+    state["ItemBatcher"]["BatchInput"].update(batch_input)
     state["ItemProcessor"] = {
         "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-        "StartAt": batch_spot if spot else batch,
+        "StartAt": limited,
         "States": states,
     }
     return state
