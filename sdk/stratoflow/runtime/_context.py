@@ -7,6 +7,7 @@ result is remembered (only a finished, not abandoned, attempt); every cache site
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
@@ -84,18 +85,9 @@ class NodeContext:
 
     def abandonable(self) -> NodeContext:
         """This context with its own ``cancelled`` event: one attempt that a timeout may abandon."""
-        return NodeContext(
-            run_id=self.run_id,
-            spec=self.spec,
-            blobs=self.blobs,
-            outputs=self.outputs,
-            cache=self.cache,
-            use_cache=self.use_cache,
-            storage=self.storage,
-            workflow=self.workflow,
-            secret_store=self.secret_store,
-            recovery=self.recovery,
-        )
+        attempt = copy.copy(self)  # every other field shared, as the run's
+        attempt.cancelled = threading.Event()
+        return attempt
 
     def secrets(self, task: ir.TaskSpec) -> SecretsManager:
         """What ``current_context().secrets`` reads in one attempt of ``task``."""
