@@ -181,6 +181,23 @@ def test_unknown_workflow_and_missing_file(capsys: pytest.CaptureFixture[str], t
     assert err.strip() == f"error: no such file: {tmp_path / 'absent.py'}"
 
 
+@pytest.mark.parametrize(
+    ("file_name", "suggestion"), [(".hidden.py", "hidden.py"), ("my.flow.py", "my_flow.py")]
+)
+def test_run_rejects_a_file_whose_name_is_not_a_module_name(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, file_name: str, suggestion: str
+) -> None:
+    flow = tmp_path / file_name
+    flow.write_text("from stratoflow import workflow\n\n\n@workflow\ndef wf() -> None:\n    pass\n")
+    code, _, err = stratoflow(capsys, "run", str(flow), "wf")
+    assert code == 2
+    stem = file_name.removesuffix(".py")
+    assert err.strip() == (
+        f"error: cannot load {flow}: {stem!r} is not a module name (task references import the file "
+        f"by it, and a dot names a package); rename it, e.g. {suggestion}"
+    )
+
+
 # --- errors ---------------------------------------------------------------------------------------
 
 BAD_FLOW = """\

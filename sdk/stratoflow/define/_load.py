@@ -58,6 +58,12 @@ def _load_module(target: str) -> ModuleType:
     if target.endswith(".py") or path.exists():
         if not path.is_file():
             raise ConfigError(f"no such file: {target}")
+        if "." in path.stem:  # '.flow.py', 'my.flow.py': the import system reads a dot as a package
+            suggestion = path.stem.strip(".").replace(".", "_") or "flow"
+            raise ConfigError(
+                f"cannot load {target}: {path.stem!r} is not a module name (task references import "
+                f"the file by it, and a dot names a package); rename it, e.g. {suggestion}.py"
+            )
         # The root folder goes on sys.path and the module keeps the name it has there, so
         # task refs ('etl:extract', 'pkg.flows:extract') import the same way in a Lambda bundle.
         root, name = module_name_for(path)
