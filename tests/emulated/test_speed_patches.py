@@ -615,3 +615,21 @@ def test_lazy_route_builders_build_the_same_urls(aws: EmulatedAws) -> None:
     lazy_rules = _lambda_routes()
     assert lazy_rules[0]._build.__code__.co_filename != "<werkzeug routing>"  # type: ignore[attr-defined]
     assert len(eager) == 89 and _built(lazy_rules) == eager == _built(lazy_rules)
+
+
+def test_service_names_are_read_with_the_clients_session_loader(
+    aws: EmulatedAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.core import utils
+
+    made: list[object] = []
+    original = botocore.session.Session.__init__
+
+    def counting_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        made.append(self)
+        original(self, *args, **kwargs)
+
+    utils.service_name_from_moto_package_name.cache_clear()
+    monkeypatch.setattr(botocore.session.Session, "__init__", counting_init)
+    assert utils.service_name_from_moto_package_name("ssoadmin") == "sso-admin"
+    assert made == []  # the emulator's default session's loader, not a new session's

@@ -37,6 +37,7 @@ from moto.core import utils as moto_utils
 from moto.s3.models import S3Backend
 
 from stratoflow.testing._patching import Patcher, Undo, install_patch
+from stratoflow.testing._session import default_session
 
 __all__ = [
     "install_lazy_route_builders",
@@ -189,7 +190,12 @@ def install_model_lookups_by_name() -> Undo:
         def service_name_from_moto_package_name(moto_package_name: str) -> str:
             # moto: {name.replace("-", ""): name for name in Session().get_available_services()},
             # looked up with the package name as the default: the last such name, sorted.
-            loader = botocore.session.Session().get_component("data_loader")
+            # The clients' session's loader: a new Session (moto's way) registers some 500
+            # handlers first, about 9 ms of the first error response a run --sandbox serialises.
+            session = default_session()
+            loader = (session._session if session is not None else botocore.session.Session()).get_component(
+                "data_loader"
+            )
             if type(loader.file_loader) is not botocore.loaders.JSONFileLoader:
                 return str(inner_name(moto_package_name))
             names = {
