@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,6 +55,29 @@ def test_output_store_round_trips_inputs_and_node_outputs(aws: EmulatedAws) -> N
     assert store.read_outputs("node") == {"o0": blob}
     keys = {o["Key"] for o in aws.client("s3").list_objects_v2(Bucket=BUCKET)["Contents"]}
     assert keys == {"runs/wf/run-1/inputs.json", "runs/wf/run-1/nodes/node.json"}
+
+
+def test_output_store_reads_the_run_inputs_once(aws: EmulatedAws) -> None:
+    aws.create_bucket(BUCKET)
+    s3 = aws.client("s3")
+    S3OutputStore(s3, BUCKET, "wf", "run-1").write_inputs({"x": LiteralRef(hash="h1", value=1)})
+    gets: list[str] = []
+
+    def count(params: dict[str, Any], **_: Any) -> None:
+        gets.append(params["Key"])
+
+    s3.meta.events.register("provide-client-params.s3.GetObject", count)
+    try:
+        store = S3OutputStore(s3, BUCKET, "wf", "run-1")  # a node's: one per invocation
+        first = store.read_inputs()
+        first["x"] = LiteralRef(hash="changed", value=2)  # a caller's copy: the store's stays
+        assert store.read_inputs() == {"x": LiteralRef(hash="h1", value=1)}
+        assert gets == ["runs/wf/run-1/inputs.json"]
+        store.write_inputs({"x": LiteralRef(hash="h3", value=3)})  # a rewrite is read again
+        assert store.read_inputs() == {"x": LiteralRef(hash="h3", value=3)}
+        assert gets == ["runs/wf/run-1/inputs.json"] * 2
+    finally:
+        s3.meta.events.unregister("provide-client-params.s3.GetObject", count)
 
 
 def test_cache_put_is_first_writer_wins(stores: tuple[S3BlobStore, DynamoCacheStore]) -> None:

@@ -187,6 +187,7 @@ class S3OutputStore:
         self.workflow = workflow
         self.run_id = run_id
         self.prefix = protocol.run_prefix(workflow, run_id)
+        self._inputs: dict[str, LiteralRef] | None = None
 
     def _read(self, key: str) -> dict[str, LiteralRef]:
         body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
@@ -214,11 +215,16 @@ class S3OutputStore:
         return False
 
     def read_inputs(self) -> dict[str, LiteralRef]:
-        return self._read(protocol.inputs_key(self.workflow, self.run_id))
+        """The run's inputs, read once per store: they are written once, before the run starts
+        (``write_inputs(once=True)``), so a node with several workflow-input bindings makes one GET."""
+        if self._inputs is None:
+            self._inputs = self._read(protocol.inputs_key(self.workflow, self.run_id))
+        return dict(self._inputs)
 
     def write_inputs(self, inputs: dict[str, LiteralRef], *, once: bool = False) -> bool:
         """Store the run's inputs. ``once``: only if absent (``If-None-Match: *``); returns whether
         they existed already. A 409 (a concurrent conditional write) is raised, to be retried."""
+        self._inputs = None
         return self._write(protocol.inputs_key(self.workflow, self.run_id), inputs, once=once)
 
     def inputs_exist(self) -> bool:
