@@ -80,7 +80,10 @@ def test_a_worker_killed_mid_task_has_its_task_run_by_another(sandbox: Sandbox) 
     assert workers.starts - before >= 2  # the killed worker and its replacement
     history = sandbox.aws.client("stepfunctions").get_execution_history(executionArn=execution.arn)
     timed_out = [e for e in history["events"] if e["type"] == "TaskTimedOut"]
-    assert [e["taskTimedOutEventDetails"]["error"] for e in timed_out] == [protocol.STATES_HEARTBEAT_TIMEOUT]
+    # The kill is one heartbeat timeout; on a loaded machine the replacement worker can start later
+    # than the (scaled, 12 s) heartbeat window too, and the message times out once more before it runs.
+    errors = [e["taskTimedOutEventDetails"]["error"] for e in timed_out]
+    assert errors and set(errors) == {protocol.STATES_HEARTBEAT_TIMEOUT}
 
 
 def test_a_cached_actor_task_skips_its_worker(sandbox: Sandbox) -> None:
