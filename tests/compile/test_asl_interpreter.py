@@ -114,12 +114,17 @@ def test_a_map_node_starts_the_interpreter_itself_as_a_distributed_map_runner() 
         "batch_size.$": "$.map.batch_size",
         "concurrency.$": "$.task.concurrency",
         "tolerated.$": "$.task.tolerated",
-        # Which runner, and a Fargate map's container size (a Lambda map's DagNode has defaults).
+        # Which runner, and a Fargate map's container size or a Batch map's queues and job
+        # (a Lambda map's DagNode has defaults).
         "kind.$": "$.task.kind",
         "cpu.$": "$.task.cpu",
         "memory.$": "$.task.memory",
         "disk.$": "$.task.disk",
-        "timeout.$": "$.map.batch_timeout",  # map_prepare's, for a Fargate map's batches
+        "queue.$": "$.task.queue",
+        "on_demand_queue.$": "$.task.on_demand_queue",
+        "job_name.$": "$.task.job_name",
+        "resources.$": "$.task.resources",
+        "timeout.$": "$.map.batch_timeout",  # map_prepare's, for a container map's batches
     }
     # A map runner's input has `map`: its execution is the Distributed Map alone, at top level.
     assert definition["StartAt"] == "start"
@@ -155,6 +160,8 @@ def test_a_fargate_map_runner_runs_each_batch_in_a_container_of_the_nodes_size()
     assert {c["StringEquals"]: c["Next"] for c in states["map_kind"]["Choices"]} == {
         "map_fargate": "map_run_fargate",
         "map_fargate_spot": "map_run_fargate_spot",
+        "map_batch": "map_run_batch",
+        "map_batch_spot": "map_run_batch_spot",
     }
     assert states["map_kind"]["Default"] == "map_run"
     for name in ("map_run_fargate", "map_run_fargate_spot"):
@@ -231,6 +238,72 @@ def test_a_fargate_map_runner_runs_each_batch_in_a_container_of_the_nodes_size()
     bare_items = bare["States"]["run_nodes"]["ItemProcessor"]["States"]["dispatch"]["Choices"]
     assert "map_fargate" not in {c["StringEquals"] for c in bare_items}
     assert _checks.check_definition(definition) == [] and _checks.check_definition(bare) == []
+
+
+def test_a_batch_map_runner_submits_each_batch_as_a_job_on_the_nodes_queue() -> None:
+    definition = asl.interpreter_definition()
+    states = definition["States"]
+    items = states["run_nodes"]["ItemProcessor"]["States"]
+    dispatched = {c["StringEquals"]: c["Next"] for c in items["dispatch"]["Choices"]}
+    assert dispatched["map_batch"] == dispatched["map_batch_spot"] == "map_prepare"
+    # The runner's input carries the node's queues, job name and resources (dag_next's DagNode).
+    start = items["map_start"]["Parameters"]["Input"]["map"]
+    assert {k: start[k] for k in ("queue.$", "on_demand_queue.$", "job_name.$", "resources.$")} == {
+        "queue.$": "$.task.queue",
+        "on_demand_queue.$": "$.task.on_demand_queue",
+        "job_name.$": "$.task.job_name",
+        "resources.$": "$.task.resources",
+    }
+    for name, spot in (("map_run_batch", False), ("map_run_batch_spot", True)):
+        runner = states[name]
+        assert runner["ItemProcessor"]["ProcessorConfig"] == {
+            "Mode": "DISTRIBUTED",
+            "ExecutionType": "STANDARD",
+        }
+        batch_input = runner["ItemBatcher"]["BatchInput"]
+        assert {k: batch_input[k] for k in ("queue.$", "resources.$", "timeout.$")} == {
+            "queue.$": "$.map.queue",
+            "resources.$": "$.map.resources",
+            "timeout.$": "$.map.timeout",
+        }
+        children = runner["ItemProcessor"]["States"]
+        on_demand = children[f"{name}_batch"]
+        assert (on_demand["Resource"], on_demand["OutputPath"], on_demand["End"]) == (
+            "arn:aws:states:::batch:submitJob.sync",
+            None,
+            True,
+        )
+        parameters = on_demand["Parameters"]
+        assert parameters["JobQueue.$"] == "$.BatchInput.on_demand_queue"
+        assert parameters["JobName.$"] == "$.BatchInput.job_name"
+        assert parameters["JobDefinition"] == protocol.ref(protocol.Placeholder.DYNAMIC_JOB_DEFINITION)
+        overrides = parameters["ContainerOverrides"]
+        assert overrides["ResourceRequirements.$"] == "$.BatchInput.resources"
+        environment = {e["Name"]: e.get("Value", e.get("Value.$")) for e in overrides["Environment"]}
+        assert (environment[protocol.ENV_MODE], environment[protocol.ENV_ITEMS]) == (
+            "map_items",
+            "States.JsonToString($.Items)",
+        )
+        timed = children[f"{name}_timed_batch"]
+        assert timed["TimeoutSecondsPath"] == "$.BatchInput.timeout" and "TimeoutSecondsPath" not in on_demand
+        assert (f"{name}_batch_spot" in children) is spot
+    first = states["map_run_batch_spot"]["ItemProcessor"]["States"]["map_run_batch_spot_batch_spot"]
+    assert first["Parameters"]["JobQueue.$"] == "$.BatchInput.queue"
+    reclaimed = states["map_run_batch_spot"]["ItemProcessor"]["States"][
+        "map_run_batch_spot_batch_spot_reclaimed"
+    ]
+    assert (reclaimed["Choices"][1]["StringMatches"], reclaimed["Choices"][1]["Next"]) == (
+        protocol.SPOT_RECLAIM_STATUS_REASON,
+        "map_run_batch_spot_batch",
+    )
+    # Batch without Fargate: the batch runners alone; neither: no container runner at all.
+    batch_only = asl.interpreter_definition(fargate=False, batch=True, images=False)["States"]
+    assert {c["Next"] for c in batch_only["map_kind"]["Choices"]} == {"map_run_batch", "map_run_batch_spot"}
+    assert "map_run_fargate" not in batch_only
+    fargate_only = asl.interpreter_definition(fargate=True, batch=False, images=False)["States"]
+    assert "map_run_batch" not in fargate_only
+    fargate_items = fargate_only["run_nodes"]["ItemProcessor"]["States"]["dispatch"]["Choices"]
+    assert "map_batch" not in {c["StringEquals"] for c in fargate_items}
 
 
 def test_the_interpreter_passes_the_npm_validators(tmp_path: Path) -> None:

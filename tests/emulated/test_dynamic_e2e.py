@@ -197,18 +197,9 @@ def test_a_fargate_map_inside_a_dynamic_graph_runs_its_batches_in_containers(
 def test_a_dynamic_fargate_maps_batches_get_their_time_limit(sandbox: Sandbox, tmp_path: Path) -> None:
     local, emulated = both(sandbox, tmp_path, df.timed_container_mapped, n=5)
     assert emulated == local == {"o0": [0, 1, 4, 9, 16]}
-    sfn = sandbox.aws.client("stepfunctions")
-    machines = sfn.list_state_machines()["stateMachines"]
-    interpreter = next(m["stateMachineArn"] for m in machines if m["name"] == INTERPRETER_MACHINE)
-    (runner,) = [
-        e["executionArn"]
-        for e in sfn.list_executions(stateMachineArn=interpreter)["executions"]
-        if json.loads(sfn.describe_execution(executionArn=e["executionArn"])["input"]).get("node")
-        == "timed_container_map__map_timed_big_square"
-    ]
-    runner_input = json.loads(sfn.describe_execution(executionArn=runner)["input"])
+    runner = _map_runner_input(sandbox, "timed_container_map__map_timed_big_square")
     # map_prepare's limit: 2 items x 60 s x 2 attempts + 600 s of start-up, which the timed states read.
-    assert runner_input["map"]["timeout"] == 2 * 60 * 2 + 600
+    assert runner["timeout"] == 2 * 60 * 2 + 600
     assert len(_batch_tasks(sandbox, "timed_container_map__map_timed_big_square")) == 3
 
 
@@ -260,6 +251,76 @@ def test_a_dynamic_fargate_maps_failed_items_follow_min_success_ratio(
         local_error.value.node,
         local_error.value.error_type,
     )
+
+
+def _map_jobs(sandbox: Sandbox, node: str) -> list[tuple[str, str, tuple[int, ...], str]]:
+    """The Batch jobs that ran batches of map node ``node``: (queue name, status, the batch's
+    items, status reason), sorted."""
+    batch = sandbox.aws.client("batch")
+    found = []
+    for queue in batch.describe_job_queues()["jobQueues"]:
+        for status in ("SUCCEEDED", "FAILED"):
+            listed = batch.list_jobs(jobQueue=queue["jobQueueArn"], jobStatus=status)["jobSummaryList"]
+            jobs = batch.describe_jobs(jobs=[j["jobId"] for j in listed])["jobs"] if listed else []
+            for job in jobs:
+                env = {e["name"]: e["value"] for e in job["container"].get("environment", [])}
+                if env.get(protocol.ENV_NODE) == node:
+                    assert env[protocol.ENV_MODE] == protocol.Mode.MAP_ITEMS.value
+                    items = tuple(json.loads(env[protocol.ENV_ITEMS]))
+                    found.append((queue["jobQueueName"], status, items, job.get("statusReason") or ""))
+    return sorted(found)
+
+
+def _map_runner_input(sandbox: Sandbox, node: str) -> dict[str, Any]:
+    """The ``map`` input of the interpreter execution that ran map node ``node``'s batches."""
+    sfn = sandbox.aws.client("stepfunctions")
+    machines = sfn.list_state_machines()["stateMachines"]
+    interpreter = next(m["stateMachineArn"] for m in machines if m["name"] == INTERPRETER_MACHINE)
+    inputs = [
+        json.loads(sfn.describe_execution(executionArn=e["executionArn"])["input"])
+        for e in sfn.list_executions(stateMachineArn=interpreter)["executions"]
+    ]
+    (runner,) = [i["map"] for i in inputs if i.get("node") == node and "map" in i]
+    return runner  # type: ignore[no-any-return]
+
+
+@pytest.mark.filterwarnings("ignore::stratoflow.accelerators.NoGpuWarning")
+def test_a_gpu_map_inside_a_dynamic_graph_runs_each_batch_as_a_batch_job(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    local, emulated = both(sandbox, tmp_path, df.gpu_mapped, n=25)
+    assert emulated == local == {"o0": [i * i for i in range(25)]}
+    node = "gpu_map__map_gpu_square"
+    # runtime.container_batching, as a Fargate map's: at least 10 items per container.
+    assert _map_jobs(sandbox, node) == [
+        ("stratoflow-gpu-ondemand", "SUCCEEDED", tuple(range(0, 10)), ""),
+        ("stratoflow-gpu-ondemand", "SUCCEEDED", tuple(range(10, 20)), ""),
+        ("stratoflow-gpu-ondemand", "SUCCEEDED", tuple(range(20, 25)), ""),
+    ]
+    runner = _map_runner_input(sandbox, node)
+    assert runner["kind"] == protocol.Dispatch.MAP_BATCH.value and runner["job_name"] == node
+    assert {"Type": "GPU", "Value": "1"} in runner["resources"]  # each job's ResourceRequirements
+    assert runner["queue"] == runner["on_demand_queue"] == _gpu_queue(sandbox)
+
+
+@pytest.mark.filterwarnings("ignore::stratoflow.accelerators.NoGpuWarning")
+def test_a_reclaimed_spot_batch_of_a_dynamic_gpu_map_runs_again_on_the_on_demand_queue(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    node = "spot_gpu_map__map_spot_gpu_square"
+    sandbox.spot_interruptions[node] = 1
+    local, emulated = both(sandbox, tmp_path, df.spot_gpu_mapped, n=5)
+    assert emulated == local == {"o0": [0, 1, 4, 9, 16]}
+    assert sandbox.spot_interruptions[node] == 0  # one batch reclaimed
+    jobs = _map_jobs(sandbox, node)
+    spot = [(items, status) for queue, status, items, _ in jobs if queue == "stratoflow-gpu-spot"]
+    assert sorted(items for items, _ in spot) == [(0, 1), (2, 3), (4,)]
+    ((reclaimed, reason),) = [(items, why) for _, status, items, why in jobs if status == "FAILED"]
+    assert reason.startswith("Host EC2 (instance i-") and reason.endswith(") terminated.")
+    # The reclaimed batch, once more on on-demand capacity; the others stayed on Spot.
+    assert [(q, items) for q, status, items, _ in jobs if q == "stratoflow-gpu-ondemand"] == [
+        ("stratoflow-gpu-ondemand", reclaimed)
+    ]
 
 
 def _gpu_queue(sandbox: Sandbox) -> str:

@@ -68,16 +68,30 @@ def test_a_map_over_a_fargate_task_runs_its_batches_in_containers_of_its_size(
         check_remote_graph(spec, "dyn", protocol.DynamicCompute())
 
 
-def test_a_map_over_a_batch_task_fails_at_plan_time() -> None:
+@pytest.mark.parametrize(
+    ("task", "kind", "queue"),
+    [
+        (df.gpu_square, protocol.Dispatch.MAP_BATCH, "arn:gpu:False"),
+        (df.spot_gpu_square, protocol.Dispatch.MAP_BATCH_SPOT, "arn:gpu:True"),
+    ],
+)
+def test_a_map_over_a_batch_task_runs_its_batches_as_jobs_of_its_pool(
+    task: Any, kind: protocol.Dispatch, queue: str
+) -> None:
     @df.workflow
-    def mapped(xs: list[int]) -> list[int]:
-        return df.map_task(df.gpu_square)(x=xs)
+    def mapped(xs: list[int]) -> list[int | None]:
+        return df.map_task(task, concurrency=2, min_success_ratio=0.5)(x=xs)
 
-    with pytest.raises(TaskFailedError) as caught:
-        check_remote_graph(lower(mapped), "dyn", ALL)
-    assert caught.value.error_type == "UnsupportedDynamicGraph"
-    assert "task 'gpu_square' is mapped and runs on batch (" in str(caught.value)
-    assert str(caught.value).endswith("a map_task inside a dynamic graph runs on Lambda or Fargate only")
+    spec = lower(mapped)
+    check_remote_graph(spec, "dyn", ALL)
+    node = dispatch(spec, spec.nodes[0].id, ALL)
+    assert (node.kind, node.concurrency, node.tolerated) == (kind, 2, 50)
+    # Each batch's SubmitJob, as a Batch node's: its pool's queue (Spot first), the on-demand one
+    # a reclaimed batch runs again on, and the GPU among its ResourceRequirements.
+    assert (node.queue, node.on_demand_queue, node.job_name) == (queue, "arn:gpu:False", spec.nodes[0].id)
+    assert {"Type": "GPU", "Value": "1"} in node.resources
+    with pytest.raises(TaskFailedError, match=r"needs AWS Batch pool 'gpu' .* deployed no such queue"):
+        check_remote_graph(spec, "dyn", protocol.DynamicCompute(fargate=True))
 
 
 @pytest.mark.parametrize(

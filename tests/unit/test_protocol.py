@@ -279,9 +279,10 @@ def test_an_interpreter_container_runs_a_node_or_a_map_batch() -> None:
         event = protocol.container_event(environ)
         modes.append(event.mode)
         assert (event.items is not None) is (event.mode is protocol.Mode.MAP_ITEMS)
-    # A node's container (Fargate or Batch, images or not) runs dag_run; a Fargate map's batch, map_items.
+    # A node's container (Fargate or Batch, images or not) runs dag_run; a container map's batch, map_items.
     assert set(modes) == {protocol.Mode.DAG_RUN, protocol.Mode.MAP_ITEMS}
-    assert modes.count(protocol.Mode.MAP_ITEMS) == 6  # on-demand; Spot, then on-demand; each timed or not
+    # Fargate and Batch: on-demand; Spot, then on-demand; each timed or not.
+    assert modes.count(protocol.Mode.MAP_ITEMS) == 2 * 6
 
 
 def test_map_items_key_is_what_the_item_reader_formats() -> None:

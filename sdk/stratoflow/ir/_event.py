@@ -137,8 +137,10 @@ class InterpreterInput(BaseModel):
 class MapRun(BaseModel):
     """An interpreter execution that is a dynamic graph's map runner: its one Distributed Map's
     batching (``map_prepare``'s ``batch_size``) and the node's ``DagNode.concurrency`` and ``tolerated``;
-    for a map over a Fargate task, the node's ``DagNode.kind`` and the batch container's sizes
-    (``cpu``, ``memory``, ``disk``: RunTask's ``Overrides``) and its batches' limit (``timeout``)."""
+    for a map over a container task, the node's ``DagNode.kind`` and its batches' limit (``timeout``),
+    and the batch container's sizes: over a Fargate task ``cpu``, ``memory``, ``disk`` (RunTask's
+    ``Overrides``), over a Batch task ``queue``, ``on_demand_queue``, ``job_name`` and ``resources``
+    (SubmitJob's, as the node's ``DagNode``)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -149,7 +151,11 @@ class MapRun(BaseModel):
     cpu: str = ""
     memory: str = ""
     disk: int = 21
-    timeout: int = 0  # a Fargate map's batch limit in seconds (map_prepare's batch_timeout; 0: none)
+    timeout: int = 0  # a container map's batch limit in seconds (map_prepare's batch_timeout; 0: none)
+    queue: str = ""
+    on_demand_queue: str = ""
+    job_name: str = ""
+    resources: list[dict[str, str]] = []
 
 
 def actor_message_body(*, mode: Mode | None = None, **fields: str | Path) -> dict[str, Any]:

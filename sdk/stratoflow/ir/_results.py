@@ -108,6 +108,12 @@ class Dispatch(StrEnum):
     MAP = "map"  # map_prepare, the interpreter itself as a Distributed Map (``MapRun``), map_gather
     MAP_FARGATE = "map_fargate"  # the same, each batch of items in one Fargate container (``DagNode`` sizes)
     MAP_FARGATE_SPOT = "map_fargate_spot"  # ... on Fargate Spot, a reclaimed batch once more on on-demand
+    MAP_BATCH = (
+        "map_batch"  # the same, each batch of items in one AWS Batch job (``DagNode`` queue, resources)
+    )
+    MAP_BATCH_SPOT = (
+        "map_batch_spot"  # ... on the Spot queue, a reclaimed batch once more on the on-demand one
+    )
 
 
 class DagNode(BaseModel):
@@ -115,8 +121,9 @@ class DagNode(BaseModel):
 
     Fargate, and a map over a Fargate task (each batch's container): ``cpu`` (CPU units) and
     ``memory`` (MiB) as the strings RunTask's ``Overrides`` take, ``disk`` in GiB (at least Fargate's 21).
-    Batch: ``queue`` (the job queue's ARN; the on-demand one in ``on_demand_queue``), ``job_name`` and
-    ``resources`` (``ContainerOverrides.ResourceRequirements``).
+    Batch, and a map over a Batch task (each batch's job): ``queue`` (the job queue's ARN; the
+    on-demand one in ``on_demand_queue``), ``job_name`` and ``resources``
+    (``ContainerOverrides.ResourceRequirements``).
     Lambda with an image: ``function``, the ARN of that image's function (``DynamicCompute.image_functions``);
     Fargate with an image: ``task_definition``, that image's (``DynamicCompute.image_task_definitions``).
     """
@@ -134,8 +141,8 @@ class DagNode(BaseModel):
     resources: list[dict[str, str]] = []
     function: str = ""  # lambda_image: the image function's ARN
     task_definition: str = ""  # fargate_image(_spot): the image's task definition ARN
-    concurrency: int = 0  # map(_fargate(_spot)): the Distributed Map's MaxConcurrency (0: no limit)
-    tolerated: int = 0  # map(_fargate(_spot)): its ToleratedFailurePercentage (crashed batches only)
+    concurrency: int = 0  # map kinds: the Distributed Map's MaxConcurrency (0: no limit)
+    tolerated: int = 0  # map kinds: its ToleratedFailurePercentage (crashed batches only)
 
 
 class DagNextResult(Result):

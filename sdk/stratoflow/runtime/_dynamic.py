@@ -106,8 +106,9 @@ def dispatch(spec: ir.WorkflowSpec, node_id: str, compute: protocol.DynamicCompu
     """How the interpreter runs one node of a dynamic graph (its item's Choice takes ``kind``).
 
     A map node is a Distributed Map, with its ``concurrency`` and tolerated batch failures, whose
-    batches run in the runner (a Lambda task) or each in one container of the task's Fargate size
-    (a Fargate task; the others fail first, :func:`check_remote_graph`); a task node runs where the routing rule sends
+    batches run in the runner (a Lambda task) or each in one container of the task's size: an ECS
+    task (a Fargate task) or an AWS Batch job on the task's pool (a Batch task); a map over a task
+    with an image of its own fails first (:func:`check_remote_graph`). A task node runs where the routing rule sends
     it, on the stack's generic dynamic compute (``compute``); a task with an image of its own, on
     that image's function or generic task definition (``compute.image_functions``,
     ``image_task_definitions``).
@@ -126,9 +127,11 @@ def dispatch(spec: ir.WorkflowSpec, node_id: str, compute: protocol.DynamicCompu
         }
         if route.target == "lambda":
             return protocol.DagNode(node=node_id, kind=protocol.Dispatch.MAP, **limits)
-        # A map over a Fargate task (check_remote_graph refused the others): batches in containers.
-        spot = route.target == "fargate_spot"
-        kind = protocol.Dispatch.MAP_FARGATE_SPOT if spot else protocol.Dispatch.MAP_FARGATE
+        # A map over a container task (check_remote_graph refused one with an image): each batch
+        # of items in one container of the task's size, an ECS task or a Batch job.
+        kind = protocol.Dispatch(f"map_{route.target}")  # map_fargate(_spot), map_batch(_spot)
+        if route.target in ("batch", "batch_spot"):
+            return protocol.DagNode(node=node_id, kind=kind, **limits, **_batch_job(node_id, route, compute))
         return protocol.DagNode(node=node_id, kind=kind, **limits, **_fargate_sizes(route))
     if task.image is not None:
         return _image_node(node_id, task.image, route, compute)
@@ -136,22 +139,29 @@ def dispatch(spec: ir.WorkflowSpec, node_id: str, compute: protocol.DynamicCompu
     if route.target in ("fargate", "fargate_spot"):
         return protocol.DagNode(node=node_id, kind=kind, **_fargate_sizes(route))
     if route.target in ("batch", "batch_spot"):
-        resources = [
-            {"Type": "VCPU", "Value": str(route.vcpus)},
-            {"Type": "MEMORY", "Value": str(route.memory_mib)},
-        ]
-        if route.gpus:
-            resources.append({"Type": "GPU", "Value": str(route.gpus)})
-        queues = compute.batch_queues
-        return protocol.DagNode(
-            node=node_id,
-            kind=kind,
-            queue=queues[protocol.batch_queue(route.pool, spot=route.target == "batch_spot")],
-            on_demand_queue=queues[protocol.batch_queue(route.pool, spot=False)],
-            job_name=node_id[:_MAX_JOB_NAME],
-            resources=resources,
-        )
+        return protocol.DagNode(node=node_id, kind=kind, **_batch_job(node_id, route, compute))
     return protocol.DagNode(node=node_id, kind=kind)
+
+
+def _batch_job(node_id: str, route: routing.Route, compute: protocol.DynamicCompute) -> dict[str, Any]:
+    """A Batch node's (or a Batch map's every batch's) SubmitJob fields: the queues of its pool
+    (Spot first for ``batch_spot``; the on-demand one a reclaimed job runs again on), its job
+    name and its ``ResourceRequirements`` (strings, as SubmitJob takes them)."""
+    from stratoflow.ir import protocol  # noqa: PLC0415 - AWS only; a local run never loads it
+
+    resources = [
+        {"Type": "VCPU", "Value": str(route.vcpus)},
+        {"Type": "MEMORY", "Value": str(route.memory_mib)},
+    ]
+    if route.gpus:
+        resources.append({"Type": "GPU", "Value": str(route.gpus)})
+    queues = compute.batch_queues
+    return {
+        "queue": queues[protocol.batch_queue(route.pool, spot=route.target == "batch_spot")],
+        "on_demand_queue": queues[protocol.batch_queue(route.pool, spot=False)],
+        "job_name": node_id[:_MAX_JOB_NAME],
+        "resources": resources,
+    }
 
 
 def _fargate_sizes(route: routing.Route) -> dict[str, Any]:
@@ -243,15 +253,9 @@ def _missing_image(image: ir.ImageRef, route: routing.Route, compute: protocol.D
 
 def _unsupported_map(task: ir.TaskSpec) -> str | None:
     """Why a map over ``task`` (whose compute the stack has) cannot run in a dynamic graph, or None."""
-    route = _route(task)
-    if route.target in ("batch", "batch_spot"):
-        # The map runner's children run batches on Lambda (the runner) or generic Fargate only.
-        return (
-            f"is mapped and runs on {route.target} ({route.reason}); a map_task inside a dynamic graph "
-            "runs on Lambda or Fargate only"
-        )
     if task.image is not None:
-        # ... and those children invoke the shared runner or run the shared image's task definition.
+        # The map runner's children invoke the shared runner or run the shared image's generic
+        # task or job definition.
         return "is mapped and has its own image; a map_task inside a dynamic graph runs in the shared runner only"
     return None
 

@@ -34,8 +34,11 @@ Each item starts with a ``Choice`` on ``DagNode.kind``:
 - ``map_fargate`` / ``map_fargate_spot`` (a ``map_task`` over a Fargate task): the same three
   steps; the map runner's Distributed Map has STANDARD children, each running one batch in one
   container of the generic task definition with the node's sizes (``_interpreter_ecs``, whose
-  docstring says what differs from a static container map). A map over a Batch task, or over a
-  task with an image of its own, fails at plan time (``runtime.check_remote_graph``).
+  docstring says what differs from a static container map).
+- ``map_batch`` / ``map_batch_spot`` (a ``map_task`` over a Batch task, a GPU one say): the same,
+  each batch one job of the generic job definition on the node's queue with its
+  ``ResourceRequirements`` (``_interpreter_batch``). A map over a task with an image of its own
+  fails at plan time (``runtime.check_remote_graph``).
 
 Payloads only ever hold node ids and the few fields of their ``DagNode``.
 """
@@ -45,17 +48,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from stratoflow.backends.asl._batch import SUBMIT_JOB_SYNC
 from stratoflow.backends.asl._dynamic import START_EXECUTION_SYNC, _invoke
+from stratoflow.backends.asl._interpreter_batch import MAP_RUNNERS as BATCH_MAP_RUNNERS
+from stratoflow.backends.asl._interpreter_batch import batch_map_run, submit_job
 from stratoflow.backends.asl._interpreter_ecs import (
     CONTAINER_FAILED,
-    MAP_RUNNERS,
     catch,
     container_failed,
     fargate_map_run,
     run_task,
     spot_fallback,
 )
+from stratoflow.backends.asl._interpreter_ecs import MAP_RUNNERS as FARGATE_MAP_RUNNERS
 from stratoflow.backends.asl._map import INPUT_WORKFLOW, runner_map_state
 from stratoflow.ir import protocol
 
@@ -90,13 +94,7 @@ def _fargate(*, spot: bool, image: bool = False) -> State:
 
 
 def _batch(queue: str) -> State:
-    parameters: State = {
-        "JobName.$": "$.task.job_name",
-        "JobQueue.$": queue,
-        "JobDefinition": protocol.ref(protocol.Placeholder.DYNAMIC_JOB_DEFINITION),
-        "ContainerOverrides": {"Environment": _environment(), "ResourceRequirements.$": "$.task.resources"},
-    }
-    return {"Type": "Task", "Resource": SUBMIT_JOB_SYNC, "Parameters": parameters}
+    return submit_job(queue=queue, environment=_environment(), job="$.task")
 
 
 def _dynamic_node() -> dict[str, State]:
@@ -176,11 +174,15 @@ def _map_node() -> dict[str, State]:
         batch_size=protocol.Path("$.map.batch_size"),
         concurrency=protocol.Path("$.task.concurrency"),
         tolerated=protocol.Path("$.task.tolerated"),
-        # Which runner (Lambda batches, or containers of the node's size: a Fargate task's map).
+        # Which runner (Lambda batches, or containers of the node's size: a Fargate or Batch task's map).
         kind=protocol.Path("$.task.kind"),
         cpu=protocol.Path("$.task.cpu"),
         memory=protocol.Path("$.task.memory"),
         disk=protocol.Path("$.task.disk"),
+        queue=protocol.Path("$.task.queue"),
+        on_demand_queue=protocol.Path("$.task.on_demand_queue"),
+        job_name=protocol.Path("$.task.job_name"),
+        resources=protocol.Path("$.task.resources"),
         timeout=protocol.Path("$.map.batch_timeout"),
     )
     start: State = {
@@ -238,7 +240,7 @@ def _item_states(*, fargate: bool, batch: bool, images: bool) -> dict[str, State
     if fargate:
         kinds.update({protocol.Dispatch.FARGATE: "fargate", protocol.Dispatch.FARGATE_SPOT: "fargate_spot"})
         # A map over a Fargate task: prepared and gathered as a Lambda map, its runner's batches in containers.
-        kinds.update(dict.fromkeys(MAP_RUNNERS, "map_prepare"))
+        kinds.update(dict.fromkeys(FARGATE_MAP_RUNNERS, "map_prepare"))
         states.update(_fargate_states("fargate", image=False))
     if fargate and images:
         kinds.update(
@@ -250,6 +252,8 @@ def _item_states(*, fargate: bool, batch: bool, images: bool) -> dict[str, State
         states.update(_fargate_states("fargate_image", image=True))
     if batch:
         kinds.update({protocol.Dispatch.BATCH: "batch", protocol.Dispatch.BATCH_SPOT: "batch_spot"})
+        # A map over a Batch task: the same, its runner's batches in Batch jobs.
+        kinds.update(dict.fromkeys(BATCH_MAP_RUNNERS, "map_prepare"))
         states.update(_batch_states())
     if fargate or batch:
         states[CONTAINER_FAILED] = container_failed()
@@ -285,24 +289,23 @@ def _batch_states() -> dict[str, State]:
     }
 
 
-def _container_map_runners() -> dict[str, State]:
-    """A map runner's Choice on its node's kind, and the Distributed Map of each map over Fargate."""
-    runners = {
-        name: {
-            **fargate_map_run(
-                spot=kind is protocol.Dispatch.MAP_FARGATE_SPOT,
-                run=_RUN,
-                spec=_SPEC,
-                node=protocol.Path("$.node"),
-            ),
-            "End": True,
-        }
-        for kind, name in MAP_RUNNERS.items()
-    }
-    return {
-        "map_kind": _kind_choice("$.map.kind", MAP_RUNNERS, default="map_run"),
-        **runners,
-    }
+def _container_map_runners(*, fargate: bool, batch: bool) -> dict[str, State]:
+    """A map runner's Choice on its node's kind, and the Distributed Map of each map over a
+    container task the stack has compute for (Fargate, Batch)."""
+    node = protocol.Path("$.node")
+    kinds: dict[protocol.Dispatch, str] = {}
+    runners: dict[str, State] = {}
+    if fargate:
+        kinds.update(FARGATE_MAP_RUNNERS)
+        for kind, name in FARGATE_MAP_RUNNERS.items():
+            spot = kind is protocol.Dispatch.MAP_FARGATE_SPOT
+            runners[name] = {**fargate_map_run(spot=spot, run=_RUN, spec=_SPEC, node=node), "End": True}
+    if batch:
+        kinds.update(BATCH_MAP_RUNNERS)
+        for kind, name in BATCH_MAP_RUNNERS.items():
+            spot = kind is protocol.Dispatch.MAP_BATCH_SPOT
+            runners[name] = {**batch_map_run(spot=spot, run=_RUN, spec=_SPEC, node=node), "End": True}
+    return {"map_kind": _kind_choice("$.map.kind", kinds, default="map_run"), **runners}
 
 
 def interpreter_definition(
@@ -333,6 +336,7 @@ def interpreter_definition(
             "Next": "finished",
         }
     )
+    containers = fargate or batch  # a map runner may run its batches in containers
     return {
         "Comment": "stratoflow @dynamic interpreter: runs one dynamic node's sub-workflow from its IR",
         "StartAt": "start",
@@ -340,11 +344,11 @@ def interpreter_definition(
             "start": {
                 "Type": "Choice",
                 "Choices": [
-                    {"Variable": "$.map", "IsPresent": True, "Next": "map_kind" if fargate else "map_run"}
+                    {"Variable": "$.map", "IsPresent": True, "Next": "map_kind" if containers else "map_run"}
                 ],
                 "Default": "next",
             },
-            **(_container_map_runners() if fargate else {}),
+            **(_container_map_runners(fargate=fargate, batch=batch) if containers else {}),
             "map_run": {
                 **runner_map_state(
                     workflow=_WORKFLOW,

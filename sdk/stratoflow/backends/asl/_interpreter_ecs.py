@@ -1,5 +1,6 @@
 """The interpreter's ECS states: a Fargate node's ``ecs:runTask.sync`` of the generic dynamic task
-definition, the Spot-reclaim fallback, and the map runner of a map over a Fargate task.
+definition, the Spot-reclaim fallback, and the map runner of a map over a Fargate task, whose
+Distributed Map (:func:`container_map_run`) a map over a Batch task shares (``_interpreter_batch``).
 
 A map over a Fargate task (``Dispatch.MAP_FARGATE`` / ``MAP_FARGATE_SPOT``) runs as a Lambda map
 does in a dynamic graph (``_interpreter``: ``Mode.MAP_PREPARE``, the interpreter itself as a map
@@ -21,6 +22,8 @@ checkpointed items are not run again), as a dynamic ``fargate_spot`` node does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final
 
 from stratoflow.backends.asl._map import INPUT_WORKFLOW, runner_map_state
@@ -28,11 +31,15 @@ from stratoflow.backends.asl._states import RUN_TASK_SYNC, ecs_network
 from stratoflow.ir import protocol
 
 __all__ = [
+    "BATCH_INPUT",
     "CONTAINER_FAILED",
     "MAP_RUNNERS",
+    "ContainerMapRun",
     "catch",
     "container_failed",
+    "container_map_run",
     "fargate_map_run",
+    "map_batch_environment",
     "run_task",
     "spot_fallback",
 ]
@@ -48,7 +55,8 @@ MAP_RUNNERS: Final = {
 }
 """The map runner's Distributed Map state of each map-over-Fargate kind (``MapRun.kind``)."""
 
-_BATCH = "$.BatchInput"  # inside a map runner's child: the node's run, spec, node and sizes
+BATCH_INPUT: Final = "$.BatchInput"
+"""Inside a map runner's child: the node's run, spec, node and sizes."""
 
 
 def run_task(
@@ -119,16 +127,44 @@ def _batch_end(state: State) -> State:
     return {**state, "ResultPath": None, "OutputPath": None, "End": True}
 
 
+def map_batch_environment() -> list[dict[str, str]]:
+    """A map runner's batch container's environment: its run, spec and node from ``BatchInput``,
+    ``Mode.MAP_ITEMS`` and the batch's indices as JSON (as a static container map's)."""
+    return protocol.container_environment(
+        run=protocol.Path(f"{BATCH_INPUT}.run"),
+        spec=protocol.Path(f"{BATCH_INPUT}.spec"),
+        node=protocol.Path(f"{BATCH_INPUT}.node"),
+        mode=protocol.Mode.MAP_ITEMS,
+        items=protocol.Path("States.JsonToString($.Items)"),
+    )
+
+
+@dataclass(frozen=True)
+class ContainerMapRun:
+    """How a map runner's child runs one batch in one container (an ECS task or a Batch job).
+
+    ``attempt(on_spot)`` is the batch's ``.sync`` Task state on Spot or on-demand capacity;
+    ``reclaim_field`` and ``reclaimed`` tell a reclaimed Spot attempt in the failure's ``Cause``
+    (``spot_fallback``); ``sizes`` are the ``MapRun`` fields the children read from ``BatchInput``.
+    """
+
+    label: str
+    attempt: Callable[[bool], State]
+    reclaim_field: str
+    reclaimed: State
+    sizes: tuple[str, ...]
+
+
 def _batch_attempts(
-    prefix: str, *, spot: bool, environment: list[dict[str, str]], timed: bool
+    how: ContainerMapRun, prefix: str, *, spot: bool, timed: bool
 ) -> tuple[str, dict[str, State]]:
     """One batch's container attempts (Spot, then on-demand once if reclaimed), states named from
     ``prefix``, each under the batch's limit when ``timed``; returns (entry, states)."""
 
     def attempt(*, on_spot: bool) -> State:
-        state = _batch_end(run_task(spot=on_spot, environment=environment, sizes=_BATCH))
+        state = _batch_end(how.attempt(on_spot))
         if timed:  # map_prepare's batch_timeout: the batch's size times the task's worst item, plus start-up
-            state["TimeoutSecondsPath"] = f"{_BATCH}.timeout"
+            state["TimeoutSecondsPath"] = f"{BATCH_INPUT}.timeout"
         return state
 
     batch, batch_spot, failed = f"{prefix}_batch", f"{prefix}_batch_spot", f"{prefix}_failed"
@@ -136,47 +172,40 @@ def _batch_attempts(
         return batch, {batch: attempt(on_spot=False)}
     first = attempt(on_spot=True)
     first["Catch"] = catch(f"{batch_spot}_failed")
-    reclaimed = {"StringEquals": protocol.SPOT_INTERRUPTION_STOP_CODE}
     return batch_spot, {
         batch_spot: first,
-        **spot_fallback(batch_spot, "StopCode", reclaimed, batch, failed),
+        **spot_fallback(batch_spot, how.reclaim_field, how.reclaimed, batch, failed),
         batch: attempt(on_spot=False),
         failed: container_failed(),
     }
 
 
-def fargate_map_run(*, spot: bool, run: protocol.Path, spec: protocol.Path, node: protocol.Path) -> State:
-    """The map runner's Distributed Map of a map over a Fargate task (``Input.map``: ``MapRun``);
+def container_map_run(
+    how: ContainerMapRun, *, spot: bool, run: protocol.Path, spec: protocol.Path, node: protocol.Path
+) -> State:
+    """The map runner's Distributed Map of a map over a container task (``Input.map``: ``MapRun``);
     the caller sets ``Next`` or ``End``.
 
     A child starts with a ``Choice`` on its batch's limit (``MapRun.timeout``): a task with a
     ``timeout`` runs its batches under ``TimeoutSecondsPath``, as a static container map's do;
     without one (0, which ``TimeoutSecondsPath`` cannot take) they have no limit.
     """
-    environment = protocol.container_environment(
-        run=protocol.Path(f"{_BATCH}.run"),
-        spec=protocol.Path(f"{_BATCH}.spec"),
-        node=protocol.Path(f"{_BATCH}.node"),
-        mode=protocol.Mode.MAP_ITEMS,
-        items=protocol.Path("States.JsonToString($.Items)"),
-    )
     # State names are unique in the whole definition: each runner's are prefixed with its own.
-    label = MAP_RUNNERS[protocol.Dispatch.MAP_FARGATE_SPOT if spot else protocol.Dispatch.MAP_FARGATE]
-    untimed, states = _batch_attempts(label, spot=spot, environment=environment, timed=False)
-    timed, timed_states = _batch_attempts(f"{label}_timed", spot=spot, environment=environment, timed=True)
-    limited = f"{label}_limited"
+    untimed, states = _batch_attempts(how, how.label, spot=spot, timed=False)
+    timed, timed_states = _batch_attempts(how, f"{how.label}_timed", spot=spot, timed=True)
+    limited = f"{how.label}_limited"
     states = {
         limited: {
             "Type": "Choice",
-            "Choices": [{"Variable": f"{_BATCH}.timeout", "NumericGreaterThan": 0, "Next": timed}],
+            "Choices": [{"Variable": f"{BATCH_INPUT}.timeout", "NumericGreaterThan": 0, "Next": timed}],
             "Default": untimed,
         },
         **states,
         **timed_states,
     }
-    batch_input = {f"{name}.$": f"$.map.{name}" for name in ("cpu", "memory", "disk", "timeout")}
+    batch_input = {f"{name}.$": f"$.map.{name}" for name in (*how.sizes, "timeout")}
     state = runner_map_state(
-        workflow=INPUT_WORKFLOW, run=run, spec=spec, node=node, settings="$.map", label=label
+        workflow=INPUT_WORKFLOW, run=run, spec=spec, node=node, settings="$.map", label=how.label
     )
     state["ItemBatcher"]["BatchInput"].update(batch_input)
     state["ItemProcessor"] = {
@@ -185,3 +214,17 @@ def fargate_map_run(*, spot: bool, run: protocol.Path, spec: protocol.Path, node
         "States": states,
     }
     return state
+
+
+def fargate_map_run(*, spot: bool, run: protocol.Path, spec: protocol.Path, node: protocol.Path) -> State:
+    """The map runner's Distributed Map of a map over a Fargate task: each batch an
+    ``ecs:runTask.sync`` of the generic task definition with the node's sizes."""
+    environment = map_batch_environment()
+    how = ContainerMapRun(
+        label=MAP_RUNNERS[protocol.Dispatch.MAP_FARGATE_SPOT if spot else protocol.Dispatch.MAP_FARGATE],
+        attempt=lambda on_spot: run_task(spot=on_spot, environment=environment, sizes=BATCH_INPUT),
+        reclaim_field="StopCode",
+        reclaimed={"StringEquals": protocol.SPOT_INTERRUPTION_STOP_CODE},
+        sizes=("cpu", "memory", "disk"),
+    )
+    return container_map_run(how, spot=spot, run=run, spec=spec, node=node)
