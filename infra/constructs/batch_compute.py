@@ -18,7 +18,8 @@ from constructs import Construct
 from infra.constructs import defaults
 from infra.constructs._nag import acknowledge
 from infra.constructs._props import raise_if_problems
-from stratoflow import routing
+from infra.constructs.task_secrets import job_secrets, secrets_execution_role
+from stratoflow import ir, routing
 from stratoflow.ir import protocol
 
 __all__ = ["BATCH_EVENTS_RULE", "BatchCompute", "BatchPool", "BatchShape", "batch_jobs_arn"]
@@ -41,6 +42,8 @@ class BatchShape:
         gpus: NVIDIA GPUs (0: none).
         image: The job's own image (job definitions exist per image and shape); ``None``
             runs the construct's shared ``image``.
+        secrets: The secrets its tasks request: the container gets them from Secrets Manager,
+            read by an execution role of this job definition's own (``task_secrets``).
     """
 
     placeholder: str
@@ -48,6 +51,7 @@ class BatchShape:
     memory_mib: int
     gpus: int = 0
     image: ecs.ContainerImage | None = None
+    secrets: tuple[ir.SecretRequest, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,9 @@ class BatchCompute(Construct):
     with the given security group. GPU pools use the ECS GPU-optimised AMI
     (``ECS_AL2_NVIDIA``). Jobs run the same image and command as the Fargate tasks, with one
     job role and one execution role (the stack passes the Fargate task and execution roles:
-    the first already holds the data-plane grants, the second the image pull and logs);
+    the first already holds the data-plane grants, the second the image pull and logs), except
+    that a shape whose tasks request secrets has an execution role of its own, the only one
+    that may read them (Batch puts them in the container's environment, as ECS does);
     job definitions carry no retry strategy, since the state machine retries.
 
     Least privilege per workflow: the stack makes one instance with the pools and no shapes (the
@@ -163,12 +169,20 @@ class BatchCompute(Construct):
                         )
                     ],
                     job_role=job_role,  # checked above: set whenever there are shapes
-                    execution_role=execution_role,
+                    execution_role=self._execution_role(shape, execution_role),
+                    secrets=job_secrets(self, shape.secrets) or None,
                     logging=ecs.LogDrivers.aws_logs(
                         stream_prefix=shape.placeholder, log_group=self.log_group
                     ),
                 ),
             )
+
+    def _execution_role(self, shape: BatchShape, shared: iam.IRole) -> iam.IRole:
+        """The shared execution role, or, for a shape with secrets, one of its own: the secrets'
+        read grant (added by the container definition) then sits on no role another job uses."""
+        if not shape.secrets:
+            return shared
+        return secrets_execution_role(self, shape.placeholder, "Batch jobs")
 
     def _add_pool(
         self,

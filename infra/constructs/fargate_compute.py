@@ -16,7 +16,7 @@ from constructs import Construct
 from infra.constructs import defaults
 from infra.constructs._nag import acknowledge
 from infra.constructs._props import raise_if_problems
-from infra.constructs.task_secrets import container_secrets
+from infra.constructs.task_secrets import container_secrets, secrets_execution_role
 from stratoflow import ir, routing
 from stratoflow.ir import protocol
 
@@ -238,20 +238,7 @@ class FargateCompute(Construct):
         read grant then sits on no role another task definition uses."""
         if not shape.secrets:
             return self.execution_role
-        role = iam.Role(
-            self,
-            f"{shape.placeholder}ExecutionRole",
-            assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
-            description="ECS agent for stratoflow tasks requesting secrets: image pull, logs, their secrets",
-        )
-        acknowledge(
-            role,
-            "IAM5",
-            "ecr:GetAuthorizationToken supports no resource-level permissions; image pulls are "
-            "limited to the image's repository",
-            finding="Resource::*",
-        )
-        return role
+        return secrets_execution_role(self, shape.placeholder, "tasks")
 
     def substitutions(self) -> dict[str, str]:
         """Values for the Fargate placeholders of compiled ASL (cluster, subnets, security group, task definitions)."""

@@ -10,6 +10,8 @@ Names follow one convention: ``Secret(group="db", key="password")`` is the Secre
   (:func:`container_secrets`): ECS reads them with that task definition's own execution role and puts
   them in the container's environment (``STRATOFLOW_SECRET_<GROUP>_<KEY>``); the task role, which the
   user's code runs as, gets no Secrets Manager permission at all.
+- An AWS Batch task's are its job definition's container ``secrets`` (:func:`job_secrets`), the same
+  way: that job definition's own execution role reads them, the job role gets nothing.
 """
 
 from __future__ import annotations
@@ -18,19 +20,28 @@ import hashlib
 from collections.abc import Iterable, Sequence
 
 from aws_cdk import ArnFormat, Stack
+from aws_cdk import aws_batch as batch
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from infra.constructs._nag import acknowledge
 from infra.constructs._props import raise_if_problems
 from stratoflow import ir, routing
 
-__all__ = ["check_secret_routes", "container_secrets", "grant_secret_reads", "secret_arn"]
+__all__ = [
+    "check_secret_routes",
+    "container_secrets",
+    "grant_secret_reads",
+    "job_secrets",
+    "secret_arn",
+    "secrets_execution_role",
+]
 
 # Secrets Manager appends six random characters to a secret's ARN.
 _ARN_SUFFIX = "-??????"
-_SUPPORTED_TARGETS = ("lambda", "fargate", "fargate_spot")
+_SUPPORTED_TARGETS = ("lambda", "fargate", "fargate_spot", "batch", "batch_spot")
 
 
 def secret_arn(scope: Construct, name: str) -> str:
@@ -57,23 +68,56 @@ def grant_secret_reads(role: iam.IRole, requests: Iterable[ir.SecretRequest]) ->
     )
 
 
-def container_secrets(scope: Construct, requests: Sequence[ir.SecretRequest]) -> dict[str, ecs.Secret]:
-    """A container definition's ``secrets``: each requested secret as its ``STRATOFLOW_SECRET_*`` variable."""
-    found: dict[str, ecs.Secret] = {}
+def _named_secrets(
+    scope: Construct, requests: Sequence[ir.SecretRequest]
+) -> dict[str, secretsmanager.ISecret]:
+    """Each requested secret by its ``STRATOFLOW_SECRET_*`` variable, named (never created) in ``scope``."""
+    found: dict[str, secretsmanager.ISecret] = {}
     for request in requests:
         digest = hashlib.sha256(request.name.encode()).hexdigest()[:12]
-        secret = secretsmanager.Secret.from_secret_name_v2(scope, f"Secret{digest}", request.name)
-        found[request.env_var] = ecs.Secret.from_secrets_manager(secret)
+        found[request.env_var] = secretsmanager.Secret.from_secret_name_v2(
+            scope, f"Secret{digest}", request.name
+        )
     return found
 
 
+def container_secrets(scope: Construct, requests: Sequence[ir.SecretRequest]) -> dict[str, ecs.Secret]:
+    """An ECS container definition's ``secrets``: each requested secret as its ``STRATOFLOW_SECRET_*`` variable."""
+    return {name: ecs.Secret.from_secrets_manager(s) for name, s in _named_secrets(scope, requests).items()}
+
+
+def job_secrets(scope: Construct, requests: Sequence[ir.SecretRequest]) -> dict[str, batch.Secret]:
+    """A Batch job definition's container ``secrets``, as :func:`container_secrets`."""
+    return {name: batch.Secret.from_secrets_manager(s) for name, s in _named_secrets(scope, requests).items()}
+
+
+def secrets_execution_role(scope: Construct, placeholder: str, what: str) -> iam.Role:
+    """The execution role of one task or job definition (``placeholder``) whose tasks request
+    secrets: the container definition adds image pull, logs and the read of exactly its secrets,
+    so no role another definition uses can read them. ``what`` names its tasks ("Batch jobs")."""
+    role = iam.Role(
+        scope,
+        f"{placeholder}ExecutionRole",
+        assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+        description=f"ECS agent for stratoflow {what} requesting secrets: image pull, logs, their secrets",
+    )
+    acknowledge(
+        role,
+        "IAM5",
+        "ecr:GetAuthorizationToken supports no resource-level permissions; image pulls are "
+        "limited to the image's repository",
+        finding="Resource::*",
+    )
+    return role
+
+
 def check_secret_routes(placed: Iterable[tuple[routing.Route, ir.TaskSpec]]) -> None:
-    """Secrets reach Lambda and Fargate tasks; a task elsewhere (AWS Batch, an actor) requesting one is a
-    synth error naming the task, not a task that fails at run time."""
+    """Secrets reach Lambda, Fargate and AWS Batch tasks; an actor task requesting one is a synth error
+    naming the task, not a task that fails at run time."""
     problems = sorted(
         {
             f"task '{task.name}' requests secrets but runs on {where}: secret_requests are supported "
-            "on Lambda and Fargate tasks"
+            "on Lambda, Fargate and AWS Batch tasks"
             for route, task in placed
             if task.secrets
             and (where := "an actor" if task.actor else route.target) not in _SUPPORTED_TARGETS

@@ -134,14 +134,19 @@ def fargate_shapes(placed: Sequence[Placed], images: TaskImages) -> list[Fargate
 
 
 def batch_shapes(placed: Sequence[Placed], images: TaskImages) -> list[BatchShape]:
-    """One job definition per (image, shape) in use; no image: the shared image."""
+    """One job definition per (image, shape, set of secrets) in use; no image: the shared image."""
     shapes: dict[str, BatchShape] = {}
     for route, task in placed:
         if route.target in _BATCH_TARGETS:
-            name = asl.batch_job_definition_name(route, task.image)
+            name = asl.batch_job_definition_name(route, task.image, task.secrets)
             image = images.container_image(task.image) if task.image else None
             shapes[name] = BatchShape(
-                name, vcpus=route.vcpus, memory_mib=route.memory_mib, gpus=route.gpus, image=image
+                name,
+                vcpus=route.vcpus,
+                memory_mib=route.memory_mib,
+                gpus=route.gpus,
+                image=image,
+                secrets=task.secrets,
             )
     return list(shapes.values())
 

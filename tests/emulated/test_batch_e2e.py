@@ -17,6 +17,7 @@ from stratoflow.errors import TaskFailedError
 from stratoflow.lower import lower
 from stratoflow.testing._sandbox import Sandbox
 from tests.emulated import batch_flows
+from tests.ops import secret_flows
 
 pytestmark = pytest.mark.emulated
 
@@ -107,3 +108,41 @@ def test_app_failure_on_spot_is_retried_on_spot_and_never_moved_to_on_demand(san
     assert "Essential container in task exited (exit code 1)" in str(info.value)
     assert _queues(sandbox, execution.arn) == ["stratoflow-gpu-spot"] * 2
     assert batch_flows.CALLS["gpu_diverges"] == before + 2
+
+
+PASSWORD = "pw-batch-3f1a-VALUE"  # noqa: S105 - a test value
+
+
+def _job_definition_secrets(sandbox: Sandbox, arn: str) -> list[str]:
+    """The ``secrets`` names of the job definition of the one job execution ``arn`` submitted."""
+    batch = sandbox.aws.client("batch")
+    (submitted,) = [
+        json.loads(e["taskScheduledEventDetails"]["parameters"])["JobDefinition"]
+        for e in sandbox.aws.wait(arn, timeout=60).events
+        if e["type"] == "TaskScheduled" and "submitJob" in e["taskScheduledEventDetails"]["resource"]
+    ]
+    (definition,) = batch.describe_job_definitions(jobDefinitions=[submitted])["jobDefinitions"]
+    return [s["name"] for s in definition["containerProperties"].get("secrets", [])]
+
+
+def test_a_gpu_task_gets_its_secret_from_its_job_definition(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox.aws.client("secretsmanager").create_secret(Name="stratoflow/db/password", SecretString=PASSWORD)
+    spec = lower(secret_flows.signed_on_gpu)
+    execution = sandbox.run(spec, {})
+    # The local run reads the same value from its home's secrets folder.
+    (tmp_path / "secrets" / "db").mkdir(parents=True)
+    (tmp_path / "secrets" / "db" / "password").write_text(PASSWORD + "\n")
+    monkeypatch.setenv("STRATOFLOW_HOME", str(tmp_path))
+    assert execution.outputs() == _local(spec, {}, tmp_path) == {"o0": len(PASSWORD)}
+    # Batch put it in the container's environment from the job definition (the GPU task's own).
+    assert _job_definition_secrets(sandbox, execution.arn) == ["STRATOFLOW_SECRET_DB_PASSWORD"]
+    assert _queues(sandbox, execution.arn) == ["stratoflow-gpu-ondemand"]
+
+
+def test_a_gpu_task_whose_secret_is_missing_never_starts(sandbox: Sandbox) -> None:
+    with pytest.raises(TaskFailedError) as caught:
+        sandbox.run(lower(secret_flows.absent_on_gpu), {})
+    assert "ResourceInitializationError: unable to pull secrets" in str(caught.value)
+    assert "can't find the specified secret stratoflow/absent/token" in str(caught.value)

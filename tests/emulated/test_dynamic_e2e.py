@@ -18,6 +18,7 @@ from stratoflow.ir import protocol
 from stratoflow.lower import lower
 from stratoflow.testing._sandbox import INTERPRETER_MACHINE, Sandbox
 from tests.local import _dynamic_flows as df
+from tests.local import _dynamic_spot_gpu_flows as sgf
 
 pytestmark = pytest.mark.emulated
 
@@ -309,7 +310,7 @@ def test_a_reclaimed_spot_batch_of_a_dynamic_gpu_map_runs_again_on_the_on_demand
 ) -> None:
     node = "spot_gpu_map__map_spot_gpu_square"
     sandbox.spot_interruptions[node] = 1
-    local, emulated = both(sandbox, tmp_path, df.spot_gpu_mapped, n=5)
+    local, emulated = both(sandbox, tmp_path, sgf.spot_gpu_mapped, n=5)
     assert emulated == local == {"o0": [0, 1, 4, 9, 16]}
     assert sandbox.spot_interruptions[node] == 0  # one batch reclaimed
     jobs = _map_jobs(sandbox, node)

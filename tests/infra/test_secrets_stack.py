@@ -1,6 +1,6 @@
 """Secrets in the synthesized stack: read grants only on the roles of the tasks that request them (the
-runner for a Lambda task; its task definition's own execution role for a Fargate task), container
-secrets only in the requesting task definition, cdk-nag and cfn-lint clean."""
+runner for a Lambda task; its task or job definition's own execution role for a Fargate or AWS Batch
+task), container secrets only in the requesting task or job definition, cdk-nag and cfn-lint clean."""
 
 from __future__ import annotations
 
@@ -22,7 +22,11 @@ STACK = "StratoflowSecrets"
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory: pytest.TempPathFactory, bundle_cache: Path) -> Synth:
     context = {
-        "stratoflow:workflows": [f"{FLOWS}:signed_on_fargate", f"{FLOWS}:not_requested"],
+        "stratoflow:workflows": [
+            f"{FLOWS}:signed_on_fargate",
+            f"{FLOWS}:signed_on_gpu",
+            f"{FLOWS}:not_requested",
+        ],
         "stratoflow:stackName": STACK,
     }
     return synthesize(tmp_path_factory.mktemp("cdk-secrets"), bundle_cache, context)
@@ -58,14 +62,18 @@ def test_only_the_requesting_tasks_roles_may_read_their_secrets(synth: Synth) ->
     grants = _secret_grants(synth)
     # Each workflow has its own runner (per-workflow runtimes): only signed_on_fargate's requests one.
     runner = _role_id(synth, "RuntimeSignedOnFargateRunnerRole")
-    (secret_execution,) = [
-        k for k in synth.resources("AWS::IAM::Role") if "sec" in k and "ExecutionRole" in k
-    ]
+    roles = synth.resources("AWS::IAM::Role")
+    (fargate_execution,) = [k for k in roles if "TaskDef" in k and "sec" in k and "ExecutionRole" in k]
+    (batch_execution,) = [k for k in roles if "BatchJobDef" in k and "sec" in k and "ExecutionRole" in k]
     assert grants == {
         runner: ["stratoflow/api/token-??????"],
-        secret_execution: ["stratoflow/db/password-??????"],
+        fargate_execution: ["stratoflow/db/password-??????"],
+        batch_execution: ["stratoflow/db/password-??????"],
     }
     assert _role_id(synth, "RuntimeNotRequestedRunnerRole") not in grants
+    # The GPU task's runner (its cache check, its map steps) and its job role read nothing either.
+    assert _role_id(synth, "RuntimeSignedOnGpuRunnerRole") not in grants
+    assert _role_id(synth, "RuntimeSignedOnGpuTasksTaskRole") not in grants
     # The Fargate task role (what user code runs as) and the shared execution role read nothing.
     assert _role_id(synth, "RuntimeSignedOnFargateTasksTaskRole") not in grants
     assert _role_id(synth, "ComputeExecutionRole") not in grants
@@ -85,21 +93,41 @@ def test_only_the_requesting_task_definition_carries_the_secret(synth: Synth) ->
     assert all("SECRET" not in str(c.get("Environment")) for c in containers.values())
 
 
+def test_only_the_requesting_job_definition_carries_the_secret(synth: Synth) -> None:
+    definitions = {
+        logical_id: resource["Properties"]["ContainerProperties"]
+        for logical_id, resource in synth.resources("AWS::Batch::JobDefinition").items()
+    }
+    ((logical_id, container),) = definitions.items()
+    assert "_sec" in logical_id or "sec" in logical_id  # its own definition: BatchJobDef_<shape>_sec<hash>
+    assert [s["Name"] for s in container["Secrets"]] == ["STRATOFLOW_SECRET_DB_PASSWORD"]
+    assert "stratoflow/db/password" in str(container["Secrets"][0]["ValueFrom"])
+    # Batch reads it with the definition's own execution role, not the shared one.
+    (execution,) = [
+        k for k in synth.resources("AWS::IAM::Role") if "BatchJobDef" in k and "ExecutionRole" in k
+    ]
+    assert container["ExecutionRoleArn"] == {"Fn::GetAtt": [execution, "Arn"]}
+    assert "SECRET" not in str(container.get("Environment"))
+
+
 def test_the_secrets_stack_is_nag_and_cfn_lint_clean(synth: Synth) -> None:
     assert_nag_clean(synth)
     assert_cfn_lint_clean(synth, ALLOWED_CFN_LINT)
 
 
-def test_a_batch_task_requesting_a_secret_is_a_synth_error() -> None:
+def test_an_actor_task_requesting_a_secret_is_a_synth_error() -> None:
     task = ir.TaskSpec(
-        name="gpu_train",
-        ref="m:gpu_train",
+        name="warm_model",
+        ref="m:warm_model",
         code_hash="x",
         inputs=(),
         outputs=(),
         secrets=(ir.SecretRequest(group="db", key="password"),),
+        actor=ir.ActorRef(name="models"),
         location=ir.SourceLocation(path="m.py", line=1),
     )
-    route = routing.Route(target="batch", memory_mib=1024, cpu=1.0)
-    with pytest.raises(PropsError, match=r"task 'gpu_train' requests secrets but runs on batch"):
+    route = routing.Route(target="fargate", memory_mib=1024, cpu=1.0)
+    with pytest.raises(PropsError, match=r"task 'warm_model' requests secrets but runs on an actor"):
         check_secret_routes([(route, task)])
+    gpu = task.model_copy(update={"name": "gpu_train", "actor": None})
+    check_secret_routes([(routing.Route(target="batch", memory_mib=1024, cpu=1.0), gpu)])  # supported now

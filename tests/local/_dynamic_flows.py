@@ -207,12 +207,6 @@ def gpu_square(x: int) -> int:
     return x * x
 
 
-@task(requests=Resources(gpu=1), interruptible=True)
-def spot_gpu_square(x: int) -> int:
-    """Routed to AWS Batch's Spot queue (a GPU, interruptible)."""
-    return x * x
-
-
 @dynamic
 def heavy(n: int) -> int:
     """Fargate, Fargate Spot and Batch tasks and a map inside one dynamic graph."""
@@ -259,17 +253,6 @@ def gpu_map(n: int) -> list[int]:
 @workflow
 def gpu_mapped(n: int) -> list[int]:
     return gpu_map(n=n)
-
-
-@dynamic
-def spot_gpu_map(n: int) -> list[int]:
-    """Over a GPU Spot task, in batches of 2 (on AWS: a reclaimed batch reruns on the on-demand queue)."""
-    return map_task(spot_gpu_square, batch_size=2)(x=list(range(n)))
-
-
-@workflow
-def spot_gpu_mapped(n: int) -> list[int]:
-    return spot_gpu_map(n=n)
 
 
 @task(requests=Resources(mem="12Gi"), timeout=60, retries=1)

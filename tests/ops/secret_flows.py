@@ -1,5 +1,5 @@
-"""Workflows that read secrets: a cached Lambda-sized task, a Fargate-sized one, and one that fails
-quoting its secret (the runner must mask it)."""
+"""Workflows that read secrets: a cached Lambda-sized task, a Fargate-sized one, a GPU one (AWS
+Batch), and one that fails quoting its secret (the runner must mask it)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,12 @@ def sign(message: str) -> str:
 
 @task(secret_requests=[DB], requests=Resources(cpu=8, mem="32Gi"))
 def db_length() -> int:
+    return len(current_context().secrets.get("db", "password"))
+
+
+@task(secret_requests=[DB], requests=Resources(gpu=1))
+def gpu_db_length() -> int:
+    """On AWS Batch (a GPU): its job definition holds the secret."""
     return len(current_context().secrets.get("db", "password"))
 
 
@@ -50,6 +56,22 @@ def signed(message: str = "hello") -> str:
 @workflow
 def signed_on_fargate(message: str = "hello") -> tuple[str, int, int]:
     return sign(message=message), db_length(), no_secret_length(text=message)
+
+
+@workflow
+def signed_on_gpu() -> int:
+    return gpu_db_length()
+
+
+@task(secret_requests=[Secret(group="absent", key="token")], requests=Resources(gpu=1))
+def gpu_absent_length() -> int:
+    """Requests a secret nobody created: on AWS Batch its job never starts."""
+    return len(current_context().secrets.get("absent", "token"))
+
+
+@workflow
+def absent_on_gpu() -> int:
+    return gpu_absent_length()
 
 
 @workflow

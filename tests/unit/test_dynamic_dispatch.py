@@ -13,6 +13,7 @@ from stratoflow.ir import protocol
 from stratoflow.lower import lower
 from stratoflow.runtime._dynamic import check_remote_graph, dispatch
 from tests.local import _dynamic_flows as df
+from tests.local import _dynamic_spot_gpu_flows as sgf
 
 ALL = protocol.DynamicCompute(
     fargate=True,
@@ -72,7 +73,7 @@ def test_a_map_over_a_fargate_task_runs_its_batches_in_containers_of_its_size(
     ("task", "kind", "queue"),
     [
         (df.gpu_square, protocol.Dispatch.MAP_BATCH, "arn:gpu:False"),
-        (df.spot_gpu_square, protocol.Dispatch.MAP_BATCH_SPOT, "arn:gpu:True"),
+        (sgf.spot_gpu_square, protocol.Dispatch.MAP_BATCH_SPOT, "arn:gpu:True"),
     ],
 )
 def test_a_map_over_a_batch_task_runs_its_batches_as_jobs_of_its_pool(

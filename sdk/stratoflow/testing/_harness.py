@@ -349,8 +349,10 @@ class EmulatedAws:
         image: str = "stratoflow/runner:emulated",
         environment: Mapping[str, str] | None = None,
         command: list[str] | None = None,
+        secrets: Mapping[str, str] | None = None,
     ) -> str:
-        """Register a container job definition (VCPU/MEMORY/GPU resource requirements); return its ARN."""
+        """Register a container job definition (VCPU/MEMORY/GPU resource requirements; ``secrets``:
+        environment variable -> Secrets Manager name, injected when a job starts); return its ARN."""
         requirements = [{"type": "VCPU", "value": str(vcpus)}, {"type": "MEMORY", "value": str(memory_mib)}]
         if gpus:
             requirements.append({"type": "GPU", "value": str(gpus)})
@@ -362,6 +364,8 @@ class EmulatedAws:
         }
         if command is not None:
             properties["command"] = command
+        if secrets:
+            properties["secrets"] = [{"name": k, "valueFrom": v} for k, v in secrets.items()]
         response = self.client("batch").register_job_definition(
             jobDefinitionName=name, type="container", containerProperties=properties
         )

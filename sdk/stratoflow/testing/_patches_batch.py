@@ -12,6 +12,10 @@ way AWS Batch reports it, so the Step Functions integration's ``States.TaskFaile
 * non-zero exit or a crash: ``FAILED``, ``statusReason`` "Essential container in task exited";
 * :class:`~stratoflow.testing.SpotInterruption` raised: ``FAILED`` with
   ``statusReason`` "Host EC2 (instance i-...) terminated." (a reclaimed Spot instance).
+
+The job definition's container ``secrets`` are read from moto's Secrets Manager into the
+environment, as Batch's agent does; one that names no secret fails the job before its container
+starts, with the ``ResourceInitializationError`` reason AWS gives.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from stratoflow.testing._patches_ecs import EcsEntrypoint, SpotInterruption
+from stratoflow.testing._patches_ecs import EcsEntrypoint, SpotInterruption, read_secrets
 from stratoflow.testing._patching import Patcher, Undo, install_patch
 
 if TYPE_CHECKING:
@@ -71,10 +75,20 @@ def _env_and_command(job: Job) -> tuple[dict[str, str], list[str]]:
 def _run(job: Job, entrypoint: EcsEntrypoint) -> None:
     """Run the job's main and end the job with AWS Batch's status, reason and exit code."""
     env, command = _env_and_command(job)
+    properties: dict[str, Any] = job.job_definition.container_properties or {}
+    secrets, missing = read_secrets(properties.get("secrets") or [], str(job.job_definition.arn))
     exit_code: int | None
+    reason: str | None
     try:
-        exit_code = int(entrypoint(env, command))
-        reason = APP_FAILURE_REASON if exit_code else None
+        if missing:  # the agent cannot start the container: no exit code
+            exit_code = None
+            reason = (
+                "ResourceInitializationError: unable to pull secrets or registry auth: "
+                f"ResourceNotFoundException: Secrets Manager can't find the specified secret {missing}"
+            )
+        else:
+            exit_code = int(entrypoint({**env, **secrets}, command))
+            reason = APP_FAILURE_REASON if exit_code else None
     except SpotInterruption:
         exit_code, reason = None, spot_reclaim_reason(job.job_id)
     except Exception:  # noqa: BLE001 - a crash of the container's main is exit code 1, as in a real container

@@ -163,19 +163,29 @@ def _merge_env_and_command(
 
 
 def _container_secrets(task_definition: Any) -> tuple[dict[str, str], str | None]:
-    """The container definition's ``secrets`` as ECS injects them (name -> value, read from moto's Secrets
-    Manager of the task definition's account and region), or the first ``valueFrom`` that names no secret.
+    """The container definition's ``secrets`` as ECS injects them (:func:`read_secrets`, in the task
+    definition's account and region)."""
+    return read_secrets(
+        task_definition.container_definitions[0].get("secrets") or [], str(task_definition.arn)
+    )
 
-    moto stores the ``secrets`` of a task definition but runs nothing, so it never reads them.
+
+def read_secrets(secrets: list[dict[str, str]], owner_arn: str) -> tuple[dict[str, str], str | None]:
+    """A container's ``secrets`` as ECS and AWS Batch inject them: name -> value, read from moto's
+    Secrets Manager of the account and region of ``owner_arn`` (its task or job definition), or
+    the first ``valueFrom`` that names no secret.
+
+    moto stores the ``secrets`` of a task or job definition but runs nothing, so it never reads them.
     """
+    if not secrets:
+        return {}, None
     from moto.secretsmanager.exceptions import SecretNotFoundException  # noqa: PLC0415
     from moto.secretsmanager.models import secretsmanager_backends  # noqa: PLC0415 - only with secrets
 
-    container = task_definition.container_definitions[0]
+    _, _, _, region, account, _ = owner_arn.split(":", 5)
+    backend = secretsmanager_backends[account][region]
     found: dict[str, str] = {}
-    for secret in container.get("secrets") or []:
-        _, _, _, region, account, _ = str(task_definition.arn).split(":", 5)
-        backend = secretsmanager_backends[account][region]
+    for secret in secrets:
         try:
             value = backend.get_secret_value(secret["valueFrom"], None, None)  # type: ignore[arg-type]
         except SecretNotFoundException:

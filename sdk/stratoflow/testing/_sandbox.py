@@ -53,7 +53,8 @@ def task_runner_handler() -> Any:
     return task_runner.handler
 
 
-_JOB_SHAPE = re.compile(r"vcpu(?P<vcpus>\d+)_mem(?P<memory>\d+)(?:_gpu(?P<gpus>\d+))?")
+# A task requesting secrets has a job definition of its own (``_sec<hash>``), holding them.
+_JOB_SHAPE = re.compile(r"vcpu(?P<vcpus>\d+)_mem(?P<memory>\d+)(?:_gpu(?P<gpus>\d+))?(?:_sec[0-9a-f]{12})?")
 
 
 class Sandbox:
@@ -74,6 +75,7 @@ class Sandbox:
         self._saved_env: dict[str, str | None] = {}
         self._deployed: dict[str, tuple[str, asl.CompiledWorkflow]] = {}
         self._fixed: dict[str, str] = {}
+        self._job_secrets: dict[str, dict[str, str]] = {}  # job shape -> env var -> secret name
         self.client: Client | None = None
         # Node id -> how many more container starts of that node a Spot reclaim interrupts.
         self.spot_interruptions: dict[str, int] = {}
@@ -211,6 +213,7 @@ class Sandbox:
             memory_mib=int(match["memory"]),
             gpus=int(match["gpus"] or 0),
             environment=_SETTINGS,
+            secrets=self._job_secrets.get(shape),
         )
         self.aws.register_batch_entrypoint(name, self._container_entrypoint)
         return arn
@@ -272,6 +275,7 @@ class Sandbox:
         for task in spec.tasks.values():
             if task.actor is not None:
                 self._actors[protocol.actor_slug(task.actor.name)] = (task.actor, task.interruptible)
+            self._note_job_secrets(task)
         substitutions = {name: self._substitution(name) for name in compiled.placeholders}
         self._dynamic_images(spec)
         machine_name = f"{spec.name[:60]}-{compiled.spec_key.rsplit('/', 1)[-1][:12]}"
@@ -279,6 +283,21 @@ class Sandbox:
         self._deployed[spec.name] = (arn, compiled)
         self.client.state_machines[spec.name] = arn
         return compiled
+
+    def _note_job_secrets(self, task: ir.TaskSpec) -> None:
+        """Remember the secrets of a Batch task that requests some, for its job definition's
+        container ``secrets`` (injected when a job starts, as AWS Batch does: ``_patches_batch``)."""
+        if not task.secrets:
+            return
+        try:
+            route = _route(task)
+        except routing.RoutingError:
+            return  # compiling the workflow says so
+        if route.target in ("batch", "batch_spot"):
+            shape = asl.batch_job_definition_name(route, task.image, task.secrets)
+            self._job_secrets[shape.removeprefix(protocol.BATCH_JOB_DEFINITION_PREFIX)] = {
+                secret.env_var: secret.name for secret in task.secrets
+            }
 
     def wait_ended(self, execution: Execution, poll_seconds: float = 0.25) -> None:
         """Return once ``execution`` has ended: at once when its emulated worker finishes, else

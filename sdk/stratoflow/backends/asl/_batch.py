@@ -13,6 +13,7 @@ match with ``onStatusReason: "Host EC2*"``); ``submitJob.sync`` raises
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final
 
 from stratoflow import ir, routing
@@ -49,16 +50,23 @@ def batch_queue_placeholder(route: routing.Route, *, spot: bool) -> str:
     return protocol.ref(protocol.batch_queue(route.pool, spot=spot))
 
 
-def batch_job_definition_name(route: routing.Route, image: ir.ImageRef | None = None) -> str:
+def batch_job_definition_name(
+    route: routing.Route, image: ir.ImageRef | None = None, secrets: Sequence[ir.SecretRequest] = ()
+) -> str:
     """The job-definition placeholder name of a Batch route: shape ``vcpu<N>_mem<MiB>[_gpu<N>]``,
-    per image for a task with one (:func:`protocol.image_shape`)."""
+    plus ``_sec<hash>`` for a task that requests secrets (Batch injects them from the job
+    definition, as ECS does from a task definition: ``_states.secrets_suffix``), per image for a
+    task with one (:func:`protocol.image_shape`)."""
     shape = f"vcpu{route.vcpus}_mem{route.memory_mib}"
     if route.gpus:
         shape += f"_gpu{route.gpus}"
+    shape += _states.secrets_suffix(secrets)
     return protocol.batch_job_definition(protocol.image_shape(shape, image.tag if image else None))
 
 
-def batch_job_definition_placeholder(route: routing.Route, image: ir.ImageRef | None = None) -> str:
+def batch_job_definition_placeholder(
+    route: routing.Route, image: ir.ImageRef | None = None, secrets: Sequence[ir.SecretRequest] = ()
+) -> str:
     """The job-definition placeholder of a Batch route, by shape ``vcpu<N>_mem<MiB>[_gpu<N>]``.
 
     Example:
@@ -66,7 +74,7 @@ def batch_job_definition_placeholder(route: routing.Route, image: ir.ImageRef | 
         >>> batch_job_definition_placeholder(r) == protocol.ref("BatchJobDef_vcpu4_mem16384_gpu1")
         True
     """
-    return protocol.ref(batch_job_definition_name(route, image))
+    return protocol.ref(batch_job_definition_name(route, image, secrets))
 
 
 def submit_job(ctx: _states.NodeContext, *, spot: bool, retries: int, first_attempt: int = 1) -> State:
@@ -75,7 +83,7 @@ def submit_job(ctx: _states.NodeContext, *, spot: bool, retries: int, first_atte
         # A job name allows letters, digits, '-' and '_': node ids are sanitized identifiers.
         "JobName": ctx.node.id[:_MAX_JOB_NAME],
         "JobQueue": batch_queue_placeholder(ctx.route, spot=spot),
-        "JobDefinition": batch_job_definition_placeholder(ctx.route, ctx.task.image),
+        "JobDefinition": batch_job_definition_placeholder(ctx.route, ctx.task.image, ctx.task.secrets),
         "ContainerOverrides": {
             "Environment": _states.container_environment(ctx, first_attempt=first_attempt)
         },

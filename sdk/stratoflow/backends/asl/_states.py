@@ -111,10 +111,23 @@ def task_definition_name(
     disk = route.ephemeral_storage_mib or 0
     if disk > _DEFAULT_FARGATE_DISK_MIB:
         shape += f"_disk{-(-disk // 1024)}"
-    if secrets:
-        names = "\n".join(sorted(secret.name for secret in secrets))
-        shape += f"_sec{hashlib.sha256(names.encode()).hexdigest()[:12]}"
+    shape += secrets_suffix(secrets)
     return protocol.task_definition(protocol.image_shape(shape, image.tag if image else None))
+
+
+def secrets_suffix(secrets: Sequence[ir.SecretRequest]) -> str:
+    """``_sec<hash of the secrets' names>`` for a container shape whose task requests secrets, else
+    ``""``: a container's secrets come from its task or job definition, so only the requesting
+    tasks' definitions (and execution roles) hold them.
+
+    Example:
+        >>> secrets_suffix(())
+        ''
+    """
+    if not secrets:
+        return ""
+    names = "\n".join(sorted(secret.name for secret in secrets))
+    return f"_sec{hashlib.sha256(names.encode()).hexdigest()[:12]}"
 
 
 def _retry_task(retries: int) -> list[State]:
