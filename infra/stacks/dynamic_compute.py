@@ -12,6 +12,10 @@ The rule, for a stack with at least one ``@dynamic`` node:
   ``ResourceRequirements`` overrides) and the pools (compute environments and queues) of the
   routes of those tasks that go to Batch; compute environments scale to zero.
 
+- Secrets: the runner (or the image's function) of a workflow may read the secrets of those tasks
+  that route to Lambda, which it runs inside a dynamic graph as it runs a static node; a container
+  task requesting secrets fails at plan time there (the generic definitions hold none).
+
 - Images: the Lambda function of each image of those tasks that route to Lambda (the function a
   static node of that image runs on, made for the workflow if none of its nodes needs it), which
   the interpreter invokes for such a node (``protocol.Dispatch.LAMBDA_IMAGE``); and for each image
@@ -35,6 +39,7 @@ __all__ = [
     "DYNAMIC_TASK_MEMORY_MIB",
     "dynamic_image_tasks",
     "dynamic_routes",
+    "dynamic_tasks",
 ]
 
 DYNAMIC_TASK_CPU_UNITS = 256
@@ -44,7 +49,7 @@ DYNAMIC_JOB_MEMORY_MIB = 2048
 """The generic job definition's own memory (1 vCPU; always overridden per job)."""
 
 
-def _dynamic_tasks(workflows: Sequence[WorkflowSource]) -> list[tuple[routing.Route, ir.TaskSpec]]:
+def dynamic_tasks(workflows: Sequence[WorkflowSource]) -> list[tuple[routing.Route, ir.TaskSpec]]:
     """The route and task of every task a ``@dynamic`` body of these workflows can call."""
     found: list[tuple[routing.Route, ir.TaskSpec]] = []
     for workflow in workflows:
@@ -67,7 +72,7 @@ def _dynamic_tasks(workflows: Sequence[WorkflowSource]) -> list[tuple[routing.Ro
 
 def dynamic_routes(workflows: Sequence[WorkflowSource]) -> list[routing.Route]:
     """The routes of every task a ``@dynamic`` body of these workflows can call (none without one)."""
-    return [route for route, _ in _dynamic_tasks(workflows)]
+    return [route for route, _ in dynamic_tasks(workflows)]
 
 
 _IMAGE_TARGETS = ("lambda", "fargate", "fargate_spot")
@@ -78,6 +83,6 @@ def dynamic_image_tasks(workflows: Sequence[WorkflowSource]) -> list[tuple[routi
     workflows can call: each image's function, or its generic task definition, serves them there."""
     return [
         (route, task)
-        for route, task in _dynamic_tasks(workflows)
+        for route, task in dynamic_tasks(workflows)
         if task.image and route.target in _IMAGE_TARGETS
     ]

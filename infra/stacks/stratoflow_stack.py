@@ -21,7 +21,7 @@ from infra.constructs.task_images import TaskImages
 from infra.constructs.task_secrets import check_secret_routes, grant_secret_reads
 from infra.constructs.trigger_starter import TriggeredWorkflow, TriggerStarter
 from infra.constructs.workflow_state_machine import WorkflowStateMachine, pascal_case
-from infra.stacks.dynamic_compute import dynamic_image_tasks, dynamic_routes
+from infra.stacks.dynamic_compute import dynamic_image_tasks, dynamic_routes, dynamic_tasks
 from infra.stacks.launch_plans import LaunchPlans, add_launch_plans
 from infra.stacks.settings import StackSettings, WorkflowSource
 from infra.stacks.shapes import (
@@ -166,6 +166,7 @@ class StratoflowStack(Stack):
             lambda_memory_mib=memory,
             lambda_ephemeral_mib=disk,
             dynamic_images=image_tasks,
+            dynamic_tasks=dynamic_tasks([source]),
         )
 
     def _add_workflow(
@@ -178,7 +179,7 @@ class StratoflowStack(Stack):
             self, f"Runtime{pascal}", compiled=workflow, spec=spec, needs=needs, shared=shared
         )
         self.runtimes[workflow.name] = runtime
-        self._grant_lambda_secrets(runtime, node_tasks([spec]))
+        self._grant_lambda_secrets(runtime, node_tasks([spec]), dynamic=needs.dynamic_tasks)
         construct = WorkflowStateMachine(
             self,
             f"Workflow{pascal}",
@@ -238,15 +239,18 @@ class StratoflowStack(Stack):
             specs=settings.specs,
         )
 
-    def _grant_lambda_secrets(self, runtime: WorkflowRuntime, placed: Sequence[Placed]) -> None:
-        """Each Lambda function of a workflow may read the secrets of the tasks it runs, and no others
-        (another workflow's functions get none; a Fargate task's secrets are its task definition's:
-        ``FargateCompute``)."""
+    def _grant_lambda_secrets(
+        self, runtime: WorkflowRuntime, placed: Sequence[Placed], *, dynamic: Sequence[Placed] = ()
+    ) -> None:
+        """Each Lambda function of a workflow may read the secrets of the tasks it runs, its nodes'
+        and those its ``@dynamic`` graphs may run there (``dynamic``), and no others (another
+        workflow's functions get none; a container task's secrets are its task or job definition's)."""
         check_secret_routes(placed)
-        grant_secret_reads(runtime.runner.role, lambda_secrets(placed, image=None))
+        runs = [*placed, *dynamic]
+        grant_secret_reads(runtime.runner.role, lambda_secrets(runs, image=None))
         for name, function in runtime.image_functions.items():
             tag = protocol.image_function_tag(name)
-            grant_secret_reads(function.role, lambda_secrets(placed, image=tag))
+            grant_secret_reads(function.role, lambda_secrets(runs, image=tag))
 
     def _stack_key(self, settings: StackSettings) -> kms.IKey | None:
         """The opt-in customer-managed key (``stratoflow:kms``), applied to every resource it fits."""

@@ -53,6 +53,8 @@ class WorkflowNeeds:
     lambda_ephemeral_mib: int
     dynamic_images: Sequence[tuple[routing.Route, ir.TaskSpec]] = ()
     """The Lambda and Fargate tasks with an image its ``@dynamic`` graphs may run (``dynamic_image_tasks``)."""
+    dynamic_tasks: Sequence[tuple[routing.Route, ir.TaskSpec]] = ()
+    """Every task its ``@dynamic`` graphs may run (``dynamic_tasks``): their Lambda tasks' secrets."""
 
     @property
     def containers(self) -> bool:

@@ -26,6 +26,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory, bundle_cache: Path) -> Synth
             f"{FLOWS}:signed_on_fargate",
             f"{FLOWS}:signed_on_gpu",
             f"{FLOWS}:not_requested",
+            f"{REPO / 'tests' / 'ops' / 'secret_dynamic_flows.py'}:signed_dynamically",
         ],
         "stratoflow:stackName": STACK,
     }
@@ -65,10 +66,13 @@ def test_only_the_requesting_tasks_roles_may_read_their_secrets(synth: Synth) ->
     roles = synth.resources("AWS::IAM::Role")
     (fargate_execution,) = [k for k in roles if "TaskDef" in k and "sec" in k and "ExecutionRole" in k]
     (batch_execution,) = [k for k in roles if "BatchJobDef" in k and "sec" in k and "ExecutionRole" in k]
+    dynamic_runner = _role_id(synth, "RuntimeSignedDynamicallyRunnerRole")
     assert grants == {
         runner: ["stratoflow/api/token-??????"],
         fargate_execution: ["stratoflow/db/password-??????"],
         batch_execution: ["stratoflow/db/password-??????"],
+        # The Lambda task its @dynamic graph may call runs in its runner, which may read its secret.
+        dynamic_runner: ["stratoflow/api/dyn_token-??????"],
     }
     assert _role_id(synth, "RuntimeNotRequestedRunnerRole") not in grants
     # The GPU task's runner (its cache check, its map steps) and its job role read nothing either.

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from stratoflow import ImageSpec, Resources, routing, task
+from stratoflow import ImageSpec, Resources, Secret, routing, task
 from stratoflow.errors import TaskFailedError
 from stratoflow.ir import protocol
 from stratoflow.lower import lower
@@ -213,3 +213,25 @@ def test_a_graph_task_whose_image_the_stack_lacks_fails_at_plan_time_on_aws() ->
         match="is mapped and has its own image; a map_task inside a dynamic graph runs in the shared runner only",
     ):
         check_remote_graph(lower(mapped), "dyn", deployed)
+
+
+def test_a_container_task_requesting_secrets_fails_a_dynamic_graph_at_plan_time() -> None:
+
+    token = Secret(group="api", key="token")
+
+    @task(secret_requests=[token], requests=Resources(mem="12Gi"))
+    def big_signed(x: int) -> int:
+        return x
+
+    @task(secret_requests=[token])
+    def signed(x: int) -> int:
+        return x
+
+    check_remote_graph(_single(signed), "dyn", ALL)  # on Lambda: the runner reads it
+    with pytest.raises(TaskFailedError) as caught:
+        check_remote_graph(_single(big_signed), "dyn", ALL)
+    assert caught.value.error_type == "UnsupportedDynamicGraph"
+    assert "task 'big_signed' requests secrets and runs on fargate (" in str(caught.value)
+    assert str(caught.value).endswith(
+        "inside a dynamic graph on AWS a task with secret_requests runs on Lambda only"
+    )

@@ -210,6 +210,12 @@ def _missing_compute(task: ir.TaskSpec, compute: protocol.DynamicCompute) -> str
         route = _route(task)
     except routing.RoutingError as exc:
         return f"cannot run on AWS: {exc}"
+    if task.secrets and route.target != "lambda":
+        # The generic task and job definitions hold no secrets (a static node's own definition does).
+        return (
+            f"requests secrets and runs on {route.target} ({route.reason}); inside a dynamic graph on "
+            "AWS a task with secret_requests runs on Lambda only"
+        )
     if task.image is not None:
         return _missing_image(task.image, route, compute)
     if route.target in ("fargate", "fargate_spot") and not compute.fargate:
