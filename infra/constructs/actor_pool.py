@@ -17,7 +17,10 @@ workflow, so each workflow has its own queue and workers of each environment it 
   only their roles to ECS, and list the cluster's tasks (``ecs:ListTasks`` is authorised on the
   cluster condition only);
 * a workflow's role may ``sqs:SendMessage`` only to the queues its definition names
-  (:meth:`ActorPools.send_statements`).
+  (:meth:`ActorPools.send_statements`);
+* an environment whose tasks request secrets has them in its worker container (``secrets``), read
+  by an execution role of that task definition's own; the worker role reads none. Its tasks share
+  its workers, so each of them can see every secret of the environment, as in one Flyte actor pod.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from infra.constructs._grants import grant_runner_data
 from infra.constructs._nag import acknowledge
 from infra.constructs._props import raise_if_problems
 from infra.constructs.fargate_compute import FargateCompute
+from infra.constructs.task_secrets import container_secrets, secrets_execution_role
 from stratoflow import ir, routing
 from stratoflow.ir import protocol
 
@@ -60,6 +64,8 @@ class ActorPoolSpec:
         spot: Run the workers on Fargate Spot (an interruptible environment).
         image: The environment's ``container_image`` (its workers run it), or ``None`` for the
             stack's shared image.
+        secrets: Every secret its tasks request: the workers' container gets them from Secrets
+            Manager, read by an execution role of the worker task definition's own.
     """
 
     name: str
@@ -68,6 +74,7 @@ class ActorPoolSpec:
     memory_mib: int
     spot: bool = False
     image: ir.ImageRef | None = None
+    secrets: tuple[ir.SecretRequest, ...] = ()
 
 
 class ActorPools(Construct):
@@ -216,7 +223,12 @@ class ActorPools(Construct):
                 operating_system_family=ecs.OperatingSystemFamily.LINUX,
             ),
             task_role=role,
-            execution_role=compute.execution_role,
+            # An environment whose tasks request secrets: an execution role of its own reads them.
+            execution_role=(
+                secrets_execution_role(self, f"Worker{slug}", "actor workers")
+                if pool.secrets
+                else compute.execution_role
+            ),
         )
         task_definition.add_volume(name=defaults.CONTAINER_SCRATCH_VOLUME)
         container = task_definition.add_container(
@@ -236,6 +248,7 @@ class ActorPools(Construct):
             user=defaults.CONTAINER_USER,
             readonly_root_filesystem=True,
             stop_timeout=_SPOT_WARNING,
+            secrets=container_secrets(task_definition, pool.secrets) or None,
         )
         container.add_mount_points(
             ecs.MountPoint(

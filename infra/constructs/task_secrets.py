@@ -12,6 +12,8 @@ Names follow one convention: ``Secret(group="db", key="password")`` is the Secre
   user's code runs as, gets no Secrets Manager permission at all.
 - An AWS Batch task's are its job definition's container ``secrets`` (:func:`job_secrets`), the same
   way: that job definition's own execution role reads them, the job role gets nothing.
+- An actor task's are its environment's worker task definition's (``ActorPools``): the workers hold
+  every secret the environment's tasks request.
 """
 
 from __future__ import annotations
@@ -27,11 +29,9 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.constructs._nag import acknowledge
-from infra.constructs._props import raise_if_problems
-from stratoflow import ir, routing
+from stratoflow import ir
 
 __all__ = [
-    "check_secret_routes",
     "container_secrets",
     "grant_secret_reads",
     "job_secrets",
@@ -41,7 +41,6 @@ __all__ = [
 
 # Secrets Manager appends six random characters to a secret's ARN.
 _ARN_SUFFIX = "-??????"
-_SUPPORTED_TARGETS = ("lambda", "fargate", "fargate_spot", "batch", "batch_spot")
 
 
 def secret_arn(scope: Construct, name: str) -> str:
@@ -109,18 +108,3 @@ def secrets_execution_role(scope: Construct, placeholder: str, what: str) -> iam
         finding="Resource::*",
     )
     return role
-
-
-def check_secret_routes(placed: Iterable[tuple[routing.Route, ir.TaskSpec]]) -> None:
-    """Secrets reach Lambda, Fargate and AWS Batch tasks; an actor task requesting one is a synth error
-    naming the task, not a task that fails at run time."""
-    problems = sorted(
-        {
-            f"task '{task.name}' requests secrets but runs on {where}: secret_requests are supported "
-            "on Lambda, Fargate and AWS Batch tasks"
-            for route, task in placed
-            if task.secrets
-            and (where := "an actor" if task.actor else route.target) not in _SUPPORTED_TARGETS
-        }
-    )
-    raise_if_problems("StratoflowStack", problems)

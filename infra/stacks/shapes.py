@@ -3,6 +3,7 @@ shapes, the Batch pools and the actor environments (the compiler's own routing r
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from infra.constructs import defaults
@@ -46,9 +47,13 @@ def actor_pool_specs(specs: Sequence[ir.WorkflowSpec]) -> list[ActorPoolSpec]:
     from the environment), so any of its tasks describes the workers.
     """
     pools: dict[str, ActorPoolSpec] = {}
+    secrets: dict[str, dict[str, ir.SecretRequest]] = {}  # environment -> its tasks' secrets, by name
     for spec in specs:
         for task in spec.tasks.values():
-            if task.actor is None or task.actor.name in pools:
+            if task.actor is None:
+                continue
+            secrets.setdefault(task.actor.name, {}).update({s.name: s for s in task.secrets})
+            if task.actor.name in pools:
                 continue
             route = routing.route(task.requests, interruptible=task.interruptible, compute="fargate")
             pools[task.actor.name] = ActorPoolSpec(
@@ -59,16 +64,26 @@ def actor_pool_specs(specs: Sequence[ir.WorkflowSpec]) -> list[ActorPoolSpec]:
                 spot=task.interruptible,
                 image=task.image,
             )
-    return [pools[name] for name in sorted(pools)]
+    # Its workers hold every secret its tasks request (they share the workers).
+    return [
+        dataclasses.replace(pools[name], secrets=tuple(secrets[name][n] for n in sorted(secrets[name])))
+        for name in sorted(pools)
+    ]
 
 
-def lambda_secrets(placed: Sequence[Placed], *, image: str | None) -> list[ir.SecretRequest]:
+def lambda_secrets(
+    placed: Sequence[Placed], *, image: str | None, actors_run_plain: bool = False
+) -> list[ir.SecretRequest]:
     """The secrets of the Lambda tasks one function runs: the runner's (``image=None``) or an
-    image function's (its image tag)."""
+    image function's (its image tag). An actor task runs on its environment's workers, which hold
+    its secrets (``ActorPoolSpec.secrets``), whatever its route; except inside a ``@dynamic``
+    graph, where it runs as a plain task (``actors_run_plain``)."""
     return [
         secret
         for route, task in placed
-        if route.target == "lambda" and (task.image.tag if task.image else None) == image
+        if route.target == "lambda"
+        and (task.actor is None or actors_run_plain)
+        and (task.image.tag if task.image else None) == image
         for secret in task.secrets
     ]
 

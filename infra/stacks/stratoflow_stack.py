@@ -18,7 +18,7 @@ from infra.constructs.encryption import EncryptWithStackKey, StackKey
 from infra.constructs.fargate_compute import FargateCompute, FargateShape
 from infra.constructs.payload_bucket import PayloadBucket
 from infra.constructs.task_images import TaskImages
-from infra.constructs.task_secrets import check_secret_routes, grant_secret_reads
+from infra.constructs.task_secrets import grant_secret_reads
 from infra.constructs.trigger_starter import TriggeredWorkflow, TriggerStarter
 from infra.constructs.workflow_state_machine import WorkflowStateMachine, pascal_case
 from infra.stacks.dynamic_compute import dynamic_image_tasks, dynamic_routes, dynamic_tasks
@@ -245,12 +245,17 @@ class StratoflowStack(Stack):
         """Each Lambda function of a workflow may read the secrets of the tasks it runs, its nodes'
         and those its ``@dynamic`` graphs may run there (``dynamic``), and no others (another
         workflow's functions get none; a container task's secrets are its task or job definition's)."""
-        check_secret_routes(placed)
-        runs = [*placed, *dynamic]
-        grant_secret_reads(runtime.runner.role, lambda_secrets(runs, image=None))
-        for name, function in runtime.image_functions.items():
-            tag = protocol.image_function_tag(name)
-            grant_secret_reads(function.role, lambda_secrets(runs, image=tag))
+        functions = [
+            (None, runtime.runner.role),
+            *((protocol.image_function_tag(name), f.role) for name, f in runtime.image_functions.items()),
+        ]
+        for image, role in functions:
+            secrets = [
+                *lambda_secrets(placed, image=image),
+                # Inside a dynamic graph an actor task runs as a plain task.
+                *lambda_secrets(dynamic, image=image, actors_run_plain=True),
+            ]
+            grant_secret_reads(role, secrets)
 
     def _stack_key(self, settings: StackSettings) -> kms.IKey | None:
         """The opt-in customer-managed key (``stratoflow:kms``), applied to every resource it fits."""

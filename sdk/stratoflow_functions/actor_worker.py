@@ -31,6 +31,7 @@ from typing import Any, TextIO
 import boto3  # type: ignore[import-untyped]
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
+from stratoflow.define import EnvironmentSecretStore
 from stratoflow.errors import SdkError, TaskFailedError
 from stratoflow.ir import protocol
 from stratoflow.runtime.aws import AwsRunnerEnv, RunnerSettings, Where, run_node_event
@@ -203,7 +204,15 @@ def run(
     s3, dynamodb, sqs, sfn = _clients()
     worker = _Worker(
         settings=worker_settings,
-        runner=AwsRunnerEnv(s3=s3, dynamodb=dynamodb, settings=runner_settings, where=Where(target="actor")),
+        # The environment's secrets are in this container's environment (ECS put them there from
+        # the worker task definition), as in a container task's: never fetched here.
+        runner=AwsRunnerEnv(
+            s3=s3,
+            dynamodb=dynamodb,
+            settings=runner_settings,
+            where=Where(target="actor"),
+            secrets=EnvironmentSecretStore(environ),
+        ),
         sqs=sqs,
         sfn=sfn,
         log=log,

@@ -20,6 +20,7 @@ from stratoflow.ir import protocol
 from stratoflow.lower import lower
 from stratoflow.testing._sandbox import Sandbox
 from tests.emulated import actor_flows as flows
+from tests.ops import secret_flows
 
 pytestmark = pytest.mark.emulated
 
@@ -114,3 +115,24 @@ def test_a_failing_actor_task_fails_as_a_plain_task_does(sandbox: Sandbox) -> No
     actor_text = str(actor).split(" FAILED: ", 1)[1].replace("'refuse'", "'refuse_plain'")
     assert actor_text == str(plain).split(" FAILED: ", 1)[1]
     assert actor_text.endswith("(attempt 2): ValueError: refused x=3")
+
+
+def test_an_actor_task_gets_its_secret_from_its_workers_task_definition(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    password = "pw-actor-5b2c-VALUE"  # noqa: S105 - a test value
+    sandbox.aws.client("secretsmanager").create_secret(Name="stratoflow/db/password", SecretString=password)
+    spec = lower(secret_flows.signed_on_actor)
+    outputs = sandbox.run(spec, {}).outputs()
+    ecs = sandbox.aws.client("ecs")
+    (family,) = [f for f in ecs.list_task_definition_families()["families"] if f.endswith("vault")]
+    container = ecs.describe_task_definition(taskDefinition=family)["taskDefinition"]["containerDefinitions"][
+        0
+    ]
+    assert [s["name"] for s in container["secrets"]] == ["STRATOFLOW_SECRET_DB_PASSWORD"]
+    # The local run reads the same value from its home's secrets folder.
+    (tmp_path / "secrets" / "db").mkdir(parents=True)
+    (tmp_path / "secrets" / "db" / "password").write_text(password + "\n")
+    monkeypatch.setenv("STRATOFLOW_HOME", str(tmp_path))
+    local = run_local(spec, {}, RunOptions(home=tmp_path, progress=False)).outputs
+    assert outputs == local == {"o0": len(password)}

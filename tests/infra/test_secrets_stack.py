@@ -9,9 +9,6 @@ from typing import Any
 
 import pytest
 
-from infra.constructs import PropsError
-from infra.constructs.task_secrets import check_secret_routes
-from stratoflow import ir, routing
 from tests.infra.synth import REPO, Synth, assert_cfn_lint_clean, assert_nag_clean, synthesize
 from tests.infra.test_stack import ALLOWED_CFN_LINT
 
@@ -25,6 +22,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory, bundle_cache: Path) -> Synth
         "stratoflow:workflows": [
             f"{FLOWS}:signed_on_fargate",
             f"{FLOWS}:signed_on_gpu",
+            f"{FLOWS}:signed_on_actor",
             f"{FLOWS}:not_requested",
             f"{REPO / 'tests' / 'ops' / 'secret_dynamic_flows.py'}:signed_dynamically",
         ],
@@ -67,10 +65,12 @@ def test_only_the_requesting_tasks_roles_may_read_their_secrets(synth: Synth) ->
     (fargate_execution,) = [k for k in roles if "TaskDef" in k and "sec" in k and "ExecutionRole" in k]
     (batch_execution,) = [k for k in roles if "BatchJobDef" in k and "sec" in k and "ExecutionRole" in k]
     dynamic_runner = _role_id(synth, "RuntimeSignedDynamicallyRunnerRole")
+    (actor_execution,) = [k for k in roles if "Workervault" in k and "ExecutionRole" in k]
     assert grants == {
         runner: ["stratoflow/api/token-??????"],
         fargate_execution: ["stratoflow/db/password-??????"],
         batch_execution: ["stratoflow/db/password-??????"],
+        actor_execution: ["stratoflow/db/password-??????"],
         # The Lambda task its @dynamic graph may call runs in its runner, which may read its secret.
         dynamic_runner: ["stratoflow/api/dyn_token-??????"],
     }
@@ -78,6 +78,8 @@ def test_only_the_requesting_tasks_roles_may_read_their_secrets(synth: Synth) ->
     # The GPU task's runner (its cache check, its map steps) and its job role read nothing either.
     assert _role_id(synth, "RuntimeSignedOnGpuRunnerRole") not in grants
     assert _role_id(synth, "RuntimeSignedOnGpuTasksTaskRole") not in grants
+    # The actor workers' own role (what their tasks run as) reads nothing either.
+    assert not [k for k in grants if "WorkerRolevault" in k]
     # The Fargate task role (what user code runs as) and the shared execution role read nothing.
     assert _role_id(synth, "RuntimeSignedOnFargateTasksTaskRole") not in grants
     assert _role_id(synth, "ComputeExecutionRole") not in grants
@@ -89,10 +91,12 @@ def test_only_the_requesting_task_definition_carries_the_secret(synth: Synth) ->
         for logical_id, resource in synth.resources("AWS::ECS::TaskDefinition").items()
     }
     with_secrets = {k: c["Secrets"] for k, c in containers.items() if c.get("Secrets")}
-    assert len(containers) == 2
-    ((_, secrets),) = with_secrets.items()
-    assert [s["Name"] for s in secrets] == ["STRATOFLOW_SECRET_DB_PASSWORD"]
-    assert "stratoflow/db/password" in str(secrets[0]["ValueFrom"])
+    # db_length's and no_secret_length's, and the vault environment's workers'.
+    assert len(containers) == 3
+    assert len(with_secrets) == 2 and any("Workervault" in k for k in with_secrets)
+    for secrets in with_secrets.values():
+        assert [s["Name"] for s in secrets] == ["STRATOFLOW_SECRET_DB_PASSWORD"]
+        assert "stratoflow/db/password" in str(secrets[0]["ValueFrom"])
     # Only names reach the template, never a value: the environment lists resource names only.
     assert all("SECRET" not in str(c.get("Environment")) for c in containers.values())
 
@@ -117,21 +121,3 @@ def test_only_the_requesting_job_definition_carries_the_secret(synth: Synth) -> 
 def test_the_secrets_stack_is_nag_and_cfn_lint_clean(synth: Synth) -> None:
     assert_nag_clean(synth)
     assert_cfn_lint_clean(synth, ALLOWED_CFN_LINT)
-
-
-def test_an_actor_task_requesting_a_secret_is_a_synth_error() -> None:
-    task = ir.TaskSpec(
-        name="warm_model",
-        ref="m:warm_model",
-        code_hash="x",
-        inputs=(),
-        outputs=(),
-        secrets=(ir.SecretRequest(group="db", key="password"),),
-        actor=ir.ActorRef(name="models"),
-        location=ir.SourceLocation(path="m.py", line=1),
-    )
-    route = routing.Route(target="fargate", memory_mib=1024, cpu=1.0)
-    with pytest.raises(PropsError, match=r"task 'warm_model' requests secrets but runs on an actor"):
-        check_secret_routes([(route, task)])
-    gpu = task.model_copy(update={"name": "gpu_train", "actor": None})
-    check_secret_routes([(routing.Route(target="batch", memory_mib=1024, cpu=1.0), gpu)])  # supported now

@@ -1,11 +1,11 @@
 """Workflows that read secrets: a cached Lambda-sized task, a Fargate-sized one, a GPU one (AWS
-Batch), and one that fails quoting its secret (the runner must mask it)."""
+Batch), an actor task, and one that fails quoting its secret (the runner must mask it)."""
 
 from __future__ import annotations
 
 import hashlib
 
-from stratoflow import Resources, Secret, current_context, task, workflow
+from stratoflow import ActorEnvironment, Resources, Secret, current_context, task, workflow
 
 TOKEN = Secret(group="api", key="token", mount_requirement=Secret.MountType.ENV_VAR)
 DB = Secret(group="db", key="password", mount_requirement=Secret.MountType.FILE)
@@ -61,6 +61,20 @@ def signed_on_fargate(message: str = "hello") -> tuple[str, int, int]:
 @workflow
 def signed_on_gpu() -> int:
     return gpu_db_length()
+
+
+vault = ActorEnvironment(name="vault", replica_count=1, ttl_seconds=5)
+
+
+@vault.task(secret_requests=[DB])
+def actor_db_length() -> int:
+    """On the vault environment's workers: their task definition holds the secret."""
+    return len(current_context().secrets.get("db", "password"))
+
+
+@workflow
+def signed_on_actor() -> int:
+    return actor_db_length()
 
 
 @task(secret_requests=[Secret(group="absent", key="token")], requests=Resources(gpu=1))

@@ -298,8 +298,10 @@ class EmulatedAws:
         memory: str = "512",
         environment: Mapping[str, str] | None = None,
         command: list[str] | None = None,
+        secrets: Mapping[str, str] | None = None,
     ) -> str:
-        """Register a one-container Fargate task definition (task-level memory only)."""
+        """Register a one-container Fargate task definition (task-level memory only; ``secrets``:
+        environment variable -> Secrets Manager name, injected when a task starts)."""
         container: dict[str, Any] = {
             "name": container_name,
             "image": image,
@@ -308,6 +310,8 @@ class EmulatedAws:
         }
         if command is not None:
             container["command"] = command
+        if secrets:
+            container["secrets"] = [{"name": k, "valueFrom": v} for k, v in secrets.items()]
         response = self.client("ecs").register_task_definition(
             family=family,
             networkMode="awsvpc",

@@ -32,7 +32,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task im
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint, HeartbeatTimeoutError
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from stratoflow.testing._patches_ecs import SPOT_EXIT_CODE, ContainerReclaimed
+from stratoflow.testing._patches_ecs import SPOT_EXIT_CODE, ContainerReclaimed, read_secrets
 from stratoflow.testing._patching import Patcher, Undo, install_patch
 
 if TYPE_CHECKING:
@@ -150,9 +150,13 @@ def install_fast_heartbeats(scale: float) -> Undo:
     return install_patch("install_fast_heartbeats", apply)
 
 
-def _worker_env(task_definition: Any) -> dict[str, str]:
+def _worker_env(task_definition: Any) -> tuple[dict[str, str], str | None]:
+    """The worker container's environment: its variables and, as ECS injects them, its ``secrets``
+    (an environment whose tasks request some); or the first ``valueFrom`` naming no secret."""
     container = task_definition.container_definitions[0]
-    return {e["name"]: e["value"] for e in container.get("environment") or []}
+    env = {e["name"]: e["value"] for e in container.get("environment") or []}
+    secrets, missing = read_secrets(container.get("secrets") or [], str(task_definition.arn))
+    return {**env, **secrets}, missing
 
 
 def _serve(family: WorkerFamily, task: Any, env: dict[str, str], stop: threading.Event) -> None:
@@ -171,6 +175,15 @@ def _serve(family: WorkerFamily, task: Any, env: dict[str, str], stop: threading
     for container in task.containers:
         container.last_status = "STOPPED"
         container.exitCode = exit_code
+
+
+def _failed_to_start(task: Any, missing: str) -> None:
+    task.last_status = task.desired_status = "STOPPED"
+    task.stop_code = "TaskFailedToStart"
+    task.stopped_reason = (
+        "ResourceInitializationError: unable to pull secrets or registry auth: "
+        f"ResourceNotFoundException: Secrets Manager can't find the specified secret {missing}"
+    )
 
 
 def install_ecs_workers() -> Undo:
@@ -197,11 +210,15 @@ def _start_workers(backend: EC2ContainerServiceBackend, tasks: Any) -> Any:
             family = _FAMILIES.get(task_definition.family)
             if family is None:
                 continue
+            env, missing = _worker_env(task_definition)
+            if missing is not None:  # ECS fails such a task before its container starts
+                _failed_to_start(task, missing)
+                continue
             family.starts += 1
             stop = threading.Event()
             thread = threading.Thread(
                 target=_serve,
-                args=(family, task, _worker_env(task_definition), stop),
+                args=(family, task, env, stop),
                 name=f"actor-worker-{task_definition.family}-{family.starts}",
                 daemon=True,
             )

@@ -76,6 +76,7 @@ class Sandbox:
         self._deployed: dict[str, tuple[str, asl.CompiledWorkflow]] = {}
         self._fixed: dict[str, str] = {}
         self._job_secrets: dict[str, dict[str, str]] = {}  # job shape -> env var -> secret name
+        self._actor_secrets: dict[str, dict[str, str]] = {}  # actor slug -> env var -> secret name
         self.client: Client | None = None
         # Node id -> how many more container starts of that node a Spot reclaim interrupts.
         self.spot_interruptions: dict[str, int] = {}
@@ -178,7 +179,10 @@ class Sandbox:
             protocol.ENV_ACTOR_HEARTBEAT_SECONDS: ACTOR_HEARTBEAT_SECONDS,
         }
         arn = self.aws.create_task_definition(
-            family, container_name=protocol.CONTAINER_NAME, environment=worker_env
+            family,
+            container_name=protocol.CONTAINER_NAME,
+            environment=worker_env,
+            secrets=self._actor_secrets.get(slug),
         )
         self.actor_workers[actor.name] = _patches_actors.register_actor_worker(family, self._actor_worker)
         self._pools[slug] = protocol.ActorPool(
@@ -274,7 +278,10 @@ class Sandbox:
         self.aws.client("s3").put_object(Bucket=self.bucket, Key=compiled.spec_key, Body=compiled.spec_json)
         for task in spec.tasks.values():
             if task.actor is not None:
-                self._actors[protocol.actor_slug(task.actor.name)] = (task.actor, task.interruptible)
+                slug = protocol.actor_slug(task.actor.name)
+                self._actors[slug] = (task.actor, task.interruptible)
+                # The environment's workers get every secret its tasks request (as the stack's do).
+                self._actor_secrets.setdefault(slug, {}).update({r.env_var: r.name for r in task.secrets})
             self._note_job_secrets(task)
         substitutions = {name: self._substitution(name) for name in compiled.placeholders}
         self._dynamic_images(spec)
