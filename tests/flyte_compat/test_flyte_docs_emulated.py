@@ -3,7 +3,8 @@
 The rest of the suite runs locally (``test_flyte_docs_local.py``); these cover what is new on the
 AWS path: an imperative workflow, one-field NamedTuple outputs, int- and Enum-keyed dicts read by
 key in the workflow (element bindings resolved by the Lambda runner), and a retried
-``FlyteRecoverableException`` (the compiled ``Retry``).
+``FlyteRecoverableException`` (the compiled ``Retry``), and the recursive merge sort (a ``@dynamic``
+calling a workflow whose conditional calls the ``@dynamic`` again: conditionals inside dynamic graphs).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from stratoflow.errors import TaskFailedError
 from stratoflow.lower import lower
 from stratoflow.testing import Sandbox
 from tests.flyte_compat.flows import flyte_style
+from tests.flyte_compat.flows.advanced_composition import dynamic_workflow
 from tests.flyte_compat.flows.basics import imperative_workflow, named_outputs
 
 pytestmark = pytest.mark.emulated
@@ -38,6 +40,13 @@ CASES: list[tuple[str, Any, dict[str, Any], dict[str, Any]]] = [
     ("named-outputs", named_outputs.simple_wf_with_named_outputs, {}, {"slope": -1.5, "intercept": 3.0}),
     ("int-keys", flyte_style.squares_wf, {"n": 4}, {"o0": "0->0, 1->1, 2->4, 3->9", "o1": 9}),
     ("enum-keys", flyte_style.colors_wf, {}, {"o0": {RED: 2, GREEN: 1}, "o1": 2}),
+    ("dynamic", dynamic_workflow.dynamic_wf, {"s1": "Pear", "s2": "Earth"}, {"o0": 3}),
+    (
+        "merge-sort",
+        dynamic_workflow.merge_sort,
+        {"numbers": [1813, 3105, 3260, 2634, 383, 7037, 3291, 2403, 315, 7164, 12], "numbers_count": 11},
+        {"o0": sorted([1813, 3105, 3260, 2634, 383, 7037, 3291, 2403, 315, 7164, 12])},
+    ),
 ]
 
 

@@ -20,6 +20,7 @@ from stratoflow.define import load_workflow
 from stratoflow.lower import lower
 from tests.conftest import REPO
 from tests.flyte_compat.flows import flyte_style
+from tests.flyte_compat.flows.advanced_composition import dynamic_workflow
 from tests.flyte_compat.flows.basics import imperative_workflow, named_outputs, workflow
 from tests.flyte_compat.flows.data_types_and_io import attribute_access, enum_type
 
@@ -213,3 +214,12 @@ def test_an_item_missing_at_run_time_fails_the_node_that_reads_it() -> None:
         _run(flyte_style.sixth_square_wf, {"n": 4})
     assert (info.value.node, info.value.error_type) == ("plus_one", "MissingElementError")
     assert str(info.value) == "node 'plus_one' input 'x': no item 5 in the dict[int, int] (no such item)"
+
+
+def test_the_dynamic_workflow_examples_and_the_recursive_merge_sort() -> None:
+    assert _run(dynamic_workflow.dynamic_wf, {"s1": "Pear", "s2": "Earth"}) == {"o0": 3}
+    numbers = [1813, 3105, 3260, 2634, 383, 7037, 3291, 2403, 315, 7164]
+    # A @dynamic calling the workflow whose conditional called it: its conditionals run in the graph.
+    assert _run(dynamic_workflow.merge_sort, {"numbers": numbers, "numbers_count": 10}) == {
+        "o0": sorted(numbers)
+    }

@@ -21,7 +21,7 @@ def test_a_dynamic_graph_with_a_gate_fails_on_aws_with_a_clear_message() -> None
         check_remote_graph(spec, "plan", protocol.DynamicCompute())
     assert str(info.value) == (
         "@dynamic node 'plan' built a graph this stack cannot run: node 'sleep': a sleep gate "
-        "(the interpreter runs task and map nodes only)"
+        "(the interpreter runs task, map and conditional nodes only)"
     )
 
 

@@ -8,6 +8,7 @@ between on its own scheduler; on AWS a generic interpreter state machine does.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from stratoflow.errors import DefinitionError, TaskFailedError
 from stratoflow.lower import lower
 from stratoflow.runtime._batching import tolerated_failure_percentage
 from stratoflow.runtime._boundary import call_user
+from stratoflow.runtime._branch import decide_branch, finish_branch
 from stratoflow.runtime._runner import (
     NodeContext,
     _decode_inputs,
@@ -80,17 +82,34 @@ def dynamic_cache_key(ctx: NodeContext, node_id: str) -> str | None:
     return cache.key(node_inputs(ctx, node, task)) if cache.enabled else None
 
 
-def ready_nodes(spec: ir.WorkflowSpec, done: set[str], *, limit: int) -> tuple[list[str], bool]:
-    """The nodes that can run now (all upstream done, not done themselves), at most ``limit``,
-    in spec order; and whether every node is done."""
-    if all(node.id in done for node in spec.nodes):
-        return [], True
-    ready = [
-        node.id for node in spec.nodes if node.id not in done and all(up in done for up in node.upstream())
-    ]
-    if not ready:
-        raise RuntimeError(f"dynamic graph '{spec.name}' is stuck: no node can run (is it a DAG?)")
-    return ready[:limit], False
+def ready_nodes(ctx: NodeContext, done: set[str], *, limit: int) -> tuple[list[str], bool]:
+    """The nodes of the dynamic graph ``ctx.spec`` that can run now (all upstream done, not done
+    themselves), at most ``limit``, in spec order; and whether every node is done.
+
+    A conditional (a sub-workflow the body calls may have one) is decided once what it reads is
+    done: its taken case's nodes are then nodes of the graph, and once they are done its outputs
+    are stored here, which makes it done. Deciding again each round gives the same case (the
+    values compared cannot change); a taken ``.fail()`` case fails the graph with its message.
+    """
+    ready: list[str] = []
+
+    def walk(nodes: Sequence[ir.TaskNode | ir.MapNode | ir.BranchNode | ir.GateNode]) -> bool:
+        for node in nodes:  # in spec order, which is topological: a finished conditional frees later nodes
+            if node.id in done or not all(up in done for up in node.upstream()):
+                continue
+            if isinstance(node, ir.BranchNode):
+                case = decide_branch(ctx, node.id)
+                if walk(node.cases[case].nodes):
+                    finish_branch(ctx, node.id, case)
+                    done.add(node.id)
+            else:
+                ready.append(node.id)
+        return all(node.id in done for node in nodes)
+
+    finished = walk(ctx.spec.nodes)
+    if not finished and not ready:
+        raise RuntimeError(f"dynamic graph '{ctx.spec.name}' is stuck: no node can run (is it a DAG?)")
+    return ready[:limit], finished
 
 
 def _route(task: ir.TaskSpec) -> routing.Route:
@@ -273,12 +292,15 @@ def check_remote_graph(spec: ir.WorkflowSpec, node_id: str, compute: protocol.Dy
     its workflows' modules (scanned at synth), so a body calling a task from elsewhere that
     needs Fargate or Batch fails here, at plan time, rather than in a state that cannot start.
     """
+    nodes = spec.all_nodes()  # a sub-workflow the body calls may bring conditionals and gates
     problems = [
-        f"node '{gate.id}': a {gate.gate} gate (the interpreter runs task and map nodes only)"
-        for gate in spec.nodes
+        f"node '{gate.id}': a {gate.gate} gate (the interpreter runs task, map and conditional nodes only)"
+        for gate in nodes
         if isinstance(gate, ir.GateNode)
     ]
-    for node in spec.task_nodes():  # a @dynamic body records no conditionals (define/_dynamic.py)
+    for node in nodes:
+        if not isinstance(node, ir.TaskNode | ir.MapNode):
+            continue
         task = spec.tasks[node.task]
         why = _missing_compute(task, compute)
         if why is None and isinstance(node, ir.MapNode):
@@ -305,23 +327,55 @@ def _remap(binding: ir.Binding, prefix: str) -> ir.Binding:
     return binding
 
 
-def prefix_spec(spec: ir.WorkflowSpec, prefix: str) -> ir.WorkflowSpec:
-    """``spec`` with every node id prefixed (``dyn__add``), so errors name the dynamic node."""
-    nodes = [
-        node.model_copy(
-            update={
-                "id": prefix + node.id,
-                "inputs": {name: _remap(b, prefix) for name, b in node.inputs.items()},
-                "after": tuple(prefix + upstream for upstream in node.after),  # `a >> b` in the body
-            }
+def _prefix_condition(condition: ir.Condition | None, prefix: str) -> ir.Condition | None:
+    if condition is None:
+        return None
+    if isinstance(condition, ir.Comparison):
+        right = None if condition.right is None else _remap(condition.right, prefix)
+        return condition.model_copy(update={"left": _remap(condition.left, prefix), "right": right})
+    return condition.model_copy(
+        update={
+            "left": _prefix_condition(condition.left, prefix),
+            "right": _prefix_condition(condition.right, prefix),
+        }
+    )
+
+
+def _prefix_node(
+    node: ir.TaskNode | ir.MapNode | ir.BranchNode | ir.GateNode, prefix: str
+) -> ir.TaskNode | ir.MapNode | ir.BranchNode | ir.GateNode:
+    update: dict[str, Any] = {
+        "id": prefix + node.id,
+        "after": tuple(prefix + upstream for upstream in node.after),  # `a >> b` in the body
+    }
+    if isinstance(node, ir.BranchNode):
+        # A conditional of a sub-workflow the body calls: its cases' nodes, conditions and outputs too.
+        update["cases"] = tuple(
+            case.model_copy(
+                update={
+                    "condition": _prefix_condition(case.condition, prefix),
+                    "nodes": tuple(_prefix_node(inner, prefix) for inner in case.nodes),
+                    "outputs": {name: _remap(b, prefix) for name, b in case.outputs.items()},
+                }
+            )
+            for case in node.cases
         )
-        for node in spec.task_nodes()
-    ]
+    else:
+        update["inputs"] = {name: _remap(b, prefix) for name, b in node.inputs.items()}
+    return node.model_copy(update=update)
+
+
+def prefix_spec(spec: ir.WorkflowSpec, prefix: str) -> ir.WorkflowSpec:
+    """``spec`` with every node id prefixed (``dyn__add``), so errors name the dynamic node.
+
+    The body's own calls are task and map nodes (it may not use ``conditional``), but a
+    sub-workflow it calls brings its conditionals and gates, which are kept, prefixed inside too.
+    """
     # A copy, not a JSON round trip: every part is already a model (validating a 1,000-node
     # spec again cost more than running its nodes).
     return spec.model_copy(
         update={
-            "nodes": tuple(nodes),
+            "nodes": tuple(_prefix_node(node, prefix) for node in spec.nodes),
             "output_bindings": {name: _remap(b, prefix) for name, b in spec.output_bindings.items()},
         }
     )

@@ -334,7 +334,7 @@ def _dynamic_finish(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeConte
 
 def _dag_next(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
     done = S3OutputStore(env.s3, env.settings.bucket, ctx.workflow, event.run).completed_nodes()
-    nodes, finished = ready_nodes(ctx.spec, done, limit=DAG_BATCH)
+    nodes, finished = ready_nodes(ctx, done, limit=DAG_BATCH)
     compute = env.settings.dynamic_compute
     return protocol.DagNextResult(
         node="", nodes=[dispatch(ctx.spec, node, compute) for node in nodes], done=finished

@@ -2,7 +2,10 @@
 
 It is a loop: the runner's ``Mode.DAG_NEXT`` returns the nodes whose upstream nodes have
 outputs and which have none themselves (at most ``stratoflow.runtime.DAG_BATCH`` per round, and
-``done`` when every node has outputs), each as a ``protocol.DagNode`` saying how to run it; an
+``done`` when every node has outputs; a conditional, which a sub-workflow the body calls may
+bring, it decides itself, so the taken case's nodes are among those it returns and the
+conditional's outputs are stored once they ran: ``runtime.ready_nodes``), each as a
+``protocol.DagNode`` saying how to run it; an
 inline ``Map`` runs them (at most :data:`DAG_CONCURRENCY` at once); then back to the next round.
 Each item starts with a ``Choice`` on ``DagNode.kind``:
 
