@@ -18,7 +18,6 @@ from stratoflow.errors import DefinitionError, TaskFailedError
 from stratoflow.lower import lower
 from stratoflow.runtime._batching import tolerated_failure_percentage
 from stratoflow.runtime._boundary import call_user
-from stratoflow.runtime._branch import decide_branch, finish_branch
 from stratoflow.runtime._runner import (
     NodeContext,
     _decode_inputs,
@@ -91,6 +90,8 @@ def ready_nodes(ctx: NodeContext, done: set[str], *, limit: int) -> tuple[list[s
     are stored here, which makes it done. Deciding again each round gives the same case (the
     values compared cannot change); a taken ``.fail()`` case fails the graph with its message.
     """
+    from stratoflow.runtime._branch import decide_branch, finish_branch  # noqa: PLC0415 - AWS only
+
     ready: list[str] = []
 
     def walk(nodes: Sequence[ir.TaskNode | ir.MapNode | ir.BranchNode | ir.GateNode]) -> bool:
