@@ -231,3 +231,20 @@ def sub_with_conditional(x: float) -> float:
 def clamp(x: int, limit: int) -> int:
     """A case that returns a workflow input: it has no nodes of its own."""
     return conditional("clamp").if_(x > limit).then(limit).else_().then(maybe_int(n=x))
+
+
+@task
+def describe(n: int) -> dict:
+    """Flyte's untyped dict: a JSON object."""
+    return {"n": n, "items": [1, 2.5, "x", None, True], "nested": {"a": [n]}}
+
+
+@task
+def count_items(d: dict) -> int:
+    return d["n"] + len(d["items"])
+
+
+@workflow
+def untyped_dicts(n: int) -> tuple[dict, int]:
+    d = describe(n=n)
+    return d, count_items(d=d)

@@ -208,3 +208,10 @@ def test_a_case_returning_an_input_runs_no_node(
     local, emulated = _both(sandbox, lower(lang_flows.clamp), {"x": x, "limit": 5}, tmp_path)
     assert local.outputs == emulated.outputs() == {"o0": expected}
     assert emulated.skipped() == sorted(local.skipped) == ([] if x <= 5 else ["maybe_int"])
+
+
+def test_an_untyped_dict_is_the_same_json_everywhere(sandbox: Sandbox, tmp_path: Path) -> None:
+    spec = lower(lang_flows.untyped_dicts)
+    local = run_local(spec, {"n": 4}, RunOptions(home=tmp_path, progress=False)).outputs
+    expected = {"n": 4, "items": [1, 2.5, "x", None, True], "nested": {"a": [4]}}
+    assert sandbox.run(spec, {"n": 4}).outputs() == local == {"o0": expected, "o1": 9}

@@ -244,7 +244,6 @@ def test_wrong_values_raise_value_type_error_saying_where(
         (int | str | None, "unions other than Optional[T] are not supported"),
         (dict[list[int], str], "dict keys must be str, int, float, bool or an Enum, e.g. dict[str, float]"),
         (list, "bare 'list' needs type arguments"),
-        (dict, "bare 'dict' needs type arguments"),
         (tuple[int, int], "type 'tuple' is not supported"),
         (Any, "is not supported"),
         (HasComplex, "type 'complex' is not supported"),
@@ -299,3 +298,22 @@ def test_canonical_json_is_deterministic() -> None:
     assert values.canonical_json({"b": [1, 2], "a": "é"}) == '{"a":"é","b":[1,2]}'.encode()
     with pytest.raises(ValueError, match="not JSON compliant"):
         values.canonical_json(float("inf"))  # type: ignore[arg-type]
+
+
+def test_an_untyped_dict_is_a_json_object_as_in_flyte(tmp_path: Path) -> None:
+    import typing
+
+    t = typeref_of(dict)
+    assert t == typeref_of(typing.Dict) == typeref_of(dict[str, Any])  # noqa: UP006
+    assert (t.kind, [a.kind for a in t.args], t.render()) == ("dict", ["str", "json"], "dict")
+    store = LocalBlobStore(tmp_path)
+    value = {"n": 3, "items": [1, 2.5, "x", None, True], "nested": {"a": (1, 2)}}
+    literal = values.encode(value, t, store)
+    # Tuples come back as lists (JSON), everything else as it went in.
+    assert values.decode(literal, t, store) == {**value, "nested": {"a": [1, 2]}}
+    with pytest.raises(values.ValueTypeError, match=r"expected JSON at \['s'\], got set \{1, 2\}"):
+        values.encode({"s": {1, 2}}, t, store)
+    with pytest.raises(values.ValueTypeError):
+        values.encode({1: "int key"}, t, store)
+    with pytest.raises(values.ValueTypeError):
+        values.encode({"nan": float("nan")}, t, store)

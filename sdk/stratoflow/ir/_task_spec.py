@@ -123,7 +123,7 @@ TypeKind = Literal[
     "int", "float", "str", "bool", "none", "list", "dict", "optional",
     "dataclass", "pydantic", "file", "directory", "bytes",
     "datetime", "date", "timedelta", "decimal", "enum", "dataframe", "arrow_table",
-    "structured_dataset",
+    "structured_dataset", "json",
 ]  # fmt: skip
 
 
@@ -133,6 +133,7 @@ class TypeRef(_Model):
     ``list`` has one arg (the item type), ``dict`` two (the key type: str, int, float, bool or an
     enum, and the value type),
     ``optional`` one; ``dataclass``, ``pydantic`` and ``enum`` carry the class import path in ``ref``.
+    ``json`` is any JSON value: an untyped ``dict`` (Flyte's, stored as JSON) is ``dict[str, json]``.
     A table (``dataframe``, ``arrow_table``, ``structured_dataset``) may name ``columns`` (Flyte's
     ``Annotated[StructuredDataset, kwtypes(a=int)]``): its reader gets only those.
     """
@@ -156,7 +157,10 @@ class TypeRef(_Model):
             return (self.ref or "?").rpartition(":")[2]
         if self.kind == "optional":
             return f"Optional[{self.args[0].render()}]"
+        if self.kind == "dict" and self.args and self.args[1].kind == "json":
+            return "dict"  # an untyped dict, as the user wrote it
         names = {
+            "json": "JSON",
             "none": "None",
             "file": "File",
             "directory": "Directory",

@@ -216,6 +216,20 @@ def _coerce_key(key: object, t: ir.TypeRef) -> object:
         return _moretypes.coerce(key, t) if t.kind == "enum" else key
 
 
+def _json_value(value: object, t: ir.TypeRef, path: str) -> JsonValue:
+    """``value`` if it is JSON (an untyped dict's values: None, bool, int, finite float, str, and
+    lists, tuples and str-keyed dicts of them), tuples as lists; else ValueTypeError naming where."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    if isinstance(value, list | tuple):
+        return [_json_value(item, t, f"{path}[{i}]") for i, item in enumerate(value)]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: _json_value(v, t, f"{path}[{k!r}]") for k, v in value.items()}
+    raise ValueTypeError(t, value, path)
+
+
 def _dict_to_json(
     value: dict[Any, Any], t: ir.TypeRef, store: BlobStore | None, path: str
 ) -> dict[str, JsonValue]:
@@ -246,6 +260,8 @@ def _to_json(value: object, t: ir.TypeRef, store: BlobStore | None, path: str) -
             return float(value) if kind == "float" else value  # type: ignore[arg-type,return-value]
     elif kind == "bytes" and isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
+    elif kind == "json":
+        return _json_value(value, t, path)
     elif kind in _moretypes.KINDS:
         try:
             return _moretypes.to_json(value, t)  # type: ignore[no-any-return]

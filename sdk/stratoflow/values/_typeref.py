@@ -45,7 +45,7 @@ def _scalar(kind: str) -> ir.TypeRef:
 
 
 SUPPORTED = (
-    "int, float, str, bool, None, bytes, list[T], dict[K, T], Optional[T], "
+    "int, float, str, bool, None, bytes, list[T], dict[K, T], dict (untyped: JSON), Optional[T], "
     "dataclasses, pydantic models, File, Directory, datetime, date, timedelta, Decimal, Enum, "
     "pandas.DataFrame, pyarrow.Table"
 )
@@ -81,6 +81,10 @@ def _is_pydantic_model(annotation: Any) -> bool:
     return module is not None and isinstance(annotation, type) and issubclass(annotation, module.BaseModel)
 
 
+def _untyped_dict() -> ir.TypeRef:
+    return ir.TypeRef.trusted(kind="dict", args=(_scalar("str"), ir.TypeRef.trusted(kind="json")))
+
+
 def typeref_of(annotation: Any) -> ir.TypeRef:  # noqa: C901 - a branch per kind of annotation
     """Map a Python annotation to a TypeRef, or raise UnsupportedTypeError saying why."""
     if typing.get_origin(annotation) is typing.Annotated:  # first: kwtypes metadata is unhashable
@@ -102,18 +106,26 @@ def typeref_of(annotation: Any) -> ir.TypeRef:  # noqa: C901 - a branch per kind
         if len(args) != 1:
             raise UnsupportedTypeError("bare 'list' needs an item type, e.g. list[int]")
         return ir.TypeRef.trusted(kind="list", args=(typeref_of(args[0]),))
+    if origin is dict and not args:  # typing.Dict, bare
+        return _untyped_dict()
     if origin is dict:
         key = typeref_of(args[0]) if len(args) == 2 and _is_key_type(args[0]) else None
         if key is None:
             raise UnsupportedTypeError(f"dict keys must be {KEY_TYPES}, e.g. dict[str, float]")
+        if args[1] is typing.Any and key.kind == "str":  # dict[str, Any]: any JSON value
+            return _untyped_dict()
         return ir.TypeRef.trusted(kind="dict", args=(key, typeref_of(args[1])))
     if origin in (Union, types.UnionType):
         others = [a for a in args if a is not type(None)]
         if len(others) == 1 and len(args) == 2:
             return ir.TypeRef.trusted(kind="optional", args=(typeref_of(others[0]),))
         raise UnsupportedTypeError(f"unions other than Optional[T] are not supported: {annotation!r}")
-    if annotation is list or annotation is dict:
-        raise UnsupportedTypeError(f"bare '{annotation.__name__}' needs type arguments")
+    if annotation is dict:
+        # Flyte's untyped dict: a JSON object (str keys; values JSON: None, bool, int, float, str,
+        # lists and dicts of them), stored and returned as such.
+        return _untyped_dict()
+    if annotation is list:
+        raise UnsupportedTypeError("bare 'list' needs type arguments")
     if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
         for field_type in typing.get_type_hints(annotation).values():
             typeref_of(field_type)
