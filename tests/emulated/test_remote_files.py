@@ -12,6 +12,7 @@ from stratoflow.define import load_workflow
 from stratoflow.errors import InputError
 from stratoflow.lower import lower
 from stratoflow.testing._sandbox import Sandbox
+from tests.http_server import serving
 
 pytestmark = pytest.mark.emulated
 
@@ -88,3 +89,16 @@ def test_an_s3_input_is_pinned_so_overwriting_the_source_cannot_change_a_run(san
     assert decoded.name == "pinned.txt"
     with decoded.open("rb") as handle:
         assert handle.read() == b"first"
+
+
+def test_a_url_file_input_gives_the_same_outputs_as_the_local_file(
+    sandbox: Sandbox, etl_spec, tmp_path: Path
+) -> None:
+    # Flyte's FlyteFile("https://..."): downloaded once as the run starts, then stored by contents.
+    with serving(CSV.parent) as base:
+        remote = sandbox.run(etl_spec, {"data": f"{base}/{CSV.name}"}).outputs()
+        from_url = run_local(
+            etl_spec, {"data": f"{base}/{CSV.name}"}, RunOptions(home=tmp_path, progress=False)
+        ).outputs
+    local = run_local(etl_spec, {"data": str(CSV)}, RunOptions(home=tmp_path, progress=False)).outputs
+    assert remote["o0"] == from_url["o0"] == local["o0"]

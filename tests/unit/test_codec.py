@@ -12,6 +12,7 @@ import pytest
 
 from stratoflow import Directory, File, ir, values
 from stratoflow.values import INLINE_LIMIT_BYTES, LiteralRef, LocalBlobStore, typeref_of
+from tests.http_server import serving
 
 
 @dataclasses.dataclass
@@ -207,8 +208,37 @@ def test_directory_round_trips_and_hashes_by_tree(tmp_path: Path, store: LocalBl
 
 
 def test_missing_file_is_a_value_type_error(tmp_path: Path, store: LocalBlobStore) -> None:
-    with pytest.raises(values.ValueTypeError, match="expected File"):
+    with pytest.raises(values.ValueTypeError) as caught:
         values.encode(File(tmp_path / "absent.txt"), typeref_of(File), store)
+    assert str(caught.value) == f"File: '{tmp_path / 'absent.txt'}' does not exist"
+    with pytest.raises(values.ValueTypeError, match=r"is a directory, not a file$"):
+        values.encode(File(tmp_path), typeref_of(File), store)
+    with pytest.raises(values.ValueTypeError, match=r"^Directory: '.*absent' does not exist$"):
+        values.encode(Directory(tmp_path / "absent"), typeref_of(Directory), store)
+    with pytest.raises(values.ValueTypeError, match=r"is a URI; a Directory input is a local path$"):
+        values.encode(Directory("s3://bucket/folder/"), typeref_of(Directory), store)
+    with pytest.raises(values.ValueTypeError) as scheme:
+        values.encode(File("gs://bucket/a.csv"), typeref_of(File), store)
+    assert str(scheme.value) == (
+        "File: unsupported URI scheme 'gs' in 'gs://bucket/a.csv' (a local path, s3:// or http(s):// URL)"
+    )
+
+
+def test_a_url_file_is_downloaded_once_and_stored_by_its_contents(
+    tmp_path: Path, store: LocalBlobStore
+) -> None:
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "biostats.csv").write_text("name,age\nAlex,41\n")
+    with serving(served) as base:
+        literal = values.encode(File(f"{base}/biostats.csv?raw=1"), typeref_of(File), store)
+        missing = r"^File: cannot download '.*/nope.csv': HTTP 404 File not found$"
+        with pytest.raises(values.ValueTypeError, match=missing):
+            values.encode(File(f"{base}/nope.csv"), typeref_of(File), store)
+    # Served no more: the stored copy is what the run reads, named after the URL's path.
+    file = values.decode(literal, typeref_of(File), store)
+    assert (file.name, Path(file.download()).read_text()) == ("biostats.csv", "name,age\nAlex,41\n")
+    assert literal.hash == values.encode(File(served / "biostats.csv"), typeref_of(File), store).hash
 
 
 @pytest.mark.parametrize(

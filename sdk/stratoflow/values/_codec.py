@@ -14,6 +14,7 @@ import hashlib
 import json
 import math
 import os
+import shutil
 import typing
 from functools import cache
 from pathlib import Path
@@ -51,9 +52,14 @@ INLINE_LIMIT_BYTES = 16 * 1024
 class ValueTypeError(TypeError):
     """A value that does not match its declared type; ``path`` locates it inside the value."""
 
-    def __init__(self, expected: ir.TypeRef, got: object, path: str = "") -> None:
+    def __init__(
+        self, expected: ir.TypeRef, got: object, path: str = "", *, reason: str | None = None
+    ) -> None:
         self.expected, self.got, self.path = expected, got, path
         where = f" at {path}" if path else ""
+        if reason is not None:  # the value has the right type but cannot be used (a missing file)
+            super().__init__(f"{expected.render()}{where}: {reason}")
+            return
         shown = repr(got)
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
         super().__init__(f"expected {expected.render()}{where}, got {type(got).__name__} {shown}")
@@ -303,7 +309,8 @@ def _file_to_json(file: File, store: BlobStore | None, t: ir.TypeRef, path: str)
     if local is None:
         return _remote_file_to_json(file, store, t, path)
     if not Path(local).is_file():
-        raise ValueTypeError(t, file, path or "") from FileNotFoundError(file.uri)
+        why = "is a directory, not a file" if Path(local).is_dir() else "does not exist"
+        raise ValueTypeError(t, file, path, reason=f"{file.uri!r} {why}") from FileNotFoundError(file.uri)
     if store is None:
         return None
     digest, size = hash_file(local)
@@ -312,9 +319,15 @@ def _file_to_json(file: File, store: BlobStore | None, t: ir.TypeRef, path: str)
 
 
 def _remote_file_to_json(file: File, store: BlobStore | None, t: ir.TypeRef, path: str) -> JsonValue:
-    """A File given by URI (``s3://...``): pinned into the blob store, identified by its contents."""
-    if not file.uri.startswith("s3://"):
-        raise ValueTypeError(t, file, path) from ValueError(f"unsupported URI scheme in {file.uri!r}")
+    """A File given by URI (``s3://...``, ``https://...``): pinned into the blob store, identified by
+    its contents (a URL's are downloaded once, when the run starts, so its tasks and its cache key
+    see the same bytes)."""
+    scheme = file.uri.partition("://")[0].lower()
+    if scheme in ("http", "https"):
+        return None if store is None else _url_file_to_json(file, store, t, path)
+    if scheme != "s3":
+        reason = f"unsupported URI scheme '{scheme}' in {file.uri!r} (a local path, s3:// or http(s):// URL)"
+        raise ValueTypeError(t, file, path, reason=reason)
     if store is None:
         return None  # validation only: whether it exists is for the store to say
     adopt = getattr(store, "adopt_remote", None)
@@ -322,6 +335,33 @@ def _remote_file_to_json(file: File, store: BlobStore | None, t: ir.TypeRef, pat
         raise RemoteFileError(f"{file.uri} is a remote file; this backend reads local paths only")
     uri, digest, size = adopt(file.uri)
     return {"uri": uri, "name": file.name, "sha256": digest, "size": size}
+
+
+def _url_file_to_json(file: File, store: BlobStore, t: ir.TypeRef, path: str) -> JsonValue:
+    """A File at an http(s) URL, as Flyte's ``FlyteFile("https://...")``: downloaded to a temporary
+    file, stored by its contents, named after the URL's last path segment."""
+    import tempfile  # noqa: PLC0415 - only for a URL input
+    import urllib.error  # noqa: PLC0415
+    import urllib.request  # noqa: PLC0415
+
+    name = file.uri.partition("?")[0].partition("#")[0].rstrip("/").rpartition("/")[2] or "file"
+    with tempfile.TemporaryDirectory(prefix="stratoflow-url-") as tmp:
+        local = Path(tmp) / name
+        try:
+            with urllib.request.urlopen(file.uri, timeout=60) as response, local.open("wb") as out:  # noqa: S310 - http(s) only, checked by the caller
+                shutil.copyfileobj(response, out, _URL_CHUNK)
+        except urllib.error.HTTPError as exc:  # before URLError: it is one
+            reason = f"HTTP {exc.code} {exc.reason}"
+            raise ValueTypeError(t, file, path, reason=f"cannot download {file.uri!r}: {reason}") from exc
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", None) or exc
+            raise ValueTypeError(t, file, path, reason=f"cannot download {file.uri!r}: {reason}") from exc
+        digest, size = hash_file(local)
+        uri = store.put_file(local, digest=digest)
+    return {"uri": uri, "name": name, "sha256": digest, "size": size}
+
+
+_URL_CHUNK = 1 << 20
 
 
 class RemoteFileError(ValueError):
@@ -332,8 +372,14 @@ def _dir_to_json(directory: Directory, store: BlobStore | None, t: ir.TypeRef, p
     if directory._store is not None and directory._sha256 is not None:
         return {"uri": directory.uri, "name": directory.name, "sha256": directory._sha256}
     local = directory._local
-    if local is None or not Path(local).is_dir():
-        raise ValueTypeError(t, directory, path or "") from FileNotFoundError(directory.uri)
+    if local is None:
+        reason = f"{directory.uri!r} is a URI; a Directory input is a local path"
+        raise ValueTypeError(t, directory, path, reason=reason)
+    if not Path(local).is_dir():
+        why = "is a file, not a directory" if Path(local).is_file() else "does not exist"
+        raise ValueTypeError(t, directory, path, reason=f"{directory.uri!r} {why}") from FileNotFoundError(
+            directory.uri
+        )
     if store is None:
         return None
     tree_hash, manifest = hash_directory(local)
