@@ -354,8 +354,8 @@ def _url_file_to_json(file: File, store: BlobStore, t: ir.TypeRef, path: str) ->
             reason = f"HTTP {exc.code} {exc.reason}"
             raise ValueTypeError(t, file, path, reason=f"cannot download {file.uri!r}: {reason}") from exc
         except (urllib.error.URLError, OSError, ValueError) as exc:
-            reason = getattr(exc, "reason", None) or exc
-            raise ValueTypeError(t, file, path, reason=f"cannot download {file.uri!r}: {reason}") from exc
+            why = getattr(exc, "reason", None) or exc
+            raise ValueTypeError(t, file, path, reason=f"cannot download {file.uri!r}: {why}") from exc
         digest, size = hash_file(local)
         uri = store.put_file(local, digest=digest)
     return {"uri": uri, "name": name, "sha256": digest, "size": size}
