@@ -45,7 +45,7 @@ def _scalar(kind: str) -> ir.TypeRef:
 
 
 SUPPORTED = (
-    "int, float, str, bool, None, bytes, list[T], dict[K, T], dict (untyped: JSON), Optional[T], "
+    "int, float, str, bool, None, bytes, list[T], dict[K, T], Optional[T], "
     "dataclasses, pydantic models, File, Directory, datetime, date, timedelta, Decimal, Enum, "
     "pandas.DataFrame, pyarrow.Table"
 )
