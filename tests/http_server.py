@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import http.server
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,9 +17,9 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def serving(folder: Path) -> Iterator[str]:
-    """Serve ``folder`` on a free localhost port; yields its base URL (``http://127.0.0.1:<port>``)."""
-    handler = functools.partial(_Quiet, directory=str(folder))
+def serving_handler(handler: Callable[..., http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve requests with ``handler`` on a free localhost port; yields the base URL
+    (``http://127.0.0.1:<port>``)."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -28,3 +28,10 @@ def serving(folder: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def serving(folder: Path) -> Iterator[str]:
+    """Serve the files of ``folder``; yields its base URL."""
+    with serving_handler(functools.partial(_Quiet, directory=str(folder))) as base:
+        yield base

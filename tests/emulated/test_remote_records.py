@@ -4,9 +4,8 @@ one object per batch and expanded on read, and the progress drawn from polling t
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from stratoflow.lower import lower
 from stratoflow.runtime._remote_records import RecordWriter, Where, awslogs_location, container_where
 from stratoflow.testing import Sandbox
 from stratoflow.values import ItemResult
+from tests.http_server import serving_handler
 from tests.local import _record_flows as flows
 
 _WF = lower(flows.recorded).name  # the workflow whose run prefix the records are under
@@ -40,14 +40,8 @@ def _serve(body: Any) -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             """Quiet."""
 
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/v4/abc"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving_handler(Handler) as base:
+        yield f"{base}/v4/abc"
 
 
 @pytest.fixture

@@ -32,7 +32,12 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task im
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint, HeartbeatTimeoutError
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from stratoflow.testing._patches_ecs import SPOT_EXIT_CODE, ContainerReclaimed, read_secrets
+from stratoflow.testing._patches_ecs import (
+    SPOT_EXIT_CODE,
+    ContainerReclaimed,
+    missing_secret_reason,
+    read_secrets,
+)
 from stratoflow.testing._patching import Patcher, Undo, install_patch
 
 if TYPE_CHECKING:
@@ -180,10 +185,7 @@ def _serve(family: WorkerFamily, task: Any, env: dict[str, str], stop: threading
 def _failed_to_start(task: Any, missing: str) -> None:
     task.last_status = task.desired_status = "STOPPED"
     task.stop_code = "TaskFailedToStart"
-    task.stopped_reason = (
-        "ResourceInitializationError: unable to pull secrets or registry auth: "
-        f"ResourceNotFoundException: Secrets Manager can't find the specified secret {missing}"
-    )
+    task.stopped_reason = missing_secret_reason(missing)
 
 
 def install_ecs_workers() -> Undo:

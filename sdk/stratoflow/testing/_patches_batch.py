@@ -25,7 +25,12 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from stratoflow.testing._patches_ecs import EcsEntrypoint, SpotInterruption, read_secrets
+from stratoflow.testing._patches_ecs import (
+    EcsEntrypoint,
+    SpotInterruption,
+    missing_secret_reason,
+    read_secrets,
+)
 from stratoflow.testing._patching import Patcher, Undo, install_patch
 
 if TYPE_CHECKING:
@@ -82,10 +87,7 @@ def _run(job: Job, entrypoint: EcsEntrypoint) -> None:
     try:
         if missing:  # the agent cannot start the container: no exit code
             exit_code = None
-            reason = (
-                "ResourceInitializationError: unable to pull secrets or registry auth: "
-                f"ResourceNotFoundException: Secrets Manager can't find the specified secret {missing}"
-            )
+            reason = missing_secret_reason(missing)
         else:
             exit_code = int(entrypoint({**env, **secrets}, command))
             reason = APP_FAILURE_REASON if exit_code else None

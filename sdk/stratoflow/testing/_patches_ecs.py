@@ -170,6 +170,14 @@ def _container_secrets(task_definition: Any) -> tuple[dict[str, str], str | None
     )
 
 
+def missing_secret_reason(missing: str) -> str:
+    """Why ECS or AWS Batch did not start a container whose secret ``missing`` does not exist (AWS's text)."""
+    return (
+        "ResourceInitializationError: unable to pull secrets or registry auth: "
+        f"ResourceNotFoundException: Secrets Manager can't find the specified secret {missing}"
+    )
+
+
 def read_secrets(secrets: list[dict[str, str]], owner_arn: str) -> tuple[dict[str, str], str | None]:
     """A container's ``secrets`` as ECS and AWS Batch inject them: name -> value, read from moto's
     Secrets Manager of the account and region of ``owner_arn`` (its task or job definition), or
@@ -244,10 +252,7 @@ def _run_task(orig: Callable[..., Any], self: EC2ContainerServiceBackend, *args:
         if missing:
             # ECS fails such a task before its container starts; runTask.sync then fails.
             exit_code, stop_code = 1, "TaskFailedToStart"
-            reason = (
-                "ResourceInitializationError: unable to pull secrets or registry auth: "
-                f"ResourceNotFoundException: Secrets Manager can't find the specified secret {missing}"
-            )
+            reason = missing_secret_reason(missing)
         else:
             exit_code, stop_code, reason = _run_entrypoint(entrypoint, {**env, **secrets}, command)
         task.last_status = "STOPPED"
