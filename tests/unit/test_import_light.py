@@ -159,6 +159,18 @@ def test_a_plain_local_run_does_not_load_what_it_does_not_use(subprocess_env: di
     assert _plain_run_loads("", subprocess_env) == []
 
 
+def test_a_plain_local_run_loads_neither_logging_nor_a_thread_pool(subprocess_env: dict[str, str]) -> None:
+    # Loading them was a few per cent of a short run: nodes and map items start plain threads when
+    # they stall, and only warnings log. Both names are importable (the probe sees what is loaded).
+    users = {name: value for name, value in subprocess_env.items() if name != "STRATOFLOW_CHECK_IR"}
+    stdlib = ("logging", "concurrent.futures", "queue")
+    assert _modules_printed_by(_PLAIN_RUN.format(after="", names=stdlib), users) == []
+    assert _modules_printed_by(_PLAIN_RUN.format(after="import logging, queue", names=stdlib), users) == [
+        "logging",
+        "queue",
+    ]
+
+
 def test_the_names_served_on_first_use_load_their_modules(subprocess_env: dict[str, str]) -> None:
     # Guards the probe above (it must see these modules once used), and the lazy names themselves.
     after = """

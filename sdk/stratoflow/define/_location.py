@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import os
 import sys
 import textwrap
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any
 
 from stratoflow import ir
@@ -29,17 +29,29 @@ PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
 
 def display_path(filename: str) -> str:
     """Path relative to the working directory when inside it (what editors link best)."""
+    return _display_path(filename, os.getcwd())  # noqa: PTH109 - a str key for the cache, per call
+
+
+@functools.lru_cache(maxsize=512)
+def _display_path(filename: str, cwd: str) -> str:
+    # Cached: a @dynamic body calling a task a thousand times asks for the same file each time.
     try:
-        rel = os.path.relpath(filename)
+        rel = os.path.relpath(filename, cwd)
     except ValueError:
         return filename
     return filename if rel.startswith("..") else rel
 
 
+@functools.lru_cache(maxsize=512)
+def _positions(code: CodeType) -> tuple[tuple[int | None, int | None, int | None, int | None], ...]:
+    # Cached per code object: a loop in a workflow body locates the same code once per call.
+    return tuple(code.co_positions())
+
+
 def _frame_location(frame: FrameType) -> ir.SourceLocation:
     code = frame.f_code
     line, col = frame.f_lineno, 0
-    positions = list(code.co_positions())
+    positions = _positions(code)
     index = frame.f_lasti // 2
     if 0 <= index < len(positions):
         start_line, _, start_col, _ = positions[index]
@@ -68,7 +80,7 @@ def function_location(fn: Callable[..., Any]) -> ir.SourceLocation:
     return ir.SourceLocation.trusted(path=display_path(code.co_filename), line=code.co_firstlineno, col=1)
 
 
-@cache
+@functools.cache
 def _parsed(fn: Callable[..., Any]) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, int, int] | None:
     try:
         lines, first_line = inspect.getsourcelines(fn)

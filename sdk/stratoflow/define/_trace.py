@@ -256,6 +256,8 @@ def _compare(left: Promise, op: ir.CompareOp, right: object = None) -> Expr:
 
 def constant_to_json(value: object, t: ir.TypeRef) -> Any:
     """Encode a constant from a workflow body (or a default) to JSON; files by path."""
+    if t.kind == "int" and type(value) is int and -(2**63) <= value < 2**63:  # a loop index: as encoded
+        return value
     if t.kind in ("file", "directory") or (t.kind == "optional" and t.args[0].kind in ("file", "directory")):
         if value is None and t.kind == "optional":
             return None

@@ -8,7 +8,6 @@ result is remembered (only a finished, not abandoned, attempt); every cache site
 from __future__ import annotations
 
 import copy
-import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -23,8 +22,6 @@ from stratoflow.runtime._recovery import Recovery
 from stratoflow.values import BlobStore, LiteralRef, literal_problem
 
 __all__ = ["NodeCache", "NodeContext"]
-
-logger = logging.getLogger("stratoflow.cache")
 
 
 class NodeContext:
@@ -150,7 +147,9 @@ class NodeCache(NamedTuple):
         if problem is None:
             assert isinstance(entry, CacheEntry)  # noqa: S101 - only an entry has no problem
             return entry.outputs
-        logger.warning(
+        import logging  # noqa: PLC0415 - only an unusable entry logs: a plain run never loads it
+
+        logging.getLogger("stratoflow.cache").warning(
             "cache entry %s of task '%s' is unusable, recomputing: %s", key, self.task.name, problem
         )
         assert self.store is not None  # noqa: S101 - an entry came from it

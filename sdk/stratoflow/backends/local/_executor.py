@@ -1,4 +1,4 @@
-"""The local executor: runs a workflow's IR (never its body) on a thread pool.
+"""The local executor: runs a workflow's IR (never its body), independent nodes on threads (``_spread``).
 
 Independent nodes run in parallel; a node starts when all its upstream nodes are done.
 When a node fails, no new node starts (with FAIL_AFTER_EXECUTABLE_NODES_COMPLETE, only nodes
@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import logging
 import os
-import queue
 import time
 import uuid
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +24,7 @@ from stratoflow.backends.local._node_logs import start_capture, stop_capture
 from stratoflow.backends.local._progress import RunProgress, start_progress
 from stratoflow.backends.local._records import NodeRecorder, error_fields
 from stratoflow.backends.local._run_types import LocalRun, RunActors, RunOptions
+from stratoflow.backends.local._spread import run_in_order
 from stratoflow.cache import SqliteCacheStore, default_home
 from stratoflow.ir import _node_status
 from stratoflow.runtime import (
@@ -45,12 +43,6 @@ from stratoflow.runtime import (
 from stratoflow.values import LocalBlobStore
 
 __all__ = ["LocalRun", "RunOptions", "run_local"]
-
-_log = logging.getLogger(__name__)
-
-
-def _report(done: queue.SimpleQueue[tuple[str, Future[None]]], node_id: str, future: Future[None]) -> None:
-    done.put((node_id, future))
 
 
 def _default_workers() -> int:
@@ -245,47 +237,13 @@ class _Scheduler:
         listed = self.ctx.spec.nodes if scope is None else scope
         nodes = {n.id: n for n in listed}
         upstream = {n.id: [up for up in n.upstream() if up in nodes] for n in listed}
-        waiting = {node_id: len(ups) for node_id, ups in upstream.items()}
-        dependents: dict[str, list[str]] = {n: [] for n in nodes}
-        for node_id, ups in upstream.items():
-            for up in ups:
-                dependents[up].append(node_id)
-        done: queue.SimpleQueue[tuple[str, Future[None]]] = queue.SimpleQueue()
-        running = 0
-        failure: BaseException | None = None
-        started: set[str] = set()
-        ready = [node_id for node_id, count in waiting.items() if count == 0]
-        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="stratoflow") as pool:
-            while ready or running:
-                error: BaseException | None = None
-                if len(ready) == 1 and not running:
-                    # The only node that can run: on this thread. Handing each node of a chain to a
-                    # pool thread and back was most of a chain's time on a busy machine.
-                    node_id = ready.pop()
-                    started.add(node_id)
-                    try:
-                        self._execute(nodes[node_id])
-                    except Exception as exc:  # noqa: BLE001 - judged below, as a pool thread's error is
-                        error = exc
-                else:
-                    for node_id in ready:
-                        running += 1
-                        started.add(node_id)
-                        future = pool.submit(self._execute, nodes[node_id])
-                        future.add_done_callback(functools.partial(_report, done, node_id))
-                    ready.clear()
-                    node_id, future = done.get()
-                    running -= 1
-                    error = future.exception()
-                if error is not None:
-                    failure = failure or error
-                    continue  # start nothing new (or, by policy, only independent nodes); let siblings finish
-                self.progress.node_done(node_id)
-                if failure is None or self.ctx.spec.failure_policy == "fail_after_executable_nodes_complete":
-                    for child in dependents[node_id]:
-                        waiting[child] -= 1
-                        if waiting[child] == 0:
-                            ready.append(child)
+        started, failure = run_in_order(
+            upstream,
+            lambda node_id: self._execute(nodes[node_id]),
+            workers=self.workers,
+            keep_going=self.ctx.spec.failure_policy == "fail_after_executable_nodes_complete",
+            on_done=self.progress.node_done,
+        )
         if failure is not None:
             self._record_skipped(set(nodes) - started)  # never reached: the run stopped before them
             raise failure
@@ -300,7 +258,11 @@ def _run_failure_handler(scheduler: _Scheduler, error: Exception) -> None:
         record_failure(scheduler.ctx, message=str(error), node=getattr(error, "node", ""))
         scheduler.execute_all((handler,))
     except Exception as exc:  # noqa: BLE001 - a failing handler must not hide the run's own error
-        _log.warning("on_failure task of workflow '%s' failed: %s", scheduler.ctx.spec.name, exc)
+        import logging  # noqa: PLC0415 - a plain run never logs: not loaded for it
+
+        logging.getLogger(__name__).warning(
+            "on_failure task of workflow '%s' failed: %s", scheduler.ctx.spec.name, exc
+        )
 
 
 def run_local(

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,8 +20,6 @@ if TYPE_CHECKING:
     from stratoflow.backends.local._actor_pool import ActorPool
 
 __all__ = ["run_map_node"]
-
-_LOG = logging.getLogger("stratoflow.local")
 
 # Items go to workers in chunks: one submission per item would cost more than a trivial
 # item itself, and a few chunks per worker keep every worker busy (and the bar moving).
@@ -94,21 +90,37 @@ def _spread_when_slow(
                 return mine
             mine.append(run_chunk(chunk))
 
-    with ThreadPoolExecutor(max_workers=workers - 1, thread_name_prefix=prefix) as pool:
-        helpers: list[Future[list[dict[int, ItemResult]]]] = []
-        spread = threading.Timer(
-            _SPREAD_AFTER_SECONDS, lambda: helpers.extend(pool.submit(drain) for _ in range(workers - 1))
-        )
-        spread.daemon = True
-        spread.start()
+    # Plain threads, not a ThreadPoolExecutor: a map that ends within the grace starts none, and
+    # loading concurrent.futures (with queue and logging) was a few per cent of a short run.
+    done_by_helpers: list[dict[int, ItemResult]] = []
+    errors: list[BaseException] = []
+    helpers: list[threading.Thread] = []
+
+    def helper() -> None:
         try:
-            done = drain()
-        finally:
-            spread.cancel()
-            spread.join()  # no helper is submitted after this: ``helpers`` is complete
-        for helper in helpers:
-            done.extend(helper.result())
-    return done
+            done_by_helpers.extend(drain())  # list.extend is atomic
+        except BaseException as exc:  # noqa: BLE001 - raised on the calling thread, below
+            errors.append(exc)
+
+    def spread() -> None:
+        for number in range(workers - 1):
+            thread = threading.Thread(target=helper, name=f"{prefix}_{number}", daemon=True)
+            helpers.append(thread)
+            thread.start()
+
+    timer = threading.Timer(_SPREAD_AFTER_SECONDS, spread)
+    timer.daemon = True
+    timer.start()
+    try:
+        done = drain()
+    finally:
+        timer.cancel()
+        timer.join()  # no helper starts after this: ``helpers`` is complete
+        for thread in helpers:
+            thread.join()
+    if errors:
+        raise errors[0]
+    return done + done_by_helpers
 
 
 def _process_workers(node: ir.MapNode, max_workers: int, todo: int) -> int:
@@ -129,11 +141,13 @@ def _on_processes(
 ) -> list[dict[int, ItemResult]] | None:
     """The items on forked worker processes (``map_task(processes=True)``); None where fork is unsafe."""
     # multiprocessing and its pools load only for maps that ask for processes.
+    import logging  # noqa: PLC0415 - multiprocessing loads it anyway
+
     from stratoflow.backends.local._map_processes import fork_context, run_chunks_in_processes  # noqa: PLC0415
 
     context = fork_context()
     if context is None:
-        _LOG.warning(
+        logging.getLogger("stratoflow.local").warning(
             "map node '%s' asked for processes, but this platform cannot fork them safely; "
             "its items run on threads instead",
             node.id,

@@ -38,7 +38,7 @@ def node_name(run_id: str, label: str) -> tuple[str, str, int | None]:
     children are ``<node>/<child>``; a map item's label is ``<node>[<index>]``.
     """
     top, *parents = run_id.split(".")
-    found = re.match(_ITEM_LABEL, label)
+    found = re.match(_ITEM_LABEL, label) if label.endswith("]") else None  # most labels are nodes
     node, item = (found.group(1), int(found.group(2))) if found else (label, None)
     return top, "".join(f"{p}/" for p in parents) + node, item
 
