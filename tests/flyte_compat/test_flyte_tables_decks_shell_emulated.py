@@ -20,7 +20,7 @@ from stratoflow.lower import lower
 from stratoflow.testing import Sandbox
 from tests.flyte_compat.flows import decks, structured_flows
 from tests.flyte_compat.flows.basics import shell_task
-from tests.flyte_compat.flows.data_types_and_io import structured_dataset
+from tests.flyte_compat.flows.data_types_and_io import pydantic_basemodel, structured_dataset
 
 pytestmark = pytest.mark.emulated
 
@@ -123,3 +123,20 @@ def test_a_dataset_from_an_s3_uri_is_pinned_and_read(sandbox: Sandbox, tmp_path:
     remote = sandbox.run(spec, {"path": f"s3://{sandbox.bucket}/user/in.parquet"}).outputs()
     local = run_local(spec, {"path": str(local_copy)}, RunOptions(home=tmp_path, progress=False)).outputs
     assert remote == local == {"o0": ["a", "b"]}
+
+
+def test_a_pydantic_model_holding_a_file_a_folder_and_a_table_on_lambda(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    # flytesnacks' pydantic_basemodel.py: download_data checks all three on the Lambda runner.
+    spec = lower(pydantic_basemodel.basemodel_wf)
+    inputs = {"x": 10, "y": 20}
+    local = run_local(spec, inputs, RunOptions(home=tmp_path, progress=False)).outputs
+    remote = sandbox.run(spec, inputs).outputs()
+    assert remote["o0"] == local["o0"] == pydantic_basemodel.Datum(x=30, y="1020", z={10: "10", 20: "20"})
+    stored = remote["o1"]
+    assert stored.file == local["o1"].file  # Files compare by contents
+    assert Path(stored.file).read_text() == "Hello, World!"
+    assert sorted(p.name for p in Path(stored.directory).iterdir()) == ["df.parquet"]
+    frame = stored.dataframe.open(pd.DataFrame).all()
+    pd.testing.assert_frame_equal(frame, local["o1"].dataframe.open(pd.DataFrame).all())

@@ -24,7 +24,7 @@ from stratoflow import ir
 from stratoflow.values import _frames, _moretypes, _structured
 from stratoflow.values._blobs import BlobStore
 from stratoflow.values._files import Directory, File, hash_directory, hash_file
-from stratoflow.values._typeref import resolve_class, typeref_of
+from stratoflow.values._typeref import model_blob_annotations, resolve_class, typeref_of
 
 if TYPE_CHECKING:  # only an annotation here: pydantic is not imported for it
     from pydantic import JsonValue
@@ -113,7 +113,17 @@ def _has_files(t: ir.TypeRef) -> bool:
 def _holds_files(t: ir.TypeRef) -> bool:
     if t.kind in ("file", "directory", "dataclass") or t.kind in _structured.KINDS:
         return True  # dataclass fields may hold files; the identity walk checks
+    if t.kind == "pydantic":
+        return bool(_model_blob_fields(t.ref or "")[1])
     return any(_holds_files(a) for a in t.args)
+
+
+@cache
+def _model_blob_fields(ref: str) -> tuple[Any, tuple[tuple[str, ir.TypeRef], ...]]:
+    """A pydantic model's class, and its fields holding files, directories or tables with their
+    TypeRefs: the codec stores those by contents (as a task's own File output); pydantic dumps the rest."""
+    cls = resolve_class(ref)
+    return cls, tuple((name, typeref_of(annotation)) for name, annotation in model_blob_annotations(cls))
 
 
 @cache
@@ -289,8 +299,7 @@ def _to_json(value: object, t: ir.TypeRef, store: BlobStore | None, path: str) -
         fields = _dataclass_fields(t.ref or "")[1]
         return {name: _to_json(getattr(value, name), ft, store, f"{path}.{name}") for name, ft in fields}
     elif kind == "pydantic" and isinstance(value, resolve_class(t.ref or "")):
-        dumped: JsonValue = value.model_dump(mode="json")
-        return dumped
+        return _model_to_json(value, t, store, path)
     elif kind == "file" and isinstance(value, File | str | os.PathLike) and not isinstance(value, Directory):
         return _file_to_json(value if isinstance(value, File) else File(value), store, t, path)
     elif (
@@ -391,6 +400,14 @@ def _dir_to_json(directory: Directory, store: BlobStore | None, t: ir.TypeRef, p
     return {"uri": uri, "name": directory.name, "sha256": tree_hash}
 
 
+def _model_to_json(value: Any, t: ir.TypeRef, store: BlobStore | None, path: str) -> JsonValue:
+    _, blobs = _model_blob_fields(t.ref or "")
+    dumped: dict[str, JsonValue] = value.model_dump(mode="json", exclude={name for name, _ in blobs} or None)
+    for name, field_type in blobs:
+        dumped[name] = _to_json(getattr(value, name), field_type, store, f"{path}.{name}")
+    return dumped
+
+
 def _identity(value: JsonValue, t: ir.TypeRef) -> JsonValue:
     """The value as the cache sees it: files, directories and frames by content hash only."""
     if value is None:
@@ -407,6 +424,9 @@ def _identity(value: JsonValue, t: ir.TypeRef) -> JsonValue:
     if t.kind == "dataclass" and isinstance(value, dict):
         _, fields = _dataclass_fields(t.ref or "")
         return {name: _identity(value[name], ft) for name, ft in fields}
+    if t.kind == "pydantic" and isinstance(value, dict):
+        _, blobs = _model_blob_fields(t.ref or "")
+        return {**value, **{name: _identity(value[name], ft) for name, ft in blobs if name in value}}
     return value
 
 
@@ -435,7 +455,13 @@ def _from_json(value: Any, t: ir.TypeRef, store: BlobStore | None) -> Any:  # no
         cls, fields = _dataclass_fields(t.ref or "")
         return cls(**{name: _from_json(value.get(name), ft, store) for name, ft in fields})
     if kind == "pydantic":
-        return resolve_class(t.ref or "").model_validate(value)
+        cls, blobs = _model_blob_fields(t.ref or "")
+        if blobs and store is not None:  # stored fields back to values; without a store, paths
+            value = {
+                **value,
+                **{name: _from_json(value[name], ft, store) for name, ft in blobs if name in value},
+            }
+        return cls.model_validate(value)
     if kind == "file":
         if store is None:
             return File(value["uri"])

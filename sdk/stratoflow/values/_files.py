@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from stratoflow.errors import ConfigError
+from stratoflow.values import _model_fields
 
 if TYPE_CHECKING:
     from stratoflow.values._blobs import BlobStore
@@ -156,6 +157,11 @@ class File:
             self._sha256, self._size = hash_file(self.download())
         return self._sha256, self._size
 
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        """Lets a pydantic model have a File field (``_model_fields``)."""
+        return _model_fields.field_schema(cls, from_path=True)
+
     def __fspath__(self) -> str:
         return self.download()
 
@@ -219,6 +225,11 @@ class Directory:
         if self._sha256 is None:
             self._sha256, _ = hash_directory(self.download())
         return self._sha256
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        """Lets a pydantic model have a Directory field (``_model_fields``)."""
+        return _model_fields.field_schema(cls, from_path=True)
 
     def __fspath__(self) -> str:
         return self.download()

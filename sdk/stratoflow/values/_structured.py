@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from stratoflow import ir
-from stratoflow.values import _frames
+from stratoflow.values import _frames, _model_fields
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -68,6 +68,11 @@ class StructuredDataset:
         made = cls(uri=value["uri"], file_format=value.get("format", PARQUET))
         made._store, made._sha256, made._size, made._columns = store, value["sha256"], value["size"], columns
         return made
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: object, handler: object) -> object:
+        """Lets a pydantic model have a StructuredDataset field (``_model_fields``)."""
+        return _model_fields.field_schema(cls, from_path=False)
 
     @classmethod
     def columns(cls) -> dict[str, type]:

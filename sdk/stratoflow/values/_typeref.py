@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any, Union
 
 from stratoflow import ir
-from stratoflow.values import _frames
+from stratoflow.values import _frames, _model_fields
 from stratoflow.values._files import Directory, File
 from stratoflow.values._structured import KINDS as TABLE_KINDS
 from stratoflow.values._structured import StructuredDataset
@@ -81,6 +81,18 @@ def _is_pydantic_model(annotation: Any) -> bool:
     return module is not None and isinstance(annotation, type) and issubclass(annotation, module.BaseModel)
 
 
+def model_blob_annotations(cls: type) -> tuple[tuple[str, Any], ...]:
+    """(name, annotation) of the fields of pydantic model ``cls`` that hold a File, a Directory or a
+    StructuredDataset anywhere in their type: the value codec stores those by contents."""
+    blobs = (File, Directory, StructuredDataset)
+    fields: dict[str, Any] = getattr(cls, "model_fields", {})
+    return tuple(
+        (name, info.annotation)
+        for name, info in fields.items()
+        if _model_fields.mentions(info.annotation, blobs)
+    )
+
+
 def _untyped_dict() -> ir.TypeRef:
     return ir.TypeRef.trusted(kind="dict", args=(_scalar("str"), ir.TypeRef.trusted(kind="json")))
 
@@ -131,6 +143,11 @@ def typeref_of(annotation: Any) -> ir.TypeRef:  # noqa: C901 - a branch per kind
             typeref_of(field_type)
         return ir.TypeRef.trusted(kind="dataclass", ref=_class_ref(annotation))
     if _is_pydantic_model(annotation):
+        for name, annotation_of_field in model_blob_annotations(annotation):
+            try:
+                typeref_of(annotation_of_field)  # the codec stores these fields itself: they must be ours
+            except UnsupportedTypeError as exc:
+                raise UnsupportedTypeError(f"field '{name}' of '{annotation.__name__}': {exc}") from exc
         return ir.TypeRef.trusted(kind="pydantic", ref=_class_ref(annotation))
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         values = {type(member.value) for member in annotation}
