@@ -20,7 +20,7 @@ from stratoflow.errors import TaskFailedError
 from stratoflow.lower import lower
 from stratoflow.testing import Sandbox
 from tests.flyte_compat.flows import flyte_style
-from tests.flyte_compat.flows.advanced_composition import dynamic_workflow
+from tests.flyte_compat.flows.advanced_composition import conditional, dynamic_workflow
 from tests.flyte_compat.flows.basics import imperative_workflow, named_outputs
 
 pytestmark = pytest.mark.emulated
@@ -41,6 +41,8 @@ CASES: list[tuple[str, Any, dict[str, Any], dict[str, Any]]] = [
     ("int-keys", flyte_style.squares_wf, {"n": 4}, {"o0": "0->0, 1->1, 2->4, 3->9", "o1": 9}),
     ("enum-keys", flyte_style.colors_wf, {}, {"o0": {RED: 2, GREEN: 1}, "o1": 2}),
     ("dynamic", dynamic_workflow.dynamic_wf, {"s1": "Pear", "s2": "Earth"}, {"o0": 3}),
+    ("echo", conditional.noop_in_conditional, {"radius": 0.5, "seed": 5}, {"o0": 0.5}),
+    ("no-echo", conditional.noop_in_conditional, {"radius": 0.5, "seed": 7}, {"o0": 3.14}),
     (
         "merge-sort",
         dynamic_workflow.merge_sort,

@@ -40,7 +40,9 @@ if TYPE_CHECKING:
     from stratoflow.define._actors import ActorEnvironment, actor_cache
     from stratoflow.define._condition import BranchCall, ConditionalSection, conditional
     from stratoflow.define._deck import Deck, deck_location
+    from stratoflow.define._echo import Echo
     from stratoflow.define._gates import approve, sleep, wait_for_input
+    from stratoflow.define._hash_method import HashMethod
     from stratoflow.define._images import ImageSpec
     from stratoflow.define._imperative import ImperativeWorkflow
     from stratoflow.define._launch_plan import LaunchPlan
@@ -78,10 +80,12 @@ _LAZY = {
     "ConditionalSection": "_condition",
     "CronSchedule": "_schedules",
     "Deck": "_deck",
+    "Echo": "_echo",
     "Email": "_schedules",
     "EnvironmentSecretStore": "_secrets",
     "ExecutionParameters": "_parameters",
     "FixedRate": "_schedules",
+    "HashMethod": "_hash_method",
     "ImageSpec": "_images",
     "ImperativeWorkflow": "_imperative",
     "LaunchPlan": "_launch_plan",
@@ -119,12 +123,14 @@ __all__ = [
     "ConditionalSection",
     "CronSchedule",
     "Deck",
+    "Echo",
     "Email",
     "EnvironmentSecretStore",
     "ExecutionParameters",
     "FixedRate",
     "FlyteError",
     "GateCall",
+    "HashMethod",
     "ImageSpec",
     "ImperativeWorkflow",
     "Interface",

@@ -1,0 +1,5 @@
+"""``flytekit.core.condition``: ``conditional``."""
+
+from stratoflow.define._condition import conditional
+
+__all__ = ["conditional"]

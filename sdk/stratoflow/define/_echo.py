@@ -1,0 +1,70 @@
+"""flytekit's ``Echo``: a task that hands back its inputs (a no-op branch of a conditional)."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from typing import Any, cast
+
+from stratoflow import ir, values
+from stratoflow.define._interface import Interface
+from stratoflow.define._location import caller_location, display_path
+from stratoflow.define._options import OptionsError, TaskKwargs, TaskOptions
+from stratoflow.define._task import TaskDef, register, spec_for_options
+from stratoflow.errors import DefinitionError, Problem
+
+__all__ = ["Echo"]
+
+
+class Echo(TaskDef[..., Any]):
+    """A task whose outputs are its inputs, by the same names: one input gives its value back, more
+    give a tuple. Flyte runs it in its propeller (the ``echo`` plugin); here it is a plain task, run
+    where any small task runs (locally on a thread, on AWS on the Lambda runner).
+
+    Example:
+        >>> echo = Echo(name="echo", inputs={"radius": float})
+        >>> echo(radius=0.5)
+        0.5
+    """
+
+    def __init__(self, name: str, inputs: dict[str, type] | None = None, **kwargs: Any) -> None:
+        made_at = caller_location()
+        module = sys._getframe(1).f_globals.get("__name__", "__main__")
+        problems: list[str] = []
+        variables = []
+        for input_name, hint in (inputs or {}).items():
+            try:
+                variables.append(ir.Variable(name=input_name, type=values.typeref_of(hint)))
+            except values.UnsupportedTypeError as exc:
+                problems.append(f"echo task '{name}' input '{input_name}': {exc}")
+        options: TaskOptions | None = None
+        try:
+            options = TaskOptions.of(cast("TaskKwargs", {"name": name, **kwargs}))
+        except OptionsError as exc:
+            problems.extend(exc.messages(f"echo task '{name}'"))
+        if problems or options is None:
+            raise DefinitionError([Problem(p, made_at.path, made_at.line, made_at.col) for p in problems])
+        style = "none" if not variables else "single" if len(variables) == 1 else "tuple"
+        interface = Interface(tuple(variables), tuple(variables), style)  # type: ignore[arg-type]
+        ref = f"{module}:{name}"
+        signature = repr([(v.name, v.type.render()) for v in variables])
+        spec = ir.TaskSpec(
+            name=name,
+            ref=ref,
+            code_hash=hashlib.sha256(f"echo:{signature}".encode()).hexdigest(),
+            inputs=interface.inputs,
+            outputs=interface.outputs,
+            output_style=style,
+            location=ir.SourceLocation(path=display_path(made_at.path), line=made_at.line),
+        )
+        register(ref, self.execute)
+        super().__init__(
+            fn=self.execute, spec=spec_for_options(spec, options), interface=interface, options=options
+        )
+
+    def execute(self, **kwargs: Any) -> Any:
+        """The inputs, in their declared order: the value itself for one, a tuple for more, None for none."""
+        given = [kwargs[v.name] for v in self.spec.inputs]
+        if not given:
+            return None
+        return given[0] if len(given) == 1 else tuple(given)

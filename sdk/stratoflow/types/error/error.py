@@ -1,0 +1,5 @@
+"""``flytekit.types.error.error``: ``FlyteError``."""
+
+from stratoflow.define import FlyteError
+
+__all__ = ["FlyteError"]

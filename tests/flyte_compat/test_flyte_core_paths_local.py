@@ -1,0 +1,77 @@
+"""flytekit's ``flytekit.core`` paths, ``Echo`` and ``HashMethod``: flytesnacks' ``conditional.py`` and
+``task_cache.py`` run with their imports changed, and every ``stratoflow.core`` name is stratoflow's own."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import stratoflow
+from stratoflow import Echo, HashMethod
+from stratoflow.backends.local import RunOptions, run_local
+from stratoflow.errors import DefinitionError
+from stratoflow.lower import lower
+from tests.flyte_compat.flows.advanced_composition import conditional
+from tests.flyte_compat.flows.development_lifecycle import task_cache
+
+
+def _run(wf: Any, home: Path, inputs: dict[str, Any] | None = None) -> Any:
+    return run_local(lower(wf), inputs or {}, RunOptions(home=home, progress=False))
+
+
+def test_the_echo_branch_hands_back_its_input(tmp_path: Path) -> None:
+    # seed 5 tosses tails (the echo branch), seed 7 heads (the circumference), as flytekit runs them.
+    assert _run(conditional.noop_in_conditional, tmp_path, {"radius": 0.5, "seed": 5}).outputs == {"o0": 0.5}
+    assert _run(conditional.noop_in_conditional, tmp_path, {"radius": 0.5, "seed": 7}).outputs == {"o0": 3.14}
+    assert conditional.consume_task_output(radius=0.4) == pytest.approx(0.5024)
+
+
+def test_echo_outputs_are_its_inputs_by_name() -> None:
+    pair = Echo(name="pair", inputs={"a": int, "b": str})
+    assert pair(a=1, b="x") == (1, "x")
+    assert [v.name for v in pair.spec.outputs] == [v.name for v in pair.spec.inputs] == ["a", "b"]
+    assert Echo(name="nothing")() is None
+
+
+def test_an_echo_input_of_an_unsupported_type_is_a_definition_error() -> None:
+    with pytest.raises(
+        DefinitionError, match=r"test_flyte_core_paths_local.py:\d+:\d+: error: echo task 'bad' input 'x'"
+    ):
+        Echo(name="bad", inputs={"x": object})
+
+
+def test_hash_method_outputs_hit_the_cache_by_contents(tmp_path: Path) -> None:
+    # The second of the two ordered calls of the cached task is a hit: the frame is keyed by contents.
+    run = _run(task_cache.cached_dataframe_wf, tmp_path)
+    assert run.cache_hits == {"cached_data_processing_task_2"}
+    assert "cached_data_processing_task" in run.executed
+    again = _run(task_cache.cached_dataframe_wf, tmp_path)  # a new frame object, the same contents
+    assert again.cache_hits == {"cached_data_processing_task", "cached_data_processing_task_2"}
+    assert HashMethod(len).calculate([1, 2]) == 2
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "same_as"),
+    [
+        ("stratoflow.core.task", "task", stratoflow.task),
+        ("stratoflow.core.task", "Echo", Echo),
+        ("stratoflow.core.workflow", "workflow", stratoflow.workflow),
+        ("stratoflow.core.workflow", "WorkflowFailurePolicy", stratoflow.WorkflowFailurePolicy),
+        ("stratoflow.core.workflow", "ImperativeWorkflow", stratoflow.Workflow),
+        ("stratoflow.core.dynamic_workflow_task", "dynamic", stratoflow.dynamic),
+        ("stratoflow.core.node_creation", "create_node", stratoflow.create_node),
+        ("stratoflow.core.condition", "conditional", stratoflow.conditional),
+        ("stratoflow.core.map_task", "map_task", stratoflow.map_task),
+        ("stratoflow.core.array_node_map_task", "map_task", stratoflow.map_task),
+        ("stratoflow.core.launch_plan", "LaunchPlan", stratoflow.LaunchPlan),
+        ("stratoflow.core.resources", "Resources", stratoflow.Resources),
+        ("stratoflow.core.hash", "HashMethod", HashMethod),
+        ("stratoflow.types.error", "FlyteError", stratoflow.FlyteError),
+        ("stratoflow.types.error.error", "FlyteError", stratoflow.FlyteError),
+    ],
+)
+def test_flytekits_module_paths_name_stratoflows_objects(path: str, name: str, same_as: object) -> None:
+    assert getattr(importlib.import_module(path), name) is same_as
