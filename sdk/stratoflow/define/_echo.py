@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from typing import Any, cast
 
 from stratoflow import ir, values
 from stratoflow.define._interface import Interface
-from stratoflow.define._location import caller_location, display_path
+from stratoflow.define._location import caller_location
 from stratoflow.define._options import OptionsError, TaskKwargs, TaskOptions
-from stratoflow.define._task import TaskDef, register, spec_for_options
+from stratoflow.define._task import TaskDef, declared_spec
 from stratoflow.errors import DefinitionError, Problem
 
 __all__ = ["Echo"]
@@ -46,21 +45,17 @@ class Echo(TaskDef[..., Any]):
             raise DefinitionError([Problem(p, made_at.path, made_at.line, made_at.col) for p in problems])
         style = "none" if not variables else "single" if len(variables) == 1 else "tuple"
         interface = Interface(tuple(variables), tuple(variables), style)  # type: ignore[arg-type]
-        ref = f"{module}:{name}"
         signature = repr([(v.name, v.type.render()) for v in variables])
-        spec = ir.TaskSpec(
-            name=name,
-            ref=ref,
-            code_hash=hashlib.sha256(f"echo:{signature}".encode()).hexdigest(),
-            inputs=interface.inputs,
-            outputs=interface.outputs,
-            output_style=style,
-            location=ir.SourceLocation(path=display_path(made_at.path), line=made_at.line),
+        spec = declared_spec(
+            name,
+            module,
+            identity=f"echo:{signature}",
+            interface=interface,
+            made_at=made_at,
+            options=options,
+            run=self.execute,
         )
-        register(ref, self.execute)
-        super().__init__(
-            fn=self.execute, spec=spec_for_options(spec, options), interface=interface, options=options
-        )
+        super().__init__(fn=self.execute, spec=spec, interface=interface, options=options)
 
     def execute(self, **kwargs: Any) -> Any:
         """The inputs, in their declared order: the value itself for one, a tuple for more, None for none."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from typing import Any, Generic, Literal, ParamSpec, TypeVar, Unpack, overload
 from stratoflow import ir
 from stratoflow.define._code_hash import code_hash as task_code_hash
 from stratoflow.define._interface import Interface, extract_interface
-from stratoflow.define._location import caller_location, function_location
+from stratoflow.define._location import caller_location, display_path, function_location
 from stratoflow.define._options import OptionsError, TaskKwargs, TaskOptions
 from stratoflow.define._trace import Promise, TaskCall, Trace, active_trace, bind_inputs
 from stratoflow.errors import DefinitionError, IntegrityError, Problem
@@ -136,6 +137,33 @@ def spec_for_options(base: ir.TaskSpec, options: TaskOptions) -> ir.TaskSpec:
             "secrets": options.secrets,
         }
     )
+
+
+def declared_spec(
+    name: str,
+    module: str,
+    *,
+    identity: str,
+    interface: Interface,
+    made_at: ir.SourceLocation,
+    options: TaskOptions,
+    run: Callable[..., Any],
+) -> ir.TaskSpec:
+    """The TaskSpec of a task made by a call (``ShellTask(...)``, ``Echo(...)``) rather than a decorated
+    function: ``run`` is registered as ``<module>:<name>`` (what the runner imports and calls), and the
+    code hash is that of ``identity`` (what the task runs: editing it changes the cache version)."""
+    ref = f"{module}:{name}"
+    spec = ir.TaskSpec(
+        name=name,
+        ref=ref,
+        code_hash=hashlib.sha256(identity.encode()).hexdigest(),
+        inputs=interface.inputs,
+        outputs=interface.outputs,
+        output_style=interface.output_style,
+        location=ir.SourceLocation(path=display_path(made_at.path), line=made_at.line),
+    )
+    register(ref, run)
+    return spec_for_options(spec, options)
 
 
 def _build(

@@ -28,7 +28,6 @@ Example:
 from __future__ import annotations
 
 import datetime
-import hashlib
 import os
 import shutil
 import string
@@ -41,9 +40,9 @@ from typing import Any, cast
 from stratoflow import ir, values
 from stratoflow.define import TaskDef, TaskKwargs, TaskOptions, current_context
 from stratoflow.define._interface import Interface
-from stratoflow.define._location import caller_location, display_path
+from stratoflow.define._location import caller_location
 from stratoflow.define._options import OptionsError
-from stratoflow.define._task import register
+from stratoflow.define._task import declared_spec
 from stratoflow.errors import DefinitionError, Problem
 from stratoflow.exceptions.user import FlyteRecoverableException
 from stratoflow.values import Directory, File
@@ -250,22 +249,16 @@ class ShellTask(TaskDef[..., Any]):
         # The script is the code: editing it (or where outputs are read) changes the cache version.
         locations = [(o.var, os.fspath(o.location)) for o in output_locs or []]
         identity = repr((text, shell, locations))
-        ref = f"{module}:{name}"
-        spec = ir.TaskSpec(
-            name=name,
-            ref=ref,
-            code_hash=hashlib.sha256(identity.encode()).hexdigest(),
-            inputs=interface.inputs,
-            outputs=interface.outputs,
-            output_style=style,
-            location=ir.SourceLocation(path=display_path(made_at.path), line=made_at.line),
+        spec = declared_spec(
+            name,
+            module,
+            identity=identity,
+            interface=interface,
+            made_at=made_at,
+            options=options,
+            run=self.execute,
         )
-        from stratoflow.define._task import spec_for_options  # noqa: PLC0415 - define's own helper
-
-        register(ref, self.execute)
-        super().__init__(
-            fn=self.execute, spec=spec_for_options(spec, options), interface=interface, options=options
-        )
+        super().__init__(fn=self.execute, spec=spec, interface=interface, options=options)
 
     @property
     def script(self) -> str:
