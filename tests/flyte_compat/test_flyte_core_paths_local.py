@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 import stratoflow
-from stratoflow import Echo, HashMethod
+from stratoflow import Echo, FlyteContextManager, HashMethod
 from stratoflow.backends.local import RunOptions, run_local
 from stratoflow.errors import DefinitionError
 from stratoflow.lower import lower
-from tests.flyte_compat.flows.advanced_composition import conditional
+from tests.flyte_compat.flows.advanced_composition import conditional, decorating_workflows
 from tests.flyte_compat.flows.development_lifecycle import task_cache
 
 
@@ -69,9 +69,42 @@ def test_hash_method_outputs_hit_the_cache_by_contents(tmp_path: Path) -> None:
         ("stratoflow.core.launch_plan", "LaunchPlan", stratoflow.LaunchPlan),
         ("stratoflow.core.resources", "Resources", stratoflow.Resources),
         ("stratoflow.core.hash", "HashMethod", HashMethod),
+        ("stratoflow.core.context_manager", "FlyteContextManager", FlyteContextManager),
         ("stratoflow.types.error", "FlyteError", stratoflow.FlyteError),
         ("stratoflow.types.error.error", "FlyteError", stratoflow.FlyteError),
     ],
 )
 def test_flytekits_module_paths_name_stratoflows_objects(path: str, name: str, same_as: object) -> None:
     assert getattr(importlib.import_module(path), name) is same_as
+
+
+def test_a_workflow_decorator_orders_setup_and_teardown_around_the_body(tmp_path: Path) -> None:
+    # flytesnacks' decorating_workflows.py reads ctx.compilation_state.nodes while the body is traced.
+    spec = lower(decorating_workflows.decorating_workflow)
+    assert {n.id: tuple(n.upstream()) for n in spec.nodes} == {
+        "setup": (),
+        "t1": ("setup",),
+        "t2": ("t1",),
+        "teardown": ("t2",),
+    }
+    assert _run(decorating_workflows.decorating_workflow, tmp_path, {"x": 10.0}).outputs == {"o0": 81.0}
+
+
+def test_the_compilation_state_is_none_outside_a_body_and_its_nodes_read_outputs() -> None:
+    assert FlyteContextManager.current_context().compilation_state is None
+    seen: list[Any] = []
+
+    @stratoflow.task
+    def one() -> int:
+        return 1
+
+    @stratoflow.workflow
+    def body() -> int:
+        one()
+        nodes = FlyteContextManager.current_context().compilation_state.nodes  # type: ignore[union-attr]
+        seen.append(nodes)
+        return nodes[0].o0
+
+    assert [n.node_id for n in seen[0]] == ["one"]
+    assert lower(body).output_bindings["o0"].node == "one"  # type: ignore[union-attr]  # the call's output
+    assert body() == 1

@@ -102,8 +102,11 @@ def test_import_stratoflow_does_not_load_pydantic(subprocess_env: dict[str, str]
 ON_FIRST_USE = (
     "stratoflow.define._actors",
     "stratoflow.define._condition",
+    "stratoflow.define._context_manager",
     "stratoflow.define._deck",
+    "stratoflow.define._echo",
     "stratoflow.define._gates",
+    "stratoflow.define._hash_method",
     "stratoflow.define._imperative",
     "stratoflow.define._launch_plan",
     "stratoflow.define._load",
@@ -176,6 +179,7 @@ def test_the_names_served_on_first_use_load_their_modules(subprocess_env: dict[s
     after = """
 import stratoflow
 from stratoflow import Deck, LaunchPlan, S3Trigger, Workflow, actor_cache, approve
+from stratoflow import Echo, FlyteContextManager, HashMethod
 from stratoflow.define import ImperativeWorkflow, load_workflow
 assert Workflow is ImperativeWorkflow is stratoflow.define._imperative.ImperativeWorkflow
 assert stratoflow.CronSchedule is stratoflow.define._schedules.CronSchedule

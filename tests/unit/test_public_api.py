@@ -22,6 +22,8 @@ EXPECTED_ALL = [
     "ExecutionParameters",
     "File",
     "FixedRate",
+    "FlyteContext",
+    "FlyteContextManager",
     "FlyteDirectory",
     "FlyteError",
     "FlyteFile",

@@ -39,6 +39,7 @@ from stratoflow.define._workflow import WorkflowDef, set_local_runner, workflow
 if TYPE_CHECKING:
     from stratoflow.define._actors import ActorEnvironment, actor_cache
     from stratoflow.define._condition import BranchCall, ConditionalSection, conditional
+    from stratoflow.define._context_manager import FlyteContext, FlyteContextManager
     from stratoflow.define._deck import Deck, deck_location
     from stratoflow.define._echo import Echo
     from stratoflow.define._gates import approve, sleep, wait_for_input
@@ -85,6 +86,8 @@ _LAZY = {
     "EnvironmentSecretStore": "_secrets",
     "ExecutionParameters": "_parameters",
     "FixedRate": "_schedules",
+    "FlyteContext": "_context_manager",
+    "FlyteContextManager": "_context_manager",
     "HashMethod": "_hash_method",
     "ImageSpec": "_images",
     "ImperativeWorkflow": "_imperative",
@@ -128,6 +131,8 @@ __all__ = [
     "EnvironmentSecretStore",
     "ExecutionParameters",
     "FixedRate",
+    "FlyteContext",
+    "FlyteContextManager",
     "FlyteError",
     "GateCall",
     "HashMethod",
