@@ -36,7 +36,10 @@ def wf(name: str, x: int) -> None:
 """
 
 CASES = [
-    ("not_a_task", "on_failure of workflow 'wf' must be a @task, got function"),
+    (
+        "not_a_task",
+        "on_failure of workflow 'wf' must be a @task (or a @workflow calling one task), got function",
+    ),
     (
         "clean_count",
         "on_failure task 'clean_count' input 'name' is int, but workflow 'wf' input 'name' is str",
@@ -96,3 +99,52 @@ def test_the_imperative_builder_takes_flytekit_s_failure_policy() -> None:
     spec = lower(built)
     assert spec.failure_policy == "fail_after_executable_nodes_complete" and spec.on_failure is None
     assert lower(Workflow(name="plain")).failure_policy == "fail_immediately"
+
+
+HANDLER_WORKFLOWS = """\
+from stratoflow import task, workflow
+
+
+@task
+def clean_up(name: str) -> None:
+    pass
+
+
+@workflow
+def two_calls(name: str) -> None:
+    clean_up(name=name)
+    clean_up(name=name)
+
+
+@workflow
+def wants_zone(zone: str) -> None:
+    clean_up(name=zone)
+
+
+@workflow(on_failure={handler})
+def wf(name: str) -> None:
+    pass
+"""
+
+
+@pytest.mark.parametrize(
+    ("handler", "message"),
+    [
+        (
+            "two_calls",
+            "on_failure workflow 'two_calls' must call exactly one task, it makes 2 call(s): a failure "
+            "handler runs as one node (make it a @task, or a workflow of one task call)",
+        ),
+        (
+            "wants_zone",
+            "on_failure workflow 'wants_zone' input 'zone' is not an input of workflow 'wf' "
+            "(a failure handler is called with the workflow's inputs)",
+        ),
+    ],
+)
+def test_a_bad_handler_workflow_is_reported_at_the_decorator(
+    tmp_path: Path, handler: str, message: str
+) -> None:
+    _, error = definition_error(tmp_path, HANDLER_WORKFLOWS.format(handler=handler))
+    [problem] = error.problems
+    assert (problem.message, problem.line) == (message, 20)

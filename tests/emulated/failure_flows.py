@@ -79,3 +79,14 @@ def fails_immediately(a: int, n: int) -> int:
 def runs_to_completion(a: int, n: int, name: str) -> int:
     boom(a=a)
     return after_sibling(n=slow_sibling(n=n))
+
+
+@workflow
+def report_wf(cluster: str, err: Optional[FlyteError] = None) -> None:  # noqa: UP045 - as Flyte users spell it
+    report(name=cluster, err=err)
+
+
+@workflow(on_failure=report_wf)
+def reports_through_a_workflow(cluster: str, a: int) -> int:
+    # Flyte's failure node may be a workflow: here one calling a task with its inputs renamed.
+    return boom(a=a)

@@ -59,6 +59,15 @@ def test_on_failure_receives_the_error_as_a_flyte_error(sandbox: Sandbox, tmp_pa
     assert "ValueError: Fail! a=4" in str(local)
 
 
+def test_a_workflow_handler_runs_its_task_with_the_inputs_and_the_error(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    spec = lower(failure_flows.reports_through_a_workflow)
+    assert spec.on_failure is not None and spec.tasks[spec.on_failure.task].name == "report"
+    local_events, local, emulated_events, _ = _fail_both(sandbox, spec, {"cluster": "w1", "a": 5}, tmp_path)
+    assert local_events == emulated_events == [("report", f"w1 boom: {local}")]
+
+
 def test_on_failure_does_not_run_when_the_workflow_succeeds(sandbox: Sandbox, tmp_path: Path) -> None:
     spec = lower(failure_flows.cleanup_not_needed)
     failure_flows.EVENTS.clear()

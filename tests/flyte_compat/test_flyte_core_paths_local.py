@@ -12,10 +12,10 @@ import pytest
 import stratoflow
 from stratoflow import Echo, FlyteContextManager, HashMethod
 from stratoflow.backends.local import RunOptions, run_local
-from stratoflow.errors import DefinitionError
+from stratoflow.errors import DefinitionError, TaskFailedError
 from stratoflow.lower import lower
 from tests.flyte_compat.flows.advanced_composition import conditional, decorating_workflows
-from tests.flyte_compat.flows.development_lifecycle import task_cache
+from tests.flyte_compat.flows.development_lifecycle import failure_node, task_cache
 
 
 def _run(wf: Any, home: Path, inputs: dict[str, Any] | None = None) -> Any:
@@ -108,3 +108,15 @@ def test_the_compilation_state_is_none_outside_a_body_and_its_nodes_read_outputs
     assert [n.node_id for n in seen[0]] == ["one"]
     assert lower(body).output_bindings["o0"].node == "one"  # type: ignore[union-attr]  # the call's output
     assert body() == 1
+
+
+def test_the_failure_node_examples_run_their_handlers_and_keep_the_error(tmp_path: Path) -> None:
+    # flytesnacks' failure_node.py: a task handler (with the error) and a workflow handler.
+    for wf, handler in ((failure_node.wf1, "clean_up"), (failure_node.wf2, "clean_up")):
+        spec = lower(wf)
+        assert spec.on_failure is not None and spec.tasks[spec.on_failure.task].name == handler
+        with pytest.raises(TaskFailedError) as failed:
+            run_local(spec, {}, RunOptions(home=tmp_path, progress=False))
+        assert failed.value.node == "t1" and failed.value.error_type == "ValueError"
+    bindings = lower(failure_node.wf2).on_failure.inputs  # type: ignore[union-attr]
+    assert set(bindings) == {"name"}  # the workflow handler passes no err: clean_up's default None

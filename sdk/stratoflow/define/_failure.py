@@ -1,4 +1,4 @@
-"""Flyte's failure handling: ``@workflow(on_failure=task, failure_policy=...)``.
+"""Flyte's failure handling: ``@workflow(on_failure=task_or_workflow, failure_policy=...)``.
 
 The handler is Flyte's failure node: a task called with the workflow's own inputs when the
 workflow fails (the run still fails, with the original error). The policy says whether a
@@ -9,10 +9,12 @@ every node that does not depend on the failed one run first.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from stratoflow import ir
+from stratoflow.define._calls import TaskCall
 from stratoflow.define._task import TaskDef
 from stratoflow.errors import Problem
 from stratoflow.values import is_assignable
@@ -74,18 +76,59 @@ def check_failure_handler(
     where: ir.SourceLocation,
     problems: list[Problem],
 ) -> FailureHandler | None:
-    """The handler bound to the workflow's inputs, or None (with ``problems``) when it does not fit."""
+    """The handler bound to the workflow's inputs, or None (with ``problems``) when it does not fit.
+
+    A ``@workflow`` handler (Flyte allows one) must call exactly one task: it runs as that task,
+    its inputs bound through the handler workflow's to the failed workflow's. The failure path is
+    one node on every backend (on AWS, one state in the ``Catch``).
+    """
 
     def problem(message: str) -> None:
         problems.append(Problem(message, path=where.path, line=where.line, col=where.col))
 
-    if not isinstance(handler, TaskDef):
-        problem(f"on_failure of workflow '{workflow}' must be a @task, got {type(handler).__name__}")
+    if isinstance(handler, TaskDef):
+        bound = _bind(
+            handler.spec.inputs, f"on_failure task '{handler.spec.name}'", interface, workflow, problem
+        )
+        return FailureHandler(node_id, handler, bound)
+    from stratoflow.define._workflow import WorkflowDef  # noqa: PLC0415 - _workflow imports this module
+
+    if not isinstance(handler, WorkflowDef):
+        problem(
+            f"on_failure of workflow '{workflow}' must be a @task (or a @workflow calling one task), "
+            f"got {type(handler).__name__}"
+        )
         return None
-    name = handler.spec.name
+    what = f"on_failure workflow '{handler.name}'"
+    calls = handler.calls
+    if len(calls) != 1 or not isinstance(calls[0], TaskCall):
+        problem(
+            f"{what} must call exactly one task, it makes {len(calls)} call(s): a failure handler runs as "
+            "one node (make it a @task, or a workflow of one task call)"
+        )
+        return None
+    through = _bind(handler.interface.inputs, what, interface, workflow, problem)
+    inputs: dict[str, ir.Binding] = {}
+    for input_name, binding in calls[0].inputs.items():
+        if isinstance(binding, ir.InputBinding):
+            if binding.name in through:
+                inputs[input_name] = through[binding.name]
+            continue  # an input the failed workflow lacks and the handler defaults: the task's default
+        inputs[input_name] = binding
+    return FailureHandler(node_id, calls[0].target, inputs)
+
+
+def _bind(
+    variables: tuple[ir.Variable, ...],
+    what: str,
+    interface: Interface,
+    workflow: str,
+    problem: Callable[[str], None],
+) -> dict[str, ir.Binding]:
+    """The failed workflow's inputs (and its error, as ``err``) bound to the handler's inputs, by name."""
     declared = {v.name: v for v in interface.inputs}
     inputs: dict[str, ir.Binding] = {}
-    for variable in handler.spec.inputs:
+    for variable in variables:
         if variable.name == ERROR_INPUT and variable.name not in declared and _is_error_type(variable.type):
             inputs[variable.name] = ir.PromiseBinding(node=ir.protocol.FAILURE_NODE, output=ERROR_INPUT)
             continue
@@ -93,15 +136,15 @@ def check_failure_handler(
         if source is None:
             if not variable.has_default:
                 problem(
-                    f"on_failure task '{name}' input '{variable.name}' is not an input of workflow "
+                    f"{what} input '{variable.name}' is not an input of workflow "
                     f"'{workflow}' (a failure handler is called with the workflow's inputs)"
                 )
             continue
         if not is_assignable(source.type, variable.type):
             problem(
-                f"on_failure task '{name}' input '{variable.name}' is {variable.type.render()}, but "
+                f"{what} input '{variable.name}' is {variable.type.render()}, but "
                 f"workflow '{workflow}' input '{variable.name}' is {source.type.render()}"
             )
             continue
         inputs[variable.name] = ir.InputBinding(name=variable.name)
-    return FailureHandler(node_id, handler, inputs)
+    return inputs

@@ -229,7 +229,7 @@ def workflow(
     *,
     name: str | None = None,
     triggers: Sequence[S3Trigger] = (),
-    on_failure: TaskDef[..., H] | None = None,
+    on_failure: TaskDef[..., H] | WorkflowDef[..., Any] | None = None,
     failure_policy: WorkflowFailurePolicy = WorkflowFailurePolicy.FAIL_IMMEDIATELY,
     notifications: Sequence[Notification | Webhook] = (),
 ) -> Callable[[Callable[P, R]], WorkflowDef[P, R]]: ...
@@ -241,7 +241,7 @@ def workflow(
     *,
     name: str | None = None,
     triggers: Sequence[S3Trigger] = (),
-    on_failure: TaskDef[..., H] | None = None,
+    on_failure: TaskDef[..., H] | WorkflowDef[..., Any] | None = None,
     failure_policy: WorkflowFailurePolicy = WorkflowFailurePolicy.FAIL_IMMEDIATELY,
     notifications: Sequence[Notification | Webhook] = (),
 ) -> WorkflowDef[P, R] | Callable[[Callable[P, R]], WorkflowDef[P, R]]:
@@ -249,8 +249,8 @@ def workflow(
 
     ``triggers`` start it on AWS when a matching object lands in the stack's bucket
     (:class:`~stratoflow.S3Trigger`); problems with them point at the decorator's line.
-    ``on_failure`` is a task called with the workflow's inputs when the workflow fails (the
-    run still fails with the original error); ``failure_policy`` (Flyte's
+    ``on_failure`` is a task (or a workflow of one task call) called with the workflow's inputs
+    when the workflow fails (the run still fails with the original error); ``failure_policy`` (Flyte's
     :class:`WorkflowFailurePolicy`) says whether nodes independent of a failed one still run.
 
     Example:
