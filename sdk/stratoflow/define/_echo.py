@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, cast
+from typing import Any
 
 from stratoflow import ir, values
 from stratoflow.define._interface import Interface
 from stratoflow.define._location import caller_location
-from stratoflow.define._options import OptionsError, TaskKwargs, TaskOptions
-from stratoflow.define._task import TaskDef, declared_spec
-from stratoflow.errors import DefinitionError, Problem
+from stratoflow.define._task import TaskDef, declared_options, declared_spec
 
 __all__ = ["Echo"]
 
@@ -36,13 +34,7 @@ class Echo(TaskDef[..., Any]):
                 variables.append(ir.Variable(name=input_name, type=values.typeref_of(hint)))
             except values.UnsupportedTypeError as exc:
                 problems.append(f"echo task '{name}' input '{input_name}': {exc}")
-        options: TaskOptions | None = None
-        try:
-            options = TaskOptions.of(cast("TaskKwargs", {"name": name, **kwargs}))
-        except OptionsError as exc:
-            problems.extend(exc.messages(f"echo task '{name}'"))
-        if problems or options is None:
-            raise DefinitionError([Problem(p, made_at.path, made_at.line, made_at.col) for p in problems])
+        options = declared_options(f"echo task '{name}'", name, kwargs, problems, made_at)
         style = "none" if not variables else "single" if len(variables) == 1 else "tuple"
         interface = Interface(tuple(variables), tuple(variables), style)  # type: ignore[arg-type]
         signature = repr([(v.name, v.type.render()) for v in variables])

@@ -7,7 +7,7 @@ import hashlib
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, ParamSpec, TypeVar, Unpack, overload
+from typing import Any, Generic, Literal, ParamSpec, TypeVar, Unpack, cast, overload
 
 from stratoflow import ir
 from stratoflow.define._code_hash import code_hash as task_code_hash
@@ -137,6 +137,21 @@ def spec_for_options(base: ir.TaskSpec, options: TaskOptions) -> ir.TaskSpec:
             "secrets": options.secrets,
         }
     )
+
+
+def declared_options(
+    what: str, name: str, kwargs: dict[str, Any], problems: list[str], made_at: ir.SourceLocation
+) -> TaskOptions:
+    """The options of a task made by a call (``name`` and ``@task``'s keywords in ``kwargs``). Raises
+    one DefinitionError at ``made_at`` for their problems and the ``problems`` found before."""
+    options: TaskOptions | None = None
+    try:
+        options = TaskOptions.of(cast("TaskKwargs", {"name": name, **kwargs}))
+    except OptionsError as exc:
+        problems.extend(exc.messages(what))
+    if problems or options is None:
+        raise DefinitionError([Problem(p, made_at.path, made_at.line, made_at.col) for p in problems])
+    return options
 
 
 def declared_spec(

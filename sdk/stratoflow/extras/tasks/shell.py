@@ -35,15 +35,13 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from stratoflow import ir, values
-from stratoflow.define import TaskDef, TaskKwargs, TaskOptions, current_context
+from stratoflow.define import TaskDef, current_context
 from stratoflow.define._interface import Interface
 from stratoflow.define._location import caller_location
-from stratoflow.define._options import OptionsError
-from stratoflow.define._task import declared_spec
-from stratoflow.errors import DefinitionError, Problem
+from stratoflow.define._task import declared_options, declared_spec
 from stratoflow.exceptions.user import FlyteRecoverableException
 from stratoflow.values import Directory, File
 
@@ -231,13 +229,7 @@ class ShellTask(TaskDef[..., Any]):
             output_locs=list(output_locs or []),
             problems=phrases,
         )
-        options: TaskOptions | None = None
-        try:
-            options = TaskOptions.of(cast("TaskKwargs", {"name": name, **kwargs}))
-        except OptionsError as exc:
-            phrases.extend(exc.messages(f"shell task '{name}'"))
-        if phrases or options is None:
-            raise DefinitionError([Problem(p, made_at.path, made_at.line, made_at.col) for p in phrases])
+        options = declared_options(f"shell task '{name}'", name, kwargs, phrases, made_at)
         # TaskDef is frozen: these are set once, here (and the last result by execute).
         object.__setattr__(self, "_script", text)
         object.__setattr__(self, "_shell", shell)
