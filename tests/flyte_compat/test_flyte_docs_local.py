@@ -107,6 +107,27 @@ def test_relative_imports_from_another_folder_in_a_fresh_process(
     assert json.loads(proc.stdout) == {"wf_output": 3.0}
 
 
+def test_the_launch_plan_example_runs_as_a_module_in_a_fresh_process(
+    subprocess_env: dict[str, str], tmp_path: Path
+) -> None:
+    # get_default_launch_plan, create, get_or_create with fixed inputs, each called as the file does
+    # (a fresh process: launch plan names are global, as in flytekit).
+    module = "tests.flyte_compat.flows.basics.launch_plan"
+    runs = "m.default_lp.name, m.simple_wf_lp(), m.simple_wf_lp_fixed_inputs(y=[7, 4, -2])"
+    code = f"import {module} as m; print({runs})"
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=REPO,
+        env={**subprocess_env, "STRATOFLOW_HOME": str(tmp_path)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["simple_wf", "3.0", "3.0"]  # simple_wf's intercept, as above
+
+
 # --- flytesnacks data types and IO --------------------------------------------------------------
 
 

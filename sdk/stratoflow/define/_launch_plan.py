@@ -268,6 +268,12 @@ class LaunchPlan:
         )
 
     @classmethod
+    def get_default_launch_plan(cls, ctx: object, workflow: WorkflowDef[Any, Any]) -> LaunchPlan:
+        """flytekit's name for the workflow's default plan: :meth:`get_or_create` of ``workflow`` alone.
+        ``ctx`` (flytekit passes ``current_context()``) is not needed to find it and is ignored."""
+        return cls.get_or_create(workflow)
+
+    @classmethod
     def create(  # noqa: PLR0917 - flytekit's signature, positional as there
         cls,
         name: str,
