@@ -323,3 +323,25 @@ def test_the_interpreter_passes_the_npm_validators(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("OK "), result.stdout
+
+
+def test_a_gate_in_a_dynamic_graph_waits_as_a_static_one_with_its_seconds_from_the_item() -> None:
+    items = asl.interpreter_definition()["States"]["run_nodes"]["ItemProcessor"]["States"]
+    choice = {c["StringEquals"]: c["Next"] for c in items["dispatch"]["Choices"]}
+    assert (choice["sleep"], choice["gate"]) == ("sleep", "gate")
+    assert items["sleep"] == {"Type": "Wait", "SecondsPath": "$.task.seconds", "Next": "gate_finish"}
+    wait = items["gate"]
+    assert wait["Resource"] == "arn:aws:states:::lambda:invoke.waitForTaskToken"
+    assert wait["TimeoutSecondsPath"] == "$.task.seconds"
+    assert wait["Parameters"]["Payload"]["token.$"] == "$$.Task.Token"
+    assert wait["Parameters"]["Payload"]["mode"] == protocol.Mode.GATE_WAIT.value
+    assert wait["Catch"] == [
+        {"ErrorEquals": [protocol.STATES_TIMEOUT], "ResultPath": None, "Next": "gate_timed_out"}
+    ]
+    assert items["gate_timed_out"] == {
+        "Type": "Fail",
+        "Error": protocol.GATE_TIMEOUT,
+        "CausePath": "$.task.cause",
+    }
+    assert items["gate_finish"]["Parameters"]["Payload"]["mode"] == protocol.Mode.GATE_FINISH.value
+    assert items["gate_finish"]["End"] is True

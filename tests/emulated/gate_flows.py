@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from stratoflow import approve, sleep, task, wait_for_input, workflow
+from stratoflow import approve, dynamic, sleep, task, wait_for_input, workflow
 
 
 @task
@@ -41,3 +41,32 @@ def asks_briefly() -> int:
 @workflow
 def gated(n: int) -> str:
     return publish(n=approve(double(n=n), "deploy", timeout=timedelta(seconds=20)))
+
+
+@task
+def times(n: int, factor: int) -> int:
+    return n * factor
+
+
+@dynamic
+def plan_with_gates(n: int) -> str:
+    nap = sleep(timedelta(seconds=1))
+    first = double(n=n)
+    nap >> first
+    factor = wait_for_input("factor", timeout=timedelta(seconds=30), expected_type=int)
+    return publish(n=approve(times(n=first, factor=factor), "deploy", timeout=timedelta(seconds=30)))
+
+
+@workflow
+def dynamic_gates(n: int) -> str:
+    return plan_with_gates(n=n)
+
+
+@dynamic
+def plan_briefly(n: int) -> int:
+    return times(n=n, factor=wait_for_input("factor", timeout=timedelta(seconds=1), expected_type=int))
+
+
+@workflow
+def dynamic_asks_briefly(n: int) -> int:
+    return plan_briefly(n=n)

@@ -6,23 +6,26 @@ from pathlib import Path
 
 import pytest
 
-from stratoflow.errors import InputError, TaskFailedError
+from stratoflow.errors import InputError
 from stratoflow.ir import protocol
 from stratoflow.lower import lower
 from stratoflow.runtime import signal_body, waiting_gate
-from stratoflow.runtime._dynamic import check_remote_graph
+from stratoflow.runtime._dynamic import check_remote_graph, dispatch
 from stratoflow.values import LocalBlobStore
 from tests.emulated import gate_flows
 
 
-def test_a_dynamic_graph_with_a_gate_fails_on_aws_with_a_clear_message() -> None:
+def test_a_dynamic_graph_dispatches_its_gates_to_the_interpreters_wait_states() -> None:
     spec = lower(gate_flows.napping)
-    with pytest.raises(TaskFailedError) as info:
-        check_remote_graph(spec, "plan", protocol.DynamicCompute())
-    assert str(info.value) == (
-        "@dynamic node 'plan' built a graph this stack cannot run: node 'sleep': a sleep gate "
-        "(the interpreter runs task, map and conditional nodes only)"
-    )
+    check_remote_graph(spec, "plan", protocol.DynamicCompute())  # gates need no compute: no error
+    sleep = dispatch(spec, "sleep", protocol.DynamicCompute())
+    assert (sleep.kind, sleep.seconds, sleep.cause) == (protocol.Dispatch.SLEEP, 1, "")
+    gate = dispatch(lower(gate_flows.asks_briefly), "factor", protocol.DynamicCompute())
+    assert (gate.kind, gate.seconds) == (protocol.Dispatch.GATE, 1)
+    # What the timeout fails with: the words, node and error a local run's timeout has.
+    cause = protocol.FailureCause.model_validate_json(gate.cause)
+    assert (cause.node, cause.error, cause.attempt) == ("factor", protocol.GATE_TIMEOUT, 1)
+    assert cause.message == "input 'factor' got no signal within 1s (timed out)"
 
 
 def test_a_signal_of_the_wrong_type_is_an_input_error(tmp_path: Path) -> None:

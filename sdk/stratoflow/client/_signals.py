@@ -24,42 +24,76 @@ if TYPE_CHECKING:
 __all__ = ["remote_gate", "send_remote_signal"]
 
 
-def _gate_record(s3: S3Client, bucket: str, run_id: str, name: str) -> tuple[bytes, str]:
-    """The waiting gate's record and the workflow whose run ``run_id`` it is (runs are kept per
-    workflow, and a signal names only the run): one listing of the workflows, one read each."""
+def _gate_record(s3: S3Client, bucket: str, run_id: str, name: str) -> tuple[bytes, str, str]:
+    """The waiting gate's record, the workflow whose run it is, and that run's id: ``run_id``
+    itself, or one of its ``@dynamic`` sub-runs (whose ids start ``<run_id>.``), as locally.
+    Runs are kept per workflow and a signal names only the run: one listing of the workflows,
+    one read each, and a listing of the sub-runs' objects only when the run has no such gate."""
     pages = s3.get_paginator("list_objects_v2").paginate(
         Bucket=bucket, Prefix=protocol.RUNS_PREFIX, Delimiter="/"
     )
-    for page in pages:
-        for common in page.get("CommonPrefixes", []):
-            workflow = common["Prefix"].removeprefix(protocol.RUNS_PREFIX).rstrip("/")
-            try:
-                key = protocol.gate_token_key(workflow, run_id, name)
-                return s3.get_object(Bucket=bucket, Key=key)["Body"].read(), workflow
-            except s3.exceptions.NoSuchKey:
-                continue
+    workflows = [
+        common["Prefix"].removeprefix(protocol.RUNS_PREFIX).rstrip("/")
+        for page in pages
+        for common in page.get("CommonPrefixes", [])
+    ]
+    for workflow in workflows:
+        try:
+            key = protocol.gate_token_key(workflow, run_id, name)
+            return s3.get_object(Bucket=bucket, Key=key)["Body"].read(), workflow, run_id
+        except s3.exceptions.NoSuchKey:
+            continue
+    found = [
+        (workflow, sub)
+        for workflow in workflows
+        for sub in _sub_runs_waiting(s3, bucket, workflow, run_id, name)
+    ]
+    if len(found) > 1:
+        runs = sorted(sub for _, sub in found)
+        raise InputError(
+            f"run {run_id} has {len(found)} sub-runs waiting for signal '{name}': {runs}", input_name=name
+        )
+    if found:
+        workflow, sub = found[0]
+        key = protocol.gate_token_key(workflow, sub, name)
+        return s3.get_object(Bucket=bucket, Key=key)["Body"].read(), workflow, sub
     raise InputError(f"run {run_id} has no gate waiting for signal '{name}'", input_name=name)
 
 
+def _sub_runs_waiting(s3: S3Client, bucket: str, workflow: str, run_id: str, name: str) -> list[str]:
+    """The ``@dynamic`` sub-runs of ``run_id`` (nested ones too) with a gate waiting for ``name``."""
+    runs = protocol.workflow_runs_prefix(workflow)
+    stem = f"{runs}{run_id}."
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=stem)
+    subs = []
+    for page in pages:
+        for entry in page.get("Contents", []):
+            sub = entry["Key"].removeprefix(runs).split("/", 1)[0]
+            if entry["Key"] == protocol.gate_token_key(workflow, sub, name):
+                subs.append(sub)
+    return subs
+
+
 def remote_gate(s3: S3Client, bucket: str, run_id: str, name: str) -> tuple[ir.GateNode, str]:
-    """The gate of ``run_id`` waiting for signal ``name`` and its task token (InputError if none)."""
-    gate, token, _ = _waiting_gate(s3, bucket, run_id, name)
+    """The gate of ``run_id`` (or of a sub-run of it) waiting for signal ``name`` and its task token
+    (InputError if none)."""
+    gate, token, _, _ = _waiting_gate(s3, bucket, run_id, name)
     return gate, token
 
 
-def _waiting_gate(s3: S3Client, bucket: str, run_id: str, name: str) -> tuple[ir.GateNode, str, str]:
-    body, workflow = _gate_record(s3, bucket, run_id, name)
+def _waiting_gate(s3: S3Client, bucket: str, run_id: str, name: str) -> tuple[ir.GateNode, str, str, str]:
+    body, workflow, run = _gate_record(s3, bucket, run_id, name)
     record = protocol.GateRecord.model_validate_json(body)
     if not record.token:
-        raise InputError(f"run {run_id}: gate '{name}' has no task token", input_name=name)
-    return ir.GateNode.model_validate_json(record.node), record.token, workflow
+        raise InputError(f"run {run}: gate '{name}' has no task token", input_name=name)
+    return ir.GateNode.model_validate_json(record.node), record.token, workflow, run
 
 
 def send_remote_signal(
     *, s3: S3Client, sfn: SFNClient, bucket: str, run_id: str, name: str, value: object, approved: bool = True
 ) -> None:
     """Store signal ``name`` of ``run_id`` and let its waiting gate go on (or fail, when rejected)."""
-    gate, token, workflow = _waiting_gate(s3, bucket, run_id, name)
+    gate, token, workflow, run = _waiting_gate(s3, bucket, run_id, name)
     if gate.gate == "approve" and not approved:
         error = gate_rejected(gate)
         sfn.send_task_failure(
@@ -69,7 +103,7 @@ def send_remote_signal(
     body = signal_body(gate, value, S3BlobStore(s3, bucket), approved=approved)
     s3.put_object(
         Bucket=bucket,
-        Key=protocol.signal_key(workflow, run_id, name),
+        Key=protocol.signal_key(workflow, run, name),
         Body=body,
         ContentType="application/json",
     )

@@ -350,6 +350,10 @@ class WorkflowSpec(_Model):
             raise KeyError(f"node '{node_id}' is a gate, not a task node")
         return found
 
+    def is_gate(self, node_id: str) -> bool:
+        """Whether node ``node_id`` is a gate (O(1), as :meth:`node`)."""
+        return isinstance(self._index().get(node_id), GateNode)
+
     def gate(self, node_id: str) -> GateNode:
         """The gate ``node_id``."""
         found = self._index()[node_id]

@@ -114,6 +114,8 @@ class Dispatch(StrEnum):
     MAP_BATCH_SPOT = (
         "map_batch_spot"  # ... on the Spot queue, a reclaimed batch once more on the on-demand one
     )
+    SLEEP = "sleep"  # a ``Wait`` of ``DagNode.seconds``, then ``gate_finish`` (which marks it done)
+    GATE = "gate"  # wait_for_input / approve: ``gate_wait`` with the task token, then ``gate_finish``
 
 
 class DagNode(BaseModel):
@@ -126,6 +128,8 @@ class DagNode(BaseModel):
     (``ContainerOverrides.ResourceRequirements``).
     Lambda with an image: ``function``, the ARN of that image's function (``DynamicCompute.image_functions``);
     Fargate with an image: ``task_definition``, that image's (``DynamicCompute.image_task_definitions``).
+    A gate: ``seconds`` (a sleep's wait, a signal's timeout) and, for a signal, ``cause``: the
+    ``FailureCause`` JSON its timeout fails with (the words a local run uses).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -143,6 +147,8 @@ class DagNode(BaseModel):
     task_definition: str = ""  # fargate_image(_spot): the image's task definition ARN
     concurrency: int = 0  # map kinds: the Distributed Map's MaxConcurrency (0: no limit)
     tolerated: int = 0  # map kinds: its ToleratedFailurePercentage (crashed batches only)
+    seconds: int = 0  # sleep: how long; gate: its timeout
+    cause: str = ""  # gate: the FailureCause JSON of its timeout
 
 
 class DagNextResult(Result):

@@ -135,6 +135,8 @@ def dispatch(spec: ir.WorkflowSpec, node_id: str, compute: protocol.DynamicCompu
     """
     from stratoflow.ir import protocol  # noqa: PLC0415 - AWS only; a local run never loads it
 
+    if spec.is_gate(node_id):
+        return _gate_node(spec.gate(node_id))
     node = spec.node(node_id)
     task = spec.tasks[node.task]
     if task.kind == "dynamic":
@@ -161,6 +163,19 @@ def dispatch(spec: ir.WorkflowSpec, node_id: str, compute: protocol.DynamicCompu
     if route.target in ("batch", "batch_spot"):
         return protocol.DagNode(node=node_id, kind=kind, **_batch_job(node_id, route, compute))
     return protocol.DagNode(node=node_id, kind=kind)
+
+
+def _gate_node(gate: ir.GateNode) -> protocol.DagNode:
+    """A sleep waits its seconds; a signal waits at most its timeout, then fails as a local run does."""
+    from stratoflow.ir import protocol  # noqa: PLC0415 - AWS only; a local run never loads it
+
+    if gate.gate == "sleep":
+        return protocol.DagNode(node=gate.id, kind=protocol.Dispatch.SLEEP, seconds=gate.seconds)
+    message = protocol.gate_timeout_message(gate.gate, gate.name, gate.seconds)
+    cause = protocol.FailureCause(node=gate.id, attempt=1, error=protocol.GATE_TIMEOUT, message=message)
+    return protocol.DagNode(
+        node=gate.id, kind=protocol.Dispatch.GATE, seconds=gate.seconds, cause=cause.to_json()
+    )
 
 
 def _batch_job(node_id: str, route: routing.Route, compute: protocol.DynamicCompute) -> dict[str, Any]:
@@ -293,13 +308,8 @@ def check_remote_graph(spec: ir.WorkflowSpec, node_id: str, compute: protocol.Dy
     its workflows' modules (scanned at synth), so a body calling a task from elsewhere that
     needs Fargate or Batch fails here, at plan time, rather than in a state that cannot start.
     """
-    nodes = spec.all_nodes()  # a sub-workflow the body calls may bring conditionals and gates
-    problems = [
-        f"node '{gate.id}': a {gate.gate} gate (the interpreter runs task, map and conditional nodes only)"
-        for gate in nodes
-        if isinstance(gate, ir.GateNode)
-    ]
-    for node in nodes:
+    problems: list[str] = []
+    for node in spec.all_nodes():  # a sub-workflow the body calls may bring conditionals and gates
         if not isinstance(node, ir.TaskNode | ir.MapNode):
             continue
         task = spec.tasks[node.task]

@@ -42,6 +42,13 @@ Each item starts with a ``Choice`` on ``DagNode.kind``:
   each batch one job of the generic job definition on the node's queue with its
   ``ResourceRequirements`` (``_interpreter_batch``). A map over a task with an image of its own
   fails at plan time (``runtime.check_remote_graph``).
+- ``sleep``: a ``Wait`` of the item's ``seconds``, then ``Mode.GATE_FINISH`` (stores the gate's
+  empty outputs, which is what makes a node done for ``dag_next``).
+- ``gate`` (``wait_for_input``, ``approve``): as a static gate (``_gates``), a
+  ``lambda:invoke.waitForTaskToken`` of ``Mode.GATE_WAIT`` (the token under the sub run, where
+  ``stratoflow signal`` looks for it from the parent's id) with the item's ``seconds`` as its
+  timeout, then ``Mode.GATE_FINISH``; past the timeout it fails with the item's ``cause``, the
+  words a local run uses.
 
 Payloads only ever hold node ids and the few fields of their ``DagNode``.
 """
@@ -52,6 +59,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from stratoflow.backends.asl._dynamic import START_EXECUTION_SYNC, _invoke
+from stratoflow.backends.asl._gates import LAMBDA_INVOKE_WAIT
 from stratoflow.backends.asl._interpreter_batch import MAP_RUNNERS as BATCH_MAP_RUNNERS
 from stratoflow.backends.asl._interpreter_batch import batch_map_run, submit_job
 from stratoflow.backends.asl._interpreter_ecs import (
@@ -222,6 +230,27 @@ def _image_node() -> State:
     return state
 
 
+def _gate_states() -> dict[str, State]:
+    """A dynamic graph's sleep and signal gates (a static one's are ``_gates.gate_fragment``)."""
+    wait = _invoke(_event(protocol.Mode.GATE_WAIT, token=protocol.Path("$$.Task.Token")))
+    wait["Resource"] = LAMBDA_INVOKE_WAIT
+    wait.update(
+        {
+            "TimeoutSecondsPath": "$.task.seconds",
+            "Catch": [
+                {"ErrorEquals": [protocol.STATES_TIMEOUT], "ResultPath": None, "Next": "gate_timed_out"}
+            ],
+            "Next": "gate_finish",
+        }
+    )
+    return {
+        "sleep": {"Type": "Wait", "SecondsPath": "$.task.seconds", "Next": "gate_finish"},
+        "gate": wait,
+        "gate_timed_out": {"Type": "Fail", "Error": protocol.GATE_TIMEOUT, "CausePath": "$.task.cause"},
+        "gate_finish": _end(_invoke(_event(protocol.Mode.GATE_FINISH))),
+    }
+
+
 def _kind_choice(variable: str, targets: Mapping[protocol.Dispatch, str], *, default: str) -> State:
     """A ``Choice`` going to ``targets[kind]`` when ``variable`` is that kind, else to ``default``."""
     return {
@@ -235,8 +264,13 @@ def _kind_choice(variable: str, targets: Mapping[protocol.Dispatch, str], *, def
 
 
 def _item_states(*, fargate: bool, batch: bool, images: bool) -> dict[str, State]:
-    kinds = {protocol.Dispatch.DYNAMIC: "dynamic_plan", protocol.Dispatch.MAP: "map_prepare"}
-    states: dict[str, State] = {}
+    kinds = {
+        protocol.Dispatch.DYNAMIC: "dynamic_plan",
+        protocol.Dispatch.MAP: "map_prepare",
+        protocol.Dispatch.SLEEP: "sleep",
+        protocol.Dispatch.GATE: "gate",
+    }
+    states: dict[str, State] = _gate_states()
     if images:
         kinds[protocol.Dispatch.LAMBDA_IMAGE] = "run_image_node"
         states["run_image_node"] = _image_node()
