@@ -11,7 +11,7 @@ from stratoflow import ImageSpec, Resources, Secret, routing, task
 from stratoflow.errors import TaskFailedError
 from stratoflow.ir import protocol
 from stratoflow.lower import lower
-from stratoflow.runtime._dynamic import check_remote_graph, dispatch
+from stratoflow.runtime._dynamic_dispatch import check_remote_graph, dispatch
 from tests.local import _dynamic_flows as df
 from tests.local import _dynamic_spot_gpu_flows as sgf
 

@@ -10,7 +10,7 @@ from stratoflow.errors import InputError
 from stratoflow.ir import protocol
 from stratoflow.lower import lower
 from stratoflow.runtime import signal_body, waiting_gate
-from stratoflow.runtime._dynamic import check_remote_graph, dispatch
+from stratoflow.runtime._dynamic_dispatch import check_remote_graph, dispatch
 from stratoflow.values import LocalBlobStore
 from tests.emulated import gate_flows
 

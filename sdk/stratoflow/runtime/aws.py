@@ -23,14 +23,13 @@ from stratoflow.runtime._aws_settings import RunnerSettings
 from stratoflow.runtime._branch import decide_branch, finish_branch
 from stratoflow.runtime._dynamic import (
     DAG_BATCH,
-    check_remote_graph,
-    dispatch,
     dynamic_cache_key,
     finish_dynamic,
     plan_dynamic,
     ready_nodes,
     sub_run_id,
 )
+from stratoflow.runtime._dynamic_dispatch import check_remote_graph, dispatch
 from stratoflow.runtime._failure import caught_error, record_failure
 from stratoflow.runtime._gates import finish_gate
 from stratoflow.runtime._map import gather_map, map_batching, prepare_map, run_map_items

@@ -58,8 +58,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from stratoflow.backends.asl._dynamic import START_EXECUTION_SYNC, _invoke
-from stratoflow.backends.asl._gates import LAMBDA_INVOKE_WAIT
+from stratoflow.backends.asl._dynamic import _invoke
 from stratoflow.backends.asl._interpreter_batch import MAP_RUNNERS as BATCH_MAP_RUNNERS
 from stratoflow.backends.asl._interpreter_batch import batch_map_run, submit_job
 from stratoflow.backends.asl._interpreter_ecs import (
@@ -71,31 +70,30 @@ from stratoflow.backends.asl._interpreter_ecs import (
     spot_fallback,
 )
 from stratoflow.backends.asl._interpreter_ecs import MAP_RUNNERS as FARGATE_MAP_RUNNERS
-from stratoflow.backends.asl._map import INPUT_WORKFLOW, runner_map_state
+from stratoflow.backends.asl._interpreter_nodes import (
+    NODE,
+    RUN,
+    SPEC,
+    WORKFLOW,
+    State,
+    dynamic_node_states,
+    gate_states,
+    image_node_state,
+    item_end,
+    item_event,
+    map_node_states,
+)
+from stratoflow.backends.asl._map import runner_map_state
 from stratoflow.ir import protocol
 
 __all__ = ["DAG_CONCURRENCY", "interpreter_definition"]
 
-State = dict[str, Any]
-
 DAG_CONCURRENCY: Final = 10
 """Nodes of a dynamic graph running at once (per interpreter execution)."""
 
-_RUN, _SPEC, _NODE = protocol.Path("$.run"), protocol.Path("$.spec"), protocol.Path("$.task.node")
-_WORKFLOW = INPUT_WORKFLOW  # the deployed workflow whose sub-runs these are
-
-
-def _event(mode: protocol.Mode, **paths: protocol.Path) -> State:
-    return protocol.event_parameters(run=_RUN, spec=_SPEC, node=_NODE, mode=mode, **paths)
-
 
 def _environment() -> list[dict[str, str]]:
-    return protocol.container_environment(run=_RUN, spec=_SPEC, node=_NODE, mode=protocol.Mode.DAG_RUN)
-
-
-def _end(state: State) -> State:
-    # What the Map collects per node: `{}`, whatever the node did.
-    return {**state, "ResultPath": None, "OutputPath": None, "End": True}
+    return protocol.container_environment(run=RUN, spec=SPEC, node=NODE, mode=protocol.Mode.DAG_RUN)
 
 
 def _fargate(*, spot: bool, image: bool = False) -> State:
@@ -106,149 +104,6 @@ def _fargate(*, spot: bool, image: bool = False) -> State:
 
 def _batch(queue: str) -> State:
     return submit_job(queue=queue, environment=_environment(), job="$.task")
-
-
-def _dynamic_node() -> dict[str, State]:
-    plan = _invoke(_event(protocol.Mode.DYNAMIC_PLAN))
-    plan.update(
-        {
-            "ResultSelector": protocol.result_selector(protocol.Mode.DYNAMIC_PLAN, "hit", "run", "spec"),
-            "ResultPath": "$.dynamic",
-            "Next": "dynamic_cached",
-        }
-    )
-    start: State = {
-        "Type": "Task",
-        "Resource": START_EXECUTION_SYNC,
-        "Parameters": {
-            # Itself: a nested or recursive @dynamic runs in another execution of this machine.
-            "StateMachineArn.$": "$$.StateMachine.Id",
-            "Name.$": "$.dynamic.run",
-            "Input": {
-                **protocol.interpreter_input(
-                    spec=protocol.Path("$.dynamic.spec"),
-                    run=protocol.Path("$.dynamic.run"),
-                    parent=_RUN,
-                    node=_NODE,
-                    workflow=_WORKFLOW,
-                ),
-                "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id",
-            },
-        },
-        "ResultPath": None,
-        # The sub-workflow failed: fail with its error and cause (they name the sub-node).
-        "Catch": catch("dynamic_sub_failed"),
-        "Next": "dynamic_finish",
-    }
-    finish = _invoke(
-        _event(
-            protocol.Mode.DYNAMIC_FINISH,
-            sub_run=protocol.Path("$.dynamic.run"),
-            sub_spec=protocol.Path("$.dynamic.spec"),
-        )
-    )
-    return {
-        "dynamic_plan": plan,
-        "dynamic_cached": {
-            "Type": "Choice",
-            "Choices": [{"Variable": "$.dynamic.hit", "BooleanEquals": True, "Next": "node_done"}],
-            "Default": "dynamic_start",
-        },
-        "dynamic_start": start,
-        "dynamic_sub_failed": {
-            "Type": "Pass",
-            "Parameters": {"sub.$": "States.StringToJson($.error.Cause)"},
-            "ResultPath": "$.error",
-            "Next": "dynamic_failed",
-        },
-        "dynamic_failed": {
-            "Type": "Fail",
-            "ErrorPath": "$.error.sub.Error",
-            "CausePath": "$.error.sub.Cause",
-        },
-        "dynamic_finish": _end(finish),
-    }
-
-
-def _map_node() -> dict[str, State]:
-    prepare = _invoke(_event(protocol.Mode.MAP_PREPARE))
-    prepare.update(
-        {
-            "ResultSelector": protocol.result_selector(
-                protocol.Mode.MAP_PREPARE, "batch_size", "batch_timeout"
-            ),
-            "ResultPath": "$.map",
-            "Next": "map_start",
-        }
-    )
-    settings = protocol.map_run_input(
-        batch_size=protocol.Path("$.map.batch_size"),
-        concurrency=protocol.Path("$.task.concurrency"),
-        tolerated=protocol.Path("$.task.tolerated"),
-        # Which runner (Lambda batches, or containers of the node's size: a Fargate or Batch task's map).
-        kind=protocol.Path("$.task.kind"),
-        cpu=protocol.Path("$.task.cpu"),
-        memory=protocol.Path("$.task.memory"),
-        disk=protocol.Path("$.task.disk"),
-        queue=protocol.Path("$.task.queue"),
-        on_demand_queue=protocol.Path("$.task.on_demand_queue"),
-        job_name=protocol.Path("$.task.job_name"),
-        resources=protocol.Path("$.task.resources"),
-        timeout=protocol.Path("$.map.batch_timeout"),
-    )
-    start: State = {
-        "Type": "Task",
-        "Resource": START_EXECUTION_SYNC,
-        "Parameters": {
-            # Itself, as the map runner of this node (no Name: a map node runs once per sub-run).
-            "StateMachineArn.$": "$$.StateMachine.Id",
-            "Input": {
-                **protocol.interpreter_input(
-                    spec=_SPEC, run=_RUN, parent=_RUN, node=_NODE, workflow=_WORKFLOW
-                ),
-                "map": settings,
-                "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id",
-            },
-        },
-        "ResultPath": None,
-        # Too many batches crashed (items' own failures are the gather's to count).
-        "Catch": catch("dynamic_sub_failed"),
-        "Next": "map_gather",
-    }
-    return {
-        "map_prepare": prepare,
-        "map_start": start,
-        "map_gather": _end(_invoke(_event(protocol.Mode.MAP_GATHER))),
-    }
-
-
-def _image_node() -> State:
-    state = _end(_invoke(_event(protocol.Mode.DAG_RUN)))
-    parameters = state["Parameters"]
-    del parameters["FunctionName"]
-    parameters["FunctionName.$"] = "$.task.function"  # an ARN the interpreter's role may invoke
-    return state
-
-
-def _gate_states() -> dict[str, State]:
-    """A dynamic graph's sleep and signal gates (a static one's are ``_gates.gate_fragment``)."""
-    wait = _invoke(_event(protocol.Mode.GATE_WAIT, token=protocol.Path("$$.Task.Token")))
-    wait["Resource"] = LAMBDA_INVOKE_WAIT
-    wait.update(
-        {
-            "TimeoutSecondsPath": "$.task.seconds",
-            "Catch": [
-                {"ErrorEquals": [protocol.STATES_TIMEOUT], "ResultPath": None, "Next": "gate_timed_out"}
-            ],
-            "Next": "gate_finish",
-        }
-    )
-    return {
-        "sleep": {"Type": "Wait", "SecondsPath": "$.task.seconds", "Next": "gate_finish"},
-        "gate": wait,
-        "gate_timed_out": {"Type": "Fail", "Error": protocol.GATE_TIMEOUT, "CausePath": "$.task.cause"},
-        "gate_finish": _end(_invoke(_event(protocol.Mode.GATE_FINISH))),
-    }
 
 
 def _kind_choice(variable: str, targets: Mapping[protocol.Dispatch, str], *, default: str) -> State:
@@ -270,10 +125,10 @@ def _item_states(*, fargate: bool, batch: bool, images: bool) -> dict[str, State
         protocol.Dispatch.SLEEP: "sleep",
         protocol.Dispatch.GATE: "gate",
     }
-    states: dict[str, State] = _gate_states()
+    states: dict[str, State] = gate_states()
     if images:
         kinds[protocol.Dispatch.LAMBDA_IMAGE] = "run_image_node"
-        states["run_image_node"] = _image_node()
+        states["run_image_node"] = image_node_state()
     if fargate:
         kinds.update({protocol.Dispatch.FARGATE: "fargate", protocol.Dispatch.FARGATE_SPOT: "fargate_spot"})
         # A map over a Fargate task: prepared and gathered as a Lambda map, its runner's batches in containers.
@@ -296,9 +151,9 @@ def _item_states(*, fargate: bool, batch: bool, images: bool) -> dict[str, State
         states[CONTAINER_FAILED] = container_failed()
     return {
         "dispatch": _kind_choice("$.task.kind", kinds, default="run_node"),
-        "run_node": _end(_invoke(_event(protocol.Mode.DAG_RUN))),
-        **_dynamic_node(),
-        **_map_node(),
+        "run_node": item_end(_invoke(item_event(protocol.Mode.DAG_RUN))),
+        **dynamic_node_states(),
+        **map_node_states(),
         **states,
         "node_done": {"Type": "Succeed"},
     }
@@ -309,7 +164,7 @@ def _fargate_states(name: str, *, image: bool) -> dict[str, State]:
     spot["Catch"] = catch(f"{name}_spot_failed")
     reclaimed = {"StringEquals": protocol.SPOT_INTERRUPTION_STOP_CODE}
     return {
-        name: _end(_fargate(spot=False, image=image)),
+        name: item_end(_fargate(spot=False, image=image)),
         f"{name}_spot": spot,
         **spot_fallback(f"{name}_spot", "StopCode", reclaimed, name),
     }
@@ -320,7 +175,7 @@ def _batch_states() -> dict[str, State]:
     spot["Catch"] = catch("batch_spot_failed")
     reclaimed = {"StringMatches": protocol.SPOT_RECLAIM_STATUS_REASON}
     return {
-        "batch": _end(_batch("$.task.on_demand_queue")),
+        "batch": item_end(_batch("$.task.on_demand_queue")),
         "batch_spot": spot,
         **spot_fallback("batch_spot", "StatusReason", reclaimed, "batch"),
     }
@@ -336,12 +191,12 @@ def _container_map_runners(*, fargate: bool, batch: bool) -> dict[str, State]:
         kinds.update(FARGATE_MAP_RUNNERS)
         for kind, name in FARGATE_MAP_RUNNERS.items():
             spot = kind is protocol.Dispatch.MAP_FARGATE_SPOT
-            runners[name] = {**fargate_map_run(spot=spot, run=_RUN, spec=_SPEC, node=node), "End": True}
+            runners[name] = {**fargate_map_run(spot=spot, run=RUN, spec=SPEC, node=node), "End": True}
     if batch:
         kinds.update(BATCH_MAP_RUNNERS)
         for kind, name in BATCH_MAP_RUNNERS.items():
             spot = kind is protocol.Dispatch.MAP_BATCH_SPOT
-            runners[name] = {**batch_map_run(spot=spot, run=_RUN, spec=_SPEC, node=node), "End": True}
+            runners[name] = {**batch_map_run(spot=spot, run=RUN, spec=SPEC, node=node), "End": True}
     return {"map_kind": _kind_choice("$.map.kind", kinds, default="map_run"), **runners}
 
 
@@ -363,9 +218,7 @@ def interpreter_definition(
         >>> interpreter_definition()["StartAt"]
         'start'
     """
-    next_state = _invoke(
-        protocol.event_parameters(run=_RUN, spec=_SPEC, node="", mode=protocol.Mode.DAG_NEXT)
-    )
+    next_state = _invoke(protocol.event_parameters(run=RUN, spec=SPEC, node="", mode=protocol.Mode.DAG_NEXT))
     next_state.update(
         {
             "ResultSelector": protocol.result_selector(protocol.Mode.DAG_NEXT, "nodes", "done"),
@@ -388,9 +241,9 @@ def interpreter_definition(
             **(_container_map_runners(fargate=fargate, batch=batch) if containers else {}),
             "map_run": {
                 **runner_map_state(
-                    workflow=_WORKFLOW,
-                    run=_RUN,
-                    spec=_SPEC,
+                    workflow=WORKFLOW,
+                    run=RUN,
+                    spec=SPEC,
                     node=protocol.Path("$.node"),
                     settings="$.map",
                     label="dynamic_map",
@@ -410,7 +263,7 @@ def interpreter_definition(
                     "task.$": "$$.Map.Item.Value",
                     "run.$": "$.run",
                     "spec.$": "$.spec",
-                    "workflow.$": _WORKFLOW.expr,
+                    "workflow.$": WORKFLOW.expr,
                 },
                 "MaxConcurrency": DAG_CONCURRENCY,
                 "ItemProcessor": {
