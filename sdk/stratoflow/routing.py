@@ -28,6 +28,7 @@ __all__ = [
     "RoutingError",
     "batch_shape",
     "route",
+    "route_task",
 ]
 
 
@@ -311,4 +312,14 @@ def route(
         instance_families=families,
         pool=_pool(requests, gpus),
         reason="compute='batch'" if compute == "batch" else (why_not_fargate or ""),
+    )
+
+
+def route_task(task: ir.TaskSpec) -> Route:
+    """:func:`route` of a task by its own requests, interruptibility, timeout and ``compute=``."""
+    return route(
+        task.requests,
+        interruptible=task.interruptible,
+        timeout_seconds=task.timeout_seconds,
+        compute=task.compute,
     )

@@ -17,15 +17,6 @@ if TYPE_CHECKING:  # the wire contract loads pydantic's protocol models: AWS pat
 __all__ = ["check_remote_graph", "dispatch"]
 
 
-def _route(task: ir.TaskSpec) -> routing.Route:
-    return routing.route(
-        task.requests,
-        interruptible=task.interruptible,
-        timeout_seconds=task.timeout_seconds,
-        compute=task.compute,
-    )
-
-
 def dispatch(spec: ir.WorkflowSpec, node_id: str, compute: protocol.DynamicCompute) -> protocol.DagNode:
     """How the interpreter runs one node of a dynamic graph (its item's Choice takes ``kind``).
 
@@ -45,7 +36,7 @@ def dispatch(spec: ir.WorkflowSpec, node_id: str, compute: protocol.DynamicCompu
     task = spec.tasks[node.task]
     if task.kind == "dynamic":
         return protocol.DagNode(node=node_id, kind=protocol.Dispatch.DYNAMIC)
-    route = _route(task)
+    route = routing.route_task(task)
     if isinstance(node, ir.MapNode):
         limits = {
             "concurrency": node.concurrency or 0,
@@ -146,7 +137,7 @@ def _missing_compute(task: ir.TaskSpec, compute: protocol.DynamicCompute) -> str
     if task.kind == "dynamic":
         return None
     try:
-        route = _route(task)
+        route = routing.route_task(task)
     except routing.RoutingError as exc:
         return f"cannot run on AWS: {exc}"
     if task.secrets and route.target != "lambda":

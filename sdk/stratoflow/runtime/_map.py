@@ -155,12 +155,7 @@ def run_map_item(
 def runs_in_container(task: ir.TaskSpec) -> bool:
     """Whether ``task`` runs in a container on AWS (a task no target fits runs only locally)."""
     try:
-        target = routing.route(
-            task.requests,
-            interruptible=task.interruptible,
-            timeout_seconds=task.timeout_seconds,
-            compute=task.compute,
-        ).target
+        target = routing.route_task(task).target
     except routing.RoutingError:
         return False
     return target != "lambda"

@@ -248,7 +248,7 @@ class Sandbox:
         targets: dict[str, set[str]] = {}
         for value in vars(module).values():
             if isinstance(value, TaskDef) and value.spec.image is not None and value.spec.kind != "dynamic":
-                targets.setdefault(_route(value.spec).target, set()).add(value.spec.image.tag)
+                targets.setdefault(routing.route_task(value.spec).target, set()).add(value.spec.image.tag)
         functions = {
             tag: self._substitution(protocol.image_function(tag)) for tag in targets.get("lambda", ())
         }
@@ -297,7 +297,7 @@ class Sandbox:
         if not task.secrets:
             return
         try:
-            route = _route(task)
+            route = routing.route_task(task)
         except routing.RoutingError:
             return  # compiling the workflow says so
         if route.target in ("batch", "batch_spot"):
@@ -324,15 +324,6 @@ class Sandbox:
         self.deploy(spec)
         assert self.client is not None  # noqa: S101 - set by deploy's guard
         return self.client.submit(spec, inputs).wait(timeout=timeout)
-
-
-def _route(task: ir.TaskSpec) -> routing.Route:
-    return routing.route(
-        task.requests,
-        interruptible=task.interruptible,
-        timeout_seconds=task.timeout_seconds,
-        compute=task.compute,
-    )
 
 
 def _runner_arn(sandbox: Sandbox) -> str:

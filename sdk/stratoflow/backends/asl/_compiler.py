@@ -163,12 +163,7 @@ def _routes(spec: ir.WorkflowSpec) -> dict[str, routing.Route]:
             problems.append(_problem(f"node '{node.id}' calls unknown task '{node.task}'", node.location))
         else:
             try:
-                routes[node.id] = routing.route(
-                    task.requests,
-                    interruptible=task.interruptible,
-                    timeout_seconds=task.timeout_seconds,
-                    compute=task.compute,
-                )
+                routes[node.id] = routing.route_task(task)
             except routing.RoutingError as exc:
                 problems.append(_problem(f"task '{task.name}' cannot run on AWS: {exc}", task.location))
             else:

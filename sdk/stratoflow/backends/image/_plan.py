@@ -38,12 +38,7 @@ def task_platform(task: ir.TaskSpec, *, lambda_architecture: str = "arm64") -> t
     task on its environment's Fargate workers (whatever its requests would route to)."""
     if task.actor is not None:
         return ("fargate_spot" if task.interruptible else "fargate"), CONTAINER_PLATFORM
-    target = routing.route(
-        task.requests,
-        interruptible=task.interruptible,
-        timeout_seconds=task.timeout_seconds,
-        compute=task.compute,
-    ).target
+    target = routing.route_task(task).target
     if task.kind == "dynamic" or target == "lambda":
         return "lambda", LAMBDA_PLATFORMS[lambda_architecture]
     return target, CONTAINER_PLATFORM
