@@ -3,8 +3,9 @@
 It looks like a local run: the same progress bar, no emulator or Lambda-logger output
 unless ``--verbose`` (their loggers are silenced and the in-process containers' own lines
 kept), the user's error and traceback on a failure, a record in the run history
-(``executions ls`` marks it sandbox), and a cache that outlives the process
-(``$STRATOFLOW_HOME/sandbox/``, cleared by ``stratoflow cache clear --sandbox``).
+(``executions ls`` marks it sandbox), a cache that outlives the process
+(``$STRATOFLOW_HOME/sandbox/``, cleared by ``stratoflow cache clear --sandbox``), and gates
+that ``stratoflow signal`` / ``approve`` in another shell complete (``_sandbox_gates``).
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ def _wait_with_progress(
     run history as they land, and once more (completed from the execution) when it ends."""
     from stratoflow.backends.local import start_progress  # noqa: PLC0415
     from stratoflow.cli._remote_progress import RecordsWatcher  # noqa: PLC0415
+    from stratoflow.cli._sandbox_gates import GateBridge, may_wait_at_gates  # noqa: PLC0415
 
     run_id = execution.run_id
     watcher = RecordsWatcher(
@@ -110,8 +112,14 @@ def _wait_with_progress(
         on_records=lambda records: history.put_nodes(run_id, _local_copy(records)),
         poll_seconds=_POLL_SECONDS,
     )
+    gates: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+    if may_wait_at_gates(spec):  # another shell's `stratoflow signal` reaches it (_sandbox_gates)
+        assert sandbox.client is not None  # noqa: S101 - set when the sandbox starts
+        gates = GateBridge(
+            sandbox.client, default_home(), workflow=spec.name, run_id=run_id, poll_seconds=_POLL_SECONDS
+        )
     try:
-        with watcher:
+        with watcher, gates:
             sandbox.wait_ended(execution)  # the end as it happens, then read as a client does
             execution.wait()
     finally:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from stratoflow.runtime._dynamic import finish_dynamic, plan_dynamic, sub_run_id
     from stratoflow.runtime._failure import caught_error, record_failure
     from stratoflow.runtime._gates import (
+        announce_local_gate,
         finish_gate,
         gate_rejected,
         send_local_signal,
@@ -49,6 +50,7 @@ _LAZY = {
     "NodeContext": "_context",
     "OutputStore": "_outputs",
     "Recovery": "_recovery",
+    "announce_local_gate": "_gates",
     "attempt_outputs": "_actor",
     "caught_error": "_failure",
     "decide_branch": "_branch",
@@ -91,6 +93,7 @@ __all__ = [
     "NodeContext",
     "OutputStore",
     "Recovery",
+    "announce_local_gate",
     "attempt_outputs",
     "caught_error",
     "decide_branch",

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from stratoflow.values import BlobStore
 
 __all__ = [
+    "announce_local_gate",
     "finish_gate",
     "gate_rejected",
     "gate_timed_out",
@@ -108,8 +109,13 @@ def _write_whole(path: Path, body: bytes) -> None:
 
 
 def _announce(home: Path, ctx: NodeContext, gate: ir.GateNode) -> None:
-    # What `stratoflow signal` reads to know the gate's type (on AWS the runner stores it with the token).
+    announce_local_gate(home, ctx.workflow, ctx.run_id, gate)
+
+
+def announce_local_gate(home: Path, workflow: str, run_id: str, gate: ir.GateNode) -> None:
+    """Say that run ``run_id`` waits at ``gate``: what `stratoflow signal` reads to find the run and the
+    gate's type (on AWS the runner stores it with the token; a sandbox run's gates are announced here too)."""
     _write_whole(
-        home / ir.protocol.gate_token_key(ctx.workflow, ctx.run_id, gate.name),
+        home / ir.protocol.gate_token_key(workflow, run_id, gate.name),
         ir.protocol.GateRecord(node=gate.model_dump_json()).model_dump_json().encode(),
     )
