@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from stratoflow import cli
-from stratoflow.backends.local import RunOptions, run_local
+from stratoflow import cli, ir
+from stratoflow.backends.local import RunHistory, RunOptions, run_local, run_recorded
+from stratoflow.client import Execution
 from stratoflow.client._signals import remote_gate
 from stratoflow.errors import InputError, TaskFailedError
 from stratoflow.ir import protocol
@@ -57,6 +58,16 @@ def _cli(*argv: str) -> Callable[[], bool]:
     return lambda: cli.main(list(argv)) == 0
 
 
+def _cli_waiting(home: Path, command: str, name: str, *rest: str) -> Callable[[], bool]:
+    """``_cli`` to the one local run (or sub-run) waiting for signal ``name``, by its id's prefix."""
+
+    def attempt() -> bool:
+        waiting = sorted(home.glob(f"runs/*/*/gates/{name}.json"))
+        return bool(waiting) and cli.main([command, waiting[0].parent.parent.name[:12], name, *rest]) == 0
+
+    return attempt
+
+
 def _remote(send: Callable[[], None]) -> Callable[[], bool]:
     def attempt() -> bool:
         try:
@@ -66,6 +77,21 @@ def _remote(send: Callable[[], None]) -> Callable[[], bool]:
         return True
 
     return attempt
+
+
+def _emulated(sandbox: Sandbox, *, reject: bool = False) -> Execution:
+    """``dynamic_gates(n=2)`` on the emulated stack, its signal and approval (or rejection) sent to
+    the parent run as another shell would; the execution once it ended (raises if it failed)."""
+    spec = lower(gate_flows.dynamic_gates)
+    sandbox.deploy(spec)
+    client = sandbox.client
+    assert client is not None
+    execution = client.submit(spec, {"n": 2})
+    with _sending(
+        _remote(lambda: client.signal(execution.run_id, "factor", 5)),
+        _remote(lambda: client.approve(execution.run_id, "deploy", reject=reject)),
+    ):
+        return execution.wait(timeout=60)
 
 
 @pytest.fixture
@@ -83,15 +109,8 @@ def test_a_dynamic_graph_sleeps_then_takes_a_signal_and_an_approval_everywhere(
         local = run_local(spec, {"n": 2}, RunOptions(home=home, progress=False), run_id=run_id).outputs
     capsys.readouterr()  # the CLI's "no gate waiting" lines while it polled
 
-    sandbox.deploy(spec)
-    client = sandbox.client
-    assert client is not None
-    execution = client.submit(spec, {"n": 2})
-    with _sending(
-        _remote(lambda: client.signal(execution.run_id, "factor", 5)),
-        _remote(lambda: client.approve(execution.run_id, "deploy")),
-    ):
-        emulated = execution.wait(timeout=60).outputs()
+    execution = _emulated(sandbox)
+    emulated = execution.outputs()
     assert local == emulated == {"o0": "published 20"}
     # The sub-run's interpreter waited in a Wait state and in a task-token state.
     sfn = sandbox.aws.client("stepfunctions")
@@ -120,18 +139,8 @@ def test_a_rejected_approval_inside_a_dynamic_graph_fails_alike(sandbox: Sandbox
     ):
         run_local(spec, {"n": 2}, RunOptions(home=home, progress=False), run_id=run_id)
 
-    sandbox.deploy(spec)
-    client = sandbox.client
-    assert client is not None
-    execution = client.submit(spec, {"n": 2})
-    with (
-        _sending(
-            _remote(lambda: client.signal(execution.run_id, "factor", 5)),
-            _remote(lambda: client.approve(execution.run_id, "deploy", reject=True)),
-        ),
-        pytest.raises(TaskFailedError) as emulated,
-    ):
-        execution.wait(timeout=60)
+    with pytest.raises(TaskFailedError) as emulated:
+        _emulated(sandbox, reject=True)
     assert str(local.value).endswith("approval 'deploy' was rejected")
     assert str(emulated.value).endswith("approval 'deploy' was rejected")
     assert local.value.error_type == emulated.value.error_type == "Sdk.GateRejected"
@@ -171,3 +180,18 @@ def test_a_signal_to_the_parent_finds_its_one_waiting_sub_run_and_refuses_two(aw
     with pytest.raises(InputError) as info:
         remote_gate(s3, bucket, "r2", "factor")
     assert str(info.value) == "run r2 has no gate waiting for signal 'factor'"
+
+
+def test_a_gates_record_says_how_long_it_waited_as_a_local_runs_does(sandbox: Sandbox, home: Path) -> None:
+    spec = lower(gate_flows.dynamic_gates)
+    with _sending(_cli_waiting(home, "signal", "factor", "5"), _cli_waiting(home, "approve", "deploy")):
+        run_id = run_recorded(spec, {"n": 2}, RunOptions(home=home, progress=False)).run_id
+    local = {r.node: r for r in RunHistory(home / "runs.sqlite").nodes(run_id)}
+
+    emulated = {r.node: r for r in _emulated(sandbox).node_records()}
+    for gate in ("plan_with_gates/plan_with_gates__factor", "plan_with_gates/plan_with_gates__deploy"):
+        for records in (local, emulated):
+            record = records[gate]
+            assert (record.status, record.target, record.attempts) == (ir.NodeStatus.SUCCEEDED, "none", 0)
+            assert record.started is not None and record.finished is not None
+            assert record.finished >= record.started

@@ -276,6 +276,8 @@ def _gate_wait(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -
         Body=record.model_dump_json().encode(),
         ContentType="application/json",
     )
+    # Waiting since now, as a local run's record says (gate_finish writes how long it waited).
+    env.records(ctx.workflow, ctx.run_id).node(gate.id, ir.NodeStatus.RUNNING, started=time.time())
     return protocol.DoneResult(node=event.node)
 
 
@@ -286,6 +288,10 @@ def _gate_finish(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext)
         return protocol.DoneResult(node=event.node)
     key = protocol.signal_key(ctx.workflow, event.run, gate.name)
     finish_gate(ctx, gate, env.s3.get_object(Bucket=env.settings.bucket, Key=key)["Body"].read())
+    records = env.records(ctx.workflow, ctx.run_id)
+    waiting = records.read(gate.id)
+    started = None if waiting is None else waiting.started
+    records.node(gate.id, ir.NodeStatus.SUCCEEDED, started=started, finished=time.time())
     return protocol.DoneResult(node=event.node)
 
 
