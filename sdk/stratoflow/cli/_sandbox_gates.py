@@ -70,25 +70,13 @@ class GateBridge:
 
     def poll(self) -> None:
         """Announce the gates that began waiting; deliver the signals written for announced ones."""
-        protocol = ir.protocol
-        paginator = self.s3.get_paginator("list_objects_v2")
-        runs = protocol.workflow_runs_prefix(self.workflow)
-        # The run and its sub-runs (``<run>.<node>``, nested ones ``<run>.<node>.<node>``): one
-        # listing of the run ids, then each one's gates folder, never a run's outputs or records.
-        pages = paginator.paginate(Bucket=self.bucket, Prefix=runs + self.run_id, Delimiter="/")
-        found = [common["Prefix"] for page in pages for common in page.get("CommonPrefixes", [])]
-        for prefix in found:
-            run = prefix.removeprefix(runs).rstrip("/")
-            if run != self.run_id and not run.startswith(self.run_id + "."):
-                continue  # another run whose id starts with this one's
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix + "gates/"):
-                for entry in page.get("Contents", []):
-                    name = entry["Key"].removeprefix(prefix + "gates/").removesuffix(".json")
-                    known = (run, name) in self._announced or (run, name) in self._delivered
-                    if not known and entry["Key"] == protocol.gate_token_key(self.workflow, run, name):
-                        self._announce(run, name)
+        from stratoflow.client._signals import waiting_gates  # noqa: PLC0415 - boto3's side
+
+        for run, name in waiting_gates(self.s3, self.bucket, self.workflow, self.run_id):
+            if (run, name) not in self._announced and (run, name) not in self._delivered:
+                self._announce(run, name)
         for run, name in list(self._announced):
-            signal = self.home / protocol.signal_key(self.workflow, run, name)
+            signal = self.home / ir.protocol.signal_key(self.workflow, run, name)
             if signal.is_file():
                 self._deliver(run, name, json.loads(signal.read_bytes()))
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_stepfunctions import SFNClient
 
-__all__ = ["remote_gate", "send_remote_signal"]
+__all__ = ["remote_gate", "send_remote_signal", "waiting_gates"]
 
 
 def _gate_record(s3: S3Client, bucket: str, run_id: str, name: str) -> tuple[bytes, str, str]:
@@ -62,16 +62,29 @@ def _gate_record(s3: S3Client, bucket: str, run_id: str, name: str) -> tuple[byt
 
 def _sub_runs_waiting(s3: S3Client, bucket: str, workflow: str, run_id: str, name: str) -> list[str]:
     """The ``@dynamic`` sub-runs of ``run_id`` (nested ones too) with a gate waiting for ``name``."""
+    return [
+        run for run, gate in waiting_gates(s3, bucket, workflow, run_id) if gate == name and run != run_id
+    ]
+
+
+def waiting_gates(s3: S3Client, bucket: str, workflow: str, run_id: str) -> list[tuple[str, str]]:
+    """``(run, signal name)`` of every gate whose token is kept for run ``run_id`` or one of its
+    ``@dynamic`` sub-runs (``<run>.<node>``, nested ``<run>.<node>.<node>``): one listing of the
+    run ids, then each one's gates folder, never a run's outputs or records."""
+    paginator = s3.get_paginator("list_objects_v2")
     runs = protocol.workflow_runs_prefix(workflow)
-    stem = f"{runs}{run_id}."
-    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=stem)
-    subs = []
-    for page in pages:
-        for entry in page.get("Contents", []):
-            sub = entry["Key"].removeprefix(runs).split("/", 1)[0]
-            if entry["Key"] == protocol.gate_token_key(workflow, sub, name):
-                subs.append(sub)
-    return subs
+    pages = paginator.paginate(Bucket=bucket, Prefix=runs + run_id, Delimiter="/")
+    found: list[tuple[str, str]] = []
+    for prefix in [common["Prefix"] for page in pages for common in page.get("CommonPrefixes", [])]:
+        run = prefix.removeprefix(runs).rstrip("/")
+        if run != run_id and not run.startswith(run_id + "."):
+            continue  # another run whose id starts with this one's
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix + "gates/"):
+            for entry in page.get("Contents", []):
+                name = entry["Key"].removeprefix(prefix + "gates/").removesuffix(".json")
+                if entry["Key"] == protocol.gate_token_key(workflow, run, name):
+                    found.append((run, name))
+    return found
 
 
 def remote_gate(s3: S3Client, bucket: str, run_id: str, name: str) -> tuple[ir.GateNode, str]:
