@@ -77,7 +77,7 @@ def finish_gate(ctx: NodeContext, gate: ir.GateNode, body: bytes) -> None:
 
 def wait_local_signal(home: Path, ctx: NodeContext, gate: ir.GateNode, *, poll_seconds: float = 0.1) -> None:
     """A local run's gate: wait (polling) for its signal file, then finish it; time out as on AWS."""
-    _announce(home, ctx, gate)
+    announce_local_gate(home, ctx.workflow, ctx.run_id, gate)
     path = home / ir.protocol.signal_key(ctx.workflow, ctx.run_id, gate.name)
     deadline = time.monotonic() + gate.seconds
     while not path.is_file():
@@ -106,10 +106,6 @@ def _write_whole(path: Path, body: bytes) -> None:
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     partial.write_bytes(body)
     partial.replace(path)
-
-
-def _announce(home: Path, ctx: NodeContext, gate: ir.GateNode) -> None:
-    announce_local_gate(home, ctx.workflow, ctx.run_id, gate)
 
 
 def announce_local_gate(home: Path, workflow: str, run_id: str, gate: ir.GateNode) -> None:
