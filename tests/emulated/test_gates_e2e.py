@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from stratoflow import ir
-from stratoflow.backends.local import RunOptions, run_local
+from stratoflow.backends.local import RunHistory, RunOptions, run_local, run_recorded
 from stratoflow.backends.local import _executor as local_executor
 from stratoflow.client._signals import remote_gate
 from stratoflow.errors import InputError, TaskFailedError
@@ -149,3 +149,25 @@ def test_sleep_waits_everywhere(sandbox: Sandbox, tmp_path: Path, monkeypatch: p
     events = sandbox.aws.wait(execution.arn, timeout=60).events
     waits = [e for e in events if e["type"] == "WaitStateEntered"]
     assert len(waits) == 1
+
+
+def test_a_sleep_that_ran_is_recorded_as_a_local_runs_is(sandbox: Sandbox, tmp_path: Path) -> None:
+    # Its Wait calls no runner: the steps around it record when it started and ended (before them,
+    # the emulated record of a sleep that ran said "skipped", with no times).
+    spec = lower(gate_flows.napping)
+    run_id = run_recorded(spec, {"n": 3}, RunOptions(home=tmp_path, progress=False)).run_id
+    local = RunHistory(tmp_path / "runs.sqlite").nodes(run_id)
+    emulated = sandbox.run(spec, {"n": 3}).node_records()
+    assert (
+        [(r.node, r.status) for r in emulated]
+        == [(r.node, r.status) for r in local]
+        == [
+            ("double", ir.NodeStatus.SUCCEEDED),
+            ("sleep", ir.NodeStatus.SUCCEEDED),
+            ("double_2", ir.NodeStatus.SUCCEEDED),
+        ]
+    )
+    for records in (local, emulated):
+        nap = next(r for r in records if r.node == "sleep")
+        assert nap.started is not None and nap.finished is not None
+        assert nap.finished >= nap.started

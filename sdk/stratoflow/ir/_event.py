@@ -59,7 +59,7 @@ class Mode(StrEnum):
     BRANCH_DECIDE = "branch_decide"
     BRANCH_FINISH = "branch_finish"
     ACTOR_ENSURE = "actor_ensure"
-    GATE_WAIT = "gate_wait"  # keep the state's task token where `stratoflow signal` finds it
+    GATE_WAIT = "gate_wait"  # a gate starts waiting: its record; a signal gate keeps the task token
     GATE_FINISH = "gate_finish"  # the gate's output from its signal
     FAILURE_RECORD = "failure_record"  # the run's error as the on_failure task's `err` input
 

@@ -214,9 +214,14 @@ def _dag_next(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) ->
     done = S3OutputStore(env.s3, env.settings.bucket, ctx.workflow, event.run).completed_nodes()
     nodes, finished = ready_nodes(ctx, done, limit=DAG_BATCH)
     compute = env.settings.dynamic_compute
-    return protocol.DagNextResult(
-        node="", nodes=[dispatch(ctx.spec, node, compute) for node in nodes], done=finished
-    )
+    dispatched = [dispatch(ctx.spec, node, compute) for node in nodes]
+    # A sleep's Wait calls no runner: it sleeps from now, as a static one's start step records.
+    sleeps = [node.node for node in dispatched if node.kind == protocol.Dispatch.SLEEP]
+    if sleeps:
+        records = env.records(ctx.workflow, ctx.run_id)
+        for node_id in sleeps:
+            records.node(node_id, ir.NodeStatus.RUNNING, started=time.time())
+    return protocol.DagNextResult(node="", nodes=dispatched, done=finished)
 
 
 def _dag_run(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
@@ -267,6 +272,9 @@ def _actor_ensure(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext
 
 def _gate_wait(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
     gate = ctx.spec.gate(event.node)
+    if gate.gate == "sleep":  # a static one's, before its Wait: it sleeps from now
+        env.records(ctx.workflow, ctx.run_id).node(gate.id, ir.NodeStatus.RUNNING, started=time.time())
+        return protocol.DoneResult(node=event.node)
     if not event.token:
         raise ConfigError(f"{event.mode} needs the state's task token")
     record = protocol.GateRecord(token=event.token, node=gate.model_dump_json())
@@ -283,11 +291,11 @@ def _gate_wait(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -
 
 def _gate_finish(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
     gate = ctx.spec.gate(event.node)
-    if gate.gate == "sleep":  # one in a dynamic graph, after its Wait: no outputs is dag_next's "done"
+    if gate.gate == "sleep":  # after its Wait: no outputs (a dynamic graph's dag_next reads it as done)
         ctx.outputs.write_outputs(gate.id, {})
-        return protocol.DoneResult(node=event.node)
-    key = protocol.signal_key(ctx.workflow, event.run, gate.name)
-    finish_gate(ctx, gate, env.s3.get_object(Bucket=env.settings.bucket, Key=key)["Body"].read())
+    else:
+        key = protocol.signal_key(ctx.workflow, event.run, gate.name)
+        finish_gate(ctx, gate, env.s3.get_object(Bucket=env.settings.bucket, Key=key)["Body"].read())
     records = env.records(ctx.workflow, ctx.run_id)
     waiting = records.read(gate.id)
     started = None if waiting is None else waiting.started

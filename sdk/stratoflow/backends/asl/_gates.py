@@ -1,8 +1,10 @@
-"""ASL for Flyte's gates: ``sleep`` is a ``Wait`` state; ``wait_for_input`` and ``approve`` are a
-``lambda:invoke.waitForTaskToken`` state (the runner keeps the token under the run, where
-``stratoflow signal`` / ``approve`` find it) followed by a runner step that stores the gate's
-output from the signal. No signal within the timeout fails the run with the gate's own error,
-in the words a local run uses (a ``FailureCause`` known when compiling).
+"""ASL for Flyte's gates: ``sleep`` is a ``Wait`` state between two runner steps, which record its
+start and end (as a local run's record says: without them a sleep that ran read as skipped);
+``wait_for_input`` and ``approve`` are a ``lambda:invoke.waitForTaskToken`` state (the runner
+keeps the token under the run, where ``stratoflow signal`` / ``approve`` find it, and records the
+wait's start) followed by a runner step that stores the gate's output from the signal. No signal
+within the timeout fails the run with the gate's own error, in the words a local run uses (a
+``FailureCause`` known when compiling).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ LAMBDA_INVOKE_WAIT = "arn:aws:states:::lambda:invoke.waitForTaskToken"
 def gate_fragment(gate: ir.GateNode, *, spec_key: str, state_name: str, names: StateNames) -> Fragment:
     """The states of one gate node; its entry is named after the node."""
     if gate.gate == "sleep":
-        return Fragment(state_name, {state_name: {"Type": "Wait", "Seconds": gate.seconds}}, [state_name])
+        return _sleep_fragment(gate, spec_key=spec_key, state_name=state_name, names=names)
     finish = names.claim(state_name, suffix="__finish")
     timed_out = names.claim(state_name, suffix="__timed_out")
     wait_payload = protocol.event_parameters(
@@ -45,18 +47,31 @@ def gate_fragment(gate: ir.GateNode, *, spec_key: str, state_name: str, names: S
             "Catch": [{"ErrorEquals": [protocol.STATES_TIMEOUT], "ResultPath": None, "Next": timed_out}],
             "Next": finish,
         },
-        finish: {
-            "Type": "Task",
-            "Resource": LAMBDA_INVOKE,
-            "Parameters": {
-                "FunctionName": TASK_RUNNER,
-                "Payload": protocol.event_parameters(
-                    run=protocol.EXECUTION_NAME, spec=spec_key, node=gate.id, mode=protocol.Mode.GATE_FINISH
-                ),
-            },
-            "ResultPath": None,
-            "Retry": [retry_lambda_service()],
-        },
+        finish: _runner_step(gate, spec_key, protocol.Mode.GATE_FINISH),
         timed_out: {"Type": "Fail", "Error": protocol.GATE_TIMEOUT, "Cause": cause.to_json()},
     }
     return Fragment(state_name, states, [finish])
+
+
+def _sleep_fragment(gate: ir.GateNode, *, spec_key: str, state_name: str, names: StateNames) -> Fragment:
+    """A sleep: ``gate_wait`` records its start, a ``Wait`` sleeps, ``gate_finish`` records its end."""
+    wait = names.claim(state_name, suffix="__wait")
+    finish = names.claim(state_name, suffix="__finish")
+    states: dict[str, Any] = {
+        state_name: {**_runner_step(gate, spec_key, protocol.Mode.GATE_WAIT), "Next": wait},
+        wait: {"Type": "Wait", "Seconds": gate.seconds, "Next": finish},
+        finish: _runner_step(gate, spec_key, protocol.Mode.GATE_FINISH),
+    }
+    return Fragment(state_name, states, [finish])
+
+
+def _runner_step(gate: ir.GateNode, spec_key: str, mode: protocol.Mode) -> dict[str, Any]:
+    """A runner invocation of ``mode`` for ``gate`` that leaves the state's data as it was."""
+    payload = protocol.event_parameters(run=protocol.EXECUTION_NAME, spec=spec_key, node=gate.id, mode=mode)
+    return {
+        "Type": "Task",
+        "Resource": LAMBDA_INVOKE,
+        "Parameters": {"FunctionName": TASK_RUNNER, "Payload": payload},
+        "ResultPath": None,
+        "Retry": [retry_lambda_service()],
+    }
