@@ -13,7 +13,7 @@ from stratoflow.cache import default_home
 from stratoflow.errors import TaskFailedError
 from stratoflow.lower import lower
 from stratoflow.testing import Sandbox
-from tests.emulated import parity_flows
+from tests.emulated import failure_flows, lang_flows, parity_flows
 from tests.local import _record_flows as flows
 
 pytestmark = pytest.mark.emulated
@@ -71,3 +71,41 @@ def test_a_dynamic_node_and_its_children_record_as_locally(sandbox: Sandbox) -> 
     fan = next(r for r in remote if r.node == "fan")
     assert fan.target == "lambda" and fan.started is not None and fan.finished is not None
     assert all(r.run_id == remote[0].run_id for r in remote)
+
+
+def _local_records(spec: ir.WorkflowSpec, inputs: dict[str, object]) -> list[ir.NodeRecord]:
+    options = RunOptions(retry_base_seconds=0.01, progress=False)
+    return RunHistory(default_home() / "runs.sqlite").nodes(run_recorded(spec, inputs, options).run_id)
+
+
+def _timed(records: list[ir.NodeRecord]) -> list[tuple[str, S, int, bool, bool]]:
+    return [(r.node, r.status, r.attempts, r.started is not None, r.finished is not None) for r in records]
+
+
+def test_conditionals_record_when_they_decided_and_finished_as_locally(sandbox: Sandbox) -> None:
+    # The runner steps that decide and finish a conditional write its record: before, an emulated
+    # one had no times and sorted after the nodes of the case it took.
+    spec = lower(lang_flows.fractions)
+    remote = sandbox.run(spec, {"x": 2.0}, timeout=90).node_records()
+    assert (
+        _timed(remote)
+        == _timed(_local_records(spec, {"x": 2.0}))
+        == [
+            ("fractions", S.SUCCEEDED, 0, True, True),
+            ("small", S.SUCCEEDED, 0, True, True),
+            ("square", S.SUCCEEDED, 1, True, True),
+            ("double_2", S.SUCCEEDED, 1, True, True),
+            ("double", S.SKIPPED, 0, False, False),
+            ("negate", S.SKIPPED, 0, False, False),
+        ]
+    )
+
+
+def test_a_failure_handler_a_run_did_not_need_is_not_listed_as_locally(sandbox: Sandbox) -> None:
+    spec = lower(failure_flows.cleanup_not_needed)
+    remote = sandbox.run(spec, {"name": "c1"}, timeout=90).node_records()
+    assert (
+        [r.node for r in remote]
+        == [r.node for r in _local_records(spec, {"name": "c1"})]
+        == ["create_cluster"]
+    )

@@ -9,8 +9,9 @@ outputs are stored and the spec:
   execution's error when that error names it;
 - a node with no record that the execution's failure names (it failed before the runner ran):
   ``failed``, with that error and attempt;
-- a node with no record whose outputs are stored (a conditional, a gate, a ``@dynamic`` node):
-  ``succeeded``;
+- a node with no record whose outputs are stored (a ``@dynamic`` node; a conditional or a gate
+  finished by a runner from before they recorded themselves): ``succeeded``;
+- the ``on_failure`` node with neither: nothing (it runs only once a run failed, as locally);
 - any other node of the spec, once the execution has ended: ``skipped`` (a case not taken, or
   never reached).
 """
@@ -127,6 +128,8 @@ def _complete(
     for node in run.spec.all_nodes():
         if node.id in nodes:
             continue
+        if node is run.spec.on_failure and node.id not in done:
+            continue  # the failure node runs only once the run failed; its runner records it when it does
         if named is not None and named.node == node.id:
             fields: dict[str, Any] = {"error": _said(named), "attempts": named.attempt, "finished": ended}
             nodes[node.id] = ir.NodeRecord(

@@ -251,12 +251,24 @@ def _dag_run(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> 
 
 
 def _branch_decide(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
-    return protocol.BranchDecideResult(node=event.node, case=decide_branch(ctx, event.node))
+    case = decide_branch(ctx, event.node)
+    # Running from now until its case has run, as a local run's record says.
+    env.records(ctx.workflow, ctx.run_id).node(event.node, ir.NodeStatus.RUNNING, started=time.time())
+    return protocol.BranchDecideResult(node=event.node, case=case)
 
 
 def _branch_finish(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
     finish_branch(ctx, event.node)  # decides again: the compared values cannot have changed
+    _record_finished(env, ctx, event.node)
     return protocol.DoneResult(node=event.node)
+
+
+def _record_finished(env: AwsRunnerEnv, ctx: NodeContext, node_id: str) -> None:
+    """A node without attempts (a conditional, a gate) has succeeded, running since its record's start."""
+    records = env.records(ctx.workflow, ctx.run_id)
+    running = records.read(node_id)
+    started = None if running is None else running.started
+    records.node(node_id, ir.NodeStatus.SUCCEEDED, started=started, finished=time.time())
 
 
 def _actor_ensure(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
@@ -296,10 +308,7 @@ def _gate_finish(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext)
     else:
         key = protocol.signal_key(ctx.workflow, event.run, gate.name)
         finish_gate(ctx, gate, env.s3.get_object(Bucket=env.settings.bucket, Key=key)["Body"].read())
-    records = env.records(ctx.workflow, ctx.run_id)
-    waiting = records.read(gate.id)
-    started = None if waiting is None else waiting.started
-    records.node(gate.id, ir.NodeStatus.SUCCEEDED, started=started, finished=time.time())
+    _record_finished(env, ctx, gate.id)
     return protocol.DoneResult(node=event.node)
 
 
