@@ -217,10 +217,8 @@ def _dag_next(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) ->
     dispatched = [dispatch(ctx.spec, node, compute) for node in nodes]
     # A sleep's Wait calls no runner: it sleeps from now, as a static one's start step records.
     sleeps = [node.node for node in dispatched if node.kind == protocol.Dispatch.SLEEP]
-    if sleeps:
-        records = env.records(ctx.workflow, ctx.run_id)
-        for node_id in sleeps:
-            records.node(node_id, ir.NodeStatus.RUNNING, started=time.time())
+    for node_id in sleeps:
+        _record_running(env, ctx, node_id)
     return protocol.DagNextResult(node="", nodes=dispatched, done=finished)
 
 
@@ -252,8 +250,7 @@ def _dag_run(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> 
 
 def _branch_decide(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
     case = decide_branch(ctx, event.node)
-    # Running from now until its case has run, as a local run's record says.
-    env.records(ctx.workflow, ctx.run_id).node(event.node, ir.NodeStatus.RUNNING, started=time.time())
+    _record_running(env, ctx, event.node)  # until its case has run, as a local run's record says
     return protocol.BranchDecideResult(node=event.node, case=case)
 
 
@@ -261,6 +258,11 @@ def _branch_finish(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContex
     finish_branch(ctx, event.node)  # decides again: the compared values cannot have changed
     _record_finished(env, ctx, event.node)
     return protocol.DoneResult(node=event.node)
+
+
+def _record_running(env: AwsRunnerEnv, ctx: NodeContext, node_id: str) -> None:
+    """A node without attempts (a conditional, a gate) runs from now."""
+    env.records(ctx.workflow, ctx.run_id).node(node_id, ir.NodeStatus.RUNNING, started=time.time())
 
 
 def _record_finished(env: AwsRunnerEnv, ctx: NodeContext, node_id: str) -> None:
@@ -285,7 +287,7 @@ def _actor_ensure(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext
 def _gate_wait(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> protocol.Result:
     gate = ctx.spec.gate(event.node)
     if gate.gate == "sleep":  # a static one's, before its Wait: it sleeps from now
-        env.records(ctx.workflow, ctx.run_id).node(gate.id, ir.NodeStatus.RUNNING, started=time.time())
+        _record_running(env, ctx, gate.id)
         return protocol.DoneResult(node=event.node)
     if not event.token:
         raise ConfigError(f"{event.mode} needs the state's task token")
@@ -296,8 +298,7 @@ def _gate_wait(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -
         Body=record.model_dump_json().encode(),
         ContentType="application/json",
     )
-    # Waiting since now, as a local run's record says (gate_finish writes how long it waited).
-    env.records(ctx.workflow, ctx.run_id).node(gate.id, ir.NodeStatus.RUNNING, started=time.time())
+    _record_running(env, ctx, gate.id)  # waiting since now (gate_finish records how long it waited)
     return protocol.DoneResult(node=event.node)
 
 
