@@ -66,6 +66,19 @@ def test_run_remote_submits_to_the_stack_and_prints_outputs(
     assert "SUCCEEDED" in captured.err
 
 
+def test_run_remote_no_cache_runs_every_task_again(
+    deployed: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    command = ["run", "--remote", "--stack", "Stratoflow", "--json", flows.__file__, "diamond", "--x", "11"]
+    assert main(command) == 0
+    before = sum(flows.CALLS.values())
+    assert main(command) == 0  # every task cached
+    assert sum(flows.CALLS.values()) == before
+    assert main([*command[:2], "--no-cache", *command[2:]]) == 0
+    assert sum(flows.CALLS.values()) - before == len(lower(flows.diamond).nodes)
+    assert json.loads(capsys.readouterr().out.splitlines()[-1]) == {"o0": "23+44"}
+
+
 def test_run_remote_rejects_a_bad_input_before_starting_anything(
     deployed: Sandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -46,15 +46,6 @@ def test_run_remote_without_a_region(no_aws: dict[str, str]) -> None:
     assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", REGION)
 
 
-def test_run_remote_refuses_no_cache_before_looking_for_aws(no_aws: dict[str, str]) -> None:
-    proc = run(no_aws, "run", "--remote", "--no-cache", FLOWS, "echoed", "--text", "hi")
-    assert (proc.returncode, proc.stdout) == (2, "")
-    assert proc.stderr == (
-        "error: --no-cache does not apply to --remote runs yet (the stack's runner always uses its cache): "
-        "run without it, or change the task's cache_version\n"
-    )
-
-
 def test_executions_ls_remote_without_a_region(no_aws: dict[str, str]) -> None:
     proc = run(no_aws, "executions", "ls", "--remote")
     assert (proc.returncode, proc.stderr) == (2, REGION)

@@ -125,7 +125,7 @@ def _execute(args: argparse.Namespace, spec: ir.WorkflowSpec, inputs: dict[str, 
     from stratoflow.client import Client  # noqa: PLC0415 - boto3 only for remote runs
 
     client = Client.from_stack(args.stack, stage=getattr(args, "stage", None))
-    execution = client.submit(spec, inputs)
+    execution = client.submit(spec, inputs, cache=not args.no_cache)
     print(f"started {execution.run_id} ({execution.arn})", file=sys.stderr)
     # Bars on a terminal (never with --json), from the node records the runner writes as it goes.
     progress = start_progress(spec, None if not args.json else False)
@@ -157,13 +157,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from stratoflow.define import LaunchPlan, load_target  # noqa: PLC0415
     from stratoflow.lower import lower  # noqa: PLC0415
 
-    if args.mode == "remote" and args.no_cache:
-        # Refused, not ignored: a remote run's runner reads and writes the stack's cache, and a
-        # silently cached result is what --no-cache is there to prevent.
-        raise ConfigError(
-            "--no-cache does not apply to --remote runs yet (the stack's runner always uses its cache): "
-            "run without it, or change the task's cache_version"
-        )
     workflow, pairs = _split(args)
     # WORKFLOW may name a launch plan: its workflow runs with the plan's inputs merged in.
     found = load_target(args.target, workflow)

@@ -138,7 +138,8 @@ def run_sandbox(
 ) -> dict[str, Any]:
     """Deploy ``spec`` into a fresh emulated stack, run it once, return its outputs.
 
-    ``use_cache=False`` starts from an empty emulated cache and keeps nothing of this run's;
+    ``use_cache=False`` runs it as ``run --remote --no-cache`` does (no task reads or writes the
+    cache), in a stack that starts from an empty emulated cache and keeps nothing of this run's;
     ``progress`` as ``RunOptions.progress``; ``display`` renders the outputs for the history.
     """
     from stratoflow.backends.local import validate_inputs  # noqa: PLC0415
@@ -186,7 +187,7 @@ def _run(
             sandbox.deploy(spec)
             started()
             assert sandbox.client is not None  # noqa: S101 - set when the sandbox starts
-            execution = sandbox.client.submit(spec, inputs, run_id=run_id)
+            execution = sandbox.client.submit(spec, inputs, run_id=run_id, cache=use_cache)
             _wait_with_progress(sandbox, execution, spec, progress, history)
             outputs = execution.outputs()
             # Files must be copied out before the emulated bucket goes away; they keep their names.

@@ -171,9 +171,18 @@ class Client:
         )
 
     def submit(
-        self, spec: ir.WorkflowSpec, inputs: Mapping[str, Any], *, run_id: str | None = None
+        self,
+        spec: ir.WorkflowSpec,
+        inputs: Mapping[str, Any],
+        *,
+        run_id: str | None = None,
+        cache: bool = True,
     ) -> Execution:
-        """Validate and store inputs, then start the execution."""
+        """Validate and store inputs, then start the execution.
+
+        ``cache=False`` is ``run --remote --no-cache``: no task of this execution (nor of its
+        ``@dynamic`` sub-runs) reads the cache or writes it, as a local run with ``use_cache=False``.
+        """
         arn = self.state_machines.get(spec.name)
         if arn is None:
             raise ConfigError(
@@ -188,6 +197,7 @@ class Client:
             run_id=f"{spec.name[:40]}-{uuid.uuid4().hex[:12]}" if run_id is None else run_id,
             spec=spec,
             inputs=inputs,
+            options=None if cache else ir.protocol.ExecutionOptions(cache=False),
         )
         assert started.execution_arn is not None  # noqa: S101 - only a start with once=True finds one
         return Execution(client=self, spec=spec, run_id=started.run_id, arn=started.execution_arn)

@@ -44,6 +44,7 @@ def start_run(
     spec: Callable[[], ir.WorkflowSpec] | ir.WorkflowSpec,
     inputs: Callable[[], Mapping[str, Any]] | Mapping[str, Any],
     once: bool = False,
+    options: protocol.ExecutionOptions | None = None,
 ) -> RunStart:
     """Validate and store a run's inputs, then start its execution (named ``run_id``).
 
@@ -53,7 +54,9 @@ def start_run(
     Without it, a taken ``run_id`` is an :class:`InputError` and the existing run's inputs are
     left as they were (the write is conditional, ``If-None-Match: *``). A ``run_id`` that is not
     a valid execution name is an :class:`InputError` before anything is written. The run's
-    objects go under ``workflow``'s prefix (``protocol.run_prefix``).
+    objects go under ``workflow``'s prefix (``protocol.run_prefix``). ``options`` other than the
+    defaults are stored beside the inputs, after they validated and before the start, where the
+    runner reads them (``protocol.run_options_key``).
     """
     problem = protocol.run_id_problem(run_id)
     if problem is not None:
@@ -67,6 +70,13 @@ def start_run(
         existed = store.write_inputs(literals, once=True)
         if existed and not once:
             raise InputError(f"run_id {run_id!r} is taken: a run with that id exists", input_name="run_id")
+    if options is not None and not options.is_default:
+        s3.put_object(
+            Bucket=bucket,
+            Key=protocol.run_options_key(workflow, run_id),
+            Body=options.model_dump_json().encode(),
+            ContentType="application/json",
+        )
     try:
         started = sfn.start_execution(stateMachineArn=state_machine_arn, name=run_id, input="{}")
     except sfn.exceptions.ExecutionAlreadyExists:

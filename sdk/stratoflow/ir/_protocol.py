@@ -135,6 +135,7 @@ from stratoflow.ir._results import (
     Result,
     RunResult,
 )
+from stratoflow.ir._run_options import ExecutionOptions
 from stratoflow.ir._schedule_wire import (
     ScheduledPlan,
     ScheduledStart,
@@ -171,6 +172,7 @@ from stratoflow.ir._storage import (
     raw_output_prefix,
     recovery_key,
     run_id_problem,
+    run_options_key,
     run_prefix,
     scheduled_run_id,
     spec_digest_ok,
@@ -259,6 +261,7 @@ __all__ = [
     "DynamicCompute",
     "DynamicPlanResult",
     "DynamicRunRecord",
+    "ExecutionOptions",
     "FailureCause",
     "GateRecord",
     "InterpreterInput",
@@ -331,6 +334,7 @@ __all__ = [
     "ref",
     "result_selector",
     "run_id_problem",
+    "run_options_key",
     "run_prefix",
     "scheduled_plans_json",
     "scheduled_run_id",

@@ -50,6 +50,7 @@ __all__ = [
     "raw_output_prefix",
     "recovery_key",
     "run_id_problem",
+    "run_options_key",
     "run_prefix",
     "scheduled_run_id",
     "spec_digest_ok",
@@ -229,6 +230,12 @@ def inputs_key(workflow: str, run_id: str) -> str:
 def recovery_key(workflow: str, run_id: str) -> str:
     """What a recovered run reuses from the failed one (``runtime.Recovery``), written before it starts."""
     return f"{run_prefix(workflow, run_id)}recovery.json"
+
+
+def run_options_key(workflow: str, run_id: str) -> str:
+    """The options a client gave the run (``ExecutionOptions``), written before it starts; absent
+    for a run with the defaults."""
+    return f"{run_prefix(workflow, run_id)}options.json"
 
 
 def local_run_snapshot_key(workflow: str, run_id: str) -> str:

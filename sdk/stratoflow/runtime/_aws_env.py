@@ -6,8 +6,9 @@ recoveries a warm Lambda or container keeps, the checks of the events it accepts
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from stratoflow import ir
 from stratoflow.aws import DynamoCacheStore, S3BlobStore, S3OutputStore, S3RunStorage
@@ -24,7 +25,14 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
 
-__all__ = ["AwsRunnerEnv", "check_interpreter_event", "event_workflow", "load_spec", "node_context"]
+__all__ = [
+    "AwsRunnerEnv",
+    "check_interpreter_event",
+    "event_workflow",
+    "load_run_options",
+    "load_spec",
+    "node_context",
+]
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,7 @@ class AwsRunnerEnv:
 
 _SPECS: dict[tuple[str, str], ir.WorkflowSpec] = {}
 _SPECS_LOCK = threading.Lock()
+T = TypeVar("T")
 
 
 def load_spec(env: AwsRunnerEnv, key: str) -> ir.WorkflowSpec:
@@ -109,30 +118,68 @@ def check_interpreter_event(event: protocol.NodeEvent, env: AwsRunnerEnv) -> Non
         raise IntegrityError(f"{problem}: not the sub-run and spec that were planned: refused", uri=key)
 
 
+_RUN_OBJECTS_MAX = 1024  # runs a warm container remembers (one small record each, per kind)
 _RECOVERIES: dict[tuple[str, str, str], Recovery | None] = {}
-_RECOVERIES_MAX = 1024  # runs a warm container remembers (one small record each)
+_RUN_OPTIONS: dict[tuple[str, str, str], protocol.ExecutionOptions] = {}
+
+
+def _read_once_per_run(
+    memo: dict[tuple[str, str, str], T],
+    env: AwsRunnerEnv,
+    workflow: str,
+    run_id: str,
+    *,
+    key: str,
+    parse: Callable[[bytes | None], T],
+) -> T:
+    """``parse`` of the run object at ``key`` (``None`` when there is none), read once per run and
+    container: the client writes these before the execution starts and never changes them."""
+    cache_key = (env.settings.bucket, workflow, run_id)
+    with _SPECS_LOCK:
+        if cache_key in memo:
+            return memo[cache_key]
+    try:
+        body: bytes | None = env.s3.get_object(Bucket=env.settings.bucket, Key=key)["Body"].read()
+    except env.s3.exceptions.NoSuchKey:
+        body = None
+    value = parse(body)
+    with _SPECS_LOCK:
+        if len(memo) >= _RUN_OBJECTS_MAX:
+            memo.clear()
+        memo[cache_key] = value
+    return value
 
 
 def load_recovery(env: AwsRunnerEnv, workflow: str, run_id: str) -> Recovery | None:
     """What run ``run_id`` of ``workflow`` reuses from the run it recovers (``Client.recover`` wrote it
     before the start), or ``None`` for a run that recovers nothing; read once per run and container."""
-    cache_key = (env.settings.bucket, workflow, run_id)
-    with _SPECS_LOCK:
-        if cache_key in _RECOVERIES:
-            return _RECOVERIES[cache_key]
-    try:
-        body = env.s3.get_object(Bucket=env.settings.bucket, Key=protocol.recovery_key(workflow, run_id))[
-            "Body"
-        ].read()
-    except env.s3.exceptions.NoSuchKey:
-        recovery = None
-    else:
-        recovery = Recovery.from_json(body)
-    with _SPECS_LOCK:
-        if len(_RECOVERIES) >= _RECOVERIES_MAX:
-            _RECOVERIES.clear()
-        _RECOVERIES[cache_key] = recovery
-    return recovery
+    return _read_once_per_run(
+        _RECOVERIES,
+        env,
+        workflow,
+        run_id,
+        key=protocol.recovery_key(workflow, run_id),
+        parse=lambda body: None if body is None else Recovery.from_json(body),
+    )
+
+
+def _run_options(body: bytes | None) -> protocol.ExecutionOptions:
+    return (
+        protocol.ExecutionOptions() if body is None else protocol.ExecutionOptions.model_validate_json(body)
+    )
+
+
+def load_run_options(env: AwsRunnerEnv, workflow: str, run_id: str) -> protocol.ExecutionOptions:
+    """The options the client gave run ``run_id`` of ``workflow`` (``Client.submit(cache=False)``),
+    or the defaults when it stored none; read once per run and container, as the recovery is."""
+    return _read_once_per_run(
+        _RUN_OPTIONS,
+        env,
+        workflow,
+        run_id,
+        key=protocol.run_options_key(workflow, run_id),
+        parse=_run_options,
+    )
 
 
 def node_context(env: AwsRunnerEnv, workflow: str, run_id: str, spec: ir.WorkflowSpec) -> NodeContext:
@@ -149,4 +196,5 @@ def node_context(env: AwsRunnerEnv, workflow: str, run_id: str, spec: ir.Workflo
         storage=S3RunStorage(env.s3, env.settings.bucket),
         secret_store=env.secrets,
         recovery=load_recovery(env, workflow, run_id),
+        use_cache=load_run_options(env, workflow, run_id).cache,
     )

@@ -22,6 +22,7 @@ from stratoflow.runtime._aws_env import (
     AwsRunnerEnv,
     check_interpreter_event,
     event_workflow,
+    load_run_options,
     load_spec,
     node_context,
 )
@@ -185,6 +186,14 @@ def _plan(event: protocol.NodeEvent, env: AwsRunnerEnv, ctx: NodeContext) -> pro
     key = protocol.dynamic_spec_key(ctx.workflow, plan.spec.name, body)
     env.s3.put_object(Bucket=env.settings.bucket, Key=key, Body=body, ContentType="application/json")
     S3OutputStore(env.s3, env.settings.bucket, ctx.workflow, sub).write_inputs(plan.inputs)
+    options = load_run_options(env, ctx.workflow, event.run)
+    if not options.is_default:  # the sub-run runs as its parent does (no cache under --no-cache)
+        env.s3.put_object(
+            Bucket=env.settings.bucket,
+            Key=protocol.run_options_key(ctx.workflow, sub),
+            Body=options.model_dump_json().encode(),
+            ContentType="application/json",
+        )
     record = protocol.DynamicRunRecord(parent=event.run, node=event.node, spec=key)
     env.s3.put_object(
         Bucket=env.settings.bucket,

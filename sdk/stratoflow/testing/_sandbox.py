@@ -319,11 +319,14 @@ class Sandbox:
             if execution.status() != "RUNNING":
                 return
 
-    def run(self, spec: ir.WorkflowSpec, inputs: Mapping[str, Any], *, timeout: float = 120) -> Execution:
-        """Deploy (if needed), submit, and wait for one execution; raises if it failed."""
+    def run(
+        self, spec: ir.WorkflowSpec, inputs: Mapping[str, Any], *, timeout: float = 120, cache: bool = True
+    ) -> Execution:
+        """Deploy (if needed), submit, and wait for one execution; raises if it failed.
+        ``cache=False``: no task of it reads or writes the cache (``Client.submit``)."""
         self.deploy(spec)
         assert self.client is not None  # noqa: S101 - set by deploy's guard
-        return self.client.submit(spec, inputs).wait(timeout=timeout)
+        return self.client.submit(spec, inputs, cache=cache).wait(timeout=timeout)
 
 
 def _runner_arn(sandbox: Sandbox) -> str:
