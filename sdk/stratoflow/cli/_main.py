@@ -99,6 +99,36 @@ def _cmd_sandbox_cache(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sandbox(args: argparse.Namespace) -> int:
+    from stratoflow.cache import default_home  # noqa: PLC0415
+    from stratoflow.cli import _sandbox_server as server  # noqa: PLC0415
+
+    home = default_home()
+    if args.action == "serve":
+        server.serve(home, idle_seconds=args.idle_minutes * 60, code=server.fingerprint())
+        return 0
+    if args.action == "start":
+        started = server.start(home, idle_minutes=args.idle_minutes)
+        print(
+            f"sandbox server started (pid {started['pid']}): `stratoflow run --sandbox` runs in it "
+            f"until `stratoflow sandbox stop` or {args.idle_minutes:g} idle minutes"
+        )
+        return 0
+    if args.action == "stop":
+        print("sandbox server stopped" if server.stop(home) else "no sandbox server was running")
+        return 0
+    reply = server.status(home)
+    if reply is None:
+        print("no sandbox server is running (start one: stratoflow sandbox start)")
+    elif reply.get("code") != server.fingerprint():
+        print(
+            f"sandbox server (pid {reply['pid']}) has other code or settings: restart it (stratoflow sandbox start)"
+        )
+    else:
+        print(f"sandbox server running (pid {reply['pid']})")
+    return 0
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     # Sub-command modules import on use, so `stratoflow graph` never pays for the runner's.
     if args.command == "run":
@@ -129,6 +159,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from stratoflow.cli._ui import cmd_ui  # noqa: PLC0415
 
         return cmd_ui(args)
+    if args.command == "sandbox":
+        return _cmd_sandbox(args)
     return {"graph": _cmd_graph, "compile": _cmd_compile}.get(args.command, _cmd_cache)(args)
 
 
@@ -157,6 +189,15 @@ def _add_run_history_parsers(commands: argparse._SubParsersAction[argparse.Argum
     cache.add_argument("action", choices=["ls", "clear"])
     cache.add_argument("--task", help="with clear: only this task's entries")
     cache.add_argument("--sandbox", action="store_true", help="the sandbox's cache (run --sandbox)")
+    sandbox = commands.add_parser(
+        "sandbox",
+        allow_abbrev=False,
+        help="keep the emulated AWS warm for `run --sandbox` (start|stop|status)",
+    )
+    sandbox.add_argument("action", choices=["start", "stop", "status", "serve"])
+    sandbox.add_argument(
+        "--idle-minutes", type=float, default=30.0, help="with start: stop after this long without a run"
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -225,6 +266,12 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``stratoflow`` command."""
     args = _parser().parse_args(argv)
+    if args.command == "run" and args.mode == "sandbox":
+        from stratoflow.cli._sandbox_server import delegate  # noqa: PLC0415
+
+        served = delegate(sys.argv[1:] if argv is None else argv)
+        if served is not None:  # a warm sandbox server ran it (stratoflow sandbox start)
+            return served
     try:
         return _dispatch(args)
     except TaskFailedError as exc:
