@@ -109,7 +109,13 @@ def _base(t: ir.TypeRef) -> ir.TypeRef:
 
 
 def _constant_type(value: object) -> ir.TypeRef | None:
-    for python_type, kind in ((bool, "bool"), (int, "int"), (float, "float"), (str, "str")):
+    kinds: tuple[tuple[type, ir.TypeKind], ...] = (
+        (bool, "bool"),
+        (int, "int"),
+        (float, "float"),
+        (str, "str"),
+    )
+    for python_type, kind in kinds:
         if isinstance(value, python_type):
             return ir.TypeRef(kind=kind)
     if value is None:

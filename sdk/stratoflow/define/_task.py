@@ -117,7 +117,7 @@ def _cache_policy(options: TaskOptions, code_hash: str) -> ir.CachePolicy:
         and all(isinstance(name, str) for name in ignore_inputs)
     )
     # Validated only when a user's option has another type (pydantic's error, as before).
-    return ir.CachePolicy.trusted(**fields) if well_typed else ir.CachePolicy(**fields)
+    return ir.CachePolicy.trusted(**fields) if well_typed else ir.CachePolicy(**fields)  # type: ignore[arg-type]
 
 
 def spec_for_options(base: ir.TaskSpec, options: TaskOptions) -> ir.TaskSpec:

@@ -1,4 +1,4 @@
-"""The typed intermediate representation every backend consumes (pydantic, JSON, versioned).
+"""The typed intermediate representation every backend consumes (frozen records, JSON, versioned).
 
 ``protocol`` is the wire contract around it: events, results, S3 layout, placeholders.
 
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
         TaskNode,
         TaskSpec,
         TriggerSpec,
+        TypeKind,
         TypeRef,
         Variable,
         WorkflowSpec,
@@ -87,6 +88,7 @@ __all__ = [
     "TaskNode",
     "TaskSpec",
     "TriggerSpec",
+    "TypeKind",
     "TypeRef",
     "Variable",
     "WorkflowSpec",

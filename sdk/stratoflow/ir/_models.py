@@ -1,19 +1,17 @@
-"""Pydantic models of a compiled workflow: pure data, versioned, no callables.
+"""The IR of a compiled workflow: pure data (frozen records, ``_record``), versioned, no callables.
 
 Every backend (local executor, ASL compiler, graph view) reads these models and nothing
 else, so compiling is a pure function of a :class:`WorkflowSpec`.
 """
 
-# No ``from __future__ import annotations``: pydantic would compile and evaluate every field's
-# annotation text when the class is made (a fifth of building the IR at a run's start); a name
-# defined further down is quoted instead.
+from __future__ import annotations
 
-from typing import Annotated, Any, Literal
-
-from pydantic import Field, JsonValue, SerializerFunctionWrapHandler, model_serializer
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeAlias
 
 from stratoflow._frozen_heap import freeze_loaded
 from stratoflow.ir._notifications import NotificationSpec
+from stratoflow.ir._record import JsonValue, Record
 from stratoflow.ir._task_spec import (  # the task half, re-exported
     ActorRef,
     CachePolicy,
@@ -22,9 +20,9 @@ from stratoflow.ir._task_spec import (  # the task half, re-exported
     SecretRequest,
     SourceLocation,
     TaskSpec,
+    TypeKind,
     TypeRef,
     Variable,
-    _Model,
 )
 
 __all__ = [
@@ -55,6 +53,7 @@ __all__ = [
     "TaskNode",
     "TaskSpec",
     "TriggerSpec",
+    "TypeKind",
     "TypeRef",
     "Variable",
     "WorkflowSpec",
@@ -63,7 +62,8 @@ __all__ = [
 SCHEMA_VERSION = 1
 
 
-class PromiseBinding(_Model):
+@dataclass(frozen=True, kw_only=True)
+class PromiseBinding(Record):
     """The value of output ``output`` of node ``node``."""
 
     kind: Literal["promise"] = "promise"
@@ -71,35 +71,40 @@ class PromiseBinding(_Model):
     output: str
 
 
-class InputBinding(_Model):
+@dataclass(frozen=True, kw_only=True)
+class InputBinding(Record):
     """The value of workflow input ``name``."""
 
     kind: Literal["input"] = "input"
     name: str
 
 
-class LiteralBinding(_Model):
+@dataclass(frozen=True, kw_only=True)
+class LiteralBinding(Record):
     """A constant from the workflow body, already encoded to JSON by the value codec."""
 
     kind: Literal["literal"] = "literal"
     value: JsonValue
 
 
-class ListBinding(_Model):
+@dataclass(frozen=True, kw_only=True)
+class ListBinding(Record):
     """A list built in the workflow body from promises and constants."""
 
     kind: Literal["list"] = "list"
-    items: "tuple[Binding, ...]"
+    items: tuple[Binding, ...]
 
 
-class DictBinding(_Model):
+@dataclass(frozen=True, kw_only=True)
+class DictBinding(Record):
     """A dict built in the workflow body from promises and constants, keyed by its keys' JSON text."""
 
     kind: Literal["dict"] = "dict"
-    entries: "dict[str, Binding]"
+    entries: dict[str, Binding]
 
 
-class ElementBinding(_Model):
+@dataclass(frozen=True, kw_only=True)
+class ElementBinding(Record):
     """One item of a value: Flyte's ``out[0]``, ``out["k"]``, ``out.field`` in a workflow body.
 
     ``of`` is the container and ``type`` its type (a list, dict, dataclass or pydantic model);
@@ -109,38 +114,39 @@ class ElementBinding(_Model):
     """
 
     kind: Literal["element"] = "element"
-    of: "Binding"
+    of: Binding
     type: TypeRef
     key: int | str
     item_type: TypeRef
 
 
-Binding = Annotated[
-    PromiseBinding | InputBinding | LiteralBinding | ListBinding | DictBinding | ElementBinding,
-    Field(discriminator="kind"),
-]
+# Told apart by their ``kind`` (a Literal in each), when pydantic validates one.
+Binding: TypeAlias = (
+    PromiseBinding | InputBinding | LiteralBinding | ListBinding | DictBinding | ElementBinding
+)
 
 
-class _Ordered(_Model):
+@dataclass(frozen=True, kw_only=True)
+class _Ordered(Record):
     """A node that may also run after nodes it reads nothing from (``a >> b``)."""
 
     after: tuple[str, ...] = ()
 
-    @model_serializer(mode="wrap")
-    def _omit_empty_after(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+    @staticmethod
+    def _trim(data: dict[str, Any]) -> dict[str, Any]:
         # Dropped when empty, so specs without ordering edges keep their bytes (and spec keys).
-        data: dict[str, Any] = handler(self)
         if not data.get("after"):
             data.pop("after", None)
         return data
 
 
+@dataclass(frozen=True, kw_only=True)
 class TaskNode(_Ordered):
     """One call of a task in a workflow."""
 
     kind: Literal["task"] = "task"
     id: str
-    task: str = Field(description="key into WorkflowSpec.tasks")
+    task: str  # key into WorkflowSpec.tasks
     inputs: dict[str, Binding]
     location: SourceLocation
 
@@ -149,6 +155,7 @@ class TaskNode(_Ordered):
         return list(dict.fromkeys([*_upstream(self.inputs.values()), *self.after]))
 
 
+@dataclass(frozen=True, kw_only=True)
 class MapNode(_Ordered):
     """A task mapped over one or more list inputs (zipped), other inputs broadcast."""
 
@@ -172,7 +179,8 @@ class MapNode(_Ordered):
 CompareOp = Literal["eq", "ne", "lt", "le", "gt", "ge", "is_true", "is_false", "is_none"]
 
 
-class Comparison(_Model):
+@dataclass(frozen=True, kw_only=True)
+class Comparison(Record):
     """``left <op> right`` (``right`` is None for the unary ``is_true``/``is_false``/``is_none``).
 
     Each operand carries the type it is decoded with; both are scalars (checked when defining).
@@ -186,29 +194,32 @@ class Comparison(_Model):
     right_type: TypeRef | None = None
 
 
-class BoolOp(_Model):
+@dataclass(frozen=True, kw_only=True)
+class BoolOp(Record):
     """``left & right`` (``and``) or ``left | right`` (``or``)."""
 
     kind: Literal["and", "or"]
-    left: "Condition"
-    right: "Condition"
+    left: Condition
+    right: Condition
 
 
-Condition = Annotated[Comparison | BoolOp, Field(discriminator="kind")]
+Condition: TypeAlias = Comparison | BoolOp
 
 
-class BranchCase(_Model):
+@dataclass(frozen=True, kw_only=True)
+class BranchCase(Record):
     """One arm of a conditional: its condition (None: ``else_``), its nodes, and what it returns.
 
     A case with ``fail`` set fails the run with that message when taken (Flyte's ``.fail()``).
     """
 
     condition: Condition | None = None
-    nodes: "tuple[Node, ...]" = ()
-    outputs: dict[str, Binding] = {}
+    nodes: tuple[Node, ...] = ()
+    outputs: dict[str, Binding] = field(default_factory=dict)
     fail: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
 class BranchNode(_Ordered):
     """Flyte's ``conditional()``: the first case whose condition holds runs; the others are skipped.
 
@@ -223,7 +234,7 @@ class BranchNode(_Ordered):
     cases: tuple[BranchCase, ...]
     location: SourceLocation
 
-    def inner_nodes(self) -> "list[TaskNode | MapNode | BranchNode | GateNode]":
+    def inner_nodes(self) -> list[TaskNode | MapNode | BranchNode | GateNode]:
         """Every node inside the cases, nested conditionals' included."""
         found: list[TaskNode | MapNode | BranchNode | GateNode] = []
         for case in self.cases:
@@ -252,6 +263,7 @@ def _condition_upstream(condition: Comparison | BoolOp) -> list[str]:
     return _upstream([b for b in (condition.left, condition.right) if b is not None])
 
 
+@dataclass(frozen=True, kw_only=True)
 class GateNode(_Ordered):
     """Flyte's gates: ``sleep`` (wait ``seconds``), ``wait_for_input`` and ``approve`` (wait for a signal).
 
@@ -266,7 +278,7 @@ class GateNode(_Ordered):
     name: str = ""
     seconds: int
     type: TypeRef | None = None
-    inputs: dict[str, Binding] = {}
+    inputs: dict[str, Binding] = field(default_factory=dict)
     location: SourceLocation
 
     def upstream(self) -> list[str]:
@@ -274,10 +286,11 @@ class GateNode(_Ordered):
         return list(dict.fromkeys([*_upstream(self.inputs.values()), *self.after]))
 
 
-Node = Annotated[TaskNode | MapNode | BranchNode | GateNode, Field(discriminator="kind")]
+Node: TypeAlias = TaskNode | MapNode | BranchNode | GateNode
 
 
-class TriggerSpec(_Model):
+@dataclass(frozen=True, kw_only=True)
+class TriggerSpec(Record):
     """Start the workflow when an object lands in S3 under ``prefix`` (``input`` gets the File)."""
 
     kind: Literal["s3"] = "s3"
@@ -290,7 +303,8 @@ class TriggerSpec(_Model):
 FailurePolicy = Literal["fail_immediately", "fail_after_executable_nodes_complete"]
 
 
-class WorkflowSpec(_Model):
+@dataclass(frozen=True, kw_only=True)
+class WorkflowSpec(Record):
     """A whole workflow: interface, nodes in topological order, and the tasks they call.
 
     Sub-workflows are inlined when lowering (node ids are prefixed with the calling
@@ -314,10 +328,9 @@ class WorkflowSpec(_Model):
     failure_policy: FailurePolicy = "fail_immediately"
     location: SourceLocation
 
-    @model_serializer(mode="wrap")
-    def _omit_default_failure_handling(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+    @staticmethod
+    def _trim(data: dict[str, Any]) -> dict[str, Any]:
         # Dropped when unset, so specs without failure handling keep their bytes (and spec keys).
-        data: dict[str, Any] = handler(self)
         if data.get("on_failure") is None:
             data.pop("on_failure", None)
         if data.get("failure_policy") == "fail_immediately":
@@ -397,8 +410,8 @@ def _upstream(bindings: object) -> list[str]:
     return list(seen)
 
 
-# No model_rebuild() here: with defer_build the self-references (TypeRef.args, the nested
-# bindings) are resolved from this module's namespace when a model is first used.
+# The annotations are text until pydantic builds a schema: the self-references (TypeRef.args,
+# the nested bindings) resolve from this module's namespace then.
 
-# The IR's classes and pydantic's are built: out of every later collection (see the module).
+# The IR's classes are built: out of every later collection (see the module).
 freeze_loaded()

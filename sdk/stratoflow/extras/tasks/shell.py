@@ -174,7 +174,7 @@ def _check(
                 f"{what} output '{loc.var}' is a {shown}; outputs are FlyteFile or FlyteDirectory"
             )
             continue
-        kind = "file" if issubclass(loc.var_type, File) else "directory"
+        kind: ir.TypeKind = "file" if issubclass(loc.var_type, File) else "directory"
         out_vars.append(ir.Variable(name=loc.var, type=ir.TypeRef(kind=kind)))
         problems.extend(
             _template_problems(
