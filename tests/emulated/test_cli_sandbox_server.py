@@ -58,8 +58,10 @@ def test_a_warm_run_prints_what_a_cold_run_prints(
     _served_by_the_server(hot, stratoflow_home)
     listed = _cli(env, "executions", "ls").stdout.splitlines()
     assert len(listed) == 2 and all(line.endswith("(sandbox)") and "SUCCEEDED" in line for line in listed)
-    # The warm run kept its cache entry where cold runs keep theirs (cache ls --sandbox).
-    assert "sandbox_cli_flows:double" in _cli(env, "cache", "ls", "--sandbox").stdout
+    # The warm run kept its cache entry where cold runs keep theirs (cache ls --sandbox); the
+    # server's warm-up run (in a throwaway stack) left nothing there nor in the history.
+    cached = _cli(env, "cache", "ls", "--sandbox").stdout
+    assert "sandbox_cli_flows:double" in cached and "warmup" not in cached
 
 
 def test_a_warm_failed_run_prints_the_users_error_and_exits_1(

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from stratoflow.client import Execution
     from stratoflow.testing._sandbox import Sandbox
 
-__all__ = ["QUIET_LOGGERS", "run_sandbox", "sandbox_store_root"]
+__all__ = ["QUIET_LOGGERS", "run_sandbox", "sandbox_store_root", "warm_up"]
 
 QUIET_LOGGERS = ("moto", "botocore", "stratoflow-task-runner", "stratoflow-trigger-starter")
 """The emulator's and the runner Lambda's loggers (powertools JSON): silent unless ``--verbose``."""
@@ -85,6 +85,20 @@ def _quiet(verbose: bool) -> Iterator[None]:
     finally:
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
+
+
+def warm_up() -> None:
+    """Run ``_sandbox_warmup``'s workflow in a throwaway emulated stack (the sandbox server, once).
+
+    It touches no run history and no saved sandbox cache: what it warms is the process (parsed
+    service models, built backends, loaded modules), which the server's children inherit.
+    """
+    from stratoflow.cli._sandbox_warmup import warmup  # noqa: PLC0415
+    from stratoflow.lower import lower  # noqa: PLC0415
+    from stratoflow.testing._sandbox import Sandbox  # noqa: PLC0415
+
+    with _quiet(False), Sandbox(container_log=io.StringIO()) as sandbox, _quiet(False):
+        sandbox.run(lower(warmup), {"n": 2})
 
 
 def _local_copy(records: list[ir.NodeRecord]) -> list[ir.NodeRecord]:

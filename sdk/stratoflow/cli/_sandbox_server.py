@@ -7,8 +7,11 @@ once and waits on a Unix socket, ``$STRATOFLOW_HOME/sandbox.sock``. While it is 
 ``run --sandbox`` hands it the command: the server forks, the child takes over the caller's
 terminal (its stdin, stdout and stderr, passed over the socket), folder, environment and
 ``sys.path``, runs the command exactly as the caller would have, and sends back the exit code.
-A fork starts from the imports only, so no run sees another's state, and the user's workflow
-file is imported by the child, fresh each time.
+Before it serves, the server also runs a small workflow once in a throwaway emulated stack
+(``_sandbox_warmup``): a process's first sandbox run parses botocore's service models, builds
+moto's backends and loads the runner, which its children then find done. A fork starts from
+that state only (no run's), so no run sees another's, and the user's workflow file is imported
+by the child, fresh each time.
 
 The server serves only code it loaded: each request carries a fingerprint of the caller's
 installed stratoflow (its interpreter, its folder and every module's size and modification
@@ -33,12 +36,14 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from stratoflow._frozen_heap import freeze_loaded
 from stratoflow.cache import default_home
 from stratoflow.errors import ConfigError
 
@@ -47,6 +52,7 @@ __all__ = ["delegate", "fingerprint", "serve", "socket_path", "start", "status",
 _MAX_MESSAGE = 1 << 20
 _MAX_SOCKET_PATH = 107  # bytes in sockaddr_un.sun_path, less its terminating NUL (Linux)
 _START_TIMEOUT_SECONDS = 60.0
+_REQUEST_SECONDS = 5.0
 _PRELOADED = (  # what every sandbox run imports: loaded once, by the server
     "stratoflow.ir._models",
     "stratoflow.backends.local",
@@ -194,7 +200,31 @@ def serve(home: Path, *, idle_seconds: float, code: str) -> None:
     _serving = True
     for module in _PRELOADED:
         importlib.import_module(module)
+    try:
+        from stratoflow.cli._sandbox import warm_up  # noqa: PLC0415
 
+        warm_up()
+    except Exception:  # noqa: BLE001 - only slower without it: each run warms its own process
+        traceback.print_exc()
+    freeze_loaded()  # what the children inherit is out of their collections (_frozen_heap)
+
+    listener = _listen(home)
+    listener.settimeout(idle_seconds)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    while True:
+        try:
+            conn, _ = listener.accept()
+        except TimeoutError:
+            return
+        with conn:
+            try:
+                if not _answer(conn, listener, code):
+                    return
+            except (OSError, ValueError):  # a caller that went away, or sent garbage
+                continue
+
+
+def _listen(home: Path) -> socket.socket:
     path = socket_path(home)
     home.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
@@ -205,32 +235,36 @@ def serve(home: Path, *, idle_seconds: float, code: str) -> None:
     finally:
         os.umask(old_umask)
     listener.listen(16)
-    listener.settimeout(idle_seconds)
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     atexit.register(_unlink_own, path, path.stat().st_ino)
-    while True:
-        try:
-            conn, _ = listener.accept()
-        except TimeoutError:
-            return
-        with conn:
-            if not _peer_is_owner(conn):
-                continue
-            request, fds = _receive(conn, fds=3)
-            if request is None or request.get("op") == "stop":
-                if request is not None:
-                    _send(conn, {"status": "stopped"})
-                    return
-                continue
-            if request.get("op") == "ping":
-                _send(conn, {"status": "up", "pid": os.getpid(), "code": code})
-            elif request.get("code") != code:
+    return listener
+
+
+def _answer(conn: socket.socket, listener: socket.socket, code: str) -> bool:
+    """Answer one request on ``conn``; False once it asks the server to stop."""
+    if not _peer_is_owner(conn):
+        return True
+    conn.settimeout(_REQUEST_SECONDS)  # a caller that connects and says nothing does not hang the server
+    request, fds = _receive(conn, fds=3)
+    conn.settimeout(None)
+    try:
+        op = None if request is None else request.get("op")
+        if op == "stop":
+            _send(conn, {"status": "stopped"})
+            return False
+        if op == "ping":
+            _send(conn, {"status": "up", "pid": os.getpid(), "code": code})
+        elif op == "run" and request is not None:
+            if request.get("code") != code:
                 _send(conn, {"status": "stale"})
+            elif threading.active_count() > 1:  # a fork would copy no thread but this one
+                _send(conn, {"status": "busy"})
             elif len(fds) == 3 and os.fork() == 0:
                 listener.close()
                 _run_child(conn, request, fds)  # never returns
-            for fd in fds:
-                os.close(fd)
+    finally:
+        for fd in fds:  # the child has its own copies
+            os.close(fd)
+    return True
 
 
 def _unlink_own(path: Path, inode: int) -> None:

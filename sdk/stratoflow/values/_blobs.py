@@ -28,9 +28,9 @@ def verify_stream(chunks: Iterable[bytes], uri: str, sink: Callable[[bytes], obj
 
     A URI that is not content-addressed (``protocol.blob_digest`` is ``None``) is passed through.
     """
-    from stratoflow.ir import protocol  # noqa: PLC0415 - keeps `import stratoflow` free of pydantic
+    from stratoflow.ir import _storage  # noqa: PLC0415 - not protocol: a local run loads no wire models
 
-    expected = protocol.blob_digest(uri)
+    expected = _storage.blob_digest(uri)
     hasher = hashlib.sha256()
     kept: list[bytes] = []
     for chunk in chunks:

@@ -48,9 +48,9 @@ def _files_problem(value: Any, t: ir.TypeRef, store: BlobStore) -> str | None:  
         return None
     kind = t.kind
     if kind == "file":
-        from stratoflow.ir import protocol  # noqa: PLC0415 - keeps `import stratoflow` free of pydantic
+        from stratoflow.ir import _storage  # noqa: PLC0415 - not protocol: a local run loads no wire models
 
-        if protocol.blob_digest(value["uri"]) not in (None, value["sha256"]) or not store.exists(
+        if _storage.blob_digest(value["uri"]) not in (None, value["sha256"]) or not store.exists(
             value["uri"]
         ):
             return f"file blob {value['uri']} is missing or corrupted"
