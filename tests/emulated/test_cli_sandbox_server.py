@@ -3,6 +3,7 @@ exactly what the same command run cold does; a server with other code or setting
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ import pytest
 
 from stratoflow.cli import _sandbox_server as server
 from tests.emulated import sandbox_cli_flows as flows
+from tests.emulated import sandbox_server_flows as naps
 
 FLOWS = flows.__name__
 NOISE = ('"level":', "Exception=FailureEventException", "moto.", '"errorType"', '"StopCode"')
@@ -95,6 +97,28 @@ def test_a_server_started_with_other_settings_is_not_used(warm: dict[str, str]) 
     assert (
         "has other code or settings" in _cli({**warm, "AWS_DEFAULT_REGION": "x"}, "sandbox", "status").stdout
     )
+
+
+def test_ctrl_c_stops_a_warm_run_as_it_stops_a_cold_one(warm: dict[str, str], stratoflow_home: Path) -> None:
+    # Ctrl-C reaches the caller (the terminal's foreground process), which hands it to the child
+    # running the command; the caller then ends killed by SIGINT, as the run would have in it.
+    argv = ["run", "--sandbox", naps.__name__, "napping", "--seconds", "60"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stratoflow.cli", *argv],
+        env=warm,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while "RUNNING" not in _cli(warm, "executions", "ls").stdout and time.monotonic() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=90)
+    assert proc.returncode == -signal.SIGINT
+    assert err.decode().rstrip().endswith("KeyboardInterrupt")
+    (line,) = _cli(warm, "executions", "ls").stdout.splitlines()
+    assert " napping " in line and "FAILED" in line
+    assert server.status(stratoflow_home) is not None  # the server goes on
 
 
 def test_status_and_stop(warm: dict[str, str], stratoflow_home: Path) -> None:

@@ -53,6 +53,7 @@ _MAX_MESSAGE = 1 << 20
 _MAX_SOCKET_PATH = 107  # bytes in sockaddr_un.sun_path, less its terminating NUL (Linux)
 _START_TIMEOUT_SECONDS = 60.0
 _REQUEST_SECONDS = 5.0
+_INTERRUPTED = 128 + signal.SIGINT  # the child's exit code after a Ctrl-C, as a shell reports one
 _PRELOADED = (  # what every sandbox run imports: loaded once, by the server
     "stratoflow.ir._models",
     "stratoflow.backends.local",
@@ -171,21 +172,30 @@ def delegate(argv: Sequence[str], home: Path | None = None, *, code: str | None 
                     file=sys.stderr,
                 )
             return None
-        return _wait_for_exit(conn, int(reply["pid"]))
+        exit_code, interrupted = _wait_for_exit(conn, int(reply["pid"]))
+    if interrupted and exit_code == _INTERRUPTED:  # end as the run would have here: killed by SIGINT
+        sys.stdout.flush()
+        sys.stderr.flush()
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+    return exit_code
 
 
-def _wait_for_exit(conn: socket.socket, pid: int) -> int:
+def _wait_for_exit(conn: socket.socket, pid: int) -> tuple[int, bool]:
+    """The child's exit code, and whether a Ctrl-C was passed on to it."""
+    interrupted = False
     while True:
         try:
             reply, _ = _receive(conn)
         except KeyboardInterrupt:  # the terminal's Ctrl-C reaches this process, not the server's child
+            interrupted = True
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGINT)
             continue
         if reply is None:
             print("error: the sandbox server's run ended without an exit code", file=sys.stderr)
-            return 1
-        return int(reply["exit"])
+            return 1, interrupted
+        return int(reply["exit"]), interrupted
 
 
 def _peer_is_owner(conn: socket.socket) -> bool:
@@ -306,6 +316,9 @@ def _run_child(conn: socket.socket, request: dict[str, Any], fds: list[int]) -> 
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
             if not isinstance(exc.code, int | None):
                 print(exc.code, file=sys.stderr)
+        except KeyboardInterrupt:  # the caller's Ctrl-C (forwarded): as Python ends on one, 128 + SIGINT
+            traceback.print_exc()
+            code = _INTERRUPTED
         except BaseException:  # noqa: BLE001 - as an uncaught exception ends a process: its traceback, exit 1
             traceback.print_exc()
             code = 1

@@ -91,6 +91,10 @@ class Record:
                 lambda value, dump: trim(dump(value))
             )
             schema["serialization"] = serializer  # type: ignore[index]  # every schema kind takes one
+        if schema.get("type") == "dataclass":
+            # Wherever pydantic validates a record (here, or as a field of a wire model), the
+            # record it builds skips __post_init__'s validation: it was just validated.
+            schema["post_init"] = False  # type: ignore[index]
         return schema
 
     @classmethod
@@ -105,11 +109,10 @@ class Record:
 
     @classmethod
     def _validating(cls, validate: Any) -> Self:
-        adapter = _adapter(cls)
         outer = getattr(_pydantic_builds, "active", False)
         _pydantic_builds.active = True
         try:
-            built: Self = validate(adapter)
+            built: Self = validate(_adapter(cls))
         finally:
             _pydantic_builds.active = outer
         return built
