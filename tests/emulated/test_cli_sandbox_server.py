@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from stratoflow.cli import _sandbox_server as server
+from stratoflow.cli import _sandbox_client as client
+from stratoflow.cli import _sandbox_wire as wire
 from tests.emulated import sandbox_cli_flows as flows
 from tests.emulated import sandbox_server_flows as naps
 
@@ -41,11 +42,11 @@ def warm(subprocess_env: dict[str, str], stratoflow_home: Path) -> Iterator[dict
         yield subprocess_env
     finally:
         _cli(subprocess_env, "sandbox", "stop")
-        assert not server.socket_path(stratoflow_home).exists()
+        assert not wire.socket_path(stratoflow_home).exists()
 
 
 def _served_by_the_server(proc: subprocess.CompletedProcess[str], home: Path) -> None:
-    assert server.status(home) is not None  # still up after the run it served
+    assert client.status(home) is not None  # still up after the run it served
     assert "sandbox server was started with other code" not in proc.stderr
 
 
@@ -118,7 +119,7 @@ def test_ctrl_c_stops_a_warm_run_as_it_stops_a_cold_one(warm: dict[str, str], st
     assert err.decode().rstrip().endswith("KeyboardInterrupt")
     (line,) = _cli(warm, "executions", "ls").stdout.splitlines()
     assert " napping " in line and "FAILED" in line
-    assert server.status(stratoflow_home) is not None  # the server goes on
+    assert client.status(stratoflow_home) is not None  # the server goes on
 
 
 def test_status_and_stop(warm: dict[str, str], stratoflow_home: Path) -> None:
@@ -133,10 +134,10 @@ def test_status_and_stop(warm: dict[str, str], stratoflow_home: Path) -> None:
 def test_an_idle_server_stops_by_itself(subprocess_env: dict[str, str], stratoflow_home: Path) -> None:
     assert _cli(subprocess_env, "sandbox", "start", "--idle-minutes", "0.02").returncode == 0  # 1.2 s
     deadline = time.monotonic() + 30  # not pinged while waiting: a ping is a request, which resets the clock
-    while server.socket_path(stratoflow_home).exists() and time.monotonic() < deadline:
+    while wire.socket_path(stratoflow_home).exists() and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not server.socket_path(stratoflow_home).exists()
-    assert server.status(stratoflow_home) is None
+    assert not wire.socket_path(stratoflow_home).exists()
+    assert client.status(stratoflow_home) is None
 
 
 def test_a_socket_path_too_long_for_unix_is_refused_in_one_line(
@@ -151,6 +152,6 @@ def test_a_socket_path_too_long_for_unix_is_refused_in_one_line(
 
 def test_the_fingerprint_follows_settings_not_other_variables() -> None:
     base = {"HOME": "/a", "AWS_DEFAULT_REGION": "eu-west-1"}
-    assert server.fingerprint(base) == server.fingerprint({**base, "HOME": "/b", "TERM": "dumb"})
-    assert server.fingerprint(base) != server.fingerprint({**base, "AWS_DEFAULT_REGION": "us-east-1"})
-    assert server.fingerprint(base) != server.fingerprint({**base, "STRATOFLOW_CHECK_IR": "0"})
+    assert wire.fingerprint(base) == wire.fingerprint({**base, "HOME": "/b", "TERM": "dumb"})
+    assert wire.fingerprint(base) != wire.fingerprint({**base, "AWS_DEFAULT_REGION": "us-east-1"})
+    assert wire.fingerprint(base) != wire.fingerprint({**base, "STRATOFLOW_CHECK_IR": "0"})

@@ -101,26 +101,28 @@ def _cmd_sandbox_cache(args: argparse.Namespace) -> int:
 
 def _cmd_sandbox(args: argparse.Namespace) -> int:
     from stratoflow.cache import default_home  # noqa: PLC0415
+    from stratoflow.cli import _sandbox_client as client  # noqa: PLC0415
     from stratoflow.cli import _sandbox_server as server  # noqa: PLC0415
+    from stratoflow.cli import _sandbox_wire as wire  # noqa: PLC0415
 
     home = default_home()
     if args.action == "serve":
-        server.serve(home, idle_seconds=args.idle_minutes * 60, code=server.fingerprint())
+        server.serve(home, idle_seconds=args.idle_minutes * 60, code=wire.fingerprint())
         return 0
     if args.action == "start":
-        started = server.start(home, idle_minutes=args.idle_minutes)
+        started = client.start(home, idle_minutes=args.idle_minutes)
         print(
             f"sandbox server started (pid {started['pid']}): `stratoflow run --sandbox` runs in it "
             f"until `stratoflow sandbox stop` or {args.idle_minutes:g} idle minutes"
         )
         return 0
     if args.action == "stop":
-        print("sandbox server stopped" if server.stop(home) else "no sandbox server was running")
+        print("sandbox server stopped" if client.stop(home) else "no sandbox server was running")
         return 0
-    reply = server.status(home)
+    reply = client.status(home)
     if reply is None:
         print("no sandbox server is running (start one: stratoflow sandbox start)")
-    elif reply.get("code") != server.fingerprint():
+    elif reply.get("code") != wire.fingerprint():
         print(
             f"sandbox server (pid {reply['pid']}) has other code or settings: restart it (stratoflow sandbox start)"
         )
@@ -267,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``stratoflow`` command."""
     args = _parser().parse_args(argv)
     if args.command == "run" and args.mode == "sandbox":
-        from stratoflow.cli._sandbox_server import delegate  # noqa: PLC0415
+        from stratoflow.cli._sandbox_client import delegate  # noqa: PLC0415
 
         served = delegate(sys.argv[1:] if argv is None else argv)
         if served is not None:  # a warm sandbox server ran it (stratoflow sandbox start)
