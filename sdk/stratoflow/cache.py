@@ -27,10 +27,12 @@ __all__ = [
     "CacheEntry",
     "CacheEntryError",
     "CacheStore",
+    "OverwritingCacheStore",
     "SqliteCacheStore",
     "cache_key",
     "default_home",
     "enable_wal",
+    "local_cache",
 ]
 
 
@@ -163,7 +165,8 @@ def enable_wal(conn: sqlite3.Connection, seconds: float = 30.0) -> None:
 
 
 class CacheStore(Protocol):
-    """Where cache entries live. ``put`` is conditional: the first writer of a key wins."""
+    """Where cache entries live. ``put`` is conditional: the first writer of a key wins, unless
+    ``replace`` (``run --overwrite-cache``) says the new entry replaces the one there."""
 
     def get(self, key: str) -> CacheEntry | None: ...
 
@@ -172,7 +175,7 @@ class CacheStore(Protocol):
         read is its :class:`CacheEntryError`, so one bad entry never hides the others."""
         ...
 
-    def put(self, key: str, entry: CacheEntry) -> bool: ...
+    def put(self, key: str, entry: CacheEntry, *, replace: bool = False) -> bool: ...
 
     def delete(self, key: str) -> None: ...
 
@@ -187,6 +190,31 @@ def _entry(row: Sequence[Any]) -> CacheEntry:
     return CacheEntry(
         task=task, version=version, outputs=CacheEntry.parse_outputs(outputs), created=float(created)
     )
+
+
+_COLUMNS = "INTO cache (key, task, version, outputs, created) VALUES (?, ?, ?, ?, ?)"
+_INSERT_ENTRY = f"INSERT OR IGNORE {_COLUMNS}"  # the first writer of a key wins
+_REPLACE_ENTRY = f"INSERT OR REPLACE {_COLUMNS}"  # run --overwrite-cache
+
+
+class OverwritingCacheStore:
+    """``store`` as a run with ``--overwrite-cache`` (Flyte's ``overwrite_cache``) sees it: it reads
+    nothing (every cached task runs again) and each result replaces the entry of its key."""
+
+    def __init__(self, store: CacheStore) -> None:
+        self.store = store
+
+    def get(self, key: str) -> CacheEntry | None:
+        return None
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, CacheEntry | CacheEntryError]:
+        return {}
+
+    def put(self, key: str, entry: CacheEntry, *, replace: bool = False) -> bool:
+        return self.store.put(key, entry, replace=True)
+
+    def delete(self, key: str) -> None:
+        self.store.delete(key)
 
 
 class SqliteCacheStore:
@@ -242,9 +270,9 @@ class SqliteCacheStore:
                     found[key] = exc
         return found
 
-    def put(self, key: str, entry: CacheEntry) -> bool:
+    def put(self, key: str, entry: CacheEntry, *, replace: bool = False) -> bool:
         cursor = self._connect().execute(
-            "INSERT OR IGNORE INTO cache (key, task, version, outputs, created) VALUES (?, ?, ?, ?, ?)",
+            _REPLACE_ENTRY if replace else _INSERT_ENTRY,
             (key, entry.task, entry.version, entry.outputs_json(), entry.created),
         )
         return cursor.rowcount == 1
@@ -277,3 +305,12 @@ class SqliteCacheStore:
                 "DELETE FROM cache WHERE task = ? OR task LIKE ? ESCAPE '\\'", (task, f"%:{escaped}")
             )
         return cursor.rowcount
+
+
+def local_cache(home: Path, *, use_cache: bool = True, overwrite: bool = False) -> CacheStore | None:
+    """A local run's cache under ``home``: none with ``use_cache=False`` (``--no-cache``), and
+    one that reads nothing and replaces what it writes with ``overwrite`` (``--overwrite-cache``)."""
+    if not use_cache:
+        return None
+    store = SqliteCacheStore(home / "cache.sqlite")
+    return OverwritingCacheStore(store) if overwrite else store

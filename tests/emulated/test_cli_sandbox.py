@@ -45,6 +45,18 @@ def test_the_sandbox_cache_outlives_the_run_and_clears(capsys: pytest.CaptureFix
     assert flows.CALLS["double"] == before + 2  # cleared: computed again
 
 
+def test_overwrite_cache_runs_again_and_the_next_run_hits_its_entry(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    before = flows.CALLS["double"]
+    doubled = ("--json", FLOWS, "doubled", "--x", "11")
+    assert _run(capsys, "run", "--sandbox", *doubled)[:2] == (0, '{"o0": 22}\n')
+    assert _run(capsys, "run", "--sandbox", "--overwrite-cache", *doubled)[:2] == (0, '{"o0": 22}\n')
+    assert flows.CALLS["double"] == before + 2  # computed again, though cached
+    assert _run(capsys, "run", "--sandbox", *doubled)[:2] == (0, '{"o0": 22}\n')
+    assert flows.CALLS["double"] == before + 2  # the kept (replaced) entry was served
+
+
 def test_no_cache_keeps_nothing_of_the_sandbox_run(
     capsys: pytest.CaptureFixture[str], stratoflow_home: Path
 ) -> None:

@@ -71,7 +71,7 @@ class DynamoCacheStore:
             task=task, version=version, outputs=CacheEntry.parse_outputs(outputs_text), created=created
         )
 
-    def put(self, key: str, entry: CacheEntry) -> bool:
+    def put(self, key: str, entry: CacheEntry, *, replace: bool = False) -> bool:
         outputs_text = entry.outputs_json()
         item: dict[str, dict[str, str]] = {
             "pk": {"S": key},
@@ -87,11 +87,12 @@ class DynamoCacheStore:
         if self.ttl_seconds:
             item["ttl"] = {"N": str(int(entry.created) + self.ttl_seconds)}
         try:
-            self.client.put_item(
-                TableName=self.table,
-                Item=item,
-                ConditionExpression="attribute_not_exists(pk)",
-            )
+            if replace:  # run --overwrite-cache: this result replaces the entry
+                self.client.put_item(TableName=self.table, Item=item)
+            else:  # the first writer of a key wins
+                self.client.put_item(
+                    TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+                )
         except self.client.exceptions.ConditionalCheckFailedException:
             return False
         except self.client.exceptions.ClientError as exc:

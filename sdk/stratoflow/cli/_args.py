@@ -18,7 +18,9 @@ __all__ = ["RUN_OPTIONS", "parse_inputs", "value_from_text"]
 
 # `stratoflow run`'s own options: after the workflow name they are inputs, so a workflow
 # without such an input most likely got an option in the wrong place (said in the error).
-RUN_OPTIONS = frozenset({"local", "sandbox", "remote", "inputs", "json", "workers", "no_cache", "stack"})
+RUN_OPTIONS = frozenset(
+    {"local", "sandbox", "remote", "inputs", "json", "workers", "no_cache", "overwrite_cache", "stack"}
+)
 
 
 def _from_text(text: str, t: ir.TypeRef, name: str) -> Any:

@@ -229,6 +229,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print only the outputs, as JSON")
     run.add_argument("--workers", type=int, default=None, help="parallel tasks (local runs)")
     run.add_argument("--no-cache", action="store_true", help="ignore and do not write the cache")
+    run.add_argument(
+        "--overwrite-cache",
+        action="store_true",
+        help="run cached tasks again and replace their cache entries",
+    )
     run.add_argument("--stack", default="Stratoflow", help="with --remote: the deployed stack's name")
     run.add_argument("--stage", help="with --remote: the stage's stack (cdk deploy -c stratoflow:stage=)")
     run.add_argument(

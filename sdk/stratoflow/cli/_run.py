@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from stratoflow import ir
-from stratoflow.errors import ConfigError
+from stratoflow.errors import ConfigError, InputError
 from stratoflow.values import Directory, File, StructuredDataset, frame_kind
 
 __all__ = ["cmd_run"]
@@ -106,7 +106,10 @@ def _execute(args: argparse.Namespace, spec: ir.WorkflowSpec, inputs: dict[str, 
         from stratoflow.backends.local import RunOptions, run_recorded  # noqa: PLC0415
 
         options = RunOptions(
-            max_workers=args.workers, use_cache=not args.no_cache, progress=None if not args.json else False
+            max_workers=args.workers,
+            use_cache=not args.no_cache,
+            overwrite_cache=args.overwrite_cache,
+            progress=None if not args.json else False,
         )
         return run_recorded(spec, inputs, options, display=lambda outs: _outputs_json(spec, outs)).outputs
     if args.mode == "sandbox":
@@ -117,6 +120,7 @@ def _execute(args: argparse.Namespace, spec: ir.WorkflowSpec, inputs: dict[str, 
             inputs,
             verbose=args.verbose,
             use_cache=not args.no_cache,
+            overwrite_cache=args.overwrite_cache,
             progress=None if not args.json else False,
             display=lambda outs: _outputs_json(spec, outs),
         )
@@ -125,7 +129,7 @@ def _execute(args: argparse.Namespace, spec: ir.WorkflowSpec, inputs: dict[str, 
     from stratoflow.client import Client  # noqa: PLC0415 - boto3 only for remote runs
 
     client = Client.from_stack(args.stack, stage=getattr(args, "stage", None))
-    execution = client.submit(spec, inputs, cache=not args.no_cache)
+    execution = client.submit(spec, inputs, cache=not args.no_cache, overwrite_cache=args.overwrite_cache)
     print(f"started {execution.run_id} ({execution.arn})", file=sys.stderr)
     # Bars on a terminal (never with --json), from the node records the runner writes as it goes.
     progress = start_progress(spec, None if not args.json else False)
@@ -157,6 +161,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from stratoflow.define import LaunchPlan, load_target  # noqa: PLC0415
     from stratoflow.lower import lower  # noqa: PLC0415
 
+    if args.no_cache and args.overwrite_cache:  # before anything loads: nothing runs
+        raise InputError(
+            "--overwrite-cache and --no-cache do not go together: a run without a cache writes none"
+        )
     workflow, pairs = _split(args)
     # WORKFLOW may name a launch plan: its workflow runs with the plan's inputs merged in.
     found = load_target(args.target, workflow)

@@ -147,6 +147,7 @@ def run_sandbox(
     *,
     verbose: bool = False,
     use_cache: bool = True,
+    overwrite_cache: bool = False,
     progress: bool | None = None,
     display: Callable[[dict[str, Any]], Any] = lambda outputs: outputs,
 ) -> dict[str, Any]:
@@ -154,7 +155,8 @@ def run_sandbox(
 
     ``use_cache=False`` runs it as ``run --remote --no-cache`` does (no task reads or writes the
     cache), in a stack that starts from an empty emulated cache and keeps nothing of this run's;
-    ``progress`` as ``RunOptions.progress``; ``display`` renders the outputs for the history.
+    ``overwrite_cache=True`` as ``run --remote --overwrite-cache`` (its results replace the kept
+    entries); ``progress`` as ``RunOptions.progress``; ``display`` renders the outputs for the history.
     """
     from stratoflow.backends.local import validate_inputs  # noqa: PLC0415
 
@@ -168,6 +170,7 @@ def run_sandbox(
             inputs,
             verbose=verbose,
             use_cache=use_cache,
+            overwrite_cache=overwrite_cache,
             progress=progress,
             display=display,
             started=started,
@@ -180,6 +183,7 @@ def _run(
     *,
     verbose: bool,
     use_cache: bool,
+    overwrite_cache: bool,
     progress: bool | None,
     display: Callable[[dict[str, Any]], Any],
     started: Callable[[], None],
@@ -201,7 +205,9 @@ def _run(
             sandbox.deploy(spec)
             started()
             assert sandbox.client is not None  # noqa: S101 - set when the sandbox starts
-            execution = sandbox.client.submit(spec, inputs, run_id=run_id, cache=use_cache)
+            execution = sandbox.client.submit(
+                spec, inputs, run_id=run_id, cache=use_cache, overwrite_cache=overwrite_cache
+            )
             _wait_with_progress(sandbox, execution, spec, progress, history)
             outputs = execution.outputs()
             # Files must be copied out before the emulated bucket goes away; they keep their names.

@@ -20,7 +20,7 @@ from stratoflow.client._records import RecordsSeen, RemoteRun, remote_node_recor
 from stratoflow.client._signals import send_remote_signal
 from stratoflow.client._start import start_run
 from stratoflow.define import LaunchPlan, WorkflowDef
-from stratoflow.errors import ConfigError, ExecutionError
+from stratoflow.errors import ConfigError, ExecutionError, InputError
 from stratoflow.lower import lower
 from stratoflow.runtime import NodeContext, untaken_nodes, workflow_outputs
 
@@ -177,12 +177,20 @@ class Client:
         *,
         run_id: str | None = None,
         cache: bool = True,
+        overwrite_cache: bool = False,
     ) -> Execution:
         """Validate and store inputs, then start the execution.
 
         ``cache=False`` is ``run --remote --no-cache``: no task of this execution (nor of its
         ``@dynamic`` sub-runs) reads the cache or writes it, as a local run with ``use_cache=False``.
+        ``overwrite_cache=True`` is ``run --remote --overwrite-cache`` (Flyte's): cached tasks run
+        again and their results replace the entries. The two do not go together (InputError).
         """
+        if overwrite_cache and not cache:
+            raise InputError(
+                "overwrite_cache=True and cache=False do not go together: a run without a cache writes none"
+            )
+        options = ir.protocol.ExecutionOptions(cache=cache, overwrite_cache=overwrite_cache)
         arn = self.state_machines.get(spec.name)
         if arn is None:
             raise ConfigError(
@@ -197,7 +205,7 @@ class Client:
             run_id=f"{spec.name[:40]}-{uuid.uuid4().hex[:12]}" if run_id is None else run_id,
             spec=spec,
             inputs=inputs,
-            options=None if cache else ir.protocol.ExecutionOptions(cache=False),
+            options=None if options.is_default else options,
         )
         assert started.execution_arn is not None  # noqa: S101 - only a start with once=True finds one
         return Execution(client=self, spec=spec, run_id=started.run_id, arn=started.execution_arn)

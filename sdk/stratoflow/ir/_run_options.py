@@ -21,6 +21,9 @@ class ExecutionOptions(BaseModel):
     Attributes:
         cache: ``False`` is ``run --no-cache``: no task of the run reads the cache or writes it,
             as in a local run with ``use_cache=False``.
+        overwrite_cache: ``True`` is ``run --overwrite-cache`` (Flyte's ``overwrite_cache``):
+            cached tasks read nothing and run again, and each result replaces the entry of its
+            key, as in a local run with ``overwrite_cache=True``.
 
     Example:
         >>> ExecutionOptions.model_validate_json(b'{"cache": false}').cache
@@ -30,6 +33,7 @@ class ExecutionOptions(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     cache: bool = True
+    overwrite_cache: bool = False
 
     @property
     def is_default(self) -> bool:

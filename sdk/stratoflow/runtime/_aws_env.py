@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from stratoflow import ir
 from stratoflow.aws import DynamoCacheStore, S3BlobStore, S3OutputStore, S3RunStorage
+from stratoflow.cache import CacheStore, OverwritingCacheStore
 from stratoflow.define import SecretStore
 from stratoflow.errors import IntegrityError
 from stratoflow.ir import protocol
@@ -184,17 +185,19 @@ def load_run_options(env: AwsRunnerEnv, workflow: str, run_id: str) -> protocol.
 
 def node_context(env: AwsRunnerEnv, workflow: str, run_id: str, spec: ir.WorkflowSpec) -> NodeContext:
     blobs = S3BlobStore(env.s3, env.settings.bucket)
+    options = load_run_options(env, workflow, run_id)
+    cache: CacheStore = DynamoCacheStore(
+        env.dynamodb, env.settings.cache_table, blobs=blobs, ttl_seconds=env.settings.cache_ttl_seconds
+    )
     return NodeContext(
         run_id=run_id,
         spec=spec,
         workflow=workflow,
         blobs=blobs,
         outputs=S3OutputStore(env.s3, env.settings.bucket, workflow, run_id),
-        cache=DynamoCacheStore(
-            env.dynamodb, env.settings.cache_table, blobs=blobs, ttl_seconds=env.settings.cache_ttl_seconds
-        ),
+        cache=OverwritingCacheStore(cache) if options.overwrite_cache else cache,
         storage=S3RunStorage(env.s3, env.settings.bucket),
         secret_store=env.secrets,
         recovery=load_recovery(env, workflow, run_id),
-        use_cache=load_run_options(env, workflow, run_id).cache,
+        use_cache=options.cache,
     )

@@ -320,13 +320,22 @@ class Sandbox:
                 return
 
     def run(
-        self, spec: ir.WorkflowSpec, inputs: Mapping[str, Any], *, timeout: float = 120, cache: bool = True
+        self,
+        spec: ir.WorkflowSpec,
+        inputs: Mapping[str, Any],
+        *,
+        timeout: float = 120,
+        cache: bool = True,
+        overwrite_cache: bool = False,
     ) -> Execution:
         """Deploy (if needed), submit, and wait for one execution; raises if it failed.
-        ``cache=False``: no task of it reads or writes the cache (``Client.submit``)."""
+        ``cache=False``: no task of it reads or writes the cache; ``overwrite_cache=True``: its
+        cached tasks run again and replace their entries (``Client.submit``)."""
         self.deploy(spec)
         assert self.client is not None  # noqa: S101 - set by deploy's guard
-        return self.client.submit(spec, inputs, cache=cache).wait(timeout=timeout)
+        return self.client.submit(spec, inputs, cache=cache, overwrite_cache=overwrite_cache).wait(
+            timeout=timeout
+        )
 
 
 def _runner_arn(sandbox: Sandbox) -> str:

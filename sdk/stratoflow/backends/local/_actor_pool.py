@@ -74,12 +74,16 @@ class WorkerLostError(Exception):
 class Worker:
     """One worker process and the parent's end of its pipe."""
 
-    def __init__(self, context: BaseContext, home: str, use_cache: bool, name: str) -> None:
+    def __init__(
+        self, context: BaseContext, home: str, use_cache: bool, name: str, overwrite_cache: bool = False
+    ) -> None:
         from stratoflow.backends.local._actor_worker import serve  # noqa: PLC0415 - with the first worker
 
         ours, theirs = context.Pipe(duplex=True)
         self.process = context.Process(  # type: ignore[attr-defined]
-            target=serve, args=(theirs, home, use_cache, dict(os.environ)), name=f"stratoflow-actor-{name}"
+            target=serve,
+            args=(theirs, home, use_cache, dict(os.environ), overwrite_cache),
+            name=f"stratoflow-actor-{name}",
         )
         # Not a daemon: a task may start processes of its own. The run stops every worker.
         self.process.start()
@@ -240,9 +244,17 @@ class Environment:
 class ActorPool:
     """The actor environments of one local run (and of its ``@dynamic`` sub-runs)."""
 
-    def __init__(self, home: Path, *, use_cache: bool, context: BaseContext | None = None) -> None:
+    def __init__(
+        self,
+        home: Path,
+        *,
+        use_cache: bool,
+        overwrite_cache: bool = False,
+        context: BaseContext | None = None,
+    ) -> None:
         self._home = str(home)
         self._use_cache = use_cache
+        self._overwrite_cache = overwrite_cache
         self._context = context  # None: worker_start_context(), when the first worker starts
         self._lock = threading.Lock()
         self._envs: dict[str, Environment] = {}
@@ -257,7 +269,9 @@ class ActorPool:
             if env is None:
                 if self._context is None:
                     self._context = worker_start_context()
-                start = functools.partial(Worker, self._context, self._home, self._use_cache, ref.name)
+                start = functools.partial(
+                    Worker, self._context, self._home, self._use_cache, ref.name, self._overwrite_cache
+                )
                 env = self._envs[ref.name] = Environment(ref, start, self._wake.set)
             if self._reaper is None:
                 self._reaper = threading.Thread(target=self._reap, name="stratoflow-actor-ttl", daemon=True)

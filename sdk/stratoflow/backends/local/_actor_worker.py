@@ -75,7 +75,9 @@ def _refuse(conn: Connection, request: dict[str, Any], error: str, error_type: s
         _send(conn, {"index": index, **item})
 
 
-def serve(conn: Connection, home: str, use_cache: bool, environ: dict[str, str]) -> None:
+def serve(
+    conn: Connection, home: str, use_cache: bool, environ: dict[str, str], overwrite_cache: bool = False
+) -> None:
     """The worker's main loop (its process's target): one request at a time.
 
     ``environ`` is the run's environment when the worker started: a task sees the variables a
@@ -99,7 +101,14 @@ def serve(conn: Connection, home: str, use_cache: bool, environ: dict[str, str])
         if problem is not None:
             _refuse(conn, request, *problem)
             continue
-        ctx = worker_context(task, home, use_cache, request.get("run"), request.get("workflow", ""))
+        ctx = worker_context(
+            task,
+            home,
+            use_cache,
+            request.get("run"),
+            request.get("workflow", ""),
+            overwrite_cache=overwrite_cache,
+        )
         if request["op"] == "attempt":
             reply = run_attempt(
                 ctx, task, _literals(request["inputs"]), label=request["label"], attempt=request["attempt"]

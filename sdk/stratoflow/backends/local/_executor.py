@@ -25,7 +25,7 @@ from stratoflow.backends.local._progress import RunProgress, start_progress
 from stratoflow.backends.local._records import NodeRecorder, error_fields
 from stratoflow.backends.local._run_types import LocalRun, RunActors, RunOptions
 from stratoflow.backends.local._spread import run_in_order
-from stratoflow.cache import SqliteCacheStore, default_home
+from stratoflow.cache import default_home, local_cache
 from stratoflow.ir import _node_status
 from stratoflow.runtime import (
     InMemoryOutputStore,
@@ -297,13 +297,15 @@ def run_local(
         spec=spec,
         blobs=blobs,
         outputs=InMemoryOutputStore(literals),
-        cache=SqliteCacheStore(home / "cache.sqlite") if options.use_cache else None,
+        cache=local_cache(home, use_cache=options.use_cache, overwrite=options.overwrite_cache),
         use_cache=options.use_cache,
         storage=LocalRunStorage(home),
         recovery=recovery,
     )
     progress = start_progress(spec, options.progress, options.progress_console)
-    actors = RunActors(home, use_cache=ctx.use_cache and ctx.cache is not None)
+    actors = RunActors(
+        home, use_cache=ctx.use_cache and ctx.cache is not None, overwrite_cache=options.overwrite_cache
+    )
     scheduler = _Scheduler(ctx, options, home, progress, actors, records=records)
     if records is not None:  # after the progress bars: the tee wraps rich's redirection, not under it
         start_capture(ctx.run_id, home)

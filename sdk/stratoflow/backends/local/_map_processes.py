@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import NotRequired, TypedDict
 
 from stratoflow import ir
-from stratoflow.cache import SqliteCacheStore
+from stratoflow.cache import CacheStore, OverwritingCacheStore, local_cache
 from stratoflow.errors import TaskFailedError
 from stratoflow.runtime import InMemoryOutputStore, LocalRunStorage, NodeContext, task_context
 from stratoflow.runtime._map import run_map_item
@@ -56,6 +56,7 @@ class ChunkPayload(TypedDict):
     items: list[tuple[int, dict[str, dict[str, ir.JsonValue]]]]  # (index, input literals)
     home: str
     use_cache: bool
+    overwrite_cache: bool  # run --overwrite-cache: read nothing, replace what is written
     retry_base_seconds: float
     run: str  # the run's id (a task's current_context())
     workflow: str  # the run's workflow (its checkpoints' and cache entries' scope)
@@ -86,21 +87,27 @@ def fork_context() -> BaseContext | None:
 
 # --- in the worker process ------------------------------------------------------------------------
 
-# One blob store and cache connection per worker process and home, opened on first use.
-_WORKER_STORES: dict[tuple[str, bool], tuple[LocalBlobStore, SqliteCacheStore | None]] = {}
+# One blob store and cache connection per worker process, home and cache mode, opened on first use.
+_WORKER_STORES: dict[tuple[str, bool, bool], tuple[LocalBlobStore, CacheStore | None]] = {}
 
 
 def worker_context(
-    task: ir.TaskSpec, home: str, use_cache: bool, run_id: str | None = None, workflow: str = ""
+    task: ir.TaskSpec,
+    home: str,
+    use_cache: bool,
+    run_id: str | None = None,
+    workflow: str = "",
+    *,
+    overwrite_cache: bool = False,
 ) -> NodeContext:
     """A context that runs ``task`` of run ``run_id`` of ``workflow`` in a worker process, on its own
-    stores in ``home``."""
-    key = (home, use_cache)
+    stores in ``home`` (``overwrite_cache``: as ``cache.local_cache``'s ``overwrite``)."""
+    key = (home, use_cache, overwrite_cache)
     if key not in _WORKER_STORES:
         root = Path(home)
         _WORKER_STORES[key] = (
             LocalBlobStore(root),
-            SqliteCacheStore(root / "cache.sqlite") if use_cache else None,
+            local_cache(root, use_cache=use_cache, overwrite=overwrite_cache),
         )
     blobs, cache = _WORKER_STORES[key]
     return task_context(
@@ -134,7 +141,14 @@ def item_payload(result: ItemResult) -> ItemPayload:
 def run_chunk(payload: ChunkPayload) -> list[tuple[int, ItemPayload]]:
     """Run one chunk of items (in a worker process); item failures are returned, not raised."""
     task = ir.TaskSpec.model_validate_json(payload["task"])
-    ctx = worker_context(task, payload["home"], payload["use_cache"], payload["run"], payload["workflow"])
+    ctx = worker_context(
+        task,
+        payload["home"],
+        payload["use_cache"],
+        payload["run"],
+        payload["workflow"],
+        overwrite_cache=payload["overwrite_cache"],
+    )
     results: list[tuple[int, ItemPayload]] = []
     for index, literals in payload["items"]:
         inputs = {name: LiteralRef.from_json(lit) for name, lit in literals.items()}
@@ -218,6 +232,7 @@ def run_chunks_in_processes(
                 items=[(i, {name: lit.to_json() for name, lit in all_items[i].items()}) for i in chunk],
                 home=str(home),
                 use_cache=ctx.use_cache and ctx.cache is not None,
+                overwrite_cache=isinstance(ctx.cache, OverwritingCacheStore),
                 retry_base_seconds=retry_base_seconds,
                 run=ctx.run_id,
                 workflow=ctx.workflow,

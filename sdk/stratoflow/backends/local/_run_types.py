@@ -23,6 +23,8 @@ class RunOptions(NamedTuple):
 
     max_workers: int | None = None
     use_cache: bool = True
+    # Flyte's overwrite_cache: cached tasks run again and their results replace the entries.
+    overwrite_cache: bool = False
     home: Path | None = None
     progress: bool | None = None  # None: show progress bars only on a terminal
     retry_base_seconds: float = 1.0
@@ -60,17 +62,19 @@ class RunActors:
     """The run's actor pool, started by its first actor task: most runs have none, and never
     load the pool's module (nested schedulers of conditionals and @dynamic share this one)."""
 
-    __slots__ = ("_home", "_pool", "_use_cache")
+    __slots__ = ("_home", "_overwrite_cache", "_pool", "_use_cache")
 
-    def __init__(self, home: Path, *, use_cache: bool) -> None:
-        self._home, self._use_cache = home, use_cache
+    def __init__(self, home: Path, *, use_cache: bool, overwrite_cache: bool = False) -> None:
+        self._home, self._use_cache, self._overwrite_cache = home, use_cache, overwrite_cache
         self._pool: ActorPool | None = None
 
     def pool(self) -> ActorPool:
         if self._pool is None:
             from stratoflow.backends.local._actor_pool import ActorPool  # noqa: PLC0415 - actor runs only
 
-            self._pool = ActorPool(self._home, use_cache=self._use_cache)
+            self._pool = ActorPool(
+                self._home, use_cache=self._use_cache, overwrite_cache=self._overwrite_cache
+            )
         return self._pool
 
     def close(self) -> None:
