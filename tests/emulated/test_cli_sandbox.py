@@ -6,6 +6,7 @@ in a later call comes from what the sandbox kept under ``$STRATOFLOW_HOME/sandbo
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -120,3 +121,28 @@ def test_verbose_shows_the_emulator_and_runner_logs(subprocess_env: dict[str, st
     assert proc.returncode == 1
     assert "Exception=FailureEventException" in proc.stderr  # moto's interpreter
     assert '"message":"task failed"' in proc.stderr  # the runner Lambda's powertools logger
+
+
+_NO_MOTO = """
+import sys
+class _NoMoto:  # as if the sandbox extra were not installed
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "moto":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, _NoMoto())
+"""
+
+
+@pytest.mark.parametrize("argv", [("run", "--sandbox", FLOWS, "doubled", "--x", "1"), ("sandbox", "start")])
+def test_without_the_emulator_installed_it_says_what_to_install_in_one_line(
+    subprocess_env: dict[str, str], tmp_path: Path, argv: tuple[str, ...]
+) -> None:
+    # A sitecustomize hides moto in this process and in the server `sandbox start` spawns.
+    (tmp_path / "sitecustomize.py").write_text(_NO_MOTO, encoding="utf-8")
+    env = {**subprocess_env, "PYTHONPATH": os.pathsep.join((str(tmp_path), subprocess_env["PYTHONPATH"]))}
+    proc = _cli_process(env, *argv)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == (
+        "error: --sandbox needs the emulated AWS, which is not installed (No module named 'moto'): "
+        "pip install 'stratoflow[sandbox]'\n"
+    )

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from stratoflow import ir
 from stratoflow._frozen_heap import freeze_at_exit, freeze_loaded
 from stratoflow.cache import default_home
-from stratoflow.errors import SdkError
+from stratoflow.errors import ConfigError, SdkError
 from stratoflow.values import materialise_files
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from stratoflow.client import Execution
     from stratoflow.testing._sandbox import Sandbox
 
-__all__ = ["QUIET_LOGGERS", "run_sandbox", "sandbox_store_root", "warm_up"]
+__all__ = ["QUIET_LOGGERS", "emulator", "run_sandbox", "sandbox_store_root", "warm_up"]
 
 QUIET_LOGGERS = ("moto", "botocore", "stratoflow-task-runner", "stratoflow-trigger-starter")
 """The emulator's and the runner Lambda's loggers (powertools JSON): silent unless ``--verbose``."""
@@ -87,6 +87,18 @@ def _quiet(verbose: bool) -> Iterator[None]:
             logger.setLevel(level)
 
 
+def emulator() -> type[Sandbox]:
+    """The emulated stack's class; a ConfigError saying what to install when it cannot load."""
+    try:
+        from stratoflow.testing._sandbox import Sandbox  # noqa: PLC0415 - moto is only paid for on --sandbox
+    except ModuleNotFoundError as exc:
+        raise ConfigError(
+            f"--sandbox needs the emulated AWS, which is not installed ({exc}): "
+            "pip install 'stratoflow[sandbox]'"
+        ) from exc
+    return Sandbox
+
+
 def warm_up() -> None:
     """Run ``_sandbox_warmup``'s workflow in a throwaway emulated stack (the sandbox server, once).
 
@@ -95,9 +107,8 @@ def warm_up() -> None:
     """
     from stratoflow.cli._sandbox_warmup import warmup  # noqa: PLC0415
     from stratoflow.lower import lower  # noqa: PLC0415
-    from stratoflow.testing._sandbox import Sandbox  # noqa: PLC0415
 
-    with _quiet(False), Sandbox(container_log=io.StringIO()) as sandbox, _quiet(False):
+    with _quiet(False), emulator()(container_log=io.StringIO()) as sandbox, _quiet(False):
         sandbox.run(lower(warmup), {"n": 2})
 
 
@@ -190,7 +201,8 @@ def _run(
 ) -> dict[str, Any]:
     from stratoflow.backends.local import RunHistory  # noqa: PLC0415
     from stratoflow.cli._sandbox_store import SandboxStore  # noqa: PLC0415
-    from stratoflow.testing._sandbox import Sandbox  # noqa: PLC0415 - moto is only paid for on --sandbox
+
+    Sandbox = emulator()
 
     store = SandboxStore(sandbox_store_root())
     history = RunHistory(default_home() / "runs.sqlite")

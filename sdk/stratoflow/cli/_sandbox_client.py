@@ -131,8 +131,14 @@ def start(home: Path, *, idle_minutes: float) -> dict[str, Any]:
         if reply is not None:
             return reply
         time.sleep(0.05)
-    reason = "exited" if process.poll() is not None else f"did not start in {_START_TIMEOUT_SECONDS:.0f}s"
-    raise ConfigError(f"the sandbox server {reason}; its log: {log_path}")
+    if process.poll() is None:
+        raise ConfigError(
+            f"the sandbox server did not start in {_START_TIMEOUT_SECONDS:.0f}s; its log: {log_path}"
+        )
+    said = log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:]
+    if said and said[0].startswith("error: "):  # the server's CLI said what is wrong, in one line
+        raise ConfigError(said[0].removeprefix("error: "))
+    raise ConfigError(f"the sandbox server exited; its log: {log_path}")
 
 
 def stop(home: Path | None = None) -> bool:

@@ -49,7 +49,6 @@ _PRELOADED = (  # what every sandbox run imports: loaded once, by the server
     "stratoflow.backends.local",
     "stratoflow.cli._run",
     "stratoflow.cli._sandbox",
-    "stratoflow.testing._sandbox",
 )
 
 
@@ -64,9 +63,10 @@ def serve(home: Path, *, idle_seconds: float, code: str) -> None:
     wire.in_server = True  # inherited by the forked children: they never delegate
     for module in _PRELOADED:
         importlib.import_module(module)
-    try:
-        from stratoflow.cli._sandbox import warm_up  # noqa: PLC0415
+    from stratoflow.cli._sandbox import emulator, warm_up  # noqa: PLC0415
 
+    emulator()  # a ConfigError (the CLI's one line, in the log) when the emulated AWS is not installed
+    try:
         warm_up()
     except Exception:  # noqa: BLE001 - only slower without it: each run warms its own process
         traceback.print_exc()
