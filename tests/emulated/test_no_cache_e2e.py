@@ -1,6 +1,8 @@
 """``Client.submit(cache=False)`` (``run --remote --no-cache``): every task runs again, on Lambda, on
 Fargate and inside a ``@dynamic``, and the cache is neither read nor written, as a local
-``use_cache=False`` run."""
+``use_cache=False`` run. ``Client.submit(overwrite_cache=True)`` (``run --remote --overwrite-cache``):
+every cached task runs again there too, and its result replaces the entry of its key, as a local
+``overwrite_cache=True`` run."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from stratoflow import ir
+from stratoflow import InputError, ir
 from stratoflow.backends.local import RunOptions, run_local
 from stratoflow.client import Execution
 from stratoflow.lower import lower
@@ -89,3 +91,40 @@ def test_the_option_is_stored_only_when_it_is_not_the_default(sandbox: Sandbox) 
     assert options_of(uncached.run_id) == [key]
     body = s3.get_object(Bucket=sandbox.bucket, Key=key)["Body"].read()
     assert ir.protocol.ExecutionOptions.model_validate_json(body).cache is False
+
+
+def _created(sandbox: Sandbox) -> dict[str, str]:
+    items = sandbox.aws.client("dynamodb").scan(TableName=sandbox.table)["Items"]
+    return {item["pk"]["S"]: item["created"]["N"] for item in items}
+
+
+def test_an_overwriting_run_runs_every_cached_task_and_replaces_its_entry(sandbox: Sandbox) -> None:
+    sandbox.run(SPEC, {"x": 4})
+    before = _created(sandbox)
+    again = _calls_of(lambda: sandbox.run(SPEC, {"x": 4}, overwrite_cache=True))
+    assert again == {"square": 5, "heavy_square": 1, "squares": 1}  # square(4), then square(0..3) inside
+    after = _created(sandbox)
+    replaced = {key for key in before if after[key] != before[key]}
+    # Its own entries only: square(0..4), heavy_square(4), squares(4); other runs' stay as they were.
+    assert after.keys() == before.keys() and len(replaced) == 7
+    assert _calls_of(lambda: sandbox.run(SPEC, {"x": 4})) == {}  # served the replaced entries
+
+
+def test_it_runs_what_a_local_overwriting_run_runs(sandbox: Sandbox, tmp_path: Path) -> None:
+    run_local(SPEC, {"x": 6}, RunOptions(home=tmp_path, progress=False))
+    sandbox.run(SPEC, {"x": 6})
+    overwriting = RunOptions(home=tmp_path, progress=False, overwrite_cache=True)
+    local = _calls_of(lambda: run_local(SPEC, {"x": 6}, overwriting))
+    emulated = _calls_of(lambda: sandbox.run(SPEC, {"x": 6}, overwrite_cache=True))
+    assert local == emulated == {"square": 7, "heavy_square": 1, "squares": 1}
+
+
+def test_with_cache_false_it_is_refused_before_anything_starts(sandbox: Sandbox) -> None:
+    sandbox.deploy(SPEC)
+    assert sandbox.client is not None
+    sfn = sandbox.aws.client("stepfunctions")
+    arn = sandbox.client.state_machines[SPEC.name]
+    started = len(sfn.list_executions(stateMachineArn=arn)["executions"])
+    with pytest.raises(InputError, match="overwrite_cache=True and cache=False do not go together"):
+        sandbox.client.submit(SPEC, {"x": 1}, cache=False, overwrite_cache=True)
+    assert len(sfn.list_executions(stateMachineArn=arn)["executions"]) == started
