@@ -7,11 +7,11 @@ else, so compiling is a pure function of a :class:`WorkflowSpec`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from stratoflow._frozen_heap import freeze_loaded
 from stratoflow.ir._notifications import NotificationSpec
-from stratoflow.ir._record import JsonValue, Record
+from stratoflow.ir._record import JsonValue, Record, tagged_union
 from stratoflow.ir._task_spec import (  # the task half, re-exported
     ActorRef,
     CachePolicy,
@@ -120,10 +120,14 @@ class ElementBinding(Record):
     item_type: TypeRef
 
 
-# Told apart by their ``kind`` (a Literal in each), when pydantic validates one.
-Binding: TypeAlias = (
-    PromiseBinding | InputBinding | LiteralBinding | ListBinding | DictBinding | ElementBinding
-)
+if TYPE_CHECKING:
+    Binding: TypeAlias = (
+        PromiseBinding | InputBinding | LiteralBinding | ListBinding | DictBinding | ElementBinding
+    )
+else:  # told apart by their ``kind`` when pydantic validates one (``_record.tagged_union``)
+    Binding = tagged_union(
+        "Binding", PromiseBinding, InputBinding, LiteralBinding, ListBinding, DictBinding, ElementBinding
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -203,7 +207,10 @@ class BoolOp(Record):
     right: Condition
 
 
-Condition: TypeAlias = Comparison | BoolOp
+if TYPE_CHECKING:
+    Condition: TypeAlias = Comparison | BoolOp
+else:
+    Condition = tagged_union("Condition", Comparison, BoolOp)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -286,7 +293,10 @@ class GateNode(_Ordered):
         return list(dict.fromkeys([*_upstream(self.inputs.values()), *self.after]))
 
 
-Node: TypeAlias = TaskNode | MapNode | BranchNode | GateNode
+if TYPE_CHECKING:
+    Node: TypeAlias = TaskNode | MapNode | BranchNode | GateNode
+else:
+    Node = tagged_union("Node", TaskNode, MapNode, BranchNode, GateNode)
 
 
 @dataclass(frozen=True, kw_only=True)

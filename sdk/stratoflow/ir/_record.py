@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from pydantic import GetCoreSchemaHandler, TypeAdapter
     from pydantic_core import CoreSchema
 
-__all__ = ["JsonValue", "Record"]
+__all__ = ["JsonValue", "Record", "tagged_union"]
 
 # Set by the test suite: every `trusted` construction is also validated, and must come out the same.
 _CHECK_TRUSTED: Final = os.environ.get("STRATOFLOW_CHECK_IR") == "1"
@@ -51,6 +51,22 @@ else:
             from pydantic import JsonValue as PydanticJsonValue  # noqa: PLC0415
 
             return handler.generate_schema(PydanticJsonValue)
+
+
+def tagged_union(name: str, *members: type[Record]) -> Any:
+    """A union of records for pydantic to tell apart by their ``kind`` field (its
+    ``Field(discriminator="kind")``, made when a schema is built: validating goes straight to the
+    member a ``kind`` names, where trying each member in turn took twice as long). Only for
+    annotations, as the union type it stands for (``Node``, ``Binding``) is to type checkers."""
+
+    def schema(cls: type, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        from typing import Annotated, Union  # noqa: PLC0415
+
+        from pydantic import Field  # noqa: PLC0415
+
+        return handler.generate_schema(Annotated[Union[members], Field(discriminator="kind")])  # noqa: UP007
+
+    return type(name, (), {"__get_pydantic_core_schema__": classmethod(schema), "members": members})
 
 
 def _adapter(cls: type) -> TypeAdapter[Any]:
