@@ -7,18 +7,16 @@ in a later call comes from what the sandbox kept under ``$STRATOFLOW_HOME/sandbo
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from stratoflow import cli
 from tests.emulated import sandbox_cli_flows as flows
+from tests.emulated._cli import NOISE, cli_process
 
 FLOWS = flows.__name__  # the module form: the CLI runs the very module the test counts calls in
 FLOWS_FILE = str(Path(flows.__file__))
-NOISE = ('"level":', "Exception=FailureEventException", "moto.", '"errorType"', '"StopCode"')
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -96,28 +94,17 @@ def test_sandbox_runs_are_listed_and_shown_marked_sandbox(capsys: pytest.Capture
     assert "ran in    sandbox (emulated AWS)\n" in out and 'outputs   {"o0": 14}\n' in out
 
 
-def _cli_process(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "stratoflow.cli", *argv],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_a_failed_sandbox_process_prints_no_emulator_or_powertools_output(
     subprocess_env: dict[str, str],
 ) -> None:
-    proc = _cli_process(subprocess_env, "run", "--sandbox", FLOWS, "broken_container", "--x", "3")
+    proc = cli_process(subprocess_env, "run", "--sandbox", FLOWS, "broken_container", "--x", "3")
     assert proc.returncode == 1 and proc.stdout == ""
     assert not any(noise in proc.stderr for noise in NOISE), proc.stderr
     assert proc.stderr.startswith("error: execution ") and proc.stderr.endswith("KeyError: 'no column 3'\n")
 
 
 def test_verbose_shows_the_emulator_and_runner_logs(subprocess_env: dict[str, str]) -> None:
-    proc = _cli_process(subprocess_env, "run", "--sandbox", "--verbose", FLOWS, "broken", "--x", "3")
+    proc = cli_process(subprocess_env, "run", "--sandbox", "--verbose", FLOWS, "broken", "--x", "3")
     assert proc.returncode == 1
     assert "Exception=FailureEventException" in proc.stderr  # moto's interpreter
     assert '"message":"task failed"' in proc.stderr  # the runner Lambda's powertools logger
@@ -140,7 +127,7 @@ def test_without_the_emulator_installed_it_says_what_to_install_in_one_line(
     # A sitecustomize hides moto in this process and in the server `sandbox start` spawns.
     (tmp_path / "sitecustomize.py").write_text(_NO_MOTO, encoding="utf-8")
     env = {**subprocess_env, "PYTHONPATH": os.pathsep.join((str(tmp_path), subprocess_env["PYTHONPATH"]))}
-    proc = _cli_process(env, *argv)
+    proc = cli_process(env, *argv)
     assert (proc.returncode, proc.stdout) == (2, "")
     assert proc.stderr == (
         "error: --sandbox needs the emulated AWS, which is not installed (No module named 'moto'): "
